@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AutofinConfig(AppConfig):
+    name = "autofin"
+    verbose_name = _("平台")
+
+    def ready(self) -> None:
+        from autofin.roles import roles_sync_after_migrate
+
+        # Permissions of later apps exist only after their migrations ran, so the role groups
+        # are re-synced after every migrate rather than once in a data migration.
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="autofin.roles_sync")

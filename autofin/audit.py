@@ -1,0 +1,50 @@
+"""The audit trail: one helper that every state change calls inside its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from autofin.models import AuditEntry
+
+SYSTEM_ACTOR = "system"
+
+
+def audit_record(
+    *,
+    actor: Any,
+    obj: models.Model,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    """Write one audit row. `actor` is a user, or a string naming a system actor.
+
+    It deliberately opens no transaction of its own: the row commits or rolls back with the
+    change it describes.
+    """
+    user = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
+    label = user.get_username() if user is not None else str(actor or SYSTEM_ACTOR)
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=label[:150],
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        action=action,
+        from_state=str(from_state or ""),
+        to_state=str(to_state or ""),
+        reason=reason,
+        data=data or {},
+    )
+
+
+def audit_trail_for(obj: models.Model):
+    ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    return AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by(
+        "created_at", "id"
+    )

@@ -1,0 +1,50 @@
+"""Fill an empty database with believable demo data, app by app.
+
+Each app may have a `seed.py` with `seed(*, stdout, context)`; they run in dependency order and
+share `context` (users, dealers, products ...), so later apps build on earlier ones.
+"""
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from autofin.models import User
+
+SEED_ORDER = ["autofin", "dealers", "origination", "risk", "servicing"]
+
+
+class Command(BaseCommand):
+    help = "Create demo users for every role, dealers, products and history."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database already has users (safe to run on every start).",
+        )
+
+    def handle(self, *args, **options):
+        if options["if_empty"] and User.objects.exists():
+            self.stdout.write("Demo data already present; nothing to do.")
+            self._print_logins([(u.username, "") for u in User.objects.order_by("username")[:30]])
+            return
+        context: dict = {}
+        for app in SEED_ORDER:
+            try:
+                module = import_module(f"{app}.seed")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.seed":
+                    raise
+                continue
+            self.stdout.write(f"Seeding {app} …")
+            with transaction.atomic():
+                module.seed(stdout=self.stdout, context=context)
+        self._print_logins(context.get("logins", []))
+
+    def _print_logins(self, logins) -> None:
+        from autofin.seed import DEMO_PASSWORD
+
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
+        for username, label in logins:
+            self.stdout.write(f"  {username:<16} {label}")

@@ -1,0 +1,125 @@
+"""Shared platform models: users, the audit trail, the business date, outbound messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """The one user model for customers, dealer staff and back-office staff.
+
+    What a user may do comes from their role groups (autofin.roles), and for dealer staff also
+    from the dealer they are bound to (dealers.DealerStaff).
+    """
+
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class AuditEntry(models.Model):
+    """One state change of anything: who, when, from, to, why. Written in the caller's transaction."""
+
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept beside the FK so the trail still names the actor if the user row is ever removed,
+    # and names system actors (the nightly batch, a Celery worker) that have no user row.
+    actor_label = models.CharField(_("操作人名称"), max_length=150)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    action = models.CharField(_("动作"), max_length=64)
+    from_state = models.CharField(_("原状态"), max_length=64, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=64, blank=True)
+    reason = models.TextField(_("原因"), blank=True)
+    data = models.JSONField(_("附加信息"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_repr}: {self.from_state} → {self.to_state}"
+
+
+class BusinessCalendar(models.Model):
+    """The single row holding the business date that postings carry and the nightly batch closes.
+
+    `closing` is set while the batch closes `current_date`: postings made meanwhile carry the
+    next date, so a day's books never change after its batch started.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    current_date = models.DateField(_("营业日"))
+    closing = models.BooleanField(_("日结中"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("营业日")
+        verbose_name_plural = _("营业日")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="business_calendar_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.current_date)
+
+
+class OutboundMessage(models.Model):
+    """Every SMS and e-mail the system sends, whatever the gateway; the sandbox gateways stop here."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("邮件")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    to = models.CharField(_("收件人"), max_length=254, db_index=True)
+    subject = models.CharField(_("主题"), max_length=200, blank=True)
+    body = models.TextField(_("内容"))
+    purpose = models.CharField(_("用途"), max_length=64, blank=True, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # Reminders must not wake customers: the sender waits until this time (Beijing quiet hours).
+    not_before = models.DateTimeField(_("最早发送时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    gateway = models.CharField(_("网关"), max_length=100, blank=True)
+    provider_ref = models.CharField(_("网关流水号"), max_length=100, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Lets a caller make a message once per business event (e.g. "reminder:loan:42:2026-12-01").
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("通知消息")
+        verbose_name_plural = _("通知消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "not_before"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.to}: {self.subject or self.body[:30]}"

@@ -1,0 +1,77 @@
+"""The navigation per role. Entries name URLs by name, so autofin needs no import of the apps;
+an entry whose URL does not exist (yet) is left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from autofin.roles import Role, user_roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: object
+    url_name: str
+    roles: frozenset[str]  # empty: everybody signed in; {"anonymous"}: public too
+
+
+PUBLIC = frozenset({"anonymous"})
+ALL_SIGNED_IN: frozenset[str] = frozenset()
+BACK_OFFICE = frozenset(
+    r.value for r in Role if r not in {Role.CUSTOMER, Role.DEALER_ADMIN, Role.DEALER_SALES}
+)
+
+NAV: list[NavItem] = [
+    NavItem(_("贷款计算器"), "origination:calculator", PUBLIC),
+    NavItem(_("我要申请"), "origination:apply_start", frozenset({Role.CUSTOMER})),
+    NavItem(_("我的申请"), "origination:my_applications", frozenset({Role.CUSTOMER})),
+    NavItem(_("我的贷款"), "servicing:my_loans", frozenset({Role.CUSTOMER})),
+    NavItem(
+        _("经销商门户"), "dealers:portal_home", frozenset({Role.DEALER_ADMIN, Role.DEALER_SALES})
+    ),
+    NavItem(_("我的经销商"), "dealers:manager_home", frozenset({Role.ACCOUNT_MANAGER})),
+    NavItem(
+        _("产品"), "origination:product_list", frozenset({Role.PRODUCT_MANAGER, Role.RISK_ANALYST})
+    ),
+    NavItem(
+        _("审批工作台"),
+        "origination:workbench",
+        frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER}),
+    ),
+    NavItem(
+        _("放款"),
+        "servicing:disbursement_list",
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    ),
+    NavItem(_("贷款账户"), "servicing:loan_search", frozenset({Role.SERVICING_AGENT})),
+    NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
+    NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),
+    NavItem(_("日结"), "servicing:eod_dashboard", frozenset({Role.OPERATIONS})),
+    NavItem(_("管理后台"), "admin:index", BACK_OFFICE),
+]
+
+
+def nav_for(user) -> list[dict]:
+    roles = user_roles(user)
+    signed_in = getattr(user, "is_authenticated", False)
+    items = []
+    for item in NAV:
+        if item.roles == PUBLIC:
+            visible = True
+        elif not signed_in:
+            visible = False
+        elif getattr(user, "is_superuser", False):
+            visible = True
+        else:
+            visible = not item.roles or bool(roles & set(item.roles))
+        if not visible:
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "url_name": item.url_name})
+    return items

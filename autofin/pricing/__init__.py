@@ -1,0 +1,62 @@
+"""AutoFin pricing engine: pure Python, no Django.
+
+Repayment schedules, APR disclosure, OEM subsidy, early settlement and partial prepayment.
+Money is Decimal at the interface (two places, ROUND_HALF_UP to the fen); rates are Decimal
+fractions (Decimal("0.094822") for 9.4822 % a year). Invalid input raises ``PricingError`` with a
+``code``.
+"""
+
+from autofin.pricing.apr import (
+    APR_METHOD,
+    apr_irr,
+    apr_percent,
+    apr_to_flat_rate,
+    flat_rate_to_apr,
+    monthly_irr,
+)
+from autofin.pricing.dates import DayCount, add_months, days_30e_360
+from autofin.pricing.errors import EarlySettlementLockedError, PricingError
+from autofin.pricing.schedule import (
+    MAX_TERM_MONTHS,
+    MIN_TERM_MONTHS,
+    Method,
+    Schedule,
+    ScheduleRow,
+    ScheduleTotals,
+    build_schedule,
+    reamortize,
+)
+from autofin.pricing.settlement import (
+    PayoffQuote,
+    PrepaymentOption,
+    partial_prepayment,
+    payoff_quote,
+)
+from autofin.pricing.subsidy import subsidy_amount
+
+__all__ = [
+    "APR_METHOD",
+    "MAX_TERM_MONTHS",
+    "MIN_TERM_MONTHS",
+    "DayCount",
+    "EarlySettlementLockedError",
+    "Method",
+    "PayoffQuote",
+    "PrepaymentOption",
+    "PricingError",
+    "Schedule",
+    "ScheduleRow",
+    "ScheduleTotals",
+    "add_months",
+    "apr_irr",
+    "apr_percent",
+    "apr_to_flat_rate",
+    "build_schedule",
+    "days_30e_360",
+    "flat_rate_to_apr",
+    "monthly_irr",
+    "partial_prepayment",
+    "payoff_quote",
+    "reamortize",
+    "subsidy_amount",
+]

@@ -1,0 +1,67 @@
+"""Due dates and day counts.
+
+Due dates are always computed from one anchor date + k months, clamped to the month's end, never
+by chaining month additions: chaining would turn 31 Jan -> 28 Feb -> 28 Mar, while the contract
+means 31 Jan -> 28 Feb -> 31 Mar.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+
+from autofin.pricing.errors import PricingError
+
+
+class DayCount(StrEnum):
+    """Day-count conventions for broken periods and accruals (regular months are rate / 12)."""
+
+    THIRTY_360 = "30/360"  # 30E/360 (Eurobond basis): day 31 counts as day 30 at both ends
+    ACT_365F = "ACT/365F"  # actual days / 365, also in leap years
+
+    @classmethod
+    def parse(cls, value: DayCount | str) -> DayCount:
+        try:
+            return _DAY_COUNTS[value]
+        except (KeyError, TypeError):
+            raise PricingError(
+                "unknown_day_count", f"day_count must be one of {list(_DAY_COUNTS)}, got {value!r}"
+            ) from None
+
+
+_DAY_COUNTS: dict[str, DayCount] = {member.value: member for member in DayCount}
+
+
+def add_months(anchor: date, months: int) -> date:
+    """anchor + months, clamped to the last day of the target month (31 Jan + 1 -> 28/29 Feb)."""
+    month_index = anchor.month - 1 + months
+    year = anchor.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(anchor.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+@lru_cache(maxsize=8192)
+def due_dates(anchor: date, first_offset: int, count: int) -> tuple[date, ...]:
+    """``count`` due dates: anchor + first_offset months, anchor + first_offset + 1 months, ...
+
+    Cached because quoting builds many schedules on the same dates (the cache holds tuples of
+    immutable dates, so sharing them is safe).
+    """
+    return tuple(add_months(anchor, first_offset + k) for k in range(count))
+
+
+def days_30e_360(start: date, end: date) -> int:
+    """Days between two dates under 30E/360: every month has 30 days, the 31st counts as the 30th."""
+    d1 = min(start.day, 30)
+    d2 = min(end.day, 30)
+    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+
+
+def period_days(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
+    """(days, days in the year) for an accrual from ``start`` to ``end`` under ``day_count``."""
+    if day_count is DayCount.THIRTY_360:
+        return days_30e_360(start, end), 360
+    return (end - start).days, 365

@@ -1,0 +1,163 @@
+"""Roles are Django groups; this module is the one list of them and of what each may do.
+
+Permissions are named "app_label.codename" strings, so autofin imports no other app; a
+permission whose model does not exist yet is skipped and granted on a later migrate.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    DEALER_ADMIN = "dealer_admin"
+    DEALER_SALES = "dealer_sales"
+    ACCOUNT_MANAGER = "account_manager"
+    PRODUCT_MANAGER = "product_manager"
+    UNDERWRITER = "underwriter"
+    SENIOR_UNDERWRITER = "senior_underwriter"
+    FINANCE_OPERATOR = "finance_operator"
+    FINANCE_APPROVER = "finance_approver"
+    SERVICING_AGENT = "servicing_agent"
+    COLLECTOR = "collector"
+    RISK_ANALYST = "risk_analyst"
+    OPERATIONS = "operations"
+    SYSTEM_ADMIN = "system_admin"
+
+
+ROLE_LABELS = {
+    Role.CUSTOMER: _("客户"),
+    Role.DEALER_ADMIN: _("经销商管理员"),
+    Role.DEALER_SALES: _("经销商销售"),
+    Role.ACCOUNT_MANAGER: _("渠道客户经理"),
+    Role.PRODUCT_MANAGER: _("产品经理"),
+    Role.UNDERWRITER: _("审批员"),
+    Role.SENIOR_UNDERWRITER: _("高级审批员"),
+    Role.FINANCE_OPERATOR: _("财务经办"),
+    Role.FINANCE_APPROVER: _("财务复核"),
+    Role.SERVICING_AGENT: _("贷后客服"),
+    Role.COLLECTOR: _("催收员"),
+    Role.RISK_ANALYST: _("风险分析师"),
+    Role.OPERATIONS: _("运营（日结）"),
+    Role.SYSTEM_ADMIN: _("系统管理员"),
+}
+
+# Back-office roles may open the Django admin (is_staff); what they see there is still limited
+# by these permissions.
+STAFF_ROLES = frozenset(
+    {
+        Role.ACCOUNT_MANAGER,
+        Role.PRODUCT_MANAGER,
+        Role.UNDERWRITER,
+        Role.SENIOR_UNDERWRITER,
+        Role.FINANCE_OPERATOR,
+        Role.FINANCE_APPROVER,
+        Role.SERVICING_AGENT,
+        Role.COLLECTOR,
+        Role.RISK_ANALYST,
+        Role.OPERATIONS,
+        Role.SYSTEM_ADMIN,
+    }
+)
+
+
+def _crud(app_model: str, *, write: bool = True) -> list[str]:
+    app, model = app_model.split(".")
+    actions = ["view", "add", "change"] if write else ["view"]
+    return [f"{app}.{a}_{model}" for a in actions]
+
+
+# Each app adds the permissions its roles need here, by name.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.CUSTOMER: [],
+    Role.DEALER_ADMIN: [],
+    Role.DEALER_SALES: [],
+    Role.ACCOUNT_MANAGER: [
+        *_crud("dealers.dealer", write=False),
+    ],
+    Role.PRODUCT_MANAGER: [
+        *_crud("origination.product"),
+        *_crud("origination.productversion"),
+        *_crud("origination.ratetableentry"),
+        *_crud("origination.lprrate"),
+    ],
+    Role.UNDERWRITER: [],
+    Role.SENIOR_UNDERWRITER: [],
+    Role.FINANCE_OPERATOR: [],
+    Role.FINANCE_APPROVER: [],
+    Role.SERVICING_AGENT: [],
+    Role.COLLECTOR: [],
+    Role.RISK_ANALYST: [],
+    Role.OPERATIONS: [
+        *_crud("autofin.businesscalendar", write=False),
+        *_crud("autofin.outboundmessage", write=False),
+    ],
+    Role.SYSTEM_ADMIN: [
+        *_crud("autofin.user"),
+        "auth.view_group",
+        "auth.change_group",
+        *_crud("autofin.auditentry", write=False),
+        *_crud("autofin.outboundmessage", write=False),
+        *_crud("autofin.businesscalendar", write=False),
+    ],
+}
+
+
+def roles_sync() -> None:
+    """Create every role group and grant it the listed permissions that exist by now."""
+    from django.contrib.auth.models import Group, Permission
+
+    by_name: dict[tuple[str, str], Permission] = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for name in ROLE_PERMISSIONS.get(role, []):
+            app_label, codename = name.split(".", 1)
+            perm = by_name.get((app_label, codename))
+            if perm is None:
+                log.debug("role %s: permission %s does not exist yet", role, name)
+                continue
+            wanted.append(perm)
+        group.permissions.add(*wanted)
+
+
+def roles_sync_after_migrate(sender, **kwargs) -> None:  # noqa: ARG001 - signal signature
+    # Run once per migrate, after the last app: earlier calls would miss later apps' permissions.
+    if getattr(sender, "name", "") == "servicing":
+        roles_sync()
+
+
+def user_roles(user) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_autofin_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._autofin_roles = cached
+    return cached
+
+
+def user_has_role(user, *roles: Role | str) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user_roles(user) & {str(r) for r in roles})
+
+
+def user_role_grant(*, user, role: Role) -> None:
+    from django.contrib.auth.models import Group
+
+    group, _created = Group.objects.get_or_create(name=role.value)
+    user.groups.add(group)
+    if role in STAFF_ROLES and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_autofin_roles", None)

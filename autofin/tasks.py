@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from autofin.notifications import notification_deliver_now, notifications_due
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def notification_deliver(message_id: int) -> str:
+    return notification_deliver_now(message_id=message_id).status
+
+
+@shared_task(time_limit=300)
+def notifications_release_due() -> int:
+    """Deliver messages that waited for contact hours (scheduled by beat every few minutes)."""
+    ids = notifications_due()
+    for message_id in ids:
+        notification_deliver.delay(message_id)
+    return len(ids)
