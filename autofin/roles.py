@@ -80,20 +80,46 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.DEALER_SALES: [],
     Role.ACCOUNT_MANAGER: [
         *_crud("dealers.dealer", write=False),
+        *_crud("dealers.dealerstaff", write=False),
+        *_crud("dealers.agreement"),
+        *_crud("dealers.commission", write=False),
+        *_crud("dealers.commissionstatement", write=False),
+        *_crud("dealers.dealergrade", write=False),
+        *_crud("dealers.dealeralert", write=False),
+        *_crud("dealers.dealermonthlykpi", write=False),
+        *_crud("dealers.bankaccountchange", write=False),
+        *_crud("dealers.gradingpolicy", write=False),
     ],
     Role.PRODUCT_MANAGER: [
         *_crud("origination.product"),
         *_crud("origination.productversion"),
         *_crud("origination.ratetableentry"),
         *_crud("origination.lprrate"),
+        *_crud("origination.regulatorylimits"),
+        *_crud("origination.quote", write=False),
     ],
     Role.UNDERWRITER: [],
     Role.SENIOR_UNDERWRITER: [],
-    Role.FINANCE_OPERATOR: [],
-    Role.FINANCE_APPROVER: [],
+    Role.FINANCE_OPERATOR: [*_crud("dealers.bankaccountchange", write=False)],
+    Role.FINANCE_APPROVER: [*_crud("dealers.bankaccountchange", write=False)],
     Role.SERVICING_AGENT: [],
     Role.COLLECTOR: [],
-    Role.RISK_ANALYST: [],
+    Role.RISK_ANALYST: [
+        *_crud("origination.product", write=False),
+        *_crud("origination.productversion", write=False),
+        *_crud("origination.ratetableentry", write=False),
+        *_crud("risk.scorecard", write=False),
+        *_crud("risk.scorecardversion", write=False),
+        *_crud("risk.ruleset"),
+        *_crud("risk.rule"),
+        *_crud("risk.blacklistentry"),
+        *_crud("risk.strategy"),
+        *_crud("risk.earlywarningrule"),
+        *_crud("risk.decision", write=False),
+        *_crud("risk.fraudhit", write=False),
+        *_crud("risk.earlywarninghit", write=False),
+        *_crud("risk.decisionreviewrequest", write=False),
+    ],
     Role.OPERATIONS: [
         *_crud("autofin.businesscalendar", write=False),
         *_crud("autofin.outboundmessage", write=False),
@@ -105,8 +131,27 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *_crud("autofin.auditentry", write=False),
         *_crud("autofin.outboundmessage", write=False),
         *_crud("autofin.businesscalendar", write=False),
+        *_crud("dealers.dealer"),
+        *_crud("dealers.dealerstaff", write=False),
+        *_crud("dealers.agreement"),
+        *_crud("dealers.commission", write=False),
+        *_crud("dealers.commissionstatement", write=False),
+        *_crud("dealers.dealergrade", write=False),
+        *_crud("dealers.dealeralert", write=False),
+        *_crud("dealers.gradingpolicy"),
+        *_crud("dealers.bankaccountchange", write=False),
+        *_crud("dealers.settlementaccount", write=False),
     ],
 }
+
+# servicing's ledger: finance sees the chart, entries and lines read-only (postings come from
+# the services, never from a form).
+for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
+    ROLE_PERMISSIONS[_role] += [
+        *_crud("servicing.ledgeraccount", write=False),
+        *_crud("servicing.journalentry", write=False),
+        *_crud("servicing.journalline", write=False),
+    ]
 
 
 def roles_sync() -> None:

@@ -1,1 +1,112 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from risk.models import (
+    BlacklistEntry,
+    Decision,
+    DecisionReviewRequest,
+    EarlyWarningHit,
+    EarlyWarningRule,
+    FraudHit,
+    Rule,
+    RuleSet,
+    Scorecard,
+    ScorecardVersion,
+    Strategy,
+)
+from risk.services import rule_set_activate, rule_set_clone
+
+
+class RuleInline(admin.TabularInline):
+    model = Rule
+    extra = 0
+    fields = ("position", "code", "rule_kind", "reason_code", "params", "enabled", "explanation")
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    list_display = ("version", "name", "is_active", "created_at")
+    readonly_fields = ("is_active",)
+    inlines = [RuleInline]
+    actions = ["activate", "clone"]
+
+    @admin.action(description=_("设为生效版本"))
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个规则集"), messages.ERROR)
+            return
+        rule_set_activate(rule_set_id=queryset.get().pk, actor=request.user)
+        self.message_user(request, _("规则集已生效"))
+
+    @admin.action(description=_("复制为新版本"))
+    def clone(self, request, queryset):
+        for rs in queryset:
+            rule_set_clone(rule_set_id=rs.pk, actor=request.user)
+        self.message_user(request, _("已复制"))
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ("code", "rule_kind", "reason_code", "enabled", "rule_set")
+    list_filter = ("rule_set", "rule_kind", "enabled")
+
+
+@admin.register(BlacklistEntry)
+class BlacklistEntryAdmin(admin.ModelAdmin):
+    list_display = ("kind", "value_hash", "reason", "created_at")
+    list_filter = ("kind",)
+
+
+@admin.register(Strategy)
+class StrategyAdmin(admin.ModelAdmin):
+    list_display = ("product_line", "decline_below", "approve_above", "tier_cutoffs", "updated_at")
+
+
+@admin.register(EarlyWarningRule)
+class EarlyWarningRuleAdmin(admin.ModelAdmin):
+    list_display = ("code", "strength", "params", "enabled", "description")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ReadOnlyAdmin):
+    list_display = ("name", "product_line", "contract_type")
+
+
+@admin.register(ScorecardVersion)
+class ScorecardVersionAdmin(ReadOnlyAdmin):
+    list_display = ("scorecard", "version", "status", "challenger_share", "test_auc", "created_at")
+    exclude = ("artefact", "report")
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ("application_ref", "outcome", "score", "tier", "rule_set", "created_at")
+    list_filter = ("outcome", "tier")
+    search_fields = ("application_ref",)
+
+
+@admin.register(FraudHit)
+class FraudHitAdmin(ReadOnlyAdmin):
+    list_display = ("application_ref", "check_code", "dealer_id", "created_at")
+    list_filter = ("check_code",)
+
+
+@admin.register(EarlyWarningHit)
+class EarlyWarningHitAdmin(ReadOnlyAdmin):
+    list_display = ("loan_ref", "rule_code", "strength", "created_at")
+
+
+@admin.register(DecisionReviewRequest)
+class DecisionReviewRequestAdmin(ReadOnlyAdmin):
+    list_display = ("decision", "status", "created_at")

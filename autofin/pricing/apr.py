@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from autofin.pricing.errors import PricingError
 from autofin.pricing.money import ZERO, fraction_half_up, rate_ratio, to_fen
-from autofin.pricing.schedule import MAX_TERM_MONTHS, MIN_TERM_MONTHS, Schedule
+from autofin.pricing.schedule import Schedule, check_term
 
 APR_METHOD = "IRR method (PBoC 2021 No. 3)"
 APR_PLACES = 4
@@ -39,10 +39,11 @@ _MAX_MONTHLY_RATE = Decimal(100)  # 10,000 % a month: beyond it the figure means
 def apr_irr(schedule: Schedule, *, upfront_fees: Decimal = ZERO) -> Decimal:
     """The APR (IRR method, PBoC 2021 No. 3) of a schedule, a fraction with 4 places.
 
-    ``upfront_fees`` are fees the customer pays at signing or that are deducted from the
-    disbursement (handling fee, GPS fee ...): the customer receives amount financed - fees and
-    pays every row's ``instalment`` (principal + interest + fee). Financed fees are already in
-    the amount financed and so need no special treatment.
+    ``upfront_fees`` is every fee the customer does not receive as cash: fees paid at signing,
+    fees deducted from the disbursement, and fees financed into the amount financed (the
+    customer owes them but never receives them; handling fee, GPS fee ...). The customer receives
+    amount financed - upfront_fees and pays every row's ``instalment`` (principal + interest +
+    the ``fee`` column).
     """
     fees = to_fen(upfront_fees, field="upfront_fees")
     principal = schedule.rows[0].opening_fen
@@ -61,8 +62,13 @@ def monthly_irr(*, advance: Decimal, payments: Sequence[Decimal]) -> Decimal:
     """The monthly IRR of ``advance`` received now against ``payments`` at months 1..n.
 
     Not quantized (40 significant digits, accurate to IRR_TOLERANCE); for disclosure use
-    ``apr_irr``, which also verifies its rounding exactly.
+    ``apr_irr``, which also verifies its rounding exactly. The advance must be positive and the
+    payments non-negative (not all zero), so that the IRR is unique.
     """
+    if not payments or advance <= 0 or min(payments) < 0 or max(payments) == 0:
+        raise PricingError(
+            "invalid_cash_flows", "need a positive advance and non-negative payments, not all 0"
+        )
     return _solve_monthly(Fraction(advance), [Fraction(p) for p in payments])
 
 
@@ -74,7 +80,7 @@ def flat_rate_to_apr(flat_rate: Decimal, term_months: int) -> Decimal:
     conversion, independent of the amount.
     """
     rate_num, rate_den = rate_ratio(flat_rate, field="flat_rate")
-    _check_term(term_months)
+    check_term(term_months)
     payment = Fraction(1, term_months) + Fraction(rate_num, rate_den * 12)
     return _quantized_apr(Fraction(1), [payment] * term_months)
 
@@ -87,7 +93,7 @@ def apr_to_flat_rate(apr: Decimal, term_months: int) -> Decimal:
     worth almost two of APR).
     """
     rate_num, rate_den = rate_ratio(apr, field="apr")
-    _check_term(term_months)
+    check_term(term_months)
     monthly = Fraction(rate_num, rate_den * 12)
     if monthly == 0:
         payment = Fraction(1, term_months)
@@ -95,15 +101,6 @@ def apr_to_flat_rate(apr: Decimal, term_months: int) -> Decimal:
         payment = monthly / (1 - (1 + monthly) ** -term_months)
     flat = (payment * term_months - 1) * 12 / term_months
     return Decimal(fraction_half_up(flat * 10**APR_PLACES)).scaleb(-APR_PLACES)
-
-
-def _check_term(term_months: object) -> None:
-    if type(term_months) is not int or not MIN_TERM_MONTHS <= term_months <= MAX_TERM_MONTHS:
-        raise PricingError(
-            "term_out_of_range",
-            f"term_months must be between {MIN_TERM_MONTHS} and {MAX_TERM_MONTHS}, "
-            f"got {term_months!r}",
-        )
 
 
 def _quantized_apr(advance: Fraction, payments: Sequence[Fraction]) -> Decimal:

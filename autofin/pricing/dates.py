@@ -8,7 +8,7 @@ means 31 Jan -> 28 Feb -> 31 Mar.
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 
@@ -54,7 +54,7 @@ def due_dates(anchor: date, first_offset: int, count: int) -> tuple[date, ...]:
 
 
 def days_30e_360(start: date, end: date) -> int:
-    """Days between two dates under 30E/360: every month has 30 days, the 31st counts as the 30th."""
+    """Days between two dates under 30E/360: 30-day months, the 31st counts as the 30th."""
     d1 = min(start.day, 30)
     d2 = min(end.day, 30)
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
@@ -65,3 +65,9 @@ def period_days(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
     if day_count is DayCount.THIRTY_360:
         return days_30e_360(start, end), 360
     return (end - start).days, 365
+
+
+def check_date(value: object, field: str) -> None:
+    # A datetime would compare unequal to the dates it is mixed with: refuse it.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise PricingError("invalid_type", f"{field} must be a date, got {value!r}")

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 
-from autofin.pricing.dates import DayCount, add_months, due_dates, period_days
+from autofin.pricing.dates import DayCount, add_months, check_date, due_dates, period_days
 from autofin.pricing.errors import PricingError
 from autofin.pricing.money import ZERO, div_half_up, fen_to_decimal, rate_ratio, to_fen
 
@@ -132,15 +132,21 @@ class ScheduleRow:
 
     def as_dict(self) -> dict[str, int | date | Decimal]:
         """The row's public columns, Decimals for money (what a model or serializer stores)."""
+        opening, principal, interest, fee = (
+            self.opening_fen,
+            self.principal_fen,
+            self.interest_fen,
+            self.fee_fen,
+        )
         return {
             "instalment_no": self.instalment_no,
             "due_date": self.due_date,
-            "opening_balance": self.opening_balance,
-            "principal": self.principal,
-            "interest": self.interest,
-            "fee": self.fee,
-            "instalment": self.instalment,
-            "closing_balance": self.closing_balance,
+            "opening_balance": fen_to_decimal(opening),
+            "principal": fen_to_decimal(principal),
+            "interest": fen_to_decimal(interest),
+            "fee": fen_to_decimal(fee),
+            "instalment": fen_to_decimal(principal + interest + fee),
+            "closing_balance": fen_to_decimal(opening - principal),
         }
 
     def __repr__(self) -> str:
@@ -200,6 +206,11 @@ class Schedule:
     broken_first_period: bool = False
     fee_per_instalment: Decimal = ZERO
     balloon_amount: Decimal = ZERO
+
+    def __post_init__(self) -> None:
+        # Schedules are also rebuilt from stored rows; every property below needs one.
+        if not self.rows:
+            raise PricingError("empty_schedule", "a schedule needs at least one row")
 
     @property
     def amount_financed(self) -> Decimal:
@@ -266,8 +277,8 @@ def build_schedule(
     fee = to_fen(fee_per_instalment, field="fee_per_instalment")
     balloon = to_fen(balloon_amount, field="balloon_amount")
     rate_num, rate_den = rate_ratio(annual_rate, field="annual_rate", maximum=MAX_ANNUAL_RATE)
-    _check_term(term_months)
-    _check_date(value_date, "value_date")
+    check_term(term_months)
+    check_date(value_date, "value_date")
     if type(first_instalment_no) is not int or first_instalment_no < 1:
         raise PricingError(
             "invalid_instalment_no", f"first_instalment_no must be >= 1, got {first_instalment_no}"
@@ -276,7 +287,8 @@ def build_schedule(
         if not 0 < balloon < principal:
             raise PricingError(
                 "balloon_out_of_range",
-                f"balloon_amount must be above 0 and below the amount financed, got {balloon_amount}",
+                "balloon_amount must be above 0 and below the amount financed, "
+                f"got {balloon_amount}",
             )
     elif balloon:
         raise PricingError("balloon_not_allowed", f"balloon_amount is only for {Method.BALLOON}")
@@ -285,7 +297,7 @@ def build_schedule(
         dates = due_dates(value_date, 1, term_months)
         broken = False
     else:
-        _check_date(first_due_date, "first_due_date")
+        check_date(first_due_date, "first_due_date")
         latest = add_months(value_date, MAX_FIRST_PERIOD_MONTHS)
         if not value_date < first_due_date <= latest:
             raise PricingError(
@@ -302,7 +314,7 @@ def build_schedule(
         first = (rate_num * days, rate_den * year_days)
     else:
         first = monthly
-    rows = _amortise(
+    rows = amortise_rows(
         method=method,
         principal=principal,
         monthly=monthly,
@@ -319,8 +331,8 @@ def build_schedule(
         day_count=day_count,
         value_date=value_date,
         broken_first_period=broken,
-        fee_per_instalment=fee_per_instalment,
-        balloon_amount=balloon_amount,
+        fee_per_instalment=fen_to_decimal(fee),
+        balloon_amount=fen_to_decimal(balloon),
     )
 
 
@@ -357,7 +369,7 @@ def reamortize(
     )
 
 
-def _check_term(term_months: object) -> None:
+def check_term(term_months: object) -> None:
     if type(term_months) is not int:
         raise PricingError("invalid_type", f"term_months must be an int, got {term_months!r}")
     if not MIN_TERM_MONTHS <= term_months <= MAX_TERM_MONTHS:
@@ -366,12 +378,6 @@ def _check_term(term_months: object) -> None:
             f"term_months must be between {MIN_TERM_MONTHS} and {MAX_TERM_MONTHS}, "
             f"got {term_months}",
         )
-
-
-def _check_date(value: object, field: str) -> None:
-    # A datetime would compare unequal to the dates it is mixed with: refuse it.
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise PricingError("invalid_type", f"{field} must be a date, got {value!r}")
 
 
 @lru_cache(maxsize=4096)
@@ -396,7 +402,7 @@ def level_instalment_fen(
     return div_half_up((principal * grown - balloon * base) * rate_num, rate_den * (grown - base))
 
 
-def _amortise(
+def amortise_rows(
     *,
     method: Method,
     principal: int,
@@ -419,7 +425,9 @@ def _amortise(
     if method is Method.EQUAL_PRINCIPAL:
         if principal_parts is None:
             principal_parts = equal_principal_parts(principal, term)
-        return _fixed_principal_rows(principal, monthly, first, dates, fee, first_no, principal_parts)
+        return _fixed_principal_rows(
+            principal, monthly, first, dates, fee, first_no, principal_parts
+        )
     # Interest only: principal is a bullet with the last instalment.
     parts = [0] * term
     parts[-1] = principal

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from autofin.pricing.dates import DayCount, add_months, period_days
+from autofin.pricing.dates import DayCount, add_months, check_date, period_days
 from autofin.pricing.errors import EarlySettlementLockedError, PricingError
 from autofin.pricing.money import div_half_up, fen_to_decimal, rate_ratio, to_fen
 from autofin.pricing.schedule import (
@@ -20,9 +20,7 @@ from autofin.pricing.schedule import (
     Method,
     Schedule,
     ScheduleRow,
-    _amortise,
-    _check_date,
-    equal_principal_parts,
+    amortise_rows,
     level_instalment_fen,
 )
 
@@ -73,8 +71,8 @@ def payoff_quote(
     fee_num, fee_den = rate_ratio(early_settlement_fee_rate, field="early_settlement_fee_rate")
     basis = schedule.day_count if day_count is None else DayCount.parse(day_count)
     loan_value_date = schedule.value_date if value_date is None else value_date
-    _check_date(as_of, "as_of")
-    _check_date(loan_value_date, "value_date")
+    check_date(as_of, "as_of")
+    check_date(loan_value_date, "value_date")
     if type(lock_in_months) is not int or lock_in_months < 0:
         raise PricingError("invalid_lock_in", f"lock_in_months must be >= 0, got {lock_in_months}")
 
@@ -124,8 +122,9 @@ def partial_prepayment(
     numbering; ``annual_rate`` defaults to the schedule's.
 
     * ``shorten_term``: the instalment stays (the level instalment; for equal principal, the
-      principal part) and rows drop off the end; the last row absorbs the residue, so it may be
-      smaller than the others. Equal instalments and equal principal only.
+      principal part of the next row) and rows drop off the end; the last row absorbs the
+      residue, so it is usually smaller than the others. Equal instalments and equal principal
+      only.
     * ``lower_instalment``: the remaining number of rows stays and the instalment is recomputed
       (interest-only and balloon loans too; a balloon loan keeps its balloon).
 
@@ -162,7 +161,8 @@ def partial_prepayment(
         days, year_days = period_days(start, rows[0].due_date, schedule.day_count)
         first = (rate_num * days, rate_den * year_days)
     dates = [row.due_date for row in rows]
-    fee = to_fen(schedule.fee_per_instalment, field="fee_per_instalment")
+    # The fee the unpaid rows carry (a schedule rebuilt from stored rows may not restate it).
+    fee = rows[0].fee_fen
     method = schedule.method
     instalment: int | None = None
     parts: list[int] | None = None
@@ -173,16 +173,18 @@ def partial_prepayment(
             dates = dates[: _rows_needed(principal, instalment, monthly, first, len(dates))]
         elif method is Method.EQUAL_PRINCIPAL:
             part = rows[0].principal_fen
-            count = min(len(dates), -(-principal // part))
+            # A zero part only happens on amounts below a fen a month: nothing to shorten.
+            count = min(len(dates), -(-principal // part)) if part else len(dates)
             dates = dates[:count]
-            parts = equal_principal_parts(principal, count)
+            parts = [part] * (count - 1) + [principal - part * (count - 1)]
         else:
             raise PricingError(
                 "prepayment_option_not_supported",
-                f"{option} is not offered for {method} loans; use {PrepaymentOption.LOWER_INSTALMENT}",
+                f"{option} is not offered for {method} loans; "
+                f"use {PrepaymentOption.LOWER_INSTALMENT}",
             )
 
-    new_rows = _amortise(
+    new_rows = amortise_rows(
         method=method,
         principal=principal,
         monthly=monthly,
@@ -201,14 +203,18 @@ def partial_prepayment(
         day_count=schedule.day_count,
         value_date=start,
         broken_first_period=broken,
-        fee_per_instalment=schedule.fee_per_instalment,
+        fee_per_instalment=fen_to_decimal(fee),
         balloon_amount=schedule.balloon_amount,
     )
 
 
 def _unpaid_rows(schedule: Schedule, paid_instalments: int) -> tuple[tuple[ScheduleRow, ...], int]:
     """The unpaid rows and the index of the first one."""
-    index = paid_instalments - (schedule.first_instalment_no - 1) if type(paid_instalments) is int else -1
+    index = (
+        paid_instalments - (schedule.first_instalment_no - 1)
+        if type(paid_instalments) is int
+        else -1
+    )
     if not 0 <= index < len(schedule.rows):
         raise PricingError(
             "paid_instalments_out_of_range",

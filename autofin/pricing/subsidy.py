@@ -22,7 +22,9 @@ def subsidy_amount(customer_schedule: Schedule, *, lender_rate: Decimal) -> Deci
     Choices: payments are principal + interest of each row (the ``fee`` column is not part of the
     loan's yield); payment k is discounted k whole months (a broken first period counts as one
     month, as in the APR); the result is rounded ROUND_HALF_UP to the fen, so the lender's IRR
-    matches ``lender_rate`` to within that half fen.
+    matches ``lender_rate`` to within that half fen. A subsidy is never negative: when the rates
+    are (nearly) equal, the fen rounding of the customer's instalments can push the formula a few
+    fen below zero, and that noise must not become a payment to the OEM.
     """
     lender_num, lender_den = rate_ratio(lender_rate, field="lender_rate", maximum=MAX_ANNUAL_RATE)
     if lender_rate < customer_schedule.annual_rate:
@@ -36,4 +38,5 @@ def subsidy_amount(customer_schedule: Schedule, *, lender_rate: Decimal) -> Deci
     # Horner from the last payment: PV = (p_1 + (p_2 + ... ) / g) / g
     for row in reversed(customer_schedule.rows):
         present_value = (present_value + row.principal_fen + row.interest_fen) / growth
-    return fen_to_decimal(fraction_half_up(customer_schedule.rows[0].opening_fen - present_value))
+    subsidy = fraction_half_up(customer_schedule.rows[0].opening_fen - present_value)
+    return fen_to_decimal(max(subsidy, 0))

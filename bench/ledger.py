@@ -1,0 +1,277 @@
+"""Ledger posting speed, and what the database's balance guards cost on a bulk statement.
+
+    .venv/bin/python bench/ledger.py [--entries 2000] [--batch 50000] [--lines 1000000] [--keep]
+
+Creates a scratch database `autofin_bench_ledger` on the server of DATABASE_URL (default the
+local PostgreSQL), migrates it, runs, and drops it at the end (unless --keep). Figures:
+
+1. journal_post one entry at a time (2 lines each, each its own transaction): entries/s;
+2. journal_post_many, one call of --batch entries (2 lines each): entries/s;
+3. one INSERT statement of --lines lines (2 per entry, the entries inserted by one statement
+   before it), data made by generate_series in SQL, one transaction; the time of the header
+   statement, the line statement, the deferred checks (run by SET CONSTRAINTS ALL IMMEDIATE
+   before COMMIT) and the COMMIT, with the guards enabled and with them
+   disabled (the line-statement balance trigger and the deferred per-entry trigger), each on
+   empty tables; with the guards on, the time PostgreSQL spent in each trigger function
+   (pg_stat_xact_user_functions; a machine shared with other work makes the wall-clock
+   figures noisy, these much less); plus a run with one unbalanced entry (refused as a whole);
+4. trial_balance() over the lines left by the last run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "autofin_bench_ledger"
+DAY = dt.date(2026, 3, 16)
+GUARDS = [
+    ("servicing_journalline", "journal_line_balance_check"),
+    ("servicing_journalentry", "journal_entry_has_lines"),
+]
+
+
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def admin_execute(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        conn.close()
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = with_db(server_url(), BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
+    os.environ.setdefault("TESTING", "0")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def empty_ledger() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET autofin.ledger_maintenance = 'on'")
+        cursor.execute("TRUNCATE servicing_journalline, servicing_journalentry")
+        cursor.execute("RESET autofin.ledger_maintenance")
+        cursor.execute("VACUUM ANALYZE servicing_journalentry")
+        cursor.execute("VACUUM ANALYZE servicing_journalline")
+        cursor.execute("CHECKPOINT")
+
+
+def bench_one_by_one(count: int) -> float:
+    from servicing.services import journal_post
+
+    start = time.perf_counter()
+    for i in range(count):
+        amount = Decimal(1000 + i) / 100
+        journal_post(
+            business_date=DAY,
+            source_type="accrual",
+            source_id=str(i),
+            lines=[
+                ("interest_receivable", "D", amount, 1_000_000 + i),
+                ("interest_income", "C", amount, 1_000_000 + i),
+            ],
+            idempotency_key=f"bench:one:{i}",
+        )
+    return count / (time.perf_counter() - start)
+
+
+def bench_many(count: int) -> tuple[float, float]:
+    from servicing.services import EntrySpec, journal_post_many
+
+    specs = [
+        EntrySpec(
+            business_date=DAY,
+            source_type="accrual",
+            source_id=str(i),
+            lines=[
+                ("interest_receivable", "D", Decimal(1000 + i % 5000) / 100, 2_000_000 + i),
+                ("interest_income", "C", Decimal(1000 + i % 5000) / 100, 2_000_000 + i),
+            ],
+            idempotency_key=f"bench:many:{i}",
+        )
+        for i in range(count)
+    ]
+    start = time.perf_counter()
+    journal_post_many(entries=specs)
+    elapsed = time.perf_counter() - start
+    return count / elapsed, elapsed
+
+
+def bulk_statement(lines: int, *, guards: bool, unbalanced: bool = False) -> dict[str, float]:
+    """Insert lines // 2 entries and `lines` lines by two statements in one transaction."""
+    from django.db import IntegrityError, connection, transaction
+
+    entries = lines // 2
+    with connection.cursor() as cursor:
+        cursor.execute("SET track_functions = 'pl'")  # per-function times (superuser)
+        for table, trigger in GUARDS:
+            cursor.execute(
+                f"ALTER TABLE {table} {'ENABLE' if guards else 'DISABLE'} TRIGGER {trigger}"
+            )
+        cursor.execute("SELECT id FROM servicing_ledgeraccount WHERE code = 'interest_receivable'")
+        debit_account = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM servicing_ledgeraccount WHERE code = 'interest_income'")
+        credit_account = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(max(id), 0) FROM servicing_journalentry")
+        base = cursor.fetchone()[0]
+    figures: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO servicing_journalentry
+                    (id, business_date, source_type, source_id, loan_id, description,
+                     idempotency_key, created_by_label)
+                SELECT %(base)s + g, %(day)s, 'accrual', g::text, g, '',
+                       'bench:bulk:' || (%(base)s + g), 'bench'
+                  FROM generate_series(1, %(entries)s) AS g
+                """,
+                {"base": base, "day": DAY, "entries": entries},
+            )
+            t1 = time.perf_counter()
+            figures["headers_s"] = t1 - t0
+            cursor.execute(
+                """
+                INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+                SELECT %(base)s + (g + 1) / 2,
+                       CASE WHEN g %% 2 = 1 THEN %(debit)s ELSE %(credit)s END,
+                       CASE WHEN g %% 2 = 1 THEN 'D' ELSE 'C' END,
+                       (10 + ((g + 1) / 2) %% 5000)::numeric / 100
+                         + CASE WHEN %(unbalanced)s AND g = %(lines)s THEN 0.01 ELSE 0 END,
+                       (g + 1) / 2
+                  FROM generate_series(1, %(lines)s) AS g
+                """,
+                {
+                    "base": base,
+                    "debit": debit_account,
+                    "credit": credit_account,
+                    "lines": entries * 2,
+                    "unbalanced": unbalanced,
+                },
+            )
+            t2 = time.perf_counter()
+            figures["lines_s"] = t2 - t1
+            # the checks deferred to COMMIT (foreign keys, the per-entry trigger), run here
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            t3 = time.perf_counter()
+            figures["deferred_s"] = t3 - t2
+            cursor.execute(
+                "SELECT funcname, total_time FROM pg_stat_xact_user_functions"
+                " WHERE funcname IN ('servicing_journal_line_balance_check',"
+                " 'servicing_journal_entry_has_lines')"
+            )
+            for name, ms in cursor.fetchall():
+                figures[name] = ms / 1000
+        figures["commit_s"] = time.perf_counter() - t3
+        figures["refused"] = 0.0
+    except IntegrityError:
+        figures["refused"] = 1.0
+    figures["total_s"] = time.perf_counter() - t0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT setval('servicing_journalentry_id_seq', {base + entries})")
+        for table, trigger in GUARDS:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=2000, help="entries posted one by one")
+    parser.add_argument("--batch", type=int, default=50_000, help="entries in journal_post_many")
+    parser.add_argument("--lines", type=int, default=1_000_000, help="lines in the bulk statement")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    admin_execute(f"CREATE DATABASE {BENCH_DB}")
+    try:
+        setup_django()
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        print(f"PostgreSQL {version}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+
+        rate = bench_one_by_one(args.entries)
+        print(
+            f"journal_post, one entry per transaction: {rate:,.0f} entries/s ({args.entries} entries)"
+        )
+        rate, elapsed = bench_many(args.batch)
+        print(
+            f"journal_post_many, one call of {args.batch:,} entries: {rate:,.0f} entries/s "
+            f"({elapsed:.2f} s)"
+        )
+
+        print(f"one INSERT of {args.lines:,} lines ({args.lines // 2:,} entries), empty tables:")
+        for guards in (False, True, False, True):
+            empty_ledger()
+            f = bulk_statement(args.lines, guards=guards)
+            print(
+                f"  guards {'on ' if guards else 'off'}: headers {f['headers_s']:.2f} s, "
+                f"lines {f['lines_s']:.2f} s, deferred checks {f['deferred_s']:.2f} s, "
+                f"commit {f['commit_s']:.2f} s, total {f['total_s']:.2f} s"
+            )
+            if guards:
+                print(
+                    "    of which, measured inside PostgreSQL: balance trigger (one call) "
+                    f"{f.get('servicing_journal_line_balance_check', 0):.2f} s, per-entry "
+                    f"trigger ({args.lines // 2:,} calls) "
+                    f"{f.get('servicing_journal_entry_has_lines', 0):.2f} s"
+                )
+        from servicing.models import JournalLine
+        from servicing.selectors import trial_balance
+
+        start = time.perf_counter()
+        tb = trial_balance()
+        print(
+            f"trial_balance() over {JournalLine.objects.count():,} lines: "
+            f"{time.perf_counter() - start:.2f} s, total {tb.total}"
+        )
+        f = bulk_statement(args.lines, guards=True, unbalanced=True)
+        print(
+            f"  the same with one unbalanced entry: refused={bool(f['refused'])} "
+            f"after {f['total_s']:.2f} s"
+        )
+        connection.close()
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Demo dealers of every type with staff, accounts, agreements, grades, KPIs and commissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from stdnum.cn import uscc as stdnum_uscc
+
+from autofin.business_date import business_date_current
+from autofin.roles import Role
+from autofin.seed import DEMO_PASSWORD, demo_user
+from dealers.models import Dealer, DealerStatus
+from dealers.services import (
+    agreement_create,
+    bank_account_change_approve,
+    bank_account_change_prepare,
+    commission_accrue,
+    commission_clawback,
+    commission_statement_for_month,
+    dealer_grades_recompute,
+    dealer_kpis_record,
+    staff_create,
+)
+from dealers.services.commissions import add_months, month_end, month_start
+
+
+def uscc_make(region: str, serial: int) -> str:
+    """A valid 统一社会信用代码: 91 (enterprise), a 6-digit region, a 9-character organisation
+    code and the GB 32100 check character."""
+    base = f"91{region}MA{serial:07d}"
+    return base + stdnum_uscc.calc_check_digit(base)
+
+
+# name, type, brands, province, city, region code, address, status
+DEALERS = [
+    (
+        "上海申浦宝悦汽车销售服务有限公司",
+        "four_s",
+        "宝马",
+        "上海市",
+        "上海市",
+        "310115",
+        "浦东新区川沙路 5588 号",
+        DealerStatus.ACTIVE,
+    ),
+    (
+        "杭州之江汇丰田汽车销售服务有限公司",
+        "four_s",
+        "丰田,雷克萨斯",
+        "浙江省",
+        "杭州市",
+        "330106",
+        "西湖区古墩路 1200 号",
+        DealerStatus.ACTIVE,
+    ),
+    (
+        "成都蜀畅汽车贸易有限公司",
+        "secondary",
+        "大众,别克,哈弗",
+        "四川省",
+        "成都市",
+        "510107",
+        "武侯区二环路南四段 66 号",
+        DealerStatus.ACTIVE,
+    ),
+    (
+        "广州穗诚二手车经纪有限公司",
+        "used",
+        "多品牌",
+        "广东省",
+        "广州市",
+        "440106",
+        "天河区黄埔大道中 899 号",
+        DealerStatus.ACTIVE,
+    ),
+    (
+        "深圳比亚迪汽车销售南山直营店有限公司",
+        "brand_store",
+        "比亚迪",
+        "广东省",
+        "深圳市",
+        "440305",
+        "南山区深南大道 9028 号",
+        DealerStatus.ACTIVE,
+    ),
+    (
+        "天津津融汇通融资租赁有限公司",
+        "lease_company",
+        "多品牌",
+        "天津市",
+        "天津市",
+        "120116",
+        "滨海新区东疆保税港区 18 号",
+        DealerStatus.UNDER_REVIEW,
+    ),
+]
+
+STAFF_NAMES = [
+    ("王建国", "刘婷"),
+    ("陈晓东", "周倩"),
+    ("张海涛", "李娜"),
+    ("黄志强", "吴敏"),
+    ("郑宇", "孙悦"),
+    ("赵明", "钱芳"),
+]
+BANKS = ["中国工商银行", "中国建设银行", "招商银行", "中国银行", "交通银行", "浦发银行"]
+PRODUCT_LINES_BY_TYPE = {
+    "four_s": ["new", "nev"],
+    "secondary": ["new", "used"],
+    "used": ["used"],
+    "brand_store": ["nev", "new"],
+    "lease_company": ["commercial", "new"],
+}
+# per-dealer risk profile: (approval, fraud hits per 100 apps, fpd, dpd30, doc rejection, cancel)
+PROFILES = [
+    ("0.62", 0, "0.010", "0.008", "0.03", "0.000"),
+    ("0.55", 1, "0.020", "0.015", "0.05", "0.005"),
+    ("0.45", 2, "0.035", "0.030", "0.10", "0.010"),
+    ("0.38", 3, "0.055", "0.045", "0.16", "0.020"),
+    ("0.58", 0, "0.015", "0.012", "0.04", "0.000"),
+    ("0.50", 1, "0.030", "0.025", "0.08", "0.010"),
+]
+
+
+def seed(*, stdout, context: dict) -> None:
+    rng = random.Random(20260)  # noqa: S311 - demo data
+    users = context.get("users", {})
+    am = users.get(Role.ACCOUNT_MANAGER) or demo_user("am", "渠道经理 李强", Role.ACCOUNT_MANAGER)
+    checker = users.get(Role.SYSTEM_ADMIN) or demo_user("admin", "系统管理员", Role.SYSTEM_ADMIN)
+    today = business_date_current()
+    this_month = month_start(today)
+    dealers: list[Dealer] = []
+    logins = context.setdefault("logins", [])
+
+    for i, (name, kind, brands, province, city, region, address, status) in enumerate(DEALERS, 1):
+        admin_name, sales_name = STAFF_NAMES[i - 1]
+        dealer = Dealer.objects.create(
+            legal_name=name,
+            uscc=uscc_make(region, 1000 + i * 37),
+            dealer_type=kind,
+            brands=brands,
+            province=province,
+            city=city,
+            address=f"{province}{city if city != province else ''}{address}",
+            contact_name=admin_name,
+            contact_phone=f"1391000{i:04d}",
+            contact_email=f"dealer{i}@dealer.example",
+            status=status,
+            account_manager=am,
+        )
+        dealers.append(dealer)
+        admin = demo_user(
+            f"dealer{i}_admin", f"{admin_name}", None, email=f"dealer{i}_admin@dealer.example"
+        )
+        sales = demo_user(
+            f"dealer{i}_sales", f"{sales_name}", None, email=f"dealer{i}_sales@dealer.example"
+        )
+        staff_create(actor="seed", dealer=dealer, user=admin, role="dealer_admin")
+        staff_create(actor="seed", dealer=dealer, user=sales, role="dealer_sales")
+        logins.append((admin.username, f"经销商管理员 · {name[:8]}…"))
+        logins.append((sales.username, f"经销商销售 · {name[:8]}…"))
+
+        change = bank_account_change_prepare(
+            actor=am,
+            dealer=dealer,
+            account_name=name,
+            bank_name=BANKS[i - 1],
+            branch_name=f"{city}分行营业部",
+            account_number=f"6222{rng.randrange(10**14, 10**15)}",
+            reason="经销商准入",
+        )
+        bank_account_change_approve(actor=checker, change_id=change.pk, reason="已核对开户许可证")
+
+        start = add_months(this_month, -12)
+        for j, line in enumerate(PRODUCT_LINES_BY_TYPE[kind]):
+            percent = j == 0
+            agreement_create(
+                actor="seed",
+                dealer=dealer,
+                product_line=line,
+                commission_kind="percent" if percent else "fixed",
+                commission_rate=Decimal("0.015") if percent else Decimal("0"),
+                commission_fixed=Decimal("0") if percent else Decimal("1500.00"),
+                cap_rate=Decimal("0.05"),
+                clawback_months=6,
+                clawback_share=Decimal("1"),
+                deposit_required=Decimal("200000.00"),
+                deposit_held=Decimal("200000.00") if status == DealerStatus.ACTIVE else Decimal(0),
+                effective_from=start,
+            )
+
+        if status != DealerStatus.ACTIVE:
+            continue
+        approval, fraud, fpd, dpd30, docs, cancel = PROFILES[i - 1]
+        lines = PRODUCT_LINES_BY_TYPE[kind]
+        for back in range(6, 0, -1):
+            month = add_months(this_month, -back)
+            apps = rng.randint(40, 120)
+            rate = Decimal(approval) + Decimal(rng.randint(-5, 5)) / 100
+            approved = int(apps * rate)
+            funded = max(approved - rng.randint(0, 5), 0)
+            avg_amount = Decimal(rng.randint(90, 260) * 1000)
+            dealer_kpis_record(
+                dealer_id=dealer.pk,
+                month=month,
+                figures={
+                    "applications": apps,
+                    "approved": approved,
+                    "approval_rate": (Decimal(approved) / apps).quantize(Decimal("0.0001")),
+                    "funded_count": funded,
+                    "funded_amount": avg_amount * funded,
+                    "avg_decision_hours": Decimal(rng.randint(5, 60)) / 10,
+                },
+            )
+            # a few funded contracts per month → commissions and statements
+            for k in range(3):
+                funded_on = month + dt.timedelta(days=3 + k * 8)
+                commission_accrue(
+                    dealer=dealer,
+                    contract_ref=f"HT{dealer.pk:03d}{month:%y%m}{k + 1:02d}",
+                    amount_financed=Decimal(rng.randint(80, 300) * 1000),
+                    funded_on=funded_on,
+                    product_line=lines[k % len(lines)],
+                )
+            if back == 3 and i in (3, 4):
+                commission_clawback(
+                    contract_ref=f"HT{dealer.pk:03d}{month:%y%m}01",
+                    reason="early_settlement",
+                    event_date=month_end(month),
+                )
+            if month_end(month) <= today:
+                commission_statement_for_month(dealer=dealer, month=month)
+            as_of = month_end(month)
+            metrics = {
+                "applications": apps,
+                "approval_rate": Decimal(approved) / apps,
+                "decline_reasons": {"征信不良": rng.randint(2, 10), "收入不足": rng.randint(1, 8)},
+                "fraud_hits": round(apps * fraud / 100 * (1 + (6 - back) / 10)),
+                "fpd_rate": Decimal(fpd) * (1 + Decimal(6 - back) / 20),
+                "dpd30_rate": {"3": Decimal(dpd30) / 2, "6": Decimal(dpd30)},
+                "document_rejection_rate": Decimal(docs),
+                "cancellation_after_funding_rate": Decimal(cancel),
+            }
+            dealer_grades_recompute(as_of=as_of, metrics={dealer.pk: metrics})
+
+    context["dealers"] = dealers
+    stdout.write(
+        f"  {len(dealers)} dealers, staff dealerN_admin / dealerN_sales (password {DEMO_PASSWORD})"
+    )

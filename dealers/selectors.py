@@ -1,0 +1,178 @@
+"""Read queries of the dealers app, for its views and API and for the apps above it.
+
+Other apps get plain values (dicts), never Dealer rows to write to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from autofin.crypto import decrypt
+from autofin.roles import Role, user_has_role
+from dealers.models import (
+    BankAccountChange,
+    CommissionStatement,
+    Dealer,
+    DealerAlert,
+    DealerGrade,
+    DealerMonthlyKpi,
+    DealerStaff,
+    DealerStatus,
+    SettlementAccount,
+)
+
+
+def staff_for_user(user) -> DealerStaff | None:
+    """The active staff binding of a signed-in dealer user, or None."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    staff = (
+        DealerStaff.objects.select_related("dealer").filter(user_id=user.pk, active=True).first()
+    )
+    return staff
+
+
+def dealer_for_user(user) -> Dealer | None:
+    staff = staff_for_user(user)
+    return staff.dealer if staff else None
+
+
+def dealer_current_grade(dealer_id: int) -> DealerGrade | None:
+    return DealerGrade.objects.filter(dealer_id=dealer_id).order_by("-as_of", "-id").first()
+
+
+def dealer_active_account(dealer_id: int) -> SettlementAccount | None:
+    return SettlementAccount.objects.filter(dealer_id=dealer_id, active=True, verified=True).first()
+
+
+def dealer_pending_account_change(dealer_id: int) -> BankAccountChange | None:
+    return BankAccountChange.objects.filter(
+        dealer_id=dealer_id, status=BankAccountChange.Status.PENDING
+    ).first()
+
+
+def dealer_can_submit(dealer_id: int) -> bool:
+    """Only active dealers may submit applications."""
+    return Dealer.objects.filter(pk=dealer_id, status=DealerStatus.ACTIVE).exists()
+
+
+def dealer_can_receive_funds(dealer_id: int) -> bool:
+    """Only active dealers with a verified, active settlement account may receive funds."""
+    return dealer_can_submit(dealer_id) and dealer_active_account(dealer_id) is not None
+
+
+def dealer_risk_facts(*, dealer_id: int) -> dict:
+    """Plain facts origination reads and hands to risk."""
+    dealer = Dealer.objects.get(pk=dealer_id)
+    grade = dealer_current_grade(dealer_id)
+    active = dealer.status == DealerStatus.ACTIVE
+    return {
+        "dealer_id": dealer.pk,
+        "status": dealer.status,
+        "grade": grade.grade if grade else None,
+        "grade_as_of": grade.as_of if grade else None,
+        "can_submit": active,
+        "can_receive_funds": active and dealer_active_account(dealer_id) is not None,
+        "dealer_type": dealer.dealer_type,
+        "region": {"province": dealer.province, "city": dealer.city},
+    }
+
+
+def dealer_settlement_account(*, dealer_id: int) -> dict | None:
+    """The verified, active account servicing pays the dealer's share of a disbursement into."""
+    account = dealer_active_account(dealer_id)
+    if account is None:
+        return None
+    return {
+        "account_id": account.pk,
+        "dealer_id": account.dealer_id,
+        "account_name": account.account_name,
+        "bank_name": account.bank_name,
+        "branch_name": account.branch_name,
+        "account_number": decrypt(account.account_number_enc),
+        "account_number_masked": account.account_number_masked,
+    }
+
+
+def dealer_summary(*, dealer_id: int) -> dict:
+    """Name and status for other apps' pages (plain values)."""
+    dealer = Dealer.objects.get(pk=dealer_id)
+    return {
+        "dealer_id": dealer.pk,
+        "legal_name": dealer.legal_name,
+        "dealer_type": dealer.dealer_type,
+        "status": dealer.status,
+        "province": dealer.province,
+        "city": dealer.city,
+    }
+
+
+def dealers_active() -> list[dict]:
+    return [
+        {"dealer_id": d.pk, "legal_name": d.legal_name, "dealer_type": d.dealer_type}
+        for d in Dealer.objects.filter(status=DealerStatus.ACTIVE).order_by("pk")
+    ]
+
+
+def dealers_for_manager(user) -> QuerySet[Dealer]:
+    """Dealers a back-office user may manage: system admins all, account managers theirs."""
+    qs = Dealer.objects.select_related("account_manager").order_by("legal_name")
+    if user_has_role(user, Role.SYSTEM_ADMIN):
+        return qs
+    if user_has_role(user, Role.ACCOUNT_MANAGER):
+        return qs.filter(account_manager_id=user.pk)
+    return qs.none()
+
+
+def manager_dashboard_rows(user) -> list[dict]:
+    dealers = list(
+        dealers_for_manager(user).prefetch_related(
+            Prefetch(
+                "alerts",
+                queryset=DealerAlert.objects.filter(resolved_at__isnull=True),
+                to_attr="open_alerts",
+            )
+        )
+    )
+    grades = {}
+    for g in DealerGrade.objects.filter(dealer__in=dealers).order_by("dealer_id", "-as_of", "-id"):
+        grades.setdefault(g.dealer_id, g)
+    kpis = {}
+    for k in DealerMonthlyKpi.objects.filter(dealer__in=dealers).order_by("dealer_id", "-month"):
+        kpis.setdefault(k.dealer_id, k)
+    return [
+        {
+            "dealer": d,
+            "grade": grades.get(d.pk),
+            "kpi": kpis.get(d.pk),
+            "alerts": d.open_alerts,
+        }
+        for d in dealers
+    ]
+
+
+def dealer_statements(dealer_id: int) -> QuerySet[CommissionStatement]:
+    return CommissionStatement.objects.filter(dealer_id=dealer_id).order_by("-month")
+
+
+def dealer_kpi_series(dealer_id: int, *, months: int = 12) -> list[dict]:
+    """The dealer's last `months` KPI rows, oldest first, with numbers as Decimals."""
+    rows = list(DealerMonthlyKpi.objects.filter(dealer_id=dealer_id).order_by("-month")[:months])
+    rows.reverse()
+    series = []
+    for row in rows:
+        figures = {}
+        for key, value in row.figures.items():
+            try:
+                figures[key] = Decimal(str(value))
+            except ArithmeticError:
+                figures[key] = value
+        series.append({"month": row.month, **figures})
+    return series
+
+
+def month_label(day: dt.date) -> str:
+    return f"{day:%Y-%m}"

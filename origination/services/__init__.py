@@ -1,0 +1,1 @@
+"""Origination write use cases, one module per area (products, quotes; applications later)."""

@@ -1,0 +1,106 @@
+"""The facts a risk decision is made from, gathered into a plain dict (``risk.facts.Facts``
+shape): risk reads no origination model. Personal identifiers appear only as keyed hashes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from autofin.business_date import business_date_current
+from origination.models import ApplicantRole, Application
+from origination.selectors import product_rules
+from origination.services.applications import maturity_date, months_between
+from origination.validators import age_on
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def application_facts(application: Application) -> dict:
+    app = application
+    today = business_date_current()
+    applicants = {a.role: a for a in app.applicants.all()}
+    primary = applicants.get(ApplicantRole.PRIMARY)
+    rules = product_rules(version=app.product_version)
+    ltv_rule = rules.ltv_rule(app.vehicle_kind, app.vehicle_use)
+    applicant: dict = {}
+    if primary is not None:
+        applicant = {
+            "age": age_on(primary.birth_date, today) if primary.birth_date else None,
+            "age_at_maturity": (
+                age_on(primary.birth_date, maturity_date(app)) if primary.birth_date else None
+            ),
+            "income_monthly": _s(primary.monthly_income),
+            "income_verified": False,
+            "id_hash": primary.id_number_hash,
+            "phone_hash": primary.mobile_hash,
+            "bank_account_hash": primary.bank_account_hash or None,
+            "employment_years": (
+                float(primary.employment_years) if primary.employment_years is not None else None
+            ),
+            "housing": primary.housing or None,
+            "marital_status": primary.marital_status or None,
+        }
+    vehicle: dict = {"kind": app.vehicle_kind, "use": app.vehicle_use}
+    if app.first_registration_date:
+        vehicle["age_years"] = round(months_between(app.first_registration_date, today) / 12, 2)
+    if app.mileage_km is not None:
+        vehicle["mileage_km"] = float(app.mileage_km)
+    from autofin.crypto import keyed_hash
+
+    items = {i.item_kind: i for i in app.items.all()}
+    facts = {
+        "application_ref": app.reference,
+        "channel": app.channel,
+        "applicant": applicant,
+        "deal": {
+            "product_line": rules.vehicle_kind,
+            "contract_type": rules.contract_type,
+            "price": _s(app.vehicle_price),
+            "down_payment": _s(app.down_payment),
+            "amount_financed": _s(app.amount_financed),
+            "term_months": app.term_months,
+            "method": app.method,
+            "instalment": _s(app.monthly_payment),
+            "ltv": _s(app.ltv),
+            "vin_hash": keyed_hash(app.vin) if app.vin else None,
+            "vehicle": vehicle,
+            "add_ons": {k: str(i.amount) for k, i in items.items() if k != "car"},
+        },
+        "product_rules": {
+            "product_code": rules.product_code,
+            "version": rules.version,
+            "ltv_cap": _s(ltv_rule.max_ltv) if ltv_rule else None,
+            "min_down_payment_ratio": _s(ltv_rule.min_down_payment_ratio) if ltv_rule else None,
+            "terms_allowed": list(rules.terms),
+            "amount_min": _s(rules.amount_min),
+            "amount_max": _s(rules.amount_max),
+            "rate_table": {
+                tier: _s(rate)
+                for (term, tier), rate in sorted(rules.rates.items())
+                if term == app.term_months and rules.rate_basis == "fixed"
+            },
+            "day_count": rules.day_count,
+        },
+        "documents": sorted(d.sha256 for d in app.documents.all()),
+        "co_applicant": {
+            "present": ApplicantRole.CO_APPLICANT in applicants,
+            "guarantor_present": ApplicantRole.GUARANTOR in applicants,
+            "id_hashes": [
+                a.id_number_hash for r, a in applicants.items() if r != ApplicantRole.PRIMARY
+            ],
+        },
+    }
+    if app.dealer_id:
+        from dealers.selectors import dealer_risk_facts
+
+        dealer = dealer_risk_facts(dealer_id=app.dealer_id)
+        grade_as_of = dealer.get("grade_as_of")
+        dealer["grade_as_of"] = grade_as_of.isoformat() if grade_as_of else None
+        facts["dealer"] = dealer
+        facts["salesperson_id"] = app.salesperson_id
+    if app.monthly_payment and primary is not None and primary.monthly_income:
+        facts["deal"]["instalment_income_ratio"] = str(
+            (app.monthly_payment / primary.monthly_income).quantize(Decimal("0.0001"))
+        )
+    return facts

@@ -1,0 +1,175 @@
+"""External data behind adapters: credit bureau (征信), three-factor ID verification, phone
+status and vehicle valuation. Each has a ``Protocol``; the class used is named by a setting
+(``RISK_BUREAU_ADAPTER``, ``RISK_VERIFICATION_ADAPTER``, ``RISK_PHONE_ADAPTER``,
+``RISK_VALUATION_ADAPTER``), defaulting to the sandbox classes here.
+
+Sandbox test identities. Risk receives only keyed hashes, so the sandboxes hash their own test
+values with ``autofin.crypto.keyed_hash`` and compare:
+
+=====================  ===========================================================
+test ID number         sandbox answer
+=====================  ===========================================================
+110101199001011237     clean bureau file: 1 inquiry, no DPD, utilisation 0.20
+110101199001012341     thin file: no bureau record (bureau features missing)
+110101199001013445     delinquent: 8 inquiries, max DPD 90, utilisation 0.95,
+                       monthly debt payments 6,000, court enforcement listed
+110101199001014549     three-factor verification fails (ID, name and phone mismatch)
+any other ID hash      clean-ish file derived from the hash (0-3 inquiries, no DPD,
+                       utilisation 0.00-0.79): deterministic for the same hash
+=====================  ===========================================================
+
+=====================  ===========================================================
+test phone number      sandbox answer
+=====================  ===========================================================
+13800000001            deactivated
+13800000002            owner changed, tenure 1 month
+any other              active, tenure 36 months
+=====================  ===========================================================
+
+Vehicle valuation (sandbox): for new cars (new, nev, commercial) the guide price is the
+``msrp`` the caller gives in ``deal.vehicle``; for used cars it is msrp x 0.85^age x a mileage
+factor (1 - km / 600,000, at least 0.5). Without an msrp the guide price is the deal price.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from autofin.crypto import keyed_hash
+
+TEST_ID_CLEAN = "110101199001011237"
+TEST_ID_THIN = "110101199001012341"
+TEST_ID_DELINQUENT = "110101199001013445"
+TEST_ID_MISMATCH = "110101199001014549"
+TEST_PHONE_DEACTIVATED = "13800000001"
+TEST_PHONE_OWNER_CHANGED = "13800000002"
+
+
+class BureauAdapter(Protocol):
+    def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
+        """{"found": bool, "bureau_score", "inquiries_6m", "max_dpd_24m", "cc_utilisation",
+        "monthly_debt_payments", "total_debt", "court_enforcement"}"""
+        ...
+
+
+class VerificationAdapter(Protocol):
+    def three_factor(self, *, id_hash: str, phone_hash: str) -> dict[str, Any]:
+        """{"result": "match" | "mismatch"}"""
+        ...
+
+
+class PhoneAdapter(Protocol):
+    def status(self, *, phone_hash: str) -> dict[str, Any]:
+        """{"status": "active" | "deactivated" | "owner_changed", "tenure_months": int}"""
+        ...
+
+
+class ValuationAdapter(Protocol):
+    def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
+        """{"guide_price": "123456.00", "basis": "msrp" | "used_valuation" | "deal_price"}"""
+        ...
+
+
+@lru_cache(maxsize=32)
+def _hash_of(value: str, key: str) -> str:  # noqa: ARG001 - key busts the cache on key change
+    return keyed_hash(value)
+
+
+def _h(value: str) -> str:
+    return _hash_of(value, settings.HMAC_KEY)
+
+
+class SandboxBureau:
+    def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
+        if id_hash == _h(TEST_ID_THIN):
+            return {"found": False}
+        if id_hash == _h(TEST_ID_DELINQUENT):
+            return {
+                "found": True,
+                "bureau_score": 480,
+                "inquiries_6m": 8,
+                "max_dpd_24m": 90,
+                "cc_utilisation": 0.95,
+                "monthly_debt_payments": "6000.00",
+                "total_debt": "180000.00",
+                "court_enforcement": True,
+            }
+        if id_hash == _h(TEST_ID_CLEAN):
+            seed = 0
+        else:
+            seed = int(hashlib.sha256(id_hash.encode()).hexdigest()[:8], 16)
+        return {
+            "found": True,
+            "bureau_score": 650 + seed % 100,
+            "inquiries_6m": 1 if id_hash == _h(TEST_ID_CLEAN) else seed % 4,
+            "max_dpd_24m": 0,
+            "cc_utilisation": 0.2 if id_hash == _h(TEST_ID_CLEAN) else (seed % 80) / 100,
+            "monthly_debt_payments": "0.00",
+            "total_debt": "0.00",
+            "court_enforcement": False,
+        }
+
+
+class SandboxVerification:
+    def three_factor(self, *, id_hash: str, phone_hash: str) -> dict[str, Any]:
+        if not id_hash or not phone_hash or id_hash == _h(TEST_ID_MISMATCH):
+            return {"result": "mismatch"}
+        return {"result": "match"}
+
+
+class SandboxPhone:
+    def status(self, *, phone_hash: str) -> dict[str, Any]:
+        if phone_hash == _h(TEST_PHONE_DEACTIVATED):
+            return {"status": "deactivated", "tenure_months": 0}
+        if phone_hash == _h(TEST_PHONE_OWNER_CHANGED):
+            return {"status": "owner_changed", "tenure_months": 1}
+        return {"status": "active", "tenure_months": 36}
+
+
+class SandboxValuation:
+    def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
+        msrp = vehicle.get("msrp")
+        if msrp in (None, ""):
+            guide = price
+            basis = "deal_price"
+        elif vehicle.get("kind") == "used":
+            age = Decimal(str(vehicle.get("age_years") or 0))
+            km = Decimal(str(vehicle.get("mileage_km") or 0))
+            mileage_factor = max(Decimal("0.5"), 1 - km / Decimal(600000))
+            guide = Decimal(str(msrp)) * Decimal("0.85") ** int(age) * mileage_factor
+            basis = "used_valuation"
+        else:
+            guide = Decimal(str(msrp))
+            basis = "msrp"
+        if guide is None:
+            return {"guide_price": None, "basis": "none"}
+        return {
+            "guide_price": str(guide.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
+            "basis": basis,
+        }
+
+
+def _adapter(setting: str, default: str):
+    return import_string(getattr(settings, setting, default))()
+
+
+def bureau_adapter() -> BureauAdapter:
+    return _adapter("RISK_BUREAU_ADAPTER", "risk.adapters.SandboxBureau")
+
+
+def verification_adapter() -> VerificationAdapter:
+    return _adapter("RISK_VERIFICATION_ADAPTER", "risk.adapters.SandboxVerification")
+
+
+def phone_adapter() -> PhoneAdapter:
+    return _adapter("RISK_PHONE_ADAPTER", "risk.adapters.SandboxPhone")
+
+
+def valuation_adapter() -> ValuationAdapter:
+    return _adapter("RISK_VALUATION_ADAPTER", "risk.adapters.SandboxValuation")

@@ -1,0 +1,131 @@
+"""The facts a decision is made from: the whole input of ``decision_make``.
+
+Origination gathers them (risk reads no other app) and passes a plain dict shaped like
+``Facts``. Money is a Decimal or a decimal string ("123456.00"); it is stored as given (JSON) with
+the decision so the decision can be replayed. Personal identifiers arrive only as keyed hashes
+(``autofin.crypto.keyed_hash``): the sandbox adapters recognise their test identities by
+comparing hashes (see risk.adapters), so no plain ID number ever reaches risk.
+
+Missing optional keys are fine: rules that need them do not fire, and the scorecard puts the
+variable in its "missing" bin.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypedDict
+
+
+class ApplicantFacts(TypedDict, total=False):
+    age: int  # completed years on the application date
+    age_at_maturity: int  # age on the last due date
+    income_monthly: Decimal | str  # declared monthly income, CNY
+    income_verified: bool  # payslip / bank statement / tax record matched
+    id_hash: str  # keyed_hash(resident ID number)
+    phone_hash: str  # keyed_hash(mobile number)
+    bank_account_hash: str  # keyed_hash(repayment bank account)
+    employment_years: float
+    housing: str  # own / mortgage / rent / family
+    id_number_encrypted: str  # optional, autofin.crypto.encrypt(id): only for real bureau adapters
+
+
+class VehicleFacts(TypedDict, total=False):
+    kind: str  # vehicle_kind: new / used / nev / commercial
+    age_years: float  # used cars: years since first registration
+    mileage_km: float
+    msrp: Decimal | str  # the manufacturer's guide price of the model (vehicle catalogue)
+
+
+class DealFacts(TypedDict, total=False):
+    product_line: str  # new / used / nev / commercial
+    contract_type: str  # loan / direct_lease / sale_leaseback
+    price: Decimal | str  # car price
+    down_payment: Decimal | str
+    amount_financed: Decimal | str
+    term_months: int
+    method: str  # equal_instalment / equal_principal / interest_only / balloon
+    instalment: Decimal | str  # the quoted instalment (informative: risk re-prices at tier rate)
+    ltv: Decimal | str  # car's part of the amount financed / car price
+    vin_hash: str  # keyed_hash(VIN)
+    vehicle: VehicleFacts
+
+
+class ProductRules(TypedDict, total=False):
+    ltv_cap: Decimal | str  # e.g. "0.80"
+    min_down_payment_ratio: Decimal | str  # e.g. "0.20"
+    terms_allowed: list[int]
+    amount_min: Decimal | str
+    amount_max: Decimal | str
+    rate_table: dict[str, Decimal | str]  # tier -> annual rate fraction, {"A": "0.0599", ...}
+    max_instalment_income_ratio: Decimal | str  # default "0.50"
+    co_applicant_required: bool
+    gps_required: bool
+    day_count: str  # "30/360" (default) or "ACT/365F"
+
+
+class DealerFacts(TypedDict, total=False):
+    dealer_id: int
+    grade: str  # dealer_grade A-D
+    status: str  # active / suspended / terminated
+
+
+class CoApplicantFacts(TypedDict, total=False):
+    present: bool
+
+
+class Facts(TypedDict, total=False):
+    applicant: ApplicantFacts
+    deal: DealFacts
+    product_rules: ProductRules
+    dealer: DealerFacts
+    salesperson_id: int
+    documents: list[str]  # sha256 (or keyed hash) of each uploaded document file
+    co_applicant: CoApplicantFacts
+
+
+def dec(value: Any, default: Decimal | None = None) -> Decimal | None:
+    if value is None or value == "":
+        return default
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def section(facts: dict, name: str) -> dict:
+    value = facts.get(name) or {}
+    return value if isinstance(value, dict) else {}
+
+
+def scoring_features(facts: dict, inputs: dict) -> dict[str, Any]:
+    """The flat record the scorecards read, named like the columns of the training data
+    (risk.scorecard.synth): facts first, the bureau report for the bureau variables."""
+    applicant = section(facts, "applicant")
+    deal = section(facts, "deal")
+    vehicle = section(deal, "vehicle")
+    dealer = section(facts, "dealer")
+    bureau = inputs.get("bureau") or {}
+    price = dec(deal.get("price"))
+    down = dec(deal.get("down_payment"))
+    income = dec(applicant.get("income_monthly"))
+    instalment = dec(inputs.get("instalment") or deal.get("instalment"))
+
+    def f(value):
+        return None if value is None else float(value)
+
+    return {
+        "product_line": deal.get("product_line"),
+        "age": applicant.get("age"),
+        "income_monthly": f(income),
+        "employment_years": applicant.get("employment_years"),
+        "housing": applicant.get("housing"),
+        "price": f(price),
+        "vehicle_age_years": vehicle.get("age_years") if deal.get("product_line") == "used" else None,
+        "mileage_km": vehicle.get("mileage_km") if deal.get("product_line") == "used" else None,
+        "down_payment_ratio": f(down / price) if price and down is not None else None,
+        "ltv": f(dec(deal.get("ltv"))),
+        "term_months": deal.get("term_months"),
+        "instalment": f(instalment),
+        "instalment_income_ratio": f(instalment / income) if instalment and income else None,
+        "dealer_grade": dealer.get("grade"),
+        "inquiries_6m": bureau.get("inquiries_6m"),
+        "max_dpd_24m": bureau.get("max_dpd_24m"),
+        "cc_utilisation": bureau.get("cc_utilisation"),
+    }

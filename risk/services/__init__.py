@@ -1,0 +1,40 @@
+"""Risk's write use cases. Other apps call these (and risk.selectors), nothing else of risk."""
+
+from risk.services.decisions import (
+    DecisionError,
+    ReplayResult,
+    decision_evaluate,
+    decision_make,
+    decision_replay,
+    decision_review_request,
+)
+from risk.services.early_warning import early_warning_evaluate, early_warning_rules_ensure
+from risk.services.rulesets import rule_set_activate, rule_set_clone, rule_set_default_ensure
+from risk.services.scorecards import (
+    ScorecardServiceError,
+    scorecard_challenger_set,
+    scorecard_promote,
+    scorecard_version_train,
+)
+from risk.services.strategy import StrategyError, strategy_preview, strategy_update
+
+__all__ = [
+    "DecisionError",
+    "ReplayResult",
+    "ScorecardServiceError",
+    "StrategyError",
+    "decision_evaluate",
+    "decision_make",
+    "decision_replay",
+    "decision_review_request",
+    "early_warning_evaluate",
+    "early_warning_rules_ensure",
+    "rule_set_activate",
+    "rule_set_clone",
+    "rule_set_default_ensure",
+    "scorecard_challenger_set",
+    "scorecard_promote",
+    "scorecard_version_train",
+    "strategy_preview",
+    "strategy_update",
+]

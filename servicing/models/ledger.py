@@ -1,0 +1,209 @@
+"""The double-entry ledger: a chart of accounts, journal entries and their lines.
+
+The database holds the ledger's invariants (migration 0003_ledger_guards):
+
+* every line has a side (D/C) and a positive amount (CHECK constraints);
+* every entry balances and has at least two lines: a statement-level trigger checks, per
+  INSERT statement on the lines, that each entry it touches nets to zero, has at least two lines
+  and got all of them in that statement; a deferred constraint trigger on the entries refuses,
+  at commit, an entry left without lines;
+* entries and lines are append-only: UPDATE, DELETE and TRUNCATE are refused by triggers. A
+  mistake is corrected by a reversing entry (`journal_entry_reverse`).
+
+A line is a side plus a positive amount rather than one signed amount (whose sign convention
+a reader must remember and which cannot be CHECKed "> 0") or a debit and a credit column (two
+columns per line, one always zero, and a CHECK that exactly one is positive): one amount column
+with CHECK > 0 and a one-letter side is the smallest row, reads plainly, and a reversal flips
+the side.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class Side(models.TextChoices):
+    DEBIT = "D", _("借")
+    CREDIT = "C", _("贷")
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", _("资产")
+    LIABILITY = "liability", _("负债")
+    INCOME = "income", _("收入")
+    EXPENSE = "expense", _("费用")
+    MEMO = "memo", _("表外备查")
+
+
+class AccountCode(StrEnum):
+    """The chart of accounts by code name; the rows are seeded by migration 0002."""
+
+    # assets
+    PRINCIPAL_RECEIVABLE = "principal_receivable"
+    INTEREST_RECEIVABLE = "interest_receivable"
+    FEE_RECEIVABLE = "fee_receivable"
+    PENALTY_RECEIVABLE = "penalty_receivable"
+    OEM_SUBSIDY_RECEIVABLE = "oem_subsidy_receivable"
+    BANK_CLEARING = "bank_clearing"
+    # liabilities
+    CUSTOMER_SUSPENSE = "customer_suspense"
+    DEALER_PAYABLE = "dealer_payable"
+    INSURER_PAYABLE = "insurer_payable"
+    TAX_PAYABLE = "tax_payable"
+    WARRANTY_PAYABLE = "warranty_payable"
+    ACCESSORY_PAYABLE = "accessory_payable"
+    GPS_PAYABLE = "gps_payable"
+    DEALER_DEPOSIT = "dealer_deposit"
+    COMMISSION_PAYABLE = "commission_payable"
+    # income
+    INTEREST_INCOME = "interest_income"
+    FEE_INCOME = "fee_income"
+    PENALTY_INCOME = "penalty_income"
+    RECOVERY_INCOME = "recovery_income"
+    # expense
+    CHARGE_OFF_EXPENSE = "charge_off_expense"
+    COMMISSION_EXPENSE = "commission_expense"
+    ROUNDING = "rounding"
+    # off-balance memo pair (a memo entry debits one and credits the other, so it balances too)
+    OFF_BALANCE_INTEREST = "off_balance_interest"
+    OFF_BALANCE_INTEREST_CONTRA = "off_balance_interest_contra"
+
+
+class SourceType(StrEnum):
+    """The kinds of document an entry is posted for (free text in the database: apps add more)."""
+
+    DISBURSEMENT = "disbursement"
+    REPAYMENT = "repayment"
+    ACCRUAL = "accrual"
+    FEE = "fee"
+    PENALTY = "penalty"
+    EARLY_SETTLEMENT = "early_settlement"
+    CHARGE_OFF = "charge_off"
+    RECOVERY = "recovery"
+    SUBSIDY = "subsidy"
+    COMMISSION = "commission"
+    DEPOSIT = "deposit"
+    OFF_BALANCE_INTEREST = "off_balance_interest"
+    ADJUSTMENT = "adjustment"
+
+
+class LedgerAccount(models.Model):
+    code = models.SlugField(_("科目代码"), max_length=64, unique=True)
+    name = models.CharField(_("科目名称"), max_length=100)
+    account_type = models.CharField(_("科目类别"), max_length=10, choices=AccountType.choices)
+    normal_side = models.CharField(_("余额方向"), max_length=1, choices=Side.choices)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("会计科目")
+        verbose_name_plural = _("会计科目")
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(normal_side__in=["D", "C"]),
+                name="ledger_account_normal_side_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    account_type__in=["asset", "liability", "income", "expense", "memo"]
+                ),
+                name="ledger_account_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class JournalEntry(models.Model):
+    """One balanced posting for one business document. Never changed: reversed instead."""
+
+    business_date = models.DateField(_("营业日"), db_index=True)
+    posted_at = models.DateTimeField(_("记账时间"), db_default=Now())
+    source_type = models.CharField(_("来源单据类型"), max_length=32)
+    source_id = models.CharField(_("来源单据号"), max_length=64)
+    # The loan this entry belongs to, if one; the Loan model (servicing.loans) uses the same id.
+    loan_id = models.BigIntegerField(_("贷款账户"), null=True, blank=True, db_index=True)
+    description = models.CharField(_("摘要"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=200, unique=True)
+    # One-to-one: an entry can be reversed once.
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("冲正的分录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记账人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Names system actors (the nightly batch) that have no user row, as the audit trail does.
+    created_by_label = models.CharField(_("记账人名称"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("会计分录")
+        verbose_name_plural = _("会计分录")
+        ordering = ["-business_date", "-id"]
+        indexes = [models.Index(fields=["source_type", "source_id"], name="journal_entry_source")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(idempotency_key=""), name="journal_entry_key_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source_type=""), name="journal_entry_source_type_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reverses=models.F("id")), name="journal_entry_not_self_reversal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.business_date} {self.source_type}:{self.source_id}"
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(
+        JournalEntry, verbose_name=_("分录"), on_delete=models.PROTECT, related_name="lines"
+    )
+    account = models.ForeignKey(
+        LedgerAccount, verbose_name=_("科目"), on_delete=models.PROTECT, related_name="+"
+    )
+    side = models.CharField(_("借贷方向"), max_length=1, choices=Side.choices)
+    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
+    # Denormalised from the posting so a loan's balances are read from the lines alone.
+    loan_id = models.BigIntegerField(_("贷款账户"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("分录明细")
+        verbose_name_plural = _("分录明细")
+        ordering = ["entry_id", "id"]
+        indexes = [
+            models.Index(
+                fields=["loan_id", "account"],
+                name="journal_line_loan_account",
+                condition=models.Q(loan_id__isnull=False),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="journal_line_amount_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(side__in=["D", "C"]), name="journal_line_side_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} {self.account_id} {self.amount}"

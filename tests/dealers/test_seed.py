@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import authenticate
+from stdnum.cn import uscc
+
+from autofin import seed as autofin_seed
+from autofin.seed import DEMO_PASSWORD
+from dealers import seed as dealers_seed
+from dealers.models import DealerType
+from dealers.selectors import dealer_risk_facts, dealer_settlement_account
+
+
+@pytest.mark.django_db
+def test_seed_creates_dealers_of_every_type_with_staff_and_history():
+    context: dict = {}
+    out = io.StringIO()
+    autofin_seed.seed(stdout=out, context=context)
+    dealers_seed.seed(stdout=out, context=context)
+    dealers = context["dealers"]
+    assert {d.dealer_type for d in dealers} == set(DealerType.values)
+    assert all(uscc.is_valid(d.uscc) for d in dealers)
+    logins = dict(context["logins"])
+    assert "dealer1_admin" in logins and "dealer1_sales" in logins
+    assert authenticate(username="dealer1_admin", password=DEMO_PASSWORD) is not None
+    first = dealers[0]
+    assert first.staff.count() == 2
+    assert first.kpis.count() == 6
+    assert first.grades.count() == 6
+    assert first.statements.count() == 6
+    facts = dealer_risk_facts(dealer_id=first.pk)
+    assert facts["can_submit"] and facts["can_receive_funds"] and facts["grade"] in "ABCD"
+    assert dealer_settlement_account(dealer_id=first.pk)["account_name"] == first.legal_name
+    assert dealers[-1].status == "under_review"

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache(request):
+    # The anonymous-quote throttle counts in the cache (this suite's own Redis db).
+    if "django_db_setup" in request.fixturenames or "db" in request.fixturenames:
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def seeded(db):
+    """The demo products (published, v2 for new-std), the LPR and a few quotes."""
+    from origination.seed import seed
+
+    context: dict = {}
+    seed(stdout=io.StringIO(), context=context)
+    return context

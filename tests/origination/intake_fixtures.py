@@ -1,0 +1,209 @@
+"""Fixtures for the intake tests (imported by each tests/origination/test_intake_*.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+from decimal import Decimal
+
+import pytest
+
+from autofin.business_date import business_date_set
+from autofin.roles import Role
+from dealers.models import Dealer, DealerStatus
+from dealers.seed import uscc_make
+from dealers.services import staff_create
+from origination.seed_applications import (
+    id_number_make,
+    intake_products_ensure,
+    vin_make,
+)
+from origination.services.applications import application_start
+from tests.factories import UserFactory
+
+TODAY = dt.date(2026, 3, 15)
+_serial = itertools.count(1)
+_phone = itertools.count(13900000001)
+
+# a 1×1 PNG
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def png_bytes(size: tuple[int, int] = (1600, 1200)) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 40)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def next_phone() -> str:
+    return str(next(_phone))
+
+
+@pytest.fixture
+def business_today(db):
+    business_date_set(actor="test", date=TODAY, reason="tests")
+    return TODAY
+
+
+@pytest.fixture
+def products(db, business_today):
+    """{"new": version, "used": version} — published intake demo products."""
+    return intake_products_ensure(actor="test")
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="王小明")
+
+
+@pytest.fixture
+def other_customer(db):
+    return UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="李四")
+
+
+@pytest.fixture
+def make_dealer(db):
+    def _make(*, status=DealerStatus.ACTIVE) -> Dealer:
+        n = next(_serial)
+        return Dealer.objects.create(
+            legal_name=f"测试汽车销售服务有限公司{n:03d}",
+            uscc=uscc_make("310115", 7000 + n),
+            dealer_type="four_s",
+            province="上海市",
+            city="上海市",
+            status=status,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def dealer(make_dealer):
+    return make_dealer()
+
+
+@pytest.fixture
+def salesperson(dealer):
+    user = UserFactory(roles=[Role.DEALER_SALES], email="sales@example.com")
+    staff_create(actor="test", dealer=dealer, user=user, role="dealer_sales")
+    return user
+
+
+@pytest.fixture
+def other_dealer_sales(make_dealer):
+    other = make_dealer()
+    user = UserFactory(roles=[Role.DEALER_SALES])
+    staff_create(actor="test", dealer=other, user=user, role="dealer_sales")
+    return user
+
+
+def new_car(**over) -> dict:
+    data = {
+        "vehicle_brand": "比亚迪",
+        "vehicle_model": "汉 EV",
+        "vehicle_trim": "610KM 旗舰型",
+        "vehicle_kind": "new",
+        "vehicle_use": "personal",
+        "vehicle_price": Decimal("200000.00"),
+        "vin": "",
+        "mileage_km": None,
+        "first_registration_date": None,
+        "down_payment": Decimal("60000.00"),
+        "term_months": 36,
+        "method": "equal_instalment",
+        "balloon_ratio": None,
+    }
+    data.update(over)
+    return data
+
+
+def used_car(**over) -> dict:
+    data = new_car(
+        vehicle_brand="丰田",
+        vehicle_model="凯美瑞",
+        vehicle_trim="2.0G",
+        vehicle_kind="used",
+        vehicle_price=Decimal("120000.00"),
+        vin=vin_make("LVGBE40K", 7, "123456"),
+        mileage_km=45000,
+        first_registration_date=dt.date(2021, 6, 1),
+        down_payment=Decimal("40000.00"),
+        term_months=24,
+    )
+    data.update(over)
+    return data
+
+
+def primary_data(**over) -> dict:
+    data = {
+        "name": "王小明",
+        "id_number": id_number_make("310115", dt.date(1990, 5, 17), 123),
+        "birth_date": dt.date(1990, 5, 17),
+        "mobile": "13812345678",
+        "marital_status": "married",
+        "address": "上海市浦东新区张江路 100 号",
+        "employment_kind": "employed",
+        "employer": "上海某科技有限公司",
+        "employment_years": Decimal("6"),
+        "housing": "mortgage",
+        "monthly_income": Decimal("25000.00"),
+        "bank_account": "6222020200112233445",
+    }
+    data.update(over)
+    return data
+
+
+@pytest.fixture
+def draft(products, customer):
+    return application_start(
+        actor=customer,
+        channel="direct",
+        product_version=products["new"],
+        vehicle=new_car(),
+        customer=customer,
+    )
+
+
+def complete_draft(app, *, actor, upload=True, consents=True):
+    """Fill steps 2-5 of a draft (documents as tiny PNGs, consents as the customer)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from origination.services.applications import (
+        application_applicants_save,
+        application_consents_give,
+        application_items_save,
+    )
+    from origination.services.documents import application_document_add, documents_required
+
+    application_applicants_save(actor=actor, application=app, primary=primary_data())
+    app.refresh_from_db()
+    application_items_save(
+        actor=actor,
+        application=app,
+        items={"insurance": {"amount": "6000", "payee_type": "insurer", "payee_name": "平安财险"}},
+        car_payee_name="上海某汽车销售有限公司",
+    )
+    app.refresh_from_db()
+    if upload:
+        for group in documents_required(app):
+            application_document_add(
+                actor=actor,
+                application=app,
+                doc_kind=group[0],
+                file=SimpleUploadedFile(f"{group[0]}.png", PNG, content_type="image/png"),
+            )
+    if consents:
+        application_consents_give(
+            actor=actor,
+            application=app,
+            kinds=["credit_bureau", "sensitive_info", "automated_decision"],
+        )
+    app.refresh_from_db()
+    return app

@@ -1,0 +1,191 @@
+"""Products and versions on PostgreSQL: publish, immutability, drafts, quotes keep their version."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from autofin.audit import audit_trail_for
+from origination.models import ProductVersion, Quote, RateTableEntry, RegulatoryLimits
+from origination.quoting import Deal
+from origination.selectors import product_version_current, product_versions_current
+from origination.services.products import (
+    ProductRulesInvalidError,
+    ProductVersionImmutableError,
+    product_create,
+    product_draft_open,
+    product_version_publish,
+    product_version_update,
+    regulatory_limits_update,
+)
+from origination.services.quotes import QuoteRejectedError, quote_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+RULES = {
+    "terms": [12, 24, 36],
+    "max_term_months": 36,
+    "methods": ["equal_instalment"],
+    "ltv_rules": [
+        {"vehicle_kind": "new", "vehicle_use": "personal", "min_down_payment_ratio": "0.20", "max_ltv": "0.80"}
+    ],
+    "amount_min": D("20000.00"),
+    "amount_max": D("500000.00"),
+    "day_count": "30/360",
+}  # fmt: skip
+
+
+def rates(rate: str):
+    return [(t, k, D(rate), None) for t in (12, 24, 36) for k in "ABCD"]
+
+
+def make_product(actor="test", **rules):
+    product = product_create(
+        actor=actor,
+        code="p1",
+        name="测试贷",
+        vehicle_kind="new",
+        contract_type="loan",
+        rules={**RULES, **rules},
+        rates=rates("0.0600"),
+    )
+    return product, product.versions.get(number=1)
+
+
+def a_deal(**changes) -> Deal:
+    fields = dict(
+        vehicle_kind="new",
+        vehicle_use="personal",
+        vehicle_price=D("100000.00"),
+        term_months=12,
+        method="equal_instalment",
+        tier="A",
+        down_payment_ratio=D("0.20"),
+    )
+    fields.update(changes)
+    return Deal(**fields)
+
+
+def test_publishing_freezes_the_rules_as_a_snapshot_and_audits():
+    pm = UserFactory()
+    product, draft = make_product(actor=pm)
+
+    published = product_version_publish(actor=pm, version=draft)
+
+    assert published.status == "published"
+    assert published.published_by == pm
+    assert published.rules["version"] == 1
+    assert published.rules["rates"][0] == {"term_months": 12, "tier": "A", "annual_rate": "0.060000"}
+    assert len(published.rules["rates"]) == 12
+    assert [a.action for a in audit_trail_for(published)] == ["product_version_publish"]
+    assert product_versions_current() == [published]
+
+
+def test_a_published_version_and_its_rate_table_are_immutable_in_the_database():
+    product, draft = make_product()
+    version = product_version_publish(actor="test", version=draft)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductVersion.objects.filter(pk=version.pk).update(max_term_months=60)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RateTableEntry.objects.filter(version=version).update(annual_rate=D("0.01"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RateTableEntry.objects.create(version=version, term_months=48, tier="A", annual_rate=D("0.05"))
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM origination_productversion WHERE id = %s", [version.pk])
+    with pytest.raises(ProductVersionImmutableError):
+        product_version_update(actor="test", version=version, rules={"max_term_months": 60})
+
+    version.refresh_from_db()
+    assert version.max_term_months == 36
+    assert version.rate_entries.filter(annual_rate=D("0.0600")).count() == 12
+
+
+def test_editing_opens_a_draft_numbered_next_that_copies_the_rate_table():
+    product, draft = make_product()
+    product_version_publish(actor="test", version=draft)
+
+    new_draft = product_draft_open(actor="test", product=product, change_note="降价")
+
+    assert (new_draft.number, new_draft.status) == (2, "draft")
+    assert new_draft.rate_entries.count() == 12
+    assert new_draft.terms == [12, 24, 36]
+    # Only one draft at a time: opening again returns the same one.
+    assert product_draft_open(actor="test", product=product) == new_draft
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductVersion.objects.create(
+            product=product, number=3, **{k: v for k, v in RULES.items()}
+        )
+
+
+def test_quotes_keep_their_version_and_figures_after_a_later_publish():
+    product, draft = make_product()
+    v1 = product_version_publish(actor="test", version=draft)
+    old_quote = quote_create(actor=None, version=v1, deal=a_deal())
+    old_row = Quote.objects.filter(pk=old_quote.pk).values().get()
+
+    draft = product_draft_open(actor="test", product=product)
+    product_version_update(actor="test", version=draft, rates=rates("0.0400"))
+    v2 = product_version_publish(actor="test", version=draft)
+    new_quote = quote_create(actor=None, version=product_version_current(product=product), deal=a_deal())
+
+    assert Quote.objects.filter(pk=old_quote.pk).values().get() == old_row
+    assert old_quote.product_version == v1
+    assert old_quote.customer_rate == D("0.0600")
+    assert new_quote.product_version == v2
+    assert new_quote.customer_rate == D("0.0400")
+    assert old_quote.monthly_payment == D("6885.31")
+    assert new_quote.monthly_payment == D("6811.99")
+
+
+def test_publishing_rules_beyond_the_regulatory_limits_is_refused_and_nothing_changes():
+    product, draft = make_product(
+        ltv_rules=[{"vehicle_kind": "new", "vehicle_use": "personal", "min_down_payment_ratio": "0.10", "max_ltv": "0.90"}]
+    )  # fmt: skip
+
+    with pytest.raises(ProductRulesInvalidError) as exc:
+        product_version_publish(actor="test", version=draft)
+
+    assert [v.render() for v in exc.value.violations] == [
+        "贷款价值比上限 90% 超过自用车 80% 的监管上限"
+    ]
+    draft.refresh_from_db()
+    assert (draft.status, draft.rules, draft.published_at) == ("draft", {}, None)
+
+
+def test_a_tightened_regulatory_limit_applies_to_quotes_on_published_versions():
+    product, draft = make_product()
+    version = product_version_publish(actor="test", version=draft)
+    assert quote_create(actor=None, version=version, deal=a_deal())
+
+    regulatory_limits_update(actor="test", ltv_personal=D("0.7500"), reason="监管新规")
+
+    with pytest.raises(QuoteRejectedError) as exc:
+        quote_create(actor=None, version=version, deal=a_deal())
+    assert exc.value.violations["ltv"][0].render() == "贷款价值比 80% 超过自用车 75% 的监管上限"
+    assert Quote.objects.count() == 1
+    assert [a.action for a in audit_trail_for(RegulatoryLimits.objects.get())] == [
+        "regulatory_limits_update"
+    ]
+
+
+def test_seed_publishes_a_product_per_line_with_quotes(seeded):
+    products = seeded["products"]
+    assert set(products) == {"new-std", "nev-lease", "used-loan", "comm-slb", "oem-zero"}
+    lines = {(p.vehicle_kind, p.contract_type) for p in products.values()}
+    assert {"new", "used", "nev", "commercial"} == {kind for kind, _ in lines}
+    assert {"loan", "direct_lease", "sale_leaseback"} == {ct for _, ct in lines}
+    new_std = products["new-std"]
+    assert list(new_std.versions.values_list("number", "status")) == [
+        (2, "published"),
+        (1, "published"),
+    ]
+    assert Quote.objects.filter(product_version__product=new_std, product_version__number=1).count() == 2
+    used_quote = Quote.objects.filter(product_version__product__code="used-loan").first()
+    assert used_quote.lpr_rate == D("0.030000")
+    assert used_quote.customer_rate == D("0.075000")  # 1y LPR 3.00 % + 450 bp (tier B)
+    oem = Quote.objects.filter(product_version__product__code="oem-zero").first()
+    assert oem.customer_rate == D("0") and oem.lender_rate > 0 and oem.subsidy_amount > 0
