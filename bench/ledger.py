@@ -5,7 +5,8 @@
 Creates a scratch database `autofin_bench_ledger` on the server of DATABASE_URL (default the
 local PostgreSQL), migrates it, runs, and drops it at the end (unless --keep). Figures:
 
-1. journal_post one entry at a time (2 lines each, each its own transaction): entries/s;
+1. journal_post one entry at a time (2 lines each, each its own transaction): entries/s, and
+   the same with synchronous_commit=off (the commit's WAL flush not waited for);
 2. journal_post_many, one call of --batch entries (2 lines each): entries/s;
 3. one INSERT statement of --lines lines (2 per entry, the entries inserted by one statement
    before it), data made by generate_series in SQL, one transaction; the time of the header
@@ -86,11 +87,11 @@ def empty_ledger() -> None:
         cursor.execute("CHECKPOINT")
 
 
-def bench_one_by_one(count: int) -> float:
+def bench_one_by_one(count: int, offset: int = 0) -> float:
     from servicing.services import journal_post
 
     start = time.perf_counter()
-    for i in range(count):
+    for i in range(offset, offset + count):
         amount = Decimal(1000 + i) / 100
         journal_post(
             business_date=DAY,
@@ -228,6 +229,12 @@ def main() -> None:
         print(
             f"journal_post, one entry per transaction: {rate:,.0f} entries/s ({args.entries} entries)"
         )
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        rate = bench_one_by_one(args.entries, offset=args.entries)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+        print(f"  the same with synchronous_commit=off (no wait for the WAL flush): {rate:,.0f}/s")
         rate, elapsed = bench_many(args.batch)
         print(
             f"journal_post_many, one call of {args.batch:,} entries: {rate:,.0f} entries/s "

@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
+from autofin.business_date import business_date_current
 from origination.models import LprRate, Product, ProductVersion, Quote, RegulatoryLimits
 from origination.quoting import ProductRules, RegulatoryCaps
 
 # Published versions never change (database triggers), so their parsed rules can be kept for
 # the life of the process.
 _PARSED_RULES: dict[int, ProductRules] = {}
+
+# Quoting reads the same few rows on every request (the current version of a product, the
+# regulatory limits, the LPR, the business date). Each process keeps them for a few seconds:
+# a publish or a limits change made elsewhere reaches every worker within that time (the
+# process that made it sees it at once: the services call ``quoting_cache_clear``). Off in tests.
+T = TypeVar("T")
+_CACHE: dict[tuple, tuple[float, object]] = {}
+
+
+def _cache_seconds() -> float:
+    return getattr(settings, "ORIGINATION_QUOTE_CACHE_SECONDS", 0 if settings.TESTING else 5)
+
+
+def _cached(key: tuple, load: Callable[[], T]) -> T:
+    ttl = _cache_seconds()
+    if ttl <= 0:
+        return load()
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]  # type: ignore[return-value]
+    value = load()
+    _CACHE[key] = (now + ttl, value)
+    return value
+
+
+def quoting_cache_clear() -> None:
+    _CACHE.clear()
+
+
+def quoting_business_date() -> date:
+    """The business date quotes are priced on (cached briefly, like the rules)."""
+    return _cached(("business_date",), business_date_current)
 
 
 def product_versions_current(*, active_only: bool = True) -> list[ProductVersion]:
@@ -35,6 +73,10 @@ def product_version_current(*, product: Product) -> ProductVersion | None:
 def product_version_for_quote(*, product_ref: str | int) -> ProductVersion | None:
     """The current version of an active product named by code or id."""
     ref = str(product_ref).strip()
+    return _cached(("version", ref), lambda: _product_version_for_quote(ref))
+
+
+def _product_version_for_quote(ref: str) -> ProductVersion | None:
     match = Q(product__code=ref)
     if ref.isdigit():
         match |= Q(product_id=int(ref))
@@ -70,6 +112,10 @@ def product_versions(*, product: Product) -> QuerySet[ProductVersion]:
 
 def lpr_rate_current(*, tenor: str, as_of: date) -> LprRate | None:
     """The LPR in force on ``as_of``: the latest published on or before it."""
+    return _cached(("lpr", tenor, as_of), lambda: _lpr_rate_current(tenor, as_of))
+
+
+def _lpr_rate_current(tenor: str, as_of: date) -> LprRate | None:
     return (
         LprRate.objects.filter(tenor=tenor, effective_date__lte=as_of)
         .order_by("-effective_date")
@@ -87,7 +133,7 @@ def regulatory_limits() -> RegulatoryLimits:
 
 
 def regulatory_caps() -> RegulatoryCaps:
-    return regulatory_limits().caps()
+    return _cached(("caps",), lambda: regulatory_limits().caps())
 
 
 def quote_get(*, reference) -> Quote | None:

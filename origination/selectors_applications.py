@@ -123,9 +123,7 @@ def application_progress(app: Application) -> list[StepState]:
         "consents": consents_done,
         "review": submitted,
     }
-    return [
-        StepState(name, label, i + 1, done[name]) for i, (name, label) in enumerate(STEPS)
-    ]
+    return [StepState(name, label, i + 1, done[name]) for i, (name, label) in enumerate(STEPS)]
 
 
 def progress_percent(steps: list[StepState]) -> int:

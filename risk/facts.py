@@ -117,7 +117,9 @@ def scoring_features(facts: dict, inputs: dict) -> dict[str, Any]:
         "employment_years": applicant.get("employment_years"),
         "housing": applicant.get("housing"),
         "price": f(price),
-        "vehicle_age_years": vehicle.get("age_years") if deal.get("product_line") == "used" else None,
+        "vehicle_age_years": vehicle.get("age_years")
+        if deal.get("product_line") == "used"
+        else None,
         "mileage_km": vehicle.get("mileage_km") if deal.get("product_line") == "used" else None,
         "down_payment_ratio": f(down / price) if price and down is not None else None,
         "ltv": f(dec(deal.get("ltv"))),

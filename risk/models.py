@@ -6,7 +6,6 @@ facts dict (see risk.facts) and is kept here as given.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -113,9 +112,10 @@ class ScorecardPlot(models.Model):
     class Meta:
         verbose_name = _("模型图表")
         verbose_name_plural = _("模型图表")
-        constraints = [
-            models.UniqueConstraint(fields=["version", "kind"], name="risk_plot_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "kind"], name="risk_plot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}: {self.kind}"
 
 
 class ScoreRecord(models.Model):
@@ -139,6 +139,9 @@ class ScoreRecord(models.Model):
         verbose_name = _("评分记录")
         verbose_name_plural = _("评分记录")
         indexes = [models.Index(fields=["version", "scored_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_ref}: {self.score}"
 
 
 class RuleSet(models.Model):
@@ -218,6 +221,9 @@ class BlacklistEntry(models.Model):
             models.UniqueConstraint(fields=["kind", "value_hash"], name="risk_blacklist_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value_hash[:12]}"
+
 
 class Strategy(models.Model):
     """Score cut-offs per product line: tiers and the auto-approve / decline thresholds."""
@@ -278,6 +284,9 @@ class SeenFact(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.application_ref}"
+
 
 class FraudHit(models.Model):
     application_ref = models.CharField(_("申请编号"), max_length=64, db_index=True)
@@ -307,7 +316,9 @@ class Decision(models.Model):
         DECLINE = "decline", _("拒绝")
 
     application_ref = models.CharField(_("申请编号"), max_length=64, db_index=True)
-    idempotency_key = models.CharField(_("幂等键"), max_length=100, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=100, null=True, blank=True, unique=True
+    )
     rule_set = models.ForeignKey(RuleSet, verbose_name=_("规则集"), on_delete=models.PROTECT)
     scorecard_version = models.ForeignKey(
         ScorecardVersion,
@@ -357,9 +368,7 @@ class DecisionReviewRequest(models.Model):
         OPEN = "open", _("待处理")
         CLOSED = "closed", _("已处理")
 
-    decision = models.ForeignKey(
-        Decision, on_delete=models.PROTECT, related_name="review_requests"
-    )
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="review_requests")
     reason = models.TextField(_("申请理由"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="open")
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
@@ -367,6 +376,9 @@ class DecisionReviewRequest(models.Model):
     class Meta:
         verbose_name = _("人工复核申请")
         verbose_name_plural = _("人工复核申请")
+
+    def __str__(self) -> str:
+        return f"{self.decision_id}: {self.status}"
 
 
 class EarlyWarningRule(models.Model):

@@ -21,7 +21,9 @@ def fraud_hits_by_dealer(*, since: dt.datetime) -> dict[int, int]:
 
 
 def scorecards_overview() -> list[Scorecard]:
-    return list(Scorecard.objects.prefetch_related("versions").order_by("product_line", "contract_type"))
+    return list(
+        Scorecard.objects.prefetch_related("versions").order_by("product_line", "contract_type")
+    )
 
 
 def scorecard_monitoring(version: ScorecardVersion, *, last_n: int = 5000) -> dict:
@@ -53,7 +55,13 @@ def scorecard_monitoring(version: ScorecardVersion, *, last_n: int = 5000) -> di
         "alert": psi_alert(score_psi),
         "bands": [
             {
-                "label": (f"< {bounds[i + 1]:g}" if bounds[i] is None else f">= {bounds[i]:g}" if bounds[i + 1] is None else f"{bounds[i]:g}–{bounds[i + 1]:g}"),
+                "label": (
+                    f"< {bounds[i + 1]:g}"
+                    if bounds[i] is None
+                    else f">= {bounds[i]:g}"
+                    if bounds[i + 1] is None
+                    else f"{bounds[i]:g}–{bounds[i + 1]:g}"
+                ),
                 "expected": expected[i],
                 "actual": actual[i] / n,
             }
@@ -75,9 +83,21 @@ def scorecard_monitoring(version: ScorecardVersion, *, last_n: int = 5000) -> di
             contribution = (a - e) * b["points"]
             shift += contribution
             rows.append(
-                {"label": b["label"], "expected": e, "actual": a, "points": b["points"], "contribution": contribution}
+                {
+                    "label": b["label"],
+                    "expected": e,
+                    "actual": a,
+                    "points": b["points"],
+                    "contribution": contribution,
+                }
             )
         result["variables"].append(
-            {"name": var["name"], "psi": value, "alert": psi_alert(value), "score_shift": shift, "bins": rows}
+            {
+                "name": var["name"],
+                "psi": value,
+                "alert": psi_alert(value),
+                "score_shift": shift,
+                "bins": rows,
+            }
         )
     return result

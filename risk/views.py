@@ -90,7 +90,9 @@ def model_plot(request, pk: int, kind: str):
 @require_POST
 def model_promote(request, pk: int):
     version = get_object_or_404(ScorecardVersion, pk=pk)
-    scorecard_promote(version_id=version.pk, actor=request.user, reason=request.POST.get("reason", ""))
+    scorecard_promote(
+        version_id=version.pk, actor=request.user, reason=request.POST.get("reason", "")
+    )
     messages.success(request, _t("已将 %(v)s 设为冠军模型") % {"v": version})
     return redirect("risk:model_detail", pk=pk)
 
@@ -133,7 +135,7 @@ def strategy(request):
         cuts = {t: _int(data.get(f"tier_{t}"), f"tier_{t}", errors) for t in ("A", "B", "C")}
         proposed = {"approve_above": approve, "decline_below": decline, "tier_cutoffs": cuts}
         if not errors:
-            if request.method == "POST":
+            if request.method == "POST" and data.get("action") != "preview":
                 try:
                     strategy_update(
                         product_line=line,

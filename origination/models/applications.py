@@ -154,7 +154,9 @@ class Application(models.Model):
     amount_financed = models.DecimalField(
         _("融资额"), max_digits=18, decimal_places=2, null=True, blank=True
     )
-    ltv = models.DecimalField(_("贷款价值比"), max_digits=5, decimal_places=4, null=True, blank=True)
+    ltv = models.DecimalField(
+        _("贷款价值比"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
     monthly_payment = models.DecimalField(
         _("首期月供"), max_digits=18, decimal_places=2, null=True, blank=True
     )
@@ -211,7 +213,8 @@ class Application(models.Model):
                 name="application_price_and_down_payment",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                condition=Q(status__in=["draft", "withdrawn", "cancelled"])
+                | Q(submitted_at__isnull=False),
                 name="application_submitted_has_time",
             ),
         ]
@@ -299,9 +302,7 @@ class Applicant(models.Model):
         verbose_name_plural = _("申请人")
         ordering = ["application_id", "role", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["application", "role"], name="applicant_one_per_role"
-            ),
+            models.UniqueConstraint(fields=["application", "role"], name="applicant_one_per_role"),
             models.CheckConstraint(
                 condition=Q(role__in=ApplicantRole.values), name="applicant_role_valid"
             ),

@@ -588,7 +588,9 @@ def application_applicants_save(
         )
         Applicant.objects.filter(application=app).exclude(role=ApplicantRole.PRIMARY).delete()
         if other_clean is not None:
-            Applicant.objects.create(application=app, role=other_role, **_applicant_row(other_clean))
+            Applicant.objects.create(
+                application=app, role=other_role, **_applicant_row(other_clean)
+            )
         fields = ["updated_at"]
         if app.channel == ApplicationChannel.DEALER:
             new_key = keyed_hash(clean["mobile"])
@@ -661,14 +663,14 @@ def application_items_save(
         car_payee_type, car_payee = PayeeType.DEALER, str(car_payee_name or "").strip()
         if not car_payee:
             _errors_add(errors, "car_payee_name", _("请填写车辆销售方（车款收款方）名称。"))
-    if not errors:
-        add_ons = tuple(AddOn(item_kind=k, amount=a) for k, a, _t, _n in rows)
-        check = vehicle_check(
-            version=application.product_version,
-            data={n: getattr(application, n) for n in VEHICLE_FIELDS},
-            add_ons=add_ons,
-        )
-        errors.update(check.errors)
+    add_ons = tuple(AddOn(item_kind=k, amount=a) for k, a, _t, _n in rows)
+    check = vehicle_check(
+        version=application.product_version,
+        data={n: getattr(application, n) for n in VEHICLE_FIELDS},
+        add_ons=add_ons,
+    )
+    for field, messages in check.errors.items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise ApplicationValidationError(errors)
     with transaction.atomic():
@@ -745,8 +747,10 @@ def application_consents_give(
     for kind in kinds:
         if kind not in texts:
             _errors_add(errors, kind, _("未知的授权类型。"))
-        elif text_versions and kind in text_versions and texts[kind].version != int(
-            text_versions[kind]
+        elif (
+            text_versions
+            and kind in text_versions
+            and texts[kind].version != int(text_versions[kind])
         ):
             _errors_add(errors, kind, _("授权文本已更新，请阅读最新版本后重新勾选。"))
     if errors:
@@ -867,14 +871,14 @@ def application_customer_confirm(
     """The customer opened the SMS link, read the consent texts and ticked them."""
     app = application_for_confirmation_token(token)
     if app is None:
-        raise ApplicationValidationError({"__all__": [_("链接无效或已过期，请联系经销商重新发送。")]})
+        raise ApplicationValidationError(
+            {"__all__": [_("链接无效或已过期，请联系经销商重新发送。")]}
+        )
     kinds = list(kinds)
     required = [k for k, t in consent_texts_current().items() if t.required]
     missing = [k for k in required if k not in kinds]
     if missing:
-        raise ApplicationValidationError(
-            {k: [_("提交申请须同意此项授权。")] for k in missing}
-        )
+        raise ApplicationValidationError({k: [_("提交申请须同意此项授权。")] for k in missing})
     with transaction.atomic():
         actor = user if getattr(user, "is_authenticated", False) else "customer:sms_link"
         application_consents_give(
@@ -962,7 +966,9 @@ class SubmissionConflictError(Exception):
     """The application was already submitted with another key (or is not a draft)."""
 
 
-def application_submit(*, actor: Any, application: Application, key: str) -> SubmitResult:
+def application_submit(
+    *, actor: Any, application: Application, key: str, queue_decision: bool = True
+) -> SubmitResult:
     """Draft -> submitted, once: a repeat with the same ``key`` returns the same result without
     a second submission. The risk decision is queued after commit."""
     if not key or len(key) > 100:
@@ -991,7 +997,9 @@ def application_submit(*, actor: Any, application: Application, key: str) -> Sub
             reason="submitted",
             extra_fields={"submission_key": key, **quote},
         )
-        _notify(app, _("您的汽车金融申请 %(ref)s 已提交，我们会尽快审批。"), "application_submitted")
+        _notify(
+            app, _("您的汽车金融申请 %(ref)s 已提交，我们会尽快审批。"), "application_submitted"
+        )
         app_id = app.pk
 
         def _queue():
@@ -999,7 +1007,8 @@ def application_submit(*, actor: Any, application: Application, key: str) -> Sub
 
             application_decide.delay(app_id)
 
-        transaction.on_commit(_queue)
+        if queue_decision:
+            transaction.on_commit(_queue)
         return SubmitResult(app, created=True)
 
 

@@ -22,7 +22,7 @@ from origination.models import (
     VersionStatus,
 )
 from origination.quoting import Violation, rules_validate
-from origination.selectors import regulatory_caps
+from origination.selectors import quoting_cache_clear, regulatory_caps
 
 # The draft fields a product manager edits (everything but the bookkeeping columns).
 VERSION_RULE_FIELDS = (
@@ -184,6 +184,7 @@ def product_version_publish(*, actor: Any, version: ProductVersion) -> ProductVe
             reason=version.change_note,
             data={"version": version.number},
         )
+        transaction.on_commit(quoting_cache_clear)
         return version
 
 
@@ -203,6 +204,7 @@ def lpr_rate_record(*, actor: Any, tenor: str, rate: Decimal, effective_date: da
             )  # fmt: skip
         elif created:
             audit_record(actor=actor, obj=lpr, action="lpr_rate_record", to_state=str(rate))
+        transaction.on_commit(quoting_cache_clear)
         return lpr
 
 
@@ -222,6 +224,7 @@ def regulatory_limits_update(*, actor: Any, reason: str = "", **limits: Any) -> 
             reason=reason,
             data={"before": before, "after": {n: str(v) for n, v in limits.items()}},
         )
+        transaction.on_commit(quoting_cache_clear)
         return row
 
 

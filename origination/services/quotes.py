@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from autofin.business_date import business_date_current
 from origination.models import ProductVersion, Quote
 from origination.quoting import Deal, QuoteEvaluation, Violations, quote_evaluate
-from origination.selectors import lpr_rate_current, product_rules, regulatory_caps
+from origination.selectors import (
+    lpr_rate_current,
+    product_rules,
+    quoting_business_date,
+    regulatory_caps,
+)
 
 
 class QuoteRejectedError(Exception):
@@ -35,7 +39,7 @@ class PricedDeal:
 def quote_preview(*, version: ProductVersion, deal: Deal) -> PricedDeal:
     """Price ``deal`` on ``version`` as of the business date, saving nothing."""
     rules = product_rules(version=version)
-    value_date = deal.value_date or business_date_current()
+    value_date = deal.value_date or quoting_business_date()
     lpr = None
     if rules.rate_basis == "lpr" and rules.lpr_tenor:
         lpr = lpr_rate_current(tenor=rules.lpr_tenor, as_of=value_date)
@@ -63,6 +67,12 @@ def quote_create(*, actor: Any, version: ProductVersion, deal: Deal) -> Quote:
     schedule = evaluation.schedule
     totals = schedule.totals
     with transaction.atomic():
+        # A quote moves no money and can be priced again: it need not wait for the WAL flush
+        # (asynchronous commit can lose the last few hundred ms of quotes on a database crash,
+        # never corrupt anything). This transaction only; applications and money keep the
+        # server's synchronous commit.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
         return Quote.objects.create(
             product_version=version,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,

@@ -42,7 +42,9 @@ def sms_code_send(*, phone: str, purpose: str = "signup") -> SmsCode:
     with transaction.atomic():
         recent = (
             SmsCode.objects.select_for_update()
-            .filter(phone_hash=keyed_hash(phone), purpose=purpose, created_at__gt=now - RESEND_AFTER)
+            .filter(
+                phone_hash=keyed_hash(phone), purpose=purpose, created_at__gt=now - RESEND_AFTER
+            )
             .exists()
         )
         if recent:
@@ -57,7 +59,8 @@ def sms_code_send(*, phone: str, purpose: str = "signup") -> SmsCode:
         notification_send(
             channel="sms",
             to=phone,
-            body=_("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。") % {"code": code},
+            body=_("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。")
+            % {"code": code},
             purpose=f"sms_code_{purpose}",
         )
         return sms

@@ -172,7 +172,9 @@ def apply_numeric_index(edges: list[float], values: np.ndarray) -> np.ndarray:
 
 def _as_category(series: pd.Series) -> pd.Series:
     # Missing stays missing; everything else is compared as text ("1" and 1 are one category).
-    return series.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    return series.map(
+        lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    )
 
 
 def bin_categorical(name: str, series: pd.Series, y: np.ndarray, opts: BinningOptions) -> dict:
@@ -199,8 +201,11 @@ def bin_categorical(name: str, series: pd.Series, y: np.ndarray, opts: BinningOp
     for c in order:
         groups[int(np.searchsorted(edges, rank[c], side="right"))].append(c)
     bins = [
-        {"label": ", ".join("其他" if c == OTHER else c for c in g) or "-", "categories": g,
-         "missing": False}
+        {
+            "label": ", ".join("其他" if c == OTHER else c for c in g) or "-",
+            "categories": g,
+            "missing": False,
+        }
         for g in groups
     ]
     bins.append({"label": "missing", "categories": [], "missing": True})
@@ -230,9 +235,7 @@ def bin_index(variable: dict, series: pd.Series) -> np.ndarray:
                 other = i
     missing = len(variable["bins"]) - 1
     cats = _as_category(series)
-    return np.array(
-        [missing if c is None else mapping.get(c, other) for c in cats], dtype=int
-    )
+    return np.array([missing if c is None else mapping.get(c, other) for c in cats], dtype=int)
 
 
 def woe_transform(variable: dict, series: pd.Series) -> np.ndarray:

@@ -45,7 +45,9 @@ def make_credit_data(rows: int, seed: int = 0, product_line: str | None = None) 
     grade = rng.choice(list(GRADE_EFFECT), size=n, p=[0.3, 0.4, 0.2, 0.1])
     thin = rng.random(n) < 0.12
     inquiries = rng.poisson(1.5, n).astype(float)
-    max_dpd = np.where(rng.random(n) < 0.8, 0, rng.choice([5, 15, 30, 60, 90], size=n)).astype(float)
+    max_dpd = np.where(rng.random(n) < 0.8, 0, rng.choice([5, 15, 30, 60, 90], size=n)).astype(
+        float
+    )
     util = np.round(rng.beta(2, 3, n), 3)
 
     z = (

@@ -177,7 +177,9 @@ def train_scorecard(
     y_all = target_vector(frame[target], bad_value)
     n_bads = int(y_all.sum())
     if n_bads < 20 or len(y_all) - n_bads < 20:
-        raise ScorecardError(f"need at least 20 bads and 20 goods, got {n_bads} bads of {len(y_all)}")
+        raise ScorecardError(
+            f"need at least 20 bads and 20 goods, got {n_bads} bads of {len(y_all)}"
+        )
 
     candidates: dict[str, str] = {}
     for col in frame.columns:
@@ -269,7 +271,10 @@ def train_scorecard(
     score_train = _score_frame(artefact, train)
     score_test = _score_frame(artefact, test)
     edges = sorted(
-        {float(np.floor(q)) for q in np.quantile(score_train, np.linspace(0, 1, opts.score_bands + 1)[1:-1])}
+        {
+            float(np.floor(q))
+            for q in np.quantile(score_train, np.linspace(0, 1, opts.score_bands + 1)[1:-1])
+        }
     )
     train_bands = _bands(edges, score_train, y_train)
     artefact["score_distribution"] = {
@@ -304,7 +309,9 @@ def train_scorecard(
     figures: dict[str, bytes] = {}
     if with_plots:
         figures = {
-            "roc": plots.roc_png({"train": (y_train, score_train), "held-out": (y_test, score_test)}),
+            "roc": plots.roc_png(
+                {"train": (y_train, score_train), "held-out": (y_test, score_test)}
+            ),
             "ks": plots.ks_png(y_test, score_test),
             "histogram": plots.histogram_png(y_test, score_test),
         }

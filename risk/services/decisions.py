@@ -88,7 +88,9 @@ class Evaluation:
             "conditions": [c["code"] for c in self.conditions],
             "offer": _jsonable(self.offer),
             "annual_rate": str(self.annual_rate) if self.annual_rate is not None else None,
-            "suggested_limit": str(self.suggested_limit) if self.suggested_limit is not None else None,
+            "suggested_limit": str(self.suggested_limit)
+            if self.suggested_limit is not None
+            else None,
         }
 
 
@@ -130,7 +132,11 @@ class _Terms:
 def _method_for_affordability(method: str) -> str:
     # A balloon's level instalment is lower than the plain one: judge affordability on the plain
     # equal-instalment schedule (conservative).
-    return method if method in ("equal_instalment", "equal_principal", "interest_only") else "equal_instalment"
+    return (
+        method
+        if method in ("equal_instalment", "equal_principal", "interest_only")
+        else "equal_instalment"
+    )
 
 
 def _instalment(t: _Terms, amount: Decimal, term: int) -> Decimal:
@@ -159,7 +165,11 @@ def _failures(t: _Terms, amount: Decimal, term: int) -> tuple[list[str], Decimal
     car_part = amount - t.addons
     if t.ltv_cap is not None and t.price and car_part / t.price > t.ltv_cap:
         failures.append("ltv")
-    if t.min_down_ratio is not None and t.price and (t.price - car_part) / t.price < t.min_down_ratio:
+    if (
+        t.min_down_ratio is not None
+        and t.price
+        and (t.price - car_part) / t.price < t.min_down_ratio
+    ):
         failures.append("down_payment")
     instalment = None
     if amount > 0:
@@ -243,7 +253,9 @@ def _terms(facts: dict, inputs: dict, rate: Decimal) -> _Terms | None:
     if not price or amount is None:
         return None
     ltv = dec(deal.get("ltv"))
-    car_part = ltv * price if ltv is not None else (price - dec(deal.get("down_payment"), Decimal(0)))
+    car_part = (
+        ltv * price if ltv is not None else (price - dec(deal.get("down_payment"), Decimal(0)))
+    )
     return _Terms(
         price=price,
         addons=max(amount - car_part, Decimal(0)).quantize(Decimal("0.01")),
@@ -294,7 +306,11 @@ def decision_evaluate(
     by_score = score_outcome(score, strategy["approve_above"], strategy["decline_below"])
     if by_score == "decline":
         ev.outcome = "decline"
-        ev.reasons = [_engine_reason("S01_SCORE_LOW", {"score": score, "decline_below": strategy["decline_below"]})]
+        ev.reasons = [
+            _engine_reason(
+                "S01_SCORE_LOW", {"score": score, "decline_below": strategy["decline_below"]}
+            )
+        ]
         return ev
 
     product = section(facts, "product_rules")
@@ -313,11 +329,16 @@ def decision_evaluate(
         ev.reasons = list(refers)
         if by_score == "refer":
             ev.reasons.append(
-                _engine_reason("S02_SCORE_REVIEW", {"score": score, "approve_above": strategy["approve_above"]})
+                _engine_reason(
+                    "S02_SCORE_REVIEW", {"score": score, "approve_above": strategy["approve_above"]}
+                )
             )
         return ev
     if terms is None:
-        ev.outcome, ev.reasons = "refer", [_engine_reason("A02_PRODUCT_TERMS", {"missing": "rate_table or price"})]
+        ev.outcome, ev.reasons = (
+            "refer",
+            [_engine_reason("A02_PRODUCT_TERMS", {"missing": "rate_table or price"})],
+        )
         return ev
 
     conditions = []
@@ -385,7 +406,11 @@ def _external_inputs(facts: dict) -> dict:
 def _blacklist_hits(facts: dict) -> list[str]:
     applicant = section(facts, "applicant")
     q = Q()
-    for kind, key in (("id_number", "id_hash"), ("phone", "phone_hash"), ("bank_account", "bank_account_hash")):
+    for kind, key in (
+        ("id_number", "id_hash"),
+        ("phone", "phone_hash"),
+        ("bank_account", "bank_account_hash"),
+    ):
         if applicant.get(key):
             q |= Q(kind=kind, value_hash=applicant[key])
     if not q:
@@ -401,7 +426,9 @@ def _existing(application_ref: str, rule_set: RuleSet, idempotency_key: str | No
 
 
 def _advisory_lock(application_ref: str) -> None:
-    key = int.from_bytes(hashlib.sha256(f"risk.decision:{application_ref}".encode()).digest()[:8], "big", signed=True)
+    key = int.from_bytes(
+        hashlib.sha256(f"risk.decision:{application_ref}".encode()).digest()[:8], "big", signed=True
+    )
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
@@ -440,13 +467,17 @@ def decision_make(
             inputs["fraud"] = _jsonable(
                 fraud_checks_run(application_ref=application_ref, facts=facts, rules=rules, now=now)
             )
-            scorecard = scorecard_for(product_line=product_line, contract_type=deal.get("contract_type") or "")
+            scorecard = scorecard_for(
+                product_line=product_line, contract_type=deal.get("contract_type") or ""
+            )
             champion, challengers = versions_for_scoring(scorecard, application_ref)
             compiled = compiled_for(champion) if champion else None
             ev = decision_evaluate(facts=facts, inputs=inputs, rules=rules, scorecard=compiled)
             scored = []
             if champion is not None:
-                scored.append((champion, "champion", compiled.score(scoring_features(facts, inputs))))
+                scored.append(
+                    (champion, "champion", compiled.score(scoring_features(facts, inputs)))
+                )
             shadow = {}
             for v in challengers:
                 result = compiled_for(v).score(scoring_features(facts, inputs))
@@ -518,13 +549,18 @@ def decision_replay(decision_id: int) -> ReplayResult:
         "conditions": [c["code"] for c in decision.conditions],
         "offer": decision.offer,
         "annual_rate": str(decision.annual_rate) if decision.annual_rate is not None else None,
-        "suggested_limit": str(decision.suggested_limit) if decision.suggested_limit is not None else None,
+        "suggested_limit": str(decision.suggested_limit)
+        if decision.suggested_limit is not None
+        else None,
     }
     # Decimal fields come back from the database at their column precision.
     for key in ("annual_rate", "suggested_limit"):
-        if stored[key] is not None and recomputed[key] is not None:
-            if Decimal(stored[key]) == Decimal(recomputed[key]):
-                recomputed[key] = stored[key]
+        if (
+            stored[key] is not None
+            and recomputed[key] is not None
+            and Decimal(stored[key]) == Decimal(recomputed[key])
+        ):
+            recomputed[key] = stored[key]
     differences = {
         k: {"stored": stored[k], "recomputed": recomputed[k]}
         for k in stored

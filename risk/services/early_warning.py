@@ -55,7 +55,9 @@ def _gps(facts: dict, params: dict) -> dict | None:
 def _new_debt(facts: dict, params: dict) -> dict | None:
     amount = dec(facts.get("new_bureau_debt"))
     limit = dec(params.get("amount", "50000"))
-    return {"new_bureau_debt": str(amount), "limit": str(limit)} if amount and amount > limit else None
+    return (
+        {"new_bureau_debt": str(amount), "limit": str(limit)} if amount and amount > limit else None
+    )
 
 
 @signal("LATE_REPEATED")
@@ -127,7 +129,9 @@ def early_warning_evaluate(*, loan_ref: str, facts: dict) -> EarlyWarningHits:
             if evidence is not None:
                 hits.append(
                     EarlyWarningHit.objects.create(
-                        loan_ref=loan_ref, rule_code=rule.code, strength=rule.strength,
+                        loan_ref=loan_ref,
+                        rule_code=rule.code,
+                        strength=rule.strength,
                         evidence=evidence,
                     )
                 )

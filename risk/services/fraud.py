@@ -90,7 +90,9 @@ def fraud_checks_run(
 
     p = _params(rules, "FRAUD_VIN_REUSED")
     if p is not None and vin:
-        apps = sorted(set(_others("vin", vin, application_ref).values_list("application_ref", flat=True)))
+        apps = sorted(
+            set(_others("vin", vin, application_ref).values_list("application_ref", flat=True))
+        )
         if apps:
             hits["FRAUD_VIN_REUSED"] = {"applications": apps}
 

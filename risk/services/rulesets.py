@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import translation
 
@@ -16,29 +16,37 @@ def rule_set_default_ensure() -> RuleSet:
     active = RuleSet.objects.filter(is_active=True).first()
     if active is not None:
         return active
-    with transaction.atomic():
-        if RuleSet.objects.exists():
-            rs = RuleSet.objects.select_for_update().order_by("-version").first()
-            rs.is_active = True
-            rs.save(update_fields=["is_active"])
-            return rs
-        rs = RuleSet.objects.create(version=1, name="默认规则", is_active=True)
-        with translation.override("zh-hans"):
-            Rule.objects.bulk_create(
-                [
-                    Rule(
-                        rule_set=rs,
-                        code=code,
-                        rule_kind=kind,
-                        reason_code=reason,
-                        params=params,
-                        explanation=str(text),
-                        position=i,
-                    )
-                    for i, (code, kind, reason, params, text) in enumerate(DEFAULT_RULES)
-                ]
-            )
-        audit_record(actor="system", obj=rs, action="rule_set_create", to_state="active")
+    try:
+        with transaction.atomic():
+            return _rule_set_default_create()
+    except IntegrityError:
+        # Another process created it at the same moment: use theirs.
+        return RuleSet.objects.get(is_active=True)
+
+
+def _rule_set_default_create() -> RuleSet:
+    if RuleSet.objects.exists():
+        rs = RuleSet.objects.select_for_update().order_by("-version").first()
+        rs.is_active = True
+        rs.save(update_fields=["is_active"])
+        return rs
+    rs = RuleSet.objects.create(version=1, name="默认规则", is_active=True)
+    with translation.override("zh-hans"):
+        Rule.objects.bulk_create(
+            [
+                Rule(
+                    rule_set=rs,
+                    code=code,
+                    rule_kind=kind,
+                    reason_code=reason,
+                    params=params,
+                    explanation=str(text),
+                    position=i,
+                )
+                for i, (code, kind, reason, params, text) in enumerate(DEFAULT_RULES)
+            ]
+        )
+    audit_record(actor="system", obj=rs, action="rule_set_create", to_state="active")
     return rs
 
 

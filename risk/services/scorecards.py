@@ -108,16 +108,24 @@ def scorecard_promote(*, version_id: int, actor, reason: str = "") -> ScorecardV
                 old.status = ScorecardVersion.Status.RETIRED
                 old.save(update_fields=["status"])
                 audit_record(
-                    actor=actor, obj=old, action="scorecard_retire",
-                    from_state="champion", to_state="retired", reason=reason,
+                    actor=actor,
+                    obj=old,
+                    action="scorecard_retire",
+                    from_state="champion",
+                    to_state="retired",
+                    reason=reason,
                 )
         previous = version.status
         version.status = ScorecardVersion.Status.CHAMPION
         version.challenger_share = Decimal(0)
         version.save(update_fields=["status", "challenger_share"])
         audit_record(
-            actor=actor, obj=version, action="scorecard_promote",
-            from_state=previous, to_state="champion", reason=reason,
+            actor=actor,
+            obj=version,
+            action="scorecard_promote",
+            from_state=previous,
+            to_state="champion",
+            reason=reason,
         )
     return version
 
@@ -138,8 +146,12 @@ def scorecard_challenger_set(*, version_id: int, share: Decimal, actor) -> Score
         version.challenger_share = share
         version.save(update_fields=["status", "challenger_share"])
         audit_record(
-            actor=actor, obj=version, action="scorecard_challenger_set",
-            from_state=previous, to_state=version.status, data={"share": str(share)},
+            actor=actor,
+            obj=version,
+            action="scorecard_challenger_set",
+            from_state=previous,
+            to_state=version.status,
+            data={"share": str(share)},
         )
     return version
 
@@ -162,7 +174,9 @@ def traffic_bucket(application_ref: str) -> Decimal:
 def scorecard_for(*, product_line: str, contract_type: str = "") -> Scorecard | None:
     cards = {
         sc.contract_type: sc
-        for sc in Scorecard.objects.filter(product_line=product_line, contract_type__in=[contract_type or "", ""])
+        for sc in Scorecard.objects.filter(
+            product_line=product_line, contract_type__in=[contract_type or "", ""]
+        )
     }
     return cards.get(contract_type or "") or cards.get("")
 

@@ -19,3 +19,5 @@ __all__ = [
     "Side",
     "SourceType",
 ]
+from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
+from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit

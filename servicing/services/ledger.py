@@ -272,8 +272,12 @@ def _post(
     accounts = _account_ids(line.account_code for p in prepared for line in p.lines)
     created_by_id, created_by_label = _actor_fields(actor)
     with transaction.atomic():
+        # Headers go in key order: two batches sharing keys wait on each other's unique-index
+        # entries in one order, never crosswise (no deadlock).
         inserted = _insert_headers(
-            prepared, created_by_id=created_by_id, created_by_label=created_by_label
+            sorted(prepared, key=lambda p: p.spec.idempotency_key),
+            created_by_id=created_by_id,
+            created_by_label=created_by_label,
         )
         replayed = [
             p.spec.idempotency_key for p in prepared if p.spec.idempotency_key not in inserted

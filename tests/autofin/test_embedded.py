@@ -289,3 +289,6 @@ def test_a_data_folder_too_deep_for_a_unix_socket_still_works(tmp_path):
             cur.execute("SELECT current_setting('data_directory')")
             assert cur.fetchone() == (str(deep / "pg"),)
         conn.close()
+
+    # And that folder goes when the server stops
+    assert not Path(socket_dir).exists()

@@ -92,7 +92,7 @@ def dealer(make_dealer):
 @pytest.fixture
 def salesperson(dealer):
     user = UserFactory(roles=[Role.DEALER_SALES], email="sales@example.com")
-    staff_create(actor="test", dealer=dealer, user=user, role="dealer_sales")
+    staff_create(actor="seed", dealer=dealer, user=user, role="dealer_sales")
     return user
 
 
@@ -100,7 +100,7 @@ def salesperson(dealer):
 def other_dealer_sales(make_dealer):
     other = make_dealer()
     user = UserFactory(roles=[Role.DEALER_SALES])
-    staff_create(actor="test", dealer=other, user=user, role="dealer_sales")
+    staff_create(actor="seed", dealer=other, user=user, role="dealer_sales")
     return user
 
 
@@ -131,7 +131,7 @@ def used_car(**over) -> dict:
         vehicle_trim="2.0G",
         vehicle_kind="used",
         vehicle_price=Decimal("120000.00"),
-        vin=vin_make("LVGBE40K", 7, "123456"),
+        vin=vin_make("LVGBE40K", "MA", "123456"),
         mileage_km=45000,
         first_registration_date=dt.date(2021, 6, 1),
         down_payment=Decimal("40000.00"),

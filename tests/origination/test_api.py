@@ -37,9 +37,7 @@ def post(client, data):
 def test_an_anonymous_quote_is_saved_with_every_figure(client, seeded):
     before = Quote.objects.count()
 
-    response = post(
-        client, body(add_ons=[{"item_kind": "insurance", "amount": "8000.00"}])
-    )
+    response = post(client, body(add_ons=[{"item_kind": "insurance", "amount": "8000.00"}]))
 
     assert response.status_code == 201, response.json()
     data = response.json()
@@ -208,7 +206,10 @@ def test_products_list_each_product_with_its_current_rules(client, seeded):
     assert new_std["rules"]["terms"] == [12, 24, 36, 48, 60]
     assert new_std["rules"]["methods"] == ["equal_instalment", "equal_principal", "balloon"]
     assert products["used-loan"]["rules"]["rate_basis"] == "lpr"
-    assert client.get("/api/v1/products/oem-zero/").json()["rules"]["subsidy"]["customer_rate"] == "0.000000"
+    assert (
+        client.get("/api/v1/products/oem-zero/").json()["rules"]["subsidy"]["customer_rate"]
+        == "0.000000"
+    )
 
 
 def test_the_api_root_links_products_and_quotes(client, db):

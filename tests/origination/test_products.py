@@ -56,15 +56,15 @@ def make_product(actor="test", **rules):
 
 
 def a_deal(**changes) -> Deal:
-    fields = dict(
-        vehicle_kind="new",
-        vehicle_use="personal",
-        vehicle_price=D("100000.00"),
-        term_months=12,
-        method="equal_instalment",
-        tier="A",
-        down_payment_ratio=D("0.20"),
-    )
+    fields = {
+        "vehicle_kind": "new",
+        "vehicle_use": "personal",
+        "vehicle_price": D("100000.00"),
+        "term_months": 12,
+        "method": "equal_instalment",
+        "tier": "A",
+        "down_payment_ratio": D("0.20"),
+    }
     fields.update(changes)
     return Deal(**fields)
 
@@ -78,7 +78,11 @@ def test_publishing_freezes_the_rules_as_a_snapshot_and_audits():
     assert published.status == "published"
     assert published.published_by == pm
     assert published.rules["version"] == 1
-    assert published.rules["rates"][0] == {"term_months": 12, "tier": "A", "annual_rate": "0.060000"}
+    assert published.rules["rates"][0] == {
+        "term_months": 12,
+        "tier": "A",
+        "annual_rate": "0.060000",
+    }
     assert len(published.rules["rates"]) == 12
     assert [a.action for a in audit_trail_for(published)] == ["product_version_publish"]
     assert product_versions_current() == [published]
@@ -93,7 +97,9 @@ def test_a_published_version_and_its_rate_table_are_immutable_in_the_database():
     with pytest.raises(IntegrityError), transaction.atomic():
         RateTableEntry.objects.filter(version=version).update(annual_rate=D("0.01"))
     with pytest.raises(IntegrityError), transaction.atomic():
-        RateTableEntry.objects.create(version=version, term_months=48, tier="A", annual_rate=D("0.05"))
+        RateTableEntry.objects.create(
+            version=version, term_months=48, tier="A", annual_rate=D("0.05")
+        )
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM origination_productversion WHERE id = %s", [version.pk])
     with pytest.raises(ProductVersionImmutableError):
@@ -116,9 +122,7 @@ def test_editing_opens_a_draft_numbered_next_that_copies_the_rate_table():
     # Only one draft at a time: opening again returns the same one.
     assert product_draft_open(actor="test", product=product) == new_draft
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProductVersion.objects.create(
-            product=product, number=3, **{k: v for k, v in RULES.items()}
-        )
+        ProductVersion.objects.create(product=product, number=3, **dict(RULES.items()))
 
 
 def test_quotes_keep_their_version_and_figures_after_a_later_publish():
@@ -130,7 +134,9 @@ def test_quotes_keep_their_version_and_figures_after_a_later_publish():
     draft = product_draft_open(actor="test", product=product)
     product_version_update(actor="test", version=draft, rates=rates("0.0400"))
     v2 = product_version_publish(actor="test", version=draft)
-    new_quote = quote_create(actor=None, version=product_version_current(product=product), deal=a_deal())
+    new_quote = quote_create(
+        actor=None, version=product_version_current(product=product), deal=a_deal()
+    )
 
     assert Quote.objects.filter(pk=old_quote.pk).values().get() == old_row
     assert old_quote.product_version == v1
@@ -183,7 +189,10 @@ def test_seed_publishes_a_product_per_line_with_quotes(seeded):
         (2, "published"),
         (1, "published"),
     ]
-    assert Quote.objects.filter(product_version__product=new_std, product_version__number=1).count() == 2
+    assert (
+        Quote.objects.filter(product_version__product=new_std, product_version__number=1).count()
+        == 2
+    )
     used_quote = Quote.objects.filter(product_version__product__code="used-loan").first()
     assert used_quote.lpr_rate == D("0.030000")
     assert used_quote.customer_rate == D("0.075000")  # 1y LPR 3.00 % + 450 bp (tier B)

@@ -62,17 +62,15 @@ def test_down_payment_below_the_product_minimum_names_both_figures():
 
 
 def test_down_payment_as_an_amount_is_checked_on_its_ratio():
-    evaluation = quote_evaluate(
-        rules(), deal(down_payment=D("39000.00"), down_payment_ratio=None)
-    )
+    evaluation = quote_evaluate(rules(), deal(down_payment=D("39000.00"), down_payment_ratio=None))
     assert messages(evaluation)["down_payment"] == ["首付比例 19.5% 低于本产品 20% 的最低要求"]
 
 
 def test_down_payment_at_or_above_the_price_is_refused():
-    evaluation = quote_evaluate(
-        rules(), deal(down_payment=D("200000.00"), down_payment_ratio=None)
-    )
-    assert messages(evaluation)["down_payment"] == ["首付 ¥200,000.00 不能达到或超过车价 ¥200,000.00"]
+    evaluation = quote_evaluate(rules(), deal(down_payment=D("200000.00"), down_payment_ratio=None))
+    assert messages(evaluation)["down_payment"] == [
+        "首付 ¥200,000.00 不能达到或超过车价 ¥200,000.00"
+    ]
 
 
 LOOSE_LTV = [
@@ -158,9 +156,7 @@ def test_used_cars_are_capped_at_36_months_even_on_a_60_month_product():
 
     assert quote_evaluate(mixed, deal(term_months=36, **used)).ok
     evaluation = quote_evaluate(mixed, deal(term_months=48, **used))
-    assert messages(evaluation) == {
-        "term_months": ["期限 48 个月超过二手车最长 36 个月的监管上限"]
-    }
+    assert messages(evaluation) == {"term_months": ["期限 48 个月超过二手车最长 36 个月的监管上限"]}
 
 
 def test_the_60_month_regulatory_cap_binds_a_product_configured_longer():
@@ -178,7 +174,11 @@ def test_used_cars_need_a_first_registration_date_in_the_past():
     assert messages(evaluation) == {"vehicle.first_registration_date": ["二手车须填写首次登记日期"]}
     evaluation = quote_evaluate(
         used_rules,
-        deal(vehicle_kind="used", down_payment_ratio=D("0.3"), first_registration_date=date(2027, 1, 1)),
+        deal(
+            vehicle_kind="used",
+            down_payment_ratio=D("0.3"),
+            first_registration_date=date(2027, 1, 1),
+        ),
     )
     assert messages(evaluation) == {
         "vehicle.first_registration_date": ["首次登记日期 2027-01-01 晚于今天"]
@@ -326,7 +326,9 @@ def test_lpr_linked_rate_is_the_lpr_plus_the_spread():
     lpr_rules = rules(
         rate_basis="lpr",
         lpr_tenor="1y",
-        rates=[{"term_months": t, "tier": k, "spread_bps": "450"} for t in [12, 24, 36] for k in "ABCD"],
+        rates=[
+            {"term_months": t, "tier": k, "spread_bps": "450"} for t in [12, 24, 36] for k in "ABCD"
+        ],
         terms=[12, 24, 36],
     )
     missing = quote_evaluate(lpr_rules, deal())

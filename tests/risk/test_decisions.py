@@ -42,8 +42,12 @@ pytestmark = pytest.mark.django_db
 
 def _instalment(amount: str, rate: str, term: int) -> Decimal:
     s = build_schedule(
-        amount_financed=Decimal(amount), annual_rate=Decimal(rate), term_months=term,
-        method="equal_instalment", value_date=business_date_current(), day_count="30/360",
+        amount_financed=Decimal(amount),
+        annual_rate=Decimal(rate),
+        term_months=term,
+        method="equal_instalment",
+        value_date=business_date_current(),
+        day_count="30/360",
     )
     return max(r.instalment for r in s.rows)
 
@@ -67,7 +71,11 @@ def test_clean_application_is_approved_at_tier_a_rate(hand_scorecard):
     assert d.inputs["bureau"]["max_dpd_24m"] == 0
     assert ScoreRecord.objects.filter(application_ref="APP-1", role="champion").count() == 1
     entry = audit_trail_for(d).get()
-    assert (entry.action, entry.to_state, entry.actor_label) == ("decision_make", "approve", "risk-engine")
+    assert (entry.action, entry.to_state, entry.actor_label) == (
+        "decision_make",
+        "approve",
+        "risk-engine",
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,7 +97,9 @@ def test_hard_rules_decline_with_their_reason_code(hand_scorecard, kwargs, code)
 
 
 def test_blacklisted_id_is_declined(hand_scorecard):
-    BlacklistEntry.objects.create(kind="id_number", value_hash=keyed_hash("110101198001010011"), reason="fraud")
+    BlacklistEntry.objects.create(
+        kind="id_number", value_hash=keyed_hash("110101198001010011"), reason="fraud"
+    )
     d = decision_make(application_ref="APP-BL", facts=make_facts(id_number="110101198001010011"))
     assert (d.outcome, d.reason_codes) == ("decline", ["D02_BLACKLIST"])
     assert d.reasons[0]["evidence"] == {"kinds": ["id_number"]}
@@ -123,15 +133,23 @@ def test_referrals_give_their_reason_codes(hand_scorecard, kwargs, codes):
 
 def test_price_above_guide_evidence(hand_scorecard):
     d = decision_make(
-        application_ref="APP-P", facts=make_facts(deal__vehicle={"kind": "new", "msrp": "180000.00"})
+        application_ref="APP-P",
+        facts=make_facts(deal__vehicle={"kind": "new", "msrp": "180000.00"}),
     )
-    assert d.reasons[0]["evidence"] == {"price": "200000.00", "guide_price": "180000.00", "over_pct": "11.11"}
+    assert d.reasons[0]["evidence"] == {
+        "price": "200000.00",
+        "guide_price": "180000.00",
+        "over_pct": "11.11",
+    }
 
 
 def test_co_applicant_required_above_the_amount(hand_scorecard):
     facts = make_facts(
-        deal__price="450000.00", deal__down_payment="110000.00", deal__amount_financed="340000.00",
-        deal__ltv="0.7556", deal__vehicle={"kind": "new", "msrp": "450000.00"},
+        deal__price="450000.00",
+        deal__down_payment="110000.00",
+        deal__amount_financed="340000.00",
+        deal__ltv="0.7556",
+        deal__vehicle={"kind": "new", "msrp": "450000.00"},
     )
     d = decision_make(application_ref="APP-CO", facts=facts)
     assert (d.outcome, d.reason_codes) == ("refer", ["R04_CO_APPLICANT_MISSING"])
@@ -144,7 +162,12 @@ def test_co_applicant_required_above_the_amount(hand_scorecard):
 
 def test_no_scorecard_refers(rule_set):
     d = decision_make(application_ref="APP-NS", facts=make_facts())
-    assert (d.outcome, d.reason_codes, d.score, d.scorecard_version) == ("refer", ["N01_NO_SCORECARD"], None, None)
+    assert (d.outcome, d.reason_codes, d.score, d.scorecard_version) == (
+        "refer",
+        ["N01_NO_SCORECARD"],
+        None,
+        None,
+    )
 
 
 def test_unaffordable_instalment_gets_a_counter_offer_that_passes(hand_scorecard):
@@ -181,7 +204,9 @@ def test_unaffordable_instalment_gets_a_counter_offer_that_passes(hand_scorecard
 
 def test_counter_offer_prefers_a_longer_term_when_that_is_enough(hand_scorecard):
     # 4,258 a month at 36 months; 8,000 income allows 4,000: 48 months (~3,288) fits.
-    d = decision_make(application_ref="APP-T", facts=make_facts(applicant__income_monthly="8000.00"))
+    d = decision_make(
+        application_ref="APP-T", facts=make_facts(applicant__income_monthly="8000.00")
+    )
     assert d.outcome == "counter_offer"
     assert (d.offer["term_months"], d.offer["amount_financed"]) == (48, "140000.00")
     # The largest instalment of the schedule: the last one absorbs the rounding residue.
@@ -201,7 +226,9 @@ def test_decision_make_is_idempotent(hand_scorecard):
     audits = AuditEntry.objects.count()
     seen = SeenFact.objects.count()
     again = decision_make(application_ref="APP-I", facts=facts)
-    by_key = decision_make(application_ref="APP-I", facts=make_facts(applicant__age=40), idempotency_key="k-1")
+    by_key = decision_make(
+        application_ref="APP-I", facts=make_facts(applicant__age=40), idempotency_key="k-1"
+    )
     assert again.pk == first.pk == by_key.pk
     assert Decision.objects.filter(application_ref="APP-I").count() == 1
     assert ScoreRecord.objects.filter(application_ref="APP-I").count() == 1
@@ -211,7 +238,9 @@ def test_decision_make_is_idempotent(hand_scorecard):
 
 
 def test_replay_recomputes_and_detects_a_changed_decision(hand_scorecard):
-    d = decision_make(application_ref="APP-RP", facts=make_facts(applicant__income_monthly="5000.00"))
+    d = decision_make(
+        application_ref="APP-RP", facts=make_facts(applicant__income_monthly="5000.00")
+    )
     result = decision_replay(d.pk)
     assert result.matches, result.differences
     Decision.objects.filter(pk=d.pk).update(score=999, outcome="approve")
@@ -254,12 +283,16 @@ def test_challenger_scores_its_share_in_shadow(hand_scorecard, django_user_model
         decision_make(application_ref=ref, facts=make_facts())
     shadowed = {ref for ref in refs if traffic_bucket(ref) < Decimal("0.5")}
     assert 0 < len(shadowed) < len(refs)
-    got = set(ScoreRecord.objects.filter(role="challenger").values_list("application_ref", flat=True))
+    got = set(
+        ScoreRecord.objects.filter(role="challenger").values_list("application_ref", flat=True)
+    )
     assert got == shadowed
     for d in Decision.objects.filter(application_ref__in=refs):
         # The champion decides; the challenger's score is only recorded.
         assert d.score == 600 and d.scorecard_version_id == hand_scorecard.pk
-        assert d.inputs.get("challenger_scores", {}) == ({str(challenger.pk): 700} if d.application_ref in shadowed else {})
+        assert d.inputs.get("challenger_scores", {}) == (
+            {str(challenger.pk): 700} if d.application_ref in shadowed else {}
+        )
 
 
 def test_promote_makes_the_challenger_champion_with_audit_rows(hand_scorecard, django_user_model):
@@ -279,3 +312,34 @@ def test_promote_makes_the_challenger_champion_with_audit_rows(hand_scorecard, d
     assert trail.last().actor == analyst and trail.last().reason == "验证集表现更好"
     d = decision_make(application_ref="APP-AFTER", facts=make_facts())
     assert (d.score, d.scorecard_version_id) == (700, challenger.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_calls_make_one_decision(hand_scorecard):
+    import threading
+
+    from django.db import connection
+
+    facts = make_facts()
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def call():
+        try:
+            barrier.wait()
+            results.append(decision_make(application_ref="APP-RACE", facts=facts).pk)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(set(results)) == 1
+    assert Decision.objects.filter(application_ref="APP-RACE").count() == 1
+    assert ScoreRecord.objects.filter(application_ref="APP-RACE").count() == 1
+    assert SeenFact.objects.filter(application_ref="APP-RACE", kind="id_number").count() == 1

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from autofin.audit import audit_trail_for
 from autofin.roles import Role
-from risk.models import ScorecardPlot, ScorecardVersion, ScoreRecord
+from risk.models import ScorecardPlot, ScorecardVersion, ScoreRecord, Strategy
 from risk.scorecard.plots import histogram_png
 from tests.factories import PASSWORD, UserFactory
 from tests.risk.conftest import HAND_ARTEFACT
@@ -20,11 +20,31 @@ REPORT = {
         "test": {"rows": 900, "bad_rate": 0.1467, "auc": 0.7418, "gini": 0.4836, "ks": 0.3583},
     },
     "variables": [
-        {"name": "max_dpd_24m", "type": "numeric", "iv": 0.3, "bins": 3, "trend": "ascending", "status": "selected", "selected": True},
-        {"name": "product_line", "type": "categorical", "iv": 0.0065, "bins": 5, "trend": "n/a", "status": "IV < 0.02", "selected": False},
+        {
+            "name": "max_dpd_24m",
+            "type": "numeric",
+            "iv": 0.3,
+            "bins": 3,
+            "trend": "ascending",
+            "status": "selected",
+            "selected": True,
+        },
+        {
+            "name": "product_line",
+            "type": "categorical",
+            "iv": 0.0065,
+            "bins": 5,
+            "trend": "n/a",
+            "status": "IV < 0.02",
+            "selected": False,
+        },
     ],
-    "bands": {"test": [{"label": "< 500", "count": 450, "share": 0.5, "bads": 90, "bad_rate": 0.2},
-                       {"label": ">= 500", "count": 450, "share": 0.5, "bads": 42, "bad_rate": 0.0933}]},
+    "bands": {
+        "test": [
+            {"label": "< 500", "count": 450, "share": 0.5, "bads": 90, "bad_rate": 0.2},
+            {"label": ">= 500", "count": 450, "share": 0.5, "bads": 42, "bad_rate": 0.0933},
+        ]
+    },
 }
 
 
@@ -37,11 +57,24 @@ def model(hand_scorecard):
         ScorecardPlot.objects.create(version=hand_scorecard, kind=kind, png=png)
     # 4 of 10 recent scores below 500 against 50 % in training: PSI = 0.1 ln 1.5 = 0.0405.
     ScoreRecord.objects.bulk_create(
-        [ScoreRecord(version=hand_scorecard, product_line="new", application_ref=f"M{i}", role="champion",
-                     score=450 if i < 4 else 600, bins={"max_dpd_24m": 1 if i < 4 else 0}) for i in range(10)]
+        [
+            ScoreRecord(
+                version=hand_scorecard,
+                product_line="new",
+                application_ref=f"M{i}",
+                role="champion",
+                score=450 if i < 4 else 600,
+                bins={"max_dpd_24m": 1 if i < 4 else 0},
+            )
+            for i in range(10)
+        ]
     )
     candidate = ScorecardVersion.objects.create(
-        scorecard=hand_scorecard.scorecard, version=2, artefact=HAND_ARTEFACT, report=REPORT, test_auc=0.75
+        scorecard=hand_scorecard.scorecard,
+        version=2,
+        artefact=HAND_ARTEFACT,
+        report=REPORT,
+        test_auc=0.75,
     )
     return hand_scorecard, candidate
 
@@ -89,8 +122,8 @@ def test_psi_alert_act_when_the_population_moves(client, model, analyst):
     ScoreRecord.objects.filter(version=version).update(score=450)
     client.force_login(analyst)
     page = client.get(reverse("risk:model_detail", args=[version.pk])).content.decode()
-    # All recent scores below 500: (1-0.5) ln(1/0.5) + (0.0001-0.5) ln(0.0001/0.5) = 4.6053
-    assert 'id="score-psi">4.6053<' in page
+    # All recent scores below 500: (1-0.5) ln(1/0.5) + (0.0001-0.5) ln(0.0001/0.5) = 4.6043
+    assert 'id="score-psi">4.6043<' in page
     assert 'class="badge bad" id="score-psi-alert"' in page
 
 
@@ -98,18 +131,58 @@ def test_psi_alert_act_when_the_population_moves(client, model, analyst):
 def test_strategy_preview_and_save(client, model, analyst):
     client.force_login(analyst)
     url = reverse("risk:strategy")
-    page = client.get(url, {"product_line": "new", "approve_above": 440, "decline_below": 400,
-                            "tier_A": 590, "tier_B": 570, "tier_C": 560}).content.decode()
-    assert 'data-cell="refer-approve">4<' in page
+    page = client.get(
+        url,
+        {
+            "product_line": "new",
+            "approve_above": 440,
+            "decline_below": 400,
+            "tier_A": 590,
+            "tier_B": 570,
+            "tier_C": 560,
+        },
+    ).content.decode()
+    assert 'data-cell="decline-approve">4<' in page
     assert 'data-cell="approve-approve">6<' in page
-    bad = client.post(url, {"product_line": "new", "approve_above": 400, "decline_below": 450,
-                            "tier_A": 590, "tier_B": 570, "tier_C": 560})
+    # The form posts; its preview button shows the same preview and saves nothing.
+    posted = client.post(
+        url,
+        {
+            "product_line": "new",
+            "approve_above": 440,
+            "decline_below": 400,
+            "tier_A": 590,
+            "tier_B": 570,
+            "tier_C": 560,
+            "action": "preview",
+        },
+    )
+    assert 'data-cell="decline-approve">4<' in posted.content.decode()
+    assert Strategy.objects.get(product_line="new").approve_above == 560
+    bad = client.post(
+        url,
+        {
+            "product_line": "new",
+            "approve_above": 400,
+            "decline_below": 450,
+            "tier_A": 590,
+            "tier_B": 570,
+            "tier_C": 560,
+        },
+    )
     assert bad.status_code == 200 and "拒绝分数线不能高于自动通过分数线" in bad.content.decode()
-    ok = client.post(url, {"product_line": "new", "approve_above": 440, "decline_below": 400,
-                           "tier_A": 590, "tier_B": 570, "tier_C": 560})
+    ok = client.post(
+        url,
+        {
+            "product_line": "new",
+            "approve_above": 440,
+            "decline_below": 400,
+            "tier_A": 590,
+            "tier_B": 570,
+            "tier_C": 560,
+        },
+    )
     assert ok.status_code == 302
-    from risk.models import Strategy
-
     s = Strategy.objects.get(product_line="new")
     assert (s.approve_above, s.decline_below) == (440, 400)
 

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def _records(version, scores, role="champion"):
     ScoreRecord.objects.bulk_create(
-        [ScoreRecord(version=version, product_line="new", application_ref=f"S{i}", role=role, score=s)
-         for i, s in enumerate(scores)]
+        [
+            ScoreRecord(
+                version=version, product_line="new", application_ref=f"S{i}", role=role, score=s
+            )
+            for i, s in enumerate(scores)
+        ]
     )
 
 
@@ -39,8 +43,13 @@ def test_preview_counts_the_moves_between_outcomes(hand_scorecard):
 
 def test_strategy_update_writes_an_audit_row(hand_scorecard, django_user_model):
     analyst = django_user_model.objects.create(username="ana")
-    s = strategy_update(product_line="new", approve_above=570, decline_below=490,
-                        tier_cutoffs={"A": 600, "B": 580, "C": 560}, actor=analyst)
+    s = strategy_update(
+        product_line="new",
+        approve_above=570,
+        decline_below=490,
+        tier_cutoffs={"A": 600, "B": 580, "C": 560},
+        actor=analyst,
+    )
     assert (s.approve_above, s.decline_below) == (570, 490)
     entry = audit_trail_for(s).get()
     assert (entry.from_state, entry.to_state, entry.actor) == ("480/560", "490/570", analyst)
@@ -48,8 +57,13 @@ def test_strategy_update_writes_an_audit_row(hand_scorecard, django_user_model):
 
 def test_strategy_update_refuses_crossed_thresholds_and_changes_nothing(hand_scorecard):
     with pytest.raises(StrategyError) as err:
-        strategy_update(product_line="new", approve_above=500, decline_below=510,
-                        tier_cutoffs={"A": 600, "B": 580, "C": 560}, actor="t")
+        strategy_update(
+            product_line="new",
+            approve_above=500,
+            decline_below=510,
+            tier_cutoffs={"A": 600, "B": 580, "C": 560},
+            actor="t",
+        )
     assert err.value.field == "decline_below"
     s = Strategy.objects.get(product_line="new")
     assert (s.approve_above, s.decline_below) == (560, 480)
@@ -57,12 +71,21 @@ def test_strategy_update_refuses_crossed_thresholds_and_changes_nothing(hand_sco
 
 def test_tier_cutoffs():
     cuts = {"A": 590, "B": 570, "C": 560}
-    assert [tier_for(s, cuts) for s in (600, 590, 589, 570, 560, 559)] == ["A", "A", "B", "B", "C", "D"]
+    assert [tier_for(s, cuts) for s in (600, 590, 589, 570, 560, 559)] == [
+        "A",
+        "A",
+        "B",
+        "B",
+        "C",
+        "D",
+    ]
     assert tier_for(None, cuts) == ""
 
 
 def test_early_warning_strong_hit_is_high_risk():
-    hits = early_warning_evaluate(loan_ref="L-1", facts={"phone_status": "deactivated", "late_payments_6m": 1})
+    hits = early_warning_evaluate(
+        loan_ref="L-1", facts={"phone_status": "deactivated", "late_payments_6m": 1}
+    )
     assert [h.rule_code for h in hits] == ["PHONE_DEACTIVATED"]
     assert hits.level == "high"
     assert EarlyWarningHit.objects.get().evidence == {"phone_status": "deactivated"}
@@ -78,7 +101,11 @@ def test_early_warning_weak_hits_and_levels():
         "new_bureau_debt": "50000.00",  # not above 50,000: no hit
     }
     hits = early_warning_evaluate(loan_ref="L-2", facts=facts)
-    assert sorted(h.rule_code for h in hits) == ["DEALER_GRADE_DROP", "LATE_REPEATED", "REPAYMENT_FALLING"]
+    assert sorted(h.rule_code for h in hits) == [
+        "DEALER_GRADE_DROP",
+        "LATE_REPEATED",
+        "REPAYMENT_FALLING",
+    ]
     assert hits.level == "medium"
     one = early_warning_evaluate(loan_ref="L-3", facts={"late_payments_6m": 2})
     assert one.level == "low"
@@ -89,6 +116,8 @@ def test_early_warning_rules_are_configurable():
     early_warning_evaluate(loan_ref="L-5", facts={})
     EarlyWarningRule.objects.filter(code="GPS_OFFLINE").update(params={"days": 3})
     EarlyWarningRule.objects.filter(code="COURT_ENFORCEMENT").update(enabled=False)
-    hits = early_warning_evaluate(loan_ref="L-6", facts={"gps_offline_days": 4, "court_enforcement": True})
+    hits = early_warning_evaluate(
+        loan_ref="L-6", facts={"gps_offline_days": 4, "court_enforcement": True}
+    )
     assert [h.rule_code for h in hits] == ["GPS_OFFLINE"]
     assert hits[0].evidence == {"gps_offline_days": 4, "limit": 3}

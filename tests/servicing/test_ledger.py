@@ -320,6 +320,37 @@ def test_concurrent_postings_with_one_key_create_exactly_one_entry(transactional
     assert trial_balance().total == D("0.00")
 
 
+@pytest.mark.slow
+def test_concurrent_bulk_postings_with_overlapping_keys_post_each_entry_once(transactional_db):
+    """Two nightly-batch workers post the same 300 entries, in opposite orders, at once."""
+    specs = _accrual_specs(300)
+    results: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker(name, batch):
+        try:
+            barrier.wait(5)
+            results[name] = journal_post_many(entries=batch, actor="eod")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=("forward", specs)),
+        threading.Thread(target=worker, args=("backward", specs[::-1])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert results["forward"] == results["backward"][::-1]
+    assert _counts() == (300, 600)
+    assert trial_balance().total == D("0.00")
+
+
 # --- the database's own guards -----------------------------------------------------------
 
 

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--product-line", default="new", choices=ProductLine.values)
         parser.add_argument("--contract-type", default="")
         parser.add_argument("--name", default=None)
-        parser.add_argument("--artefact-out", default=None, help="also write the artefact JSON here")
+        parser.add_argument(
+            "--artefact-out", default=None, help="also write the artefact JSON here"
+        )
         parser.add_argument("--base-score", type=float, default=600)
         parser.add_argument("--base-odds", type=float, default=50)
         parser.add_argument("--pdo", type=float, default=20)

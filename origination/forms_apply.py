@@ -1,0 +1,314 @@
+"""Forms of the application pages (customer and dealer portal): they check types and shape;
+the services check the rules and their messages come back as field errors (``errors_into``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from origination.models import (
+    ConsentKind,
+    DocumentKind,
+    EmploymentKind,
+    Housing,
+    MaritalStatus,
+    PayeeType,
+    ProductVersion,
+    RepaymentMethod,
+    VehicleKind,
+    VehicleUse,
+)
+from origination.services.applications import ADD_ON_KINDS, DEFAULT_PAYEE, VEHICLE_FIELDS
+
+TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
+ITEM_LABELS = {
+    "purchase_tax": _("购置税"),
+    "insurance": _("保险"),
+    "warranty": _("延保"),
+    "accessories": _("精品加装"),
+}
+
+
+def errors_into(form: forms.Form, errors: dict[str, list[str]]) -> None:
+    """The service's field errors onto the form (unknown fields become form-wide errors)."""
+    for field, messages in errors.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ProductVersion) -> str:
+        return f"{obj.product.name}（{obj.product.get_vehicle_kind_display()}）"
+
+
+def _current_versions():
+    from origination.selectors import product_versions_current
+
+    ids = [v.pk for v in product_versions_current()]
+    return ProductVersion.objects.filter(pk__in=ids).select_related("product")
+
+
+class VehicleForm(forms.Form):
+    product = ProductChoiceField(queryset=ProductVersion.objects.none(), label=_("产品"))
+    vehicle_kind = forms.ChoiceField(choices=VehicleKind.choices, label=_("车辆类型"))
+    vehicle_use = forms.ChoiceField(
+        choices=VehicleUse.choices, label=_("车辆用途"), initial="personal"
+    )
+    vehicle_brand = forms.CharField(max_length=50, label=_("品牌"))
+    vehicle_model = forms.CharField(max_length=80, label=_("车型"))
+    vehicle_trim = forms.CharField(max_length=80, label=_("配置"), required=False)
+    vehicle_price = forms.DecimalField(
+        max_digits=18, decimal_places=2, min_value=Decimal("0.01"), label=_("车价（元）")
+    )
+    vin = forms.CharField(
+        max_length=20,
+        required=False,
+        label=_("车架号（VIN）"),
+        help_text=_("二手车必填；新车最迟在签约前补充。"),
+    )
+    mileage_km = forms.IntegerField(
+        min_value=0, required=False, label=_("行驶里程（公里）"), help_text=_("二手车必填")
+    )
+    first_registration_date = forms.DateField(
+        required=False,
+        label=_("首次登记日期"),
+        help_text=_("二手车必填"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    down_payment = forms.DecimalField(
+        max_digits=18, decimal_places=2, min_value=Decimal("0"), label=_("首付（元）")
+    )
+    term_months = forms.TypedChoiceField(
+        choices=TERM_CHOICES, coerce=int, label=_("期限"), initial=36
+    )
+    method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("还款方式"))
+    balloon_ratio = forms.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        max_value=Decimal("1"),
+        required=False,
+        label=_("尾款比例"),
+        help_text=_("仅弹性尾款方式，如 0.3000 表示 30%"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = _current_versions()
+        self.fields["vehicle_price"].widget.attrs["inputmode"] = "decimal"
+        self.fields["down_payment"].widget.attrs["inputmode"] = "decimal"
+        self.fields["vin"].widget.attrs.update(autocapitalize="characters", autocomplete="off")
+
+    def vehicle_data(self) -> dict:
+        data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}
+        data["vin"] = (data.get("vin") or "").strip().upper()
+        return data
+
+    @classmethod
+    def initial_from(cls, app) -> dict:
+        initial = {name: getattr(app, name) for name in VEHICLE_FIELDS}
+        initial["product"] = app.product_version_id
+        return initial
+
+
+class DealerStartForm(VehicleForm):
+    customer_name = forms.CharField(max_length=50, label=_("客户姓名"))
+    customer_mobile = forms.CharField(
+        max_length=20,
+        label=_("客户手机号"),
+        help_text=_("客户将收到确认短信，在短信链接中确认申请并授权。"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    field_order = ["customer_name", "customer_mobile"]
+
+
+def _person_fields(prefix: str, *, primary: bool) -> dict[str, forms.Field]:
+    required = primary
+    return {
+        f"{prefix}name": forms.CharField(max_length=50, label=_("姓名"), required=required),
+        f"{prefix}id_number": forms.CharField(
+            max_length=18,
+            label=_("身份证号"),
+            required=required,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        ),
+        f"{prefix}birth_date": forms.DateField(
+            label=_("出生日期"), required=required, widget=forms.DateInput(attrs={"type": "date"})
+        ),
+        f"{prefix}mobile": forms.CharField(
+            max_length=20,
+            label=_("手机号"),
+            required=required,
+            widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        ),
+        f"{prefix}marital_status": forms.ChoiceField(
+            choices=[("", "—"), *MaritalStatus.choices], label=_("婚姻状况"), required=False
+        ),
+        f"{prefix}address": forms.CharField(
+            max_length=200, label=_("居住地址"), required=required
+        ),
+        f"{prefix}employment_kind": forms.ChoiceField(
+            choices=[("", "—"), *EmploymentKind.choices], label=_("就业类型"), required=False
+        ),
+        f"{prefix}employer": forms.CharField(max_length=100, label=_("工作单位"), required=False),
+        f"{prefix}employment_years": forms.DecimalField(
+            max_digits=4, decimal_places=1, min_value=0, label=_("工作年限"), required=False
+        ),
+        f"{prefix}housing": forms.ChoiceField(
+            choices=[("", "—"), *Housing.choices], label=_("住房情况"), required=False
+        ),
+        f"{prefix}monthly_income": forms.DecimalField(
+            max_digits=18, decimal_places=2, min_value=0, label=_("月收入（元）"), required=required
+        ),
+        f"{prefix}bank_account": forms.CharField(
+            max_length=30,
+            label=_("还款银行卡号"),
+            required=False,
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        ),
+    }
+
+
+class ApplicantForm(forms.Form):
+    other_role = forms.ChoiceField(
+        choices=[
+            ("", _("无")),
+            ("co_applicant", _("共借人")),
+            ("guarantor", _("担保人")),
+        ],
+        required=False,
+        label=_("共借人或担保人"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = {**_person_fields("", primary=True), "other_role": self.fields["other_role"]}
+        fields.update(_person_fields("other_", primary=False))
+        self.fields = fields
+
+    def person(self, prefix: str) -> dict:
+        keys = ("name", "id_number", "birth_date", "mobile", "marital_status", "address")
+        keys += ("employment_kind", "employer", "employment_years", "housing")
+        keys += ("monthly_income", "bank_account")
+        return {k: self.cleaned_data.get(f"{prefix}{k}") for k in keys}
+
+    def primary_fields(self):
+        return [f for f in self if not f.name.startswith("other_")]
+
+    def other_fields(self):
+        return [f for f in self if f.name.startswith("other_") and f.name != "other_role"]
+
+
+class ItemsForm(forms.Form):
+    car_payee_name = forms.CharField(
+        max_length=200, label=_("车款收款方（车辆销售方）"), required=False
+    )
+
+    def __init__(self, *args, dealer_channel: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if dealer_channel:
+            del self.fields["car_payee_name"]
+        for kind in ADD_ON_KINDS:
+            label = ITEM_LABELS[kind]
+            self.fields[f"{kind}_amount"] = forms.DecimalField(
+                max_digits=18,
+                decimal_places=2,
+                min_value=0,
+                required=False,
+                label=_("%(item)s金额（元）") % {"item": label},
+            )
+            self.fields[f"{kind}_payee_type"] = forms.ChoiceField(
+                choices=PayeeType.choices,
+                initial=DEFAULT_PAYEE[kind],
+                label=_("收款方类型"),
+                required=False,
+            )
+            self.fields[f"{kind}_payee_name"] = forms.CharField(
+                max_length=200, required=False, label=_("收款方名称")
+            )
+
+    def groups(self):
+        return [
+            (ITEM_LABELS[k], [self[f"{k}_amount"], self[f"{k}_payee_type"], self[f"{k}_payee_name"]])
+            for k in ADD_ON_KINDS
+        ]
+
+    def items(self) -> dict:
+        return {
+            kind: {
+                "amount": self.cleaned_data.get(f"{kind}_amount"),
+                "payee_type": self.cleaned_data.get(f"{kind}_payee_type"),
+                "payee_name": self.cleaned_data.get(f"{kind}_payee_name"),
+            }
+            for kind in ADD_ON_KINDS
+        }
+
+    @classmethod
+    def initial_from(cls, app) -> dict:
+        initial = {}
+        for item in app.items.all():
+            if item.item_kind == "car":
+                initial["car_payee_name"] = item.payee_name
+                continue
+            initial[f"{item.item_kind}_amount"] = item.amount
+            initial[f"{item.item_kind}_payee_type"] = item.payee_type
+            initial[f"{item.item_kind}_payee_name"] = item.payee_name
+        return initial
+
+
+class DocumentForm(forms.Form):
+    doc_kind = forms.ChoiceField(choices=DocumentKind.choices, label=_("资料类型"))
+    file = forms.FileField(
+        label=_("文件"),
+        help_text=_("PDF、JPEG、PNG 或 WebP，不超过 8 MB"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+
+class ConsentForm(forms.Form):
+    def __init__(self, *args, texts: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts = texts
+        labels = dict(ConsentKind.choices)
+        for kind, text in texts.items():
+            self.fields[kind] = forms.BooleanField(
+                required=False, label=_("我已阅读并同意《%(title)s》") % {"title": labels[kind]}
+            )
+            self.fields[f"{kind}_version"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=text.version
+            )
+
+    def kinds(self) -> list[str]:
+        return [k for k in self.texts if self.cleaned_data.get(k)]
+
+    def versions(self) -> dict:
+        return {k: self.cleaned_data.get(f"{k}_version") for k in self.texts}
+
+    def rows(self):
+        return [(self.texts[k], self[k], self[f"{k}_version"]) for k in self.texts]
+
+
+class SubmitForm(forms.Form):
+    form_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+class SignupForm(forms.Form):
+    phone = forms.CharField(
+        max_length=20, label=_("手机号"), widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    code = forms.CharField(
+        max_length=6,
+        required=False,
+        label=_("短信验证码"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    display_name = forms.CharField(max_length=100, required=False, label=_("姓名"))
+    password = forms.CharField(
+        required=False, label=_("设置密码"), widget=forms.PasswordInput(render_value=False)
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=200, required=False, label=_("撤回原因"))

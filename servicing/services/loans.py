@@ -1,0 +1,466 @@
+"""Loan accounts: creation at funding, row locks, status changes, schedule versions, notes,
+charge-off.
+
+Lock order (every money-moving path in servicing takes its locks in this order, so concurrent
+online payments, auto-debit results, manual postings, accrual and settlement for one loan
+serialise instead of deadlocking):
+
+1. the `Loan` row (SELECT ... FOR UPDATE);
+2. its schedule rows, by primary key (SELECT ... ORDER BY id FOR UPDATE);
+3. then the document being processed (repayment, payment order, auto-debit item, quote).
+
+Nothing takes a schedule row or a document lock without holding the loan lock first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from autofin.audit import audit_record
+from autofin.business_date import business_date_for_posting
+from autofin.money import ZERO, quantize_fen, to_decimal
+from autofin.notifications import notification_send
+from autofin.pricing import DayCount, Method, PricingError, Schedule, ScheduleRow, build_schedule
+from servicing.models import AccountCode as A
+from servicing.models import (
+    CLOSED_STATUSES,
+    Loan,
+    LoanNote,
+    LoanScheduleRow,
+    LoanStatus,
+    LoanStatusChange,
+    MortgageRelease,
+    RowStatus,
+    SourceType,
+)
+from servicing.services.ledger import journal_post
+
+DEFAULT_PENALTY_MARKUP = Decimal("0.5")
+
+
+class LoanError(Exception):
+    """A loan operation refused; `field` names the form field it concerns (or None)."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+def actor_label(actor: Any) -> str:
+    if getattr(actor, "pk", None) and hasattr(actor, "get_username"):
+        return actor.get_username()
+    return str(actor or "system")
+
+
+def posting_date(business_date: dt.date | None) -> dt.date:
+    return business_date or business_date_for_posting()
+
+
+# --- locks ---------------------------------------------------------------------------------
+
+
+def loan_lock(*, loan_id: int, open_rows_only: bool = False) -> tuple[Loan, list[LoanScheduleRow]]:
+    """Lock the loan, then its schedule rows in force by pk; rows returned by instalment number.
+
+    Must run inside a transaction. `open_rows_only` leaves paid rows unlocked and unread (the
+    repayment path: paid rows never change there).
+    """
+    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    qs = LoanScheduleRow.objects.filter(loan_id=loan_id, superseded_by_version__isnull=True)
+    if open_rows_only:
+        qs = qs.exclude(status=RowStatus.PAID)
+    rows = list(qs.order_by("pk").select_for_update())
+    rows.sort(key=lambda r: r.instalment_no)
+    return loan, rows
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def loan_status_set(
+    *, loan: Loan, to: str, business_date: dt.date, actor: Any, reason: str = ""
+) -> bool:
+    """Move a locked loan to status `to` (no-op if already there); history row + audit row."""
+    if loan.status == to:
+        return False
+    old = loan.status
+    loan.status = to
+    loan.status_date = business_date
+    if to in CLOSED_STATUSES:
+        loan.closed_on = business_date
+    elif old in CLOSED_STATUSES:
+        loan.closed_on = None
+    loan.save(update_fields=["status", "status_date", "closed_on", "updated_at"])
+    LoanStatusChange.objects.create(
+        loan=loan,
+        from_status=old,
+        to_status=to,
+        business_date=business_date,
+        reason=reason[:255],
+        actor_label=actor_label(actor)[:150],
+    )
+    audit_record(
+        actor=actor,
+        obj=loan,
+        action="loan_status",
+        from_state=old,
+        to_state=to,
+        reason=reason,
+        data={"business_date": business_date.isoformat()},
+    )
+    return True
+
+
+def row_status(row: LoanScheduleRow, business_date: dt.date) -> str:
+    if row.amount_unpaid == 0:
+        return RowStatus.PAID
+    if row.due_date < business_date:
+        return RowStatus.OVERDUE
+    if row.due_date == business_date:
+        return RowStatus.DUE
+    if row.amount_paid > 0:
+        return RowStatus.PARTIALLY_PAID
+    return RowStatus.PENDING
+
+
+def loan_status_refresh(
+    *, loan: Loan, rows: list[LoanScheduleRow], business_date: dt.date, actor: Any, reason: str = ""
+) -> None:
+    """Derive active / overdue / restructured / paid_off from the locked rows in force."""
+    if loan.status in (LoanStatus.SETTLED_EARLY, LoanStatus.CHARGED_OFF):
+        return
+    open_rows = [r for r in rows if r.status != RowStatus.PAID]
+    if not open_rows and not _has_unpaid_rows(loan, rows):
+        if loan_status_set(
+            loan=loan,
+            to=LoanStatus.PAID_OFF,
+            business_date=business_date,
+            actor=actor,
+            reason=reason or _("全部期供已还清"),
+        ):
+            mortgage_release_request(loan=loan, business_date=business_date, actor=actor)
+        return
+    if any(r.due_date < business_date and r.amount_unpaid > 0 for r in open_rows):
+        loan_status_set(
+            loan=loan, to=LoanStatus.OVERDUE, business_date=business_date, actor=actor, reason=reason
+        )
+        return
+    normal = LoanStatus.RESTRUCTURED if loan.restructure_count else LoanStatus.ACTIVE
+    loan_status_set(loan=loan, to=normal, business_date=business_date, actor=actor, reason=reason)
+
+
+def _has_unpaid_rows(loan: Loan, rows: list[LoanScheduleRow]) -> bool:
+    """With only the open rows locked, ask the database whether any row in force is unpaid."""
+    locked = {r.pk for r in rows}
+    return (
+        LoanScheduleRow.objects.filter(loan_id=loan.pk, superseded_by_version__isnull=True)
+        .exclude(status=RowStatus.PAID)
+        .exclude(pk__in=locked)
+        .exists()
+    )
+
+
+def mortgage_release_request(*, loan: Loan, business_date: dt.date, actor: Any) -> None:
+    """The loan closed: open the mortgage-release task (解押) and tell the customer."""
+    release, created = MortgageRelease.objects.get_or_create(
+        loan=loan, defaults={"requested_on": business_date}
+    )
+    if not created:
+        return
+    audit_record(
+        actor=actor, obj=release, action="mortgage_release_request", to_state=release.status
+    )
+    phone = getattr(loan.customer, "phone", "")
+    if phone:
+        notification_send(
+            channel="sms",
+            to=phone,
+            body=_("【AutoFin】您的贷款合同 %(ref)s 已结清，我们将在 5 个工作日内办理车辆解押。")
+            % {"ref": loan.contract_ref},
+            purpose="mortgage_release",
+            dedupe_key=f"mortgage_release:{loan.pk}",
+        )
+
+
+# --- schedule --------------------------------------------------------------------------------
+
+
+def schedule_rows_build(
+    *, loan: Loan, schedule: Schedule, version: int
+) -> list[LoanScheduleRow]:
+    """Unsaved model rows for a pricing Schedule (its first row accrues from its value date)."""
+    result = []
+    start = schedule.value_date
+    for row in schedule.rows:
+        data = row.as_dict()
+        result.append(
+            LoanScheduleRow(
+                loan=loan,
+                schedule_version=version,
+                accrual_start=start,
+                **data,
+            )
+        )
+        start = row.due_date
+    return result
+
+
+def pricing_schedule(*, loan: Loan, rows: list[LoanScheduleRow]) -> Schedule:
+    """The pricing engine's view of the schedule in force (rows by instalment number)."""
+    ordered = sorted(rows, key=lambda r: r.instalment_no)
+    return Schedule(
+        rows=tuple(
+            ScheduleRow.from_amounts(
+                instalment_no=r.instalment_no,
+                due_date=r.due_date,
+                opening_balance=r.opening_balance,
+                principal=r.principal,
+                interest=r.interest,
+                fee=r.fee,
+            )
+            for r in ordered
+        ),
+        method=Method.parse(loan.method),
+        annual_rate=loan.schedule_rate,
+        day_count=DayCount.parse(loan.day_count),
+        value_date=ordered[0].accrual_start,
+        broken_first_period=_first_period_broken(ordered[0]),
+        fee_per_instalment=loan.fee_per_instalment,
+        balloon_amount=loan.balloon_amount,
+    )
+
+
+def _first_period_broken(row: LoanScheduleRow) -> bool:
+    from autofin.pricing import add_months
+
+    return add_months(row.accrual_start, 1) != row.due_date
+
+
+def paid_instalments(rows: list[LoanScheduleRow]) -> int:
+    """The instalment_no of the last row paid in an unbroken run from the start (0 if none)."""
+    count = 0
+    for r in sorted(rows, key=lambda r: r.instalment_no):
+        if r.status != RowStatus.PAID:
+            break
+        count = r.instalment_no
+    return count
+
+
+def schedule_supersede(
+    *, loan: Loan, rows: list[LoanScheduleRow], new_rows: list[LoanScheduleRow]
+) -> int:
+    """Retire the given rows in favour of `new_rows` as the loan's next schedule version."""
+    version = loan.schedule_version + 1
+    for r in rows:
+        r.superseded_by_version = version
+    if rows:
+        LoanScheduleRow.objects.bulk_update(rows, ["superseded_by_version"])
+    for r in new_rows:
+        r.schedule_version = version
+    LoanScheduleRow.objects.bulk_create(new_rows)
+    loan.schedule_version = version
+    return version
+
+
+# --- creation ----------------------------------------------------------------------------------
+
+
+def loan_create(
+    *,
+    contract_ref: str,
+    application_id: int | None,
+    customer_user_id: int,
+    product_version_id: int | None,
+    product_rules: dict,
+    amount_financed: Decimal | str,
+    annual_rate: Decimal | str,
+    term_months: int,
+    method: str,
+    value_date: dt.date,
+    first_due_date: dt.date | None = None,
+    day_count: str = "30/360",
+    balloon_amount: Decimal | str = ZERO,
+    customer_rate: Decimal | str | None = None,
+    fee_per_instalment: Decimal | str = ZERO,
+    fees: list[dict] | None = None,
+    payees: list[dict] | None = None,
+    collateral: dict | None = None,
+    dealer_id: int | None = None,
+    business_date: dt.date | None = None,
+    actor: Any = None,
+) -> Loan:
+    """Open the loan account at funding from plain values; idempotent per contract_ref.
+
+    The schedule is priced here with the pricing engine at the customer's rate (`customer_rate`,
+    else `annual_rate`). Funding itself (principal receivable Dr / payees Cr) is posted by the
+    disbursement code. `collateral`: vehicle, vin, plate, mortgage_status, mortgage_deadline,
+    gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written).
+    """
+    existing = Loan.objects.filter(contract_ref=contract_ref).first()
+    if existing is not None:
+        return existing
+    amount = quantize_fen(amount_financed)
+    rate = to_decimal(annual_rate)
+    cust_rate = None if customer_rate in (None, "") else to_decimal(customer_rate)
+    schedule_rate = cust_rate if cust_rate is not None else rate
+    markup = to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
+    try:
+        schedule = build_schedule(
+            amount_financed=amount,
+            annual_rate=schedule_rate,
+            term_months=term_months,
+            method=method,
+            value_date=value_date,
+            day_count=day_count,
+            first_due_date=first_due_date,
+            fee_per_instalment=quantize_fen(fee_per_instalment),
+            balloon_amount=quantize_fen(balloon_amount),
+        )
+    except PricingError as exc:
+        raise LoanError(exc.message, code=exc.code) from exc
+    collateral = collateral or {}
+    date = posting_date(business_date)
+    try:
+        with transaction.atomic():
+            loan = Loan.objects.create(
+                contract_ref=contract_ref,
+                application_id=application_id,
+                customer_id=customer_user_id,
+                product_version_id=product_version_id,
+                product_rules=product_rules,
+                dealer_id=dealer_id,
+                amount_financed=amount,
+                annual_rate=rate,
+                customer_rate=cust_rate,
+                schedule_rate=schedule_rate,
+                penalty_rate=(rate * (1 + markup)).quantize(Decimal("0.000001")),
+                term_months=term_months,
+                method=str(schedule.method),
+                value_date=value_date,
+                first_due_date=schedule.first_due_date,
+                day_count=str(schedule.day_count),
+                balloon_amount=schedule.balloon_amount,
+                fee_per_instalment=schedule.fee_per_instalment,
+                fees=fees or [],
+                payees=payees or [],
+                vehicle=collateral.get("vehicle", "")[:200],
+                vin=collateral.get("vin", ""),
+                plate=collateral.get("plate", ""),
+                mortgage_status=collateral.get("mortgage_status") or "pending",
+                mortgage_deadline=collateral.get("mortgage_deadline"),
+                gps_status=collateral.get("gps_status") or "pending",
+                gps_deadline=collateral.get("gps_deadline"),
+                status=LoanStatus.ACTIVE,
+                status_date=date,
+                principal_outstanding=amount,
+                accrued_through=value_date,
+            )
+            LoanScheduleRow.objects.bulk_create(
+                schedule_rows_build(loan=loan, schedule=schedule, version=1)
+            )
+            LoanStatusChange.objects.create(
+                loan=loan,
+                from_status="",
+                to_status=LoanStatus.ACTIVE,
+                business_date=date,
+                reason=_("放款开户"),
+                actor_label=actor_label(actor)[:150],
+            )
+            audit_record(
+                actor=actor,
+                obj=loan,
+                action="loan_create",
+                to_state=LoanStatus.ACTIVE,
+                data={"amount_financed": str(amount), "term_months": term_months},
+            )
+    except IntegrityError:
+        existing = Loan.objects.filter(contract_ref=contract_ref).first()
+        if existing is None:
+            raise
+        return existing
+    return loan
+
+
+# --- notes, collateral, charge-off ---------------------------------------------------------------
+
+
+def loan_note_add(*, loan_id: int, body: str, actor: Any) -> LoanNote:
+    body = (body or "").strip()
+    if not body:
+        raise LoanError(_("请填写备注内容。"), field="body")
+    with transaction.atomic():
+        note = LoanNote.objects.create(loan_id=loan_id, author=actor, body=body)
+        audit_record(actor=actor, obj=note.loan, action="loan_note_add", data={"note": note.pk})
+    return note
+
+
+def loan_collateral_update(*, loan_id: int, actor: Any, reason: str = "", **changes) -> Loan:
+    """Record mortgage registration / GPS installation progress (status, plate)."""
+    allowed = {"mortgage_status", "gps_status", "plate", "mortgage_deadline", "gps_deadline"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise LoanError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan_id)
+        before = {k: str(getattr(loan, k)) for k in changes}
+        for k, v in changes.items():
+            setattr(loan, k, v)
+        loan.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            actor=actor,
+            obj=loan,
+            action="loan_collateral_update",
+            reason=reason,
+            data={"before": before, "after": {k: str(v) for k, v in changes.items()}},
+        )
+    return loan
+
+
+def loan_charge_off(
+    *, loan_id: int, actor: Any, reason: str, business_date: dt.date | None = None
+) -> Loan:
+    """Write the loan's receivables off to charge-off expense (核销) and close it."""
+    from servicing.selectors import loan_balances
+
+    if not (reason or "").strip():
+        raise LoanError(_("核销必须填写原因。"), field="reason")
+    date = posting_date(business_date)
+    with transaction.atomic():
+        loan, rows = loan_lock(loan_id=loan_id)
+        if loan.status in CLOSED_STATUSES:
+            raise LoanError(_("贷款已结清或已核销，不能核销。"))
+        balances = loan_balances(loan_id=loan.pk)
+        lines = []
+        total = ZERO
+        for code in (A.PRINCIPAL_RECEIVABLE, A.INTEREST_RECEIVABLE, A.FEE_RECEIVABLE,
+                     A.PENALTY_RECEIVABLE):  # fmt: skip
+            amount = balances.get(code, ZERO)
+            if amount > 0:
+                lines.append((code, "C", amount, loan.pk))
+                total += amount
+            elif amount < 0:
+                lines.append((code, "D", -amount, loan.pk))
+                total += amount
+        if total > 0:
+            lines.append((A.CHARGE_OFF_EXPENSE, "D", total, loan.pk))
+            journal_post(
+                business_date=date,
+                source_type=SourceType.CHARGE_OFF,
+                source_id=loan.pk,
+                lines=lines,
+                idempotency_key=f"charge-off:{loan.pk}",
+                description=_("贷款核销"),
+                actor=actor,
+                loan_id=loan.pk,
+            )
+        loan_status_set(
+            loan=loan, to=LoanStatus.CHARGED_OFF, business_date=date, actor=actor, reason=reason
+        )
+    return loan

@@ -1,0 +1,39 @@
+"""The demo seed and the Celery wrapper."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+
+from risk.models import RuleSet, Scorecard, ScoreRecord, Strategy
+from risk.seed import seed
+from risk.tasks import decision_make_task
+from tests.risk.conftest import make_facts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_trains_a_scorecard_per_product_line_with_rules_and_strategy():
+    out = StringIO()
+    seed(stdout=out, context={})
+    cards = Scorecard.objects.order_by("product_line")
+    assert [c.product_line for c in cards] == ["commercial", "nev", "new", "used"]
+    for card in cards:
+        champion = card.champion
+        assert champion is not None and champion.test_auc > 0.6
+        assert champion.plots.count() == 3
+        s = Strategy.objects.get(product_line=card.product_line)
+        assert s.decline_below <= s.approve_above
+        assert ScoreRecord.objects.filter(version=champion).count() == 400
+    rs = RuleSet.objects.get(is_active=True)
+    assert rs.rules.count() == 16
+    assert out.getvalue().count("held-out AUC") == 4
+
+
+def test_decision_task_returns_the_outcome(hand_scorecard, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    result = decision_make_task.delay("APP-TASK", make_facts()).get()
+    assert result["outcome"] == "approve" and result["reason_codes"] == []
+    again = decision_make_task.delay("APP-TASK", make_facts()).get()
+    assert again["decision_id"] == result["decision_id"]
