@@ -368,6 +368,7 @@ def serve(args: argparse.Namespace, data_dir: Path, signals: _Signals, launch: L
     # gunicorn here speaks plain HTTP; without this, settings' production default would
     # redirect to https:// and mark cookies Secure, and nobody could log in.
     os.environ.setdefault("HTTPS", "false")
+    os.environ.setdefault("STATIC_COMPRESS", "false")
 
     # collectstatic needs no database and is the slowest step (whitenoise compresses every
     # file): run it alongside migrate and seed_demo.

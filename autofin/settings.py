@@ -141,18 +141,22 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Pre-compressing ~900 static files takes half a minute on every fresh start: the local demo
+# (`make run`) turns it off with STATIC_COMPRESS=false; production keeps it.
+STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
+if DEBUG or TESTING:
+    _static_backend = "django.contrib.staticfiles.storage.StaticFilesStorage"
+elif STATIC_COMPRESS:
+    _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+else:
+    _static_backend = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": _static_backend},
 }
 # Uploaded documents live outside the web root and are served only through permission checks.
-PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / ".data" / "private")
+DATA_DIR = env.path("AUTOFIN_DATA_DIR", default=BASE_DIR / ".data")
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=Path(DATA_DIR) / "private")
 
 # Field encryption (ID numbers, phones, bank accounts) and keyed hashes for matching.
 FIELD_ENCRYPTION_KEYS = env.list(

@@ -40,3 +40,8 @@ urlpatterns = [
         name="product_publish",
     ),
 ]
+
+# Application intake (origination/urls_applications.py)
+from origination.urls_applications import urlpatterns as _intake_urlpatterns  # noqa: E402
+
+urlpatterns += _intake_urlpatterns

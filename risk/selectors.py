@@ -101,3 +101,15 @@ def scorecard_monitoring(version: ScorecardVersion, *, last_n: int = 5000) -> di
             }
         )
     return result
+
+
+def decision_reasons_display(decision) -> list[dict]:
+    """A decision's reasons for people: code, kind and the customer-facing explanation in the
+    active language (explanations are stored in Chinese, the msgid; English comes from the
+    catalog)."""
+    from django.utils.translation import gettext
+
+    return [
+        {"code": r["code"], "kind": r["kind"], "explanation": gettext(r["explanation"])}
+        for r in decision.reasons
+    ]

@@ -322,8 +322,8 @@ def test_concurrent_postings_with_one_key_create_exactly_one_entry(transactional
 
 @pytest.mark.slow
 def test_concurrent_bulk_postings_with_overlapping_keys_post_each_entry_once(transactional_db):
-    """Two nightly-batch workers post the same 300 entries, in opposite orders, at once."""
-    specs = _accrual_specs(300)
+    """Two nightly-batch workers post the same 3,000 entries, in opposite orders, at once."""
+    specs = _accrual_specs(3000)
     results: dict[str, list[int]] = {}
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
@@ -347,7 +347,7 @@ def test_concurrent_bulk_postings_with_overlapping_keys_post_each_entry_once(tra
         t.join(30)
     assert errors == []
     assert results["forward"] == results["backward"][::-1]
-    assert _counts() == (300, 600)
+    assert _counts() == (3000, 6000)
     assert trial_balance().total == D("0.00")
 
 

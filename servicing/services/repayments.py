@@ -1,0 +1,1040 @@
+"""Repayments: posting from the three sources, the allocation waterfall, suspense (溢缴款),
+reversal of bounced payments, manual posting with maker-checker, online payments and auto-debit.
+
+Allocation waterfall: the product rules' ``waterfall`` (a list of buckets, or ``"by_instalment"``)
+decides the order; the default is penalty -> fees -> overdue interest -> overdue principal ->
+current interest -> current principal, and inside each bucket the oldest instalment first.
+"Overdue" rows are rows in force whose due date is before the business date with anything
+unpaid; the "current" row is the one whose period contains the business date (its due date is
+today or later, its period started before today). What is left goes to the customer's suspense:
+`suspense_apply` applies it to instalments when they fall due, `suspense_refund` pays it back.
+
+Every repayment keeps its allocations per row and component (`RepaymentAllocation`), so a
+reversal (`repayment_reverse`) restores the rows exactly and recomputes the penalty that the
+reversed money had stopped (see `PenaltyAccrual`).
+
+Locks: see servicing.services.loans (Loan row, then schedule rows by pk, then the document).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from autofin.audit import audit_record
+from autofin.money import ZERO, quantize_fen, to_decimal
+from servicing.models import AccountCode as A
+from servicing.models import (
+    CLOSED_STATUSES,
+    AutoDebitBatch,
+    JournalEntry,
+    AutoDebitItem,
+    Component,
+    Loan,
+    LoanScheduleRow,
+    MortgageRelease,
+    PaymentOrder,
+    PaymentOrderStatus,
+    PenaltyAccrual,
+    Repayment,
+    RepaymentAllocation,
+    RepaymentPurpose,
+    RepaymentSource,
+    RepaymentStatus,
+    RowStatus,
+    SourceType,
+)
+from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
+from servicing.services.ledger import journal_entry_reverse, journal_post
+from servicing.services.loans import (
+    LoanError,
+    loan_lock,
+    loan_status_refresh,
+    posting_date,
+    row_status,
+)
+
+DEFAULT_WATERFALL = (
+    "penalty",
+    "fee",
+    "overdue_interest",
+    "overdue_principal",
+    "current_interest",
+    "current_principal",
+)
+BY_INSTALMENT = "by_instalment"
+COMPONENT_ACCOUNTS = {
+    Component.PENALTY: A.PENALTY_RECEIVABLE,
+    Component.FEE: A.FEE_RECEIVABLE,
+    Component.INTEREST: A.INTEREST_RECEIVABLE,
+    Component.PRINCIPAL: A.PRINCIPAL_RECEIVABLE,
+    Component.SUSPENSE: A.CUSTOMER_SUSPENSE,
+}
+ROW_FIELDS = [
+    "principal_paid",
+    "interest_paid",
+    "fee_paid",
+    "penalty",
+    "penalty_paid",
+    "status",
+    "paid_on",
+    "penalty_through",
+]
+LOAN_FIELDS = ["principal_outstanding", "suspense_balance", "updated_at"]
+DEFAULT_MANUAL_APPROVAL_THRESHOLD = Decimal("50000.00")
+
+
+class RepaymentError(LoanError):
+    pass
+
+
+# --- the waterfall -------------------------------------------------------------------------
+
+
+def waterfall_order(rules: dict | None) -> tuple[str, ...] | str:
+    order = (rules or {}).get("waterfall")
+    if order == BY_INSTALMENT:
+        return BY_INSTALMENT
+    if not order:
+        return DEFAULT_WATERFALL
+    valid = set(DEFAULT_WATERFALL) | {"interest", "principal"}
+    unknown = [b for b in order if b not in valid]
+    if unknown:
+        raise RepaymentError(_("产品还款顺序配置有误：%(b)s") % {"b": ", ".join(unknown)})
+    return tuple(order)
+
+
+def _unpaid(row: LoanScheduleRow, component: str) -> Decimal:
+    return getattr(row, component) - getattr(row, f"{component}_paid")
+
+
+def eligible_rows(
+    rows: list[LoanScheduleRow], business_date: dt.date
+) -> tuple[list[LoanScheduleRow], LoanScheduleRow | None]:
+    """(overdue rows oldest first, the current row or None) among the rows in force."""
+    overdue = [
+        r
+        for r in rows
+        if r.due_date < business_date
+        and r.superseded_by_version is None
+        and r.amount_unpaid > 0
+    ]
+    current = next(
+        (
+            r
+            for r in rows
+            if r.superseded_by_version is None
+            and r.accrual_start < business_date <= r.due_date
+            and r.amount_unpaid > 0
+        ),
+        None,
+    )
+    return overdue, current
+
+
+def allocate(
+    *,
+    amount: Decimal,
+    rows: list[LoanScheduleRow],
+    business_date: dt.date,
+    order: tuple[str, ...] | str = DEFAULT_WATERFALL,
+) -> tuple[list[tuple[LoanScheduleRow, str, Decimal]], Decimal]:
+    """Split `amount` over the rows by the waterfall; returns (allocations, leftover).
+
+    Pure: the rows are not changed. Rows must be sorted by instalment number.
+    """
+    overdue, current = eligible_rows(rows, business_date)
+    every = overdue + ([current] if current else [])
+    taken: dict[tuple[int, str], Decimal] = {}
+    result: list[tuple[LoanScheduleRow, str, Decimal]] = []
+    remaining = amount
+
+    def take(row: LoanScheduleRow, component: str) -> None:
+        nonlocal remaining
+        if remaining <= 0:
+            return
+        key = (id(row), component)
+        open_amount = _unpaid(row, component) - taken.get(key, ZERO)
+        part = min(open_amount, remaining)
+        if part > 0:
+            taken[key] = taken.get(key, ZERO) + part
+            result.append((row, component, part))
+            remaining -= part
+
+    if order == BY_INSTALMENT:
+        for row in every:
+            for component in ("penalty", "fee", "interest", "principal"):
+                take(row, component)
+    else:
+        for bucket in order:
+            if bucket in ("penalty", "fee", "interest", "principal"):
+                targets, component = every, bucket
+            elif bucket.startswith("overdue_"):
+                targets, component = overdue, bucket.removeprefix("overdue_")
+            else:
+                targets, component = ([current] if current else []), bucket.removeprefix(
+                    "current_"
+                )
+            for row in targets:
+                take(row, component)
+    return result, remaining
+
+
+# --- posting -------------------------------------------------------------------------------------
+
+
+def _lines_for(
+    *, debit_account: str, amount: Decimal, parts: dict[str, Decimal], loan_id: int
+) -> list[tuple]:
+    lines = [(debit_account, "D", amount, loan_id)]
+    for component, value in parts.items():
+        if value > 0:
+            lines.append((COMPONENT_ACCOUNTS[component], "C", value, loan_id))
+    return lines
+
+
+def repayment_apply_locked(
+    *,
+    loan: Loan,
+    rows: list[LoanScheduleRow],
+    repayment: Repayment,
+    business_date: dt.date,
+    actor: Any,
+    amount: Decimal | None = None,
+    extra_credits: dict[str, Decimal] | None = None,
+) -> Repayment:
+    """Allocate a saved repayment over the locked rows and post it. `amount` (default the
+    repayment's) is what goes through the waterfall; `extra_credits` {account: amount} are
+    credited besides (a prepayment's principal and fee)."""
+    amount = repayment.amount if amount is None else amount
+    if any(r.due_date < business_date and r.amount_unpaid > 0 for r in rows):
+        total, segments = penalty_accrue_in_memory(loan, rows, business_date)
+        penalty_post(
+            loan=loan, total=total, segments=segments, business_date=business_date, actor=actor
+        )
+    allocations, leftover = allocate(
+        amount=amount,
+        rows=rows,
+        business_date=business_date,
+        order=waterfall_order(loan.product_rules),
+    )
+    before: dict[int, tuple[str, dt.date | None]] = {}
+    records: list[RepaymentAllocation] = []
+    parts = {c: ZERO for c in COMPONENT_ACCOUNTS}
+    changed: dict[int, LoanScheduleRow] = {}
+    for row, component, part in allocations:
+        before.setdefault(row.pk, (row.status, row.paid_on))
+        setattr(row, f"{component}_paid", getattr(row, f"{component}_paid") + part)
+        parts[component] += part
+        changed[row.pk] = row
+        status, paid_on = before[row.pk]
+        records.append(
+            RepaymentAllocation(
+                repayment=repayment,
+                row=row,
+                component=component,
+                amount=part,
+                row_status_before=status,
+                row_paid_on_before=paid_on,
+            )
+        )
+    from_suspense = repayment.source == RepaymentSource.SUSPENSE
+    if leftover > 0:
+        if from_suspense:  # pragma: no cover - suspense applications are capped to what is due
+            raise RepaymentError(_("溢缴款冲抵金额超过应还金额"))
+        parts[Component.SUSPENSE] += leftover
+        records.append(
+            RepaymentAllocation(repayment=repayment, component=Component.SUSPENSE, amount=leftover)
+        )
+        loan.suspense_balance += leftover
+    if from_suspense:
+        loan.suspense_balance -= repayment.amount
+    for row in changed.values():
+        row.status = row_status(row, business_date)
+        if row.status == RowStatus.PAID and row.paid_on is None:
+            row.paid_on = business_date
+    lines = _lines_for(
+        debit_account=A.CUSTOMER_SUSPENSE if from_suspense else A.BANK_CLEARING,
+        amount=repayment.amount,
+        parts=parts,
+        loan_id=loan.pk,
+    )
+    for account, value in (extra_credits or {}).items():
+        if value > 0:
+            lines.append((account, "C", value, loan.pk))
+    entry = journal_post(
+        business_date=business_date,
+        source_type=SourceType.REPAYMENT,
+        source_id=repayment.pk,
+        lines=lines,
+        idempotency_key=f"repayment:{repayment.pk}",
+        description=f"{repayment.get_source_display()} {repayment.get_purpose_display()}",
+        actor=actor,
+        loan_id=loan.pk,
+    )
+    RepaymentAllocation.objects.bulk_create(records)
+    if changed:
+        LoanScheduleRow.objects.bulk_update(list(changed.values()), ROW_FIELDS)
+    loan.principal_outstanding -= parts[Component.PRINCIPAL]
+    loan.save(update_fields=LOAN_FIELDS)
+    repayment.status = RepaymentStatus.POSTED
+    repayment.received_on = business_date
+    repayment.journal_entry_id = entry.pk
+    repayment.suspense_amount = leftover
+    repayment.save(
+        update_fields=[
+            "status",
+            "received_on",
+            "journal_entry_id",
+            "suspense_amount",
+            "approved_by",
+            "effects",
+        ]
+    )
+    loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
+    audit_record(
+        actor=actor,
+        obj=repayment,
+        action="repayment_post",
+        to_state=RepaymentStatus.POSTED,
+        data={"amount": str(repayment.amount), "suspense": str(leftover), "entry": entry.pk},
+    )
+    return repayment
+
+
+def _replay(
+    *, idempotency_key: str | None, source: str, external_ref: str | None
+) -> Repayment | None:
+    if idempotency_key:
+        found = Repayment.objects.filter(idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found
+    if external_ref:
+        return Repayment.objects.filter(source=source, external_ref=external_ref).first()
+    return None
+
+
+def _check_replay(existing: Repayment, *, loan_id: int, amount: Decimal) -> Repayment:
+    if existing.loan_id != loan_id or existing.amount != amount:
+        raise RepaymentError(
+            _("幂等键已用于另一笔还款（贷款 %(loan)s，金额 %(amount)s）。")
+            % {"loan": existing.loan_id, "amount": existing.amount},
+            code="idempotency_conflict",
+        )
+    return existing
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = quantize_fen(value)
+    except (TypeError, ValueError):
+        raise RepaymentError(_("请输入有效金额。"), field="amount") from None
+    if amount != to_decimal(value) or amount <= 0:
+        raise RepaymentError(_("金额必须大于零且最多两位小数。"), field="amount")
+    return amount
+
+
+def repayment_post_locked(
+    *,
+    loan: Loan,
+    rows: list[LoanScheduleRow],
+    amount: Decimal,
+    source: str,
+    business_date: dt.date,
+    actor: Any,
+    external_ref: str | None = None,
+    idempotency_key: str | None = None,
+    purpose: str = RepaymentPurpose.INSTALMENT,
+    payoff_quote_id: int | None = None,
+    prepayment_option: str = "",
+    evidence: str = "",
+    evidence_ref: str = "",
+    prepared_by: Any = None,
+    approved_by: Any = None,
+) -> Repayment:
+    """Create and post a repayment on a loan the caller has locked (loan_lock)."""
+    existing = _replay(idempotency_key=idempotency_key, source=source, external_ref=external_ref)
+    if existing is not None:
+        return _check_replay(existing, loan_id=loan.pk, amount=amount)
+    repayment = Repayment.objects.create(
+        loan=loan,
+        source=source,
+        purpose=purpose,
+        amount=amount,
+        received_on=business_date,
+        status=RepaymentStatus.POSTED,
+        external_ref=external_ref,
+        idempotency_key=idempotency_key,
+        payoff_quote_id=payoff_quote_id,
+        prepayment_option=prepayment_option or "",
+        evidence=evidence,
+        evidence_ref=evidence_ref,
+        prepared_by=prepared_by if getattr(prepared_by, "pk", None) else None,
+        approved_by=approved_by if getattr(approved_by, "pk", None) else None,
+    )
+    return _dispatch(
+        loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
+    )
+
+
+def _dispatch(
+    *, loan: Loan, rows: list, repayment: Repayment, business_date: dt.date, actor: Any
+) -> Repayment:
+    from servicing.services import settlement
+
+    if repayment.purpose == RepaymentPurpose.PAYOFF:
+        return settlement.settle_early_locked(
+            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
+        )
+    if repayment.purpose == RepaymentPurpose.PREPAYMENT:
+        return settlement.prepay_partial_locked(
+            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
+        )
+    return repayment_apply_locked(
+        loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
+    )
+
+
+def repayment_post(
+    *,
+    loan_id: int,
+    amount: Decimal | str,
+    source: str,
+    actor: Any,
+    business_date: dt.date | None = None,
+    external_ref: str | None = None,
+    idempotency_key: str | None = None,
+    purpose: str = RepaymentPurpose.INSTALMENT,
+    payoff_quote_id: int | None = None,
+    prepayment_option: str = "",
+    evidence: str = "",
+    evidence_ref: str = "",
+    prepared_by: Any = None,
+    approved_by: Any = None,
+) -> Repayment:
+    """Post money received for a loan: allocate by the waterfall, overpayment to suspense.
+
+    Idempotent by `idempotency_key` and by (source, external_ref): a replay returns the first
+    repayment (a replay with another loan or amount raises RepaymentError code
+    "idempotency_conflict"). Locks the loan, then its rows by pk.
+    """
+    amount = _amount(amount)
+    if source not in RepaymentSource.values:
+        raise RepaymentError(_("未知的还款来源：%(s)s") % {"s": source}, field="source")
+    date = posting_date(business_date)
+    try:
+        with transaction.atomic():
+            loan, rows = loan_lock(
+                loan_id=loan_id, open_rows_only=purpose == RepaymentPurpose.INSTALMENT
+            )
+            return repayment_post_locked(
+                loan=loan,
+                rows=rows,
+                amount=amount,
+                source=source,
+                business_date=date,
+                actor=actor,
+                external_ref=external_ref,
+                idempotency_key=idempotency_key,
+                purpose=purpose,
+                payoff_quote_id=payoff_quote_id,
+                prepayment_option=prepayment_option,
+                evidence=evidence,
+                evidence_ref=evidence_ref,
+                prepared_by=prepared_by,
+                approved_by=approved_by,
+            )
+    except IntegrityError:
+        # A concurrent request with the same key on another loan won the unique constraint.
+        existing = _replay(
+            idempotency_key=idempotency_key, source=source, external_ref=external_ref
+        )
+        if existing is None:
+            raise
+        return _check_replay(existing, loan_id=loan_id, amount=amount)
+
+
+# --- manual posting with maker-checker --------------------------------------------------------
+
+
+def manual_approval_threshold(loan: Loan) -> Decimal:
+    value = (loan.product_rules or {}).get("manual_approval_threshold") or getattr(
+        settings, "SERVICING_MANUAL_APPROVAL_THRESHOLD", DEFAULT_MANUAL_APPROVAL_THRESHOLD
+    )
+    return to_decimal(value)
+
+
+def repayment_manual_submit(
+    *,
+    loan_id: int,
+    amount: Decimal | str,
+    evidence: str,
+    actor: Any,
+    evidence_ref: str = "",
+    idempotency_key: str | None = None,
+    business_date: dt.date | None = None,
+) -> Repayment:
+    """A servicing agent posts a bank transfer by hand. At or above the threshold (product rule
+    `manual_approval_threshold`, else settings.SERVICING_MANUAL_APPROVAL_THRESHOLD, ¥50,000) it
+    waits for a second person's approval (`repayment_manual_approve`); below, it posts at once."""
+    amount = _amount(amount)
+    if not (evidence or "").strip():
+        raise RepaymentError(_("请填写入账凭证说明（如银行流水号、转账人）。"), field="evidence")
+    loan = Loan.objects.get(pk=loan_id)
+    if amount < manual_approval_threshold(loan):
+        return repayment_post(
+            loan_id=loan_id,
+            amount=amount,
+            source=RepaymentSource.MANUAL,
+            actor=actor,
+            business_date=business_date,
+            idempotency_key=idempotency_key,
+            evidence=evidence.strip(),
+            evidence_ref=evidence_ref,
+            prepared_by=actor,
+        )
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan_id)
+        existing = _replay(
+            idempotency_key=idempotency_key, source=RepaymentSource.MANUAL, external_ref=None
+        )
+        if existing is not None:
+            return _check_replay(existing, loan_id=loan_id, amount=amount)
+        repayment = Repayment.objects.create(
+            loan=loan,
+            source=RepaymentSource.MANUAL,
+            amount=amount,
+            status=RepaymentStatus.PENDING_APPROVAL,
+            idempotency_key=idempotency_key,
+            evidence=evidence.strip(),
+            evidence_ref=evidence_ref,
+            prepared_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            obj=repayment,
+            action="repayment_submit",
+            to_state=RepaymentStatus.PENDING_APPROVAL,
+            data={"amount": str(amount)},
+        )
+    return repayment
+
+
+def repayment_manual_approve(
+    *, repayment_id: int, actor: Any, business_date: dt.date | None = None
+) -> Repayment:
+    """The checker approves a pending manual repayment, which posts it. The checker must not be
+    the one who prepared it. Approving twice returns the posted repayment."""
+    loan_id = Repayment.objects.values_list("loan_id", flat=True).get(pk=repayment_id)
+    date = posting_date(business_date)
+    with transaction.atomic():
+        loan, rows = loan_lock(loan_id=loan_id, open_rows_only=True)
+        repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
+        if repayment.status == RepaymentStatus.POSTED and repayment.approved_by_id == actor.pk:
+            return repayment
+        if repayment.status != RepaymentStatus.PENDING_APPROVAL:
+            raise RepaymentError(_("该还款不在待复核状态。"))
+        if repayment.prepared_by_id == actor.pk:
+            raise RepaymentError(_("复核人不能与经办人为同一人。"), code="maker_checker")
+        repayment.approved_by = actor
+        return _dispatch(
+            loan=loan, rows=rows, repayment=repayment, business_date=date, actor=actor
+        )
+
+
+def repayment_manual_reject(*, repayment_id: int, actor: Any, reason: str) -> Repayment:
+    if not (reason or "").strip():
+        raise RepaymentError(_("请填写驳回原因。"), field="reason")
+    with transaction.atomic():
+        repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
+        if repayment.status != RepaymentStatus.PENDING_APPROVAL:
+            raise RepaymentError(_("该还款不在待复核状态。"))
+        if repayment.prepared_by_id == actor.pk:
+            raise RepaymentError(_("复核人不能与经办人为同一人。"), code="maker_checker")
+        repayment.status = RepaymentStatus.REJECTED
+        repayment.reversal_reason = reason[:255]
+        repayment.save(update_fields=["status", "reversal_reason"])
+        audit_record(
+            actor=actor,
+            obj=repayment,
+            action="repayment_reject",
+            from_state=RepaymentStatus.PENDING_APPROVAL,
+            to_state=RepaymentStatus.REJECTED,
+            reason=reason,
+        )
+    return repayment
+
+
+# --- reversal ----------------------------------------------------------------------------------
+
+
+def repayment_reverse(
+    *, repayment_id: int, reason: str, actor: Any, business_date: dt.date | None = None
+) -> Repayment:
+    """Reverse a posted repayment (a bounced payment, 退票): the ledger entry is reversed, every
+    allocation is taken back from its row, the suspense part is taken back (reversing later
+    suspense applications first if it was already used), and the penalty the money had stopped is
+    accrued for the days since. Idempotent: a second call returns the reversed repayment.
+
+    Settlement and prepayment payments changed the schedule; they are not reversed here.
+    """
+    if not (reason or "").strip():
+        raise RepaymentError(_("冲正必须填写原因。"), field="reason")
+    loan_id = Repayment.objects.values_list("loan_id", flat=True).get(pk=repayment_id)
+    date = posting_date(business_date)
+    with transaction.atomic():
+        loan, rows = loan_lock(loan_id=loan_id)
+        repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
+        if repayment.status == RepaymentStatus.REVERSED:
+            return repayment
+        _reverse_locked(
+            loan=loan, rows=rows, repayment=repayment, reason=reason, date=date, actor=actor
+        )
+        if any(r.due_date < date and r.amount_unpaid > 0 for r in rows):
+            total, segments = penalty_accrue_in_memory(loan, rows, date)
+            penalty_post(loan=loan, total=total, segments=segments, business_date=date, actor=actor)
+            if segments:
+                LoanScheduleRow.objects.bulk_update(
+                    [s.row for s in segments], ["penalty", "penalty_through"]
+                )
+        if loan.status == "paid_off":
+            MortgageRelease.objects.filter(loan=loan, status="pending").delete()
+        loan_status_refresh(loan=loan, rows=rows, business_date=date, actor=actor, reason=reason)
+    return repayment
+
+
+def _reverse_locked(
+    *,
+    loan: Loan,
+    rows: list[LoanScheduleRow],
+    repayment: Repayment,
+    reason: str,
+    date: dt.date,
+    actor: Any,
+) -> None:
+    if repayment.status != RepaymentStatus.POSTED:
+        raise RepaymentError(_("只有已入账的还款可以冲正。"))
+    if repayment.purpose != RepaymentPurpose.INSTALMENT:
+        raise RepaymentError(_("提前结清或部分提前还款已变更还款计划，不能直接冲正，请走调账流程。"))
+    by_pk = {r.pk: r for r in rows}
+    allocations = list(repayment.allocations.all())
+    missing = [a for a in allocations if a.row_id is not None and a.row_id not in by_pk]
+    if missing:
+        raise RepaymentError(_("该还款之后还款计划已变更（重组或提前还款），不能直接冲正。"))
+    suspense_part = sum(
+        (a.amount for a in allocations if a.component == Component.SUSPENSE), ZERO
+    )
+    if suspense_part > loan.suspense_balance:
+        # The overpayment was already applied: undo later suspense applications, newest first.
+        later = Repayment.objects.select_for_update().filter(
+            loan=loan,
+            source=RepaymentSource.SUSPENSE,
+            status=RepaymentStatus.POSTED,
+            pk__gt=repayment.pk,
+        ).order_by("-pk")
+        for application in later:
+            if suspense_part <= loan.suspense_balance:
+                break
+            _reverse_locked(
+                loan=loan,
+                rows=rows,
+                repayment=application,
+                reason=_("原还款冲正，撤销溢缴款冲抵 #%(id)s") % {"id": repayment.pk},
+                date=date,
+                actor=actor,
+            )
+        if suspense_part > loan.suspense_balance:
+            raise RepaymentError(_("溢缴款已退回客户，不能冲正该还款。"))
+    reversal = journal_entry_reverse(
+        entry_id=repayment.journal_entry_id, reason=reason, actor=actor, business_date=date
+    )
+    touched: dict[int, LoanScheduleRow] = {}
+    restored: dict[int, Decimal] = {}
+    for a in allocations:
+        if a.component == Component.SUSPENSE:
+            loan.suspense_balance -= a.amount
+            continue
+        row = by_pk[a.row_id]
+        setattr(row, f"{a.component}_paid", getattr(row, f"{a.component}_paid") - a.amount)
+        if row.pk not in touched:
+            row.paid_on = a.row_paid_on_before
+        touched[row.pk] = row
+        if a.component in (Component.PRINCIPAL, Component.INTEREST):
+            restored[row.pk] = restored.get(row.pk, ZERO) + a.amount
+        if a.component == Component.PRINCIPAL:
+            loan.principal_outstanding += a.amount
+    if repayment.source == RepaymentSource.SUSPENSE:
+        loan.suspense_balance += repayment.amount
+    # Penalty the money had stopped: segments accrued since the payment on the lower base.
+    extra = ZERO
+    changed_segments = []
+    for segment in PenaltyAccrual.objects.filter(
+        row_id__in=list(restored), start__gte=repayment.received_on
+    ).order_by("pk"):
+        base = segment.base + restored[segment.row_id]
+        daily = quantize_fen(base * loan.penalty_rate / 360)
+        amount = daily * (segment.end - segment.start).days
+        delta = amount - segment.amount
+        segment.base, segment.daily_amount, segment.amount = base, daily, amount
+        changed_segments.append(segment)
+        by_pk[segment.row_id].penalty += delta
+        touched[segment.row_id] = by_pk[segment.row_id]
+        extra += delta
+    if changed_segments:
+        PenaltyAccrual.objects.bulk_update(changed_segments, ["base", "daily_amount", "amount"])
+    if extra:
+        from servicing.services.accrual import signed_lines
+
+        journal_post(
+            business_date=date,
+            source_type=SourceType.PENALTY,
+            source_id=loan.pk,
+            lines=signed_lines(A.PENALTY_RECEIVABLE, A.PENALTY_INCOME, extra, loan.pk),
+            idempotency_key=f"penalty-reversal:{repayment.pk}",
+            description="冲正补计罚息",
+            actor=actor,
+            loan_id=loan.pk,
+        )
+    for row in touched.values():
+        row.status = row_status(row, date)
+    if touched:
+        LoanScheduleRow.objects.bulk_update(list(touched.values()), ROW_FIELDS)
+    loan.save(update_fields=LOAN_FIELDS)
+    repayment.status = RepaymentStatus.REVERSED
+    repayment.reversal_entry_id = reversal.pk
+    repayment.reversal_reason = reason[:255]
+    repayment.reversed_on = date
+    repayment.save(
+        update_fields=["status", "reversal_entry_id", "reversal_reason", "reversed_on"]
+    )
+    audit_record(
+        actor=actor,
+        obj=repayment,
+        action="repayment_reverse",
+        from_state=RepaymentStatus.POSTED,
+        to_state=RepaymentStatus.REVERSED,
+        reason=reason,
+        data={"reversal_entry": reversal.pk, "penalty_recomputed": str(extra)},
+    )
+
+
+# --- suspense ------------------------------------------------------------------------------------
+
+
+def suspense_apply(
+    *, loan_id: int, actor: Any = "eod", business_date: dt.date | None = None
+) -> Repayment | None:
+    """Apply the loan's suspense (overpayments) to what is due, by the waterfall. The nightly batch
+    calls it on due dates; None when there is nothing to apply."""
+    date = posting_date(business_date)
+    with transaction.atomic():
+        loan, rows = loan_lock(loan_id=loan_id, open_rows_only=True)
+        if loan.suspense_balance <= 0 or loan.status in CLOSED_STATUSES:
+            return None
+        if any(r.due_date < date and r.amount_unpaid > 0 for r in rows):
+            total, segments = penalty_accrue_in_memory(loan, rows, date)
+            penalty_post(loan=loan, total=total, segments=segments, business_date=date, actor=actor)
+        overdue, current = eligible_rows(rows, date)
+        due = sum((r.amount_unpaid for r in overdue), ZERO)
+        if current is not None:
+            due += current.amount_unpaid
+        amount = min(due, loan.suspense_balance)
+        if amount <= 0:
+            return None
+        repayment = Repayment.objects.create(
+            loan=loan,
+            source=RepaymentSource.SUSPENSE,
+            amount=amount,
+            received_on=date,
+            status=RepaymentStatus.POSTED,
+        )
+        return repayment_apply_locked(
+            loan=loan, rows=rows, repayment=repayment, business_date=date, actor=actor
+        )
+
+
+def suspense_refund(
+    *,
+    loan_id: int,
+    amount: Decimal | str,
+    actor: Any,
+    reason: str,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+):
+    """Pay suspense back to the customer (customer suspense Dr / bank clearing Cr)."""
+    amount = _amount(amount)
+    date = posting_date(business_date)
+    key = f"suspense-refund:{idempotency_key}"
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan_id)
+        replay = JournalEntry.objects.filter(idempotency_key=key).first()
+        if replay is not None:
+            return replay
+        if amount > loan.suspense_balance:
+            raise RepaymentError(
+                _("退款金额超过溢缴款余额 %(b)s。") % {"b": loan.suspense_balance}, field="amount"
+            )
+        entry = journal_post(
+            business_date=date,
+            source_type=SourceType.REPAYMENT,
+            source_id=f"refund:{loan.pk}",
+            lines=[
+                (A.CUSTOMER_SUSPENSE, "D", amount, loan.pk),
+                (A.BANK_CLEARING, "C", amount, loan.pk),
+            ],
+            idempotency_key=key,
+            description=_("溢缴款退款"),
+            actor=actor,
+            loan_id=loan.pk,
+        )
+        loan.suspense_balance -= amount
+        loan.save(update_fields=LOAN_FIELDS)
+        audit_record(
+            actor=actor,
+            obj=loan,
+            action="suspense_refund",
+            reason=reason,
+            data={"amount": str(amount), "entry": entry.pk},
+        )
+    return entry
+
+
+# --- online payments -------------------------------------------------------------------------------
+
+
+def payment_order_create(
+    *,
+    loan_id: int,
+    actor: Any,
+    amount: Decimal | str | None = None,
+    purpose: str = RepaymentPurpose.INSTALMENT,
+    payoff_quote_id: int | None = None,
+    prepay_amount: Decimal | str | None = None,
+    prepayment_option: str = "",
+    idempotency_key: str | None = None,
+    return_url: str = "",
+) -> tuple[PaymentOrder, str]:
+    """Start an online payment with the payment provider; returns (order, the provider's pay URL).
+
+    For a payoff the amount is the quote's total; for a partial prepayment the prepaid principal
+    plus the early-settlement fee on it. Idempotent by `idempotency_key`.
+    """
+    from servicing.adapters import payment_provider
+    from servicing.services import settlement
+
+    if idempotency_key:
+        found = PaymentOrder.objects.filter(idempotency_key=idempotency_key).first()
+        if found is not None:
+            return found, payment_provider().pay_url(found.provider_ref)
+    loan = Loan.objects.get(pk=loan_id)
+    if loan.status in CLOSED_STATUSES:
+        raise RepaymentError(_("贷款已结清，无需还款。"))
+    if purpose == RepaymentPurpose.PAYOFF:
+        quote = settlement.payoff_quote_usable(loan=loan, quote_id=payoff_quote_id)
+        amount = quote.total
+    elif purpose == RepaymentPurpose.PREPAYMENT:
+        terms = settlement.prepayment_terms(
+            loan=loan, prepay_amount=prepay_amount, option=prepayment_option
+        )
+        amount = terms.total
+    amount = _amount(amount)
+    provider = payment_provider()
+    created = provider.create_payment(
+        amount=amount, description=f"{loan.contract_ref} {purpose}", return_url=return_url
+    )
+    try:
+        with transaction.atomic():
+            order = PaymentOrder.objects.create(
+                loan=loan,
+                amount=amount,
+                purpose=purpose,
+                payoff_quote_id=payoff_quote_id if purpose == RepaymentPurpose.PAYOFF else None,
+                prepayment_option=prepayment_option or "",
+                provider=provider.name,
+                provider_ref=created.provider_ref,
+                idempotency_key=idempotency_key,
+                created_by=actor if getattr(actor, "pk", None) else None,
+            )
+            audit_record(
+                actor=actor,
+                obj=order,
+                action="payment_order_create",
+                to_state=order.status,
+                data={"amount": str(amount), "purpose": purpose},
+            )
+    except IntegrityError:
+        found = PaymentOrder.objects.filter(idempotency_key=idempotency_key).first()
+        if found is None:
+            raise
+        order = found
+    return order, provider.pay_url(order.provider_ref)
+
+
+def payment_callback_handle(*, payload: dict, signature: str) -> PaymentOrder:
+    """The provider's callback: verify, then post the repayment once. Idempotent by the
+    provider's reference: a repeated callback returns the order as first handled."""
+    from servicing.adapters import payment_provider
+
+    provider = payment_provider()
+    if not provider.verify_callback(payload=payload, signature=signature):
+        raise RepaymentError(_("支付回调签名无效。"), code="bad_signature")
+    ref = str(payload.get("provider_ref", ""))
+    order = PaymentOrder.objects.filter(provider_ref=ref).first()
+    if order is None:
+        raise RepaymentError(_("未知的支付订单：%(ref)s") % {"ref": ref}, code="unknown_order")
+    with transaction.atomic():
+        loan, rows = loan_lock(
+            loan_id=order.loan_id, open_rows_only=order.purpose == RepaymentPurpose.INSTALMENT
+        )
+        order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
+        order.callback_count += 1
+        if order.status != PaymentOrderStatus.CREATED:
+            order.save(update_fields=["callback_count"])
+            return order
+        if payload.get("status") == "success":
+            paid = _amount(payload.get("amount"))
+            order.repayment = repayment_post_locked(
+                loan=loan,
+                rows=rows,
+                amount=paid,
+                source=RepaymentSource.ONLINE,
+                business_date=posting_date(None),
+                actor=f"payment:{provider.name}",
+                external_ref=ref,
+                idempotency_key=f"online:{ref}",
+                purpose=order.purpose if paid == order.amount else RepaymentPurpose.INSTALMENT,
+                payoff_quote_id=order.payoff_quote_id,
+                prepayment_option=order.prepayment_option,
+            )
+            order.status = PaymentOrderStatus.PAID
+        else:
+            order.status = PaymentOrderStatus.FAILED
+        order.save(update_fields=["status", "repayment", "callback_count"])
+        audit_record(
+            actor=f"payment:{provider.name}",
+            obj=order,
+            action="payment_callback",
+            from_state=PaymentOrderStatus.CREATED,
+            to_state=order.status,
+        )
+    return order
+
+
+# --- auto-debit ----------------------------------------------------------------------------------
+
+
+AUTO_DEBIT_HEADER = ["instruction_ref", "contract_ref", "amount"]
+RESULT_HEADER = ["instruction_ref", "amount", "result", "reason", "bank_ref"]
+
+
+def amount_due(*, loan: Loan, rows: list[LoanScheduleRow], business_date: dt.date) -> Decimal:
+    """What falls due by `business_date` (overdue rows and the row due that day), less suspense."""
+    due = sum(
+        (r.amount_unpaid for r in rows if r.due_date <= business_date and r.amount_unpaid > 0),
+        ZERO,
+    )
+    return max(due - loan.suspense_balance, ZERO)
+
+
+def auto_debit_file_write(*, business_date: dt.date, actor: Any = "eod") -> AutoDebitBatch:
+    """The day's auto-debit instructions as a CSV file for the bank (one line per loan with
+    something due). Idempotent per business date."""
+    existing = AutoDebitBatch.objects.filter(business_date=business_date).first()
+    if existing is not None:
+        return existing
+    loans = (
+        Loan.objects.exclude(status__in=list(CLOSED_STATUSES))
+        .filter(schedule__due_date__lte=business_date, schedule__superseded_by_version__isnull=True)
+        .exclude(schedule__status=RowStatus.PAID)
+        .distinct()
+        .order_by("pk")
+    )
+    with transaction.atomic():
+        batch = AutoDebitBatch.objects.create(
+            business_date=business_date,
+            file_name=f"autodebit_{business_date:%Y%m%d}.csv",
+            content="",
+        )
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(AUTO_DEBIT_HEADER)
+        items = []
+        for loan in loans:
+            rows = list(
+                LoanScheduleRow.objects.filter(loan=loan, superseded_by_version__isnull=True)
+                .exclude(status=RowStatus.PAID)
+                .order_by("instalment_no")
+            )
+            due = amount_due(loan=loan, rows=rows, business_date=business_date)
+            if due <= 0:
+                continue
+            ref = f"AD{business_date:%Y%m%d}{loan.pk:010d}"
+            items.append(AutoDebitItem(batch=batch, loan=loan, amount=due, instruction_ref=ref))
+            writer.writerow([ref, loan.contract_ref, f"{due:.2f}"])
+        AutoDebitItem.objects.bulk_create(items)
+        batch.content = out.getvalue()
+        batch.save(update_fields=["content"])
+        audit_record(
+            actor=actor, obj=batch, action="auto_debit_file_write", data={"items": len(items)}
+        )
+    return batch
+
+
+@dataclass
+class AutoDebitSummary:
+    succeeded: int = 0
+    failed: int = 0
+    replayed: int = 0
+    unknown: int = 0
+
+
+def auto_debit_results_apply(
+    *, content: str, actor: Any = "bank", business_date: dt.date | None = None
+) -> AutoDebitSummary:
+    """Apply the bank's results file: post each successful debit once, mark failures. Each line
+    is its own transaction (loan lock, then the item); a replayed file posts nothing twice."""
+    summary = AutoDebitSummary()
+    date = posting_date(business_date)
+    for line in csv.DictReader(io.StringIO(content)):
+        ref = (line.get("instruction_ref") or "").strip()
+        item = AutoDebitItem.objects.filter(instruction_ref=ref).first()
+        if item is None:
+            summary.unknown += 1
+            continue
+        with transaction.atomic():
+            loan, rows = loan_lock(loan_id=item.loan_id, open_rows_only=True)
+            item = AutoDebitItem.objects.select_for_update().get(pk=item.pk)
+            if item.result != AutoDebitItem.Result.PENDING:
+                summary.replayed += 1
+                continue
+            if line.get("result") == "success":
+                item.repayment = repayment_post_locked(
+                    loan=loan,
+                    rows=rows,
+                    amount=_amount(line.get("amount")),
+                    source=RepaymentSource.AUTO_DEBIT,
+                    business_date=date,
+                    actor=actor,
+                    external_ref=(line.get("bank_ref") or ref).strip(),
+                    idempotency_key=f"auto-debit:{ref}",
+                )
+                item.result = AutoDebitItem.Result.SUCCESS
+                summary.succeeded += 1
+            else:
+                item.result = AutoDebitItem.Result.FAILED
+                item.failure_reason = (line.get("reason") or "")[:100]
+                summary.failed += 1
+            item.save(update_fields=["result", "failure_reason", "repayment"])
+            audit_record(
+                actor=actor, obj=item, action="auto_debit_result", to_state=item.result
+            )
+    return summary
