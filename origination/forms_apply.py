@@ -146,9 +146,7 @@ def _person_fields(prefix: str, *, primary: bool) -> dict[str, forms.Field]:
         f"{prefix}marital_status": forms.ChoiceField(
             choices=[("", "—"), *MaritalStatus.choices], label=_("婚姻状况"), required=False
         ),
-        f"{prefix}address": forms.CharField(
-            max_length=200, label=_("居住地址"), required=required
-        ),
+        f"{prefix}address": forms.CharField(max_length=200, label=_("居住地址"), required=required),
         f"{prefix}employment_kind": forms.ChoiceField(
             choices=[("", "—"), *EmploymentKind.choices], label=_("就业类型"), required=False
         ),
@@ -231,7 +229,10 @@ class ItemsForm(forms.Form):
 
     def groups(self):
         return [
-            (ITEM_LABELS[k], [self[f"{k}_amount"], self[f"{k}_payee_type"], self[f"{k}_payee_name"]])
+            (
+                ITEM_LABELS[k],
+                [self[f"{k}_amount"], self[f"{k}_payee_type"], self[f"{k}_payee_name"]],
+            )
             for k in ADD_ON_KINDS
         ]
 

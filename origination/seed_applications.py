@@ -222,12 +222,13 @@ def seed(*, stdout, context: dict) -> None:
     from origination.services.documents import application_document_add, documents_required
     from origination.services.state import application_transition
 
-    if Application.objects.filter(reference__startswith="AP").exists() and context.get(
-        "skip_existing", True
+    if (
+        Application.objects.filter(reference__startswith="AP").exists()
+        and context.get("skip_existing", True)
+        and Application.objects.count() >= len(TARGETS)
     ):
-        if Application.objects.count() >= len(TARGETS):
-            stdout.write("applications: already seeded\n")
-            return
+        stdout.write("applications: already seeded\n")
+        return
     products = intake_products_ensure(actor="seed")
     staff = list(
         DealerStaff.objects.filter(active=True, dealer__status=DealerStatus.ACTIVE)

@@ -23,9 +23,7 @@ urlpatterns = [
         name="application_withdraw",
     ),
     path("my/consents/", views_apply.consents_page, name="consents"),
-    path(
-        "my/consents/<int:pk>/withdraw/", views_apply.consent_withdraw, name="consent_withdraw"
-    ),
+    path("my/consents/<int:pk>/withdraw/", views_apply.consent_withdraw, name="consent_withdraw"),
     path("my/data/export/", views_apply.data_export, name="data_export"),
     path("my/data/delete/", views_apply.data_delete, name="data_delete"),
     path(

@@ -7,6 +7,7 @@ Every lookup goes through the scoping selectors: another user's application is a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from functools import wraps
@@ -193,7 +194,9 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             else:
                 form = ConsentForm(request.POST or None, texts=texts, initial=_consent_initial(app))
                 if post and form.is_valid():
-                    missing = [k for k, t in texts.items() if t.required and not form.cleaned_data[k]]
+                    missing = [
+                        k for k, t in texts.items() if t.required and not form.cleaned_data[k]
+                    ]
                     for kind in missing:
                         form.add_error(kind, _("提交申请须同意此项授权。"))
                     if not missing:
@@ -213,12 +216,10 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             form = SubmitForm(request.POST or None, initial={"form_token": uuid.uuid4().hex})
             context["problems"] = svc.submission_problems(app)
             if post and form.is_valid():
-                try:
+                with contextlib.suppress(svc.SubmissionConflictError):
                     svc.application_submit(
                         actor=user, application=app, key=f"form:{form.cleaned_data['form_token']}"
                     )
-                except svc.SubmissionConflictError:
-                    pass
                 messages.success(request, _("申请已提交。"))
                 return redirect(mode.detail(app))
     except svc.ApplicationValidationError as exc:
@@ -272,12 +273,9 @@ def _applicant_initial(app: Application) -> dict:
 
 
 def _consent_initial(app: Application) -> dict:
-    return {
-        kind: True
-        for kind in app.consents.filter(withdrawn_at__isnull=True).values_list(
-            "consent_kind", flat=True
-        )
-    }
+    return dict.fromkeys(
+        app.consents.filter(withdrawn_at__isnull=True).values_list("consent_kind", flat=True), True
+    )
 
 
 def quote_preview(request):
@@ -285,9 +283,7 @@ def quote_preview(request):
     form = VehicleForm(request.POST or None)
     context: dict = {"evaluation": None, "errors": {}}
     if form.is_valid():
-        check = svc.vehicle_check(
-            version=form.cleaned_data["product"], data=form.vehicle_data()
-        )
+        check = svc.vehicle_check(version=form.cleaned_data["product"], data=form.vehicle_data())
         context.update(evaluation=check.evaluation, errors=check.errors)
     else:
         context["incomplete"] = True
@@ -323,7 +319,9 @@ def apply_start(request):
             "mode": CUSTOMER_MODE,
             "form": form,
             "drafts": drafts,
-            "steps": [sel.StepState(n, label, i + 1, False) for i, (n, label) in enumerate(sel.STEPS)],
+            "steps": [
+                sel.StepState(n, label, i + 1, False) for i, (n, label) in enumerate(sel.STEPS)
+            ],
             "percent": 0,
         },
         status=400 if request.method == "POST" else 200,
@@ -345,11 +343,12 @@ def my_applications(request):
     return render(request, "origination/apply/my_applications.html", {"rows": rows})
 
 
-def _detail_context(app: Application, *, for_dealer: bool) -> dict:
+def _detail_context(app: Application, *, for_dealer: bool, mode: Mode | None = None) -> dict:
     from origination.services.state import TRANSITIONS
 
     return {
         "app": app,
+        "mode": mode or CUSTOMER_MODE,
         "timeline": sel.application_timeline(app),
         "needs": sel.application_needs(app, for_dealer=for_dealer),
         "steps": sel.application_progress(app),

@@ -138,7 +138,7 @@ def dealer_application_step(request, reference: str, step: str):
 @dealer_view
 def dealer_application_detail(request, reference: str):
     app = _app(request, reference)
-    context = {**_portal(request), **_detail_context(app, for_dealer=True)}
+    context = {**_portal(request), **_detail_context(app, for_dealer=True, mode=DEALER_MODE)}
     return render(request, "origination/dealer/detail.html", context)
 
 

@@ -1,4 +1,35 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from servicing import views
 
 app_name = "servicing"
-urlpatterns: list = []
+urlpatterns = [
+    path("my/loans/", views.my_loans, name="my_loans"),
+    path("my/loans/<int:loan_id>/", views.my_loan_detail, name="my_loan_detail"),
+    path("my/loans/<int:loan_id>/pay/", views.my_loan_pay, name="my_loan_pay"),
+    path("my/loans/<int:loan_id>/payoff/", views.my_loan_payoff, name="my_loan_payoff"),
+    path("my/loans/<int:loan_id>/prepay/", views.my_loan_prepay, name="my_loan_prepay"),
+    path("my/loans/<int:loan_id>/statements/", views.my_loan_statements, name="my_loan_statements"),
+    path("my/contact/", views.my_contact, name="my_contact"),
+    path("pay/sandbox/<str:provider_ref>/", views.sandbox_pay, name="sandbox_pay"),
+    path("servicing/loans/", views.loan_search, name="loan_search"),
+    path("servicing/loans/<int:loan_id>/", views.loan_detail, name="loan_detail"),
+    path(
+        "servicing/loans/<int:loan_id>/repayment/",
+        views.loan_manual_repayment,
+        name="loan_manual_repayment",
+    ),
+    path(
+        "servicing/repayments/<int:repayment_id>/approve/",
+        views.repayment_approve,
+        name="repayment_approve",
+    ),
+    path(
+        "servicing/repayments/<int:repayment_id>/reverse/",
+        views.repayment_reverse,
+        name="repayment_reverse",
+    ),
+    path("servicing/loans/<int:loan_id>/restructure/", views.loan_restructure, name="loan_restructure"),
+    path("servicing/loans/<int:loan_id>/payoff/", views.loan_payoff_quote, name="loan_payoff_quote"),
+    path("servicing/loans/<int:loan_id>/note/", views.loan_note, name="loan_note"),
+]

@@ -888,10 +888,13 @@ def application_customer_confirm(
         app = Application.objects.select_for_update().get(pk=app.pk)
         app.customer_confirmed_at = timezone.now()
         fields = ["customer_confirmed_at", "updated_at"]
-        if app.customer_id is None and getattr(user, "is_authenticated", False):
-            if keyed_hash(getattr(user, "phone", "") or "-") == app.customer_key:
-                app.customer = user
-                fields.append("customer")
+        if (
+            app.customer_id is None
+            and getattr(user, "is_authenticated", False)
+            and keyed_hash(getattr(user, "phone", "") or "-") == app.customer_key
+        ):
+            app.customer = user
+            fields.append("customer")
         app.save(update_fields=fields)
         event_record(application=app, kind="customer_confirmed", actor=actor)
         return app

@@ -29,7 +29,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DOCUMENTS_REQUESTED: frozenset({S.UNDER_REVIEW, S.REFERRED, S.WITHDRAWN, S.CANCELLED}),
     S.APPROVED: frozenset({S.CONTRACT_SIGNED, S.WITHDRAWN, S.CANCELLED}),
     S.COUNTER_OFFERED: frozenset({S.APPROVED, S.DECLINED, S.WITHDRAWN, S.CANCELLED}),
-    S.CONTRACT_SIGNED: frozenset({S.FUNDED, S.CANCELLED}),
+    # approved again: the signed contract was superseded by a new version (changed terms)
+    S.CONTRACT_SIGNED: frozenset({S.FUNDED, S.CANCELLED, S.APPROVED}),
     S.DECLINED: frozenset(),
     S.WITHDRAWN: frozenset(),
     S.CANCELLED: frozenset(),

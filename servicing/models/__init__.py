@@ -21,3 +21,4 @@ __all__ = [
 ]
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation

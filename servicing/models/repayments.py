@@ -57,6 +57,7 @@ class Repayment(models.Model):
         PayoffQuoteRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     prepayment_option = models.CharField(_("提前还款方式"), max_length=20, blank=True)
+    prepay_amount = models.DecimalField(_("提前还本金额"), null=True, blank=True, **MONEY)
     evidence = models.TextField(_("入账凭证说明"), blank=True)
     evidence_ref = models.CharField(_("凭证附件"), max_length=255, blank=True)
     prepared_by = models.ForeignKey(
@@ -142,6 +143,7 @@ class PaymentOrder(models.Model):
         PayoffQuoteRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     prepayment_option = models.CharField(max_length=20, blank=True)
+    prepay_amount = models.DecimalField(null=True, blank=True, **MONEY)
     provider = models.CharField(_("支付渠道"), max_length=40)
     provider_ref = models.CharField(_("渠道订单号"), max_length=100, unique=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)

@@ -25,7 +25,6 @@ from django.db import transaction
 from autofin.money import FEN, ZERO, quantize_fen
 from autofin.pricing import DayCount
 from autofin.pricing.dates import period_days
-from servicing.models import AccountCode as A
 from servicing.models import (
     CLOSED_STATUSES,
     Loan,
@@ -34,6 +33,7 @@ from servicing.models import (
     RowStatus,
     SourceType,
 )
+from servicing.models import AccountCode as A
 from servicing.services.ledger import journal_post
 from servicing.services.loans import loan_lock, loan_status_refresh, row_status
 

@@ -26,7 +26,6 @@ from autofin.business_date import business_date_for_posting
 from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.notifications import notification_send
 from autofin.pricing import DayCount, Method, PricingError, Schedule, ScheduleRow, build_schedule
-from servicing.models import AccountCode as A
 from servicing.models import (
     CLOSED_STATUSES,
     Loan,
@@ -38,6 +37,7 @@ from servicing.models import (
     RowStatus,
     SourceType,
 )
+from servicing.models import AccountCode as A
 from servicing.services.ledger import journal_post
 
 DEFAULT_PENALTY_MARKUP = Decimal("0.5")

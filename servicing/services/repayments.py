@@ -1,9 +1,12 @@
 """Repayments: posting from the three sources, the allocation waterfall, suspense (溢缴款),
 reversal of bounced payments, manual posting with maker-checker, online payments and auto-debit.
 
-Allocation waterfall: the product rules' ``waterfall`` (a list of buckets, or ``"by_instalment"``)
-decides the order; the default is penalty -> fees -> overdue interest -> overdue principal ->
-current interest -> current principal, and inside each bucket the oldest instalment first.
+Allocation waterfall: the product rules' ``waterfall`` (a list of buckets, or ``"by_instalment"``:
+each row in turn, penalty, fee, interest, principal) decides the order; the default is penalty ->
+fees -> overdue interest -> overdue principal -> current fee -> current interest -> current
+principal, and inside each bucket the oldest instalment first. "penalty" and "fee" are those of
+the overdue rows (so a payment of exactly the arrears clears them); "interest" / "principal"
+(without a prefix) take the overdue rows and then the current one.
 "Overdue" rows are rows in force whose due date is before the business date with anything
 unpaid; the "current" row is the one whose period contains the business date (its due date is
 today or later, its period started before today). What is left goes to the customer's suspense:
@@ -31,13 +34,12 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO, quantize_fen, to_decimal
-from servicing.models import AccountCode as A
 from servicing.models import (
     CLOSED_STATUSES,
     AutoDebitBatch,
-    JournalEntry,
     AutoDebitItem,
     Component,
+    JournalEntry,
     Loan,
     LoanScheduleRow,
     MortgageRelease,
@@ -52,6 +54,7 @@ from servicing.models import (
     RowStatus,
     SourceType,
 )
+from servicing.models import AccountCode as A
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
 from servicing.services.ledger import journal_entry_reverse, journal_post
 from servicing.services.loans import (
@@ -67,6 +70,7 @@ DEFAULT_WATERFALL = (
     "fee",
     "overdue_interest",
     "overdue_principal",
+    "current_fee",
     "current_interest",
     "current_principal",
 )
@@ -105,7 +109,7 @@ def waterfall_order(rules: dict | None) -> tuple[str, ...] | str:
         return BY_INSTALMENT
     if not order:
         return DEFAULT_WATERFALL
-    valid = set(DEFAULT_WATERFALL) | {"interest", "principal"}
+    valid = set(DEFAULT_WATERFALL) | {"interest", "principal", "current_penalty"}
     unknown = [b for b in order if b not in valid]
     if unknown:
         raise RepaymentError(_("产品还款顺序配置有误：%(b)s") % {"b": ", ".join(unknown)})
@@ -146,12 +150,15 @@ def allocate(
     rows: list[LoanScheduleRow],
     business_date: dt.date,
     order: tuple[str, ...] | str = DEFAULT_WATERFALL,
+    current: LoanScheduleRow | None = None,
 ) -> tuple[list[tuple[LoanScheduleRow, str, Decimal]], Decimal]:
     """Split `amount` over the rows by the waterfall; returns (allocations, leftover).
 
-    Pure: the rows are not changed. Rows must be sorted by instalment number.
+    Pure: the rows are not changed. Rows must be sorted by instalment number. `current`
+    overrides the current row (an early settlement's settlement row).
     """
-    overdue, current = eligible_rows(rows, business_date)
+    overdue, found = eligible_rows(rows, business_date)
+    current = current or found
     every = overdue + ([current] if current else [])
     taken: dict[tuple[int, str], Decimal] = {}
     result: list[tuple[LoanScheduleRow, str, Decimal]] = []
@@ -175,7 +182,9 @@ def allocate(
                 take(row, component)
     else:
         for bucket in order:
-            if bucket in ("penalty", "fee", "interest", "principal"):
+            if bucket in ("penalty", "fee"):
+                targets, component = overdue, bucket
+            elif bucket in ("interest", "principal"):
                 targets, component = every, bucket
             elif bucket.startswith("overdue_"):
                 targets, component = overdue, bucket.removeprefix("overdue_")
@@ -209,11 +218,10 @@ def repayment_apply_locked(
     business_date: dt.date,
     actor: Any,
     amount: Decimal | None = None,
-    extra_credits: dict[str, Decimal] | None = None,
+    current: LoanScheduleRow | None = None,
 ) -> Repayment:
     """Allocate a saved repayment over the locked rows and post it. `amount` (default the
-    repayment's) is what goes through the waterfall; `extra_credits` {account: amount} are
-    credited besides (a prepayment's principal and fee)."""
+    repayment's) is what goes through the waterfall; `current` overrides the current row."""
     amount = repayment.amount if amount is None else amount
     if any(r.due_date < business_date and r.amount_unpaid > 0 for r in rows):
         total, segments = penalty_accrue_in_memory(loan, rows, business_date)
@@ -225,10 +233,11 @@ def repayment_apply_locked(
         rows=rows,
         business_date=business_date,
         order=waterfall_order(loan.product_rules),
+        current=current,
     )
     before: dict[int, tuple[str, dt.date | None]] = {}
     records: list[RepaymentAllocation] = []
-    parts = {c: ZERO for c in COMPONENT_ACCOUNTS}
+    parts = dict.fromkeys(COMPONENT_ACCOUNTS, ZERO)
     changed: dict[int, LoanScheduleRow] = {}
     for row, component, part in allocations:
         before.setdefault(row.pk, (row.status, row.paid_on))
@@ -267,9 +276,6 @@ def repayment_apply_locked(
         parts=parts,
         loan_id=loan.pk,
     )
-    for account, value in (extra_credits or {}).items():
-        if value > 0:
-            lines.append((account, "C", value, loan.pk))
     entry = journal_post(
         business_date=business_date,
         source_type=SourceType.REPAYMENT,
@@ -355,6 +361,7 @@ def repayment_post_locked(
     purpose: str = RepaymentPurpose.INSTALMENT,
     payoff_quote_id: int | None = None,
     prepayment_option: str = "",
+    prepay_amount: Decimal | None = None,
     evidence: str = "",
     evidence_ref: str = "",
     prepared_by: Any = None,
@@ -375,6 +382,7 @@ def repayment_post_locked(
         idempotency_key=idempotency_key,
         payoff_quote_id=payoff_quote_id,
         prepayment_option=prepayment_option or "",
+        prepay_amount=prepay_amount,
         evidence=evidence,
         evidence_ref=evidence_ref,
         prepared_by=prepared_by if getattr(prepared_by, "pk", None) else None,
@@ -415,6 +423,7 @@ def repayment_post(
     purpose: str = RepaymentPurpose.INSTALMENT,
     payoff_quote_id: int | None = None,
     prepayment_option: str = "",
+    prepay_amount: Decimal | None = None,
     evidence: str = "",
     evidence_ref: str = "",
     prepared_by: Any = None,
@@ -447,6 +456,7 @@ def repayment_post(
                 purpose=purpose,
                 payoff_quote_id=payoff_quote_id,
                 prepayment_option=prepayment_option,
+                prepay_amount=prepay_amount,
                 evidence=evidence,
                 evidence_ref=evidence_ref,
                 prepared_by=prepared_by,
@@ -846,6 +856,7 @@ def payment_order_create(
             loan=loan, prepay_amount=prepay_amount, option=prepayment_option
         )
         amount = terms.total
+        prepay_amount = terms.prepay
     amount = _amount(amount)
     provider = payment_provider()
     created = provider.create_payment(
@@ -859,6 +870,7 @@ def payment_order_create(
                 purpose=purpose,
                 payoff_quote_id=payoff_quote_id if purpose == RepaymentPurpose.PAYOFF else None,
                 prepayment_option=prepayment_option or "",
+                prepay_amount=prepay_amount if purpose == RepaymentPurpose.PREPAYMENT else None,
                 provider=provider.name,
                 provider_ref=created.provider_ref,
                 idempotency_key=idempotency_key,
@@ -914,6 +926,7 @@ def payment_callback_handle(*, payload: dict, signature: str) -> PaymentOrder:
                 purpose=order.purpose if paid == order.amount else RepaymentPurpose.INSTALMENT,
                 payoff_quote_id=order.payoff_quote_id,
                 prepayment_option=order.prepayment_option,
+                prepay_amount=order.prepay_amount,
             )
             order.status = PaymentOrderStatus.PAID
         else:

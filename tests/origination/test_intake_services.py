@@ -141,9 +141,12 @@ def test_used_car_age_plus_term_over_limit_is_refused(products, customer):
 
 def test_one_application_per_customer_per_car_in_progress(products, customer):
     vin = vin_make("LGXCE4CB", "PA", "000777")
-    kwargs = dict(
-        actor=customer, channel="direct", product_version=products["new"], customer=customer
-    )
+    kwargs = {
+        "actor": customer,
+        "channel": "direct",
+        "product_version": products["new"],
+        "customer": customer,
+    }
     first = application_start(vehicle=new_car(vin=vin), **kwargs)
     with pytest.raises(ApplicationValidationError) as exc:
         application_start(vehicle=new_car(vin=vin, down_payment=Decimal("70000")), **kwargs)
@@ -478,7 +481,7 @@ def test_facts_are_plain_and_carry_dealer_facts(products, dealer, salesperson):
 
 
 def test_export_and_deletion_respect_retention(products, customer):
-    kwargs = dict(actor=customer, channel="direct", customer=customer)
+    kwargs = {"actor": customer, "channel": "direct", "customer": customer}
     draft = application_start(product_version=products["new"], vehicle=new_car(), **kwargs)
     complete_draft(draft, actor=customer)
     signed = application_start(

@@ -29,7 +29,7 @@ def _force(app: Application, status: str) -> None:
 def test_table_names_every_status():
     assert set(TRANSITIONS) == set(ALL)
     assert all(targets <= set(ALL) for targets in TRANSITIONS.values())
-    assert TERMINAL == {"declined", "withdrawn", "cancelled", "funded"}
+    assert {"declined", "withdrawn", "cancelled", "funded"} == TERMINAL
 
 
 def test_every_pair_outside_the_table_is_refused_and_changes_nothing(draft):

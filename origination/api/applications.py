@@ -1,0 +1,281 @@
+"""The applications API (/api/v1/applications/): create, update a step, upload, consents,
+submit (``Idempotency-Key`` header), status. Scoped like the pages: a customer sees their own,
+dealer staff their dealer's, the back office by role; anything else is a 404."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from autofin.roles import Role, user_has_role
+from autofin.throttle import client_ip
+from origination import selectors_applications as sel
+from origination.api.application_serializers import (
+    ApplicantsInput,
+    ApplicationCreateInput,
+    ApplicationListOutput,
+    ApplicationOutput,
+    ConsentsInput,
+    DocumentInput,
+    DocumentOutput,
+    ItemsInput,
+    StatusOutput,
+    UpdateInput,
+    VehicleStepInput,
+)
+from origination.api.inputs import errors_flatten
+from origination.models import ApplicationChannel
+from origination.services import applications as svc
+from origination.services.documents import application_document_add
+
+TAG = ["applications"]
+
+
+def _bad(errors) -> Response:
+    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _prefetched(qs):
+    return qs.prefetch_related("applicants", "items", "documents")
+
+
+def _get(request, reference: str):
+    app = _prefetched(sel.applications_visible_to(request.user)).filter(reference=reference).first()
+    if app is None:
+        raise Http404
+    return app
+
+
+def _refresh(app):
+    return _prefetched(type(app).objects.filter(pk=app.pk)).get()
+
+
+class ApplicationListCreateView(APIView):
+    @extend_schema(tags=TAG, responses=ApplicationListOutput(many=True), summary="我的/本店的申请")
+    def get(self, request):
+        apps = sel.applications_visible_to(request.user).order_by("-created_at")[:200]
+        return Response({"results": ApplicationListOutput(apps, many=True).data})
+
+    @extend_schema(
+        tags=TAG,
+        request=ApplicationCreateInput,
+        responses={201: ApplicationOutput},
+        summary="新建申请（第 1 步：产品与车辆）",
+    )
+    def post(self, request):
+        data = ApplicationCreateInput(data=request.data)
+        if not data.is_valid():
+            return _bad(errors_flatten(data.errors))
+        from dealers.selectors import staff_for_user
+
+        staff = staff_for_user(request.user)
+        try:
+            if staff is not None:
+                app = svc.application_start(
+                    actor=request.user,
+                    channel=ApplicationChannel.DEALER,
+                    product_version=data.validated_data["product"],
+                    vehicle=data.vehicle(),
+                    customer_name=data.validated_data.get("customer_name", ""),
+                    customer_mobile=data.validated_data.get("customer_mobile", ""),
+                    dealer=staff.dealer,
+                    salesperson=request.user,
+                )
+            elif user_has_role(request.user, Role.CUSTOMER):
+                app = svc.application_start(
+                    actor=request.user,
+                    channel=ApplicationChannel.DIRECT,
+                    product_version=data.validated_data["product"],
+                    vehicle=data.vehicle(),
+                    customer=request.user,
+                )
+            else:
+                return Response(status=status.HTTP_403_FORBIDDEN)
+        except svc.ApplicationValidationError as exc:
+            return _bad(exc.errors)
+        return Response(ApplicationOutput(_refresh(app)).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(APIView):
+    @extend_schema(tags=TAG, responses=ApplicationOutput, summary="申请详情")
+    def get(self, request, reference: str):
+        return Response(ApplicationOutput(_get(request, reference)).data)
+
+    @extend_schema(
+        tags=TAG,
+        request=UpdateInput,
+        responses=ApplicationOutput,
+        summary="保存一个步骤（vehicle / applicants / items / consents）",
+        description=(
+            "`step` 指明步骤，其余字段同该步骤的输入：vehicle 同创建；applicants 为 "
+            "{primary, other_role, other}；items 为 {car_payee_name, items:[…]}；consents 为 "
+            "{kinds, text_versions}。规则错误以字段名返回。"
+        ),
+    )
+    def patch(self, request, reference: str):
+        app = _get(request, reference)
+        step = UpdateInput(data=request.data)
+        if not step.is_valid():
+            return _bad(errors_flatten(step.errors))
+        name = step.validated_data["step"]
+        may_edit = sel.application_may_edit(request.user, app)
+        if name == "consents":
+            # consents are the customer's own: never given by dealer staff
+            if app.customer_id != request.user.pk:
+                raise Http404
+        elif not may_edit:
+            if app.status not in ("draft",):
+                return Response(
+                    {"errors": {"__all__": ["申请已提交，不能修改。"]}},
+                    status=status.HTTP_409_CONFLICT,
+                )
+            raise Http404
+        try:
+            if name == "vehicle":
+                data = VehicleStepInput(data=request.data)
+                if not data.is_valid():
+                    return _bad(errors_flatten(data.errors))
+                svc.application_vehicle_update(
+                    actor=request.user,
+                    application=app,
+                    product_version=data.validated_data["product"],
+                    vehicle=data.vehicle(),
+                )
+            elif name == "applicants":
+                data = ApplicantsInput(data=request.data)
+                if not data.is_valid():
+                    return _bad(errors_flatten(data.errors))
+                role = data.validated_data.get("other_role") or ""
+                svc.application_applicants_save(
+                    actor=request.user,
+                    application=app,
+                    primary=data.validated_data["primary"],
+                    other=data.validated_data.get("other") if role else None,
+                    other_role=role,
+                )
+            elif name == "items":
+                data = ItemsInput(data=request.data)
+                if not data.is_valid():
+                    return _bad(errors_flatten(data.errors))
+                svc.application_items_save(
+                    actor=request.user,
+                    application=app,
+                    items={i["item_kind"]: i for i in data.validated_data.get("items", [])},
+                    car_payee_name=data.validated_data.get("car_payee_name", ""),
+                )
+            else:
+                data = ConsentsInput(data=request.data)
+                if not data.is_valid():
+                    return _bad(errors_flatten(data.errors))
+                svc.application_consents_give(
+                    actor=request.user,
+                    application=app,
+                    kinds=data.validated_data["kinds"],
+                    text_versions=data.validated_data.get("text_versions"),
+                    via="api",
+                    ip=client_ip(request),
+                )
+        except svc.ApplicationValidationError as exc:
+            return _bad(exc.errors)
+        except svc.ApplicationNotEditableError:
+            return Response(
+                {"errors": {"__all__": ["申请已提交，不能修改。"]}}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(ApplicationOutput(_refresh(app)).data)
+
+
+class ApplicationDocumentView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAG,
+        request={"multipart/form-data": DocumentInput},
+        responses={201: DocumentOutput},
+        summary="上传资料（按内容检查类型与大小）",
+    )
+    def post(self, request, reference: str):
+        app = _get(request, reference)
+        if not sel.application_may_edit(request.user, app):
+            raise Http404
+        data = DocumentInput(data=request.data)
+        if not data.is_valid():
+            return _bad(errors_flatten(data.errors))
+        upload = data.validated_data["file"]
+        try:
+            document = application_document_add(
+                actor=request.user,
+                application=app,
+                doc_kind=data.validated_data["doc_kind"],
+                file=upload,
+                original_name=upload.name,
+            )
+        except ValidationError as exc:
+            return _bad({"file": exc.messages})
+        return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationSubmitView(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="同一键重复提交只生效一次，返回相同结果",
+            )
+        ],
+        responses={200: ApplicationOutput, 201: ApplicationOutput},
+        summary="提交申请（幂等）",
+    )
+    def post(self, request, reference: str):
+        app = _get(request, reference)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 80:
+            return _bad({"Idempotency-Key": ["请提供 Idempotency-Key 请求头（1–80 个字符）。"]})
+        if app.submission_key != f"api:{request.user.pk}:{key}" and not sel.application_may_edit(
+            request.user, app
+        ):
+            if app.status == "draft":
+                raise Http404
+            return Response(
+                {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
+            )
+        try:
+            with transaction.atomic():
+                result = svc.application_submit(
+                    actor=request.user, application=app, key=f"api:{request.user.pk}:{key}"
+                )
+        except svc.ApplicationValidationError as exc:
+            return _bad(exc.errors)
+        except svc.SubmissionConflictError:
+            return Response(
+                {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(
+            ApplicationOutput(_refresh(result.application)).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class ApplicationStatusView(APIView):
+    @extend_schema(tags=TAG, responses=StatusOutput, summary="申请状态与进度")
+    def get(self, request, reference: str):
+        app = _get(request, reference)
+        payload = {
+            "reference": app.reference,
+            "status": app.status,
+            "needs": sel.application_needs(app),
+            "timeline": list(app.events.order_by("created_at", "id")),
+        }
+        return Response(StatusOutput(payload).data)

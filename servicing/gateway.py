@@ -1,0 +1,359 @@
+"""The payment gateway adapter disbursements pay through, and the sandbox bank behind it.
+
+PaymentGateway (the protocol the services use; the real bank's adapter is configured by
+settings.PAYMENT_GATEWAY, a dotted path, default the sandbox):
+
+    send(idempotency_key, amount, account_number, account_name, bank_name, reference,
+         requested_date) -> BankResult(status="accepted", bank_ref)
+        The bank accepts the payment; its outcome (succeeded / failed) comes later by a
+        callback. The bank dedupes by key: a second send with the same key returns the first
+        result and never pays twice (a different amount under a used key is refused).
+        Raises GatewayTimeout when no answer came (the payment may or may not exist: ask
+        `status` before anything else), GatewayRejected when the bank refused the request.
+    status(idempotency_key) -> BankResult(status="succeeded" | "failed" | "not_found", ...)
+    verify_callback(payload) -> bool                  the callback is genuine (HMAC signature)
+    statement_write(statement_date) -> Path           the day's statement file (CSV)
+
+The bank calls back `servicing.services.disbursement.bank_callback_receive(payload)` with
+{"idempotency_key", "status": "succeeded" | "failed", "bank_ref", "amount", "reason",
+"signature"}; a callback may arrive more than once, and before or after our send is recorded.
+
+SandboxBank: a bank simulator with its own table (`SandboxBankPayment`) written on its OWN
+database connection in autocommit, so - like a remote bank - what it did survives our
+rollbacks and our worker crashes. Deterministic by the last four digits of the account number:
+
+    ...0001  the payment fails (callback "failed": 收款账户已销户)
+    ...0002  the bank pays, but the first answer to the first send is lost (GatewayTimeout);
+             status(key) says succeeded; a resend with the same key returns the stored result
+    ...0003  the first send is lost before the bank sees it (GatewayTimeout); status(key) says
+             not_found; a resend with the same key is paid normally
+    ...0004  paid, and the success callback is delivered twice
+    others   paid (callback "succeeded")
+
+Callbacks are delivered by the Celery task `bank_callback_deliver` (settings
+SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos), when
+`SandboxBank().callbacks_deliver(keys=...)` is called.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from autofin.crypto import keyed_hash, normalise
+from autofin.money import quantize_fen
+
+
+class GatewayError(Exception):
+    pass
+
+
+class GatewayTimeout(GatewayError):
+    """No answer: the payment's fate is unknown until `status(key)` is asked."""
+
+
+class GatewayRejected(GatewayError):
+    """The bank refused the request (nothing was paid)."""
+
+
+@dataclass(frozen=True)
+class BankResult:
+    idempotency_key: str
+    status: str  # accepted | succeeded | failed | not_found
+    bank_ref: str = ""
+    amount: Decimal | None = None
+    reason: str = ""
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def send(
+        self,
+        *,
+        idempotency_key: str,
+        amount: Decimal,
+        account_number: str,
+        account_name: str,
+        bank_name: str,
+        reference: str,
+        requested_date: dt.date,
+    ) -> BankResult: ...
+
+    def status(self, *, idempotency_key: str) -> BankResult: ...
+
+    def verify_callback(self, payload: dict) -> bool: ...
+
+    def statement_write(self, *, statement_date: dt.date) -> Path: ...
+
+
+def payment_gateway() -> PaymentGateway:
+    return import_string(getattr(settings, "PAYMENT_GATEWAY", "servicing.gateway.SandboxBank"))()
+
+
+# --- the sandbox bank's own connection -------------------------------------------------------
+
+_local = threading.local()
+_all_connections: list = []
+_lock = threading.Lock()
+
+
+def _bank_connection():
+    """A psycopg2 connection of this thread and process, in autocommit (the bank's own)."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    key = (os.getpid(), params["NAME"], params.get("HOST"), str(params.get("PORT")))
+    conn = getattr(_local, "conn", None)
+    if conn is not None and getattr(_local, "key", None) == key and not conn.closed:
+        return conn
+    import psycopg2
+
+    conn = psycopg2.connect(
+        dbname=params["NAME"],
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        application_name="sandbox-bank",
+    )
+    conn.autocommit = True
+    _local.conn, _local.key = conn, key
+    with _lock:
+        _all_connections.append(conn)
+    return conn
+
+
+def sandbox_bank_close_connections() -> None:
+    """Close every connection the sandbox bank opened in this process (tests, shutdown)."""
+    with _lock:
+        conns = list(_all_connections)
+        _all_connections.clear()
+    for conn in conns:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001, S110 - closing a dead connection
+            pass
+    _local.__dict__.pop("conn", None)
+
+
+_COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, account_number_last4"
+
+
+def _signature(payload: dict) -> str:
+    text = "|".join(
+        str(payload.get(k, "")) for k in ("idempotency_key", "status", "bank_ref", "amount", "reason")
+    )
+    key = f"{settings.HMAC_KEY}:sandbox-bank".encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+class SandboxBank:
+    name = "sandbox-bank"
+
+    # --- the rule by account number ---
+    @staticmethod
+    def outcome_for(account_number: str) -> tuple[str, str, int]:
+        """(status, reason, callbacks) the sandbox gives an account number."""
+        last4 = normalise(account_number)[-4:]
+        if last4 == "0001":
+            return "failed", "收款账户已销户", 1
+        if last4 == "0004":
+            return "succeeded", "", 2
+        return "succeeded", "", 1
+
+    def _row(self, cursor, key: str):
+        cursor.execute(
+            f"SELECT {_COLUMNS}, sends FROM servicing_sandboxbankpayment WHERE idempotency_key = %s",
+            [key],
+        )
+        return cursor.fetchone()
+
+    def send(
+        self,
+        *,
+        idempotency_key: str,
+        amount: Decimal,
+        account_number: str,
+        account_name: str,
+        bank_name: str,
+        reference: str,
+        requested_date: dt.date,
+    ) -> BankResult:
+        amount = quantize_fen(amount)
+        if amount <= 0:
+            raise GatewayRejected("amount must be positive")
+        number = normalise(account_number)
+        if not number.isdigit() or not 8 <= len(number) <= 30:
+            raise GatewayRejected("invalid account number")
+        last4 = number[-4:]
+        status, reason, callbacks = self.outcome_for(number)
+        first_status = "lost" if last4 == "0003" else status
+        conn = _bank_connection()
+        with conn.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO servicing_sandboxbankpayment
+                    (idempotency_key, bank_ref, amount, account_number_hash, account_number_last4,
+                     account_name, reference, status, reason, value_date, sends, callbacks_due,
+                     callbacks_sent, created_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, 0, now())
+                ON CONFLICT (idempotency_key) DO UPDATE
+                    SET sends = servicing_sandboxbankpayment.sends + 1
+                RETURNING {_COLUMNS}, (xmax = 0) AS inserted
+                """,
+                [
+                    idempotency_key,
+                    f"SBX{uuid.uuid4().hex[:20].upper()}",
+                    amount,
+                    keyed_hash(number),
+                    last4,
+                    account_name[:200],
+                    reference[:120],
+                    first_status,
+                    reason if first_status == "failed" else "",
+                    requested_date,
+                    callbacks,
+                ],
+            )
+            key, bank_ref, stored_amount, stored_status, stored_reason, *_rest, inserted = (
+                cursor.fetchone()
+            )
+            if stored_amount != amount:
+                raise GatewayRejected(f"key {key} already used for {stored_amount}")
+            if inserted and stored_status == "lost":
+                raise GatewayTimeout(f"sandbox: request {key} lost (no answer)")
+            if stored_status == "lost":  # the resend of a lost request: processed now
+                cursor.execute(
+                    "UPDATE servicing_sandboxbankpayment SET status = %s, reason = %s "
+                    "WHERE idempotency_key = %s AND status = 'lost'",
+                    [status, reason if status == "failed" else "", key],
+                )
+                inserted = cursor.rowcount == 1
+                stored_status = status
+        if inserted:
+            self._schedule_callbacks(key, callbacks)
+            if last4 == "0002":
+                raise GatewayTimeout(f"sandbox: answer for {key} lost (the bank processed it)")
+        return BankResult(key, "accepted", bank_ref, stored_amount)
+
+    def status(self, *, idempotency_key: str) -> BankResult:
+        with _bank_connection().cursor() as cursor:
+            row = self._row(cursor, idempotency_key)
+        if row is None or row[3] == "lost":
+            return BankResult(idempotency_key, "not_found")
+        key, bank_ref, amount, status, reason, *_rest = row
+        return BankResult(key, status, bank_ref, amount, reason)
+
+    # --- callbacks ---
+    def callback_payload(self, key: str) -> dict | None:
+        with _bank_connection().cursor() as cursor:
+            row = self._row(cursor, key)
+        if row is None or row[3] == "lost":
+            return None
+        key, bank_ref, amount, status, reason, *_rest = row
+        payload = {
+            "idempotency_key": key,
+            "status": status,
+            "bank_ref": bank_ref,
+            "amount": str(amount),
+            "reason": reason,
+        }
+        payload["signature"] = _signature(payload)
+        return payload
+
+    def verify_callback(self, payload: dict) -> bool:
+        return hmac.compare_digest(str(payload.get("signature", "")), _signature(payload))
+
+    def _schedule_callbacks(self, key: str, times: int) -> None:
+        if getattr(settings, "SANDBOX_BANK_CALLBACKS", "celery") != "celery":
+            return
+        from servicing.tasks_disbursement import bank_callback_deliver
+
+        for _n in range(times):
+            bank_callback_deliver.delay(key)
+
+    def callback_deliver(self, key: str) -> dict | None:
+        """Deliver one callback for `key` to our receiver (what the bank's HTTP call does)."""
+        from servicing.services.disbursement import bank_callback_receive
+
+        payload = self.callback_payload(key)
+        if payload is None:
+            return None
+        with _bank_connection().cursor() as cursor:
+            cursor.execute(
+                "UPDATE servicing_sandboxbankpayment SET callbacks_sent = callbacks_sent + 1 "
+                "WHERE idempotency_key = %s",
+                [key],
+            )
+        return bank_callback_receive(payload=payload)
+
+    def callbacks_deliver(self, *, keys: list[str] | None = None) -> int:
+        """Deliver the callbacks still due (manual mode): for `keys`, or all. Returns how many."""
+        sql = (
+            "SELECT idempotency_key, callbacks_due - callbacks_sent FROM "
+            "servicing_sandboxbankpayment WHERE status <> 'lost' AND callbacks_sent < callbacks_due"
+        )
+        params: list = []
+        if keys is not None:
+            sql += " AND idempotency_key = ANY(%s)"
+            params.append(list(keys))
+        with _bank_connection().cursor() as cursor:
+            cursor.execute(sql + " ORDER BY id", params)
+            due = cursor.fetchall()
+        count = 0
+        for key, times in due:
+            for _n in range(times):
+                self.callback_deliver(key)
+                count += 1
+        return count
+
+    # --- statement ---
+    def statement_rows(self, *, statement_date: dt.date) -> list[dict]:
+        with _bank_connection().cursor() as cursor:
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM servicing_sandboxbankpayment "
+                "WHERE value_date = %s AND status <> 'lost' ORDER BY id",
+                [statement_date],
+            )
+            rows = cursor.fetchall()
+        return [
+            {
+                "value_date": value_date.isoformat(),
+                "bank_ref": bank_ref,
+                "idempotency_key": key,
+                "account_last4": last4,
+                "amount": str(amount),
+                "status": status,
+                "reason": reason,
+            }
+            for key, bank_ref, amount, status, reason, value_date, last4 in rows
+        ]
+
+    def statement_write(self, *, statement_date: dt.date) -> Path:
+        directory = Path(
+            getattr(settings, "SANDBOX_BANK_DIR", None) or Path(settings.DATA_DIR) / "sandbox_bank"
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"statement-{statement_date.isoformat()}.csv"
+        fields = ["value_date", "bank_ref", "idempotency_key", "account_last4", "amount",
+                  "status", "reason"]  # fmt: skip
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.statement_rows(statement_date=statement_date))
+        tmp.replace(path)
+        return path

@@ -1,0 +1,144 @@
+"""Read queries for loan accounts, schedules and repayments (views, API, the nightly batch)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from autofin.money import ZERO
+from servicing.models import (
+    CLOSED_STATUSES,
+    JournalEntry,
+    Loan,
+    LoanScheduleRow,
+    PayoffQuoteRecord,
+    Repayment,
+    RepaymentStatus,
+    RowStatus,
+)
+
+
+def loans_of_customer(*, user) -> QuerySet[Loan]:
+    return Loan.objects.filter(customer=user).order_by("-value_date", "-id")
+
+
+def loan_for_customer(*, user, loan_id: int) -> Loan | None:
+    return Loan.objects.filter(customer=user, pk=loan_id).first()
+
+
+def loan_search(*, query: str = "", status: str = "") -> QuerySet[Loan]:
+    """Loans by contract number, VIN, plate, customer name or phone (agent's search)."""
+    qs = Loan.objects.select_related("customer").order_by("-id")
+    query = (query or "").strip()
+    if query:
+        cond = (
+            Q(contract_ref__icontains=query)
+            | Q(vin__iexact=query)
+            | Q(plate__icontains=query)
+            | Q(customer__display_name__icontains=query)
+            | Q(customer__phone=query)
+        )
+        if query.isdigit():
+            cond |= Q(pk=int(query))
+        qs = qs.filter(cond)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def schedule_in_force(*, loan: Loan) -> list[LoanScheduleRow]:
+    return list(loan.schedule_rows())
+
+
+def schedule_versions(*, loan: Loan) -> list[int]:
+    return list(range(1, loan.schedule_version + 1))
+
+
+@dataclass(frozen=True)
+class NextDue:
+    due_date: dt.date
+    amount: Decimal
+    instalment_no: int
+    overdue_amount: Decimal
+
+
+def next_due(*, loan: Loan, on: dt.date) -> NextDue | None:
+    """The next instalment to pay and, separately, what is already overdue."""
+    if loan.status in CLOSED_STATUSES:
+        return None
+    rows = [r for r in loan.schedule_rows() if r.status != RowStatus.PAID]
+    overdue = sum((r.amount_unpaid for r in rows if r.due_date < on), ZERO)
+    upcoming = next((r for r in rows if r.due_date >= on), None)
+    if upcoming is None and not overdue:
+        return None
+    amount = (upcoming.amount_unpaid if upcoming else ZERO) + overdue
+    amount = max(amount - loan.suspense_balance, ZERO)
+    return NextDue(
+        due_date=upcoming.due_date if upcoming else on,
+        amount=amount,
+        instalment_no=upcoming.instalment_no if upcoming else rows[0].instalment_no,
+        overdue_amount=overdue,
+    )
+
+
+def loan_figures(*, loan: Loan) -> dict[str, Decimal]:
+    """What the loan's ledger balances must be, from the schedule rows and the loan's fields:
+    {account_code: balance on its normal side}. Charged-off loans have none."""
+    if loan.status == "charged_off":
+        return {}
+    rows = list(loan.schedule_rows())
+    through = loan.accrued_through
+    principal = sum((r.principal - r.principal_paid for r in rows), ZERO)
+    interest = sum((r.interest for r in rows if r.due_date <= through), ZERO)
+    interest += loan.accrual_period_posted - sum((r.interest_paid for r in rows), ZERO)
+    fee = sum((r.fee for r in rows if r.due_date <= through), ZERO) - sum(
+        (r.fee_paid for r in rows), ZERO
+    )
+    penalty = sum((r.penalty - r.penalty_paid for r in rows), ZERO)
+    return {
+        "principal_receivable": principal,
+        "interest_receivable": interest,
+        "fee_receivable": fee,
+        "penalty_receivable": penalty,
+        "customer_suspense": loan.suspense_balance,
+    }
+
+
+def loan_ledger_entries(*, loan: Loan, limit: int = 200) -> QuerySet[JournalEntry]:
+    return (
+        JournalEntry.objects.filter(loan_id=loan.pk)
+        .prefetch_related("lines__account")
+        .order_by("-business_date", "-id")[:limit]
+    )
+
+
+def loan_repayments(*, loan: Loan) -> QuerySet[Repayment]:
+    return loan.repayments.select_related("prepared_by", "approved_by").order_by("-id")
+
+
+def repayments_pending_approval() -> QuerySet[Repayment]:
+    return Repayment.objects.filter(status=RepaymentStatus.PENDING_APPROVAL).select_related(
+        "loan", "prepared_by"
+    )
+
+
+def payoff_quote_latest(*, loan: Loan) -> PayoffQuoteRecord | None:
+    return loan.payoff_quotes.order_by("-id").first()
+
+
+def statement_months(*, loan: Loan) -> list[dict]:
+    """A monthly statement per due date reached: the row and the repayments received in its period."""
+    rows = [r for r in loan.schedule_rows()]
+    reps = list(
+        loan.repayments.filter(status__in=[RepaymentStatus.POSTED, RepaymentStatus.REVERSED])
+        .exclude(source="suspense")
+        .order_by("received_on", "id")
+    )
+    months = []
+    for row in rows:
+        received = [r for r in reps if r.received_on and row.accrual_start < r.received_on <= row.due_date]
+        months.append({"row": row, "repayments": received})
+    return months
