@@ -144,6 +144,30 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     ],
 }
 
+# origination's workbench: underwriters see cases, conditions, offers and contracts; senior
+# underwriters also keep the authority limits (reference data); finance and operations see the
+# contracts and their pre-funding checklists.
+_UW_READ = [
+    *_crud("origination.underwritingcase", write=False),
+    *_crud("origination.condition", write=False),
+    *_crud("origination.counteroffer", write=False),
+    *_crud("origination.contract", write=False),
+    *_crud("origination.contractsignature", write=False),
+    *_crud("origination.fundingchecklistitem", write=False),
+    *_crud("origination.authoritylimit", write=False),
+    *_crud("origination.product", write=False),
+    *_crud("origination.productversion", write=False),
+]
+ROLE_PERMISSIONS[Role.UNDERWRITER] += _UW_READ
+ROLE_PERMISSIONS[Role.SENIOR_UNDERWRITER] += [*_UW_READ, *_crud("origination.authoritylimit")]
+ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += [*_crud("origination.authoritylimit")]
+for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.OPERATIONS):
+    ROLE_PERMISSIONS[_role] += [
+        *_crud("origination.contract", write=False),
+        *_crud("origination.contractsignature", write=False),
+        *_crud("origination.fundingchecklistitem", write=False),
+    ]
+
 # servicing's ledger: finance sees the chart, entries and lines read-only (postings come from
 # the services, never from a form).
 for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
@@ -206,3 +230,18 @@ def user_role_grant(*, user, role: Role) -> None:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     user.__dict__.pop("_autofin_roles", None)
+
+# servicing's loan accounts: agents read loans, schedules, repayments in the admin (money moves
+# only through the services); restructuring (servicing.restructure_loan) is granted to senior
+# underwriters and, one by one, to trusted servicing agents.
+_LOAN_READ = [
+    *_crud("servicing.loan", write=False),
+    *_crud("servicing.loanschedulerow", write=False),
+    *_crud("servicing.repayment", write=False),
+    *_crud("servicing.repaymentallocation", write=False),
+    *_crud("servicing.payoffquoterecord", write=False),
+    *_crud("servicing.loannote", write=False),
+    *_crud("servicing.mortgagerelease", write=False),
+]
+ROLE_PERMISSIONS[Role.SERVICING_AGENT] += _LOAN_READ
+ROLE_PERMISSIONS[Role.SENIOR_UNDERWRITER] += [*_LOAN_READ, "servicing.restructure_loan"]

@@ -33,6 +33,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/dealer/", include("dealers.api.urls")),
+    path("api/v1/loans/", include("servicing.api.urls")),
     path("", include("origination.urls")),
     path("dealer/", include("dealers.urls")),
     path("", include("servicing.urls")),

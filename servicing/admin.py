@@ -80,3 +80,64 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     def reversed_by_link(self, obj):
         reversal = JournalEntry.objects.filter(reverses_id=obj.pk).first()
         return str(reversal) if reversal else "-"
+
+
+# --- loan accounts and repayments (read-only: money moves through the services) ---
+
+from servicing.models import (  # noqa: E402
+    AutoDebitBatch,
+    Loan,
+    LoanNote,
+    LoanScheduleRow,
+    MortgageRelease,
+    PaymentOrder,
+    PayoffQuoteRecord,
+    Repayment,
+    RepaymentAllocation,
+)
+
+
+class LoanScheduleRowInline(admin.TabularInline):
+    model = LoanScheduleRow
+    fields = ["instalment_no", "schedule_version", "superseded_by_version", "due_date",
+              "instalment", "principal_paid", "interest_paid", "fee_paid", "penalty", "status"]  # fmt: skip
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Loan)
+class LoanAdmin(ReadOnlyAdmin):
+    list_display = ["contract_ref", "customer", "status", "amount_financed",
+                    "principal_outstanding", "value_date", "schedule_version"]  # fmt: skip
+    list_filter = ["status", "method"]
+    search_fields = ["contract_ref", "vin", "plate", "customer__display_name", "customer__phone"]
+    list_select_related = ["customer"]
+    inlines = [LoanScheduleRowInline]
+
+
+class RepaymentAllocationInline(admin.TabularInline):
+    model = RepaymentAllocation
+    fields = ["row", "component", "amount", "row_status_before"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "loan", "source", "purpose", "amount", "status", "received_on",
+                    "prepared_by", "approved_by"]  # fmt: skip
+    list_filter = ["source", "status", "purpose"]
+    search_fields = ["=id", "loan__contract_ref", "external_ref", "idempotency_key"]
+    inlines = [RepaymentAllocationInline]
+
+
+for _model in (PayoffQuoteRecord, PaymentOrder, MortgageRelease, LoanNote, AutoDebitBatch):
+    admin.site.register(_model, ReadOnlyAdmin)

@@ -131,7 +131,7 @@ def payoff_quote_latest(*, loan: Loan) -> PayoffQuoteRecord | None:
 
 def statement_months(*, loan: Loan) -> list[dict]:
     """A monthly statement per due date reached: the row and the repayments received in its period."""
-    rows = [r for r in loan.schedule_rows()]
+    rows = list(loan.schedule_rows())
     reps = list(
         loan.repayments.filter(status__in=[RepaymentStatus.POSTED, RepaymentStatus.REVERSED])
         .exclude(source="suspense")
@@ -139,6 +139,8 @@ def statement_months(*, loan: Loan) -> list[dict]:
     )
     months = []
     for row in rows:
-        received = [r for r in reps if r.received_on and row.accrual_start < r.received_on <= row.due_date]
+        received = [
+            r for r in reps if r.received_on and row.accrual_start < r.received_on <= row.due_date
+        ]
         months.append({"row": row, "repayments": received})
     return months

@@ -29,7 +29,13 @@ urlpatterns = [
         views.repayment_reverse,
         name="repayment_reverse",
     ),
-    path("servicing/loans/<int:loan_id>/restructure/", views.loan_restructure, name="loan_restructure"),
-    path("servicing/loans/<int:loan_id>/payoff/", views.loan_payoff_quote, name="loan_payoff_quote"),
+    path(
+        "servicing/loans/<int:loan_id>/restructure/",
+        views.loan_restructure,
+        name="loan_restructure",
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/payoff/", views.loan_payoff_quote, name="loan_payoff_quote"
+    ),
     path("servicing/loans/<int:loan_id>/note/", views.loan_note, name="loan_note"),
 ]

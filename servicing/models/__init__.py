@@ -19,6 +19,6 @@ __all__ = [
     "Side",
     "SourceType",
 ]
+from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
-from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation

@@ -265,6 +265,9 @@ class PenaltyAccrual(models.Model):
         verbose_name_plural = _("罚息计提")
         ordering = ["row_id", "start", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.row_id} {self.start}~{self.end} {self.amount}"
+
 
 class LoanStatusChange(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="status_changes")
@@ -280,12 +283,13 @@ class LoanStatusChange(models.Model):
         verbose_name_plural = _("贷款状态变更")
         ordering = ["loan_id", "created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.loan_id}: {self.from_status} → {self.to_status}"
+
 
 class LoanNote(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("备注"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -293,6 +297,9 @@ class LoanNote(models.Model):
         verbose_name = _("贷款备注")
         verbose_name_plural = _("贷款备注")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]
 
 
 class QuoteStatus(models.TextChoices):
@@ -357,6 +364,10 @@ class MortgageRelease(models.Model):
     class Meta:
         verbose_name = _("解除抵押任务")
         verbose_name_plural = _("解除抵押任务")
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.status}"
+
 
 __all__ = [
     "CLOSED_STATUSES",

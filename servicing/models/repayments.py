@@ -51,7 +51,9 @@ class Repayment(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=RepaymentStatus.choices)
     # unique per source: the provider's / bank's reference for this money
     external_ref = models.CharField(_("外部流水号"), max_length=100, null=True, blank=True)
-    idempotency_key = models.CharField(_("幂等键"), max_length=200, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=200, null=True, blank=True, unique=True
+    )
     suspense_amount = models.DecimalField(_("转入溢缴款"), default=0, **MONEY)
     payoff_quote = models.ForeignKey(
         PayoffQuoteRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -124,6 +126,9 @@ class RepaymentAllocation(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_gt_0"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.component} {self.amount}"
+
 
 class PaymentOrderStatus(models.TextChoices):
     CREATED = "created", _("待支付")
@@ -180,6 +185,9 @@ class AutoDebitBatch(models.Model):
         verbose_name_plural = _("代扣批次")
         ordering = ["-business_date"]
 
+    def __str__(self) -> str:
+        return self.file_name
+
 
 class AutoDebitItem(models.Model):
     class Result(models.TextChoices):
@@ -201,6 +209,10 @@ class AutoDebitItem(models.Model):
         verbose_name = _("代扣明细")
         verbose_name_plural = _("代扣明细")
         ordering = ["batch_id", "id"]
+
+    def __str__(self) -> str:
+        return self.instruction_ref
+
 
 __all__ = [
     "AutoDebitBatch",

@@ -146,9 +146,7 @@ def penalty_post(
         actor=actor,
         loan_id=loan.pk,
     )
-    PenaltyAccrual.objects.filter(pk__in=[s.pk for s in segments]).update(
-        journal_entry_id=entry.pk
-    )
+    PenaltyAccrual.objects.filter(pk__in=[s.pk for s in segments]).update(journal_entry_id=entry.pk)
 
 
 def loan_accrue(
@@ -180,9 +178,7 @@ def loan_accrue(
         if through > start:
             loan.save(update_fields=[*LOAN_ACCRUAL_FIELDS, "updated_at"])
         total, segments = penalty_accrue_in_memory(loan, rows, through)
-        penalty_post(
-            loan=loan, total=total, segments=segments, business_date=date, actor=actor
-        )
+        penalty_post(loan=loan, total=total, segments=segments, business_date=date, actor=actor)
         changed = []
         for row in rows:
             status = row_status(row, through + dt.timedelta(days=1)) if row.due_date <= through \

@@ -149,7 +149,11 @@ def loan_status_refresh(
         return
     if any(r.due_date < business_date and r.amount_unpaid > 0 for r in open_rows):
         loan_status_set(
-            loan=loan, to=LoanStatus.OVERDUE, business_date=business_date, actor=actor, reason=reason
+            loan=loan,
+            to=LoanStatus.OVERDUE,
+            business_date=business_date,
+            actor=actor,
+            reason=reason,
         )
         return
     normal = LoanStatus.RESTRUCTURED if loan.restructure_count else LoanStatus.ACTIVE
@@ -192,9 +196,7 @@ def mortgage_release_request(*, loan: Loan, business_date: dt.date, actor: Any) 
 # --- schedule --------------------------------------------------------------------------------
 
 
-def schedule_rows_build(
-    *, loan: Loan, schedule: Schedule, version: int
-) -> list[LoanScheduleRow]:
+def schedule_rows_build(*, loan: Loan, schedule: Schedule, version: int) -> list[LoanScheduleRow]:
     """Unsaved model rows for a pricing Schedule (its first row accrues from its value date)."""
     result = []
     start = schedule.value_date
@@ -464,3 +466,44 @@ def loan_charge_off(
             loan=loan, to=LoanStatus.CHARGED_OFF, business_date=date, actor=actor, reason=reason
         )
     return loan
+
+
+# --- customer contact details ---------------------------------------------------------------------
+
+
+def customer_phone_change_start(*, user: Any, phone: str) -> str:
+    """Send an SMS code to the new number (re-verification); returns the normalised number."""
+    from origination.services.applications import ApplicationValidationError
+    from origination.services.signup import sms_code_send
+
+    try:
+        sms_code_send(phone=phone, purpose="contact_change")
+    except ApplicationValidationError as exc:
+        errors = getattr(exc, "errors", None) or {"phone": [str(exc)]}
+        raise LoanError(
+            "；".join(str(m) for m in errors.get("phone", [str(exc)])), field="phone"
+        ) from None
+    from origination.validators import validate_mobile
+
+    return validate_mobile(phone)
+
+
+def customer_phone_change_confirm(*, user: Any, phone: str, code: str) -> Any:
+    """Change the customer's mobile number once the code sent to it checks out; audited."""
+    from origination.services.signup import sms_code_verify
+
+    if not sms_code_verify(phone=phone, code=code, purpose="contact_change"):
+        raise LoanError(_("验证码错误或已过期。"), field="code")
+    with transaction.atomic():
+        old = user.phone
+        user.phone = phone
+        user.save(update_fields=["phone"])
+        audit_record(
+            actor=user,
+            obj=user,
+            action="contact_phone_change",
+            from_state=old[-4:] if old else "",
+            to_state=phone[-4:],
+            reason=_("客户自助修改手机号（短信验证）"),
+        )
+    return user

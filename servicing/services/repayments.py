@@ -127,9 +127,7 @@ def eligible_rows(
     overdue = [
         r
         for r in rows
-        if r.due_date < business_date
-        and r.superseded_by_version is None
-        and r.amount_unpaid > 0
+        if r.due_date < business_date and r.superseded_by_version is None and r.amount_unpaid > 0
     ]
     current = next(
         (
@@ -189,9 +187,7 @@ def allocate(
             elif bucket.startswith("overdue_"):
                 targets, component = overdue, bucket.removeprefix("overdue_")
             else:
-                targets, component = ([current] if current else []), bucket.removeprefix(
-                    "current_"
-                )
+                targets, component = ([current] if current else []), bucket.removeprefix("current_")
             for row in targets:
                 take(row, component)
     return result, remaining
@@ -555,9 +551,7 @@ def repayment_manual_approve(
         if repayment.prepared_by_id == actor.pk:
             raise RepaymentError(_("复核人不能与经办人为同一人。"), code="maker_checker")
         repayment.approved_by = actor
-        return _dispatch(
-            loan=loan, rows=rows, repayment=repayment, business_date=date, actor=actor
-        )
+        return _dispatch(loan=loan, rows=rows, repayment=repayment, business_date=date, actor=actor)
 
 
 def repayment_manual_reject(*, repayment_id: int, actor: Any, reason: str) -> Repayment:
@@ -633,23 +627,27 @@ def _reverse_locked(
     if repayment.status != RepaymentStatus.POSTED:
         raise RepaymentError(_("只有已入账的还款可以冲正。"))
     if repayment.purpose != RepaymentPurpose.INSTALMENT:
-        raise RepaymentError(_("提前结清或部分提前还款已变更还款计划，不能直接冲正，请走调账流程。"))
+        raise RepaymentError(
+            _("提前结清或部分提前还款已变更还款计划，不能直接冲正，请走调账流程。")
+        )
     by_pk = {r.pk: r for r in rows}
     allocations = list(repayment.allocations.all())
     missing = [a for a in allocations if a.row_id is not None and a.row_id not in by_pk]
     if missing:
         raise RepaymentError(_("该还款之后还款计划已变更（重组或提前还款），不能直接冲正。"))
-    suspense_part = sum(
-        (a.amount for a in allocations if a.component == Component.SUSPENSE), ZERO
-    )
+    suspense_part = sum((a.amount for a in allocations if a.component == Component.SUSPENSE), ZERO)
     if suspense_part > loan.suspense_balance:
         # The overpayment was already applied: undo later suspense applications, newest first.
-        later = Repayment.objects.select_for_update().filter(
-            loan=loan,
-            source=RepaymentSource.SUSPENSE,
-            status=RepaymentStatus.POSTED,
-            pk__gt=repayment.pk,
-        ).order_by("-pk")
+        later = (
+            Repayment.objects.select_for_update()
+            .filter(
+                loan=loan,
+                source=RepaymentSource.SUSPENSE,
+                status=RepaymentStatus.POSTED,
+                pk__gt=repayment.pk,
+            )
+            .order_by("-pk")
+        )
         for application in later:
             if suspense_part <= loan.suspense_balance:
                 break
@@ -722,9 +720,7 @@ def _reverse_locked(
     repayment.reversal_entry_id = reversal.pk
     repayment.reversal_reason = reason[:255]
     repayment.reversed_on = date
-    repayment.save(
-        update_fields=["status", "reversal_entry_id", "reversal_reason", "reversed_on"]
-    )
+    repayment.save(update_fields=["status", "reversal_entry_id", "reversal_reason", "reversed_on"])
     audit_record(
         actor=actor,
         obj=repayment,
@@ -1047,7 +1043,5 @@ def auto_debit_results_apply(
                 item.failure_reason = (line.get("reason") or "")[:100]
                 summary.failed += 1
             item.save(update_fields=["result", "failure_reason", "repayment"])
-            audit_record(
-                actor=actor, obj=item, action="auto_debit_result", to_state=item.result
-            )
+            audit_record(actor=actor, obj=item, action="auto_debit_result", to_state=item.result)
     return summary

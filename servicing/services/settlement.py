@@ -224,9 +224,7 @@ def payoff_quote_usable(*, loan: Loan, quote_id: int | None) -> PayoffQuoteRecor
     return quote
 
 
-def _fallback(
-    *, loan, rows, repayment: Repayment, business_date, actor, reason: str
-) -> Repayment:
+def _fallback(*, loan, rows, repayment: Repayment, business_date, actor, reason: str) -> Repayment:
     from servicing.services.repayments import repayment_apply_locked
 
     repayment.purpose = RepaymentPurpose.INSTALMENT
@@ -395,7 +393,9 @@ def prepayment_terms(
         field = "option" if "option" in exc.code else "prepay_amount"
         raise LoanError(_prepayment_message(exc), field=field, code=exc.code) from exc
     fee = quantize_fen(prepay * fee_rate)
-    return PrepaymentTerms(prepay=prepay, fee=fee, total=prepay + fee, option=option, schedule=schedule)
+    return PrepaymentTerms(
+        prepay=prepay, fee=fee, total=prepay + fee, option=option, schedule=schedule
+    )
 
 
 def _prepayment_message(exc: PricingError) -> str:

@@ -52,6 +52,19 @@ def business_today(db):
     return TODAY
 
 
+def consent_texts_ensure() -> None:
+    """The v1 consent texts of migration 0004 (flushed by transactional tests)."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from origination.models import ConsentText
+
+    if not ConsentText.objects.exists():
+        migration = importlib.import_module("origination.migrations.0004_consent_texts_v1")
+        migration.forwards(django_apps, None)
+
+
 @pytest.fixture
 def products(db, business_today):
     """{"new": version, "used": version} — published intake demo products."""
@@ -60,6 +73,7 @@ def products(db, business_today):
     # transactional tests flush the row the migration made; an unsaved default instance
     # carries string defaults that the regulatory checks cannot compare
     RegulatoryLimits.objects.get_or_create(pk=1)
+    consent_texts_ensure()
     return intake_products_ensure(actor="test")
 
 

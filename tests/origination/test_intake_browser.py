@@ -139,7 +139,6 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
     # the customer opens the link (in their own browser context)
     customer_page = page.context.browser.new_context(locale="zh-CN").new_page()
     customer_page.goto(link)
-    print("LINK", link, customer_page.url, customer_page.content()[-800:])
     customer_page.check("input[name=credit_bureau]")
     customer_page.click("form.form button[type=submit]")
     assert "提交申请须同意此项授权。" in customer_page.content()

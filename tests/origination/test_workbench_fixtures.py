@@ -20,6 +20,11 @@ from tests.origination.intake_fixtures import complete_draft, new_car, next_phon
 _keys = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def underwriter(db):
     return UserFactory(roles=[Role.UNDERWRITER], display_name="审批员甲")

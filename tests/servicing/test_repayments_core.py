@@ -42,7 +42,15 @@ def _snapshot(loan):
         loan.suspense_balance,
         loan.status,
         [
-            (r.pk, r.principal_paid, r.interest_paid, r.fee_paid, r.penalty_paid, r.status, r.paid_on)
+            (
+                r.pk,
+                r.principal_paid,
+                r.interest_paid,
+                r.fee_paid,
+                r.penalty_paid,
+                r.status,
+                r.paid_on,
+            )
             for r in rows(loan)
         ],
     )
@@ -85,7 +93,9 @@ def test_configurable_waterfall_by_instalment():
     loan = make_loan(rules={"waterfall": "by_instalment", "penalty_markup": "0.5"})
     set_day(dt.date(2026, 3, 15))  # row 1 overdue 28 days, row 2 due today
     repayment = repayment_post(loan_id=loan.pk, amount="10500.00", source="manual", actor="test")
-    got = [(a.row.instalment_no, a.component, a.amount) for a in repayment.allocations.order_by("id")]
+    got = [
+        (a.row.instalment_no, a.component, a.amount) for a in repayment.allocations.order_by("id")
+    ]
     assert got == [
         (1, "penalty", D("72.24")),  # 28 days x 2.58
         (1, "fee", D("50.00")),
@@ -111,7 +121,11 @@ def test_overpayment_goes_to_suspense_and_is_applied_when_due():
     applied = suspense_apply(loan_id=loan.pk, actor="eod")
     assert applied.source == "suspense" and applied.amount == D("1622.03")
     got = [(a.row.instalment_no, a.component, a.amount) for a in applied.allocations.order_by("id")]
-    assert got == [(2, "fee", D("50.00")), (2, "interest", D("551.36")), (2, "principal", D("1020.67"))]
+    assert got == [
+        (2, "fee", D("50.00")),
+        (2, "interest", D("551.36")),
+        (2, "principal", D("1020.67")),
+    ]
     loan.refresh_from_db()
     assert loan.suspense_balance == D("0.00")
     assert loan_balances(loan_id=loan.pk)["customer_suspense"] == D("0.00")
@@ -135,7 +149,9 @@ def test_suspense_refund_on_request_is_idempotent():
     assert loan.suspense_balance == D("0.00")
     assert_ledger_matches(loan)
     with pytest.raises(RepaymentError):
-        suspense_refund(loan_id=loan.pk, amount="0.01", actor=agent, reason="x", idempotency_key="r2")
+        suspense_refund(
+            loan_id=loan.pk, amount="0.01", actor=agent, reason="x", idempotency_key="r2"
+        )
 
 
 def test_reversal_restores_the_exact_prior_state_and_recomputes_penalty():
@@ -145,7 +161,9 @@ def test_reversal_restores_the_exact_prior_state_and_recomputes_penalty():
     set_day(dt.date(2026, 3, 20))
     before = _snapshot(loan)
     penalty_before = sum((r.penalty for r in rows(loan)), D("0"))
-    repayment = repayment_post(loan_id=loan.pk, amount="15000.00", source="auto_debit", actor="bank")
+    repayment = repayment_post(
+        loan_id=loan.pk, amount="15000.00", source="auto_debit", actor="bank"
+    )
     # the nightly batch runs 5 more days on the reduced arrears
     loan_accrue(loan_id=loan.pk, through=dt.date(2026, 3, 25))
     # when the payment bounces on 26 Mar

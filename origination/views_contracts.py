@@ -1,0 +1,134 @@
+"""The customer's contract pages: review the PDF, get an SMS code, sign; and answer a
+counter-offer. A contract or offer is only reachable through the customer's own application
+(404 otherwise)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from autofin.uploads import upload_response
+from origination.forms_workbench import SignForm
+from origination.models import CounterOffer
+from origination.selectors_workbench import contract_for_customer
+from origination.services.applications import ApplicationValidationError
+from origination.services.contracts import (
+    ContractSignError,
+    contract_sign,
+    contract_sign_code_send,
+    customer_owns_application,
+)
+from origination.services.underwriting import UnderwritingError, counter_offer_respond
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _contract(request, contract_ref: str):
+    contract = contract_for_customer(request.user, contract_ref)
+    if contract is None:
+        raise Http404
+    return contract
+
+
+@login_required
+def contract_sign_page(request, contract_ref: str):
+    contract = _contract(request, contract_ref)
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and contract.status == "issued":
+        try:
+            contract_sign(
+                contract_id=contract.pk,
+                actor=request.user,
+                code=form.cleaned_data["code"],
+                ip_address=_client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ContractSignError as exc:
+            for field, msgs in exc.errors.items():
+                for m in msgs:
+                    if field in form.fields:
+                        form.add_error(field, m)
+                    else:
+                        form.add_error(None, m)
+        else:
+            messages.success(request, _("合同已签署成功。"))
+            return redirect("origination:contract_sign", contract.contract_ref)
+    return render(
+        request,
+        "origination/contracts/sign.html",
+        {
+            "c": contract,
+            "form": form,
+            "signature": getattr(contract, "signature", None)
+            if contract.status == "signed"
+            else None,
+        },
+    )
+
+
+@require_POST
+@login_required
+def contract_send_code(request, contract_ref: str):
+    contract = _contract(request, contract_ref)
+    try:
+        contract_sign_code_send(contract_id=contract.pk, actor=request.user)
+        messages.success(
+            request,
+            _("验证码已发送至 %(mobile)s。") % {"mobile": contract.application.customer_mobile_masked},
+        )
+    except (ContractSignError, ApplicationValidationError) as exc:
+        for msgs in exc.errors.values():
+            for m in msgs:
+                messages.error(request, m)
+    return redirect("origination:contract_sign", contract.contract_ref)
+
+
+@login_required
+def contract_document(request, contract_ref: str):
+    contract = _contract(request, contract_ref)
+    signed = request.GET.get("signed") == "1" and contract.status == "signed"
+    return upload_response(
+        relative_path=contract.signature.signed_pdf_path if signed else contract.pdf_path,
+        content_type="application/pdf",
+        allowed=True,
+        filename=f"{contract.contract_ref}{'-signed' if signed else ''}.pdf",
+    )
+
+
+@login_required
+def counter_offer_page(request, pk: int):
+    offer = get_object_or_404(
+        CounterOffer.objects.select_related("quote", "application"), pk=pk
+    )
+    if not customer_owns_application(request.user, offer.application_id):
+        raise Http404
+    if request.method == "POST":
+        accept = request.POST.get("answer") == "accept"
+        try:
+            app = counter_offer_respond(
+                counter_offer_id=offer.pk, actor=request.user, accept=accept
+            )
+        except UnderwritingError as exc:
+            for msgs in exc.errors.values():
+                for m in msgs:
+                    messages.error(request, m)
+            return redirect("origination:counter_offer", offer.pk)
+        if accept:
+            messages.success(request, _("您已接受调整方案，合同已生成，请签署。"))
+            contract = app.contracts.filter(status="issued").first()
+            if contract is not None:
+                return redirect("origination:contract_sign", contract.contract_ref)
+        else:
+            messages.success(request, _("您已拒绝调整方案，申请已撤回。"))
+        return redirect("origination:counter_offer", offer.pk)
+    return render(
+        request,
+        "origination/contracts/counter_offer.html",
+        {"offer": offer, "quote": offer.quote, "app": offer.application},
+    )

@@ -1,0 +1,79 @@
+"""Celery tasks of the disbursement: thin wrappers that take ids and call the services.
+
+* disbursement_attempt_send(attempt_id)   send one attempt (scheduled on commit of a release or
+                                          retry); idempotent: a resend uses the same key
+* bank_callback_deliver(key)              the sandbox bank delivering its result callback
+* disbursement_recover()                  periodic: settle attempts whose fate is unknown by
+                                          asking the bank by key; fund what is fundable
+* disbursement_attempt_recover(attempt_id)
+* reconciliation_daily(statement_date=None)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+from autofin.audit import SYSTEM_ACTOR
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def disbursement_attempt_send(attempt_id: int) -> str:
+    from servicing.services.disbursement import attempt_send
+
+    return attempt_send(attempt_id=attempt_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def disbursement_attempt_recover(attempt_id: int) -> str:
+    from servicing.services.disbursement import attempt_recover
+
+    return attempt_recover(attempt_id=attempt_id)
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def bank_callback_deliver(idempotency_key: str) -> dict | None:
+    from servicing.gateway import SandboxBank
+
+    return SandboxBank().callback_deliver(idempotency_key)
+
+
+@shared_task(time_limit=900, soft_time_limit=840)
+def disbursement_recover(older_than_seconds: int = 120) -> dict:
+    from servicing.services.disbursement import (
+        attempt_recover,
+        attempts_to_recover,
+        disbursement_fund,
+        disbursements_fundable,
+    )
+
+    ids = attempts_to_recover(older_than=dt.timedelta(seconds=older_than_seconds))
+    for attempt_id in ids:
+        attempt_recover(attempt_id=attempt_id)
+    funded = disbursements_fundable()
+    for disbursement_id in funded:
+        disbursement_fund(disbursement_id=disbursement_id)
+    return {"attempts": len(ids), "fund": len(funded)}
+
+
+@shared_task(time_limit=900, soft_time_limit=840)
+def reconciliation_daily(statement_date: str | None = None) -> int:
+    from autofin.business_date import business_date_current
+    from servicing.services.reconciliation import reconciliation_run
+
+    day = (
+        dt.date.fromisoformat(statement_date)
+        if statement_date
+        else business_date_current() - dt.timedelta(days=1)
+    )
+    return reconciliation_run(statement_date=day, actor=SYSTEM_ACTOR).pk
+
+
+__all__ = [
+    "bank_callback_deliver",
+    "disbursement_attempt_recover",
+    "disbursement_attempt_send",
+    "disbursement_recover",
+    "reconciliation_daily",
+]

@@ -1,0 +1,98 @@
+"""The sandbox bank: dedupe by key, the deterministic outcomes by account number, signed
+callbacks, the statement file."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from servicing.gateway import GatewayRejected, GatewayTimeout, SandboxBank
+from servicing.models import SandboxBankPayment
+from tests.servicing.disbursement_support import *  # noqa: F403
+
+DAY = dt.date(2026, 4, 1)
+
+
+def _send(bank, key, account, amount="100.00", day=DAY):
+    return bank.send(
+        idempotency_key=key,
+        amount=Decimal(amount),
+        account_number=account,
+        account_name="收款人",
+        bank_name="测试银行",
+        reference="test",
+        requested_date=day,
+    )
+
+
+def _key():
+    return f"T-{uuid.uuid4().hex}"
+
+
+def test_same_key_twice_pays_once_and_returns_the_first_answer(db):
+    bank, key = SandboxBank(), _key()
+    first = _send(bank, key, "6222020000001234")
+    second = _send(bank, key, "6222020000001234")
+    assert (first.status, second.status) == ("accepted", "accepted")
+    assert first.bank_ref == second.bank_ref
+    row = SandboxBankPayment.objects.get(idempotency_key=key)
+    assert (row.sends, row.status, row.amount) == (2, "succeeded", Decimal("100.00"))
+    with pytest.raises(GatewayRejected):
+        _send(bank, key, "6222020000001234", amount="100.01")
+    assert SandboxBankPayment.objects.filter(idempotency_key=key).count() == 1
+
+
+def test_outcomes_by_account_number(db):
+    bank = SandboxBank()
+    failed = _key()
+    _send(bank, failed, "6222020000000001")
+    assert bank.status(idempotency_key=failed).status == "failed"
+    assert bank.status(idempotency_key=failed).reason == "收款账户已销户"
+
+    answer_lost = _key()
+    with pytest.raises(GatewayTimeout):
+        _send(bank, answer_lost, "6222020000000002")
+    assert bank.status(idempotency_key=answer_lost).status == "succeeded"
+    assert _send(bank, answer_lost, "6222020000000002").status == "accepted"
+
+    request_lost = _key()
+    with pytest.raises(GatewayTimeout):
+        _send(bank, request_lost, "6222020000000003")
+    assert bank.status(idempotency_key=request_lost).status == "not_found"
+    assert _send(bank, request_lost, "6222020000000003").status == "accepted"
+    assert bank.status(idempotency_key=request_lost).status == "succeeded"
+
+    twice = _key()
+    _send(bank, twice, "6222020000000004")
+    assert SandboxBankPayment.objects.get(idempotency_key=twice).callbacks_due == 2
+    assert bank.status(idempotency_key=_key()).status == "not_found"
+
+
+def test_callbacks_are_signed(db):
+    bank, key = SandboxBank(), _key()
+    _send(bank, key, "6222020000005555")
+    payload = bank.callback_payload(key)
+    assert payload["status"] == "succeeded" and payload["amount"] == "100.00"
+    assert bank.verify_callback(payload)
+    assert not bank.verify_callback({**payload, "amount": "1000.00"})
+
+
+def test_statement_file_lists_the_days_payments(db, settings):
+    bank = SandboxBank()
+    day = dt.date(2026, 4, 2)
+    keys = [_key(), _key()]
+    _send(bank, keys[0], "6222020000005555", amount="10.00", day=day)
+    _send(bank, keys[1], "6222020000000001", amount="20.00", day=day)
+    with pytest.raises(GatewayTimeout):
+        _send(bank, _key(), "6222020000000003", day=day)  # lost: not on the statement
+    path = bank.statement_write(statement_date=day)
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["idempotency_key"], r["amount"], r["status"]) for r in rows] == [
+        (keys[0], "10.00", "succeeded"),
+        (keys[1], "20.00", "failed"),
+    ]

@@ -1,0 +1,165 @@
+"""Online payments (sandbox provider), auto-debit files (sandbox bank), concurrency and locks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from servicing.adapters import SandboxBank, SandboxPaymentProvider
+from servicing.models import AutoDebitItem, JournalEntry, PaymentOrder, Repayment
+from servicing.selectors import loan_balances, trial_balance
+from servicing.services.repayments import (
+    RepaymentError,
+    auto_debit_file_write,
+    auto_debit_results_apply,
+    payment_callback_handle,
+    payment_order_create,
+    repayment_manual_submit,
+    repayment_post,
+)
+from tests.factories import UserFactory
+from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
+
+
+@pytest.mark.django_db
+def test_online_payment_callback_posts_once_and_replays():
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    order, pay_url = payment_order_create(
+        loan_id=loan.pk, actor=loan.customer, amount="10377.97", idempotency_key="web-1"
+    )
+    assert pay_url == f"/pay/sandbox/{order.provider_ref}/"
+    again, _ = payment_order_create(
+        loan_id=loan.pk, actor=loan.customer, amount="10377.97", idempotency_key="web-1"
+    )
+    assert again.pk == order.pk and PaymentOrder.objects.count() == 1
+    provider = SandboxPaymentProvider()
+    payload = provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
+    signature = provider.sign(payload)
+    first = payment_callback_handle(payload=payload, signature=signature)
+    replay = payment_callback_handle(payload=payload, signature=signature)
+    assert first.status == replay.status == "paid"
+    assert replay.repayment_id == first.repayment_id
+    assert replay.callback_count == 2
+    assert Repayment.objects.filter(source="online").count() == 1
+    assert rows(loan)[0].status == "paid"
+    assert_ledger_matches(loan)
+    with pytest.raises(RepaymentError) as exc:
+        payment_callback_handle(payload={**payload, "amount": "99999.00"}, signature=signature)
+    assert exc.value.code == "bad_signature"
+    assert Repayment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_failed_online_payment_posts_nothing():
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    order, _ = payment_order_create(loan_id=loan.pk, actor=loan.customer, amount="100.00")
+    SandboxPaymentProvider().pay(
+        provider_ref=order.provider_ref, amount=order.amount, success=False
+    )
+    order.refresh_from_db()
+    assert order.status == "failed" and order.repayment is None
+    assert Repayment.objects.count() == 0
+    assert loan_balances(loan_id=loan.pk)["principal_receivable"] == D("120000.00")
+
+
+@pytest.mark.django_db
+def test_auto_debit_file_and_results_round_trip_once():
+    good = make_loan()
+    bad = make_loan(amount="60000.00")
+    set_day(dt.date(2026, 2, 15))
+    batch = auto_debit_file_write(business_date=dt.date(2026, 2, 15))
+    lines = batch.content.splitlines()
+    assert lines[0] == "instruction_ref,contract_ref,amount"
+    assert sorted(line.split(",")[2] for line in lines[1:]) == ["10377.97", "5213.99"]
+    assert auto_debit_file_write(business_date=dt.date(2026, 2, 15)).pk == batch.pk
+    results = SandboxBank(fail={bad.contract_ref}).process(batch.content)
+    summary = auto_debit_results_apply(content=results)
+    assert (summary.succeeded, summary.failed, summary.replayed) == (1, 1, 0)
+    replay = auto_debit_results_apply(content=results)
+    assert (replay.succeeded, replay.failed, replay.replayed) == (0, 0, 2)
+    assert Repayment.objects.filter(source="auto_debit").count() == 1
+    assert AutoDebitItem.objects.get(loan=bad).failure_reason == "余额不足"
+    assert rows(good)[0].status == "paid" and rows(bad)[0].amount_paid == D("0.00")
+    assert_ledger_matches(good)
+    assert_ledger_matches(bad)
+
+
+@pytest.mark.django_db
+def test_posting_locks_the_loan_then_its_rows_in_pk_order():
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    with CaptureQueriesContext(connection) as ctx:
+        repayment_post(loan_id=loan.pk, amount="100.00", source="manual", actor="t")
+    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert 'FROM "servicing_loan"' in locks[0]
+    assert 'FROM "servicing_loanschedulerow"' in locks[1]
+    assert locks[1].rstrip().endswith('ORDER BY "servicing_loanschedulerow"."id" ASC FOR UPDATE')
+    first_write = next(
+        i for i, q in enumerate(ctx.captured_queries) if q["sql"].lstrip().startswith("INSERT")
+    )
+    lock_positions = [i for i, q in enumerate(ctx.captured_queries) if "FOR UPDATE" in q["sql"]]
+    assert lock_positions[:2] == sorted(lock_positions[:2]) and lock_positions[1] < first_write
+
+
+@pytest.mark.django_db(transaction=True)
+def test_online_auto_debit_and_manual_at_the_same_moment_are_serialised():
+    """Three channels post to one loan at once, each twice (retries): applied exactly once each."""
+    loan = make_loan()
+    agent = UserFactory()
+    set_day(dt.date(2026, 2, 15))
+    order, _ = payment_order_create(loan_id=loan.pk, actor=loan.customer, amount="4000.00")
+    provider = SandboxPaymentProvider()
+    payload = provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
+    signature = provider.sign(payload)
+    batch = auto_debit_file_write(business_date=dt.date(2026, 2, 15))
+    results = SandboxBank().process(batch.content)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def run(fn):
+        try:
+            barrier.wait(timeout=10)
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    jobs = [
+        lambda: payment_callback_handle(payload=payload, signature=signature),
+        lambda: payment_callback_handle(payload=payload, signature=signature),
+        lambda: auto_debit_results_apply(content=results),
+        lambda: auto_debit_results_apply(content=results),
+        lambda: repayment_manual_submit(
+            loan_id=loan.pk, amount="3000.00", evidence="转账", actor=agent, idempotency_key="m-1"
+        ),
+        lambda: repayment_manual_submit(
+            loan_id=loan.pk, amount="3000.00", evidence="转账", actor=agent, idempotency_key="m-1"
+        ),
+    ]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(Repayment.objects.values_list("source", "amount")) == [
+        ("auto_debit", D("10377.97")),
+        ("manual", D("3000.00")),
+        ("online", D("4000.00")),
+    ]
+    assert JournalEntry.objects.filter(source_type="repayment").count() == 3
+    loan.refresh_from_db()
+    total_in = D("10377.97") + D("3000.00") + D("4000.00")
+    assert loan.suspense_balance == total_in - D("10377.97")
+    balances = loan_balances(loan_id=loan.pk)
+    assert balances["bank_clearing"] == total_in - D("120000.00")
+    assert rows(loan)[0].status == "paid"
+    assert_ledger_matches(loan)
+    assert trial_balance().total == 0
