@@ -245,3 +245,10 @@ _LOAN_READ = [
 ]
 ROLE_PERMISSIONS[Role.SERVICING_AGENT] += _LOAN_READ
 ROLE_PERMISSIONS[Role.SENIOR_UNDERWRITER] += [*_LOAN_READ, "servicing.restructure_loan"]
+
+# servicing's disbursement: finance reads disbursements, payments, payees and reconciliations
+# in the admin (changes go through the maker-checker pages).
+for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
+    for _model in ("disbursement", "paymentinstruction", "paymentattempt", "payee", "payeechange",
+                   "reconciliationrun", "reconciliationline", "sandboxbankpayment"):  # fmt: skip
+        ROLE_PERMISSIONS[_role] += _crud(f"servicing.{_model}", write=False)

@@ -300,6 +300,12 @@ def seed(*, stdout, context: dict) -> None:
         for code in ("oem-zero", "used-loan", "nev-lease"):
             _quotes(actor, context, product_version_current(product=products[code]))
     stdout.write(f"  {len(products)} products, LPR {LPR_DATE}")
+    from origination.seed_applications import seed as seed_applications
+
+    seed_applications(stdout=stdout, context=context)
+    from origination.seed_backoffice import seed as seed_backoffice  # workbench, contracts
+
+    seed_backoffice(stdout=stdout, context=context)
 
 
 def _quotes(actor, context, version) -> None:

@@ -129,7 +129,12 @@ def lpr_rates_latest() -> list[LprRate]:
 
 def regulatory_limits() -> RegulatoryLimits:
     limits = RegulatoryLimits.objects.filter(pk=1).first()
-    return limits if limits is not None else RegulatoryLimits(pk=1)
+    if limits is None:
+        # The row comes from a data migration; a flushed test database (or a hand-cleaned one)
+        # gets it back with the model's defaults, read back so the fields are Decimals.
+        RegulatoryLimits.objects.get_or_create(pk=1)
+        limits = RegulatoryLimits.objects.get(pk=1)
+    return limits
 
 
 def regulatory_caps() -> RegulatoryCaps:

@@ -60,11 +60,12 @@ def applications_visible_to(user) -> QuerySet[Application]:
         return Application.objects.none()
     if user_has_role(user, *BACK_OFFICE_ALL):
         return _base()
-    from dealers.selectors import staff_for_user
+    if user_has_role(user, Role.DEALER_ADMIN, Role.DEALER_SALES):
+        from dealers.selectors import staff_for_user
 
-    staff = staff_for_user(user)
-    if staff is not None:
-        return _base().filter(dealer_id=staff.dealer_id)
+        staff = staff_for_user(user)
+        if staff is not None:
+            return _base().filter(dealer_id=staff.dealer_id)
     if user_has_role(user, Role.ACCOUNT_MANAGER):
         return _base().filter(dealer__account_manager_id=user.pk)
     if user_has_role(user, Role.CUSTOMER):

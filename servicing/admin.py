@@ -141,3 +141,4 @@ class RepaymentAdmin(ReadOnlyAdmin):
 
 for _model in (PayoffQuoteRecord, PaymentOrder, MortgageRelease, LoanNote, AutoDebitBatch):
     admin.site.register(_model, ReadOnlyAdmin)
+import servicing.admin_disbursement  # noqa: E402,F401 - disbursement admin

@@ -45,7 +45,7 @@ class PayForm(TokenForm):
 class PayoffQuoteForm(forms.Form):
     as_of = forms.DateField(
         label=_("结清日"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": _("请选择结清日。"), "invalid": _("日期格式不正确。")},
     )
 
@@ -99,7 +99,7 @@ class RestructureForm(forms.Form):
     first_due_date = forms.DateField(
         label=_("首期还款日（留空为一个月后）"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(
         label=_("重组原因"),

@@ -37,6 +37,7 @@ SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos)
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -142,10 +143,8 @@ def sandbox_bank_close_connections() -> None:
         conns = list(_all_connections)
         _all_connections.clear()
     for conn in conns:
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection
             conn.close()
-        except Exception:  # noqa: BLE001, S110 - closing a dead connection
-            pass
     _local.__dict__.pop("conn", None)
 
 
@@ -154,7 +153,8 @@ _COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, accou
 
 def _signature(payload: dict) -> str:
     text = "|".join(
-        str(payload.get(k, "")) for k in ("idempotency_key", "status", "bank_ref", "amount", "reason")
+        str(payload.get(k, ""))
+        for k in ("idempotency_key", "status", "bank_ref", "amount", "reason")
     )
     key = f"{settings.HMAC_KEY}:sandbox-bank".encode()
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
@@ -176,7 +176,7 @@ class SandboxBank:
 
     def _row(self, cursor, key: str):
         cursor.execute(
-            f"SELECT {_COLUMNS}, sends FROM servicing_sandboxbankpayment WHERE idempotency_key = %s",
+            f"SELECT {_COLUMNS}, sends FROM servicing_sandboxbankpayment WHERE idempotency_key = %s",  # noqa: S608 - a constant column list
             [key],
         )
         return cursor.fetchone()
@@ -213,7 +213,7 @@ class SandboxBank:
                 ON CONFLICT (idempotency_key) DO UPDATE
                     SET sends = servicing_sandboxbankpayment.sends + 1
                 RETURNING {_COLUMNS}, (xmax = 0) AS inserted
-                """,
+                """,  # noqa: S608 - a constant column list
                 [
                     idempotency_key,
                     f"SBX{uuid.uuid4().hex[:20].upper()}",
@@ -324,7 +324,7 @@ class SandboxBank:
     def statement_rows(self, *, statement_date: dt.date) -> list[dict]:
         with _bank_connection().cursor() as cursor:
             cursor.execute(
-                f"SELECT {_COLUMNS} FROM servicing_sandboxbankpayment "
+                f"SELECT {_COLUMNS} FROM servicing_sandboxbankpayment "  # noqa: S608 - a constant column list
                 "WHERE value_date = %s AND status <> 'lost' ORDER BY id",
                 [statement_date],
             )

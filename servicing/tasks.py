@@ -8,3 +8,12 @@ from servicing.tasks_disbursement import (  # noqa: F401 - registered with Celer
     disbursement_recover,
     reconciliation_daily,
 )
+from servicing.tasks_eod import (  # noqa: F401,E402 - nightly settlement (eod)
+    eod_auto_debit_exchange,
+    eod_batch_continue,
+    eod_batch_start,
+    eod_chunk_run,
+    eod_nightly,
+    eod_step_finish,
+    eod_watchdog,
+)

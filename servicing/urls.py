@@ -39,3 +39,38 @@ urlpatterns = [
     ),
     path("servicing/loans/<int:loan_id>/note/", views.loan_note, name="loan_note"),
 ]
+
+# --- disbursement (finance) ---
+from servicing import views_disbursement as vd  # noqa: E402
+
+urlpatterns += [
+    path("finance/disbursements/", vd.disbursement_list, name="disbursement_list"),
+    path("finance/disbursements/prepare/", vd.disbursement_prepare, name="disbursement_prepare"),
+    path(
+        "finance/disbursements/<int:disbursement_id>/",
+        vd.disbursement_detail,
+        name="disbursement_detail",
+    ),  # fmt: skip
+    path(
+        "finance/disbursements/<int:disbursement_id>/approve/",
+        vd.disbursement_approve,
+        name="disbursement_approve",
+    ),  # fmt: skip
+    path(
+        "finance/instructions/<int:instruction_id>/retry/",
+        vd.instruction_retry,
+        name="instruction_retry",
+    ),  # fmt: skip
+    path("finance/payees/", vd.payee_list, name="payee_list"),
+    path(
+        "finance/payees/changes/<int:change_id>/decide/",
+        vd.payee_change_decide,
+        name="payee_change_decide",
+    ),  # fmt: skip
+    path("finance/reconciliation/", vd.reconciliation_list, name="reconciliation_list"),
+    path(
+        "finance/reconciliation/<int:run_id>/",
+        vd.reconciliation_detail,
+        name="reconciliation_detail",
+    ),  # fmt: skip
+]

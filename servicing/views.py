@@ -324,7 +324,7 @@ def _agent_context(request, loan: Loan, **extra):
         "schedule": list(loan.schedule_rows_of_version(version)),
         "repayments": selectors_loans.loan_repayments(loan=loan),
         "entries": selectors_loans.loan_ledger_entries(loan=loan),
-        "balances": loan_balances(loan_id=loan.pk),
+        "balances": _named(loan_balances(loan_id=loan.pk)),
         "notes": loan.notes.select_related("author")[:50],
         "status_changes": loan.status_changes.all(),
         "quote": selectors_loans.payoff_quote_latest(loan=loan),
@@ -336,6 +336,13 @@ def _agent_context(request, loan: Loan, **extra):
     }
     context.update(extra)
     return context
+
+
+def _named(balances: dict) -> dict:
+    from servicing.models import LedgerAccount
+
+    names = dict(LedgerAccount.objects.values_list("code", "name"))
+    return {names.get(code, code): amount for code, amount in balances.items()}
 
 
 @agent_required

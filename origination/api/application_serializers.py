@@ -210,6 +210,32 @@ class ApplicationOutput(serializers.ModelSerializer):
         return {s.name: s.done for s in application_progress(obj)}
 
 
+class ApplicationStepOutput(serializers.ModelSerializer):
+    """What a step's save returns: the status, the steps done and the indicative quote."""
+
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = [
+            "reference",
+            "channel",
+            "dealer_id",
+            "status",
+            "amount_financed",
+            "ltv",
+            "monthly_payment",
+            "apr",
+            "submitted_at",
+            "steps",
+        ]
+
+    def get_steps(self, obj) -> dict[str, bool]:
+        from origination.selectors_applications import application_progress
+
+        return {s.name: s.done for s in application_progress(obj)}
+
+
 class ApplicationListOutput(serializers.ModelSerializer):
     class Meta:
         model = Application

@@ -5,7 +5,6 @@ dealer staff their dealer's, the back office by role; anything else is a 404."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -21,6 +20,7 @@ from origination.api.application_serializers import (
     ApplicationCreateInput,
     ApplicationListOutput,
     ApplicationOutput,
+    ApplicationStepOutput,
     ConsentsInput,
     DocumentInput,
     DocumentOutput,
@@ -45,15 +45,12 @@ def _prefetched(qs):
     return qs.prefetch_related("applicants", "items", "documents")
 
 
-def _get(request, reference: str):
-    app = _prefetched(sel.applications_visible_to(request.user)).filter(reference=reference).first()
+def _get(request, reference: str, *, prefetch: bool = False):
+    qs = sel.applications_visible_to(request.user)
+    app = (_prefetched(qs) if prefetch else qs).filter(reference=reference).first()
     if app is None:
         raise Http404
     return app
-
-
-def _refresh(app):
-    return _prefetched(type(app).objects.filter(pk=app.pk)).get()
 
 
 class ApplicationListCreateView(APIView):
@@ -65,7 +62,7 @@ class ApplicationListCreateView(APIView):
     @extend_schema(
         tags=TAG,
         request=ApplicationCreateInput,
-        responses={201: ApplicationOutput},
+        responses={201: ApplicationStepOutput},
         summary="新建申请（第 1 步：产品与车辆）",
     )
     def post(self, request):
@@ -99,18 +96,18 @@ class ApplicationListCreateView(APIView):
                 return Response(status=status.HTTP_403_FORBIDDEN)
         except svc.ApplicationValidationError as exc:
             return _bad(exc.errors)
-        return Response(ApplicationOutput(_refresh(app)).data, status=status.HTTP_201_CREATED)
+        return Response(ApplicationStepOutput(app).data, status=status.HTTP_201_CREATED)
 
 
 class ApplicationDetailView(APIView):
     @extend_schema(tags=TAG, responses=ApplicationOutput, summary="申请详情")
     def get(self, request, reference: str):
-        return Response(ApplicationOutput(_get(request, reference)).data)
+        return Response(ApplicationOutput(_get(request, reference, prefetch=True)).data)
 
     @extend_schema(
         tags=TAG,
         request=UpdateInput,
-        responses=ApplicationOutput,
+        responses=ApplicationStepOutput,
         summary="保存一个步骤（vehicle / applicants / items / consents）",
         description=(
             "`step` 指明步骤，其余字段同该步骤的输入：vehicle 同创建；applicants 为 "
@@ -187,7 +184,8 @@ class ApplicationDetailView(APIView):
             return Response(
                 {"errors": {"__all__": ["申请已提交，不能修改。"]}}, status=status.HTTP_409_CONFLICT
             )
-        return Response(ApplicationOutput(_refresh(app)).data)
+        app.refresh_from_db()
+        return Response(ApplicationStepOutput(app).data)
 
 
 class ApplicationDocumentView(APIView):
@@ -235,7 +233,7 @@ class ApplicationSubmitView(APIView):
                 description="同一键重复提交只生效一次，返回相同结果",
             )
         ],
-        responses={200: ApplicationOutput, 201: ApplicationOutput},
+        responses={200: ApplicationStepOutput, 201: ApplicationStepOutput},
         summary="提交申请（幂等）",
     )
     def post(self, request, reference: str):
@@ -252,10 +250,9 @@ class ApplicationSubmitView(APIView):
                 {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
             )
         try:
-            with transaction.atomic():
-                result = svc.application_submit(
-                    actor=request.user, application=app, key=f"api:{request.user.pk}:{key}"
-                )
+            result = svc.application_submit(
+                actor=request.user, application=app, key=f"api:{request.user.pk}:{key}"
+            )
         except svc.ApplicationValidationError as exc:
             return _bad(exc.errors)
         except svc.SubmissionConflictError:
@@ -263,7 +260,7 @@ class ApplicationSubmitView(APIView):
                 {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
             )
         return Response(
-            ApplicationOutput(_refresh(result.application)).data,
+            ApplicationStepOutput(result.application).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

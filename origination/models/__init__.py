@@ -46,5 +46,5 @@ __all__ = [
     "VersionStatus",
 ]
 from origination.models.applications import *  # noqa: E402,F403 - intake models
-from origination.models.underwriting import *  # noqa: E402,F403 - underwriting workbench
 from origination.models.contracts import *  # noqa: E402,F403 - e-contracts, checklist
+from origination.models.underwriting import *  # noqa: E402,F403 - underwriting workbench

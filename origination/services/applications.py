@@ -907,6 +907,10 @@ def application_customer_confirm(
 
 def submission_problems(application: Application) -> dict[str, list[str]]:
     """What still stops submission, per step (empty: ready)."""
+    return _submission_check(application)[0]
+
+
+def _submission_check(application: Application) -> tuple[dict[str, list[str]], VehicleCheck]:
     from origination.services.documents import documents_missing
 
     problems: dict[str, list[str]] = {}
@@ -956,7 +960,7 @@ def submission_problems(application: Application) -> dict[str, list[str]]:
             )
         except ValidationError as exc:
             _errors_add(problems, "applicant", exc.messages[0])
-    return problems
+    return problems, check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -984,14 +988,9 @@ def application_submit(
             return SubmitResult(app, created=False)
         if app.status != S.DRAFT:
             raise SubmissionConflictError(app.status)
-        problems = submission_problems(app)
+        problems, check = _submission_check(app)
         if problems:
             raise ApplicationValidationError(problems)
-        check = vehicle_check(
-            version=app.product_version,
-            data={n: getattr(app, n) for n in VEHICLE_FIELDS},
-            add_ons=_saved_add_ons(app),
-        )
         quote = _quote_fields(check.evaluation)
         app = application_transition(
             application=app,

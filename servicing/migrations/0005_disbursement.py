@@ -6,281 +6,743 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicing', '0004_loans_repayments'),
+        ("servicing", "0004_loans_repayments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReconciliationRun',
+            name="ReconciliationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('statement_date', models.DateField(verbose_name='对账日')),
-                ('statement_file', models.CharField(max_length=255, verbose_name='对账单文件')),
-                ('bank_lines', models.PositiveIntegerField(default=0, verbose_name='银行记录数')),
-                ('book_lines', models.PositiveIntegerField(default=0, verbose_name='账务记录数')),
-                ('matched', models.PositiveIntegerField(default=0, verbose_name='一致')),
-                ('mismatches', models.PositiveIntegerField(default=0, verbose_name='差异')),
-                ('created_by_label', models.CharField(max_length=150, verbose_name='执行人')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='执行时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("statement_date", models.DateField(verbose_name="对账日")),
+                ("statement_file", models.CharField(max_length=255, verbose_name="对账单文件")),
+                ("bank_lines", models.PositiveIntegerField(default=0, verbose_name="银行记录数")),
+                ("book_lines", models.PositiveIntegerField(default=0, verbose_name="账务记录数")),
+                ("matched", models.PositiveIntegerField(default=0, verbose_name="一致")),
+                ("mismatches", models.PositiveIntegerField(default=0, verbose_name="差异")),
+                ("created_by_label", models.CharField(max_length=150, verbose_name="执行人")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="执行时间")),
             ],
             options={
-                'verbose_name': '对账',
-                'verbose_name_plural': '对账',
-                'ordering': ['-statement_date', '-id'],
+                "verbose_name": "对账",
+                "verbose_name_plural": "对账",
+                "ordering": ["-statement_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SandboxBankPayment',
+            name="SandboxBankPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=80, unique=True)),
-                ('bank_ref', models.CharField(max_length=64, unique=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('account_number_hash', models.CharField(max_length=64)),
-                ('account_number_last4', models.CharField(max_length=4)),
-                ('account_name', models.CharField(max_length=200)),
-                ('reference', models.CharField(blank=True, max_length=120)),
-                ('status', models.CharField(choices=[('lost', '请求丢失'), ('succeeded', '成功'), ('failed', '失败')], max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('value_date', models.DateField()),
-                ('sends', models.PositiveIntegerField(default=1)),
-                ('callbacks_due', models.PositiveIntegerField(default=1)),
-                ('callbacks_sent', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=80, unique=True)),
+                ("bank_ref", models.CharField(max_length=64, unique=True)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("account_number_hash", models.CharField(max_length=64)),
+                ("account_number_last4", models.CharField(max_length=4)),
+                ("account_name", models.CharField(max_length=200)),
+                ("reference", models.CharField(blank=True, max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("lost", "请求丢失"), ("succeeded", "成功"), ("failed", "失败")],
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                ("value_date", models.DateField()),
+                ("sends", models.PositiveIntegerField(default=1)),
+                ("callbacks_due", models.PositiveIntegerField(default=1)),
+                ("callbacks_sent", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': '沙箱银行付款',
-                'verbose_name_plural': '沙箱银行付款',
-                'ordering': ['id'],
+                "verbose_name": "沙箱银行付款",
+                "verbose_name_plural": "沙箱银行付款",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Disbursement',
+            name="Disbursement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contract_id', models.BigIntegerField(unique=True, verbose_name='合同')),
-                ('contract_ref', models.CharField(max_length=64, unique=True, verbose_name='合同编号')),
-                ('application_id', models.BigIntegerField(blank=True, null=True, verbose_name='申请编号')),
-                ('dealer_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='经销商')),
-                ('customer_name', models.CharField(blank=True, max_length=100, verbose_name='客户')),
-                ('amount_financed', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='融资额')),
-                ('contract_facts', models.JSONField(default=dict, verbose_name='合同要素快照')),
-                ('status', models.CharField(choices=[('prepared', '待复核'), ('awaiting_second', '待第二复核'), ('released', '付款中'), ('funded', '已放款')], db_index=True, default='prepared', max_length=16, verbose_name='状态')),
-                ('needs_two_approvers', models.BooleanField(default=False, verbose_name='需双人复核')),
-                ('prepared_at', models.DateTimeField(auto_now_add=True, verbose_name='经办时间')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='放行时间')),
-                ('funded_at', models.DateTimeField(blank=True, null=True, verbose_name='放款完成时间')),
-                ('funded_on', models.DateField(blank=True, null=True, verbose_name='放款营业日')),
-                ('loan_id', models.BigIntegerField(blank=True, null=True, unique=True, verbose_name='贷款账户')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='复核人')),
-                ('prepared_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('second_approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='第二复核人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contract_id", models.BigIntegerField(unique=True, verbose_name="合同")),
+                (
+                    "contract_ref",
+                    models.CharField(max_length=64, unique=True, verbose_name="合同编号"),
+                ),
+                (
+                    "application_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="申请编号"),
+                ),
+                (
+                    "dealer_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="经销商"
+                    ),
+                ),
+                (
+                    "customer_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="客户"),
+                ),
+                (
+                    "amount_financed",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="融资额"),
+                ),
+                ("contract_facts", models.JSONField(default=dict, verbose_name="合同要素快照")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prepared", "待复核"),
+                            ("awaiting_second", "待第二复核"),
+                            ("released", "付款中"),
+                            ("funded", "已放款"),
+                        ],
+                        db_index=True,
+                        default="prepared",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "needs_two_approvers",
+                    models.BooleanField(default=False, verbose_name="需双人复核"),
+                ),
+                ("prepared_at", models.DateTimeField(auto_now_add=True, verbose_name="经办时间")),
+                (
+                    "released_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="放行时间"),
+                ),
+                (
+                    "funded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="放款完成时间"),
+                ),
+                ("funded_on", models.DateField(blank=True, null=True, verbose_name="放款营业日")),
+                (
+                    "loan_id",
+                    models.BigIntegerField(
+                        blank=True, null=True, unique=True, verbose_name="贷款账户"
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="复核人",
+                    ),
+                ),
+                (
+                    "prepared_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "second_approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="第二复核人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '放款',
-                'verbose_name_plural': '放款',
-                'ordering': ['-id'],
+                "verbose_name": "放款",
+                "verbose_name_plural": "放款",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='Payee',
+            name="Payee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payee_type', models.CharField(choices=[('insurer', '保险公司'), ('tax', '税款账户'), ('warranty', '延保服务商'), ('accessory', '精品供应商'), ('gps', 'GPS 服务商')], max_length=16, verbose_name='收款方类型')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('account_name', models.CharField(max_length=200, verbose_name='户名')),
-                ('bank_name', models.CharField(max_length=100, verbose_name='开户行')),
-                ('account_number_enc', models.TextField()),
-                ('account_number_hash', models.CharField(db_index=True, max_length=64)),
-                ('account_number_masked', models.CharField(max_length=40, verbose_name='账号')),
-                ('verified', models.BooleanField(default=False, verbose_name='已核验')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "payee_type",
+                    models.CharField(
+                        choices=[
+                            ("insurer", "保险公司"),
+                            ("tax", "税款账户"),
+                            ("warranty", "延保服务商"),
+                            ("accessory", "精品供应商"),
+                            ("gps", "GPS 服务商"),
+                        ],
+                        max_length=16,
+                        verbose_name="收款方类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("account_name", models.CharField(max_length=200, verbose_name="户名")),
+                ("bank_name", models.CharField(max_length=100, verbose_name="开户行")),
+                ("account_number_enc", models.TextField()),
+                ("account_number_hash", models.CharField(db_index=True, max_length=64)),
+                ("account_number_masked", models.CharField(max_length=40, verbose_name="账号")),
+                ("verified", models.BooleanField(default=False, verbose_name="已核验")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '收款方',
-                'verbose_name_plural': '收款方登记簿',
-                'ordering': ['payee_type', 'name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('active', True)), fields=('payee_type', 'name'), name='payee_active_unique'), models.CheckConstraint(condition=models.Q(('payee_type__in', ['insurer', 'tax', 'warranty', 'accessory', 'gps'])), name='payee_type_valid')],
+                "verbose_name": "收款方",
+                "verbose_name_plural": "收款方登记簿",
+                "ordering": ["payee_type", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("active", True)),
+                        fields=("payee_type", "name"),
+                        name="payee_active_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("payee_type__in", ["insurer", "tax", "warranty", "accessory", "gps"])
+                        ),
+                        name="payee_type_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PayeeChange',
+            name="PayeeChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payee_type', models.CharField(choices=[('insurer', '保险公司'), ('tax', '税款账户'), ('warranty', '延保服务商'), ('accessory', '精品供应商'), ('gps', 'GPS 服务商')], max_length=16, verbose_name='收款方类型')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('account_name', models.CharField(max_length=200, verbose_name='户名')),
-                ('bank_name', models.CharField(max_length=100, verbose_name='开户行')),
-                ('account_number_enc', models.TextField()),
-                ('account_number_hash', models.CharField(max_length=64)),
-                ('account_number_masked', models.CharField(max_length=40, verbose_name='账号')),
-                ('reason', models.CharField(blank=True, max_length=255, verbose_name='原因')),
-                ('status', models.CharField(choices=[('pending', '待复核'), ('approved', '已批准'), ('rejected', '已驳回')], default='pending', max_length=10, verbose_name='状态')),
-                ('decision_reason', models.CharField(blank=True, max_length=255, verbose_name='复核意见')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='提交时间')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='复核时间')),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='复核人')),
-                ('payee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='servicing.payee', verbose_name='收款方')),
-                ('prepared_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "payee_type",
+                    models.CharField(
+                        choices=[
+                            ("insurer", "保险公司"),
+                            ("tax", "税款账户"),
+                            ("warranty", "延保服务商"),
+                            ("accessory", "精品供应商"),
+                            ("gps", "GPS 服务商"),
+                        ],
+                        max_length=16,
+                        verbose_name="收款方类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("account_name", models.CharField(max_length=200, verbose_name="户名")),
+                ("bank_name", models.CharField(max_length=100, verbose_name="开户行")),
+                ("account_number_enc", models.TextField()),
+                ("account_number_hash", models.CharField(max_length=64)),
+                ("account_number_masked", models.CharField(max_length=40, verbose_name="账号")),
+                ("reason", models.CharField(blank=True, max_length=255, verbose_name="原因")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待复核"),
+                            ("approved", "已批准"),
+                            ("rejected", "已驳回"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "decision_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="复核意见"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="提交时间")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="复核时间"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="复核人",
+                    ),
+                ),
+                (
+                    "payee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="servicing.payee",
+                        verbose_name="收款方",
+                    ),
+                ),
+                (
+                    "prepared_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '收款方变更',
-                'verbose_name_plural': '收款方变更',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "收款方变更",
+                "verbose_name_plural": "收款方变更",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentInstruction',
+            name="PaymentInstruction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveSmallIntegerField(verbose_name='序号')),
-                ('payee_kind', models.CharField(choices=[('dealer', '经销商'), ('insurer', '保险公司'), ('tax', '税款账户'), ('warranty', '延保服务商'), ('accessory', '精品供应商'), ('gps', 'GPS 服务商'), ('lender', '本公司（留存费用）')], max_length=16, verbose_name='收款方类型')),
-                ('payee_dealer_id', models.BigIntegerField(blank=True, null=True, verbose_name='收款经销商')),
-                ('payee_name', models.CharField(max_length=200, verbose_name='收款方名称')),
-                ('item_kind', models.CharField(blank=True, max_length=20, verbose_name='融资项目')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='金额')),
-                ('account_name', models.CharField(max_length=200, verbose_name='户名')),
-                ('bank_name', models.CharField(max_length=100, verbose_name='开户行')),
-                ('account_number_masked', models.CharField(max_length=40, verbose_name='账号')),
-                ('status', models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '银行已受理'), ('succeeded', '付款成功'), ('failed', '付款失败'), ('unknown', '结果未知（超时）')], db_index=True, default='pending', max_length=10, verbose_name='状态')),
-                ('attempt_count', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('failure_reason', models.CharField(blank=True, max_length=255, verbose_name='失败原因')),
-                ('succeeded_at', models.DateTimeField(blank=True, null=True, verbose_name='成功时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('disbursement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instructions', to='servicing.disbursement', verbose_name='放款')),
-                ('payee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='instructions', to='servicing.payee', verbose_name='收款方')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveSmallIntegerField(verbose_name="序号")),
+                (
+                    "payee_kind",
+                    models.CharField(
+                        choices=[
+                            ("dealer", "经销商"),
+                            ("insurer", "保险公司"),
+                            ("tax", "税款账户"),
+                            ("warranty", "延保服务商"),
+                            ("accessory", "精品供应商"),
+                            ("gps", "GPS 服务商"),
+                            ("lender", "本公司（留存费用）"),
+                        ],
+                        max_length=16,
+                        verbose_name="收款方类型",
+                    ),
+                ),
+                (
+                    "payee_dealer_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="收款经销商"),
+                ),
+                ("payee_name", models.CharField(max_length=200, verbose_name="收款方名称")),
+                ("item_kind", models.CharField(blank=True, max_length=20, verbose_name="融资项目")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="金额"),
+                ),
+                ("account_name", models.CharField(max_length=200, verbose_name="户名")),
+                ("bank_name", models.CharField(max_length=100, verbose_name="开户行")),
+                ("account_number_masked", models.CharField(max_length=40, verbose_name="账号")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发送"),
+                            ("sending", "发送中"),
+                            ("sent", "银行已受理"),
+                            ("succeeded", "付款成功"),
+                            ("failed", "付款失败"),
+                            ("unknown", "结果未知（超时）"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "attempt_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数"),
+                ),
+                (
+                    "failure_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="失败原因"),
+                ),
+                (
+                    "succeeded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="成功时间"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "disbursement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instructions",
+                        to="servicing.disbursement",
+                        verbose_name="放款",
+                    ),
+                ),
+                (
+                    "payee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instructions",
+                        to="servicing.payee",
+                        verbose_name="收款方",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '付款指令',
-                'verbose_name_plural': '付款指令',
-                'ordering': ['disbursement_id', 'seq'],
+                "verbose_name": "付款指令",
+                "verbose_name_plural": "付款指令",
+                "ordering": ["disbursement_id", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentAttempt',
+            name="PaymentAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt_no', models.PositiveSmallIntegerField(verbose_name='第几次')),
-                ('idempotency_key', models.CharField(max_length=80, unique=True, verbose_name='幂等键')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='金额')),
-                ('account_name', models.CharField(max_length=200, verbose_name='户名')),
-                ('bank_name', models.CharField(max_length=100, verbose_name='开户行')),
-                ('account_number_enc', models.TextField()),
-                ('account_number_masked', models.CharField(max_length=40, verbose_name='账号')),
-                ('status', models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '银行已受理'), ('succeeded', '付款成功'), ('failed', '付款失败'), ('unknown', '结果未知（超时）')], default='pending', max_length=10, verbose_name='状态')),
-                ('business_date', models.DateField(verbose_name='营业日')),
-                ('bank_ref', models.CharField(blank=True, max_length=64, verbose_name='银行流水号')),
-                ('error', models.CharField(blank=True, max_length=255, verbose_name='说明')),
-                ('sends', models.PositiveSmallIntegerField(default=0, verbose_name='发送次数')),
-                ('status_queries', models.PositiveSmallIntegerField(default=0, verbose_name='查询次数')),
-                ('journal_entry_id', models.BigIntegerField(blank=True, null=True, verbose_name='付款分录')),
-                ('created_by_label', models.CharField(blank=True, max_length=150, verbose_name='发起人')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='发送时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('instruction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='servicing.paymentinstruction', verbose_name='付款指令')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt_no", models.PositiveSmallIntegerField(verbose_name="第几次")),
+                (
+                    "idempotency_key",
+                    models.CharField(max_length=80, unique=True, verbose_name="幂等键"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="金额"),
+                ),
+                ("account_name", models.CharField(max_length=200, verbose_name="户名")),
+                ("bank_name", models.CharField(max_length=100, verbose_name="开户行")),
+                ("account_number_enc", models.TextField()),
+                ("account_number_masked", models.CharField(max_length=40, verbose_name="账号")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发送"),
+                            ("sending", "发送中"),
+                            ("sent", "银行已受理"),
+                            ("succeeded", "付款成功"),
+                            ("failed", "付款失败"),
+                            ("unknown", "结果未知（超时）"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("business_date", models.DateField(verbose_name="营业日")),
+                (
+                    "bank_ref",
+                    models.CharField(blank=True, max_length=64, verbose_name="银行流水号"),
+                ),
+                ("error", models.CharField(blank=True, max_length=255, verbose_name="说明")),
+                ("sends", models.PositiveSmallIntegerField(default=0, verbose_name="发送次数")),
+                (
+                    "status_queries",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="查询次数"),
+                ),
+                (
+                    "journal_entry_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="付款分录"),
+                ),
+                (
+                    "created_by_label",
+                    models.CharField(blank=True, max_length=150, verbose_name="发起人"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="发送时间")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "instruction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attempts",
+                        to="servicing.paymentinstruction",
+                        verbose_name="付款指令",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '付款尝试',
-                'verbose_name_plural': '付款尝试',
-                'ordering': ['instruction_id', 'attempt_no'],
+                "verbose_name": "付款尝试",
+                "verbose_name_plural": "付款尝试",
+                "ordering": ["instruction_id", "attempt_no"],
             },
         ),
         migrations.CreateModel(
-            name='ReconciliationLine',
+            name="ReconciliationLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('missing_at_bank', '银行无记录'), ('missing_in_books', '账务无记录'), ('amount_differs', '金额不符'), ('status_differs', '状态不符')], max_length=20, verbose_name='差异类型')),
-                ('idempotency_key', models.CharField(max_length=80, verbose_name='幂等键')),
-                ('bank_ref', models.CharField(blank=True, max_length=64, verbose_name='银行流水号')),
-                ('book_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='账务金额')),
-                ('bank_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='银行金额')),
-                ('book_status', models.CharField(blank=True, max_length=10, verbose_name='账务状态')),
-                ('bank_status', models.CharField(blank=True, max_length=10, verbose_name='银行状态')),
-                ('attempt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='servicing.paymentattempt', verbose_name='付款尝试')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='servicing.reconciliationrun', verbose_name='对账')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("missing_at_bank", "银行无记录"),
+                            ("missing_in_books", "账务无记录"),
+                            ("amount_differs", "金额不符"),
+                            ("status_differs", "状态不符"),
+                        ],
+                        max_length=20,
+                        verbose_name="差异类型",
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=80, verbose_name="幂等键")),
+                (
+                    "bank_ref",
+                    models.CharField(blank=True, max_length=64, verbose_name="银行流水号"),
+                ),
+                (
+                    "book_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="账务金额",
+                    ),
+                ),
+                (
+                    "bank_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="银行金额",
+                    ),
+                ),
+                (
+                    "book_status",
+                    models.CharField(blank=True, max_length=10, verbose_name="账务状态"),
+                ),
+                (
+                    "bank_status",
+                    models.CharField(blank=True, max_length=10, verbose_name="银行状态"),
+                ),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="servicing.paymentattempt",
+                        verbose_name="付款尝试",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="servicing.reconciliationrun",
+                        verbose_name="对账",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '对账差异',
-                'verbose_name_plural': '对账差异',
-                'ordering': ['run_id', 'id'],
+                "verbose_name": "对账差异",
+                "verbose_name_plural": "对账差异",
+                "ordering": ["run_id", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_financed__gt', 0)), name='disbursement_amount_gt_0'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_financed__gt", 0)), name="disbursement_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['prepared', 'awaiting_second', 'released', 'funded'])), name='disbursement_status_valid'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["prepared", "awaiting_second", "released", "funded"])
+                ),
+                name="disbursement_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('prepared_by')), _negated=True), _connector='OR'), name='disbursement_approver_not_maker'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_by__isnull", True),
+                    models.Q(("approved_by", models.F("prepared_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="disbursement_approver_not_maker",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(('second_approved_by__isnull', True), models.Q(models.Q(('second_approved_by', models.F('prepared_by')), _negated=True), models.Q(('second_approved_by', models.F('approved_by')), _negated=True), ('approved_by__isnull', False)), _connector='OR'), name='disbursement_second_approver_distinct'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("second_approved_by__isnull", True),
+                    models.Q(
+                        models.Q(("second_approved_by", models.F("prepared_by")), _negated=True),
+                        models.Q(("second_approved_by", models.F("approved_by")), _negated=True),
+                        ("approved_by__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="disbursement_second_approver_distinct",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['prepared', 'awaiting_second']), models.Q(('approved_by__isnull', False), models.Q(('needs_two_approvers', False), ('second_approved_by__isnull', False), _connector='OR')), _connector='OR'), name='disbursement_released_is_approved'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["prepared", "awaiting_second"]),
+                    models.Q(
+                        ("approved_by__isnull", False),
+                        models.Q(
+                            ("needs_two_approvers", False),
+                            ("second_approved_by__isnull", False),
+                            _connector="OR",
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="disbursement_released_is_approved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='disbursement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'funded'), _negated=True), ('loan_id__isnull', False), _connector='OR'), name='disbursement_funded_has_loan'),
+            model_name="disbursement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "funded"), _negated=True),
+                    ("loan_id__isnull", False),
+                    _connector="OR",
+                ),
+                name="disbursement_funded_has_loan",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payeechange',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('prepared_by')), _negated=True), _connector='OR'), name='payee_change_maker_not_checker'),
+            model_name="payeechange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_by__isnull", True),
+                    models.Q(("approved_by", models.F("prepared_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="payee_change_maker_not_checker",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payeechange',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'pending'), ('approved_by__isnull', False), _connector='OR'), name='payee_change_decided_has_checker'),
+            model_name="payeechange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "pending"), ("approved_by__isnull", False), _connector="OR"
+                ),
+                name="payee_change_decided_has_checker",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payeechange',
-            constraint=models.UniqueConstraint(condition=models.Q(('payee__isnull', False), ('status', 'pending')), fields=('payee',), name='payee_change_one_pending'),
+            model_name="payeechange",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("payee__isnull", False), ("status", "pending")),
+                fields=("payee",),
+                name="payee_change_one_pending",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentinstruction',
-            constraint=models.UniqueConstraint(fields=('disbursement', 'seq'), name='instruction_seq_unique'),
+            model_name="paymentinstruction",
+            constraint=models.UniqueConstraint(
+                fields=("disbursement", "seq"), name="instruction_seq_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentinstruction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='instruction_amount_gt_0'),
+            model_name="paymentinstruction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="instruction_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentinstruction',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sending', 'sent', 'succeeded', 'failed', 'unknown'])), name='instruction_status_valid'),
+            model_name="paymentinstruction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "sending", "sent", "succeeded", "failed", "unknown"])
+                ),
+                name="instruction_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentinstruction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('payee_kind', 'dealer'), ('payee_dealer_id__isnull', False)), ('payee_kind', 'lender'), models.Q(models.Q(('payee_kind__in', ['dealer', 'lender']), _negated=True), ('payee__isnull', False)), _connector='OR'), name='instruction_payee_from_master_data'),
+            model_name="paymentinstruction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("payee_kind", "dealer"), ("payee_dealer_id__isnull", False)),
+                    ("payee_kind", "lender"),
+                    models.Q(
+                        models.Q(("payee_kind__in", ["dealer", "lender"]), _negated=True),
+                        ("payee__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="instruction_payee_from_master_data",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentattempt',
-            index=models.Index(fields=['business_date'], name='attempt_business_date'),
+            model_name="paymentattempt",
+            index=models.Index(fields=["business_date"], name="attempt_business_date"),
         ),
         migrations.AddConstraint(
-            model_name='paymentattempt',
-            constraint=models.UniqueConstraint(fields=('instruction', 'attempt_no'), name='attempt_no_unique'),
+            model_name="paymentattempt",
+            constraint=models.UniqueConstraint(
+                fields=("instruction", "attempt_no"), name="attempt_no_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentattempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'failed'), _negated=True), fields=('instruction',), name='attempt_one_live_per_instruction'),
+            model_name="paymentattempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "failed"), _negated=True),
+                fields=("instruction",),
+                name="attempt_one_live_per_instruction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='attempt_amount_gt_0'),
+            model_name="paymentattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="attempt_amount_gt_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentattempt',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sending', 'sent', 'succeeded', 'failed', 'unknown'])), name='attempt_status_valid'),
+            model_name="paymentattempt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "sending", "sent", "succeeded", "failed", "unknown"])
+                ),
+                name="attempt_status_valid",
+            ),
         ),
     ]

@@ -179,7 +179,10 @@ class Disbursement(models.Model):
     )
     needs_two_approvers = models.BooleanField(_("需双人复核"), default=False)
     prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -358,9 +361,7 @@ class PaymentAttempt(models.Model):
         verbose_name_plural = _("付款尝试")
         ordering = ["instruction_id", "attempt_no"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["instruction", "attempt_no"], name="attempt_no_unique"
-            ),
+            models.UniqueConstraint(fields=["instruction", "attempt_no"], name="attempt_no_unique"),
             # Never two live attempts for one instruction: a new key only after a confirmed
             # failure.
             models.UniqueConstraint(
@@ -462,6 +463,9 @@ class ReconciliationLine(models.Model):
         verbose_name = _("对账差异")
         verbose_name_plural = _("对账差异")
         ordering = ["run_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key}"
 
 
 __all__ = [

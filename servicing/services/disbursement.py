@@ -467,7 +467,11 @@ def _attempt_create(
         action="payment_attempt_create",
         from_state=old,
         to_state=S.PENDING,
-        data={"attempt_no": n, "key": attempt.idempotency_key, "account": attempt.account_number_masked},
+        data={
+            "attempt_no": n,
+            "key": attempt.idempotency_key,
+            "account": attempt.account_number_masked,
+        },
     )
     return attempt
 
@@ -490,7 +494,9 @@ def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
                 % {"s": instruction.get_status_display()},
                 code="not_failed",
             )
-        attempt = _attempt_create(instruction, actor=actor, business_date=business_date_for_posting())
+        attempt = _attempt_create(
+            instruction, actor=actor, business_date=business_date_for_posting()
+        )
         _dispatch("disbursement_attempt_send", [attempt.pk])
     return attempt
 
@@ -766,9 +772,20 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
         balloon_amount=facts.get("balloon_amount") or ZERO,
         fees=facts.get("fees") or [],
         payees=facts.get("payees") or [],
-        collateral={k: v for k, v in collateral.items() if k in (
-            "vehicle", "vin", "plate", "mortgage_status", "mortgage_deadline", "gps_status",
-            "gps_deadline")},  # fmt: skip
+        collateral={
+            k: v
+            for k, v in collateral.items()
+            if k
+            in (
+                "vehicle",
+                "vin",
+                "plate",
+                "mortgage_status",
+                "mortgage_deadline",
+                "gps_status",
+                "gps_deadline",
+            )
+        },  # fmt: skip
         dealer_id=d.dealer_id,
         business_date=business_date,
         actor=actor,
@@ -847,7 +864,9 @@ def _notify(d: Disbursement, *, loan_id: int) -> None:
         .first()
     )
     if customer and (customer["phone"] or customer["email"]):
-        channel, to = ("sms", customer["phone"]) if customer["phone"] else ("email", customer["email"])
+        channel, to = (
+            ("sms", customer["phone"]) if customer["phone"] else ("email", customer["email"])
+        )
         notification_send(
             channel=channel,
             to=to,
@@ -858,7 +877,9 @@ def _notify(d: Disbursement, *, loan_id: int) -> None:
             dedupe_key=f"disbursement:{d.pk}:funded:customer",
         )
     if d.dealer_id:
-        phone = Dealer.objects.filter(pk=d.dealer_id).values_list("contact_phone", flat=True).first()
+        phone = (
+            Dealer.objects.filter(pk=d.dealer_id).values_list("contact_phone", flat=True).first()
+        )
         if phone:
             notification_send(
                 channel="sms",

@@ -66,16 +66,21 @@ def posting_date(business_date: dt.date | None) -> dt.date:
 # --- locks ---------------------------------------------------------------------------------
 
 
-def loan_lock(*, loan_id: int, open_rows_only: bool = False) -> tuple[Loan, list[LoanScheduleRow]]:
+def loan_lock(
+    *, loan_id: int, open_rows_only: bool = False, eligible_on: dt.date | None = None
+) -> tuple[Loan, list[LoanScheduleRow]]:
     """Lock the loan, then its schedule rows in force by pk; rows returned by instalment number.
 
-    Must run inside a transaction. `open_rows_only` leaves paid rows unlocked and unread (the
-    repayment path: paid rows never change there).
+    Must run inside a transaction. `open_rows_only` leaves paid rows unlocked and unread;
+    `eligible_on` reads only the unpaid rows a payment on that day can reach (overdue rows and the
+    current one: period started before that day). Rows not read are not changed by the caller.
     """
     loan = Loan.objects.select_for_update().get(pk=loan_id)
     qs = LoanScheduleRow.objects.filter(loan_id=loan_id, superseded_by_version__isnull=True)
-    if open_rows_only:
+    if open_rows_only or eligible_on is not None:
         qs = qs.exclude(status=RowStatus.PAID)
+    if eligible_on is not None:
+        qs = qs.filter(accrual_start__lt=eligible_on)
     rows = list(qs.order_by("pk").select_for_update())
     rows.sort(key=lambda r: r.instalment_no)
     return loan, rows
@@ -137,7 +142,9 @@ def loan_status_refresh(
     if loan.status in (LoanStatus.SETTLED_EARLY, LoanStatus.CHARGED_OFF):
         return
     open_rows = [r for r in rows if r.status != RowStatus.PAID]
-    if not open_rows and not _has_unpaid_rows(loan, rows):
+    # Paid off: nothing open among the rows given and no principal left (rows not given to a
+    # repayment are future rows, which always carry principal while any is outstanding).
+    if not open_rows and loan.principal_outstanding == 0:
         if loan_status_set(
             loan=loan,
             to=LoanStatus.PAID_OFF,
@@ -158,17 +165,6 @@ def loan_status_refresh(
         return
     normal = LoanStatus.RESTRUCTURED if loan.restructure_count else LoanStatus.ACTIVE
     loan_status_set(loan=loan, to=normal, business_date=business_date, actor=actor, reason=reason)
-
-
-def _has_unpaid_rows(loan: Loan, rows: list[LoanScheduleRow]) -> bool:
-    """With only the open rows locked, ask the database whether any row in force is unpaid."""
-    locked = {r.pk for r in rows}
-    return (
-        LoanScheduleRow.objects.filter(loan_id=loan.pk, superseded_by_version__isnull=True)
-        .exclude(status=RowStatus.PAID)
-        .exclude(pk__in=locked)
-        .exists()
-    )
 
 
 def mortgage_release_request(*, loan: Loan, business_date: dt.date, actor: Any) -> None:

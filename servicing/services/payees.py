@@ -98,7 +98,9 @@ def _decide(*, actor: Any, change_id: int) -> PayeeChange:
     if change.status != PayeeChange.Status.PENDING:
         raise PayeeError(_("该变更已处理。"), code="not_pending")
     if change.prepared_by_id == actor.pk:
-        raise PayeeError(_("复核人不能是经办人本人：收款方变更需由另一位同事复核。"), code="same_user")
+        raise PayeeError(
+            _("复核人不能是经办人本人：收款方变更需由另一位同事复核。"), code="same_user"
+        )
     return change
 
 
@@ -125,7 +127,9 @@ def payee_change_approve(*, actor: Any, change_id: int, reason: str = "") -> Pay
         change.approved_by = actor
         change.decided_at = timezone.now()
         change.decision_reason = reason[:255]
-        change.save(update_fields=["payee", "status", "approved_by", "decided_at", "decision_reason"])
+        change.save(
+            update_fields=["payee", "status", "approved_by", "decided_at", "decision_reason"]
+        )
         audit_record(
             actor=actor,
             obj=change,

@@ -72,9 +72,11 @@ def reconciliation_run(
             lines.append(_line(MismatchKind.STATUS_DIFFERS, a, row))
         else:
             matched += 1
-    known = set(PaymentAttempt.objects.filter(idempotency_key__in=list(bank)).values_list(
-        "idempotency_key", flat=True
-    ))
+    known = set(
+        PaymentAttempt.objects.filter(idempotency_key__in=list(bank)).values_list(
+            "idempotency_key", flat=True
+        )
+    )
     for key, row in bank.items():
         if key not in attempts:
             line = _line(MismatchKind.MISSING_IN_BOOKS, None, row)

@@ -196,6 +196,18 @@ def allocate(
 # --- posting -------------------------------------------------------------------------------------
 
 
+def rows_save(rows: list[LoanScheduleRow]) -> None:
+    """Write the paid amounts and statuses of changed rows (one UPDATE each: cheaper than a
+    bulk CASE update for the one or two rows a repayment touches)."""
+    if len(rows) > 3:
+        LoanScheduleRow.objects.bulk_update(rows, ROW_FIELDS)
+        return
+    for row in rows:
+        LoanScheduleRow.objects.filter(pk=row.pk).update(
+            **{field: getattr(row, field) for field in ROW_FIELDS}
+        )
+
+
 def _lines_for(
     *, debit_account: str, amount: Decimal, parts: dict[str, Decimal], loan_id: int
 ) -> list[tuple]:
@@ -283,8 +295,7 @@ def repayment_apply_locked(
         loan_id=loan.pk,
     )
     RepaymentAllocation.objects.bulk_create(records)
-    if changed:
-        LoanScheduleRow.objects.bulk_update(list(changed.values()), ROW_FIELDS)
+    rows_save(list(changed.values()))
     loan.principal_outstanding -= parts[Component.PRINCIPAL]
     loan.save(update_fields=LOAN_FIELDS)
     repayment.status = RepaymentStatus.POSTED
@@ -438,7 +449,8 @@ def repayment_post(
     try:
         with transaction.atomic():
             loan, rows = loan_lock(
-                loan_id=loan_id, open_rows_only=purpose == RepaymentPurpose.INSTALMENT
+                loan_id=loan_id,
+                eligible_on=date if purpose == RepaymentPurpose.INSTALMENT else None,
             )
             return repayment_post_locked(
                 loan=loan,
@@ -542,7 +554,7 @@ def repayment_manual_approve(
     loan_id = Repayment.objects.values_list("loan_id", flat=True).get(pk=repayment_id)
     date = posting_date(business_date)
     with transaction.atomic():
-        loan, rows = loan_lock(loan_id=loan_id, open_rows_only=True)
+        loan, rows = loan_lock(loan_id=loan_id, eligible_on=date)
         repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
         if repayment.status == RepaymentStatus.POSTED and repayment.approved_by_id == actor.pk:
             return repayment
@@ -742,7 +754,7 @@ def suspense_apply(
     calls it on due dates; None when there is nothing to apply."""
     date = posting_date(business_date)
     with transaction.atomic():
-        loan, rows = loan_lock(loan_id=loan_id, open_rows_only=True)
+        loan, rows = loan_lock(loan_id=loan_id, eligible_on=date)
         if loan.suspense_balance <= 0 or loan.status in CLOSED_STATUSES:
             return None
         if any(r.due_date < date and r.amount_unpaid > 0 for r in rows):
@@ -765,6 +777,21 @@ def suspense_apply(
         return repayment_apply_locked(
             loan=loan, rows=rows, repayment=repayment, business_date=date, actor=actor
         )
+
+
+def suspense_apply_due(*, business_date: dt.date, actor: Any = "eod") -> int:
+    """The nightly batch's step: apply suspense on every open loan that holds some."""
+    ids = list(
+        Loan.objects.filter(suspense_balance__gt=0)
+        .exclude(status__in=list(CLOSED_STATUSES))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    applied = 0
+    for loan_id in ids:
+        if suspense_apply(loan_id=loan_id, actor=actor, business_date=business_date):
+            applied += 1
+    return applied
 
 
 def suspense_refund(
@@ -899,9 +926,11 @@ def payment_callback_handle(*, payload: dict, signature: str) -> PaymentOrder:
     order = PaymentOrder.objects.filter(provider_ref=ref).first()
     if order is None:
         raise RepaymentError(_("未知的支付订单：%(ref)s") % {"ref": ref}, code="unknown_order")
+    date = posting_date(None)
     with transaction.atomic():
         loan, rows = loan_lock(
-            loan_id=order.loan_id, open_rows_only=order.purpose == RepaymentPurpose.INSTALMENT
+            loan_id=order.loan_id,
+            eligible_on=date if order.purpose == RepaymentPurpose.INSTALMENT else None,
         )
         order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
         order.callback_count += 1
@@ -915,7 +944,7 @@ def payment_callback_handle(*, payload: dict, signature: str) -> PaymentOrder:
                 rows=rows,
                 amount=paid,
                 source=RepaymentSource.ONLINE,
-                business_date=posting_date(None),
+                business_date=date,
                 actor=f"payment:{provider.name}",
                 external_ref=ref,
                 idempotency_key=f"online:{ref}",
@@ -1020,7 +1049,7 @@ def auto_debit_results_apply(
             summary.unknown += 1
             continue
         with transaction.atomic():
-            loan, rows = loan_lock(loan_id=item.loan_id, open_rows_only=True)
+            loan, rows = loan_lock(loan_id=item.loan_id, eligible_on=date)
             item = AutoDebitItem.objects.select_for_update().get(pk=item.pk)
             if item.result != AutoDebitItem.Result.PENDING:
                 summary.replayed += 1

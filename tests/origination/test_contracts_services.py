@@ -21,6 +21,7 @@ from origination.models import (
     Contract,
     ContractSignature,
     FundingChecklistItem,
+    SmsCode,
 )
 from origination.selectors_workbench import contract_for_funding, contracts_ready_for_funding
 from origination.services.checklist import ChecklistError, checklist_item_record
@@ -63,7 +64,7 @@ def _sign(contract, *, ip="203.0.113.7"):
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
-def test_contract_pdf_has_chinese_text_apr_and_hash(issued, tmp_path):
+def test_contract_pdf_has_chinese_text_apr_and_hash(real_pdf, issued, tmp_path):
     path = upload_path(issued.pdf_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == issued.pdf_sha256
     text = subprocess.run(
@@ -76,3 +77,332 @@ def test_contract_pdf_has_chinese_text_apr_and_hash(issued, tmp_path):
     assert "平安财险" in text  # the insurance payee
     assert "¥140,000.00" in text  # the dealer's part: car price − down payment
     shutil.copy(path, "/tmp/backoffice_contract.pdf")
+
+
+def _state(contract):
+    contract.refresh_from_db()
+    return (
+        contract.status,
+        Application.objects.get(pk=contract.application_id).status,
+        ContractSignature.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
+def test_wrong_code_is_refused_and_changes_nothing(issued):
+    customer = issued.customer
+    contract_sign_code_send(contract_id=issued.pk, actor=customer)
+    right = last_sms_code(customer.phone)
+    wrong = f"{(int(right) + 1) % 1000000:06d}"
+    before = _state(issued)
+
+    with pytest.raises(ContractSignError) as exc:
+        contract_sign(contract_id=issued.pk, actor=customer, code=wrong, ip_address="203.0.113.7")
+
+    assert exc.value.errors == {"code": ["验证码错误或已过期。"]}
+    assert _state(issued) == before
+    assert FundingChecklistItem.objects.get(
+        contract=issued, item_kind="signed_contract"
+    ).status == "pending"
+
+
+def test_only_the_customer_signs(issued, underwriter):
+    with pytest.raises(ContractSignError):
+        contract_sign_code_send(contract_id=issued.pk, actor=underwriter)
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_right_code_signs_and_stores_the_signed_pdf(real_pdf, issued):
+    signature = _sign(issued)
+
+    issued.refresh_from_db()
+    assert issued.status == "signed"
+    app = Application.objects.get(pk=issued.application_id)
+    assert app.status == "contract_signed" and app.contract_signed_at is not None
+    stored = upload_path(signature.signed_pdf_path).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == signature.signed_pdf_sha256
+    assert signature.document_sha256 == issued.pdf_sha256
+    assert (signature.signer, signature.ip_address, signature.verification) == (
+        issued.customer,
+        "203.0.113.7",
+        "sms_otp",
+    )
+    text = subprocess.run(
+        ["pdftotext", str(upload_path(signature.signed_pdf_path)), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "电子签署页" in text and "203.0.113.7" in text and issued.pdf_sha256 in text
+    assert "王小明" in text
+    item = FundingChecklistItem.objects.get(contract=issued, item_kind="signed_contract")
+    assert item.status == "done"
+    audit = AuditEntry.objects.filter(action="contract_sign").get()
+    assert audit.data["signed_pdf_sha256"] == signature.signed_pdf_sha256
+    assert AuditEntry.objects.filter(to_state="contract_signed").count() == 1
+    # a used code cannot sign again
+    with pytest.raises(ContractSignError):
+        contract_sign(contract_id=issued.pk, actor=issued.customer, code="000000")
+
+
+def test_database_allows_one_signed_contract_per_application(issued):
+    _sign(issued)
+    copy = Contract.objects.get(pk=issued.pk)
+    copy.pk = None
+    copy.version = 9
+    copy.contract_ref = "AF-TEST-999999"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
+
+
+def test_signed_contract_terms_cannot_be_edited(issued):
+    _sign(issued)
+    issued.refresh_from_db()
+    before = (issued.amount_financed, issued.term_months, issued.customer_rate)
+    with pytest.raises(ContractSignedError):
+        contract_terms_edit(contract_id=issued.pk, actor="test", term_months=48)
+    issued.refresh_from_db()
+    assert (issued.amount_financed, issued.term_months, issued.customer_rate) == before
+
+
+def test_change_after_signing_supersedes_and_needs_a_new_signature(issued, underwriter):
+    _sign(issued)
+
+    new = contract_amend(
+        application_id=issued.application_id,
+        actor=underwriter,
+        reason="客户要求改为 48 期",
+        term_months=48,
+    )
+
+    issued.refresh_from_db()
+    assert (issued.status, issued.superseded_by_id) == ("superseded", new.pk)
+    assert (new.version, new.status, new.term_months) == (2, "issued", 48)
+    assert new.contract_ref != issued.contract_ref
+    app = Application.objects.get(pk=issued.application_id)
+    assert app.status == "approved"
+    assert Contract.objects.filter(application=app, status="signed").count() == 0
+    new.customer = issued.customer
+    # a phone gets one code a minute: the first code is older by now
+    SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
+    _sign(new)
+    assert Application.objects.get(pk=app.pk).status == "contract_signed"
+
+
+def test_amend_refused_by_product_rules_changes_nothing(issued, underwriter):
+    _sign(issued)
+    with pytest.raises(ContractError):
+        contract_amend(
+            application_id=issued.application_id,
+            actor=underwriter,
+            reason="x",
+            term_months=72,  # not an offered term
+        )
+    issued.refresh_from_db()
+    assert issued.status == "signed"
+    assert Application.objects.get(pk=issued.application_id).status == "contract_signed"
+    assert Contract.objects.filter(application_id=issued.application_id).count() == 1
+
+
+def test_checklist_per_contract_type():
+    from origination.services.checklist import checklist_kinds_for
+
+    assert checklist_kinds_for(contract_type="loan", secured=True, gps=True) == [
+        "signed_contract",
+        "insurance",
+        "gps_installed",
+        "mortgage_registration",
+        "invoice_matches_price",
+    ]
+    assert checklist_kinds_for(contract_type="sale_leaseback", secured=True, gps=False) == [
+        "signed_contract",
+        "insurance",
+        "mortgage_registration",
+        "invoice_matches_price",
+    ]
+    assert checklist_kinds_for(contract_type="direct_lease", secured=True, gps=False) == [
+        "signed_contract",
+        "insurance",
+        "title_registration",
+        "invoice_matches_price",
+    ]
+    assert checklist_kinds_for(contract_type="loan", secured=False, gps=False) == [
+        "signed_contract",
+        "insurance",
+        "invoice_matches_price",
+    ]
+
+
+def test_issued_loan_contract_checklist_follows_product_gps_fee(issued):
+    # intake-new-std charges a GPS fee: the car needs a GPS device
+    assert list(issued.checklist.values_list("item_kind", flat=True)) == [
+        "signed_contract",
+        "insurance",
+        "gps_installed",
+        "mortgage_registration",
+        "invoice_matches_price",
+    ]
+
+
+def test_checklist_recording_rules(issued, business_today):
+    items = {i.item_kind: i for i in issued.checklist.all()}
+    with pytest.raises(ChecklistError) as exc:
+        checklist_item_record(
+            item_id=items["invoice_matches_price"].pk,
+            actor="ops",
+            status="after_funding",
+            evidence="发票待开",
+            deadline=business_today + dt.timedelta(days=10),
+        )
+    assert "status" in exc.value.errors
+    with pytest.raises(ChecklistError) as exc:
+        checklist_item_record(
+            item_id=items["mortgage_registration"].pk,
+            actor="ops",
+            status="after_funding",
+            evidence="已预约车管所",
+        )
+    assert exc.value.errors == {"deadline": ["请填写补办期限。"]}
+    with pytest.raises(ChecklistError):
+        checklist_item_record(item_id=items["insurance"].pk, actor="ops", status="done", evidence="")
+    assert set(issued.checklist.values_list("status", flat=True)) == {"pending"}
+
+    item = checklist_item_record(
+        item_id=items["mortgage_registration"].pk,
+        actor="ops",
+        status="after_funding",
+        evidence="已预约车管所",
+        deadline=business_today + dt.timedelta(days=30),
+    )
+    assert (item.status, item.deadline) == ("after_funding", dt.date(2026, 4, 14))
+    assert AuditEntry.objects.filter(action="funding_checklist_record").count() == 1
+
+
+def _complete_checklist(contract, business_today):
+    for item in contract.checklist.filter(status="pending"):
+        if item.item_kind in ("gps_installed", "mortgage_registration"):
+            checklist_item_record(
+                item_id=item.pk,
+                actor="ops",
+                status="after_funding",
+                evidence="预约",
+                deadline=business_today + dt.timedelta(days=30),
+            )
+        else:
+            checklist_item_record(item_id=item.pk, actor="ops", status="done", evidence="ok")
+
+
+def test_contract_for_funding_split_sums_exactly(products, underwriter, business_today):
+    from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: F401
+
+    from origination.services.applications import application_items_save  # noqa: F401
+
+    app = make_referred(  # noqa: F405
+        products=products,
+        vehicle_price=Decimal("187654.32"),
+        down_payment=Decimal("37530.87"),
+    )
+    case_claim(application_id=app.pk, actor=underwriter)
+    underwriting_approve(application_id=app.pk, actor=underwriter)
+    contract = Contract.objects.get(application=app)
+
+    data = contract_for_funding(contract_id=contract.pk)
+
+    assert data["amount_financed"] == Decimal("156123.45")  # 150,123.45 car + 6,000 insurance
+    assert [(p["payee_type"], p["amount"]) for p in data["payees"]] == [
+        ("dealer", Decimal("150123.45")),
+        ("insurer", Decimal("6000.00")),
+    ]
+    assert data["payees"][0]["amount"] == Decimal("187654.32") - Decimal("37530.87")
+    assert sum(p["amount"] for p in data["payees"]) == data["amount_financed"]
+    assert data["payees_total"] == data["amount_financed"]
+    assert data["contract_ref"] == contract.contract_ref
+    assert data["customer_user_id"] == app.customer_user.pk
+    assert data["product_rules"]["contract_type"] == "loan"
+    assert data["term_months"] == 36 and data["day_count"] == "30/360"
+    assert data["customer_rate"] == data["lender_rate"] == Decimal("0.049900")
+    assert data["value_date_hint"] == business_today
+    assert data["checklist"]["ready"] is False
+    assert contracts_ready_for_funding() == []
+
+
+def test_ready_for_funding_needs_signature_checklist_and_conditions(
+    referred, underwriter, senior, business_today
+):
+    from origination.services.underwriting import condition_resolve
+
+    case_claim(application_id=referred.pk, actor=underwriter)
+    underwriting_approve(
+        application_id=referred.pk,
+        actor=underwriter,
+        conditions=[{"condition_kind": "co_applicant", "note": "配偶作为共借人"}],
+    )
+    contract = Contract.objects.get(application=referred)
+    contract.customer = referred.customer_user
+    _complete_checklist(contract, business_today)
+    assert contracts_ready_for_funding() == []  # not signed yet
+    _sign(contract)
+    assert contracts_ready_for_funding() == []  # a condition is open
+    cond = referred.approval_conditions.get()
+    condition_resolve(condition_id=cond.pk, actor=senior, status="waived", evidence="收入充足")
+
+    ready = contracts_ready_for_funding()
+
+    assert [r["contract_ref"] for r in ready] == [contract.contract_ref]
+    assert ready[0]["amount_financed"] == Decimal("146000.00")
+
+
+def test_application_mark_funded(issued):
+    with pytest.raises(ContractError):
+        application_mark_funded(
+            application_id=issued.application_id, funded_at=timezone.now(), actor="servicing"
+        )
+    _sign(issued)
+    funded_at = timezone.now()
+
+    app = application_mark_funded(
+        application_id=issued.application_id, funded_at=funded_at, actor="servicing"
+    )
+
+    assert (app.status, app.funded_at) == ("funded", funded_at)
+    audit = AuditEntry.objects.filter(to_state="funded").get()
+    assert (audit.from_state, audit.actor_label) == ("contract_signed", "servicing")
+    again = application_mark_funded(
+        application_id=issued.application_id, funded_at=funded_at, actor="servicing"
+    )
+    assert again.status == "funded"
+    assert AuditEntry.objects.filter(to_state="funded").count() == 1
+
+
+def test_waiving_needs_a_senior(referred, underwriter):
+    from origination.services.underwriting import AuthorityError, condition_resolve
+
+    case_claim(application_id=referred.pk, actor=underwriter)
+    underwriting_approve(
+        application_id=referred.pk, actor=underwriter, conditions=[{"condition_kind": "gps"}]
+    )
+    cond = referred.approval_conditions.get()
+    with pytest.raises(AuthorityError):
+        condition_resolve(condition_id=cond.pk, actor=underwriter, status="waived", evidence="x")
+    cond.refresh_from_db()
+    assert cond.status == "open"
+    assert OutboundMessage.objects.filter(purpose="contract_issued").count() == 1
+
+
+def test_seed_fills_queue_and_contracts(business_today):
+    import io
+
+    from origination.seed_backoffice import seed
+    from origination.selectors_workbench import contracts_ready_for_funding
+
+    out = io.StringIO()
+    seed(stdout=out, context={})
+
+    assert "3 referred in the queue, 3 contracts issued, 2 signed" in out.getvalue()
+    assert Application.objects.filter(customer_name__in=["郑浩", "冯雪", "何军"]).filter(
+        status="referred"
+    ).count() == 3
+    assert Contract.objects.filter(status="signed").count() == 2
+    assert len(contracts_ready_for_funding()) == 1
+    seed(stdout=out, context={})  # a second run adds nothing
+    assert Contract.objects.count() == 3

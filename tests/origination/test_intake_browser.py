@@ -45,7 +45,8 @@ def upload_documents(page):
     for kind in DOCS:
         page.select_option("select[name=doc_kind]", kind)
         page.set_input_files(
-            "input[name=file]", files=[{"name": f"{kind}.png", "mimeType": "image/png", "buffer": PNG}]
+            "input[name=file]",
+            files=[{"name": f"{kind}.png", "mimeType": "image/png", "buffer": PNG}],
         )
         page.click("form.form button[type=submit]")
         page.wait_for_load_state("networkidle")

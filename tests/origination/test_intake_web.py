@@ -126,7 +126,10 @@ def test_api_end_to_end_with_idempotent_submit(products, customer, other_custome
     other = api(other_customer)
     for url in (f"/api/v1/applications/{ref}/", f"/api/v1/applications/{ref}/status/"):
         assert other.get(url).status_code == 404
-    assert other.post(f"/api/v1/applications/{ref}/submit/", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
+    assert (
+        other.post(f"/api/v1/applications/{ref}/submit/", HTTP_IDEMPOTENCY_KEY="x").status_code
+        == 404
+    )
     assert other.get("/api/v1/applications/").json()["results"] == []
 
 
@@ -183,7 +186,9 @@ def test_dealer_scoping_on_api_pages_and_documents(
     api_fill(sales, ref, consents=False)
     # dealer staff cannot give the customer's consents
     r = sales.patch(
-        f"/api/v1/applications/{ref}/", {"step": "consents", "kinds": ["credit_bureau"]}, format="json"
+        f"/api/v1/applications/{ref}/",
+        {"step": "consents", "kinds": ["credit_bureau"]},
+        format="json",
     )
     assert r.status_code == 404
     doc = ApplicationDocument.objects.filter(application__reference=ref).first()
@@ -211,7 +216,7 @@ def test_html_rejected_step_changes_nothing_and_double_submit_submits_once(
 ):
     client.login(username=customer.username, password=PASSWORD)
     url = f"/apply/{draft.reference}/applicant/"
-    bad = {k: v for k, v in person().items()} | {"id_number": "31011519900517123X"}
+    bad = person() | {"id_number": "31011519900517123X"}
     r = client.post(url, bad)
     assert r.status_code == 400
     assert "身份证号校验位不正确，请核对后重新输入。" in r.content.decode()
@@ -269,9 +274,7 @@ def test_sms_code_attempt_limit(business_today):
     sms_code_send(phone="13611113333")
     for _ in range(5):
         assert sms_code_verify(phone="13611113333", code="not-it") is False
-    code = re.search(
-        r"\d{6}", OutboundMessage.objects.get(to="13611113333").body
-    ).group(0)
+    code = re.search(r"\d{6}", OutboundMessage.objects.get(to="13611113333").body).group(0)
     assert sms_code_verify(phone="13611113333", code=code) is False  # locked after 5 tries
 
 

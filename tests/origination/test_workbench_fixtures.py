@@ -23,6 +23,33 @@ _keys = itertools.count(1)
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    # users are made by the dozen here: a fast hasher (PBKDF2 costs ~0.5 s per user)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def real_pdf():
+    """Ask for this to render contract PDFs with WeasyPrint (~1-2 s each)."""
+    return True
+
+
+@pytest.fixture(autouse=True)
+def _fast_pdf(request, monkeypatch):
+    """Tests that do not look at the PDF get a tiny stand-in (the PDF tests ask for real_pdf)."""
+    if "real_pdf" in request.fixturenames:
+        return
+    from origination.services import contracts
+
+    monkeypatch.setattr(
+        contracts,
+        "contract_pdf_render",
+        lambda c: f"%PDF-1.4 stand-in {c.contract_ref} {c.amount_financed}".encode(),
+    )
+    monkeypatch.setattr(
+        contracts,
+        "contract_signed_pdf_render",
+        lambda c, sig: f"%PDF-1.4 signed {c.contract_ref} {sig['document_sha256']}".encode(),
+    )
 
 
 @pytest.fixture

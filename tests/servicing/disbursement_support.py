@@ -15,7 +15,11 @@ from autofin.business_date import business_date_set
 from autofin.roles import Role
 from dealers.models import Dealer, DealerStatus
 from dealers.seed import uscc_make
-from dealers.services import agreement_create, bank_account_change_approve, bank_account_change_prepare
+from dealers.services import (
+    agreement_create,
+    bank_account_change_approve,
+    bank_account_change_prepare,
+)
 from servicing.gateway import SandboxBank, sandbox_bank_close_connections
 from servicing.models import PaymentAttempt
 from servicing.services.disbursement import attempt_send
@@ -86,11 +90,15 @@ def payees(maker, checker):
         "insurer": register_payee(
             maker, checker, payee_type="insurer", name=INSURER, account="6222021002000456"
         ),
-        "tax": register_payee(maker, checker, payee_type="tax", name=TAX, account="6222021003000789"),
+        "tax": register_payee(
+            maker, checker, payee_type="tax", name=TAX, account="6222021003000789"
+        ),
         "warranty": register_payee(
             maker, checker, payee_type="warranty", name=WARRANTY, account="6222021004000555"
         ),
-        "gps": register_payee(maker, checker, payee_type="gps", name=GPS, account="6222021005000666"),
+        "gps": register_payee(
+            maker, checker, payee_type="gps", name=GPS, account="6222021005000666"
+        ),
     }
 
 

@@ -64,7 +64,9 @@ def _counts():
 
 def test_split_one_fen_off_is_refused_and_nothing_is_created(dealer, customer, payees, maker):
     # given payees summing to 137,200.00 on a contract financing 137,200.01
-    facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD, amount_financed="137200.01")
+    facts = make_facts(
+        dealer=dealer, customer=customer, parts=STANDARD, amount_financed="137200.01"
+    )
     before = _counts()
     # when / then
     with pytest.raises(DisbursementError) as exc:
@@ -407,3 +409,19 @@ def test_database_allows_one_live_attempt_per_instruction(dealer, customer, paye
             account_number_masked="x",
             business_date=attempt.business_date,
         )
+
+
+def test_release_locks_the_disbursement_then_its_instructions_by_pk(
+    dealer, customer, payees, maker, checker
+):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    d = disbursement_create(facts=make_facts(dealer=dealer, customer=customer, parts=STANDARD),
+                            actor=maker)  # fmt: skip
+    with CaptureQueriesContext(conn) as ctx:
+        disbursement_approve(disbursement_id=d.pk, actor=checker)
+    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert 'FROM "servicing_disbursement"' in locks[0]
+    assert 'FROM "servicing_paymentinstruction"' in locks[1]
+    assert 'ORDER BY "servicing_paymentinstruction"."id" ASC' in locks[1]

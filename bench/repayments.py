@@ -1,0 +1,268 @@
+"""Repayment posting speed: N repayments across L loans with W concurrent workers.
+
+    .venv/bin/python bench/repayments.py [--loans 20000] [--repayments 100000] [--workers 4] [--keep]
+
+Creates a scratch database `autofin_bench_repayments` on the server of DATABASE_URL (default the
+local PostgreSQL), migrates it, and generates the loans fast (schedules priced once per distinct
+amount, loans and rows by bulk_create, funding entries by journal_post_many). Then W worker
+processes, each with its own database connection, post the repayments through the real service
+(`repayment_post`: loan and row locks, waterfall, allocations, ledger entry, audit row): each
+loan pays its instalments one by one on their due dates, loans shared out round-robin, workers
+interleaved over the same loan range. Prints repayments (= ledger postings) per second, then
+checks the trial balance is zero, nothing was posted twice, and a sample of loans' ledger
+balances equal their schedules. Drops the database at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "autofin_bench_repayments"
+VALUE_DATE = dt.date(2026, 1, 15)
+AMOUNTS = [Decimal(f"{a}.00") for a in (60000, 85000, 120000, 150000, 210000)]
+
+
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
+
+
+def with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin_execute(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        conn.close()
+
+
+def setup_django(migrate: bool) -> None:
+    os.environ["DATABASE_URL"] = with_db(os.environ.get("BENCH_SERVER_URL", server_url()), BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
+    os.environ.setdefault("TESTING", "0")
+    os.environ["CONN_MAX_AGE"] = "0"
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def generate(n_loans: int, term: int) -> None:
+    from autofin.models import User
+    from autofin.pricing import build_schedule
+    from servicing.models import Loan, LoanScheduleRow, LoanStatus
+    from servicing.services.ledger import EntrySpec, journal_post_many
+    from servicing.services.loans import schedule_rows_build
+
+    user = User.objects.create(username="bench-customer", display_name="压测客户")
+    schedules = {
+        amount: build_schedule(
+            amount_financed=amount,
+            annual_rate=Decimal("0.058"),
+            term_months=term,
+            method="equal_instalment",
+            value_date=VALUE_DATE,
+            day_count="30/360",
+        )
+        for amount in AMOUNTS
+    }
+    batch = 2000
+    for start in range(0, n_loans, batch):
+        loans = [
+            Loan(
+                contract_ref=f"BENCH{i:07d}",
+                customer=user,
+                product_rules={"penalty_markup": "0.5"},
+                amount_financed=AMOUNTS[i % len(AMOUNTS)],
+                annual_rate=Decimal("0.058"),
+                schedule_rate=Decimal("0.058"),
+                penalty_rate=Decimal("0.087"),
+                term_months=term,
+                method="equal_instalment",
+                value_date=VALUE_DATE,
+                first_due_date=schedules[AMOUNTS[0]].first_due_date,
+                day_count="30/360",
+                status=LoanStatus.ACTIVE,
+                status_date=VALUE_DATE,
+                principal_outstanding=AMOUNTS[i % len(AMOUNTS)],
+                accrued_through=VALUE_DATE,
+            )
+            for i in range(start, min(start + batch, n_loans))
+        ]
+        Loan.objects.bulk_create(loans)
+        rows = []
+        for loan in loans:
+            rows.extend(
+                schedule_rows_build(loan=loan, schedule=schedules[loan.amount_financed], version=1)
+            )
+        LoanScheduleRow.objects.bulk_create(rows, batch_size=5000)
+        journal_post_many(
+            entries=[
+                EntrySpec(
+                    business_date=VALUE_DATE,
+                    source_type="disbursement",
+                    source_id=loan.pk,
+                    lines=[
+                        ("principal_receivable", "D", loan.amount_financed, loan.pk),
+                        ("bank_clearing", "C", loan.amount_financed, loan.pk),
+                    ],
+                    idempotency_key=f"bench-funding:{loan.pk}",
+                    loan_id=loan.pk,
+                )
+                for loan in loans
+            ],
+            actor="bench",
+        )
+
+
+def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
+    index, workers, loan_ids, per_loan, instalments, queue = args
+    setup_django(migrate=False)
+    from servicing.services.repayments import repayment_post
+
+    mine = loan_ids[index::workers]
+    done = 0
+    errors = 0
+    started = time.perf_counter()
+    for k in range(per_loan):
+        due = instalments["due_dates"][k]
+        for loan_id in mine:
+            amount = instalments["amounts"][loan_id][k]
+            try:
+                repayment_post(
+                    loan_id=loan_id,
+                    amount=amount,
+                    source="auto_debit",
+                    actor="bench",
+                    business_date=due,
+                    idempotency_key=f"bench:{loan_id}:{k}",
+                )
+                done += 1
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors += 1
+                if errors < 3:
+                    print(f"worker {index}: {exc!r}", file=sys.stderr)
+    queue.put((index, done, errors, time.perf_counter() - started))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loans", type=int, default=20000)
+    parser.add_argument("--repayments", type=int, default=100000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    per_loan = max(1, options.repayments // options.loans)
+    term = max(12, per_loan)
+    os.environ["BENCH_SERVER_URL"] = server_url()
+
+    admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    try:
+        setup_django(migrate=True)
+        from django.db import connection
+
+        from autofin.pricing import add_months
+        from servicing.models import JournalEntry, LoanScheduleRow, Repayment
+        from servicing.selectors import loan_balances, trial_balance
+        from servicing.selectors_loans import loan_figures
+
+        t0 = time.perf_counter()
+        generate(options.loans, term)
+        t_gen = time.perf_counter() - t0
+        loan_ids = list(
+            __import__("servicing.models", fromlist=["Loan"])
+            .Loan.objects.order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        amounts: dict[int, list[Decimal]] = {}
+        for loan_id, no, instalment in LoanScheduleRow.objects.filter(
+            instalment_no__lte=per_loan
+        ).values_list("loan_id", "instalment_no", "instalment"):
+            amounts.setdefault(loan_id, [Decimal(0)] * per_loan)[no - 1] = instalment
+        due_dates = [add_months(VALUE_DATE, k + 1) for k in range(per_loan)]
+        connection.close()
+        print(
+            f"generated {len(loan_ids)} loans ({len(loan_ids) * term} schedule rows, funding "
+            f"entries) in {t_gen:.1f}s"
+        )
+        queue: mp.Queue = mp.get_context("fork").Queue()
+        ctx = mp.get_context("fork")
+        procs = [
+            ctx.Process(
+                target=worker,
+                args=(
+                    (
+                        i,
+                        options.workers,
+                        loan_ids,
+                        per_loan,
+                        {"due_dates": due_dates, "amounts": amounts},
+                        queue,
+                    ),
+                ),
+            )
+            for i in range(options.workers)
+        ]
+        t1 = time.perf_counter()
+        for p in procs:
+            p.start()
+        results = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+        elapsed = time.perf_counter() - t1
+        done = sum(r[1] for r in results)
+        errors = sum(r[2] for r in results)
+        print(
+            f"{done} repayments posted by {options.workers} workers in {elapsed:.1f}s: "
+            f"{done / elapsed:.0f} postings/s ({errors} errors)"
+        )
+        tb = trial_balance()
+        posted = Repayment.objects.count()
+        entries = JournalEntry.objects.filter(source_type="repayment").count()
+        sample = loan_ids[:: max(1, len(loan_ids) // 200)]
+        mismatched = 0
+        from servicing.models import Loan
+
+        for loan in Loan.objects.filter(pk__in=sample):
+            figures = loan_figures(loan=loan)
+            balances = loan_balances(loan_id=loan.pk)
+            if any(balances.get(code, Decimal("0.00")) != v for code, v in figures.items()):
+                mismatched += 1
+        print(
+            f"trial balance total {tb.total} (debit {tb.debit}, credit {tb.credit}); "
+            f"repayments {posted}, repayment entries {entries}; "
+            f"{len(sample)} sampled loans, {mismatched} not matching their ledger"
+        )
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+        ok = tb.total == 0 and posted == done == entries and mismatched == 0 and errors == 0
+        print("OK" if ok else "FAILED")
+        connection.close()
+    finally:
+        if not options.keep:
+            admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

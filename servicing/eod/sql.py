@@ -1,0 +1,174 @@
+"""Small SQL helpers shared by the set-based steps: locking a chunk's loans in id order, posting
+one ledger entry per chunk from a temp table of lines, bulk status-change history and audit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+from servicing.eod.registry import StepContext
+
+CLOSED = ("settled_early", "paid_off", "charged_off")
+CLOSED_SQL = "('settled_early', 'paid_off', 'charged_off')"
+# amount unpaid of a schedule row (alias r)
+UNPAID = (
+    "((r.principal - r.principal_paid) + (r.interest - r.interest_paid)"
+    " + (r.fee - r.fee_paid) + (r.penalty - r.penalty_paid))"
+)
+
+
+def run(sql: str, params: Any = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def rows(sql: str, params: Any = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def one(sql: str, params: Any = None) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def lock_loans(lo: int, hi: int, condition: str = "TRUE", params: dict | None = None) -> list[int]:
+    """Lock (FOR UPDATE) the open loans of [lo, hi] meeting `condition` (SQL on alias l), in id
+    order — the same order, Loan row first, as every online money path (see servicing.eod)."""
+    return [
+        r[0]
+        for r in rows(
+            f"""
+            SELECT l.id FROM servicing_loan l
+             WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL}
+               AND ({condition})
+             ORDER BY l.id
+               FOR UPDATE OF l
+            """,
+            {"lo": lo, "hi": hi, **(params or {})},
+        )
+    ]
+
+
+def temp_table(name: str, select_sql: str, params: Any = None) -> int:
+    """(Re)create a temp table from a query; dropped at commit."""
+    run(f"DROP TABLE IF EXISTS {name}")
+    return run(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select_sql}", params)
+
+
+def post_lines(
+    *,
+    ctx: StepContext,
+    step: str,
+    lines_sql: str,
+    params: dict,
+    source_type: str,
+    description: str,
+    lo: int,
+    hi: int,
+) -> int | None:
+    """Post ONE ledger entry for the chunk from `lines_sql` (columns: code, side, amount,
+    loan_id; amounts > 0): one INSERT for the header, one for every line (the ledger's
+    statement-level guard checks them as a set). Nothing is posted without lines.
+    Returns the entry id or None."""
+    temp_table("eod_lines", lines_sql, params)
+    found = one("SELECT count(*), coalesce(sum(CASE side WHEN 'D' THEN amount ELSE -amount END), 0) FROM eod_lines")
+    if not found or not found[0]:
+        return None
+    if found[1] != 0:
+        raise ValueError(f"{step}: chunk lines do not balance ({found[1]})")
+    key = f"eod:{ctx.business_date.isoformat()}:{step}:{lo}-{hi}"
+    entry_id = one(
+        """
+        INSERT INTO servicing_journalentry
+            (business_date, source_type, source_id, loan_id, description, idempotency_key,
+             reverses_id, created_by_id, created_by_label)
+        VALUES (%s, %s, %s, NULL, %s, %s, NULL, NULL, %s)
+        RETURNING id
+        """,
+        [ctx.business_date, source_type, key[:64], description[:255], key, ctx.actor],
+    )[0]
+    run(
+        """
+        INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+        SELECT %s, a.id, x.side, x.amount, x.loan_id
+          FROM eod_lines x JOIN servicing_ledgeraccount a ON a.code = x.code
+        """,
+        [entry_id],
+    )
+    return entry_id
+
+
+def status_changes_record(
+    *, ctx: StepContext, changes: Sequence[tuple[int, str, str, str]], reason: str = ""
+) -> None:
+    """History rows and audit rows for loan status changes (loan_id, contract_ref, from, to),
+    as `loan_status_set` writes them one by one: status date D+1 (the next business date)."""
+    if not changes:
+        return
+    from servicing.models import Loan
+
+    ct = ContentType.objects.get_for_model(Loan, for_concrete_model=False).pk
+    ids = [c[0] for c in changes]
+    refs = [c[1] for c in changes]
+    froms = [c[2] for c in changes]
+    tos = [c[3] for c in changes]
+    data = json.dumps({"business_date": ctx.next_date.isoformat()})
+    run(
+        """
+        INSERT INTO servicing_loanstatuschange
+            (loan_id, from_status, to_status, business_date, reason, actor_label, created_at)
+        SELECT u.id, u.f, u.t, %s, %s, %s, now()
+          FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[]) AS u(id, f, t)
+        """,
+        [ctx.next_date, reason, ctx.actor, ids, froms, tos],
+    )
+    audit_bulk(
+        ct=ct,
+        ids=ids,
+        reprs=refs,
+        action="loan_status",
+        froms=froms,
+        tos=tos,
+        actor=ctx.actor,
+        reason=reason,
+        data=data,
+    )
+
+
+def audit_bulk(
+    *,
+    ct: int,
+    ids: Sequence[int],
+    reprs: Sequence[str],
+    action: str,
+    froms: Sequence[str],
+    tos: Sequence[str],
+    actor: str,
+    reason: str = "",
+    data: str = "{}",
+) -> None:
+    """Audit rows in one INSERT (what autofin.audit.audit_record writes, for a set)."""
+    if not ids:
+        return
+    run(
+        """
+        INSERT INTO autofin_auditentry
+            (created_at, actor_id, actor_label, content_type_id, object_id, object_repr, action,
+             from_state, to_state, reason, data)
+        SELECT now(), NULL, %s, %s, u.id::text, left(u.r, 200), %s, u.f, u.t, %s, %s::jsonb
+          FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[]) AS u(id, r, f, t)
+        """,
+        [actor, ct, action, reason, data, list(ids), list(reprs), list(froms), list(tos)],
+    )
+
+
+def content_type_id(model) -> int:
+    return ContentType.objects.get_for_model(model, for_concrete_model=False).pk

@@ -1,0 +1,15 @@
+"""The nightly steps, one module each; importing this package registers them in order."""
+
+from servicing.eod.steps import (  # noqa: F401 - registration by import
+    accrual,
+    auto_debit,
+    checks,
+    collections,
+    dealer_metrics,
+    delinquency,
+    due,
+    early_warning,
+    gl_summary,
+    reminders,
+    snapshot,
+)

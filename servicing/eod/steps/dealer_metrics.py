@@ -1,0 +1,145 @@
+"""Step 9 — dealer metrics for channel grading; commission clawbacks; month-end statements.
+
+Gathered nightly for every dealer with applications or loans (one set-based query each):
+applications and approvals (submitted in the last 90 days; approval_rate), anti-fraud hits in
+the same window (risk's `fraud_hits_by_dealer`), FPD (first instalment due at least 30 days ago
+and paid more than 30 days late or still unpaid) as a rate, and the 30+ DPD rate by month on
+book (loans at least 3 / 6 / 12 months on book that ever reached 30 DPD). They are handed to the
+dealers app's `dealer_grades_recompute(as_of=D, metrics=...)`.
+Clawbacks (`commission_clawback`, idempotent): loans settled early on D+1 (the date the batch's
+postings carry) or D, and loans reaching default (90 DPD) or charged off on D.
+At month-end (D+1 is the 1st) every dealer with commissions gets its monthly statement
+(`commission_statement_for_month`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from servicing.eod.registry import StepContext, register
+from servicing.eod.sql import UNPAID, rows
+
+WINDOW_DAYS = 90
+MOB_POINTS = (3, 6, 12)
+
+
+def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
+    from django.utils import timezone
+
+    from dealers.models import Dealer
+    from risk.selectors import fraud_hits_by_dealer
+
+    known = set(Dealer.objects.values_list("id", flat=True))
+    since = as_of - dt.timedelta(days=WINDOW_DAYS)
+    metrics: dict[int, dict] = {}
+    for dealer_id, applications, approved in rows(
+        """
+        SELECT dealer_id, count(*),
+               count(*) FILTER (WHERE status IN ('approved', 'contract_signed', 'funded',
+                                                 'counter_offered'))
+          FROM origination_application
+         WHERE dealer_id IS NOT NULL AND submitted_at IS NOT NULL
+           AND submitted_at::date > %s AND submitted_at::date <= %s
+         GROUP BY dealer_id
+        """,
+        [since, as_of],
+    ):
+        metrics.setdefault(dealer_id, {}).update(
+            applications=applications,
+            approved=approved,
+            approval_rate=str((Decimal(approved) / applications).quantize(Decimal("0.0001"))),
+        )
+    start = timezone.make_aware(dt.datetime.combine(since + dt.timedelta(days=1), dt.time.min))
+    for dealer_id, hits in fraud_hits_by_dealer(since=start).items():
+        metrics.setdefault(dealer_id, {"applications": 0})["fraud_hits"] = hits
+    mob_cols = ", ".join(
+        f"count(*) FILTER (WHERE mob >= {m}), count(*) FILTER (WHERE mob >= {m} AND ever30)"
+        for m in MOB_POINTS
+    )
+    for row in rows(
+        f"""
+        SELECT dealer_id,
+               count(*) FILTER (WHERE fpd_due), count(*) FILTER (WHERE fpd_due AND fpd),
+               {mob_cols}
+          FROM (
+            SELECT l.dealer_id,
+                   (extract(year FROM age(%(d)s::date, l.value_date)) * 12
+                    + extract(month FROM age(%(d)s::date, l.value_date)))::int AS mob,
+                   coalesce(x.max_dpd, 0) >= 30 AS ever30,
+                   f.due_date <= %(d)s::date - 30 AS fpd_due,
+                   (f.paid_on > f.due_date + 30 OR (f.status <> 'paid' AND {UNPAID} > 0)) AS fpd
+              FROM servicing_loan l
+              LEFT JOIN servicing_loandelinquency x ON x.loan_id = l.id
+              LEFT JOIN servicing_loanschedulerow f
+                     ON f.loan_id = l.id AND f.instalment_no = 1 AND f.schedule_version = 1
+              LEFT JOIN LATERAL (SELECT f.principal, f.principal_paid, f.interest,
+                                        f.interest_paid, f.fee, f.fee_paid, f.penalty,
+                                        f.penalty_paid) r ON TRUE
+             WHERE l.dealer_id IS NOT NULL
+          ) t
+         GROUP BY dealer_id
+        """,
+        {"d": as_of},
+    ):
+        dealer_id, fpd_n, fpd_bad, *mob = row
+        entry = metrics.setdefault(dealer_id, {"applications": 0})
+        if fpd_n:
+            entry["fpd_rate"] = str((Decimal(fpd_bad) / fpd_n).quantize(Decimal("0.0001")))
+        by_mob = {}
+        for i, m in enumerate(MOB_POINTS):
+            n, bad = mob[2 * i], mob[2 * i + 1]
+            if n:
+                by_mob[str(m)] = str((Decimal(bad) / n).quantize(Decimal("0.0001")))
+        if by_mob:
+            entry["dpd30_rate"] = by_mob
+    return {k: v for k, v in metrics.items() if k in known}
+
+
+def dealer_clawbacks(*, business_date: dt.date) -> int:
+    from dealers.rules import DealerError
+    from dealers.services.commissions import commission_clawback
+
+    count = 0
+    events = rows(
+        """
+        SELECT l.contract_ref, 'early_settlement' FROM servicing_loan l
+         WHERE l.status = 'settled_early' AND l.closed_on BETWEEN %(d)s AND %(d)s::date + 1
+        UNION ALL
+        SELECT l.contract_ref, 'default' FROM servicing_loan l
+          JOIN servicing_loandelinquency x ON x.loan_id = l.id
+         WHERE l.dealer_id IS NOT NULL
+           AND ((x.dpd = 90 AND x.as_of = %(d)s)
+                OR (l.status = 'charged_off' AND l.closed_on = %(d)s))
+        """,
+        {"d": business_date},
+    )
+    for contract_ref, reason in events:
+        try:
+            if commission_clawback(contract_ref=contract_ref, reason=reason, event_date=business_date):
+                count += 1
+        except DealerError:
+            continue  # no commission on this contract
+    return count
+
+
+@register(code="dealer_metrics", label=_("经销商指标、返佣追回与月结"), position=90, chunked=False)
+def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
+    from dealers.models import Commission
+    from dealers.services.commissions import commission_statement_for_month
+    from dealers.services.grading import dealer_grades_recompute
+
+    d = ctx.business_date
+    metrics = dealer_metrics_gather(as_of=d)
+    graded = dealer_grades_recompute(as_of=d, metrics=metrics) if metrics else []
+    clawbacks = dealer_clawbacks(business_date=d)
+    statements = 0
+    if ctx.next_date.day == 1:
+        for dealer_id in (
+            Commission.objects.filter(funded_on__lte=d).values_list("dealer_id", flat=True).distinct()
+        ):
+            commission_statement_for_month(dealer=dealer_id, month=d)
+            statements += 1
+    return {"dealers": len(graded), "clawbacks": clawbacks, "statements": statements}

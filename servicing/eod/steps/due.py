@@ -1,0 +1,59 @@
+"""Step 2 — instalments falling due today become due; suspense is applied to what is due.
+
+For each open loan of the chunk with an unpaid row in force due on D: the row's status becomes
+`due` (it turns `overdue` in tomorrow's delinquency step if still unpaid), as the per-loan
+reference `loan_accrue` leaves it. A loan holding suspense (溢缴款) with anything due by D has it
+applied through the loans engineer's `suspense_apply` (per loan: few loans hold suspense),
+before the auto-debit file is written, so nobody is debited for what they already paid.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from servicing.eod.registry import StepContext, register
+from servicing.eod.sql import UNPAID, lock_loans, rows, run
+
+OPEN_ROW_DUE_TODAY = (
+    "EXISTS (SELECT 1 FROM servicing_loanschedulerow r WHERE r.loan_id = l.id"
+    " AND r.superseded_by_version IS NULL AND r.status <> 'paid' AND r.due_date = %(d)s)"
+)
+
+
+@register(code="due", label=_("期供到期"), position=20)
+def due_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
+    d = ctx.business_date
+    ids = lock_loans(lo, hi, OPEN_ROW_DUE_TODAY, {"d": d})
+    changed = 0
+    if ids:
+        changed = run(
+            f"""
+            UPDATE servicing_loanschedulerow r SET status = 'due'
+             WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL
+               AND r.due_date = %s AND r.status NOT IN ('paid', 'due') AND {UNPAID} > 0
+            """,
+            [ids, d],
+        )
+    suspense = [
+        r[0]
+        for r in rows(
+            f"""
+            SELECT l.id FROM servicing_loan l
+             WHERE l.id BETWEEN %s AND %s AND l.suspense_balance > 0
+               AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+               AND EXISTS (SELECT 1 FROM servicing_loanschedulerow r
+                            WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
+                              AND r.status <> 'paid' AND r.due_date <= %s AND {UNPAID} > 0)
+             ORDER BY l.id
+            """,
+            [lo, hi, d],
+        )
+    ]
+    applied = 0
+    if suspense:
+        from servicing.services.repayments import suspense_apply
+
+        for loan_id in suspense:
+            if suspense_apply(loan_id=loan_id, actor=ctx.actor) is not None:
+                applied += 1
+    return {"loans": len(ids), "rows_due": changed, "suspense_applied": applied}

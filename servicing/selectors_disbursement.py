@@ -1,0 +1,78 @@
+"""Read queries for the disbursement pages (plain dicts and querysets)."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+
+from servicing.models import (
+    Disbursement,
+    InstructionStatus,
+    Payee,
+    PayeeChange,
+    PaymentAttempt,
+    PaymentInstruction,
+)
+
+
+def contracts_ready() -> list[dict]:
+    """origination's ready contracts that have no disbursement yet."""
+    try:
+        from origination.selectors_workbench import contracts_ready_for_funding
+    except ImportError:  # pragma: no cover - origination not deployed
+        return []
+    ready = contracts_ready_for_funding()
+    taken = set(
+        Disbursement.objects.filter(contract_id__in=[c["contract_id"] for c in ready]).values_list(
+            "contract_id", flat=True
+        )
+    )
+    return [c for c in ready if c["contract_id"] not in taken]
+
+
+def disbursement_board() -> dict:
+    failed = PaymentInstruction.objects.filter(
+        disbursement=OuterRef("pk"), status=InstructionStatus.FAILED
+    )
+    released = (
+        Disbursement.objects.filter(status="released")
+        .annotate(has_failed=Exists(failed))
+        .order_by("released_at", "pk")
+    )
+    return {
+        "ready": contracts_ready(),
+        "pending": Disbursement.objects.filter(status__in=["prepared", "awaiting_second"])
+        .select_related("prepared_by", "approved_by")
+        .order_by("prepared_at", "pk"),
+        "in_flight": [d for d in released if not d.has_failed],
+        "failed": [d for d in released if d.has_failed],
+        "funded": Disbursement.objects.filter(status="funded").order_by("-funded_at")[:20],
+    }
+
+
+def disbursement_detail(d: Disbursement) -> dict:
+    instructions = list(d.instructions.order_by("seq"))
+    attempts = PaymentAttempt.objects.filter(instruction__disbursement=d).order_by(
+        "instruction_id", "attempt_no"
+    )
+    by_instruction: dict[int, list] = {}
+    for a in attempts:
+        by_instruction.setdefault(a.instruction_id, []).append(a)
+    for i in instructions:
+        i.attempt_list = by_instruction.get(i.pk, [])
+    return {
+        "d": d,
+        "instructions": instructions,
+        "total": sum(i.amount for i in instructions),
+    }
+
+
+def payee_register() -> dict:
+    return {
+        "payees": Payee.objects.filter(active=True).order_by("payee_type", "name"),
+        "pending": PayeeChange.objects.filter(status=PayeeChange.Status.PENDING)
+        .select_related("prepared_by", "payee")
+        .order_by("created_at"),
+        "recent": PayeeChange.objects.exclude(status=PayeeChange.Status.PENDING)
+        .select_related("prepared_by", "approved_by")
+        .order_by("-decided_at")[:20],
+    }

@@ -1,0 +1,347 @@
+"""Collections (催收): risk level, cases, contact attempts under the conduct rules, promises to
+pay, notes, and recoveries after charge-off.
+
+Conduct rules enforced here (not in the views):
+* contact hours: a call or visit is recorded only between 08:00 and 21:00 Beijing time;
+* a daily attempt limit per debtor (EOD_COLLECTIONS_DAILY_ATTEMPTS, default 3) across collectors;
+* no disclosure to third parties: an attempt to anyone but the borrower stores only a callback
+  request — the outcome becomes `callback_requested`, the note a fixed text with no amounts or
+  debt details, whatever the collector typed (and a CHECK constraint holds
+  `discloses_debt = false` for them).
+
+The queue order is a simple score of the likelihood to pay: a logistic of DPD, the share of past
+promises kept and the share of principal already repaid (`case_score`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from autofin.audit import audit_record
+from autofin.business_date import business_date_for_posting
+from autofin.money import quantize_fen, to_decimal
+from autofin.notifications import QUIET_END, QUIET_START
+from servicing.models import (
+    RISK_ORDER,
+    CaseNote,
+    CollectionCase,
+    CollectionQueue,
+    ContactAttempt,
+    ContactOutcome,
+    ContactParty,
+    Loan,
+    LoanRiskProfile,
+    LoanStatus,
+    LoanTask,
+    PromiseToPay,
+    Recovery,
+    SourceType,
+    TaskKind,
+)
+from servicing.models import AccountCode as A
+from servicing.services.ledger import journal_post
+
+CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"
+# logistic score: intercept, per DPD day, per kept-promise share, per repaid-principal share
+SCORE_WEIGHTS = (1.0, -0.04, 1.5, 1.0)
+
+
+class CollectionsError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def daily_attempt_limit() -> int:
+    return int(getattr(settings, "EOD_COLLECTIONS_DAILY_ATTEMPTS", 3))
+
+
+def queue_for_bucket(bucket: str) -> str:
+    if bucket == "M1":
+        return CollectionQueue.SOFT
+    if bucket in ("M2", "M3"):
+        return CollectionQueue.CALL
+    return CollectionQueue.FIELD_LEGAL
+
+
+def case_score(*, dpd: int, kept_ratio: float, paid_share: float) -> Decimal:
+    """Likelihood to pay, 0..1: logistic(b0 + b1 dpd + b2 kept_ratio + b3 paid_share)."""
+    b0, b1, b2, b3 = SCORE_WEIGHTS
+    z = b0 + b1 * dpd + b2 * kept_ratio + b3 * paid_share
+    return Decimal(str(round(1 / (1 + math.exp(-z)), 4)))
+
+
+# --- risk level ---------------------------------------------------------------------------------
+
+
+def loan_risk_raise(
+    *,
+    loan_id: int,
+    level: str,
+    rules: list[str],
+    facts_hash: str,
+    business_date: dt.date,
+    actor: Any,
+) -> bool:
+    """Record an evaluation; with hits, raise the loan's risk level (never lowers) and open an
+    early-warning task. Returns whether the level went up."""
+    with transaction.atomic():
+        profile, _created = LoanRiskProfile.objects.select_for_update().get_or_create(
+            loan_id=loan_id
+        )
+        old = profile.level
+        raised = RISK_ORDER.index(level) > RISK_ORDER.index(old)
+        profile.facts_hash = facts_hash
+        profile.evaluated_on = business_date
+        if raised:
+            profile.level = level
+            profile.raised_on = business_date
+        profile.save()
+        if rules:
+            LoanTask.objects.get_or_create(
+                loan_id=loan_id,
+                kind=TaskKind.EARLY_WARNING,
+                ref_date=business_date,
+                defaults={
+                    "business_date": business_date,
+                    "detail": {"rules": rules, "level": level},
+                },
+            )
+        if raised:
+            audit_record(
+                actor=actor,
+                obj=profile,
+                action="loan_risk_raise",
+                from_state=old,
+                to_state=level,
+                data={"rules": rules},
+            )
+    return raised
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def collectors_by_workload() -> list[tuple[int, int]]:
+    """(collector user id, open cases) for every active collector, lightest first."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q
+
+    from autofin.roles import Role
+
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.COLLECTOR.value)
+        .annotate(n=Count("collection_cases", filter=Q(collection_cases__status="open")))
+        .order_by("n", "id")
+        .values_list("id", "n")
+    )
+    return list(users)
+
+
+def cases_assign(*, business_date: dt.date) -> int:
+    """Give every unassigned open case to the collector with the lightest workload (best scores
+    first), one at a time, so workloads stay level."""
+    import heapq
+
+    collectors = collectors_by_workload()
+    if not collectors:
+        return 0
+    heap = [(n, uid) for uid, n in collectors]
+    heapq.heapify(heap)
+    cases = list(
+        CollectionCase.objects.filter(status=CollectionCase.Status.OPEN, assigned_to__isnull=True)
+        .order_by("-score", "-dpd", "id")
+        .values_list("id", flat=True)
+    )
+    assignments: dict[int, list[int]] = {}
+    for case_id in cases:
+        n, uid = heapq.heappop(heap)
+        assignments.setdefault(uid, []).append(case_id)
+        heapq.heappush(heap, (n + 1, uid))
+    for uid, ids in assignments.items():
+        CollectionCase.objects.filter(pk__in=ids, assigned_to__isnull=True).update(
+            assigned_to_id=uid
+        )
+    return len(cases)
+
+
+def _case_for(*, case_id: int, collector: Any, lock: bool = True) -> CollectionCase:
+    qs = CollectionCase.objects.select_related("loan", "loan__customer")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    case = qs.filter(pk=case_id).first()
+    if case is None:
+        raise CollectionsError(_("案件不存在。"))
+    if case.assigned_to_id not in (None, collector.pk) and not collector.is_superuser:
+        raise CollectionsError(_("该案件未分配给您。"))
+    return case
+
+
+def contact_hours_open(at: dt.datetime) -> bool:
+    local = timezone.localtime(at)
+    return QUIET_END <= local.time() < QUIET_START
+
+
+def contact_attempt_record(
+    *,
+    case_id: int,
+    collector: Any,
+    party: str,
+    channel: str,
+    outcome: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> ContactAttempt:
+    """Record a contact attempt under the conduct rules (see the module doc). Raises
+    CollectionsError (nothing written) outside contact hours or past the daily limit."""
+    at = at or timezone.now()
+    if party not in ContactParty.values:
+        raise CollectionsError(_("请选择联系对象。"), field="party")
+    if channel not in ContactAttempt.Channel.values:
+        raise CollectionsError(_("请选择联系方式。"), field="channel")
+    if outcome not in ContactOutcome.values:
+        raise CollectionsError(_("请选择联系结果。"), field="outcome")
+    if channel in (ContactAttempt.Channel.PHONE, ContactAttempt.Channel.VISIT, "sms") and (
+        not contact_hours_open(at)
+    ):
+        raise CollectionsError(_("只能在北京时间 08:00–21:00 之间联系客户。"), field="channel")
+    with transaction.atomic():
+        case = _case_for(case_id=case_id, collector=collector)
+        # the debtor's attempts today (any case of the same customer), under the case lock
+        day = timezone.localtime(at).date()
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        today = ContactAttempt.objects.filter(
+            case__loan__customer_id=case.loan.customer_id,
+            at__gte=start,
+            at__lt=start + dt.timedelta(days=1),
+        ).count()
+        if today >= daily_attempt_limit():
+            raise CollectionsError(
+                _("该客户今日联系次数已达上限（%(n)d 次）。") % {"n": daily_attempt_limit()},
+                field="channel",
+            )
+        discloses = party == ContactParty.BORROWER
+        if not discloses:
+            outcome = ContactOutcome.CALLBACK_REQUESTED
+            note = CALLBACK_NOTE
+        attempt = ContactAttempt.objects.create(
+            case=case,
+            collector=collector,
+            party=party,
+            channel=channel,
+            outcome=outcome,
+            note=note.strip(),
+            discloses_debt=discloses,
+            business_date=business_date_for_posting(),
+            at=at,
+        )
+        audit_record(
+            actor=collector,
+            obj=case,
+            action="collection_contact",
+            to_state=outcome,
+            data={"attempt": attempt.pk, "party": party, "channel": channel},
+        )
+    return attempt
+
+
+def promise_to_pay_create(
+    *, case_id: int, collector: Any, promised_date: dt.date, amount: Any
+) -> PromiseToPay:
+    today = business_date_for_posting()
+    try:
+        value = quantize_fen(to_decimal(amount))
+    except (TypeError, ValueError, ArithmeticError):
+        raise CollectionsError(_("请输入有效金额。"), field="amount") from None
+    if value <= 0:
+        raise CollectionsError(_("承诺金额必须大于零。"), field="amount")
+    if promised_date < today:
+        raise CollectionsError(_("承诺还款日不能早于今天。"), field="promised_date")
+    if promised_date > today + dt.timedelta(days=30):
+        raise CollectionsError(_("承诺还款日不能晚于 30 天后。"), field="promised_date")
+    with transaction.atomic():
+        case = _case_for(case_id=case_id, collector=collector)
+        if case.status != CollectionCase.Status.OPEN:
+            raise CollectionsError(_("案件已结案。"))
+        ptp = PromiseToPay.objects.create(
+            case=case, promised_date=promised_date, amount=value, made_on=today,
+            created_by=collector,
+        )  # fmt: skip
+        audit_record(
+            actor=collector,
+            obj=case,
+            action="promise_to_pay",
+            to_state="pending",
+            data={"ptp": ptp.pk, "date": promised_date.isoformat(), "amount": str(value)},
+        )
+    return ptp
+
+
+def case_note_add(*, case_id: int, collector: Any, body: str) -> CaseNote:
+    body = (body or "").strip()
+    if not body:
+        raise CollectionsError(_("请填写备注内容。"), field="body")
+    with transaction.atomic():
+        case = _case_for(case_id=case_id, collector=collector)
+        note = CaseNote.objects.create(case=case, author=collector, body=body)
+        audit_record(actor=collector, obj=case, action="case_note_add", data={"note": note.pk})
+    return note
+
+
+# --- recoveries after charge-off -------------------------------------------------------------
+
+
+def recovery_post(
+    *,
+    loan_id: int,
+    amount: Any,
+    actor: Any,
+    idempotency_key: str,
+    business_date: dt.date | None = None,
+) -> Recovery:
+    """Money received on a charged-off loan: bank clearing Dr / recoveries income Cr.
+    Idempotent by key."""
+    value = quantize_fen(to_decimal(amount))
+    if value <= 0:
+        raise CollectionsError(_("回收金额必须大于零。"), field="amount")
+    date = business_date or business_date_for_posting()
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan_id)
+        existing = Recovery.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        if loan.status != LoanStatus.CHARGED_OFF:
+            raise CollectionsError(_("只有已核销的贷款才能登记核销后回收。"))
+        recovery = Recovery.objects.create(
+            loan=loan,
+            amount=value,
+            received_on=date,
+            idempotency_key=idempotency_key,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        entry = journal_post(
+            business_date=date,
+            source_type=SourceType.RECOVERY,
+            source_id=recovery.pk,
+            lines=[(A.BANK_CLEARING, "D", value, loan.pk), (A.RECOVERY_INCOME, "C", value, loan.pk)],
+            idempotency_key=f"recovery:{recovery.pk}",
+            description=_("核销后回收"),
+            actor=actor,
+            loan_id=loan.pk,
+        )
+        recovery.journal_entry_id = entry.pk
+        recovery.save(update_fields=["journal_entry_id"])
+        audit_record(
+            actor=actor, obj=loan, action="recovery_post", data={"amount": str(value)}
+        )
+    return recovery

@@ -1,0 +1,198 @@
+"""Finance pages: the disbursement list and detail (prepare / approve / retry), the payee
+register with maker-checker, and the reconciliation runs. Thin: the services decide."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from autofin.business_date import business_date_current
+from autofin.roles import Role, user_has_role
+from servicing import selectors_disbursement as sel
+from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
+from servicing.services import disbursement as svc
+from servicing.services.payees import (
+    PayeeError,
+    payee_change_approve,
+    payee_change_prepare,
+    payee_change_reject,
+)
+from servicing.services.reconciliation import reconciliation_run
+
+FINANCE = (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER)
+
+
+def finance_view(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not user_has_role(request.user, *FINANCE):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class PayeeChangeForm(forms.Form):
+    payee_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    payee_type = forms.ChoiceField(
+        label=_("收款方类型"), choices=[(k.value, k.label) for k in REGISTER_KINDS]
+    )
+    name = forms.CharField(label=_("名称"), max_length=200)
+    account_name = forms.CharField(label=_("户名"), max_length=200)
+    bank_name = forms.CharField(label=_("开户行"), max_length=100)
+    account_number = forms.CharField(label=_("银行账号"), max_length=40)
+    reason = forms.CharField(label=_("变更原因"), max_length=255, required=False)
+
+
+class ReconciliationForm(forms.Form):
+    statement_date = forms.DateField(
+        label=_("对账日"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def _error(request, exc) -> None:
+    messages.error(request, getattr(exc, "message", str(exc)))
+
+
+# --- disbursements ------------------------------------------------------------------------------
+
+
+@finance_view
+def disbursement_list(request):
+    return render(request, "servicing/disbursement/list.html", sel.disbursement_board())
+
+
+@finance_view
+@require_POST
+def disbursement_prepare(request):
+    try:
+        contract_id = int(request.POST.get("contract_id", ""))
+        d = svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
+    except ValueError:
+        messages.error(request, _g("合同编号无效。"))
+        return redirect("servicing:disbursement_list")
+    except svc.DisbursementError as exc:
+        _error(request, exc)
+        return redirect("servicing:disbursement_list")
+    messages.success(request, _g("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
+    return redirect("servicing:disbursement_detail", disbursement_id=d.pk)
+
+
+@finance_view
+def disbursement_detail(request, disbursement_id: int):
+    d = get_object_or_404(Disbursement, pk=disbursement_id)
+    ctx = sel.disbursement_detail(d)
+    user = request.user
+    ctx["can_approve"] = (
+        d.status in ("prepared", "awaiting_second")
+        and user_has_role(user, Role.FINANCE_APPROVER)
+        and user.pk not in (d.prepared_by_id, d.approved_by_id)
+    )
+    return render(request, "servicing/disbursement/detail.html", ctx)
+
+
+@finance_view
+@require_POST
+def disbursement_approve(request, disbursement_id: int):
+    try:
+        d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
+    except svc.DisbursementError as exc:
+        _error(request, exc)
+    else:
+        if d.status == "awaiting_second":
+            messages.success(request, _g("已复核，金额超过限额，等待第二位复核人。"))
+        else:
+            messages.success(request, _g("已放行，付款指令已发送银行。"))
+    return redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
+
+
+@finance_view
+@require_POST
+def instruction_retry(request, instruction_id: int):
+    from servicing.models import PaymentInstruction
+
+    instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
+    try:
+        attempt = svc.instruction_retry(instruction_id=instruction_id, actor=request.user)
+    except svc.DisbursementError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _g("已重新发起付款（第 %(n)d 次）。") % {"n": attempt.attempt_no})
+    return redirect("servicing:disbursement_detail", disbursement_id=instruction.disbursement_id)
+
+
+# --- the payee register -------------------------------------------------------------------------
+
+
+@finance_view
+def payee_list(request):
+    form = PayeeChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payee_change_prepare(actor=request.user, **form.cleaned_data)
+        except PayeeError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _g("收款方变更已提交，等待复核。"))
+            return redirect("servicing:payee_list")
+    ctx = sel.payee_register()
+    ctx["form"] = form
+    ctx["can_decide"] = user_has_role(request.user, Role.FINANCE_APPROVER)
+    return render(request, "servicing/disbursement/payees.html", ctx)
+
+
+@finance_view
+@require_POST
+def payee_change_decide(request, change_id: int):
+    get_object_or_404(PayeeChange, pk=change_id)
+    try:
+        if request.POST.get("decision") == "approve":
+            payee_change_approve(actor=request.user, change_id=change_id)
+            messages.success(request, _g("收款方变更已批准，账户已生效。"))
+        else:
+            payee_change_reject(
+                actor=request.user, change_id=change_id, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _g("收款方变更已驳回。"))
+    except PayeeError as exc:
+        _error(request, exc)
+    return redirect("servicing:payee_list")
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+
+@finance_view
+def reconciliation_list(request):
+    form = ReconciliationForm(
+        request.POST or None, initial={"statement_date": business_date_current()}
+    )
+    if request.method == "POST" and form.is_valid():
+        run = reconciliation_run(
+            statement_date=form.cleaned_data["statement_date"], actor=request.user
+        )
+        messages.success(request, _g("对账完成：差异 %(n)d 笔。") % {"n": run.mismatches})
+        return redirect("servicing:reconciliation_detail", run_id=run.pk)
+    runs = ReconciliationRun.objects.all()[:50]
+    return render(
+        request, "servicing/disbursement/reconciliation_list.html", {"form": form, "runs": runs}
+    )
+
+
+@finance_view
+def reconciliation_detail(request, run_id: int):
+    run = get_object_or_404(ReconciliationRun, pk=run_id)
+    return render(
+        request,
+        "servicing/disbursement/reconciliation_detail.html",
+        {"run": run, "lines": run.lines.select_related("attempt__instruction")},
+    )
