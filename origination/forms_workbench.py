@@ -84,7 +84,9 @@ class RequestDocumentsForm(forms.Form):
     doc_kinds = forms.MultipleChoiceField(
         label=_("需要补充的资料"), choices=DocumentKind.choices, widget=forms.CheckboxSelectMultiple
     )
-    note = forms.CharField(label=_("说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DeclineForm(forms.Form):

@@ -40,8 +40,8 @@ def _code_from_outbox(phone: str) -> str:
 
 
 def seed(*, stdout, context: dict) -> None:
-    from autofin.seed import demo_user
     from autofin.business_date import business_date_current
+    from autofin.seed import demo_user
     from origination.models import Contract, UnderwritingCase
     from origination.seed_applications import DEMO_PNG, id_number_make, intake_products_ensure
     from origination.services.applications import (
@@ -149,9 +149,7 @@ def seed(*, stdout, context: dict) -> None:
         application_submit(
             actor=customer, application=app, key=f"seed-bo-{app.reference}", queue_decision=False
         )
-        application_transition(
-            application=app, to_status="under_review", actor="decision-worker"
-        )
+        application_transition(application=app, to_status="under_review", actor="decision-worker")
         application_transition(
             application=app,
             to_status="referred",

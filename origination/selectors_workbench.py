@@ -187,7 +187,10 @@ def case_detail(application: Application) -> dict:
     if app.dealer_id:
         from dealers.selectors import dealer_risk_facts, dealer_summary
 
-        dealer = {**dealer_summary(dealer_id=app.dealer_id), **dealer_risk_facts(dealer_id=app.dealer_id)}
+        dealer = {
+            **dealer_summary(dealer_id=app.dealer_id),
+            **dealer_risk_facts(dealer_id=app.dealer_id),
+        }
     case = UnderwritingCase.objects.select_related("assigned_to").filter(application=app).first()
     return {
         "app": app,
@@ -273,8 +276,6 @@ def contracts_for_customer(user) -> QuerySet[Contract]:
     ).order_by("-created_at")
 
 
-
-
 def contract_for_funding(*, contract_id: int) -> dict:
     """A signed contract as plain values for servicing's disbursement: the terms, the product
     rules, the payees (their amounts sum exactly to the amount financed; the dealer's part is
@@ -350,13 +351,9 @@ def contracts_ready_for_funding() -> list[dict]:
     from origination.services.checklist import checklist_status
 
     candidates = (
-        Contract.objects.filter(
-            status=ContractStatus.SIGNED, application__status=S.CONTRACT_SIGNED
-        )
+        Contract.objects.filter(status=ContractStatus.SIGNED, application__status=S.CONTRACT_SIGNED)
         .exclude(checklist__status="pending")
-        .exclude(
-            Q(application__approval_conditions__status="open")
-        )
+        .exclude(Q(application__approval_conditions__status="open"))
         .select_related("application")
         .distinct()
         .order_by("signed_at", "id")

@@ -6,18 +6,11 @@ import logging
 
 from celery import shared_task
 
+from risk.services import decision_make
+
 log = logging.getLogger(__name__)
 
 DECISION_ACTOR = "decision-worker"
-
-
-def _decision_service():
-    """risk's ``decision_make`` once the risk app provides it, else None."""
-    try:
-        from risk.services import decision_make
-    except ImportError:
-        return None
-    return decision_make
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
@@ -45,19 +38,21 @@ def application_decide(application_id: int) -> str:
     if app.status != ApplicationStatus.UNDER_REVIEW:
         return app.status
     facts = application_facts(app)
-    decision_make = _decision_service()
-    if decision_make is None:
-        log.info("risk.services.decision_make not available; %s waits", app.reference)
-        return app.status
     decision = decision_make(
         application_ref=app.reference, facts=facts, idempotency_key=f"decide:{app.reference}"
     )
     app = application_decision_apply(
         application_id=app.pk,
         outcome=decision.outcome,
-        reasons=list(getattr(decision, "reasons", None) or []),
-        decision_ref=str(getattr(decision, "reference", "") or getattr(decision, "pk", "")),
+        # Stored as the codes with their customer-facing explanation (zh msgid), so the
+        # application's timeline explains itself without a join into risk's tables.
+        reasons=[f"{r['code']} {r.get('explanation', '')}".strip() for r in decision.reasons],
+        decision_ref=f"risk-decision:{decision.pk}",
         actor=DECISION_ACTOR,
-        conditions=list(getattr(decision, "conditions", None) or []),
+        conditions=[
+            c.get("text") or c.get("code") if isinstance(c, dict) else str(c)
+            for c in decision.conditions
+        ],
     )
+    log.info("application %s decided: %s", app.reference, decision.outcome)
     return app.status

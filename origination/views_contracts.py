@@ -80,7 +80,8 @@ def contract_send_code(request, contract_ref: str):
         contract_sign_code_send(contract_id=contract.pk, actor=request.user)
         messages.success(
             request,
-            _("验证码已发送至 %(mobile)s。") % {"mobile": contract.application.customer_mobile_masked},
+            _("验证码已发送至 %(mobile)s。")
+            % {"mobile": contract.application.customer_mobile_masked},
         )
     except (ContractSignError, ApplicationValidationError) as exc:
         for msgs in exc.errors.values():
@@ -103,9 +104,7 @@ def contract_document(request, contract_ref: str):
 
 @login_required
 def counter_offer_page(request, pk: int):
-    offer = get_object_or_404(
-        CounterOffer.objects.select_related("quote", "application"), pk=pk
-    )
+    offer = get_object_or_404(CounterOffer.objects.select_related("quote", "application"), pk=pk)
     if not customer_owns_application(request.user, offer.application_id):
         raise Http404
     if request.method == "POST":

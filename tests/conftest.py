@@ -176,3 +176,62 @@ def _ledger_database(request):
     yield
     if kind == "transactional":
         ledger_flush_allowed()
+
+
+# --- A real Celery worker for tests where the broker's behaviour matters ------------------------
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_client):
+    """Start `celery worker` as a separate process on this test database and a private queue.
+
+    Data the test wants the worker to see must be committed (hence transactional_db). Yields the
+    queue name; tasks sent from the test process go there because the app's default queue is
+    switched for the duration of the test.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.conf import settings as dj
+    from django.db import connection
+
+    from autofin.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    host = db.get("HOST") or "127.0.0.1"
+    url = f"postgres://{db.get('USER') or 'postgres'}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": dj.REDIS_URL,
+        "TEST_DATABASE_NAME": db["NAME"],
+        "TESTING": "1",
+        "CONN_MAX_AGE": "0",
+    }
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "autofin", "worker", "-P", "solo", "-Q", queue,
+        "--without-gossip", "--without-mingle", "-n", f"{queue}@%h", "-l", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
+    old_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"celery worker exited with {proc.returncode}")
+            if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+                break
+        else:
+            pytest.fail("celery worker did not start within 60 s")
+        yield queue
+    finally:
+        app.conf.task_default_queue = old_queue
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -6,231 +6,680 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('origination', '0004_consent_texts_v1'),
+        ("origination", "0004_consent_texts_v1"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuthorityLimit',
+            name="AuthorityLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(max_length=30, unique=True, verbose_name='角色')),
-                ('max_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='审批权限上限（融资额）')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("role", models.CharField(max_length=30, unique=True, verbose_name="角色")),
+                (
+                    "max_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="审批权限上限（融资额）",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '审批权限',
-                'verbose_name_plural': '审批权限',
-                'ordering': ['role'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('max_amount__isnull', True), ('max_amount__gt', 0), _connector='OR'), name='authority_limit_positive')],
+                "verbose_name": "审批权限",
+                "verbose_name_plural": "审批权限",
+                "ordering": ["role"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("max_amount__isnull", True), ("max_amount__gt", 0), _connector="OR"
+                        ),
+                        name="authority_limit_positive",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField(verbose_name='合同版本')),
-                ('contract_ref', models.CharField(max_length=20, unique=True, verbose_name='合同编号')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('issued', '待签署'), ('signed', '已签署'), ('superseded', '已作废（被新版本替代）')], default='draft', max_length=12, verbose_name='状态')),
-                ('contract_type', models.CharField(max_length=20, verbose_name='合同类型')),
-                ('tier', models.CharField(max_length=1, verbose_name='客群分层')),
-                ('vehicle_price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='车价')),
-                ('down_payment', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='首付')),
-                ('amount_financed', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='融资额')),
-                ('customer_rate', models.DecimalField(decimal_places=6, max_digits=7, verbose_name='客户利率')),
-                ('lender_rate', models.DecimalField(decimal_places=6, max_digits=7, verbose_name='资金方收益率')),
-                ('apr', models.DecimalField(decimal_places=4, max_digits=7, verbose_name='年化利率（IRR 法）')),
-                ('apr_method', models.CharField(max_length=60, verbose_name='年化利率计算方法')),
-                ('penalty_rate', models.DecimalField(decimal_places=6, max_digits=7, verbose_name='罚息利率')),
-                ('term_months', models.PositiveSmallIntegerField(verbose_name='期限（月）')),
-                ('method', models.CharField(max_length=20, verbose_name='还款方式')),
-                ('day_count', models.CharField(max_length=10, verbose_name='计息基础')),
-                ('balloon_amount', models.DecimalField(decimal_places=2, default='0.00', max_digits=18, verbose_name='尾款')),
-                ('value_date', models.DateField(verbose_name='起息日')),
-                ('monthly_payment', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='首期月供')),
-                ('total_interest', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='总利息')),
-                ('total_payable', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='还款总额')),
-                ('subsidy_amount', models.DecimalField(decimal_places=2, default='0.00', max_digits=18, verbose_name='厂商贴息金额')),
-                ('fees', models.JSONField(blank=True, default=list, verbose_name='费用')),
-                ('payees', models.JSONField(default=list, verbose_name='收款方')),
-                ('schedule', models.JSONField(default=list, verbose_name='还款计划')),
-                ('vin', models.CharField(blank=True, max_length=17, verbose_name='车架号')),
-                ('pdf_path', models.CharField(blank=True, max_length=300)),
-                ('pdf_sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='生成时间')),
-                ('issued_at', models.DateTimeField(blank=True, null=True, verbose_name='出具时间')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='签署时间')),
-                ('superseded_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='origination.application', verbose_name='申请')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='生成人')),
-                ('product_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='origination.productversion', verbose_name='产品版本')),
-                ('superseded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='origination.contract', verbose_name='替代合同')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveSmallIntegerField(verbose_name="合同版本")),
+                (
+                    "contract_ref",
+                    models.CharField(max_length=20, unique=True, verbose_name="合同编号"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("issued", "待签署"),
+                            ("signed", "已签署"),
+                            ("superseded", "已作废（被新版本替代）"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("contract_type", models.CharField(max_length=20, verbose_name="合同类型")),
+                ("tier", models.CharField(max_length=1, verbose_name="客群分层")),
+                (
+                    "vehicle_price",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="车价"),
+                ),
+                (
+                    "down_payment",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="首付"),
+                ),
+                (
+                    "amount_financed",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="融资额"),
+                ),
+                (
+                    "customer_rate",
+                    models.DecimalField(decimal_places=6, max_digits=7, verbose_name="客户利率"),
+                ),
+                (
+                    "lender_rate",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=7, verbose_name="资金方收益率"
+                    ),
+                ),
+                (
+                    "apr",
+                    models.DecimalField(
+                        decimal_places=4, max_digits=7, verbose_name="年化利率（IRR 法）"
+                    ),
+                ),
+                ("apr_method", models.CharField(max_length=60, verbose_name="年化利率计算方法")),
+                (
+                    "penalty_rate",
+                    models.DecimalField(decimal_places=6, max_digits=7, verbose_name="罚息利率"),
+                ),
+                ("term_months", models.PositiveSmallIntegerField(verbose_name="期限（月）")),
+                ("method", models.CharField(max_length=20, verbose_name="还款方式")),
+                ("day_count", models.CharField(max_length=10, verbose_name="计息基础")),
+                (
+                    "balloon_amount",
+                    models.DecimalField(
+                        decimal_places=2, default="0.00", max_digits=18, verbose_name="尾款"
+                    ),
+                ),
+                ("value_date", models.DateField(verbose_name="起息日")),
+                (
+                    "monthly_payment",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="首期月供"),
+                ),
+                (
+                    "total_interest",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="总利息"),
+                ),
+                (
+                    "total_payable",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="还款总额"),
+                ),
+                (
+                    "subsidy_amount",
+                    models.DecimalField(
+                        decimal_places=2, default="0.00", max_digits=18, verbose_name="厂商贴息金额"
+                    ),
+                ),
+                ("fees", models.JSONField(blank=True, default=list, verbose_name="费用")),
+                ("payees", models.JSONField(default=list, verbose_name="收款方")),
+                ("schedule", models.JSONField(default=list, verbose_name="还款计划")),
+                ("vin", models.CharField(blank=True, max_length=17, verbose_name="车架号")),
+                ("pdf_path", models.CharField(blank=True, max_length=300)),
+                ("pdf_sha256", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="生成时间")),
+                ("issued_at", models.DateTimeField(blank=True, null=True, verbose_name="出具时间")),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="签署时间")),
+                (
+                    "superseded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="作废时间"),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="origination.application",
+                        verbose_name="申请",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="生成人",
+                    ),
+                ),
+                (
+                    "product_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="origination.productversion",
+                        verbose_name="产品版本",
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="origination.contract",
+                        verbose_name="替代合同",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合同',
-                'verbose_name_plural': '合同',
-                'ordering': ['application_id', '-version'],
+                "verbose_name": "合同",
+                "verbose_name_plural": "合同",
+                "ordering": ["application_id", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ContractSignature',
+            name="ContractSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signer_name', models.CharField(max_length=100, verbose_name='签署人姓名')),
-                ('signed_at', models.DateTimeField(verbose_name='签署时间')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP 地址')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='浏览器')),
-                ('verification', models.CharField(max_length=60, verbose_name='验证方式')),
-                ('document_sha256', models.CharField(max_length=64, verbose_name='合同文件 SHA-256')),
-                ('signed_pdf_path', models.CharField(max_length=300)),
-                ('signed_pdf_sha256', models.CharField(max_length=64, verbose_name='已签署文件 SHA-256')),
-                ('contract', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='signature', to='origination.contract', verbose_name='合同')),
-                ('signer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='签署人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("signer_name", models.CharField(max_length=100, verbose_name="签署人姓名")),
+                ("signed_at", models.DateTimeField(verbose_name="签署时间")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP 地址"),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=300, verbose_name="浏览器")),
+                ("verification", models.CharField(max_length=60, verbose_name="验证方式")),
+                (
+                    "document_sha256",
+                    models.CharField(max_length=64, verbose_name="合同文件 SHA-256"),
+                ),
+                ("signed_pdf_path", models.CharField(max_length=300)),
+                (
+                    "signed_pdf_sha256",
+                    models.CharField(max_length=64, verbose_name="已签署文件 SHA-256"),
+                ),
+                (
+                    "contract",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signature",
+                        to="origination.contract",
+                        verbose_name="合同",
+                    ),
+                ),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="签署人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '电子签名',
-                'verbose_name_plural': '电子签名',
-                'ordering': ['-signed_at', '-id'],
+                "verbose_name": "电子签名",
+                "verbose_name_plural": "电子签名",
+                "ordering": ["-signed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CounterOffer',
+            name="CounterOffer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('down_payment', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='首付')),
-                ('term_months', models.PositiveSmallIntegerField(verbose_name='期限（月）')),
-                ('amount_financed', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='融资额')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('status', models.CharField(choices=[('open', '待客户确认'), ('accepted', '客户已接受'), ('rejected', '客户已拒绝')], default='open', max_length=10, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='提出时间')),
-                ('responded_at', models.DateTimeField(blank=True, null=True, verbose_name='答复时间')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counter_offers', to='origination.application', verbose_name='申请')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提出人')),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='origination.quote', verbose_name='报价')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "down_payment",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="首付"),
+                ),
+                ("term_months", models.PositiveSmallIntegerField(verbose_name="期限（月）")),
+                (
+                    "amount_financed",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="融资额"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "待客户确认"),
+                            ("accepted", "客户已接受"),
+                            ("rejected", "客户已拒绝"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="提出时间")),
+                (
+                    "responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="答复时间"),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counter_offers",
+                        to="origination.application",
+                        verbose_name="申请",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提出人",
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="origination.quote",
+                        verbose_name="报价",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '调整方案',
-                'verbose_name_plural': '调整方案',
-                'ordering': ['application_id', '-created_at', '-id'],
+                "verbose_name": "调整方案",
+                "verbose_name_plural": "调整方案",
+                "ordering": ["application_id", "-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FundingChecklistItem',
+            name="FundingChecklistItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item_kind', models.CharField(choices=[('signed_contract', '合同已签署'), ('insurance', '车辆保险（第一受益人为本公司）'), ('gps_installed', 'GPS 已安装'), ('mortgage_registration', '抵押登记'), ('title_registration', '车辆登记在出租人名下'), ('invoice_matches_price', '发票金额与车价一致')], max_length=30, verbose_name='检查项')),
-                ('status', models.CharField(choices=[('pending', '待完成'), ('done', '已完成'), ('after_funding', '放款后补（有期限）')], default='pending', max_length=16, verbose_name='状态')),
-                ('deadline', models.DateField(blank=True, null=True, verbose_name='补办期限')),
-                ('evidence', models.CharField(blank=True, max_length=300, verbose_name='依据')),
-                ('recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='登记时间')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checklist', to='origination.contract', verbose_name='合同')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "item_kind",
+                    models.CharField(
+                        choices=[
+                            ("signed_contract", "合同已签署"),
+                            ("insurance", "车辆保险（第一受益人为本公司）"),
+                            ("gps_installed", "GPS 已安装"),
+                            ("mortgage_registration", "抵押登记"),
+                            ("title_registration", "车辆登记在出租人名下"),
+                            ("invoice_matches_price", "发票金额与车价一致"),
+                        ],
+                        max_length=30,
+                        verbose_name="检查项",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待完成"),
+                            ("done", "已完成"),
+                            ("after_funding", "放款后补（有期限）"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("deadline", models.DateField(blank=True, null=True, verbose_name="补办期限")),
+                ("evidence", models.CharField(blank=True, max_length=300, verbose_name="依据")),
+                (
+                    "recorded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="登记时间"),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checklist",
+                        to="origination.contract",
+                        verbose_name="合同",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '放款前检查项',
-                'verbose_name_plural': '放款前检查项',
-                'ordering': ['contract_id', 'id'],
+                "verbose_name": "放款前检查项",
+                "verbose_name_plural": "放款前检查项",
+                "ordering": ["contract_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='UnderwritingCase',
+            name="UnderwritingCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='领取时间')),
-                ('requested_doc_kinds', models.JSONField(blank=True, default=list, verbose_name='补充资料类型')),
-                ('request_note', models.TextField(blank=True, verbose_name='补充资料说明')),
-                ('documents_requested_at', models.DateTimeField(blank=True, null=True, verbose_name='要求补充资料时间')),
-                ('documents_received_at', models.DateTimeField(blank=True, null=True, verbose_name='资料补齐时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('application', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='underwriting_case', to='origination.application', verbose_name='申请')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='underwriting_cases', to=settings.AUTH_USER_MODEL, verbose_name='审批员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="领取时间"),
+                ),
+                (
+                    "requested_doc_kinds",
+                    models.JSONField(blank=True, default=list, verbose_name="补充资料类型"),
+                ),
+                ("request_note", models.TextField(blank=True, verbose_name="补充资料说明")),
+                (
+                    "documents_requested_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="要求补充资料时间"),
+                ),
+                (
+                    "documents_received_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="资料补齐时间"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "application",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="underwriting_case",
+                        to="origination.application",
+                        verbose_name="申请",
+                    ),
+                ),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="underwriting_cases",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审批员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审批案件',
-                'verbose_name_plural': '审批案件',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "审批案件",
+                "verbose_name_plural": "审批案件",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Condition',
+            name="Condition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('condition_kind', models.CharField(choices=[('down_payment', '提高首付'), ('gps', '安装 GPS'), ('co_applicant', '增加共借人'), ('documents', '补充资料')], max_length=20, verbose_name='条件')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='金额')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('status', models.CharField(choices=[('open', '未满足'), ('satisfied', '已满足'), ('waived', '已豁免')], default='open', max_length=10, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='设定时间')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='处理时间')),
-                ('evidence', models.CharField(blank=True, max_length=300, verbose_name='依据')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approval_conditions', to='origination.application', verbose_name='申请')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='设定人')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='处理人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "condition_kind",
+                    models.CharField(
+                        choices=[
+                            ("down_payment", "提高首付"),
+                            ("gps", "安装 GPS"),
+                            ("co_applicant", "增加共借人"),
+                            ("documents", "补充资料"),
+                        ],
+                        max_length=20,
+                        verbose_name="条件",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=18, null=True, verbose_name="金额"
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "未满足"), ("satisfied", "已满足"), ("waived", "已豁免")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="设定时间")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="处理时间"),
+                ),
+                ("evidence", models.CharField(blank=True, max_length=300, verbose_name="依据")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approval_conditions",
+                        to="origination.application",
+                        verbose_name="申请",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="设定人",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="处理人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '批准条件',
-                'verbose_name_plural': '批准条件',
-                'ordering': ['application_id', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('condition_kind__in', ['down_payment', 'gps', 'co_applicant', 'documents'])), name='condition_kind_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['open', 'satisfied', 'waived'])), name='condition_status_valid'), models.CheckConstraint(condition=models.Q(models.Q(('condition_kind', 'down_payment'), _negated=True), ('amount__gt', 0), _connector='OR'), name='condition_down_payment_has_amount'), models.CheckConstraint(condition=models.Q(('status', 'open'), ('resolved_at__isnull', False), _connector='OR'), name='condition_resolved_has_time')],
+                "verbose_name": "批准条件",
+                "verbose_name_plural": "批准条件",
+                "ordering": ["application_id", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "condition_kind__in",
+                                ["down_payment", "gps", "co_applicant", "documents"],
+                            )
+                        ),
+                        name="condition_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["open", "satisfied", "waived"])),
+                        name="condition_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("condition_kind", "down_payment"), _negated=True),
+                            ("amount__gt", 0),
+                            _connector="OR",
+                        ),
+                        name="condition_down_payment_has_amount",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "open"), ("resolved_at__isnull", False), _connector="OR"
+                        ),
+                        name="condition_resolved_has_time",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(fields=('application', 'version'), name='contract_version_unique'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(
+                fields=("application", "version"), name="contract_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'signed')), fields=('application',), name='contract_one_signed_per_application'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "signed")),
+                fields=("application",),
+                name="contract_one_signed_per_application",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('draft', 'issued', 'signed'))), fields=('application',), name='contract_one_live_per_application'),
+            model_name="contract",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("draft", "issued", "signed"))),
+                fields=("application",),
+                name="contract_one_live_per_application",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'issued', 'signed', 'superseded'])), name='contract_status_valid'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "issued", "signed", "superseded"])),
+                name="contract_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'signed'), _negated=True), ('signed_at__isnull', False), _connector='OR'), name='contract_signed_has_time'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "signed"), _negated=True),
+                    ("signed_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="contract_signed_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('pdf_sha256', ''), _negated=True), _connector='OR'), name='contract_issued_has_pdf'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"),
+                    models.Q(("pdf_sha256", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="contract_issued_has_pdf",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contract',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_financed__gt', 0), ('down_payment__gte', 0), ('customer_rate__lte', models.F('lender_rate'))), name='contract_amounts'),
+            model_name="contract",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount_financed__gt", 0),
+                    ("down_payment__gte", 0),
+                    ("customer_rate__lte", models.F("lender_rate")),
+                ),
+                name="contract_amounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='counteroffer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('application',), name='counter_offer_one_open'),
+            model_name="counteroffer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")),
+                fields=("application",),
+                name="counter_offer_one_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='counteroffer',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_financed__gt', 0), ('down_payment__gte', 0)), name='counter_offer_amounts'),
+            model_name="counteroffer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_financed__gt", 0), ("down_payment__gte", 0)),
+                name="counter_offer_amounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundingchecklistitem',
-            constraint=models.UniqueConstraint(fields=('contract', 'item_kind'), name='checklist_item_once_per_contract'),
+            model_name="fundingchecklistitem",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "item_kind"), name="checklist_item_once_per_contract"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundingchecklistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'done', 'after_funding'])), name='checklist_status_valid'),
+            model_name="fundingchecklistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "done", "after_funding"])),
+                name="checklist_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundingchecklistitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'after_funding'), _negated=True), ('deadline__isnull', False), _connector='OR'), name='checklist_after_funding_has_deadline'),
+            model_name="fundingchecklistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "after_funding"), _negated=True),
+                    ("deadline__isnull", False),
+                    _connector="OR",
+                ),
+                name="checklist_after_funding_has_deadline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundingchecklistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'pending'), models.Q(models.Q(('evidence', ''), _negated=True), ('recorded_at__isnull', False)), _connector='OR'), name='checklist_recorded_has_evidence'),
+            model_name="fundingchecklistitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "pending"),
+                    models.Q(
+                        models.Q(("evidence", ""), _negated=True), ("recorded_at__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="checklist_recorded_has_evidence",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='underwritingcase',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('assigned_to__isnull', True), ('claimed_at__isnull', True)), models.Q(('assigned_to__isnull', False), ('claimed_at__isnull', False)), _connector='OR'), name='uw_case_claim_has_time'),
+            model_name="underwritingcase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("assigned_to__isnull", True), ("claimed_at__isnull", True)),
+                    models.Q(("assigned_to__isnull", False), ("claimed_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="uw_case_claim_has_time",
+            ),
         ),
     ]

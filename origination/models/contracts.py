@@ -63,9 +63,7 @@ class Contract(models.Model):
     term_months = models.PositiveSmallIntegerField(_("期限（月）"))
     method = models.CharField(_("还款方式"), max_length=20)
     day_count = models.CharField(_("计息基础"), max_length=10)
-    balloon_amount = models.DecimalField(
-        _("尾款"), max_digits=18, decimal_places=2, default="0.00"
-    )
+    balloon_amount = models.DecimalField(_("尾款"), max_digits=18, decimal_places=2, default="0.00")
     value_date = models.DateField(_("起息日"))
     monthly_payment = models.DecimalField(_("首期月供"), max_digits=18, decimal_places=2)
     total_interest = models.DecimalField(_("总利息"), max_digits=18, decimal_places=2)

@@ -111,9 +111,7 @@ class Condition(models.Model):
         related_name="approval_conditions",
     )
     condition_kind = models.CharField(_("条件"), max_length=20, choices=ConditionKind.choices)
-    amount = models.DecimalField(
-        _("金额"), max_digits=18, decimal_places=2, null=True, blank=True
-    )
+    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2, null=True, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=ConditionStatus.choices, default=ConditionStatus.OPEN

@@ -53,9 +53,7 @@ def gps_required(*, rules: dict, application) -> bool:
         application_id=application.pk, condition_kind=ConditionKind.GPS
     ).exists():
         return True
-    return any(
-        any(code in str(c) for code in RISK_GPS_CODES) for c in application.conditions or []
-    )
+    return any(any(code in str(c) for code in RISK_GPS_CODES) for c in application.conditions or [])
 
 
 def checklist_kinds_for(*, contract_type: str, secured: bool, gps: bool) -> list[str]:
@@ -102,8 +100,10 @@ def checklist_item_record(
     if not evidence:
         errors.setdefault("evidence", []).append(_("请填写依据（如保单号、抵押登记编号）。"))
     with transaction.atomic():
-        item = FundingChecklistItem.objects.select_for_update().select_related("contract").get(
-            pk=item_id
+        item = (
+            FundingChecklistItem.objects.select_for_update()
+            .select_related("contract")
+            .get(pk=item_id)
         )
         if item.contract.status == "superseded":
             errors.setdefault("__all__", []).append(_("合同已作废，不能登记。"))

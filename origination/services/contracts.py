@@ -354,7 +354,9 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
         if live is not None:
             live.superseded_by = contract
             live.save(update_fields=["superseded_by"])
-        relative = f"contracts/{app.pk}/{contract.contract_ref}-v{version}-{uuid.uuid4().hex[:8]}.pdf"  # noqa: E501
+        relative = (
+            f"contracts/{app.pk}/{contract.contract_ref}-v{version}-{uuid.uuid4().hex[:8]}.pdf"  # noqa: E501
+        )
         contract.pdf_sha256 = _store(relative, contract_pdf_render(contract))
         contract.pdf_path = relative
         contract.status = CS.ISSUED

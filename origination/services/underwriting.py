@@ -110,9 +110,12 @@ def conflict_of_interest(*, user, application: Application) -> str:
         return _("您是该申请的创建人，不能审批。")
     if application.customer_id == user.pk:
         return _("您是该申请的申请人，不能审批。")
-    if application.dealer_id and Application.objects.filter(
-        pk=application.pk, dealer__account_manager_id=user.pk
-    ).exists():
+    if (
+        application.dealer_id
+        and Application.objects.filter(
+            pk=application.pk, dealer__account_manager_id=user.pk
+        ).exists()
+    ):
         return _("您是该经销商的渠道客户经理，不能审批其申请。")
     return ""
 
@@ -134,9 +137,7 @@ def _check_amount(actor, amount: Decimal | None) -> None:
         raise AuthorityError(
             {
                 "__all__": [
-                    _(
-                        "融资额 ¥%(amount)s 超出您的审批权限（¥%(limit)s），请转高级审批员。"
-                    )
+                    _("融资额 ¥%(amount)s 超出您的审批权限（¥%(limit)s），请转高级审批员。")
                     % {"amount": f"{amount or 0:,.2f}", "limit": f"{limit:,.2f}"}
                 ]
             }
@@ -185,9 +186,7 @@ def case_claim(*, application_id: int, actor: Any) -> UnderwritingCase:
         if case.assigned_to_id == actor.pk:
             return case
         if case.assigned_to_id is not None:
-            raise ClaimConflictError(
-                _("该案件已被 %(who)s 领取。") % {"who": case.assigned_to}
-            )
+            raise ClaimConflictError(_("该案件已被 %(who)s 领取。") % {"who": case.assigned_to})
         case.assigned_to = actor
         case.claimed_at = timezone.now()
         case.save(update_fields=["assigned_to", "claimed_at", "updated_at"])

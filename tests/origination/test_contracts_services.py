@@ -101,9 +101,10 @@ def test_wrong_code_is_refused_and_changes_nothing(issued):
 
     assert exc.value.errors == {"code": ["验证码错误或已过期。"]}
     assert _state(issued) == before
-    assert FundingChecklistItem.objects.get(
-        contract=issued, item_kind="signed_contract"
-    ).status == "pending"
+    assert (
+        FundingChecklistItem.objects.get(contract=issued, item_kind="signed_contract").status
+        == "pending"
+    )
 
 
 def test_only_the_customer_signs(issued, underwriter):
@@ -264,7 +265,9 @@ def test_checklist_recording_rules(issued, business_today):
         )
     assert exc.value.errors == {"deadline": ["请填写补办期限。"]}
     with pytest.raises(ChecklistError):
-        checklist_item_record(item_id=items["insurance"].pk, actor="ops", status="done", evidence="")
+        checklist_item_record(
+            item_id=items["insurance"].pk, actor="ops", status="done", evidence=""
+        )
     assert set(issued.checklist.values_list("status", flat=True)) == {"pending"}
 
     item = checklist_item_record(
@@ -399,9 +402,12 @@ def test_seed_fills_queue_and_contracts(business_today):
     seed(stdout=out, context={})
 
     assert "3 referred in the queue, 3 contracts issued, 2 signed" in out.getvalue()
-    assert Application.objects.filter(customer_name__in=["郑浩", "冯雪", "何军"]).filter(
-        status="referred"
-    ).count() == 3
+    assert (
+        Application.objects.filter(customer_name__in=["郑浩", "冯雪", "何军"])
+        .filter(status="referred")
+        .count()
+        == 3
+    )
     assert Contract.objects.filter(status="signed").count() == 2
     assert len(contracts_ready_for_funding()) == 1
     seed(stdout=out, context={})  # a second run adds nothing

@@ -431,27 +431,6 @@ def test_decision_outcome_moves_the_state(draft, customer, outcome, status):
     assert app.events.count() == again.events.count()
 
 
-def test_task_asks_risk_when_available(draft, customer, monkeypatch):
-    from types import SimpleNamespace
-
-    from origination import tasks
-
-    complete_draft(draft, actor=customer)
-    application_submit(actor=customer, application=draft, key="task", queue_decision=False)
-    seen = {}
-
-    def fake_decision_make(*, application_ref, facts, idempotency_key=None):
-        seen.update(ref=application_ref, facts=facts, key=idempotency_key)
-        return SimpleNamespace(outcome="approve", reasons=["score 600"], reference="DEC-9")
-
-    monkeypatch.setattr(tasks, "_decision_service", lambda: fake_decision_make)
-    assert tasks.application_decide(draft.pk) == "approved"
-    assert seen["ref"] == draft.reference
-    assert seen["facts"]["applicant"]["age_at_maturity"] == 38
-    assert seen["facts"]["deal"]["amount_financed"] == "146000.00"
-    assert seen["facts"]["applicant"]["id_hash"] == keyed_hash(primary_data()["id_number"])
-
-
 def test_facts_are_plain_and_carry_dealer_facts(products, dealer, salesperson):
     app = application_start(
         actor=salesperson,

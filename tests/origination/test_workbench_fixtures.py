@@ -21,7 +21,7 @@ _keys = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
+def private_media_tmp(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     # users are made by the dozen here: a fast hasher (PBKDF2 costs ~0.5 s per user)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -34,7 +34,7 @@ def real_pdf():
 
 
 @pytest.fixture(autouse=True)
-def _fast_pdf(request, monkeypatch):
+def fast_pdf_stub(request, monkeypatch):
     """Tests that do not look at the PDF get a tiny stand-in (the PDF tests ask for real_pdf)."""
     if "real_pdf" in request.fixturenames:
         return

@@ -103,7 +103,11 @@ def test_claim_and_release_are_audited(referred, underwriter, underwriter2):
     case = UnderwritingCase.objects.get(application=referred)
     assert (case.assigned_to, case.claimed_at) == (None, None)
     audit = AuditEntry.objects.filter(action="underwriting_release").get()
-    assert (audit.from_state, audit.to_state, audit.reason) == (underwriter.username, "unassigned", "换人")
+    assert (audit.from_state, audit.to_state, audit.reason) == (
+        underwriter.username,
+        "unassigned",
+        "换人",
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -187,9 +191,7 @@ def test_account_manager_of_the_dealer_may_not_claim_or_decide(
     with pytest.raises(AuthorityError, match="渠道客户经理"):
         underwriting_approve(application_id=app.pk, actor=underwriter)
     with pytest.raises(AuthorityError):
-        underwriting_decline(
-            application_id=app.pk, actor=underwriter, reason_codes=["M99_OTHER"]
-        )
+        underwriting_decline(application_id=app.pk, actor=underwriter, reason_codes=["M99_OTHER"])
     app.refresh_from_db()
     assert app.status == "referred"
     assert _snapshot(app)[1:] == before[1:]

@@ -1,0 +1,274 @@
+"""The nightly steps on a small book, with exact figures: accrual, due, auto-debit, aging and
+penalty, reminders in contact hours, checks, dealer month-end, GL summary and snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from autofin.business_date import business_date_current
+from autofin.models import OutboundMessage
+from servicing.eod.runner import batch_run_sync
+from servicing.models import (
+    AutoDebitBatch,
+    AutoDebitItem,
+    BatchRun,
+    GlSummary,
+    Loan,
+    LoanDelinquency,
+    LoanSnapshot,
+    LoanTask,
+    PenaltyAccrual,
+    StepRun,
+)
+from servicing.selectors import loan_balances, trial_balance
+from tests.servicing.loan_helpers import D, make_loan, rows, set_day
+
+pytestmark = pytest.mark.django_db
+_phones = itertools.count(13900001000)
+
+
+@pytest.fixture(autouse=True)
+def _eod_settings(settings):
+    settings.EOD_AUTO_DEBIT_SEND = False
+    settings.EOD_CHUNK_SIZE = 2
+
+
+def loan(**kw):
+    from autofin.roles import Role
+    from tests.factories import UserFactory
+
+    customer = UserFactory(
+        roles=[Role.CUSTOMER], phone=str(next(_phones)), email=kw.pop("email", "")
+    )
+    return make_loan(customer=customer, **kw)
+
+
+def close(day):
+    batch = batch_run_sync(business_date=day)
+    assert batch.status == "succeeded", batch.error
+    return batch
+
+
+def step_result(day, code):
+    return StepRun.objects.get(batch__business_date=day, code=code).result
+
+
+def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
+    # given a 120 000.00 loan at 6 % (30/360, fee 50.00) valued 2026-01-15, first due 2026-02-15,
+    # that never pays, and a loan valued 2026-01-18 (due 2026-02-18) with an e-mail address
+    a = loan()
+    b = loan(value_date=dt.date(2026, 1, 18), email="b@example.com")
+    row1 = rows(a)[0]
+    assert (row1.due_date, row1.interest, row1.fee) == (dt.date(2026, 2, 15), D("600.00"), D("50.00"))
+    set_day(dt.date(2026, 2, 14))
+    # when the batch closes 2026-02-14: 29 days 30E/360 since 01-15 -> 120000 x 6% x 29/360
+    close(dt.date(2026, 2, 14))
+    a.refresh_from_db()
+    assert a.accrued_through == dt.date(2026, 2, 14)
+    assert a.accrual_period_posted == D("580.00")
+    assert loan_balances(loan_id=a.pk)["interest_receivable"] == D("580.00")
+    assert business_date_current() == dt.date(2026, 2, 15)
+    # T-3 reminder for b (due 02-18 = D+4): one SMS and one e-mail
+    b_msgs = OutboundMessage.objects.filter(dedupe_key__startswith=f"reminder:{b.pk}:")
+    assert sorted(b_msgs.values_list("channel", "dedupe_key")) == [
+        ("email", f"reminder:{b.pk}:2026-02-14:t-3:email"),
+        ("sms", f"reminder:{b.pk}:2026-02-14:t-3:sms"),
+    ]
+
+    # when 2026-02-15 closes: one more day (20.00) and the true-up to the row's 600.00 (+0.00),
+    # the fee 50.00 falls due, the row is due, and unpaid at close the loan is overdue (DPD 1)
+    close(dt.date(2026, 2, 15))
+    a.refresh_from_db()
+    assert (a.accrual_period_posted, a.accrual_remainder) == (D("0.00"), D("0"))
+    bal = loan_balances(loan_id=a.pk)
+    assert (bal["interest_receivable"], bal["fee_receivable"]) == (D("600.00"), D("50.00"))
+    assert rows(a)[0].status == "due"
+    assert (a.status, a.status_date) == ("overdue", dt.date(2026, 2, 16))
+    dq = LoanDelinquency.objects.get(loan=a)
+    assert (dq.dpd, dq.bucket, dq.classification, dq.non_accrual) == (1, "M1", "special_mention", False)
+    item = AutoDebitItem.objects.get(batch__business_date=dt.date(2026, 2, 15), loan=a)
+    assert item.amount == row1.instalment == D("10377.97")
+    assert item.instruction_ref == f"AD20260215{a.pk:010d}"
+    assert AutoDebitBatch.objects.get(business_date=dt.date(2026, 2, 15)).content.splitlines() == [
+        "instruction_ref,contract_ref,amount",
+        f"AD20260215{a.pk:010d},{a.contract_ref},10377.97",
+    ]
+    assert OutboundMessage.objects.filter(dedupe_key=f"reminder:{a.pk}:2026-02-15:dpd-1:sms").exists()
+
+    # when 2026-02-16 closes: one day of penalty on principal + interest 10327.97 at 9 % / 360
+    close(dt.date(2026, 2, 16))
+    seg = PenaltyAccrual.objects.get(row__loan=a)
+    daily = (D("10327.97") * D("0.09") / 360).quantize(D("0.01"))
+    assert (seg.start, seg.end, seg.base, seg.daily_amount, seg.amount) == (
+        dt.date(2026, 2, 15), dt.date(2026, 2, 16), D("10327.97"), daily, D("2.58")
+    )
+    assert rows(a)[0].status == "overdue"
+    assert loan_balances(loan_id=a.pk)["penalty_receivable"] == D("2.58")
+    assert LoanDelinquency.objects.get(loan=a).dpd == 2
+    # T-1 reminder for b (02-18 = D+2)
+    assert OutboundMessage.objects.filter(dedupe_key=f"reminder:{b.pk}:2026-02-16:t-1:sms").exists()
+    # the GL summary: the day's debits equal its credits, the cumulative trial balance is zero,
+    # and agrees with the ledger's own trial balance
+    g = {x.account_code: x for x in GlSummary.objects.filter(business_date=dt.date(2026, 2, 16))}
+    tb = {r.code: r for r in trial_balance(as_of=dt.date(2026, 2, 16)).rows}
+    assert all(g[c].balance == tb[c].balance for c in tb)
+    assert g["penalty_income"].day_credit == D("2.58")
+    assert step_result(dt.date(2026, 2, 16), "gl_summary")["trial_balance"] == "0.00"
+    # snapshots: one per open loan per date
+    snap = LoanSnapshot.objects.get(business_date=dt.date(2026, 2, 16), loan_id=a.pk)
+    assert (snap.dpd, snap.bucket, snap.status, snap.principal_outstanding, snap.mob) == (
+        2, "M1", "overdue", D("120000.00"), 1
+    )
+    assert LoanSnapshot.objects.filter(business_date=dt.date(2026, 2, 16)).count() == 2
+
+
+def test_buckets_and_classification_by_dpd():
+    from servicing.eod.steps.delinquency import bucket_for, classification_for
+
+    cases = {0: ("M0", "normal"), 1: ("M1", "special_mention"), 30: ("M1", "special_mention"),
+             31: ("M2", "special_mention"), 61: ("M3", "special_mention"),
+             91: ("M4", "substandard"), 121: ("M5", "substandard"), 151: ("M6", "substandard"),
+             180: ("M6", "substandard"), 181: ("M7+", "doubtful"), 361: ("M7+", "loss")}  # fmt: skip
+    assert {k: (bucket_for(k), classification_for(k)) for k in cases} == cases
+
+
+def test_reminders_queued_at_night_wait_for_contact_hours(monkeypatch):
+    # given a loan due 2026-02-18 and the batch running at 00:30 Beijing time
+    b = loan(value_date=dt.date(2026, 1, 18))
+    set_day(dt.date(2026, 2, 14))
+    night = timezone.make_aware(dt.datetime(2026, 2, 15, 0, 30))
+    monkeypatch.setattr(timezone, "now", lambda: night)
+    # when the batch queues the T-3 reminder
+    batch_run_sync(business_date=dt.date(2026, 2, 14), only_step="reminders")
+    msg = OutboundMessage.objects.get(dedupe_key=f"reminder:{b.pk}:2026-02-14:t-3:sms")
+    # then it waits until 08:00 and is not due for delivery before
+    assert timezone.localtime(msg.not_before) == timezone.make_aware(dt.datetime(2026, 2, 15, 8))
+    assert msg.status == "queued"
+    assert "2026-02-18" in msg.body and "10377.97" in msg.body
+    from autofin.notifications import notifications_due
+
+    assert msg.pk not in notifications_due()
+    # and a re-run queues nothing twice
+    StepRun.objects.filter(code="reminders").delete()
+    batch_run_sync(business_date=dt.date(2026, 2, 14), only_step="reminders")
+    assert OutboundMessage.objects.filter(dedupe_key__startswith=f"reminder:{b.pk}:").count() == 1
+
+
+def test_checks_mortgage_gps_past_deadline_and_insurance_expiring():
+    # given a pending mortgage registration due 02-14, GPS due 02-20, and a loan valued
+    # 2025-03-17 whose insurance year ends 2026-03-17 (30 days after D+1 = 02-15)
+    a = loan()
+    Loan.objects.filter(pk=a.pk).update(
+        mortgage_deadline=dt.date(2026, 2, 14), gps_deadline=dt.date(2026, 2, 20)
+    )
+    old = loan(value_date=dt.date(2025, 3, 17))
+    set_day(dt.date(2026, 2, 14))
+    # when the checks run for 02-14
+    batch_run_sync(business_date=dt.date(2026, 2, 14), only_step="checks")
+    a.refresh_from_db()
+    # then
+    assert (a.mortgage_status, a.gps_status) == ("overdue", "pending")
+    assert list(LoanTask.objects.order_by("kind").values_list("loan_id", "kind", "ref_date")) == [
+        (old.pk, "insurance_expiring", dt.date(2026, 3, 17)),
+        (a.pk, "mortgage_overdue", dt.date(2026, 2, 14)),
+    ]
+    assert step_result(dt.date(2026, 2, 14), "checks") == {
+        "mortgage_overdue": 1, "gps_overdue": 0, "insurance_expiring": 1,
+    }  # fmt: skip
+
+
+def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
+    from dealers.models import CommissionStatement, DealerGrade
+
+    dealer = make_dealer_for_eod()
+    a = loan()
+    Loan.objects.filter(pk=a.pk).update(dealer_id=dealer.pk)
+    set_day(dt.date(2026, 1, 31))
+    # when the batch closes the month's last day
+    batch_run_sync(business_date=dt.date(2026, 1, 31), only_step="dealer_metrics")
+    # then the dealer is graded and gets its January statement with the funded commission
+    statement = CommissionStatement.objects.get(dealer=dealer, month=dt.date(2026, 1, 1))
+    assert statement.total == D("1800.00")  # 120 000.00 x 1.5 %
+    assert DealerGrade.objects.filter(dealer=dealer, as_of=dt.date(2026, 1, 31)).count() == 1
+    assert step_result(dt.date(2026, 1, 31), "dealer_metrics")["statements"] == 1
+
+
+@pytest.fixture
+def make_dealer_for_eod(db):
+    from dealers.models import Dealer
+    from dealers.seed import uscc_make
+    from dealers.services import agreement_create, commission_accrue
+
+    def _make():
+        dealer = Dealer.objects.create(
+            legal_name="日结测试汽车销售服务有限公司",
+            uscc=uscc_make("310115", 8123),
+            dealer_type="four_s",
+            province="上海市",
+            city="上海市",
+            status="active",
+        )
+        agreement_create(
+            actor="seed", dealer=dealer, product_line="new", commission_kind="percent",
+            commission_rate="0.015", clawback_months=6, clawback_share="0.5",
+            deposit_required="0", effective_from=dt.date(2026, 1, 1),
+            effective_to=dt.date(2026, 12, 31),
+        )  # fmt: skip
+        commission_accrue(
+            dealer=dealer, contract_ref="EOD-C-1", amount_financed="120000.00",
+            funded_on=dt.date(2026, 1, 15), product_line="new",
+        )  # fmt: skip
+        return dealer
+
+    return _make
+
+
+def test_charge_off_at_configured_dpd_and_recovery(settings):
+    from servicing.services.collections import recovery_post
+
+    # given a loan 30 days past due and a charge-off threshold of 30 DPD
+    settings.EOD_CHARGE_OFF_DPD = 30
+    a = loan(value_date=dt.date(2025, 12, 15))  # first due 2026-01-15
+    set_day(dt.date(2026, 2, 13))
+    # when 02-13 closes: dpd = 02-14 - 01-15 = 30
+    close(dt.date(2026, 2, 13))
+    a.refresh_from_db()
+    # then the loan is charged off: every receivable moved to charge-off expense
+    assert a.status == "charged_off"
+    bal = loan_balances(loan_id=a.pk)
+    receivables = ("principal_receivable", "interest_receivable", "fee_receivable",
+                   "penalty_receivable")  # fmt: skip
+    assert all(bal.get(code, D("0")) == 0 for code in receivables)
+    assert bal["charge_off_expense"] == D("120000.00") + D("600.00") * 2 + D("50.00") * 2 + sum(
+        PenaltyAccrual.objects.filter(row__loan=a).values_list("amount", flat=True), D("0")
+    )
+    # and money received later is a recovery
+    recovery_post(loan_id=a.pk, amount="5000.00", actor="test", idempotency_key="rec-1")
+    recovery_post(loan_id=a.pk, amount="5000.00", actor="test", idempotency_key="rec-1")
+    assert loan_balances(loan_id=a.pk)["recovery_income"] == D("5000.00")
+    assert trial_balance().total == 0
+
+
+def test_non_accrual_after_90_dpd_goes_off_balance():
+    # given a loan whose first instalment (due 2026-01-15) is 91+ days past due at close
+    a = loan(value_date=dt.date(2025, 12, 15))
+    set_day(dt.date(2026, 4, 15))
+    close(dt.date(2026, 4, 15))  # dpd 91 -> non-accrual from now on
+    assert LoanDelinquency.objects.get(loan=a).non_accrual is True
+    before = loan_balances(loan_id=a.pk)["interest_receivable"]
+    # when the next night accrues
+    close(dt.date(2026, 4, 16))
+    bal = loan_balances(loan_id=a.pk)
+    # then the receivable did not grow; the day's interest went to the memo pair
+    assert bal["interest_receivable"] == before
+    assert bal["off_balance_interest"] > 0
+    assert bal["off_balance_interest"] == bal["off_balance_interest_contra"]
+    assert BatchRun.objects.get(business_date=dt.date(2026, 4, 16)).status == "succeeded"
+    assert Decimal(step_result(dt.date(2026, 4, 16), "accrual")["off_balance_interest"]) == (
+        bal["off_balance_interest"]
+    )
