@@ -117,6 +117,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
     },
 }
+# The nightly settlement (servicing eod): 00:30 Beijing, catching up to yesterday; its watchdog
+# re-dispatches stale chunks every minute.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE |= {
+    "eod-nightly": {"task": "servicing.tasks_eod.eod_nightly", "schedule": crontab(hour=0, minute=30)},
+    "eod-watchdog": {"task": "servicing.tasks_eod.eod_watchdog", "schedule": 60.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servicing import views
+from servicing import urls_eod, views
 
 app_name = "servicing"
 urlpatterns = [
@@ -73,4 +73,6 @@ urlpatterns += [
         vd.reconciliation_detail,
         name="reconciliation_detail",
     ),  # fmt: skip
+    # nightly settlement (eod) and collections
+    *urls_eod.urlpatterns,
 ]

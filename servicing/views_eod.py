@@ -1,0 +1,114 @@
+"""The operators' batch page (servicing:eod_dashboard): the business date, each step's progress
+bar and chunk status, durations, failures with their error and a retry button, the history of
+previous nights (HTMX polls the progress panel); and the vintage / roll-rate page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from autofin.business_date import business_date_current
+from autofin.models import BusinessCalendar
+from autofin.roles import Role, user_has_role
+from servicing import selectors_eod
+from servicing.models import BatchRun
+
+EOD_ROLES = (Role.OPERATIONS, Role.SYSTEM_ADMIN)
+
+
+def operations_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_superuser or user_has_role(request.user, *EOD_ROLES)):
+            return HttpResponseForbidden(_("仅运营人员可访问日结。"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(batch: BatchRun | None) -> dict:
+    calendar = BusinessCalendar.objects.filter(pk=1).first()
+    return {
+        "business_date": business_date_current(),
+        "closing": bool(calendar and calendar.closing),
+        "batch": batch,
+        "steps": selectors_eod.batch_progress(batch),
+        "stale": selectors_eod.stale_chunk_count(),
+    }
+
+
+@operations_required
+def eod_dashboard(request):
+    batch = selectors_eod.batch_latest()
+    ctx = _context(batch)
+    ctx["history"] = selectors_eod.batch_history()
+    return render(request, "servicing/eod/dashboard.html", ctx)
+
+
+@operations_required
+def eod_batch_detail(request, batch_id: int):
+    batch = get_object_or_404(BatchRun, pk=batch_id)
+    ctx = _context(batch)
+    ctx["history"] = selectors_eod.batch_history()
+    return render(request, "servicing/eod/dashboard.html", ctx)
+
+
+@operations_required
+def eod_progress(request, batch_id: int | None = None):
+    """The progress panel alone, for HTMX polling."""
+    batch = (
+        get_object_or_404(BatchRun, pk=batch_id) if batch_id else selectors_eod.batch_latest()
+    )
+    return render(request, "servicing/eod/_progress.html", _context(batch))
+
+
+@require_POST
+@operations_required
+def eod_retry(request, batch_id: int):
+    from servicing.tasks_eod import batch_retry_dispatch
+
+    batch = get_object_or_404(BatchRun, pk=batch_id)
+    batch_retry_dispatch(batch_id=batch.pk, actor=request.user)
+    messages.success(request, _("已重新提交失败的分片。"))
+    return redirect("servicing:eod_dashboard")
+
+
+@require_POST
+@operations_required
+def eod_start(request):
+    from servicing.tasks_eod import eod_batch_start
+
+    eod_batch_start.delay(business_date_current().isoformat())
+    messages.success(request, _("已启动日结。"))
+    return redirect("servicing:eod_dashboard")
+
+
+@operations_required
+def eod_curves(request):
+    dates = selectors_eod.snapshot_dates()
+    end = _date(request.GET.get("end")) or (dates[0] if dates else None)
+    start = _date(request.GET.get("start")) or (
+        next((d for d in dates if end and d <= end - dt.timedelta(days=30)), None)
+        or (dates[-1] if dates else None)
+    )
+    ctx = {
+        "vintage": selectors_eod.vintage_curves(),
+        "roll": selectors_eod.roll_rates(start=start, end=end) if start and end else None,
+        "dates": dates,
+    }
+    return render(request, "servicing/eod/curves.html", ctx)
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
