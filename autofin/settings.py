@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -112,18 +113,28 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {
+    # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
     "notifications-release-due": {
         "task": "autofin.tasks.notifications_release_due",
         "schedule": 300.0,
     },
-}
-# The nightly settlement (servicing eod): 00:30 Beijing, catching up to yesterday; its watchdog
-# re-dispatches stale chunks every minute.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE |= {
-    "eod-nightly": {"task": "servicing.tasks_eod.eod_nightly", "schedule": crontab(hour=0, minute=30)},
+    # The nightly settlement: 00:30 Beijing, catching up to yesterday; its watchdog
+    # re-dispatches stale chunks every minute.
+    "eod-nightly": {
+        "task": "servicing.tasks_eod.eod_nightly",
+        "schedule": crontab(hour=0, minute=30),
+    },
     "eod-watchdog": {"task": "servicing.tasks_eod.eod_watchdog", "schedule": 60.0},
+    # Payments whose bank answer is overdue are asked about by key (never re-sent blind).
+    "disbursement-recover": {
+        "task": "servicing.tasks_disbursement.disbursement_recover",
+        "schedule": 60.0,
+    },
+    # The bank's statement of the previous day, reconciled at 06:00 Beijing.
+    "disbursement-reconcile": {
+        "task": "servicing.tasks_disbursement.reconciliation_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

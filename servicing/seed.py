@@ -93,6 +93,9 @@ def _dealer_id(context: dict) -> int | None:
 
 
 def seed(*, stdout, context: dict) -> None:
+    from servicing.seed_disbursement import seed as seed_disbursement
+
+    seed_disbursement(stdout=stdout, context=context)
     users = context.get("users", {})
     agent = users.get(Role.SERVICING_AGENT)
     checker = users.get(Role.SENIOR_UNDERWRITER) or users.get(Role.FINANCE_APPROVER)

@@ -24,6 +24,7 @@ def _eod_settings(settings):
 
 
 def _failing_accrual(monkeypatch):
+    registry.steps_load()
     real = registry.STEPS["accrual"]
 
     def boom(ctx, lo, hi):
@@ -82,7 +83,7 @@ def test_collector_queue_case_page_and_curves(client):
     queue = client.get(reverse("servicing:collections_queue")).content.decode()
     assert case.loan.contract_ref in queue
     page = client.get(reverse("servicing:collections_case", args=[case.pk])).content.decode()
-    assert "已逾期 2 天" in page  # the call script
+    assert "本期还款尚未到账" in page  # the M1 call script
     ops = UserFactory(roles=[Role.OPERATIONS])
     client.force_login(ops)
     curves = client.get(reverse("servicing:eod_curves")).content.decode()

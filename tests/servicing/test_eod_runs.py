@@ -90,6 +90,7 @@ def test_a_failed_chunk_fails_the_batch_then_succeeds_on_retry(monkeypatch):
     # given chunk 1 of the accrual step fails once
     loans = _book()
     set_day(dt.date(2026, 2, 14))
+    registry.steps_load()
     real = registry.STEPS["accrual"]
     calls = {"n": 0}
 
@@ -157,6 +158,7 @@ def test_a_chunk_whose_lease_was_taken_over_rolls_its_work_back(monkeypatch):
     batch = runner.batch_open(business_date=dt.date(2026, 2, 14))
     run = runner.step_plan(batch=batch, step=registry.step_get("accrual"))
     chunk = run.chunks.get()
+    registry.steps_load()
     real = registry.STEPS["accrual"]
 
     def slow_then_stolen(ctx, lo, hi):
