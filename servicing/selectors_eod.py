@@ -55,6 +55,11 @@ def batch_progress(batch: BatchRun | None) -> list[dict]:
                 "total": total,
                 "percent": int(100 * c[RunStatus.SUCCEEDED] / total) if total else 0,
                 "failed_chunks": failed_chunks,
+                "result": [
+                    (k, v)
+                    for k, v in ((run.result or {}) if run else {}).items()
+                    if k not in ("movements", "finalize", "prepare")
+                ],
             }
         )
     return result

@@ -395,11 +395,19 @@ def test_waiving_needs_a_senior(referred, underwriter):
 def test_seed_fills_queue_and_contracts(business_today):
     import io
 
+    from autofin.roles import Role
     from origination.seed_backoffice import seed
     from origination.selectors_workbench import contracts_ready_for_funding
+    from tests.factories import UserFactory
 
     out = io.StringIO()
     seed(stdout=out, context={})
+    assert "skipped" in out.getvalue()  # no demo users: the product fixtures stay fast
+    users = {
+        Role.UNDERWRITER: UserFactory(roles=[Role.UNDERWRITER]),
+        Role.SENIOR_UNDERWRITER: UserFactory(roles=[Role.SENIOR_UNDERWRITER]),
+    }
+    seed(stdout=out, context={"users": users})
 
     assert "3 referred in the queue, 3 contracts issued, 2 signed" in out.getvalue()
     assert (
@@ -410,5 +418,5 @@ def test_seed_fills_queue_and_contracts(business_today):
     )
     assert Contract.objects.filter(status="signed").count() == 2
     assert len(contracts_ready_for_funding()) == 1
-    seed(stdout=out, context={})  # a second run adds nothing
+    seed(stdout=out, context={"users": users})  # a second run adds nothing
     assert Contract.objects.count() == 3

@@ -67,7 +67,7 @@ def auto_debit_finalize(ctx: StepContext) -> dict:
 
             batch_id = batch.pk
             transaction.on_commit(lambda: eod_auto_debit_exchange.delay(batch_id))
-    return {"items": len(items), "file": batch.file_name}
+    return {"instructions": len(items), "file": batch.file_name}
 
 
 @register(
@@ -99,4 +99,4 @@ def auto_debit_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         """,
         {"batch": batch.pk, "d": ctx.business_date, "lo": lo, "hi": hi},
     )
-    return {"items": n}
+    return {"instructions": n}

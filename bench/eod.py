@@ -1,0 +1,402 @@
+"""The nightly settlement at scale: one business day for N loans with 2 Celery workers.
+
+    .venv/bin/python bench/eod.py [--loans 1000000] [--sample 10000] [--chunk 10000]
+                                  [--workers 2] [--load-rate 10] [--keep] [--reuse]
+
+1. Checks free disk (about 9 KB per loan: the loan, ~36 schedule rows and their indexes, a day's
+   ledger lines and snapshot) and says what the run needs.
+2. Creates a scratch database `autofin_bench_eod` (dropped at the end unless --keep; --reuse
+   keeps a generated book), migrates it and generates N loans in SQL (generate_series, no ORM):
+   12–60 month equal-principal loans valued over the past months, their full schedules (rows
+   due before the business date paid), one in twelve loans with 1–3 instalments unpaid.
+3. The naive reference: the loans engineer's per-loan `loan_accrue` (interest, fees, penalty,
+   row and loan status) over a --sample of loans, one ORM loop, rolled back: loans per second.
+4. Starts --workers Celery workers (concurrency 1 each, Redis db of REDIS_URL), an online load
+   (payoff quotes and repayments, two processes at --load-rate requests/s in all) measured for
+   20 s before the batch and during it, then closes one business day through the chord
+   dispatch (`eod_batch_start`) and polls it.
+5. Prints per-step time, loans per second, total wall time, the ratio to the naive loop, and
+   the online load's p95 and errors without and with the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "autofin_bench_eod"
+DAY = dt.date(2026, 3, 16)
+BYTES_PER_LOAN = 9_000
+
+
+def server_url() -> str:
+    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def admin_execute(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = with_db(server_url(), BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
+    os.environ.setdefault("TESTING", "0")
+    import django
+
+    django.setup()
+
+
+def sql(statement: str, params=None) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+        return cur.rowcount
+
+
+def generate(n: int) -> float:
+    """N loans and their schedules, set-based. Returns seconds."""
+    from django.db import connection
+
+    t = time.monotonic()
+    users = max(1, n // 10)
+    sql(
+        """
+        INSERT INTO autofin_user (password, is_superuser, username, first_name, last_name, email,
+                                  is_staff, is_active, date_joined, phone, display_name)
+        SELECT '!', false, 'bench' || g, '', '', '', false, true, now(),
+               '139' || lpad(g::text, 8, '0'), ''
+          FROM generate_series(1, %s) g
+        """,
+        [users],
+    )
+    umin = connection.cursor()
+    umin.execute("SELECT min(id) FROM autofin_user WHERE username LIKE 'bench%%'")
+    umin = umin.fetchone()[0]
+    # per loan g: amount, rate, term, months elapsed m (due dates before DAY), unpaid tail u
+    base = f"""
+        SELECT g, amt, rate, term, m, vd,
+               CASE WHEN g % 12 = 0 THEN least(m, 1 + g % 3) ELSE 0 END AS u,
+               round(amt / term, 2) AS p
+          FROM (
+            SELECT g, (30000 + (g::bigint * 7919) % 270000)::numeric(18, 2) AS amt,
+                   (0.04 + (g % 8) * 0.005)::numeric(9, 6) AS rate, 12 * (1 + g % 5) AS term,
+                   1 + (g * 37) % (12 * (1 + g % 5) - 1) AS m, (g % 28) AS dom
+              FROM generate_series(1, {n}) g) x
+          CROSS JOIN LATERAL (
+            SELECT (date_trunc('month', %(day)s::date) - make_interval(months => x.m)
+                    + make_interval(days => x.dom))::date AS vd0) v
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN (v.vd0 + make_interval(months => x.m))::date < %(day)s::date
+                        THEN v.vd0
+                        ELSE (v.vd0 - interval '1 month')::date END AS vd) w
+    """
+    sql("DROP TABLE IF EXISTS bench_base")
+    sql(f"CREATE UNLOGGED TABLE bench_base AS {base}", {"day": DAY})
+    # m counted from the shifted value date: recompute due dates strictly before DAY
+    sql(
+        """
+        UPDATE bench_base SET m = (extract(year FROM age(%(d)s::date - 1, vd)) * 12
+                                   + extract(month FROM age(%(d)s::date - 1, vd)))::int
+        """,
+        {"d": DAY},
+    )
+    sql("UPDATE bench_base SET m = least(m, term - 1)")
+    sql("UPDATE bench_base SET u = least(u, m)")
+    sql(
+        f"""
+        INSERT INTO servicing_loan
+            (id, contract_ref, application_id, customer_id, product_version_id, product_rules,
+             dealer_id, amount_financed, annual_rate, customer_rate, penalty_rate, term_months,
+             method, value_date, first_due_date, day_count, balloon_amount, fee_per_instalment,
+             fees, payees, vehicle, vin, plate, mortgage_status, mortgage_deadline, gps_status,
+             gps_deadline, status, status_date, schedule_version, restructure_count, closed_on,
+             principal_outstanding, suspense_balance, accrued_through, accrual_period_posted,
+             accrual_remainder, schedule_rate, created_at, updated_at)
+        SELECT g, 'BENCH-' || g, NULL, {umin} + g % {users}, NULL, '{{}}', NULL, amt, rate, NULL,
+               round(rate * 1.5, 6), term, 'equal_principal', vd,
+               (vd + interval '1 month')::date,
+               CASE WHEN g % 4 = 0 THEN 'ACT/365F' ELSE '30/360' END, 0, 0, '[]', '[]', '',
+               'LBENCH' || lpad(g::text, 11, '0'), '', 'done', NULL, 'done', NULL,
+               CASE WHEN u > 0 THEN 'overdue' ELSE 'active' END, %(d)s::date - 1, 1, 0, NULL,
+               amt - p * (m - u), 0, %(d)s::date - 1, 0, 0, rate, now(), now()
+          FROM bench_base
+        """,
+        {"d": DAY},
+    )
+    sql("SELECT setval('servicing_loan_id_seq', (SELECT max(id) FROM servicing_loan))")
+    # schedule rows: drop the indexes, bulk insert, rebuild
+    idx = [
+        r
+        for r in _rows(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'servicing_loanschedulerow'"
+            " AND indexname NOT LIKE '%%pkey'"
+        )
+    ]
+    for name, _def in idx:
+        sql(f'ALTER TABLE servicing_loanschedulerow DROP CONSTRAINT IF EXISTS "{name}"')
+        sql(f'DROP INDEX IF EXISTS "{name}"')
+    sql("SET session_replication_role = replica")  # no per-row FK checks for the bulk load
+    sql(
+        """
+        INSERT INTO servicing_loanschedulerow
+            (loan_id, schedule_version, superseded_by_version, instalment_no, due_date,
+             accrual_start, opening_balance, principal, interest, fee, instalment,
+             closing_balance, principal_paid, interest_paid, fee_paid, penalty, penalty_paid,
+             status, paid_on, penalty_through)
+        SELECT b.g, 1, NULL, k, (b.vd + make_interval(months => k))::date,
+               (b.vd + make_interval(months => k - 1))::date, ob, pr, it, 0, pr + it, ob - pr,
+               CASE WHEN paid THEN pr ELSE 0 END, CASE WHEN paid THEN it ELSE 0 END, 0, 0, 0,
+               CASE WHEN paid THEN 'paid' WHEN k <= b.m THEN 'overdue' ELSE 'pending' END,
+               CASE WHEN paid THEN (b.vd + make_interval(months => k))::date END,
+               CASE WHEN NOT paid AND k <= b.m THEN %(d)s::date - 1 END
+          FROM bench_base b
+          CROSS JOIN LATERAL generate_series(1, b.term) k
+          CROSS JOIN LATERAL (
+            SELECT b.amt - b.p * (k - 1) AS ob,
+                   CASE WHEN k = b.term THEN b.amt - b.p * (b.term - 1) ELSE b.p END AS pr,
+                   round((b.amt - b.p * (k - 1)) * b.rate / 12, 2) AS it,
+                   k <= b.m - b.u AS paid) c
+        """,
+        {"d": DAY},
+    )
+    sql("SET session_replication_role = DEFAULT")
+    for name, definition in idx:
+        sql(definition)
+    sql("DROP TABLE bench_base")
+    sql("VACUUM ANALYZE servicing_loan")
+    sql("VACUUM ANALYZE servicing_loanschedulerow")
+    return time.monotonic() - t
+
+
+def _rows(statement: str, params=None) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+        return cur.fetchall()
+
+
+def naive(sample: int) -> tuple[int, float]:
+    """The per-loan reference over a sample (rolled back): (loans, seconds)."""
+    from django.db import transaction
+
+    from servicing.services.accrual import loan_accrue
+
+    n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
+    rng = random.Random(7)
+    ids = sorted(rng.sample(range(1, n_loans + 1), min(sample, n_loans)))
+
+    class Rollback(Exception):
+        pass
+
+    t = time.monotonic()
+    try:
+        with transaction.atomic():
+            for loan_id in ids:
+                loan_accrue(loan_id=loan_id, through=DAY, actor="eod", business_date=DAY)
+            elapsed = time.monotonic() - t
+            raise Rollback
+    except Rollback:
+        pass
+    return len(ids), elapsed
+
+
+def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: int) -> None:
+    """Payoff quotes and repayments on random loans at `rate` requests/s, until stop_at."""
+    setup_django()
+    from django.db import connections
+
+    from servicing.services.repayments import repayment_post
+    from servicing.services.settlement import payoff_quote_issue
+
+    rng = random.Random(seed)
+    i = 0
+    while time.time() < stop_at:
+        started = time.time()
+        loan_id = rng.randint(1, n_loans)
+        kind = "quote" if i % 2 else "repayment"
+        ok = True
+        error = ""
+        try:
+            if kind == "quote":
+                try:
+                    payoff_quote_issue(loan_id=loan_id, actor="bench")
+                except Exception as exc:  # noqa: BLE001 - business refusals are answers
+                    if exc.__class__.__name__ not in ("LoanError", "RepaymentError"):
+                        raise
+            else:
+                repayment_post(
+                    loan_id=loan_id, amount="100.00", source="online", actor="bench",
+                    idempotency_key=f"bench-{seed}-{i}",
+                )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001
+            ok = False
+            error = f"{exc.__class__.__name__}: {exc}"[:200]
+        out.put((started, time.time() - started, kind, ok, error))
+        i += 1
+        time.sleep(max(0.0, 1.0 / rate - (time.time() - started)))
+    connections.close_all()
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(0.95 * len(values)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loans", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=10_000)
+    parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--load-rate", type=float, default=10.0)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
+    args = parser.parse_args()
+
+    need = args.loans * BYTES_PER_LOAN
+    free = shutil.disk_usage("/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/").free
+    print(f"disk: needs about {need / 1e9:.1f} GB for {args.loans:,} loans; free {free / 1e9:.1f} GB")
+    if free < need * 1.5:
+        sys.exit("not enough free disk")
+    if not args.reuse:
+        admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_execute(f"CREATE DATABASE {BENCH_DB}")
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from autofin.business_date import business_date_set
+    from servicing.models import BatchRun, Loan, StepRun
+
+    if not (args.reuse and Loan.objects.exists()):
+        print(f"generating {args.loans:,} loans ...", flush=True)
+        seconds = generate(args.loans)
+        rows = _rows("SELECT count(*) FROM servicing_loanschedulerow")[0][0]
+        print(f"generated {args.loans:,} loans, {rows:,} schedule rows in {seconds:.0f} s")
+    n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
+    overdue = _rows("SELECT count(*) FROM servicing_loan WHERE status = 'overdue'")[0][0]
+    print(f"book: {n_loans:,} loans, {overdue:,} overdue; business date {DAY}")
+    business_date_set(actor="bench", date=DAY, reason="bench")
+
+    sample, naive_s = naive(args.sample)
+    naive_rate = sample / naive_s
+    print(f"naive per-loan loop (loan_accrue, 1 process): {sample:,} loans in {naive_s:.1f} s = "
+          f"{naive_rate:,.0f} loans/s")  # fmt: skip
+
+    env = dict(os.environ)
+    env["EOD_CHUNK_SIZE"] = str(args.chunk)
+    redis_url = settings.REDIS_URL
+    from redis import Redis
+
+    Redis.from_url(redis_url).flushdb()  # this bench's own Redis db
+    workers = [
+        subprocess.Popen(
+            [str(ROOT / ".venv/bin/celery"), "-A", "autofin", "worker", "-c", "1",
+             "-n", f"eodbench{i}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-l", "WARNING"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/eodbench{i}.log", "w"),
+        )  # fmt: skip
+        for i in range(args.workers)
+    ]
+    try:
+        time.sleep(6)
+        # online load: baseline for 20 s, then during the batch
+        queue: mp.Queue = mp.Queue()
+        baseline_end = time.time() + 20
+        horizon = time.time() + 3600
+        loaders = [
+            mp.Process(target=online_load, args=(horizon, args.load_rate / 2, n_loans, queue, s))
+            for s in (1, 2)
+        ]
+        for p in loaders:
+            p.start()
+        time.sleep(max(0, baseline_end - time.time()))
+        from servicing.tasks_eod import eod_batch_start
+
+        t0 = time.time()
+        eod_batch_start.delay(DAY.isoformat())
+        batch = None
+        while True:
+            time.sleep(1)
+            batch = BatchRun.objects.filter(business_date=DAY).first()
+            if batch and batch.status in ("succeeded", "failed"):
+                break
+            if time.time() - t0 > 3000:
+                print("timeout")
+                break
+        t1 = time.time()
+        for p in loaders:
+            p.terminate()
+        samples = []
+        while not queue.empty():
+            samples.append(queue.get())
+        for p in loaders:
+            p.join(5)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    wall = t1 - t0
+    print(f"\nbatch {batch.business_date}: {batch.status} {batch.error[:300]}")
+    print(f"{'step':<16}{'seconds':>9}{'loans/s':>12}  result")
+    for run in StepRun.objects.filter(batch=batch).order_by("position"):
+        secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+        keep = {k: v for k, v in run.result.items() if k not in ("movements", "finalize", "prepare")}
+        print(f"{run.code:<16}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}  {keep}")
+    rate = n_loans / wall
+    print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
+          f"with {args.workers} workers")  # fmt: skip
+    print(f"ratio to the naive per-loan loop: {rate / naive_rate:.1f}x "
+          f"(naive {naive_rate:,.0f} loans/s in one process; batch does all 11 steps)")  # fmt: skip
+    before = [s for s in samples if s[0] < t0]
+    during = [s for s in samples if t0 <= s[0] <= t1]
+    for label, group in (("without batch", before), ("during batch", during)):
+        lat = [s[1] * 1000 for s in group if s[3]]
+        errors = [s for s in group if not s[3]]
+        print(f"online load {label}: {len(group)} requests, p95 {p95(lat):.0f} ms, "
+              f"median {statistics.median(lat) if lat else float('nan'):.0f} ms, errors {len(errors)}")
+        for e in errors[:3]:
+            print("   ", e[2], e[4])
+    if not args.keep:
+        from django.db import connections
+
+        connections.close_all()
+        admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
