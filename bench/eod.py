@@ -101,12 +101,12 @@ def generate(n: int) -> float:
     # per loan g: amount, rate, term, months elapsed m (due dates before DAY), unpaid tail u
     base = f"""
         SELECT g, amt, rate, term, m, vd,
-               CASE WHEN g % 12 = 0 THEN least(m, 1 + g % 3) ELSE 0 END AS u,
+               CASE WHEN g %% 12 = 0 THEN least(m, 1 + g %% 3) ELSE 0 END AS u,
                round(amt / term, 2) AS p
           FROM (
-            SELECT g, (30000 + (g::bigint * 7919) % 270000)::numeric(18, 2) AS amt,
-                   (0.04 + (g % 8) * 0.005)::numeric(9, 6) AS rate, 12 * (1 + g % 5) AS term,
-                   1 + (g * 37) % (12 * (1 + g % 5) - 1) AS m, (g % 28) AS dom
+            SELECT g, (30000 + (g::bigint * 7919) %% 270000)::numeric(18, 2) AS amt,
+                   (0.04 + (g %% 8) * 0.005)::numeric(9, 6) AS rate, 12 * (1 + g %% 5) AS term,
+                   1 + (g * 37) %% (12 * (1 + g %% 5) - 1) AS m, (g %% 28) AS dom
               FROM generate_series(1, {n}) g) x
           CROSS JOIN LATERAL (
             SELECT (date_trunc('month', %(day)s::date) - make_interval(months => x.m)
@@ -138,10 +138,10 @@ def generate(n: int) -> float:
              gps_deadline, status, status_date, schedule_version, restructure_count, closed_on,
              principal_outstanding, suspense_balance, accrued_through, accrual_period_posted,
              accrual_remainder, schedule_rate, created_at, updated_at)
-        SELECT g, 'BENCH-' || g, NULL, {umin} + g % {users}, NULL, '{{}}', NULL, amt, rate, NULL,
+        SELECT g, 'BENCH-' || g, NULL, {umin} + g %% {users}, NULL, '{{}}', NULL, amt, rate, NULL,
                round(rate * 1.5, 6), term, 'equal_principal', vd,
                (vd + interval '1 month')::date,
-               CASE WHEN g % 4 = 0 THEN 'ACT/365F' ELSE '30/360' END, 0, 0, '[]', '[]', '',
+               CASE WHEN g %% 4 = 0 THEN 'ACT/365F' ELSE '30/360' END, 0, 0, '[]', '[]', '',
                'LBENCH' || lpad(g::text, 11, '0'), '', 'done', NULL, 'done', NULL,
                CASE WHEN u > 0 THEN 'overdue' ELSE 'active' END, %(d)s::date - 1, 1, 0, NULL,
                amt - p * (m - u), 0, %(d)s::date - 1, 0, 0, rate, now(), now()

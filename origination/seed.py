@@ -264,6 +264,16 @@ PRODUCTS = [
 
 
 def seed(*, stdout, context: dict) -> None:
+    """Products, then applications in every status, then the back office's cases and contracts."""
+    from origination.seed_applications import seed as seed_applications
+    from origination.seed_backoffice import seed as seed_backoffice
+
+    seed_products(stdout=stdout, context=context)
+    seed_applications(stdout=stdout, context=context)
+    seed_backoffice(stdout=stdout, context=context)
+
+
+def seed_products(*, stdout, context: dict) -> None:
     actor = (context.get("users") or {}).get(Role.PRODUCT_MANAGER) or "seed"
     for tenor, rate in (("1y", D("0.0300")), ("5y", D("0.0350"))):
         lpr_rate_record(actor=actor, tenor=tenor, rate=rate, effective_date=LPR_DATE)
@@ -300,12 +310,6 @@ def seed(*, stdout, context: dict) -> None:
         for code in ("oem-zero", "used-loan", "nev-lease"):
             _quotes(actor, context, product_version_current(product=products[code]))
     stdout.write(f"  {len(products)} products, LPR {LPR_DATE}")
-    from origination.seed_applications import seed as seed_applications
-
-    seed_applications(stdout=stdout, context=context)
-    from origination.seed_backoffice import seed as seed_backoffice  # workbench, contracts
-
-    seed_backoffice(stdout=stdout, context=context)
 
 
 def _quotes(actor, context, version) -> None:

@@ -22,6 +22,7 @@ from origination.models import (
     CounterOfferStatus,
     UnderwritingCase,
 )
+from risk import selectors as risk_selectors
 
 S = ApplicationStatus
 
@@ -65,18 +66,7 @@ class QueueRow:
 
 def _tiers_by_ref(refs: list[str]) -> dict[str, str]:
     """risk's tier per application reference (the latest decision's)."""
-    if not refs:
-        return {}
-    from risk.models import Decision  # read-only: the decision details risk stored
-
-    tiers: dict[str, str] = {}
-    for ref, tier in (
-        Decision.objects.filter(application_ref__in=refs)
-        .order_by("application_ref", "-created_at", "-id")
-        .values_list("application_ref", "tier")
-    ):
-        tiers.setdefault(ref, tier or "")
-    return tiers
+    return risk_selectors.decision_tiers(application_refs=refs)
 
 
 def workbench_queue(
@@ -143,41 +133,14 @@ def queue_dealers() -> list[tuple[int, str]]:
 
 
 def decision_for_application(application: Application) -> dict | None:
-    """What risk decided, as plain values: outcome, score, tier, reasons (rule hits with their
-    reason codes and evidence), conditions, the bureau / verification / phone / valuation
-    answers, and the anti-fraud hits with their evidence. None when risk has no decision."""
-    from risk.models import Decision, FraudHit  # read-only display of risk's records
-
-    qs = Decision.objects.filter(application_ref=application.reference)
-    decision = None
-    if application.decision_ref and str(application.decision_ref).isdigit():
-        decision = qs.filter(pk=int(application.decision_ref)).first()
-    decision = decision or qs.order_by("-created_at", "-id").first()
-    if decision is None:
-        return None
-    inputs = decision.inputs or {}
-    return {
-        "id": decision.pk,
-        "outcome": decision.outcome,
-        "outcome_label": decision.get_outcome_display(),
-        "score": decision.score,
-        "tier": decision.tier,
-        "reasons": decision.reasons or [],
-        "conditions": decision.conditions or [],
-        "offer": decision.offer or {},
-        "annual_rate": decision.annual_rate,
-        "suggested_limit": decision.suggested_limit,
-        "created_at": decision.created_at,
-        "bureau": inputs.get("bureau") or {},
-        "verification": inputs.get("verification") or {},
-        "phone": inputs.get("phone") or {},
-        "valuation": inputs.get("valuation") or {},
-        "blacklist": inputs.get("blacklist") or [],
-        "fraud_hits": [
-            {"check_code": h.check_code, "evidence": h.evidence, "created_at": h.created_at}
-            for h in FraudHit.objects.filter(application_ref=application.reference).order_by("id")
-        ],
-    }
+    """What risk decided on this application, as plain values (risk's selector), or None."""
+    decision_id = None
+    ref = str(application.decision_ref or "")
+    if ref.startswith("risk-decision:") and ref.split(":", 1)[1].isdigit():
+        decision_id = int(ref.split(":", 1)[1])
+    return risk_selectors.decision_details(
+        application_ref=application.reference, decision_id=decision_id
+    )
 
 
 def case_detail(application: Application) -> dict:

@@ -54,5 +54,21 @@ def application_decide(application_id: int) -> str:
             for c in decision.conditions
         ],
     )
+    if app.status == ApplicationStatus.APPROVED:
+        # An automated approval goes on to the customer's contract, as an underwriter's does;
+        # rendering the PDF takes seconds, so it is its own task and the next decision waits not.
+        application_contract_issue.delay(app.pk, decision.tier or "")
     log.info("application %s decided: %s", app.reference, decision.outcome)
     return app.status
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def application_contract_issue(application_id: int, tier: str = "") -> str:
+    """Issue the contract of an automatically approved application (idempotent: an unsigned
+    contract on the same terms is returned as it is)."""
+    from origination.services.contracts import contract_issue
+
+    contract = contract_issue(
+        application_id=application_id, actor=DECISION_ACTOR, tier=tier or None
+    )
+    return contract.contract_ref

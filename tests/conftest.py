@@ -134,6 +134,7 @@ def browser_login(live_server):
 #   transactional tests may post to the ledger (disbursement, repayments), hence here.
 
 _chart = importlib.import_module("servicing.migrations.0002_ledger_chart_of_accounts")
+_consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 
 
 def _db_kind(request) -> str | None:
@@ -173,6 +174,11 @@ def _ledger_database(request):
         cursor.execute("RESET autofin.ledger_maintenance")
     if LedgerAccount.objects.count() != len(_chart.CHART):
         _chart.seed(apps, None)
+    # Other reference rows from data migrations that a transactional test's flush removes.
+    from origination.models import ConsentText
+
+    if not ConsentText.objects.exists():
+        _consents.forwards(apps, None)
     yield
     if kind == "transactional":
         ledger_flush_allowed()

@@ -21,6 +21,7 @@ from origination.models import (
     VehicleKind,
 )
 from origination.services.state import event_record
+from origination.services.underwriting import underwriting_documents_received
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,11 @@ def application_document_add(
                 data={"kind": doc_kind, "sha256": stored.sha256, "application": app.reference},
             )
             event_record(application=app, kind="document", actor=actor, reason=doc_kind)
+            # A case waiting for documents goes back to the underwriters' queue once every
+            # requested kind is in (the check is theirs; it is safe on every upload).
+            transaction.on_commit(
+                lambda: underwriting_documents_received(application_id=app.pk, actor=actor)
+            )
             return document
     except BaseException:
         upload_delete(stored.relative_path)
