@@ -231,6 +231,7 @@ def user_role_grant(*, user, role: Role) -> None:
         user.save(update_fields=["is_staff"])
     user.__dict__.pop("_autofin_roles", None)
 
+
 # servicing's loan accounts: agents read loans, schedules, repayments in the admin (money moves
 # only through the services); restructuring (servicing.restructure_loan) is granted to senior
 # underwriters and, one by one, to trusted servicing agents.

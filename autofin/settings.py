@@ -207,6 +207,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One schema name per choice set that several serializers share (GLOSSARY names).
+    "ENUM_NAME_OVERRIDES": {
+        "VehicleKindEnum": "origination.models.products.VehicleKind",
+        "VehicleUseEnum": "origination.models.products.VehicleUse",
+        "CollateralStatusEnum": "servicing.models.loans.CollateralStatus",
+        "ApplicationStatusEnum": "origination.models.applications.ApplicationStatus",
+        "LoanStatusEnum": "servicing.models.loans.LoanStatus",
+    },
 }
 
 # Production hardening follows HTTPS; each piece can still be set on its own.

@@ -151,13 +151,10 @@ def generate(n: int) -> float:
     )
     sql("SELECT setval('servicing_loan_id_seq', (SELECT max(id) FROM servicing_loan))")
     # schedule rows: drop the indexes, bulk insert, rebuild
-    idx = [
-        r
-        for r in _rows(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'servicing_loanschedulerow'"
-            " AND indexname NOT LIKE '%%pkey'"
-        )
-    ]
+    idx = _rows(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'servicing_loanschedulerow'"
+        " AND indexname NOT LIKE '%%pkey'"
+    )
     for name, _def in idx:
         sql(f'ALTER TABLE servicing_loanschedulerow DROP CONSTRAINT IF EXISTS "{name}"')
         sql(f'DROP INDEX IF EXISTS "{name}"')
@@ -186,7 +183,7 @@ def generate(n: int) -> float:
         {"d": DAY},
     )
     sql("SET session_replication_role = DEFAULT")
-    for name, definition in idx:
+    for _name, definition in idx:
         sql(definition)
     sql("DROP TABLE bench_base")
     sql("VACUUM ANALYZE servicing_loan")
@@ -319,12 +316,13 @@ def main() -> None:
     from redis import Redis
 
     Redis.from_url(redis_url).flushdb()  # this bench's own Redis db
+    logs = [open(f"/tmp/eodbench{i}.log", "w") for i in range(args.workers)]  # noqa: SIM115
     workers = [
         subprocess.Popen(
             [str(ROOT / ".venv/bin/celery"), "-A", "autofin", "worker", "-c", "1",
              "-n", f"eodbench{i}@%h", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-l", "WARNING"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/eodbench{i}.log", "w"),
+             "--without-heartbeat", "-l", "INFO"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=logs[i],
         )  # fmt: skip
         for i in range(args.workers)
     ]
@@ -335,9 +333,16 @@ def main() -> None:
         baseline_end = time.time() + 20
         horizon = time.time() + 3600
         loaders = [
-            mp.Process(target=online_load, args=(horizon, args.load_rate / 2, n_loans, queue, s))
+            mp.Process(
+                target=online_load,
+                args=(horizon, args.load_rate / 2, n_loans, queue, s),
+                daemon=True,
+            )
             for s in (1, 2)
         ]
+        from django.db import connections
+
+        connections.close_all()  # a forked child must not share the parent's connection
         for p in loaders:
             p.start()
         time.sleep(max(0, baseline_end - time.time()))

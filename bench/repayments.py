@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/repayments.py [--loans 20000] [--repayments 100000] [--workers 4] [--keep]
 
-Creates a scratch database `autofin_bench_repayments` on the server of DATABASE_URL (default the
-local PostgreSQL), migrates it, and generates the loans fast (schedules priced once per distinct
+Creates a scratch database `autofin_bench_repayments` (or $BENCH_DB) on the server of
+DATABASE_URL (default the local PostgreSQL), migrates it, and generates the loans fast (schedules priced once per distinct
 amount, loans and rows by bulk_create, funding entries by journal_post_many). Then W worker
 processes, each with its own database connection, post the repayments through the real service
 (`repayment_post`: loan and row locks, waterfall, allocations, ledger entry, audit row): each
@@ -29,7 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "autofin_bench_repayments"
+# Scratch database name: BENCH_DB in the environment (so two people can bench at once).
+BENCH_DB = os.environ.get("BENCH_DB", "autofin_bench_repayments")
 VALUE_DATE = dt.date(2026, 1, 15)
 AMOUNTS = [Decimal(f"{a}.00") for a in (60000, 85000, 120000, 150000, 210000)]
 

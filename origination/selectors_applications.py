@@ -6,12 +6,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from autofin.crypto import keyed_hash
 from autofin.roles import Role, user_has_role
 from origination.models import (
+    Applicant,
     ApplicantRole,
     Application,
     ApplicationChannel,
@@ -112,15 +114,33 @@ def application_progress(app: Application) -> list[StepState]:
     from origination.services.documents import documents_missing
 
     submitted = app.status != S.DRAFT
+    # what the steps depend on, read in one query
+    row = (
+        Application.objects.filter(pk=app.pk)
+        .annotate(
+            has_primary=Exists(
+                Applicant.objects.filter(application=OuterRef("pk"), role=ApplicantRole.PRIMARY)
+            ),
+            doc_kinds=ArraySubquery(
+                ApplicationDocument.objects.filter(application=OuterRef("pk")).values("doc_kind")
+            ),
+            consent_kinds=ArraySubquery(
+                Consent.objects.filter(
+                    application=OuterRef("pk"), withdrawn_at__isnull=True
+                ).values("consent_kind")
+            ),
+        )
+        .values("has_primary", "doc_kinds", "consent_kinds")
+        .first()
+    ) or {"has_primary": False, "doc_kinds": [], "consent_kinds": []}
+    consents_done = not consents_missing(app, given=set(row["consent_kinds"]))
     if app.channel == ApplicationChannel.DEALER:
-        consents_done = app.customer_confirmed_at is not None and not consents_missing(app)
-    else:
-        consents_done = not consents_missing(app)
+        consents_done = app.customer_confirmed_at is not None and consents_done
     done = {
         "vehicle": True,
-        "applicant": app.applicants.filter(role=ApplicantRole.PRIMARY).exists(),
+        "applicant": row["has_primary"],
         "items": app.items_saved_at is not None,
-        "documents": not documents_missing(app),
+        "documents": not documents_missing(app, have=set(row["doc_kinds"])),
         "consents": consents_done,
         "review": submitted,
     }

@@ -250,6 +250,9 @@ def contract_for_funding(*, contract_id: int) -> dict:
     )
     app = c.application
     rows = c.schedule or []
+    # A dealer-channel customer confirms by the SMS link without signing in, so the application
+    # may have no customer user; the one who signed (signing checks they own it) is the customer.
+    signature = getattr(c, "signature", None)
     payees = [
         {
             "payee_type": p["payee_type"],
@@ -268,7 +271,7 @@ def contract_for_funding(*, contract_id: int) -> dict:
         "signed_at": c.signed_at,
         "application_id": app.pk,
         "application_ref": app.reference,
-        "customer_user_id": app.customer_id,
+        "customer_user_id": app.customer_id or (signature.signer_id if signature else None),
         "customer_name": app.customer_name,
         "dealer_id": app.dealer_id,
         "product_version_id": c.product_version_id,

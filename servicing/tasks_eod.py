@@ -65,7 +65,7 @@ def eod_batch_continue(batch_id: int) -> str:
     return f"dispatched {step.code}: {len(ids)} chunks"
 
 
-@shared_task(acks_late=True, time_limit=300)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
 def eod_batch_start(date_iso: str | None = None, target_iso: str | None = None) -> str:
     """Open a date's batch (default: the current business date) and start its first step."""
     from autofin.business_date import business_date_current
@@ -77,7 +77,7 @@ def eod_batch_start(date_iso: str | None = None, target_iso: str | None = None) 
     return f"started {date}"
 
 
-@shared_task(acks_late=True, time_limit=300)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
 def eod_nightly(target_iso: str | None = None) -> str:
     """The beat's entry point: catch up from the current business date to yesterday."""
     from autofin.business_date import business_date_current
@@ -94,7 +94,7 @@ def eod_nightly(target_iso: str | None = None) -> str:
     return f"catching up {current}..{target}"
 
 
-@shared_task(time_limit=120)
+@shared_task(time_limit=120, soft_time_limit=110)
 def eod_watchdog() -> int:
     """Re-dispatch the batch's stale chunks (lease expired: the worker died or hangs)."""
     stale = runner.chunks_stale()
@@ -110,7 +110,7 @@ def batch_retry_dispatch(*, batch_id: int, actor) -> None:
     transaction.on_commit(lambda: eod_batch_continue.delay(batch_id))
 
 
-@shared_task(acks_late=True, time_limit=3600)
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
 def eod_auto_debit_exchange(batch_id: int) -> dict:
     """Send the auto-debit file to the bank adapter and apply the results file it returns."""
     from django.conf import settings

@@ -58,6 +58,16 @@ def _optional_url(name: str, *args) -> str | None:
         return None
 
 
+def _signed_contract_url(user, contract_ref: str) -> str | None:
+    """The customer's signed contract (origination's document page), once there is one."""
+    from origination.selectors_workbench import contract_for_customer
+
+    contract = contract_for_customer(user, contract_ref)
+    if contract is None or contract.status != "signed":
+        return None
+    return reverse("origination:contract_document", args=[contract_ref]) + "?signed=1"
+
+
 # --- customer --------------------------------------------------------------------------------
 
 
@@ -97,8 +107,8 @@ def my_loan_detail(request, loan_id: int):
                 :10
             ],
             # Origination's signed contract download, once it exists: nothing rather than a fake.
-            "contract_url": _optional_url("origination:contract_download", loan.contract_ref),
-            "consents_url": _optional_url("origination:my_consents"),
+            "contract_url": _signed_contract_url(request.user, loan.contract_ref),
+            "consents_url": _optional_url("origination:consents"),
         },
     )
 
@@ -248,7 +258,7 @@ def my_contact(request):
             "phone_form": phone_form,
             "code_form": code_form,
             "pending": pending if code_form else None,
-            "consents_url": _optional_url("origination:my_consents"),
+            "consents_url": _optional_url("origination:consents"),
         },
     )
 

@@ -138,7 +138,7 @@ class ApplicationDetailView(APIView):
                 data = VehicleStepInput(data=request.data)
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
-                svc.application_vehicle_update(
+                app = svc.application_vehicle_update(
                     actor=request.user,
                     application=app,
                     product_version=data.validated_data["product"],
@@ -149,7 +149,7 @@ class ApplicationDetailView(APIView):
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
                 role = data.validated_data.get("other_role") or ""
-                svc.application_applicants_save(
+                app = svc.application_applicants_save(
                     actor=request.user,
                     application=app,
                     primary=data.validated_data["primary"],
@@ -160,7 +160,7 @@ class ApplicationDetailView(APIView):
                 data = ItemsInput(data=request.data)
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
-                svc.application_items_save(
+                app = svc.application_items_save(
                     actor=request.user,
                     application=app,
                     items={i["item_kind"]: i for i in data.validated_data.get("items", [])},
@@ -184,7 +184,8 @@ class ApplicationDetailView(APIView):
             return Response(
                 {"errors": {"__all__": ["申请已提交，不能修改。"]}}, status=status.HTTP_409_CONFLICT
             )
-        app.refresh_from_db()
+        # The step services return the saved row (read under their lock) and consents change
+        # no field of the application row, so ``app`` is current: no re-read.
         return Response(ApplicationStepOutput(app).data)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import Http404
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -22,9 +23,19 @@ class QuoteAnonThrottle(AnonRateThrottle):
     rate = "120/min"
 
 
+QUOTE_ERRORS = inline_serializer(
+    "QuoteErrors",
+    {"errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))},
+)
+
+
 class ProductListView(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        operation_id="products_list",
+        responses=inline_serializer("ProductList", {"results": ProductOutput(many=True)}),
+    )
     def get(self, request):
         versions = selectors.product_versions_current()
         return Response({"results": ProductOutput(versions, many=True).data})
@@ -33,6 +44,7 @@ class ProductListView(APIView):
 class ProductDetailView(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(operation_id="products_detail", responses=ProductOutput)
     def get(self, request, code: str):
         version = selectors.product_version_for_quote(product_ref=code)
         if version is None:
@@ -40,6 +52,7 @@ class ProductDetailView(APIView):
         return Response(ProductOutput(version).data)
 
 
+@extend_schema(request=QuoteInput, responses={201: QuoteOutput, 400: QUOTE_ERRORS})
 class QuoteCreateView(APIView):
     """POST a deal: 201 with the saved quote, or 400 naming every rule the deal breaks."""
 
@@ -68,6 +81,7 @@ class QuoteCreateView(APIView):
         )
 
 
+@extend_schema(responses=QuoteOutput)
 class QuoteDetailView(APIView):
     """A saved quote by its reference (an unguessable UUID, so the link itself is the key)."""
 

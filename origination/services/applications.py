@@ -156,11 +156,16 @@ def _add_ons(items: Iterable[Mapping]) -> tuple[AddOn, ...]:
 
 
 def quote_for(
-    *, version: ProductVersion, data: Mapping, add_ons: tuple[AddOn, ...] = ()
+    *,
+    version: ProductVersion,
+    data: Mapping,
+    add_ons: tuple[AddOn, ...] = (),
+    value_date: dt.date | None = None,
 ) -> QuoteEvaluation:
-    """The indicative quote for intake data on ``version`` as of the business date."""
+    """The indicative quote for intake data on ``version`` as of the business date (the caller
+    may pass the business date it has already read as ``value_date``)."""
     rules = product_rules(version=version)
-    value_date = business_date_current()
+    value_date = value_date or business_date_current()
     lpr = None
     if rules.rate_basis == "lpr" and rules.lpr_tenor:
         lpr = lpr_rate_current(tenor=rules.lpr_tenor, as_of=value_date)
@@ -194,9 +199,14 @@ def _violations_into(errors: dict, evaluation: QuoteEvaluation) -> None:
 
 
 def vehicle_check(
-    *, version: ProductVersion | None, data: Mapping, add_ons: tuple[AddOn, ...] = ()
+    *,
+    version: ProductVersion | None,
+    data: Mapping,
+    add_ons: tuple[AddOn, ...] = (),
+    today: dt.date | None = None,
 ) -> VehicleCheck:
-    """Validate step 1 (and the deal's rules with ``add_ons``): every problem as a field error."""
+    """Validate step 1 (and the deal's rules with ``add_ons``): every problem as a field error.
+    ``today``: the business date, if the caller has read it already."""
     errors: dict[str, list[str]] = {}
     clean = {name: data.get(name) for name in VEHICLE_FIELDS}
     for name in ("vehicle_brand", "vehicle_model", "vehicle_trim"):
@@ -243,7 +253,8 @@ def vehicle_check(
         clean["balloon_ratio"] = None
     evaluation = None
     if not errors:
-        evaluation = quote_for(version=version, data=clean, add_ons=add_ons)
+        today = today or business_date_current()
+        evaluation = quote_for(version=version, data=clean, add_ons=add_ons, value_date=today)
         _violations_into(errors, evaluation)
         first_reg = clean.get("first_registration_date")
         if used and first_reg:
@@ -252,7 +263,7 @@ def vehicle_check(
                     "max_vehicle_age_at_maturity_months", USED_CAR_MAX_AGE_AT_MATURITY_MONTHS
                 )
             )
-            age = max(months_between(first_reg, business_date_current()), 0)
+            age = max(months_between(first_reg, today), 0)
             term = int(clean["term_months"])
             if age + term > limit:
                 _errors_add(
@@ -467,12 +478,12 @@ APPLICANT_FIELDS = (
 )
 
 
-def maturity_date(application: Application) -> dt.date:
-    return add_months(business_date_current(), int(application.term_months))
+def maturity_date(application: Application, *, today: dt.date | None = None) -> dt.date:
+    return add_months(today or business_date_current(), int(application.term_months))
 
 
 def _applicant_errors(
-    data: Mapping, *, prefix: str, maturity: dt.date, primary: bool
+    data: Mapping, *, prefix: str, maturity: dt.date, primary: bool, today: dt.date
 ) -> tuple[dict[str, list[str]], dict]:
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -492,7 +503,7 @@ def _applicant_errors(
         try:
             validate_age_window(
                 birth_date=id_number_birth_date(clean["id_number"]),
-                on=business_date_current(),
+                on=today,
                 maturity=maturity,
             )
         except ValidationError as exc:
@@ -562,15 +573,18 @@ def application_applicants_save(
     """Step 2: the primary applicant and, optionally, one co-applicant or guarantor."""
     if application.status != S.DRAFT:
         raise ApplicationNotEditableError(application.status)
-    maturity = maturity_date(application)
-    errors, clean = _applicant_errors(primary, prefix="", maturity=maturity, primary=True)
+    today = business_date_current()
+    maturity = maturity_date(application, today=today)
+    errors, clean = _applicant_errors(
+        primary, prefix="", maturity=maturity, primary=True, today=today
+    )
     other_clean = None
     if other_role:
         if other_role not in (ApplicantRole.CO_APPLICANT, ApplicantRole.GUARANTOR):
             _errors_add(errors, "other_role", _("请选择共借人或担保人。"))
         else:
             other_errors, other_clean = _applicant_errors(
-                other or {}, prefix="other_", maturity=maturity, primary=False
+                other or {}, prefix="other_", maturity=maturity, primary=False, today=today
             )
             errors.update(other_errors)
             if (
@@ -583,9 +597,13 @@ def application_applicants_save(
         raise ApplicationValidationError(errors)
     with transaction.atomic():
         app = _lock_editable(application)
-        Applicant.objects.update_or_create(
-            application=app, role=ApplicantRole.PRIMARY, defaults=_applicant_row(clean)
-        )
+        # The application's row lock serialises this step, so a plain UPDATE (then INSERT the
+        # first time) does what update_or_create did without its savepoints and SELECT.
+        row = _applicant_row(clean)
+        if not Applicant.objects.filter(application=app, role=ApplicantRole.PRIMARY).update(
+            **row, updated_at=timezone.now()
+        ):
+            Applicant.objects.create(application=app, role=ApplicantRole.PRIMARY, **row)
         Applicant.objects.filter(application=app).exclude(role=ApplicantRole.PRIMARY).delete()
         if other_clean is not None:
             Applicant.objects.create(
@@ -719,14 +737,16 @@ def consent_texts_current() -> dict[str, ConsentText]:
     return texts
 
 
-def consents_missing(application: Application) -> list[str]:
-    """Required consent kinds without an active consent on the application."""
+def consents_missing(application: Application, *, given: set[str] | None = None) -> list[str]:
+    """Required consent kinds without an active consent on the application (``given``: the
+    kinds actively consented, if the caller has read them already)."""
     required = [k for k, t in consent_texts_current().items() if t.required]
-    given = set(
-        Consent.objects.filter(application=application, withdrawn_at__isnull=True).values_list(
-            "consent_kind", flat=True
+    if given is None:
+        given = set(
+            Consent.objects.filter(application=application, withdrawn_at__isnull=True).values_list(
+                "consent_kind", flat=True
+            )
         )
-    )
     return [k for k in ConsentKind.values if k in required and k not in given]
 
 
@@ -915,6 +935,7 @@ def _submission_check(application: Application) -> tuple[dict[str, list[str]], V
 
     problems: dict[str, list[str]] = {}
     app = application
+    today = business_date_current()
     primary = app.applicants.filter(role=ApplicantRole.PRIMARY).first()
     if primary is None:
         _errors_add(problems, "applicant", _("请填写申请人信息。"))
@@ -946,6 +967,7 @@ def _submission_check(application: Application) -> tuple[dict[str, list[str]], V
         version=app.product_version,
         data={n: getattr(app, n) for n in VEHICLE_FIELDS},
         add_ons=_saved_add_ons(app),
+        today=today,
     )
     if check.errors:
         _errors_add(problems, "vehicle", _("产品与车辆信息不符合要求，请返回第 1 步修改。"))
@@ -955,8 +977,8 @@ def _submission_check(application: Application) -> tuple[dict[str, list[str]], V
         try:
             validate_age_window(
                 birth_date=id_number_birth_date(decrypt(primary.id_number_enc)),
-                on=business_date_current(),
-                maturity=maturity_date(app),
+                on=today,
+                maturity=maturity_date(app, today=today),
             )
         except ValidationError as exc:
             _errors_add(problems, "applicant", exc.messages[0])
@@ -983,7 +1005,12 @@ def application_submit(
     if application.submission_key == key:
         return SubmitResult(application, created=False)
     with transaction.atomic():
-        app = Application.objects.select_for_update().get(pk=application.pk)
+        # the product (read by the checks) comes in the same query; only the row is locked
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("product_version__product")
+            .get(pk=application.pk)
+        )
         if app.submission_key == key:
             return SubmitResult(app, created=False)
         if app.status != S.DRAFT:

@@ -44,9 +44,11 @@ def documents_required(application: Application) -> tuple[tuple[str, ...], ...]:
     return BASE_REQUIRED
 
 
-def documents_missing(application: Application) -> list[str]:
-    """Labels of the required document groups not uploaded yet."""
-    have = set(application.documents.values_list("doc_kind", flat=True))
+def documents_missing(application: Application, *, have: set[str] | None = None) -> list[str]:
+    """Labels of the required document groups not uploaded yet (``have``: the kinds uploaded,
+    if the caller has read them already)."""
+    if have is None:
+        have = set(application.documents.values_list("doc_kind", flat=True))
     labels = dict(DocumentKind.choices)
     return [
         " / ".join(str(labels[k]) for k in group)
@@ -116,10 +118,12 @@ def application_document_add(
             )
             event_record(application=app, kind="document", actor=actor, reason=doc_kind)
             # A case waiting for documents goes back to the underwriters' queue once every
-            # requested kind is in (the check is theirs; it is safe on every upload).
-            transaction.on_commit(
-                lambda: underwriting_documents_received(application_id=app.pk, actor=actor)
-            )
+            # requested kind is in (the check is theirs). A draft has no such case: the hook
+            # would only lock the row again to find that out, in a transaction of its own.
+            if app.status == ApplicationStatus.DOCUMENTS_REQUESTED:
+                transaction.on_commit(
+                    lambda: underwriting_documents_received(application_id=app.pk, actor=actor)
+                )
             return document
     except BaseException:
         upload_delete(stored.relative_path)

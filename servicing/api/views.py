@@ -7,6 +7,12 @@ payment provider's callback is idempotent by its reference and authenticated by 
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -58,7 +64,8 @@ class RepaymentOutput(serializers.ModelSerializer):
             "suspense_amount", "journal_entry_id", "reversal_entry_id", "allocations",
         ]  # fmt: skip
 
-    def get_allocations(self, obj):
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_allocations(self, obj) -> list[dict]:
         return [
             {
                 "instalment_no": a.row.instalment_no if a.row else None,
@@ -69,7 +76,7 @@ class RepaymentOutput(serializers.ModelSerializer):
         ]
 
 
-class QuoteOutput(serializers.ModelSerializer):
+class PayoffQuoteOutput(serializers.ModelSerializer):
     class Meta:
         model = PayoffQuoteRecord
         fields = [
@@ -94,7 +101,7 @@ class PaymentInput(serializers.Serializer):
     prepayment_option = serializers.CharField(required=False, default="")
 
 
-class QuoteInput(serializers.Serializer):
+class PayoffQuoteInput(serializers.Serializer):
     as_of = serializers.DateField(required=False)
 
 
@@ -135,7 +142,49 @@ def _error(exc: LoanError) -> Response:
     return Response({"errors": {exc.field or "__all__": [exc.message]}, "code": exc.code}, code)
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Any unique string per intended posting; a replay returns the first result.",
+)
+ERRORS = inline_serializer("ServicingErrors", {"errors": serializers.DictField()})
+
+
+class LoanDetailOutput(LoanOutput):
+    schedule = RowOutput(many=True, read_only=True)
+
+    class Meta(LoanOutput.Meta):
+        fields = [*LoanOutput.Meta.fields, "schedule"]
+
+
+class PaymentOrderOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider_ref = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    status = serializers.CharField()
+    pay_url = serializers.URLField()
+
+
+class CallbackInput(serializers.Serializer):
+    provider_ref = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    status = serializers.CharField()
+    paid_at = serializers.DateTimeField(required=False)
+
+
+class CallbackOutput(serializers.Serializer):
+    provider_ref = serializers.CharField()
+    status = serializers.CharField()
+    repayment = serializers.IntegerField(allow_null=True)
+
+
 class LoanListView(APIView):
+    @extend_schema(
+        operation_id="loans_list",
+        responses=inline_serializer("LoanList", {"results": LoanOutput(many=True)}),
+    )
     def get(self, request):
         if _is_agent(request.user):
             qs = selectors_loans.loan_search(query=request.query_params.get("q", ""))[:100]
@@ -145,6 +194,7 @@ class LoanListView(APIView):
 
 
 class LoanDetailView(APIView):
+    @extend_schema(operation_id="loans_detail", responses=LoanDetailOutput)
     def get(self, request, loan_id: int):
         loan = _loan_for(request, loan_id)
         data = LoanOutput(loan).data
@@ -152,6 +202,11 @@ class LoanDetailView(APIView):
         return Response(data)
 
 
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=ManualRepaymentInput,
+    responses={201: RepaymentOutput, 200: RepaymentOutput, 400: ERRORS},
+)
 class RepaymentCreateView(APIView):
     """A servicing agent posts a bank transfer (maker-checker above the threshold)."""
 
@@ -178,6 +233,11 @@ class RepaymentCreateView(APIView):
         )
 
 
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=PaymentInput,
+    responses={201: PaymentOrderOutput, 200: PaymentOrderOutput, 400: ERRORS},
+)
 class PaymentCreateView(APIView):
     """The customer starts an online payment; the response carries the provider's pay URL."""
 
@@ -209,13 +269,18 @@ class PaymentCreateView(APIView):
         )
 
 
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=PayoffQuoteInput,
+    responses={201: PayoffQuoteOutput, 200: PayoffQuoteOutput, 400: ERRORS},
+)
 class PayoffQuoteCreateView(APIView):
     def post(self, request, loan_id: int):
         loan = _loan_for(request, loan_id)
         key = _key(request)
         if key is None:
             return _missing_key()
-        data = QuoteInput(data=request.data)
+        data = PayoffQuoteInput(data=request.data)
         if not data.is_valid():
             return Response({"errors": data.errors}, status=status.HTTP_400_BAD_REQUEST)
         full_key = f"api:{request.user.pk}:{key}"
@@ -229,9 +294,14 @@ class PayoffQuoteCreateView(APIView):
             )
         except LoanError as exc:
             return _error(exc)
-        return Response(QuoteOutput(quote).data, status=200 if replay else 201)
+        return Response(PayoffQuoteOutput(quote).data, status=200 if replay else 201)
 
 
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=ReverseInput,
+    responses={201: RepaymentOutput, 200: RepaymentOutput, 400: ERRORS},
+)
 class RepaymentReverseView(APIView):
     def post(self, request, repayment_id: int):
         if not _is_agent(request.user):
@@ -254,6 +324,11 @@ class RepaymentReverseView(APIView):
         return Response(RepaymentOutput(repayment).data, status=200 if replay else 201)
 
 
+@extend_schema(
+    request=CallbackInput,
+    responses={200: CallbackOutput, 400: ERRORS, 403: ERRORS},
+    description="Server-to-server callback of the payment provider, signed in X-Signature.",
+)
 class PaymentCallbackView(APIView):
     """The payment provider's server-to-server callback (signature in X-Signature)."""
 

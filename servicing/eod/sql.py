@@ -51,7 +51,7 @@ def lock_loans(lo: int, hi: int, condition: str = "TRUE", params: dict | None = 
                AND ({condition})
              ORDER BY l.id
                FOR UPDATE OF l
-            """,
+            """,  # noqa: S608 - SQL built from constants; values are bound
             {"lo": lo, "hi": hi, **(params or {})},
         )
     ]

@@ -208,6 +208,17 @@ def _account_for(instruction: PaymentInstruction) -> dict:
 # --- prepare (maker) ---------------------------------------------------------------------------
 
 
+def _seller_dealer_id(name: str) -> int | None:
+    """A direct-channel contract names the car's seller (origination's car payee) but has no
+    dealer: the seller is paid only if it is a registered dealer of exactly that legal name
+    (its verified settlement account comes from the dealers app, as for the dealer channel)."""
+    from dealers.models import Dealer
+
+    name = (name or "").strip()
+    ids = list(Dealer.objects.filter(legal_name=name).values_list("pk", flat=True)[:2])
+    return ids[0] if name and len(ids) == 1 else None
+
+
 def split_build(*, facts: dict) -> list[dict]:
     """The payment split from the contract's payees; refuses a split that does not sum EXACTLY
     to the amount financed (to the fen) or a payee without verified master data."""
@@ -235,9 +246,15 @@ def split_build(*, facts: dict) -> list[dict]:
             "payee_dealer_id": None,
         }
         if kind == PayeeKind.DEALER:
-            if not facts.get("dealer_id"):
-                raise DisbursementError(_("直销合同不能向经销商付款。"), field="payees")
-            part["payee_dealer_id"] = facts["dealer_id"]
+            dealer_id = facts.get("dealer_id") or _seller_dealer_id(part["payee_name"])
+            if not dealer_id:
+                raise DisbursementError(
+                    _("收款方未在登记簿中核验：%(kind)s %(name)s")
+                    % {"kind": PayeeKind(kind).label, "name": part["payee_name"]},
+                    field="payees",
+                    code="no_account",
+                )
+            part["payee_dealer_id"] = dealer_id
         elif kind == PayeeKind.LENDER:
             part["payee_name"] = part["payee_name"] or _("本公司")
         else:

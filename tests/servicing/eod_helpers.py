@@ -38,7 +38,7 @@ def book_state(loan_ids: list[int]) -> dict:
                 )
                 for r in loan.schedule_rows()
             ],
-            "balances": {k: v for k, v in loan_balances(loan_id=loan.pk).items()},
+            "balances": dict(loan_balances(loan_id=loan.pk)),
             "penalty": sorted(
                 PenaltyAccrual.objects.filter(row__loan=loan).values_list(
                     "row__instalment_no", "start", "end", "base", "daily_amount", "amount"

@@ -32,7 +32,7 @@ def _collateral(ctx: StepContext, lo: int, hi: int, field: str, kind: str) -> in
         f"""
         UPDATE servicing_loan l SET {field}_status = 'overdue', updated_at = now()
          WHERE l.id = ANY(%s) RETURNING l.id, l.contract_ref, l.{field}_deadline
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         [ids],
     )
     run(

@@ -48,7 +48,7 @@ NEEDS_WORK = f"""(
                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
                   AND r.status <> 'paid' AND r.due_date <= %(d)s AND {UNPAID} > 0)
     OR EXISTS (SELECT 1 FROM servicing_loandelinquency x WHERE x.loan_id = l.id AND x.dpd > 0)
-)"""
+)"""  # noqa: S608 - SQL built from constants; values are bound
 
 BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'M0' WHEN {d} <= 30 THEN 'M1' WHEN {d} <= 60 THEN 'M2'
     WHEN {d} <= 90 THEN 'M3' WHEN {d} <= 120 THEN 'M4' WHEN {d} <= 150 THEN 'M5'
@@ -78,7 +78,7 @@ def charge_off_dpd() -> int:
     return int(getattr(settings, "EOD_CHARGE_OFF_DPD", 180))
 
 
-PENALTY = f"""
+PENALTY = """
 SELECT r.id AS row_id, r.loan_id, s.start, s.base,
        round(s.base * l.penalty_rate / 360, 2) AS daily,
        round(s.base * l.penalty_rate / 360, 2) * (%(d)s::date - s.start) AS amount
@@ -113,7 +113,7 @@ SELECT l.id AS loan_id, l.contract_ref, l.status, l.restructure_count, l.product
          WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL AND r.status <> 'paid'
        ) o ON TRUE
  WHERE l.id = ANY(%(ids)s)
-"""
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 
 @register(code="delinquency", label=_("逾期与罚息、五级分类"), position=40)
@@ -162,7 +162,7 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         UPDATE servicing_loanschedulerow r SET status = 'overdue'
          WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL
            AND r.due_date < %s AND r.status NOT IN ('paid', 'overdue') AND {UNPAID} > 0
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         [ids, d],
     )
     # 3. loan status and DPD
@@ -211,7 +211,7 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                oldest_due_date = excluded.oldest_due_date,
                max_dpd = greatest(servicing_loandelinquency.max_dpd, excluded.dpd),
                as_of = excluded.as_of
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         [d],
     )
     # 4. charge-off

@@ -39,7 +39,7 @@ SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.
        ) t ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
-"""
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 BODY = """CASE WHEN x.kind LIKE 'dpd-%%'
     THEN '【AutoFin】您的贷款合同 ' || x.contract_ref || ' 已逾期 ' || substr(x.kind, 5)
@@ -77,7 +77,7 @@ def reminders_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                 SELECT 'email', x.email, '还款提醒' WHERE x.email <> ''
                ) c
         ON CONFLICT (dedupe_key) DO NOTHING
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         params,
     )
     return {"queued": queued}

@@ -69,10 +69,9 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _celery(self, opts):
+        from autofin.business_date import business_date_current
         from servicing.models import BatchRun, RunStatus, StepRun
         from servicing.tasks_eod import eod_batch_start
-
-        from autofin.business_date import business_date_current
 
         date = opts["date"] or business_date_current()
         eod_batch_start.delay(date.isoformat(), opts["until"].isoformat() if opts["until"] else None)

@@ -1,0 +1,317 @@
+"""Shared pieces of the API load benches (bench/intake.py, bench/decisions.py): a scratch
+PostgreSQL database, the server's environment, gunicorn, and a keep-alive HTTP client that
+fills in and submits one complete application through /api/v1/applications/.
+
+Traffic goes to 127.0.0.1 only; every request has a timeout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from origination.validators import id_number_check_char  # noqa: E402
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+CELERY = str(ROOT / ".venv" / "bin" / "celery")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+DOCS = ("id_front", "id_back", "driving_licence", "income_proof", "invoice")
+ID_NUMBER = "31011519900517123" + id_number_check_char("31011519900517123")
+CONSENT_KINDS = ["credit_bureau", "sensitive_info", "automated_decision"]
+
+
+def png_tagged(tag: str) -> bytes:
+    """The 1×1 PNG with a tEXt chunk carrying ``tag``: a valid image with its own SHA-256 (so
+    the anti-fraud check does not see one document reused by every application)."""
+    import struct
+    import zlib
+
+    data = b"bench\x00" + tag.encode()
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + data) & 0xFFFFFFFF)
+    iend = PNG.rindex(b"\x00\x00\x00\x00IEND")
+    return PNG[:iend] + chunk + PNG[iend:]
+
+
+def id_number_for(n: int) -> str:
+    """A valid resident ID number (born 1990-05-17 in 310115) with sequence ``n % 1000``."""
+    first17 = f"31011519900517{n % 1000:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+# --- database and processes -----------------------------------------------------------------
+
+
+def db_admin(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{PG}/postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def db_create(name: str) -> str:
+    """Drop and create the scratch database ``name``; return its URL."""
+    db_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    db_admin(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def db_drop(name: str) -> None:
+    db_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def env_for(db_url: str, media: str, redis_url: str | None = None) -> dict:
+    """The server's (and workers') environment: DEBUG=0, HTTPS=0, not TESTING."""
+    env = dict(os.environ)
+    redis_url = redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")
+    env.update(
+        DATABASE_URL=db_url,
+        DEBUG="0",
+        HTTPS="0",
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        CELERY_RESULT_BACKEND=redis_url,
+        PRIVATE_MEDIA_ROOT=media,
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="autofin.settings",
+    )
+    env.pop("TESTING", None)
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    return env
+
+
+def migrate(env: dict) -> None:
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+
+
+def django_run(env: dict, code: str, *args: str) -> str:
+    """Run ``code`` after django.setup() in a child process; return its last stdout line."""
+    out = subprocess.run(
+        [PY, "-c", "import django; django.setup()\n" + code, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def gunicorn_start(env: dict, *, port: int, workers: int, threads: int = 1):
+    """Start gunicorn on 127.0.0.1:``port`` and wait for /healthz; return (process, argv)."""
+    cmd = [
+        GUNICORN,
+        "autofin.wsgi",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--threads",
+        str(threads),
+    ]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    for _ in range(150):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return server, cmd
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    server.wait(timeout=20)
+    raise RuntimeError("gunicorn did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min)"
+
+
+# --- the API client -------------------------------------------------------------------------
+
+
+class ApiError(RuntimeError):
+    pass
+
+
+class ApiClient:
+    """One keep-alive connection with token auth; latencies per request kind go to ``stats``."""
+
+    def __init__(self, port: int, token: str, stats: dict, lock: threading.Lock):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.auth = f"Token {token}"
+        self.stats = stats
+        self.lock = lock
+        self.errors: list[str] = []
+
+    def reset(self) -> None:
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def call(self, kind: str, method: str, path: str, body=None, headers=None) -> dict:
+        hdrs = {"Authorization": self.auth, "Accept": "application/json", **(headers or {})}
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        start = time.perf_counter()
+        self.conn.request(method, path, body=body, headers=hdrs)
+        response = self.conn.getresponse()
+        payload = response.read()
+        elapsed = time.perf_counter() - start
+        with self.lock:
+            self.stats.setdefault(kind, []).append(elapsed)
+        if not 200 <= response.status < 300:
+            self.errors.append(f"{kind} {response.status} {payload[:200]!r}")
+            raise ApiError(kind)
+        return json.loads(payload) if payload else {}
+
+    @staticmethod
+    def multipart(fields: dict, file_name: str, content: bytes) -> tuple[bytes, str]:
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in fields.items():
+            header = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            parts.append(f"{header}{value}\r\n".encode())
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"'
+            f"\r\nContent-Type: image/png\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
+        parts.append(f"--{boundary}--\r\n".encode())
+        return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+    def application_fill(
+        self,
+        *,
+        model: str,
+        id_number: str = ID_NUMBER,
+        mobile: str = "13812345678",
+        name: str = "王小明",
+        income: str = "25000.00",
+        unique_documents: bool = False,
+    ) -> str:
+        """create (step 1) -> applicants -> items -> the five documents -> consents; returns
+        the application's API path. ``unique_documents``: each file differs (a tEXt chunk)."""
+        app = self.call(
+            "create",
+            "POST",
+            "/api/v1/applications/",
+            {
+                "product": "intake-new-std",
+                "vehicle_brand": "比亚迪",
+                "vehicle_model": model,
+                "vehicle_kind": "new",
+                "vehicle_use": "personal",
+                "vehicle_price": "200000.00",
+                "down_payment": "60000.00",
+                "term_months": 36,
+                "method": "equal_instalment",
+            },
+        )
+        base = f"/api/v1/applications/{app['reference']}/"
+        self.call(
+            "applicants",
+            "PATCH",
+            base,
+            {
+                "step": "applicants",
+                "primary": {
+                    "name": name,
+                    "id_number": id_number,
+                    "birth_date": "1990-05-17",
+                    "mobile": mobile,
+                    "address": "上海市浦东新区张江路 100 号",
+                    "monthly_income": income,
+                },
+            },
+        )
+        self.call(
+            "items",
+            "PATCH",
+            base,
+            {
+                "step": "items",
+                "car_payee_name": "上海某汽车销售有限公司",
+                "items": [
+                    {
+                        "item_kind": "insurance",
+                        "amount": "6000.00",
+                        "payee_type": "insurer",
+                        "payee_name": "平安财险",
+                    }
+                ],
+            },
+        )
+        for kind in DOCS:
+            content = png_tagged(f"{base}{kind}") if unique_documents else PNG
+            body, ctype = self.multipart({"doc_kind": kind}, f"{kind}.png", content)
+            self.call("upload", "POST", base + "documents/", body, {"Content-Type": ctype})
+        self.call("consents", "PATCH", base, {"step": "consents", "kinds": CONSENT_KINDS})
+        return base
+
+    def application_submit(self, base: str) -> dict:
+        result = self.call(
+            "submit", "POST", base + "submit/", b"", {"Idempotency-Key": uuid.uuid4().hex}
+        )
+        if result.get("status") != "submitted":
+            self.errors.append(f"submit status {result.get('status')}")
+        return result
+
+    def application_status(self, base: str) -> dict:
+        return self.call("status", "GET", base + "status/")
+
+
+def print_request_table(stats: dict[str, list[float]], kinds: tuple[str, ...]) -> float | None:
+    """p50/p95/max per request kind and overall; returns the overall p95 in ms."""
+    print(f"{'request':<12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    all_values: list[float] = []
+    for kind in kinds:
+        values = stats.get(kind, [])
+        all_values += values
+        if values:
+            print(
+                f"{kind:<12}{len(values):>8}{pct(values, 0.5) * 1000:>10.1f}"
+                f"{pct(values, 0.95) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
+            )
+    if not all_values:
+        return None
+    p95 = pct(all_values, 0.95) * 1000
+    print(
+        f"{'all':<12}{len(all_values):>8}{pct(all_values, 0.5) * 1000:>10.1f}{p95:>10.1f}"
+        f"{max(all_values) * 1000:>10.1f}"
+    )
+    return p95

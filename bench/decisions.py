@@ -1,0 +1,287 @@
+"""Submit -> automated decision under load, through the REST API with real Celery workers.
+
+    .venv/bin/python bench/decisions.py [--clients 20] [--seconds 40] [--workers 2]
+                                        [--celery-concurrency 2] [--keep]
+
+Creates a scratch PostgreSQL database (``bench_decisions``, or $BENCH_DB; dropped first),
+migrates it (the consent texts come with the migrations) and seeds it minimally: the business
+date, the intake products, one active dealer, the default rule set and the demo scorecards and
+strategies (``risk.seed``: one small scorecard per product line trained on synthetic rows), and
+one customer per client (token auth). Then it purges the Celery queue on Redis ($REDIS_URL, db 6
+by default), starts ``celery -A autofin worker -c 2`` and gunicorn (``-w 2``, DEBUG=0 HTTPS=0)
+on 127.0.0.1, and runs ``--clients`` closed-loop clients for ``--seconds``. Each loop is one
+complete application (create -> applicants -> items -> five documents -> consents -> submit),
+with its own ID number, mobile and income; after the submit returns, the client polls
+GET .../status/ every 50 ms until the status leaves submitted/under_review and records the
+submit -> decision time (from the submit's reply to the first status reply showing the
+decision; the poll interval adds up to 50 ms). Target: p95 <= 2 s.
+
+Prints the server and worker setup, the load average at start and end, the number of
+applications decided, p50/p95/max submit -> decision, the outcomes (decided automatically:
+approved / declined / counter-offered; referred to an underwriter), the request latencies and
+any errors. At the end it stops gunicorn and the worker (warm shutdown), purges the queue and
+drops the scratch database (unless --keep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    CELERY,
+    PG,
+    ROOT,
+    ApiClient,
+    ApiError,
+    db_create,
+    db_drop,
+    django_run,
+    env_for,
+    gunicorn_start,
+    id_number_for,
+    load_average,
+    migrate,
+    pct,
+    print_request_table,
+)
+
+DB_NAME = os.environ.get("BENCH_DB", "bench_decisions")
+KINDS = ("create", "applicants", "items", "upload", "consents", "submit", "status")
+PENDING = {"submitted", "under_review"}
+AUTOMATIC = ("approved", "declined", "counter_offered")
+POLL_SECONDS = 0.05
+DECISION_TIMEOUT = 60.0
+
+SEED = r"""
+import datetime as dt, io, json, sys
+from autofin.business_date import business_date_set
+from autofin.models import User
+from autofin.roles import Role, user_role_grant
+from dealers.models import Dealer, DealerStatus
+from dealers.seed import uscc_make
+from origination.models import ConsentText, RegulatoryLimits
+from origination.seed_applications import intake_products_ensure
+from rest_framework.authtoken.models import Token
+from risk import seed as risk_seed
+business_date_set(actor="bench", date=dt.date(2026, 3, 16), reason="bench")
+RegulatoryLimits.objects.get_or_create(pk=1)
+assert ConsentText.objects.exists(), "the consent texts come from migration 0004"
+intake_products_ensure(actor="bench")
+Dealer.objects.get_or_create(
+    uscc=uscc_make("310115", 9901),
+    defaults=dict(legal_name="压测汽车销售服务有限公司", dealer_type="four_s", province="上海市",
+                  city="上海市", status=DealerStatus.ACTIVE),
+)
+risk_seed.seed(stdout=io.StringIO(), context={})
+tokens = []
+for i in range(int(sys.argv[1])):
+    phone = f"1360000{i:04d}"
+    user, _ = User.objects.get_or_create(username=phone, defaults={"phone": phone, "display_name": f"压测客户{i}"})
+    user_role_grant(user=user, role=Role.CUSTOMER)
+    tokens.append(Token.objects.get_or_create(user=user)[0].key)
+print(json.dumps(tokens))
+"""
+
+
+class Client(ApiClient):
+    def __init__(self, port, token, index, deadline, stats, lock, counter):
+        super().__init__(port, token, stats, lock)
+        self.index = index
+        self.deadline = deadline
+        self.counter = counter
+        self.decisions: list[tuple[float, str]] = []  # (seconds, status)
+        self.reasons: dict[str, int] = {}  # reason codes of the decisions
+
+    def one_application(self) -> None:
+        with self.lock:
+            n = next(self.counter)
+        base = self.application_fill(
+            model=f"汉 EV #{self.index}-{n}",
+            id_number=id_number_for(n),
+            mobile=f"139{n:08d}",
+            name=f"王{'一二三四五六七八九十'[n % 10]}明",
+            income=f"{8000 + (n * 1700) % 30000}.00",
+            unique_documents=True,
+        )
+        self.application_submit(base)
+        submitted = time.perf_counter()
+        while True:
+            payload = self.application_status(base)
+            status = payload["status"]
+            if status not in PENDING:
+                self.decisions.append((time.perf_counter() - submitted, status))
+                decided = [e for e in payload.get("timeline", []) if e["to_status"] == status]
+                for part in (decided[-1]["reason"] if decided else "").split(";"):
+                    code = part.strip().split(" ")[0]
+                    if code:
+                        self.reasons[code] = self.reasons.get(code, 0) + 1
+                return
+            if time.perf_counter() - submitted > DECISION_TIMEOUT:
+                self.errors.append(f"no decision within {DECISION_TIMEOUT:.0f} s: {base}")
+                return
+            time.sleep(POLL_SECONDS)
+
+    def run(self) -> None:
+        while time.perf_counter() < self.deadline:
+            try:
+                self.one_application()
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                if not isinstance(exc, ApiError):
+                    self.errors.append(repr(exc))
+                self.reset()
+
+
+def celery(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CELERY, "-A", "autofin", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, **kwargs,
+    )  # fmt: skip
+
+
+def worker_start(env: dict, *, concurrency: int, log_path: str) -> tuple[subprocess.Popen, list]:
+    cmd = [
+        CELERY, "-A", "autofin", "worker", "-c", str(concurrency), "-P", "prefork",
+        "-n", f"bench-decisions-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+        "--without-heartbeat", "--loglevel", "INFO", "--logfile", log_path,
+    ]  # fmt: skip
+    worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {worker.returncode}; see {log_path}")
+        log = Path(log_path)
+        if log.exists() and " ready." in log.read_text(errors="replace"):
+            return worker, cmd
+        time.sleep(0.3)
+    worker_stop(worker)
+    raise RuntimeError("celery worker did not become ready within 90 s")
+
+
+def worker_stop(worker: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM: finish the tasks in hand), then SIGQUIT after 60 s."""
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.send_signal(signal.SIGQUIT)
+        worker.wait(timeout=20)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--port", type=int, default=18767)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    media = tempfile.mkdtemp(prefix="bench-decisions-")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")
+    print(f"load average at start {load_average()}", flush=True)
+    print(f"preparing scratch database {DB_NAME} (migrate + minimal seed) ...", flush=True)
+    env = env_for(db_create(DB_NAME), media, redis_url)
+    import json
+
+    server = worker = None
+    clients: list[Client] = []
+    stats: dict[str, list[float]] = {}
+    elapsed = 0.0
+    try:
+        migrate(env)
+        tokens = json.loads(django_run(env, SEED, str(args.clients)))
+        purged = celery(env, "purge", "-f")
+        print(f"queue purged: {(purged.stdout or purged.stderr).strip() or 'ok'}")
+        worker, worker_cmd = worker_start(
+            env, concurrency=args.celery_concurrency, log_path=f"{media}/celery.log"
+        )
+        server, cmd = gunicorn_start(env, port=args.port, workers=args.workers)
+        print(
+            f"server: gunicorn {' '.join(cmd[1:])} (sync workers), DEBUG=0 HTTPS=0, "
+            f"PostgreSQL {PG}/{DB_NAME}"
+        )
+        print(f"worker: celery {' '.join(worker_cmd[1:4])} -c {args.celery_concurrency} "
+              f"(prefork, prefetch 1, acks late), broker and results {redis_url}")  # fmt: skip
+        print(
+            f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}; load: {args.clients} closed-loop clients (same "
+            f"machine) for {args.seconds:.0f} s; load average now {load_average()}",
+            flush=True,
+        )
+        lock = threading.Lock()
+        counter = iter(range(1, 10**6))
+        deadline = time.perf_counter() + args.seconds
+        clients = [
+            Client(args.port, tokens[i], i, deadline, stats, lock, counter)
+            for i in range(args.clients)
+        ]
+        threads = [threading.Thread(target=c.run) for c in clients]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=args.seconds + DECISION_TIMEOUT + 60)
+        elapsed = time.perf_counter() - started
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        if worker is not None:
+            worker_stop(worker)
+        celery(env, "purge", "-f")
+        if not args.keep:
+            db_drop(DB_NAME)
+    decisions = [d for c in clients for d in c.decisions]
+    errors = [e for c in clients for e in c.errors]
+    print(
+        f"\napplications decided: {len(decisions)} in {elapsed:.1f} s "
+        f"({len(decisions) / elapsed if elapsed else 0:.2f}/s); errors: {len(errors)}"
+    )
+    met = False
+    if decisions:
+        seconds = [s for s, _status in decisions]
+        p95 = pct(seconds, 0.95)
+        print(
+            f"submit -> decision: p50 {pct(seconds, 0.5) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
+        )
+        outcomes: dict[str, int] = {}
+        for _s, status in decisions:
+            outcomes[status] = outcomes.get(status, 0) + 1
+        automatic = sum(outcomes.get(s, 0) for s in AUTOMATIC)
+        print(
+            f"outcomes: {dict(sorted(outcomes.items()))}; decided automatically "
+            f"(approved/declined/counter-offered) {automatic / len(decisions):.0%}, referred "
+            f"{outcomes.get('referred', 0) / len(decisions):.0%}"
+        )
+        reasons: dict[str, int] = {}
+        for c in clients:
+            for code, count in c.reasons.items():
+                reasons[code] = reasons.get(code, 0) + count
+        print(f"reason codes: {dict(sorted(reasons.items(), key=lambda kv: -kv[1]))}")
+        met = p95 <= 2.0 and not errors
+        print(f"target p95 <= 2 s and no errors: {'MET' if met else 'NOT MET'}")
+    print("\nrequest latencies (status: the 50 ms polls):")
+    print_request_table(stats, KINDS)
+    print(f"load average at end {load_average()}")
+    for e in errors[:5]:
+        print("error:", e)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The operators' path through the real pages, in Debian's chromium: an underwriter claims and
+approves a referred dealer-channel application with a condition and records it satisfied; the
+customer signs on a phone with the SMS code; a finance operator records the pre-funding
+checklist and prepares the disbursement; a finance approver releases it; the sandbox bank pays
+(its send and callback run in this process between page steps); the page shows it funded; the
+customer sees the loan and the signed contract under /my/loans/.
+
+Everything before the first page (the dealer, the application, risk's referral) is made
+through the apps' services (tests/journey_support.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from origination import tasks
+from origination.models import Application, Condition, Contract
+from origination.services.applications import application_submit
+from servicing.gateway import sandbox_bank_close_connections
+from servicing.models import Disbursement, Loan
+from servicing.selectors import trial_balance
+from tests.factories import PASSWORD
+from tests.journey_support import (
+    TODAY,
+    customer_signup_by_sms,
+    dealer_application_make,
+    dealer_make,
+    journey_settings,
+    last_code,
+    salesperson_make,
+    world_make,
+)
+from tests.servicing.disbursement_support import deliver, send_all
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _journey(settings, tmp_path):
+    journey_settings(settings, tmp_path)
+    # as the disbursement browser test: the sends and the bank's callbacks are run by the test
+    settings.DISBURSEMENT_DISPATCH = "manual"
+    yield
+    sandbox_bank_close_connections()
+
+
+def _logout(page) -> None:
+    page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="登录")).to_be_visible()
+
+
+def _record(page, label: str, status: str, evidence: str, deadline: str = "") -> None:
+    """One checklist row on the contract page: choose, give the evidence, 登记."""
+    row = page.locator("#checklist tbody tr", has_text=label)
+    row.locator("select[name=status]").select_option(status)
+    row.locator("input[name=evidence]").fill(evidence)
+    if deadline:
+        row.locator("input[name=deadline]").fill(deadline)
+    row.get_by_role("button", name="登记").click()
+    # the status cell changes only on the page the form redirects to: a wait on the new page
+    shown = {"done": "已完成", "after_funding": "放款后补（有期限）"}[status]
+    expect(page.locator("#checklist tbody tr", has_text=label).locator("td").nth(1)).to_have_text(
+        shown
+    )
+    expect(page.get_by_text("检查项已登记。")).to_be_visible()
+
+
+def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
+    page, phone_page, live_server, browser_login
+):
+    # --- given (services): a grade-D dealer's application, referred by the decision task -----
+    cast, products = world_make()
+    dealer = dealer_make(cast, grade_d=True)
+    sales = salesperson_make(cast, dealer)
+    customer = customer_signup_by_sms(phone="13911117788", name="王小明")
+    app = dealer_application_make(
+        products=products, dealer=dealer, salesperson=sales, customer_name="王小明",
+        mobile=customer.phone,
+    )  # fmt: skip
+    application_submit(actor=sales, application=app, key="browser-1", queue_decision=False)
+    assert tasks.application_decide(app.pk) == "referred"
+    url = live_server.url
+
+    # --- the underwriter: queue → case → claim → approve with a condition → satisfied -------
+    browser_login(page, cast.underwriter.username, PASSWORD)
+    page.locator("#main-nav").get_by_role("link", name="审批工作台", exact=True).click()
+    row = page.locator(f"#queue tr[data-ref='{app.reference}']")
+    expect(row).to_contain_text("¥163,699.12")
+    row.locator("a").first.click()
+    expect(page.locator("#risk-panel")).to_contain_text("R02_DEALER_GRADE")
+    expect(page.locator("#app-status")).to_have_text("人工审批中")
+    page.click("#claim")
+    expect(page.locator("#approve-form")).to_be_visible()
+    page.select_option("select[name=approve-cond_kind_1]", "documents")
+    page.fill("input[name=approve-cond_note_1]", "补充近 6 个月银行流水")
+    page.fill("input[name=approve-note]", "收入稳定，渠道评级 D 已核实")
+    page.click("#approve")
+    expect(page.locator("#app-status")).to_have_text("已批准")
+    contract = Contract.objects.get(application=app)
+    expect(page.locator("#conditions")).to_contain_text(contract.contract_ref)
+    conditions = page.locator("#conditions")
+    conditions.locator("select[name=status]").select_option("satisfied")
+    conditions.locator("input[name=evidence]").fill("已收到银行流水，月均入账 2.6 万")
+    conditions.get_by_role("button", name="登记").click()
+    expect(page.get_by_text("条件已更新。")).to_be_visible()
+    expect(page.locator("#conditions .badge.ok")).to_have_text("已满足")
+    assert Condition.objects.get(application=app).status == "satisfied"
+    _logout(page)
+
+    # --- the customer signs on the phone with the SMS code from the sandbox outbox ----------
+    phone = phone_page
+    browser_login(phone, customer.username, PASSWORD)
+    phone.goto(url + reverse("origination:contract_sign", args=[contract.contract_ref]))
+    expect(phone.locator("body")).to_contain_text(contract.contract_ref)
+    phone.click("#send-code")
+    expect(phone.get_by_text("验证码已发送至")).to_be_visible()
+    phone.fill("input[name=code]", last_code(customer.phone, "sms_code_contract_sign"))
+    phone.check("input[name=agree]")
+    phone.click("#sign")
+    expect(phone.locator("#signed")).to_be_visible()
+    expect(phone.locator("#contract-status")).to_contain_text("已签署")
+
+    # --- the finance operator records the checklist on the contract page, then prepares ------
+    browser_login(page, cast.maker.username, PASSWORD)
+    page.goto(url + reverse("origination:workbench_contract", args=[contract.contract_ref]))
+    expect(page.locator("#checklist")).to_contain_text("合同已签署")
+    _record(page, "车辆保险", "done", "保单号 PA2026031600123")
+    _record(page, "GPS 已安装", "done", "GPS 设备号 BD-77801")
+    _record(page, "发票金额与车价一致", "done", "发票 200,000.00 与车价一致")
+    _record(page, "抵押登记", "after_funding", "车管所预约 0412", deadline="2026-04-15")
+    expect(page.locator("h2", has_text="放款前检查")).to_contain_text("可放款")
+    page.locator("#main-nav").get_by_role("link", name="放款", exact=True).click()
+    ready = page.locator("tr", has_text=contract.contract_ref)
+    expect(ready).to_contain_text("¥163,699.12")
+    ready.get_by_role("button", name="发起放款").click()
+    expect(page.locator("#disbursement-status")).to_have_text("待复核")
+    expect(page.locator("#approve")).to_have_count(0)  # the maker cannot approve
+    detail_url = page.url
+    _logout(page)
+
+    # --- a different person, the finance approver, releases it -----------------------------
+    browser_login(page, cast.checker.username, PASSWORD)
+    page.goto(detail_url)
+    page.click("#approve")
+    expect(page.locator("#disbursement-status")).to_have_text("付款中")
+    d = Disbursement.objects.get(contract_id=contract.pk)
+    assert send_all(d) == ["sent"] * 3  # the send task, run here between page steps
+    assert deliver(d) == 3  # the sandbox bank's callbacks
+    page.reload()
+    expect(page.locator("#disbursement-status")).to_have_text("已放款")
+    expect(page.locator("span.badge.ok", has_text="付款成功")).to_have_count(3)
+    _logout(page)
+    loan = Loan.objects.get(contract_ref=contract.contract_ref)
+    assert Application.objects.get(pk=app.pk).status == "funded"
+    assert (loan.customer_id, loan.amount_financed, loan.value_date) == (
+        customer.pk, d.amount_financed, TODAY,
+    )  # fmt: skip
+    assert trial_balance().total == 0
+
+    # --- the customer sees the loan and its signed contract under 我的贷款 -------------------
+    phone.goto(url + reverse("servicing:my_loans"))
+    card = phone.get_by_test_id("loan-card")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text(contract.contract_ref)
+    expect(card.get_by_test_id("next-due-date")).to_have_text("2026-04-16")
+    expect(card.get_by_test_id("next-due-amount")).to_have_text("¥4,832.32")
+    card.get_by_role("link", name="查看与还款").click()
+    link = phone.get_by_role("link", name="下载已签合同")
+    expect(link).to_be_visible()
+    pdf = phone.request.get(url + link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
+    assert re.search(r"signed", pdf.headers.get("content-disposition", ""))
