@@ -280,8 +280,12 @@ def main() -> None:
     args = parser.parse_args()
 
     need = args.loans * BYTES_PER_LOAN
-    free = shutil.disk_usage("/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/").free
-    print(f"disk: needs about {need / 1e9:.1f} GB for {args.loans:,} loans; free {free / 1e9:.1f} GB")
+    free = shutil.disk_usage(
+        "/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/"
+    ).free
+    print(
+        f"disk: needs about {need / 1e9:.1f} GB for {args.loans:,} loans; free {free / 1e9:.1f} GB"
+    )
     if free < need * 1.5:
         sys.exit("not enough free disk")
     if not args.reuse:
@@ -319,10 +323,25 @@ def main() -> None:
     logs = [open(f"/tmp/eodbench{i}.log", "w") for i in range(args.workers)]  # noqa: SIM115
     workers = [
         subprocess.Popen(
-            [str(ROOT / ".venv/bin/celery"), "-A", "autofin", "worker", "-c", "1",
-             "-n", f"eodbench{i}@%h", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-l", "INFO"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=logs[i],
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "autofin",
+                "worker",
+                "-c",
+                "1",
+                "-n",
+                f"eodbench{i}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=logs[i],
         )  # fmt: skip
         for i in range(args.workers)
     ]
@@ -380,7 +399,9 @@ def main() -> None:
     print(f"{'step':<16}{'seconds':>9}{'loans/s':>12}  result")
     for run in StepRun.objects.filter(batch=batch).order_by("position"):
         secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
-        keep = {k: v for k, v in run.result.items() if k not in ("movements", "finalize", "prepare")}
+        keep = {
+            k: v for k, v in run.result.items() if k not in ("movements", "finalize", "prepare")
+        }
         print(f"{run.code:<16}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}  {keep}")
     rate = n_loans / wall
     print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
@@ -392,8 +413,10 @@ def main() -> None:
     for label, group in (("without batch", before), ("during batch", during)):
         lat = [s[1] * 1000 for s in group if s[3]]
         errors = [s for s in group if not s[3]]
-        print(f"online load {label}: {len(group)} requests, p95 {p95(lat):.0f} ms, "
-              f"median {statistics.median(lat) if lat else float('nan'):.0f} ms, errors {len(errors)}")
+        print(
+            f"online load {label}: {len(group)} requests, p95 {p95(lat):.0f} ms, "
+            f"median {statistics.median(lat) if lat else float('nan'):.0f} ms, errors {len(errors)}"
+        )
         for e in errors[:3]:
             print("   ", e[2], e[4])
     if not args.keep:

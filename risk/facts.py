@@ -21,6 +21,7 @@ class ApplicantFacts(TypedDict, total=False):
     age_at_maturity: int  # age on the last due date
     income_monthly: Decimal | str  # declared monthly income, CNY
     income_verified: bool  # payslip / bank statement / tax record matched
+    income_proof_provided: bool  # an income-proof document came with the application
     id_hash: str  # keyed_hash(resident ID number)
     phone_hash: str  # keyed_hash(mobile number)
     bank_account_hash: str  # keyed_hash(repayment bank account)

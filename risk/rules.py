@@ -84,8 +84,23 @@ def _dealer_suspended(ctx: RuleContext, params: dict) -> dict | None:
 
 @rule("INCOME_UNVERIFIED")
 def _income_unverified(ctx: RuleContext, params: dict) -> dict | None:
-    verified = ctx.part("applicant").get("income_verified")
-    return {"income_verified": verified} if not verified else None
+    """Income counts as unverifiable when nobody matched it (payslip, bank statement, tax record)
+    and either no income proof came with the application or the declared income is above what
+    policy accepts on the strength of the document alone (`max_unmatched_monthly_income`)."""
+    applicant = ctx.part("applicant")
+    if applicant.get("income_verified"):
+        return None
+    proof = bool(applicant.get("income_proof_provided"))
+    income = Decimal(str(applicant.get("income_monthly") or "0"))
+    ceiling = Decimal(str(params.get("max_unmatched_monthly_income", "30000")))
+    if proof and income <= ceiling:
+        return None
+    return {
+        "income_verified": False,
+        "income_proof_provided": proof,
+        "income_monthly": str(income),
+        "ceiling": str(ceiling),
+    }
 
 
 @rule("DEALER_GRADE")
@@ -197,7 +212,13 @@ DEFAULT_RULES: list[tuple[str, str, str, dict, Any]] = [
         {},
         _("该经销商目前暂停合作，暂无法受理申请"),
     ),
-    ("INCOME_UNVERIFIED", "refer", "R01_INCOME_UNVERIFIED", {}, _("收入暂无法核实，需要人工审核")),
+    (
+        "INCOME_UNVERIFIED",
+        "refer",
+        "R01_INCOME_UNVERIFIED",
+        {"max_unmatched_monthly_income": "30000"},
+        _("收入暂无法核实，需要人工审核"),
+    ),
     (
         "DEALER_GRADE",
         "refer",

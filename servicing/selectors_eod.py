@@ -27,8 +27,8 @@ def batch_progress(batch: BatchRun | None) -> list[dict]:
     if batch is not None:
         runs = {s.code: s for s in batch.steps.all()}
         counts: dict[int, dict[str, int]] = {}
-        for step_id, status, n in (
-            batch.steps.values_list("id", "chunks__status").annotate(n=Count("chunks__id"))
+        for step_id, status, n in batch.steps.values_list("id", "chunks__status").annotate(
+            n=Count("chunks__id")
         ):
             if status:
                 counts.setdefault(step_id, {})[status] = n

@@ -55,7 +55,9 @@ def eod_batch_continue(batch_id: int) -> str:
         return "closed"
     run = runner.step_plan(batch=batch, step=step)
     ids = list(
-        run.chunks.filter(status=RunStatus.PENDING).order_by("chunk_no").values_list("id", flat=True)
+        run.chunks.filter(status=RunStatus.PENDING)
+        .order_by("chunk_no")
+        .values_list("id", flat=True)
     )
     if not ids:
         # nothing pending: running chunks finish (or the watchdog re-dispatches them)
@@ -129,4 +131,3 @@ def eod_auto_debit_exchange(batch_id: int) -> dict:
     summary = auto_debit_results_apply(content=results, actor="bank")
     AutoDebitBatch.objects.filter(pk=batch_id).update(results_applied=True)
     return summary.__dict__
-

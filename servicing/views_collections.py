@@ -168,6 +168,8 @@ def collections_note(request, case_id: int):
     return _handle(
         request,
         case_id,
-        lambda: case_note_add(case_id=case_id, collector=request.user, body=request.POST.get("body", "")),
+        lambda: case_note_add(
+            case_id=case_id, collector=request.user, body=request.POST.get("body", "")
+        ),
         _("已添加备注。"),
     )

@@ -64,9 +64,7 @@ def eod_batch_detail(request, batch_id: int):
 @operations_required
 def eod_progress(request, batch_id: int | None = None):
     """The progress panel alone, for HTMX polling."""
-    batch = (
-        get_object_or_404(BatchRun, pk=batch_id) if batch_id else selectors_eod.batch_latest()
-    )
+    batch = get_object_or_404(BatchRun, pk=batch_id) if batch_id else selectors_eod.batch_latest()
     return render(request, "servicing/eod/_progress.html", _context(batch))
 
 

@@ -173,3 +173,5 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     pdf = phone.request.get(url + link.get_attribute("href"))
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     assert re.search(r"signed", pdf.headers.get("content-disposition", ""))
+    consents = phone.get_by_role("link", name="授权管理")
+    assert consents.get_attribute("href") == reverse("origination:consents")

@@ -31,7 +31,10 @@ def application_facts(application: Application) -> dict:
                 age_on(primary.birth_date, maturity_date(app)) if primary.birth_date else None
             ),
             "income_monthly": _s(primary.monthly_income),
+            # Nobody has matched the income against a payslip or tax record at this point;
+            # risk's policy decides what an income proof document alone is worth.
             "income_verified": False,
+            "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all()),
             "id_hash": primary.id_number_hash,
             "phone_hash": primary.mobile_hash,
             "bank_account_hash": primary.bank_account_hash or None,

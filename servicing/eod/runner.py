@@ -167,7 +167,10 @@ def step_plan(*, batch: BatchRun, step: Step) -> StepRun:
         prepared = step.prepare(ctx) if step.prepare else None
         ranges = loan_id_ranges() if step.chunked else [(0, 0)]
         ChunkRun.objects.bulk_create(
-            [ChunkRun(step=run, chunk_no=n, lo_id=lo, hi_id=hi) for n, (lo, hi) in enumerate(ranges)]
+            [
+                ChunkRun(step=run, chunk_no=n, lo_id=lo, hi_id=hi)
+                for n, (lo, hi) in enumerate(ranges)
+            ]
         )
         run.status = RunStatus.RUNNING
         run.started_at = timezone.now()
@@ -348,7 +351,9 @@ def step_finish(*, step_run_id: int) -> str:
         error = traceback.format_exc()
         log.error("eod step %s finalize failed: %s", step_run_id, error)
         StepRun.objects.filter(pk=step_run_id).update(
-            status=RunStatus.FAILED, error=str(exc)[:4000] or error[-4000:], finished_at=timezone.now()
+            status=RunStatus.FAILED,
+            error=str(exc)[:4000] or error[-4000:],
+            finished_at=timezone.now(),
         )
         run = StepRun.objects.get(pk=step_run_id)
         batch_fail(batch_id=run.batch_id, error=f"{run.code}: {exc}")

@@ -79,7 +79,9 @@ def post_lines(
     statement-level guard checks them as a set). Nothing is posted without lines.
     Returns the entry id or None."""
     temp_table("eod_lines", lines_sql, params)
-    found = one("SELECT count(*), coalesce(sum(CASE side WHEN 'D' THEN amount ELSE -amount END), 0) FROM eod_lines")
+    found = one(
+        "SELECT count(*), coalesce(sum(CASE side WHEN 'D' THEN amount ELSE -amount END), 0) FROM eod_lines"
+    )
     if not found or not found[0]:
         return None
     if found[1] != 0:

@@ -149,9 +149,7 @@ class LoanTask(models.Model):
     kind = models.CharField(_("类型"), max_length=24, choices=TaskKind.choices)
     ref_date = models.DateField(_("相关日期"))
     business_date = models.DateField(_("生成营业日"))
-    status = models.CharField(
-        _("状态"), max_length=8, choices=Status.choices, default=Status.OPEN
-    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -179,9 +177,7 @@ class CollectionCase(models.Model):
         CLOSED = "closed", _("已结案")
 
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="collection_cases")
-    status = models.CharField(
-        _("状态"), max_length=8, choices=Status.choices, default=Status.OPEN
-    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
     queue = models.CharField(_("队列"), max_length=12, choices=CollectionQueue.choices)
     bucket = models.CharField(_("账龄"), max_length=4)
     dpd = models.PositiveIntegerField(_("逾期天数"))

@@ -109,7 +109,9 @@ class ChunkRun(models.Model):
         ordering = ["step_id", "chunk_no"]
         constraints = [
             models.UniqueConstraint(fields=["step", "chunk_no"], name="eod_chunk_unique"),
-            models.CheckConstraint(condition=Q(hi_id__gte=models.F("lo_id")), name="eod_chunk_range"),
+            models.CheckConstraint(
+                condition=Q(hi_id__gte=models.F("lo_id")), name="eod_chunk_range"
+            ),
         ]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="eod_chunk_lease")]
 

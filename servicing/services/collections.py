@@ -333,7 +333,10 @@ def recovery_post(
             business_date=date,
             source_type=SourceType.RECOVERY,
             source_id=recovery.pk,
-            lines=[(A.BANK_CLEARING, "D", value, loan.pk), (A.RECOVERY_INCOME, "C", value, loan.pk)],
+            lines=[
+                (A.BANK_CLEARING, "D", value, loan.pk),
+                (A.RECOVERY_INCOME, "C", value, loan.pk),
+            ],
             idempotency_key=f"recovery:{recovery.pk}",
             description=_("核销后回收"),
             actor=actor,
@@ -341,7 +344,5 @@ def recovery_post(
         )
         recovery.journal_entry_id = entry.pk
         recovery.save(update_fields=["journal_entry_id"])
-        audit_record(
-            actor=actor, obj=loan, action="recovery_post", data={"amount": str(value)}
-        )
+        audit_record(actor=actor, obj=loan, action="recovery_post", data={"amount": str(value)})
     return recovery

@@ -14,6 +14,7 @@ differ raises IdempotencyConflictError.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -181,6 +182,24 @@ def _account_ids(codes: Iterable[str]) -> dict[str, int]:
     return found
 
 
+# Account codes known to exist. The chart is append-only reference data (accounts are added by
+# migrations, never renamed or removed), so a code seen once stays valid for the process. Only
+# the codes are cached, never the ids: a single entry's lines resolve code -> id inside their
+# INSERT (test databases re-seed the chart with new ids after a flush).
+_known_codes: set[str] = set()
+
+
+def _codes_check(codes: Iterable[str]) -> None:
+    """Refuse unknown account codes; reads the chart only for a code not seen before."""
+    wanted = set(codes)
+    if wanted <= _known_codes:
+        return
+    _known_codes.update(LedgerAccount.objects.values_list("code", flat=True))
+    missing = sorted(wanted - _known_codes)
+    if missing:
+        raise UnknownAccountError(_("未知会计科目：%(codes)s") % {"codes": ", ".join(missing)})
+
+
 def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str, str, Counter]]]:
     """Entry id and (source_type, source_id, lines) of the entries already posted with these keys."""
     result: dict[str, tuple[int, tuple[str, str, Counter]]] = {}
@@ -257,10 +276,36 @@ def _insert_lines(rows: list[tuple[int, int, str, Decimal, int | None]]) -> None
         )
 
 
+def _insert_lines_by_code(rows: list[tuple[int, str, str, Decimal, int | None]]) -> None:
+    """One INSERT for the lines of one entry, the account named by its code and resolved to its
+    id by the statement itself (no look-up round trip; codes were checked by `_codes_check`)."""
+    entry_ids, codes, sides, amounts, loan_ids = (list(col) for col in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            SELECT l.entry_id,
+                   (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
+                   l.side, l.amount, l.loan_id
+              FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
+                          %s::bigint[]) AS l(entry_id, code, side, amount, loan_id)
+            """,
+            [entry_ids, codes, sides, amounts, loan_ids],
+        )
+
+
 def _post(
     specs: Sequence[EntrySpec], *, actor: Any
 ) -> list[tuple[int, dt.datetime | None, _Prepared]]:
-    """Validate and write; returns (entry id, posted_at or None if replayed, prepared) per spec."""
+    """Validate and write; returns (entry id, posted_at or None if replayed, prepared) per spec.
+
+    One entry posted inside the caller's transaction (a repayment, a reversal) takes two
+    statements: the header, then the lines naming their accounts by code. No savepoint: a
+    replay or a conflict writes nothing (the header insert did nothing), and a database error
+    aborts the caller's transaction, which rolls back as a whole. A batch, or an entry posted
+    outside a transaction, runs in its own atomic block (all or nothing) with the account ids
+    read once.
+    """
     prepared = [_prepare(spec) for spec in specs]
     seen: dict[str, _Prepared] = {}
     for p in prepared:
@@ -269,9 +314,15 @@ def _post(
             raise IdempotencyConflictError(
                 _("同一批次中幂等键 %(key)s 重复") % {"key": p.spec.idempotency_key}
             )
-    accounts = _account_ids(line.account_code for p in prepared for line in p.lines)
+    inline = len(prepared) == 1 and connection.in_atomic_block
+    codes = (line.account_code for p in prepared for line in p.lines)
+    if inline:
+        _codes_check(codes)
+        accounts = None
+    else:
+        accounts = _account_ids(codes)
     created_by_id, created_by_label = _actor_fields(actor)
-    with transaction.atomic():
+    with contextlib.nullcontext() if inline else transaction.atomic():
         # Headers go in key order: two batches sharing keys wait on each other's unique-index
         # entries in one order, never crosswise (no deadlock).
         inserted = _insert_headers(
@@ -284,13 +335,19 @@ def _post(
         ]
         existing = _existing_signatures(replayed)
         results: list[tuple[int, dt.datetime | None, _Prepared]] = []
-        rows: list[tuple[int, int, str, Decimal, int | None]] = []
+        rows: list[tuple[int, int | str, str, Decimal, int | None]] = []
         for p in prepared:
             key = p.spec.idempotency_key
             if key in inserted:
                 entry_id, posted_at = inserted[key]
                 rows.extend(
-                    (entry_id, accounts[line.account_code], line.side, line.amount, line.loan_id)
+                    (
+                        entry_id,
+                        line.account_code if accounts is None else accounts[line.account_code],
+                        line.side,
+                        line.amount,
+                        line.loan_id,
+                    )
                     for line in p.lines
                 )
                 results.append((entry_id, posted_at, p))
@@ -304,7 +361,11 @@ def _post(
                     % {"key": key, "id": entry_id}
                 )
             results.append((entry_id, None, p))
-        _insert_lines(rows)
+        if accounts is None:
+            if rows:
+                _insert_lines_by_code(rows)  # type: ignore[arg-type]
+        else:
+            _insert_lines(rows)  # type: ignore[arg-type]
     return results
 
 

@@ -64,6 +64,12 @@ from servicing.services.loans import (
     posting_date,
     row_status,
 )
+from servicing.services.sql_writes import (
+    insert_part,
+    insert_unless_conflict,
+    parts_execute,
+    update_part,
+)
 
 DEFAULT_WATERFALL = (
     "penalty",
@@ -93,6 +99,22 @@ ROW_FIELDS = [
     "penalty_through",
 ]
 LOAN_FIELDS = ["principal_outstanding", "suspense_balance", "updated_at"]
+REPAYMENT_POSTED_FIELDS = [
+    "status",
+    "received_on",
+    "journal_entry_id",
+    "suspense_amount",
+    "approved_by",
+    "effects",
+]
+ALLOCATION_FIELDS = [
+    "repayment",
+    "row",
+    "component",
+    "amount",
+    "row_status_before",
+    "row_paid_on_before",
+]
 DEFAULT_MANUAL_APPROVAL_THRESHOLD = Decimal("50000.00")
 
 
@@ -196,18 +218,6 @@ def allocate(
 # --- posting -------------------------------------------------------------------------------------
 
 
-def rows_save(rows: list[LoanScheduleRow]) -> None:
-    """Write the paid amounts and statuses of changed rows (one UPDATE each: cheaper than a
-    bulk CASE update for the one or two rows a repayment touches)."""
-    if len(rows) > 3:
-        LoanScheduleRow.objects.bulk_update(rows, ROW_FIELDS)
-        return
-    for row in rows:
-        LoanScheduleRow.objects.filter(pk=row.pk).update(
-            **{field: getattr(row, field) for field in ROW_FIELDS}
-        )
-
-
 def _lines_for(
     *, debit_account: str, amount: Decimal, parts: dict[str, Decimal], loan_id: int
 ) -> list[tuple]:
@@ -294,22 +304,18 @@ def repayment_apply_locked(
         actor=actor,
         loan_id=loan.pk,
     )
-    RepaymentAllocation.objects.bulk_create(records)
-    rows_save(list(changed.values()))
     loan.principal_outstanding -= parts[Component.PRINCIPAL]
-    loan.save(update_fields=LOAN_FIELDS)
     repayment.status = RepaymentStatus.POSTED
     repayment.received_on = business_date
     repayment.journal_entry_id = entry.pk
     repayment.suspense_amount = leftover
-    repayment.save(
-        update_fields=[
-            "status",
-            "received_on",
-            "journal_entry_id",
-            "suspense_amount",
-            "approved_by",
-            "effects",
+    # The allocation rows, the changed schedule rows, the loan and the repayment: one statement.
+    parts_execute(
+        [
+            insert_part(records, ALLOCATION_FIELDS),
+            update_part(list(changed.values()), ROW_FIELDS) if changed else None,
+            update_part([loan], LOAN_FIELDS),
+            update_part([repayment], REPAYMENT_POSTED_FIELDS),
         ]
     )
     loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
@@ -374,11 +380,11 @@ def repayment_post_locked(
     prepared_by: Any = None,
     approved_by: Any = None,
 ) -> Repayment:
-    """Create and post a repayment on a loan the caller has locked (loan_lock)."""
-    existing = _replay(idempotency_key=idempotency_key, source=source, external_ref=external_ref)
-    if existing is not None:
-        return _check_replay(existing, loan_id=loan.pk, amount=amount)
-    repayment = Repayment.objects.create(
+    """Create and post a repayment on a loan the caller has locked (loan_lock).
+
+    Idempotent: the insert does nothing when the key or the (source, external_ref) is taken,
+    and the repayment holding it is replayed (`_check_replay`)."""
+    repayment = Repayment(
         loan=loan,
         source=source,
         purpose=purpose,
@@ -395,6 +401,13 @@ def repayment_post_locked(
         prepared_by=prepared_by if getattr(prepared_by, "pk", None) else None,
         approved_by=approved_by if getattr(approved_by, "pk", None) else None,
     )
+    if not insert_unless_conflict(repayment):
+        existing = _replay(
+            idempotency_key=idempotency_key, source=source, external_ref=external_ref
+        )
+        if existing is None:  # pragma: no cover - the conflicting row is committed by now
+            raise IntegrityError("repayment insert conflicted with a row not visible")
+        return _check_replay(existing, loan_id=loan.pk, amount=amount)
     return _dispatch(
         loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
     )

@@ -53,9 +53,7 @@ def test_batch_opens_cases_in_the_bucket_queue_and_balances_workloads(collectors
         (x.pk, "soft", "M1", 2, D("10377.97") + D("2.58")) for x in loans
     ]
     # workloads: 2 and 1
-    per = sorted(
-        CollectionCase.objects.values_list("assigned_to_id", flat=True)
-    )
+    per = sorted(CollectionCase.objects.values_list("assigned_to_id", flat=True))
     assert sorted(per.count(c.pk) for c in collectors) == [1, 2]
     # the score: logistic(1 - 0.04 x 2 + 1.5 x 0.5 + 1.0 x 0) = 0.8416
     assert {c.score for c in cases} == {case_score(dpd=2, kept_ratio=0.5, paid_share=0)}
@@ -80,7 +78,9 @@ def test_conduct_rules_hours_daily_limit_and_no_third_party_disclosure(collector
         note="他欠了我们一万块", at=NOON,
     )  # fmt: skip
     assert (third.outcome, third.note, third.discloses_debt) == (
-        "callback_requested", CALLBACK_NOTE, False
+        "callback_requested",
+        CALLBACK_NOTE,
+        False,
     )
     contact_attempt_record(
         case_id=case.pk, collector=me, party="borrower", channel="phone", outcome="promise",
@@ -124,7 +124,9 @@ def test_a_broken_promise_is_found_by_the_batch_and_requeues_the_case(collectors
     kept, broken = PromiseToPay.objects.order_by("case__loan_id")
     assert (kept.status, kept.paid_amount) == ("kept", D("10500.00"))
     assert (broken.status, broken.paid_amount, broken.checked_on) == (
-        "broken", D("0.00"), dt.date(2026, 2, 18)
+        "broken",
+        D("0.00"),
+        dt.date(2026, 2, 18),
     )
     kept_case.refresh_from_db()
     broken_case.refresh_from_db()

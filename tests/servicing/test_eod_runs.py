@@ -255,3 +255,19 @@ def test_online_payment_during_a_step_waits_for_the_chunk_lock_and_lands_on_d_pl
     assert_ledger_matches(loan)
     loan.refresh_from_db()
     assert loan.status == "active"
+
+
+@pytest.mark.django_db
+def test_run_eod_command_prints_a_progress_bar_and_advances():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _book(1)
+    set_day(dt.date(2026, 2, 14))
+    out = StringIO()
+    call_command("run_eod", "--date", "2026-02-14", stdout=out)
+    text = out.getvalue()
+    assert "accrual" in text and "[##############################] 1/1" in text
+    assert "2026-02-14: succeeded" in text
+    assert business_date_current() == dt.date(2026, 2, 15)

@@ -64,7 +64,11 @@ def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
     a = loan()
     b = loan(value_date=dt.date(2026, 1, 18), email="b@example.com")
     row1 = rows(a)[0]
-    assert (row1.due_date, row1.interest, row1.fee) == (dt.date(2026, 2, 15), D("600.00"), D("50.00"))
+    assert (row1.due_date, row1.interest, row1.fee) == (
+        dt.date(2026, 2, 15),
+        D("600.00"),
+        D("50.00"),
+    )
     set_day(dt.date(2026, 2, 14))
     # when the batch closes 2026-02-14: 29 days 30E/360 since 01-15 -> 120000 x 6% x 29/360
     close(dt.date(2026, 2, 14))
@@ -90,7 +94,12 @@ def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
     assert rows(a)[0].status == "due"
     assert (a.status, a.status_date) == ("overdue", dt.date(2026, 2, 16))
     dq = LoanDelinquency.objects.get(loan=a)
-    assert (dq.dpd, dq.bucket, dq.classification, dq.non_accrual) == (1, "M1", "special_mention", False)
+    assert (dq.dpd, dq.bucket, dq.classification, dq.non_accrual) == (
+        1,
+        "M1",
+        "special_mention",
+        False,
+    )
     item = AutoDebitItem.objects.get(batch__business_date=dt.date(2026, 2, 15), loan=a)
     assert item.amount == row1.instalment == D("10377.97")
     assert item.instruction_ref == f"AD20260215{a.pk:010d}"
@@ -98,14 +107,20 @@ def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
         "instruction_ref,contract_ref,amount",
         f"AD20260215{a.pk:010d},{a.contract_ref},10377.97",
     ]
-    assert OutboundMessage.objects.filter(dedupe_key=f"reminder:{a.pk}:2026-02-15:dpd-1:sms").exists()
+    assert OutboundMessage.objects.filter(
+        dedupe_key=f"reminder:{a.pk}:2026-02-15:dpd-1:sms"
+    ).exists()
 
     # when 2026-02-16 closes: one day of penalty on principal + interest 10327.97 at 9 % / 360
     close(dt.date(2026, 2, 16))
     seg = PenaltyAccrual.objects.get(row__loan=a)
     daily = (D("10327.97") * D("0.09") / 360).quantize(D("0.01"))
     assert (seg.start, seg.end, seg.base, seg.daily_amount, seg.amount) == (
-        dt.date(2026, 2, 15), dt.date(2026, 2, 16), D("10327.97"), daily, D("2.58")
+        dt.date(2026, 2, 15),
+        dt.date(2026, 2, 16),
+        D("10327.97"),
+        daily,
+        D("2.58"),
     )
     assert rows(a)[0].status == "overdue"
     assert loan_balances(loan_id=a.pk)["penalty_receivable"] == D("2.58")
@@ -122,7 +137,11 @@ def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
     # snapshots: one per open loan per date
     snap = LoanSnapshot.objects.get(business_date=dt.date(2026, 2, 16), loan_id=a.pk)
     assert (snap.dpd, snap.bucket, snap.status, snap.principal_outstanding, snap.mob) == (
-        2, "M1", "overdue", D("120000.00"), 1
+        2,
+        "M1",
+        "overdue",
+        D("120000.00"),
+        1,
     )
     assert LoanSnapshot.objects.filter(business_date=dt.date(2026, 2, 16)).count() == 2
 
@@ -245,9 +264,10 @@ def test_charge_off_at_configured_dpd_and_recovery(settings):
                    "penalty_receivable")  # fmt: skip
     assert all(bal.get(code, D("0")) == 0 for code in receivables)
     # (nothing was paid: what is written off is the principal and every income accrued)
-    assert bal["charge_off_expense"] == D("120000.00") + bal["interest_income"] + bal[
-        "fee_income"
-    ] + bal["penalty_income"]
+    assert (
+        bal["charge_off_expense"]
+        == D("120000.00") + bal["interest_income"] + bal["fee_income"] + bal["penalty_income"]
+    )
     assert bal["penalty_income"] == sum(
         PenaltyAccrual.objects.filter(row__loan=a).values_list("amount", flat=True), D("0")
     )
@@ -273,6 +293,32 @@ def test_non_accrual_after_90_dpd_goes_off_balance():
     assert bal["off_balance_interest"] > 0
     assert bal["off_balance_interest"] == bal["off_balance_interest_contra"]
     assert BatchRun.objects.get(business_date=dt.date(2026, 4, 16)).status == "succeeded"
-    assert Decimal(step_result(dt.date(2026, 4, 16), "accrual")["off_balance_interest"]) == (
-        bal["off_balance_interest"]
+    assert (
+        Decimal(step_result(dt.date(2026, 4, 16), "accrual")["off_balance_interest"])
+        == (bal["off_balance_interest"])
     )
+
+
+def test_early_warning_hits_raise_the_risk_level_and_open_a_task_once():
+    from risk.models import EarlyWarningHit
+    from servicing.models import LoanRiskProfile
+
+    # given a loan whose instalments due 01-15 and 02-15 are both unpaid at the close of 02-15
+    a = loan(value_date=dt.date(2025, 12, 15))
+    set_day(dt.date(2026, 2, 15))
+    close(dt.date(2026, 2, 15))
+    # then risk stored the hit (two late payments in six months: a weak signal)
+    hits = list(
+        EarlyWarningHit.objects.filter(loan_ref=a.contract_ref).values_list("rule_code", "strength")
+    )
+    assert hits == [("LATE_REPEATED", "weak")]
+    profile = LoanRiskProfile.objects.get(loan=a)
+    assert (profile.level, profile.raised_on) == ("low", dt.date(2026, 2, 15))
+    task = LoanTask.objects.get(loan=a, kind="early_warning")
+    assert task.detail == {"rules": ["LATE_REPEATED"], "level": "low"}
+    # when the step runs again with the same facts: nothing is recorded twice
+    StepRun.objects.filter(code="early_warning").delete()
+    set_day(dt.date(2026, 2, 15))
+    batch_run_sync(business_date=dt.date(2026, 2, 15), only_step="early_warning")
+    assert EarlyWarningHit.objects.filter(loan_ref=a.contract_ref).count() == 1
+    assert LoanTask.objects.filter(loan=a, kind="early_warning").count() == 1

@@ -173,4 +173,3 @@ def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         "ptp_broken": broken,
         "open_cases": open_cases,
     }
-

@@ -118,7 +118,9 @@ def dealer_clawbacks(*, business_date: dt.date) -> int:
     )
     for contract_ref, reason in events:
         try:
-            if commission_clawback(contract_ref=contract_ref, reason=reason, event_date=business_date):
+            if commission_clawback(
+                contract_ref=contract_ref, reason=reason, event_date=business_date
+            ):
                 count += 1
         except DealerError:
             continue  # no commission on this contract
@@ -138,7 +140,9 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
     statements = 0
     if ctx.next_date.day == 1:
         for dealer_id in (
-            Commission.objects.filter(funded_on__lte=d).values_list("dealer_id", flat=True).distinct()
+            Commission.objects.filter(funded_on__lte=d)
+            .values_list("dealer_id", flat=True)
+            .distinct()
         ):
             commission_statement_for_month(dealer=dealer_id, month=d)
             statements += 1

@@ -3,11 +3,12 @@
 Facts gathered set-based for the chunk (risk imports no app; we hand the facts in):
 late_payments_6m (rows due in the last six months paid late or still unpaid), recent_repayments
 (the last three instalment repayments, oldest first), dealer_grade and dealer_grade_previous.
-Candidates are the loans that were ever delinquent (a late row always passes through a close
-with dpd > 0, so it has a `LoanDelinquency` row) and the loans of dealers whose grade dropped;
-others cannot hit a servicing-fed rule. A loan is evaluated only when its facts changed since
-its last evaluation (`LoanRiskProfile.facts_hash`), so a re-run — or the next night with the
-same facts — records no hit twice. Hits are stored by risk (`early_warning_evaluate`); here they
+Evaluation is event-driven — the facts only change on these events: an instalment fell due on D
+and is unpaid at close (a new late row), a repayment was posted on D or D+1, or the loan's
+dealer's grade dropped. Those loans are the candidates (EOD_EARLY_WARNING_FULL=True adds every
+loan ever delinquent, for a first run over an existing book). A candidate is evaluated only when
+its facts changed since its last evaluation (`LoanRiskProfile.facts_hash`), so a re-run — or the
+next night with the same facts — records no hit twice. Hits are stored by risk (`early_warning_evaluate`); here they
 raise the loan's risk level (never lower it) and open a `LoanTask` of kind early_warning.
 External facts (phone status, court records, GPS telemetry, bureau) have no feed yet.
 """
@@ -38,8 +39,15 @@ SELECT l.id, l.contract_ref, l.dealer_id,
   LEFT JOIN servicing_loanriskprofile rp ON rp.loan_id = l.id
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
-   AND (EXISTS (SELECT 1 FROM servicing_loandelinquency x WHERE x.loan_id = l.id)
-        OR l.dealer_id = ANY(%(dropped)s))
+   AND (EXISTS (SELECT 1 FROM servicing_loanschedulerow r
+                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
+                   AND r.due_date = %(d)s AND r.status <> 'paid' AND {UNPAID} > 0)
+        OR EXISTS (SELECT 1 FROM servicing_repayment p
+                    WHERE p.loan_id = l.id AND p.status = 'posted'
+                      AND p.received_on IN (%(d)s, %(next)s))
+        OR l.dealer_id = ANY(%(dropped)s)
+        OR (%(full)s AND EXISTS (SELECT 1 FROM servicing_loandelinquency x
+                                  WHERE x.loan_id = l.id)))
  ORDER BY l.id
 """  # noqa: S608 - SQL built from constants; values are bound
 
@@ -67,7 +75,19 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
 
     grades = dealer_grades(ctx.business_date)
     dropped = [k for k, (now, before) in grades.items() if now and before and now > before]
-    candidates = rows(FACTS, {"d": ctx.business_date, "lo": lo, "hi": hi, "dropped": dropped})
+    from django.conf import settings
+
+    candidates = rows(
+        FACTS,
+        {
+            "d": ctx.business_date,
+            "next": ctx.next_date,
+            "lo": lo,
+            "hi": hi,
+            "dropped": dropped,
+            "full": bool(getattr(settings, "EOD_EARLY_WARNING_FULL", False)),
+        },
+    )
     evaluated = hits_total = raised = 0
     for loan_id, ref, dealer_id, late, recent, old_hash, _level in candidates:
         grade, previous = grades.get(dealer_id, (None, None))

@@ -25,7 +25,9 @@ class TrialBalanceError(Exception):
 @register(code="gl_summary", label=_("总账汇总与试算平衡"), position=100, chunked=False)
 def gl_summary_step(ctx: StepContext, lo: int, hi: int) -> dict:
     d = ctx.business_date
-    previous = one("SELECT max(business_date) FROM servicing_glsummary WHERE business_date < %s", [d])[0]
+    previous = one(
+        "SELECT max(business_date) FROM servicing_glsummary WHERE business_date < %s", [d]
+    )[0]
     run("DELETE FROM servicing_glsummary WHERE business_date = %s", [d])
     if previous is None:
         base_sql = """

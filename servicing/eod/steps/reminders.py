@@ -6,7 +6,8 @@ T-1 for rows due D+2, DPD 1/3/7 for loans whose dpd (as of D+1) is 1, 3 or 7. Th
 set-based — one INSERT per chunk into the outbound messages, exactly the rows
 `notification_send(respect_quiet_hours=True, dedupe_key=...)` would store — with `not_before` at
 the next contact time (08:00–21:00 Beijing), so the periodic sender delivers them only inside
-contact hours. dedupe_key = "reminder:<loan>:<D>:<kind>:<channel>": a re-run queues nothing
+contact hours. A loan paid online since the delinquency step gets no overdue reminder.
+dedupe_key = "reminder:<loan>:<D>:<kind>:<channel>": a re-run queues nothing
 twice.
 """
 
@@ -30,12 +31,14 @@ SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.
          WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL AND r.status <> 'paid'
            AND r.due_date IN (%(t3)s, %(t1)s) AND {UNPAID} > 0
         UNION ALL
-        SELECT 'dpd-' || d.dpd, d.oldest_due_date,
-               (SELECT sum({UNPAID}) FROM servicing_loanschedulerow r
-                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
-                   AND r.status <> 'paid' AND r.due_date <= %(d)s)
+        SELECT 'dpd-' || d.dpd, d.oldest_due_date, a.amount
           FROM servicing_loandelinquency d
+          CROSS JOIN LATERAL (
+                SELECT sum({UNPAID}) AS amount FROM servicing_loanschedulerow r
+                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
+                   AND r.status <> 'paid' AND r.due_date <= %(d)s) a
          WHERE d.loan_id = l.id AND d.dpd IN (1, 3, 7)
+           AND a.amount > 0  -- paid online since the delinquency step: no reminder
        ) t ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')

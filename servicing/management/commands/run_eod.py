@@ -74,7 +74,9 @@ class Command(BaseCommand):
         from servicing.tasks_eod import eod_batch_start
 
         date = opts["date"] or business_date_current()
-        eod_batch_start.delay(date.isoformat(), opts["until"].isoformat() if opts["until"] else None)
+        eod_batch_start.delay(
+            date.isoformat(), opts["until"].isoformat() if opts["until"] else None
+        )
         while True:
             time.sleep(1)
             batch = BatchRun.objects.filter(business_date=date).first()
