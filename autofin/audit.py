@@ -27,9 +27,34 @@ def audit_record(
     It deliberately opens no transaction of its own: the row commits or rolls back with the
     change it describes.
     """
+    entry = audit_entry_build(
+        actor=actor,
+        obj=obj,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        data=data,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry_build(
+    *,
+    actor: Any,
+    obj: models.Model,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    """The audit row `audit_record` writes, unsaved: for a hot path that inserts it in the same
+    statement as the change it describes (it must still be written in that transaction)."""
     user = actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
     label = user.get_username() if user is not None else str(actor or SYSTEM_ACTOR)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=user,
         actor_label=label[:150],
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),

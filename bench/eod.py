@@ -8,7 +8,7 @@
 2. Creates a scratch database `autofin_bench_eod` (dropped at the end unless --keep; --reuse
    keeps a generated book), migrates it and generates N loans in SQL (generate_series, no ORM):
    12–60 month equal-principal loans valued over the past months, their full schedules (rows
-   due before the business date paid), one in twelve loans with 1–3 instalments unpaid.
+   due before the business date paid), one in thirteen loans with 1–3 instalments unpaid.
 3. The naive reference: the loans engineer's per-loan `loan_accrue` (interest, fees, penalty,
    row and loan status) over a --sample of loans, one ORM loop, rolled back: loans per second.
 4. Starts --workers Celery workers (concurrency 1 each, Redis db of REDIS_URL), an online load
@@ -101,7 +101,7 @@ def generate(n: int) -> float:
     # per loan g: amount, rate, term, months elapsed m (due dates before DAY), unpaid tail u
     base = f"""
         SELECT g, amt, rate, term, m, vd,
-               CASE WHEN g %% 12 = 0 THEN least(m, 1 + g %% 3) ELSE 0 END AS u,
+               CASE WHEN g %% 13 = 0 THEN least(m, 1 + g %% 3) ELSE 0 END AS u,
                round(amt / term, 2) AS p
           FROM (
             SELECT g, (30000 + (g::bigint * 7919) %% 270000)::numeric(18, 2) AS amt,

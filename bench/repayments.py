@@ -3,14 +3,16 @@
     .venv/bin/python bench/repayments.py [--loans 20000] [--repayments 100000] [--workers 4] [--keep]
 
 Creates a scratch database `autofin_bench_repayments` (or $BENCH_DB) on the server of
-DATABASE_URL (default the local PostgreSQL), migrates it, and generates the loans fast (schedules priced once per distinct
-amount, loans and rows by bulk_create, funding entries by journal_post_many). Then W worker
-processes, each with its own database connection, post the repayments through the real service
-(`repayment_post`: loan and row locks, waterfall, allocations, ledger entry, audit row): each
-loan pays its instalments one by one on their due dates, loans shared out round-robin, workers
-interleaved over the same loan range. Prints repayments (= ledger postings) per second, then
-checks the trial balance is zero, nothing was posted twice, and a sample of loans' ledger
-balances equal their schedules. Drops the database at the end unless --keep.
+DATABASE_URL (default the local PostgreSQL), migrates it, and generates the loans fast (schedules
+priced once per distinct amount, loans and rows by bulk_create, funding entries by
+journal_post_many). Then W worker processes, each with its own database connection, post the
+repayments through the real service (`repayment_post`: loan and row locks, waterfall,
+allocations, ledger entry, audit row): each loan pays its instalments one by one on their due
+dates, loans shared out round-robin, workers interleaved over the same loan range. Prints
+repayments (= ledger postings) per second, the time and worker CPU per posting and the SQL
+statements of one posting, then checks the trial balance is zero, nothing was posted twice, and
+a sample of loans' ledger balances equal their schedules. Drops the database at the end unless
+--keep.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import platform
 import sys
 import time
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -140,31 +143,41 @@ def generate(n_loans: int, term: int) -> None:
 def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
     index, workers, loan_ids, per_loan, instalments, queue = args
     setup_django(migrate=False)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from servicing.services.repayments import repayment_post
 
     mine = loan_ids[index::workers]
     done = 0
     errors = 0
+    statements = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for k in range(per_loan):
         due = instalments["due_dates"][k]
         for loan_id in mine:
             amount = instalments["amounts"][loan_id][k]
             try:
-                repayment_post(
-                    loan_id=loan_id,
-                    amount=amount,
-                    source="auto_debit",
-                    actor="bench",
-                    business_date=due,
-                    idempotency_key=f"bench:{loan_id}:{k}",
-                )
+                # The first posting of each worker is counted (BEGIN and COMMIT included).
+                with CaptureQueriesContext(connection) if done == 0 else nullcontext() as queries:
+                    repayment_post(
+                        loan_id=loan_id,
+                        amount=amount,
+                        source="auto_debit",
+                        actor="bench",
+                        business_date=due,
+                        idempotency_key=f"bench:{loan_id}:{k}",
+                    )
+                if queries is not None:
+                    statements = len(queries.captured_queries)
                 done += 1
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors += 1
                 if errors < 3:
                     print(f"worker {index}: {exc!r}", file=sys.stderr)
-    queue.put((index, done, errors, time.perf_counter() - started))
+    elapsed = time.perf_counter() - started
+    queue.put((index, done, errors, elapsed, time.process_time() - cpu_started, statements))
 
 
 def main() -> None:
@@ -237,7 +250,14 @@ def main() -> None:
         errors = sum(r[2] for r in results)
         print(
             f"{done} repayments posted by {options.workers} workers in {elapsed:.1f}s: "
-            f"{done / elapsed:.0f} postings/s ({errors} errors)"
+            f"{done / elapsed:.0f} postings/s ({errors} errors); "
+            f"load average {os.getloadavg()[0]:.1f} at the end"
+        )
+        worker_seconds = sum(r[3] for r in results)
+        print(
+            f"per posting: {1000 * worker_seconds / max(done, 1):.2f} ms in a worker "
+            f"({1000 * sum(r[4] for r in results) / max(done, 1):.2f} ms of it worker CPU), "
+            f"{max(r[5] for r in results)} SQL statements (BEGIN and COMMIT included)"
         )
         tb = trial_balance()
         posted = Repayment.objects.count()

@@ -136,7 +136,8 @@ def seed(*, stdout, context: dict) -> None:
                     "payee_name": "国家税务总局上海市税务局",
                 },
             },
-            car_payee_name="上海信诚汽车销售服务有限公司",
+            # the seller must be a registered dealer (dealers/seed.py) for servicing to pay it
+            car_payee_name="上海申浦宝悦汽车销售服务有限公司",
         )
         app.refresh_from_db()
         for group in documents_required(app):

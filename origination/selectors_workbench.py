@@ -239,6 +239,23 @@ def contracts_for_customer(user) -> QuerySet[Contract]:
     ).order_by("-created_at")
 
 
+def _collateral_checks(contract: Contract) -> dict:
+    """The checklist's mortgage-registration and GPS items as the loan's collateral status:
+    done, pending with the deadline allowed after funding, or not required (no such item)."""
+    items = {i.item_kind: i for i in contract.checklist.all()}
+    result: dict = {}
+    for field, kind in (("mortgage", "mortgage_registration"), ("gps", "gps_installed")):
+        item = items.get(kind)
+        if item is None:
+            result[f"{field}_status"] = "not_required"
+        elif item.status == "done":
+            result[f"{field}_status"] = "done"
+        else:
+            result[f"{field}_status"] = "pending"
+            result[f"{field}_deadline"] = item.deadline
+    return result
+
+
 def contract_for_funding(*, contract_id: int) -> dict:
     """A signed contract as plain values for servicing's disbursement: the terms, the product
     rules, the payees (their amounts sum exactly to the amount financed; the dealer's part is
@@ -305,6 +322,7 @@ def contract_for_funding(*, contract_id: int) -> dict:
             "plate": "",  # not captured at origination; servicing records it at registration
             "brand": app.vehicle_brand,
             "model": app.vehicle_model,
+            **_collateral_checks(c),
         },
         "checklist": checklist_status(c),
     }

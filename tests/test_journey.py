@@ -281,6 +281,13 @@ def test_dealer_channel_from_application_to_the_first_instalment_paid(
         AMOUNT, D("0.039900"), TODAY,
     )  # fmt: skip
     _same_schedule(loan, contract)
+    # the checklist carried over: GPS installed before funding, the mortgage due within 30 days
+    assert (loan.vehicle, loan.vin, loan.gps_status, loan.gps_deadline) == (
+        "比亚迪 汉 EV", app.vin, "done", None,
+    )  # fmt: skip
+    assert (loan.mortgage_status, loan.mortgage_deadline) == (
+        "pending", TODAY + dt.timedelta(days=30),
+    )  # fmt: skip
     first = loan.schedule_rows()[0]
     assert (first.due_date, first.principal, first.interest, first.instalment) == (
         dt.date(2026, 4, 16), D("4288.02"), D("544.30"), D("4832.32"),
@@ -409,6 +416,7 @@ def test_direct_channel_approved_by_risk_through_to_funding(
     assert app.status == "funded"
     loan = Loan.objects.get(contract_ref=contract.contract_ref)
     assert (loan.customer_id, loan.dealer_id, loan.amount_financed) == (customer.pk, None, AMOUNT)
+    assert (loan.gps_status, loan.mortgage_status) == ("done", "done")
     _same_schedule(loan, contract)
     assert Commission.objects.count() == 0  # a direct sale earns the seller no commission
     assert list(

@@ -122,6 +122,7 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     phone.click("#sign")
     expect(phone.locator("#signed")).to_be_visible()
     expect(phone.locator("#contract-status")).to_contain_text("已签署")
+    _logout(phone)
 
     # --- the finance operator records the checklist on the contract page, then prepares ------
     browser_login(page, cast.maker.username, PASSWORD)
@@ -132,6 +133,8 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     _record(page, "发票金额与车价一致", "done", "发票 200,000.00 与车价一致")
     _record(page, "抵押登记", "after_funding", "车管所预约 0412", deadline="2026-04-15")
     expect(page.locator("h2", has_text="放款前检查")).to_contain_text("可放款")
+    recorded = contract.checklist.exclude(item_kind="signed_contract")
+    assert set(recorded.values_list("recorded_by", flat=True)) == {cast.maker.pk}
     page.locator("#main-nav").get_by_role("link", name="放款", exact=True).click()
     ready = page.locator("tr", has_text=contract.contract_ref)
     expect(ready).to_contain_text("¥163,699.12")
@@ -160,7 +163,8 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     )  # fmt: skip
     assert trial_balance().total == 0
 
-    # --- the customer sees the loan and its signed contract under 我的贷款 -------------------
+    # --- the customer logs in and sees the loan and its signed contract under 我的贷款 ------
+    browser_login(phone, customer.username, PASSWORD)
     phone.goto(url + reverse("servicing:my_loans"))
     card = phone.get_by_test_id("loan-card")
     expect(card).to_have_count(1)

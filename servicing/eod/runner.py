@@ -253,6 +253,7 @@ def chunk_execute(*, chunk_id: int, owner: str | None = None) -> str:
     heartbeat = Heartbeat(chunk_id=chunk_id, owner=owner)
     try:
         with heartbeat, transaction.atomic():
+            _session_tune()
             result = step.run_chunk(ctx, chunk.lo_id, chunk.hi_id) or {}
             heartbeat.stop()
             result["ms"] = int((timezone.now() - started).total_seconds() * 1000)
@@ -272,6 +273,13 @@ def chunk_execute(*, chunk_id: int, owner: str | None = None) -> str:
             status=RunStatus.FAILED, finished_at=timezone.now(), error=error[-4000:]
         )
         return "failed"
+
+
+def _session_tune() -> None:
+    """Per chunk transaction: no JIT (compiling each set-based statement cost more than running
+    it: ~0.5 s a statement on a 10 000-loan chunk)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
 
 
 def chunks_stale() -> list[ChunkRun]:
@@ -334,6 +342,7 @@ def step_finish(*, step_run_id: int) -> str:
                 batch_fail(batch_id=run.batch_id, error=f"{run.code}: {run.error}")
                 return RunStatus.FAILED
             step = step_get(run.code)
+            _session_tune()
             result = dict(run.result or {})
             result.update(_merge(list(run.chunks.values_list("result", flat=True))))
             if step.finalize:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
@@ -38,6 +39,7 @@ from servicing.models import (
     SourceType,
 )
 from servicing.models import AccountCode as A
+from servicing.services.hotpath import select_compiled
 from servicing.services.ledger import journal_post
 
 DEFAULT_PENALTY_MARKUP = Decimal("0.5")
@@ -75,15 +77,41 @@ def loan_lock(
     `eligible_on` reads only the unpaid rows a payment on that day can reach (overdue rows and the
     current one: period started before that day). Rows not read are not changed by the caller.
     """
-    loan = Loan.objects.select_for_update().get(pk=loan_id)
+    # Both queries are compiled once per shape (`select_compiled`): same SQL, same instances.
+    found = select_compiled("loan_lock", _loan_locking, loan_id=loan_id)
+    if not found:
+        raise Loan.DoesNotExist("Loan matching query does not exist.")
+    open_only = open_rows_only or eligible_on is not None
+    if eligible_on is not None:
+        rows = select_compiled(
+            ("loan_lock_rows", open_only, True),
+            _rows_locking,
+            loan_id=loan_id,
+            eligible_on=eligible_on,
+        )
+    else:
+        rows = select_compiled(
+            ("loan_lock_rows", open_only, False),
+            lambda loan_id: _rows_locking(loan_id=loan_id, open_only=open_only),
+            loan_id=loan_id,
+        )
+    rows.sort(key=lambda r: r.instalment_no)
+    return found[0], rows
+
+
+def _loan_locking(loan_id: int) -> QuerySet[Loan]:
+    return Loan.objects.select_for_update().filter(pk=loan_id)
+
+
+def _rows_locking(
+    *, loan_id: int, open_only: bool = True, eligible_on: dt.date | None = None
+) -> QuerySet[LoanScheduleRow]:
     qs = LoanScheduleRow.objects.filter(loan_id=loan_id, superseded_by_version__isnull=True)
-    if open_rows_only or eligible_on is not None:
+    if open_only:
         qs = qs.exclude(status=RowStatus.PAID)
     if eligible_on is not None:
         qs = qs.filter(accrual_start__lt=eligible_on)
-    rows = list(qs.order_by("pk").select_for_update())
-    rows.sort(key=lambda r: r.instalment_no)
-    return loan, rows
+    return qs.order_by("pk").select_for_update()
 
 
 # --- status ----------------------------------------------------------------------------------

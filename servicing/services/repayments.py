@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from autofin.audit import audit_record
+from autofin.audit import audit_entry_build, audit_record
 from autofin.money import ZERO, quantize_fen, to_decimal
 from servicing.models import (
     CLOSED_STATUSES,
@@ -56,6 +56,12 @@ from servicing.models import (
 )
 from servicing.models import AccountCode as A
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
+from servicing.services.hotpath import (
+    insert_part,
+    insert_unless_conflict,
+    parts_execute,
+    update_part,
+)
 from servicing.services.ledger import journal_entry_reverse, journal_post
 from servicing.services.loans import (
     LoanError,
@@ -63,12 +69,6 @@ from servicing.services.loans import (
     loan_status_refresh,
     posting_date,
     row_status,
-)
-from servicing.services.sql_writes import (
-    insert_part,
-    insert_unless_conflict,
-    parts_execute,
-    update_part,
 )
 
 DEFAULT_WATERFALL = (
@@ -309,22 +309,25 @@ def repayment_apply_locked(
     repayment.received_on = business_date
     repayment.journal_entry_id = entry.pk
     repayment.suspense_amount = leftover
-    # The allocation rows, the changed schedule rows, the loan and the repayment: one statement.
+    # A status change (from the rows and principal in memory) writes its own rows and audit
+    # row first, as before; then the allocation rows, the changed schedule rows, the loan, the
+    # repayment and its audit row go in ONE statement (servicing.services.hotpath).
+    loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
+    audit = audit_entry_build(
+        actor=actor,
+        obj=repayment,
+        action="repayment_post",
+        to_state=RepaymentStatus.POSTED,
+        data={"amount": str(repayment.amount), "suspense": str(leftover), "entry": entry.pk},
+    )
     parts_execute(
         [
             insert_part(records, ALLOCATION_FIELDS),
             update_part(list(changed.values()), ROW_FIELDS) if changed else None,
             update_part([loan], LOAN_FIELDS),
             update_part([repayment], REPAYMENT_POSTED_FIELDS),
+            insert_part([audit]),
         ]
-    )
-    loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
-    audit_record(
-        actor=actor,
-        obj=repayment,
-        action="repayment_post",
-        to_state=RepaymentStatus.POSTED,
-        data={"amount": str(repayment.amount), "suspense": str(leftover), "entry": entry.pk},
     )
     return repayment
 

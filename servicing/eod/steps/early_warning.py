@@ -6,10 +6,12 @@ late_payments_6m (rows due in the last six months paid late or still unpaid), re
 Evaluation is event-driven — the facts only change on these events: an instalment fell due on D
 and is unpaid at close (a new late row), a repayment was posted on D or D+1, or the loan's
 dealer's grade dropped. Those loans are the candidates (EOD_EARLY_WARNING_FULL=True adds every
-loan ever delinquent, for a first run over an existing book). A candidate is evaluated only when
-its facts changed since its last evaluation (`LoanRiskProfile.facts_hash`), so a re-run — or the
-next night with the same facts — records no hit twice. Hits are stored by risk (`early_warning_evaluate`); here they
-raise the loan's risk level (never lower it) and open a `LoanTask` of kind early_warning.
+loan ever delinquent, for a first run over an existing book). A candidate is evaluated only when its facts
+changed since its last evaluation (`LoanRiskProfile.facts_hash`) and could hit a signal at all
+(late payments at least the LATE_REPEATED count, falling repayments, a dealer grade drop), so a
+re-run — or the next night with the same facts — records no hit twice. Hits are stored by risk
+(`early_warning_evaluate`); here they raise the loan's risk level (never lower it) and open a
+`LoanTask` of kind early_warning.
 External facts (phone status, court records, GPS telemetry, bureau) have no feed yet.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +71,21 @@ def dealer_grades(as_of) -> dict[int, tuple[str | None, str | None]]:
     return {k: (v[0], v[1] if len(v) > 1 else None) for k, v in result.items()}
 
 
+def _thresholds() -> tuple[int, int]:
+    """The smallest late count (LATE_REPEATED) and months (REPAYMENT_FALLING) that can hit,
+    from risk's configured rules (defaults 2 and 3)."""
+    from risk.models import EarlyWarningRule
+
+    params = dict(
+        EarlyWarningRule.objects.filter(
+            code__in=["LATE_REPEATED", "REPAYMENT_FALLING"], enabled=True
+        ).values_list("code", "params")
+    )
+    late = int((params.get("LATE_REPEATED") or {}).get("count", 2)) if params else 2
+    months = int((params.get("REPAYMENT_FALLING") or {}).get("months", 3)) if params else 3
+    return late, months
+
+
 @register(code="early_warning", label=_("贷中预警"), position=50)
 def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     from risk.services.early_warning import early_warning_evaluate
@@ -88,9 +106,16 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             "full": bool(getattr(settings, "EOD_EARLY_WARNING_FULL", False)),
         },
     )
+    min_late, months = _thresholds()
     evaluated = hits_total = raised = 0
     for loan_id, ref, dealer_id, late, recent, old_hash, _level in candidates:
         grade, previous = grades.get(dealer_id, (None, None))
+        amounts = [Decimal(a) for a in recent]
+        falling = len(amounts) >= months and all(
+            b < a for a, b in zip(amounts[-months:], amounts[-months + 1 :], strict=False)
+        )
+        if late < min_late and not falling and dealer_id not in dropped:
+            continue  # cannot hit a servicing-fed signal: not worth a round trip to risk
         facts = {
             "late_payments_6m": late,
             "recent_repayments": list(recent),
