@@ -170,18 +170,27 @@ def release(request, reference: str):
     return redirect("origination:workbench")
 
 
+def _case_action(request, reference: str, form_class, prefix: str, action, done_message):
+    """The shape every decision button shares: validate the form, run the service (its errors
+    become messages), and go back to the case page."""
+    app = _app(reference)
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        _run(request, app, lambda: action(app, form), done_message)
+    return redirect("origination:workbench_case", app.reference)
+
+
 @require_POST
 @roles_required(*UNDERWRITERS)
 def approve(request, reference: str):
-    app = _app(reference)
-    form = ApproveForm(request.POST, prefix="approve")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("origination:workbench_case", app.reference)
-    _run(
+    return _case_action(
         request,
-        app,
-        lambda: uw.underwriting_approve(
+        reference,
+        ApproveForm,
+        "approve",
+        lambda app, form: uw.underwriting_approve(
             application_id=app.pk,
             actor=request.user,
             conditions=form.conditions(),
@@ -189,21 +198,17 @@ def approve(request, reference: str):
         ),
         _("已批准，合同已生成。"),
     )
-    return redirect("origination:workbench_case", app.reference)
 
 
 @require_POST
 @roles_required(*UNDERWRITERS)
 def counter_offer(request, reference: str):
-    app = _app(reference)
-    form = CounterOfferForm(request.POST, prefix="counter")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("origination:workbench_case", app.reference)
-    _run(
+    return _case_action(
         request,
-        app,
-        lambda: uw.underwriting_counter_offer(
+        reference,
+        CounterOfferForm,
+        "counter",
+        lambda app, form: uw.underwriting_counter_offer(
             application_id=app.pk,
             actor=request.user,
             down_payment=form.cleaned_data["down_payment"],
@@ -212,21 +217,17 @@ def counter_offer(request, reference: str):
         ),
         _("调整方案已发送给客户。"),
     )
-    return redirect("origination:workbench_case", app.reference)
 
 
 @require_POST
 @roles_required(*UNDERWRITERS)
 def request_documents(request, reference: str):
-    app = _app(reference)
-    form = RequestDocumentsForm(request.POST, prefix="docs")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("origination:workbench_case", app.reference)
-    _run(
+    return _case_action(
         request,
-        app,
-        lambda: uw.underwriting_request_documents(
+        reference,
+        RequestDocumentsForm,
+        "docs",
+        lambda app, form: uw.underwriting_request_documents(
             application_id=app.pk,
             actor=request.user,
             doc_kinds=form.cleaned_data["doc_kinds"],
@@ -234,21 +235,17 @@ def request_documents(request, reference: str):
         ),
         _("已通知客户补充资料；资料上传后案件将回到队列。"),
     )
-    return redirect("origination:workbench_case", app.reference)
 
 
 @require_POST
 @roles_required(*UNDERWRITERS)
 def decline(request, reference: str):
-    app = _app(reference)
-    form = DeclineForm(request.POST, prefix="decline")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("origination:workbench_case", app.reference)
-    _run(
+    return _case_action(
         request,
-        app,
-        lambda: uw.underwriting_decline(
+        reference,
+        DeclineForm,
+        "decline",
+        lambda app, form: uw.underwriting_decline(
             application_id=app.pk,
             actor=request.user,
             reason_codes=form.cleaned_data["reason_codes"],
@@ -256,7 +253,6 @@ def decline(request, reference: str):
         ),
         _("已拒绝该申请。"),
     )
-    return redirect("origination:workbench_case", app.reference)
 
 
 @require_POST
