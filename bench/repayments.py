@@ -159,8 +159,8 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
         for loan_id in mine:
             amount = instalments["amounts"][loan_id][k]
             try:
-                # The first posting of each worker is counted (BEGIN and COMMIT included).
-                with CaptureQueriesContext(connection) if done == 0 else nullcontext() as queries:
+                # The SQL statements of one posting (the second: the first warms caches up).
+                with CaptureQueriesContext(connection) if done == 1 else nullcontext() as queries:
                     repayment_post(
                         loan_id=loan_id,
                         amount=amount,

@@ -241,3 +241,14 @@ def celery_worker_process(transactional_db, redis_client):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (zh-hans): a request in English activates
+    English for the thread, and messages built after it would otherwise leak that language."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")

@@ -13,13 +13,15 @@ writes, same instances in memory):
   A repayment posting changes five tables after its ledger entry (allocation rows, schedule
   rows, the loan, the repayment, the audit trail); saving each through the ORM costs a round
   trip and a query compile apiece. Here they are the parts of one statement, data-modifying
-  CTEs (``WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) UPDATE ...``), each reading its values
-  from typed arrays (``unnest(%s::numeric(18, 2)[], ...)``), so the SQL text does not depend
-  on the number of rows and is built once per (model, fields). The parts must touch different
-  rows (PostgreSQL runs them on one snapshot), and rows updated must be locked by the caller
-  (`loan_lock`). Values go through each field's ``pre_save`` and ``get_db_prep_save`` as
+  CTEs (``WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) UPDATE ...``). A part for one instance
+  is a plain ``INSERT ... VALUES`` / ``UPDATE ... WHERE pk`` (cheapest to plan); for several it
+  reads typed arrays (``unnest(%s::numeric(18, 2)[], ...)``), so its SQL text does not depend
+  on the number of rows. SQL texts are built once per (model, fields). The parts must touch
+  different rows (PostgreSQL runs them on one snapshot), and rows updated must be locked by
+  the caller (`loan_lock`). Values go through each field's ``pre_save`` and ``get_db_prep_save`` as
   ``Model.save`` would (``auto_now`` / ``auto_now_add`` included): plain values only, no
-  expressions.
+  expressions. Like bulk_create / QuerySet.update, no pre_save / post_save signals are sent
+  (nothing in the project listens to them).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.transaction import TransactionManagementError
 
 Part = tuple[str, list[Any]]
 
@@ -47,6 +50,7 @@ class _Compiled:
     model: type[models.Model]
     attnames: tuple[str, ...]
     converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
+    for_update: bool
 
 
 _compiled: dict[Hashable, _Compiled | None] = {}
@@ -91,6 +95,7 @@ def _compile(build: Callable[..., models.QuerySet], values: Mapping[str, Any]) -
         model=klass_info["model"],
         attnames=tuple(col.target.attname for col in columns),
         converters=tuple((i, tuple(convs), expr) for i, (convs, expr) in converters.items()),
+        for_update=bool(queryset.query.select_for_update),
     )
 
 
@@ -110,6 +115,11 @@ def select_compiled(
     compiled = _compiled[full_key]
     if compiled is None:
         return list(build(**values))
+    if compiled.for_update and connection.get_autocommit():
+        # the ORM's own guard, which a query compiled earlier would skip
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
     params = [values[name] if name else constant for name, constant in compiled.slots]
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
@@ -144,17 +154,14 @@ def _insertable(model: type[models.Model]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(model: type[models.Model], names: tuple[str, ...], returning_pk: bool) -> str:
+def _insert_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
     qn = connection.ops.quote_name
     fields = _fields(model, names)
     columns = ", ".join(qn(f.column) for f in fields)
     arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
     table = qn(model._meta.db_table)
-    suffix = (
-        f" ON CONFLICT DO NOTHING RETURNING {qn(model._meta.pk.column)}" if returning_pk else ""
-    )
     # names come from the model's metadata, values are bound
-    return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){suffix}"  # noqa: S608
+    return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
 
 
 @lru_cache(maxsize=64)
@@ -175,19 +182,51 @@ def _columns(fields: list[models.Field], objs: Sequence[models.Model], *, add: b
     return [[f.get_db_prep_save(f.pre_save(obj, add), connection) for obj in objs] for f in fields]
 
 
+@lru_cache(maxsize=64)
+def _insert_one_sql(model: type[models.Model], names: tuple[str, ...], returning_pk: bool) -> str:
+    qn = connection.ops.quote_name
+    fields = _fields(model, names)
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    suffix = f" ON CONFLICT DO NOTHING RETURNING {pk}" if returning_pk else ""
+    # names come from the model's metadata, values are bound
+    return f"INSERT INTO {table} ({columns}) VALUES ({values}){suffix}"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _update_one_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in _fields(model, names))
+    table, key = qn(model._meta.db_table), qn(model._meta.pk.column)
+    return f"UPDATE {table} SET {sets} WHERE {key} = %s"  # noqa: S608 - names from metadata
+
+
+def _row(fields: list[models.Field], obj: models.Model, *, add: bool) -> list:
+    return [f.get_db_prep_save(f.pre_save(obj, add), connection) for f in fields]
+
+
 def insert_part(objs: Sequence[models.Model], fields: Sequence[str] | None = None) -> Part:
     """INSERT of new instances of one model (all their fields but the auto pk by default; their
-    ids are not read back)."""
+    ids are not read back). One instance: VALUES (cheaper to plan); more: unnest of arrays."""
     model = type(objs[0])
     names = tuple(fields) if fields is not None else _insertable(model)
-    return _insert_sql(model, names, False), _columns(_fields(model, names), objs, add=True)
+    if len(objs) == 1:
+        return _insert_one_sql(model, names, False), _row(_fields(model, names), objs[0], add=True)
+    return _insert_sql(model, names), _columns(_fields(model, names), objs, add=True)
 
 
 def update_part(objs: Sequence[models.Model], fields: Sequence[str]) -> Part:
-    """UPDATE of `fields` of saved instances of one model, by primary key."""
+    """UPDATE of `fields` of saved instances of one model, by primary key. One instance: a plain
+    UPDATE ... WHERE pk (cheaper to plan); more: UPDATE ... FROM unnest of arrays."""
     model = type(objs[0])
-    return _update_sql(model, tuple(fields)), _columns(
-        [model._meta.pk, *_fields(model, fields)], objs, add=False
+    names = tuple(fields)
+    if len(objs) == 1:
+        obj = objs[0]
+        values = _row(_fields(model, names), obj, add=False)
+        return _update_one_sql(model, names), [*values, obj.pk]
+    return _update_sql(model, names), _columns(
+        [model._meta.pk, *_fields(model, names)], objs, add=False
     )
 
 
@@ -219,9 +258,9 @@ def insert_unless_conflict(obj: models.Model) -> bool:
     to commit or roll back). One statement where a look-up then an insert take two."""
     model = type(obj)
     names = _insertable(model)
-    sql = _insert_sql(model, names, True)
+    sql = _insert_one_sql(model, names, True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _columns(_fields(model, names), [obj], add=True))
+        cursor.execute(sql, _row(_fields(model, names), obj, add=True))
         row = cursor.fetchone()
     if row is None:
         return False

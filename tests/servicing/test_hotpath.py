@@ -1,0 +1,118 @@
+"""The hot-path SQL helpers give what the ORM gives: same rows read, same rows written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from autofin.models import AuditEntry
+from servicing.models import Loan, LoanScheduleRow, Repayment
+from servicing.services.hotpath import (
+    insert_part,
+    insert_unless_conflict,
+    parts_execute,
+    update_part,
+)
+from servicing.services.loans import loan_lock
+from servicing.services.repayments import repayment_post
+from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_loan_lock_reads_what_the_orm_reads_with_the_same_sql_shape():
+    loan = make_loan()
+    day = dt.date(2026, 3, 20)
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as ctx:
+            locked, got = loan_lock(loan_id=loan.pk, eligible_on=day)
+        expected_loan = Loan.objects.get(pk=loan.pk)
+        expected_rows = list(
+            LoanScheduleRow.objects.filter(
+                loan_id=loan.pk, superseded_by_version__isnull=True, accrual_start__lt=day
+            )
+            .exclude(status="paid")
+            .order_by("instalment_no")
+        )
+    assert _fields(locked) == _fields(expected_loan)
+    assert [_fields(r) for r in got] == [_fields(r) for r in expected_rows]
+    assert [r.instalment_no for r in got] == [1, 2, 3]
+    assert not locked._state.adding and locked._state.db == "default"
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert len(sqls) == 2 and all(s.rstrip().endswith("FOR UPDATE") for s in sqls)
+    assert f"= {loan.pk}" in sqls[0] and "'2026-03-20'" in sqls[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compiled_lock_still_refuses_to_run_outside_a_transaction():
+    loan = make_loan()
+    with transaction.atomic():
+        loan_lock(loan_id=loan.pk)
+    with pytest.raises(TransactionManagementError):
+        loan_lock(loan_id=loan.pk)
+
+
+def test_missing_loan_raises_does_not_exist():
+    with transaction.atomic(), pytest.raises(Loan.DoesNotExist):
+        loan_lock(loan_id=987654321)
+
+
+def test_parts_write_in_one_statement_what_save_would_write():
+    loan = make_loan()
+    first, second = rows(loan)[:2]
+    first.interest_paid, second.fee_paid = D("1.23"), D("4.56")
+    loan.suspense_balance = D("7.89")
+    audit = AuditEntry(actor_label="t", content_type_id=1, object_id="1", action="x", data={"a": 1})
+    with CaptureQueriesContext(connection) as ctx:
+        parts_execute(
+            [
+                update_part([first, second], ["interest_paid", "fee_paid"]),
+                update_part([loan], ["suspense_balance", "updated_at"]),
+                insert_part([audit]),
+            ]
+        )
+    assert len(ctx.captured_queries) == 1
+    again = rows(loan)
+    assert (again[0].interest_paid, again[1].fee_paid) == (D("1.23"), D("4.56"))
+    stored = Loan.objects.get(pk=loan.pk)
+    assert stored.suspense_balance == D("7.89") and stored.updated_at == loan.updated_at
+    saved = AuditEntry.objects.get(action="x")
+    assert saved.data == {"a": 1} and saved.created_at == audit.created_at
+
+
+def test_insert_unless_conflict_inserts_once():
+    loan = make_loan()
+    first = Repayment(
+        loan=loan, source="manual", amount=D("10.00"), status="posted", idempotency_key="k-1"
+    )
+    assert insert_unless_conflict(first) is True and first.pk is not None
+    twin = Repayment(
+        loan=loan, source="manual", amount=D("10.00"), status="posted", idempotency_key="k-1"
+    )
+    assert insert_unless_conflict(twin) is False and twin.pk is None
+    assert Repayment.objects.filter(idempotency_key="k-1").count() == 1
+
+
+def test_a_replayed_posting_changes_nothing_and_returns_the_first():
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    first = repayment_post(
+        loan_id=loan.pk, amount="500.00", source="manual", actor="t", idempotency_key="same"
+    )
+    before = [_fields(r) for r in rows(loan)]
+    again = repayment_post(
+        loan_id=loan.pk, amount="500.00", source="manual", actor="t", idempotency_key="same"
+    )
+    assert again.pk == first.pk
+    assert [_fields(r) for r in rows(loan)] == before
+    assert Repayment.objects.filter(loan=loan).count() == 1
+    assert AuditEntry.objects.filter(action="repayment_post").count() == 1
+    assert_ledger_matches(loan)
