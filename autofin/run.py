@@ -7,7 +7,8 @@ What `make run` calls. In order:
    Their URLs go into os.environ, which the children inherit.
 2. `manage.py migrate`, then `seed_demo --if-empty` (unless --no-seed); `collectstatic` runs
    alongside them. A failing step stops everything (exit status 1).
-3. Children: gunicorn (2 workers), a Celery worker and Celery beat, all from this interpreter.
+3. Children: gunicorn (2 workers), a Celery worker, a Celery worker for documents (PDFs)
+   and Celery beat, all from this interpreter.
 4. Waits. Ctrl-C or SIGTERM stops the children, then the embedded servers. If a child dies on its
    own, everything stops and the exit status is 1.
 
@@ -276,7 +277,39 @@ def start_children(host: str, port: int, data_dir: Path, children: list[Child]) 
     schedule = str(data_dir / "celerybeat-schedule")
     children.append(start_child("web (gunicorn)", gunicorn_command(bind)))
     children.append(
-        start_child("celery worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
+        start_child(
+            "celery worker",
+            [
+                *celery,
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+                "-Q",
+                "celery",
+                "-n",
+                "main@%h",
+            ],
+        )  # fmt: skip
+    )
+    # Contract PDFs render on their own worker (settings.CELERY_TASK_ROUTES).
+    children.append(
+        start_child(
+            "celery documents worker",
+            [
+                *celery,
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "1",
+                "-Q",
+                "documents",
+                "-n",
+                "documents@%h",
+            ],
+        )  # fmt: skip
     )
     children.append(
         start_child("celery beat", [*celery, "beat", "-l", "info", "--schedule", schedule])

@@ -112,6 +112,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Rendering PDFs takes seconds of CPU: it has its own queue (and worker), so automated decisions,
+# which must come back in seconds, never wait behind a contract being drawn up.
+CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "documents"}}
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
     "notifications-release-due": {

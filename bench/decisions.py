@@ -149,11 +149,13 @@ def celery(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def worker_start(env: dict, *, concurrency: int, log_path: str) -> tuple[subprocess.Popen, list]:
+def worker_start(
+    env: dict, *, concurrency: int, log_path: str, queue: str = "celery"
+) -> tuple[subprocess.Popen, list]:
     cmd = [
         CELERY, "-A", "autofin", "worker", "-c", str(concurrency), "-P", "prefork",
-        "-n", f"bench-decisions-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
-        "--without-heartbeat", "--loglevel", "INFO", "--logfile", log_path,
+        "-Q", queue, "-n", f"bench-{queue}-{os.getpid()}@%h", "--without-gossip",
+        "--without-mingle", "--without-heartbeat", "--loglevel", "INFO", "--logfile", log_path,
     ]  # fmt: skip
     worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     deadline = time.time() + 90
@@ -197,17 +199,21 @@ def main() -> int:
     env = env_for(db_create(DB_NAME), media, redis_url)
     import json
 
-    server = worker = None
+    server = worker = documents_worker = None
     clients: list[Client] = []
     stats: dict[str, list[float]] = {}
     elapsed = 0.0
     try:
         migrate(env)
         tokens = json.loads(django_run(env, SEED, str(args.clients)))
-        purged = celery(env, "purge", "-f")
+        purged = celery(env, "purge", "-f", "-Q", "celery,documents")
         print(f"queue purged: {(purged.stdout or purged.stderr).strip() or 'ok'}")
         worker, worker_cmd = worker_start(
             env, concurrency=args.celery_concurrency, log_path=f"{media}/celery.log"
+        )
+        # Contracts of approved applications render on their own worker, as in `make run`.
+        documents_worker, _ = worker_start(
+            env, concurrency=1, log_path=f"{media}/celery-documents.log", queue="documents"
         )
         server, cmd = gunicorn_start(env, port=args.port, workers=args.workers)
         print(
@@ -240,9 +246,10 @@ def main() -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
-        if worker is not None:
-            worker_stop(worker)
-        celery(env, "purge", "-f")
+        for w in (worker, documents_worker):
+            if w is not None:
+                worker_stop(w)
+        celery(env, "purge", "-f", "-Q", "celery,documents")
         if not args.keep:
             db_drop(DB_NAME)
     decisions = [d for c in clients for d in c.decisions]
