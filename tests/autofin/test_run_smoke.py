@@ -141,7 +141,9 @@ def test_make_run_serves_healthz_on_embedded_servers_and_stops_cleanly(tmp_path)
         watched |= {child.pid for child in psutil.Process(launcher.pid).children(recursive=True)}
         assert f"AutoFin is running at http://127.0.0.1:{port}/" in log.read_text(errors="replace")
         # The web answers before the worker has connected; give Celery its few seconds.
-        assert wait_for_output(log, ["celery@", " ready.", "beat: Starting"]), output_tail(log)
+        assert wait_for_output(log, ["main@", "documents@", " ready.", "beat: Starting"]), (
+            output_tail(log)
+        )
 
         # When it gets Ctrl-C
         launcher.send_signal(signal.SIGINT)
