@@ -22,6 +22,11 @@ urlpatterns = [
         views_apply.application_withdraw,
         name="application_withdraw",
     ),
+    path(
+        "my/applications/<str:reference>/review/",
+        views_apply.application_review_request,
+        name="application_review_request",
+    ),
     path("my/consents/", views_apply.consents_page, name="consents"),
     path("my/consents/<int:pk>/withdraw/", views_apply.consent_withdraw, name="consent_withdraw"),
     path("my/data/export/", views_apply.data_export, name="data_export"),

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +43,7 @@ from origination.services import applications as svc
 from origination.services.documents import application_document_add, documents_required
 from origination.services.privacy import personal_data_delete, personal_data_export
 from origination.services.signup import customer_signup, sms_code_send
-from origination.services.state import IllegalTransitionError
+from origination.services.state import IllegalTransitionError, event_record
 
 STEP_NAMES = [name for name, _label in sel.STEPS]
 
@@ -368,7 +369,43 @@ def application_detail(request, reference: str):
         raise Http404
     context = _detail_context(app, for_dealer=False)
     context["withdraw_form"] = WithdrawForm()
+    context["can_request_review"] = _automated_decision_id(app) is not None
     return render(request, "origination/apply/detail.html", context)
+
+
+def _automated_decision_id(app) -> int | None:
+    """The risk decision behind an automated outcome the customer may ask a person to review."""
+    ref = str(app.decision_ref or "")
+    if app.status not in ("declined", "counter_offered") or not ref.startswith("risk-decision:"):
+        return None
+    number = ref.split(":", 1)[1]
+    return int(number) if number.isdigit() else None
+
+
+@customer_view
+@require_POST
+def application_review_request(request, reference: str):
+    """PIPL: a customer may ask for a human review of an automated decision."""
+    from risk.services.decisions import decision_review_request
+
+    app = sel.applications_for_customer(request.user).filter(reference=reference).first()
+    if app is None:
+        raise Http404
+    decision_id = _automated_decision_id(app)
+    reason = (request.POST.get("reason") or "").strip()
+    if decision_id is None:
+        messages.error(request, _("该申请没有可申请人工复核的自动化决策。"))
+    elif not reason:
+        messages.error(request, _("请说明申请人工复核的原因。"))
+    else:
+        with transaction.atomic():
+            decision_review_request(decision_id=decision_id, reason=reason, actor=request.user)
+            if not app.events.filter(reason="review_requested").exists():
+                event_record(
+                    application=app, kind="step", actor=request.user, reason="review_requested"
+                )
+        messages.success(request, _("已提交人工复核申请，审批人员会尽快处理并通知您。"))
+    return redirect("origination:application_detail", reference=reference)
 
 
 @customer_view

@@ -56,3 +56,31 @@ def test_submit_is_decided_by_a_real_worker_within_seconds(
     decision = Decision.objects.get(application_ref=draft.reference)
     assert status == OUTCOME_STATUS[decision.outcome]
     assert elapsed < 10, f"decided in {elapsed:.1f} s"
+
+
+def test_customer_asks_for_a_human_review_of_an_automated_decline(client, draft, customer):
+    from django.urls import reverse
+
+    from risk.models import DecisionReviewRequest
+    from tests.factories import PASSWORD
+
+    rule_set_default_ensure()
+    complete_draft(draft, actor=customer)
+    application_submit(actor=customer, application=draft, key="flow-3", queue_decision=False)
+    tasks.application_decide(draft.pk)
+    decision = Decision.objects.get(application_ref=draft.reference)
+    # Whatever the engine said, make the outcome a decline the way risk would store it.
+    Application.objects.filter(pk=draft.pk).update(status="declined")
+    assert client.login(username=customer.username, password=PASSWORD)
+    url = reverse("origination:application_review_request", args=[draft.reference])
+
+    client.post(url, {"reason": ""})
+    assert DecisionReviewRequest.objects.count() == 0  # a reason is required; nothing stored
+
+    page = client.get(reverse("origination:application_detail", args=[draft.reference]))
+    assert "申请人工复核" in page.content.decode()
+    client.post(url, {"reason": "我的收入证明已补充"})
+    client.post(url, {"reason": "再次提交"})  # asking again returns the open request
+    request = DecisionReviewRequest.objects.get()
+    assert (request.decision_id, request.reason) == (decision.pk, "我的收入证明已补充")
+    assert draft.events.filter(reason="review_requested").count() == 1
