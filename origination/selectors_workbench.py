@@ -22,6 +22,7 @@ from origination.models import (
     CounterOfferStatus,
     UnderwritingCase,
 )
+from origination.services.applications import risk_decision_id
 from risk import selectors as risk_selectors
 
 S = ApplicationStatus
@@ -134,12 +135,9 @@ def queue_dealers() -> list[tuple[int, str]]:
 
 def decision_for_application(application: Application) -> dict | None:
     """What risk decided on this application, as plain values (risk's selector), or None."""
-    decision_id = None
-    ref = str(application.decision_ref or "")
-    if ref.startswith("risk-decision:") and ref.split(":", 1)[1].isdigit():
-        decision_id = int(ref.split(":", 1)[1])
     return risk_selectors.decision_details(
-        application_ref=application.reference, decision_id=decision_id
+        application_ref=application.reference,
+        decision_id=risk_decision_id(application.decision_ref),
     )
 
 

@@ -21,7 +21,7 @@ def application_decide(application_id: int) -> str:
     decision is asked with the application's reference as the idempotency key.
     """
     from origination.models import Application, ApplicationStatus
-    from origination.services.applications import application_decision_apply
+    from origination.services.applications import application_decision_apply, risk_decision_ref
     from origination.services.facts import application_facts
     from origination.services.state import application_transition
 
@@ -47,7 +47,7 @@ def application_decide(application_id: int) -> str:
         # Stored as the codes with their customer-facing explanation (zh msgid), so the
         # application's timeline explains itself without a join into risk's tables.
         reasons=[f"{r['code']} {r.get('explanation', '')}".strip() for r in decision.reasons],
-        decision_ref=f"risk-decision:{decision.pk}",
+        decision_ref=risk_decision_ref(decision.pk),
         actor=DECISION_ACTOR,
         conditions=[
             c.get("text") or c.get("code") if isinstance(c, dict) else str(c)

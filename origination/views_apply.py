@@ -375,11 +375,9 @@ def application_detail(request, reference: str):
 
 def _automated_decision_id(app) -> int | None:
     """The risk decision behind an automated outcome the customer may ask a person to review."""
-    ref = str(app.decision_ref or "")
-    if app.status not in ("declined", "counter_offered") or not ref.startswith("risk-decision:"):
+    if app.status not in ("declined", "counter_offered"):
         return None
-    number = ref.split(":", 1)[1]
-    return int(number) if number.isdigit() else None
+    return svc.risk_decision_id(app.decision_ref)
 
 
 @customer_view

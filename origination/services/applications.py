@@ -1052,6 +1052,22 @@ def application_withdraw(*, actor: Any, application: Application, reason: str = 
 # The decision's outcome
 # --------------------------------------------------------------------------------------------
 
+RISK_DECISION_PREFIX = "risk-decision:"
+
+
+def risk_decision_ref(decision_id: int) -> str:
+    """How an application names the risk decision behind its outcome (`decision_ref`)."""
+    return f"{RISK_DECISION_PREFIX}{decision_id}"
+
+
+def risk_decision_id(decision_ref: str | None) -> int | None:
+    """The risk decision's id from an application's `decision_ref`, or None (an underwriter's
+    decision, or none yet)."""
+    ref = str(decision_ref or "")
+    number = ref.removeprefix(RISK_DECISION_PREFIX)
+    return int(number) if ref.startswith(RISK_DECISION_PREFIX) and number.isdigit() else None
+
+
 OUTCOME_STATUS = {
     "approve": S.APPROVED,
     "counter_offer": S.COUNTER_OFFERED,
