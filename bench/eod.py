@@ -137,14 +137,22 @@ def generate(n: int) -> float:
              fees, payees, vehicle, vin, plate, mortgage_status, mortgage_deadline, gps_status,
              gps_deadline, status, status_date, schedule_version, restructure_count, closed_on,
              principal_outstanding, suspense_balance, accrued_through, accrual_period_posted,
-             accrual_remainder, schedule_rate, created_at, updated_at)
+             accrual_remainder, schedule_rate, rate_basis, lpr_tenor, lpr_spread_bps,
+             next_repricing_date, created_at, updated_at)
         SELECT g, 'BENCH-' || g, NULL, {umin} + g %% {users}, NULL, '{{}}', NULL, amt, rate, NULL,
                round(rate * 1.5, 6), term, 'equal_principal', vd,
                (vd + interval '1 month')::date,
                CASE WHEN g %% 4 = 0 THEN 'ACT/365F' ELSE '30/360' END, 0, 0, '[]', '[]', '',
                'LBENCH' || lpad(g::text, 11, '0'), '', 'done', NULL, 'done', NULL,
                CASE WHEN u > 0 THEN 'overdue' ELSE 'active' END, %(d)s::date - 1, 1, 0, NULL,
-               amt - p * (m - u), 0, %(d)s::date - 1, 0, 0, rate, now(), now()
+               amt - p * (m - u), 0, %(d)s::date - 1, 0, 0, rate,
+               -- one loan in five floats on the 1-year LPR (3.10 %% when the bench sets it)
+               CASE WHEN g %% 5 = 0 THEN 'lpr' ELSE 'fixed' END,
+               CASE WHEN g %% 5 = 0 THEN '1y' ELSE '' END,
+               CASE WHEN g %% 5 = 0 THEN round((rate - 0.031) * 10000)::int END,
+               CASE WHEN g %% 5 = 0 AND 12 * ((m + 12) / 12) < term
+                    THEN (vd + make_interval(months => 12 * ((m + 12) / 12)))::date END,
+               now(), now()
           FROM bench_base
         """,
         {"d": DAY},
@@ -308,6 +316,14 @@ def main() -> None:
     overdue = _rows("SELECT count(*) FROM servicing_loan WHERE status = 'overdue'")[0][0]
     print(f"book: {n_loans:,} loans, {overdue:,} overdue; business date {DAY}")
     business_date_set(actor="bench", date=DAY, reason="bench")
+    from decimal import Decimal
+
+    from origination.models import LprRate
+
+    # the LPR the floating loans reprice on (10 bp below the 3.10 % they were priced on)
+    LprRate.objects.get_or_create(
+        tenor="1y", effective_date=dt.date(2025, 1, 20), defaults={"rate": Decimal("0.030000")}
+    )
 
     sample, naive_s = naive(args.sample)
     naive_rate = sample / naive_s
@@ -407,7 +423,7 @@ def main() -> None:
     print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
           f"with {args.workers} workers")  # fmt: skip
     print(f"ratio to the naive per-loan loop: {rate / naive_rate:.1f}x "
-          f"(naive {naive_rate:,.0f} loans/s in one process; batch does all 11 steps)")  # fmt: skip
+          f"(naive {naive_rate:,.0f} loans/s in one process; batch does all 12 steps)")  # fmt: skip
     before = [s for s in samples if s[0] < t0]
     during = [s for s in samples if t0 <= s[0] <= t1]
     for label, group in (("without batch", before), ("during batch", during)):

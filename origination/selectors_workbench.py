@@ -22,6 +22,7 @@ from origination.models import (
     CounterOfferStatus,
     UnderwritingCase,
 )
+from origination.selectors import lpr_rate_current
 from origination.services.applications import risk_decision_id
 from risk import selectors as risk_selectors
 
@@ -323,7 +324,26 @@ def contract_for_funding(*, contract_id: int) -> dict:
             **_collateral_checks(c),
         },
         "checklist": checklist_status(c),
+        "rate_link": contract_rate_link(c),
     }
+
+
+def contract_rate_link(c: Contract) -> dict | None:
+    """For an LPR-priced contract, what servicing reprices the loan on: the LPR tenor and the
+    spread in basis points (the rate table's cell for the contract's term and tier; else what the
+    lender rate is above the LPR in force on the contract's value date)."""
+    rules = c.product_version.rules or {}
+    if rules.get("rate_basis") != "lpr" or not rules.get("lpr_tenor"):
+        return None
+    tenor = rules["lpr_tenor"]
+    for entry in rules.get("rates") or []:
+        if int(entry["term_months"]) == c.term_months and entry["tier"] == c.tier:
+            return {"basis": "lpr", "tenor": tenor, "spread_bps": int(entry["spread_bps"])}
+    lpr = lpr_rate_current(tenor=tenor, as_of=c.value_date)
+    if lpr is None:
+        return None
+    spread = ((c.lender_rate - lpr.rate) * 10000).quantize(Decimal("1"))
+    return {"basis": "lpr", "tenor": tenor, "spread_bps": int(spread)}
 
 
 def contracts_ready_for_funding() -> list[dict]:

@@ -337,6 +337,7 @@ def _agent_context(request, loan: Loan, **extra):
         "balances": _named(loan_balances(loan_id=loan.pk)),
         "notes": loan.notes.select_related("author")[:50],
         "status_changes": loan.status_changes.all(),
+        "repricings": loan.repricings.all()[:20],
         "quote": selectors_loans.payoff_quote_latest(loan=loan),
         "can_restructure": request.user.has_perm("servicing.restructure_loan"),
         "repayment_form": forms.ManualRepaymentForm(),

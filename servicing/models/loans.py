@@ -41,6 +41,11 @@ class CollateralStatus(models.TextChoices):
     NOT_REQUIRED = "not_required", _("无需办理")
 
 
+class RateBasis(models.TextChoices):
+    FIXED = "fixed", _("固定利率")
+    LPR = "lpr", _("LPR 浮动利率")
+
+
 class Loan(models.Model):
     contract_ref = models.CharField(_("合同编号"), max_length=64, unique=True)
     application_id = models.BigIntegerField(_("申请编号"), null=True, blank=True)
@@ -112,6 +117,15 @@ class Loan(models.Model):
     )
     # The rate the schedule in force is priced on (the customer's rate; a restructure may change it).
     schedule_rate = models.DecimalField(_("执行年利率"), max_digits=9, decimal_places=6)
+    # A floating-rate loan (LPR 加点): the rate is the LPR of `lpr_tenor` plus the contract's
+    # spread, reset on each anniversary of the value date (重定价日); the nightly batch reprices
+    # it on the first due date on or after `next_repricing_date` (see servicing.eod.steps.repricing).
+    rate_basis = models.CharField(
+        _("利率类型"), max_length=8, choices=RateBasis.choices, default=RateBasis.FIXED
+    )
+    lpr_tenor = models.CharField(_("LPR 期限"), max_length=2, blank=True)
+    lpr_spread_bps = models.IntegerField(_("LPR 加点（基点）"), null=True, blank=True)
+    next_repricing_date = models.DateField(_("下一重定价日"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -120,7 +134,14 @@ class Loan(models.Model):
         verbose_name = _("贷款账户")
         verbose_name_plural = _("贷款账户")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "id"], name="loan_status")]
+        indexes = [
+            models.Index(fields=["status", "id"], name="loan_status"),
+            models.Index(
+                fields=["next_repricing_date", "id"],
+                name="loan_repricing_due",
+                condition=Q(rate_basis="lpr"),
+            ),
+        ]
         permissions = [("restructure_loan", "可办理贷款重组（展期）")]
         constraints = [
             models.CheckConstraint(
@@ -134,6 +155,11 @@ class Loan(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in LoanStatus]), name="loan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_basis="fixed")
+                | Q(rate_basis="lpr", lpr_spread_bps__isnull=False, lpr_tenor__in=["1y", "5y"]),
+                name="loan_lpr_link_complete",
             ),
         ]
 
@@ -369,8 +395,52 @@ class MortgageRelease(models.Model):
         return f"{self.loan_id} {self.status}"
 
 
+class RepricingOutcome(models.TextChoices):
+    REPRICED = "repriced", _("已重定价")
+    UNCHANGED = "unchanged", _("利率未变")
+    SUBSIDISED = "subsidised", _("贴息期内客户利率不变")
+    SKIPPED = "skipped", _("未重定价（有提前还款的未到期期供）")
+
+
+class LoanRepricing(models.Model):
+    """One LPR repricing (利率重定价) of a floating-rate loan: the LPR used, the rates before and
+    after, and the schedule versions; written by the nightly batch, one per loan and date."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repricings")
+    business_date = models.DateField(_("营业日"))
+    repricing_date = models.DateField(_("重定价日"))
+    lpr_tenor = models.CharField(_("LPR 期限"), max_length=2)
+    lpr_rate = models.DecimalField(_("LPR"), max_digits=7, decimal_places=6)
+    lpr_effective_date = models.DateField(_("LPR 生效日期"))
+    spread_bps = models.IntegerField(_("加点（基点）"))
+    old_rate = models.DecimalField(_("原执行年利率"), max_digits=9, decimal_places=6)
+    new_rate = models.DecimalField(_("新执行年利率"), max_digits=9, decimal_places=6)
+    old_instalment = models.DecimalField(_("原期供"), null=True, blank=True, **MONEY)
+    new_instalment = models.DecimalField(_("新期供"), null=True, blank=True, **MONEY)
+    old_version = models.PositiveSmallIntegerField(_("原计划版本"))
+    new_version = models.PositiveSmallIntegerField(_("新计划版本"))
+    outcome = models.CharField(_("结果"), max_length=12, choices=RepricingOutcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("利率重定价")
+        verbose_name_plural = _("利率重定价")
+        ordering = ["loan_id", "-business_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "repricing_date"], name="loan_repricing_once_per_date"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.repricing_date} {self.old_rate}→{self.new_rate}"
+
+
 __all__ = [
     "CLOSED_STATUSES",
+    "LoanRepricing",
+    "RateBasis",
+    "RepricingOutcome",
     "CollateralStatus",
     "Loan",
     "LoanNote",

@@ -804,6 +804,7 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
             )
         },  # fmt: skip
         dealer_id=d.dealer_id,
+        rate_link=facts.get("rate_link"),
         business_date=business_date,
         actor=actor,
     )

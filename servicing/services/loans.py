@@ -319,10 +319,14 @@ def loan_create(
     payees: list[dict] | None = None,
     collateral: dict | None = None,
     dealer_id: int | None = None,
+    rate_link: dict | None = None,
     business_date: dt.date | None = None,
     actor: Any = None,
 ) -> Loan:
     """Open the loan account at funding from plain values; idempotent per contract_ref.
+
+    `rate_link` makes it a floating-rate loan: {"basis": "lpr", "tenor": "1y"|"5y",
+    "spread_bps": int}; its first repricing date is the first anniversary of the value date.
 
     The schedule is priced here with the pricing engine at the customer's rate (`customer_rate`,
     else `annual_rate`). Funding itself (principal receivable Dr / payees Cr) is posted by the
@@ -352,6 +356,7 @@ def loan_create(
     except PricingError as exc:
         raise LoanError(exc.message, code=exc.code) from exc
     collateral = collateral or {}
+    link = _rate_link(rate_link, value_date=value_date, term_months=term_months)
     date = posting_date(business_date)
     try:
         with transaction.atomic():
@@ -387,6 +392,7 @@ def loan_create(
                 status_date=date,
                 principal_outstanding=amount,
                 accrued_through=value_date,
+                **link,
             )
             LoanScheduleRow.objects.bulk_create(
                 schedule_rows_build(loan=loan, schedule=schedule, version=1)
@@ -412,6 +418,25 @@ def loan_create(
             raise
         return existing
     return loan
+
+
+def _rate_link(link: dict | None, *, value_date: dt.date, term_months: int) -> dict:
+    if not link or link.get("basis", "fixed") == "fixed":
+        return {}
+    tenor = str(link.get("tenor") or "")
+    spread = link.get("spread_bps")
+    if link.get("basis") != "lpr" or tenor not in ("1y", "5y") or spread is None:
+        raise LoanError(_("浮动利率贷款须有 LPR 期限和加点。"), code="rate_link")
+    from autofin.pricing import add_months
+
+    first = add_months(value_date, 12)
+    return {
+        "rate_basis": "lpr",
+        "lpr_tenor": tenor,
+        "lpr_spread_bps": int(spread),
+        # a loan of a year or less never reaches a repricing date with instalments after it
+        "next_repricing_date": first if term_months > 12 else None,
+    }
 
 
 # --- notes, collateral, charge-off ---------------------------------------------------------------

@@ -326,7 +326,25 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
     assert data["customer_rate"] == data["lender_rate"] == Decimal("0.049900")
     assert data["value_date_hint"] == business_today
     assert data["checklist"]["ready"] is False
+    assert data["rate_link"] is None  # a fixed-rate product
     assert contracts_ready_for_funding() == []
+
+    # the same contract on an LPR-priced version: the spread is the rate table's cell for the
+    # contract's term and tier; without a cell, what the lender rate is above the LPR then
+    from origination.models import LprRate
+    from origination.selectors_workbench import contract_rate_link
+
+    rules = dict(contract.product_version.rules)
+    rules.update(
+        rate_basis="lpr",
+        lpr_tenor="5y",
+        rates=[{"term_months": 36, "tier": contract.tier, "spread_bps": 139}],
+    )
+    contract.product_version.rules = rules
+    assert contract_rate_link(contract) == {"basis": "lpr", "tenor": "5y", "spread_bps": 139}
+    rules["rates"] = []
+    LprRate.objects.create(tenor="5y", rate=Decimal("0.035000"), effective_date=business_today)
+    assert contract_rate_link(contract) == {"basis": "lpr", "tenor": "5y", "spread_bps": 149}
 
 
 def test_ready_for_funding_needs_signature_checklist_and_conditions(

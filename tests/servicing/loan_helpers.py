@@ -38,6 +38,8 @@ def make_loan(
     day_count: str = "30/360",
     balloon: str = "0",
     fund: bool = True,
+    customer_rate: str | None = None,
+    rate_link: dict | None = None,
 ) -> Loan:
     customer = customer or UserFactory(roles=[Role.CUSTOMER], phone="13900000001")
     loan = loan_create(
@@ -54,6 +56,8 @@ def make_loan(
         day_count=day_count,
         fee_per_instalment=D(fee),
         balloon_amount=D(balloon),
+        customer_rate=customer_rate,
+        rate_link=rate_link,
         payees=[{"payee_type": "dealer", "amount": amount}],
         collateral={"vin": "LSVAU2180N2123456", "plate": "沪A12345", "vehicle": "大众 帕萨特"},
         business_date=value_date,

@@ -11,5 +11,6 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     early_warning,
     gl_summary,
     reminders,
+    repricing,
     snapshot,
 )

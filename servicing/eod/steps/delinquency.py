@@ -22,7 +22,7 @@ were delinquent at the last close (locked in id order):
   the loans engineer's `loan_charge_off` (charge-off expense Dr / receivables Cr), per loan:
   charge-offs are few.
 
-Not done here (left out, see the report): LPR repricing on a repricing date.
+LPR repricing is its own step (`servicing.eod.steps.repricing`), after this one.
 """
 
 from __future__ import annotations
