@@ -46,7 +46,11 @@ LOANS = [
     ("settled_early", 8, "135000.00", 36, "equal_instalment", "0", ["auto"] * 8),
     ("paid_off", 14, "60000.00", 12, "equal_instalment", "0", ["auto"] * 12),
     ("charged_off", 13, "78000.00", 24, "equal_instalment", "0", ["auto", "auto", "miss", "miss", "miss", "miss", "miss", "miss", "miss", "miss"]),
+    ("active", 11, "158000.00", 36, "equal_instalment", "0", ["auto"] * 11),
 ]  # fmt: skip
+# The last demo loan floats on the 1-year LPR + 300 bp: the nightly batch reprices it on its
+# first anniversary, next month.
+LPR_DEMO = {"basis": "lpr", "tenor": "1y", "spread_bps": 300}
 
 CUSTOMERS = [
     ("cust_li", "李娜", "13800138001"),
@@ -83,6 +87,14 @@ def _rate(rules: dict, term: int) -> D:
         ):
             return D(str(entry["annual_rate"]))
     return D("0.0580")
+
+
+def _lpr_rate(on: dt.date) -> D:
+    from origination.selectors import lpr_rate_current
+
+    lpr = lpr_rate_current(tenor="1y", as_of=on)
+    base = lpr.rate if lpr is not None else D("0.0310")
+    return base + D(LPR_DEMO["spread_bps"]) / 10000
 
 
 def _dealer_id(context: dict) -> int | None:
@@ -125,6 +137,8 @@ def seed(*, stdout, context: dict) -> None:
         customer = customers[0] if index in (0, 7) else customers[1 + index % (len(customers) - 1)]
         value_date = add_months(today, -months) - dt.timedelta(days=3)
         vehicle, vin, plate = VEHICLES[index % len(VEHICLES)]
+        floating = index == len(LOANS) - 1
+        annual_rate = _lpr_rate(value_date) if floating else _rate(rules, term)
         loan = loan_create(
             contract_ref=ref,
             application_id=None,
@@ -132,7 +146,8 @@ def seed(*, stdout, context: dict) -> None:
             product_version_id=version.pk if version else None,
             product_rules=rules,
             amount_financed=D(amount),
-            annual_rate=_rate(rules, term),
+            annual_rate=annual_rate,
+            rate_link=LPR_DEMO if floating else None,
             term_months=term,
             method=method,
             value_date=value_date,

@@ -30,5 +30,7 @@ def test_seed_creates_loans_in_every_status_with_consistent_ledgers():
     assert Repayment.objects.filter(status="pending_approval").exists()
     assert Repayment.objects.filter(source="suspense").exists()
     assert trial_balance().total == 0
+    floating = Loan.objects.get(rate_basis="lpr")
+    assert floating.lpr_spread_bps == 300 and floating.next_repricing_date is not None
     servicing_seed.seed(stdout=out, context=context)  # a second run adds nothing
     assert Loan.objects.count() == len(servicing_seed.LOANS)
