@@ -1,18 +1,27 @@
 """Repayment posting speed: N repayments across L loans with W concurrent workers.
 
-    .venv/bin/python bench/repayments.py [--loans 20000] [--repayments 100000] [--workers 4] [--keep]
+    .venv/bin/python bench/repayments.py [--loans 20000] [--repayments 100000] [--workers 4]
+                                         [--mode batch|single] [--chunk 200] [--keep]
 
 Creates a scratch database `autofin_bench_repayments` (or $BENCH_DB) on the server of
 DATABASE_URL (default the local PostgreSQL), migrates it, and generates the loans fast (schedules
 priced once per distinct amount, loans and rows by bulk_create, funding entries by
-journal_post_many). Then W worker processes, each with its own database connection, post the
-repayments through the real service (`repayment_post`: loan and row locks, waterfall,
-allocations, ledger entry, audit row): each loan pays its instalments one by one on their due
-dates, loans shared out round-robin, workers interleaved over the same loan range. Prints
-repayments (= ledger postings) per second, the time and worker CPU per posting and the SQL
-statements of one posting, then checks the trial balance is zero, nothing was posted twice, and
-a sample of loans' ledger balances equal their schedules. Drops the database at the end unless
---keep.
+journal_post_many). Each loan pays its instalments one by one on their due dates; loans are
+shared out round-robin among W worker processes, each with its own database connection.
+
+* `--mode batch` (default): the way auto-debit money arrives — for each due date the nightly
+  batch has left the day's instructions (`AutoDebitItem`s, written before the clock starts) and
+  each worker applies its share of the bank's results file through
+  `auto_debit_results_apply`: `--chunk` lines per transaction, posted set-based
+  (`repayments_post_many_locked`: the same waterfall, allocations, one ledger entry and one
+  audit row per repayment, as `repayment_post` writes them; tests check the two agree).
+* `--mode single`: one `repayment_post` per transaction, as an online payment or an agent's
+  posting (loan and row locks, waterfall, allocations, ledger entry, audit row).
+
+Prints repayments (= ledger postings) per second, the time and worker CPU per posting and the
+SQL statements of one posting (single) or one chunk (batch), then checks the trial balance is
+zero, nothing was posted twice, and a sample of loans' ledger balances equal their schedules.
+Drops the database at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -140,13 +149,13 @@ def generate(n_loans: int, term: int) -> None:
         )
 
 
-def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
-    index, workers, loan_ids, per_loan, instalments, queue = args
+def worker(args: tuple[int, int, list[int], int, dict, mp.Queue, str, int]) -> None:
+    index, workers, loan_ids, per_loan, instalments, queue, mode, chunk = args
     setup_django(migrate=False)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from servicing.services.repayments import repayment_post
+    from servicing.services.repayments import auto_debit_results_apply, repayment_post
 
     mine = loan_ids[index::workers]
     done = 0
@@ -156,6 +165,35 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
     cpu_started = time.process_time()
     for k in range(per_loan):
         due = instalments["due_dates"][k]
+        if mode == "batch":
+            # this worker's share of the bank's results file for the day (all debits succeeded)
+            lines = ["instruction_ref,amount,result,reason,bank_ref"]
+            for loan_id in mine:
+                ref = f"AD{due:%Y%m%d}{loan_id:010d}"
+                lines.append(f"{ref},{instalments['amounts'][loan_id][k]},success,,B{ref}")
+            content = "\n".join(lines) + "\n"
+            try:
+                # the statements of the first chunk of the second day (the first warms up)
+                probe = k == 1
+                with CaptureQueriesContext(connection) if probe else nullcontext() as queries:
+                    summary = auto_debit_results_apply(
+                        content="\n".join(lines[: chunk + 1]) + "\n" if probe else content,
+                        actor="bank",
+                        business_date=due,
+                        chunk=chunk,
+                    )
+                if probe:
+                    statements = len(queries.captured_queries)
+                    done += summary.succeeded
+                    summary = auto_debit_results_apply(
+                        content=content, actor="bank", business_date=due, chunk=chunk
+                    )
+                done += summary.succeeded
+                errors += summary.failed + summary.unknown
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors += 1
+                print(f"worker {index}: {exc!r}", file=sys.stderr)
+            continue
         for loan_id in mine:
             amount = instalments["amounts"][loan_id][k]
             try:
@@ -180,12 +218,43 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue]) -> None:
     queue.put((index, done, errors, elapsed, time.process_time() - cpu_started, statements))
 
 
+def auto_debit_files(loan_ids: list[int], per_loan: int, due_dates: list, amounts: dict) -> None:
+    """What the nightly batch leaves for each due date: the day's file of instructions."""
+    from servicing.models import AutoDebitBatch, AutoDebitItem
+
+    for k in range(per_loan):
+        due = due_dates[k]
+        batch = AutoDebitBatch.objects.create(
+            business_date=due, file_name=f"autodebit_{due:%Y%m%d}.csv", content=""
+        )
+        AutoDebitItem.objects.bulk_create(
+            [
+                AutoDebitItem(
+                    batch=batch,
+                    loan_id=loan_id,
+                    amount=amounts[loan_id][k],
+                    instruction_ref=f"AD{due:%Y%m%d}{loan_id:010d}",
+                )
+                for loan_id in loan_ids
+            ],
+            batch_size=5000,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=20000)
     parser.add_argument("--repayments", type=int, default=100000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--mode",
+        choices=("batch", "single"),
+        default="batch",
+        help="batch: the bank's auto-debit results files, applied in chunks per transaction; "
+        "single: one repayment_post per transaction (the online path)",
+    )
+    parser.add_argument("--chunk", type=int, default=200, help="lines per transaction (batch)")
     options = parser.parse_args()
     per_loan = max(1, options.repayments // options.loans)
     term = max(12, per_loan)
@@ -216,6 +285,10 @@ def main() -> None:
         ).values_list("loan_id", "instalment_no", "instalment"):
             amounts.setdefault(loan_id, [Decimal(0)] * per_loan)[no - 1] = instalment
         due_dates = [add_months(VALUE_DATE, k + 1) for k in range(per_loan)]
+        if options.mode == "batch":
+            t0 = time.perf_counter()
+            auto_debit_files(loan_ids, per_loan, due_dates, amounts)
+            print(f"auto-debit instructions for {per_loan} days in {time.perf_counter() - t0:.1f}s")
         connection.close()
         print(
             f"generated {len(loan_ids)} loans ({len(loan_ids) * term} schedule rows, funding "
@@ -234,6 +307,8 @@ def main() -> None:
                         per_loan,
                         {"due_dates": due_dates, "amounts": amounts},
                         queue,
+                        options.mode,
+                        options.chunk,
                     ),
                 ),
             )
@@ -254,10 +329,16 @@ def main() -> None:
             f"load average {os.getloadavg()[0]:.1f} at the end"
         )
         worker_seconds = sum(r[3] for r in results)
+        how = (
+            f"{max(r[5] for r in results)} SQL statements for a chunk of {options.chunk} "
+            f"(BEGIN and COMMIT included)"
+            if options.mode == "batch"
+            else f"{max(r[5] for r in results)} SQL statements (BEGIN and COMMIT included)"
+        )
         print(
-            f"per posting: {1000 * worker_seconds / max(done, 1):.2f} ms in a worker "
-            f"({1000 * sum(r[4] for r in results) / max(done, 1):.2f} ms of it worker CPU), "
-            f"{max(r[5] for r in results)} SQL statements (BEGIN and COMMIT included)"
+            f"mode {options.mode}: per posting {1000 * worker_seconds / max(done, 1):.2f} ms in a "
+            f"worker ({1000 * sum(r[4] for r in results) / max(done, 1):.2f} ms of it worker "
+            f"CPU), {how}"
         )
         tb = trial_balance()
         posted = Repayment.objects.count()

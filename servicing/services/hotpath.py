@@ -268,3 +268,30 @@ def insert_unless_conflict(obj: models.Model) -> bool:
     obj._state.adding = False
     obj._state.db = connection.alias
     return True
+
+
+def insert_many_unless_conflict(objs: Sequence[models.Model], *, key: str) -> set:
+    """INSERT the instances in ONE statement with ON CONFLICT DO NOTHING; those inserted get
+    their pk. Returns the `key` values (a unique field, set on every instance, distinct) of the
+    rows inserted: an instance whose key is not in it met a row that held its key or another
+    unique value."""
+    if not objs:
+        return set()
+    values = [getattr(obj, key) for obj in objs]
+    if None in values or len(set(values)) != len(values):
+        raise ValueError(f"every instance needs a distinct {key}")
+    model = type(objs[0])
+    names = _insertable(model)
+    qn = connection.ops.quote_name
+    column = qn(model._meta.get_field(key).column)
+    pk = qn(model._meta.pk.column)
+    sql = f"{_insert_sql(model, names)} ON CONFLICT DO NOTHING RETURNING {pk}, {column}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _columns(_fields(model, names), objs, add=True))
+        inserted = {value: pk_value for pk_value, value in cursor.fetchall()}
+    for obj, value in zip(objs, values, strict=True):
+        if value in inserted:
+            obj.pk = inserted[value]
+            obj._state.adding = False
+            obj._state.db = connection.alias
+    return set(inserted)

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
@@ -57,12 +58,18 @@ from servicing.models import (
 from servicing.models import AccountCode as A
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
 from servicing.services.hotpath import (
+    insert_many_unless_conflict,
     insert_part,
     insert_unless_conflict,
     parts_execute,
     update_part,
 )
-from servicing.services.ledger import journal_entry_reverse, journal_post
+from servicing.services.ledger import (
+    EntrySpec,
+    journal_entry_reverse,
+    journal_post,
+    journal_post_many,
+)
 from servicing.services.loans import (
     LoanError,
     loan_lock,
@@ -228,7 +235,20 @@ def _lines_for(
     return lines
 
 
-def repayment_apply_locked(
+@dataclass
+class _Allocated:
+    """A repayment allocated in memory (rows, loan and repayment changed on the instances, the
+    penalty up to the posting date already written), waiting for its ledger entry and writes."""
+
+    repayment: Repayment
+    loan: Loan
+    records: list[RepaymentAllocation]
+    changed: list[LoanScheduleRow]
+    leftover: Decimal
+    spec: EntrySpec
+
+
+def _allocate_locked(
     *,
     loan: Loan,
     rows: list[LoanScheduleRow],
@@ -237,9 +257,7 @@ def repayment_apply_locked(
     actor: Any,
     amount: Decimal | None = None,
     current: LoanScheduleRow | None = None,
-) -> Repayment:
-    """Allocate a saved repayment over the locked rows and post it. `amount` (default the
-    repayment's) is what goes through the waterfall; `current` overrides the current row."""
+) -> _Allocated:
     amount = repayment.amount if amount is None else amount
     if any(r.due_date < business_date and r.amount_unpaid > 0 for r in rows):
         total, segments = penalty_accrue_in_memory(loan, rows, business_date)
@@ -288,48 +306,191 @@ def repayment_apply_locked(
         row.status = row_status(row, business_date)
         if row.status == RowStatus.PAID and row.paid_on is None:
             row.paid_on = business_date
-    lines = _lines_for(
-        debit_account=A.CUSTOMER_SUSPENSE if from_suspense else A.BANK_CLEARING,
-        amount=repayment.amount,
-        parts=parts,
-        loan_id=loan.pk,
-    )
-    entry = journal_post(
+    loan.principal_outstanding -= parts[Component.PRINCIPAL]
+    # A status change (from the rows and principal in memory) writes its own history and audit
+    # rows now; everything else is written by the caller in one statement.
+    loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
+    spec = EntrySpec(
         business_date=business_date,
         source_type=SourceType.REPAYMENT,
         source_id=repayment.pk,
-        lines=lines,
+        lines=_lines_for(
+            debit_account=A.CUSTOMER_SUSPENSE if from_suspense else A.BANK_CLEARING,
+            amount=repayment.amount,
+            parts=parts,
+            loan_id=loan.pk,
+        ),
         idempotency_key=f"repayment:{repayment.pk}",
         description=f"{repayment.get_source_display()} {repayment.get_purpose_display()}",
-        actor=actor,
         loan_id=loan.pk,
     )
-    loan.principal_outstanding -= parts[Component.PRINCIPAL]
+    return _Allocated(repayment, loan, records, list(changed.values()), leftover, spec)
+
+
+def _posted(a: _Allocated, *, entry_id: int, business_date: dt.date, actor: Any):
+    """Mark the repayment posted under its entry; its audit row (unsaved)."""
+    repayment = a.repayment
     repayment.status = RepaymentStatus.POSTED
     repayment.received_on = business_date
-    repayment.journal_entry_id = entry.pk
-    repayment.suspense_amount = leftover
-    # A status change (from the rows and principal in memory) writes its own rows and audit
-    # row first, as before; then the allocation rows, the changed schedule rows, the loan, the
-    # repayment and its audit row go in ONE statement (servicing.services.hotpath).
-    loan_status_refresh(loan=loan, rows=rows, business_date=business_date, actor=actor)
-    audit = audit_entry_build(
+    repayment.journal_entry_id = entry_id
+    repayment.suspense_amount = a.leftover
+    return audit_entry_build(
         actor=actor,
         obj=repayment,
         action="repayment_post",
         to_state=RepaymentStatus.POSTED,
-        data={"amount": str(repayment.amount), "suspense": str(leftover), "entry": entry.pk},
+        data={"amount": str(repayment.amount), "suspense": str(a.leftover), "entry": entry_id},
     )
-    parts_execute(
-        [
-            insert_part(records, ALLOCATION_FIELDS),
-            update_part(list(changed.values()), ROW_FIELDS) if changed else None,
-            update_part([loan], LOAN_FIELDS),
-            update_part([repayment], REPAYMENT_POSTED_FIELDS),
-            insert_part([audit]),
-        ]
+
+
+def _unique(objs: list) -> list:
+    """The instances once each (by pk, the last state: they are the same objects)."""
+    return list({o.pk: o for o in objs}.values())
+
+
+def _write_parts(allocated: list[_Allocated], audits: list) -> list:
+    """Allocation rows, changed schedule rows, loans, repayments and audit rows: the parts of
+    ONE statement (servicing.services.hotpath), whatever the number of repayments."""
+    records = [r for a in allocated for r in a.records]
+    rows = _unique([r for a in allocated for r in a.changed])
+    return [
+        insert_part(records, ALLOCATION_FIELDS),
+        update_part(rows, ROW_FIELDS) if rows else None,
+        update_part(_unique([a.loan for a in allocated]), LOAN_FIELDS),
+        update_part([a.repayment for a in allocated], REPAYMENT_POSTED_FIELDS),
+        insert_part(audits),
+    ]
+
+
+def repayment_apply_locked(
+    *,
+    loan: Loan,
+    rows: list[LoanScheduleRow],
+    repayment: Repayment,
+    business_date: dt.date,
+    actor: Any,
+    amount: Decimal | None = None,
+    current: LoanScheduleRow | None = None,
+) -> Repayment:
+    """Allocate a saved repayment over the locked rows and post it. `amount` (default the
+    repayment's) is what goes through the waterfall; `current` overrides the current row."""
+    a = _allocate_locked(
+        loan=loan,
+        rows=rows,
+        repayment=repayment,
+        business_date=business_date,
+        actor=actor,
+        amount=amount,
+        current=current,
     )
+    spec = a.spec
+    entry = journal_post(
+        business_date=spec.business_date,
+        source_type=spec.source_type,
+        source_id=spec.source_id,
+        lines=spec.lines,
+        idempotency_key=spec.idempotency_key,
+        description=spec.description,
+        actor=actor,
+        loan_id=spec.loan_id,
+    )
+    audit = _posted(a, entry_id=entry.pk, business_date=business_date, actor=actor)
+    parts_execute(_write_parts([a], [audit]))
     return repayment
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    """One payment of a batch (`repayments_post_many_locked`)."""
+
+    loan_id: int
+    amount: Decimal
+    idempotency_key: str
+    external_ref: str | None = None
+
+
+def loans_lock(
+    *, loan_ids: list[int], eligible_on: dt.date
+) -> dict[int, tuple[Loan, list[LoanScheduleRow]]]:
+    """`loan_lock(eligible_on=...)` for several loans in one pair of statements: the loans in
+    id order, then their reachable rows by pk - the documented order, so a batch and a single
+    posting on a shared loan wait for each other, never deadlock."""
+    ids = sorted(set(loan_ids))
+    loans = {
+        loan.pk: (loan, [])
+        for loan in Loan.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    rows = (
+        LoanScheduleRow.objects.filter(
+            loan_id__in=ids, superseded_by_version__isnull=True, accrual_start__lt=eligible_on
+        )
+        .exclude(status=RowStatus.PAID)
+        .order_by("pk")
+        .select_for_update()
+    )
+    for row in rows:
+        loan, own = loans[row.loan_id]
+        row.loan = loan
+        own.append(row)
+    for _loan, own in loans.values():
+        own.sort(key=lambda r: r.instalment_no)
+    return loans
+
+
+def repayments_post_many_locked(
+    *,
+    locked: dict[int, tuple[Loan, list[LoanScheduleRow]]],
+    payments: list[PaymentIn],
+    source: str,
+    business_date: dt.date,
+    actor: Any,
+) -> list[Repayment]:
+    """Post instalment payments on loans the caller has locked (`loans_lock`), set-based: one
+    INSERT for the repayments, the same waterfall per payment as `repayment_post`, one ledger
+    entry per payment written by `journal_post_many` (two statements for all), and one statement
+    for the allocations, rows, loans, repayments and audit rows. Idempotent per payment: a
+    payment whose key (or source and external_ref) is taken is replayed, as `repayment_post`
+    does. Returns the repayments in the order given."""
+    repayments = [
+        Repayment(
+            loan=locked[p.loan_id][0],
+            source=source,
+            purpose=RepaymentPurpose.INSTALMENT,
+            amount=p.amount,
+            received_on=business_date,
+            status=RepaymentStatus.POSTED,
+            external_ref=p.external_ref,
+            idempotency_key=p.idempotency_key,
+        )
+        for p in payments
+    ]
+    inserted = insert_many_unless_conflict(repayments, key="idempotency_key")
+    allocated: list[_Allocated] = []
+    result: list[Repayment] = []
+    for p, repayment in zip(payments, repayments, strict=True):
+        if repayment.idempotency_key not in inserted:
+            existing = _replay(
+                idempotency_key=p.idempotency_key, source=source, external_ref=p.external_ref
+            )
+            if existing is None:  # pragma: no cover - the conflicting row is committed by now
+                raise IntegrityError("repayment insert conflicted with a row not visible")
+            result.append(_check_replay(existing, loan_id=p.loan_id, amount=p.amount))
+            continue
+        loan, rows = locked[p.loan_id]
+        allocated.append(
+            _allocate_locked(
+                loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
+            )
+        )
+        result.append(repayment)
+    if allocated:
+        entry_ids = journal_post_many(entries=[a.spec for a in allocated], actor=actor)
+        audits = [
+            _posted(a, entry_id=entry_id, business_date=business_date, actor=actor)
+            for a, entry_id in zip(allocated, entry_ids, strict=True)
+        ]
+        parts_execute(_write_parts(allocated, audits))
+    return result
 
 
 def _replay(
@@ -1005,12 +1166,15 @@ def auto_debit_file_write(*, business_date: dt.date, actor: Any = "eod") -> Auto
     existing = AutoDebitBatch.objects.filter(business_date=business_date).first()
     if existing is not None:
         return existing
+    # one condition on ONE row (an exclude() across the relation would drop every loan with
+    # any paid row)
+    owing = LoanScheduleRow.objects.filter(
+        loan=OuterRef("pk"),
+        due_date__lte=business_date,
+        superseded_by_version__isnull=True,
+    ).exclude(status=RowStatus.PAID)
     loans = (
-        Loan.objects.exclude(status__in=list(CLOSED_STATUSES))
-        .filter(schedule__due_date__lte=business_date, schedule__superseded_by_version__isnull=True)
-        .exclude(schedule__status=RowStatus.PAID)
-        .distinct()
-        .order_by("pk")
+        Loan.objects.exclude(status__in=list(CLOSED_STATUSES)).filter(Exists(owing)).order_by("pk")
     )
     with transaction.atomic():
         batch = AutoDebitBatch.objects.create(
@@ -1052,41 +1216,101 @@ class AutoDebitSummary:
 
 
 def auto_debit_results_apply(
-    *, content: str, actor: Any = "bank", business_date: dt.date | None = None
+    *,
+    content: str,
+    actor: Any = "bank",
+    business_date: dt.date | None = None,
+    chunk: int | None = None,
 ) -> AutoDebitSummary:
-    """Apply the bank's results file: post each successful debit once, mark failures. Each line
-    is its own transaction (loan lock, then the item); a replayed file posts nothing twice."""
+    """Apply the bank's results file: post each successful debit once, mark failures.
+
+    Lines go in chunks (`AUTO_DEBIT_APPLY_CHUNK`, default 200), each its own transaction: the
+    chunk's loans locked in id order with their reachable rows, then its items, then the
+    successful debits posted set-based (`repayments_post_many_locked`: the same waterfall and
+    ledger entries as one `repayment_post` each, in a handful of statements for the chunk). A
+    replayed file, or a line already applied, posts nothing twice."""
     summary = AutoDebitSummary()
     date = posting_date(business_date)
+    size = chunk or int(getattr(settings, "AUTO_DEBIT_APPLY_CHUNK", 200))
+    lines = {}
     for line in csv.DictReader(io.StringIO(content)):
         ref = (line.get("instruction_ref") or "").strip()
-        item = AutoDebitItem.objects.filter(instruction_ref=ref).first()
-        if item is None:
-            summary.unknown += 1
-            continue
-        with transaction.atomic():
-            loan, rows = loan_lock(loan_id=item.loan_id, eligible_on=date)
-            item = AutoDebitItem.objects.select_for_update().get(pk=item.pk)
+        lines.setdefault(ref, line)  # a line twice in one file is applied once
+    refs = list(lines)
+    for start in range(0, len(refs), size):
+        part = refs[start : start + size]
+        known = dict(
+            AutoDebitItem.objects.filter(instruction_ref__in=part).values_list(
+                "instruction_ref", "loan_id"
+            )
+        )
+        summary.unknown += len(part) - len(known)
+        if known:
+            _auto_debit_chunk(
+                lines={ref: lines[ref] for ref in known},
+                loan_ids=list(known.values()),
+                date=date,
+                actor=actor,
+                summary=summary,
+            )
+    return summary
+
+
+def _auto_debit_chunk(
+    *, lines: dict, loan_ids: list[int], date: dt.date, actor: Any, summary: AutoDebitSummary
+) -> None:
+    with transaction.atomic():
+        locked = loans_lock(loan_ids=loan_ids, eligible_on=date)
+        items = list(
+            AutoDebitItem.objects.select_for_update()
+            .filter(instruction_ref__in=list(lines))
+            .order_by("pk")
+        )
+        payments: list[PaymentIn] = []
+        succeeded: list[AutoDebitItem] = []
+        changed: list[AutoDebitItem] = []
+        for item in items:
             if item.result != AutoDebitItem.Result.PENDING:
                 summary.replayed += 1
                 continue
+            line = lines[item.instruction_ref]
             if line.get("result") == "success":
-                item.repayment = repayment_post_locked(
-                    loan=loan,
-                    rows=rows,
-                    amount=_amount(line.get("amount")),
-                    source=RepaymentSource.AUTO_DEBIT,
-                    business_date=date,
-                    actor=actor,
-                    external_ref=(line.get("bank_ref") or ref).strip(),
-                    idempotency_key=f"auto-debit:{ref}",
+                payments.append(
+                    PaymentIn(
+                        loan_id=item.loan_id,
+                        amount=_amount(line.get("amount")),
+                        idempotency_key=f"auto-debit:{item.instruction_ref}",
+                        external_ref=(line.get("bank_ref") or item.instruction_ref).strip(),
+                    )
                 )
+                succeeded.append(item)
                 item.result = AutoDebitItem.Result.SUCCESS
                 summary.succeeded += 1
             else:
                 item.result = AutoDebitItem.Result.FAILED
                 item.failure_reason = (line.get("reason") or "")[:100]
                 summary.failed += 1
-            item.save(update_fields=["result", "failure_reason", "repayment"])
-            audit_record(actor=actor, obj=item, action="auto_debit_result", to_state=item.result)
-    return summary
+            changed.append(item)
+        if payments:
+            posted = repayments_post_many_locked(
+                locked=locked,
+                payments=payments,
+                source=RepaymentSource.AUTO_DEBIT,
+                business_date=date,
+                actor=actor,
+            )
+            for item, repayment in zip(succeeded, posted, strict=True):
+                item.repayment = repayment
+        if changed:
+            audits = [
+                audit_entry_build(
+                    actor=actor, obj=item, action="auto_debit_result", to_state=item.result
+                )
+                for item in changed
+            ]
+            parts_execute(
+                [
+                    update_part(changed, ["result", "failure_reason", "repayment"]),
+                    insert_part(audits),
+                ]
+            )
