@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from autofin.audit import audit_record
+from autofin.audit import audit_entry_build, audit_record
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
@@ -43,6 +43,7 @@ from servicing.models import (
     LoanTask,
     PromiseToPay,
     Recovery,
+    RiskLevel,
     SourceType,
     TaskKind,
 )
@@ -126,6 +127,83 @@ def loan_risk_raise(
                 data={"rules": rules},
             )
     return raised
+
+
+def loans_risk_raise(
+    *,
+    results: list[tuple[int, str, list[str], str]],
+    business_date: dt.date,
+    actor: Any,
+) -> int:
+    """`loan_risk_raise` for many loans ((loan_id, level, rule codes, facts_hash) each) in a few
+    statements: the profiles locked in loan order, upserted in one statement, the tasks for
+    loans with hits inserted in one (a task already open for the date is kept), one audit row
+    per raise. Returns how many levels went up."""
+    if not results:
+        return 0
+    results = sorted(results, key=lambda r: r[0])
+    ids = [r[0] for r in results]
+    old = dict(
+        LoanRiskProfile.objects.select_for_update()
+        .filter(loan_id__in=ids)
+        .order_by("loan_id")
+        .values_list("loan_id", "level")
+    )
+    profiles, raises = [], []
+    for loan_id, level, rules, digest in results:
+        before = old.get(loan_id, RiskLevel.NONE)
+        up = RISK_ORDER.index(level) > RISK_ORDER.index(before)
+        profiles.append(
+            LoanRiskProfile(
+                loan_id=loan_id,
+                level=level if up else before,
+                facts_hash=digest,
+                evaluated_on=business_date,
+                raised_on=business_date if up else None,
+            )
+        )
+        if up:
+            raises.append((loan_id, before, level, rules))
+    LoanRiskProfile.objects.bulk_create(
+        profiles,
+        update_conflicts=True,
+        unique_fields=["loan"],
+        update_fields=["level", "facts_hash", "evaluated_on"],
+    )
+    if raises:
+        LoanRiskProfile.objects.filter(loan_id__in=[r[0] for r in raises]).update(
+            raised_on=business_date
+        )
+    LoanTask.objects.bulk_create(
+        [
+            LoanTask(
+                loan_id=loan_id,
+                kind=TaskKind.EARLY_WARNING,
+                ref_date=business_date,
+                business_date=business_date,
+                detail={"rules": rules, "level": level},
+            )
+            for loan_id, level, rules, _digest in results
+            if rules
+        ],
+        ignore_conflicts=True,
+    )
+    if raises:
+        from autofin.models import AuditEntry
+
+        audit = [
+            audit_entry_build(
+                actor=actor,
+                obj=LoanRiskProfile(loan_id=loan_id, level=level),
+                action="loan_risk_raise",
+                from_state=before,
+                to_state=level,
+                data={"rules": rules},
+            )
+            for loan_id, before, level, rules in raises
+        ]
+        AuditEntry.objects.bulk_create(audit)
+    return len(raises)
 
 
 # --- cases ---------------------------------------------------------------------------------------

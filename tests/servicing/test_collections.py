@@ -148,3 +148,38 @@ def test_promise_validation():
                               promised_date=dt.date(2026, 2, 20), amount="0")  # fmt: skip
     assert err.value.field == "amount"
     assert PromiseToPay.objects.count() == 0
+
+
+def test_risk_levels_raised_set_based_never_lower_and_open_one_task_a_day():
+    from autofin.models import AuditEntry
+    from servicing.models import LoanRiskProfile
+    from servicing.services.collections import loans_risk_raise
+
+    day = dt.date(2026, 3, 16)
+    high = make_loan()
+    fresh = make_loan(amount="80000.00")
+    quiet = make_loan(amount="70000.00")
+    LoanRiskProfile.objects.create(loan=high, level="high", facts_hash="old", raised_on=day)
+    results = [
+        (high.pk, "low", ["LATE_REPEATED"], "h1"),
+        (fresh.pk, "medium", ["LATE_REPEATED", "REPAYMENT_FALLING"], "h2"),
+        (quiet.pk, "none", [], "h3"),
+    ]
+    assert loans_risk_raise(results=results, business_date=day, actor="eod") == 1
+    profiles = {p.loan_id: p for p in LoanRiskProfile.objects.all()}
+    assert (profiles[high.pk].level, profiles[high.pk].facts_hash) == ("high", "h1")
+    assert (profiles[fresh.pk].level, profiles[fresh.pk].raised_on) == ("medium", day)
+    assert (profiles[quiet.pk].level, profiles[quiet.pk].raised_on) == ("none", None)
+    tasks = LoanTask.objects.filter(kind="early_warning")
+    assert sorted(tasks.values_list("loan_id", flat=True)) == sorted([high.pk, fresh.pk])
+    assert tasks.get(loan=fresh).detail == {
+        "rules": ["LATE_REPEATED", "REPAYMENT_FALLING"],
+        "level": "medium",
+    }
+    raised = AuditEntry.objects.filter(action="loan_risk_raise")
+    assert list(raised.values_list("object_id", "from_state", "to_state")) == [
+        (str(fresh.pk), "none", "medium")
+    ]
+    # the same night again: nothing new
+    assert loans_risk_raise(results=results, business_date=day, actor="eod") == 0
+    assert tasks.count() == 2 and raised.count() == 1

@@ -88,8 +88,8 @@ def _thresholds() -> tuple[int, int]:
 
 @register(code="early_warning", label=_("贷中预警"), position=50)
 def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    from risk.services.early_warning import early_warning_evaluate
-    from servicing.services.collections import loan_risk_raise
+    from risk.services.early_warning import early_warning_evaluate_many
+    from servicing.services.collections import loans_risk_raise
 
     grades = dealer_grades(ctx.business_date)
     dropped = [k for k, (now, before) in grades.items() if now and before and now > before]
@@ -107,7 +107,7 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         },
     )
     min_late, months = _thresholds()
-    evaluated = hits_total = raised = 0
+    pending: list[tuple[int, str, dict, str]] = []
     for loan_id, ref, dealer_id, late, recent, old_hash, _level in candidates:
         grade, previous = grades.get(dealer_id, (None, None))
         amounts = [Decimal(a) for a in recent]
@@ -123,19 +123,18 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             "dealer_grade_previous": previous,
         }
         digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
-        if digest == old_hash:
-            continue
-        evaluated += 1
-        hits = early_warning_evaluate(loan_ref=ref, facts=facts)
-        hits_total += len(hits)
-        if loan_risk_raise(
-            loan_id=loan_id,
-            level=hits.level,
-            rules=[h.rule_code for h in hits],
-            facts_hash=digest,
-            business_date=ctx.business_date,
-            actor=ctx.actor,
-        ):
-            raised += 1
-    return {"candidates": len(candidates), "evaluated": evaluated, "hits": hits_total,
-            "raised": raised}  # fmt: skip
+        if digest != old_hash:
+            pending.append((loan_id, ref, facts, digest))
+    # risk evaluates the chunk's facts at once (hits stored in one INSERT); the levels and
+    # tasks go in set-based too
+    results = early_warning_evaluate_many(items=[(ref, facts) for _i, ref, facts, _d in pending])
+    raised = loans_risk_raise(
+        results=[
+            (loan_id, hits.level, [h.rule_code for h in hits], digest)
+            for (loan_id, _ref, _facts, digest), hits in zip(pending, results, strict=True)
+        ],
+        business_date=ctx.business_date,
+        actor=ctx.actor,
+    )
+    return {"candidates": len(candidates), "evaluated": len(pending),
+            "hits": sum(len(h) for h in results), "raised": raised}  # fmt: skip
