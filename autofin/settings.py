@@ -115,6 +115,13 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Rendering PDFs takes seconds of CPU: it has its own queue (and worker), so automated decisions,
 # which must come back in seconds, never wait behind a contract being drawn up.
 CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "documents"}}
+# The nightly settlement: loan ids per chunk (a chunk is one transaction holding its loans'
+# row locks, so smaller chunks mean shorter waits for online postings); the nice level of the
+# database backend running a chunk when the database is on this host (0: off), see
+# servicing.eod.priority.
+EOD_CHUNK_SIZE = env.int("EOD_CHUNK_SIZE", default=10_000)
+EOD_NICE = env.int("EOD_NICE", default=10)
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
     "notifications-release-due": {

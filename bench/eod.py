@@ -146,12 +146,12 @@ def generate(n: int) -> float:
                'LBENCH' || lpad(g::text, 11, '0'), '', 'done', NULL, 'done', NULL,
                CASE WHEN u > 0 THEN 'overdue' ELSE 'active' END, %(d)s::date - 1, 1, 0, NULL,
                amt - p * (m - u), 0, %(d)s::date - 1, 0, 0, rate,
-               -- one loan in seven floats on the 1-year LPR (priced at 3.10 %%; the bench sets
+               -- one loan in three floats on the 1-year LPR (priced at 3.10 %%; the bench sets
                -- 3.00 %% in force, so those reaching their anniversary today reprice)
-               CASE WHEN g %% 7 = 0 THEN 'lpr' ELSE 'fixed' END,
-               CASE WHEN g %% 7 = 0 THEN '1y' ELSE '' END,
-               CASE WHEN g %% 7 = 0 THEN round((rate - 0.031) * 10000)::int END,
-               CASE WHEN g %% 7 = 0 AND 12 * ((m + 12) / 12) < term
+               CASE WHEN g %% 3 = 0 THEN 'lpr' ELSE 'fixed' END,
+               CASE WHEN g %% 3 = 0 THEN '1y' ELSE '' END,
+               CASE WHEN g %% 3 = 0 THEN round((rate - 0.031) * 10000)::int END,
+               CASE WHEN g %% 3 = 0 AND 12 * ((m + 12) / 12) < term
                     THEN (vd + make_interval(months => 12 * ((m + 12) / 12)))::date END,
                now(), now()
           FROM bench_base

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def eod_chunk_run(chunk_id: int) -> str:
-    return runner.chunk_execute(chunk_id=chunk_id, owner=f"celery:{runner.worker_name()}")
+    from servicing.eod.priority import background_priority
+
+    with background_priority():
+        return runner.chunk_execute(chunk_id=chunk_id, owner=f"celery:{runner.worker_name()}")
 
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
@@ -112,22 +115,13 @@ def batch_retry_dispatch(*, batch_id: int, actor) -> None:
     transaction.on_commit(lambda: eod_batch_continue.delay(batch_id))
 
 
-@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
-def eod_auto_debit_exchange(batch_id: int) -> dict:
-    """Send the auto-debit file to the bank adapter and apply the results file it returns."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
+@shared_task(bind=True, acks_late=True, time_limit=3600, soft_time_limit=3500, max_retries=1440)
+def eod_auto_debit_exchange(self, batch_id: int) -> dict:
+    """Send the auto-debit file to the bank adapter and apply the results it returns, once the
+    night's batch has closed (until then, ask again in a minute)."""
+    from servicing.eod.steps.auto_debit import auto_debit_exchange
 
-    from servicing.models import AutoDebitBatch
-    from servicing.services.repayments import auto_debit_results_apply
-
-    batch = AutoDebitBatch.objects.get(pk=batch_id)
-    if batch.results_applied:
-        return {"replayed": True}
-    bank = import_string(
-        getattr(settings, "SERVICING_AUTO_DEBIT_BANK", "servicing.adapters.SandboxBank")
-    )()
-    results = bank.process(batch.content)
-    summary = auto_debit_results_apply(content=results, actor="bank")
-    AutoDebitBatch.objects.filter(pk=batch_id).update(results_applied=True)
-    return summary.__dict__
+    result = auto_debit_exchange(batch_id=batch_id)
+    if result.get("waiting"):
+        raise self.retry(countdown=60)
+    return result

@@ -322,3 +322,23 @@ def test_early_warning_hits_raise_the_risk_level_and_open_a_task_once():
     batch_run_sync(business_date=dt.date(2026, 2, 15), only_step="early_warning")
     assert EarlyWarningHit.objects.filter(loan_ref=a.contract_ref).count() == 1
     assert LoanTask.objects.filter(loan=a, kind="early_warning").count() == 1
+
+
+def test_auto_debit_results_wait_for_the_close_then_post_once():
+    from servicing.eod.steps.auto_debit import auto_debit_exchange
+
+    a = loan()
+    day = dt.date(2026, 2, 15)
+    set_day(day)
+    close(day)
+    batch = AutoDebitBatch.objects.get(business_date=day)
+    # while the night's batch is (again) running, the bank's answer waits
+    BatchRun.objects.filter(business_date=day).update(status="running")
+    assert auto_debit_exchange(batch_id=batch.pk) == {"waiting": True}
+    assert not a.repayments.exists()
+    BatchRun.objects.filter(business_date=day).update(status="succeeded")
+    result = auto_debit_exchange(batch_id=batch.pk)
+    assert (result["succeeded"], result["failed"]) == (1, 0)
+    assert a.repayments.get().amount == rows(a)[0].instalment
+    assert auto_debit_exchange(batch_id=batch.pk) == {"replayed": True}
+    assert a.repayments.count() == 1

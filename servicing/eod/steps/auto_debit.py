@@ -6,7 +6,7 @@ open loan with anything unpaid due by D, for the amount due less the loan's susp
 opens the day's `AutoDebitBatch`; each chunk inserts its loans' items in one statement; the
 finalize hook writes the file (CSV in loan order) and, after commit, hands it to the bank
 adapter through the `eod_auto_debit_exchange` task, which applies the results when they come
-back (`auto_debit_results_apply`: each debit posted once). Setting EOD_AUTO_DEBIT_SEND=False
+back and the night's batch has closed (`auto_debit_exchange`: each debit posted once). Setting EOD_AUTO_DEBIT_SEND=False
 leaves the file for the operators to send.
 """
 
@@ -68,6 +68,38 @@ def auto_debit_finalize(ctx: StepContext) -> dict:
             batch_id = batch.pk
             transaction.on_commit(lambda: eod_auto_debit_exchange.delay(batch_id))
     return {"instructions": len(items), "file": batch.file_name}
+
+
+def auto_debit_exchange(*, batch_id: int) -> dict:
+    """Hand the day's file to the bank adapter (SERVICING_AUTO_DEBIT_BANK) and apply the
+    results file it returns (`auto_debit_results_apply`: each debit posted once).
+
+    Not while the batch closing that date runs: its chunks hold thousands of loans' row locks
+    in turn, and the debits would queue behind them (and they behind the debits). A real bank
+    answers hours later anyway; the sandbox answers at once, so the results wait: returns
+    {"waiting": True} and the task asks again. Idempotent: a batch applied once is not again."""
+    from django.utils.module_loading import import_string
+
+    from servicing.models import AutoDebitBatch, BatchRun
+    from servicing.models.eod import RunStatus
+    from servicing.services.repayments import auto_debit_results_apply
+
+    batch = AutoDebitBatch.objects.get(pk=batch_id)
+    if batch.results_applied:
+        return {"replayed": True}
+    if (
+        BatchRun.objects.filter(business_date=batch.business_date)
+        .exclude(status=RunStatus.SUCCEEDED)
+        .exists()
+    ):
+        return {"waiting": True}
+    bank = import_string(
+        getattr(settings, "SERVICING_AUTO_DEBIT_BANK", "servicing.adapters.SandboxBank")
+    )()
+    results = bank.process(batch.content)
+    summary = auto_debit_results_apply(content=results, actor="bank")
+    AutoDebitBatch.objects.filter(pk=batch_id).update(results_applied=True)
+    return summary.__dict__
 
 
 @register(
