@@ -434,6 +434,9 @@ def main() -> None:
             f"online load {label}: {len(group)} requests, p95 {p95(lat):.0f} ms, "
             f"median {statistics.median(lat) if lat else float('nan'):.0f} ms, errors {len(errors)}"
         )
+        for kind in ("quote", "repayment"):
+            own = [s[1] * 1000 for s in group if s[3] and s[2] == kind]
+            print(f"    {kind}: {len(own)} ok, p95 {p95(own):.0f} ms")
         for e in errors[:3]:
             print("   ", e[2], e[4])
     if not args.keep:
