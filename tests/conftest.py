@@ -216,6 +216,7 @@ def celery_worker_process(transactional_db, redis_client):
         "TEST_DATABASE_NAME": db["NAME"],
         "TESTING": "1",
         "CONN_MAX_AGE": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
     }
     cmd = [
         sys.executable, "-m", "celery", "-A", "autofin", "worker", "-P", "solo", "-Q", queue,
