@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext as _
 
 from risk.services import decision_make
 
@@ -54,6 +55,19 @@ def application_decide(application_id: int) -> str:
             for c in decision.conditions
         ],
     )
+    if app.status == ApplicationStatus.COUNTER_OFFERED and decision.offer:
+        # risk's offered terms become a counter-offer the customer answers on their page
+        from origination.services.underwriting import automated_counter_offer_record
+
+        try:
+            automated_counter_offer_record(
+                application_id=app.pk,
+                offer=decision.offer,
+                tier=decision.tier or "",
+                note=_("系统根据您的还款能力调整了方案"),
+            )
+        except Exception:  # the decision stands; the offer can be made again from the case
+            log.exception("counter-offer of %s not recorded", app.reference)
     if app.status == ApplicationStatus.APPROVED:
         # An automated approval goes on to the customer's contract, as an underwriter's does;
         # rendering the PDF takes seconds, so it is its own task and the next decision waits not.

@@ -370,6 +370,10 @@ def application_detail(request, reference: str):
     context = _detail_context(app, for_dealer=False)
     context["withdraw_form"] = WithdrawForm()
     context["can_request_review"] = _automated_decision_id(app) is not None
+    if app.status == "counter_offered":
+        from origination.selectors_workbench import counter_offer_open
+
+        context["counter_offer"] = counter_offer_open(app)
     return render(request, "origination/apply/detail.html", context)
 
 

@@ -14,6 +14,7 @@ Every action writes audit rows (the transition's, and the claim's and release's 
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from origination.quoting import AddOn, Deal
 from origination.services.state import application_transition, event_record
 
 S = ApplicationStatus
+log = logging.getLogger(__name__)
 UNDERWRITING_ROLES = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
 # No AuthorityLimit row for a role: this default (None = no limit).
 DEFAULT_AUTHORITY: dict[str, Decimal | None] = {
@@ -420,6 +422,54 @@ def underwriting_counter_offer(
             purpose="underwriting_counter_offer",
         )
         return offer
+
+
+def automated_counter_offer_record(
+    *, application_id: int, offer: dict, tier: str = "", note: str = ""
+) -> CounterOffer | None:
+    """The counter-offer of an automated decision (risk's offered down payment and term), priced
+    as a Quote on the application's product version at risk's tier, so the customer answers it
+    on the same page as an underwriter's. Idempotent: an open offer is returned as it is. None
+    when the terms no longer price (the application stays counter_offered for a person)."""
+    from origination.services.contracts import application_tier
+    from origination.services.quotes import QuoteRejectedError, quote_create
+
+    with transaction.atomic():
+        app = Application.objects.select_for_update().get(pk=application_id)
+        existing = CounterOffer.objects.filter(
+            application=app, status=CounterOfferStatus.OPEN
+        ).first()
+        if existing is not None or app.status != S.COUNTER_OFFERED:
+            return existing
+        deal = Deal(
+            vehicle_kind=app.vehicle_kind,
+            vehicle_use=app.vehicle_use,
+            vehicle_price=app.vehicle_price,
+            term_months=int(offer["term_months"]),
+            method=app.method,
+            tier=tier if tier in ("A", "B", "C", "D") else application_tier(app),
+            down_payment=Decimal(str(offer["down_payment"])),
+            balloon_ratio=app.balloon_ratio if app.method == "balloon" else None,
+            add_ons=tuple(
+                AddOn(item_kind=i.item_kind, amount=i.amount)
+                for i in app.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id")
+            ),
+            first_registration_date=app.first_registration_date,
+        )
+        try:
+            quote = quote_create(actor=None, version=app.product_version, deal=deal)
+        except QuoteRejectedError:
+            log.warning("automated counter-offer for %s no longer prices", app.reference)
+            return None
+        return CounterOffer.objects.create(
+            application=app,
+            quote=quote,
+            down_payment=quote.down_payment,
+            term_months=quote.term_months,
+            amount_financed=quote.amount_financed,
+            note=note[:300],
+            created_by=None,
+        )
 
 
 def counter_offer_respond(*, counter_offer_id: int, actor: Any, accept: bool) -> Application:

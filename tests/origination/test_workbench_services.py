@@ -369,3 +369,46 @@ def test_queue_sla_and_filters(products, underwriter, dealer, salesperson):
     case_claim(application_id=old.pk, actor=underwriter)
     mine = QueueFilters(mine=True)
     assert [r.application.pk for r in workbench_queue(user=underwriter, filters=mine)] == [old.pk]
+
+
+def test_automated_counter_offer_is_answered_on_the_customers_page(referred, client):
+    from django.urls import reverse
+
+    from origination.services.applications import application_decision_apply
+    from origination.services.underwriting import automated_counter_offer_record
+
+    app = application_decision_apply(
+        application_id=referred.pk, outcome="counter_offer", reasons=["C01_COUNTER_OFFER"]
+    )
+    assert app.status == "counter_offered"
+    offer = automated_counter_offer_record(
+        application_id=app.pk,
+        offer={"down_payment": "80000.00", "term_months": 48},
+        tier="B",
+        note="系统根据您的还款能力调整了方案",
+    )
+    assert (offer.down_payment, offer.term_months, offer.amount_financed) == (
+        Decimal("80000.00"),
+        48,
+        Decimal("126000.00"),  # 200,000 − 80,000 + 6,000 insurance
+    )
+    assert offer.created_by is None and offer.quote.term_months == 48
+    # the decision worker retried: the open offer is returned, not a second one
+    again = automated_counter_offer_record(
+        application_id=app.pk, offer={"down_payment": "70000.00", "term_months": 36}
+    )
+    assert again.pk == offer.pk
+
+    client.force_login(referred.customer_user)
+    page = client.get(reverse("origination:application_detail", args=[app.reference]))
+    body = page.content.decode()
+    assert 'data-testid="counter-offer"' in body
+    assert reverse("origination:counter_offer", args=[offer.pk]) in body
+    answered = client.post(
+        reverse("origination:counter_offer", args=[offer.pk]), {"answer": "accept"}
+    )
+    assert answered.status_code == 302
+    app.refresh_from_db()
+    assert app.status == "approved" and app.amount_financed == Decimal("126000.00")
+    contract = Contract.objects.get(application=app)
+    assert answered.url == reverse("origination:contract_sign", args=[contract.contract_ref])
