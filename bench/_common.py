@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -54,6 +55,31 @@ def id_number_for(n: int) -> str:
     """A valid resident ID number (born 1990-05-17 in 310115) with sequence ``n % 1000``."""
     first17 = f"31011519900517{n % 1000:03d}"
     return first17 + id_number_check_char(first17)
+
+
+# --- the scratch databases of the in-process benches (eod, ledger, repayments, ...) -------------
+
+
+def server_url() -> str:
+    """The PostgreSQL server the benches use: DATABASE_URL, else the local one."""
+    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
+
+
+def with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin_execute(sql: str) -> None:
+    """Run one statement (CREATE / DROP DATABASE) on the server's `postgres` database."""
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        conn.close()
 
 
 # --- database and processes -----------------------------------------------------------------

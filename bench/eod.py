@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,23 +42,7 @@ DAY = dt.date(2026, 3, 16)
 BYTES_PER_LOAN = 9_000
 
 
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
-
-
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def admin_execute(sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(with_db(server_url(), "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+from _common import admin_execute, server_url, with_db  # noqa: E402
 
 
 def setup_django() -> None:

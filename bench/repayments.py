@@ -36,7 +36,6 @@ import time
 from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,24 +46,7 @@ VALUE_DATE = dt.date(2026, 1, 15)
 AMOUNTS = [Decimal(f"{a}.00") for a in (60000, 85000, 120000, 150000, 210000)]
 
 
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/autofin")
-
-
-def with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def admin_execute(sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(with_db(server_url(), "postgres"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        conn.close()
+from _common import admin_execute, server_url, with_db  # noqa: E402
 
 
 def setup_django(migrate: bool) -> None:
