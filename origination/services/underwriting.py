@@ -347,6 +347,30 @@ def condition_resolve(*, condition_id: int, actor: Any, status: str, evidence: s
         return condition
 
 
+def _offer_deal(
+    app: Application, *, down_payment: Decimal, term_months: int, tier: str = ""
+) -> Deal:
+    """The application's deal on changed terms (down payment, term): the same car, add-ons
+    and method, at `tier` (else the tier risk decided)."""
+    from origination.services.contracts import application_tier
+
+    return Deal(
+        vehicle_kind=app.vehicle_kind,
+        vehicle_use=app.vehicle_use,
+        vehicle_price=app.vehicle_price,
+        term_months=term_months,
+        method=app.method,
+        tier=tier if tier in ("A", "B", "C", "D") else application_tier(app),
+        down_payment=down_payment,
+        balloon_ratio=app.balloon_ratio if app.method == "balloon" else None,
+        add_ons=tuple(
+            AddOn(item_kind=i.item_kind, amount=i.amount)
+            for i in app.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id")
+        ),
+        first_registration_date=app.first_registration_date,
+    )
+
+
 def underwriting_counter_offer(
     *,
     application_id: int,
@@ -357,26 +381,11 @@ def underwriting_counter_offer(
 ) -> CounterOffer:
     """Offer changed terms: priced and saved as a Quote on the application's product version
     at risk's tier; the application waits in counter_offered for the customer's answer."""
-    from origination.services.contracts import application_tier
     from origination.services.quotes import QuoteRejectedError, quote_create, violations_messages
 
     with transaction.atomic():
         app, case = _lock_for_decision(application_id, actor)
-        deal = Deal(
-            vehicle_kind=app.vehicle_kind,
-            vehicle_use=app.vehicle_use,
-            vehicle_price=app.vehicle_price,
-            term_months=int(term_months),
-            method=app.method,
-            tier=application_tier(app),
-            down_payment=Decimal(down_payment),
-            balloon_ratio=app.balloon_ratio if app.method == "balloon" else None,
-            add_ons=tuple(
-                AddOn(item_kind=i.item_kind, amount=i.amount)
-                for i in app.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id")
-            ),
-            first_registration_date=app.first_registration_date,
-        )
+        deal = _offer_deal(app, down_payment=Decimal(down_payment), term_months=int(term_months))
         try:
             quote = quote_create(actor=actor, version=app.product_version, deal=deal)
         except QuoteRejectedError as exc:
@@ -431,7 +440,6 @@ def automated_counter_offer_record(
     as a Quote on the application's product version at risk's tier, so the customer answers it
     on the same page as an underwriter's. Idempotent: an open offer is returned as it is. None
     when the terms no longer price (the application stays counter_offered for a person)."""
-    from origination.services.contracts import application_tier
     from origination.services.quotes import QuoteRejectedError, quote_create
 
     with transaction.atomic():
@@ -441,20 +449,11 @@ def automated_counter_offer_record(
         ).first()
         if existing is not None or app.status != S.COUNTER_OFFERED:
             return existing
-        deal = Deal(
-            vehicle_kind=app.vehicle_kind,
-            vehicle_use=app.vehicle_use,
-            vehicle_price=app.vehicle_price,
-            term_months=int(offer["term_months"]),
-            method=app.method,
-            tier=tier if tier in ("A", "B", "C", "D") else application_tier(app),
+        deal = _offer_deal(
+            app,
             down_payment=Decimal(str(offer["down_payment"])),
-            balloon_ratio=app.balloon_ratio if app.method == "balloon" else None,
-            add_ons=tuple(
-                AddOn(item_kind=i.item_kind, amount=i.amount)
-                for i in app.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id")
-            ),
-            first_registration_date=app.first_registration_date,
+            term_months=int(offer["term_months"]),
+            tier=tier,
         )
         try:
             quote = quote_create(actor=None, version=app.product_version, deal=deal)

@@ -84,61 +84,17 @@ def case_score(*, dpd: int, kept_ratio: float, paid_share: float) -> Decimal:
 # --- risk level ---------------------------------------------------------------------------------
 
 
-def loan_risk_raise(
-    *,
-    loan_id: int,
-    level: str,
-    rules: list[str],
-    facts_hash: str,
-    business_date: dt.date,
-    actor: Any,
-) -> bool:
-    """Record an evaluation; with hits, raise the loan's risk level (never lowers) and open an
-    early-warning task. Returns whether the level went up."""
-    with transaction.atomic():
-        profile, _created = LoanRiskProfile.objects.select_for_update().get_or_create(
-            loan_id=loan_id
-        )
-        old = profile.level
-        raised = RISK_ORDER.index(level) > RISK_ORDER.index(old)
-        profile.facts_hash = facts_hash
-        profile.evaluated_on = business_date
-        if raised:
-            profile.level = level
-            profile.raised_on = business_date
-        profile.save()
-        if rules:
-            LoanTask.objects.get_or_create(
-                loan_id=loan_id,
-                kind=TaskKind.EARLY_WARNING,
-                ref_date=business_date,
-                defaults={
-                    "business_date": business_date,
-                    "detail": {"rules": rules, "level": level},
-                },
-            )
-        if raised:
-            audit_record(
-                actor=actor,
-                obj=profile,
-                action="loan_risk_raise",
-                from_state=old,
-                to_state=level,
-                data={"rules": rules},
-            )
-    return raised
-
-
 def loans_risk_raise(
     *,
     results: list[tuple[int, str, list[str], str]],
     business_date: dt.date,
     actor: Any,
 ) -> int:
-    """`loan_risk_raise` for many loans ((loan_id, level, rule codes, facts_hash) each) in a few
-    statements: the profiles locked in loan order, upserted in one statement, the tasks for
-    loans with hits inserted in one (a task already open for the date is kept), one audit row
-    per raise. Returns how many levels went up."""
+    """Record early-warning evaluations ((loan_id, level, rule codes, facts_hash) each) in a few
+    statements: the profiles locked in loan order and upserted in one statement — the level
+    only ever goes up, `raised_on` moves when it does —, an early-warning task for each loan
+    with hits (one a day: a task already there is kept), one audit row per raise. Returns how
+    many levels went up."""
     if not results:
         return 0
     results = sorted(results, key=lambda r: r[0])

@@ -397,6 +397,11 @@ def journal_post(
         description=description,
         loan_id=loan_id,
     )
+    return journal_post_spec(spec, actor=actor)
+
+
+def journal_post_spec(spec: EntrySpec, *, actor: Any = None) -> JournalEntry:
+    """`journal_post` for an entry already described as an EntrySpec."""
     return _entry_from_result(_post([spec], actor=actor)[0], actor=actor)
 
 

@@ -340,7 +340,6 @@ def loan_create(
     rate = to_decimal(annual_rate)
     cust_rate = None if customer_rate in (None, "") else to_decimal(customer_rate)
     schedule_rate = cust_rate if cust_rate is not None else rate
-    markup = to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
     try:
         schedule = build_schedule(
             amount_financed=amount,
@@ -371,7 +370,7 @@ def loan_create(
                 annual_rate=rate,
                 customer_rate=cust_rate,
                 schedule_rate=schedule_rate,
-                penalty_rate=(rate * (1 + markup)).quantize(Decimal("0.000001")),
+                penalty_rate=penalty_rate_for(rate, product_rules),
                 term_months=term_months,
                 method=str(schedule.method),
                 value_date=value_date,
@@ -418,6 +417,13 @@ def loan_create(
             raise
         return existing
     return loan
+
+
+def penalty_rate_for(rate: Decimal, product_rules: dict) -> Decimal:
+    """The penalty rate (罚息利率): the lender rate plus the product's penalty markup (default
+    50 %), to 6 places — at funding and again when the rate is repriced."""
+    markup = to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
+    return (rate * (1 + markup)).quantize(Decimal("0.000001"))
 
 
 def _rate_link(link: dict | None, *, value_date: dt.date, term_months: int) -> dict:

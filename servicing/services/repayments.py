@@ -69,6 +69,7 @@ from servicing.services.ledger import (
     journal_entry_reverse,
     journal_post,
     journal_post_many,
+    journal_post_spec,
 )
 from servicing.services.loans import (
     LoanError,
@@ -383,17 +384,7 @@ def repayment_apply_locked(
         amount=amount,
         current=current,
     )
-    spec = a.spec
-    entry = journal_post(
-        business_date=spec.business_date,
-        source_type=spec.source_type,
-        source_id=spec.source_id,
-        lines=spec.lines,
-        idempotency_key=spec.idempotency_key,
-        description=spec.description,
-        actor=actor,
-        loan_id=spec.loan_id,
-    )
+    entry = journal_post_spec(a.spec, actor=actor)
     audit = _posted(a, entry_id=entry.pk, business_date=business_date, actor=actor)
     parts_execute(_write_parts([a], [audit]))
     return repayment

@@ -47,10 +47,12 @@ DUE_TODAY = (
     " AND r.superseded_by_version IS NULL AND r.due_date = %(d)s)"
 )
 RATE_PLACES = Decimal("0.000001")
-DEFAULT_PENALTY_MARKUP = Decimal("0.5")
 
 
 def lpr_in_force(tenor: str, on: dt.date, cache: dict) -> tuple[Decimal, dt.date] | None:
+    """The LPR in force on a date, read per chunk (`cache`): not origination's
+    `lpr_rate_current`, whose answers are kept for seconds across calls for quoting — a
+    repricing takes what is recorded when it runs."""
     key = (tenor, on)
     if key not in cache:
         found = rows(
@@ -88,7 +90,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             "schedule_rate": r[6],
             "annual_rate": r[7],
             "customer_rate": r[8],
-            "markup": Decimal(r[9] or DEFAULT_PENALTY_MARKUP),
+            "rules": {"penalty_markup": r[9]},
             "method": r[10],
             "day_count": r[11],
             "fee": r[12],
@@ -130,7 +132,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         )
 
     from servicing.models import LoanRepricing, LoanScheduleRow, RepricingOutcome
-    from servicing.services.loans import schedule_rows_build
+    from servicing.services.loans import penalty_rate_for, schedule_rows_build
 
     cache: dict = {}
     records: list[LoanRepricing] = []
@@ -177,7 +179,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                 superseded.extend((f["id"], version) for f in future)
                 new_instalment = built[0].instalment
         outcomes[outcome] += 1
-        penalty = (lender * (1 + loan["markup"])).quantize(RATE_PLACES)
+        penalty = penalty_rate_for(lender, loan["rules"])
         updates.append(
             (
                 loan["id"],
