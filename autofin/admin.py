@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from autofin.models import AuditEntry, BusinessCalendar, OutboundMessage, User
+from autofin.models import AuditEntry, BusinessCalendar, OutboundMessage, PolicyValue, User
+from autofin.policy import POLICIES, policy_keys_owned_by, policy_set
 
 
 @admin.register(User)
@@ -47,3 +50,62 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(ReadOnlyAdmin):
     list_display = ("current_date", "closing", "updated_at")
+
+
+class PolicyValueForm(forms.ModelForm):
+    class Meta:
+        model = PolicyValue
+        fields = ("key", "value", "effective_from", "reason")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        owned = policy_keys_owned_by(request.user) if request else []
+        self.fields["key"] = forms.ChoiceField(
+            label=_("策略项"), choices=[(k, f"{POLICIES[k].label}（{k}）") for k in owned]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        key, value = cleaned.get("key"), cleaned.get("value")
+        if key and value is not None:
+            try:
+                POLICIES[key].parse(value)
+            except ValidationError as exc:
+                self.add_error("value", exc)
+        return cleaned
+
+
+@admin.register(PolicyValue)
+class PolicyValueAdmin(admin.ModelAdmin):
+    """Append-only: a new value is a new row from a date; rows are never edited or deleted."""
+
+    list_display = ("key", "value", "effective_from", "created_by", "created_at", "reason")
+    list_filter = ("key",)
+    search_fields = ("key", "reason")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class _Bound(form):
+            def __init__(self, *a, **kw):
+                kw["request"] = request
+                super().__init__(*a, **kw)
+
+        return _Bound
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = policy_set(
+            key=obj.key,
+            value=obj.value,
+            effective_from=obj.effective_from,
+            actor=request.user,
+            reason=obj.reason,
+        )
+        obj.pk = saved.pk

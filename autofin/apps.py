@@ -13,3 +13,13 @@ class AutofinConfig(AppConfig):
         # Permissions of later apps exist only after their migrations ran, so the role groups
         # are re-synced after every migrate rather than once in a data migration.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="autofin.roles_sync")
+        post_migrate.connect(_policies_seed_after_migrate, dispatch_uid="autofin.policies_seed")
+
+
+def _policies_seed_after_migrate(sender, **kwargs) -> None:  # noqa: ARG001 - signal signature
+    # Once per migrate (the autofin app's signal), after the table exists.
+    if getattr(sender, "name", None) != "autofin":
+        return
+    from autofin.policy import policies_seed
+
+    policies_seed()

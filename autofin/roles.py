@@ -177,6 +177,12 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
         *_crud("servicing.journalline", write=False),
     ]
 
+# Business policy (autofin.policy): the owners add values (append-only; the admin offers each
+# role only the keys it owns), operations and the system admin look.
+for _role in (Role.FINANCE_APPROVER, Role.RISK_ANALYST, Role.SYSTEM_ADMIN):
+    ROLE_PERMISSIONS[_role] += ["autofin.view_policyvalue", "autofin.add_policyvalue"]
+ROLE_PERMISSIONS[Role.OPERATIONS] += ["autofin.view_policyvalue"]
+
 
 def roles_sync() -> None:
     """Create every role group and grant it the listed permissions that exist by now."""

@@ -253,3 +253,23 @@ def _default_language():
     translation.activate("zh-hans")
     yield
     translation.activate("zh-hans")
+
+
+@pytest.fixture
+def policy(db):
+    """Set a business-policy value for the test (a row in force from just after the initial one,
+    so every business date sees it); rolled back with the test."""
+    import datetime as dt
+
+    from autofin.models import PolicyValue
+    from autofin.policy import POLICIES, POLICY_EPOCH
+
+    def _set(key: str, value: str) -> None:
+        POLICIES[key].parse(value)
+        PolicyValue.objects.update_or_create(
+            key=key,
+            effective_from=POLICY_EPOCH + dt.timedelta(days=1),
+            defaults={"value": value, "reason": "test"},
+        )
+
+    return _set

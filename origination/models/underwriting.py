@@ -65,7 +65,7 @@ class UnderwritingCase(models.Model):
 
 class AuthorityLimit(models.Model):
     """The largest amount financed a role may approve; no row for a role: the default in
-    ``origination.services.underwriting.DEFAULT_AUTHORITY``; an empty amount: no limit."""
+    the business policy `origination.underwriter_authority_limit`; an empty amount: no limit."""
 
     role = models.CharField(_("角色"), max_length=30, unique=True)
     max_amount = models.DecimalField(

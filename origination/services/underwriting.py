@@ -18,7 +18,6 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from autofin.audit import audit_record
 from autofin.crypto import decrypt
 from autofin.notifications import notification_send
+from autofin.policy import policy_value
 from autofin.roles import Role, user_has_role
 from origination.models import (
     Application,
@@ -47,11 +47,14 @@ from origination.services.state import application_transition, event_record
 S = ApplicationStatus
 log = logging.getLogger(__name__)
 UNDERWRITING_ROLES = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
-# No AuthorityLimit row for a role: this default (None = no limit).
-DEFAULT_AUTHORITY: dict[str, Decimal | None] = {
-    Role.UNDERWRITER: Decimal(str(getattr(settings, "UNDERWRITER_AUTHORITY_LIMIT", "200000.00"))),
-    Role.SENIOR_UNDERWRITER: None,
-}
+
+
+def _default_authority(role: str) -> Decimal | None:
+    """No AuthorityLimit row for a role: the business policy's limit (senior: no limit)."""
+    if role == Role.SENIOR_UNDERWRITER:
+        return None
+    return policy_value("origination.underwriter_authority_limit")
+
 
 # Decline reason codes an underwriter picks from (stored on the application and in the audit).
 DECLINE_REASONS = {
@@ -96,7 +99,7 @@ def authority_limit_for(user) -> Decimal | None:
     rows = {r.role: r.max_amount for r in AuthorityLimit.objects.all()}
     for role in UNDERWRITING_ROLES:
         if user_has_role(user, role) and not getattr(user, "is_superuser", False):
-            limits.append(rows[role] if role in rows else DEFAULT_AUTHORITY[role])
+            limits.append(rows[role] if role in rows else _default_authority(role))
     if getattr(user, "is_superuser", False):
         return None
     if not limits:

@@ -47,6 +47,7 @@ from autofin.business_date import business_date_for_posting
 from autofin.crypto import decrypt, encrypt
 from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.notifications import notification_send
+from autofin.policy import policy_value
 from autofin.roles import Role, user_has_role
 from servicing.gateway import (
     BankResult,
@@ -110,8 +111,8 @@ class DisbursementError(Exception):
 
 
 def dual_approval_threshold() -> Decimal:
-    """Above this amount financed a disbursement needs two approvers (settings, default ¥500,000)."""
-    return to_decimal(getattr(settings, "DISBURSEMENT_DUAL_APPROVAL_THRESHOLD", "500000.00"))
+    """Above this amount financed a disbursement needs two approvers (business policy)."""
+    return policy_value("servicing.disbursement_dual_approval_threshold")
 
 
 def _label(actor: Any) -> str:

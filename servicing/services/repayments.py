@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
 from autofin.money import ZERO, quantize_fen, to_decimal
+from autofin.policy import policy_value
 from servicing.models import (
     CLOSED_STATUSES,
     AutoDebitBatch,
@@ -123,7 +124,6 @@ ALLOCATION_FIELDS = [
     "row_status_before",
     "row_paid_on_before",
 ]
-DEFAULT_MANUAL_APPROVAL_THRESHOLD = Decimal("50000.00")
 
 
 class RepaymentError(LoanError):
@@ -652,10 +652,10 @@ def repayment_post(
 
 
 def manual_approval_threshold(loan: Loan) -> Decimal:
-    value = (loan.product_rules or {}).get("manual_approval_threshold") or getattr(
-        settings, "SERVICING_MANUAL_APPROVAL_THRESHOLD", DEFAULT_MANUAL_APPROVAL_THRESHOLD
-    )
-    return to_decimal(value)
+    value = (loan.product_rules or {}).get("manual_approval_threshold")
+    if value:
+        return to_decimal(value)
+    return policy_value("servicing.manual_repayment_approval_threshold")
 
 
 def repayment_manual_submit(
@@ -669,7 +669,7 @@ def repayment_manual_submit(
     business_date: dt.date | None = None,
 ) -> Repayment:
     """A servicing agent posts a bank transfer by hand. At or above the threshold (product rule
-    `manual_approval_threshold`, else settings.SERVICING_MANUAL_APPROVAL_THRESHOLD, ¥50,000) it
+    `manual_approval_threshold`, else the business policy) it
     waits for a second person's approval (`repayment_manual_approve`); below, it posts at once."""
     amount = _amount(amount)
     if not (evidence or "").strip():

@@ -137,9 +137,9 @@ def test_maker_cannot_approve_and_operator_cannot_prepare_without_role(
 
 
 def test_above_threshold_needs_two_different_approvers(
-    dealer, customer, payees, maker, checker, checker2, settings
+    dealer, customer, payees, maker, checker, checker2, policy
 ):
-    settings.DISBURSEMENT_DUAL_APPROVAL_THRESHOLD = "100000.00"
+    policy("servicing.disbursement_dual_approval_threshold", "100000.00")
     d = disbursement_create(facts=make_facts(dealer=dealer, customer=customer, parts=STANDARD),
                             actor=maker)  # fmt: skip
     assert d.needs_two_approvers is True

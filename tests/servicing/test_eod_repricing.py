@@ -26,11 +26,11 @@ LINK = {"basis": "lpr", "tenor": "1y", "spread_bps": 140}
 
 
 @pytest.fixture(autouse=True)
-def _eod_settings(settings):
+def _eod_settings(settings, policy):
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
     # these books jump a year ahead unpaid: keep them out of charge-off, which closes a loan
-    settings.EOD_CHARGE_OFF_DPD = 10_000
+    policy("servicing.charge_off_dpd", "10000")
 
 
 def loan(**kw):

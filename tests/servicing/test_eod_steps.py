@@ -247,11 +247,11 @@ def make_dealer_for_eod(db):
     return _make
 
 
-def test_charge_off_at_configured_dpd_and_recovery(settings):
+def test_charge_off_at_configured_dpd_and_recovery(settings, policy):
     from servicing.services.collections import recovery_post
 
     # given a loan 30 days past due and a charge-off threshold of 30 DPD
-    settings.EOD_CHARGE_OFF_DPD = 30
+    policy("servicing.charge_off_dpd", "30")
     a = loan(value_date=dt.date(2025, 12, 15))  # first due 2026-01-15
     set_day(dt.date(2026, 2, 13))
     # when 02-13 closes: dpd = 02-14 - 01-15 = 30

@@ -18,7 +18,7 @@ were delinquent at the last close (locked in id order):
   M3 61–90, M4 91–120, M5 121–150, M6 151–180, M7+ over 180; classification normal (0),
   special_mention (1–90), substandard (91–180), doubtful (181–360), loss (over 360);
   non_accrual over 90 DPD (the accrual step then posts interest off balance);
-* charge-off at EOD_CHARGE_OFF_DPD (default 180; a product's `charge_off_dpd` rule wins) through
+* charge-off at the business policy `servicing.charge_off_dpd` (180 to start; a product's `charge_off_dpd` rule wins) through
   the loans engineer's `loan_charge_off` (charge-off expense Dr / receivables Cr), per loan:
   charge-offs are few.
 
@@ -27,9 +27,9 @@ LPR repricing is its own step (`servicing.eod.steps.repricing`), after this one.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from autofin.policy import policy_value
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import (
     UNPAID,
@@ -74,8 +74,8 @@ def classification_for(dpd: int) -> str:
     return "loss"
 
 
-def charge_off_dpd() -> int:
-    return int(getattr(settings, "EOD_CHARGE_OFF_DPD", 180))
+def charge_off_dpd(on=None) -> int:
+    return policy_value("servicing.charge_off_dpd", on=on)
 
 
 PENALTY = """
@@ -215,7 +215,7 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         [d],
     )
     # 4. charge-off
-    limit = charge_off_dpd()
+    limit = charge_off_dpd(on=d)
     to_charge = rows(
         """
         SELECT loan_id, dpd FROM eod_state

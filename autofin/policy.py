@@ -1,0 +1,201 @@
+"""Business policy: thresholds and limits that finance, risk and operations own, not code.
+
+Each key is declared once here (type, label, the role that owns it, the value a new installation
+starts with); the values in force live in ``PolicyValue`` rows, append-only and audited, so a
+policy change is data with a date, a person and a reason. `policy_value(key, on=date)` answers
+what was in force on a business date.
+
+Apps add their keys to ``POLICIES``; a row with the initial value is written after every migrate
+for any key that has none yet (as the role groups are synced), so a new key needs no migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from autofin.roles import Role
+
+# Plain ASCII decimals only: "1,5", "1_000" and full-width digits are refused, not guessed at.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# Initial rows are in force from this date, so any business date finds them.
+POLICY_EPOCH = dt.date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    key: str
+    kind: type  # Decimal, int or bool
+    label: Any
+    owner: Role
+    initial: str
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    def parse(self, text: str) -> Decimal | int | bool:
+        raw = str(text).strip()
+        if self.kind is bool:
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValidationError(_("请输入 是/否（true/false）。"), code="invalid")
+        # ASCII digits only: full-width digits and thousands separators are refused, not guessed.
+        if not _NUMBER.fullmatch(raw):
+            raise ValidationError(_("请输入数字。"), code="invalid")
+        try:
+            number = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValidationError(_("请输入数字。"), code="invalid") from exc
+        if not number.is_finite():
+            raise ValidationError(_("请输入数字。"), code="invalid")
+        if self.kind is int and number != number.to_integral_value():
+            raise ValidationError(_("请输入整数。"), code="invalid")
+        if self.minimum is not None and number < self.minimum:
+            raise ValidationError(_("不能小于 %(min)s。"), code="min", params={"min": self.minimum})
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(_("不能大于 %(max)s。"), code="max", params={"max": self.maximum})
+        return int(number) if self.kind is int else number
+
+
+POLICIES: dict[str, Policy] = {
+    p.key: p
+    for p in [
+        Policy(
+            "servicing.manual_repayment_approval_threshold",
+            Decimal,
+            _("人工入账复核金额（同一贷款同一营业日累计）"),
+            Role.FINANCE_APPROVER,
+            "50000.00",
+            minimum=Decimal("0"),
+        ),
+        Policy(
+            "servicing.disbursement_dual_approval_threshold",
+            Decimal,
+            _("放款双人复核金额"),
+            Role.FINANCE_APPROVER,
+            "500000.00",
+            minimum=Decimal("0"),
+        ),
+        Policy(
+            "servicing.charge_off_dpd",
+            int,
+            _("核销逾期天数"),
+            Role.RISK_ANALYST,
+            "180",
+            minimum=Decimal("1"),
+        ),
+        Policy(
+            "origination.underwriter_authority_limit",
+            Decimal,
+            _("审批员审批权限金额"),
+            Role.RISK_ANALYST,
+            "200000.00",
+            minimum=Decimal("0"),
+        ),
+    ]
+}
+
+
+def _policy(key: str) -> Policy:
+    try:
+        return POLICIES[key]
+    except KeyError:
+        raise ImproperlyConfigured(f"unknown policy key {key!r}: declare it in POLICIES") from None
+
+
+def policy_value(key: str, *, on: dt.date | None = None) -> Decimal | int | bool:
+    """The value of `key` in force on business date `on` (default: the current business date)."""
+    from autofin.models import PolicyValue
+
+    policy = _policy(key)
+    if on is None:
+        from autofin.business_date import business_date_current
+
+        on = business_date_current()
+    row = (
+        PolicyValue.objects.filter(key=key, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if row is None:
+        raise ImproperlyConfigured(f"no value of policy {key!r} in force on {on}")
+    return policy.parse(row)
+
+
+def policy_values_in_force(*, on: dt.date) -> dict[str, Decimal | int | bool]:
+    """Every declared policy's value on `on` (for pages listing them and for batch steps)."""
+    return {key: policy_value(key, on=on) for key in POLICIES}
+
+
+def policy_set(*, key: str, value: str, effective_from: dt.date, actor, reason: str):
+    """Record a new value from `effective_from` on (audited). Nothing is changed on error."""
+    from autofin.audit import audit_record
+    from autofin.models import PolicyValue
+
+    policy = _policy(key)
+    policy.parse(value)
+    if not str(reason).strip():
+        raise ValidationError({"reason": _("请填写调整原因。")}, code="required")
+    with transaction.atomic():
+        previous = (
+            PolicyValue.objects.filter(key=key, effective_from__lte=effective_from)
+            .order_by("-effective_from")
+            .first()
+        )
+        if PolicyValue.objects.filter(key=key, effective_from=effective_from).exists():
+            raise ValidationError(
+                {"effective_from": _("该生效日已有取值，请另选日期。")}, code="duplicate"
+            )
+        row = PolicyValue.objects.create(
+            key=key,
+            value=str(value).strip(),
+            effective_from=effective_from,
+            reason=reason,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            obj=row,
+            action="policy_set",
+            from_state=previous.value if previous else "",
+            to_state=row.value,
+            reason=reason,
+            data={"key": key, "effective_from": effective_from.isoformat()},
+        )
+    return row
+
+
+def policies_seed(**_kwargs) -> None:
+    """Write the initial row of every declared key that has none (after every migrate)."""
+    from autofin.models import PolicyValue
+
+    have = set(PolicyValue.objects.values_list("key", flat=True).distinct())
+    PolicyValue.objects.bulk_create(
+        [
+            PolicyValue(
+                key=p.key, value=p.initial, effective_from=POLICY_EPOCH, reason="initial value"
+            )
+            for p in POLICIES.values()
+            if p.key not in have
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def policy_keys_owned_by(user) -> list[str]:
+    """The keys a user may set: those owned by one of their roles (the system admin: all)."""
+    from autofin.roles import user_roles
+
+    roles = user_roles(user)
+    if user.is_superuser or Role.SYSTEM_ADMIN in roles:
+        return list(POLICIES)
+    return [k for k, p in POLICIES.items() if p.owner in roles]
