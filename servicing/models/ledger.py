@@ -23,7 +23,9 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Func
 from django.db.models.functions import Now
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 
@@ -128,8 +130,17 @@ class JournalEntry(models.Model):
     posted_at = models.DateTimeField(_("记账时间"), db_default=Now())
     source_type = models.CharField(_("来源单据类型"), max_length=32)
     source_id = models.CharField(_("来源单据号"), max_length=64)
-    # The loan this entry belongs to, if one; the Loan model (servicing.loans) uses the same id.
-    loan_id = models.BigIntegerField(_("贷款账户"), null=True, blank=True, db_index=True)
+    # The loan (or lease: also a Loan row) this entry belongs to, if one. The key is checked at
+    # commit (Django's deferred foreign key): funding posts the entry and creates the loan in
+    # one transaction.
+    loan = models.ForeignKey(
+        "servicing.Loan",
+        verbose_name=_("贷款账户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     description = models.CharField(_("摘要"), max_length=255, blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=200, unique=True)
     # One-to-one: an entry can be reversed once.
@@ -182,8 +193,18 @@ class JournalLine(models.Model):
     )
     side = models.CharField(_("借贷方向"), max_length=1, choices=Side.choices)
     amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
-    # Denormalised from the posting so a loan's balances are read from the lines alone.
-    loan_id = models.BigIntegerField(_("贷款账户"), null=True, blank=True)
+    # Denormalised from the posting so a loan's balances are read from the lines alone. A line
+    # names at most one sub-ledger account (CHECK journal_line_one_subledger); sub-ledgers added
+    # later (dealer advances, deposits) join that CHECK with their own nullable key.
+    loan = models.ForeignKey(
+        "servicing.Loan",
+        verbose_name=_("贷款账户"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # journal_line_loan_account leads with it
+    )
 
     class Meta:
         verbose_name = _("分录明细")
@@ -202,6 +223,13 @@ class JournalLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(side__in=["D", "C"]), name="journal_line_side_valid"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(
+                    Func(F("loan"), function="num_nonnulls", output_field=models.IntegerField()),
+                    1,
+                ),
+                name="journal_line_one_subledger",
             ),
         ]
 

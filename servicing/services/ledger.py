@@ -457,11 +457,15 @@ def journal_entry_reverse(
 
     Idempotent: reversing an entry again returns its reversal. A reversal itself cannot be
     reversed (post the original again instead). `business_date` defaults to the posting date.
+
+    The original is not locked (a row lock needs UPDATE rights the application's role has not
+    on the ledger): two concurrent reversals meet on the reversal's idempotency key, and the
+    second gets the first one's reversal, audited once.
     """
     if not reason or not reason.strip():
         raise LedgerError(_("冲正必须填写原因"))
     with transaction.atomic():
-        original = JournalEntry.objects.select_for_update().filter(pk=entry_id).first()
+        original = JournalEntry.objects.filter(pk=entry_id).first()
         if original is None:
             raise LedgerError(_("分录 #%(id)s 不存在") % {"id": entry_id})
         existing = JournalEntry.objects.filter(reverses_id=original.pk).first()
@@ -488,7 +492,10 @@ def journal_entry_reverse(
             loan_id=original.loan_id,
             reverses_id=original.pk,
         )
-        reversal = _entry_from_result(_post([spec], actor=actor)[0], actor=actor)
+        result = _post([spec], actor=actor)[0]
+        reversal = _entry_from_result(result, actor=actor)
+        if result[1] is None:  # a concurrent reversal posted it first, and audited it
+            return reversal
         audit_record(
             actor=actor,
             obj=original,

@@ -30,10 +30,20 @@ from servicing.services import (
     journal_post_many,
 )
 from tests.factories import UserFactory
+from tests.servicing.ledger_support import ledger_loans
 
 D = Decimal
 DAY = dt.date(2026, 3, 16)
 LOAN = 4201
+
+
+@pytest.fixture(autouse=True)
+def _loans(request):
+    """The loans these tests post to (the ledger's loan key references loans)."""
+    names = request.fixturenames
+    if "transactional_db" in names or "db" in names:
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+        ledger_loans([LOAN, LOAN + 1])
 
 
 def _counts() -> tuple[int, int]:
@@ -548,6 +558,7 @@ def test_a_reversal_cannot_be_reversed_and_needs_a_reason(db):
 
 
 def _accrual_specs(count: int, *, start_loan: int = 10_000, day: dt.date = DAY) -> list[EntrySpec]:
+    ledger_loans(range(start_loan, start_loan + count))
     return [
         EntrySpec(
             business_date=day,
@@ -760,6 +771,7 @@ _example = iter(range(10**9))
 def test_random_balanced_entries_keep_the_trial_balance_at_zero(db, entries):
     n = next(_example)
     base = 1_000_000 + n * 10  # loan ids fresh for each example
+    ledger_loans([base + 1, base + 2, base + 3])
     expected: dict[int, dict[str, Decimal]] = {}
     normal = dict(LedgerAccount.objects.values_list("code", "normal_side"))
     for i, lines in enumerate(entries):
