@@ -97,11 +97,15 @@ def roles_status(cursor) -> dict[str, bool]:
     return {"superuser": bool(superuser), "roles": maint and app, "maintainer": member}
 
 
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def dba_sql(migrating_login: str) -> str:
     """What a superuser runs once per cluster when the migrating login is not one."""
     return (
         ROLES_SQL.strip()
-        + f"\nGRANT {MAINT_ROLE} TO {migrating_login};\n"
+        + f"\nGRANT {MAINT_ROLE} TO {_quoted(migrating_login)};\n"
         + f"-- and for each login the application connects as:\n-- GRANT {APP_ROLE} TO <login>;\n"
     )
 
