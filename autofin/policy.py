@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from autofin.bulk import bulk_insert_new
 from autofin.roles import Role
 
 # Plain ASCII decimals only: "1,5", "1_000" and full-width digits are refused, not guessed at.
@@ -179,7 +180,7 @@ def policies_seed(**_kwargs) -> None:
     from autofin.models import PolicyValue
 
     have = set(PolicyValue.objects.values_list("key", flat=True).distinct())
-    PolicyValue.objects.bulk_create(
+    bulk_insert_new(
         [
             PolicyValue(
                 key=p.key, value=p.initial, effective_from=POLICY_EPOCH, reason="initial value"
@@ -187,7 +188,7 @@ def policies_seed(**_kwargs) -> None:
             for p in POLICIES.values()
             if p.key not in have
         ],
-        ignore_conflicts=True,
+        unique_fields=["key", "effective_from"],
     )
 
 

@@ -56,13 +56,53 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+LOANS = 10_000  # postings name loans 1..LOANS (the ledger's loan key is a foreign key)
+
+
+def loan_of(n: int) -> int:
+    return 1 + n % LOANS
+
+
+def bench_loans() -> None:
+    """LOANS bare loan rows with ids 1..LOANS for the postings to name."""
+    from django.contrib.auth import get_user_model
+
+    from servicing.models import Loan
+
+    customer = get_user_model().objects.create(username="bench-customer")
+    Loan.objects.bulk_create(
+        (
+            Loan(
+                pk=i,
+                contract_ref=f"BENCH-{i}",
+                customer=customer,
+                amount_financed=Decimal("120000.00"),
+                annual_rate=Decimal("0.06"),
+                penalty_rate=Decimal("0.09"),
+                term_months=12,
+                method="equal_instalment",
+                value_date=DAY,
+                first_due_date=DAY + dt.timedelta(days=31),
+                day_count="30/360",
+                status_date=DAY,
+                principal_outstanding=Decimal("120000.00"),
+                accrued_through=DAY,
+                schedule_rate=Decimal("0.06"),
+            )
+            for i in range(1, LOANS + 1)
+        ),
+        batch_size=2000,
+    )
+
+
 def empty_ledger() -> None:
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SET autofin.ledger_maintenance = 'on'")
+    from servicing.ledger_roles import ledger_maintenance
+
+    with ledger_maintenance() as cursor:
         cursor.execute("TRUNCATE servicing_journalline, servicing_journalentry")
-        cursor.execute("RESET autofin.ledger_maintenance")
+    with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE servicing_journalentry")
         cursor.execute("VACUUM ANALYZE servicing_journalline")
         cursor.execute("CHECKPOINT")
@@ -79,8 +119,8 @@ def bench_one_by_one(count: int, offset: int = 0) -> float:
             source_type="accrual",
             source_id=str(i),
             lines=[
-                ("interest_receivable", "D", amount, 1_000_000 + i),
-                ("interest_income", "C", amount, 1_000_000 + i),
+                ("interest_receivable", "D", amount, loan_of(i)),
+                ("interest_income", "C", amount, loan_of(i)),
             ],
             idempotency_key=f"bench:one:{i}",
         )
@@ -96,8 +136,8 @@ def bench_many(count: int) -> tuple[float, float]:
             source_type="accrual",
             source_id=str(i),
             lines=[
-                ("interest_receivable", "D", Decimal(1000 + i % 5000) / 100, 2_000_000 + i),
-                ("interest_income", "C", Decimal(1000 + i % 5000) / 100, 2_000_000 + i),
+                ("interest_receivable", "D", Decimal(1000 + i % 5000) / 100, loan_of(i)),
+                ("interest_income", "C", Decimal(1000 + i % 5000) / 100, loan_of(i)),
             ],
             idempotency_key=f"bench:many:{i}",
         )
@@ -135,11 +175,11 @@ def bulk_statement(lines: int, *, guards: bool, unbalanced: bool = False) -> dic
                 INSERT INTO servicing_journalentry
                     (id, business_date, source_type, source_id, loan_id, description,
                      idempotency_key, created_by_label)
-                SELECT %(base)s + g, %(day)s, 'accrual', g::text, g, '',
+                SELECT %(base)s + g, %(day)s, 'accrual', g::text, 1 + g %% %(loans)s, '',
                        'bench:bulk:' || (%(base)s + g), 'bench'
                   FROM generate_series(1, %(entries)s) AS g
                 """,
-                {"base": base, "day": DAY, "entries": entries},
+                {"base": base, "day": DAY, "entries": entries, "loans": LOANS},
             )
             t1 = time.perf_counter()
             figures["headers_s"] = t1 - t0
@@ -151,7 +191,7 @@ def bulk_statement(lines: int, *, guards: bool, unbalanced: bool = False) -> dic
                        CASE WHEN g %% 2 = 1 THEN 'D' ELSE 'C' END,
                        (10 + ((g + 1) / 2) %% 5000)::numeric / 100
                          + CASE WHEN %(unbalanced)s AND g = %(lines)s THEN 0.01 ELSE 0 END,
-                       (g + 1) / 2
+                       1 + ((g + 1) / 2) %% %(loans)s
                   FROM generate_series(1, %(lines)s) AS g
                 """,
                 {
@@ -160,6 +200,7 @@ def bulk_statement(lines: int, *, guards: bool, unbalanced: bool = False) -> dic
                     "credit": credit_account,
                     "lines": entries * 2,
                     "unbalanced": unbalanced,
+                    "loans": LOANS,
                 },
             )
             t2 = time.perf_counter()
@@ -205,6 +246,7 @@ def main() -> None:
             cursor.execute("SHOW server_version")
             version = cursor.fetchone()[0]
         print(f"PostgreSQL {version}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+        bench_loans()
 
         rate = bench_one_by_one(args.entries)
         print(

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from autofin.bulk import bulk_insert_new
 from risk.facts import section
 from risk.models import FraudHit, SeenFact
 
@@ -153,7 +154,7 @@ def fraud_checks_run(
         ]
         if value
     ]
-    SeenFact.objects.bulk_create(seen_rows, ignore_conflicts=True)
+    bulk_insert_new(seen_rows, unique_fields=["kind", "value_hash", "application_ref"])
     for check, evidence in hits.items():
         FraudHit.objects.get_or_create(
             application_ref=application_ref,

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
+from autofin.bulk import bulk_insert_new
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
@@ -130,7 +131,7 @@ def loans_risk_raise(
         LoanRiskProfile.objects.filter(loan_id__in=[r[0] for r in raises]).update(
             raised_on=business_date
         )
-    LoanTask.objects.bulk_create(
+    bulk_insert_new(
         [
             LoanTask(
                 loan_id=loan_id,
@@ -142,7 +143,7 @@ def loans_risk_raise(
             for loan_id, level, rules, _digest in results
             if rules
         ],
-        ignore_conflicts=True,
+        unique_fields=["loan", "kind", "ref_date"],
     )
     if raises:
         from autofin.models import AuditEntry

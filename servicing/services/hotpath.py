@@ -183,15 +183,26 @@ def _columns(fields: list[models.Field], objs: Sequence[models.Model], *, add: b
 
 
 @lru_cache(maxsize=64)
-def _insert_one_sql(model: type[models.Model], names: tuple[str, ...], returning_pk: bool) -> str:
+def _insert_one_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
     qn = connection.ops.quote_name
     fields = _fields(model, names)
     columns = ", ".join(qn(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
-    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
-    suffix = f" ON CONFLICT DO NOTHING RETURNING {pk}" if returning_pk else ""
+    table = qn(model._meta.db_table)
     # names come from the model's metadata, values are bound
-    return f"INSERT INTO {table} ({columns}) VALUES ({values}){suffix}"  # noqa: S608
+    return f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _do_nothing_on(model: type[models.Model], unique_fields: tuple[str, ...], where: str) -> str:
+    """`ON CONFLICT (<columns>) [WHERE <predicate>] DO NOTHING RETURNING <pk>`: only a row that
+    holds these values is a replay; any other unique violation raises (IntegrityError)."""
+    if not unique_fields:
+        raise ValueError("name the unique fields whose conflict is a replay")
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in _fields(model, unique_fields))
+    predicate = f" WHERE {where}" if where else ""
+    return f" ON CONFLICT ({columns}){predicate} DO NOTHING RETURNING {qn(model._meta.pk.column)}"
 
 
 @lru_cache(maxsize=64)
@@ -212,7 +223,7 @@ def insert_part(objs: Sequence[models.Model], fields: Sequence[str] | None = Non
     model = type(objs[0])
     names = tuple(fields) if fields is not None else _insertable(model)
     if len(objs) == 1:
-        return _insert_one_sql(model, names, False), _row(_fields(model, names), objs[0], add=True)
+        return _insert_one_sql(model, names), _row(_fields(model, names), objs[0], add=True)
     return _insert_sql(model, names), _columns(_fields(model, names), objs, add=True)
 
 
@@ -252,13 +263,18 @@ def parts_execute(parts: Sequence[Part | None]) -> None:
         cursor.execute(sql, params)
 
 
-def insert_unless_conflict(obj: models.Model) -> bool:
-    """INSERT one instance with ON CONFLICT DO NOTHING: True (and its pk set) if inserted, False
-    if a unique constraint already held a row like it (after waiting for a concurrent inserter
-    to commit or roll back). One statement where a look-up then an insert take two."""
+def insert_unless_conflict(
+    obj: models.Model, *, unique_fields: Sequence[str], where: str = ""
+) -> bool:
+    """INSERT one instance unless a row holds its `unique_fields` already: True (and its pk set)
+    if inserted, False if such a row exists (after waiting for a concurrent inserter to commit or
+    roll back). `unique_fields` name a unique constraint or index exactly; `where` is the
+    predicate of a partial one (SQL on its columns). A violation of any other unique constraint
+    raises IntegrityError: it is not a replay. One statement where a look-up then an insert take
+    two."""
     model = type(obj)
     names = _insertable(model)
-    sql = _insert_one_sql(model, names, True)
+    sql = _insert_one_sql(model, names) + _do_nothing_on(model, tuple(unique_fields), where)
     with connection.cursor() as cursor:
         cursor.execute(sql, _row(_fields(model, names), obj, add=True))
         row = cursor.fetchone()
@@ -271,10 +287,10 @@ def insert_unless_conflict(obj: models.Model) -> bool:
 
 
 def insert_many_unless_conflict(objs: Sequence[models.Model], *, key: str) -> set:
-    """INSERT the instances in ONE statement with ON CONFLICT DO NOTHING; those inserted get
-    their pk. Returns the `key` values (a unique field, set on every instance, distinct) of the
-    rows inserted: an instance whose key is not in it met a row that held its key or another
-    unique value."""
+    """INSERT the instances in ONE statement, doing nothing for those whose `key` (a unique
+    field, set on every instance, distinct) a row holds already; those inserted get their pk.
+    Returns the `key` values of the rows inserted. A violation of any other unique constraint
+    raises IntegrityError (nothing inserted)."""
     if not objs:
         return set()
     values = [getattr(obj, key) for obj in objs]
@@ -282,10 +298,8 @@ def insert_many_unless_conflict(objs: Sequence[models.Model], *, key: str) -> se
         raise ValueError(f"every instance needs a distinct {key}")
     model = type(objs[0])
     names = _insertable(model)
-    qn = connection.ops.quote_name
-    column = qn(model._meta.get_field(key).column)
-    pk = qn(model._meta.pk.column)
-    sql = f"{_insert_sql(model, names)} ON CONFLICT DO NOTHING RETURNING {pk}, {column}"
+    column = connection.ops.quote_name(model._meta.get_field(key).column)
+    sql = f"{_insert_sql(model, names)}{_do_nothing_on(model, (key,), '')}, {column}"
     with connection.cursor() as cursor:
         cursor.execute(sql, _columns(_fields(model, names), objs, add=True))
         inserted = {value: pk_value for pk_value, value in cursor.fetchall()}

@@ -440,8 +440,9 @@ def repayments_post_many_locked(
     INSERT for the repayments, the same waterfall per payment as `repayment_post`, one ledger
     entry per payment written by `journal_post_many` (two statements for all), and one statement
     for the allocations, rows, loans, repayments and audit rows. Idempotent per payment: a
-    payment whose key (or source and external_ref) is taken is replayed, as `repayment_post`
-    does. Returns the repayments in the order given."""
+    payment whose key is taken is replayed, as `repayment_post` does; a payment whose bank
+    reference another key holds raises IntegrityError (nothing posted): one transfer cannot be
+    two payments. Returns the repayments in the order given."""
     repayments = [
         Repayment(
             loan=locked[p.loan_id][0],
@@ -496,6 +497,15 @@ def _replay(
     return None
 
 
+def _replay_key(idempotency_key: str | None, external_ref: str | None) -> dict[str, Any]:
+    """The unique key whose conflict makes an insert a replay: the idempotency key, else the
+    provider's reference (partial unique index repayment_external_ref_unique). A clash on the
+    other one raises; `repayment_post` then replays by it, as it does for a concurrent twin."""
+    if idempotency_key or not external_ref:
+        return {"unique_fields": ["idempotency_key"]}
+    return {"unique_fields": ["source", "external_ref"], "where": '"external_ref" IS NOT NULL'}
+
+
 def _check_replay(existing: Repayment, *, loan_id: int, amount: Decimal) -> Repayment:
     if existing.loan_id != loan_id or existing.amount != amount:
         raise RepaymentError(
@@ -537,8 +547,9 @@ def repayment_post_locked(
 ) -> Repayment:
     """Create and post a repayment on a loan the caller has locked (loan_lock).
 
-    Idempotent: the insert does nothing when the key or the (source, external_ref) is taken,
-    and the repayment holding it is replayed (`_check_replay`)."""
+    Idempotent: the insert does nothing when the key (without a key: the source and
+    external_ref) is taken, and the repayment holding it is replayed (`_check_replay`); any
+    other unique violation raises IntegrityError."""
     repayment = Repayment(
         loan=loan,
         source=source,
@@ -556,7 +567,7 @@ def repayment_post_locked(
         prepared_by=prepared_by if getattr(prepared_by, "pk", None) else None,
         approved_by=approved_by if getattr(approved_by, "pk", None) else None,
     )
-    if not insert_unless_conflict(repayment):
+    if not insert_unless_conflict(repayment, **_replay_key(idempotency_key, external_ref)):
         existing = _replay(
             idempotency_key=idempotency_key, source=source, external_ref=external_ref
         )

@@ -93,11 +93,12 @@ def test_insert_unless_conflict_inserts_once():
     first = Repayment(
         loan=loan, source="manual", amount=D("10.00"), status="posted", idempotency_key="k-1"
     )
-    assert insert_unless_conflict(first) is True and first.pk is not None
+    key = {"unique_fields": ["idempotency_key"]}
+    assert insert_unless_conflict(first, **key) is True and first.pk is not None
     twin = Repayment(
         loan=loan, source="manual", amount=D("10.00"), status="posted", idempotency_key="k-1"
     )
-    assert insert_unless_conflict(twin) is False and twin.pk is None
+    assert insert_unless_conflict(twin, **key) is False and twin.pk is None
     assert Repayment.objects.filter(idempotency_key="k-1").count() == 1
 
 

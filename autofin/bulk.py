@@ -1,0 +1,47 @@
+"""Inserting rows that may exist already, naming which unique key makes them "already there".
+
+Django's `bulk_create(ignore_conflicts=True)` writes `ON CONFLICT DO NOTHING` with no target:
+ANY unique violation is then silently skipped, so a row refused for another reason (a second
+row for a key that must be unique, a reused primary key) vanishes as if it were a replay.
+`bulk_insert_new` names the target: only a row holding the same values of `unique_fields` is
+skipped; every other violation raises IntegrityError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections, models, router
+
+
+def bulk_insert_new(
+    objs: Sequence[models.Model], *, unique_fields: Sequence[str], where: str = ""
+) -> int:
+    """INSERT the instances in one statement, skipping those whose `unique_fields` (a unique
+    constraint or index on exactly them; `where`: a partial index's predicate, SQL on its
+    columns) a row holds already. Returns how many rows were inserted. Values go through each
+    field's `pre_save` and `get_db_prep_save` as `save()` would; the pks are not read back."""
+    if not objs:
+        return 0
+    if not unique_fields:
+        raise ValueError("name the unique fields whose conflict is a replay")
+    model = type(objs[0])
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if f is not meta.auto_field and not getattr(f, "generated", False)
+    ]
+    target = ", ".join(qn(meta.get_field(name).column) for name in unique_fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))} "
+        f"ON CONFLICT ({target}){f' WHERE {where}' if where else ''} DO NOTHING"
+    )
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
