@@ -119,11 +119,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # which must come back in seconds, never wait behind a contract being drawn up.
 CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "documents"}}
 # The nightly settlement: loan ids per chunk (a chunk is one transaction holding its loans'
-# row locks, so smaller chunks mean shorter waits for online postings); the nice level of the
-# database backend running a chunk when the database is on this host (0: off), see
-# servicing.eod.priority.
+# row locks, so smaller chunks mean shorter waits for online postings).
 EOD_CHUNK_SIZE = env.int("EOD_CHUNK_SIZE", default=10_000)
-EOD_NICE = env.int("EOD_NICE", default=10)
 
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
@@ -248,3 +245,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- dbguard
+# The nightly batch's fixed throttle: a worker's pause after each chunk it committed, so online
+# postings get the database between chunks (servicing.eod.runner.chunk_pause). Tests run
+# hundreds of two-loan chunks: no pause there unless a test sets one.
+EOD_CHUNK_PAUSE_MS = env.int("EOD_CHUNK_PAUSE_MS", default=0 if TESTING else 100)

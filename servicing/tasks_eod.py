@@ -27,10 +27,7 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def eod_chunk_run(chunk_id: int) -> str:
-    from servicing.eod.priority import background_priority
-
-    with background_priority():
-        return runner.chunk_execute(chunk_id=chunk_id, owner=f"celery:{runner.worker_name()}")
+    return runner.chunk_execute(chunk_id=chunk_id, owner=f"celery:{runner.worker_name()}")
 
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)

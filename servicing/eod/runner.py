@@ -6,7 +6,8 @@ Two drivers share these functions:
 * servicing.tasks_eod dispatches each step's chunks as a Celery chord across workers.
 
 Settings (all optional): EOD_CHUNK_SIZE (loan ids per chunk, 10 000), EOD_LEASE_SECONDS (a
-running chunk without a heartbeat for this long is stale, 120), EOD_HEARTBEAT_SECONDS (10).
+running chunk without a heartbeat for this long is stale, 120), EOD_HEARTBEAT_SECONDS (10),
+EOD_CHUNK_PAUSE_MS (a worker's pause after each chunk it committed, `chunk_pause`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -262,6 +264,7 @@ def chunk_execute(*, chunk_id: int, owner: str | None = None) -> str:
             ).update(status=RunStatus.SUCCEEDED, finished_at=timezone.now(), result=result)
             if done != 1:
                 raise LeaseLost(f"chunk {chunk_id}: lease lost")
+        chunk_pause()
         return "succeeded"
     except LeaseLost:
         log.warning("eod chunk %s: lease lost by %s; work rolled back", chunk_id, owner)
@@ -273,6 +276,17 @@ def chunk_execute(*, chunk_id: int, owner: str | None = None) -> str:
             status=RunStatus.FAILED, finished_at=timezone.now(), error=error[-4000:]
         )
         return "failed"
+
+
+def chunk_pause() -> None:
+    """The batch's fixed throttle: after a chunk has committed (its loans' row locks released),
+    its worker waits EOD_CHUNK_PAUSE_MS before taking the next one, so online postings queued
+    on those loans - and any others - get the database to themselves for a moment. The
+    chunk's database backend is never deprioritised: a backend holding row locks that online
+    postings wait for must run at full speed (lowering it would invert priorities)."""
+    pause_ms = settings.EOD_CHUNK_PAUSE_MS
+    if pause_ms > 0:
+        time.sleep(pause_ms / 1000)
 
 
 def _session_tune() -> None:
@@ -470,8 +484,6 @@ def _run_step_chunks(run: StepRun, *, owner: str, progress: Progress | None) -> 
             return status
         if not ids:
             # Someone else's live lease: wait for it to finish or go stale.
-            import time
-
             time.sleep(min(1.0, lease_seconds() / 10))
 
 

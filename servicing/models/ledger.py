@@ -8,7 +8,10 @@ The database holds the ledger's invariants (migration 0003_ledger_guards):
   and got all of them in that statement; a deferred constraint trigger on the entries refuses,
   at commit, an entry left without lines;
 * entries and lines are append-only: UPDATE, DELETE and TRUNCATE are refused by triggers. A
-  mistake is corrected by a reversing entry (`journal_entry_reverse`).
+  mistake is corrected by a reversing entry (`journal_entry_reverse`);
+* the tables belong to the maintenance role; the application's role may only SELECT and INSERT
+  them, and only the maintenance role may empty them (servicing.ledger_roles);
+* a line's and an entry's `loan_id` reference a loan (a lease is a Loan row too).
 
 A line is a side plus a positive amount rather than one signed amount (whose sign convention
 a reader must remember and which cannot be CHECKed "> 0") or a debit and a credit column (two

@@ -6,7 +6,7 @@ writes, same instances in memory):
 * `select_compiled`: an ORM queryset compiled ONCE per shape, then run with other values. The
   ORM spends more time building and compiling a `select_for_update()` query than the database
   spends running it; here the queryset is built with stand-in values, compiled, and its SQL,
-  column list and converters kept; each call binds the real values, runs the SQL and makes the
+  column list and field converters kept; each call binds the real values, runs the SQL and makes the
   instances with `Model.from_db`, as the ORM's iterator does.
 
 * `parts_execute` with `insert_part` / `update_part`: several model writes in ONE statement.
@@ -22,11 +22,21 @@ writes, same instances in memory):
   ``Model.save`` would (``auto_now`` / ``auto_now_add`` included): plain values only, no
   expressions. Like bulk_create / QuerySet.update, no pre_save / post_save signals are sent
   (nothing in the project listens to them).
+
+Django interfaces used. Reads: the queryset's SQL from ``QuerySet.query.sql_with_params()``,
+checked to be the plain ``SELECT <every concrete column> FROM <table> ...`` (else the ORM runs
+the query each time), rows made by ``Model.from_db`` and each field's ``from_db_value``.
+Writes: ``_meta.db_table``, fields' ``column``, ``pre_save``, ``get_db_prep_save``; and three
+undocumented ones, pinned by tests against the installed Django (tests/servicing/
+test_hotpath.py::test_the_django_internals_the_hot_path_uses_still_behave): ``Field.cast_db_type``
+(its length cut off for array casts: a cast to varchar(n) silently truncates),
+``_meta.local_concrete_fields`` and ``_meta.auto_field``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,7 +59,7 @@ class _Compiled:
     ]  # per parameter: (value name, None) or (None, constant)
     model: type[models.Model]
     attnames: tuple[str, ...]
-    converters: tuple[tuple[int, tuple[Callable, ...], Any], ...]
+    converters: tuple[tuple[int, Callable], ...]  # (column, the field's from_db_value)
     for_update: bool
 
 
@@ -71,31 +81,42 @@ def _stand_in(value: Any, n: int) -> Any:
     raise TypeError(f"unsupported value type {type(value).__name__}")
 
 
+_FOR_UPDATE = re.compile(r" FOR (?:NO KEY )?UPDATE(?: OF [^()]+)?(?: NOWAIT| SKIP LOCKED)?$")
+
+
+def _plain_select(model: type[models.Model], qn: Callable[[str], str]) -> str:
+    """The start of the SQL the ORM writes for a query of whole rows of one model."""
+    table = qn(model._meta.db_table)
+    columns = ", ".join(f"{table}.{qn(f.column)}" for f in model._meta.concrete_fields)
+    return f"SELECT {columns} FROM {table} "  # noqa: S608 - names from the model's metadata
+
+
 def _compile(build: Callable[..., models.QuerySet], values: Mapping[str, Any]) -> _Compiled | None:
+    """Compile through public interfaces only: the queryset's own SQL (`sql_with_params`),
+    checked to select exactly the model's concrete columns in their order (so rows map to
+    `Model.from_db` by the fields' attnames, converted by each field's `from_db_value`)."""
+    if connection.vendor != "postgresql":
+        return None  # other backends convert values of their own: let the ORM do it
     stand_ins = {name: _stand_in(value, n) for n, (name, value) in enumerate(values.items())}
     queryset = build(**stand_ins)
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
+    model = queryset.model
+    sql, params = queryset.query.sql_with_params()
     by_value = {v: name for name, v in stand_ins.items()}
     slots = tuple((by_value[p], None) if p in by_value else (None, p) for p in params)
-    klass_info = compiler.klass_info
-    if (
-        sorted(name for name, _c in slots if name) != sorted(values)
-        or compiler.annotation_col_map
-        or klass_info is None
-        or klass_info.get("related_klass_infos")
-        or len(compiler.select) != len(klass_info["select_fields"])
+    if sorted(name for name, _c in slots if name) != sorted(values) or not sql.startswith(
+        _plain_select(model, connection.ops.quote_name)
     ):
         return None  # not a plain single-model query: run it through the ORM each time
-    columns = [compiler.select[i][0] for i in klass_info["select_fields"]]
-    converters = compiler.get_converters(columns)
+    fields = model._meta.concrete_fields
     return _Compiled(
         sql=sql,
         slots=slots,
-        model=klass_info["model"],
-        attnames=tuple(col.target.attname for col in columns),
-        converters=tuple((i, tuple(convs), expr) for i, (convs, expr) in converters.items()),
-        for_update=bool(queryset.query.select_for_update),
+        model=model,
+        attnames=tuple(f.attname for f in fields),
+        converters=tuple(
+            (i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")
+        ),
+        for_update=_FOR_UPDATE.search(sql) is not None,
     )
 
 
@@ -128,11 +149,8 @@ def select_compiled(
     for row in rows:
         if compiled.converters:
             row = list(row)
-            for i, convs, expression in compiled.converters:
-                value = row[i]
-                for convert in convs:
-                    value = convert(value, expression, connection)
-                row[i] = value
+            for i, from_db_value in compiled.converters:
+                row[i] = from_db_value(row[i], None, connection)
         result.append(compiled.model.from_db(connection.alias, compiled.attnames, row))
     return result
 
@@ -153,12 +171,22 @@ def _insertable(model: type[models.Model]) -> tuple[str, ...]:
     )
 
 
+_LENGTH = re.compile(r"^(varchar|char)\(\d+\)$")
+
+
+def _array_type(field: models.Field) -> str:
+    """The element type of the array a column's values are sent in: the column's type without a
+    length, since an explicit cast to varchar(n) silently cuts a longer value; the INSERT or
+    UPDATE then checks the length and refuses one too long, as `save()` would."""
+    return _LENGTH.sub(r"\1", field.cast_db_type(connection))
+
+
 @lru_cache(maxsize=64)
 def _insert_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
     qn = connection.ops.quote_name
     fields = _fields(model, names)
     columns = ", ".join(qn(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in fields)
     table = qn(model._meta.db_table)
     # names come from the model's metadata, values are bound
     return f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
@@ -169,7 +197,7 @@ def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
     qn = connection.ops.quote_name
     pk = model._meta.pk
     fields = [pk, *_fields(model, names)]
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in fields)
     aliases = ", ".join(qn(f.column) for f in fields)
     sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[1:])
     table, key = qn(model._meta.db_table), qn(pk.column)

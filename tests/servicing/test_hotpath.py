@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import DataError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
@@ -70,7 +71,13 @@ def test_parts_write_in_one_statement_what_save_would_write():
     first, second = rows(loan)[:2]
     first.interest_paid, second.fee_paid = D("1.23"), D("4.56")
     loan.suspense_balance = D("7.89")
-    audit = AuditEntry(actor_label="t", content_type_id=1, object_id="1", action="x", data={"a": 1})
+    audit = AuditEntry(
+        actor_label="t",
+        content_type_id=ContentType.objects.get_for_model(Loan).pk,
+        object_id="1",
+        action="x",
+        data={"a": 1},
+    )
     with CaptureQueriesContext(connection) as ctx:
         parts_execute(
             [
@@ -117,3 +124,75 @@ def test_a_replayed_posting_changes_nothing_and_returns_the_first():
     assert Repayment.objects.filter(loan=loan).count() == 1
     assert AuditEntry.objects.filter(action="repayment_post").count() == 1
     assert_ledger_matches(loan)
+
+
+# --- the Django interfaces the hot path stands on --------------------------------------------
+
+
+def test_the_lock_queries_are_compiled_once_not_run_through_the_orm_each_time():
+    from servicing.services import hotpath
+
+    loan = make_loan()
+    with transaction.atomic():
+        loan_lock(loan_id=loan.pk, eligible_on=dt.date(2026, 3, 20))
+        loan_lock(loan_id=loan.pk, open_rows_only=True)
+    shapes = {
+        key: hotpath._compiled.get((connection.vendor, key))
+        for key in ("loan_lock", ("loan_lock_rows", True, True), ("loan_lock_rows", True, False))
+    }
+    fallen_back = [key for key, compiled in shapes.items() if compiled is None]
+    assert not fallen_back, (
+        f"select_compiled fell back to the ORM for {fallen_back}: Django's SQL for a plain "
+        "model query no longer starts as hotpath._plain_select expects (SELECT every concrete "
+        "column FROM the table). Still correct, but the hot path lost its speed: adapt "
+        "_plain_select to the installed Django."
+    )
+    assert all(c.for_update for c in shapes.values())
+
+
+def test_the_django_internals_the_hot_path_uses_still_behave():
+    """Field.cast_db_type, _meta.local_concrete_fields and _meta.auto_field are not documented
+    API; this fails, naming the one that changed, when an upgrade of Django changes them."""
+    from servicing.services import hotpath
+
+    meta = Repayment._meta
+    casts = {
+        name: meta.get_field(name).cast_db_type(connection)
+        for name in ("idempotency_key", "amount", "loan", "created_at", "effects", "received_on")
+    }
+    assert casts == {
+        "idempotency_key": "varchar(200)",
+        "amount": "numeric(18, 2)",
+        "loan": "bigint",
+        "created_at": "timestamp with time zone",
+        "effects": "jsonb",
+        "received_on": "date",
+    }, f"Field.cast_db_type changed: {casts}"
+    # arrays are cast without the length (a cast to varchar(200) would silently truncate)
+    assert hotpath._array_type(meta.get_field("idempotency_key")) == "varchar"
+    assert hotpath._array_type(meta.get_field("amount")) == "numeric(18, 2)"
+    assert meta.auto_field is meta.pk and meta.pk.name == "id", "_meta.auto_field changed"
+    assert [f.name for f in meta.local_concrete_fields] == [f.name for f in meta.concrete_fields], (
+        "_meta.local_concrete_fields changed"
+    )
+    assert meta.local_concrete_fields[0] is meta.pk
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut_in_a_many_row_insert():
+    from servicing.services.hotpath import insert_many_unless_conflict
+
+    loan = make_loan()
+    repayments = [
+        Repayment(
+            loan=loan,
+            source="auto_debit",
+            amount=D("10.00"),
+            status="posted",
+            idempotency_key=f"long-{i}",
+            external_ref="R" * (100 + i),  # external_ref is varchar(100)
+        )
+        for i in range(2)
+    ]
+    with pytest.raises(DataError, match="too long"), transaction.atomic():
+        insert_many_unless_conflict(repayments, key="idempotency_key")
+    assert not Repayment.objects.filter(loan=loan).exists()
