@@ -35,9 +35,10 @@ def bulk_insert_new(
         if f is not meta.auto_field and not getattr(f, "generated", False)
     ]
     target = ", ".join(qn(meta.get_field(name).column) for name in unique_fields)
+    columns = ", ".join(qn(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608 - names from metadata
         f"VALUES {', '.join([row] * len(objs))} "
         f"ON CONFLICT ({target}){f' WHERE {where}' if where else ''} DO NOTHING"
     )

@@ -6,8 +6,8 @@ writes, same instances in memory):
 * `select_compiled`: an ORM queryset compiled ONCE per shape, then run with other values. The
   ORM spends more time building and compiling a `select_for_update()` query than the database
   spends running it; here the queryset is built with stand-in values, compiled, and its SQL,
-  column list and field converters kept; each call binds the real values, runs the SQL and makes the
-  instances with `Model.from_db`, as the ORM's iterator does.
+  column list and field converters kept; each call binds the real values, runs the SQL and
+  makes the instances with `Model.from_db`, as the ORM's iterator does.
 
 * `parts_execute` with `insert_part` / `update_part`: several model writes in ONE statement.
   A repayment posting changes five tables after its ledger entry (allocation rows, schedule

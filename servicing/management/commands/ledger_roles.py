@@ -1,4 +1,6 @@
-"""`manage.py ledger_roles [--sql]`: give the ledger to its maintenance role (servicing.ledger_roles).
+"""`manage.py ledger_roles [--sql]`: give the ledger to its maintenance role.
+
+See servicing.ledger_roles.
 
 Without options: create the roles if this login is a superuser, then make `autofin_maint` own the
 ledger tables and grant `autofin_app` its privileges (what migration 0010 does; run it again
