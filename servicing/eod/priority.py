@@ -48,7 +48,7 @@ def local_backend_pid() -> int | None:
 def background_priority() -> Iterator[int | None]:
     """Run the block with this connection's database backend at background priority; yields
     the backend's pid, or None when it cannot be (remote database, EOD_NICE=0, no right)."""
-    nice = int(getattr(settings, "EOD_NICE", 10))
+    nice = settings.EOD_NICE
     pid = local_backend_pid() if nice > 0 else None
     before = None
     if pid is not None:
