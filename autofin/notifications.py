@@ -96,6 +96,8 @@ class HttpSmsGateway:
     POST /sms {to, body} -> {"message_id"}. The idempotency key is the message's own, so a
     retried delivery is never texted twice."""
 
+    integration_rail = "sms"
+
     name = "sms-http"
 
     def __init__(self) -> None:
@@ -116,6 +118,8 @@ class HttpEmailBackend(BaseEmailBackend):
     """A Django e-mail backend for the mail provider over the signed JSON protocol:
     POST /mail {from, to, subject, body} -> {"message_id"}, one call per message (its
     X-AutoFin-Message-Id, when it has one, is the idempotency key)."""
+
+    integration_rail = "email"
 
     def __init__(self, fail_silently: bool = False, **kwargs) -> None:
         super().__init__(fail_silently=fail_silently, **kwargs)

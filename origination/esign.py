@@ -47,6 +47,8 @@ class HttpESign:
     """POST /evidence {document_sha256, signer_name, signed_at, contract_ref} ->
     {"evidence_ref"}; idempotent by the document's hash."""
 
+    integration_rail = "esign"
+
     def __init__(self) -> None:
         self.client = SignedJsonClient("esign")
 

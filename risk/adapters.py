@@ -168,10 +168,10 @@ class RiskAdapterError(Exception):
 
 
 class _HttpAdapter:
-    rail = ""
+    integration_rail = ""
 
     def __init__(self) -> None:
-        self.client = SignedJsonClient(self.rail)
+        self.client = SignedJsonClient(self.integration_rail)
 
     def _post(self, path: str, payload: dict, *, key: str) -> dict[str, Any]:
         try:
@@ -188,7 +188,7 @@ def _key(*parts: str) -> str:
 class HttpBureau(_HttpAdapter):
     """POST /reports {id_hash, id_number_encrypted} -> the BureauAdapter.report dict."""
 
-    rail = "bureau"
+    integration_rail = "bureau"
 
     def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
         payload = {"id_hash": id_hash, "id_number_encrypted": id_number_encrypted}
@@ -201,7 +201,7 @@ class HttpBureau(_HttpAdapter):
 class HttpVerification(_HttpAdapter):
     """POST /three-factor {id_hash, phone_hash} -> {"result": "match" | "mismatch"}."""
 
-    rail = "verification"
+    integration_rail = "verification"
 
     def three_factor(self, *, id_hash: str, phone_hash: str) -> dict[str, Any]:
         payload = {"id_hash": id_hash, "phone_hash": phone_hash}
@@ -214,7 +214,7 @@ class HttpVerification(_HttpAdapter):
 class HttpPhone(_HttpAdapter):
     """POST /phone-status {phone_hash} -> {"status", "tenure_months"}."""
 
-    rail = "phone"
+    integration_rail = "phone"
 
     def status(self, *, phone_hash: str) -> dict[str, Any]:
         data = self._post("/phone-status", {"phone_hash": phone_hash}, key=_key("ph", phone_hash))
@@ -226,7 +226,7 @@ class HttpPhone(_HttpAdapter):
 class HttpValuation(_HttpAdapter):
     """POST /valuations {vehicle, price} -> {"guide_price", "basis"}."""
 
-    rail = "valuation"
+    integration_rail = "valuation"
 
     def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
         payload = {"vehicle": vehicle, "price": None if price is None else str(price)}

@@ -143,6 +143,8 @@ class HttpPaymentProvider:
     {provider_ref, pay_url}; the cashier page of an order is <PAYMENT_PROVIDER_URL>/cashier/<ref>;
     callbacks arrive at /api/v1/loans/payments/callback/ signed with PAYMENT_PROVIDER_SECRET."""
 
+    integration_rail = "payment"
+
     name = "payment-http"
 
     def __init__(self) -> None:
@@ -228,6 +230,8 @@ class HttpAutoDebitBank:
     """The bank's auto-debit exchange over the signed JSON protocol: POST /auto-debit/files
     {"content": <instruction CSV>} -> {"results": <results CSV>}. The idempotency key is the
     file's SHA-256, so a resent file is answered, never debited, again."""
+
+    integration_rail = "bank"
 
     def __init__(self) -> None:
         self.client = SignedJsonClient("bank")

@@ -145,6 +145,8 @@ class HttpBankGateway:
     The Idempotency-Key header is our payment key, the bank's dedupe key: after a timeout the
     caller asks `status` before anything else, and a resend never pays twice."""
 
+    integration_rail = "bank"
+
     name = "bank-http"
 
     def __init__(self) -> None:
