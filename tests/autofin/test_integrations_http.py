@@ -64,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server's API
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items()}
+        headers = dict(self.headers.items())
         expected = hmac.new(
             SECRET.encode(),
             f"POST\n{self.path}\n{headers.get('X-AutoFin-Timestamp')}\n"
@@ -72,9 +72,10 @@ class _Handler(BaseHTTPRequestHandler):
             + body,
             hashlib.sha256,
         ).hexdigest()
-        if headers.get("X-AutoFin-Signature") != expected or headers.get(
-            "X-AutoFin-Key-Id"
-        ) != KEY_ID:
+        if (
+            headers.get("X-AutoFin-Signature") != expected
+            or headers.get("X-AutoFin-Key-Id") != KEY_ID
+        ):
             self.stub.bad_requests.append(self.path)
         self.stub.seen.append({"path": self.path, "headers": headers, "json": json.loads(body)})
         step = self.stub.plan.pop(0) if self.stub.plan else ("status", 500, {"error": "no plan"})
