@@ -158,6 +158,12 @@ def deploy_no_demo_users(app_configs, databases=None, **kwargs) -> list[Error]: 
     # Database checks run only when asked (`check --database default`): never at import time.
     if not databases or "default" not in databases or not _production():
         return []
+    from django.db import connection
+
+    from autofin.models import User
+
+    if User._meta.db_table not in connection.introspection.table_names():
+        return []  # a database not migrated yet holds no users at all
     found = demo_users_present()
     if not found:
         return []

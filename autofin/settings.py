@@ -329,6 +329,9 @@ INTEGRATIONS = {
     }
     for rail, prefix in INTEGRATION_PREFIXES.items()
 }
+# seed_demo's users get this password (empty: the README's, for `make run` only; the compose
+# demo profile requires one).
+AUTOFIN_DEMO_PASSWORD = env.str("AUTOFIN_DEMO_PASSWORD", default="")
 # Signed messages older or newer than this are refused (and their nonces kept twice as long).
 INTEGRATION_MAX_SKEW_SECONDS = env.int("INTEGRATION_MAX_SKEW_SECONDS", default=300)
 # The sandbox bank: callbacks by Celery ("celery") or only when asked ("manual": tests, demos);
