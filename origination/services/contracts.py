@@ -396,7 +396,8 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
             _("【AutoFin】您的合同 %(ref)s 已生成，请登录 AutoFin 查看并在线签署：%(url)s")
             % {
                 "ref": contract.contract_ref,
-                "url": reverse("origination:contract_sign", args=[contract.contract_ref]),
+                "url": settings.SITE_URL
+                + reverse("origination:contract_sign", args=[contract.contract_ref]),
             },
             purpose="contract_issued",
             key=f"contract:{contract.contract_ref}:issued",
