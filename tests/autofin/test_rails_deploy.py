@@ -291,3 +291,33 @@ def test_callback_signed_with_the_providers_secret_is_accepted_once(client, orde
     assert _post(client, body, headers).status_code == 403  # replayed nonce
     assert PaymentOrder.objects.get(pk=order.pk).status == "paid"
     assert Repayment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_bank_callback_endpoint_needs_the_banks_signature(client):
+    from servicing.gateway import SandboxBank
+
+    bank = SandboxBank()
+    payload = {"idempotency_key": "no-such-key", "status": "succeeded", "bank_ref": "B",
+               "amount": "1.00", "reason": ""}  # fmt: skip
+    url = "/api/v1/loans/bank/callback/"
+    assert client.post(url, payload, content_type="application/json").status_code == 403
+    headers, body = bank.callback_signed(payload)
+    response = _post_to(client, url, body, headers)
+    assert response.status_code == 200 and response.json()["result"] == "unknown_key"
+
+
+def _post_to(client, url: str, body: bytes, headers: dict):
+    return client.post(url, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_without_the_sandbox(settings):
+    from django.core.management import CommandError, call_command
+
+    from autofin.models import User
+
+    settings.AUTOFIN_SANDBOX = False
+    with pytest.raises(CommandError, match="AUTOFIN_SANDBOX=1"):
+        call_command("seed_demo")
+    assert User.objects.count() == 0
