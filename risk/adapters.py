@@ -36,7 +36,7 @@ factor (1 - km / 600,000, at least 0.5). Without an msrp the guide price is the 
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -234,12 +234,15 @@ class HttpValuation(_HttpAdapter):
             "/valuations", payload, key=_key("val", repr(sorted(vehicle.items())), str(price))
         )
         guide = data.get("guide_price")
-        return {
-            "guide_price": None
-            if guide in (None, "")
-            else str(Decimal(str(guide)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
-            "basis": str(data.get("basis") or "provider"),
-        }
+        try:
+            guide_price = (
+                None
+                if guide in (None, "")
+                else str(Decimal(str(guide)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+            )
+        except InvalidOperation as exc:
+            raise RiskAdapterError(f"valuation answered guide_price {guide!r}") from exc
+        return {"guide_price": guide_price, "basis": str(data.get("basis") or "provider")}
 
 
 def _adapter(path: str):
