@@ -1,9 +1,12 @@
 """Adapters to the outside money world: the online payment provider and the bank's auto-debit
-(代扣) file exchange. Each has a documented interface and a sandbox implementation; the real ones
-are configured by settings (SERVICING_PAYMENT_PROVIDER), never imported by the services.
+(代扣) file exchange. Each has a documented interface, a sandbox (AUTOFIN_SANDBOX=1 only) and a
+production adapter over the signed JSON protocol (HttpPaymentProvider, HttpAutoDebitBank); the
+one used is named by a setting (SERVICING_PAYMENT_PROVIDER, SERVICING_AUTO_DEBIT_BANK), never
+imported by the services.
 
 PaymentProvider
-    create_payment(amount, description, return_url) -> CreatedPayment(provider_ref, pay_url)
+    create_payment(amount, description, return_url, idempotency_key)
+        -> CreatedPayment(provider_ref, pay_url); pass the order's key so a retry creates one
     pay_url(provider_ref) -> str                 where the customer pays
     callback_verify(method, path, headers, body) -> dict   the callback's JSON, if genuine
 The provider calls back (POST /api/v1/loans/payments/callback/, signed with the provider's own
@@ -11,7 +14,7 @@ secret, docs/integrations.md); `payment_callback_verify(request)` checks it and 
 {"provider_ref", "amount", "status": "success" | "failed", "paid_at"} to
 servicing.services.repayments.payment_callback_handle.
 
-SandboxBank
+AutoDebitBank (SandboxBank, HttpAutoDebitBank)
     process(file_content) -> results CSV (instruction_ref, amount, result, reason, bank_ref)
 """
 
