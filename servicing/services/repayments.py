@@ -1051,7 +1051,10 @@ def payment_order_create(
     amount = _amount(amount)
     provider = payment_provider()
     created = provider.create_payment(
-        amount=amount, description=f"{loan.contract_ref} {purpose}", return_url=return_url
+        amount=amount,
+        description=f"{loan.contract_ref} {purpose}",
+        return_url=return_url,
+        idempotency_key=idempotency_key or "",
     )
     try:
         with transaction.atomic():
