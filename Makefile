@@ -18,13 +18,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## Run the app with demo data on the embedded PostgreSQL and Redis (no servers to install).
+## Run the app with demo data on the embedded PostgreSQL and Redis (no servers to install),
+## on the sandbox rails (AUTOFIN_SANDBOX=1).
 run: install
-	HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.run
+	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.run
 
 ## Run the test suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default local).
 test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	AUTOFIN_SANDBOX=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

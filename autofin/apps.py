@@ -8,6 +8,7 @@ class AutofinConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self) -> None:
+        from autofin import checks  # noqa: F401 - registers the deploy checks
         from autofin.roles import roles_sync_after_migrate
 
         # Permissions of later apps exist only after their migrations ran, so the role groups

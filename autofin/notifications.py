@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from autofin.integrations.http import IntegrationError, SignedJsonClient
+from autofin.integrations.sandbox import SandboxOnly
 from autofin.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -39,27 +41,28 @@ class GatewayError(Exception):
 
 class SmsGateway(Protocol):
     """Send one text message to a mainland mobile number; return the provider's reference.
+    `key` identifies the message: a resend with the same key is not texted twice.
 
     Raise GatewayError on failure.
     """
 
     name: str
 
-    def send(self, *, to: str, body: str) -> str: ...
+    def send(self, *, to: str, body: str, key: str = "") -> str: ...
 
 
-class SandboxSmsGateway:
+class SandboxSmsGateway(SandboxOnly):
     """Accepts every message and returns a reference; numbers starting 1990000 fail (for tests)."""
 
     name = "sandbox-sms"
 
-    def send(self, *, to: str, body: str) -> str:
+    def send(self, *, to: str, body: str, key: str = "") -> str:
         if to.startswith("1990000"):
             raise GatewayError(f"sandbox: number {to} is not reachable", retryable=False)
         return f"SBX-SMS-{uuid.uuid4().hex[:16]}"
 
 
-class SandboxEmailBackend(BaseEmailBackend):
+class SandboxEmailBackend(SandboxOnly, BaseEmailBackend):
     """A Django e-mail backend that stores mail instead of sending it.
 
     Mail sent through notification_send() is already stored; mail Django sends directly
@@ -86,6 +89,63 @@ class SandboxEmailBackend(BaseEmailBackend):
                 )
             count += 1
         return count
+
+
+class HttpSmsGateway:
+    """The SMS provider over the signed JSON protocol (docs/integrations.md):
+    POST /sms {to, body} -> {"message_id"}. The idempotency key is the message's own, so a
+    retried delivery is never texted twice."""
+
+    integration_rail = "sms"
+
+    name = "sms-http"
+
+    def __init__(self) -> None:
+        self.client = SignedJsonClient("sms")
+
+    def send(self, *, to: str, body: str, key: str = "") -> str:
+        try:
+            data = self.client.post("/sms", {"to": to, "body": body}, idempotency_key=key)
+        except IntegrationError as exc:
+            raise GatewayError(str(exc), retryable=exc.retryable) from exc
+        ref = str(data.get("message_id") or "")
+        if not ref:
+            raise GatewayError("SMS provider answered without message_id", retryable=False)
+        return ref
+
+
+class HttpEmailBackend(BaseEmailBackend):
+    """A Django e-mail backend for the mail provider over the signed JSON protocol:
+    POST /mail {from, to, subject, body} -> {"message_id"}, one call per message (its
+    X-AutoFin-Message-Id, when it has one, is the idempotency key)."""
+
+    integration_rail = "email"
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        super().__init__(fail_silently=fail_silently, **kwargs)
+        self.client = SignedJsonClient("email")
+
+    def send_messages(self, email_messages) -> int:
+        sent = 0
+        for message in email_messages:
+            mid = message.extra_headers.get(MESSAGE_ID_HEADER)
+            try:
+                self.client.post(
+                    "/mail",
+                    {
+                        "from": message.from_email,
+                        "to": list(message.recipients()),
+                        "subject": message.subject,
+                        "body": message.body,
+                    },
+                    idempotency_key=f"mail:{mid}" if mid else "",
+                )
+            except IntegrationError as exc:
+                if not self.fail_silently:
+                    raise GatewayError(str(exc), retryable=exc.retryable) from exc
+                continue
+            sent += 1
+        return sent
 
 
 def sms_gateway() -> SmsGateway:
@@ -157,7 +217,7 @@ def notification_deliver_now(*, message_id: int) -> OutboundMessage:
             if msg.channel == OutboundMessage.Channel.SMS:
                 gateway = sms_gateway()
                 msg.gateway = gateway.name
-                msg.provider_ref = gateway.send(to=msg.to, body=msg.body)
+                msg.provider_ref = gateway.send(to=msg.to, body=msg.body, key=f"sms:{msg.pk}")
             else:
                 email = EmailMessage(
                     subject=msg.subject,

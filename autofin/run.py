@@ -402,6 +402,8 @@ def serve(args: argparse.Namespace, data_dir: Path, signals: _Signals, launch: L
     # redirect to https:// and mark cookies Secure, and nobody could log in.
     os.environ.setdefault("HTTPS", "false")
     os.environ.setdefault("STATIC_COMPRESS", "false")
+    # The demo pays, verifies and texts through the sandbox rails (and seeds demo users).
+    os.environ.setdefault("AUTOFIN_SANDBOX", "1")
 
     # collectstatic needs no database and is the slowest step (whitenoise compresses every
     # file): run it alongside migrate and seed_demo.

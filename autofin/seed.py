@@ -1,4 +1,6 @@
-"""Demo users: one per role, with a known password printed by seed_demo."""
+"""Demo users: one per role, with one password printed by seed_demo: AUTOFIN_DEMO_PASSWORD, or
+the README's published DEMO_PASSWORD on a developer's machine (`make run`). The deploy checks
+refuse a database where demo users still have the published one."""
 
 from __future__ import annotations
 
@@ -6,6 +8,13 @@ from autofin.models import User
 from autofin.roles import ROLE_LABELS, Role, user_role_grant
 
 DEMO_PASSWORD = "autofin-demo-2026"
+
+
+def demo_password() -> str:
+    from django.conf import settings
+
+    return settings.AUTOFIN_DEMO_PASSWORD or DEMO_PASSWORD
+
 
 # Dealer staff are created by the dealers app's seed (they must be bound to a dealer).
 BACK_OFFICE_DEMO_USERS = {
@@ -28,7 +37,7 @@ def demo_user(username: str, display_name: str, role: Role | None, **extra) -> U
         username=username, defaults={"display_name": display_name, **extra}
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.set_password(demo_password())
         user.save()
     if role is not None:
         user_role_grant(user=user, role=role)

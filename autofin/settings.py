@@ -22,11 +22,12 @@ DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("TESTING", default="pytest" in sys.modules or sys.argv[1:2] == ["test"])
 # Served behind TLS? Production: yes. The local demo (`make run`) and tests: plain HTTP.
 HTTPS = env.bool("HTTPS", default=not DEBUG and not TESTING)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    # Only good for development: deployments must set SECRET_KEY (check --deploy flags short keys).
-    default="dev-insecure-autofin-secret-key-change-me",
-)
+# Development defaults, published here: the deploy checks (autofin.checks) refuse each of them
+# outside DEBUG / AUTOFIN_SANDBOX.
+DEV_SECRET_KEY = "dev-insecure-autofin-secret-key-change-me"
+DEV_HMAC_KEY = "dev-autofin-hmac-key-change-me"
+DEV_FIELD_ENCRYPTION_KEYS = ["cYbFDe6fmxe-Xv7sVJq6fBbzX9r0nGCcJ0pP7mA8fVI="]
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -121,6 +122,21 @@ CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": 
 # The nightly settlement: loan ids per chunk (a chunk is one transaction holding its loans'
 # row locks, so smaller chunks mean shorter waits for online postings).
 EOD_CHUNK_SIZE = env.int("EOD_CHUNK_SIZE", default=10_000)
+# A chunk's lease: a worker that holds one longer without a heartbeat is presumed dead and the
+# watchdog re-dispatches the chunk; heartbeats every EOD_HEARTBEAT_SECONDS.
+EOD_LEASE_SECONDS = env.int("EOD_LEASE_SECONDS", default=120)
+EOD_HEARTBEAT_SECONDS = env.float("EOD_HEARTBEAT_SECONDS", default=10.0)
+# Collections: automatic contact attempts per loan and business day.
+EOD_COLLECTIONS_DAILY_ATTEMPTS = env.int("EOD_COLLECTIONS_DAILY_ATTEMPTS", default=3)
+# Whether the batch hands the day's auto-debit file to the bank (off: the file is only written).
+EOD_AUTO_DEBIT_SEND = env.bool("EOD_AUTO_DEBIT_SEND", default=True)
+# Early warning over the whole book each night (default: only loans whose facts changed).
+EOD_EARLY_WARNING_FULL = env.bool("EOD_EARLY_WARNING_FULL", default=False)
+# Auto-debit results applied per transaction.
+AUTO_DEBIT_APPLY_CHUNK = env.int("AUTO_DEBIT_APPLY_CHUNK", default=200)
+# Disbursement payments go to the bank by Celery ("celery"), inline after commit ("eager"), or
+# only through the recovery task ("manual").
+DISBURSEMENT_DISPATCH = env.str("DISBURSEMENT_DISPATCH", default="celery")
 
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
@@ -167,6 +183,17 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded documents: the largest file accepted, in bytes.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The lender's name printed on contracts (empty: the default name in the contract template).
+AUTOFIN_LENDER_NAME = env.str("AUTOFIN_LENDER_NAME", default="")
+# Products and pricing read for quotes are cached in-process this many seconds (0: off).
+ORIGINATION_QUOTE_CACHE_SECONDS = env.float(
+    "ORIGINATION_QUOTE_CACHE_SECONDS", default=0 if TESTING else 5
+)
+# The underwriting workbench flags applications waiting longer than this.
+UNDERWRITING_SLA_HOURS = env.int("UNDERWRITING_SLA_HOURS", default=4)
+
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
@@ -188,17 +215,126 @@ DATA_DIR = env.path("AUTOFIN_DATA_DIR", default=BASE_DIR / ".data")
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=Path(DATA_DIR) / "private")
 
 # Field encryption (ID numbers, phones, bank accounts) and keyed hashes for matching.
-FIELD_ENCRYPTION_KEYS = env.list(
-    "FIELD_ENCRYPTION_KEYS",
-    # Development key only (Fernet, url-safe base64 of 32 bytes); deployments set their own.
-    default=["cYbFDe6fmxe-Xv7sVJq6fBbzX9r0nGCcJ0pP7mA8fVI="],
-)
-HMAC_KEY = env.str("HMAC_KEY", default="dev-autofin-hmac-key-change-me")
+# Fernet keys (url-safe base64 of 32 bytes), newest first: the first encrypts, all decrypt, so
+# a new key goes in front and `manage.py reencrypt_fields` moves old ciphertexts to it.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=DEV_FIELD_ENCRYPTION_KEYS)
+HMAC_KEY = env.str("HMAC_KEY", default=DEV_HMAC_KEY)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="autofin.notifications.SandboxEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AutoFin <noreply@autofin.example>")
-# The SMS gateway adapter: a dotted path to a class implementing autofin.notifications.SmsGateway.
-SMS_BACKEND = env.str("SMS_BACKEND", default="autofin.notifications.SandboxSmsGateway")
+
+# Absolute links in messages (SMS, e-mail, callbacks we give providers): this site's address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Rails: every outside party sits behind an adapter named by a dotted path -----------------
+# Sandboxes (in-process simulators that pay, verify and score on request) exist only with
+# AUTOFIN_SANDBOX=1 (`make run`, the tests, the demo compose profile): then they are the
+# defaults and their pages are mounted. Without it the defaults are the production adapters
+# (signed JSON over HTTP, docs/integrations.md) and a sandbox class refuses to be built.
+AUTOFIN_SANDBOX = env.bool("AUTOFIN_SANDBOX", default=False)
+
+
+def _adapter(name: str, *, sandbox: str, production: str) -> str:
+    return env.str(name, default=sandbox if AUTOFIN_SANDBOX else production)
+
+
+# Online payments (cashier, callbacks): servicing.adapters.
+SERVICING_PAYMENT_PROVIDER = _adapter(
+    "SERVICING_PAYMENT_PROVIDER",
+    sandbox="servicing.adapters.SandboxPaymentProvider",
+    production="servicing.adapters.HttpPaymentProvider",
+)
+# Disbursement payments to payees' accounts: servicing.gateway.
+PAYMENT_GATEWAY = _adapter(
+    "PAYMENT_GATEWAY",
+    sandbox="servicing.gateway.SandboxBank",
+    production="servicing.gateway.HttpBankGateway",
+)
+# The bank's auto-debit (代扣) file exchange: servicing.adapters.
+SERVICING_AUTO_DEBIT_BANK = _adapter(
+    "SERVICING_AUTO_DEBIT_BANK",
+    sandbox="servicing.adapters.SandboxBank",
+    production="servicing.adapters.HttpAutoDebitBank",
+)
+# Credit bureau, three-factor check, phone status, vehicle valuation: risk.adapters.
+RISK_BUREAU_ADAPTER = _adapter(
+    "RISK_BUREAU_ADAPTER",
+    sandbox="risk.adapters.SandboxBureau",
+    production="risk.adapters.HttpBureau",
+)
+RISK_VERIFICATION_ADAPTER = _adapter(
+    "RISK_VERIFICATION_ADAPTER",
+    sandbox="risk.adapters.SandboxVerification",
+    production="risk.adapters.HttpVerification",
+)
+RISK_PHONE_ADAPTER = _adapter(
+    "RISK_PHONE_ADAPTER",
+    sandbox="risk.adapters.SandboxPhone",
+    production="risk.adapters.HttpPhone",
+)
+RISK_VALUATION_ADAPTER = _adapter(
+    "RISK_VALUATION_ADAPTER",
+    sandbox="risk.adapters.SandboxValuation",
+    production="risk.adapters.HttpValuation",
+)
+# SMS (a class implementing autofin.notifications.SmsGateway) and e-mail (a Django backend).
+SMS_BACKEND = _adapter(
+    "SMS_BACKEND",
+    sandbox="autofin.notifications.SandboxSmsGateway",
+    production="autofin.notifications.HttpSmsGateway",
+)
+EMAIL_BACKEND = _adapter(
+    "EMAIL_BACKEND",
+    sandbox="autofin.notifications.SandboxEmailBackend",
+    production="autofin.notifications.HttpEmailBackend",
+)
+# Third-party e-signature evidence (时间戳 / 存证) for signed contracts: origination.esign.
+ESIGN_ADAPTER = _adapter(
+    "ESIGN_ADAPTER",
+    sandbox="origination.esign.SandboxESign",
+    production="origination.esign.HttpESign",
+)
+
+# Each rail's production endpoint: <PREFIX>_URL, _KEY_ID, _SECRET (the per-provider secret
+# that signs requests, answers and callbacks), _TIMEOUT (seconds), _RETRIES, _BACKOFF (seconds,
+# doubled per retry). Rails: payment (PAYMENT_PROVIDER_*), bank (BANK_*, disbursement and
+# auto-debit), bureau (BUREAU_*), verification (VERIFICATION_*), phone (PHONE_STATUS_*),
+# valuation (VALUATION_*), sms (SMS_*), email (EMAIL_*), esign (ESIGN_*).
+INTEGRATION_PREFIXES = {
+    "payment": "PAYMENT_PROVIDER",
+    "bank": "BANK",
+    "bureau": "BUREAU",
+    "verification": "VERIFICATION",
+    "phone": "PHONE_STATUS",
+    "valuation": "VALUATION",
+    "sms": "SMS",
+    "email": "EMAIL",
+    "esign": "ESIGN",
+}
+INTEGRATIONS = {
+    rail: {
+        "env_prefix": prefix,
+        "url": env.str(f"{prefix}_URL", default=""),
+        "key_id": env.str(f"{prefix}_KEY_ID", default="sandbox" if AUTOFIN_SANDBOX else ""),
+        # A sandbox plays the party in-process and signs with this placeholder; the deploy
+        # checks refuse it (and anything shorter than 32 characters) for a production adapter.
+        "secret": env.str(
+            f"{prefix}_SECRET", default=f"sandbox-{rail}-secret" if AUTOFIN_SANDBOX else ""
+        ),
+        "timeout": env.float(f"{prefix}_TIMEOUT", default=10.0),
+        "retries": env.int(f"{prefix}_RETRIES", default=2),
+        "backoff": env.float(f"{prefix}_BACKOFF", default=0.5),
+    }
+    for rail, prefix in INTEGRATION_PREFIXES.items()
+}
+# seed_demo's users get this password (empty: the README's, for `make run` only; the compose
+# demo profile requires one).
+AUTOFIN_DEMO_PASSWORD = env.str("AUTOFIN_DEMO_PASSWORD", default="")
+# Signed messages older or newer than this are refused (and their nonces kept twice as long).
+INTEGRATION_MAX_SKEW_SECONDS = env.int("INTEGRATION_MAX_SKEW_SECONDS", default=300)
+# The sandbox bank: callbacks by Celery ("celery") or only when asked ("manual": tests, demos);
+# its statement files' folder.
+SANDBOX_BANK_CALLBACKS = env.str("SANDBOX_BANK_CALLBACKS", default="celery")
+SANDBOX_BANK_DIR = env.path("SANDBOX_BANK_DIR", default=Path(DATA_DIR) / "sandbox_bank")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -74,11 +74,7 @@ def upload_store(
     allowed: frozenset[str] | set[str] = DEFAULT_ALLOWED,
 ) -> StoredUpload:
     """Validate and store one uploaded file (a Django UploadedFile or any binary file object)."""
-    limit = (
-        max_bytes
-        if max_bytes is not None
-        else getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES)
-    )
+    limit = max_bytes if max_bytes is not None else settings.UPLOAD_MAX_BYTES
     declared = getattr(file, "size", None)
     if declared is not None and declared > limit:
         raise UploadError(

@@ -24,6 +24,10 @@ if str(ROOT) not in sys.path:
 
 from origination.validators import id_number_check_char  # noqa: E402
 
+# Benches drive the sandbox rails (payments, bank, bureau): they exist only with this flag, and
+# the servers and workers the benches start inherit it.
+os.environ.setdefault("AUTOFIN_SANDBOX", "1")
+
 PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 CELERY = str(ROOT / ".venv" / "bin" / "celery")

@@ -174,6 +174,7 @@ def main() -> None:
         "DEBUG": "0",
         "HTTPS": "0",
         "TESTING": "0",
+        "AUTOFIN_SANDBOX": "1",  # the seed and the sandbox rails exist only with it
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "autofin.settings",
     }

@@ -10,7 +10,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from autofin.business_date import business_date_current
 from autofin.roles import Role
-from autofin.seed import DEMO_PASSWORD, demo_user
+from autofin.seed import demo_password, demo_user
 from dealers.models import Dealer, DealerStatus
 from dealers.services import (
     agreement_create,
@@ -247,5 +247,5 @@ def seed(*, stdout, context: dict) -> None:
 
     context["dealers"] = dealers
     stdout.write(
-        f"  {len(dealers)} dealers, staff dealerN_admin / dealerN_sales (password {DEMO_PASSWORD})"
+        f"  {len(dealers)} dealers, staff dealerN_admin / dealerN_sales (password {demo_password()})"
     )

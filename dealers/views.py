@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -164,7 +165,7 @@ def portal_staff(request):
                     display_name=form.cleaned_data["display_name"],
                     email=form.cleaned_data["email"],
                     phone=form.cleaned_data["phone"],
-                    base_url=request.build_absolute_uri("/"),
+                    base_url=settings.SITE_URL + "/",
                 )
                 messages.success(request, _("邀请已发送。"))
                 return redirect("dealers:portal_staff")
@@ -510,7 +511,7 @@ def manager_invite(request, pk: int):
             services.staff_invite(
                 actor=request.user,
                 dealer=dealer,
-                base_url=request.build_absolute_uri("/"),
+                base_url=settings.SITE_URL + "/",
                 **form.cleaned_data,
             )
             messages.success(request, _("邀请已发送。"))

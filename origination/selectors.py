@@ -27,7 +27,7 @@ _CACHE: dict[tuple, tuple[float, object]] = {}
 
 
 def _cache_seconds() -> float:
-    return getattr(settings, "ORIGINATION_QUOTE_CACHE_SECONDS", 0 if settings.TESTING else 5)
+    return settings.ORIGINATION_QUOTE_CACHE_SECONDS
 
 
 def _cached(key: tuple, load: Callable[[], T]) -> T:

@@ -31,7 +31,7 @@ S = ApplicationStatus
 
 def sla_hours() -> int:
     """Hours a referred application may wait for a decision (kept simple: wall-clock hours)."""
-    return int(getattr(settings, "UNDERWRITING_SLA_HOURS", 4))
+    return settings.UNDERWRITING_SLA_HOURS
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -149,7 +150,7 @@ def dealer_send_confirmation(request, reference: str):
     if app.status != ApplicationStatus.DRAFT:
         raise Http404
     svc.application_confirmation_send(
-        actor=request.user, application=app, link_base=request.build_absolute_uri("/")
+        actor=request.user, application=app, link_base=settings.SITE_URL + "/"
     )
     messages.success(
         request,

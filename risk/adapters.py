@@ -1,7 +1,9 @@
 """External data behind adapters: credit bureau (征信), three-factor ID verification, phone
 status and vehicle valuation. Each has a ``Protocol``; the class used is named by a setting
 (``RISK_BUREAU_ADAPTER``, ``RISK_VERIFICATION_ADAPTER``, ``RISK_PHONE_ADAPTER``,
-``RISK_VALUATION_ADAPTER``), defaulting to the sandbox classes here.
+``RISK_VALUATION_ADAPTER``): with AUTOFIN_SANDBOX=1 the sandbox classes here, otherwise the
+``Http*`` production adapters (signed JSON over HTTP, docs/integrations.md), which send hashes
+(and the bureau the encrypted ID number it is entitled to), never plaintext identities.
 
 Sandbox test identities. Risk receives only keyed hashes, so the sandboxes hash their own test
 values with ``autofin.crypto.keyed_hash`` and compare:
@@ -34,7 +36,7 @@ factor (1 - km / 600,000, at least 0.5). Without an msrp the guide price is the 
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -42,6 +44,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from autofin.crypto import keyed_hash
+from autofin.integrations.http import IntegrationError, SignedJsonClient
+from autofin.integrations.sandbox import SandboxOnly
 
 TEST_ID_CLEAN = "110101199001011237"
 TEST_ID_THIN = "110101199001012341"
@@ -85,7 +89,7 @@ def _h(value: str) -> str:
     return _hash_of(value, settings.HMAC_KEY)
 
 
-class SandboxBureau:
+class SandboxBureau(SandboxOnly):
     def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
         if id_hash == _h(TEST_ID_THIN):
             return {"found": False}
@@ -116,14 +120,14 @@ class SandboxBureau:
         }
 
 
-class SandboxVerification:
+class SandboxVerification(SandboxOnly):
     def three_factor(self, *, id_hash: str, phone_hash: str) -> dict[str, Any]:
         if not id_hash or not phone_hash or id_hash == _h(TEST_ID_MISMATCH):
             return {"result": "mismatch"}
         return {"result": "match"}
 
 
-class SandboxPhone:
+class SandboxPhone(SandboxOnly):
     def status(self, *, phone_hash: str) -> dict[str, Any]:
         if phone_hash == _h(TEST_PHONE_DEACTIVATED):
             return {"status": "deactivated", "tenure_months": 0}
@@ -132,7 +136,7 @@ class SandboxPhone:
         return {"status": "active", "tenure_months": 36}
 
 
-class SandboxValuation:
+class SandboxValuation(SandboxOnly):
     def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
         msrp = vehicle.get("msrp")
         if msrp in (None, ""):
@@ -155,21 +159,107 @@ class SandboxValuation:
         }
 
 
-def _adapter(setting: str, default: str):
-    return import_string(getattr(settings, setting, default))()
+class RiskAdapterError(Exception):
+    """An outside data source failed; `retryable`: asking again later may help."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class _HttpAdapter:
+    integration_rail = ""
+
+    def __init__(self) -> None:
+        self.client = SignedJsonClient(self.integration_rail)
+
+    def _post(self, path: str, payload: dict, *, key: str) -> dict[str, Any]:
+        try:
+            return self.client.post(path, payload, idempotency_key=key)
+        except IntegrationError as exc:
+            raise RiskAdapterError(str(exc), retryable=exc.retryable) from exc
+
+
+def _key(*parts: str) -> str:
+    # A query is idempotent by what it asks (the provider bills one inquiry per key).
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+class HttpBureau(_HttpAdapter):
+    """POST /reports {id_hash, id_number_encrypted} -> the BureauAdapter.report dict."""
+
+    integration_rail = "bureau"
+
+    def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
+        payload = {"id_hash": id_hash, "id_number_encrypted": id_number_encrypted}
+        data = self._post("/reports", payload, key=_key("report", id_hash))
+        if not isinstance(data.get("found"), bool):
+            raise RiskAdapterError("bureau answered without 'found'")
+        return data
+
+
+class HttpVerification(_HttpAdapter):
+    """POST /three-factor {id_hash, phone_hash} -> {"result": "match" | "mismatch"}."""
+
+    integration_rail = "verification"
+
+    def three_factor(self, *, id_hash: str, phone_hash: str) -> dict[str, Any]:
+        payload = {"id_hash": id_hash, "phone_hash": phone_hash}
+        data = self._post("/three-factor", payload, key=_key("3f", id_hash, phone_hash))
+        if data.get("result") not in ("match", "mismatch"):
+            raise RiskAdapterError(f"verification answered {data.get('result')!r}")
+        return {"result": data["result"]}
+
+
+class HttpPhone(_HttpAdapter):
+    """POST /phone-status {phone_hash} -> {"status", "tenure_months"}."""
+
+    integration_rail = "phone"
+
+    def status(self, *, phone_hash: str) -> dict[str, Any]:
+        data = self._post("/phone-status", {"phone_hash": phone_hash}, key=_key("ph", phone_hash))
+        if data.get("status") not in ("active", "deactivated", "owner_changed"):
+            raise RiskAdapterError(f"phone status answered {data.get('status')!r}")
+        return {"status": data["status"], "tenure_months": int(data.get("tenure_months") or 0)}
+
+
+class HttpValuation(_HttpAdapter):
+    """POST /valuations {vehicle, price} -> {"guide_price", "basis"}."""
+
+    integration_rail = "valuation"
+
+    def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
+        payload = {"vehicle": vehicle, "price": None if price is None else str(price)}
+        data = self._post(
+            "/valuations", payload, key=_key("val", repr(sorted(vehicle.items())), str(price))
+        )
+        guide = data.get("guide_price")
+        try:
+            guide_price = (
+                None
+                if guide in (None, "")
+                else str(Decimal(str(guide)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+            )
+        except InvalidOperation as exc:
+            raise RiskAdapterError(f"valuation answered guide_price {guide!r}") from exc
+        return {"guide_price": guide_price, "basis": str(data.get("basis") or "provider")}
+
+
+def _adapter(path: str):
+    return import_string(path)()
 
 
 def bureau_adapter() -> BureauAdapter:
-    return _adapter("RISK_BUREAU_ADAPTER", "risk.adapters.SandboxBureau")
+    return _adapter(settings.RISK_BUREAU_ADAPTER)
 
 
 def verification_adapter() -> VerificationAdapter:
-    return _adapter("RISK_VERIFICATION_ADAPTER", "risk.adapters.SandboxVerification")
+    return _adapter(settings.RISK_VERIFICATION_ADAPTER)
 
 
 def phone_adapter() -> PhoneAdapter:
-    return _adapter("RISK_PHONE_ADAPTER", "risk.adapters.SandboxPhone")
+    return _adapter(settings.RISK_PHONE_ADAPTER)
 
 
 def valuation_adapter() -> ValuationAdapter:
-    return _adapter("RISK_VALUATION_ADAPTER", "risk.adapters.SandboxValuation")
+    return _adapter(settings.RISK_VALUATION_ADAPTER)

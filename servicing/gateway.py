@@ -11,12 +11,16 @@ settings.PAYMENT_GATEWAY, a dotted path, default the sandbox):
         Raises GatewayTimeout when no answer came (the payment may or may not exist: ask
         `status` before anything else), GatewayRejected when the bank refused the request.
     status(idempotency_key) -> BankResult(status="succeeded" | "failed" | "not_found", ...)
-    verify_callback(payload) -> bool                  the callback is genuine (HMAC signature)
+    callback_verify(method, path, headers, body) -> dict   the callback's JSON if genuine (signed
+        with the bank's own secret, BANK_SECRET; docs/integrations.md), else CallbackRejected
     statement_write(statement_date) -> Path           the day's statement file (CSV)
 
-The bank calls back `servicing.services.disbursement.bank_callback_receive(payload)` with
-{"idempotency_key", "status": "succeeded" | "failed", "bank_ref", "amount", "reason",
-"signature"}; a callback may arrive more than once, and before or after our send is recorded.
+The bank calls back (POST /api/v1/loans/bank/callback/; `bank_callback_verify(request)` checks
+it) and `servicing.services.disbursement.bank_callback_receive(payload)` records
+{"idempotency_key", "status": "succeeded" | "failed", "bank_ref", "amount", "reason"}; a
+callback may arrive more than once, and before or after our send is recorded.
+
+HttpBankGateway: the production adapter (signed JSON over HTTP to BANK_URL).
 
 SandboxBank: a bank simulator with its own table (`SandboxBankPayment`) written on its OWN
 database connection in autocommit, so - like a remote bank - what it did survives our
@@ -40,8 +44,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import hashlib
-import hmac
 import os
 import threading
 import uuid
@@ -54,6 +56,16 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from autofin.crypto import keyed_hash, normalise
+from autofin.integrations.http import (
+    IntegrationError,
+    IntegrationTimeout,
+    SignatureInvalid,
+    SignedJsonClient,
+    canonical_json,
+    signed_headers,
+    verify,
+)
+from autofin.integrations.sandbox import SandboxOnly
 from autofin.money import quantize_fen
 
 
@@ -67,6 +79,10 @@ class GatewayTimeout(GatewayError):
 
 class GatewayRejected(GatewayError):
     """The bank refused the request (nothing was paid)."""
+
+
+class CallbackRejected(GatewayError):
+    """A callback without a valid, fresh signature of the bank's secret."""
 
 
 @dataclass(frozen=True)
@@ -95,13 +111,119 @@ class PaymentGateway(Protocol):
 
     def status(self, *, idempotency_key: str) -> BankResult: ...
 
-    def verify_callback(self, payload: dict) -> bool: ...
+    def callback_verify(self, *, method: str, path: str, headers, body: bytes) -> dict: ...
 
     def statement_write(self, *, statement_date: dt.date) -> Path: ...
 
 
 def payment_gateway() -> PaymentGateway:
-    return import_string(getattr(settings, "PAYMENT_GATEWAY", "servicing.gateway.SandboxBank"))()
+    return import_string(settings.PAYMENT_GATEWAY)()
+
+
+def bank_callback_verify(request) -> dict:
+    """The bank's callback request, verified with the bank's own secret: its JSON object.
+    Raises CallbackRejected."""
+    return payment_gateway().callback_verify(
+        method=request.method, path=request.path, headers=request.headers, body=request.body
+    )
+
+
+def _callback_path() -> str:
+    from django.urls import reverse
+
+    return reverse("servicing-api:bank-callback")
+
+
+class HttpBankGateway:
+    """The bank over the signed JSON protocol (docs/integrations.md):
+
+    POST /disbursements/payments {idempotency_key, amount, account_number, account_name,
+        bank_name, reference, requested_date, notify_url} -> {status: "accepted", bank_ref, amount}
+    POST /disbursements/status {idempotency_key} -> {status, bank_ref, amount, reason}
+    POST /statements {statement_date} -> {rows: [...]} (the columns of statement_write)
+
+    The Idempotency-Key header is our payment key, the bank's dedupe key: after a timeout the
+    caller asks `status` before anything else, and a resend never pays twice."""
+
+    integration_rail = "bank"
+
+    name = "bank-http"
+
+    def __init__(self) -> None:
+        self.client = SignedJsonClient("bank")
+
+    def _post(self, path: str, payload: dict, key: str) -> dict:
+        try:
+            return self.client.post(path, payload, idempotency_key=key)
+        except IntegrationTimeout as exc:
+            raise GatewayTimeout(str(exc)) from exc
+        except IntegrationError as exc:
+            raise GatewayRejected(str(exc)) from exc
+
+    @staticmethod
+    def _result(key: str, data: dict, default_status: str) -> BankResult:
+        amount = data.get("amount")
+        return BankResult(
+            idempotency_key=key,
+            status=str(data.get("status") or default_status),
+            bank_ref=str(data.get("bank_ref") or ""),
+            amount=quantize_fen(amount) if amount not in (None, "") else None,
+            reason=str(data.get("reason") or ""),
+        )
+
+    def send(
+        self,
+        *,
+        idempotency_key: str,
+        amount: Decimal,
+        account_number: str,
+        account_name: str,
+        bank_name: str,
+        reference: str,
+        requested_date: dt.date,
+    ) -> BankResult:
+        amount = quantize_fen(amount)
+        data = self._post(
+            "/disbursements/payments",
+            {
+                "idempotency_key": idempotency_key,
+                "amount": f"{amount:.2f}",
+                "account_number": normalise(account_number),
+                "account_name": account_name,
+                "bank_name": bank_name,
+                "reference": reference,
+                "requested_date": requested_date.isoformat(),
+                "notify_url": settings.SITE_URL + _callback_path(),
+            },
+            idempotency_key,
+        )
+        result = self._result(idempotency_key, data, "accepted")
+        if result.status != "accepted" or (result.amount is not None and result.amount != amount):
+            raise GatewayRejected(f"bank answered {result.status} {result.amount} for {amount}")
+        return result
+
+    def status(self, *, idempotency_key: str) -> BankResult:
+        data = self._post(
+            "/disbursements/status", {"idempotency_key": idempotency_key}, idempotency_key
+        )
+        return self._result(idempotency_key, data, "not_found")
+
+    def callback_verify(self, *, method: str, path: str, headers, body: bytes) -> dict:
+        try:
+            return self.client.verify(method=method, path=path, headers=headers, body=body)
+        except SignatureInvalid as exc:
+            raise CallbackRejected(str(exc)) from exc
+
+    def statement_write(self, *, statement_date: dt.date) -> Path:
+        data = self._post(
+            "/statements",
+            {"statement_date": statement_date.isoformat()},
+            f"statement:{statement_date.isoformat()}",
+        )
+        rows = data.get("rows")
+        if not isinstance(rows, list):
+            raise GatewayRejected("bank answered without statement rows")
+        return _statement_file_write(statement_date, rows)
 
 
 # --- the sandbox bank's own connection -------------------------------------------------------
@@ -151,17 +273,29 @@ def sandbox_bank_close_connections() -> None:
 _COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, account_number_last4"
 
 
-def _signature(payload: dict) -> str:
-    text = "|".join(
-        str(payload.get(k, ""))
-        for k in ("idempotency_key", "status", "bank_ref", "amount", "reason")
-    )
-    key = f"{settings.HMAC_KEY}:sandbox-bank".encode()
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+_STATEMENT_FIELDS = ["value_date", "bank_ref", "idempotency_key", "account_last4", "amount",
+                     "status", "reason"]  # fmt: skip
 
 
-class SandboxBank:
+def _statement_file_write(statement_date: dt.date, rows: list[dict]) -> Path:
+    directory = Path(settings.SANDBOX_BANK_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"statement-{statement_date.isoformat()}.csv"
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_STATEMENT_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path
+
+
+class SandboxBank(SandboxOnly):
     name = "sandbox-bank"
+
+    def __init__(self) -> None:
+        cfg = settings.INTEGRATIONS["bank"]
+        self.key_id, self.secret = cfg["key_id"], cfg["secret"]
 
     # --- the rule by account number ---
     @staticmethod
@@ -264,21 +398,33 @@ class SandboxBank:
         if row is None or row[3] == "lost":
             return None
         key, bank_ref, amount, status, reason, *_rest = row
-        payload = {
+        return {
             "idempotency_key": key,
             "status": status,
             "bank_ref": bank_ref,
             "amount": str(amount),
             "reason": reason,
         }
-        payload["signature"] = _signature(payload)
-        return payload
 
-    def verify_callback(self, payload: dict) -> bool:
-        return hmac.compare_digest(str(payload.get("signature", "")), _signature(payload))
+    def callback_signed(self, payload: dict) -> tuple[dict, bytes]:
+        """(headers, body) of the bank's callback for `payload`, signed with the bank's secret."""
+        body = canonical_json(payload)
+        headers = signed_headers(
+            key_id=self.key_id, secret=self.secret, method="POST", path=_callback_path(), body=body
+        )
+        return headers, body
+
+    def callback_verify(self, *, method: str, path: str, headers, body: bytes) -> dict:
+        try:
+            return verify(
+                rail="bank", key_id=self.key_id, secret=self.secret, method=method, path=path,
+                headers=headers, body=body,
+            )  # fmt: skip
+        except SignatureInvalid as exc:
+            raise CallbackRejected(str(exc)) from exc
 
     def _schedule_callbacks(self, key: str, times: int) -> None:
-        if getattr(settings, "SANDBOX_BANK_CALLBACKS", "celery") != "celery":
+        if settings.SANDBOX_BANK_CALLBACKS != "celery":
             return
         from servicing.tasks_disbursement import bank_callback_deliver
 
@@ -292,6 +438,11 @@ class SandboxBank:
         payload = self.callback_payload(key)
         if payload is None:
             return None
+        # Through the same signature check as the callback endpoint, as if over HTTP.
+        headers, body = self.callback_signed(payload)
+        payload = self.callback_verify(
+            method="POST", path=_callback_path(), headers=headers, body=body
+        )
         with _bank_connection().cursor() as cursor:
             cursor.execute(
                 "UPDATE servicing_sandboxbankpayment SET callbacks_sent = callbacks_sent + 1 "
@@ -343,17 +494,6 @@ class SandboxBank:
         ]
 
     def statement_write(self, *, statement_date: dt.date) -> Path:
-        directory = Path(
-            getattr(settings, "SANDBOX_BANK_DIR", None) or Path(settings.DATA_DIR) / "sandbox_bank"
+        return _statement_file_write(
+            statement_date, self.statement_rows(statement_date=statement_date)
         )
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"statement-{statement_date.isoformat()}.csv"
-        fields = ["value_date", "bank_ref", "idempotency_key", "account_last4", "amount",
-                  "status", "reason"]  # fmt: skip
-        tmp = path.with_suffix(".tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(self.statement_rows(statement_date=statement_date))
-        tmp.replace(path)
-        return path

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from servicing import urls_eod, views
@@ -11,7 +12,6 @@ urlpatterns = [
     path("my/loans/<int:loan_id>/prepay/", views.my_loan_prepay, name="my_loan_prepay"),
     path("my/loans/<int:loan_id>/statements/", views.my_loan_statements, name="my_loan_statements"),
     path("my/contact/", views.my_contact, name="my_contact"),
-    path("pay/sandbox/<str:provider_ref>/", views.sandbox_pay, name="sandbox_pay"),
     path("servicing/loans/", views.loan_search, name="loan_search"),
     path("servicing/loans/<int:loan_id>/", views.loan_detail, name="loan_detail"),
     path(
@@ -39,6 +39,12 @@ urlpatterns = [
     ),
     path("servicing/loans/<int:loan_id>/note/", views.loan_note, name="loan_note"),
 ]
+
+# The sandbox provider's cashier page marks orders paid on request: it exists only in a sandbox.
+if settings.AUTOFIN_SANDBOX:
+    urlpatterns.append(
+        path("pay/sandbox/<str:provider_ref>/", views.sandbox_pay, name="sandbox_pay")
+    )
 
 # --- disbursement (finance) ---
 from servicing import views_disbursement as vd  # noqa: E402

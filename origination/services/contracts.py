@@ -26,6 +26,7 @@ from autofin.crypto import decrypt
 from autofin.notifications import notification_send
 from autofin.pricing import apr_percent
 from autofin.uploads import upload_path
+from origination.esign import ESignError, esign_adapter
 from origination.models import (
     Application,
     ApplicationStatus,
@@ -79,7 +80,7 @@ class ContractSignError(ContractError):
 
 
 def lender_name() -> str:
-    return getattr(settings, "AUTOFIN_LENDER_NAME", "") or _("AutoFin 汽车金融有限公司")
+    return settings.AUTOFIN_LENDER_NAME or _("AutoFin 汽车金融有限公司")
 
 
 def _user(actor: Any):
@@ -395,7 +396,8 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
             _("【AutoFin】您的合同 %(ref)s 已生成，请登录 AutoFin 查看并在线签署：%(url)s")
             % {
                 "ref": contract.contract_ref,
-                "url": reverse("origination:contract_sign", args=[contract.contract_ref]),
+                "url": settings.SITE_URL
+                + reverse("origination:contract_sign", args=[contract.contract_ref]),
             },
             purpose="contract_issued",
             key=f"contract:{contract.contract_ref}:issued",
@@ -611,6 +613,18 @@ def contract_sign(
         "document_sha256": contract.pdf_sha256,
     }
     signed_pdf = contract_signed_pdf_render(contract, sig_data)
+    # Lodged with the evidence service before anything is stored: outside our transaction (an
+    # HTTP call), and idempotent by the PDF's hash if the signing is retried.
+    try:
+        evidence = esign_adapter().seal(
+            document_sha256=hashlib.sha256(signed_pdf).hexdigest(),
+            signer_name=signer_name,
+            signed_at=now,
+            contract_ref=contract.contract_ref,
+        )
+    except ESignError as exc:
+        log.error("contract %s: e-signature evidence failed: %s", contract.contract_ref, exc)
+        raise ContractSignError(_("签署服务暂时不可用，请稍后再试。")) from exc
     relative = f"contracts/{contract.application_id}/{contract.contract_ref}-v{contract.version}-signed-{uuid.uuid4().hex[:8]}.pdf"  # noqa: E501
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
@@ -651,6 +665,7 @@ def contract_sign(
                 "document_sha256": locked.pdf_sha256,
                 "signed_pdf_sha256": signed_sha,
                 "verification": "sms_otp",
+                "esign_evidence": evidence["evidence_ref"],
             },
         )
         application_transition(

@@ -17,4 +17,5 @@ urlpatterns = [
         name="repayment-reverse",
     ),
     path("payments/callback/", views.PaymentCallbackView.as_view(), name="payment-callback"),
+    path("bank/callback/", views.BankCallbackView.as_view(), name="bank-callback"),
 ]

@@ -2,11 +2,12 @@
 payoff quotes and reversals. Every posting endpoint requires an `Idempotency-Key` header: a replay
 returns the first result (200 instead of 201), backed by unique constraints in the database. The
 payment provider's callback is idempotent by its reference and authenticated by its signature
-(`X-Signature`)."""
+(signed with the provider's secret, docs/integrations.md)."""
 
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from autofin.roles import Role, user_has_role
 from servicing import selectors_loans
+from servicing.adapters import CallbackRejected, payment_callback_verify
 from servicing.models import Loan, LoanScheduleRow, PaymentOrder, PayoffQuoteRecord, Repayment
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
@@ -327,23 +329,27 @@ class RepaymentReverseView(APIView):
 @extend_schema(
     request=CallbackInput,
     responses={200: CallbackOutput, 400: ERRORS, 403: ERRORS},
-    description="Server-to-server callback of the payment provider, signed in X-Signature.",
+    description="Server-to-server callback of the payment provider, signed with the "
+    "provider's secret (X-AutoFin-Signature, docs/integrations.md).",
 )
 class PaymentCallbackView(APIView):
-    """The payment provider's server-to-server callback (signature in X-Signature)."""
+    """The payment provider's server-to-server callback (signed JSON, docs/integrations.md)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     def post(self, request):
-        payload = {k: request.data.get(k) for k in ("provider_ref", "amount", "status", "paid_at")}
         try:
-            order = payment_callback_handle(
-                payload=payload, signature=request.headers.get("X-Signature", "")
+            signed = payment_callback_verify(request)
+        except CallbackRejected:
+            return Response(
+                {"errors": {"__all__": [_("支付回调签名无效。")]}, "code": "bad_signature"}, 403
             )
+        payload = {k: signed.get(k) for k in ("provider_ref", "amount", "status", "paid_at")}
+        try:
+            order = payment_callback_handle(payload=payload)
         except LoanError as exc:
-            code = 403 if exc.code == "bad_signature" else 400
-            return Response({"errors": {"__all__": [exc.message]}, "code": exc.code}, code)
+            return Response({"errors": {"__all__": [exc.message]}, "code": exc.code}, 400)
         return Response(
             {
                 "provider_ref": order.provider_ref,
@@ -351,3 +357,28 @@ class PaymentCallbackView(APIView):
                 "repayment": order.repayment_id,
             }
         )
+
+
+class BankCallbackView(APIView):
+    """The bank's server-to-server result of a disbursement payment (signed JSON with the
+    bank's secret, docs/integrations.md)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=None, responses={200: None, 400: ERRORS, 403: ERRORS})
+    def post(self, request):
+        from servicing.gateway import CallbackRejected as BankCallbackRejected
+        from servicing.gateway import bank_callback_verify
+        from servicing.services.disbursement import DisbursementError, bank_callback_receive
+
+        try:
+            payload = bank_callback_verify(request)
+        except BankCallbackRejected:
+            return Response(
+                {"errors": {"__all__": [_("银行回调签名无效。")]}, "code": "bad_signature"}, 403
+            )
+        try:
+            return Response(bank_callback_receive(payload=payload))
+        except DisbursementError as exc:
+            return Response({"errors": {"__all__": [exc.message]}, "code": exc.code}, 400)

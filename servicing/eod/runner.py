@@ -48,15 +48,15 @@ class LeaseLost(Exception):
 
 
 def chunk_size() -> int:
-    return int(getattr(settings, "EOD_CHUNK_SIZE", 10_000))
+    return settings.EOD_CHUNK_SIZE
 
 
 def lease_seconds() -> int:
-    return int(getattr(settings, "EOD_LEASE_SECONDS", 120))
+    return settings.EOD_LEASE_SECONDS
 
 
 def heartbeat_seconds() -> float:
-    return float(getattr(settings, "EOD_HEARTBEAT_SECONDS", 10))
+    return settings.EOD_HEARTBEAT_SECONDS
 
 
 def worker_name() -> str:

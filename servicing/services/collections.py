@@ -64,7 +64,7 @@ class CollectionsError(Exception):
 
 
 def daily_attempt_limit() -> int:
-    return int(getattr(settings, "EOD_COLLECTIONS_DAILY_ATTEMPTS", 3))
+    return settings.EOD_COLLECTIONS_DAILY_ATTEMPTS
 
 
 def queue_for_bucket(bucket: str) -> str:

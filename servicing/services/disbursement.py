@@ -124,7 +124,7 @@ def _label(actor: Any) -> str:
 def _dispatch(task_name: str, ids: list[int]) -> None:
     """After commit, hand the ids to the Celery task (settings DISBURSEMENT_DISPATCH: "celery",
     or "eager" to run inline after commit, or "manual": the recovery task picks them up)."""
-    mode = getattr(settings, "DISBURSEMENT_DISPATCH", "celery")
+    mode = settings.DISBURSEMENT_DISPATCH
     if mode == "manual" or not ids:
         return
 
@@ -647,12 +647,11 @@ def attempts_to_recover(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 
 
-def bank_callback_receive(*, payload: dict, gateway: PaymentGateway | None = None) -> dict:
-    """The bank's asynchronous result for one key. Idempotent: a second delivery changes
-    nothing. Returns {"result": "recorded" | "duplicate" | "unknown_key", "status": ...}."""
-    gateway = gateway or payment_gateway()
-    if not gateway.verify_callback(payload):
-        raise DisbursementError(_("银行回调签名无效。"), code="bad_signature")
+def bank_callback_receive(*, payload: dict) -> dict:
+    """The bank's asynchronous result for one key, already verified (the gateway's
+    callback_verify checked its signature with the bank's secret). Idempotent: a second
+    delivery changes nothing. Returns {"result": "recorded" | "duplicate" | "unknown_key",
+    "status": ...}."""
     key = str(payload.get("idempotency_key", ""))
     attempt = PaymentAttempt.objects.filter(idempotency_key=key).only("pk", "status").first()
     if attempt is None:

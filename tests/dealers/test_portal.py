@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -122,7 +123,8 @@ def test_invite_page_flow_and_deactivate(dealer, admin_client, make_staff):
     )
     assert r.status_code == 302
     body = OutboundMessage.objects.get(purpose="dealer_staff_invite").body
-    link = re.search(r"http://testserver(/dealer/invite/[^/]+/)", body).group(1)
+    # the link is built on SITE_URL, not on the request's Host header
+    link = re.search(re.escape(settings.SITE_URL) + r"(/dealer/invite/[^/]+/)", body).group(1)
     anon = Client()
     assert "北京燕京之星" in anon.get(link).content.decode()
     r = anon.post(

@@ -246,8 +246,18 @@ def test_duplicate_callback_changes_nothing(dealer, customer, payees, maker, che
     before = (_counts(), JournalLine.objects.count(), Commission.objects.count())
     assert bank_callback_receive(payload=payload) == {"result": "duplicate", "status": "succeeded"}
     assert (_counts(), JournalLine.objects.count(), Commission.objects.count()) == before
-    with pytest.raises(DisbursementError):
-        bank_callback_receive(payload={**payload, "status": "failed"})  # forged: bad signature
+    # forged: a "failed" the bank never signed is refused at the callback endpoint
+    from servicing.gateway import CallbackRejected
+
+    headers, body = SandboxBank().callback_signed(payload)
+    with pytest.raises(CallbackRejected):
+        SandboxBank().callback_verify(
+            method="POST",
+            path="/api/v1/loans/bank/callback/",
+            headers=headers,
+            body=body.replace(b'"succeeded"', b'"failed"'),
+        )
+    assert (_counts(), JournalLine.objects.count(), Commission.objects.count()) == before
 
 
 def test_bank_that_delivers_callbacks_twice(dealer, customer, payees, maker, checker):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from servicing.gateway import GatewayRejected, GatewayTimeout, SandboxBank
+from servicing.gateway import CallbackRejected, GatewayRejected, GatewayTimeout, SandboxBank
 from servicing.models import SandboxBankPayment
 from tests.servicing.disbursement_support import *  # noqa: F403
 
@@ -77,8 +77,14 @@ def test_callbacks_are_signed(db):
     _send(bank, key, "6222020000005555")
     payload = bank.callback_payload(key)
     assert payload["status"] == "succeeded" and payload["amount"] == "100.00"
-    assert bank.verify_callback(payload)
-    assert not bank.verify_callback({**payload, "amount": "1000.00"})
+    path = "/api/v1/loans/bank/callback/"
+    headers, body = bank.callback_signed(payload)
+    tampered = body.replace(b'"amount":"100.00"', b'"amount":"1000.00"')
+    with pytest.raises(CallbackRejected):
+        bank.callback_verify(method="POST", path=path, headers=headers, body=tampered)
+    assert bank.callback_verify(method="POST", path=path, headers=headers, body=body) == payload
+    with pytest.raises(CallbackRejected):  # the same message again: a replay
+        bank.callback_verify(method="POST", path=path, headers=headers, body=body)
 
 
 def test_statement_file_lists_the_days_payments(db, settings):

@@ -118,18 +118,23 @@ def test_api_repayments_need_and_honour_idempotency_keys(client, agent, customer
     payload = provider.callback_payload(
         provider_ref=created.json()["provider_ref"], amount=D("500")
     )
-    for _ in range(2):
+    for _ in range(2):  # the provider retries: a new message (timestamp, nonce) each time
+        headers, body = provider.callback_signed(payload)
         callback = client.post(
             "/api/v1/loans/payments/callback/",
-            payload,
+            body,
             content_type="application/json",
-            HTTP_X_SIGNATURE=provider.sign(payload),
+            headers=headers,
         )
         assert callback.status_code == 200 and callback.json()["status"] == "paid"
     forged = client.post(
         "/api/v1/loans/payments/callback/", payload, content_type="application/json"
     )
     assert forged.status_code == 403
+    replayed = client.post(
+        "/api/v1/loans/payments/callback/", body, content_type="application/json", headers=headers
+    )
+    assert replayed.status_code == 403
     assert Repayment.objects.filter(source="online").count() == 1
     assert client.get(f"/api/v1/loans/{loan.pk}/").json()["suspense_balance"] == "500.00"
     assert_ledger_matches(loan)

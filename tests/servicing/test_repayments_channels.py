@@ -9,11 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from servicing.adapters import SandboxBank, SandboxPaymentProvider
+from servicing.adapters import CallbackRejected, SandboxBank, SandboxPaymentProvider
 from servicing.models import AutoDebitItem, JournalEntry, PaymentOrder, Repayment
 from servicing.selectors import loan_balances, trial_balance
 from servicing.services.repayments import (
-    RepaymentError,
     auto_debit_file_write,
     auto_debit_results_apply,
     payment_callback_handle,
@@ -23,6 +22,14 @@ from servicing.services.repayments import (
 )
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
+
+
+def _verified(provider: SandboxPaymentProvider, payload: dict) -> dict:
+    """The payload as the callback endpoint hands it on: signed by the provider, verified."""
+    headers, body = provider.callback_signed(payload)
+    return provider.callback_verify(
+        method="POST", path="/api/v1/loans/payments/callback/", headers=headers, body=body
+    )
 
 
 @pytest.mark.django_db
@@ -39,18 +46,23 @@ def test_online_payment_callback_posts_once_and_replays():
     assert again.pk == order.pk and PaymentOrder.objects.count() == 1
     provider = SandboxPaymentProvider()
     payload = provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
-    signature = provider.sign(payload)
-    first = payment_callback_handle(payload=payload, signature=signature)
-    replay = payment_callback_handle(payload=payload, signature=signature)
+    first = payment_callback_handle(payload=_verified(provider, payload))
+    replay = payment_callback_handle(payload=_verified(provider, payload))
     assert first.status == replay.status == "paid"
     assert replay.repayment_id == first.repayment_id
     assert replay.callback_count == 2
     assert Repayment.objects.filter(source="online").count() == 1
     assert rows(loan)[0].status == "paid"
     assert_ledger_matches(loan)
-    with pytest.raises(RepaymentError) as exc:
-        payment_callback_handle(payload={**payload, "amount": "99999.00"}, signature=signature)
-    assert exc.value.code == "bad_signature"
+    # a body changed after signing is refused before the handler sees it
+    headers, body = provider.callback_signed(payload)
+    with pytest.raises(CallbackRejected):
+        provider.callback_verify(
+            method="POST",
+            path="/api/v1/loans/payments/callback/",
+            headers=headers,
+            body=body.replace(b'"amount":"10377.97"', b'"amount":"99999.00"'),
+        )
     assert Repayment.objects.count() == 1
 
 
@@ -115,8 +127,9 @@ def test_online_auto_debit_and_manual_at_the_same_moment_are_serialised():
     set_day(dt.date(2026, 2, 15))
     order, _ = payment_order_create(loan_id=loan.pk, actor=loan.customer, amount="4000.00")
     provider = SandboxPaymentProvider()
-    payload = provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
-    signature = provider.sign(payload)
+    payload = _verified(
+        provider, provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
+    )
     batch = auto_debit_file_write(business_date=dt.date(2026, 2, 15))
     results = SandboxBank().process(batch.content)
     errors: list[BaseException] = []
@@ -132,8 +145,8 @@ def test_online_auto_debit_and_manual_at_the_same_moment_are_serialised():
             connection.close()
 
     jobs = [
-        lambda: payment_callback_handle(payload=payload, signature=signature),
-        lambda: payment_callback_handle(payload=payload, signature=signature),
+        lambda: payment_callback_handle(payload=payload),
+        lambda: payment_callback_handle(payload=payload),
         lambda: auto_debit_results_apply(content=results),
         lambda: auto_debit_results_apply(content=results),
         lambda: repayment_manual_submit(

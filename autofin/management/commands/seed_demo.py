@@ -6,7 +6,8 @@ share `context` (users, dealers, products ...), so later apps build on earlier o
 
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from autofin.models import User
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # Demo data leans on the sandbox rails and creates users with a known password: never
+        # in a deployment (`make run`, the tests and the compose demo profile set the flag).
+        if not settings.AUTOFIN_SANDBOX:
+            raise CommandError("seed_demo runs only with AUTOFIN_SANDBOX=1 (development, demo).")
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
             self._print_logins([(u.username, "") for u in User.objects.order_by("username")[:30]])
@@ -43,8 +48,9 @@ class Command(BaseCommand):
         self._print_logins(context.get("logins", []))
 
     def _print_logins(self, logins) -> None:
-        from autofin.seed import DEMO_PASSWORD
+        from autofin.seed import DEMO_PASSWORD, demo_password
 
-        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
+        shown = DEMO_PASSWORD if demo_password() == DEMO_PASSWORD else "$AUTOFIN_DEMO_PASSWORD"
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {shown}):"))
         for username, label in logins:
             self.stdout.write(f"  {username:<16} {label}")

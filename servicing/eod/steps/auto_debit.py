@@ -62,7 +62,7 @@ def auto_debit_finalize(ctx: StepContext) -> dict:
         audit_record(
             actor=ctx.actor, obj=batch, action="auto_debit_file_write", data={"items": len(items)}
         )
-        if getattr(settings, "EOD_AUTO_DEBIT_SEND", True) and items:
+        if settings.EOD_AUTO_DEBIT_SEND and items:
             from servicing.tasks_eod import eod_auto_debit_exchange
 
             batch_id = batch.pk
@@ -78,8 +78,7 @@ def auto_debit_exchange(*, batch_id: int) -> dict:
     in turn, and the debits would queue behind them (and they behind the debits). A real bank
     answers hours later anyway; the sandbox answers at once, so the results wait: returns
     {"waiting": True} and the task asks again. Idempotent: a batch applied once is not again."""
-    from django.utils.module_loading import import_string
-
+    from servicing.adapters import auto_debit_bank
     from servicing.models import AutoDebitBatch, BatchRun
     from servicing.models.eod import RunStatus
     from servicing.services.repayments import auto_debit_results_apply
@@ -93,9 +92,7 @@ def auto_debit_exchange(*, batch_id: int) -> dict:
         .exists()
     ):
         return {"waiting": True}
-    bank = import_string(
-        getattr(settings, "SERVICING_AUTO_DEBIT_BANK", "servicing.adapters.SandboxBank")
-    )()
+    bank = auto_debit_bank()
     results = bank.process(batch.content)
     summary = auto_debit_results_apply(content=results, actor="bank")
     AutoDebitBatch.objects.filter(pk=batch_id).update(results_applied=True)

@@ -103,7 +103,7 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             "lo": lo,
             "hi": hi,
             "dropped": dropped,
-            "full": bool(getattr(settings, "EOD_EARLY_WARNING_FULL", False)),
+            "full": settings.EOD_EARLY_WARNING_FULL,
         },
     )
     min_late, months = _thresholds()
