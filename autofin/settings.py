@@ -248,3 +248,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- money
+# autofin.idempotency: a key claimed by a request that never finished (a worker died) may be
+# taken over after this many seconds; the service's own unique key makes the rerun a replay.
+IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS", default=300)
