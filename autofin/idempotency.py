@@ -11,8 +11,8 @@
   with another body or endpoint gets 422, never the first result.
 - A finished request stores its response (status, JSON body or redirect target); a replay gets
   exactly that back, with the header `Idempotent-Replayed: true`.
-- A request that fails (an exception, or a 4xx/5xx answer: nothing was done) releases its claim,
-  so the caller may correct and retry with the same key.
+- A request that fails (an exception, a 4xx/5xx answer, or `NothingDone` raised by a page that
+  redirects back with a message) releases its claim: the caller may correct and retry.
 - `run` receives a service-level key (unique per caller and key) to hand to the service, whose
   own unique constraint is the second line: a claim left in flight by a crashed worker is taken
   over after IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS, and the rerun replays what the service did.
@@ -49,6 +49,15 @@ class IdempotencyKeyError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class NothingDone(Exception):  # noqa: N818 - a signal to the helper, not an error to log
+    """Raised by `run` with the response to send when it did nothing (a page that redirects
+    back with a message): the claim is released instead of remembering that answer."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__("nothing done")
+        self.response = response
 
 
 def key_validate(raw: str | None) -> str:
@@ -188,6 +197,9 @@ def idempotent(
         record_id = record.pk
     try:
         response = run(f"idem:{owner}:{key}")
+    except NothingDone as done:
+        IdempotencyRecord.objects.filter(pk=record_id).delete()
+        return done.response
     except BaseException:
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         raise

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
-from autofin.roles import Role, user_has_role
+from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import selectors_disbursement as sel
 from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
 from servicing.services import disbursement as svc
@@ -59,6 +59,21 @@ class ReconciliationForm(forms.Form):
     )
 
 
+def money_action(action: MoneyAction):
+    """The money check pages and API share (autofin.roles.can_move_money), on a finance page."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not can_move_money(request.user, action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def _error(request, exc) -> None:
     messages.error(request, getattr(exc, "message", str(exc)))
 
@@ -73,6 +88,7 @@ def disbursement_list(request):
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_PREPARE)
 def disbursement_prepare(request):
     try:
         contract_id = int(request.POST.get("contract_id", ""))
@@ -94,7 +110,7 @@ def disbursement_detail(request, disbursement_id: int):
     user = request.user
     ctx["can_approve"] = (
         d.status in ("prepared", "awaiting_second")
-        and user_has_role(user, Role.FINANCE_APPROVER)
+        and can_move_money(user, MoneyAction.DISBURSEMENT_APPROVE)
         and user.pk not in (d.prepared_by_id, d.approved_by_id)
     )
     return render(request, "servicing/disbursement/detail.html", ctx)
@@ -102,6 +118,7 @@ def disbursement_detail(request, disbursement_id: int):
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_APPROVE)
 def disbursement_approve(request, disbursement_id: int):
     try:
         d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
@@ -117,6 +134,7 @@ def disbursement_approve(request, disbursement_id: int):
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_RETRY)
 def instruction_retry(request, instruction_id: int):
     from servicing.models import PaymentInstruction
 
