@@ -320,3 +320,12 @@ def can_move_money(user, action: MoneyAction | str) -> bool:
         return True
     perm = MONEY_ACTION_PERMISSIONS.get(action)
     return bool(perm) and user.has_perm(perm)
+
+
+# servicing's money checks: finance and the servicing desk see callback alerts (money parked in
+# unidentified receipts) and reversal requests in the admin; decisions go through the pages.
+for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.SERVICING_AGENT):
+    ROLE_PERMISSIONS[_role] += [
+        *_crud("servicing.paymentalert", write=False),
+        *_crud("servicing.repaymentreversal", write=False),
+    ]

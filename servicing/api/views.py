@@ -279,13 +279,13 @@ class RepaymentCreateView(APIView):
 
 
 class _RepaymentDecisionView(APIView):
-    action = MoneyAction.REPAYMENT_MANUAL_APPROVE
+    money_action = MoneyAction.REPAYMENT_MANUAL_APPROVE
 
     def decide(self, request, repayment: Repayment) -> Repayment:
         raise NotImplementedError
 
     def post(self, request, repayment_id: int):
-        if not can_move_money(request.user, self.action):
+        if not can_move_money(request.user, self.money_action):
             return _forbidden()
         repayment = Repayment.objects.filter(pk=repayment_id).first()
         if repayment is None:

@@ -315,3 +315,47 @@ def test_a_person_cannot_reverse_alone_through_the_service(agent):
     assert exc.value.code == "maker_checker"
     paid.refresh_from_db()
     assert paid.status == "posted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_postings_under_the_threshold_cannot_both_post():
+    """The day's sum is read under the loan's lock: two agents posting ¥49,999.99 at the same
+    moment get one posting and one waiting for approval, never two postings."""
+    import threading
+
+    from django.db import connection
+
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    agents = [UserFactory(roles=[Role.SERVICING_AGENT]) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def post(agent, key):
+        try:
+            barrier.wait(timeout=30)
+            repayment_manual_submit(
+                loan_id=loan.pk,
+                amount="49999.99",
+                evidence="工行",
+                actor=agent,
+                idempotency_key=key,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=post, args=(agent, f"k{i}")) for i, agent in enumerate(agents)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(Repayment.objects.values_list("status", "amount")) == [
+        ("pending_approval", D("49999.99")),
+        ("posted", D("49999.99")),
+    ]
+    assert loan_balances(loan_id=loan.pk)["bank_clearing"] == D("49999.99") - D("120000.00")
