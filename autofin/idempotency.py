@@ -115,8 +115,9 @@ def _claim(*, owner: str, key: str, endpoint: str, fingerprint: str) -> int | No
         cursor.execute(
             f"""
             INSERT INTO {table}
-                (owner, key, endpoint, fingerprint, status, response_location, claimed_at)
-            VALUES (%s, %s, %s, %s, 'in_flight', '', now())
+                (owner, key, endpoint, fingerprint, status, response_body, response_location,
+                 claimed_at)
+            VALUES (%s, %s, %s, %s, 'in_flight', '', '', now())
             ON CONFLICT (owner, key) DO NOTHING
             RETURNING id
             """,  # noqa: S608 - the table name is the model's, the values are parameters
@@ -141,23 +142,27 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
         response = HttpResponse(status=record.response_status)
         response["Location"] = record.response_location
     else:
-        response = JsonResponse(record.response_body, status=record.response_status, safe=False)
+        response = HttpResponse(
+            record.response_body, status=record.response_status, content_type="application/json"
+        )
     response["Idempotent-Replayed"] = "true"
     return response
 
 
+def _json_text(response: HttpResponse) -> str:
+    data = getattr(response, "data", None)
+    if data is None:  # a Django response: its content is already the JSON
+        return response.content.decode() if response.content else "null"
+    # rendered as DRF's JSONRenderer renders it (compact, unescaped), in the view's key order
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
 def _store(record_id: int, response: HttpResponse) -> None:
     location = response.get("Location", "") if 300 <= response.status_code < 400 else ""
-    body = None
-    if not location:
-        data = getattr(response, "data", None)
-        if data is None and response.get("Content-Type", "").startswith("application/json"):
-            data = json.loads(response.content or b"null")
-        body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     IdempotencyRecord.objects.filter(pk=record_id).update(
         status=IdempotencyRecord.Status.DONE,
         response_status=response.status_code,
-        response_body=body,
+        response_body="" if location else _json_text(response),
         response_location=location,
         completed_at=timezone.now(),
     )

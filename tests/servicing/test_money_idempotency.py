@@ -226,3 +226,41 @@ def test_concurrent_requests_with_one_key_create_one_object():
     assert all(r.status_code == 201 and r.json() == done[0].json() for r in replayed)
     assert list(Repayment.objects.values_list("amount", "status")) == [(D("3000.00"), "posted")]
     assert loan_balances(loan_id=loan.pk)["bank_clearing"] == D("3000.00") - D("120000.00")
+
+
+@pytest.mark.django_db
+def test_a_payment_order_key_reused_for_another_amount_is_refused(client):
+    from servicing.services.repayments import RepaymentError, payment_order_create
+
+    customer = UserFactory(roles=[Role.CUSTOMER], phone="13900003333")
+    loan = make_loan(customer=customer)
+    set_day(dt.date(2026, 2, 15))
+    client.force_login(customer)
+    url = f"/api/v1/loans/{loan.pk}/payments/"
+    first = _post_json(client, url, {"amount": "100.00"}, "o-1")
+    assert first.status_code == 201
+    other = _post_json(client, url, {"amount": "250000.00"}, "o-1")
+    assert other.status_code == 422
+    replay = _post_json(client, url, {"amount": "100.00"}, "o-1")
+    assert replay.content == first.content and replay.status_code == 201
+    # the service refuses it too, whoever calls it
+    order = PaymentOrder.objects.get()
+    with pytest.raises(RepaymentError) as exc:
+        payment_order_create(
+            loan_id=loan.pk, actor=customer, amount="250.00", idempotency_key=order.idempotency_key
+        )
+    assert exc.value.code == "idempotency_conflict"
+    assert list(PaymentOrder.objects.values_list("amount", flat=True)) == [D("100.00")]
+
+
+@pytest.mark.django_db
+def test_payoff_page_with_a_bad_quote_id_answers_without_an_error(client):
+    customer = UserFactory(roles=[Role.CUSTOMER], phone="13900004444")
+    loan = make_loan(customer=customer)
+    set_day(dt.date(2026, 2, 15))
+    client.force_login(customer)
+    url = reverse("servicing:my_loan_payoff", args=[loan.pk])
+    for quote_id in ("abc", "", "-1", "1.5"):
+        response = client.post(url, {"action": "pay", "quote_id": quote_id, "token": "q-1"})
+        assert response.status_code == 302, quote_id
+    assert PaymentOrder.objects.count() == 0 and IdempotencyRecord.objects.count() == 0
