@@ -264,3 +264,32 @@ def test_payoff_page_with_a_bad_quote_id_answers_without_an_error(client):
         response = client.post(url, {"action": "pay", "quote_id": quote_id, "token": "q-1"})
         assert response.status_code == 302, quote_id
     assert PaymentOrder.objects.count() == 0 and IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_claim_left_in_flight_by_a_dead_worker_is_taken_over_and_replays(client, settings):
+    """A worker died after the service committed but before the response was stored: a fresh
+    claim answers 409; once stale, the retry takes it over and the service's own key replays
+    the posting instead of posting again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    agent = UserFactory(roles=[Role.SERVICING_AGENT])
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    client.force_login(agent)
+    url = f"/api/v1/loans/{loan.pk}/repayments/"
+    first = _post_json(client, url, MANUAL, "k-dead")
+    assert first.status_code == 201
+    record = IdempotencyRecord.objects.get()
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status="in_flight", response_status=None, response_body="", claimed_at=timezone.now()
+    )
+    assert _post_json(client, url, MANUAL, "k-dead").status_code == 409
+    stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS + 1)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(claimed_at=stale)
+    retried = _post_json(client, url, MANUAL, "k-dead")
+    assert retried.status_code == 201 and retried.json() == first.json()
+    assert Repayment.objects.count() == 1
+    assert IdempotencyRecord.objects.get().status == "done"
