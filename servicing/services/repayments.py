@@ -1263,7 +1263,7 @@ def payment_order_create(
     from servicing.adapters import payment_provider
     from servicing.services import settlement
 
-    asked = {"amount": amount, "prepay_amount": prepay_amount}
+    asked = {"amount": amount, "prepay_amount": prepay_amount, "payoff_quote_id": payoff_quote_id}
     if idempotency_key:
         found = PaymentOrder.objects.filter(idempotency_key=idempotency_key).first()
         if found is not None:
