@@ -259,3 +259,73 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
     for _model in ("disbursement", "paymentinstruction", "paymentattempt", "payee", "payeechange",
                    "reconciliationrun", "reconciliationline", "sandboxbankpayment"):  # fmt: skip
         ROLE_PERMISSIONS[_role] += _crud(f"servicing.{_model}", write=False)
+
+
+# --- money actions (issue 14): ONE check shared by pages, API and services ----------------------
+
+
+class MoneyAction(StrEnum):
+    """Every action that moves money or decides that it moves. Pages, the API and the services
+    ask `can_move_money` with one of these, so a role refused in one is refused in all."""
+
+    REPAYMENT_MANUAL_POST = "repayment_manual_post"
+    REPAYMENT_MANUAL_APPROVE = "repayment_manual_approve"  # approve or reject (the checker)
+    REPAYMENT_REVERSE_REQUEST = "repayment_reverse_request"
+    REPAYMENT_REVERSE_APPROVE = "repayment_reverse_approve"  # approve or reject (the checker)
+    PAYMENT_ONLINE = "payment_online"  # the customer pays an instalment online
+    PREPAYMENT = "prepayment"
+    EARLY_SETTLEMENT = "early_settlement"
+    LOAN_RESTRUCTURE = "loan_restructure"
+    DISBURSEMENT_PREPARE = "disbursement_prepare"
+    DISBURSEMENT_APPROVE = "disbursement_approve"
+    DISBURSEMENT_RETRY = "disbursement_retry"
+
+
+# Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
+# posting or a reversal is the servicing desk's and finance's work. Customers pay their OWN loans
+# only: the object check (the loan belongs to them) stays with the view that found the loan.
+MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
+    MoneyAction.REPAYMENT_MANUAL_POST: frozenset({Role.SERVICING_AGENT, Role.FINANCE_OPERATOR}),
+    MoneyAction.REPAYMENT_MANUAL_APPROVE: frozenset({Role.SERVICING_AGENT, Role.FINANCE_APPROVER}),
+    MoneyAction.REPAYMENT_REVERSE_REQUEST: frozenset({Role.SERVICING_AGENT, Role.FINANCE_OPERATOR}),
+    MoneyAction.REPAYMENT_REVERSE_APPROVE: frozenset({Role.SERVICING_AGENT, Role.FINANCE_APPROVER}),
+    MoneyAction.PAYMENT_ONLINE: frozenset({Role.CUSTOMER}),
+    MoneyAction.PREPAYMENT: frozenset({Role.CUSTOMER}),
+    MoneyAction.EARLY_SETTLEMENT: frozenset({Role.CUSTOMER}),
+    MoneyAction.LOAN_RESTRUCTURE: frozenset(),  # by permission servicing.restructure_loan
+    MoneyAction.DISBURSEMENT_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DISBURSEMENT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.DISBURSEMENT_RETRY: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+}
+# Permissions that grant one action to a person outside its roles (granted one by one).
+MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {
+    MoneyAction.LOAN_RESTRUCTURE: "servicing.restructure_loan",
+}
+
+
+def can_move_money(user, action: MoneyAction | str) -> bool:
+    """May `user` take money `action`? The one answer pages, API views and services share.
+
+    Unknown actions are refused (a typo must not open a door); anonymous users are refused; a
+    superuser is allowed, as everywhere else (`user_has_role`)."""
+    try:
+        action = MoneyAction(action)
+    except ValueError:
+        return False
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    if user_roles(user) & {str(r) for r in MONEY_ACTION_ROLES[action]}:
+        return True
+    perm = MONEY_ACTION_PERMISSIONS.get(action)
+    return bool(perm) and user.has_perm(perm)
+
+
+# servicing's money checks: finance and the servicing desk see callback alerts (money parked in
+# unidentified receipts) and reversal requests in the admin; decisions go through the pages.
+for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.SERVICING_AGENT):
+    ROLE_PERMISSIONS[_role] += [
+        *_crud("servicing.paymentalert", write=False),
+        *_crud("servicing.repaymentreversal", write=False),
+    ]

@@ -387,3 +387,8 @@ LOGGING = {
 # postings get the database between chunks (servicing.eod.runner.chunk_pause). Tests run
 # hundreds of two-loan chunks: no pause there unless a test sets one.
 EOD_CHUNK_PAUSE_MS = env.int("EOD_CHUNK_PAUSE_MS", default=0 if TESTING else 100)
+
+# --- money
+# autofin.idempotency: a key claimed by a request that never finished (a worker died) may be
+# taken over after this many seconds; the service's own unique key makes the rerun a replay.
+IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS", default=300)

@@ -141,4 +141,25 @@ class RepaymentAdmin(ReadOnlyAdmin):
 
 for _model in (PayoffQuoteRecord, PaymentOrder, MortgageRelease, LoanNote, AutoDebitBatch):
     admin.site.register(_model, ReadOnlyAdmin)
+# --- money checks (issue 14): callback alerts for finance, reversal requests -------------------
+
+from servicing.models import PaymentAlert, RepaymentReversal  # noqa: E402
+
+
+@admin.register(PaymentAlert)
+class PaymentAlertAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "kind", "order_status", "callback_status", "order_amount",
+                    "claimed_amount", "parked_entry_id", "status", "created_at"]  # fmt: skip
+    list_filter = ["kind", "status"]
+    search_fields = ["=id", "order__provider_ref", "order__loan__contract_ref"]
+
+
+@admin.register(RepaymentReversal)
+class RepaymentReversalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "repayment", "status", "reason", "requested_by", "decided_by",
+                    "created_at", "decided_at"]  # fmt: skip
+    list_filter = ["status"]
+    search_fields = ["=id", "=repayment__id", "repayment__loan__contract_ref"]
+
+
 import servicing.admin_disbursement  # noqa: E402,F401 - disbursement admin

@@ -10,11 +10,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.idempotency import KEY_MAX_LENGTH
 from autofin.pricing import PrepaymentOption
 
 
 class TokenForm(forms.Form):
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=KEY_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,9 +25,24 @@ urlpatterns = [
         name="repayment_approve",
     ),
     path(
+        "servicing/repayments/<int:repayment_id>/reject/",
+        views.repayment_reject,
+        name="repayment_reject",
+    ),
+    path(
         "servicing/repayments/<int:repayment_id>/reverse/",
         views.repayment_reverse,
         name="repayment_reverse",
+    ),
+    path(
+        "servicing/reversals/<int:reversal_id>/approve/",
+        views.reversal_approve,
+        name="reversal_approve",
+    ),
+    path(
+        "servicing/reversals/<int:reversal_id>/reject/",
+        views.reversal_reject,
+        name="reversal_reject",
     ),
     path(
         "servicing/loans/<int:loan_id>/restructure/",

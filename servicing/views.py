@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_for_posting
+from autofin.idempotency import NothingDone, idempotent
 from autofin.money import format_cny
-from autofin.roles import Role, user_has_role
+from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
-from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment
+from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment, RepaymentReversal
 from servicing.selectors import loan_balances
 from servicing.services.loans import (
     LoanError,
@@ -32,9 +33,12 @@ from servicing.services.repayments import (
     payment_callback_handle,  # noqa: F401 - the sandbox calls back through the provider
     payment_order_create,
     repayment_manual_approve,
+    repayment_manual_reject,
     repayment_manual_submit,
+    repayment_reversal_approve,
+    repayment_reversal_reject,
+    repayment_reversal_request,
 )
-from servicing.services.repayments import repayment_reverse as repayment_reverse_service
 from servicing.services.settlement import (
     loan_restructure as loan_restructure_service,
 )
@@ -44,6 +48,10 @@ from servicing.services.settlement import (
 )
 
 AGENT_ROLES = (Role.SERVICING_AGENT, Role.SENIOR_UNDERWRITER, Role.COLLECTOR)
+
+
+def _refused() -> HttpResponseForbidden:
+    return HttpResponseForbidden(_("您没有执行该资金操作的权限。"))
 
 
 def _form_error(form, exc: LoanError) -> None:
@@ -117,24 +125,30 @@ def my_loan_detail(request, loan_id: int):
 @require_POST
 def my_loan_pay(request, loan_id: int):
     loan = _my_loan(request, loan_id)
-    form = forms.PayForm(request.POST)
-    if form.is_valid():
+    if not can_move_money(request.user, MoneyAction.PAYMENT_ONLINE):
+        return _refused()
+    back = redirect("servicing:my_loan_detail", loan_id=loan.pk)
+
+    def run(key: str):
+        form = forms.PayForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            raise NothingDone(back)
         try:
             _order, pay_url = payment_order_create(
                 loan_id=loan.pk,
                 actor=request.user,
                 amount=form.cleaned_data["amount"],
-                idempotency_key=f"web:{request.user.pk}:{form.cleaned_data['token']}",
+                idempotency_key=key,
                 return_url=reverse("servicing:my_loan_detail", args=[loan.pk]),
             )
         except LoanError as exc:
             messages.error(request, exc.message)
-        else:
-            return redirect(pay_url)
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-    return redirect("servicing:my_loan_detail", loan_id=loan.pk)
+            raise NothingDone(back) from exc
+        return redirect(pay_url)
+
+    return idempotent(request, run=run, form=True)
 
 
 @login_required
@@ -144,20 +158,30 @@ def my_loan_payoff(request, loan_id: int):
     quote = None
     form = forms.PayoffQuoteForm(initial={"as_of": today})
     if request.method == "POST" and request.POST.get("action") == "pay":
-        token = request.POST.get("token", "")
-        try:
-            _order, pay_url = payment_order_create(
-                loan_id=loan.pk,
-                actor=request.user,
-                purpose="payoff",
-                payoff_quote_id=int(request.POST.get("quote_id") or 0),
-                idempotency_key=f"web:{request.user.pk}:{token}" if token else None,
-            )
-        except LoanError as exc:
-            messages.error(request, exc.message)
-        else:
+        if not can_move_money(request.user, MoneyAction.EARLY_SETTLEMENT):
+            return _refused()
+        back = redirect("servicing:my_loan_payoff", loan_id=loan.pk)
+
+        def run(key: str):
+            quote_id = request.POST.get("quote_id", "")
+            if not quote_id.isdigit():
+                messages.error(request, _("请先生成结清报价。"))
+                raise NothingDone(back)
+            try:
+                _order, pay_url = payment_order_create(
+                    loan_id=loan.pk,
+                    actor=request.user,
+                    purpose="payoff",
+                    payoff_quote_id=int(quote_id),
+                    idempotency_key=key,
+                )
+            except LoanError as exc:
+                messages.error(request, exc.message)
+                raise NothingDone(back) from exc
             return redirect(pay_url)
-    elif request.method == "POST":
+
+        return idempotent(request, run=run, form=True)
+    if request.method == "POST":
         form = forms.PayoffQuoteForm(request.POST)
         if form.is_valid():
             try:
@@ -185,15 +209,7 @@ def my_loan_prepay(request, loan_id: int):
                 loan=loan, prepay_amount=data["prepay_amount"], option=data["option"]
             )
             if request.POST.get("action") == "pay":
-                _order, pay_url = payment_order_create(
-                    loan_id=loan.pk,
-                    actor=request.user,
-                    purpose="prepayment",
-                    prepay_amount=data["prepay_amount"],
-                    prepayment_option=data["option"],
-                    idempotency_key=f"web:{request.user.pk}:{request.POST.get('token')}",
-                )
-                return redirect(pay_url)
+                return _prepay_pay(request, loan, data)
         except LoanError as exc:
             _form_error(form, exc)
             terms = None
@@ -208,6 +224,25 @@ def my_loan_prepay(request, loan_id: int):
             "token": forms.TokenForm().initial["token"],
         },
     )
+
+
+def _prepay_pay(request, loan: Loan, data: dict):
+    """Pay the partial prepayment the customer just saw the terms of (one form token)."""
+    if not can_move_money(request.user, MoneyAction.PREPAYMENT):
+        return _refused()
+
+    def run(key: str):
+        _order, pay_url = payment_order_create(
+            loan_id=loan.pk,
+            actor=request.user,
+            purpose="prepayment",
+            prepay_amount=data["prepay_amount"],
+            prepayment_option=data["option"],
+            idempotency_key=key,
+        )
+        return redirect(pay_url)
+
+    return idempotent(request, run=run, form=True)
 
 
 @login_required
@@ -339,7 +374,15 @@ def _agent_context(request, loan: Loan, **extra):
         "status_changes": loan.status_changes.all(),
         "repricings": loan.repricings.all()[:20],
         "quote": selectors_loans.payoff_quote_latest(loan=loan),
-        "can_restructure": request.user.has_perm("servicing.restructure_loan"),
+        "can_restructure": can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE),
+        "can_post": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST),
+        "can_approve": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_APPROVE),
+        "can_request_reversal": can_move_money(request.user, MoneyAction.REPAYMENT_REVERSE_REQUEST),
+        "can_approve_reversal": can_move_money(request.user, MoneyAction.REPAYMENT_REVERSE_APPROVE),
+        "reversals": RepaymentReversal.objects.filter(repayment__loan=loan).select_related(
+            "requested_by", "decided_by"
+        )[:50],
+        "token": forms.TokenForm().initial["token"],
         "repayment_form": forms.ManualRepaymentForm(),
         "restructure_form": forms.RestructureForm(),
         "note_form": forms.NoteForm(),
@@ -365,70 +408,154 @@ def loan_detail(request, loan_id: int):
 @agent_required
 @require_POST
 def loan_manual_repayment(request, loan_id: int):
+    if not can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST):
+        return _refused()
     loan = get_object_or_404(Loan, pk=loan_id)
-    form = forms.ManualRepaymentForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            repayment = repayment_manual_submit(
-                loan_id=loan.pk,
-                amount=data["amount"],
-                evidence=data["evidence"],
-                evidence_ref=data["evidence_ref"],
-                actor=request.user,
-                idempotency_key=f"manual:{data['token']}",
-            )
-        except LoanError as exc:
-            _form_error(form, exc)
-        else:
-            if repayment.status == "pending_approval":
-                messages.info(request, _("金额超过复核限额，已提交复核。"))
+
+    def run(key: str):
+        form = forms.ManualRepaymentForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                repayment = repayment_manual_submit(
+                    loan_id=loan.pk,
+                    amount=data["amount"],
+                    evidence=data["evidence"],
+                    evidence_ref=data["evidence_ref"],
+                    actor=request.user,
+                    idempotency_key=key,
+                )
+            except LoanError as exc:
+                _form_error(form, exc)
             else:
-                messages.success(request, _("还款已入账。"))
-            return redirect("servicing:loan_detail", loan_id=loan.pk)
-    return render(
-        request,
-        "servicing/loan_detail.html",
-        _agent_context(request, loan, repayment_form=form),
-        status=400,
-    )
+                if repayment.status == "pending_approval":
+                    messages.info(request, _("当日人工入账合计达到复核限额，已提交复核。"))
+                else:
+                    messages.success(request, _("还款已入账。"))
+                return redirect("servicing:loan_detail", loan_id=loan.pk)
+        return render(
+            request,
+            "servicing/loan_detail.html",
+            _agent_context(request, loan, repayment_form=form),
+            status=400,
+        )
+
+    return idempotent(request, run=run, form=True)
+
+
+def _decision(request, *, action: MoneyAction, loan_id: int, decide, done: str):
+    """A checker's decision from the loan page: permission, one form token, the service."""
+    if not can_move_money(request.user, action):
+        return _refused()
+    back = redirect("servicing:loan_detail", loan_id=loan_id)
+
+    def run(key: str):  # noqa: ARG001 - a decision is idempotent by the object's state
+        try:
+            decide()
+        except LoanError as exc:
+            messages.error(request, exc.message)
+            raise NothingDone(back) from exc
+        messages.success(request, done)
+        return back
+
+    return idempotent(request, run=run, form=True)
 
 
 @agent_required
 @require_POST
 def repayment_approve(request, repayment_id: int):
     repayment = get_object_or_404(Repayment, pk=repayment_id)
-    try:
-        repayment_manual_approve(repayment_id=repayment.pk, actor=request.user)
-    except LoanError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("复核通过，还款已入账。"))
-    return redirect("servicing:loan_detail", loan_id=repayment.loan_id)
+    return _decision(
+        request,
+        action=MoneyAction.REPAYMENT_MANUAL_APPROVE,
+        loan_id=repayment.loan_id,
+        decide=lambda: repayment_manual_approve(repayment_id=repayment.pk, actor=request.user),
+        done=_("复核通过，还款已入账。"),
+    )
+
+
+@agent_required
+@require_POST
+def repayment_reject(request, repayment_id: int):
+    repayment = get_object_or_404(Repayment, pk=repayment_id)
+    return _decision(
+        request,
+        action=MoneyAction.REPAYMENT_MANUAL_APPROVE,
+        loan_id=repayment.loan_id,
+        decide=lambda: repayment_manual_reject(
+            repayment_id=repayment.pk, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        done=_("已驳回，该笔还款不入账。"),
+    )
 
 
 @agent_required
 @require_POST
 def repayment_reverse(request, repayment_id: int):
+    """Ask for a reversal: another person approves it on the loan page."""
     repayment = get_object_or_404(Repayment, pk=repayment_id)
-    form = forms.ReverseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请填写冲正原因。"))
-    else:
+    if not can_move_money(request.user, MoneyAction.REPAYMENT_REVERSE_REQUEST):
+        return _refused()
+    back = redirect("servicing:loan_detail", loan_id=repayment.loan_id)
+
+    def run(key: str):
+        form = forms.ReverseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请填写冲正原因。"))
+            raise NothingDone(back)
         try:
-            repayment_reverse_service(
-                repayment_id=repayment.pk, reason=form.cleaned_data["reason"], actor=request.user
+            repayment_reversal_request(
+                repayment_id=repayment.pk,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                idempotency_key=key,
             )
         except LoanError as exc:
             messages.error(request, exc.message)
-        else:
-            messages.success(request, _("已冲正。"))
-    return redirect("servicing:loan_detail", loan_id=repayment.loan_id)
+            raise NothingDone(back) from exc
+        messages.success(request, _("冲正申请已提交，等待另一位同事复核。"))
+        return back
+
+    return idempotent(request, run=run, form=True)
+
+
+@agent_required
+@require_POST
+def reversal_approve(request, reversal_id: int):
+    reversal = get_object_or_404(
+        RepaymentReversal.objects.select_related("repayment"), pk=reversal_id
+    )
+    return _decision(
+        request,
+        action=MoneyAction.REPAYMENT_REVERSE_APPROVE,
+        loan_id=reversal.repayment.loan_id,
+        decide=lambda: repayment_reversal_approve(reversal_id=reversal.pk, actor=request.user),
+        done=_("冲正已复核通过，还款已冲正。"),
+    )
+
+
+@agent_required
+@require_POST
+def reversal_reject(request, reversal_id: int):
+    reversal = get_object_or_404(
+        RepaymentReversal.objects.select_related("repayment"), pk=reversal_id
+    )
+    return _decision(
+        request,
+        action=MoneyAction.REPAYMENT_REVERSE_APPROVE,
+        loan_id=reversal.repayment.loan_id,
+        decide=lambda: repayment_reversal_reject(
+            reversal_id=reversal.pk, actor=request.user, reason=request.POST.get("reason", "")
+        ),
+        done=_("冲正申请已驳回，还款保持入账。"),
+    )
 
 
 @agent_required
 @require_POST
 def loan_restructure(request, loan_id: int):
+    if not can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE):
+        return _refused()
     loan = get_object_or_404(Loan, pk=loan_id)
     form = forms.RestructureForm(request.POST)
     if form.is_valid():

@@ -3,6 +3,7 @@ register with maker-checker, and the reconciliation runs. Thin: the services dec
 
 from __future__ import annotations
 
+import uuid
 from functools import wraps
 
 from django import forms
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
-from autofin.roles import Role, user_has_role
+from autofin.idempotency import NothingDone, idempotent
+from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import selectors_disbursement as sel
 from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
 from servicing.services import disbursement as svc
@@ -59,6 +61,21 @@ class ReconciliationForm(forms.Form):
     )
 
 
+def money_action(action: MoneyAction):
+    """The money check pages and API share (autofin.roles.can_move_money), on a finance page."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not can_move_money(request.user, action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def _error(request, exc) -> None:
     messages.error(request, getattr(exc, "message", str(exc)))
 
@@ -68,23 +85,31 @@ def _error(request, exc) -> None:
 
 @finance_view
 def disbursement_list(request):
-    return render(request, "servicing/disbursement/list.html", sel.disbursement_board())
+    ctx = sel.disbursement_board()
+    ctx["token"] = uuid.uuid4().hex
+    return render(request, "servicing/disbursement/list.html", ctx)
 
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_PREPARE)
 def disbursement_prepare(request):
-    try:
-        contract_id = int(request.POST.get("contract_id", ""))
-        d = svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
-    except ValueError:
-        messages.error(request, _g("合同编号无效。"))
-        return redirect("servicing:disbursement_list")
-    except svc.DisbursementError as exc:
-        _error(request, exc)
-        return redirect("servicing:disbursement_list")
-    messages.success(request, _g("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
-    return redirect("servicing:disbursement_detail", disbursement_id=d.pk)
+    back = redirect("servicing:disbursement_list")
+
+    def run(key: str):  # noqa: ARG001 - one disbursement per contract (the service's key)
+        try:
+            contract_id = int(request.POST.get("contract_id", ""))
+            d = svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
+        except ValueError as exc:
+            messages.error(request, _g("合同编号无效。"))
+            raise NothingDone(back) from exc
+        except svc.DisbursementError as exc:
+            _error(request, exc)
+            raise NothingDone(back) from exc
+        messages.success(request, _g("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
+        return redirect("servicing:disbursement_detail", disbursement_id=d.pk)
+
+    return idempotent(request, run=run, form=True)
 
 
 @finance_view
@@ -92,9 +117,10 @@ def disbursement_detail(request, disbursement_id: int):
     d = get_object_or_404(Disbursement, pk=disbursement_id)
     ctx = sel.disbursement_detail(d)
     user = request.user
+    ctx["token"] = uuid.uuid4().hex
     ctx["can_approve"] = (
         d.status in ("prepared", "awaiting_second")
-        and user_has_role(user, Role.FINANCE_APPROVER)
+        and can_move_money(user, MoneyAction.DISBURSEMENT_APPROVE)
         and user.pk not in (d.prepared_by_id, d.approved_by_id)
     )
     return render(request, "servicing/disbursement/detail.html", ctx)
@@ -102,32 +128,44 @@ def disbursement_detail(request, disbursement_id: int):
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_APPROVE)
 def disbursement_approve(request, disbursement_id: int):
-    try:
-        d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
-    except svc.DisbursementError as exc:
-        _error(request, exc)
-    else:
+    back = redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
+
+    def run(key: str):  # noqa: ARG001 - an approval is idempotent by the disbursement's state
+        try:
+            d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
+        except svc.DisbursementError as exc:
+            _error(request, exc)
+            raise NothingDone(back) from exc
         if d.status == "awaiting_second":
             messages.success(request, _g("已复核，金额超过限额，等待第二位复核人。"))
         else:
             messages.success(request, _g("已放行，付款指令已发送银行。"))
-    return redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
+        return back
+
+    return idempotent(request, run=run, form=True)
 
 
 @finance_view
 @require_POST
+@money_action(MoneyAction.DISBURSEMENT_RETRY)
 def instruction_retry(request, instruction_id: int):
     from servicing.models import PaymentInstruction
 
     instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
-    try:
-        attempt = svc.instruction_retry(instruction_id=instruction_id, actor=request.user)
-    except svc.DisbursementError as exc:
-        _error(request, exc)
-    else:
+    back = redirect("servicing:disbursement_detail", disbursement_id=instruction.disbursement_id)
+
+    def run(key: str):  # noqa: ARG001 - only a FAILED instruction is retried, under its lock
+        try:
+            attempt = svc.instruction_retry(instruction_id=instruction_id, actor=request.user)
+        except svc.DisbursementError as exc:
+            _error(request, exc)
+            raise NothingDone(back) from exc
         messages.success(request, _g("已重新发起付款（第 %(n)d 次）。") % {"n": attempt.attempt_no})
-    return redirect("servicing:disbursement_detail", disbursement_id=instruction.disbursement_id)
+        return back
+
+    return idempotent(request, run=run, form=True)
 
 
 # --- the payee register -------------------------------------------------------------------------

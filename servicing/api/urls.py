@@ -16,6 +16,26 @@ urlpatterns = [
         views.RepaymentReverseView.as_view(),
         name="repayment-reverse",
     ),
+    path(
+        "repayments/<int:repayment_id>/approve/",
+        views.RepaymentApproveView.as_view(),
+        name="repayment-approve",
+    ),
+    path(
+        "repayments/<int:repayment_id>/reject/",
+        views.RepaymentRejectView.as_view(),
+        name="repayment-reject",
+    ),
+    path(
+        "reversals/<int:reversal_id>/approve/",
+        views.ReversalApproveView.as_view(),
+        name="reversal-approve",
+    ),
+    path(
+        "reversals/<int:reversal_id>/reject/",
+        views.ReversalRejectView.as_view(),
+        name="reversal-reject",
+    ),
     path("payments/callback/", views.PaymentCallbackView.as_view(), name="payment-callback"),
     path("bank/callback/", views.BankCallbackView.as_view(), name="bank-callback"),
 ]

@@ -1,8 +1,11 @@
 """The loans API (/api/v1/loans/): read loans and schedules; post repayments, online payments,
-payoff quotes and reversals. Every posting endpoint requires an `Idempotency-Key` header: a replay
-returns the first result (200 instead of 201), backed by unique constraints in the database. The
-payment provider's callback is idempotent by its reference and authenticated by its signature
-(signed with the provider's secret, docs/integrations.md)."""
+payoff quotes, reversal requests and the checker's decisions. Every posting endpoint goes through
+`autofin.idempotency.idempotent`: an `Idempotency-Key` header is required (400 without), the same
+key with another body gets 422, a duplicate still in flight 409, a replay the original response;
+the services' unique keys back it in the database. Who may move money is
+`autofin.roles.can_move_money`, the check the pages make too. The payment provider's callback is
+idempotent by its reference, authenticated by its signature (signed with the provider's own
+secret, docs/integrations.md) and checked against the order."""
 
 from __future__ import annotations
 
@@ -19,16 +22,28 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from autofin.roles import Role, user_has_role
+from autofin.idempotency import idempotent
+from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import selectors_loans
 from servicing.adapters import CallbackRejected, payment_callback_verify
-from servicing.models import Loan, LoanScheduleRow, PaymentOrder, PayoffQuoteRecord, Repayment
+from servicing.models import (
+    Loan,
+    LoanScheduleRow,
+    PayoffQuoteRecord,
+    Repayment,
+    RepaymentPurpose,
+    RepaymentReversal,
+)
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
     payment_callback_handle,
     payment_order_create,
+    repayment_manual_approve,
+    repayment_manual_reject,
     repayment_manual_submit,
-    repayment_reverse,
+    repayment_reversal_approve,
+    repayment_reversal_reject,
+    repayment_reversal_request,
 )
 from servicing.services.settlement import payoff_quote_issue
 
@@ -111,6 +126,19 @@ class ReverseInput(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
 
+class RejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class ReversalOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RepaymentReversal
+        fields = [
+            "id", "repayment", "reason", "status", "requested_by", "decided_by",
+            "decision_reason", "created_at", "decided_at",
+        ]  # fmt: skip
+
+
 def _is_agent(user) -> bool:
     return user_has_role(user, *AGENT_ROLES)
 
@@ -125,23 +153,39 @@ def _loan_for(request, loan_id: int) -> Loan:
     return loan
 
 
-def _key(request) -> str | None:
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    return key[:150] or None
+def _staff_loan(loan_id: int) -> Loan:
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise Http404
+    return loan
 
 
-def _missing_key() -> Response:
+def _forbidden() -> Response:
     return Response(
-        {"errors": {"Idempotency-Key": ["请在请求头中提供 Idempotency-Key。"]}},
-        status=status.HTTP_400_BAD_REQUEST,
+        {"errors": {"__all__": ["您没有执行该资金操作的权限。"]}, "code": "forbidden"},
+        status=status.HTTP_403_FORBIDDEN,
     )
 
 
+def _invalid(serializer) -> Response:
+    return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
 def _error(exc: LoanError) -> Response:
-    code = status.HTTP_409_CONFLICT if exc.code == "idempotency_conflict" else 400
-    if exc.code == "forbidden":
-        code = status.HTTP_403_FORBIDDEN
+    code = {
+        "idempotency_conflict": 422,
+        "forbidden": status.HTTP_403_FORBIDDEN,
+        "maker_checker": status.HTTP_403_FORBIDDEN,
+    }.get(exc.code, status.HTTP_400_BAD_REQUEST)
     return Response({"errors": {exc.field or "__all__": [exc.message]}, "code": exc.code}, code)
+
+
+# The customer's online payment: which money action each purpose is.
+PAYMENT_ACTIONS = {
+    RepaymentPurpose.INSTALMENT: MoneyAction.PAYMENT_ONLINE,
+    RepaymentPurpose.PAYOFF: MoneyAction.EARLY_SETTLEMENT,
+    RepaymentPurpose.PREPAYMENT: MoneyAction.PREPAYMENT,
+}
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -149,7 +193,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description="Any unique string per intended posting; a replay returns the first result.",
+    description=(
+        "1–80 printable ASCII characters, unique per intended posting: a replay returns the "
+        "first response; the same key with another body is refused (422)."
+    ),
 )
 ERRORS = inline_serializer("ServicingErrors", {"errors": serializers.DictField()})
 
@@ -210,28 +257,79 @@ class LoanDetailView(APIView):
     responses={201: RepaymentOutput, 200: RepaymentOutput, 400: ERRORS},
 )
 class RepaymentCreateView(APIView):
-    """A servicing agent posts a bank transfer (maker-checker above the threshold)."""
+    """A servicing agent posts a bank transfer (maker-checker when the loan's manual postings
+    of the day reach the threshold)."""
 
     def post(self, request, loan_id: int):
-        if not _is_agent(request.user):
-            return Response(status=status.HTTP_403_FORBIDDEN)
-        loan = _loan_for(request, loan_id)
-        key = _key(request)
-        if key is None:
-            return _missing_key()
-        data = ManualRepaymentInput(data=request.data)
-        if not data.is_valid():
-            return Response({"errors": data.errors}, status=status.HTTP_400_BAD_REQUEST)
-        full_key = f"api:{request.user.pk}:{key}"
-        replay = Repayment.objects.filter(idempotency_key=full_key).exists()
-        try:
-            repayment = repayment_manual_submit(
-                loan_id=loan.pk, actor=request.user, idempotency_key=full_key, **data.validated_data
-            )
-        except LoanError as exc:
-            return _error(exc)
-        return Response(
-            RepaymentOutput(repayment).data, status=200 if replay else status.HTTP_201_CREATED
+        if not can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST):
+            return _forbidden()
+        loan = _staff_loan(loan_id)
+
+        def run(key: str) -> Response:
+            data = ManualRepaymentInput(data=request.data)
+            if not data.is_valid():
+                return _invalid(data)
+            try:
+                repayment = repayment_manual_submit(
+                    loan_id=loan.pk, actor=request.user, idempotency_key=key, **data.validated_data
+                )
+            except LoanError as exc:
+                return _error(exc)
+            return Response(RepaymentOutput(repayment).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, run=run)
+
+
+class _RepaymentDecisionView(APIView):
+    money_action = MoneyAction.REPAYMENT_MANUAL_APPROVE
+
+    def decide(self, request, repayment: Repayment) -> Repayment:
+        raise NotImplementedError
+
+    def post(self, request, repayment_id: int):
+        if not can_move_money(request.user, self.money_action):
+            return _forbidden()
+        repayment = Repayment.objects.filter(pk=repayment_id).first()
+        if repayment is None:
+            raise Http404
+
+        def run(key: str) -> Response:  # noqa: ARG001 - the decision is idempotent by state
+            try:
+                decided = self.decide(request, repayment)
+            except LoanError as exc:
+                return _error(exc)
+            except serializers.ValidationError as exc:
+                return Response({"errors": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(RepaymentOutput(decided).data)
+
+        return idempotent(request, run=run)
+
+
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=None,
+    responses={200: RepaymentOutput, 400: ERRORS, 403: ERRORS},
+)
+class RepaymentApproveView(_RepaymentDecisionView):
+    """The checker (not the maker) approves a pending manual repayment, which posts it."""
+
+    def decide(self, request, repayment):
+        return repayment_manual_approve(repayment_id=repayment.pk, actor=request.user)
+
+
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=RejectInput,
+    responses={200: RepaymentOutput, 400: ERRORS, 403: ERRORS},
+)
+class RepaymentRejectView(_RepaymentDecisionView):
+    """The checker (not the maker) rejects a pending manual repayment: nothing is posted."""
+
+    def decide(self, request, repayment):
+        data = RejectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return repayment_manual_reject(
+            repayment_id=repayment.pk, actor=request.user, reason=data.validated_data["reason"]
         )
 
 
@@ -241,34 +339,38 @@ class RepaymentCreateView(APIView):
     responses={201: PaymentOrderOutput, 200: PaymentOrderOutput, 400: ERRORS},
 )
 class PaymentCreateView(APIView):
-    """The customer starts an online payment; the response carries the provider's pay URL."""
+    """The customer starts an online payment on their own loan; the response carries the
+    provider's pay URL."""
 
     def post(self, request, loan_id: int):
-        loan = _loan_for(request, loan_id)
-        key = _key(request)
-        if key is None:
-            return _missing_key()
-        data = PaymentInput(data=request.data)
-        if not data.is_valid():
-            return Response({"errors": data.errors}, status=status.HTTP_400_BAD_REQUEST)
-        full_key = f"api:{request.user.pk}:{key}"
-        replay = PaymentOrder.objects.filter(idempotency_key=full_key).exists()
-        try:
-            order, pay_url = payment_order_create(
-                loan_id=loan.pk, actor=request.user, idempotency_key=full_key, **data.validated_data
+        loan = selectors_loans.loan_for_customer(user=request.user, loan_id=loan_id)
+        if loan is None:
+            raise Http404
+
+        def run(key: str) -> Response:
+            data = PaymentInput(data=request.data)
+            if not data.is_valid():
+                return _invalid(data)
+            if not can_move_money(request.user, PAYMENT_ACTIONS[data.validated_data["purpose"]]):
+                return _forbidden()
+            try:
+                order, pay_url = payment_order_create(
+                    loan_id=loan.pk, actor=request.user, idempotency_key=key, **data.validated_data
+                )
+            except LoanError as exc:
+                return _error(exc)
+            return Response(
+                {
+                    "id": order.pk,
+                    "provider_ref": order.provider_ref,
+                    "amount": str(order.amount),
+                    "status": order.status,
+                    "pay_url": request.build_absolute_uri(pay_url),
+                },
+                status=status.HTTP_201_CREATED,
             )
-        except LoanError as exc:
-            return _error(exc)
-        return Response(
-            {
-                "id": order.pk,
-                "provider_ref": order.provider_ref,
-                "amount": str(order.amount),
-                "status": order.status,
-                "pay_url": request.build_absolute_uri(pay_url),
-            },
-            status=200 if replay else status.HTTP_201_CREATED,
-        )
+
+        return idempotent(request, run=run)
 
 
 @extend_schema(
@@ -279,51 +381,108 @@ class PaymentCreateView(APIView):
 class PayoffQuoteCreateView(APIView):
     def post(self, request, loan_id: int):
         loan = _loan_for(request, loan_id)
-        key = _key(request)
-        if key is None:
-            return _missing_key()
-        data = PayoffQuoteInput(data=request.data)
-        if not data.is_valid():
-            return Response({"errors": data.errors}, status=status.HTTP_400_BAD_REQUEST)
-        full_key = f"api:{request.user.pk}:{key}"
-        replay = PayoffQuoteRecord.objects.filter(idempotency_key=full_key).exists()
-        try:
-            quote = payoff_quote_issue(
-                loan_id=loan.pk,
-                actor=request.user,
-                as_of=data.validated_data.get("as_of"),
-                idempotency_key=full_key,
-            )
-        except LoanError as exc:
-            return _error(exc)
-        return Response(PayoffQuoteOutput(quote).data, status=200 if replay else 201)
+
+        def run(key: str) -> Response:
+            data = PayoffQuoteInput(data=request.data)
+            if not data.is_valid():
+                return _invalid(data)
+            try:
+                quote = payoff_quote_issue(
+                    loan_id=loan.pk,
+                    actor=request.user,
+                    as_of=data.validated_data.get("as_of"),
+                    idempotency_key=key,
+                )
+            except LoanError as exc:
+                return _error(exc)
+            return Response(PayoffQuoteOutput(quote).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, run=run)
 
 
 @extend_schema(
     parameters=[IDEMPOTENCY_KEY],
     request=ReverseInput,
-    responses={201: RepaymentOutput, 200: RepaymentOutput, 400: ERRORS},
+    responses={201: ReversalOutput, 400: ERRORS, 403: ERRORS},
 )
 class RepaymentReverseView(APIView):
+    """Ask for a posted repayment to be reversed: another person approves or rejects the
+    request (`reversals/<id>/approve/`, `reversals/<id>/reject/`)."""
+
     def post(self, request, repayment_id: int):
-        if not _is_agent(request.user):
-            return Response(status=status.HTTP_403_FORBIDDEN)
-        if _key(request) is None:
-            return _missing_key()
-        data = ReverseInput(data=request.data)
-        if not data.is_valid():
-            return Response({"errors": data.errors}, status=status.HTTP_400_BAD_REQUEST)
+        if not can_move_money(request.user, MoneyAction.REPAYMENT_REVERSE_REQUEST):
+            return _forbidden()
         repayment = Repayment.objects.filter(pk=repayment_id).first()
         if repayment is None:
             raise Http404
-        replay = repayment.status == "reversed"
-        try:
-            repayment = repayment_reverse(
-                repayment_id=repayment.pk, reason=data.validated_data["reason"], actor=request.user
-            )
-        except LoanError as exc:
-            return _error(exc)
-        return Response(RepaymentOutput(repayment).data, status=200 if replay else 201)
+
+        def run(key: str) -> Response:
+            data = ReverseInput(data=request.data)
+            if not data.is_valid():
+                return _invalid(data)
+            try:
+                reversal = repayment_reversal_request(
+                    repayment_id=repayment.pk,
+                    reason=data.validated_data["reason"],
+                    actor=request.user,
+                    idempotency_key=key,
+                )
+            except LoanError as exc:
+                return _error(exc)
+            return Response(ReversalOutput(reversal).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, run=run)
+
+
+class _ReversalDecisionView(APIView):
+    def decide(self, request, reversal: RepaymentReversal) -> RepaymentReversal:
+        raise NotImplementedError
+
+    def post(self, request, reversal_id: int):
+        if not can_move_money(request.user, MoneyAction.REPAYMENT_REVERSE_APPROVE):
+            return _forbidden()
+        reversal = RepaymentReversal.objects.filter(pk=reversal_id).first()
+        if reversal is None:
+            raise Http404
+
+        def run(key: str) -> Response:  # noqa: ARG001 - the decision is idempotent by state
+            try:
+                decided = self.decide(request, reversal)
+            except LoanError as exc:
+                return _error(exc)
+            except serializers.ValidationError as exc:
+                return Response({"errors": exc.detail}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(ReversalOutput(decided).data)
+
+        return idempotent(request, run=run)
+
+
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=None,
+    responses={200: ReversalOutput, 400: ERRORS, 403: ERRORS},
+)
+class ReversalApproveView(_ReversalDecisionView):
+    """The checker (not the requester) approves: the repayment is reversed."""
+
+    def decide(self, request, reversal):
+        return repayment_reversal_approve(reversal_id=reversal.pk, actor=request.user)
+
+
+@extend_schema(
+    parameters=[IDEMPOTENCY_KEY],
+    request=RejectInput,
+    responses={200: ReversalOutput, 400: ERRORS, 403: ERRORS},
+)
+class ReversalRejectView(_ReversalDecisionView):
+    """The checker (not the requester) rejects: the repayment stays posted."""
+
+    def decide(self, request, reversal):
+        data = RejectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return repayment_reversal_reject(
+            reversal_id=reversal.pk, actor=request.user, reason=data.validated_data["reason"]
+        )
 
 
 @extend_schema(
@@ -339,6 +498,11 @@ class PaymentCallbackView(APIView):
     authentication_classes: list = []
 
     def post(self, request):
+        if not isinstance(request.data, dict):
+            return Response(
+                {"errors": {"__all__": ["回调内容必须是 JSON 对象。"]}, "code": "bad_payload"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
             signed = payment_callback_verify(request)
         except CallbackRejected:

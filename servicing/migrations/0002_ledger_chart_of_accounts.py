@@ -28,6 +28,8 @@ CHART = [
     ("rounding", "尾差调整", "expense", "D", "分摊与四舍五入产生的尾差"),
     ("off_balance_interest", "表外应收利息", "memo", "D", "停止表内计提后登记的表外利息"),
     ("off_balance_interest_contra", "表外应收利息备抵", "memo", "C", "表外利息的对应科目，使表外分录平衡"),
+    # added by 0009 for databases past this migration; listed here so a fresh chart has it too
+    ("unidentified_receipts", "待查明款项", "liability", "C", "支付回调金额与订单不符等原因暂挂、待人工核实的款项"),
 ]
 
 

@@ -65,6 +65,8 @@ class AccountCode(StrEnum):
     GPS_PAYABLE = "gps_payable"
     DEALER_DEPOSIT = "dealer_deposit"
     COMMISSION_PAYABLE = "commission_payable"
+    # money a provider says it received that matched no order: parked for a person (挂账)
+    UNIDENTIFIED_RECEIPTS = "unidentified_receipts"
     # income
     INTEREST_INCOME = "interest_income"
     FEE_INCOME = "fee_income"

@@ -134,6 +134,8 @@ class PaymentOrderStatus(models.TextChoices):
     CREATED = "created", _("待支付")
     PAID = "paid", _("已支付")
     FAILED = "failed", _("支付失败")
+    # the callback's amount did not match the order: the money waits in suspense for a person
+    HELD = "held", _("待核实")
 
 
 class PaymentOrder(models.Model):
@@ -150,7 +152,10 @@ class PaymentOrder(models.Model):
     prepayment_option = models.CharField(max_length=20, blank=True)
     prepay_amount = models.DecimalField(null=True, blank=True, **MONEY)
     provider = models.CharField(_("支付渠道"), max_length=40)
-    provider_ref = models.CharField(_("渠道订单号"), max_length=100, unique=True)
+    # empty until the provider answers: the order row claims the idempotency key first
+    provider_ref = models.CharField(
+        _("渠道订单号"), max_length=100, unique=True, null=True, blank=True
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(
         max_length=10, choices=PaymentOrderStatus.choices, default=PaymentOrderStatus.CREATED
@@ -168,9 +173,104 @@ class PaymentOrder(models.Model):
         verbose_name = _("在线支付订单")
         verbose_name_plural = _("在线支付订单")
         ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_order_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(status="created") | Q(provider_ref__isnull=False),
+                name="payment_order_ref_once_past_created",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.provider_ref
+        return self.provider_ref or f"#{self.pk}"
+
+
+class PaymentAlertKind(models.TextChoices):
+    AMOUNT_MISMATCH = "amount_mismatch", _("回调金额与订单金额不符")
+    AFTER_FINAL_STATE = "after_final_state", _("订单已终结后又收到回调")
+
+
+class PaymentAlert(models.Model):
+    """A callback the handler would not act on by itself: an ops task for finance. Money the
+    provider says it received is parked in unidentified receipts (待查明款项, `parked_entry_id`),
+    never allocated to the loan, until a person decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        RESOLVED = "resolved", _("已处理")
+
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(_("类型"), max_length=20, choices=PaymentAlertKind.choices)
+    order_status = models.CharField(_("订单状态"), max_length=10)
+    callback_status = models.CharField(_("回调状态"), max_length=20, blank=True)
+    order_amount = models.DecimalField(_("订单金额"), **MONEY)
+    claimed_amount = models.DecimalField(_("回调金额"), null=True, blank=True, **MONEY)
+    payload = models.JSONField(_("回调内容"), default=dict)
+    parked_entry_id = models.BigIntegerField(_("挂账分录"), null=True, blank=True)
+    status = models.CharField(
+        _("处理状态"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("支付回调告警")
+        verbose_name_plural = _("支付回调告警")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+class ReversalStatus(models.TextChoices):
+    PENDING = "pending", _("待复核")
+    APPROVED = "approved", _("已冲正")
+    REJECTED = "rejected", _("已驳回")
+
+
+class RepaymentReversal(models.Model):
+    """A person's request to reverse a posted repayment (冲正), maker-checked: another person
+    approves (which reverses it) or rejects. The database refuses the requester as checker and
+    a second open request on one repayment."""
+
+    repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="reversals")
+    reason = models.CharField(_("冲正原因"), max_length=255)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ReversalStatus.choices, default=ReversalStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.CharField(_("复核意见"), max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("冲正申请")
+        verbose_name_plural = _("冲正申请")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="reversal_maker_is_not_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False)),
+                name="reversal_decided_has_checker",
+            ),
+            models.UniqueConstraint(
+                fields=["repayment"],
+                condition=Q(status="pending"),
+                name="reversal_one_pending_per_repayment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repayment_id} {self.status}"
 
 
 class AutoDebitBatch(models.Model):
@@ -218,10 +318,14 @@ __all__ = [
     "AutoDebitBatch",
     "AutoDebitItem",
     "Component",
+    "PaymentAlert",
+    "PaymentAlertKind",
     "PaymentOrder",
     "PaymentOrderStatus",
     "Repayment",
     "RepaymentAllocation",
+    "RepaymentReversal",
+    "ReversalStatus",
     "RepaymentPurpose",
     "RepaymentSource",
     "RepaymentStatus",

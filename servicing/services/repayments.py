@@ -30,12 +30,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
-from autofin.money import ZERO, quantize_fen, to_decimal
+from autofin.money import ZERO, format_cny, quantize_fen, to_decimal
 from autofin.policy import policy_value
+from autofin.roles import MoneyAction, can_move_money
 from servicing.models import (
     CLOSED_STATUSES,
     AutoDebitBatch,
@@ -45,14 +47,18 @@ from servicing.models import (
     Loan,
     LoanScheduleRow,
     MortgageRelease,
+    PaymentAlert,
+    PaymentAlertKind,
     PaymentOrder,
     PaymentOrderStatus,
     PenaltyAccrual,
     Repayment,
     RepaymentAllocation,
     RepaymentPurpose,
+    RepaymentReversal,
     RepaymentSource,
     RepaymentStatus,
+    ReversalStatus,
     RowStatus,
     SourceType,
 )
@@ -128,6 +134,16 @@ ALLOCATION_FIELDS = [
 
 class RepaymentError(LoanError):
     pass
+
+
+def money_action_authorize(actor: Any, action: MoneyAction) -> None:
+    """Refuse a person who may not take `action` (autofin.roles.can_move_money, the check the
+    pages and the API make too). System actors (a string: "bank", "eod", "payment:...") are the
+    platform itself and pass."""
+    if isinstance(actor, str):
+        return
+    if not can_move_money(actor, action):
+        raise RepaymentError(_("您没有执行该资金操作的权限。"), code="forbidden")
 
 
 # --- the waterfall -------------------------------------------------------------------------
@@ -669,6 +685,17 @@ def manual_approval_threshold(loan: Loan) -> Decimal:
     return policy_value("servicing.manual_repayment_approval_threshold")
 
 
+def manual_posted_on(*, loan: Loan, business_date: dt.date) -> Decimal:
+    """What was posted by hand on the loan on that business date (approved postings included)."""
+    total = Repayment.objects.filter(
+        loan=loan,
+        source=RepaymentSource.MANUAL,
+        status=RepaymentStatus.POSTED,
+        received_on=business_date,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
 def repayment_manual_submit(
     *,
     loan_id: int,
@@ -679,50 +706,69 @@ def repayment_manual_submit(
     idempotency_key: str | None = None,
     business_date: dt.date | None = None,
 ) -> Repayment:
-    """A servicing agent posts a bank transfer by hand. At or above the threshold (product rule
-    `manual_approval_threshold`, else the business policy) it
-    waits for a second person's approval (`repayment_manual_approve`); below, it posts at once."""
+    """A servicing agent posts a bank transfer by hand. When the loan's manual postings of the
+    business date, this one included, reach the threshold (product rule
+    `manual_approval_threshold`, else the business policy) it waits for a second person's
+    approval (`repayment_manual_approve`); below, it posts at once. The sum is taken under the
+    loan's lock, so two postings just under the threshold cannot both slip through."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_MANUAL_POST)
     amount = _amount(amount)
     if not (evidence or "").strip():
         raise RepaymentError(_("请填写入账凭证说明（如银行流水号、转账人）。"), field="evidence")
-    loan = Loan.objects.get(pk=loan_id)
-    if amount < manual_approval_threshold(loan):
-        return repayment_post(
-            loan_id=loan_id,
-            amount=amount,
-            source=RepaymentSource.MANUAL,
-            actor=actor,
-            business_date=business_date,
-            idempotency_key=idempotency_key,
-            evidence=evidence.strip(),
-            evidence_ref=evidence_ref,
-            prepared_by=actor,
-        )
-    with transaction.atomic():
-        loan = Loan.objects.select_for_update().get(pk=loan_id)
+    date = posting_date(business_date)
+    try:
+        with transaction.atomic():
+            loan, rows = loan_lock(loan_id=loan_id, eligible_on=date)
+            existing = _replay(
+                idempotency_key=idempotency_key, source=RepaymentSource.MANUAL, external_ref=None
+            )
+            if existing is not None:
+                return _check_replay(existing, loan_id=loan_id, amount=amount)
+            threshold = manual_approval_threshold(loan)
+            day_total = manual_posted_on(loan=loan, business_date=date) + amount
+            if day_total < threshold:
+                return repayment_post_locked(
+                    loan=loan,
+                    rows=rows,
+                    amount=amount,
+                    source=RepaymentSource.MANUAL,
+                    business_date=date,
+                    actor=actor,
+                    idempotency_key=idempotency_key,
+                    evidence=evidence.strip(),
+                    evidence_ref=evidence_ref,
+                    prepared_by=actor,
+                )
+            repayment = Repayment.objects.create(
+                loan=loan,
+                source=RepaymentSource.MANUAL,
+                amount=amount,
+                status=RepaymentStatus.PENDING_APPROVAL,
+                idempotency_key=idempotency_key,
+                evidence=evidence.strip(),
+                evidence_ref=evidence_ref,
+                prepared_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                obj=repayment,
+                action="repayment_submit",
+                to_state=RepaymentStatus.PENDING_APPROVAL,
+                data={
+                    "amount": str(amount),
+                    "day_total": str(day_total),
+                    "threshold": str(threshold),
+                },
+            )
+            return repayment
+    except IntegrityError:
+        # A concurrent request with the same key on another loan won the unique constraint.
         existing = _replay(
             idempotency_key=idempotency_key, source=RepaymentSource.MANUAL, external_ref=None
         )
-        if existing is not None:
-            return _check_replay(existing, loan_id=loan_id, amount=amount)
-        repayment = Repayment.objects.create(
-            loan=loan,
-            source=RepaymentSource.MANUAL,
-            amount=amount,
-            status=RepaymentStatus.PENDING_APPROVAL,
-            idempotency_key=idempotency_key,
-            evidence=evidence.strip(),
-            evidence_ref=evidence_ref,
-            prepared_by=actor,
-        )
-        audit_record(
-            actor=actor,
-            obj=repayment,
-            action="repayment_submit",
-            to_state=RepaymentStatus.PENDING_APPROVAL,
-            data={"amount": str(amount)},
-        )
-    return repayment
+        if existing is None:
+            raise
+        return _check_replay(existing, loan_id=loan_id, amount=amount)
 
 
 def repayment_manual_approve(
@@ -730,6 +776,7 @@ def repayment_manual_approve(
 ) -> Repayment:
     """The checker approves a pending manual repayment, which posts it. The checker must not be
     the one who prepared it. Approving twice returns the posted repayment."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_MANUAL_APPROVE)
     loan_id = Repayment.objects.values_list("loan_id", flat=True).get(pk=repayment_id)
     date = posting_date(business_date)
     with transaction.atomic():
@@ -746,17 +793,22 @@ def repayment_manual_approve(
 
 
 def repayment_manual_reject(*, repayment_id: int, actor: Any, reason: str) -> Repayment:
+    """The checker refuses a pending manual repayment: nothing is posted. Not the maker."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_MANUAL_APPROVE)
     if not (reason or "").strip():
         raise RepaymentError(_("请填写驳回原因。"), field="reason")
     with transaction.atomic():
         repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
+        if repayment.status == RepaymentStatus.REJECTED and repayment.approved_by_id == actor.pk:
+            return repayment
         if repayment.status != RepaymentStatus.PENDING_APPROVAL:
             raise RepaymentError(_("该还款不在待复核状态。"))
         if repayment.prepared_by_id == actor.pk:
             raise RepaymentError(_("复核人不能与经办人为同一人。"), code="maker_checker")
         repayment.status = RepaymentStatus.REJECTED
+        repayment.approved_by = actor  # the checker who decided (the maker-checker CHECK holds)
         repayment.reversal_reason = reason[:255]
-        repayment.save(update_fields=["status", "reversal_reason"])
+        repayment.save(update_fields=["status", "approved_by", "reversal_reason"])
         audit_record(
             actor=actor,
             obj=repayment,
@@ -772,6 +824,19 @@ def repayment_manual_reject(*, repayment_id: int, actor: Any, reason: str) -> Re
 
 
 def repayment_reverse(
+    *, repayment_id: int, reason: str, actor: Any, business_date: dt.date | None = None
+) -> Repayment:
+    """The platform reverses a repayment the bank or provider bounced (退票). A person never
+    reverses alone: people go through `repayment_reversal_request` and another person's
+    `repayment_reversal_approve`."""
+    if not isinstance(actor, str):
+        raise RepaymentError(_("人工冲正须提交冲正申请，由另一位同事复核。"), code="maker_checker")
+    return _repayment_reverse(
+        repayment_id=repayment_id, reason=reason, actor=actor, business_date=business_date
+    )
+
+
+def _repayment_reverse(
     *, repayment_id: int, reason: str, actor: Any, business_date: dt.date | None = None
 ) -> Repayment:
     """Reverse a posted repayment (a bounced payment, 退票): the ledger entry is reversed, every
@@ -923,6 +988,123 @@ def _reverse_locked(
     )
 
 
+def _reversible(repayment: Repayment) -> None:
+    if repayment.status != RepaymentStatus.POSTED:
+        raise RepaymentError(_("只有已入账的还款可以冲正。"))
+    if repayment.purpose != RepaymentPurpose.INSTALMENT:
+        raise RepaymentError(
+            _("提前结清或部分提前还款已变更还款计划，不能直接冲正，请走调账流程。")
+        )
+
+
+def repayment_reversal_request(
+    *, repayment_id: int, reason: str, actor: Any, idempotency_key: str | None = None
+) -> RepaymentReversal:
+    """A person asks for a posted repayment to be reversed; nothing moves until another person
+    approves (`repayment_reversal_approve`). One open request per repayment (the database's
+    partial unique constraint); idempotent by `idempotency_key`."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_REVERSE_REQUEST)
+    if not (reason or "").strip():
+        raise RepaymentError(_("冲正必须填写原因。"), field="reason")
+    with transaction.atomic():
+        repayment = Repayment.objects.select_for_update().get(pk=repayment_id)
+        if idempotency_key:
+            found = RepaymentReversal.objects.filter(idempotency_key=idempotency_key).first()
+            if found is not None:
+                if found.repayment_id != repayment.pk:
+                    raise RepaymentError(
+                        _("幂等键已用于另一笔冲正申请。"), code="idempotency_conflict"
+                    )
+                return found
+        _reversible(repayment)
+        if repayment.reversals.filter(status=ReversalStatus.PENDING).exists():
+            raise RepaymentError(_("该还款已有待复核的冲正申请。"), code="reversal_pending")
+        reversal = RepaymentReversal.objects.create(
+            repayment=repayment,
+            reason=reason.strip()[:255],
+            requested_by=actor,
+            idempotency_key=idempotency_key,
+        )
+        audit_record(
+            actor=actor,
+            obj=reversal,
+            action="repayment_reversal_request",
+            to_state=ReversalStatus.PENDING,
+            reason=reason,
+            data={"repayment": repayment.pk, "amount": str(repayment.amount)},
+        )
+    return reversal
+
+
+def repayment_reversal_approve(
+    *, reversal_id: int, actor: Any, business_date: dt.date | None = None
+) -> RepaymentReversal:
+    """The checker approves a reversal request, which reverses the repayment. Not the requester
+    (refused here and by the database). Approving twice returns the approved request."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_REVERSE_APPROVE)
+    loan_id = RepaymentReversal.objects.values_list("repayment__loan_id", flat=True).get(
+        pk=reversal_id
+    )
+    with transaction.atomic():
+        # The loan first (the documented lock order), then the request; the reversal below
+        # takes the rows and the repayment under the loan lock it already holds.
+        Loan.objects.select_for_update().get(pk=loan_id)
+        reversal = RepaymentReversal.objects.select_for_update().get(pk=reversal_id)
+        if reversal.status == ReversalStatus.APPROVED and reversal.decided_by_id == actor.pk:
+            return reversal
+        if reversal.status != ReversalStatus.PENDING:
+            raise RepaymentError(_("该冲正申请不在待复核状态。"))
+        if reversal.requested_by_id == actor.pk:
+            raise RepaymentError(_("复核人不能与申请人为同一人。"), code="maker_checker")
+        _repayment_reverse(
+            repayment_id=reversal.repayment_id,
+            reason=reversal.reason,
+            actor=actor,
+            business_date=business_date,
+        )
+        reversal.status = ReversalStatus.APPROVED
+        reversal.decided_by = actor
+        reversal.decided_at = timezone.now()
+        reversal.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            obj=reversal,
+            action="repayment_reversal_approve",
+            from_state=ReversalStatus.PENDING,
+            to_state=ReversalStatus.APPROVED,
+        )
+    return reversal
+
+
+def repayment_reversal_reject(*, reversal_id: int, actor: Any, reason: str) -> RepaymentReversal:
+    """The checker refuses a reversal request: the repayment stays posted."""
+    money_action_authorize(actor, MoneyAction.REPAYMENT_REVERSE_APPROVE)
+    if not (reason or "").strip():
+        raise RepaymentError(_("请填写驳回原因。"), field="reason")
+    with transaction.atomic():
+        reversal = RepaymentReversal.objects.select_for_update().get(pk=reversal_id)
+        if reversal.status == ReversalStatus.REJECTED and reversal.decided_by_id == actor.pk:
+            return reversal
+        if reversal.status != ReversalStatus.PENDING:
+            raise RepaymentError(_("该冲正申请不在待复核状态。"))
+        if reversal.requested_by_id == actor.pk:
+            raise RepaymentError(_("复核人不能与申请人为同一人。"), code="maker_checker")
+        reversal.status = ReversalStatus.REJECTED
+        reversal.decided_by = actor
+        reversal.decided_at = timezone.now()
+        reversal.decision_reason = reason.strip()[:255]
+        reversal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit_record(
+            actor=actor,
+            obj=reversal,
+            action="repayment_reversal_reject",
+            from_state=ReversalStatus.PENDING,
+            to_state=ReversalStatus.REJECTED,
+            reason=reason,
+        )
+    return reversal
+
+
 # --- suspense ------------------------------------------------------------------------------------
 
 
@@ -1023,6 +1205,55 @@ def suspense_refund(
 # --- online payments -------------------------------------------------------------------------------
 
 
+def payment_ceiling(*, loan: Loan) -> Decimal:
+    """The most an online order may ask: everything still owed on the schedule in force
+    (principal, interest, fees and penalty of every unpaid row) less the suspense already held.
+    Settling early never costs more than this, so no honest payment needs more."""
+    owed = sum(
+        (
+            r.amount_unpaid
+            for r in LoanScheduleRow.objects.filter(loan=loan, superseded_by_version__isnull=True)
+        ),
+        ZERO,
+    )
+    return max(owed - loan.suspense_balance, ZERO)
+
+
+def _check_order_replay(order: PaymentOrder, *, loan_id: int, purpose: str, **asked) -> None:
+    """A key reused for another loan, purpose or amount is refused, never answered with the
+    first order."""
+    same = order.loan_id == loan_id and order.purpose == purpose
+    for field, value in asked.items():
+        if value not in (None, "") and same:
+            current = getattr(order, field)
+            same = (_amount(value) if field.endswith("amount") else value) == current
+    if not same:
+        raise RepaymentError(
+            _("该幂等键已用于另一笔支付订单，请刷新页面后重试。"), code="idempotency_conflict"
+        )
+
+
+def _order_at_provider(order: PaymentOrder, *, return_url: str) -> tuple[PaymentOrder, str]:
+    """Ask the provider for the order's payment once: under the order row's lock, so a
+    concurrent duplicate waits here and finds the reference instead of creating a second one."""
+    from servicing.adapters import payment_provider
+
+    provider = payment_provider()
+    if order.provider_ref is None:
+        with transaction.atomic():
+            order = PaymentOrder.objects.select_for_update().select_related("loan").get(pk=order.pk)
+            if order.provider_ref is None:
+                created = provider.create_payment(
+                    amount=order.amount,
+                    description=f"{order.loan.contract_ref} {order.purpose}",
+                    return_url=return_url,
+                    idempotency_key=order.idempotency_key or f"payment-order:{order.pk}",
+                )
+                order.provider_ref = created.provider_ref
+                order.save(update_fields=["provider_ref"])
+    return order, provider.pay_url(order.provider_ref)
+
+
 def payment_order_create(
     *,
     loan_id: int,
@@ -1038,15 +1269,18 @@ def payment_order_create(
     """Start an online payment with the payment provider; returns (order, the provider's pay URL).
 
     For a payoff the amount is the quote's total; for a partial prepayment the prepaid principal
-    plus the early-settlement fee on it. Idempotent by `idempotency_key`.
-    """
+    plus the early-settlement fee on it; an instalment payment is capped by `payment_ceiling`.
+    The order row claims `idempotency_key` (committed) before the provider is called; a replay
+    with the same loan, purpose and amount returns that order, anything else is refused."""
     from servicing.adapters import payment_provider
     from servicing.services import settlement
 
+    asked = {"amount": amount, "prepay_amount": prepay_amount, "payoff_quote_id": payoff_quote_id}
     if idempotency_key:
         found = PaymentOrder.objects.filter(idempotency_key=idempotency_key).first()
         if found is not None:
-            return found, payment_provider().pay_url(found.provider_ref)
+            _check_order_replay(found, loan_id=loan_id, purpose=purpose, **asked)
+            return _order_at_provider(found, return_url=return_url)
     loan = Loan.objects.get(pk=loan_id)
     if loan.status in CLOSED_STATUSES:
         raise RepaymentError(_("贷款已结清，无需还款。"))
@@ -1060,13 +1294,15 @@ def payment_order_create(
         amount = terms.total
         prepay_amount = terms.prepay
     amount = _amount(amount)
-    provider = payment_provider()
-    created = provider.create_payment(
-        amount=amount,
-        description=f"{loan.contract_ref} {purpose}",
-        return_url=return_url,
-        idempotency_key=idempotency_key or "",
-    )
+    if purpose == RepaymentPurpose.INSTALMENT:
+        ceiling = payment_ceiling(loan=loan)
+        if amount > ceiling:
+            raise RepaymentError(
+                _("支付金额不能超过贷款尚需偿还的全部金额 %(max)s。")
+                % {"max": format_cny(ceiling)},
+                field="amount",
+                code="above_payoff",
+            )
     try:
         with transaction.atomic():
             order = PaymentOrder.objects.create(
@@ -1076,8 +1312,8 @@ def payment_order_create(
                 payoff_quote_id=payoff_quote_id if purpose == RepaymentPurpose.PAYOFF else None,
                 prepayment_option=prepayment_option or "",
                 prepay_amount=prepay_amount if purpose == RepaymentPurpose.PREPAYMENT else None,
-                provider=provider.name,
-                provider_ref=created.provider_ref,
+                provider=payment_provider().name,
+                provider_ref=None,
                 idempotency_key=idempotency_key,
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
@@ -1092,21 +1328,96 @@ def payment_order_create(
         found = PaymentOrder.objects.filter(idempotency_key=idempotency_key).first()
         if found is None:
             raise
+        _check_order_replay(found, loan_id=loan_id, purpose=purpose, **asked)
         order = found
-    return order, provider.pay_url(order.provider_ref)
+    return _order_at_provider(order, return_url=return_url)
+
+
+def _callback_amount(value: Any) -> Decimal | None:
+    try:
+        return _amount(value)
+    except RepaymentError:
+        return None
+
+
+def _payment_alert(
+    *,
+    order: PaymentOrder,
+    kind: str,
+    payload: dict,
+    claimed: Decimal | None,
+    park: bool,
+    business_date: dt.date,
+    actor: str,
+) -> PaymentAlert:
+    """Open an alert for finance (once per distinct callback) and, when the provider says it
+    took money, park that money in unidentified receipts: booked, never allocated to the loan."""
+    callback_status = str(payload.get("status") or "")[:20]
+    found = PaymentAlert.objects.filter(
+        order=order, kind=kind, callback_status=callback_status, claimed_amount=claimed
+    ).first()
+    if found is not None:
+        return found
+    alert = PaymentAlert.objects.create(
+        order=order,
+        kind=kind,
+        order_status=order.status,
+        callback_status=callback_status,
+        order_amount=order.amount,
+        claimed_amount=claimed,
+        payload={k: str(v) for k, v in payload.items()},
+    )
+    if park and claimed is not None:
+        entry = journal_post(
+            business_date=business_date,
+            source_type="payment_order",
+            source_id=order.pk,
+            lines=[
+                (A.BANK_CLEARING, "D", claimed, None),
+                (A.UNIDENTIFIED_RECEIPTS, "C", claimed, None),
+            ],
+            idempotency_key=f"payment-alert:{alert.pk}",
+            description=_("支付回调待核实，暂挂待查明款项"),
+            actor=actor,
+        )
+        alert.parked_entry_id = entry.pk
+        alert.save(update_fields=["parked_entry_id"])
+    audit_record(
+        actor=actor,
+        obj=alert,
+        action="payment_alert",
+        to_state=kind,
+        data={
+            "order": order.pk,
+            "order_amount": str(order.amount),
+            "claimed": str(claimed),
+            "parked": alert.parked_entry_id,
+        },
+    )
+    return alert
 
 
 def payment_callback_handle(*, payload: dict) -> PaymentOrder:
     """The provider's callback, already verified (servicing.adapters.payment_callback_verify
-    checked its signature with the provider's secret): post the repayment once. Idempotent by
-    the provider's reference: a repeated callback returns the order as first handled."""
+    checked its signature with the provider's secret): check it against the order, then post the ORDER's amount
+    once. Idempotent by the provider's reference: the same callback again changes nothing.
+
+    What the handler will not act on alone opens a `PaymentAlert` and is never dropped: a success
+    whose amount differs from the order (the order is held and the claimed money parked in
+    unidentified receipts, never posted to the loan), and any callback contradicting a final
+    state (a success after a failure is parked the same way)."""
     from servicing.adapters import payment_provider
 
     provider = payment_provider()
-    ref = str(payload.get("provider_ref", ""))
-    order = PaymentOrder.objects.filter(provider_ref=ref).first()
+    if not isinstance(payload, dict):
+        raise RepaymentError(_("支付回调内容格式无效。"), code="bad_payload")
+    ref = str(payload.get("provider_ref") or "")
+    order = PaymentOrder.objects.filter(provider_ref=ref).first() if ref else None
     if order is None:
         raise RepaymentError(_("未知的支付订单：%(ref)s") % {"ref": ref}, code="unknown_order")
+    actor = f"payment:{provider.name}"
+    success = payload.get("status") == "success"
+    claimed = _callback_amount(payload.get("amount"))
     date = posting_date(None)
     with transaction.atomic():
         loan, rows = loan_lock(
@@ -1115,21 +1426,41 @@ def payment_callback_handle(*, payload: dict) -> PaymentOrder:
         )
         order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
         order.callback_count += 1
-        if order.status != PaymentOrderStatus.CREATED:
+        before = order.status
+        alert = {
+            "order": order,
+            "payload": payload,
+            "claimed": claimed,
+            "business_date": date,
+            "actor": actor,
+        }
+        if before != PaymentOrderStatus.CREATED:
+            repeated = (
+                before == PaymentOrderStatus.PAID and success and claimed == order.amount
+            ) or (before == PaymentOrderStatus.FAILED and not success)
+            if not repeated:
+                kind = (
+                    PaymentAlertKind.AMOUNT_MISMATCH
+                    if before == PaymentOrderStatus.HELD
+                    else PaymentAlertKind.AFTER_FINAL_STATE
+                )
+                _payment_alert(kind=kind, park=success, **alert)
             order.save(update_fields=["callback_count"])
             return order
-        if payload.get("status") == "success":
-            paid = _amount(payload.get("amount"))
+        if success and claimed != order.amount:
+            _payment_alert(kind=PaymentAlertKind.AMOUNT_MISMATCH, park=True, **alert)
+            order.status = PaymentOrderStatus.HELD
+        elif success:
             order.repayment = repayment_post_locked(
                 loan=loan,
                 rows=rows,
-                amount=paid,
+                amount=order.amount,
                 source=RepaymentSource.ONLINE,
                 business_date=date,
-                actor=f"payment:{provider.name}",
+                actor=actor,
                 external_ref=ref,
                 idempotency_key=f"online:{ref}",
-                purpose=order.purpose if paid == order.amount else RepaymentPurpose.INSTALMENT,
+                purpose=order.purpose,
                 payoff_quote_id=order.payoff_quote_id,
                 prepayment_option=order.prepayment_option,
                 prepay_amount=order.prepay_amount,
@@ -1139,11 +1470,12 @@ def payment_callback_handle(*, payload: dict) -> PaymentOrder:
             order.status = PaymentOrderStatus.FAILED
         order.save(update_fields=["status", "repayment", "callback_count"])
         audit_record(
-            actor=f"payment:{provider.name}",
+            actor=actor,
             obj=order,
             action="payment_callback",
-            from_state=PaymentOrderStatus.CREATED,
+            from_state=before,
             to_state=order.status,
+            data={"claimed": str(claimed), "order_amount": str(order.amount)},
         )
     return order
 

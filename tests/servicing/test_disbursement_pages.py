@@ -57,21 +57,26 @@ def test_prepare_approve_and_funded_through_the_pages(client, contract, maker, c
     page = client.get(reverse("servicing:disbursement_list"))
     assert page.status_code == 200
     assert contract["contract_ref"] in page.content.decode()
-    response = client.post(
+    no_token = client.post(
         reverse("servicing:disbursement_prepare"), {"contract_id": contract["contract_id"]}
+    )
+    assert no_token.status_code == 400 and not Disbursement.objects.exists()
+    response = client.post(
+        reverse("servicing:disbursement_prepare"),
+        {"contract_id": contract["contract_id"], "token": "prep-1"},
     )
     d = Disbursement.objects.get(contract_id=contract["contract_id"])
     assert response.status_code == 302 and d.status == "prepared"
     # the maker sees no approve button and a POST is refused
     html = client.get(reverse("servicing:disbursement_detail", args=[d.pk])).content.decode()
     assert 'id="approve"' not in html and "¥120,000.00" in html
-    client.post(reverse("servicing:disbursement_approve", args=[d.pk]))
+    refused = client.post(reverse("servicing:disbursement_approve", args=[d.pk]), {"token": "a0"})
     d.refresh_from_db()
-    assert d.status == "prepared"
+    assert refused.status_code == 403 and d.status == "prepared"
     client.force_login(checker)
     html = client.get(reverse("servicing:disbursement_detail", args=[d.pk])).content.decode()
     assert 'id="approve"' in html
-    client.post(reverse("servicing:disbursement_approve", args=[d.pk]))
+    client.post(reverse("servicing:disbursement_approve", args=[d.pk]), {"token": "a1"})
     d.refresh_from_db()
     assert d.status == "released"
     send_all(d)
@@ -97,7 +102,8 @@ def test_failed_instruction_shows_retry_and_retries(client, contract, maker, che
     insurer = d.instructions.get(payee_kind="insurer")
     html = client.get(reverse("servicing:disbursement_detail", args=[d.pk])).content.decode()
     assert "重新付款" in html and "收款账户已销户" in html
-    client.post(reverse("servicing:instruction_retry", args=[insurer.pk]))
+    for _ in range(2):  # a double submit retries once
+        client.post(reverse("servicing:instruction_retry", args=[insurer.pk]), {"token": "r1"})
     assert insurer.attempts.count() == 2
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from autofin.roles import Role
 from servicing.adapters import CallbackRejected, SandboxBank, SandboxPaymentProvider
 from servicing.models import AutoDebitItem, JournalEntry, PaymentOrder, Repayment
 from servicing.selectors import loan_balances, trial_balance
@@ -123,7 +124,7 @@ def test_posting_locks_the_loan_then_its_rows_in_pk_order():
 def test_online_auto_debit_and_manual_at_the_same_moment_are_serialised():
     """Three channels post to one loan at once, each twice (retries): applied exactly once each."""
     loan = make_loan()
-    agent = UserFactory()
+    agent = UserFactory(roles=[Role.SERVICING_AGENT])
     set_day(dt.date(2026, 2, 15))
     order, _ = payment_order_create(loan_id=loan.pk, actor=loan.customer, amount="4000.00")
     provider = SandboxPaymentProvider()
