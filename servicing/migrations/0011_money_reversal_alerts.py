@@ -28,7 +28,7 @@ def unidentified_receipts_account_remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0008_loan_lpr_repricing'),
+        ('servicing', '0010_dbguard_ledger_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
