@@ -34,11 +34,13 @@ class GatedProvider(SandboxPaymentProvider):
     entered = threading.Event()
     gate = threading.Event()
 
-    def create_payment(self, *, amount, description, return_url=""):
+    def create_payment(self, *, amount, description, return_url="", idempotency_key=""):
         GatedProvider.calls.append(description)
         GatedProvider.entered.set()
         assert GatedProvider.gate.wait(timeout=30)
-        return super().create_payment(amount=amount, description=description)
+        return super().create_payment(
+            amount=amount, description=description, idempotency_key=idempotency_key
+        )
 
 
 @pytest.fixture

@@ -26,10 +26,8 @@ CALLBACK = "/api/v1/loans/payments/callback/"
 
 
 def _callback(client, payload: dict):
-    provider = SandboxPaymentProvider()
-    return client.post(
-        CALLBACK, payload, content_type="application/json", HTTP_X_SIGNATURE=provider.sign(payload)
-    )
+    headers, body = SandboxPaymentProvider().callback_signed(payload)
+    return client.post(CALLBACK, body, content_type="application/json", headers=headers)
 
 
 def _unidentified() -> D:
@@ -155,13 +153,23 @@ def test_orders_are_capped_by_what_the_loan_still_owes(client):
 
 
 @pytest.mark.parametrize("body", ['["provider_ref"]', '"paid"', "42", "null"])
-def test_a_callback_body_that_is_not_an_object_gets_400(client, body):
-    response = client.post(CALLBACK, body, content_type="application/json")
-    assert response.status_code == 400
-    assert response.json()["code"] == "bad_payload"
+def test_a_callback_body_that_is_not_an_object_is_refused_not_a_500(client, body):
+    # signed properly, so the refusal is for the body's shape, not the signature
+    from autofin.integrations.http import signed_headers
+
+    provider = SandboxPaymentProvider()
+    headers = signed_headers(
+        key_id=provider.key_id, secret=provider.secret, method="POST", path=CALLBACK,
+        body=body.encode(),
+    )  # fmt: skip
+    orders = PaymentOrder.objects.count()
+    response = client.post(CALLBACK, body, content_type="application/json", headers=headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "bad_signature"
+    assert PaymentOrder.objects.count() == orders and Repayment.objects.count() == 0
 
 
 def test_the_service_refuses_a_payload_that_is_not_a_dict():
     with pytest.raises(RepaymentError) as exc:
-        payment_callback_handle(payload=["x"], signature="s")
+        payment_callback_handle(payload=["x"])
     assert exc.value.code == "bad_payload"
