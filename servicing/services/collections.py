@@ -33,7 +33,6 @@ from servicing.models import (
     RISK_ORDER,
     CaseNote,
     CollectionCase,
-    CollectionQueue,
     ContactAttempt,
     ContactOutcome,
     ContactParty,
@@ -64,14 +63,6 @@ class CollectionsError(Exception):
 
 def daily_attempt_limit() -> int:
     return int(getattr(settings, "EOD_COLLECTIONS_DAILY_ATTEMPTS", 3))
-
-
-def queue_for_bucket(bucket: str) -> str:
-    if bucket == "M1":
-        return CollectionQueue.SOFT
-    if bucket in ("M2", "M3"):
-        return CollectionQueue.CALL
-    return CollectionQueue.FIELD_LEGAL
 
 
 def case_score(*, dpd: int, kept_ratio: float, paid_share: float) -> Decimal:
