@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "autofin_bench_eod"
+# another name lets two benches share a server (BENCH_EOD_DB=autofin_bench_eod_mine)
+BENCH_DB = os.environ.get("BENCH_EOD_DB", "autofin_bench_eod")
 DAY = dt.date(2026, 3, 16)
 BYTES_PER_LOAN = 9_000
 
@@ -191,37 +192,42 @@ def opening_balances() -> None:
     """The ledger a real book would have: one opening entry whose lines carry each loan's stored
     figures (the very query the nightly reconciliation compares against), so the batch's
     reconciliation step has a clean book to check, at its real cost."""
+    from django.db import transaction
+
     from servicing.selectors_loans import loan_figures_sql
 
     figures = loan_figures_sql(scope="BETWEEN %(lo)s AND %(hi)s")
-    entry = _rows(
-        """
-        INSERT INTO servicing_journalentry
-            (business_date, source_type, source_id, loan_id, description, idempotency_key,
-             reverses_id, created_by_id, created_by_label)
-        VALUES (%s::date - 1, 'adjustment', 'bench-opening', NULL, 'bench opening balances',
-                'bench-opening', NULL, NULL, 'bench')
-        RETURNING id
-        """,
-        [DAY],
-    )[0][0]
-    # one statement: the ledger's guard checks the entry's lines as a set
-    sql(
-        f"""
-        WITH f AS ({figures})
-        INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
-        SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id
-          FROM f
-         CROSS JOIN LATERAL (VALUES
-                ('principal_receivable', 'D', f.schedule_principal, f.loan_id),
-                ('interest_receivable', 'D', f.interest, f.loan_id),
-                ('bank_clearing', 'C', f.schedule_principal + f.interest, f.loan_id)
-               ) AS x(code, side, amount, loan_id)
-          JOIN servicing_ledgeraccount a ON a.code = x.code
-         WHERE x.amount > 0
-        """,  # noqa: S608 - SQL built from constants; values are bound
-        {"entry": entry, "lo": 0, "hi": 2**62},
-    )
+
+    # the entry and its lines in one transaction: an entry without lines is refused at commit
+    with transaction.atomic():
+        entry = _rows(
+            """
+            INSERT INTO servicing_journalentry
+                (business_date, source_type, source_id, loan_id, description, idempotency_key,
+                 reverses_id, created_by_id, created_by_label)
+            VALUES (%s::date - 1, 'adjustment', 'bench-opening', NULL, 'bench opening balances',
+                    'bench-opening', NULL, NULL, 'bench')
+            RETURNING id
+            """,
+            [DAY],
+        )[0][0]
+        # one statement: the ledger's guard checks the entry's lines as a set
+        sql(
+            f"""
+            WITH f AS ({figures})
+            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id
+              FROM f
+             CROSS JOIN LATERAL (VALUES
+                    ('principal_receivable', 'D', f.schedule_principal, f.loan_id),
+                    ('interest_receivable', 'D', f.interest, f.loan_id),
+                    ('bank_clearing', 'C', f.schedule_principal + f.interest, f.loan_id)
+                   ) AS x(code, side, amount, loan_id)
+              JOIN servicing_ledgeraccount a ON a.code = x.code
+             WHERE x.amount > 0
+            """,  # noqa: S608 - SQL built from constants; values are bound
+            {"entry": entry, "lo": 0, "hi": 2**62},
+        )
 
 
 def _rows(statement: str, params=None) -> list[tuple]:

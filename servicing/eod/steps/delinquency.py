@@ -17,8 +17,8 @@ were delinquent at the last close (locked in id order):
   restructure) — a status change writes the history row and the audit row, dated D+1, as
   `loan_status_set` does; a loan with nothing left unpaid goes through `loan_status_refresh`;
 * charge-off at the business policy `servicing.charge_off_dpd` (180 to start; a product's
-  `charge_off_dpd` rule wins) through the loans engineer's `loan_charge_off` (charge-off expense Dr / receivables Cr), per loan:
-  charge-offs are few.
+  `charge_off_dpd` rule wins) through the loans engineer's `loan_charge_off` (charge-off
+  expense Dr / receivables Cr), per loan: charge-offs are few.
 
 LPR repricing is its own step (`servicing.eod.steps.repricing`), after this one.
 """
