@@ -246,3 +246,27 @@ def test_tolerance_arrears_under_it_are_not_overdue_at_it_they_are(settings, pol
     at.refresh_from_db()
     assert at.status == LoanStatus.ACTIVE
     assert rows(at)[0].amount_unpaid == D("9.99")
+
+
+def test_accrual_day_count_sql_agrees_with_pricing():
+    from autofin.pricing import DayCount
+    from autofin.pricing.dates import period_days, period_days_sql
+
+    # month ends, the 31st, February, a leap year, a year boundary, the same day
+    pairs = [
+        (dt.date(2026, 1, 31), dt.date(2026, 2, 28)),
+        (dt.date(2026, 1, 30), dt.date(2026, 3, 31)),
+        (dt.date(2026, 2, 28), dt.date(2026, 3, 1)),
+        (dt.date(2028, 2, 28), dt.date(2028, 3, 1)),
+        (dt.date(2025, 12, 15), dt.date(2026, 1, 15)),
+        (dt.date(2026, 3, 31), dt.date(2026, 3, 31)),
+        (dt.date(2025, 5, 31), dt.date(2026, 8, 31)),
+    ]
+    cases = [(a, b, basis) for a, b in pairs for basis in DayCount]
+    days, year = period_days_sql(start="x.a", end="x.b", day_count="x.c")
+    got = _sql(
+        f"SELECT {days}, {year} FROM unnest(%s::date[], %s::date[], %s::text[])"  # noqa: S608
+        " WITH ORDINALITY AS x(a, b, c, n) ORDER BY x.n",
+        [[c[0] for c in cases], [c[1] for c in cases], [str(c[2]) for c in cases]],
+    )
+    assert [(int(d), int(y)) for d, y in got] == [period_days(a, b, c) for a, b, c in cases]
