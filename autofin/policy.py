@@ -94,6 +94,15 @@ POLICIES: dict[str, Policy] = {
             minimum=Decimal("1"),
         ),
         Policy(
+            # 容差: arrears under it do not make a loan overdue (servicing.loan_rules.dpd)
+            "servicing.past_due_tolerance",
+            Decimal,
+            _("逾期容差金额（低于此金额的欠款不计逾期）"),
+            Role.RISK_ANALYST,
+            "0.00",
+            minimum=Decimal("0"),
+        ),
+        Policy(
             "origination.underwriter_authority_limit",
             Decimal,
             _("审批员审批权限金额"),

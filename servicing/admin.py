@@ -163,3 +163,20 @@ class RepaymentReversalAdmin(ReadOnlyAdmin):
 
 
 import servicing.admin_disbursement  # noqa: E402,F401 - disbursement admin
+
+# --- the nightly reconciliation's findings: read-only for finance (corrections go through the
+# services, never by editing these rows) ---
+from servicing.models import FinanceTask, LedgerBreak  # noqa: E402
+
+
+@admin.register(LedgerBreak)
+class LedgerBreakAdmin(ReadOnlyAdmin):
+    list_display = ["business_date", "loan", "component", "stored", "ledger", "resolved_on"]
+    list_filter = ["business_date", "component"]
+    search_fields = ["loan__contract_ref"]
+
+
+@admin.register(FinanceTask)
+class FinanceTaskAdmin(ReadOnlyAdmin):
+    list_display = ["business_date", "kind", "status", "created_at"]
+    list_filter = ["kind", "status"]

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
@@ -16,6 +16,9 @@ from servicing.models import (
     BatchRun,
     CollectionCase,
     ContactAttempt,
+    FinanceTask,
+    FinanceTaskKind,
+    LedgerBreak,
     LoanSnapshot,
     RunStatus,
 )
@@ -63,6 +66,25 @@ def batch_progress(batch: BatchRun | None) -> list[dict]:
             }
         )
     return result
+
+
+def ledger_breaks(batch: BatchRun | None, limit: int = 200) -> list[LedgerBreak]:
+    """The reconciliation's differences found closing the batch's date (open ones first)."""
+    if batch is None:
+        return []
+    return list(
+        LedgerBreak.objects.filter(business_date=batch.business_date)
+        .select_related("loan")
+        .order_by(F("resolved_on").asc(nulls_first=True), "loan_id", "component")[:limit]
+    )
+
+
+def finance_task(batch: BatchRun | None) -> FinanceTask | None:
+    if batch is None:
+        return None
+    return FinanceTask.objects.filter(
+        kind=FinanceTaskKind.LEDGER_RECONCILIATION, business_date=batch.business_date
+    ).first()
 
 
 def batch_latest() -> BatchRun | None:

@@ -84,26 +84,69 @@ def next_due(*, loan: Loan, on: dt.date) -> NextDue | None:
     )
 
 
+# The stored side of every loan's ledger balances, as ONE query: `loan_figures` runs it for one
+# loan, the nightly reconciliation (servicing.eod.steps.reconciliation) for a range of loans.
+# Columns: loan_id, principal (the loan's principal_outstanding), schedule_principal (unpaid
+# principal of the rows in force), interest (the rows' interest due by `accrued_through`, plus
+# what is posted of the current period, less interest paid), fee (fees due by
+# `accrued_through` less paid), penalty (charged less paid), suspense. Charged-off loans have
+# no figures: their receivables were written off.
+FIGURES_SQL = """
+WITH fl AS (
+    SELECT l.id, l.principal_outstanding, l.accrued_through, l.accrual_period_posted,
+           l.suspense_balance
+      FROM servicing_loan l
+     WHERE l.id {scope} AND l.status <> 'charged_off'
+), fs AS (
+    SELECT r.loan_id,
+           sum(r.principal - r.principal_paid) AS principal,
+           sum(r.interest) FILTER (WHERE r.due_date <= fl.accrued_through) AS interest_due,
+           sum(r.interest_paid) AS interest_paid,
+           sum(r.fee) FILTER (WHERE r.due_date <= fl.accrued_through) AS fee_due,
+           sum(r.fee_paid) AS fee_paid,
+           sum(r.penalty - r.penalty_paid) AS penalty
+      FROM servicing_loanschedulerow r JOIN fl ON fl.id = r.loan_id
+     WHERE r.loan_id {scope} AND r.superseded_by_version IS NULL
+     GROUP BY r.loan_id
+)
+SELECT fl.id AS loan_id,
+       fl.principal_outstanding AS principal,
+       coalesce(fs.principal, 0) AS schedule_principal,
+       coalesce(fs.interest_due, 0) + fl.accrual_period_posted - coalesce(fs.interest_paid, 0)
+           AS interest,
+       coalesce(fs.fee_due, 0) - coalesce(fs.fee_paid, 0) AS fee,
+       coalesce(fs.penalty, 0) AS penalty,
+       fl.suspense_balance AS suspense
+  FROM fl LEFT JOIN fs ON fs.loan_id = fl.id
+"""
+FIGURE_COLUMNS = (
+    "loan_id", "principal", "schedule_principal", "interest", "fee", "penalty", "suspense"
+)  # fmt: skip
+
+
+def loan_figures_sql(*, scope: str) -> str:
+    """FIGURES_SQL for the loans whose id matches `scope`: "BETWEEN %(lo)s AND %(hi)s" or
+    "= ANY(%(ids)s)" (values bound by the caller)."""
+    return FIGURES_SQL.format(scope=scope)
+
+
 def loan_figures(*, loan: Loan) -> dict[str, Decimal]:
     """What the loan's ledger balances must be, from the schedule rows and the loan's fields:
     {account_code: balance on its normal side}. Charged-off loans have none."""
-    if loan.status == "charged_off":
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(loan_figures_sql(scope="= ANY(%(ids)s)"), {"ids": [loan.pk]})
+        row = cursor.fetchone()
+    if row is None:
         return {}
-    rows = list(loan.schedule_rows())
-    through = loan.accrued_through
-    principal = sum((r.principal - r.principal_paid for r in rows), ZERO)
-    interest = sum((r.interest for r in rows if r.due_date <= through), ZERO)
-    interest += loan.accrual_period_posted - sum((r.interest_paid for r in rows), ZERO)
-    fee = sum((r.fee for r in rows if r.due_date <= through), ZERO) - sum(
-        (r.fee_paid for r in rows), ZERO
-    )
-    penalty = sum((r.penalty - r.penalty_paid for r in rows), ZERO)
+    figures = dict(zip(FIGURE_COLUMNS, row, strict=True))
     return {
-        "principal_receivable": principal,
-        "interest_receivable": interest,
-        "fee_receivable": fee,
-        "penalty_receivable": penalty,
-        "customer_suspense": loan.suspense_balance,
+        "principal_receivable": figures["schedule_principal"],
+        "interest_receivable": figures["interest"],
+        "fee_receivable": figures["fee"],
+        "penalty_receivable": figures["penalty"],
+        "customer_suspense": figures["suspense"],
     }
 
 

@@ -42,6 +42,8 @@ def _context(batch: BatchRun | None) -> dict:
         "batch": batch,
         "steps": selectors_eod.batch_progress(batch),
         "stale": selectors_eod.stale_chunk_count(),
+        "breaks": selectors_eod.ledger_breaks(batch),
+        "finance_task": selectors_eod.finance_task(batch),
     }
 
 

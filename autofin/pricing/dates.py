@@ -60,11 +60,32 @@ def days_30e_360(start: date, end: date) -> int:
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
 
 
+YEAR_DAYS = {DayCount.THIRTY_360: 360, DayCount.ACT_365F: 365}
+
+
 def period_days(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
     """(days, days in the year) for an accrual from ``start`` to ``end`` under ``day_count``."""
     if day_count is DayCount.THIRTY_360:
-        return days_30e_360(start, end), 360
-    return (end - start).days, 365
+        return days_30e_360(start, end), YEAR_DAYS[day_count]
+    return (end - start).days, YEAR_DAYS[day_count]
+
+
+def period_days_sql(*, start: str, end: str, day_count: str) -> tuple[str, str]:
+    """`period_days` as two PostgreSQL expressions (days, days in the year) over SQL expressions
+    of two dates and a day-count code, for the batch's set-based accrual: the same rule, not a
+    second copy of it."""
+
+    def part(field: str, expr: str) -> str:
+        return f"extract({field} FROM {expr})"
+
+    thirty = (
+        f"(360 * ({part('year', end)} - {part('year', start)})"
+        f" + 30 * ({part('month', end)} - {part('month', start)})"
+        f" + (least({part('day', end)}, 30) - least({part('day', start)}, 30)))"
+    )
+    days = f"(CASE WHEN {day_count} = '{DayCount.THIRTY_360}' THEN {thirty} ELSE ({end} - {start}) END)"
+    year = " ".join(f"WHEN {day_count} = '{basis}' THEN {n}" for basis, n in YEAR_DAYS.items())
+    return days, f"(CASE {year} END)"
 
 
 def check_date(value: object, field: str) -> None:

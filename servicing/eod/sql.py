@@ -10,10 +10,12 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from servicing import loan_rules
 from servicing.eod.registry import StepContext
 
-CLOSED = ("settled_early", "paid_off", "charged_off")
-CLOSED_SQL = "('settled_early', 'paid_off', 'charged_off')"
+# generated from the one definition (servicing.loan_rules): ``status NOT IN {CLOSED_SQL}``
+CLOSED_SQL = loan_rules.closed_sql()
+REPAID_SQL = loan_rules.repaid_sql()
 # amount unpaid of a schedule row (alias r)
 UNPAID = (
     "((r.principal - r.principal_paid) + (r.interest - r.interest_paid)"

@@ -21,9 +21,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from servicing import loan_rules
 from servicing.models.loans import MONEY, Loan
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+BUCKETS = loan_rules.BUCKET_NAMES
 
 
 class Classification(models.TextChoices):

@@ -119,4 +119,90 @@ class ChunkRun(models.Model):
         return f"{self.step_id}#{self.chunk_no} [{self.lo_id}, {self.hi_id}] {self.status}"
 
 
-__all__ = ["BatchRun", "ChunkRun", "RunStatus", "StepRun"]
+class LedgerComponent(models.TextChoices):
+    """What the nightly reconciliation compares, per loan: a stored figure and the ledger."""
+
+    PRINCIPAL = "principal", _("本金（贷款账户）")
+    SCHEDULE_PRINCIPAL = "schedule_principal", _("本金（还款计划）")
+    INTEREST = "interest", _("利息")
+    FEE = "fee", _("费用")
+    PENALTY = "penalty", _("罚息")
+    SUSPENSE = "suspense", _("溢缴款")
+
+
+class LedgerBreak(models.Model):
+    """A difference the nightly reconciliation found between a loan's stored figure and its
+    ledger balance (对账差异). Kept when resolved (`resolved_on`: the close that found them
+    equal again), so the history of breaks stays."""
+
+    business_date = models.DateField(_("营业日"))
+    loan = models.ForeignKey(
+        "servicing.Loan", on_delete=models.PROTECT, related_name="ledger_breaks"
+    )
+    component = models.CharField(_("项目"), max_length=20, choices=LedgerComponent.choices)
+    stored = models.DecimalField(_("账户记录"), max_digits=18, decimal_places=2)
+    ledger = models.DecimalField(_("总账余额"), max_digits=18, decimal_places=2)
+    resolved_on = models.DateField(_("已平营业日"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("对账差异")
+        verbose_name_plural = _("对账差异")
+        ordering = ["-business_date", "loan_id", "component"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_date", "loan", "component"], name="ledger_break_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stored=models.F("ledger")), name="ledger_break_is_a_difference"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} {self.loan_id} {self.component}"
+
+    @property
+    def difference(self):
+        return self.stored - self.ledger
+
+
+class FinanceTaskKind(models.TextChoices):
+    LEDGER_RECONCILIATION = "ledger_reconciliation", _("贷款账户与总账对账不符")
+
+
+class FinanceTask(models.Model):
+    """Work for the finance team raised by the batch; one per (kind, business date), with the
+    list of what to look at in `detail`."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        DONE = "done", _("已处理")
+
+    kind = models.CharField(_("类型"), max_length=32, choices=FinanceTaskKind.choices)
+    business_date = models.DateField(_("营业日"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("财务任务")
+        verbose_name_plural = _("财务任务")
+        ordering = ["-business_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "business_date"], name="finance_task_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.business_date}"
+
+
+__all__ = [
+    "BatchRun",
+    "ChunkRun",
+    "FinanceTask",
+    "FinanceTaskKind",
+    "LedgerBreak",
+    "LedgerComponent",
+    "RunStatus",
+    "StepRun",
+]

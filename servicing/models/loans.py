@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from servicing import loan_rules
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
@@ -30,7 +32,8 @@ class LoanStatus(models.TextChoices):
     CHARGED_OFF = "charged_off", _("已核销")
 
 
-CLOSED_STATUSES = frozenset({LoanStatus.SETTLED_EARLY, LoanStatus.PAID_OFF, LoanStatus.CHARGED_OFF})
+# Which statuses are closed is a servicing rule with one home (servicing.loan_rules).
+CLOSED_STATUSES = loan_rules.CLOSED_STATUSES
 
 
 class CollateralStatus(models.TextChoices):

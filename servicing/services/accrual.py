@@ -10,8 +10,8 @@ interest equals the schedule's to the fen. The row's fee is posted on its due da
 (fee receivable Dr / fee income Cr).
 
 Penalty interest runs on each row in force that is past its due date, on its unpaid principal and
-interest, at the loan's penalty rate / 360 a day, rounded half-up to the fen per day (see
-`PenaltyAccrual`); posted penalty receivable Dr / penalty income Cr.
+interest, at the loan's penalty rate under the penalty day count of `servicing.loan_rules.penalty_daily`
+(rate / 360 a day, half-up to the fen; see `PenaltyAccrual`); posted penalty receivable Dr / penalty income Cr.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from typing import Any
 
 from django.db import transaction
 
-from autofin.money import FEN, ZERO, quantize_fen
+from autofin.money import FEN, ZERO
 from autofin.pricing import DayCount
 from autofin.pricing.dates import period_days
+from servicing.loan_rules import penalty_daily
 from servicing.models import (
     CLOSED_STATUSES,
     Loan,
@@ -38,7 +39,6 @@ from servicing.services.ledger import journal_post
 from servicing.services.loans import loan_lock, loan_status_refresh, row_status
 
 REMAINDER_PLACES = Decimal("0.0000000001")
-PENALTY_YEAR_DAYS = 360
 LOAN_ACCRUAL_FIELDS = ["accrued_through", "accrual_period_posted", "accrual_remainder"]
 
 
@@ -109,7 +109,7 @@ def penalty_accrue_in_memory(
         if start >= through:
             continue
         days = (through - start).days
-        daily = quantize_fen(base * loan.penalty_rate / PENALTY_YEAR_DAYS)
+        daily = penalty_daily(base, loan.penalty_rate)
         amount = daily * days
         segments.append(
             PenaltyAccrual(

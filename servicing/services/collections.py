@@ -34,7 +34,6 @@ from servicing.models import (
     RISK_ORDER,
     CaseNote,
     CollectionCase,
-    CollectionQueue,
     ContactAttempt,
     ContactOutcome,
     ContactParty,
@@ -65,14 +64,6 @@ class CollectionsError(Exception):
 
 def daily_attempt_limit() -> int:
     return settings.EOD_COLLECTIONS_DAILY_ATTEMPTS
-
-
-def queue_for_bucket(bucket: str) -> str:
-    if bucket == "M1":
-        return CollectionQueue.SOFT
-    if bucket in ("M2", "M3"):
-        return CollectionQueue.CALL
-    return CollectionQueue.FIELD_LEGAL
 
 
 def case_score(*, dpd: int, kept_ratio: float, paid_share: float) -> Decimal:

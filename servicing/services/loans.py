@@ -27,6 +27,7 @@ from autofin.business_date import business_date_for_posting
 from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.notifications import notification_send
 from autofin.pricing import DayCount, Method, PricingError, Schedule, ScheduleRow, build_schedule
+from servicing import loan_rules
 from servicing.models import (
     CLOSED_STATUSES,
     Loan,
@@ -163,6 +164,15 @@ def row_status(row: LoanScheduleRow, business_date: dt.date) -> str:
     return RowStatus.PENDING
 
 
+def loan_past_due(*, rows: list[LoanScheduleRow], as_of: dt.date) -> bool:
+    """Past due as of `as_of` under the one DPD rule (servicing.loan_rules), tolerance included.
+    The policy is read only when something is owing: an on-time posting costs no query."""
+    if not any(r.due_date < as_of and r.amount_unpaid > 0 for r in rows):
+        return False
+    tolerance = loan_rules.past_due_tolerance(on=as_of)
+    return loan_rules.dpd_of_rows(rows, as_of=as_of, tolerance=tolerance) > 0
+
+
 def loan_status_refresh(
     *, loan: Loan, rows: list[LoanScheduleRow], business_date: dt.date, actor: Any, reason: str = ""
 ) -> None:
@@ -182,7 +192,7 @@ def loan_status_refresh(
         ):
             mortgage_release_request(loan=loan, business_date=business_date, actor=actor)
         return
-    if any(r.due_date < business_date and r.amount_unpaid > 0 for r in open_rows):
+    if loan_past_due(rows=open_rows, as_of=business_date):
         loan_status_set(
             loan=loan,
             to=LoanStatus.OVERDUE,

@@ -38,6 +38,7 @@ from autofin.audit import audit_entry_build, audit_record
 from autofin.money import ZERO, format_cny, quantize_fen, to_decimal
 from autofin.policy import policy_value
 from autofin.roles import MoneyAction, can_move_money
+from servicing.loan_rules import penalty_daily
 from servicing.models import (
     CLOSED_STATUSES,
     AutoDebitBatch,
@@ -944,7 +945,7 @@ def _reverse_locked(
         row_id__in=list(restored), start__gte=repayment.received_on
     ).order_by("pk"):
         base = segment.base + restored[segment.row_id]
-        daily = quantize_fen(base * loan.penalty_rate / 360)
+        daily = penalty_daily(base, loan.penalty_rate)
         amount = daily * (segment.end - segment.start).days
         delta = amount - segment.amount
         segment.base, segment.daily_amount, segment.amount = base, daily, amount

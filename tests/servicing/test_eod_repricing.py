@@ -212,6 +212,18 @@ def test_future_instalment_already_part_paid_is_not_rewritten():
     lpr("0.030000", dt.date(2026, 11, 20))
     row = in_force(a)[20]
     LoanScheduleRow.objects.filter(pk=row.pk).update(fee_paid=D("10.00"))
+    # ... and the 10.00 received in the ledger too, or the nightly reconciliation stops the day
+    from servicing.services.ledger import journal_post
+
+    journal_post(
+        business_date=VALUE,
+        source_type="repayment",
+        source_id=a.pk,
+        lines=[("bank_clearing", "D", D("10.00"), a.pk), ("fee_receivable", "C", D("10.00"), a.pk)],
+        idempotency_key=f"test-part-paid:{a.pk}",
+        actor="test",
+        loan_id=a.pk,
+    )
 
     set_day(ANNIVERSARY)
     close(ANNIVERSARY)

@@ -146,16 +146,6 @@ def test_three_nights_accrual_due_aging_penalty_auto_debit_figures():
     assert LoanSnapshot.objects.filter(business_date=dt.date(2026, 2, 16)).count() == 2
 
 
-def test_buckets_and_classification_by_dpd():
-    from servicing.eod.steps.delinquency import bucket_for, classification_for
-
-    cases = {0: ("M0", "normal"), 1: ("M1", "special_mention"), 30: ("M1", "special_mention"),
-             31: ("M2", "special_mention"), 61: ("M3", "special_mention"),
-             91: ("M4", "substandard"), 121: ("M5", "substandard"), 151: ("M6", "substandard"),
-             180: ("M6", "substandard"), 181: ("M7+", "doubtful"), 361: ("M7+", "loss")}  # fmt: skip
-    assert {k: (bucket_for(k), classification_for(k)) for k in cases} == cases
-
-
 def test_reminders_queued_at_night_wait_for_contact_hours(monkeypatch):
     # given a loan due 2026-02-18 and the batch running at 00:30 Beijing time
     b = loan(value_date=dt.date(2026, 1, 18))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from autofin.pricing.dates import period_days_sql
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
 
@@ -44,27 +45,23 @@ SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
  WHERE l.id = ANY(%(ids)s)
 """
 
+# the day count is autofin.pricing's, generated (period_days_sql), not written again here
+DAYS, YEAR_DAYS = period_days_sql(start="e.a", end="%(d)s::date", day_count="e.day_count")
 # exact = ob x rate x days / year + remainder, kept at 20 places (Python's Decimal keeps 28
 # significant digits; both round the same way at the 10th place, see the module doc of eod).
-AMOUNTS = """
+AMOUNTS = f"""
 SELECT c.*, trunc(c.exact, 2) AS post
   FROM (
     SELECT x.*,
            CASE WHEN x.due_date IS NULL THEN 0::numeric
                 ELSE (x.ob * x.rate * x.days)::numeric(48, 20) / x.year_days + x.r END AS exact
       FROM (
-        SELECT e.*,
-               CASE WHEN e.day_count = '30/360' THEN
-                    360 * (extract(year FROM %(d)s::date) - extract(year FROM e.a))
-                    + 30 * (extract(month FROM %(d)s::date) - extract(month FROM e.a))
-                    + (least(extract(day FROM %(d)s::date), 30) - least(extract(day FROM e.a), 30))
-                    ELSE (%(d)s::date - e.a) END AS days,
-               CASE WHEN e.day_count = '30/360' THEN 360 ELSE 365 END AS year_days
+        SELECT e.*, {DAYS} AS days, {YEAR_DAYS} AS year_days
           FROM eod_accrual_in e
          WHERE e.due_date IS NULL OR e.due_date >= %(d)s::date
       ) x
   ) c
-"""
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 RESULT = """
 SELECT a.loan_id, a.non_accrual,

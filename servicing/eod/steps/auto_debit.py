@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import audit_record
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import UNPAID, rows, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, rows, run
 
 
 def _batch(ctx: StepContext):
@@ -122,7 +122,7 @@ def auto_debit_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                    AND r.status <> 'paid' AND r.due_date <= %(d)s AND {UNPAID} > 0
                ) due ON TRUE
          WHERE l.id BETWEEN %(lo)s AND %(hi)s
-           AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+           AND l.status NOT IN {CLOSED_SQL}
            AND due.amount - l.suspense_balance > 0
         ON CONFLICT (instruction_ref) DO NOTHING
         """,  # noqa: S608 - SQL built from constants; values are bound

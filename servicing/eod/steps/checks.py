@@ -17,7 +17,7 @@ import json
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import audit_bulk, content_type_id, lock_loans, rows, run
+from servicing.eod.sql import CLOSED_SQL, audit_bulk, content_type_id, lock_loans, rows, run
 
 INSURANCE_NOTICE_DAYS = 30
 
@@ -66,19 +66,19 @@ def checks_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     gps = _collateral(ctx, lo, hi, "gps", "gps_overdue")
     anniversary = ctx.next_date + dt.timedelta(days=INSURANCE_NOTICE_DAYS)
     insurance = run(
-        """
+        f"""
         INSERT INTO servicing_loantask
             (loan_id, kind, ref_date, business_date, status, detail, created_at)
         SELECT l.id, 'insurance_expiring', %(anniv)s, %(d)s, 'open',
                jsonb_build_object('expires_on', %(anniv)s::text), now()
           FROM servicing_loan l
          WHERE l.id BETWEEN %(lo)s AND %(hi)s
-           AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+           AND l.status NOT IN {CLOSED_SQL}
            AND l.vin <> '' AND l.value_date < %(anniv)s
            AND extract(month FROM l.value_date) = %(month)s
            AND extract(day FROM l.value_date) = %(day)s
         ON CONFLICT (loan_id, kind, ref_date) DO NOTHING
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         {
             "anniv": anniversary,
             "d": ctx.business_date,

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import UNPAID, one, run
-
-QUEUE_SQL = """CASE WHEN {b} = 'M1' THEN 'soft' WHEN {b} IN ('M2', 'M3') THEN 'call'
-    ELSE 'field_legal' END"""
+from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run
+from servicing.services.collections import SCORE_WEIGHTS
 
 STATE = f"""
 SELECT l.id AS loan_id, d.dpd, d.bucket,
@@ -38,12 +37,15 @@ SELECT l.id AS loan_id, d.dpd, d.bucket,
           FROM servicing_promisetopay p JOIN servicing_collectioncase c ON c.id = p.case_id
          WHERE c.loan_id = l.id) k ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
-   AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+   AND l.status NOT IN {CLOSED_SQL}
 """  # noqa: S608 - SQL built from constants; values are bound
 
-SCORE = """round((1 / (1 + exp(-(1.0 - 0.04 * s.dpd
-    + 1.5 * CASE WHEN s.kept + s.broken = 0 THEN 0.5 ELSE s.kept::numeric / (s.kept + s.broken) END
-    + 1.0 * s.paid_share))))::numeric, 4)"""
+# the score's weights are `case_score`'s (servicing.services.collections), not a second copy
+_B0, _B1, _B2, _B3 = SCORE_WEIGHTS
+SCORE = f"""round((1 / (1 + exp(-(({_B0}) + ({_B1}) * s.dpd
+    + ({_B2}) * CASE WHEN s.kept + s.broken = 0 THEN 0.5
+                     ELSE s.kept::numeric / (s.kept + s.broken) END
+    + ({_B3}) * s.paid_share))))::numeric, 4)"""
 
 
 def collections_finalize(ctx: StepContext) -> dict:
@@ -109,7 +111,7 @@ def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     )
     temp_table("eod_cases", STATE, params)
     score = SCORE
-    queue = QUEUE_SQL.format(b="s.bucket")
+    queue = loan_rules.queue_sql("s.bucket")
     opened = run(
         f"""
         INSERT INTO servicing_collectioncase
@@ -148,16 +150,16 @@ def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         params,
     )
     closed = run(
-        """
+        f"""
         UPDATE servicing_collectioncase c
            SET status = 'closed', closed_on = %(d)s, updated_at = now(),
                close_reason = CASE WHEN l.status = 'charged_off' THEN 'charged_off'
-                                   WHEN l.status IN ('paid_off', 'settled_early') THEN 'settled'
+                                   WHEN l.status IN {REPAID_SQL} THEN 'settled'
                                    ELSE 'cured' END
           FROM servicing_loan l
          WHERE c.loan_id = l.id AND c.status = 'open' AND l.id BETWEEN %(lo)s AND %(hi)s
            AND NOT EXISTS (SELECT 1 FROM eod_cases s WHERE s.loan_id = l.id)
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         params,
     )
     open_cases = one(

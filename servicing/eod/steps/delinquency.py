@@ -6,21 +6,19 @@ were delinquent at the last close (locked in id order):
 
 * penalty interest (罚息) — set-based twin of `penalty_accrue_in_memory`: on each row in force
   past its due date (due < D) with unpaid principal + interest, for the days from
-  max(penalty_through, due date) to D, at round_half_up(base x penalty rate / 360) a day
+  max(penalty_through, due date) to D, at the daily amount of `loan_rules.penalty_daily`
   (`PenaltyAccrual` segments; one ledger entry for the chunk: penalty receivable Dr / penalty
   income Cr);
 * rows past due (due < D) and unpaid become `overdue`;
-* the loan's status: `overdue` with any unpaid row due by D, else `active` (`restructured` after
-  a restructure) — a status change writes the history row and the audit row, dated D+1, as
+* days past due as of D+1 by the one DPD rule (`servicing.loan_rules.dpd`, the past-due
+  tolerance included: an instalment due D and unpaid at close is 1 day past due tomorrow);
+  bucket, five-category classification and non-accrual from the same module's tables;
+* the loan's status: `overdue` when its DPD > 0, else `active` (`restructured` after a
+  restructure) — a status change writes the history row and the audit row, dated D+1, as
   `loan_status_set` does; a loan with nothing left unpaid goes through `loan_status_refresh`;
-* days past due as of D+1 (the first unpaid due date d0 gives dpd = D + 1 - d0; an instalment
-  due D and unpaid at close is 1 day past due tomorrow), bucket M0 (current), M1 1–30, M2 31–60,
-  M3 61–90, M4 91–120, M5 121–150, M6 151–180, M7+ over 180; classification normal (0),
-  special_mention (1–90), substandard (91–180), doubtful (181–360), loss (over 360);
-  non_accrual over 90 DPD (the accrual step then posts interest off balance);
-* charge-off at the business policy `servicing.charge_off_dpd` (180 to start; a product's `charge_off_dpd` rule wins) through
-  the loans engineer's `loan_charge_off` (charge-off expense Dr / receivables Cr), per loan:
-  charge-offs are few.
+* charge-off at the business policy `servicing.charge_off_dpd` (180 to start; a product's
+  `charge_off_dpd` rule wins) through the loans engineer's `loan_charge_off` (charge-off
+  expense Dr / receivables Cr), per loan: charge-offs are few.
 
 LPR repricing is its own step (`servicing.eod.steps.repricing`), after this one.
 """
@@ -30,6 +28,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from autofin.policy import policy_value
+from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import (
     UNPAID,
@@ -50,29 +49,6 @@ NEEDS_WORK = f"""(
     OR EXISTS (SELECT 1 FROM servicing_loandelinquency x WHERE x.loan_id = l.id AND x.dpd > 0)
 )"""  # noqa: S608 - SQL built from constants; values are bound
 
-BUCKET_SQL = """CASE WHEN {d} <= 0 THEN 'M0' WHEN {d} <= 30 THEN 'M1' WHEN {d} <= 60 THEN 'M2'
-    WHEN {d} <= 90 THEN 'M3' WHEN {d} <= 120 THEN 'M4' WHEN {d} <= 150 THEN 'M5'
-    WHEN {d} <= 180 THEN 'M6' ELSE 'M7+' END"""
-CLASS_SQL = """CASE WHEN {d} <= 0 THEN 'normal' WHEN {d} <= 90 THEN 'special_mention'
-    WHEN {d} <= 180 THEN 'substandard' WHEN {d} <= 360 THEN 'doubtful' ELSE 'loss' END"""
-NON_ACCRUAL_DPD = 90
-
-
-def bucket_for(dpd: int) -> str:
-    for limit, bucket in ((0, "M0"), (30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"),
-                          (150, "M5"), (180, "M6")):  # fmt: skip
-        if dpd <= limit:
-            return bucket
-    return "M7+"
-
-
-def classification_for(dpd: int) -> str:
-    for limit, name in ((0, "normal"), (90, "special_mention"), (180, "substandard"),
-                        (360, "doubtful")):  # fmt: skip
-        if dpd <= limit:
-            return name
-    return "loss"
-
 
 def charge_off_dpd(on=None) -> int:
     return policy_value("servicing.charge_off_dpd", on=on)
@@ -80,8 +56,8 @@ def charge_off_dpd(on=None) -> int:
 
 PENALTY = """
 SELECT r.id AS row_id, r.loan_id, s.start, s.base,
-       round(s.base * l.penalty_rate / 360, 2) AS daily,
-       round(s.base * l.penalty_rate / 360, 2) * (%(d)s::date - s.start) AS amount
+       {DAILY} AS daily,
+       {DAILY} * (%(d)s::date - s.start) AS amount
   FROM servicing_loanschedulerow r
   JOIN servicing_loan l ON l.id = r.loan_id
   CROSS JOIN LATERAL (
@@ -91,7 +67,7 @@ SELECT r.id AS row_id, r.loan_id, s.start, s.base,
  WHERE r.loan_id = ANY(%(ids)s) AND r.superseded_by_version IS NULL
    AND r.status <> 'paid' AND r.due_date < %(d)s
    AND s.base > 0 AND s.start < %(d)s
-"""
+""".format(DAILY=loan_rules.penalty_daily_sql("s.base", "l.penalty_rate"))
 
 PENALTY_LINES = """
 SELECT 'penalty_receivable' AS code, 'D' AS side, sum(amount) AS amount, loan_id
@@ -101,13 +77,17 @@ SELECT 'penalty_income', 'C', sum(amount), loan_id
   FROM eod_penalty GROUP BY loan_id HAVING sum(amount) > 0
 """
 
+DPD = loan_rules.dpd_sql(
+    oldest="o.oldest", arrears="o.arrears", as_of="%(next)s::date", tolerance="%(tolerance)s"
+)
 STATE = f"""
 SELECT l.id AS loan_id, l.contract_ref, l.status, l.restructure_count, l.product_rules,
-       o.oldest, o.unpaid_rows,
-       CASE WHEN o.oldest IS NULL THEN 0 ELSE (%(next)s::date - o.oldest) END AS dpd
+       o.oldest, o.unpaid_rows, {DPD} AS dpd
   FROM servicing_loan l
   LEFT JOIN LATERAL (
         SELECT min(r.due_date) FILTER (WHERE r.due_date <= %(d)s AND {UNPAID} > 0) AS oldest,
+               coalesce(sum({UNPAID}) FILTER (WHERE r.due_date <= %(d)s AND {UNPAID} > 0), 0)
+                 AS arrears,
                count(*) FILTER (WHERE {UNPAID} > 0) AS unpaid_rows
           FROM servicing_loanschedulerow r
          WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL AND r.status <> 'paid'
@@ -166,16 +146,21 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         [ids, d],
     )
     # 3. loan status and DPD
-    temp_table("eod_state", STATE, {"ids": ids, "d": d, "next": ctx.next_date})
+    tolerance = loan_rules.past_due_tolerance(on=ctx.next_date)
+    temp_table(
+        "eod_state",
+        STATE,
+        {"ids": ids, "d": d, "next": ctx.next_date, "tolerance": tolerance},
+    )
     settled = [r[0] for r in rows("SELECT loan_id FROM eod_state WHERE unpaid_rows = 0")]
     changes = rows(
         """
         SELECT loan_id, contract_ref, status,
-               CASE WHEN oldest IS NOT NULL THEN 'overdue'
+               CASE WHEN dpd > 0 THEN 'overdue'
                     WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END AS target
           FROM eod_state
          WHERE unpaid_rows > 0
-           AND status <> CASE WHEN oldest IS NOT NULL THEN 'overdue'
+           AND status <> CASE WHEN dpd > 0 THEN 'overdue'
                               WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END
          ORDER BY loan_id
         """
@@ -197,13 +182,15 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             loan_status_refresh(
                 loan=loan, rows=loan_rows, business_date=ctx.next_date, actor=ctx.actor
             )
-    bucket = BUCKET_SQL.format(d="s.dpd")
-    klass = CLASS_SQL.format(d="s.dpd")
+    bucket = loan_rules.bucket_sql("s.dpd")
+    klass = loan_rules.classification_sql("s.dpd")
+    non_accrual = loan_rules.non_accrual_sql("s.dpd")
     run(
         f"""
         INSERT INTO servicing_loandelinquency
             (loan_id, dpd, bucket, classification, non_accrual, oldest_due_date, max_dpd, as_of)
-        SELECT s.loan_id, s.dpd, {bucket}, {klass}, s.dpd > {NON_ACCRUAL_DPD}, s.oldest, s.dpd, %s
+        SELECT s.loan_id, s.dpd, {bucket}, {klass}, {non_accrual},
+               CASE WHEN s.dpd > 0 THEN s.oldest END, s.dpd, %s
           FROM eod_state s
         ON CONFLICT (loan_id) DO UPDATE
            SET dpd = excluded.dpd, bucket = excluded.bucket,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import UNPAID, lock_loans, rows, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, lock_loans, rows, run
 
 OPEN_ROW_DUE_TODAY = (
     "EXISTS (SELECT 1 FROM servicing_loanschedulerow r WHERE r.loan_id = l.id"
@@ -40,7 +40,7 @@ def due_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             f"""
             SELECT l.id FROM servicing_loan l
              WHERE l.id BETWEEN %s AND %s AND l.suspense_balance > 0
-               AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+               AND l.status NOT IN {CLOSED_SQL}
                AND EXISTS (SELECT 1 FROM servicing_loanschedulerow r
                             WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
                               AND r.status <> 'paid' AND r.due_date <= %s AND {UNPAID} > 0)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import UNPAID, rows
+from servicing.eod.sql import CLOSED_SQL, UNPAID, rows
 
 FACTS = f"""
 SELECT l.id, l.contract_ref, l.dealer_id,
@@ -41,7 +41,7 @@ SELECT l.id, l.contract_ref, l.dealer_id,
   FROM servicing_loan l
   LEFT JOIN servicing_loanriskprofile rp ON rp.loan_id = l.id
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
-   AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+   AND l.status NOT IN {CLOSED_SQL}
    AND (EXISTS (SELECT 1 FROM servicing_loanschedulerow r
                  WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
                    AND r.due_date = %(d)s AND r.status <> 'paid' AND {UNPAID} > 0)

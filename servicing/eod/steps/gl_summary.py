@@ -6,6 +6,12 @@ and the balance on the account's normal side, stored as `GlSummary` rows for D. 
 balance must be zero — the day's debits equal its credits and so do the cumulative totals —
 or the step fails and the business date does not advance. Postings made during the batch
 carry D+1 and belong to tomorrow's summary.
+
+Honestly: the trial balance cannot fail while the ledger's guards hold (a trigger refuses any
+entry that does not balance, and lines are append-only); it is kept as a cheap assertion on
+this summary's own arithmetic and on writes made in maintenance mode. The check that can fail,
+and does when a stored figure drifts, is the next step: `reconciliation`, each loan's stored
+figures against its ledger balances.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.notifications import next_contact_time
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import UNPAID, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, run
 
 TARGETS = f"""
 SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.amount
@@ -41,7 +41,7 @@ SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.
            AND a.amount > 0  -- paid online since the delinquency step: no reminder
        ) t ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
-   AND l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+   AND l.status NOT IN {CLOSED_SQL}
 """  # noqa: S608 - SQL built from constants; values are bound
 
 BODY = """CASE WHEN x.kind LIKE 'dpd-%%'

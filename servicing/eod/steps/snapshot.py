@@ -11,21 +11,21 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import run
+from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, run
 
 
 @register(code="snapshot", label=_("贷款日快照"), position=110)
 def snapshot_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     n = run(
-        """
+        f"""
         INSERT INTO servicing_loansnapshot
             (business_date, loan_id, status, principal_outstanding, dpd, bucket, classification,
              dealer_id, vintage, mob)
         SELECT %(d)s, l.id, l.status, l.principal_outstanding,
-               CASE WHEN l.status IN ('paid_off', 'settled_early') THEN 0 ELSE coalesce(x.dpd, 0) END,
-               CASE WHEN l.status IN ('paid_off', 'settled_early') THEN 'M0'
+               CASE WHEN l.status IN {REPAID_SQL} THEN 0 ELSE coalesce(x.dpd, 0) END,
+               CASE WHEN l.status IN {REPAID_SQL} THEN 'M0'
                     ELSE coalesce(x.bucket, 'M0') END,
-               CASE WHEN l.status IN ('paid_off', 'settled_early') THEN 'normal'
+               CASE WHEN l.status IN {REPAID_SQL} THEN 'normal'
                     ELSE coalesce(x.classification, 'normal') END,
                l.dealer_id, date_trunc('month', l.value_date)::date,
                greatest(0, (extract(year FROM age(%(d)s::date, l.value_date)) * 12
@@ -33,10 +33,10 @@ def snapshot_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
           FROM servicing_loan l
           LEFT JOIN servicing_loandelinquency x ON x.loan_id = l.id
          WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.value_date <= %(d)s
-           AND (l.status NOT IN ('settled_early', 'paid_off', 'charged_off')
+           AND (l.status NOT IN {CLOSED_SQL}
                 OR l.closed_on >= %(d)s)
         ON CONFLICT (business_date, loan_id) DO NOTHING
-        """,
+        """,  # noqa: S608 - SQL built from constants; values are bound
         {"d": ctx.business_date, "lo": lo, "hi": hi},
     )
     return {"snapshots": n}
