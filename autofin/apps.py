@@ -9,6 +9,9 @@ class AutofinConfig(AppConfig):
 
     def ready(self) -> None:
         from autofin.roles import roles_sync_after_migrate
+        from autofin.security_log import security_log_connect
+
+        security_log_connect()
 
         # Permissions of later apps exist only after their migrations ran, so the role groups
         # are re-synced after every migrate rather than once in a data migration.

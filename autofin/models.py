@@ -157,3 +157,6 @@ class PolicyValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value} ({self.effective_from})"
+
+
+from autofin.models_security import SecurityEvent, SecurityEventKind  # noqa: E402,F401

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_for_posting
 from autofin.money import format_cny
+from autofin.reauth import recent_auth_required
 from autofin.roles import Role, user_has_role
 from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
@@ -143,20 +144,27 @@ def my_loan_payoff(request, loan_id: int):
     today = business_date_for_posting()
     quote = None
     form = forms.PayoffQuoteForm(initial={"as_of": today})
+    status = 200
     if request.method == "POST" and request.POST.get("action") == "pay":
         token = request.POST.get("token", "")
-        try:
-            _order, pay_url = payment_order_create(
-                loan_id=loan.pk,
-                actor=request.user,
-                purpose="payoff",
-                payoff_quote_id=int(request.POST.get("quote_id") or 0),
-                idempotency_key=f"web:{request.user.pk}:{token}" if token else None,
-            )
-        except LoanError as exc:
-            messages.error(request, exc.message)
+        quote_id = _quote_id(request.POST.get("quote_id"))
+        if quote_id is None:
+            # A tampered or truncated form: no such quote can exist, say so plainly (was a 500).
+            messages.error(request, _("结清报价无效，请重新生成报价。"))
+            status = 400
         else:
-            return redirect(pay_url)
+            try:
+                _order, pay_url = payment_order_create(
+                    loan_id=loan.pk,
+                    actor=request.user,
+                    purpose="payoff",
+                    payoff_quote_id=quote_id,
+                    idempotency_key=f"web:{request.user.pk}:{token}" if token else None,
+                )
+            except LoanError as exc:
+                messages.error(request, exc.message)
+            else:
+                return redirect(pay_url)
     elif request.method == "POST":
         form = forms.PayoffQuoteForm(request.POST)
         if form.is_valid():
@@ -170,7 +178,17 @@ def my_loan_payoff(request, loan_id: int):
         request,
         "servicing/my_loan_payoff.html",
         {"loan": loan, "form": form, "quote": quote, "token": forms.TokenForm().initial["token"]},
+        status=status,
     )
+
+
+def _quote_id(raw: str | None) -> int | None:
+    """A payoff quote's id from a form, or None when it cannot be one (not a database id)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value < 2**63 else None
 
 
 @login_required
@@ -364,6 +382,7 @@ def loan_detail(request, loan_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def loan_manual_repayment(request, loan_id: int):
     loan = get_object_or_404(Loan, pk=loan_id)
     form = forms.ManualRepaymentForm(request.POST)
@@ -396,6 +415,7 @@ def loan_manual_repayment(request, loan_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def repayment_approve(request, repayment_id: int):
     repayment = get_object_or_404(Repayment, pk=repayment_id)
     try:
@@ -409,6 +429,7 @@ def repayment_approve(request, repayment_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def repayment_reverse(request, repayment_id: int):
     repayment = get_object_or_404(Repayment, pk=repayment_id)
     form = forms.ReverseForm(request.POST)
@@ -428,6 +449,7 @@ def repayment_reverse(request, repayment_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def loan_restructure(request, loan_id: int):
     loan = get_object_or_404(Loan, pk=loan_id)
     form = forms.RestructureForm(request.POST)

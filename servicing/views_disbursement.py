@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
+from autofin.reauth import recent_auth_required
 from autofin.roles import Role, user_has_role
 from servicing import selectors_disbursement as sel
 from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
@@ -73,6 +74,7 @@ def disbursement_list(request):
 
 @finance_view
 @require_POST
+@recent_auth_required
 def disbursement_prepare(request):
     try:
         contract_id = int(request.POST.get("contract_id", ""))
@@ -102,6 +104,7 @@ def disbursement_detail(request, disbursement_id: int):
 
 @finance_view
 @require_POST
+@recent_auth_required
 def disbursement_approve(request, disbursement_id: int):
     try:
         d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
@@ -117,6 +120,7 @@ def disbursement_approve(request, disbursement_id: int):
 
 @finance_view
 @require_POST
+@recent_auth_required
 def instruction_retry(request, instruction_id: int):
     from servicing.models import PaymentInstruction
 
@@ -152,6 +156,7 @@ def payee_list(request):
 
 @finance_view
 @require_POST
+@recent_auth_required
 def payee_change_decide(request, change_id: int):
     get_object_or_404(PayeeChange, pk=change_id)
     try:
