@@ -95,7 +95,8 @@ def on_user_pre_save(sender, instance, update_fields=None, **kwargs) -> None:  #
     if instance.pk is None or (update_fields is not None and "password" not in update_fields):
         return
     old = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    if old is not None and old != instance.password:
+    # The first password of a new account (old one empty) is no change of a key.
+    if old and old != instance.password:
         instance._security_password_changed = True
 
 
