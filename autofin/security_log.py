@@ -142,24 +142,51 @@ def security_log_connect() -> None:
 # --- permission refusals ---------------------------------------------------------------------
 
 
+# Money-moving endpoints not guarded by autofin.reauth.recent_auth_required (which logs its own):
+# the API's and the customer's payment pages. A POST to one is logged as a money action.
+MONEY_VIEW_NAMES: set[str] = {
+    "servicing-api:repayment-create",
+    "servicing-api:payment-create",
+    "servicing-api:repayment-reverse",
+    "servicing-api:payment-callback",
+    "servicing:my_loan_pay",
+    "servicing:my_loan_payoff",
+    "servicing:my_loan_prepay",
+}
+
+
 class SecurityLogMiddleware:
-    """Every 403 (pages, API, CSRF failures) is written to the security log."""
+    """Every 403 (pages, API, CSRF failures) and every POST to a money endpoint is logged."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code == 403:
-            try:
+        try:
+            if response.status_code == 403:
                 security_event_record(
-                    kind=SecurityEventKind.PERMISSION_DENIED,
-                    request=request,
-                    status_code=403,
+                    kind=SecurityEventKind.PERMISSION_DENIED, request=request, status_code=403
                 )
-            except Exception:  # a log write failing must not turn a refusal into a 500
-                log.exception("security log: could not record a 403 on %s", request.path)
+            elif request.method == "POST" and _view_name(request) in MONEY_VIEW_NAMES:
+                match = request.resolver_match
+                security_event_record(
+                    kind=SecurityEventKind.MONEY_ACTION,
+                    request=request,
+                    status_code=response.status_code,
+                    detail={
+                        "view": match.view_name,
+                        "args": {k: str(v) for k, v in match.kwargs.items()},
+                    },
+                )
+        except Exception:  # a log write failing must not turn an answer into a 500
+            log.exception("security log: could not record %s %s", request.method, request.path)
         return response
+
+
+def _view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else ""
 
 
 # --- retention -------------------------------------------------------------------------------

@@ -450,3 +450,24 @@ def test_the_auditor_reads_the_security_log_and_audit_trail_and_changes_nothing(
     assert client.post(f"/admin/autofin/securityevent/{row.pk}/change/", {}).status_code == 403
     assert client.get("/admin/autofin/user/").status_code == 403
     assert SecurityEvent.objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.django_db
+def test_api_and_customer_money_posts_are_logged_as_money_actions(client):
+    loan = make_loan()
+    set_day(dt.date(2026, 2, 15))
+    agent = UserFactory(roles=[Role.SERVICING_AGENT])
+    client.force_login(agent)
+    url = f"/api/v1/loans/{loan.pk}/repayments/"
+    body = {"amount": "10377.97", "evidence": "转账"}
+    created = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert created.status_code == 201
+    money = SecurityEvent.objects.get(kind="money_action")
+    assert (money.actor_id, money.status_code, money.path) == (agent.pk, 201, url)
+    assert money.detail == {
+        "view": "servicing-api:repayment-create",
+        "args": {"loan_id": str(loan.pk)},
+    }
+    # A read is not a money action.
+    client.get(f"/api/v1/loans/{loan.pk}/")
+    assert SecurityEvent.objects.filter(kind="money_action").count() == 1
