@@ -31,6 +31,10 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def session_seen_mark(request) -> None:
+    request.session[SessionIdleMiddleware.KEY] = int(time.time())
+
+
 class SessionIdleMiddleware:
     """A session ends after `SESSION_IDLE_SECONDS` without a request.
 

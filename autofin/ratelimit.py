@@ -46,7 +46,7 @@ def too_many_requests() -> HttpResponse:
 
 
 def heavy_endpoint(view=None, *, only_formats: tuple[str, ...] | None = None):
-    """At most HEAVY_ANON_RATE_PER_MINUTE requests a minute per user or address (429 beyond).
+    """At most HEAVY_ENDPOINT_RATE_PER_MINUTE requests a minute per user or address (429 beyond).
 
     With `only_formats`, only requests whose `fmt` view argument is one of them count (the HTML
     page of a schedule is cheap; its PDF is not).
@@ -59,7 +59,7 @@ def heavy_endpoint(view=None, *, only_formats: tuple[str, ...] | None = None):
             if (only_formats is None or fmt in only_formats) and rate_limit_hit(
                 scope="heavy",
                 key=requester_key(request),
-                limit=settings.HEAVY_ANON_RATE_PER_MINUTE,
+                limit=settings.HEAVY_ENDPOINT_RATE_PER_MINUTE,
                 window_seconds=60,
             ):
                 return too_many_requests()

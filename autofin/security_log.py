@@ -63,9 +63,12 @@ def security_event_record(
 
 def on_logged_in(sender, request, user, **kwargs) -> None:  # noqa: ARG001 - signal signature
     if request is not None and hasattr(request, "session"):
+        from autofin.middleware import session_seen_mark
         from autofin.reauth import reauth_mark
 
+        # A sign-in is both a fresh proof of identity and the start of the idle clock.
         reauth_mark(request)
+        session_seen_mark(request)
     security_event_record(kind=SecurityEventKind.LOGIN_SUCCESS, request=request, user=user)
 
 

@@ -299,8 +299,9 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-# Anonymous heavy endpoints (PDF/CSV schedules, contract PDFs) and SMS codes (autofin.ratelimit).
-HEAVY_ANON_RATE_PER_MINUTE = env.int("HEAVY_ANON_RATE_PER_MINUTE", default=20)
+# Heavy endpoints (PDF/CSV schedules, contract PDFs), per user or anonymous address, and SMS
+# codes (autofin.ratelimit, origination.services.signup).
+HEAVY_ENDPOINT_RATE_PER_MINUTE = env.int("HEAVY_ENDPOINT_RATE_PER_MINUTE", default=20)
 SMS_CODES_PER_PHONE_PER_HOUR = env.int("SMS_CODES_PER_PHONE_PER_HOUR", default=5)
 SMS_CODES_PER_ADDRESS_PER_HOUR = env.int("SMS_CODES_PER_ADDRESS_PER_HOUR", default=10)
 # The security log (网络安全法 第21条: at least 180 days; a smaller value is refused).

@@ -290,7 +290,7 @@ def test_sms_codes_are_limited_per_phone_and_per_address(client, sms_day, settin
 
 @pytest.mark.django_db
 def test_pdf_and_csv_schedules_are_rate_limited_per_address(client, settings):
-    settings.HEAVY_ANON_RATE_PER_MINUTE = 2
+    settings.HEAVY_ENDPOINT_RATE_PER_MINUTE = 2
     url = "/quotes/00000000-0000-0000-0000-000000000000/schedule.pdf"
     codes = [client.get(url, REMOTE_ADDR="10.4.4.4").status_code for _ in range(3)]
     assert codes == [404, 404, 429]
