@@ -471,3 +471,29 @@ def test_api_and_customer_money_posts_are_logged_as_money_actions(client):
     # A read is not a money action.
     client.get(f"/api/v1/loans/{loan.pk}/")
     assert SecurityEvent.objects.filter(kind="money_action").count() == 1
+
+
+def test_every_api_view_parses_json_through_the_limited_parser():
+    """No view swaps in DRF's plain JSONParser (which recurses until a 500)."""
+    from django.urls import get_resolver
+    from rest_framework.parsers import JSONParser
+    from rest_framework.views import APIView
+
+    from autofin.parsers import LimitedJSONParser
+
+    def views(patterns):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from views(p.url_patterns)
+            else:
+                cls = getattr(p.callback, "cls", None) or getattr(p.callback, "view_class", None)
+                if cls is not None and issubclass(cls, APIView):
+                    yield cls
+
+    checked = 0
+    for cls in views(get_resolver().url_patterns):
+        for parser in cls().get_parsers():
+            if isinstance(parser, JSONParser):
+                assert isinstance(parser, LimitedJSONParser), cls
+                checked += 1
+    assert checked > 10
