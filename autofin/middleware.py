@@ -24,7 +24,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        response.headers.setdefault("Referrer-Policy", "same-origin")
         user = getattr(request, "user", None)
         if getattr(user, "is_authenticated", False) or not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
