@@ -497,3 +497,17 @@ def test_every_api_view_parses_json_through_the_limited_parser():
                 assert isinstance(parser, LimitedJSONParser), cls
                 checked += 1
     assert checked > 10
+
+
+@pytest.mark.django_db
+def test_the_nightly_prune_task_is_scheduled_and_runs(settings):
+    from autofin.tasks import security_log_prune as task
+
+    assert settings.CELERY_BEAT_SCHEDULE["security-log-prune"]["task"] == task.name
+    SecurityEvent.objects.create(
+        kind="logout",
+        created_at=timezone.now() - dt.timedelta(days=settings.SECURITY_LOG_RETENTION_DAYS + 1),
+    )
+    SecurityEvent.objects.create(kind="logout")
+    assert task.apply().get() == 1
+    assert SecurityEvent.objects.count() == 1
