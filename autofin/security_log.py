@@ -210,3 +210,19 @@ def security_log_prune(*, now: dt.datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - dt.timedelta(days=security_log_retention_days())
     deleted, _ = SecurityEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def security_log_retention_check(app_configs=None, **kwargs) -> list:  # noqa: ARG001
+    """System check: a retention under the legal minimum is an error at start-up, not at 03:15."""
+    from django.core.checks import Error
+
+    if settings.SECURITY_LOG_RETENTION_DAYS >= LEGAL_MINIMUM_DAYS:
+        return []
+    return [
+        Error(
+            f"SECURITY_LOG_RETENTION_DAYS={settings.SECURITY_LOG_RETENTION_DAYS} is under the "
+            f"{LEGAL_MINIMUM_DAYS} days the security log must be kept (网络安全法 第21条).",
+            hint="Set SECURITY_LOG_RETENTION_DAYS to 180 or more.",
+            id="autofin.E901",
+        )
+    ]

@@ -426,6 +426,11 @@ def test_a_retention_under_180_days_is_refused(settings):
             kind="login_failure", created_at=timezone.now() - dt.timedelta(days=days)
         )
     settings.SECURITY_LOG_RETENTION_DAYS = 90
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    with pytest.raises(SystemCheckError, match="autofin.E901"):
+        call_command("check")
     with pytest.raises(ImproperlyConfigured, match="at least 180 days"):
         security_log_prune()
     assert SecurityEvent.objects.count() == 2
