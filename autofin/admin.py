@@ -4,7 +4,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from autofin.forms import ThrottledAdminAuthenticationForm
 from autofin.models import AuditEntry, BusinessCalendar, OutboundMessage, PolicyValue, User
+from autofin.models_security import SecurityEvent
 from autofin.policy import POLICIES, policy_keys_owned_by, policy_set
 
 
@@ -109,3 +111,17 @@ class PolicyValueAdmin(admin.ModelAdmin):
             reason=obj.reason,
         )
         obj.pk = saved.pk
+
+
+# Every login form goes through the same throttle (autofin.throttle), the admin's included.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """The security log, for auditors (read-only; rows are append-only in the database)."""
+
+    list_display = ("created_at", "kind", "actor_label", "ip", "method", "path", "status_code")
+    list_filter = ("kind",)
+    search_fields = ("actor_label", "ip", "path")
+    date_hierarchy = "created_at"

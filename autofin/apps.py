@@ -8,8 +8,14 @@ class AutofinConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self) -> None:
-        from autofin import checks  # noqa: F401 - registers the deploy checks
+        from django.core import checks
+
+        from autofin import checks as _deploy_checks  # noqa: F401 - registers the deploy checks
         from autofin.roles import roles_sync_after_migrate
+        from autofin.security_log import security_log_connect, security_log_retention_check
+
+        security_log_connect()
+        checks.register(security_log_retention_check, checks.Tags.security)
 
         # Permissions of later apps exist only after their migrations ran, so the role groups
         # are re-synced after every migrate rather than once in a data migration.

@@ -1,15 +1,13 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from autofin.throttle import client_ip, login_blocked, login_failure_record, login_failures_clear
+from autofin.throttle import client_ip, login_blocked, login_failure_record, login_success_record
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("登录失败次数过多，请 15 分钟后再试。"),
-    }
+class ThrottledLoginMixin:
+    """The one throttle every login form goes through (autofin.throttle)."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
@@ -21,5 +19,43 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             login_failure_record(username=username, ip=ip)
             raise
-        login_failures_clear(username=username)
+        login_success_record(username=username, ip=ip)
+        return cleaned
+
+
+_THROTTLED = _("登录失败次数过多，请 15 分钟后再试。")
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    error_messages = {**AuthenticationForm.error_messages, "throttled": _THROTTLED}
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    error_messages = {**AdminAuthenticationForm.error_messages, "throttled": _THROTTLED}
+
+
+class ReauthForm(forms.Form):
+    """The signed-in user's password again, before a money action (autofin.reauth)."""
+
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    error_messages = {
+        "wrong": _("密码不正确。"),
+        "throttled": _THROTTLED,
+    }
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        user, ip = self.request.user, client_ip(self.request)
+        username = user.get_username()
+        if login_blocked(username=username, ip=ip):
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        if not user.check_password(cleaned.get("password") or ""):
+            login_failure_record(username=username, ip=ip)
+            raise forms.ValidationError(self.error_messages["wrong"], code="wrong")
+        login_success_record(username=username, ip=ip)
         return cleaned

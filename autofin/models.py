@@ -196,3 +196,6 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key} {self.status}"
+
+
+from autofin.models_security import SecurityEvent, SecurityEventKind  # noqa: E402,F401

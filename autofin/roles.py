@@ -29,6 +29,7 @@ class Role(StrEnum):
     RISK_ANALYST = "risk_analyst"
     OPERATIONS = "operations"
     SYSTEM_ADMIN = "system_admin"
+    AUDITOR = "auditor"
 
 
 ROLE_LABELS = {
@@ -46,6 +47,7 @@ ROLE_LABELS = {
     Role.RISK_ANALYST: _("风险分析师"),
     Role.OPERATIONS: _("运营（日结）"),
     Role.SYSTEM_ADMIN: _("系统管理员"),
+    Role.AUDITOR: _("审计员"),
 }
 
 # Back-office roles may open the Django admin (is_staff); what they see there is still limited
@@ -329,3 +331,12 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.SERVICING_AGENT
         *_crud("servicing.paymentalert", write=False),
         *_crud("servicing.repaymentreversal", write=False),
     ]
+
+# The auditor reads the security log and the audit trail (read-only, in the admin); the system
+# admin reads the security log too. Neither can change or delete a row.
+STAFF_ROLES = STAFF_ROLES | {Role.AUDITOR}
+ROLE_PERMISSIONS[Role.AUDITOR] = [
+    "autofin.view_securityevent",
+    *_crud("autofin.auditentry", write=False),
+]
+ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_securityevent"]

@@ -392,3 +392,65 @@ EOD_CHUNK_PAUSE_MS = env.int("EOD_CHUNK_PAUSE_MS", default=0 if TESTING else 100
 # autofin.idempotency: a key claimed by a request that never finished (a worker died) may be
 # taken over after this many seconds; the service's own unique key makes the rerun a replay.
 IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_STALE_SECONDS", default=300)
+
+# --- surface: login throttling, security headers, sessions, re-authentication, security log
+# One failed-login throttle for every login form (autofin.throttle): LOGIN_THROTTLE_LIMIT
+# failures lock an account; an address is stopped only after LOGIN_THROTTLE_ADDRESS_LIMIT
+# failures, and even then not for accounts that signed in from it within
+# LOGIN_THROTTLE_KNOWN_SECONDS (people behind one office or carrier address).
+LOGIN_THROTTLE_ADDRESS_LIMIT = env.int("LOGIN_THROTTLE_ADDRESS_LIMIT", default=50)
+LOGIN_THROTTLE_KNOWN_SECONDS = env.int("LOGIN_THROTTLE_KNOWN_SECONDS", default=30 * 86400)
+# Sessions end after 12 hours without a request (autofin.middleware.SessionIdleMiddleware).
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+# Money actions need the password typed within this many seconds (autofin.reauth).
+REAUTH_MAX_AGE_SECONDS = env.int("REAUTH_MAX_AGE_SECONDS", default=15 * 60)
+# No inline scripts: page behaviour lives in static/js/autofin.js. Inline style attributes stay
+# allowed (progress bars' widths); they cannot run code.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'",
+)
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=()",
+)
+MIDDLEWARE = [
+    *MIDDLEWARE[: MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1],
+    "autofin.middleware.SessionIdleMiddleware",
+    "autofin.middleware.SecurityHeadersMiddleware",
+    "autofin.security_log.SecurityLogMiddleware",
+    *MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 :],
+]
+# /healthz details (versions, hosts) for monitoring presenting this in X-Healthz-Token; empty:
+# only signed-in staff see them.
+HEALTHZ_DETAIL_TOKEN = env.str("HEALTHZ_DETAIL_TOKEN", default="")
+# Swagger UI's files come from drf-spectacular-sidecar (served as our static files, no CDN).
+INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# API request bodies (autofin.parsers.LimitedJSONParser): size in bytes and nesting depth.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "autofin.parsers.LimitedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# Heavy endpoints (PDF/CSV schedules, contract PDFs), per user or anonymous address, and SMS
+# codes (autofin.ratelimit, origination.services.signup).
+HEAVY_ENDPOINT_RATE_PER_MINUTE = env.int("HEAVY_ENDPOINT_RATE_PER_MINUTE", default=20)
+SMS_CODES_PER_PHONE_PER_HOUR = env.int("SMS_CODES_PER_PHONE_PER_HOUR", default=5)
+SMS_CODES_PER_ADDRESS_PER_HOUR = env.int("SMS_CODES_PER_ADDRESS_PER_HOUR", default=10)
+# The security log (网络安全法 第21条: at least 180 days; a smaller value is refused).
+SECURITY_LOG_RETENTION_DAYS = env.int("SECURITY_LOG_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["security-log-prune"] = {
+    "task": "autofin.tasks.security_log_prune",
+    "schedule": crontab(hour=3, minute=15),
+}

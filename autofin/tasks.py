@@ -15,3 +15,11 @@ def notifications_release_due() -> int:
     for message_id in ids:
         notification_deliver.delay(message_id)
     return len(ids)
+
+
+@shared_task(time_limit=1800)
+def security_log_prune() -> int:
+    """Delete security-log rows past their retention (daily, by beat)."""
+    from autofin.security_log import security_log_prune as prune
+
+    return prune()

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import hmac
 import time
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, permission_classes
@@ -13,7 +16,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from autofin.forms import ThrottledAuthenticationForm
+from autofin.forms import ReauthForm, ThrottledAuthenticationForm
+from autofin.models_security import SecurityEventKind
+from autofin.reauth import reauth_mark
+from autofin.security_log import security_event_record
 
 
 def home(request):
@@ -23,6 +29,24 @@ def home(request):
 class LoginView(auth_views.LoginView):
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+
+@login_required
+def reauth(request):
+    """Re-enter the password before a money action; then back to the page it came from."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "home"
+    form = ReauthForm(request.POST or None, request=request)
+    if request.method == "POST":
+        if form.is_valid():
+            reauth_mark(request)
+            security_event_record(kind=SecurityEventKind.REAUTH_SUCCESS, request=request)
+            return redirect(next_url)
+        security_event_record(kind=SecurityEventKind.REAUTH_FAILURE, request=request)
+    return render(request, "registration/reauth.html", {"form": form, "next": next_url})
 
 
 def _describe_database() -> dict:
@@ -38,7 +62,10 @@ def _describe_database() -> dict:
 
 @never_cache
 def healthz(request):
-    """Liveness for load balancers and the launcher: can we reach the database and the broker?"""
+    """Liveness for load balancers and the launcher: can we reach the database and the broker?
+
+    Anyone gets ok / not ok; versions, hosts and errors only a signed-in staff member sees.
+    """
     from django.conf import settings
     from redis import Redis
 
@@ -66,7 +93,21 @@ def healthz(request):
     result["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
     healthy = result["database"]["ok"] and result["broker"]["ok"]
     result["status"] = "ok" if healthy else "error"
-    return JsonResponse(result, status=200 if healthy else 503)
+    status = 200 if healthy else 503
+    if not _may_see_health_details(request):
+        return JsonResponse({"status": result["status"]}, status=status)
+    return JsonResponse(result, status=status)
+
+
+def _may_see_health_details(request) -> bool:
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    # Monitoring (and the launcher's smoke test) present a shared token instead of a session.
+    from django.conf import settings
+
+    token = settings.HEALTHZ_DETAIL_TOKEN
+    presented = request.headers.get("X-Healthz-Token", "")
+    return bool(token) and hmac.compare_digest(token.encode(), presented.encode())
 
 
 def _redact(url: str) -> str:

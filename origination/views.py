@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from autofin.ratelimit import heavy_endpoint
 from origination import selectors
 from origination.documents import (
     ScheduleDocument,
@@ -122,6 +123,7 @@ def _document_response(doc: ScheduleDocument, fmt: str, request) -> HttpResponse
 
 
 @require_GET
+@heavy_endpoint(only_formats=("csv", "pdf"))
 def calculator_schedule(request, fmt: str = "html"):
     """One calculator option's schedule: printable page, CSV or PDF (nothing is saved)."""
     try:
@@ -132,6 +134,7 @@ def calculator_schedule(request, fmt: str = "html"):
 
 
 @require_GET
+@heavy_endpoint(only_formats=("csv", "pdf"))
 def quote_schedule(request, reference, fmt: str = "html"):
     """A saved quote's schedule (the quote's reference is an unguessable UUID)."""
     quote = selectors.quote_get(reference=reference)

@@ -72,7 +72,7 @@ def signup(request):
         data = form.cleaned_data
         try:
             if request.POST.get("action") == "send_code":
-                sms_code_send(phone=data["phone"])
+                sms_code_send(phone=data["phone"], client=f"ip:{client_ip(request)}")
                 messages.success(request, _("验证码已发送，请查收短信。"))
                 code_sent = True
             else:

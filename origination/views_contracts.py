@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from autofin.ratelimit import heavy_endpoint
 from autofin.uploads import upload_response
 from origination.forms_workbench import SignForm
 from origination.models import CounterOffer
@@ -91,6 +92,7 @@ def contract_send_code(request, contract_ref: str):
 
 
 @login_required
+@heavy_endpoint
 def contract_document(request, contract_ref: str):
     contract = _contract(request, contract_ref)
     signed = request.GET.get("signed") == "1" and contract.status == "signed"

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from autofin.business_date import business_date_for_posting
 from autofin.idempotency import NothingDone, idempotent
 from autofin.money import format_cny
+from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
@@ -157,31 +158,34 @@ def my_loan_payoff(request, loan_id: int):
     today = business_date_for_posting()
     quote = None
     form = forms.PayoffQuoteForm(initial={"as_of": today})
+    status = 200
     if request.method == "POST" and request.POST.get("action") == "pay":
         if not can_move_money(request.user, MoneyAction.EARLY_SETTLEMENT):
             return _refused()
         back = redirect("servicing:my_loan_payoff", loan_id=loan.pk)
+        quote_id = _quote_id(request.POST.get("quote_id"))
+        if quote_id is None:
+            # A tampered or truncated form: no such quote can exist, say so plainly (was a 500).
+            messages.error(request, _("结清报价无效，请重新生成报价。"))
+            status = 400
+        else:
 
-        def run(key: str):
-            quote_id = request.POST.get("quote_id", "")
-            if not quote_id.isdigit():
-                messages.error(request, _("请先生成结清报价。"))
-                raise NothingDone(back)
-            try:
-                _order, pay_url = payment_order_create(
-                    loan_id=loan.pk,
-                    actor=request.user,
-                    purpose="payoff",
-                    payoff_quote_id=int(quote_id),
-                    idempotency_key=key,
-                )
-            except LoanError as exc:
-                messages.error(request, exc.message)
-                raise NothingDone(back) from exc
-            return redirect(pay_url)
+            def run(key: str):
+                try:
+                    _order, pay_url = payment_order_create(
+                        loan_id=loan.pk,
+                        actor=request.user,
+                        purpose="payoff",
+                        payoff_quote_id=quote_id,
+                        idempotency_key=key,
+                    )
+                except LoanError as exc:
+                    messages.error(request, exc.message)
+                    raise NothingDone(back) from exc
+                return redirect(pay_url)
 
-        return idempotent(request, run=run, form=True)
-    if request.method == "POST":
+            return idempotent(request, run=run, form=True)
+    elif request.method == "POST":
         form = forms.PayoffQuoteForm(request.POST)
         if form.is_valid():
             try:
@@ -194,7 +198,17 @@ def my_loan_payoff(request, loan_id: int):
         request,
         "servicing/my_loan_payoff.html",
         {"loan": loan, "form": form, "quote": quote, "token": forms.TokenForm().initial["token"]},
+        status=status,
     )
+
+
+def _quote_id(raw: str | None) -> int | None:
+    """A payoff quote's id from a form, or None when it cannot be one (not a database id)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value < 2**63 else None
 
 
 @login_required
@@ -407,6 +421,7 @@ def loan_detail(request, loan_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def loan_manual_repayment(request, loan_id: int):
     if not can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST):
         return _refused()
@@ -463,6 +478,7 @@ def _decision(request, *, action: MoneyAction, loan_id: int, decide, done: str):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def repayment_approve(request, repayment_id: int):
     repayment = get_object_or_404(Repayment, pk=repayment_id)
     return _decision(
@@ -491,6 +507,7 @@ def repayment_reject(request, repayment_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def repayment_reverse(request, repayment_id: int):
     """Ask for a reversal: another person approves it on the loan page."""
     repayment = get_object_or_404(Repayment, pk=repayment_id)
@@ -553,6 +570,7 @@ def reversal_reject(request, reversal_id: int):
 
 @agent_required
 @require_POST
+@recent_auth_required
 def loan_restructure(request, loan_id: int):
     if not can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE):
         return _refused()

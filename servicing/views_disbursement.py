@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
+from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import selectors_disbursement as sel
 from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
@@ -93,6 +94,7 @@ def disbursement_list(request):
 @finance_view
 @require_POST
 @money_action(MoneyAction.DISBURSEMENT_PREPARE)
+@recent_auth_required
 def disbursement_prepare(request):
     back = redirect("servicing:disbursement_list")
 
@@ -129,6 +131,7 @@ def disbursement_detail(request, disbursement_id: int):
 @finance_view
 @require_POST
 @money_action(MoneyAction.DISBURSEMENT_APPROVE)
+@recent_auth_required
 def disbursement_approve(request, disbursement_id: int):
     back = redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
 
@@ -150,6 +153,7 @@ def disbursement_approve(request, disbursement_id: int):
 @finance_view
 @require_POST
 @money_action(MoneyAction.DISBURSEMENT_RETRY)
+@recent_auth_required
 def instruction_retry(request, instruction_id: int):
     from servicing.models import PaymentInstruction
 
@@ -190,6 +194,7 @@ def payee_list(request):
 
 @finance_view
 @require_POST
+@recent_auth_required
 def payee_change_decide(request, change_id: int):
     get_object_or_404(PayeeChange, pk=change_id)
     try:

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autofin.parsers import LimitedJSONParser
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
 from origination import selectors_applications as sel
@@ -220,7 +221,7 @@ class ApplicationDocumentView(APIView):
 
 
 class ApplicationSubmitView(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [LimitedJSONParser, FormParser]
 
     @extend_schema(
         tags=TAG,

@@ -568,7 +568,9 @@ def contract_sign_code_send(*, contract_id: int, actor: Any):
         raise ContractSignError(_("只有申请人本人可以签署合同。"))
     if contract.status != CS.ISSUED:
         raise ContractSignError(_("该合同当前不能签署。"))
-    return sms_code_send(phone=_sign_phone(contract), purpose=SIGN_PURPOSE)
+    return sms_code_send(
+        phone=_sign_phone(contract), purpose=SIGN_PURPOSE, client=f"user:{actor.pk}"
+    )
 
 
 def contract_sign(

@@ -1,7 +1,12 @@
 """Customer sign-up for the direct channel: phone -> SMS one-time code -> a customer user.
 
 Only a keyed hash of each code is stored; a code lasts 5 minutes and allows 5 tries; a phone
-gets at most one code a minute.
+gets at most one code a minute and SMS_CODES_PER_PHONE_PER_HOUR an hour, a client (address)
+SMS_CODES_PER_ADDRESS_PER_HOUR an hour.
+
+Sign-up answers the same whether or not the phone is registered: a registered phone is sent a
+note saying so (instead of a code) and the page says "code sent" either way, so only the
+phone's owner learns it.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -19,6 +25,7 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.crypto import keyed_hash
 from autofin.notifications import notification_send
+from autofin.ratelimit import rate_limit_hit
 from autofin.roles import Role, user_role_grant
 from origination.models import SmsCode
 from origination.services.applications import ApplicationValidationError
@@ -33,22 +40,36 @@ def _code_hash(phone: str, code: str) -> str:
     return keyed_hash(f"sms-code:{phone}:{code}")
 
 
-def sms_code_send(*, phone: str, purpose: str = "signup") -> SmsCode:
+def _too_many() -> str:
+    return _("短信发送次数过多，请稍后再试。")
+
+
+def sms_code_send(*, phone: str, purpose: str = "signup", client: str = "") -> SmsCode:
+    """Send a one-time code. `client` names the requester (its address, or a user) for the
+    per-client limit; a phone's own limits apply whoever asks."""
     try:
         phone = validate_mobile(phone)
     except ValidationError as exc:
         raise ApplicationValidationError({"phone": exc.messages}) from None
+    if client and rate_limit_hit(
+        scope="sms-client",
+        key=client,
+        limit=settings.SMS_CODES_PER_ADDRESS_PER_HOUR,
+        window_seconds=3600,
+    ):
+        raise ApplicationValidationError({"phone": [_too_many()]})
     now = timezone.now()
+    phone_hash = keyed_hash(phone)
     with transaction.atomic():
-        recent = (
+        sent = list(
             SmsCode.objects.select_for_update()
-            .filter(
-                phone_hash=keyed_hash(phone), purpose=purpose, created_at__gt=now - RESEND_AFTER
-            )
-            .exists()
+            .filter(phone_hash=phone_hash, created_at__gt=now - dt.timedelta(hours=1))
+            .values_list("purpose", "created_at")
         )
-        if recent:
+        if any(p == purpose and at > now - RESEND_AFTER for p, at in sent):
             raise ApplicationValidationError({"phone": [_("验证码已发送，请 1 分钟后再试。")]})
+        if len(sent) >= settings.SMS_CODES_PER_PHONE_PER_HOUR:
+            raise ApplicationValidationError({"phone": [_too_many()]})
         code = f"{secrets.randbelow(10**6):06d}"
         sms = SmsCode.objects.create(
             phone_hash=keyed_hash(phone),
@@ -56,13 +77,15 @@ def sms_code_send(*, phone: str, purpose: str = "signup") -> SmsCode:
             purpose=purpose,
             expires_at=now + CODE_TTL,
         )
-        notification_send(
-            channel="sms",
-            to=phone,
-            body=_("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。")
-            % {"code": code},
-            purpose=f"sms_code_{purpose}",
-        )
+        if purpose == "signup" and get_user_model().objects.filter(username=phone).exists():
+            # The code is never sent, so it can never be used: the number's owner is told to
+            # sign in instead, and the page answers exactly as for a new number.
+            body = _("【AutoFin】该手机号已注册 AutoFin，请直接登录；如忘记密码，可在登录页找回。")
+        else:
+            body = _("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。") % {
+                "code": code
+            }
+        notification_send(channel="sms", to=phone, body=body, purpose=f"sms_code_{purpose}")
         return sms
 
 
@@ -102,12 +125,14 @@ def customer_signup(*, phone: str, code: str, display_name: str, password: str):
         validate_password(password, User(username=phone, display_name=display_name))
     except ValidationError as exc:
         errors["password"] = exc.messages
-    if User.objects.filter(username=phone).exists():
-        errors["phone"] = [_("该手机号已注册，请直接登录。")]
     if errors:
         raise ApplicationValidationError(errors)
+    # A registered phone was never sent a code, so it fails here like a wrong code does; only
+    # someone holding a valid code (the phone's owner) can learn that the number is taken.
     if not sms_code_verify(phone=phone, code=code):
         raise ApplicationValidationError({"code": [_("验证码错误或已过期。")]})
+    if User.objects.filter(username=phone).exists():
+        raise ApplicationValidationError({"phone": [_("该手机号已注册，请直接登录。")]})
     with transaction.atomic():
         user = User(username=phone, phone=phone, display_name=str(display_name).strip()[:100])
         user.set_password(password)

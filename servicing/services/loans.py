@@ -542,7 +542,7 @@ def customer_phone_change_start(*, user: Any, phone: str) -> str:
     from origination.services.signup import sms_code_send
 
     try:
-        sms_code_send(phone=phone, purpose="contact_change")
+        sms_code_send(phone=phone, purpose="contact_change", client=f"user:{user.pk}")
     except ApplicationValidationError as exc:
         errors = getattr(exc, "errors", None) or {"phone": [str(exc)]}
         raise LoanError(

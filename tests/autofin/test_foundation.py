@@ -91,7 +91,7 @@ def test_settings_defaults_are_local_postgres_and_redis_and_production_hardening
 @pytest.mark.django_db
 def test_every_role_group_exists_after_migrate():
     assert set(Group.objects.values_list("name", flat=True)) >= {r.value for r in Role}
-    assert len(Role) == 14
+    assert len(Role) == 15  # the auditor joined (issue 14)
     pm = Group.objects.get(name="system_admin")
     assert pm.permissions.filter(codename="view_auditentry").exists()
 
@@ -190,6 +190,7 @@ def test_api_schema_and_docs_are_served(client):
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_broker(client):
+    client.force_login(UserFactory(is_staff=True))  # details are for staff (issue 14)
     resp = client.get("/healthz")
     body = resp.json()
     assert resp.status_code == 200, body

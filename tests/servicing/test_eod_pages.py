@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from autofin.roles import Role
 from servicing.eod import registry
@@ -116,10 +117,8 @@ def test_batch_page_in_a_browser(page, live_server, browser_login, monkeypatch, 
     page.wait_for_load_state("networkidle")
     batch_run_sync(business_date=dt.date(2026, 2, 14))
     # then HTMX polling shows every step done and the new business date, without a reload
-    page.wait_for_function(
-        "document.querySelector('[data-testid=batch-status]').innerText.includes('成功')",
-        timeout=10000,
-    )
+    # (expect, not wait_for_function: the page's CSP forbids evaluating strings as script)
+    expect(page.get_by_test_id("batch-status")).to_contain_text("成功", timeout=10000)
     assert page.get_by_test_id("business-date").inner_text() == "2026-02-15"
     bars = page.locator('[role="progressbar"]')
     assert bars.count() == len(registry.steps_ordered())
