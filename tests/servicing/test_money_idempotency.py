@@ -264,7 +264,7 @@ def test_payoff_page_with_a_bad_quote_id_answers_without_an_error(client):
     url = reverse("servicing:my_loan_payoff", args=[loan.pk])
     for quote_id in ("abc", "", "-1", "1.5"):
         response = client.post(url, {"action": "pay", "quote_id": quote_id, "token": "q-1"})
-        assert response.status_code == 302, quote_id
+        assert response.status_code == 400, quote_id
     assert PaymentOrder.objects.count() == 0 and IdempotencyRecord.objects.count() == 0
 
 
