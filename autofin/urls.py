@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from autofin import views
+from autofin import views, views_approvals
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,6 +27,22 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("approvals/", views_approvals.approvals, name="approvals"),
+    path(
+        "approvals/<int:request_id>/approve/",
+        views_approvals.approval_approve,
+        name="approval_approve",
+    ),
+    path(
+        "approvals/<int:request_id>/reject/",
+        views_approvals.approval_reject,
+        name="approval_reject",
+    ),
+    path(
+        "approvals/<int:request_id>/cancel/",
+        views_approvals.approval_cancel,
+        name="approval_cancel",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", views.api_root, name="api-root"),
     path("api/v1/", include("origination.api.urls")),

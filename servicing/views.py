@@ -15,11 +15,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from autofin.approvals import ApprovalError, approval_request_pending_for
 from autofin.business_date import business_date_for_posting
 from autofin.money import format_cny
 from autofin.roles import Role, user_has_role
 from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
+from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment
 from servicing.selectors import loan_balances
 from servicing.services.loans import (
@@ -35,9 +37,6 @@ from servicing.services.repayments import (
     repayment_manual_submit,
 )
 from servicing.services.repayments import repayment_reverse as repayment_reverse_service
-from servicing.services.settlement import (
-    loan_restructure as loan_restructure_service,
-)
 from servicing.services.settlement import (
     payoff_quote_issue,
     prepayment_terms,
@@ -340,6 +339,7 @@ def _agent_context(request, loan: Loan, **extra):
         "repricings": loan.repricings.all()[:20],
         "quote": selectors_loans.payoff_quote_latest(loan=loan),
         "can_restructure": request.user.has_perm("servicing.restructure_loan"),
+        "pending_restructure": approval_request_pending_for(action=LOAN_RESTRUCTURE, target=loan),
         "repayment_form": forms.ManualRepaymentForm(),
         "restructure_form": forms.RestructureForm(),
         "note_form": forms.NoteForm(),
@@ -434,7 +434,7 @@ def loan_restructure(request, loan_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            loan_restructure_service(
+            submitted = loan_restructure_submit(
                 loan_id=loan.pk,
                 term_months=data["term_months"],
                 annual_rate=data["annual_rate"],
@@ -444,8 +444,13 @@ def loan_restructure(request, loan_id: int):
             )
         except LoanError as exc:
             _form_error(form, exc)
+        except ApprovalError as exc:
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, _("重组完成，已生成新还款计划。"))
+            if submitted.pending:
+                messages.success(request, _("已提交复核：重组将在另一位有权限的同事批准后生效。"))
+            else:
+                messages.success(request, _("重组完成，已生成新还款计划。"))
             return redirect("servicing:loan_detail", loan_id=loan.pk)
     return render(
         request,
