@@ -127,8 +127,12 @@ def _url(version: ProductVersion) -> str:
 def product_version_publish_submit(
     *, actor: Any, version: ProductVersion, reason: str = ""
 ) -> Submission:
-    """Publish a draft, or (four eyes on) ask a second product manager to approve it."""
+    """Publish a draft, or (four eyes on) ask a second product manager to approve it. Rules
+    that cannot be published are refused at once (ProductRulesInvalidError), nothing stored."""
     version = _draft(version)
+    problems = rules_validate(version.rules_build(), caps=regulatory_caps())
+    if problems:
+        raise ProductRulesInvalidError(problems)
     return four_eyes_submit(
         action=PRODUCT_PUBLISH,
         actor=actor,
