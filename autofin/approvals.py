@@ -192,7 +192,8 @@ def four_eyes_submit(
 
 def _locked_pending(request_id: int) -> ApprovalRequest:
     request = (
-        ApprovalRequest.objects.select_for_update()
+        # Only the request row: not the maker's user row nor the shared content-type row.
+        ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("maker", "content_type")
         .filter(pk=request_id)
         .first()

@@ -259,3 +259,7 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
     for _model in ("disbursement", "paymentinstruction", "paymentattempt", "payee", "payeechange",
                    "reconciliationrun", "reconciliationline", "sandboxbankpayment"):  # fmt: skip
         ROLE_PERMISSIONS[_role] += _crud(f"servicing.{_model}", write=False)
+
+# Four-eyes requests (autofin.approvals): decided on the approvals page by the roles each action
+# names; the system admin reads the whole history in the admin.
+ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_approvalrequest"]

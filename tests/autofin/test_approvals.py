@@ -341,3 +341,31 @@ def test_people_without_the_right_see_nothing_and_cannot_decide(client, pm, draf
     assert client.get(reverse("approvals")).status_code == 403
     assert ApprovalRequest.objects.get(pk=request.pk).status == "pending"
     assert _state(draft) == DRAFT
+
+
+def test_approval_locks_the_request_so_two_checkers_cannot_both_execute(pm, pm2, draft):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    request = product_version_publish_submit(actor=pm, version=draft).request
+
+    with CaptureQueriesContext(connection) as queries:
+        approval_request_approve(request_id=request.pk, checker=pm2)
+
+    locks = [
+        q["sql"] for q in queries if 'FROM "autofin_approvalrequest"' in q["sql"]
+        and "FOR UPDATE" in q["sql"]
+    ]  # fmt: skip
+    assert len(locks) == 1
+    # The lock comes before any change the action makes.
+    first_write = next(
+        i for i, q in enumerate(queries) if q["sql"].startswith(("UPDATE", "INSERT"))
+    )
+    assert (
+        queries.captured_queries.index(next(q for q in queries if q["sql"] == locks[0]))
+        < first_write
+    )
+    third = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    with pytest.raises(ApprovalError) as exc:
+        approval_request_approve(request_id=request.pk, checker=third)
+    assert exc.value.code == "decided"
