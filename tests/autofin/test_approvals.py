@@ -369,3 +369,32 @@ def test_approval_locks_the_request_so_two_checkers_cannot_both_execute(pm, pm2,
     with pytest.raises(ApprovalError) as exc:
         approval_request_approve(request_id=request.pk, checker=third)
     assert exc.value.code == "decided"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_policy_off_the_page_publishes_in_its_own_transaction(client):
+    # Outside a test transaction: the executor's row locks need the transaction it opens.
+    import datetime as dt
+
+    from autofin.models import PolicyValue
+    from autofin.policy import POLICY_EPOCH
+
+    PolicyValue.objects.create(
+        key="four_eyes.product_publish",
+        value="false",
+        effective_from=POLICY_EPOCH + dt.timedelta(days=1),
+        reason="test",
+    )
+    pm = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    product = product_create(
+        actor=pm, code="fe2", name="四眼关闭贷", vehicle_kind="new", contract_type="loan",
+        rules=RULES, rates=[(t, k, D("0.0600"), None) for t in (12, 24, 36) for k in "ABCD"],
+    )  # fmt: skip
+    client.force_login(pm)
+
+    response = client.post(reverse("origination:product_publish", args=["fe2", 1]), follow=True)
+
+    assert "已发布版本 1" in response.content.decode()
+    version = product.versions.get(number=1)
+    assert (version.status, version.published_by) == ("published", pm)
+    assert not ApprovalRequest.objects.exists()
