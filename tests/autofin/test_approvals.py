@@ -398,3 +398,19 @@ def test_with_the_policy_off_the_page_publishes_in_its_own_transaction(client):
     version = product.versions.get(number=1)
     assert (version.status, version.published_by) == ("published", pm)
     assert not ApprovalRequest.objects.exists()
+
+
+def test_the_admin_publish_action_submits_for_review(client, pm, pm2, draft):
+    client.force_login(pm)
+
+    response = client.post(
+        reverse("admin:origination_productversion_changelist"),
+        {"action": "publish", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+
+    assert "已提交复核" in response.content.decode()
+    assert _state(draft) == DRAFT
+    [request] = ApprovalRequest.objects.filter(status="pending")
+    approval_request_approve(request_id=request.pk, checker=pm2)
+    assert _state(draft)[0] == "published"

@@ -216,3 +216,18 @@ def test_rules_of_the_set_in_force_cannot_be_edited_in_the_admin(client, rule_se
     assert denied.status_code == 403
     rule.refresh_from_db()
     assert rule.enabled is True
+
+
+def test_the_admin_activate_action_submits_for_review(client, rule_set, analyst):
+    v2 = rule_set_clone(rule_set_id=rule_set.pk, actor=analyst, name="v2")
+    client.force_login(analyst)
+
+    response = client.post(
+        reverse("admin:risk_ruleset_changelist"),
+        {"action": "activate", "_selected_action": [v2.pk]},
+        follow=True,
+    )
+
+    assert "已提交复核" in response.content.decode()
+    assert RuleSet.objects.get(is_active=True) == rule_set
+    assert ApprovalRequest.objects.get().action == "rule_set_activate"
