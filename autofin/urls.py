@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from autofin import views, views_approvals
+from autofin import api_approvals, views, views_approvals
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -46,6 +46,22 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", views.api_root, name="api-root"),
     path("api/v1/", include("origination.api.urls")),
+    path("api/v1/approvals/", api_approvals.ApprovalListView.as_view(), name="api-approvals"),
+    path(
+        "api/v1/approvals/<int:request_id>/approve/",
+        api_approvals.ApprovalApproveView.as_view(),
+        name="api-approval-approve",
+    ),
+    path(
+        "api/v1/approvals/<int:request_id>/reject/",
+        api_approvals.ApprovalRejectView.as_view(),
+        name="api-approval-reject",
+    ),
+    path(
+        "api/v1/approvals/<int:request_id>/cancel/",
+        api_approvals.ApprovalCancelView.as_view(),
+        name="api-approval-cancel",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/dealer/", include("dealers.api.urls")),

@@ -414,3 +414,53 @@ def test_the_admin_publish_action_submits_for_review(client, pm, pm2, draft):
     [request] = ApprovalRequest.objects.filter(status="pending")
     approval_request_approve(request_id=request.pk, checker=pm2)
     assert _state(draft)[0] == "published"
+
+
+# --- API -----------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_what_will_change_and_decides_like_the_page(client, pm, pm2, draft):
+    request = product_version_publish_submit(actor=pm, version=draft).request
+    client.force_login(pm2)
+
+    [item] = client.get("/api/v1/approvals/").json()
+
+    assert (item["id"], item["action"], item["maker"], item["may_check"], item["own"]) == (
+        request.pk, "product_publish", "pm_maker", True, False,
+    )  # fmt: skip
+    assert {"label": "在售版本", "before": "—", "after": "v1", "changed": True} in item["changes"]
+    client.force_login(pm)
+    own = client.post(
+        f"/api/v1/approvals/{request.pk}/approve/", {}, content_type="application/json"
+    )
+    assert (own.status_code, own.json()["code"]) == (403, "own_request")
+    assert _state(draft) == DRAFT
+    client.force_login(pm2)
+    ok = client.post(
+        f"/api/v1/approvals/{request.pk}/approve/", {"reason": "核对无误"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert (ok.status_code, ok.json()) == (200, {"id": request.pk, "status": "approved"})
+    assert _state(draft)[0] == "published"
+    again = client.post(f"/api/v1/approvals/{request.pk}/reject/", {"reason": "x"},
+                        content_type="application/json")  # fmt: skip
+    assert again.status_code == 409
+
+
+def test_the_api_refuses_outsiders_and_a_reject_without_reason(client, pm, pm2, draft):
+    request = product_version_publish_submit(actor=pm, version=draft).request
+    client.force_login(UserFactory(roles=[Role.CUSTOMER]))
+    assert client.get("/api/v1/approvals/").status_code == 403
+    url = f"/api/v1/approvals/{request.pk}/approve/"
+    assert client.post(url, {}, content_type="application/json").status_code == 403
+    client.force_login(UserFactory(roles=[Role.SERVICING_AGENT]))
+    assert client.get("/api/v1/approvals/").json() == []
+    assert client.post(url, {}, content_type="application/json").status_code == 403
+    client.force_login(pm2)
+    bad = client.post(f"/api/v1/approvals/{request.pk}/reject/", {"reason": ""},
+                      content_type="application/json")  # fmt: skip
+    assert (bad.status_code, bad.json()["code"]) == (400, "reason")
+    missing = client.post("/api/v1/approvals/999999/approve/", {}, content_type="application/json")
+    assert missing.status_code == 404
+    assert ApprovalRequest.objects.get(pk=request.pk).status == "pending"
+    assert _state(draft) == DRAFT
