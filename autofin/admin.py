@@ -5,7 +5,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from autofin.forms import ThrottledAdminAuthenticationForm
-from autofin.models import AuditEntry, BusinessCalendar, OutboundMessage, PolicyValue, User
+from autofin.models import (
+    ApprovalRequest,
+    AuditEntry,
+    BusinessCalendar,
+    OutboundMessage,
+    PolicyValue,
+    User,
+)
 from autofin.models_security import SecurityEvent
 from autofin.policy import POLICIES, policy_keys_owned_by, policy_set
 
@@ -39,6 +46,17 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ("action", "content_type")
     search_fields = ("object_repr", "actor_label", "reason", "object_id")
     date_hierarchy = "created_at"
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(ReadOnlyAdmin):
+    """The history of four-eyes requests; approving and rejecting happen on the approvals page,
+    through autofin.approvals, never by editing a row."""
+
+    list_display = ("made_at", "action", "target_repr", "maker", "status", "checker", "decided_at")
+    list_filter = ("action", "status")
+    search_fields = ("target_repr", "maker__username", "checker__username")
+    date_hierarchy = "made_at"
 
 
 @admin.register(OutboundMessage)

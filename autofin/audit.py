@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -10,6 +11,11 @@ from django.db import models
 from autofin.models import AuditEntry
 
 SYSTEM_ACTOR = "system"
+
+# Facts every audit row written in the current context also carries: while an approved
+# four-eyes request executes (autofin.approvals), the rows its action writes name both the maker
+# and the checker, whatever service writes them.
+audit_context: ContextVar[dict | None] = ContextVar("audit_context", default=None)
 
 
 def audit_record(
@@ -64,7 +70,7 @@ def audit_entry_build(
         from_state=str(from_state or ""),
         to_state=str(to_state or ""),
         reason=reason,
-        data=data or {},
+        data={**(data or {}), **(audit_context.get() or {})},
     )
 
 

@@ -50,6 +50,19 @@ NAV: list[NavItem] = [
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
     NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),
     NavItem(_("日结"), "servicing:eod_dashboard", frozenset({Role.OPERATIONS})),
+    NavItem(
+        _("双人复核"),
+        "approvals",
+        frozenset(
+            {
+                Role.PRODUCT_MANAGER,
+                Role.RISK_ANALYST,
+                Role.SENIOR_UNDERWRITER,
+                Role.SERVICING_AGENT,
+                Role.SYSTEM_ADMIN,
+            }
+        ),
+    ),
     NavItem(_("管理后台"), "admin:index", BACK_OFFICE),
 ]
 

@@ -110,6 +110,36 @@ POLICIES: dict[str, Policy] = {
             "200000.00",
             minimum=Decimal("0"),
         ),
+        # Four eyes (maker-checker) per action, as business policy: while on, the action is a
+        # request that a second authorised person approves before anything changes.
+        Policy(
+            "four_eyes.product_publish",
+            bool,
+            _("产品版本发布需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
+        Policy(
+            "four_eyes.loan_restructure",
+            bool,
+            _("贷款重组需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
+        Policy(
+            "four_eyes.scorecard_promote",
+            bool,
+            _("评分卡上线（设为冠军模型）需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
+        Policy(
+            "four_eyes.strategy_change",
+            bool,
+            _("审批策略与规则集变更需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
     ]
 }
 

@@ -340,3 +340,7 @@ ROLE_PERMISSIONS[Role.AUDITOR] = [
     *_crud("autofin.auditentry", write=False),
 ]
 ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_securityevent"]
+
+# Four-eyes requests (autofin.approvals): decided on the approvals page by the roles each action
+# names; the system admin reads the whole history in the admin.
+ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_approvalrequest"]

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from autofin import views
+from autofin import api_approvals, views, views_approvals
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,9 +28,41 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("approvals/", views_approvals.approvals, name="approvals"),
+    path(
+        "approvals/<int:request_id>/approve/",
+        views_approvals.approval_approve,
+        name="approval_approve",
+    ),
+    path(
+        "approvals/<int:request_id>/reject/",
+        views_approvals.approval_reject,
+        name="approval_reject",
+    ),
+    path(
+        "approvals/<int:request_id>/cancel/",
+        views_approvals.approval_cancel,
+        name="approval_cancel",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", views.api_root, name="api-root"),
     path("api/v1/", include("origination.api.urls")),
+    path("api/v1/approvals/", api_approvals.ApprovalListView.as_view(), name="api-approvals"),
+    path(
+        "api/v1/approvals/<int:request_id>/approve/",
+        api_approvals.ApprovalApproveView.as_view(),
+        name="api-approval-approve",
+    ),
+    path(
+        "api/v1/approvals/<int:request_id>/reject/",
+        api_approvals.ApprovalRejectView.as_view(),
+        name="api-approval-reject",
+    ),
+    path(
+        "api/v1/approvals/<int:request_id>/cancel/",
+        api_approvals.ApprovalCancelView.as_view(),
+        name="api-approval-cancel",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -8,7 +8,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from autofin.approvals import ApprovalError
 from autofin.audit import audit_record
+from origination.approvals import product_version_publish_submit
 from origination.models import (
     LprRate,
     Product,
@@ -21,7 +23,6 @@ from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,
     product_draft_open,
-    product_version_publish,
 )
 
 
@@ -111,7 +112,9 @@ class ProductVersionAdmin(admin.ModelAdmin):
     def publish(self, request, queryset):
         for version in queryset.select_related("product"):
             try:
-                product_version_publish(actor=request.user, version=version)
+                submitted = product_version_publish_submit(actor=request.user, version=version)
+            except ApprovalError as exc:
+                self.message_user(request, f"{version}：{exc.message}", messages.ERROR)
             except ProductVersionImmutableError:
                 self.message_user(
                     request,
@@ -124,7 +127,8 @@ class ProductVersionAdmin(admin.ModelAdmin):
                         request, f"{version}：{problem.render(gettext)}", messages.ERROR
                     )
             else:
-                self.message_user(request, gettext("已发布 %(v)s") % {"v": version})
+                done = gettext("%(v)s 已提交复核") if submitted.pending else gettext("已发布 %(v)s")
+                self.message_user(request, done % {"v": version})
 
 
 @admin.register(LprRate)

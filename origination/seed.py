@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+from autofin.approvals import four_eyes_waived
 from autofin.roles import Role
 from origination.models import Product
 from origination.quoting import TIERS, AddOn, Deal
@@ -273,6 +274,10 @@ def seed(*, stdout, context: dict) -> None:
     seed_backoffice(stdout=stdout, context=context)
 
 
+# Installation data: nobody exists yet to check it (autofin.approvals).
+SEED_WAIVER = "demo seed"
+
+
 def seed_products(*, stdout, context: dict) -> None:
     actor = (context.get("users") or {}).get(Role.PRODUCT_MANAGER) or "seed"
     for tenor, rate in (("1y", D("0.0300")), ("5y", D("0.0350"))):
@@ -287,7 +292,8 @@ def seed_products(*, stdout, context: dict) -> None:
                 **{k: spec[k] for k in ("code", "name", "vehicle_kind", "contract_type",
                                         "secured", "sort_order", "description", "rules", "rates")},
             )  # fmt: skip
-            product_version_publish(actor=actor, version=product.versions.get(number=1))
+            with four_eyes_waived(SEED_WAIVER):
+                product_version_publish(actor=actor, version=product.versions.get(number=1))
         products[spec["code"]] = product
     context["products"] = products
 
@@ -306,7 +312,8 @@ def seed_products(*, stdout, context: dict) -> None:
                 {12: "0.0450", 24: "0.0480", 36: "0.0520", 48: "0.0560", 60: "0.0560"}
             ),
         )
-        product_version_publish(actor=actor, version=draft)
+        with four_eyes_waived(SEED_WAIVER):
+            product_version_publish(actor=actor, version=draft)
         for code in ("oem-zero", "used-loan", "nev-lease"):
             _quotes(actor, context, product_version_current(product=products[code]))
     stdout.write(f"  {len(products)} products, LPR {LPR_DATE}")

@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from autofin.approvals import ApprovalError, approval_request_pending_for
 from autofin.ratelimit import heavy_endpoint
 from origination import selectors
+from origination.approvals import PRODUCT_PUBLISH, product_version_publish_submit
 from origination.documents import (
     ScheduleDocument,
     document_csv,
@@ -30,7 +32,6 @@ from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,
     product_draft_open,
-    product_version_publish,
 )
 from origination.services.quotes import quote_preview, violations_messages
 
@@ -169,6 +170,13 @@ def product_detail(request, code: str):
     shown = next((v for v in versions if str(v.number) == number), None) or (
         next((v for v in versions if v.is_published), None) or (versions[0] if versions else None)
     )
+    for v in versions:
+        # A draft waiting for its second person shows that instead of another publish button.
+        v.pending_publish = (
+            None
+            if v.is_published
+            else approval_request_pending_for(action=PRODUCT_PUBLISH, target=v)
+        )
     rules = shown.current_rules() if shown else None
     rate_rows = []
     if rules:
@@ -208,12 +216,20 @@ def product_draft(request, code: str):
 def product_publish(request, code: str, number: int):
     version = get_object_or_404(ProductVersion, product__code=code, number=number)
     try:
-        product_version_publish(actor=request.user, version=version)
+        submitted = product_version_publish_submit(actor=request.user, version=version)
     except ProductRulesInvalidError as exc:
         for violation in exc.violations:
             messages.error(request, violation.render(_))
     except ProductVersionImmutableError:
         messages.error(request, _("该版本已发布，不能修改"))
+    except ApprovalError as exc:
+        messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("已发布版本 %(n)s") % {"n": version.number})
+        if submitted.pending:
+            messages.success(
+                request,
+                _("已提交复核：版本 %(n)s 将在另一位产品经理批准后发布") % {"n": version.number},
+            )
+        else:
+            messages.success(request, _("已发布版本 %(n)s") % {"n": version.number})
     return redirect("origination:product_detail", code=code)

@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from autofin.approvals import ApprovalError
+from risk.approvals import rule_set_activate_submit
 from risk.models import (
     BlacklistEntry,
     Decision,
@@ -14,13 +16,27 @@ from risk.models import (
     ScorecardVersion,
     Strategy,
 )
-from risk.services import rule_set_activate, rule_set_clone
+from risk.services import rule_set_clone
 
 
 class RuleInline(admin.TabularInline):
     model = Rule
     extra = 0
     fields = ("position", "code", "rule_kind", "reason_code", "params", "enabled", "explanation")
+
+    # The rules in force change only by activating another set (a strategy change, four eyes).
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_active) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_active) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_active) and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(RuleSet)
@@ -35,8 +51,14 @@ class RuleSetAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, _("请只选择一个规则集"), messages.ERROR)
             return
-        rule_set_activate(rule_set_id=queryset.get().pk, actor=request.user)
-        self.message_user(request, _("规则集已生效"))
+        try:
+            submitted = rule_set_activate_submit(rule_set_id=queryset.get().pk, actor=request.user)
+        except ApprovalError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request, _("已提交复核，批准后生效") if submitted.pending else _("规则集已生效")
+            )
 
     @admin.action(description=_("复制为新版本"))
     def clone(self, request, queryset):
@@ -50,6 +72,23 @@ class RuleAdmin(admin.ModelAdmin):
     list_display = ("code", "rule_kind", "reason_code", "enabled", "rule_set")
     list_filter = ("rule_set", "rule_kind", "enabled")
 
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and obj.rule_set.is_active) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and obj.rule_set.is_active) and super().has_delete_permission(
+            request, obj
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "rule_set" in form.base_fields:
+            # New rules go into draft sets only; the set in force changes through activation.
+            form.base_fields["rule_set"].queryset = RuleSet.objects.filter(is_active=False)
+        return form
+
 
 @admin.register(BlacklistEntry)
 class BlacklistEntryAdmin(admin.ModelAdmin):
@@ -59,7 +98,18 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Strategy)
 class StrategyAdmin(admin.ModelAdmin):
+    """Read-only: thresholds change on the strategy page, with a preview and four eyes."""
+
     list_display = ("product_line", "decline_below", "approve_above", "tier_cutoffs", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(EarlyWarningRule)

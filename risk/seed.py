@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autofin.approvals import four_eyes_waived
 from risk.models import ProductLine, ScoreRecord
 from risk.scorecard.synth import make_credit_data
 from risk.services import (
@@ -46,7 +47,9 @@ def seed(*, stdout, context: dict) -> None:
             actor=analyst or "seed",
         )
         s = strategy_from_distribution(version.artefact["score_distribution"]["edges"])
-        strategy_update(product_line=line, actor=analyst or "seed", **s)
+        # Installation data: nobody exists yet to check it (autofin.approvals).
+        with four_eyes_waived("demo seed"):
+            strategy_update(product_line=line, actor=analyst or "seed", **s)
         recent = make_credit_data(RECENT_ROWS, seed=200 + i, product_line=line)
         compiled = compiled_for(version)
         records = []

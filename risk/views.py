@@ -14,16 +14,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
 
+from autofin.approvals import ApprovalError, approval_request_pending_for
 from autofin.roles import Role, user_has_role
-from risk.models import ProductLine, ScorecardPlot, ScorecardVersion
+from risk.approvals import (
+    SCORECARD_PROMOTE,
+    STRATEGY_CHANGE,
+    scorecard_promote_submit,
+    strategy_change_submit,
+)
+from risk.models import ProductLine, ScorecardPlot, ScorecardVersion, Strategy
 from risk.selectors import scorecard_monitoring, scorecards_overview
 from risk.services import (
     ScorecardServiceError,
     StrategyError,
     scorecard_challenger_set,
-    scorecard_promote,
     strategy_preview,
-    strategy_update,
 )
 from risk.services.strategy import strategy_snapshot
 
@@ -64,6 +69,9 @@ def model_detail(request, pk: int):
         "risk/model_detail.html",
         {
             "version": version,
+            "pending_promotion": approval_request_pending_for(
+                action=SCORECARD_PROMOTE, target=version
+            ),
             "scorecard": version.scorecard,
             "siblings": version.scorecard.versions.order_by("-version"),
             "report": report,
@@ -90,10 +98,20 @@ def model_plot(request, pk: int, kind: str):
 @require_POST
 def model_promote(request, pk: int):
     version = get_object_or_404(ScorecardVersion, pk=pk)
-    scorecard_promote(
-        version_id=version.pk, actor=request.user, reason=request.POST.get("reason", "")
-    )
-    messages.success(request, _t("已将 %(v)s 设为冠军模型") % {"v": version})
+    try:
+        submitted = scorecard_promote_submit(
+            version_id=version.pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except ApprovalError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        if submitted.pending:
+            messages.success(
+                request,
+                _t("已提交复核：%(v)s 将在另一位风险分析师批准后设为冠军模型") % {"v": version},
+            )
+        else:
+            messages.success(request, _t("已将 %(v)s 设为冠军模型") % {"v": version})
     return redirect("risk:model_detail", pk=pk)
 
 
@@ -137,7 +155,7 @@ def strategy(request):
         if not errors:
             if request.method == "POST" and data.get("action") != "preview":
                 try:
-                    strategy_update(
+                    submitted = strategy_change_submit(
                         product_line=line,
                         approve_above=approve,
                         decline_below=decline,
@@ -146,8 +164,16 @@ def strategy(request):
                     )
                 except StrategyError as exc:
                     errors[exc.field] = exc.message
+                except ApprovalError as exc:
+                    messages.error(request, str(exc.message))
+                    return redirect(f"{request.path}?product_line={line}")
                 else:
-                    messages.success(request, _t("审批策略已保存"))
+                    if submitted.pending:
+                        messages.success(
+                            request, _t("已提交复核：新阈值将在另一位风险分析师批准后生效")
+                        )
+                    else:
+                        messages.success(request, _t("审批策略已保存"))
                     return redirect(f"{request.path}?product_line={line}")
             if decline is not None and approve is not None and decline > approve:
                 errors["decline_below"] = _t("拒绝分数线不能高于自动通过分数线")
@@ -155,10 +181,14 @@ def strategy(request):
                 preview = strategy_preview(
                     product_line=line, approve_above=approve, decline_below=decline
                 )
+    row = Strategy.objects.filter(product_line=line).first()
     return render(
         request,
         "risk/strategy.html",
         {
+            "pending_change": (
+                approval_request_pending_for(action=STRATEGY_CHANGE, target=row) if row else None
+            ),
             "product_lines": ProductLine.choices,
             "line": line,
             "current": current,

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ServicingConfig(AppConfig):
     name = "servicing"
     verbose_name = _("放款与贷后")
+
+    def ready(self) -> None:
+        from servicing import approvals
+
+        approvals.register()

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from autofin.approvals import ApprovalError, approval_request_pending_for
 from autofin.business_date import business_date_for_posting
 from autofin.idempotency import NothingDone, idempotent
 from autofin.money import format_cny
@@ -22,6 +23,7 @@ from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
+from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment, RepaymentReversal
 from servicing.selectors import loan_balances
 from servicing.services.loans import (
@@ -39,9 +41,6 @@ from servicing.services.repayments import (
     repayment_reversal_approve,
     repayment_reversal_reject,
     repayment_reversal_request,
-)
-from servicing.services.settlement import (
-    loan_restructure as loan_restructure_service,
 )
 from servicing.services.settlement import (
     payoff_quote_issue,
@@ -397,6 +396,7 @@ def _agent_context(request, loan: Loan, **extra):
             "requested_by", "decided_by"
         )[:50],
         "token": forms.TokenForm().initial["token"],
+        "pending_restructure": approval_request_pending_for(action=LOAN_RESTRUCTURE, target=loan),
         "repayment_form": forms.ManualRepaymentForm(),
         "restructure_form": forms.RestructureForm(),
         "note_form": forms.NoteForm(),
@@ -579,7 +579,7 @@ def loan_restructure(request, loan_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            loan_restructure_service(
+            submitted = loan_restructure_submit(
                 loan_id=loan.pk,
                 term_months=data["term_months"],
                 annual_rate=data["annual_rate"],
@@ -589,8 +589,13 @@ def loan_restructure(request, loan_id: int):
             )
         except LoanError as exc:
             _form_error(form, exc)
+        except ApprovalError as exc:
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, _("重组完成，已生成新还款计划。"))
+            if submitted.pending:
+                messages.success(request, _("已提交复核：重组将在另一位有权限的同事批准后生效。"))
+            else:
+                messages.success(request, _("重组完成，已生成新还款计划。"))
             return redirect("servicing:loan_detail", loan_id=loan.pk)
     return render(
         request,

@@ -44,9 +44,10 @@ from origination.services.applications import (
 from origination.services.documents import application_document_add, documents_required
 from origination.services.signup import customer_signup, sms_code_send
 from risk.models import Rule, ScorecardVersion
-from risk.services import rule_set_default_ensure, strategy_update
-from risk.services.rulesets import rule_set_activate, rule_set_clone
-from risk.services.scorecards import scorecard_get_or_create, scorecard_promote
+from risk.services import rule_set_default_ensure
+from risk.services.rulesets import rule_set_clone
+from risk.services.scorecards import scorecard_get_or_create
+from tests import approvals_support
 from tests.factories import PASSWORD, UserFactory
 from tests.origination.intake_fixtures import PNG, consent_texts_ensure, new_car
 from tests.risk.conftest import HAND_ARTEFACT
@@ -136,18 +137,23 @@ def risk_configure(analyst) -> None:
         scorecard=card, version=1, status="candidate", artefact=copy.deepcopy(HAND_ARTEFACT),
         report={}, test_auc=0.7, trained_by=analyst.username,
     )  # fmt: skip
-    scorecard_promote(version_id=version.pk, actor=analyst, reason="journey")
-    strategy_update(
+    # Four eyes: each change is submitted by the analyst and approved by a second one.
+    checker = approvals_support.second_person(analyst)
+    approvals_support.scorecard_promote(
+        version_id=version.pk, maker=analyst, checker=checker, reason="journey"
+    )
+    approvals_support.strategy_change(
+        maker=analyst,
+        checker=checker,
         product_line="new",
         approve_above=560,
         decline_below=480,
         tier_cutoffs={"A": 590, "B": 570, "C": 560},
-        actor=analyst,
     )
     default = rule_set_default_ensure()
     v2 = rule_set_clone(rule_set_id=default.pk, actor=analyst, name="收入核验规则停用")
     Rule.objects.filter(rule_set=v2, code="INCOME_UNVERIFIED").update(enabled=False)
-    rule_set_activate(rule_set_id=v2.pk, actor=analyst)
+    approvals_support.rule_set_activate(rule_set_id=v2.pk, maker=analyst, checker=checker)
 
 
 # --- dealers ------------------------------------------------------------------------------------

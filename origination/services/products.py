@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from origination.models import (
     LprRate,
@@ -160,7 +161,11 @@ def product_version_update(
 
 def product_version_publish(*, actor: Any, version: ProductVersion) -> ProductVersion:
     """Freeze a draft: check its rules against the regulatory limits, store the snapshot and
-    mark it published. From then on the database refuses changes to it."""
+    mark it published. From then on the database refuses changes to it.
+
+    Four eyes: pages and the admin go through origination.approvals.product_version_publish_submit;
+    this runs on its own only while the policy four_eyes.product_publish is off."""
+    four_eyes_gate("product_publish")
     with transaction.atomic():
         Product.objects.select_for_update().get(pk=version.product_id)
         version = ProductVersion.objects.select_related("product").get(pk=version.pk)

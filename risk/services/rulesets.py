@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import translation
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from risk.models import Rule, RuleSet
 from risk.rules import DEFAULT_RULES
@@ -76,6 +77,9 @@ def rule_set_clone(*, rule_set_id: int, actor, name: str = "") -> RuleSet:
 
 
 def rule_set_activate(*, rule_set_id: int, actor) -> RuleSet:
+    """Put a rule set in force (the others stop). Four eyes: the admin goes through
+    risk.approvals.rule_set_activate_submit (policy four_eyes.strategy_change)."""
+    four_eyes_gate("rule_set_activate")
     with transaction.atomic():
         sets = list(RuleSet.objects.select_for_update().order_by("pk"))
         target = next(s for s in sets if s.pk == rule_set_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from django.db import transaction
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from risk.models import ProductLine, Scorecard, ScorecardPlot, ScorecardVersion, ScoreRecord
 from risk.scorecard import CompiledScorecard, TrainResult, train_scorecard
@@ -91,7 +92,10 @@ def scorecard_version_train(
 
 
 def scorecard_promote(*, version_id: int, actor, reason: str = "") -> ScorecardVersion:
-    """Make a version the champion of its scorecard; the previous champion retires."""
+    """Make a version the champion of its scorecard; the previous champion retires.
+    Four eyes: pages go through risk.approvals.scorecard_promote_submit; this acts alone only
+    while four_eyes.scorecard_promote is off."""
+    four_eyes_gate("scorecard_promote")
     with transaction.atomic():
         version = ScorecardVersion.objects.select_related("scorecard").get(pk=version_id)
         # Lock all versions of the scorecard in pk order (one promotion at a time).

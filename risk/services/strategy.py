@@ -6,6 +6,7 @@ from collections import Counter
 
 from django.db import transaction
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from risk.models import ProductLine, ScoreRecord, Strategy
 
@@ -63,13 +64,29 @@ def _validate(approve_above: int, decline_below: int, tier_cutoffs: dict) -> Non
         raise StrategyError("tier_cutoffs", _("分层分数线须满足 A ≥ B ≥ C"))
 
 
+def strategy_validate(
+    *, product_line: str, approve_above: int, decline_below: int, tier_cutoffs: dict
+) -> None:
+    """Raise StrategyError (naming the field) for thresholds that cannot be put in force."""
+    if product_line not in ProductLine.values:
+        raise StrategyError("product_line", f"unknown product line {product_line!r}")
+    _validate(int(approve_above), int(decline_below), {k: int(v) for k, v in tier_cutoffs.items()})
+
+
 def strategy_update(
     *, product_line: str, approve_above: int, decline_below: int, tier_cutoffs: dict, actor
 ) -> Strategy:
-    if product_line not in ProductLine.values:
-        raise StrategyError("product_line", f"unknown product line {product_line!r}")
+    """Put new thresholds in force (audited). Four eyes: pages go through
+    risk.approvals.strategy_change_submit; this acts alone only while four_eyes.strategy_change
+    is off."""
+    four_eyes_gate("strategy_change")
     tier_cutoffs = {k: int(v) for k, v in tier_cutoffs.items()}
-    _validate(int(approve_above), int(decline_below), tier_cutoffs)
+    strategy_validate(
+        product_line=product_line,
+        approve_above=approve_above,
+        decline_below=decline_below,
+        tier_cutoffs=tier_cutoffs,
+    )
     with transaction.atomic():
         current = Strategy.objects.select_for_update().filter(product_line=product_line).first()
         before = strategy_snapshot(product_line)

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from autofin.business_date import business_date_for_posting
 from autofin.money import ZERO, quantize_fen, to_decimal
@@ -507,9 +508,13 @@ def loan_restructure(
 ) -> Loan:
     """Restructure (展期 / 重组) from the business date: accrue to date, capitalise interest, fees
     and penalty owed into principal, and price a new schedule of `term_months` rows (numbering
-    continues). Needs the permission servicing.restructure_loan. Audited."""
+    continues). Needs the permission servicing.restructure_loan. Audited.
+
+    Four eyes: pages go through servicing.approvals.loan_restructure_submit; this acts alone
+    only while the policy four_eyes.loan_restructure is off."""
     if not getattr(actor, "has_perm", None) or not actor.has_perm("servicing.restructure_loan"):
         raise LoanError(_("您没有办理贷款重组的权限。"), code="forbidden")
+    four_eyes_gate("loan_restructure")
     if not (reason or "").strip():
         raise LoanError(_("请填写重组原因。"), field="reason")
     date = posting_date(business_date)

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
+from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from origination.models import ProductVersion, Quote
 from origination.services.products import product_draft_open
@@ -138,10 +139,22 @@ def test_a_product_manager_opens_and_publishes_a_draft_from_the_page(client, see
 
     client.post(reverse("origination:product_draft", args=["nev-lease"]))
     draft = ProductVersion.objects.get(product__code="nev-lease", status="draft")
-    client.post(reverse("origination:product_publish", args=["nev-lease", draft.number]))
+    response = client.post(
+        reverse("origination:product_publish", args=["nev-lease", draft.number]), follow=True
+    )
+
+    # Four eyes (on by default): submitted, not yet published.
+    assert "已提交复核" in response.content.decode()
+    draft.refresh_from_db()
+    assert (draft.number, draft.status, draft.published_by) == (2, "draft", None)
+
+    checker = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    client.force_login(checker)
+    [pending] = ApprovalRequest.objects.filter(status="pending")
+    client.post(reverse("approval_approve", args=[pending.pk]))
 
     draft.refresh_from_db()
-    assert (draft.number, draft.status, draft.published_by) == (2, "published", pm)
+    assert (draft.number, draft.status, draft.published_by) == (2, "published", checker)
 
 
 def test_a_risk_analyst_may_look_but_not_publish(client, seeded):

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from autofin.audit import audit_trail_for
+from autofin.roles import Role
 from origination.models import ProductVersion, Quote, RateTableEntry, RegulatoryLimits
 from origination.quoting import Deal
 from origination.selectors import product_version_current, product_versions_current
@@ -16,11 +17,11 @@ from origination.services.products import (
     ProductVersionImmutableError,
     product_create,
     product_draft_open,
-    product_version_publish,
     product_version_update,
     regulatory_limits_update,
 )
 from origination.services.quotes import QuoteRejectedError, quote_create
+from tests.approvals_support import product_publish, second_person
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,13 +71,15 @@ def a_deal(**changes) -> Deal:
 
 
 def test_publishing_freezes_the_rules_as_a_snapshot_and_audits():
-    pm = UserFactory()
+    pm = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    checker = second_person(pm)
     product, draft = make_product(actor=pm)
 
-    published = product_version_publish(actor=pm, version=draft)
+    published = product_publish(draft, maker=pm, checker=checker)
 
     assert published.status == "published"
-    assert published.published_by == pm
+    # Published when the second product manager approved it; the audit row names both.
+    assert published.published_by == checker
     assert published.rules["version"] == 1
     assert published.rules["rates"][0] == {
         "term_months": 12,
@@ -84,13 +87,16 @@ def test_publishing_freezes_the_rules_as_a_snapshot_and_audits():
         "annual_rate": "0.060000",
     }
     assert len(published.rules["rates"]) == 12
-    assert [a.action for a in audit_trail_for(published)] == ["product_version_publish"]
+    [entry] = audit_trail_for(published)
+    assert (entry.action, entry.actor) == ("product_version_publish", checker)
+    assert entry.data["four_eyes"]["maker"] == pm.username
+    assert entry.data["four_eyes"]["checker"] == checker.username
     assert product_versions_current() == [published]
 
 
 def test_a_published_version_and_its_rate_table_are_immutable_in_the_database():
     product, draft = make_product()
-    version = product_version_publish(actor="test", version=draft)
+    version = product_publish(draft)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ProductVersion.objects.filter(pk=version.pk).update(max_term_months=60)
@@ -112,7 +118,7 @@ def test_a_published_version_and_its_rate_table_are_immutable_in_the_database():
 
 def test_editing_opens_a_draft_numbered_next_that_copies_the_rate_table():
     product, draft = make_product()
-    product_version_publish(actor="test", version=draft)
+    product_publish(draft)
 
     new_draft = product_draft_open(actor="test", product=product, change_note="降价")
 
@@ -127,13 +133,13 @@ def test_editing_opens_a_draft_numbered_next_that_copies_the_rate_table():
 
 def test_quotes_keep_their_version_and_figures_after_a_later_publish():
     product, draft = make_product()
-    v1 = product_version_publish(actor="test", version=draft)
+    v1 = product_publish(draft)
     old_quote = quote_create(actor=None, version=v1, deal=a_deal())
     old_row = Quote.objects.filter(pk=old_quote.pk).values().get()
 
     draft = product_draft_open(actor="test", product=product)
     product_version_update(actor="test", version=draft, rates=rates("0.0400"))
-    v2 = product_version_publish(actor="test", version=draft)
+    v2 = product_publish(draft)
     new_quote = quote_create(
         actor=None, version=product_version_current(product=product), deal=a_deal()
     )
@@ -153,7 +159,7 @@ def test_publishing_rules_beyond_the_regulatory_limits_is_refused_and_nothing_ch
     )  # fmt: skip
 
     with pytest.raises(ProductRulesInvalidError) as exc:
-        product_version_publish(actor="test", version=draft)
+        product_publish(draft)
 
     assert [v.render() for v in exc.value.violations] == [
         "贷款价值比上限 90% 超过自用车 80% 的监管上限"
@@ -164,7 +170,7 @@ def test_publishing_rules_beyond_the_regulatory_limits_is_refused_and_nothing_ch
 
 def test_a_tightened_regulatory_limit_applies_to_quotes_on_published_versions():
     product, draft = make_product()
-    version = product_version_publish(actor="test", version=draft)
+    version = product_publish(draft)
     assert quote_create(actor=None, version=version, deal=a_deal())
 
     regulatory_limits_update(actor="test", ltv_personal=D("0.7500"), reason="监管新规")

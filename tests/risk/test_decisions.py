@@ -12,6 +12,7 @@ from autofin.business_date import business_date_current
 from autofin.crypto import keyed_hash
 from autofin.models import AuditEntry
 from autofin.pricing import build_schedule
+from autofin.roles import Role
 from risk.adapters import (
     TEST_ID_DELINQUENT,
     TEST_ID_MISMATCH,
@@ -32,9 +33,10 @@ from risk.services import (
     decision_replay,
     decision_review_request,
     scorecard_challenger_set,
-    scorecard_promote,
 )
 from risk.services.scorecards import traffic_bucket
+from tests import approvals_support
+from tests.factories import UserFactory
 from tests.risk.conftest import HAND_ARTEFACT, make_facts
 
 pytestmark = pytest.mark.django_db
@@ -295,11 +297,14 @@ def test_challenger_scores_its_share_in_shadow(hand_scorecard, django_user_model
         )
 
 
-def test_promote_makes_the_challenger_champion_with_audit_rows(hand_scorecard, django_user_model):
-    analyst = django_user_model.objects.create(username="ana2")
+def test_promote_makes_the_challenger_champion_with_audit_rows(hand_scorecard):
+    analyst = UserFactory(username="ana2", roles=[Role.RISK_ANALYST])
+    checker = approvals_support.second_person(analyst)
     challenger = _challenger(hand_scorecard, 700.0)
     scorecard_challenger_set(version_id=challenger.pk, share=Decimal("0.2"), actor=analyst)
-    scorecard_promote(version_id=challenger.pk, actor=analyst, reason="验证集表现更好")
+    approvals_support.scorecard_promote(
+        version_id=challenger.pk, maker=analyst, checker=checker, reason="验证集表现更好"
+    )
     hand_scorecard.refresh_from_db()
     challenger.refresh_from_db()
     assert (hand_scorecard.status, challenger.status) == ("retired", "champion")
@@ -309,7 +314,8 @@ def test_promote_makes_the_challenger_champion_with_audit_rows(hand_scorecard, d
         ("scorecard_challenger_set", "candidate", "challenger"),
         ("scorecard_promote", "challenger", "champion"),
     ]
-    assert trail.last().actor == analyst and trail.last().reason == "验证集表现更好"
+    assert trail.last().actor == checker and trail.last().reason == "验证集表现更好"
+    assert trail.last().data["four_eyes"]["maker"] == "ana2"
     d = decision_make(application_ref="APP-AFTER", facts=make_facts())
     assert (d.score, d.scorecard_version_id) == (700, challenger.pk)
 

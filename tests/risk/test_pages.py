@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from autofin.audit import audit_trail_for
+from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from risk.models import ScorecardPlot, ScorecardVersion, ScoreRecord, Strategy
 from risk.scorecard.plots import histogram_png
@@ -183,7 +184,18 @@ def test_strategy_preview_and_save(client, model, analyst):
         },
     )
     assert ok.status_code == 302
+    # Four eyes: nothing in force changes until a second analyst approves what was asked.
     s = Strategy.objects.get(product_line="new")
+    assert (s.approve_above, s.decline_below) == (560, 480)
+    assert "已提交复核" in client.get(ok.url).content.decode()
+    checker = UserFactory(roles=[Role.RISK_ANALYST])
+    client.force_login(checker)
+    queue = client.get(reverse("approvals")).content.decode()
+    assert "审批策略阈值变更" in queue
+    assert "<td>560</td><td><strong>440</strong></td>" in queue.replace("\n", "").replace(" ", "")
+    [pending] = ApprovalRequest.objects.filter(status="pending")
+    client.post(reverse("approval_approve", args=[pending.pk]))
+    s.refresh_from_db()
     assert (s.approve_above, s.decline_below) == (440, 400)
 
 
@@ -206,9 +218,23 @@ def test_model_page_in_a_browser(page, live_server, browser_login, model):
     page.fill("#promote-form input[name=reason]", "验证集 AUC 更高")
     page.click("#promote-form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    # Four eyes: submitted; the candidate stays a candidate until a second analyst approves.
+    assert "已提交复核" in page.inner_text("#promotion-pending")
+    candidate.refresh_from_db()
+    assert candidate.status == "candidate"
+    checker = UserFactory(username="risk_c", roles=[Role.RISK_ANALYST])
+    page.context.clear_cookies()
+    browser_login(page, checker.username, PASSWORD)
+    page.goto(f"{live_server.url}{reverse('approvals')}")
+    article = page.locator("#to-check article").first
+    assert "v1（AUC 0.7000）" in article.inner_text() and "v2（AUC 0.7500）" in article.inner_text()
+    article.locator("button", has_text="批准").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}{reverse('risk:model_detail', args=[candidate.pk])}")
     assert page.inner_text("#version-status").strip() == "冠军"
     candidate.refresh_from_db()
     version.refresh_from_db()
     assert (candidate.status, version.status) == ("champion", "retired")
     entry = audit_trail_for(candidate).get(action="scorecard_promote")
-    assert (entry.actor_id, entry.reason) == (user.pk, "验证集 AUC 更高")
+    assert (entry.actor_id, entry.reason) == (checker.pk, "验证集 AUC 更高")
+    assert entry.data["four_eyes"]["maker"] == user.username

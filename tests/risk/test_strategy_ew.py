@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 
 from autofin.audit import audit_trail_for
+from autofin.models import ApprovalRequest
+from autofin.roles import Role
+from risk.approvals import strategy_change_submit
 from risk.models import EarlyWarningHit, EarlyWarningRule, ScoreRecord, Strategy
-from risk.services import StrategyError, early_warning_evaluate, strategy_preview, strategy_update
+from risk.services import StrategyError, early_warning_evaluate, strategy_preview
 from risk.services.strategy import tier_for
+from tests import approvals_support
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,32 +46,36 @@ def test_preview_counts_the_moves_between_outcomes(hand_scorecard):
     assert p["n"] == 2
 
 
-def test_strategy_update_writes_an_audit_row(hand_scorecard, django_user_model):
-    analyst = django_user_model.objects.create(username="ana")
-    s = strategy_update(
+def test_strategy_update_writes_an_audit_row(hand_scorecard):
+    analyst = UserFactory(username="ana", roles=[Role.RISK_ANALYST])
+    checker = approvals_support.second_person(analyst)
+    s = approvals_support.strategy_change(
+        maker=analyst,
+        checker=checker,
         product_line="new",
         approve_above=570,
         decline_below=490,
         tier_cutoffs={"A": 600, "B": 580, "C": 560},
-        actor=analyst,
     )
     assert (s.approve_above, s.decline_below) == (570, 490)
     entry = audit_trail_for(s).get()
-    assert (entry.from_state, entry.to_state, entry.actor) == ("480/560", "490/570", analyst)
+    assert (entry.from_state, entry.to_state, entry.actor) == ("480/560", "490/570", checker)
+    assert entry.data["four_eyes"]["maker"] == "ana"
 
 
 def test_strategy_update_refuses_crossed_thresholds_and_changes_nothing(hand_scorecard):
     with pytest.raises(StrategyError) as err:
-        strategy_update(
+        strategy_change_submit(
             product_line="new",
             approve_above=500,
             decline_below=510,
             tier_cutoffs={"A": 600, "B": 580, "C": 560},
-            actor="t",
+            actor=UserFactory(roles=[Role.RISK_ANALYST]),
         )
     assert err.value.field == "decline_below"
     s = Strategy.objects.get(product_line="new")
     assert (s.approve_above, s.decline_below) == (560, 480)
+    assert not ApprovalRequest.objects.exists()
 
 
 def test_tier_cutoffs():

@@ -9,9 +9,11 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP
 import pytest
 from django.contrib.auth.models import Permission
 
-from autofin.models import AuditEntry
+from autofin.approvals import ApprovalError
+from autofin.models import ApprovalRequest, AuditEntry
 from autofin.pricing import build_schedule, partial_prepayment, reamortize
 from autofin.roles import Role
+from servicing.approvals import loan_restructure_submit
 from servicing.models import (
     JournalEntry,
     Loan,
@@ -25,7 +27,8 @@ from servicing.selectors import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
 from servicing.services.loans import LoanError, loan_charge_off
 from servicing.services.repayments import repayment_post, repayment_reverse, suspense_apply
-from servicing.services.settlement import loan_restructure, payoff_quote_issue
+from servicing.services.settlement import payoff_quote_issue
+from tests import approvals_support
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import (
     VALUE_DATE,
@@ -254,13 +257,17 @@ def test_restructure_capitalises_arrears_keeps_the_old_schedule_and_needs_permis
     loan_accrue(loan_id=loan.pk, through=dt.date(2026, 3, 19))
     agent = UserFactory(roles=[Role.SERVICING_AGENT])
     balances = loan_balances(loan_id=loan.pk)
-    with pytest.raises(LoanError) as exc:
-        loan_restructure(loan_id=loan.pk, term_months=24, actor=agent, reason="失业")
+    with pytest.raises(ApprovalError) as exc:
+        loan_restructure_submit(loan_id=loan.pk, term_months=24, actor=agent, reason="失业")
     assert exc.value.code == "forbidden"
     assert loan_balances(loan_id=loan.pk) == balances
+    assert not ApprovalRequest.objects.exists()
     agent.user_permissions.add(Permission.objects.get(codename="restructure_loan"))
     agent = type(agent).objects.get(pk=agent.pk)
-    loan_restructure(loan_id=loan.pk, term_months=24, actor=agent, reason="失业，展期至 24 期")
+    checker = approvals_support.second_person(agent)
+    approvals_support.loan_restructure(
+        maker=agent, checker=checker, loan_id=loan.pk, term_months=24, reason="失业，展期至 24 期"
+    )
     loan.refresh_from_db()
     # interest 600.00 + 551.36 + 5 days 83.74, fees 100.00, penalty 85.14 + 12.90
     assert loan.principal_outstanding == D("120000.00") + D("1433.14")
@@ -280,7 +287,8 @@ def test_restructure_capitalises_arrears_keeps_the_old_schedule_and_needs_permis
     assert (loan.status, loan.schedule_version, loan.restructure_count) == ("restructured", 2, 1)
     old = list(loan.schedule_rows_of_version(1))
     assert len(old) == 12 and all(r.superseded_by_version == 2 for r in old)
-    assert AuditEntry.objects.filter(action="loan_restructure", actor=agent).count() == 1
+    entry = AuditEntry.objects.get(action="loan_restructure")
+    assert (entry.actor, entry.data["four_eyes"]["maker"]) == (checker, agent.username)
     figures = assert_ledger_matches(loan)
     assert figures["interest_receivable"] == figures["penalty_receivable"] == D("0.00")
 

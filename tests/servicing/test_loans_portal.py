@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from autofin.models import OutboundMessage
+from autofin.models import ApprovalRequest, OutboundMessage
 from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models import Loan, PaymentOrder, Repayment
@@ -79,6 +79,13 @@ def test_agent_pages_and_manual_posting(client, agent):
         {"term_months": "18", "reason": "客户申请展期"},
     )
     assert response.status_code == 302
+    # Four eyes: submitted; the loan is untouched until a second authorised person approves.
+    assert "已提交复核" in client.get(response.url).content.decode()
+    loan.refresh_from_db()
+    assert (loan.status, loan.schedule_version) == ("active", 1)
+    client.force_login(UserFactory(roles=[Role.SENIOR_UNDERWRITER]))
+    [pending] = ApprovalRequest.objects.filter(status="pending", action="loan_restructure")
+    assert client.post(reverse("approval_approve", args=[pending.pk])).status_code == 302
     loan.refresh_from_db()
     assert (loan.status, loan.schedule_version) == ("restructured", 2)
     assert_ledger_matches(loan)
