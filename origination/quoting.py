@@ -35,6 +35,9 @@ from autofin.pricing import (
     Schedule,
     apr_irr,
     build_schedule,
+    penalty_markup_allowed,
+    penalty_rate,
+    quantize_rate,
     subsidy_amount,
 )
 
@@ -46,7 +49,6 @@ def gettext_noop(message: str) -> str:
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-RATE_PLACES = Decimal("0.000001")
 
 VEHICLE_KINDS = ("new", "used", "nev", "commercial")
 VEHICLE_USES = ("personal", "commercial")
@@ -785,7 +787,7 @@ def quote_evaluate(
                 gettext_noop("暂无可用的贷款市场报价利率（LPR），无法为本产品定价"),
             )
         else:
-            lender_rate = deal.lpr_rate + table_value / Decimal(10000)
+            lender_rate = quantize_rate(deal.lpr_rate + table_value / Decimal(10000))
     else:
         lender_rate = table_value
     customer_rate = lender_rate
@@ -838,9 +840,7 @@ def quote_evaluate(
             reason=exc.message,
         )
         return QuoteEvaluation(schedule=None, apr=None, **base)
-    penalty = (customer_rate * (1 + rules.penalty_markup)).quantize(
-        RATE_PLACES, rounding=ROUND_HALF_UP
-    )
+    penalty = penalty_rate(customer_rate, rules.penalty_markup)
     return QuoteEvaluation(
         schedule=schedule, apr=apr, subsidy_amount=subsidy, penalty_rate=penalty, **base
     )
@@ -932,6 +932,18 @@ def rules_validate(
                     tier=tier,
                     term=term,
                 )
+    if not penalty_markup_allowed(rules.penalty_markup):
+        # PBoC 银发〔2003〕251号: penalty interest 30 %–50 % above the contract rate
+        _add(
+            v,
+            "penalty_markup",
+            "penalty_markup_out_of_range",
+            gettext_noop(
+                "罚息上浮比例 %(markup)s 不符合规定：罚息利率须在合同利率基础上上浮 30%%–50%%"
+                "（中国人民银行银发〔2003〕251号）"
+            ),
+            markup=percent_text(rules.penalty_markup),
+        )
     if rules.rate_basis == "lpr" and rules.lpr_tenor is None:
         _add(v, "lpr_tenor", "required", gettext_noop("LPR 定价须选择 LPR 期限"))
     if rules.subsidy is not None and rules.rate_basis == "fixed":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -131,7 +131,9 @@ def seed(*, stdout, context: dict) -> None:
                     "payee_name": "中国人民财产保险股份有限公司",
                 },
                 "purchase_tax": {
-                    "amount": str((price / Decimal("11.3")).quantize(Decimal("0.01"))),
+                    "amount": str(
+                        (price / Decimal("11.3")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                    ),
                     "payee_type": "tax_authority",
                     "payee_name": "国家税务总局上海市税务局",
                 },

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -342,7 +342,7 @@ def contract_rate_link(c: Contract) -> dict | None:
     lpr = lpr_rate_current(tenor=tenor, as_of=c.value_date)
     if lpr is None:
         return None
-    spread = ((c.lender_rate - lpr.rate) * 10000).quantize(Decimal("1"))
+    spread = ((c.lender_rate - lpr.rate) * 10000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return {"basis": "lpr", "tenor": tenor, "spread_bps": int(spread)}
 
 

@@ -13,13 +13,18 @@ import datetime as dt
 from decimal import Decimal as D
 
 from autofin.business_date import business_date_current, business_date_set
-from autofin.pricing import add_months
+from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
 from autofin.seed import demo_user
 from servicing.models import Loan
 from servicing.services.accrual import loan_accrue
 from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_charge_off, loan_create, loan_note_add
+from servicing.services.loans import (
+    loan_charge_off,
+    loan_create,
+    loan_note_add,
+    penalty_markup_of,
+)
 from servicing.services.repayments import (
     repayment_manual_submit,
     repayment_post,
@@ -147,6 +152,7 @@ def seed(*, stdout, context: dict) -> None:
             product_rules=rules,
             amount_financed=D(amount),
             annual_rate=annual_rate,
+            penalty_rate=penalty_rate(annual_rate, penalty_markup_of(rules)),
             rate_link=LPR_DEMO if floating else None,
             term_months=term,
             method=method,
