@@ -14,6 +14,7 @@ from servicing.selectors_loans import loan_figures
 from servicing.services.ledger import journal_post
 from servicing.services.loans import loan_create
 from tests.factories import UserFactory
+from tests.servicing.loan_factory import loan_through_funding
 
 D = Decimal
 VALUE_DATE = dt.date(2026, 1, 15)
@@ -25,7 +26,7 @@ def set_day(day: dt.date) -> dt.date:
     return business_date_set(actor="test", date=day, reason="test")
 
 
-def make_loan(
+def make_loan_posted(
     *,
     customer=None,
     amount: str = "120000.00",
@@ -99,3 +100,6 @@ def assert_ledger_matches(loan: Loan) -> dict:
 
 def rows(loan: Loan):
     return list(loan.schedule_rows())
+
+
+make_loan = loan_through_funding
