@@ -55,7 +55,7 @@ VEHICLE_USES = ("personal", "commercial")
 CONTRACT_TYPES = ("loan", "direct_lease", "sale_leaseback")
 TIERS = ("A", "B", "C", "D")
 FEE_KINDS = ("handling", "gps", "mortgage_registration")
-FEE_BASES = ("percent", "fixed")
+FEE_BASES = ("percent", "fixed", "per_instalment")
 ITEM_KINDS = ("purchase_tax", "insurance", "warranty", "accessories")
 PAYEE_TYPES = ("tax_authority", "insurer", "dealer", "warranty_provider")
 RATE_BASES = ("fixed", "lpr")
@@ -197,7 +197,9 @@ class LtvRule:
 @dataclass(frozen=True, slots=True)
 class FeeRule:
     fee_kind: str
-    basis: str  # percent (of car part + financed add-ons) or fixed
+    # percent (of car part + financed add-ons), fixed, or per_instalment (a fixed amount in the
+    # fee column of every instalment: never financed, never paid at signing)
+    basis: str
     value: Decimal
     financed: bool
 
@@ -471,8 +473,9 @@ class Deal:
 @dataclass(frozen=True, slots=True)
 class FeeLine:
     fee_kind: str
-    amount: Decimal
+    amount: Decimal  # per instalment when per_instalment
     financed: bool
+    per_instalment: bool = False
 
 
 @dataclass(frozen=True)
@@ -729,12 +732,14 @@ def quote_evaluate(
         FeeLine(
             f.fee_kind,
             fen(fee_base * f.value) if f.basis == "percent" else fen(f.value),
-            f.financed,
+            f.financed and f.basis != "per_instalment",
+            per_instalment=f.basis == "per_instalment",
         )
         for f in rules.fees
     )
+    fee_per_instalment = sum((f.amount for f in fees if f.per_instalment), ZERO)
     financed_fees = sum((f.amount for f in fees if f.financed), ZERO)
-    upfront_fees = sum((f.amount for f in fees if not f.financed), ZERO)
+    upfront_fees = sum((f.amount for f in fees if not f.financed and not f.per_instalment), ZERO)
     amount_financed = fee_base + financed_fees
     if amount_financed < rules.amount_min:
         _add(
@@ -822,6 +827,7 @@ def quote_evaluate(
             value_date=deal.value_date,
             day_count=rules.day_count,
             balloon_amount=balloon,
+            fee_per_instalment=fee_per_instalment,
         )
         # The customer receives the amount financed less every fee (financed fees are principal
         # the customer owes but never receives), and pays each instalment: PBoC 2021 No. 3.
@@ -932,6 +938,13 @@ def rules_validate(
                     tier=tier,
                     term=term,
                 )
+    if any(f.basis == "per_instalment" and f.financed for f in rules.fees):
+        _add(
+            v,
+            "fees",
+            "per_instalment_fee_financed",
+            gettext_noop("按期收取的费用随每期还款支付，不能计入融资额"),
+        )
     if not penalty_markup_allowed(rules.penalty_markup):
         # PBoC 银发〔2003〕251号: penalty interest 30 %–50 % above the contract rate
         _add(

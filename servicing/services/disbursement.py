@@ -774,8 +774,8 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
     vehicle = " ".join(str(collateral.pop(k, "") or "") for k in ("brand", "model")).strip()
     collateral.setdefault("vehicle", vehicle)
     signed = facts
-    if signed.get("penalty_rate") in (None, ""):
-        # prepared before the facts carried the penalty rate: read it from the signed contract
+    if signed.get("penalty_rate") in (None, "") or "fee_per_instalment" not in signed:
+        # prepared before the facts carried these figures: read them from the signed contract
         signed = contract_facts_load(contract_id=d.contract_id)
     # The schedule is the contract's when funded on its value date; on another day the same
     # terms are re-dated to the funding date (no row of the contract can be kept then).
@@ -794,9 +794,12 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
         term_months=int(facts["term_months"]),
         method=facts["method"],
         value_date=business_date,
-        first_due_date=_date(facts.get("first_due_date_hint")) if on_contract_date else None,
+        # no first due date forced: from the contract's own value date the engine gives the
+        # contract's dates (a forced 28 Feb after 31 Jan would move every later due date to the 28th)
+        first_due_date=None,
         day_count=facts.get("day_count") or "30/360",
         balloon_amount=facts.get("balloon_amount") or ZERO,
+        fee_per_instalment=signed.get("fee_per_instalment") or ZERO,
         fees=facts.get("fees") or [],
         payees=facts.get("payees") or [],
         collateral={

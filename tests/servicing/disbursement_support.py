@@ -173,6 +173,7 @@ def make_facts(*, dealer, customer, parts: dict[str, str], amount_financed: str 
         "customer_rate": Decimal("0.059000"),
         "lender_rate": Decimal("0.059000"),
         "penalty_rate": Decimal("0.088500"),
+        "fee_per_instalment": Decimal("0.00"),
         "term_months": 12,
         "method": "equal_instalment",
         "day_count": "30/360",

@@ -153,12 +153,14 @@ def product_for(
     method: str,
     day_count: str,
     rules: dict,
+    fee: Decimal = Decimal("0.00"),
     customer_rate: Decimal | None = None,
     rate_link: dict | None = None,
     actor="test",
 ) -> ProductVersion:
     """A published product whose rate table prices `term` at `rate` (or, floating, at the LPR
-    plus the link's spread) for every tier; subsidised to `customer_rate` if that is lower.
+    plus the link's spread) for every tier, with a handling fee of `fee` in every instalment;
+    subsidised to `customer_rate` if that is lower.
     The same terms give the same product (looked up by a code made from them)."""
     floating = bool(rate_link and rate_link.get("basis") == "lpr")
     fields = {
@@ -170,6 +172,8 @@ def product_for(
         "amount_min": D("1000.00"),
         "amount_max": D("5000000.00"),
         "day_count": day_count,
+        "fees": [{"fee_kind": "handling", "basis": "per_instalment", "value": str(fee),
+                  "financed": False}] if fee else [],
         "penalty_markup": D(str(rules.get("penalty_markup", "0.5"))),
         "lock_in_months": int(rules.get("lock_in_months", 0)),
         "early_settlement_fee_rate": D(str(rules.get("early_settlement_fee_rate", "0"))),
@@ -322,6 +326,7 @@ def loan_through_funding(
     term: int = 12,
     method: str = "equal_instalment",
     value_date: dt.date = VALUE_DATE,
+    fee: str = "50.00",
     rules: dict | None = None,
     day_count: str = "30/360",
     customer_rate: str | None = None,
@@ -333,7 +338,7 @@ def loan_through_funding(
 
     `rate` is the lender's rate (for a floating loan, the spread comes from `rate_link` and the
     LPR in force on the value date must be recorded); `customer_rate` below it makes the product
-    subsidised down to it; `rules` gives penalty_markup, lock_in_months and
+    subsidised down to it; `fee` is the handling fee in every instalment; `rules` gives penalty_markup, lock_in_months and
     early_settlement_fee_rate."""
     before = business_date_current()
     with _settings(), _pdf_stand_in():
@@ -347,6 +352,7 @@ def loan_through_funding(
                 term=term,
                 method=method,
                 day_count=day_count,
+                fee=D(fee),
                 rules=RULES if rules is None else rules,
                 customer_rate=None if customer_rate is None else D(customer_rate),
                 rate_link=rate_link,

@@ -48,7 +48,11 @@ def test_a_loan_made_through_funding_carries_the_signed_contracts_figures():
         (r["instalment_no"], r["due_date"], r["principal"], r["interest"])
         for r in contract.schedule
     ]
-    assert rows(loan)[0].instalment == D("10327.97")
+    # the product's 50.00 handling fee in every instalment, as the contract's schedule has it
+    assert (
+        [r.fee for r in rows(loan)] == [D(r["fee"]) for r in contract.schedule] == [D("50.00")] * 12
+    )
+    assert (loan.fee_per_instalment, rows(loan)[0].instalment) == (D("50.00"), D("10377.97"))
     # the disbursement code's funding entry: principal receivable Dr / the dealer's payable Cr
     lines = JournalLine.objects.filter(entry__source_type="disbursement", loan_id=loan.pk)
     assert sorted(lines.values_list("account__code", "side", "amount")) == [
@@ -59,8 +63,8 @@ def test_a_loan_made_through_funding_carries_the_signed_contracts_figures():
 
 
 def test_a_subsidised_zero_rate_contracts_loan_accrues_penalty_at_the_contracts_zero_rate():
-    subsidised = make_loan(amount="60000.00", rate="0.06", customer_rate="0", term=12)
-    priced = make_loan(amount="60000.00", rate="0.06", term=12)
+    subsidised = make_loan(amount="60000.00", rate="0.06", customer_rate="0", term=12, fee="0")
+    priced = make_loan(amount="60000.00", rate="0.06", term=12, fee="0")
 
     contract = _contract(subsidised)
     assert (contract.lender_rate, contract.customer_rate, contract.penalty_rate) == (
