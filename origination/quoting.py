@@ -241,6 +241,20 @@ def _choice(value: object, choices: tuple[str, ...], name: str) -> str:
     return str(value)
 
 
+def _waterfall(value) -> str | tuple[str, ...]:
+    if not value:
+        return ()
+    if value == "by_instalment":
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(b, str) and b for b in value):
+        return tuple(value)
+    raise RulesError(f"waterfall must be 'by_instalment' or a list of buckets, got {value!r}")
+
+
+def _waterfall_json(value: str | tuple[str, ...]) -> str | list[str]:
+    return value if isinstance(value, str) else list(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ProductRules:
     """The rules of one product version. ``as_dict`` / ``from_dict`` round-trip the JSON."""
@@ -270,6 +284,8 @@ class ProductRules:
     early_settlement_fee_rate: Decimal
     subsidy: SubsidyRule | None
     financed_items: tuple[ItemRule, ...]
+    # servicing's allocation order for repayments: () the default, "by_instalment", or buckets
+    waterfall: str | tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ProductRules:
@@ -348,6 +364,7 @@ class ProductRules:
                     )
                     for i in data.get("financed_items", ())
                 ),
+                waterfall=_waterfall(data.get("waterfall")),
             )
         except RulesError:
             raise
@@ -419,6 +436,8 @@ class ProductRules:
                 }
                 for i in self.financed_items
             ],
+            # only when set: snapshots of products without one keep their shape
+            **({"waterfall": _waterfall_json(self.waterfall)} if self.waterfall else {}),
         }
 
     def ltv_rule(self, vehicle_kind: str, vehicle_use: str) -> LtvRule | None:

@@ -162,6 +162,10 @@ def product_for(
     plus the link's spread) for every tier, with a handling fee of `fee` in every instalment;
     subsidised to `customer_rate` if that is lower.
     The same terms give the same product (looked up by a code made from them)."""
+    unknown = set(rules) - {"penalty_markup", "lock_in_months", "early_settlement_fee_rate",
+                            "waterfall"}  # fmt: skip
+    if unknown:  # a rule no product carries would be silently lost at funding
+        raise ValueError(f"not a product rule: {sorted(unknown)}")
     floating = bool(rate_link and rate_link.get("basis") == "lpr")
     fields = {
         "terms": [term],
@@ -177,6 +181,7 @@ def product_for(
         "penalty_markup": D(str(rules.get("penalty_markup", "0.5"))),
         "lock_in_months": int(rules.get("lock_in_months", 0)),
         "early_settlement_fee_rate": D(str(rules.get("early_settlement_fee_rate", "0"))),
+        "waterfall": rules.get("waterfall") or [],
         "rate_basis": "lpr" if floating else "fixed",
         "lpr_tenor": rate_link["tenor"] if floating else "",
     }  # fmt: skip
@@ -338,8 +343,8 @@ def loan_through_funding(
 
     `rate` is the lender's rate (for a floating loan, the spread comes from `rate_link` and the
     LPR in force on the value date must be recorded); `customer_rate` below it makes the product
-    subsidised down to it; `fee` is the handling fee in every instalment; `rules` gives penalty_markup, lock_in_months and
-    early_settlement_fee_rate."""
+    subsidised down to it; `fee` is the handling fee in every instalment; `rules` gives
+    penalty_markup, lock_in_months, early_settlement_fee_rate and waterfall."""
     before = business_date_current()
     with _settings(), _pdf_stand_in():
         customer = customer or UserFactory(roles=[Role.CUSTOMER], phone="13900000001")
