@@ -29,7 +29,7 @@ from django.test import override_settings
 from autofin.business_date import business_date_current, business_date_set
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from origination.models import Contract, ProductVersion, RegulatoryLimits, SmsCode
+from origination.models import Condition, Contract, ProductVersion, RegulatoryLimits, SmsCode
 from origination.seed_applications import id_number_make, vin_make
 from origination.selectors import quoting_cache_clear
 from origination.services.applications import (
@@ -45,7 +45,7 @@ from origination.services.documents import application_document_add, documents_r
 from origination.services.products import product_create, product_version_publish
 from origination.services.signup import RESEND_AFTER
 from origination.services.state import application_transition
-from origination.services.underwriting import case_claim, underwriting_approve
+from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
 from servicing.gateway import SandboxBank, sandbox_bank_close_connections
 from servicing.models import Disbursement, Loan, PaymentAttempt
 from servicing.services.disbursement import (
@@ -192,7 +192,13 @@ def product_for(
             subsidy_customer_rate=customer_rate, subsidy_terms=[term], subsidy_payer="星辰汽车"
         )
     if floating:
-        rates = [(term, tier, None, int(rate_link["spread_bps"])) for tier in "ABCD"]
+        from origination.selectors import lpr_rate_current
+
+        lpr = lpr_rate_current(tenor=rate_link["tenor"], as_of=business_date_current())
+        spread = int(rate_link["spread_bps"])
+        if lpr is None or lpr.rate + D(spread) / 10000 != rate:
+            raise ValueError(f"{rate} is not the LPR in force ({lpr and lpr.rate}) + {spread} bp")
+        rates = [(term, tier, None, spread) for tier in "ABCD"]
     else:
         rates = [(term, tier, rate, None) for tier in "ABCD"]
     key = repr((sorted((k, str(v)) for k, v in fields.items()), rates))
@@ -233,11 +239,16 @@ def contract_signed_for(
     term: int,
     method: str,
     balloon_ratio: Decimal | None = None,
+    after_funding: dict | None = None,
     cast: dict,
 ) -> Contract:
     """A direct-channel application on `version` for a car financed at exactly `amount`,
     filled, submitted, referred, approved by the senior underwriter (the contract is issued)
-    and signed by the customer; its pre-funding checklist recorded as done."""
+    and signed by the customer; its pre-funding checklist recorded as done, except the items of
+    `after_funding` ({item_kind: deadline}), allowed after funding. A GPS item there means the
+    underwriter's approval asks for GPS (a condition the underwriter then marks satisfied: the
+    installation is booked)."""
+    after_funding = after_funding or {}
     n = next(_serial)
     price = _price_for(amount)
     app = application_start(
@@ -289,7 +300,16 @@ def contract_signed_for(
     application_transition(application=app, to_status="referred", actor="test")
     uw = cast["underwriter"]
     case_claim(application_id=app.pk, actor=uw)
-    underwriting_approve(application_id=app.pk, actor=uw)
+    gps = "gps_installed" in after_funding
+    underwriting_approve(
+        application_id=app.pk,
+        actor=uw,
+        conditions=[{"condition_kind": "gps", "note": "安装 GPS"}] if gps else [],
+    )
+    for condition in Condition.objects.filter(application=app, status="open"):
+        condition_resolve(
+            condition_id=condition.pk, actor=uw, status="satisfied", evidence="已预约安装"
+        )
     contract = Contract.objects.get(application=app, status="issued")
     # Many loans a second for one phone: the customer's earlier signing codes (already used)
     # are dated past the one-a-minute resend limit, as if she signed her last contract earlier.
@@ -302,8 +322,13 @@ def contract_signed_for(
         ip_address="203.0.113.7",
     )
     for item in contract.checklist.filter(status="pending").order_by("pk"):
+        deadline = after_funding.get(item.item_kind)
         checklist_item_record(
-            item_id=item.pk, actor=cast["operations"], status="done", evidence=f"核验 {n}"
+            item_id=item.pk,
+            actor=cast["operations"],
+            status="after_funding" if deadline else "done",
+            evidence=f"核验 {n}",
+            deadline=deadline,
         )
     contract.refresh_from_db()
     return contract
@@ -337,6 +362,7 @@ def loan_through_funding(
     customer_rate: str | None = None,
     rate_link: dict | None = None,
     balloon_ratio: str | None = None,
+    after_funding: dict | None = None,
 ) -> Loan:
     """A funded loan on `value_date` (the business date is put back afterwards): the product,
     the application, the signed contract and the disbursement all made by the real services.
@@ -369,6 +395,7 @@ def loan_through_funding(
                 term=term,
                 method=method,
                 balloon_ratio=None if balloon_ratio is None else D(balloon_ratio),
+                after_funding=after_funding,
                 cast=cast,
             )
             return contract_fund(contract=contract, cast=cast)
