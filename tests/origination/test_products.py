@@ -42,10 +42,10 @@ def rates(rate: str):
     return [(t, k, D(rate), None) for t in (12, 24, 36) for k in "ABCD"]
 
 
-def make_product(actor="test", **rules):
+def make_product(actor="test", code="p1", **rules):
     product = product_create(
         actor=actor,
-        code="p1",
+        code=code,
         name="测试贷",
         vehicle_kind="new",
         contract_type="loan",
@@ -237,3 +237,34 @@ def test_a_zero_rate_subsidised_product_publishes_and_quotes_a_zero_penalty_rate
 
     assert (quote.customer_rate, quote.lender_rate) == (D("0"), D("0.060000"))
     assert quote.penalty_rate == D("0")
+
+
+def test_a_per_instalment_fee_is_in_every_instalment_and_in_the_apr_never_financed():
+    fee = {"fee_kind": "handling", "basis": "per_instalment", "value": "50.00", "financed": False}
+    product, draft = make_product(fees=[fee])
+    version = product_version_publish(actor="test", version=draft)
+    plain_product, plain_draft = make_product(code="p2")
+    plain = product_version_publish(actor="test", version=plain_draft)
+
+    quote = quote_create(version=version, deal=a_deal(), actor="test")
+    without = quote_create(version=plain, deal=a_deal(), actor="test")
+
+    assert quote.amount_financed == without.amount_financed == D("80000.00")
+    assert [row["fee"] for row in quote.schedule] == ["50.00"] * 12
+    assert D(quote.schedule[0]["instalment"]) == D(without.schedule[0]["instalment"]) + 50
+    assert quote.apr > without.apr  # the customer pays 600.00 more on the same 80,000.00
+    assert quote.fees == [
+        {"fee_kind": "handling", "amount": "50.00", "financed": False, "per_instalment": True}
+    ]
+
+
+def test_a_financed_per_instalment_fee_is_refused_at_publication():
+    fee = {"fee_kind": "handling", "basis": "per_instalment", "value": "50.00", "financed": True}
+    product, draft = make_product(fees=[fee])
+
+    with pytest.raises(ProductRulesInvalidError) as exc:
+        product_version_publish(actor="test", version=draft)
+
+    assert [v.render() for v in exc.value.violations] == [
+        "按期收取的费用随每期还款支付，不能计入融资额"
+    ]
