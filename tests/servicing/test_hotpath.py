@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
@@ -70,7 +71,11 @@ def test_parts_write_in_one_statement_what_save_would_write():
     first, second = rows(loan)[:2]
     first.interest_paid, second.fee_paid = D("1.23"), D("4.56")
     loan.suspense_balance = D("7.89")
-    audit = AuditEntry(actor_label="t", content_type_id=1, object_id="1", action="x", data={"a": 1})
+    # a content type that exists (a transactional test's flush renumbers them)
+    loan_type = ContentType.objects.get_for_model(Loan).pk
+    audit = AuditEntry(
+        actor_label="t", content_type_id=loan_type, object_id="1", action="x", data={"a": 1}
+    )
     with CaptureQueriesContext(connection) as ctx:
         parts_execute(
             [
