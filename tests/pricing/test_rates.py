@@ -3,6 +3,8 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autofin.pricing import (
     RATE_ROUNDING,
@@ -47,3 +49,16 @@ def test_negative_or_float_inputs_are_refused():
         penalty_rate(D("0.05"), D("-0.1"))
     with pytest.raises(PricingError):
         penalty_rate(0.05, D("0.5"))
+
+
+@given(
+    rate=st.integers(min_value=0, max_value=360000).map(lambda n: Decimal(n).scaleb(-6)),
+    markup=st.integers(min_value=30, max_value=50).map(lambda n: Decimal(n).scaleb(-2)),
+)
+def test_penalty_rate_is_the_exact_product_rounded_half_up_once(rate, markup):
+    exact = rate * (1 + markup)
+    got = penalty_rate(rate, markup)
+    assert got == exact.quantize(D("0.000001"), rounding=ROUND_HALF_UP)
+    assert abs(got - exact) <= D("0.0000005")
+    assert rate <= got <= rate * D("1.5") + D("0.0000005")
+    assert (got == 0) is (rate == 0)  # a 0 % contract, and only one, carries a 0 % penalty
