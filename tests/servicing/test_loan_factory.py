@@ -94,3 +94,15 @@ def test_a_subsidised_zero_rate_contracts_loan_accrues_penalty_at_the_contracts_
     assert loan_balances(loan_id=priced.pk)["penalty_receivable"] == daily * 2
     assert_ledger_matches(subsidised)
     assert_ledger_matches(priced)
+
+
+def test_the_database_refuses_a_negative_penalty_rate():
+    from django.db import IntegrityError, transaction
+
+    from servicing.models import Loan
+
+    loan = make_loan(fee="0")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Loan.objects.filter(pk=loan.pk).update(penalty_rate=D("-0.000001"))
+    loan.refresh_from_db()
+    assert loan.penalty_rate == D("0.090000")
