@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -208,7 +208,9 @@ def seed(*, stdout, context: dict) -> None:
                 figures={
                     "applications": apps,
                     "approved": approved,
-                    "approval_rate": (Decimal(approved) / apps).quantize(Decimal("0.0001")),
+                    "approval_rate": (Decimal(approved) / apps).quantize(
+                        Decimal("0.0001"), rounding=ROUND_HALF_UP
+                    ),
                     "funded_count": funded,
                     "funded_amount": avg_amount * funded,
                     "avg_decision_hours": Decimal(rng.randint(5, 60)) / 10,

@@ -35,6 +35,9 @@ from autofin.pricing import (
     Schedule,
     apr_irr,
     build_schedule,
+    penalty_markup_allowed,
+    penalty_rate,
+    quantize_rate,
     subsidy_amount,
 )
 
@@ -46,14 +49,13 @@ def gettext_noop(message: str) -> str:
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-RATE_PLACES = Decimal("0.000001")
 
 VEHICLE_KINDS = ("new", "used", "nev", "commercial")
 VEHICLE_USES = ("personal", "commercial")
 CONTRACT_TYPES = ("loan", "direct_lease", "sale_leaseback")
 TIERS = ("A", "B", "C", "D")
 FEE_KINDS = ("handling", "gps", "mortgage_registration")
-FEE_BASES = ("percent", "fixed")
+FEE_BASES = ("percent", "fixed", "per_instalment")
 ITEM_KINDS = ("purchase_tax", "insurance", "warranty", "accessories")
 PAYEE_TYPES = ("tax_authority", "insurer", "dealer", "warranty_provider")
 RATE_BASES = ("fixed", "lpr")
@@ -195,7 +197,9 @@ class LtvRule:
 @dataclass(frozen=True, slots=True)
 class FeeRule:
     fee_kind: str
-    basis: str  # percent (of car part + financed add-ons) or fixed
+    # percent (of car part + financed add-ons), fixed, or per_instalment (a fixed amount in the
+    # fee column of every instalment: never financed, never paid at signing)
+    basis: str
     value: Decimal
     financed: bool
 
@@ -237,6 +241,20 @@ def _choice(value: object, choices: tuple[str, ...], name: str) -> str:
     return str(value)
 
 
+def _waterfall(value) -> str | tuple[str, ...]:
+    if not value:
+        return ()
+    if value == "by_instalment":
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(b, str) and b for b in value):
+        return tuple(value)
+    raise RulesError(f"waterfall must be 'by_instalment' or a list of buckets, got {value!r}")
+
+
+def _waterfall_json(value: str | tuple[str, ...]) -> str | list[str]:
+    return value if isinstance(value, str) else list(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ProductRules:
     """The rules of one product version. ``as_dict`` / ``from_dict`` round-trip the JSON."""
@@ -266,6 +284,8 @@ class ProductRules:
     early_settlement_fee_rate: Decimal
     subsidy: SubsidyRule | None
     financed_items: tuple[ItemRule, ...]
+    # servicing's allocation order for repayments: () the default, "by_instalment", or buckets
+    waterfall: str | tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ProductRules:
@@ -344,6 +364,7 @@ class ProductRules:
                     )
                     for i in data.get("financed_items", ())
                 ),
+                waterfall=_waterfall(data.get("waterfall")),
             )
         except RulesError:
             raise
@@ -415,6 +436,8 @@ class ProductRules:
                 }
                 for i in self.financed_items
             ],
+            # only when set: snapshots of products without one keep their shape
+            **({"waterfall": _waterfall_json(self.waterfall)} if self.waterfall else {}),
         }
 
     def ltv_rule(self, vehicle_kind: str, vehicle_use: str) -> LtvRule | None:
@@ -469,8 +492,9 @@ class Deal:
 @dataclass(frozen=True, slots=True)
 class FeeLine:
     fee_kind: str
-    amount: Decimal
+    amount: Decimal  # per instalment when per_instalment
     financed: bool
+    per_instalment: bool = False
 
 
 @dataclass(frozen=True)
@@ -727,12 +751,14 @@ def quote_evaluate(
         FeeLine(
             f.fee_kind,
             fen(fee_base * f.value) if f.basis == "percent" else fen(f.value),
-            f.financed,
+            f.financed and f.basis != "per_instalment",
+            per_instalment=f.basis == "per_instalment",
         )
         for f in rules.fees
     )
+    fee_per_instalment = sum((f.amount for f in fees if f.per_instalment), ZERO)
     financed_fees = sum((f.amount for f in fees if f.financed), ZERO)
-    upfront_fees = sum((f.amount for f in fees if not f.financed), ZERO)
+    upfront_fees = sum((f.amount for f in fees if not f.financed and not f.per_instalment), ZERO)
     amount_financed = fee_base + financed_fees
     if amount_financed < rules.amount_min:
         _add(
@@ -785,7 +811,7 @@ def quote_evaluate(
                 gettext_noop("暂无可用的贷款市场报价利率（LPR），无法为本产品定价"),
             )
         else:
-            lender_rate = deal.lpr_rate + table_value / Decimal(10000)
+            lender_rate = quantize_rate(deal.lpr_rate + table_value / Decimal(10000))
     else:
         lender_rate = table_value
     customer_rate = lender_rate
@@ -820,6 +846,7 @@ def quote_evaluate(
             value_date=deal.value_date,
             day_count=rules.day_count,
             balloon_amount=balloon,
+            fee_per_instalment=fee_per_instalment,
         )
         # The customer receives the amount financed less every fee (financed fees are principal
         # the customer owes but never receives), and pays each instalment: PBoC 2021 No. 3.
@@ -838,9 +865,7 @@ def quote_evaluate(
             reason=exc.message,
         )
         return QuoteEvaluation(schedule=None, apr=None, **base)
-    penalty = (customer_rate * (1 + rules.penalty_markup)).quantize(
-        RATE_PLACES, rounding=ROUND_HALF_UP
-    )
+    penalty = penalty_rate(customer_rate, rules.penalty_markup)
     return QuoteEvaluation(
         schedule=schedule, apr=apr, subsidy_amount=subsidy, penalty_rate=penalty, **base
     )
@@ -932,6 +957,25 @@ def rules_validate(
                     tier=tier,
                     term=term,
                 )
+    if any(f.basis == "per_instalment" and f.financed for f in rules.fees):
+        _add(
+            v,
+            "fees",
+            "per_instalment_fee_financed",
+            gettext_noop("按期收取的费用随每期还款支付，不能计入融资额"),
+        )
+    if not penalty_markup_allowed(rules.penalty_markup):
+        # PBoC 银发〔2003〕251号: penalty interest 30 %–50 % above the contract rate
+        _add(
+            v,
+            "penalty_markup",
+            "penalty_markup_out_of_range",
+            gettext_noop(
+                "罚息上浮比例 %(markup)s 不符合规定：罚息利率须在合同利率基础上上浮 30%%–50%%"
+                "（中国人民银行银发〔2003〕251号）"
+            ),
+            markup=percent_text(rules.penalty_markup),
+        )
     if rules.rate_basis == "lpr" and rules.lpr_tenor is None:
         _add(v, "lpr_tenor", "required", gettext_noop("LPR 定价须选择 LPR 期限"))
     if rules.subsidy is not None and rules.rate_basis == "fixed":

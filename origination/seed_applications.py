@@ -8,7 +8,7 @@ the intake benchmark use (``id_number_make``, ``vin_make``, ``intake_products_en
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -254,7 +254,9 @@ def seed(*, stdout, context: dict) -> None:
             "vin": vin,
             "mileage_km": None,
             "first_registration_date": None,
-            "down_payment": (price * Decimal("0.30")).quantize(Decimal("1")),
+            "down_payment": (price * Decimal("0.30")).quantize(
+                Decimal("1"), rounding=ROUND_HALF_UP
+            ),
             "term_months": (24, 36, 48)[index % 3],
             "method": "equal_instalment",
             "balloon_ratio": None,

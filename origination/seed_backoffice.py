@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -29,7 +29,11 @@ CASES = [
      ("丰田", "汉兰达", "2.5L 双擎四驱", Decimal("289800.00")), Decimal("90000.00"), 36, "signed_ready"),
     ("马晓明", dt.date(1989, 3, 3), "310115", "13800138000",
      ("理想", "L6", "Pro", Decimal("249800.00")), Decimal("75000.00"), 36, "issued"),
+    # on the OEM's 0 % product (when the demo products are published): servicing's seed funds it
+    ("周婷", dt.date(1991, 8, 21), "310104", "13700000106",
+     ("星辰", "S7", "长续航版", Decimal("189900.00")), Decimal("60000.00"), 24, "signed_ready_subsidised"),
 ]  # fmt: skip
+SUBSIDISED_PRODUCT = "oem-zero"
 
 
 def _code_from_outbox(phone: str) -> str:
@@ -42,7 +46,7 @@ def _code_from_outbox(phone: str) -> str:
 def seed(*, stdout, context: dict) -> None:
     from autofin.business_date import business_date_current
     from autofin.seed import demo_user
-    from origination.models import Contract, UnderwritingCase
+    from origination.models import Contract, ProductVersion, UnderwritingCase
     from origination.seed_applications import DEMO_PNG, id_number_make, intake_products_ensure
     from origination.services.applications import (
         application_applicants_save,
@@ -75,7 +79,14 @@ def seed(*, stdout, context: dict) -> None:
     products = intake_products_ensure(actor="seed")
     today = business_date_current()
     made = {"referred": 0, "issued": 0, "signed": 0}
+    subsidised = (
+        ProductVersion.objects.filter(product__code=SUBSIDISED_PRODUCT, status="published")
+        .order_by("-number")
+        .first()
+    )
     for index, (name, birth, region, phone, car, down, term, target) in enumerate(CASES):
+        if target.endswith("_subsidised") and subsidised is None:
+            continue
         brand, model, trim, price = car
         customer = demo_user(phone, name, Role.CUSTOMER, phone=phone)
         if customer.phone != phone:
@@ -84,7 +95,7 @@ def seed(*, stdout, context: dict) -> None:
         app = application_start(
             actor=customer,
             channel="direct",
-            product_version=products["new"],
+            product_version=subsidised if target.endswith("_subsidised") else products["new"],
             vehicle={
                 "vehicle_brand": brand,
                 "vehicle_model": model,
@@ -124,14 +135,19 @@ def seed(*, stdout, context: dict) -> None:
         application_items_save(
             actor=customer,
             application=app,
-            items={
+            # the subsidised product finances the car only
+            items={}
+            if target.endswith("_subsidised")
+            else {
                 "insurance": {
                     "amount": "7200",
                     "payee_type": "insurer",
                     "payee_name": "中国人民财产保险股份有限公司",
                 },
                 "purchase_tax": {
-                    "amount": str((price / Decimal("11.3")).quantize(Decimal("0.01"))),
+                    "amount": str(
+                        (price / Decimal("11.3")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                    ),
                     "payee_type": "tax_authority",
                     "payee_name": "国家税务总局上海市税务局",
                 },
@@ -190,7 +206,7 @@ def seed(*, stdout, context: dict) -> None:
             user_agent="seed",
         )
         made["signed"] += 1
-        if target == "signed_ready":
+        if target.startswith("signed_ready"):
             for item in contract.checklist.filter(status="pending"):
                 if item.item_kind in ("gps_installed", "mortgage_registration"):
                     checklist_item_record(

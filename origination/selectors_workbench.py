@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -311,9 +311,18 @@ def contract_for_funding(*, contract_id: int) -> dict:
         "first_due_date_hint": (dt.date.fromisoformat(rows[0]["due_date"]) if rows else None),
         "schedule": rows,
         "fees": [
-            {"fee_kind": f["fee_kind"], "amount": Decimal(f["amount"]), "financed": f["financed"]}
+            {
+                "fee_kind": f["fee_kind"],
+                "amount": Decimal(f["amount"]),
+                "financed": f["financed"],
+                "per_instalment": bool(f.get("per_instalment")),
+            }
             for f in c.fees
         ],
+        # the fee column of every instalment (a per-instalment fee is in the schedule's rows)
+        "fee_per_instalment": sum(
+            (Decimal(f["amount"]) for f in c.fees if f.get("per_instalment")), Decimal("0.00")
+        ),
         "payees": payees,
         "payees_total": sum((p["amount"] for p in payees), Decimal("0.00")),
         "collateral": {
@@ -342,7 +351,7 @@ def contract_rate_link(c: Contract) -> dict | None:
     lpr = lpr_rate_current(tenor=tenor, as_of=c.value_date)
     if lpr is None:
         return None
-    spread = ((c.lender_rate - lpr.rate) * 10000).quantize(Decimal("1"))
+    spread = ((c.lender_rate - lpr.rate) * 10000).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return {"basis": "lpr", "tenor": tenor, "spread_bps": int(spread)}
 
 

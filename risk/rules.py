@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +117,7 @@ def _price_above_guide(ctx: RuleContext, params: dict) -> dict | None:
     if price is None or not guide:
         return None
     if price > guide * (1 + max_pct / 100):
-        over = ((price / guide - 1) * 100).quantize(Decimal("0.01"))
+        over = ((price / guide - 1) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return {"price": str(price), "guide_price": str(guide), "over_pct": str(over)}
     return None
 

@@ -14,13 +14,18 @@ from decimal import Decimal as D
 
 from autofin.approvals import four_eyes_waived
 from autofin.business_date import business_date_current, business_date_set
-from autofin.pricing import add_months
+from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
 from autofin.seed import demo_user
 from servicing.models import Loan
 from servicing.services.accrual import loan_accrue
 from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_charge_off, loan_create, loan_note_add
+from servicing.services.loans import (
+    loan_charge_off,
+    loan_create,
+    loan_note_add,
+    penalty_markup_of,
+)
 from servicing.services.repayments import (
     repayment_manual_submit,
     repayment_post,
@@ -148,6 +153,7 @@ def seed(*, stdout, context: dict) -> None:
             product_rules=rules,
             amount_financed=D(amount),
             annual_rate=annual_rate,
+            penalty_rate=penalty_rate(annual_rate, penalty_markup_of(rules)),
             rate_link=LPR_DEMO if floating else None,
             term_months=term,
             method=method,
@@ -187,6 +193,58 @@ def seed(*, stdout, context: dict) -> None:
         created += 1
     business_date_set(actor="seed", date=today, reason="演示数据：恢复营业日")
     stdout.write(f"  {created} loans (every status) for customer / cust_li / cust_wang / ...")
+    subsidised_contract_fund(stdout=stdout, context=context)
+
+
+def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:
+    """Fund the demo's signed contract on the OEM's 0 % product (origination's seed) through the
+    real disbursement: maker prepares, checker releases, the sandbox bank pays and calls back.
+    The loan is built from the contract: 0 % customer rate, 0 % penalty rate, the lender's rate
+    (paid by the OEM's subsidy) as its annual rate. Idempotent: a funded contract is left."""
+    from origination.models import Contract
+    from origination.seed_backoffice import SUBSIDISED_PRODUCT
+    from servicing.gateway import payment_gateway
+    from servicing.models import Disbursement, PaymentAttempt
+    from servicing.services.disbursement import (
+        attempt_send,
+        disbursement_approve,
+        disbursement_prepare,
+    )
+
+    contract = (
+        Contract.objects.filter(status="signed", product_version__product__code=SUBSIDISED_PRODUCT)
+        .exclude(pk__in=Disbursement.objects.values("contract_id"))
+        .order_by("pk")
+        .first()
+    )
+    if contract is None:
+        funded = Contract.objects.filter(
+            status="signed", product_version__product__code=SUBSIDISED_PRODUCT
+        ).values("contract_ref")
+        return Loan.objects.filter(contract_ref__in=funded).order_by("pk").first()
+    users = context.get("users", {})
+    maker = users.get(Role.FINANCE_OPERATOR) or demo_user(
+        "finance_op", "财务经办", Role.FINANCE_OPERATOR
+    )
+    checker = users.get(Role.FINANCE_APPROVER) or demo_user(
+        "finance_ap", "财务复核", Role.FINANCE_APPROVER
+    )
+    d = disbursement_prepare(contract_id=contract.pk, actor=maker)
+    disbursement_approve(disbursement_id=d.pk, actor=checker)
+    attempts = PaymentAttempt.objects.filter(instruction__disbursement=d)
+    # sent here rather than left to a worker, so the demo book has the loan when the seed ends
+    # (a worker's later send of the same attempt finds it sent and does nothing)
+    for pk in attempts.filter(status="pending").values_list("pk", flat=True):
+        attempt_send(attempt_id=pk)
+    gateway = payment_gateway()
+    if hasattr(gateway, "callbacks_deliver"):  # the sandbox bank: deliver its answers now
+        gateway.callbacks_deliver(keys=list(attempts.values_list("idempotency_key", flat=True)))
+    loan = Loan.objects.filter(contract_ref=contract.contract_ref).first()
+    stdout.write(
+        f"  subsidised 0 % contract {contract.contract_ref}: "
+        + ("funded\n" if loan else "released, waiting for the bank\n")
+    )
+    return loan
 
 
 def _live(*, loan: Loan, plan: list[str], status: str, today: dt.date, agent, checker) -> None:

@@ -4,7 +4,7 @@ curves from the daily snapshots, and the collectors' queues."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Q
@@ -117,7 +117,9 @@ def vintage_curves(*, threshold_dpd: int = 30) -> dict:
         )
         curves: dict[dt.date, dict[int, Decimal]] = {}
         for vintage, mob, n, bad in cursor.fetchall():
-            curves.setdefault(vintage, {})[mob] = (Decimal(bad) / n).quantize(Decimal("0.0001"))
+            curves.setdefault(vintage, {})[mob] = (Decimal(bad) / n).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
     mobs = sorted({m for c in curves.values() for m in c})
     return {"mobs": mobs, "curves": curves}
 
@@ -145,7 +147,11 @@ def roll_rates(*, start: dt.date, end: dt.date) -> dict:
         row = counts.get(frm, {})
         total = sum(row.values())
         matrix[frm] = {
-            to: (Decimal(row.get(to, 0)) / total).quantize(Decimal("0.0001")) if total else None
+            to: (Decimal(row.get(to, 0)) / total).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
+            if total
+            else None
             for to in columns
         }
     return {"start": start, "end": end, "columns": columns, "matrix": matrix}

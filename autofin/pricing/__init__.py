@@ -16,6 +16,15 @@ from autofin.pricing.apr import (
 )
 from autofin.pricing.dates import DayCount, add_months, days_30e_360
 from autofin.pricing.errors import EarlySettlementLockedError, PricingError
+from autofin.pricing.rates import (
+    PENALTY_MARKUP_MAX,
+    PENALTY_MARKUP_MIN,
+    RATE_PLACES,
+    RATE_ROUNDING,
+    penalty_markup_allowed,
+    penalty_rate,
+    quantize_rate,
+)
 from autofin.pricing.schedule import (
     MAX_TERM_MONTHS,
     MIN_TERM_MONTHS,
@@ -38,6 +47,10 @@ __all__ = [
     "APR_METHOD",
     "MAX_TERM_MONTHS",
     "MIN_TERM_MONTHS",
+    "PENALTY_MARKUP_MAX",
+    "PENALTY_MARKUP_MIN",
+    "RATE_PLACES",
+    "RATE_ROUNDING",
     "DayCount",
     "EarlySettlementLockedError",
     "Method",
@@ -56,7 +69,10 @@ __all__ = [
     "flat_rate_to_apr",
     "monthly_irr",
     "partial_prepayment",
+    "penalty_markup_allowed",
+    "penalty_rate",
     "payoff_quote",
+    "quantize_rate",
     "reamortize",
     "subsidy_amount",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _g
@@ -91,7 +91,9 @@ def derived_metrics(raw: dict) -> dict[str, Decimal | None]:
     fraud_rate = None
     if fraud_hits is not None:
         fraud_rate = (
-            (Decimal(int(fraud_hits)) / Decimal(applications)).quantize(Decimal("0.0001"))
+            (Decimal(int(fraud_hits)) / Decimal(applications)).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
             if applications
             else Decimal("0")
         )
@@ -142,8 +144,10 @@ def grade_compute(*, policy: GradingPolicy, raw: dict) -> dict:
             continue
         fraction = (bad - value) / (bad - good)
         fraction = min(max(fraction, Decimal(0)), Decimal(1))
-        subscore = (fraction * HUNDRED).quantize(POINTS)
-        points = (Decimal(str(spec["weight"])) / total_weight * subscore).quantize(POINTS)
+        subscore = (fraction * HUNDRED).quantize(POINTS, rounding=ROUND_HALF_UP)
+        points = (Decimal(str(spec["weight"])) / total_weight * subscore).quantize(
+            POINTS, rounding=ROUND_HALF_UP
+        )
         score += points
         breached = alert_at is not None and (
             value < alert_at if higher_is_better else value > alert_at
@@ -156,7 +160,7 @@ def grade_compute(*, policy: GradingPolicy, raw: dict) -> dict:
             grade = letter
             break
     return {
-        "score": score.quantize(POINTS),
+        "score": score.quantize(POINTS, rounding=ROUND_HALF_UP),
         "grade": grade,
         "values": {k: None if v is None else str(v) for k, v in values.items()},
         "contributions": contributions,

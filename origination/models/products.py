@@ -212,6 +212,15 @@ class ProductVersion(models.Model):
             '"cap_ratio": null}]'
         ),
     )
+    waterfall = models.JSONField(
+        _("还款冲抵顺序"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '留空为默认顺序（罚息→费用→逾期利息→逾期本金→当期）；"by_instalment" 为逐期冲抵；'
+            '或按顺序列出：["penalty", "fee", "interest", "principal"]'
+        ),
+    )
     rules = models.JSONField(_("规则快照"), default=dict, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -306,6 +315,7 @@ class ProductVersion(models.Model):
                 else None
             ),
             "financed_items": self.financed_items or [],
+            "waterfall": self.waterfall or [],
         }
         # Normalise through the parser so the snapshot has one canonical shape.
         return ProductRules.from_dict(data).as_dict()

@@ -343,7 +343,12 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
             total_payable=schedule.totals.instalments,
             subsidy_amount=evaluation.subsidy_amount,
             fees=[
-                {"fee_kind": f.fee_kind, "amount": str(f.amount), "financed": f.financed}
+                {
+                    "fee_kind": f.fee_kind,
+                    "amount": str(f.amount),
+                    "financed": f.financed,
+                    "per_instalment": f.per_instalment,
+                }
                 for f in evaluation.fees
             ],
             payees=payees,

@@ -3,7 +3,7 @@ shape): risk reads no origination model. Personal identifiers appear only as key
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from autofin.business_date import business_date_current
 from origination.models import ApplicantRole, Application
@@ -104,6 +104,8 @@ def application_facts(application: Application) -> dict:
         facts["salesperson_id"] = app.salesperson_id
     if app.monthly_payment and primary is not None and primary.monthly_income:
         facts["deal"]["instalment_income_ratio"] = str(
-            (app.monthly_payment / primary.monthly_income).quantize(Decimal("0.0001"))
+            (app.monthly_payment / primary.monthly_income).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
         )
     return facts

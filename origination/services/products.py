@@ -46,6 +46,7 @@ VERSION_RULE_FIELDS = (
     "subsidy_terms",
     "subsidy_payer",
     "financed_items",
+    "waterfall",
 )
 
 # (term_months, tier, annual_rate or None, spread_bps or None)

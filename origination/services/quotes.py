@@ -93,7 +93,12 @@ def quote_create(*, actor: Any, version: ProductVersion, deal: Deal) -> Quote:
             ltv=evaluation.ltv,
             add_ons_total=evaluation.add_ons_total,
             fees=[
-                {"fee_kind": f.fee_kind, "amount": str(f.amount), "financed": f.financed}
+                {
+                    "fee_kind": f.fee_kind,
+                    "amount": str(f.amount),
+                    "financed": f.financed,
+                    "per_instalment": f.per_instalment,
+                }
                 for f in evaluation.fees
             ],
             financed_fees=evaluation.financed_fees,

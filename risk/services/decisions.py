@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -212,12 +212,14 @@ def _amount_cap(t: _Terms, term: int) -> Decimal | None:
 def _offer(t: _Terms, amount: Decimal, term: int, instalment: Decimal) -> dict:
     car_part = amount - t.addons
     return {
-        "amount_financed": amount.quantize(Decimal("0.01")),
-        "down_payment": (t.price - car_part).quantize(Decimal("0.01")),
+        "amount_financed": amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        "down_payment": (t.price - car_part).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
         "term_months": term,
         "instalment": instalment,
         "annual_rate": t.rate,
-        "ltv": (car_part / t.price).quantize(Decimal("0.0001")) if t.price else None,
+        "ltv": (car_part / t.price).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        if t.price
+        else None,
         "method": t.method,
     }
 
@@ -258,7 +260,7 @@ def _terms(facts: dict, inputs: dict, rate: Decimal) -> _Terms | None:
     )
     return _Terms(
         price=price,
-        addons=max(amount - car_part, Decimal(0)).quantize(Decimal("0.01")),
+        addons=max(amount - car_part, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
         income=dec(section(facts, "applicant").get("income_monthly")),
         rate=rate,
         method=deal.get("method") or "equal_instalment",
@@ -322,7 +324,9 @@ def decision_evaluate(
     term = int(deal.get("term_months") or 0)
     if terms is not None:
         cap = _amount_cap(terms, term)
-        ev.suggested_limit = cap.quantize(Decimal("0.01")) if cap is not None else None
+        ev.suggested_limit = (
+            cap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if cap is not None else None
+        )
 
     if refers or by_score == "refer":
         ev.outcome = "refer"

@@ -164,6 +164,11 @@ class Loan(models.Model):
                 | Q(rate_basis="lpr", lpr_spread_bps__isnull=False, lpr_tenor__in=["1y", "5y"]),
                 name="loan_lpr_link_complete",
             ),
+            # a signed contract's rates are never negative (a 0 % subsidised one is fine)
+            models.CheckConstraint(
+                condition=Q(annual_rate__gte=0, schedule_rate__gte=0, penalty_rate__gte=0),
+                name="loan_rates_gte_0",
+            ),
         ]
 
     def __str__(self) -> str:

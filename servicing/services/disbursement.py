@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -233,7 +233,7 @@ def split_build(*, facts: dict) -> list[dict]:
                 field="payees",
             )
         amount = to_decimal(p["amount"])
-        if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        if amount <= 0 or amount != amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
             raise DisbursementError(
                 _("第 %(n)d 个收款方金额无效：%(a)s") % {"n": n, "a": amount}, field="payees"
             )
@@ -772,6 +772,13 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
     collateral = dict(facts.get("collateral") or {})
     vehicle = " ".join(str(collateral.pop(k, "") or "") for k in ("brand", "model")).strip()
     collateral.setdefault("vehicle", vehicle)
+    signed = facts
+    if signed.get("penalty_rate") in (None, "") or "fee_per_instalment" not in signed:
+        # prepared before the facts carried these figures: read them from the signed contract
+        signed = contract_facts_load(contract_id=d.contract_id)
+    # The schedule is the contract's when funded on its value date; on another day the same
+    # terms are re-dated to the funding date (no row of the contract can be kept then).
+    on_contract_date = hint == business_date
     loan = loan_create(
         contract_ref=d.contract_ref,
         application_id=d.application_id,
@@ -781,12 +788,17 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
         amount_financed=d.amount_financed,
         annual_rate=facts.get("lender_rate") or facts.get("annual_rate") or facts["customer_rate"],
         customer_rate=facts.get("customer_rate"),
+        penalty_rate=signed["penalty_rate"],
+        contract_schedule=(facts.get("schedule") or None) if on_contract_date else None,
         term_months=int(facts["term_months"]),
         method=facts["method"],
         value_date=business_date,
-        first_due_date=_date(facts.get("first_due_date_hint")) if hint == business_date else None,
+        # no first due date forced: from the contract's own value date the engine gives the
+        # contract's dates (a forced 28 Feb after 31 Jan would move every later due date to the 28th)
+        first_due_date=None,
         day_count=facts.get("day_count") or "30/360",
         balloon_amount=facts.get("balloon_amount") or ZERO,
+        fee_per_instalment=signed.get("fee_per_instalment") or ZERO,
         fees=facts.get("fees") or [],
         payees=facts.get("payees") or [],
         collateral={

@@ -19,7 +19,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -130,7 +130,7 @@ def _prepare_line(raw: Any, position: int, key: str) -> _Line:
             _("分录 %(key)s 第 %(n)d 行金额必须大于零：%(amount)s")
             % {"key": key, "n": position, "amount": value}
         )
-    if value != value.quantize(FEN):
+    if value != value.quantize(FEN, rounding=ROUND_HALF_UP):
         raise InvalidLineError(
             _("分录 %(key)s 第 %(n)d 行金额最多两位小数：%(amount)s")
             % {"key": key, "n": position, "amount": value}
@@ -140,7 +140,7 @@ def _prepare_line(raw: Any, position: int, key: str) -> _Line:
             _("分录 %(key)s 第 %(n)d 行贷款账户编号无效：%(loan)r")
             % {"key": key, "n": position, "loan": loan_id}
         )
-    return _Line(str(code), side_value, value.quantize(FEN), loan_id)
+    return _Line(str(code), side_value, value.quantize(FEN, rounding=ROUND_HALF_UP), loan_id)
 
 
 def _prepare(spec: EntrySpec) -> _Prepared:

@@ -26,7 +26,14 @@ from autofin.audit import audit_record
 from autofin.business_date import business_date_for_posting
 from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.notifications import notification_send
-from autofin.pricing import DayCount, Method, PricingError, Schedule, ScheduleRow, build_schedule
+from autofin.pricing import (
+    DayCount,
+    Method,
+    PricingError,
+    Schedule,
+    ScheduleRow,
+    build_schedule,
+)
 from servicing import loan_rules
 from servicing.models import (
     CLOSED_STATUSES,
@@ -317,6 +324,7 @@ def loan_create(
     product_rules: dict,
     amount_financed: Decimal | str,
     annual_rate: Decimal | str,
+    penalty_rate: Decimal | str,
     term_months: int,
     method: str,
     value_date: dt.date,
@@ -330,6 +338,7 @@ def loan_create(
     collateral: dict | None = None,
     dealer_id: int | None = None,
     rate_link: dict | None = None,
+    contract_schedule: list[dict] | None = None,
     business_date: dt.date | None = None,
     actor: Any = None,
 ) -> Loan:
@@ -338,8 +347,12 @@ def loan_create(
     `rate_link` makes it a floating-rate loan: {"basis": "lpr", "tenor": "1y"|"5y",
     "spread_bps": int}; its first repricing date is the first anniversary of the value date.
 
-    The schedule is priced here with the pricing engine at the customer's rate (`customer_rate`,
-    else `annual_rate`). Funding itself (principal receivable Dr / payees Cr) is posted by the
+    Every figure is the signed contract's: the lender rate (`annual_rate`), the customer's rate
+    (`customer_rate`) and the penalty rate (`penalty_rate`, stored as given, never derived from
+    the product here). The schedule is priced with the pricing engine at the customer's rate;
+    `contract_schedule` (the contract's rows, as origination snapshots them) must then match it
+    row for row, else LoanError "schedule_mismatch" (funded on another day than the contract's
+    value date, the dates move and the caller passes no rows). Funding itself (principal receivable Dr / payees Cr) is posted by the
     disbursement code. `collateral`: vehicle, vin, plate, mortgage_status, mortgage_deadline,
     gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written).
     """
@@ -364,6 +377,13 @@ def loan_create(
         )
     except PricingError as exc:
         raise LoanError(exc.message, code=exc.code) from exc
+    penalty = to_decimal(penalty_rate)
+    if not penalty.is_finite() or penalty < 0:
+        raise LoanError(_("罚息利率无效。"), field="penalty_rate", code="penalty_rate")
+    if contract_schedule is not None and not schedule_matches(schedule, contract_schedule):
+        raise LoanError(
+            _("放款时的还款计划与已签署合同的还款计划不一致，不能放款。"), code="schedule_mismatch"
+        )
     collateral = collateral or {}
     link = _rate_link(rate_link, value_date=value_date, term_months=term_months)
     date = posting_date(business_date)
@@ -380,7 +400,7 @@ def loan_create(
                 annual_rate=rate,
                 customer_rate=cust_rate,
                 schedule_rate=schedule_rate,
-                penalty_rate=penalty_rate_for(rate, product_rules),
+                penalty_rate=penalty,
                 term_months=term_months,
                 method=str(schedule.method),
                 value_date=value_date,
@@ -429,11 +449,28 @@ def loan_create(
     return loan
 
 
-def penalty_rate_for(rate: Decimal, product_rules: dict) -> Decimal:
-    """The penalty rate (罚息利率): the lender rate plus the product's penalty markup (default
-    50 %), to 6 places — at funding and again when the rate is repriced."""
-    markup = to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
-    return (rate * (1 + markup)).quantize(Decimal("0.000001"))
+def penalty_markup_of(product_rules: dict) -> Decimal:
+    """The product's penalty markup (罚息上浮比例) the contract was priced with; 50 % when the
+    rules predate the field. Repricing carries it forward onto the new contract rate."""
+    return to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
+
+
+def schedule_matches(schedule: Schedule, contract_rows: list[dict]) -> bool:
+    """Whether the engine's schedule is the contract's, row for row (dates and amounts)."""
+    if len(schedule.rows) != len(contract_rows):
+        return False
+    for row, signed in zip(schedule.rows, contract_rows, strict=True):
+        for key, value in row.as_dict().items():
+            theirs = signed.get(key)
+            if isinstance(value, dt.date):
+                same = str(theirs) == value.isoformat()
+            elif isinstance(value, Decimal):
+                same = theirs is not None and to_decimal(theirs) == value
+            else:
+                same = theirs == value
+            if not same:
+                return False
+    return True
 
 
 def _rate_link(link: dict | None, *, value_date: dt.date, term_months: int) -> dict:

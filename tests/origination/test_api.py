@@ -48,9 +48,9 @@ def test_an_anonymous_quote_is_saved_with_every_figure(client, seeded):
     assert data["add_ons_total"] == "8000.00"
     # handling 1 % of 158,000 and GPS 980 financed; mortgage registration 300 paid up front
     assert data["fees"]["items"] == [
-        {"fee_kind": "handling", "amount": "1580.00", "financed": True, "label": "手续费"},
-        {"fee_kind": "gps", "amount": "980.00", "financed": True, "label": "GPS 费"},
-        {"fee_kind": "mortgage_registration", "amount": "300.00", "financed": False, "label": "抵押登记费"},
+        {"fee_kind": "handling", "amount": "1580.00", "financed": True, "per_instalment": False, "label": "手续费"},
+        {"fee_kind": "gps", "amount": "980.00", "financed": True, "per_instalment": False, "label": "GPS 费"},
+        {"fee_kind": "mortgage_registration", "amount": "300.00", "financed": False, "per_instalment": False, "label": "抵押登记费"},
     ]  # fmt: skip
     assert data["fees"]["financed_total"] == "2560.00"
     assert data["fees"]["upfront_total"] == "300.00"

@@ -166,3 +166,21 @@ def test_a_risk_analyst_may_look_but_not_publish(client, seeded):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_the_page_refuses_to_publish_a_penalty_markup_above_50_percent(client, seeded):
+    from origination.services.products import product_version_update
+
+    client.force_login(UserFactory(roles=[Role.PRODUCT_MANAGER]))
+    draft = product_draft_open(actor="test", product=seeded["products"]["oem-zero"])
+    product_version_update(actor="test", version=draft, rules={"penalty_markup": D("0.51")})
+
+    response = client.post(
+        reverse("origination:product_publish", args=["oem-zero", draft.number]), follow=True
+    )
+
+    assert "罚息上浮比例 51% 不符合规定：罚息利率须在合同利率基础上上浮 30%–50%" in (
+        response.content.decode()
+    )
+    draft.refresh_from_db()
+    assert (draft.status, draft.published_at) == ("draft", None)

@@ -43,10 +43,10 @@ def rates(rate: str):
     return [(t, k, D(rate), None) for t in (12, 24, 36) for k in "ABCD"]
 
 
-def make_product(actor="test", **rules):
+def make_product(actor="test", code="p1", **rules):
     product = product_create(
         actor=actor,
-        code="p1",
+        code=code,
         name="测试贷",
         vehicle_kind="new",
         contract_type="loan",
@@ -204,3 +204,73 @@ def test_seed_publishes_a_product_per_line_with_quotes(seeded):
     assert used_quote.customer_rate == D("0.075000")  # 1y LPR 3.00 % + 450 bp (tier B)
     oem = Quote.objects.filter(product_version__product__code="oem-zero").first()
     assert oem.customer_rate == D("0") and oem.lender_rate > 0 and oem.subsidy_amount > 0
+
+
+@pytest.mark.parametrize("markup", ["0.29", "0.51"])
+def test_publishing_a_penalty_markup_outside_30_to_50_percent_is_refused(markup):
+    product, draft = make_product(penalty_markup=D(markup))
+
+    with pytest.raises(ProductRulesInvalidError) as exc:
+        product_publish(draft)
+
+    assert [v.render() for v in exc.value.violations] == [
+        f"罚息上浮比例 {int(D(markup) * 100)}% 不符合规定：罚息利率须在合同利率基础上上浮 30%–50%"
+        "（中国人民银行银发〔2003〕251号）"
+    ]
+    draft.refresh_from_db()
+    assert (draft.status, draft.rules, draft.published_at) == ("draft", {}, None)
+
+
+@pytest.mark.parametrize("markup", ["0.30", "0.50"])
+def test_publishing_a_penalty_markup_of_30_or_50_percent_is_accepted(markup):
+    product, draft = make_product(penalty_markup=D(markup))
+
+    product_publish(draft)
+
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    assert D(draft.rules["penalty_markup"]) == D(markup)
+
+
+def test_a_zero_rate_subsidised_product_publishes_and_quotes_a_zero_penalty_rate():
+    """The markup applies to the contract's rate: 0 % × 1.5 = 0 %, the figure the loan charges."""
+    product, draft = make_product(
+        penalty_markup=D("0.5"), subsidy_customer_rate=D("0"), subsidy_payer="星辰汽车"
+    )
+    version = product_publish(draft)
+
+    quote = quote_create(version=version, deal=a_deal(), actor="test")
+
+    assert (quote.customer_rate, quote.lender_rate) == (D("0"), D("0.060000"))
+    assert quote.penalty_rate == D("0")
+
+
+def test_a_per_instalment_fee_is_in_every_instalment_and_in_the_apr_never_financed():
+    fee = {"fee_kind": "handling", "basis": "per_instalment", "value": "50.00", "financed": False}
+    product, draft = make_product(fees=[fee])
+    version = product_publish(draft)
+    plain_product, plain_draft = make_product(code="p2")
+    plain = product_publish(plain_draft)
+
+    quote = quote_create(version=version, deal=a_deal(), actor="test")
+    without = quote_create(version=plain, deal=a_deal(), actor="test")
+
+    assert quote.amount_financed == without.amount_financed == D("80000.00")
+    assert [row["fee"] for row in quote.schedule] == ["50.00"] * 12
+    assert D(quote.schedule[0]["instalment"]) == D(without.schedule[0]["instalment"]) + 50
+    assert quote.apr > without.apr  # the customer pays 600.00 more on the same 80,000.00
+    assert quote.fees == [
+        {"fee_kind": "handling", "amount": "50.00", "financed": False, "per_instalment": True}
+    ]
+
+
+def test_a_financed_per_instalment_fee_is_refused_at_publication():
+    fee = {"fee_kind": "handling", "basis": "per_instalment", "value": "50.00", "financed": True}
+    product, draft = make_product(fees=[fee])
+
+    with pytest.raises(ProductRulesInvalidError) as exc:
+        product_publish(draft)
+
+    assert [v.render() for v in exc.value.violations] == [
+        "按期收取的费用随每期还款支付，不能计入融资额"
+    ]

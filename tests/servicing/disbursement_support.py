@@ -172,6 +172,8 @@ def make_facts(*, dealer, customer, parts: dict[str, str], amount_financed: str 
         "amount_financed": Decimal(amount_financed) if amount_financed else total,
         "customer_rate": Decimal("0.059000"),
         "lender_rate": Decimal("0.059000"),
+        "penalty_rate": Decimal("0.088500"),
+        "fee_per_instalment": Decimal("0.00"),
         "term_months": 12,
         "method": "equal_instalment",
         "day_count": "30/360",

@@ -218,6 +218,29 @@ def test_all_paid_funds_the_loan_once_with_side_effects(dealer, customer, payees
     assert AuditEntry.objects.filter(action="disbursement_fund", object_id=str(d.pk)).count() == 1
 
 
+def test_funding_takes_the_contracts_penalty_rate_and_fee_not_the_products_rule(
+    dealer, customer, payees, maker, checker
+):
+    """The contract says 7.67 % penalty and 35.00 a month; the product's 50 % markup on 5.9 %
+    would say 8.85 %. The loan charges what was signed."""
+    facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD)
+    facts.update(
+        penalty_rate=Decimal("0.076700"),
+        fee_per_instalment=Decimal("35.00"),
+        product_rules={"penalty_markup": "0.5"},
+    )
+    d = released(facts, maker, checker)
+    send_all(d)
+    deliver(d)
+
+    loan = Loan.objects.get(contract_ref=facts["contract_ref"])
+    assert (loan.penalty_rate, loan.annual_rate, loan.customer_rate) == (
+        Decimal("0.076700"), Decimal("0.059000"), Decimal("0.059000")
+    )  # fmt: skip
+    assert loan.fee_per_instalment == Decimal("35.00")
+    assert {r.fee for r in loan.schedule_rows()} == {Decimal("35.00")}
+
+
 def test_financed_fee_kept_by_the_lender_is_income_at_funding(
     dealer, customer, payees, maker, checker
 ):

@@ -19,7 +19,7 @@ from servicing.eod.runner import batch_run_sync
 from servicing.models import CLOSED_STATUSES, Loan, LoanScheduleRow, Repayment, StepRun
 from servicing.services.accrual import loan_accrue
 from servicing.services.repayments import repayment_post, suspense_apply
-from servicing.services.settlement import loan_restructure
+from tests.approvals_support import loan_restructure
 from tests.factories import UserFactory
 from tests.servicing.eod_helpers import book_state, days
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
@@ -55,7 +55,7 @@ def _book():
     agent = UserFactory(roles=[Role.SERVICING_AGENT])
     agent.user_permissions.add(Permission.objects.get(codename="restructure_loan"))
     agent = type(agent).objects.get(pk=agent.pk)
-    loan_restructure(loan_id=r.pk, term_months=18, actor=agent, reason="收入下降，展期")
+    loan_restructure(maker=agent, loan_id=r.pk, term_months=18, reason="收入下降，展期")
     payments = {
         b.pk: (rows(b)[0].due_date, rows(b)[0].instalment),
         e.pk: (rows(e)[0].due_date, rows(e)[0].instalment),

@@ -179,6 +179,7 @@ def test_unchanged_lpr_subsidised_and_paid_ahead_loans():
     subsidised = loan(rate="0.045", customer_rate="0.0199", rate_link=LINK)
     lpr("0.030000", dt.date(2026, 11, 20))
     subsidised_rows = [(r.pk, r.instalment) for r in in_force(subsidised)]
+    assert subsidised.penalty_rate == D("0.029850")  # the contract's: 1.99 % x 1.5
 
     set_day(ANNIVERSARY)
     close(ANNIVERSARY)
@@ -191,6 +192,8 @@ def test_unchanged_lpr_subsidised_and_paid_ahead_loans():
     assert outcomes == {same.pk: "repriced", subsidised.pk: "subsidised"}
     assert subsidised.schedule_rate == D("0.019900") and subsidised.annual_rate == D("0.044000")
     assert subsidised.schedule_version == 1
+    # the penalty still follows the customer's contract rate, not the lender's 4.40 %
+    assert subsidised.penalty_rate == D("0.029850")
     assert [(r.pk, r.instalment) for r in in_force(subsidised)] == subsidised_rows
     assert subsidised.next_repricing_date == dt.date(2027, 12, 15)
     assert OutboundMessage.objects.filter(purpose="loan_repricing").count() == 1
@@ -236,14 +239,28 @@ def test_future_instalment_already_part_paid_is_not_rewritten():
 
 
 def test_a_loan_of_a_year_has_no_repricing_date():
+    lpr("0.031000", dt.date(2025, 11, 20))
     a = loan(rate="0.045", term=12, rate_link=LINK)
     assert a.rate_basis == "lpr" and a.next_repricing_date is None
 
 
 def test_incomplete_rate_link_is_refused():
-    from servicing.services.loans import LoanError
+    from servicing.services.loans import LoanError, loan_create
+    from tests.factories import UserFactory
 
+    customer = UserFactory(roles=["customer"], phone="13900007777")
+    terms = {
+        "application_id": None, "customer_user_id": customer.pk, "product_version_id": None,
+        "product_rules": {}, "amount_financed": D("120000.00"), "annual_rate": D("0.045"),
+        "penalty_rate": D("0.0675"), "term_months": 36, "method": "equal_instalment",
+        "value_date": VALUE, "actor": "test",
+    }  # fmt: skip
     with pytest.raises(LoanError):
-        loan(rate="0.045", rate_link={"basis": "lpr", "tenor": "1y"})
+        loan_create(contract_ref="T-1", rate_link={"basis": "lpr", "tenor": "1y"}, **terms)
     with pytest.raises(LoanError):
-        loan(rate="0.045", rate_link={"basis": "lpr", "tenor": "3y", "spread_bps": 10})
+        loan_create(
+            contract_ref="T-2",
+            rate_link={"basis": "lpr", "tenor": "3y", "spread_bps": 10},
+            **terms,
+        )
+    assert not Loan.objects.exists()

@@ -171,10 +171,13 @@ def test_reminders_queued_at_night_wait_for_contact_hours(monkeypatch):
 def test_checks_mortgage_gps_past_deadline_and_insurance_expiring():
     # given a pending mortgage registration due 02-14, GPS due 02-20, and a loan valued
     # 2025-03-17 whose insurance year ends 2026-03-17 (30 days after D+1 = 02-15)
-    a = loan()
-    Loan.objects.filter(pk=a.pk).update(
-        mortgage_deadline=dt.date(2026, 2, 14), gps_deadline=dt.date(2026, 2, 20)
+    a = loan(
+        after_funding={
+            "mortgage_registration": dt.date(2026, 2, 14),
+            "gps_installed": dt.date(2026, 2, 20),
+        }
     )
+    assert (a.mortgage_status, a.gps_status) == ("pending", "pending")
     old = loan(value_date=dt.date(2025, 3, 17))
     set_day(dt.date(2026, 2, 14))
     # when the checks run for 02-14

@@ -51,8 +51,8 @@ def _pay_on_due_dates(loan, count):
         loan_accrue(loan_id=loan.pk, through=row.due_date)
 
 
-def test_loan_create_prices_the_schedule_and_is_idempotent_per_contract():
-    loan = make_loan(fund=False)
+def test_funding_prices_the_contracts_schedule_and_loan_create_is_idempotent_per_contract():
+    loan = make_loan()
     expected = build_schedule(
         amount_financed=D("120000.00"),
         annual_rate=D("0.06"),
@@ -82,6 +82,7 @@ def test_loan_create_prices_the_schedule_and_is_idempotent_per_contract():
         product_rules={},
         amount_financed=D("1.00"),
         annual_rate=D("0.01"),
+        penalty_rate=D("0.015"),
         term_months=1,
         method="equal_instalment",
         value_date=VALUE_DATE,
@@ -89,6 +90,46 @@ def test_loan_create_prices_the_schedule_and_is_idempotent_per_contract():
     )
     assert again.pk == loan.pk
     assert Loan.objects.count() == 1 and LoanScheduleRow.objects.count() == 12
+
+
+def test_loan_create_refuses_a_schedule_other_than_the_signed_contracts():
+    from servicing.services.loans import LoanError, loan_create
+
+    signed = build_schedule(
+        amount_financed=D("120000.00"),
+        annual_rate=D("0.06"),
+        term_months=12,
+        method="equal_instalment",
+        value_date=VALUE_DATE,
+        day_count="30/360",
+    )
+    contract_rows = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in r.as_dict().items()}
+        | {"instalment_no": r.instalment_no}
+        for r in signed.rows
+    ]
+    contract_rows[11]["interest"] = str(D(contract_rows[11]["interest"]) + D("0.01"))
+    customer = UserFactory(roles=[Role.CUSTOMER], phone="13900000009")
+
+    with pytest.raises(LoanError) as refused:
+        loan_create(
+            contract_ref="AF-2026-999999",
+            application_id=None,
+            customer_user_id=customer.pk,
+            product_version_id=None,
+            product_rules={},
+            amount_financed=D("120000.00"),
+            annual_rate=D("0.06"),
+            penalty_rate=D("0.09"),
+            term_months=12,
+            method="equal_instalment",
+            value_date=VALUE_DATE,
+            contract_schedule=contract_rows,
+            actor="test",
+        )
+
+    assert refused.value.code == "schedule_mismatch"
+    assert Loan.objects.count() == 0 and LoanScheduleRow.objects.count() == 0
 
 
 def test_daily_accrual_keeps_the_remainder_and_trues_up_to_the_schedule_on_the_due_date():

@@ -42,7 +42,7 @@ def test_customer_sees_only_own_loans(client, customer):
     assert "¥10,377.97" in text and "2026-02-15" in text
     assert client.get(reverse("servicing:my_loan_detail", args=[other.pk])).status_code == 404
     detail = client.get(reverse("servicing:my_loan_detail", args=[mine.pk])).content.decode()
-    assert "下载已签合同" not in detail  # no contract document yet: show nothing
+    assert "下载已签合同" in detail  # the loan was funded from her signed contract
     assert client.get(reverse("servicing:loan_search")).status_code == 403
 
 

@@ -34,3 +34,51 @@ def test_seed_creates_loans_in_every_status_with_consistent_ledgers():
     assert floating.lpr_spread_bps == 300 and floating.next_repricing_date is not None
     servicing_seed.seed(stdout=out, context=context)  # a second run adds nothing
     assert Loan.objects.count() == len(servicing_seed.LOANS)
+
+
+def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
+    settings, tmp_path, monkeypatch
+):
+    """origination's seed signs a contract on the OEM's 0 % product; servicing's seed funds it
+    through the disbursement, and the loan carries the contract's 0 % rates."""
+    from decimal import Decimal
+
+    from dealers import seed as dealers_seed
+    from origination import seed as origination_seed
+    from origination.models import Contract
+    from origination.services import contracts
+    from servicing.gateway import sandbox_bank_close_connections
+    from servicing.seed_disbursement import seed as seed_disbursement
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.SANDBOX_BANK_DIR = str(tmp_path / "bank")
+    settings.DISBURSEMENT_DISPATCH = "manual"
+    settings.SANDBOX_BANK_CALLBACKS = "manual"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many users
+    monkeypatch.setattr(contracts, "contract_pdf_render", lambda c: b"%PDF-1.4 demo")
+    monkeypatch.setattr(contracts, "contract_signed_pdf_render", lambda c, s: b"%PDF-1.4 signed")
+    context: dict = {}
+    out = io.StringIO()
+    from origination.seed_backoffice import seed as seed_backoffice
+
+    for module in (autofin_seed, dealers_seed):
+        module.seed(stdout=out, context=context)
+    origination_seed.seed_products(stdout=out, context=context)
+    seed_backoffice(stdout=out, context=context)
+    seed_disbursement(stdout=out, context=context)
+    try:
+        loan = servicing_seed.subsidised_contract_fund(stdout=out, context=context)
+    finally:
+        sandbox_bank_close_connections()
+
+    contract = Contract.objects.get(contract_ref=loan.contract_ref)
+    assert contract.product_version.product.code == "oem-zero"
+    assert (contract.customer_rate, contract.penalty_rate) == (Decimal("0"), Decimal("0"))
+    assert (loan.customer_rate, loan.schedule_rate, loan.penalty_rate) == (
+        Decimal("0"), Decimal("0"), Decimal("0")
+    )  # fmt: skip
+    assert loan.annual_rate == contract.lender_rate == Decimal("0.048")  # 24 months, paid by OEM
+    assert loan.amount_financed == Decimal("129900.00")
+    assert all(r.interest == 0 for r in loan.schedule_rows())
+    assert_ledger_matches(loan)
+    assert servicing_seed.subsidised_contract_fund(stdout=out, context=context) == loan  # once

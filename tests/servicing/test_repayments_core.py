@@ -91,6 +91,7 @@ def test_waterfall_allocates_to_the_fen_oldest_first():
 
 def test_configurable_waterfall_by_instalment():
     loan = make_loan(rules={"waterfall": "by_instalment", "penalty_markup": "0.5"})
+    assert loan.product_rules["waterfall"] == "by_instalment"  # the product's, via the contract
     set_day(dt.date(2026, 3, 15))  # row 1 overdue 28 days, row 2 due today
     repayment = repayment_post(loan_id=loan.pk, amount="10500.00", source="manual", actor="test")
     got = [

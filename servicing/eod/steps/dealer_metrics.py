@@ -15,7 +15,7 @@ At month-end (D+1 is the 1st) every dealer with commissions gets its monthly sta
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
@@ -50,7 +50,11 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
         metrics.setdefault(dealer_id, {}).update(
             applications=applications,
             approved=approved,
-            approval_rate=str((Decimal(approved) / applications).quantize(Decimal("0.0001"))),
+            approval_rate=str(
+                (Decimal(approved) / applications).quantize(
+                    Decimal("0.0001"), rounding=ROUND_HALF_UP
+                )
+            ),
         )
     start = timezone.make_aware(dt.datetime.combine(since + dt.timedelta(days=1), dt.time.min))
     for dealer_id, hits in fraud_hits_by_dealer(since=start).items():
@@ -87,12 +91,16 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
         dealer_id, fpd_n, fpd_bad, *mob = row
         entry = metrics.setdefault(dealer_id, {"applications": 0})
         if fpd_n:
-            entry["fpd_rate"] = str((Decimal(fpd_bad) / fpd_n).quantize(Decimal("0.0001")))
+            entry["fpd_rate"] = str(
+                (Decimal(fpd_bad) / fpd_n).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            )
         by_mob = {}
         for i, m in enumerate(MOB_POINTS):
             n, bad = mob[2 * i], mob[2 * i + 1]
             if n:
-                by_mob[str(m)] = str((Decimal(bad) / n).quantize(Decimal("0.0001")))
+                by_mob[str(m)] = str(
+                    (Decimal(bad) / n).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+                )
         if by_mob:
             entry["dpd30_rate"] = by_mob
     return {k: v for k, v in metrics.items() if k in known}

@@ -37,7 +37,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autofin.notifications import next_contact_time
-from autofin.pricing import Method, PricingError, add_months, reamortize
+from autofin.pricing import (
+    Method,
+    PricingError,
+    add_months,
+    penalty_rate,
+    quantize_rate,
+    reamortize,
+)
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import audit_bulk, content_type_id, lock_loans, rows, run
 
@@ -46,7 +53,6 @@ DUE_TODAY = (
     " AND EXISTS (SELECT 1 FROM servicing_loanschedulerow r WHERE r.loan_id = l.id"
     " AND r.superseded_by_version IS NULL AND r.due_date = %(d)s)"
 )
-RATE_PLACES = Decimal("0.000001")
 
 
 def lpr_in_force(tenor: str, on: dt.date, cache: dict) -> tuple[Decimal, dt.date] | None:
@@ -66,7 +72,7 @@ def lpr_in_force(tenor: str, on: dt.date, cache: dict) -> tuple[Decimal, dt.date
 
 def _new_rates(loan: dict, lpr: Decimal) -> tuple[Decimal, Decimal]:
     """(lender rate, customer's schedule rate) after repricing."""
-    lender = (lpr + Decimal(loan["spread"]) / 10000).quantize(RATE_PLACES)
+    lender = quantize_rate(lpr + Decimal(loan["spread"]) / 10000)
     customer = lender
     if loan["customer_rate"] is not None and loan["customer_rate"] < loan["annual_rate"]:
         customer = min(loan["customer_rate"], lender)
@@ -132,7 +138,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         )
 
     from servicing.models import LoanRepricing, LoanScheduleRow, RepricingOutcome
-    from servicing.services.loans import penalty_rate_for, schedule_rows_build
+    from servicing.services.loans import penalty_markup_of, schedule_rows_build
 
     cache: dict = {}
     records: list[LoanRepricing] = []
@@ -179,7 +185,8 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                 superseded.extend((f["id"], version) for f in future)
                 new_instalment = built[0].instalment
         outcomes[outcome] += 1
-        penalty = penalty_rate_for(lender, loan["rules"])
+        # the contract's rule carried forward: the customer's new rate raised by the markup
+        penalty = penalty_rate(customer, penalty_markup_of(loan["rules"]))
         updates.append(
             (
                 loan["id"],
