@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint bench messages clean
+.PHONY: run test fuzz install lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 ## (autofin/testrun.py). E.g. make test PYTEST_ARGS="tests/pricing -x"
 test: install
 	$(BIN)/python -m autofin.testrun $(PYTEST_ARGS)
+
+## Fuzz the API (/api/schema/) as anonymous, customer, dealer staff and servicing agent against
+## gunicorn on the demo data; any 5xx fails (autofin/fuzz.py). FUZZ_MAX_EXAMPLES, FUZZ_REUSE_DB=1
+fuzz: install
+	$(BIN)/python -m autofin.fuzz
 
 lint: install
 	$(BIN)/ruff check .
