@@ -27,13 +27,15 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,9 +53,16 @@ FUZZ_DATABASE = "autofin_fuzz"
 # Demo users (autofin/seed.py, dealers/seed.py): one per role the API serves.
 ROLE_USERS = {"customer": "customer", "dealer": "dealer1_admin", "agent": "agent"}
 ROLES = ("anonymous", *ROLE_USERS)
-# Known 5xx being fixed elsewhere may be listed here (operation path regexes) while their fixes
-# land; a listed path is still fuzzed by the other roles' runs only if removed. Keep it empty.
-EXCLUDED_PATHS: tuple[str, ...] = ()
+# 5xx already reported in issue #14 and fixed in another change: tolerated, but only in exactly
+# the shape reported (the operation, a server error, and a request body the predicate matches);
+# every other finding on the same operation still fails. Remove an entry once its fix has landed.
+KNOWN_5XX: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "POST /api/v1/loans/payments/callback/": (
+        "a JSON body that is not an object (issue #14)",
+        lambda body: not body.lstrip().startswith("{"),
+    ),
+}
+_CURL_BODY = re.compile(r"-d '((?:[^']|'\\'')*)'")
 
 
 def say(message: str) -> None:
@@ -160,8 +169,6 @@ def st_command(
         "--report", "junit", "--report-junit-path", str(report),
         "--no-color",
     ]  # fmt: skip
-    for pattern in EXCLUDED_PATHS:
-        command += ["--exclude-path-regex", pattern]
     if token:
         command += ["--header", f"Authorization: Token {token}"]
     return command
@@ -219,8 +226,11 @@ def run(args: argparse.Namespace, services: EmbeddedServices | None, env: dict[s
                 f"role {role}: {' '.join(c if 'Token ' not in c else 'Authorization: ***' for c in command[1:])}"
             )
             code = subprocess.call(command, cwd=PROJECT_ROOT)
+            verdict = judge(report_dir / f"junit-{role}.xml") if code != 0 else []
+            for line in verdict:
+                say(f"role {role}: {line}")
             say(f"role {role}: exit {code} in {time.perf_counter() - started:.0f}s")
-            if code != 0:
+            if code != 0 and (not verdict or any(not v.startswith("tolerated") for v in verdict)):
                 failed.append(role)
         server_errors = _server_errors(report_dir / "gunicorn.log")
         say(
@@ -238,6 +248,34 @@ def run(args: argparse.Namespace, services: EmbeddedServices | None, env: dict[s
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
         shutil.rmtree(media, ignore_errors=True)
+
+
+def judge(junit: Path) -> list[str]:
+    """One line per finding in a schemathesis JUnit report: "tolerated ..." for a KNOWN_5XX in
+    its reported shape, "FAILED ..." for anything else (another failure, a runtime error)."""
+    try:
+        suites = ET.parse(junit).getroot()  # noqa: S314 - our own report, written by st just now
+    except (OSError, ET.ParseError) as exc:
+        return [f"FAILED: no readable report {junit} ({exc})"]
+    lines = []
+    for case in suites.iter("testcase"):
+        operation = case.get("name", "?")
+        for problem in [*case.findall("failure"), *case.findall("error")]:
+            text = problem.text or ""
+            known = KNOWN_5XX.get(operation)
+            bodies = _CURL_BODY.findall(text)
+            if (
+                known is not None
+                and problem.tag == "failure"
+                and problem.get("message") == "ST101"
+                and "[500]" in text
+                and bodies
+                and all(known[1](body) for body in bodies)
+            ):
+                lines.append(f"tolerated known 5xx on {operation}: {known[0]}")
+            else:
+                lines.append(f"FAILED {operation}: {problem.get('message') or problem.tag}")
+    return lines
 
 
 def _server_errors(log: Path) -> int:
