@@ -149,12 +149,61 @@ def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 90) ->
     raise RuntimeError("gunicorn did not answer /healthz in time")
 
 
+# Path parameters filled with an object the role can see (found through the API as that role),
+# so requests reach the business logic instead of stopping at 404: (list URL, field, parameter).
+DISCOVER = (
+    ("/api/v1/loans/", "id", "loan_id"),
+    ("/api/v1/applications/", "reference", "reference"),
+    ("/api/v1/dealer/statements/", "id", "id"),
+    ("/api/v1/products/", "code", "code"),
+)
+
+
+def _get_json(port: int, path: str, token: str) -> object:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Token {token}"})
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    return json.loads(body) if response.status == 200 else None
+
+
+def discover_parameters(port: int, token: str) -> dict[str, object]:
+    """{"path.loan_id": 7, ...} for the first object of each list the role may read."""
+    found: dict[str, object] = {}
+    for path, field, parameter in DISCOVER:
+        data = _get_json(port, path, token)
+        rows = data.get("results") if isinstance(data, dict) else data
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict) and field in rows[0]:
+            found[f"path.{parameter}"] = rows[0][field]
+    return found
+
+
+def config_file(parameters: dict[str, object], folder: Path, role: str) -> Path:
+    path = folder / f"schemathesis-{role}.toml"
+    lines = ["[parameters]"] + [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in parameters.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def st_command(
-    url: str, *, token: str | None, max_examples: int, seed: int, max_time: int, report: Path
+    url: str,
+    *,
+    token: str | None,
+    max_examples: int,
+    seed: int,
+    max_time: int,
+    report: Path,
+    config: Path | None = None,
 ) -> list[str]:
     st = Path(sys.executable).with_name("st")
-    command = [
-        str(st) if st.exists() else "st", "run", f"{url}api/schema/",
+    command = [str(st) if st.exists() else "st"]
+    if config is not None:
+        command += ["--config-file", str(config)]
+    command += [
+        "run", f"{url}api/schema/",
         "--checks", "not_a_server_error",
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", str(max_examples),
@@ -214,13 +263,17 @@ def run(args: argparse.Namespace, services: EmbeddedServices | None, env: dict[s
         failed: list[str] = []
         for role in args.roles:
             started = time.perf_counter()
+            token = tokens.get(role)
+            parameters = discover_parameters(port, token) if token else {}
+            say(f"role {role}: path parameters {parameters or 'generated'}")
             command = st_command(
                 url,
-                token=tokens.get(role),
+                token=token,
                 max_examples=args.max_examples,
                 seed=args.seed,
                 max_time=args.max_time,
                 report=report_dir / f"junit-{role}.xml",
+                config=config_file(parameters, report_dir, role) if parameters else None,
             )
             say(
                 f"role {role}: {' '.join(c if 'Token ' not in c else 'Authorization: ***' for c in command[1:])}"

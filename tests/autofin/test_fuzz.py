@@ -75,3 +75,25 @@ def test_the_run_checks_for_server_errors_with_a_bounded_budget_and_each_roles_t
         "http://127.0.0.1:9/", token=None, max_examples=5, seed=14, max_time=30, report="r.xml"
     )
     assert ROLES == ("anonymous", "customer", "dealer", "agent")
+
+
+def test_discovered_identifiers_become_a_schemathesis_config(tmp_path):
+    import tomllib
+
+    from autofin.fuzz import config_file
+
+    path = config_file({"path.loan_id": 7, "path.reference": "A-1"}, tmp_path, "customer")
+
+    assert tomllib.loads(path.read_text()) == {
+        "parameters": {"path.loan_id": 7, "path.reference": "A-1"}
+    }
+    command = st_command(
+        "http://127.0.0.1:9/",
+        token="t",
+        max_examples=5,
+        seed=14,
+        max_time=30,
+        report="r",
+        config=path,
+    )
+    assert command[1:4] == ["--config-file", str(path), "run"]
