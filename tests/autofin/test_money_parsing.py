@@ -203,3 +203,15 @@ def test_the_quote_api_answers_400_with_the_message_for_full_width_digits(client
     assert response.json()["errors"]["vehicle.price"] == [
         "请输入有效数字（半角数字，如 12345.67 或 12,345.67，逗号只能每三位一个）。"
     ]
+
+
+def test_policy_amounts_read_with_the_same_parser():
+    from django.core.exceptions import ValidationError
+
+    from autofin.policy import POLICIES
+
+    threshold = POLICIES["servicing.manual_repayment_approval_threshold"]
+    assert threshold.parse("50,000.00") == D("50000.00")
+    for bad in ("50,00", "５００００", "5e4"):
+        with pytest.raises(ValidationError):
+            threshold.parse(bad)
