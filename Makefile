@@ -2,11 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Tests default to the local servers; a separate Redis database keeps test traffic off the demo's.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/autofin
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install lint bench messages clean
+.PHONY: run test fuzz install lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +20,16 @@ install: $(VENV)/.installed
 run: install
 	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.run
 
-## Run the test suite against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default local).
+## Run the test suite. PostgreSQL and Redis: DATABASE_URL / REDIS_URL if set, else the servers
+## on 127.0.0.1:5432 / :6379 if they answer, else embedded ones started for the run
+## (autofin/testrun.py). E.g. make test PYTEST_ARGS="tests/pricing -x"
 test: install
-	AUTOFIN_SANDBOX=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	AUTOFIN_SANDBOX=1 $(BIN)/python -m autofin.testrun $(PYTEST_ARGS)
+
+## Fuzz the API (/api/schema/) as anonymous, customer, dealer staff and servicing agent against
+## gunicorn on the demo data; any 5xx fails (autofin/fuzz.py). FUZZ_MAX_EXAMPLES, FUZZ_REUSE_DB=1
+fuzz: install
+	$(BIN)/python -m autofin.fuzz
 
 lint: install
 	$(BIN)/ruff check .

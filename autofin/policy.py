@@ -12,9 +12,8 @@ for any key that has none yet (as the role groups are synced), so a new key need
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -22,10 +21,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from autofin.bulk import bulk_insert_new
+from autofin.money import to_decimal
 from autofin.roles import Role
 
-# Plain ASCII decimals only: "1,5", "1_000" and full-width digits are refused, not guessed at.
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # Initial rows are in force from this date, so any business date finds them.
 POLICY_EPOCH = dt.date(2000, 1, 1)
 
@@ -48,15 +46,12 @@ class Policy:
             if raw.lower() in {"0", "false", "no", "off"}:
                 return False
             raise ValidationError(_("请输入 是/否（true/false）。"), code="invalid")
-        # ASCII digits only: full-width digits and thousands separators are refused, not guessed.
-        if not _NUMBER.fullmatch(raw):
-            raise ValidationError(_("请输入数字。"), code="invalid")
+        # The one parser of amounts (autofin.money): ASCII digits, commas only as thousands
+        # groups; full-width digits, "1,5", NaN and exponents are refused, not guessed.
         try:
-            number = Decimal(raw)
-        except InvalidOperation as exc:
+            number = to_decimal(raw)
+        except ValueError as exc:
             raise ValidationError(_("请输入数字。"), code="invalid") from exc
-        if not number.is_finite():
-            raise ValidationError(_("请输入数字。"), code="invalid")
         if self.kind is int and number != number.to_integral_value():
             raise ValidationError(_("请输入整数。"), code="invalid")
         if self.minimum is not None and number < self.minimum:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.fields import PlainDecimalField
 from origination.models import RepaymentMethod, VehicleUse
 from origination.quoting import Deal
 
@@ -22,7 +23,7 @@ class CalculatorForm(forms.Form):
     """Shared car price and use, then per option: product, down payment %, term, method,
     balloon %. Field names are short (``p1``, ``d1`` ...) because they travel in the URL."""
 
-    price = forms.DecimalField(
+    price = PlainDecimalField(
         label=_("车价（元）"),
         max_digits=12,
         decimal_places=2,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.fields import PlainDecimalField
 from origination.models import (
     ConsentKind,
     DocumentKind,
@@ -59,7 +60,7 @@ class VehicleForm(forms.Form):
     vehicle_brand = forms.CharField(max_length=50, label=_("品牌"))
     vehicle_model = forms.CharField(max_length=80, label=_("车型"))
     vehicle_trim = forms.CharField(max_length=80, label=_("配置"), required=False)
-    vehicle_price = forms.DecimalField(
+    vehicle_price = PlainDecimalField(
         max_digits=18, decimal_places=2, min_value=Decimal("0.01"), label=_("车价（元）")
     )
     vin = forms.CharField(
@@ -77,14 +78,14 @@ class VehicleForm(forms.Form):
         help_text=_("二手车必填"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    down_payment = forms.DecimalField(
+    down_payment = PlainDecimalField(
         max_digits=18, decimal_places=2, min_value=Decimal("0"), label=_("首付（元）")
     )
     term_months = forms.TypedChoiceField(
         choices=TERM_CHOICES, coerce=int, label=_("期限"), initial=36
     )
     method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("还款方式"))
-    balloon_ratio = forms.DecimalField(
+    balloon_ratio = PlainDecimalField(
         max_digits=5,
         decimal_places=4,
         min_value=Decimal("0"),
@@ -151,13 +152,13 @@ def _person_fields(prefix: str, *, primary: bool) -> dict[str, forms.Field]:
             choices=[("", "—"), *EmploymentKind.choices], label=_("就业类型"), required=False
         ),
         f"{prefix}employer": forms.CharField(max_length=100, label=_("工作单位"), required=False),
-        f"{prefix}employment_years": forms.DecimalField(
+        f"{prefix}employment_years": PlainDecimalField(
             max_digits=4, decimal_places=1, min_value=0, label=_("工作年限"), required=False
         ),
         f"{prefix}housing": forms.ChoiceField(
             choices=[("", "—"), *Housing.choices], label=_("住房情况"), required=False
         ),
-        f"{prefix}monthly_income": forms.DecimalField(
+        f"{prefix}monthly_income": PlainDecimalField(
             max_digits=18, decimal_places=2, min_value=0, label=_("月收入（元）"), required=required
         ),
         f"{prefix}bank_account": forms.CharField(
@@ -210,7 +211,7 @@ class ItemsForm(forms.Form):
             del self.fields["car_payee_name"]
         for kind in ADD_ON_KINDS:
             label = ITEM_LABELS[kind]
-            self.fields[f"{kind}_amount"] = forms.DecimalField(
+            self.fields[f"{kind}_amount"] = PlainDecimalField(
                 max_digits=18,
                 decimal_places=2,
                 min_value=0,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.fields import PlainDecimalField
 from origination.models import ChecklistStatus, ConditionKind, DocumentKind, VehicleKind
 from origination.services.underwriting import DECLINE_REASONS
 
@@ -20,8 +21,8 @@ class QueueFilterForm(forms.Form):
         label=_("产品线"), required=False, choices=[("", _("全部")), *VehicleKind.choices]
     )
     dealer = forms.TypedChoiceField(label=_("经销商"), required=False, coerce=int, empty_value=None)
-    amount_min = forms.DecimalField(label=_("融资额自"), required=False, min_value=0)
-    amount_max = forms.DecimalField(label=_("融资额至"), required=False, min_value=0)
+    amount_min = PlainDecimalField(label=_("融资额自"), required=False, min_value=0)
+    amount_max = PlainDecimalField(label=_("融资额至"), required=False, min_value=0)
     tier = forms.ChoiceField(label=_("客群分层"), required=False, choices=TIER_CHOICES)
     mine = forms.BooleanField(label=_("只看我领取的"), required=False)
 
@@ -41,7 +42,7 @@ class ApproveForm(forms.Form):
                 required=False,
                 choices=[("", _("（无）")), *ConditionKind.choices],
             )
-            self.fields[f"cond_amount_{i}"] = forms.DecimalField(
+            self.fields[f"cond_amount_{i}"] = PlainDecimalField(
                 label=_("金额"), required=False, min_value=Decimal("0.01"), decimal_places=2
             )
             self.fields[f"cond_note_{i}"] = forms.CharField(
@@ -73,7 +74,7 @@ class ApproveForm(forms.Form):
 
 
 class CounterOfferForm(forms.Form):
-    down_payment = forms.DecimalField(
+    down_payment = PlainDecimalField(
         label=_("首付"), min_value=Decimal("0"), decimal_places=2, max_digits=18
     )
     term_months = forms.IntegerField(label=_("期限（月）"), min_value=1, max_value=120)

@@ -3,7 +3,6 @@ strategy thresholds with a preview. Views orchestrate; the services decide."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
 
 from autofin.approvals import ApprovalError, approval_request_pending_for
+from autofin.money import to_decimal
 from autofin.roles import Role, user_has_role
 from risk.approvals import (
     SCORECARD_PROMOTE,
@@ -120,9 +120,9 @@ def model_promote(request, pk: int):
 def model_challenger(request, pk: int):
     version = get_object_or_404(ScorecardVersion, pk=pk)
     try:
-        share = Decimal(request.POST.get("share_percent", "")) / 100
+        share = to_decimal(request.POST.get("share_percent", "")) / 100
         scorecard_challenger_set(version_id=version.pk, share=share, actor=request.user)
-    except (InvalidOperation, ScorecardServiceError):
+    except (ValueError, ScorecardServiceError):
         messages.error(request, _t("挑战者流量占比须为 0 到 100 之间的数字"))
     else:
         messages.success(request, _t("挑战者流量已更新"))

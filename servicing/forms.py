@@ -10,6 +10,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.fields import PlainDecimalField
 from autofin.idempotency import KEY_MAX_LENGTH
 from autofin.pricing import PrepaymentOption
 
@@ -24,7 +25,7 @@ class TokenForm(forms.Form):
 
 
 def _money(label, **kwargs):
-    return forms.DecimalField(
+    return PlainDecimalField(
         label=label,
         max_digits=18,
         decimal_places=2,
@@ -89,7 +90,7 @@ class RestructureForm(forms.Form):
         max_value=120,
         error_messages={"required": _("请填写新期限。"), "min_value": _("期限至少 1 个月。")},
     )
-    annual_rate = forms.DecimalField(
+    annual_rate = PlainDecimalField(
         label=_("新年利率（如 0.0580，留空不变）"),
         max_digits=9,
         decimal_places=6,

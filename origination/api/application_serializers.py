@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from autofin.fields import PlainDecimalSerializerField
 from origination.models import (
     ApplicantRole,
     Application,
@@ -31,14 +32,16 @@ class VehicleStepInput(serializers.Serializer):
     vehicle_trim = serializers.CharField(max_length=80, required=False, allow_blank=True)
     vehicle_kind = serializers.ChoiceField(choices=VehicleKind.choices, label=_("车辆类型"))
     vehicle_use = serializers.ChoiceField(choices=VehicleUse.choices, default="personal")
-    vehicle_price = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=CENT)
+    vehicle_price = PlainDecimalSerializerField(max_digits=18, decimal_places=2, min_value=CENT)
     vin = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     mileage_km = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     first_registration_date = serializers.DateField(required=False, allow_null=True)
-    down_payment = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal(0))
+    down_payment = PlainDecimalSerializerField(
+        max_digits=18, decimal_places=2, min_value=Decimal(0)
+    )
     term_months = serializers.IntegerField(min_value=1, max_value=120)
     method = serializers.ChoiceField(choices=RepaymentMethod.choices)
-    balloon_ratio = serializers.DecimalField(
+    balloon_ratio = PlainDecimalSerializerField(
         max_digits=5, decimal_places=4, required=False, allow_null=True
     )
 
@@ -68,11 +71,11 @@ class PersonInput(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     employment_kind = serializers.CharField(max_length=20, required=False, allow_blank=True)
     employer = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    employment_years = serializers.DecimalField(
+    employment_years = PlainDecimalSerializerField(
         max_digits=4, decimal_places=1, required=False, allow_null=True
     )
     housing = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    monthly_income = serializers.DecimalField(
+    monthly_income = PlainDecimalSerializerField(
         max_digits=18, decimal_places=2, required=False, allow_null=True
     )
     bank_account = serializers.CharField(max_length=30, required=False, allow_blank=True)
@@ -90,7 +93,7 @@ class ApplicantsInput(serializers.Serializer):
 
 class ItemInput(serializers.Serializer):
     item_kind = serializers.ChoiceField(choices=list(ADD_ON_KINDS))
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal(0))
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2, min_value=Decimal(0))
     payee_type = serializers.ChoiceField(choices=PayeeType.choices)
     payee_name = serializers.CharField(max_length=200, allow_blank=True)
 
@@ -132,12 +135,12 @@ class ApplicantOutput(serializers.Serializer):
     name = serializers.CharField()
     id_number_masked = serializers.CharField()
     mobile_masked = serializers.CharField()
-    monthly_income = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    monthly_income = PlainDecimalSerializerField(max_digits=18, decimal_places=2, allow_null=True)
 
 
 class ItemOutput(serializers.Serializer):
     item_kind = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     payee_type = serializers.CharField()
     payee_name = serializers.CharField()
 

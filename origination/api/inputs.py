@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from autofin.fields import PlainDecimalSerializerField
 from origination.models import ItemKind, RepaymentMethod, Tier, VehicleKind, VehicleUse
 from origination.quoting import AddOn, Deal
 from origination.selectors import product_version_for_quote
@@ -18,7 +19,7 @@ CENT = Decimal("0.01")
 class VehicleInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=VehicleKind.choices, label=_("车辆类型"))
     use = serializers.ChoiceField(choices=VehicleUse.choices, default="personal", label=_("用途"))
-    price = serializers.DecimalField(
+    price = PlainDecimalSerializerField(
         max_digits=18, decimal_places=2, min_value=CENT, label=_("车价")
     )
     first_registration_date = serializers.DateField(
@@ -28,7 +29,7 @@ class VehicleInput(serializers.Serializer):
 
 class AddOnInput(serializers.Serializer):
     item_kind = serializers.ChoiceField(choices=ItemKind.choices, label=_("附加品"))
-    amount = serializers.DecimalField(
+    amount = PlainDecimalSerializerField(
         max_digits=18, decimal_places=2, min_value=CENT, label=_("金额")
     )
 
@@ -36,10 +37,10 @@ class AddOnInput(serializers.Serializer):
 class QuoteInput(serializers.Serializer):
     product = serializers.CharField(max_length=40, label=_("产品"), help_text=_("产品代码或 ID"))
     vehicle = VehicleInput()
-    down_payment = serializers.DecimalField(
+    down_payment = PlainDecimalSerializerField(
         max_digits=18, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True
     )
-    down_payment_ratio = serializers.DecimalField(
+    down_payment_ratio = PlainDecimalSerializerField(
         max_digits=5,
         decimal_places=4,
         min_value=Decimal(0),
@@ -49,7 +50,7 @@ class QuoteInput(serializers.Serializer):
     )
     term_months = serializers.IntegerField(min_value=1, max_value=120, label=_("期限（月）"))
     method = serializers.ChoiceField(choices=RepaymentMethod.choices, label=_("还款方式"))
-    balloon_ratio = serializers.DecimalField(
+    balloon_ratio = PlainDecimalSerializerField(
         max_digits=5,
         decimal_places=4,
         min_value=Decimal(0),

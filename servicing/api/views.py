@@ -22,6 +22,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autofin.fields import PlainDecimalSerializerField
 from autofin.idempotency import idempotent
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing import selectors_loans
@@ -103,18 +104,18 @@ class PayoffQuoteOutput(serializers.ModelSerializer):
 
 
 class ManualRepaymentInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     evidence = serializers.CharField(max_length=500)
     evidence_ref = serializers.CharField(max_length=255, required=False, default="")
 
 
 class PaymentInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2, required=False)
     purpose = serializers.ChoiceField(
         choices=["instalment", "payoff", "prepayment"], default="instalment"
     )
     payoff_quote_id = serializers.IntegerField(required=False)
-    prepay_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    prepay_amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2, required=False)
     prepayment_option = serializers.CharField(required=False, default="")
 
 
@@ -211,14 +212,14 @@ class LoanDetailOutput(LoanOutput):
 class PaymentOrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
     provider_ref = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     status = serializers.CharField()
     pay_url = serializers.URLField()
 
 
 class CallbackInput(serializers.Serializer):
     provider_ref = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     status = serializers.CharField()
     paid_at = serializers.DateTimeField(required=False)
 

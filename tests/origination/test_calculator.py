@@ -87,6 +87,7 @@ def _pdf_text(content: bytes) -> str:
         ).stdout
 
 
+@pytest.mark.requires_service("pdftotext")
 def test_schedule_pdf_download_has_the_chinese_title(client, seeded):
     response = client.get("/calculator/schedule.pdf", {**QUERY, "option": "1"})
 
@@ -99,6 +100,7 @@ def test_schedule_pdf_download_has_the_chinese_title(client, seeded):
     assert "年化利率（IRR 法）" in text
 
 
+@pytest.mark.requires_service("pdftotext")
 def test_a_saved_quotes_schedule_downloads(client, seeded):
     quote = Quote.objects.filter(product_version__product__code="oem-zero").first()
     csv_response = client.get(reverse("origination:quote_schedule_csv", args=[quote.reference]))

@@ -63,7 +63,7 @@ def _sign(contract, *, ip="203.0.113.7"):
     )
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.requires_service("pdftotext")
 def test_contract_pdf_has_chinese_text_apr_and_hash(real_pdf, issued, tmp_path):
     path = upload_path(issued.pdf_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == issued.pdf_sha256
@@ -112,7 +112,7 @@ def test_only_the_customer_signs(issued, underwriter):
         contract_sign_code_send(contract_id=issued.pk, actor=underwriter)
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.requires_service("pdftotext")
 def test_right_code_signs_and_stores_the_signed_pdf(real_pdf, issued):
     signature = _sign(issued)
 
