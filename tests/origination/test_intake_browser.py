@@ -110,9 +110,10 @@ def test_customer_signs_up_and_applies_on_a_phone(live_server, phone_page, produ
 
 
 def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
-    live_server, page, browser_login, products, dealer, salesperson
+    live_server, page, browser_login, products, dealer, salesperson, settings
 ):
     base = live_server.url
+    settings.SITE_URL = base  # the SMS carries an absolute link to this server
     browser_login(page, salesperson.username, PASSWORD)
     page.goto(f"{base}/dealer/pipeline/")
     assert page.locator(".subnav a", has_text="进件").count() == 1

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from autofin.roles import Role
+from origination.models import LprRate
 from servicing.eod.runner import batch_run_sync
 from servicing.models import CLOSED_STATUSES, Loan, LoanScheduleRow, Repayment, StepRun
 from servicing.services.accrual import loan_accrue
@@ -47,8 +48,10 @@ def _book():
     c = make_loan(method="equal_principal", value_date=dt.date(2026, 1, 31), fee="0")
     d = make_loan(value_date=dt.date(2025, 12, 20))  # more than a period behind on day one
     e = make_loan(method="interest_only", day_count="ACT/365F", amount="88888.88", rate="0.0725")
-    f = make_loan(method="balloon", balloon="36000.00", term=24)  # pays its first instalment
-    g = make_loan(rate="0.045", rate_link=LPR_LINK, term=24)  # floating; reprices in 2027
+    f = make_loan(method="balloon", balloon_ratio="0.30", term=24)  # pays its first instalment
+    # floating at LPR 3.10 % + 140 bp; reprices in 2027
+    LprRate.objects.create(tenor="1y", rate=D("0.031000"), effective_date=dt.date(2025, 11, 20))
+    g = make_loan(rate="0.045", rate_link=LPR_LINK, term=24)
     s = make_loan()  # overpays instalment 1 by 500.00: suspense, applied on the 2nd due date
     r = make_loan(value_date=dt.date(2026, 1, 5))  # restructured before the window
     set_day(dt.date(2026, 2, 5))
