@@ -270,6 +270,19 @@ def sandbox_bank_close_connections() -> None:
     _local.__dict__.pop("conn", None)
 
 
+def sandbox_bank_close_thread_connection() -> None:
+    """Close only this thread's sandbox-bank connection: a thread finishing must not close the
+    connection another thread is still using."""
+    conn = _local.__dict__.pop("conn", None)
+    if conn is None:
+        return
+    with _lock:
+        if conn in _all_connections:
+            _all_connections.remove(conn)
+    with contextlib.suppress(Exception):  # closing a dead connection
+        conn.close()
+
+
 _COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, account_number_last4"
 
 

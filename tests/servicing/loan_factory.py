@@ -47,7 +47,7 @@ from origination.services.products import product_create, product_version_publis
 from origination.services.signup import RESEND_AFTER
 from origination.services.state import application_transition
 from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
+from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import Disbursement, Loan, PaymentAttempt
 from servicing.services.disbursement import (
     attempt_send,
@@ -410,7 +410,7 @@ def loan_through_funding(
             )
             return contract_fund(contract=contract, cast=cast)
         finally:
-            sandbox_bank_close_connections()
+            sandbox_bank_close_thread_connection()
             if before is not None and before != value_date:
                 business_date_set(actor="test", date=before, reason="loan factory: put back")
             quoting_cache_clear()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
+from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import Disbursement, JournalEntry, PaymentAttempt, SandboxBankPayment
 from servicing.selectors import trial_balance
 from servicing.services.disbursement import (
@@ -35,7 +35,7 @@ def _race(fn, args_list):
         except Exception as exc:  # noqa: BLE001
             results[i] = ("error", exc)
         finally:
-            sandbox_bank_close_connections()
+            sandbox_bank_close_thread_connection()
             connection.close()
 
     threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args_list)]
