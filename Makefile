@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m autofin.dev.codebase
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore '.venv*' --ignore 'static/vendor/*'

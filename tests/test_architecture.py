@@ -6,6 +6,8 @@ import pathlib
 
 import pytest
 
+from autofin.dev.codebase import dead_code, import_cycles, oversized, unexplained_local_imports
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "autofin": {"dealers", "risk", "origination", "servicing"},
@@ -46,3 +48,48 @@ def test_pricing_engine_is_pure_python():
         if top in {"django", "rest_framework", "celery"}
     ]
     assert offences == []
+
+
+# --- the codebase's shape (autofin/dev/codebase.py; `python -m autofin.dev.codebase`) ---------
+
+APPS = sorted(FORBIDDEN)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_no_import_cycle_between_the_modules_of_an_app(app):
+    assert import_cycles(app) == []
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_an_import_inside_a_function_says_why(app):
+    assert unexplained_local_imports(app) == []
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_modules_and_functions_stay_readable_in_one_sitting(app):
+    assert oversized(app) == []
+
+
+@pytest.fixture(scope="module")
+def dead():
+    return dead_code()
+
+
+@pytest.mark.parametrize("app", [*APPS, "bench"])
+def test_no_dead_code(app, dead):
+    assert [finding for finding in dead if finding.startswith(f"{app}/")] == []
+
+
+def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function(tmp_path, monkeypatch):
+    """The checker itself can fail: two modules importing each other, one inside a function."""
+    from autofin.dev import codebase
+
+    pkg = tmp_path / "demoapp"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from demoapp.b import g\n\ndef f():\n    return g()\n")
+    (pkg / "b.py").write_text("def g():\n    from demoapp import a\n    return a\n")
+    (pkg / "c.py").write_text("import demoapp.a\n")
+    monkeypatch.setattr(codebase, "ROOT", tmp_path)
+    assert codebase.import_cycles("demoapp") == [["demoapp.a", "demoapp.b"]]
+    assert codebase.unexplained_local_imports("demoapp") == ["demoapp/b.py:2"]
