@@ -1,7 +1,8 @@
 """The documentation points at things that exist.
 
 A newcomer follows the docs into the code: every repository path the README and docs/ name in
-backticks must exist, every relative Markdown link must resolve, and the README must lead to the
+backticks must exist, every relative Markdown link must resolve, every `from <app module> import
+<name>` in a command (the runbook's shell lines) must still import, and the README must lead to the
 map (docs/architecture.md) whose "Where things are" table names the module that posts a
 repayment's waterfall and the one that computes a DPD bucket (issue #15: two links from the
 README to either). A rename that forgets the docs fails here, naming the file and the path.
@@ -84,6 +85,28 @@ def broken_links(doc: pathlib.Path) -> list[str]:
     return broken
 
 
+APPS = ("autofin", "origination", "servicing", "risk", "dealers")
+IMPORT = re.compile(r"from ((?:" + "|".join(APPS) + r")(?:\.\w+)*) import (\w+(?:, *\w+)*)")
+
+
+def stale_imports(doc: pathlib.Path, root: pathlib.Path = ROOT) -> list[str]:
+    """`from <app module> import <name>` in the docs' commands (runbook shell lines) whose module
+    is not in the repository or does not define the name at its top level."""
+    stale = []
+    found = IMPORT.findall(doc.read_text(encoding="utf-8"))
+    for module, name in [(m, n.strip()) for m, names in found for n in names.split(",")]:
+        base = root.joinpath(*module.split("."))
+        if (base / f"{name}.py").is_file() or (base / name).is_dir():
+            continue  # `from package import module`
+        source = next(
+            (p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None
+        )
+        text = source.read_text(encoding="utf-8") if source else ""
+        if not re.search(rf"^(?:def|class) {name}\b|^{name}\s*[:=]", text, re.M):
+            stale.append(f"{module}.{name}")
+    return stale
+
+
 def _name(doc: pathlib.Path) -> str:
     return str(doc.relative_to(ROOT))
 
@@ -104,6 +127,11 @@ def test_every_repository_path_named_in_the_docs_exists(doc):
 @pytest.mark.parametrize("doc", DOCS, ids=_name)
 def test_every_relative_link_resolves(doc):
     assert broken_links(doc) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=_name)
+def test_every_command_imports_what_exists(doc):
+    assert stale_imports(doc) == []
 
 
 def test_the_readme_links_the_documentation():
@@ -143,3 +171,16 @@ def test_the_checks_catch_a_missing_path_and_a_broken_link(tmp_path):
     )
     assert missing_paths(doc, tmp_path) == ["servicing/nowhere.py", "servicing/gone.py"]
     assert broken_links(doc) == ["docs/missing.md"]
+
+
+def test_the_command_check_catches_a_moved_function(tmp_path):
+    (tmp_path / "servicing" / "eod").mkdir(parents=True)
+    (tmp_path / "servicing" / "eod" / "runner.py").write_text("def batch_retry():\n    pass\n")
+    doc = tmp_path / "runbook.md"
+    doc.write_text(
+        "```bash\npython manage.py shell -c 'from servicing.eod import runner'\n"
+        "python manage.py shell -c 'from servicing.eod.runner import batch_retry, gone'\n"
+        "python manage.py shell -c 'from servicing.nowhere import x'\n```\n",
+        encoding="utf-8",
+    )
+    assert stale_imports(doc, tmp_path) == ["servicing.eod.runner.gone", "servicing.nowhere.x"]
