@@ -78,10 +78,6 @@ class Dealer(models.Model):
     def __str__(self) -> str:
         return self.legal_name
 
-    @property
-    def brand_list(self) -> list[str]:
-        return [b.strip() for b in self.brands.replace("，", ",").split(",") if b.strip()]
-
 
 class DealerLicence(models.Model):
     class Kind(models.TextChoices):
@@ -349,10 +345,6 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealer_id} {self.product_line} {self.effective_from}"
-
-    @property
-    def deposit_shortfall(self) -> Decimal:
-        return max(self.deposit_required - self.deposit_held, Decimal("0.00"))
 
 
 class Commission(models.Model):

@@ -35,11 +35,6 @@ def staff_for_user(user) -> DealerStaff | None:
     return staff
 
 
-def dealer_for_user(user) -> Dealer | None:
-    staff = staff_for_user(user)
-    return staff.dealer if staff else None
-
-
 def dealer_current_grade(dealer_id: int) -> DealerGrade | None:
     return DealerGrade.objects.filter(dealer_id=dealer_id).order_by("-as_of", "-id").first()
 
@@ -108,13 +103,6 @@ def dealer_summary(*, dealer_id: int) -> dict:
         "province": dealer.province,
         "city": dealer.city,
     }
-
-
-def dealers_active() -> list[dict]:
-    return [
-        {"dealer_id": d.pk, "legal_name": d.legal_name, "dealer_type": d.dealer_type}
-        for d in Dealer.objects.filter(status=DealerStatus.ACTIVE).order_by("pk")
-    ]
 
 
 def dealers_for_manager(user) -> QuerySet[Dealer]:

@@ -11,6 +11,7 @@ from dealers.models import (
     DealerMonthlyKpi,
     DealerStaff,
 )
+from dealers.selectors import dealer_active_account, dealer_current_grade
 
 
 class DealerOut(serializers.ModelSerializer):
@@ -37,8 +38,6 @@ class DealerOut(serializers.ModelSerializer):
         ]
 
     def get_grade(self, obj) -> dict | None:
-        from dealers.selectors import dealer_current_grade
-
         grade = dealer_current_grade(obj.pk)
         return (
             {"grade": grade.grade, "score": str(grade.score), "as_of": grade.as_of}
@@ -47,8 +46,6 @@ class DealerOut(serializers.ModelSerializer):
         )
 
     def get_settlement_account(self, obj) -> dict | None:
-        from dealers.selectors import dealer_active_account
-
         account = dealer_active_account(obj.pk)
         if account is None:
             return None
