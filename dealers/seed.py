@@ -11,7 +11,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from autofin.business_date import business_date_current
 from autofin.roles import Role
 from autofin.seed import demo_password, demo_user
-from dealers.models import Dealer, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
 from dealers.services import (
     agreement_create,
     bank_account_change_approve,

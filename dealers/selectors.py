@@ -12,17 +12,11 @@ from django.db.models import Prefetch, QuerySet
 
 from autofin.crypto import decrypt
 from autofin.roles import Role, user_has_role
-from dealers.models import (
-    BankAccountChange,
-    CommissionStatement,
-    Dealer,
-    DealerAlert,
-    DealerGrade,
-    DealerMonthlyKpi,
-    DealerStaff,
-    DealerStatus,
-    SettlementAccount,
-)
+from dealers.models.accounts import BankAccountChange, SettlementAccount
+from dealers.models.commissions import CommissionStatement
+from dealers.models.dealers import Dealer, DealerStatus
+from dealers.models.grading import DealerAlert, DealerGrade, DealerMonthlyKpi
+from dealers.models.staff import DealerStaff
 
 
 def staff_for_user(user) -> DealerStaff | None:

@@ -33,15 +33,11 @@ from dealers.forms import (
     TransitionForm,
     form_error_from,
 )
-from dealers.models import (
-    BankAccountChange,
-    CommissionStatement,
-    Dealer,
-    DealerAlert,
-    DealerLicence,
-    DealerStaff,
-    StaffRole,
-)
+from dealers.models.accounts import BankAccountChange
+from dealers.models.commissions import CommissionStatement
+from dealers.models.dealers import Dealer, DealerLicence
+from dealers.models.grading import DealerAlert
+from dealers.models.staff import DealerStaff, StaffRole
 from dealers.portal import portal_nav
 from dealers.rules import DealerError, allowed_transitions, manages
 from dealers.services.grading import METRIC_LABELS

@@ -2,15 +2,15 @@
 
 from rest_framework import serializers
 
-from dealers.models import (
+from dealers.models.commissions import (
     Agreement,
     Commission,
     CommissionStatement,
     CommissionStatementLine,
-    Dealer,
-    DealerMonthlyKpi,
-    DealerStaff,
 )
+from dealers.models.dealers import Dealer
+from dealers.models.grading import DealerMonthlyKpi
+from dealers.models.staff import DealerStaff
 from dealers.selectors import dealer_active_account, dealer_current_grade
 
 

@@ -14,15 +14,8 @@ from autofin.audit import audit_record
 from autofin.crypto import encrypt, keyed_hash, normalise
 from autofin.roles import Role, user_has_role
 from autofin.uploads import upload_store
-from dealers.models import (
-    BankAccountChange,
-    Dealer,
-    DealerLicence,
-    DealerStatus,
-    DealerType,
-    SettlementAccount,
-    mask_account,
-)
+from dealers.models.accounts import BankAccountChange, SettlementAccount, mask_account
+from dealers.models.dealers import Dealer, DealerLicence, DealerStatus, DealerType
 from dealers.rules import (
     BANK_ACCOUNT_CHECKERS,
     BANK_ACCOUNT_MAKERS,

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from autofin.business_date import business_date_set
-from dealers.models import (
+from dealers.models.commissions import (
     Agreement,
     Commission,
     CommissionClawback,

@@ -27,4 +27,3 @@ def test_seed_trains_a_scorecard_per_product_line_with_rules_and_strategy():
     rs = RuleSet.objects.get(is_active=True)
     assert rs.rules.count() == 16
     assert out.getvalue().count("held-out AUC") == 4
-
