@@ -30,7 +30,7 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
     from django.utils import timezone
 
     from dealers.models.dealers import Dealer
-    from risk.selectors import fraud_hits_by_dealer
+    from risk.selectors.fraud import fraud_hits_by_dealer
 
     known = set(Dealer.objects.values_list("id", flat=True))
     since = as_of - dt.timedelta(days=WINDOW_DAYS)
