@@ -68,7 +68,7 @@ import datetime as dt, io, json, sys
 from autofin.business_date import business_date_set
 from autofin.models import User
 from autofin.roles import Role, user_role_grant
-from dealers.models import Dealer, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
 from origination.models import ConsentText, RegulatoryLimits
 from origination.seed_applications import intake_products_ensure

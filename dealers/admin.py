@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 
-from dealers import models as m
+from dealers.models.accounts import BankAccountChange, SettlementAccount
+from dealers.models.commissions import Agreement, Commission, CommissionStatement
+from dealers.models.dealers import Dealer
+from dealers.models.grading import DealerAlert, DealerGrade, DealerMonthlyKpi, GradingPolicy
+from dealers.models.staff import DealerStaff
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -16,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(m.Dealer)
+@admin.register(Dealer)
 class DealerAdmin(ReadOnlyAdmin):
     list_display = [
         "legal_name",
@@ -31,13 +35,13 @@ class DealerAdmin(ReadOnlyAdmin):
     search_fields = ["legal_name", "uscc"]
 
 
-@admin.register(m.DealerStaff)
+@admin.register(DealerStaff)
 class DealerStaffAdmin(ReadOnlyAdmin):
     list_display = ["user", "dealer", "role", "active"]
     list_filter = ["role", "active"]
 
 
-@admin.register(m.Agreement)
+@admin.register(Agreement)
 class AgreementAdmin(ReadOnlyAdmin):
     list_display = [
         "dealer",
@@ -52,34 +56,34 @@ class AgreementAdmin(ReadOnlyAdmin):
     list_filter = ["product_line"]
 
 
-@admin.register(m.Commission)
+@admin.register(Commission)
 class CommissionAdmin(ReadOnlyAdmin):
     list_display = ["contract_ref", "dealer", "amount_financed", "funded_on", "amount"]
     search_fields = ["contract_ref"]
 
 
-@admin.register(m.CommissionStatement)
+@admin.register(CommissionStatement)
 class CommissionStatementAdmin(ReadOnlyAdmin):
     list_display = ["dealer", "month", "total"]
 
 
-@admin.register(m.DealerGrade)
+@admin.register(DealerGrade)
 class DealerGradeAdmin(ReadOnlyAdmin):
     list_display = ["dealer", "as_of", "grade", "score", "policy"]
     list_filter = ["grade"]
 
 
-@admin.register(m.DealerAlert)
+@admin.register(DealerAlert)
 class DealerAlertAdmin(ReadOnlyAdmin):
     list_display = ["dealer", "as_of", "kind", "metric", "message", "resolved_at"]
 
 
-@admin.register(m.GradingPolicy)
+@admin.register(GradingPolicy)
 class GradingPolicyAdmin(admin.ModelAdmin):
     list_display = ["version", "active", "note", "created_at"]
 
 
-@admin.register(m.BankAccountChange)
+@admin.register(BankAccountChange)
 class BankAccountChangeAdmin(ReadOnlyAdmin):
     list_display = [
         "dealer",
@@ -92,12 +96,12 @@ class BankAccountChangeAdmin(ReadOnlyAdmin):
     exclude = ["account_number_enc", "account_number_hash"]
 
 
-@admin.register(m.SettlementAccount)
+@admin.register(SettlementAccount)
 class SettlementAccountAdmin(ReadOnlyAdmin):
     list_display = ["dealer", "bank_name", "account_number_masked", "verified", "active"]
     exclude = ["account_number_enc", "account_number_hash"]
 
 
-@admin.register(m.DealerMonthlyKpi)
+@admin.register(DealerMonthlyKpi)
 class DealerMonthlyKpiAdmin(ReadOnlyAdmin):
     list_display = ["dealer", "month"]

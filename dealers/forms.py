@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dealers.models import DealerLicence, DealerStatus, DealerType, StaffRole
+from dealers.models.dealers import DealerLicence, DealerStatus, DealerType
+from dealers.models.staff import StaffRole
 from dealers.rules import DealerError
 
 

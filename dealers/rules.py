@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from autofin.roles import Role, user_has_role
-from dealers.models import DealerStatus as S
+from dealers.models.dealers import DealerStatus as S
 
 
 class DealerError(Exception):

@@ -11,7 +11,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from autofin.business_date import business_date_current
 from autofin.roles import Role
 from autofin.seed import demo_password, demo_user
-from dealers.models import Dealer, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
 from dealers.services import (
     agreement_create,
     bank_account_change_approve,
@@ -124,129 +124,171 @@ PROFILES = [
 ]
 
 
+def _dealer_create(i: int, row: tuple, account_manager) -> Dealer:
+    name, kind, brands, province, city, region, address, status = row
+    return Dealer.objects.create(
+        legal_name=name,
+        uscc=uscc_make(region, 1000 + i * 37),
+        dealer_type=kind,
+        brands=brands,
+        province=province,
+        city=city,
+        address=f"{province}{city if city != province else ''}{address}",
+        contact_name=STAFF_NAMES[i - 1][0],
+        contact_phone=f"1391000{i:04d}",
+        contact_email=f"dealer{i}@dealer.example",
+        status=status,
+        account_manager=account_manager,
+    )
+
+
+def _staff_create(i: int, dealer: Dealer, logins: list) -> None:
+    """dealerN_admin and dealerN_sales, and their lines on the demo's login list."""
+    admin_name, sales_name = STAFF_NAMES[i - 1]
+    admin = demo_user(
+        f"dealer{i}_admin", f"{admin_name}", None, email=f"dealer{i}_admin@dealer.example"
+    )
+    sales = demo_user(
+        f"dealer{i}_sales", f"{sales_name}", None, email=f"dealer{i}_sales@dealer.example"
+    )
+    staff_create(actor="seed", dealer=dealer, user=admin, role="dealer_admin")
+    staff_create(actor="seed", dealer=dealer, user=sales, role="dealer_sales")
+    name = dealer.legal_name
+    logins.append((admin.username, f"经销商管理员 · {name[:8]}…"))
+    logins.append((sales.username, f"经销商销售 · {name[:8]}…"))
+
+
+def _settlement_account(rng: random.Random, i: int, dealer: Dealer, maker, checker) -> None:
+    """The account through the maker-checker, as in production: prepared, then approved."""
+    change = bank_account_change_prepare(
+        actor=maker,
+        dealer=dealer,
+        account_name=dealer.legal_name,
+        bank_name=BANKS[i - 1],
+        branch_name=f"{dealer.city}分行营业部",
+        account_number=f"6222{rng.randrange(10**14, 10**15)}",
+        reason="经销商准入",
+    )
+    bank_account_change_approve(actor=checker, change_id=change.pk, reason="已核对开户许可证")
+
+
+def _agreements_create(dealer: Dealer, start: dt.date) -> None:
+    """One agreement per product line of the dealer's type: a percentage for the first line,
+    a fixed amount per contract for the others."""
+    for j, line in enumerate(PRODUCT_LINES_BY_TYPE[dealer.dealer_type]):
+        percent = j == 0
+        agreement_create(
+            actor="seed",
+            dealer=dealer,
+            product_line=line,
+            commission_kind="percent" if percent else "fixed",
+            commission_rate=Decimal("0.015") if percent else Decimal("0"),
+            commission_fixed=Decimal("0") if percent else Decimal("1500.00"),
+            cap_rate=Decimal("0.05"),
+            clawback_months=6,
+            clawback_share=Decimal("1"),
+            deposit_required=Decimal("200000.00"),
+            deposit_held=Decimal("200000.00")
+            if dealer.status == DealerStatus.ACTIVE
+            else Decimal(0),
+            effective_from=start,
+        )
+
+
+def _kpis_record(rng: random.Random, dealer: Dealer, month: dt.date, approval: str) -> dict:
+    """The month's KPIs; returns the applications and approvals the grade reads."""
+    apps = rng.randint(40, 120)
+    rate = Decimal(approval) + Decimal(rng.randint(-5, 5)) / 100
+    approved = int(apps * rate)
+    funded = max(approved - rng.randint(0, 5), 0)
+    avg_amount = Decimal(rng.randint(90, 260) * 1000)
+    dealer_kpis_record(
+        dealer_id=dealer.pk,
+        month=month,
+        figures={
+            "applications": apps,
+            "approved": approved,
+            "approval_rate": (Decimal(approved) / apps).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            ),
+            "funded_count": funded,
+            "funded_amount": avg_amount * funded,
+            "avg_decision_hours": Decimal(rng.randint(5, 60)) / 10,
+        },
+    )
+    return {"applications": apps, "approved": approved}
+
+
+def _commissions_record(
+    rng: random.Random, i: int, dealer: Dealer, month: dt.date, back: int, today: dt.date
+) -> None:
+    """A few funded contracts a month: their commissions, a clawback for two dealers, and the
+    month's statement once the month has ended."""
+    lines = PRODUCT_LINES_BY_TYPE[dealer.dealer_type]
+    for k in range(3):
+        funded_on = month + dt.timedelta(days=3 + k * 8)
+        commission_accrue(
+            dealer=dealer,
+            contract_ref=f"HT{dealer.pk:03d}{month:%y%m}{k + 1:02d}",
+            amount_financed=Decimal(rng.randint(80, 300) * 1000),
+            funded_on=funded_on,
+            product_line=lines[k % len(lines)],
+        )
+    if back == 3 and i in (3, 4):
+        commission_clawback(
+            contract_ref=f"HT{dealer.pk:03d}{month:%y%m}01",
+            reason="early_settlement",
+            event_date=month_end(month),
+        )
+    if month_end(month) <= today:
+        commission_statement_for_month(dealer=dealer, month=month)
+
+
+def _grade_record(
+    rng: random.Random, i: int, dealer: Dealer, month: dt.date, back: int, kpis: dict
+) -> None:
+    """The month-end grade from the dealer's risk profile, drifting worse towards today."""
+    _approval, fraud, fpd, dpd30, docs, cancel = PROFILES[i - 1]
+    apps, approved = kpis["applications"], kpis["approved"]
+    metrics = {
+        "applications": apps,
+        "approval_rate": Decimal(approved) / apps,
+        "decline_reasons": {"征信不良": rng.randint(2, 10), "收入不足": rng.randint(1, 8)},
+        "fraud_hits": round(apps * fraud / 100 * (1 + (6 - back) / 10)),
+        "fpd_rate": Decimal(fpd) * (1 + Decimal(6 - back) / 20),
+        "dpd30_rate": {"3": Decimal(dpd30) / 2, "6": Decimal(dpd30)},
+        "document_rejection_rate": Decimal(docs),
+        "cancellation_after_funding_rate": Decimal(cancel),
+    }
+    dealer_grades_recompute(as_of=month_end(month), metrics={dealer.pk: metrics})
+
+
+def _history_record(rng: random.Random, i: int, dealer: Dealer, today: dt.date) -> None:
+    """Six months of KPIs, commissions and grades for an active dealer."""
+    this_month = month_start(today)
+    for back in range(6, 0, -1):
+        month = add_months(this_month, -back)
+        kpis = _kpis_record(rng, dealer, month, PROFILES[i - 1][0])
+        _commissions_record(rng, i, dealer, month, back, today)
+        _grade_record(rng, i, dealer, month, back, kpis)
+
+
 def seed(*, stdout, context: dict) -> None:
     rng = random.Random(20260)  # noqa: S311 - demo data
     users = context.get("users", {})
     am = users.get(Role.ACCOUNT_MANAGER) or demo_user("am", "渠道经理 李强", Role.ACCOUNT_MANAGER)
     checker = users.get(Role.SYSTEM_ADMIN) or demo_user("admin", "系统管理员", Role.SYSTEM_ADMIN)
     today = business_date_current()
-    this_month = month_start(today)
     dealers: list[Dealer] = []
     logins = context.setdefault("logins", [])
-
-    for i, (name, kind, brands, province, city, region, address, status) in enumerate(DEALERS, 1):
-        admin_name, sales_name = STAFF_NAMES[i - 1]
-        dealer = Dealer.objects.create(
-            legal_name=name,
-            uscc=uscc_make(region, 1000 + i * 37),
-            dealer_type=kind,
-            brands=brands,
-            province=province,
-            city=city,
-            address=f"{province}{city if city != province else ''}{address}",
-            contact_name=admin_name,
-            contact_phone=f"1391000{i:04d}",
-            contact_email=f"dealer{i}@dealer.example",
-            status=status,
-            account_manager=am,
-        )
+    for i, row in enumerate(DEALERS, 1):
+        dealer = _dealer_create(i, row, am)
         dealers.append(dealer)
-        admin = demo_user(
-            f"dealer{i}_admin", f"{admin_name}", None, email=f"dealer{i}_admin@dealer.example"
-        )
-        sales = demo_user(
-            f"dealer{i}_sales", f"{sales_name}", None, email=f"dealer{i}_sales@dealer.example"
-        )
-        staff_create(actor="seed", dealer=dealer, user=admin, role="dealer_admin")
-        staff_create(actor="seed", dealer=dealer, user=sales, role="dealer_sales")
-        logins.append((admin.username, f"经销商管理员 · {name[:8]}…"))
-        logins.append((sales.username, f"经销商销售 · {name[:8]}…"))
-
-        change = bank_account_change_prepare(
-            actor=am,
-            dealer=dealer,
-            account_name=name,
-            bank_name=BANKS[i - 1],
-            branch_name=f"{city}分行营业部",
-            account_number=f"6222{rng.randrange(10**14, 10**15)}",
-            reason="经销商准入",
-        )
-        bank_account_change_approve(actor=checker, change_id=change.pk, reason="已核对开户许可证")
-
-        start = add_months(this_month, -12)
-        for j, line in enumerate(PRODUCT_LINES_BY_TYPE[kind]):
-            percent = j == 0
-            agreement_create(
-                actor="seed",
-                dealer=dealer,
-                product_line=line,
-                commission_kind="percent" if percent else "fixed",
-                commission_rate=Decimal("0.015") if percent else Decimal("0"),
-                commission_fixed=Decimal("0") if percent else Decimal("1500.00"),
-                cap_rate=Decimal("0.05"),
-                clawback_months=6,
-                clawback_share=Decimal("1"),
-                deposit_required=Decimal("200000.00"),
-                deposit_held=Decimal("200000.00") if status == DealerStatus.ACTIVE else Decimal(0),
-                effective_from=start,
-            )
-
-        if status != DealerStatus.ACTIVE:
-            continue
-        approval, fraud, fpd, dpd30, docs, cancel = PROFILES[i - 1]
-        lines = PRODUCT_LINES_BY_TYPE[kind]
-        for back in range(6, 0, -1):
-            month = add_months(this_month, -back)
-            apps = rng.randint(40, 120)
-            rate = Decimal(approval) + Decimal(rng.randint(-5, 5)) / 100
-            approved = int(apps * rate)
-            funded = max(approved - rng.randint(0, 5), 0)
-            avg_amount = Decimal(rng.randint(90, 260) * 1000)
-            dealer_kpis_record(
-                dealer_id=dealer.pk,
-                month=month,
-                figures={
-                    "applications": apps,
-                    "approved": approved,
-                    "approval_rate": (Decimal(approved) / apps).quantize(
-                        Decimal("0.0001"), rounding=ROUND_HALF_UP
-                    ),
-                    "funded_count": funded,
-                    "funded_amount": avg_amount * funded,
-                    "avg_decision_hours": Decimal(rng.randint(5, 60)) / 10,
-                },
-            )
-            # a few funded contracts per month → commissions and statements
-            for k in range(3):
-                funded_on = month + dt.timedelta(days=3 + k * 8)
-                commission_accrue(
-                    dealer=dealer,
-                    contract_ref=f"HT{dealer.pk:03d}{month:%y%m}{k + 1:02d}",
-                    amount_financed=Decimal(rng.randint(80, 300) * 1000),
-                    funded_on=funded_on,
-                    product_line=lines[k % len(lines)],
-                )
-            if back == 3 and i in (3, 4):
-                commission_clawback(
-                    contract_ref=f"HT{dealer.pk:03d}{month:%y%m}01",
-                    reason="early_settlement",
-                    event_date=month_end(month),
-                )
-            if month_end(month) <= today:
-                commission_statement_for_month(dealer=dealer, month=month)
-            as_of = month_end(month)
-            metrics = {
-                "applications": apps,
-                "approval_rate": Decimal(approved) / apps,
-                "decline_reasons": {"征信不良": rng.randint(2, 10), "收入不足": rng.randint(1, 8)},
-                "fraud_hits": round(apps * fraud / 100 * (1 + (6 - back) / 10)),
-                "fpd_rate": Decimal(fpd) * (1 + Decimal(6 - back) / 20),
-                "dpd30_rate": {"3": Decimal(dpd30) / 2, "6": Decimal(dpd30)},
-                "document_rejection_rate": Decimal(docs),
-                "cancellation_after_funding_rate": Decimal(cancel),
-            }
-            dealer_grades_recompute(as_of=as_of, metrics={dealer.pk: metrics})
-
+        _staff_create(i, dealer, logins)
+        _settlement_account(rng, i, dealer, am, checker)
+        _agreements_create(dealer, add_months(month_start(today), -12))
+        if dealer.status == DealerStatus.ACTIVE:
+            _history_record(rng, i, dealer, today)
     context["dealers"] = dealers
     stdout.write(
         f"  {len(dealers)} dealers, staff dealerN_admin / dealerN_sales (password {demo_password()})"

@@ -12,17 +12,11 @@ from django.db.models import Prefetch, QuerySet
 
 from autofin.crypto import decrypt
 from autofin.roles import Role, user_has_role
-from dealers.models import (
-    BankAccountChange,
-    CommissionStatement,
-    Dealer,
-    DealerAlert,
-    DealerGrade,
-    DealerMonthlyKpi,
-    DealerStaff,
-    DealerStatus,
-    SettlementAccount,
-)
+from dealers.models.accounts import BankAccountChange, SettlementAccount
+from dealers.models.commissions import CommissionStatement
+from dealers.models.dealers import Dealer, DealerStatus
+from dealers.models.grading import DealerAlert, DealerGrade, DealerMonthlyKpi
+from dealers.models.staff import DealerStaff
 
 
 def staff_for_user(user) -> DealerStaff | None:
@@ -33,11 +27,6 @@ def staff_for_user(user) -> DealerStaff | None:
         DealerStaff.objects.select_related("dealer").filter(user_id=user.pk, active=True).first()
     )
     return staff
-
-
-def dealer_for_user(user) -> Dealer | None:
-    staff = staff_for_user(user)
-    return staff.dealer if staff else None
 
 
 def dealer_current_grade(dealer_id: int) -> DealerGrade | None:
@@ -108,13 +97,6 @@ def dealer_summary(*, dealer_id: int) -> dict:
         "province": dealer.province,
         "city": dealer.city,
     }
-
-
-def dealers_active() -> list[dict]:
-    return [
-        {"dealer_id": d.pk, "legal_name": d.legal_name, "dealer_type": d.dealer_type}
-        for d in Dealer.objects.filter(status=DealerStatus.ACTIVE).order_by("pk")
-    ]
 
 
 def dealers_for_manager(user) -> QuerySet[Dealer]:

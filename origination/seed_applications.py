@@ -211,7 +211,8 @@ def _user_for(phone: str, name: str):
 
 
 def seed(*, stdout, context: dict) -> None:
-    from dealers.models import DealerStaff, DealerStatus
+    from dealers.models.dealers import DealerStatus
+    from dealers.models.staff import DealerStaff
     from origination.models import Application
     from origination.services.applications import (
         application_applicants_save,

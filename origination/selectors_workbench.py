@@ -24,7 +24,7 @@ from origination.models import (
 )
 from origination.selectors import lpr_rate_current
 from origination.services.applications import risk_decision_id
-from risk import selectors as risk_selectors
+from risk.selectors.decisions import decision_details, decision_tiers
 
 S = ApplicationStatus
 
@@ -68,7 +68,7 @@ class QueueRow:
 
 def _tiers_by_ref(refs: list[str]) -> dict[str, str]:
     """risk's tier per application reference (the latest decision's)."""
-    return risk_selectors.decision_tiers(application_refs=refs)
+    return decision_tiers(application_refs=refs)
 
 
 def workbench_queue(
@@ -136,7 +136,7 @@ def queue_dealers() -> list[tuple[int, str]]:
 
 def decision_for_application(application: Application) -> dict | None:
     """What risk decided on this application, as plain values (risk's selector), or None."""
-    return risk_selectors.decision_details(
+    return decision_details(
         application_ref=application.reference,
         decision_id=risk_decision_id(application.decision_ref),
     )

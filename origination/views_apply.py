@@ -388,7 +388,7 @@ def _automated_decision_id(app) -> int | None:
 @require_POST
 def application_review_request(request, reference: str):
     """PIPL: a customer may ask for a human review of an automated decision."""
-    from risk.services.decisions import decision_review_request
+    from risk.services.decisions.review import decision_review_request
 
     app = sel.applications_for_customer(request.user).filter(reference=reference).first()
     if app is None:

@@ -7,6 +7,7 @@ class RiskConfig(AppConfig):
     verbose_name = _("风险")
 
     def ready(self) -> None:
+        # risk.approvals reads models and services: importable only once the app registry is ready.
         from risk import approvals
 
         approvals.register()

@@ -6,10 +6,13 @@ facts dict (see risk.facts) and is kept here as given.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from risk.rules import RULES
 
 
 class ProductLine(models.TextChoices):
@@ -195,10 +198,6 @@ class Rule(models.Model):
         return f"{self.code} ({self.rule_kind})"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from risk.rules import RULES
-
         if self.code not in RULES:
             raise ValidationError({"code": _("未注册的规则代码：%(code)s") % {"code": self.code}})
 

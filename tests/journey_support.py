@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from autofin.business_date import business_date_set
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from dealers.models import Dealer
+from dealers.models.dealers import Dealer
 from dealers.seed import uscc_make
 from dealers.services import (
     agreement_create,

@@ -14,7 +14,7 @@ import pytest
 from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_current
 from autofin.models import AuditEntry, OutboundMessage
-from dealers.models import Commission
+from dealers.models.commissions import Commission
 from dealers.services import agreement_in_force, commission_compute
 from origination import tasks
 from origination.models import (

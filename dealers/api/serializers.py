@@ -2,15 +2,16 @@
 
 from rest_framework import serializers
 
-from dealers.models import (
+from dealers.models.commissions import (
     Agreement,
     Commission,
     CommissionStatement,
     CommissionStatementLine,
-    Dealer,
-    DealerMonthlyKpi,
-    DealerStaff,
 )
+from dealers.models.dealers import Dealer
+from dealers.models.grading import DealerMonthlyKpi
+from dealers.models.staff import DealerStaff
+from dealers.selectors import dealer_active_account, dealer_current_grade
 
 
 class DealerOut(serializers.ModelSerializer):
@@ -37,8 +38,6 @@ class DealerOut(serializers.ModelSerializer):
         ]
 
     def get_grade(self, obj) -> dict | None:
-        from dealers.selectors import dealer_current_grade
-
         grade = dealer_current_grade(obj.pk)
         return (
             {"grade": grade.grade, "score": str(grade.score), "as_of": grade.as_of}
@@ -47,8 +46,6 @@ class DealerOut(serializers.ModelSerializer):
         )
 
     def get_settlement_account(self, obj) -> dict | None:
-        from dealers.selectors import dealer_active_account
-
         account = dealer_active_account(obj.pk)
         if account is None:
             return None

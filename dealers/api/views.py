@@ -6,7 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dealers.api import serializers as s
-from dealers.models import Commission, CommissionStatement, DealerMonthlyKpi, DealerStaff
+from dealers.models.commissions import Commission, CommissionStatement
+from dealers.models.grading import DealerMonthlyKpi
+from dealers.models.staff import DealerStaff
 from dealers.selectors import staff_for_user
 
 

@@ -13,16 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
 from autofin.money import ZERO, quantize_fen, to_decimal
-from dealers.models import (
+from dealers.models.commissions import (
     Agreement,
     Commission,
     CommissionClawback,
     CommissionStatement,
     CommissionStatementLine,
-    Dealer,
-    DealerMonthlyKpi,
-    ProductLine,
 )
+from dealers.models.dealers import Dealer, ProductLine
+from dealers.models.grading import DealerMonthlyKpi
 from dealers.rules import DealerError, require_manages
 
 SYSTEM = "dealers.commissions"

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
 from autofin.notifications import notification_send
-from dealers.models import Dealer, DealerAlert, DealerGrade, GradingPolicy
+from dealers.models.dealers import Dealer
+from dealers.models.grading import DealerAlert, DealerGrade, GradingPolicy
 from dealers.rules import DealerError, require_manages
 
 SYSTEM = "dealers.grading"

@@ -12,16 +12,10 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from autofin.audit import audit_record
 from autofin.crypto import encrypt, keyed_hash, normalise
+from autofin.roles import Role, user_has_role
 from autofin.uploads import upload_store
-from dealers.models import (
-    BankAccountChange,
-    Dealer,
-    DealerLicence,
-    DealerStatus,
-    DealerType,
-    SettlementAccount,
-    mask_account,
-)
+from dealers.models.accounts import BankAccountChange, SettlementAccount, mask_account
+from dealers.models.dealers import Dealer, DealerLicence, DealerStatus, DealerType
 from dealers.rules import (
     BANK_ACCOUNT_CHECKERS,
     BANK_ACCOUNT_MAKERS,
@@ -33,6 +27,7 @@ from dealers.rules import (
     require_manages,
     require_role,
 )
+from dealers.selectors import staff_for_user
 
 
 def uscc_clean(value: str) -> str:
@@ -142,8 +137,6 @@ def dealer_transition(*, actor, dealer, to_status: str, reason: str) -> Dealer:
 
 
 def dealer_account_manager_assign(*, actor, dealer, account_manager) -> Dealer:
-    from autofin.roles import Role, user_has_role
-
     require_role(actor, {Role.SYSTEM_ADMIN})
     if account_manager is not None and not user_has_role(account_manager, Role.ACCOUNT_MANAGER):
         raise DealerError(_("该用户不是渠道客户经理。"), field="account_manager")
@@ -164,8 +157,6 @@ def dealer_account_manager_assign(*, actor, dealer, account_manager) -> Dealer:
 
 def dealer_licence_upload(*, actor, dealer, kind: str, file) -> DealerLicence:
     """Dealer admins upload their own licences; back-office users those of dealers they manage."""
-    from dealers.selectors import staff_for_user
-
     dealer = _dealer(dealer)
     staff = staff_for_user(actor)
     own_admin = staff is not None and staff.dealer_id == dealer.pk and staff.role == "dealer_admin"
@@ -209,8 +200,6 @@ def bank_account_change_prepare(
 ) -> BankAccountChange:
     require_role(actor, BANK_ACCOUNT_MAKERS)
     dealer = _dealer(dealer)
-    from autofin.roles import Role, user_has_role
-
     if user_has_role(actor, Role.ACCOUNT_MANAGER) and not user_has_role(
         actor, Role.SYSTEM_ADMIN, Role.FINANCE_OPERATOR
     ):
@@ -259,8 +248,6 @@ def _decide_change(*, actor, change_id: int) -> BankAccountChange:
     change = BankAccountChange.objects.select_for_update().get(pk=change_id)
     if change.status != BankAccountChange.Status.PENDING:
         raise DealerError(_("该变更已处理。"), code="not_pending")
-    from autofin.roles import Role, user_has_role
-
     if not user_has_role(actor, Role.SYSTEM_ADMIN, Role.FINANCE_APPROVER):
         require_manages(actor, change.dealer)  # an account manager checks their dealers only
     if change.prepared_by_id == actor.pk:

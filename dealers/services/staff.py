@@ -20,7 +20,8 @@ from rest_framework.authtoken.models import Token
 from autofin.audit import audit_record
 from autofin.notifications import notification_send
 from autofin.roles import Role, user_role_grant
-from dealers.models import Dealer, DealerStaff, StaffInvitation, StaffRole
+from dealers.models.dealers import Dealer
+from dealers.models.staff import DealerStaff, StaffInvitation, StaffRole
 from dealers.rules import DealerError, DealerPermissionDenied, manages
 
 INVITATION_VALID_FOR = dt.timedelta(hours=72)

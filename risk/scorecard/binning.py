@@ -236,8 +236,3 @@ def bin_index(variable: dict, series: pd.Series) -> np.ndarray:
     missing = len(variable["bins"]) - 1
     cats = _as_category(series)
     return np.array([missing if c is None else mapping.get(c, other) for c in cats], dtype=int)
-
-
-def woe_transform(variable: dict, series: pd.Series) -> np.ndarray:
-    woe = np.array([b["woe"] for b in variable["bins"]])
-    return woe[bin_index(variable, series)]

@@ -161,16 +161,10 @@ def _metrics(y: np.ndarray, score: np.ndarray) -> dict:
     }
 
 
-def train_scorecard(
-    frame: pd.DataFrame,
-    *,
-    target: str,
-    bad_value: str | None = None,
-    options: TrainOptions | None = None,
-    exclude: tuple[str, ...] = (),
-    with_plots: bool = True,
-) -> TrainResult:
-    opts = options or TrainOptions()
+def _training_rows(
+    frame: pd.DataFrame, target: str, bad_value: str | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows with a target, and the target coded 1 = bad; enough of each class or an error."""
     if target not in frame.columns:
         raise ScorecardError(f"no column {target!r}; columns are {list(frame.columns)}")
     frame = frame[frame[target].notna()].reset_index(drop=True)
@@ -180,7 +174,11 @@ def train_scorecard(
         raise ScorecardError(
             f"need at least 20 bads and 20 goods, got {n_bads} bads of {len(y_all)}"
         )
+    return frame, y_all
 
+
+def _candidates(frame: pd.DataFrame, target: str, exclude: tuple[str, ...]) -> dict[str, str]:
+    """{column: 'numeric' | 'categorical'} of the columns worth binning."""
     candidates: dict[str, str] = {}
     for col in frame.columns:
         if col == target or col in exclude:
@@ -190,13 +188,12 @@ def train_scorecard(
             candidates[str(col)] = kind
     if not candidates:
         raise ScorecardError("no usable variable in the table")
+    return candidates
 
-    idx_train, idx_test = train_test_split(
-        np.arange(len(frame)), test_size=opts.test_size, stratify=y_all, random_state=opts.seed
-    )
-    train, test = frame.iloc[idx_train], frame.iloc[idx_test]
-    y_train, y_test = y_all[idx_train], y_all[idx_test]
 
+def _bin_all(
+    candidates: dict[str, str], train: pd.DataFrame, y_train: np.ndarray, opts: TrainOptions
+) -> dict[str, dict]:
     bopts = BinningOptions(
         max_bins=opts.max_bins, min_bin_share=opts.min_bin_share, random_state=opts.seed
     )
@@ -204,13 +201,29 @@ def train_scorecard(
     for name, kind in candidates.items():
         fn = bin_numeric if kind == "numeric" else bin_categorical
         binned[name] = fn(name, train[name], y_train, bopts)
+    return binned
 
-    status: dict[str, str] = {}
-    ranked = sorted(binned, key=lambda n: -binned[n]["iv"])
-    woe_train = {
-        n: np.array([b["woe"] for b in binned[n]["bins"]])[bin_index(binned[n], train[n])]
-        for n in ranked
-    }
+
+def _correlated(name: str, kept: list[str], woe: dict[str, np.ndarray], corr_max: float):
+    """The first kept variable whose WoE correlates with ``name``'s beyond ``corr_max``, and r."""
+    for other in kept:
+        if np.std(woe[name]) == 0 or np.std(woe[other]) == 0:
+            continue
+        r = float(np.corrcoef(woe[name], woe[other])[0, 1])
+        if abs(r) > corr_max:
+            return other, r
+    return None
+
+
+def _filter_variables(
+    ranked: list[str],
+    binned: dict[str, dict],
+    woe: dict[str, np.ndarray],
+    opts: TrainOptions,
+    status: dict[str, str],
+) -> list[str]:
+    """IV filter, then the variable cap, then the correlation filter (the higher-IV variable of
+    a correlated pair stays: ``ranked`` is by IV, highest first)."""
     kept: list[str] = []
     for name in ranked:
         if binned[name]["iv"] < opts.iv_min:
@@ -219,23 +232,26 @@ def train_scorecard(
         if len(kept) >= opts.max_variables:
             status[name] = f"more than {opts.max_variables} variables"
             continue
-        clash = None
-        for other in kept:
-            if np.std(woe_train[name]) == 0 or np.std(woe_train[other]) == 0:
-                continue
-            r = float(np.corrcoef(woe_train[name], woe_train[other])[0, 1])
-            if abs(r) > opts.corr_max:
-                clash = (other, r)
-                break
+        clash = _correlated(name, kept, woe, opts.corr_max)
         if clash:
             status[name] = f"corr {clash[1]:.2f} with {clash[0]}"
             continue
         kept.append(name)
     if not kept:
         raise ScorecardError(f"no variable reaches IV {opts.iv_min}")
+    return kept
 
+
+def _regress(
+    kept: list[str],
+    woe: dict[str, np.ndarray],
+    y_train: np.ndarray,
+    opts: TrainOptions,
+    status: dict[str, str],
+) -> tuple[LogisticRegression, list[str]]:
+    """Logistic regression on WoE, refitted without the variables of the wrong sign."""
     while True:
-        x = np.column_stack([woe_train[n] for n in kept])
+        x = np.column_stack([woe[n] for n in kept])
         model = _fit(x, y_train, opts.seed)
         coefs = model.coef_[0]
         wrong = [n for n, c in zip(kept, coefs, strict=True) if c >= 0]
@@ -246,7 +262,19 @@ def train_scorecard(
         kept = [n for n in kept if n not in wrong]
     for n in kept:
         status[n] = "selected"
+    return model, kept
 
+
+def _artefact(
+    *,
+    target: str,
+    bad_value: str | None,
+    kept: list[str],
+    binned: dict[str, dict],
+    model: LogisticRegression,
+    opts: TrainOptions,
+) -> dict:
+    """The points of each bin of each kept variable, scaled (see the module's docstring)."""
     scaling = _scaling(opts)
     factor, offset = scaling["factor"], scaling["offset"]
     intercept = float(model.intercept_[0])
@@ -259,8 +287,7 @@ def train_scorecard(
             {**b, "points": round(-factor * float(coef) * b["woe"] + share, 1)} for b in var["bins"]
         ]
         variables.append(var)
-
-    artefact = {
+    return {
         "format": ARTEFACT_FORMAT,
         "target": target,
         "bad_value": bad_value,
@@ -268,14 +295,74 @@ def train_scorecard(
         "intercept": intercept,
         "variables": variables,
     }
+
+
+def _band_edges(score_train: np.ndarray, bands: int) -> list[float]:
+    """Whole-point score quantiles of the training part: the edges of ``bands`` score bands."""
+    return sorted(
+        {float(np.floor(q)) for q in np.quantile(score_train, np.linspace(0, 1, bands + 1)[1:-1])}
+    )
+
+
+def _figures(y_train, score_train, y_test, score_test) -> dict[str, bytes]:
+    return {
+        "roc": plots.roc_png({"train": (y_train, score_train), "held-out": (y_test, score_test)}),
+        "ks": plots.ks_png(y_test, score_test),
+        "histogram": plots.histogram_png(y_test, score_test),
+    }
+
+
+def _variables_report(
+    ranked: list[str], candidates: dict[str, str], binned: dict[str, dict], status: dict
+) -> list[dict]:
+    return [
+        {
+            "name": n,
+            "type": candidates[n],
+            "iv": binned[n]["iv"],
+            "bins": len(binned[n]["bins"]),
+            "trend": binned[n]["trend"],
+            "status": status.get(n, ""),
+            "selected": status.get(n) == "selected",
+        }
+        for n in ranked
+    ]
+
+
+def train_scorecard(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    bad_value: str | None = None,
+    options: TrainOptions | None = None,
+    exclude: tuple[str, ...] = (),
+    with_plots: bool = True,
+) -> TrainResult:
+    opts = options or TrainOptions()
+    frame, y_all = _training_rows(frame, target, bad_value)
+    candidates = _candidates(frame, target, exclude)
+    idx_train, idx_test = train_test_split(
+        np.arange(len(frame)), test_size=opts.test_size, stratify=y_all, random_state=opts.seed
+    )
+    train, test = frame.iloc[idx_train], frame.iloc[idx_test]
+    y_train, y_test = y_all[idx_train], y_all[idx_test]
+
+    binned = _bin_all(candidates, train, y_train, opts)
+    ranked = sorted(binned, key=lambda n: -binned[n]["iv"])
+    woe_train = {
+        n: np.array([b["woe"] for b in binned[n]["bins"]])[bin_index(binned[n], train[n])]
+        for n in ranked
+    }
+    status: dict[str, str] = {}
+    kept = _filter_variables(ranked, binned, woe_train, opts, status)
+    model, kept = _regress(kept, woe_train, y_train, opts, status)
+    artefact = _artefact(
+        target=target, bad_value=bad_value, kept=kept, binned=binned, model=model, opts=opts
+    )
+
     score_train = _score_frame(artefact, train)
     score_test = _score_frame(artefact, test)
-    edges = sorted(
-        {
-            float(np.floor(q))
-            for q in np.quantile(score_train, np.linspace(0, 1, opts.score_bands + 1)[1:-1])
-        }
-    )
+    edges = _band_edges(score_train, opts.score_bands)
     train_bands = _bands(edges, score_train, y_train)
     artefact["score_distribution"] = {
         "edges": edges,
@@ -285,18 +372,7 @@ def train_scorecard(
 
     report = {
         "metrics": {"train": _metrics(y_train, score_train), "test": _metrics(y_test, score_test)},
-        "variables": [
-            {
-                "name": n,
-                "type": candidates[n],
-                "iv": binned[n]["iv"],
-                "bins": len(binned[n]["bins"]),
-                "trend": binned[n]["trend"],
-                "status": status.get(n, ""),
-                "selected": status.get(n) == "selected",
-            }
-            for n in ranked
-        ],
+        "variables": _variables_report(ranked, candidates, binned, status),
         "bands": {"train": train_bands, "test": _bands(edges, score_test, y_test)},
         "score_summary": {
             "min": int(score_train.min()),
@@ -306,13 +382,5 @@ def train_scorecard(
         "options": opts.__dict__,
         "rows": len(frame),
     }
-    figures: dict[str, bytes] = {}
-    if with_plots:
-        figures = {
-            "roc": plots.roc_png(
-                {"train": (y_train, score_train), "held-out": (y_test, score_test)}
-            ),
-            "ks": plots.ks_png(y_test, score_test),
-            "histogram": plots.histogram_png(y_test, score_test),
-        }
+    figures = _figures(y_train, score_train, y_test, score_test) if with_plots else {}
     return TrainResult(artefact=artefact, report=report, plots=figures)

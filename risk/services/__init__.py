@@ -1,13 +1,9 @@
 """Risk's write use cases. Other apps call these (and risk.selectors), nothing else of risk."""
 
-from risk.services.decisions import (
-    DecisionError,
-    ReplayResult,
-    decision_evaluate,
-    decision_make,
-    decision_replay,
-    decision_review_request,
-)
+from risk.services.decisions.evaluate import decision_evaluate
+from risk.services.decisions.make import DecisionError, decision_make
+from risk.services.decisions.replay import ReplayResult, decision_replay
+from risk.services.decisions.review import decision_review_request
 from risk.services.early_warning import early_warning_evaluate, early_warning_rules_ensure
 from risk.services.rulesets import rule_set_activate, rule_set_clone, rule_set_default_ensure
 from risk.services.scorecards import (

@@ -213,7 +213,7 @@ def _seller_dealer_id(name: str) -> int | None:
     """A direct-channel contract names the car's seller (origination's car payee) but has no
     dealer: the seller is paid only if it is a registered dealer of exactly that legal name
     (its verified settlement account comes from the dealers app, as for the dealer channel)."""
-    from dealers.models import Dealer
+    from dealers.models.dealers import Dealer
 
     name = (name or "").strip()
     ids = list(Dealer.objects.filter(legal_name=name).values_list("pk", flat=True)[:2])
@@ -885,7 +885,7 @@ def _commission(d: Disbursement, *, business_date: dt.date, product_line: str | 
 
 def _notify(d: Disbursement, *, loan_id: int) -> None:
     from autofin.models import User
-    from dealers.models import Dealer
+    from dealers.models.dealers import Dealer
 
     amount = f"{d.amount_financed:,.2f}"
     customer = (

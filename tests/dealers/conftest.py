@@ -9,7 +9,8 @@ import pytest
 
 from autofin.business_date import business_date_set
 from autofin.roles import Role
-from dealers.models import Dealer, DealerStaff, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
+from dealers.models.staff import DealerStaff
 from dealers.seed import uscc_make
 from dealers.services import staff_create
 from tests.factories import UserFactory

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from autofin.audit import audit_trail_for
 from autofin.crypto import decrypt, keyed_hash
 from autofin.roles import Role
-from dealers.models import BankAccountChange, SettlementAccount
+from dealers.models.accounts import BankAccountChange, SettlementAccount
 from dealers.rules import DealerError
 from dealers.selectors import dealer_can_receive_funds, dealer_risk_facts, dealer_settlement_account
 from dealers.services import (

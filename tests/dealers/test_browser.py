@@ -9,7 +9,7 @@ import pytest
 
 from autofin.business_date import business_date_set
 from autofin.models import OutboundMessage
-from dealers.models import StaffInvitation
+from dealers.models.staff import StaffInvitation
 from dealers.seed import uscc_make
 from dealers.services import (
     agreement_create,
@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, UserFactory
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_dealer_admin_portal_flow(page, live_server, browser_login, tmp_path):
-    from dealers.models import Dealer
+    from dealers.models.dealers import Dealer
 
     business_date_set(actor="test", date=dt.date(2026, 3, 15), reason="test")
     dealer = Dealer.objects.create(

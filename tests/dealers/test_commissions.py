@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from autofin.business_date import business_date_set
-from dealers.models import (
+from dealers.models.commissions import (
     Agreement,
     Commission,
     CommissionClawback,
@@ -55,7 +55,6 @@ def pct_agreement(dealer):
 class TestAgreements:
     def test_default_cap_is_five_percent(self, pct_agreement):
         assert pct_agreement.cap_rate == D("0.050000")
-        assert pct_agreement.deposit_shortfall == D("200000.00")
 
     def test_overlapping_agreement_for_same_line_is_refused_by_the_database(
         self, dealer, pct_agreement

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from autofin.models import OutboundMessage
-from dealers.models import DealerAlert, DealerGrade, GradingPolicy
+from dealers.models.grading import DealerAlert, DealerGrade, GradingPolicy
 from dealers.rules import DealerError
 from dealers.selectors import dealer_risk_facts
 from dealers.services import dealer_grade_recompute_now, dealer_grades_recompute

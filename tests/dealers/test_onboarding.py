@@ -8,7 +8,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from autofin.audit import audit_trail_for
 from autofin.models import AuditEntry
-from dealers.models import Dealer, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
 from dealers.rules import DealerError
 from dealers.seed import uscc_make
 from dealers.selectors import dealer_can_receive_funds, dealer_can_submit, dealer_risk_facts

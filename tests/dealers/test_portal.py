@@ -14,7 +14,9 @@ from django.urls import reverse
 from autofin.business_date import business_date_set
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from dealers.models import BankAccountChange, DealerLicence, DealerStaff, SettlementAccount
+from dealers.models.accounts import BankAccountChange, SettlementAccount
+from dealers.models.dealers import DealerLicence
+from dealers.models.staff import DealerStaff
 from dealers.portal import PORTAL_NAV, portal_nav
 from dealers.services import (
     agreement_create,

@@ -18,13 +18,10 @@ import dealers.api.urls as api_urls
 import dealers.urls as portal_urls
 from autofin.business_date import business_date_set
 from autofin.models import AuditEntry
-from dealers.models import (
-    BankAccountChange,
-    DealerAlert,
-    DealerLicence,
-    DealerStaff,
-    StaffInvitation,
-)
+from dealers.models.accounts import BankAccountChange
+from dealers.models.dealers import DealerLicence
+from dealers.models.grading import DealerAlert
+from dealers.models.staff import DealerStaff, StaffInvitation
 from dealers.services import (
     agreement_create,
     bank_account_change_prepare,

@@ -9,7 +9,7 @@ from stdnum.cn import uscc
 from autofin import seed as autofin_seed
 from autofin.seed import DEMO_PASSWORD
 from dealers import seed as dealers_seed
-from dealers.models import DealerType
+from dealers.models.dealers import DealerType
 from dealers.selectors import dealer_risk_facts, dealer_settlement_account
 
 

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from autofin.models import OutboundMessage, User
 from autofin.roles import Role, user_has_role
-from dealers.models import DealerStaff, StaffInvitation
+from dealers.models.staff import DealerStaff, StaffInvitation
 from dealers.rules import DealerError
 from dealers.services import staff_deactivate, staff_invitation_accept, staff_invite
 from tests.factories import PASSWORD

@@ -11,7 +11,7 @@ import pytest
 
 from autofin.business_date import business_date_set
 from autofin.roles import Role
-from dealers.models import Dealer, DealerStatus
+from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
 from dealers.services import staff_create
 from origination.seed_applications import (

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from autofin.crypto import keyed_hash
 from risk.models import FraudHit, SeenFact
-from risk.selectors import fraud_hits_by_dealer
+from risk.selectors.fraud import fraud_hits_by_dealer
 from risk.services import decision_make
 from tests.risk.conftest import make_facts
 

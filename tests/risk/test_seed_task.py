@@ -1,4 +1,4 @@
-"""The demo seed and the Celery wrapper."""
+"""The demo seed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import pytest
 
 from risk.models import RuleSet, Scorecard, ScoreRecord, Strategy
 from risk.seed import seed
-from risk.tasks import decision_make_task
-from tests.risk.conftest import make_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +27,3 @@ def test_seed_trains_a_scorecard_per_product_line_with_rules_and_strategy():
     rs = RuleSet.objects.get(is_active=True)
     assert rs.rules.count() == 16
     assert out.getvalue().count("held-out AUC") == 4
-
-
-def test_decision_task_returns_the_outcome(hand_scorecard, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    result = decision_make_task.delay("APP-TASK", make_facts()).get()
-    assert result["outcome"] == "approve" and result["reason_codes"] == []
-    again = decision_make_task.delay("APP-TASK", make_facts()).get()
-    assert again["decision_id"] == result["decision_id"]

@@ -112,7 +112,7 @@ def _staff(username: str, role: Role, name: str):
 
 
 def _cast() -> dict:
-    from dealers.models import Dealer, DealerStatus
+    from dealers.models.dealers import Dealer, DealerStatus
     from dealers.seed import uscc_make
     from dealers.services import bank_account_change_approve, bank_account_change_prepare
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from autofin.models import AuditEntry, OutboundMessage
-from dealers.models import Commission
+from dealers.models.commissions import Commission
 from servicing.gateway import SandboxBank
 from servicing.models import (
     Disbursement,

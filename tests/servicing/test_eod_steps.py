@@ -195,7 +195,8 @@ def test_checks_mortgage_gps_past_deadline_and_insurance_expiring():
 
 
 def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
-    from dealers.models import CommissionStatement, DealerGrade
+    from dealers.models.commissions import CommissionStatement
+    from dealers.models.grading import DealerGrade
 
     dealer = make_dealer_for_eod()
     a = loan()
@@ -212,7 +213,7 @@ def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
 
 @pytest.fixture
 def make_dealer_for_eod(db):
-    from dealers.models import Dealer
+    from dealers.models.dealers import Dealer
     from dealers.seed import uscc_make
     from dealers.services import agreement_create, commission_accrue
 

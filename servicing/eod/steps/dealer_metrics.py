@@ -29,8 +29,8 @@ MOB_POINTS = (3, 6, 12)
 def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
     from django.utils import timezone
 
-    from dealers.models import Dealer
-    from risk.selectors import fraud_hits_by_dealer
+    from dealers.models.dealers import Dealer
+    from risk.selectors.fraud import fraud_hits_by_dealer
 
     known = set(Dealer.objects.values_list("id", flat=True))
     since = as_of - dt.timedelta(days=WINDOW_DAYS)
@@ -137,7 +137,7 @@ def dealer_clawbacks(*, business_date: dt.date) -> int:
 
 @register(code="dealer_metrics", label=_("经销商指标、返佣追回与月结"), position=90, chunked=False)
 def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
-    from dealers.models import Commission
+    from dealers.models.commissions import Commission
     from dealers.services.commissions import commission_statement_for_month
     from dealers.services.grading import dealer_grades_recompute
 

@@ -57,7 +57,7 @@ SELECT l.id, l.contract_ref, l.dealer_id,
 
 def dealer_grades(as_of) -> dict[int, tuple[str | None, str | None]]:
     """{dealer_id: (latest grade, the one before)} as of a date."""
-    from dealers.models import DealerGrade
+    from dealers.models.grading import DealerGrade
 
     result: dict[int, list[str]] = {}
     for dealer_id, grade in (

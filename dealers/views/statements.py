@@ -1,0 +1,59 @@
+"""Monthly commission statements in the portal: list, detail and CSV download."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _g
+
+from dealers import selectors
+from dealers.models.commissions import CommissionStatement
+from dealers.views.access import portal_render, portal_view
+
+
+@portal_view
+def portal_statements(request):
+    return portal_render(
+        request,
+        "dealers/portal_statements.html",
+        {"statements": selectors.dealer_statements(request.dealer.pk)},
+    )
+
+
+def _own_statement(request, pk: int) -> CommissionStatement:
+    return get_object_or_404(CommissionStatement, pk=pk, dealer=request.dealer)
+
+
+@portal_view
+def portal_statement_detail(request, pk: int):
+    statement = _own_statement(request, pk)
+    return portal_render(
+        request,
+        "dealers/portal_statement_detail.html",
+        {"statement": statement, "lines": statement.lines.all()},
+    )
+
+
+@portal_view
+def portal_statement_csv(request, pk: int):
+    statement = _own_statement(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"commission-{statement.month:%Y-%m}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese headers correctly
+    writer = csv.writer(response)
+    writer.writerow([_g("合同号"), _g("类型"), _g("日期"), _g("融资额"), _g("金额")])
+    for line in statement.lines.all():
+        writer.writerow(
+            [
+                line.contract_ref,
+                line.get_kind_display(),
+                line.event_date.isoformat(),
+                f"{line.amount_financed:.2f}",
+                f"{line.amount:.2f}",
+            ]
+        )
+    writer.writerow([_g("合计"), "", "", "", f"{statement.total:.2f}"])
+    return response

@@ -1,0 +1,71 @@
+"""Decisions as plain values for other apps' pages: tiers for a queue, the details of one."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+
+from risk.models import Decision, FraudHit
+
+
+def decision_reasons_display(decision) -> list[dict]:
+    """A decision's reasons for people: code, kind and the customer-facing explanation in the
+    active language (explanations are stored in Chinese, the msgid; English comes from the
+    catalog)."""
+    return [
+        {
+            "code": r["code"],
+            "kind": r["kind"],
+            "explanation": gettext(r["explanation"]),
+            "evidence": r.get("evidence") or "",
+        }
+        for r in decision.reasons
+    ]
+
+
+def decision_tiers(*, application_refs: list[str]) -> dict[str, str]:
+    """The tier of the latest decision per application reference."""
+    if not application_refs:
+        return {}
+    tiers: dict[str, str] = {}
+    for ref, tier in (
+        Decision.objects.filter(application_ref__in=application_refs)
+        .order_by("application_ref", "-created_at", "-id")
+        .values_list("application_ref", "tier")
+    ):
+        tiers.setdefault(ref, tier or "")
+    return tiers
+
+
+def decision_details(*, application_ref: str, decision_id: int | None = None) -> dict | None:
+    """What risk decided, as plain values for other apps' pages: outcome, score, tier, reasons
+    (rule hits with reason codes and evidence), conditions, offer, the external answers (bureau,
+    verification, phone, valuation) and the anti-fraud hits with their evidence. None when risk
+    has no decision for the application."""
+    qs = Decision.objects.filter(application_ref=application_ref)
+    decision = qs.filter(pk=decision_id).first() if decision_id else None
+    decision = decision or qs.order_by("-created_at", "-id").first()
+    if decision is None:
+        return None
+    inputs = decision.inputs or {}
+    return {
+        "id": decision.pk,
+        "outcome": decision.outcome,
+        "outcome_label": decision.get_outcome_display(),
+        "score": decision.score,
+        "tier": decision.tier,
+        "reasons": decision_reasons_display(decision),
+        "conditions": decision.conditions or [],
+        "offer": decision.offer or {},
+        "annual_rate": decision.annual_rate,
+        "suggested_limit": decision.suggested_limit,
+        "created_at": decision.created_at,
+        "bureau": inputs.get("bureau") or {},
+        "verification": inputs.get("verification") or {},
+        "phone": inputs.get("phone") or {},
+        "valuation": inputs.get("valuation") or {},
+        "blacklist": inputs.get("blacklist") or [],
+        "fraud_hits": [
+            {"check_code": h.check_code, "evidence": h.evidence, "created_at": h.created_at}
+            for h in FraudHit.objects.filter(application_ref=application_ref).order_by("id")
+        ],
+    }

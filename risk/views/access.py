@@ -1,0 +1,21 @@
+"""Who reaches risk's pages: risk analysts."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from autofin.roles import Role, user_has_role
+
+
+def risk_analyst_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_has_role(request.user, Role.RISK_ANALYST):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
