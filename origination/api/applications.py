@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 from autofin.parsers import LimitedJSONParser
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
-from origination import selectors_applications as sel
 from origination.api.application_serializers import (
     ApplicantsInput,
     ApplicationCreateInput,
@@ -32,6 +31,8 @@ from origination.api.application_serializers import (
 )
 from origination.api.inputs import errors_flatten
 from origination.models import ApplicationChannel
+from origination.selectors import applications as sel
+from origination.selectors.progress import application_needs
 from origination.services import applications as svc
 from origination.services.documents import application_document_add
 
@@ -274,7 +275,7 @@ class ApplicationStatusView(APIView):
         payload = {
             "reference": app.reference,
             "status": app.status,
-            "needs": sel.application_needs(app),
+            "needs": application_needs(app),
             "timeline": list(app.events.order_by("created_at", "id")),
         }
         return Response(StatusOutput(payload).data)

@@ -10,9 +10,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from origination import selectors
 from origination.api.inputs import QuoteInput, errors_flatten
 from origination.api.outputs import ProductOutput, QuoteOutput
+from origination.selectors.products import (
+    product_version_for_quote,
+    product_versions_current,
+    quote_get,
+)
 from origination.services.quotes import QuoteRejectedError, quote_create, violations_messages
 
 
@@ -37,7 +41,7 @@ class ProductListView(APIView):
         responses=inline_serializer("ProductList", {"results": ProductOutput(many=True)}),
     )
     def get(self, request):
-        versions = selectors.product_versions_current()
+        versions = product_versions_current()
         return Response({"results": ProductOutput(versions, many=True).data})
 
 
@@ -46,7 +50,7 @@ class ProductDetailView(APIView):
 
     @extend_schema(operation_id="products_detail", responses=ProductOutput)
     def get(self, request, code: str):
-        version = selectors.product_version_for_quote(product_ref=code)
+        version = product_version_for_quote(product_ref=code)
         if version is None:
             raise Http404
         return Response(ProductOutput(version).data)
@@ -88,7 +92,7 @@ class QuoteDetailView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, reference):
-        quote = selectors.quote_get(reference=reference)
+        quote = quote_get(reference=reference)
         if quote is None:
             raise Http404
         return Response(QuoteOutput(quote, context={"request": request}).data)

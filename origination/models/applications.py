@@ -60,6 +60,9 @@ class ApplicationStatus(models.TextChoices):
     FUNDED = "funded", _("已放款")
 
 
+# How an application names the risk decision behind an automated outcome (``decision_ref``).
+RISK_DECISION_PREFIX = "risk-decision:"
+
 # One application per customer per car while any of these holds (the partial unique constraint).
 IN_PROGRESS_STATUSES = (
     ApplicationStatus.DRAFT,
@@ -224,8 +227,12 @@ class Application(models.Model):
         return self.reference
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == ApplicationStatus.DRAFT
+    def risk_decision_id(self) -> int | None:
+        """The risk decision behind the outcome (``decision_ref`` "risk-decision:<id>"), or None
+        (an underwriter's decision, or none yet)."""
+        ref = self.decision_ref or ""
+        number = ref.removeprefix(RISK_DECISION_PREFIX)
+        return int(number) if ref.startswith(RISK_DECISION_PREFIX) and number.isdigit() else None
 
     @property
     def primary_applicant(self):

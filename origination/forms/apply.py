@@ -45,7 +45,7 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 
 def _current_versions():
-    from origination.selectors import product_versions_current
+    from origination.selectors.products import product_versions_current
 
     ids = [v.pk for v in product_versions_current()]
     return ProductVersion.objects.filter(pk__in=ids).select_related("product")
