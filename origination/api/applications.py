@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from autofin.parsers import LimitedJSONParser
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
+from dealers.selectors import staff_for_user
 from origination.api.application_serializers import (
     ApplicantsInput,
     ApplicationCreateInput,
@@ -29,7 +30,7 @@ from origination.api.application_serializers import (
     UpdateInput,
     VehicleStepInput,
 )
-from origination.api.inputs import errors_flatten
+from origination.api.errors import errors_flatten
 from origination.models import ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors.progress import application_needs
@@ -71,8 +72,6 @@ class ApplicationListCreateView(APIView):
         data = ApplicationCreateInput(data=request.data)
         if not data.is_valid():
             return _bad(errors_flatten(data.errors))
-        from dealers.selectors import staff_for_user
-
         staff = staff_for_user(request.user)
         try:
             if staff is not None:
