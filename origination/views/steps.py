@@ -66,18 +66,18 @@ def _next(step: str) -> str:
 
 
 # --- the step table --------------------------------------------------------------------------
-# A step builds its form (and what the page shows before saving), saves a valid POST (a
-# response moves on; None stays on the page), and may add what the page shows after a save
-# that did not move on.
-
-FormBuilder = Callable[..., "forms.Form | None"]
-Saver = Callable[..., "HttpResponse | None"]
+# Each step builds its form (and anything the page needs before a save), saves a valid POST
+# (a redirect moves on; None shows the page again), and may add what the page lists below the
+# form (not when a service refused the save: the page then shows the errors only, as before).
 
 
 @dataclass(frozen=True)
 class StepView:
-    form: FormBuilder  # (request, app, mode, context) -> the form, or None (nothing to post)
-    save: Saver  # (request, app, form, mode) -> a redirect, or None to show the page again
+    # (request, app, mode, context) -> the step's form, or None when there is nothing to post
+    form: Callable[..., forms.Form | None]
+    # (request, app, form, mode) on a valid POST -> a redirect, or None to show the page again
+    save: Callable[..., HttpResponse | None]
+    # (app) -> what the page lists below the form
     context: Callable[[Application], dict] = lambda app: {}
 
 
