@@ -2,8 +2,8 @@
 calls the name. Django entry points by convention are in codebase.ENTRY_POINTS."""
 
 # Admin actions: ModelAdmin.actions lists them as strings.
-publish  # origination/admin.py ProductAdmin.actions
-open_draft  # origination/admin.py ProductAdmin.actions
+publish  # origination/admin/products.py ProductAdmin.actions
+open_draft  # origination/admin/products.py ProductAdmin.actions
 activate  # risk/admin.py RuleSetAdmin.actions
 clone  # risk/admin.py RuleSetAdmin.actions
 reversed_by_link  # servicing/admin.py RepaymentAdmin.readonly_fields

@@ -71,7 +71,7 @@ from autofin.roles import Role, user_role_grant
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
 from origination.models import ConsentText, RegulatoryLimits
-from origination.seed_applications import intake_products_ensure
+from origination.seed.applications import intake_products_ensure
 from rest_framework.authtoken.models import Token
 from risk import seed as risk_seed
 business_date_set(actor="bench", date=dt.date(2026, 3, 16), reason="bench")

@@ -50,7 +50,7 @@ from autofin.business_date import business_date_set
 from autofin.models import User
 from autofin.roles import Role, user_role_grant
 from origination.models import RegulatoryLimits
-from origination.seed_applications import intake_products_ensure
+from origination.seed.applications import intake_products_ensure
 from rest_framework.authtoken.models import Token
 business_date_set(actor="bench", date=dt.date(2026, 3, 16), reason="bench")
 RegulatoryLimits.objects.get_or_create(pk=1)

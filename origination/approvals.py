@@ -25,7 +25,7 @@ from autofin.approvals import (
 )
 from origination.models import ProductVersion
 from origination.quoting import rules_validate
-from origination.selectors import regulatory_caps
+from origination.selectors.products import regulatory_caps
 from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,

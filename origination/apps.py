@@ -7,6 +7,8 @@ class OriginationConfig(AppConfig):
     verbose_name = _("进件与审批")
 
     def ready(self) -> None:
+        # Models load after AppConfig: the approval handlers (which use them) register once
+        # the app registry is ready.
         from origination import approvals
 
         approvals.register()

@@ -1,118 +1,178 @@
+"""Origination's pages: the calculator and products, application intake (customers and the
+dealer portal), the underwriting workbench and the customer's contract pages."""
+
 from django.urls import path
 
-from origination import views
+from origination.views import (
+    apply,
+    calculator,
+    contracts,
+    dealer,
+    privacy,
+    products,
+    report,
+    signup,
+    steps,
+    workbench,
+)
 
 app_name = "origination"
 urlpatterns = [
-    path("calculator/", views.calculator, name="calculator"),
-    path("calculator/schedule/", views.calculator_schedule, name="calculator_schedule"),
+    path("calculator/", calculator.calculator, name="calculator"),
+    path("calculator/schedule/", calculator.calculator_schedule, name="calculator_schedule"),
     path(
         "calculator/schedule.csv",
-        views.calculator_schedule,
+        calculator.calculator_schedule,
         {"fmt": "csv"},
         name="calculator_schedule_csv",
     ),
     path(
         "calculator/schedule.pdf",
-        views.calculator_schedule,
+        calculator.calculator_schedule,
         {"fmt": "pdf"},
         name="calculator_schedule_pdf",
     ),
-    path("quotes/<uuid:reference>/schedule/", views.quote_schedule, name="quote_schedule"),
+    path("quotes/<uuid:reference>/schedule/", calculator.quote_schedule, name="quote_schedule"),
     path(
         "quotes/<uuid:reference>/schedule.csv",
-        views.quote_schedule,
+        calculator.quote_schedule,
         {"fmt": "csv"},
         name="quote_schedule_csv",
     ),
     path(
         "quotes/<uuid:reference>/schedule.pdf",
-        views.quote_schedule,
+        calculator.quote_schedule,
         {"fmt": "pdf"},
         name="quote_schedule_pdf",
     ),
-    path("products/", views.product_list, name="product_list"),
-    path("products/<slug:code>/", views.product_detail, name="product_detail"),
-    path("products/<slug:code>/draft/", views.product_draft, name="product_draft"),
+    path("products/", products.product_list, name="product_list"),
+    path("products/<slug:code>/", products.product_detail, name="product_detail"),
+    path("products/<slug:code>/draft/", products.product_draft, name="product_draft"),
     path(
         "products/<slug:code>/versions/<int:number>/publish/",
-        views.product_publish,
+        products.product_publish,
         name="product_publish",
     ),
-]
-
-# Application intake (origination/urls_applications.py)
-from origination.urls_applications import urlpatterns as _intake_urlpatterns  # noqa: E402
-
-urlpatterns += _intake_urlpatterns
-
-# Underwriting workbench (back office) and the customer's contract pages
-from origination import views_contracts, views_workbench  # noqa: E402
-
-urlpatterns += [
-    path("workbench/", views_workbench.workbench, name="workbench"),
-    path("workbench/cases/<str:reference>/", views_workbench.case, name="workbench_case"),
-    path("workbench/cases/<str:reference>/claim/", views_workbench.claim, name="workbench_claim"),
+    # application intake: the customer's pages, consents and personal data, the dealer
+    # portal's application pages (mounted beside dealers' /dealer/ pages)
+    path("apply/signup/", signup.signup, name="signup"),
+    path("apply/", apply.apply_start, name="apply_start"),
+    path("apply/quote/", steps.quote_preview, name="apply_quote"),
+    path("apply/confirm/<str:token>/", apply.apply_confirm, name="apply_confirm"),
+    path("apply/<str:reference>/<slug:step>/", apply.apply_step, name="apply_step"),
+    path("my/applications/", apply.my_applications, name="my_applications"),
+    path(
+        "my/applications/<str:reference>/",
+        apply.application_detail,
+        name="application_detail",
+    ),
+    path(
+        "my/applications/<str:reference>/withdraw/",
+        apply.application_withdraw,
+        name="application_withdraw",
+    ),
+    path(
+        "my/applications/<str:reference>/review/",
+        apply.application_review_request,
+        name="application_review_request",
+    ),
+    path("my/consents/", privacy.consents_page, name="consents"),
+    path("my/consents/<int:pk>/withdraw/", privacy.consent_withdraw, name="consent_withdraw"),
+    path("my/data/export/", privacy.data_export, name="data_export"),
+    path("my/data/delete/", privacy.data_delete, name="data_delete"),
+    path(
+        "applications/documents/<int:pk>/",
+        apply.document_download,
+        name="document_download",
+    ),
+    path("applications/report/", report.intake_report, name="intake_report"),
+    # the dealer portal
+    path("dealer/pipeline/", dealer.dealer_pipeline, name="dealer_pipeline"),
+    path("dealer/applications/", dealer.dealer_applications, name="dealer_applications"),
+    path(
+        "dealer/applications/new/",
+        dealer.dealer_application_new,
+        name="dealer_application_new",
+    ),
+    path(
+        "dealer/applications/<str:reference>/",
+        dealer.dealer_application_detail,
+        name="dealer_application_detail",
+    ),
+    path(
+        "dealer/applications/<str:reference>/confirm-sms/",
+        dealer.dealer_send_confirmation,
+        name="dealer_send_confirmation",
+    ),
+    path(
+        "dealer/applications/<str:reference>/<slug:step>/",
+        dealer.dealer_application_step,
+        name="dealer_application_step",
+    ),
+    # the underwriting workbench (back office) and the customer's contract pages
+    path("workbench/", workbench.workbench, name="workbench"),
+    path("workbench/cases/<str:reference>/", workbench.case, name="workbench_case"),
+    path("workbench/cases/<str:reference>/claim/", workbench.claim, name="workbench_claim"),
     path(
         "workbench/cases/<str:reference>/release/",
-        views_workbench.release,
+        workbench.release,
         name="workbench_release",
     ),
     path(
         "workbench/cases/<str:reference>/approve/",
-        views_workbench.approve,
+        workbench.approve,
         name="workbench_approve",
     ),
     path(
         "workbench/cases/<str:reference>/counter-offer/",
-        views_workbench.counter_offer,
+        workbench.counter_offer,
         name="workbench_counter_offer",
     ),
     path(
         "workbench/cases/<str:reference>/request-documents/",
-        views_workbench.request_documents,
+        workbench.request_documents,
         name="workbench_request_documents",
     ),
     path(
         "workbench/cases/<str:reference>/decline/",
-        views_workbench.decline,
+        workbench.decline,
         name="workbench_decline",
     ),
     path(
         "workbench/conditions/<int:pk>/resolve/",
-        views_workbench.condition_resolve,
+        workbench.condition_resolve,
         name="workbench_condition_resolve",
     ),
-    path("workbench/documents/<int:pk>/", views_workbench.document, name="workbench_document"),
+    path("workbench/documents/<int:pk>/", workbench.document, name="workbench_document"),
     path(
         "workbench/contracts/<str:contract_ref>/",
-        views_workbench.contract_detail,
+        workbench.contract_detail,
         name="workbench_contract",
     ),
     path(
         "workbench/contracts/<str:contract_ref>/pdf/",
-        views_workbench.contract_pdf,
+        workbench.contract_pdf,
         name="workbench_contract_pdf",
     ),
     path(
         "workbench/checklist/<int:pk>/",
-        views_workbench.checklist_record,
+        workbench.checklist_record,
         name="workbench_checklist_record",
     ),
     path(
         "contracts/<str:contract_ref>/sign/",
-        views_contracts.contract_sign_page,
+        contracts.contract_sign_page,
         name="contract_sign",
     ),
     path(
         "contracts/<str:contract_ref>/code/",
-        views_contracts.contract_send_code,
+        contracts.contract_send_code,
         name="contract_send_code",
     ),
     path(
         "contracts/<str:contract_ref>/pdf/",
-        views_contracts.contract_document,
+        contracts.contract_document,
         name="contract_document",
     ),
-    path("counter-offers/<int:pk>/", views_contracts.counter_offer_page, name="counter_offer"),
+    path("counter-offers/<int:pk>/", contracts.counter_offer_page, name="counter_offer"),
 ]

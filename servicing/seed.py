@@ -96,7 +96,7 @@ def _rate(rules: dict, term: int) -> D:
 
 
 def _lpr_rate(on: dt.date) -> D:
-    from origination.selectors import lpr_rate_current
+    from origination.selectors.products import lpr_rate_current
 
     lpr = lpr_rate_current(tenor="1y", as_of=on)
     base = lpr.rate if lpr is not None else D("0.0310")
@@ -202,7 +202,7 @@ def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:
     The loan is built from the contract: 0 % customer rate, 0 % penalty rate, the lender's rate
     (paid by the OEM's subsidy) as its annual rate. Idempotent: a funded contract is left."""
     from origination.models import Contract
-    from origination.seed_backoffice import SUBSIDISED_PRODUCT
+    from origination.seed.backoffice import SUBSIDISED_PRODUCT
     from servicing.gateway import payment_gateway
     from servicing.models import Disbursement, PaymentAttempt
     from servicing.services.disbursement import (

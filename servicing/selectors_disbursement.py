@@ -17,7 +17,7 @@ from servicing.models import (
 def contracts_ready() -> list[dict]:
     """origination's ready contracts that have no disbursement yet."""
     try:
-        from origination.selectors_workbench import contracts_ready_for_funding
+        from origination.selectors.contracts import contracts_ready_for_funding
     except ImportError:  # pragma: no cover - origination not deployed
         return []
     ready = contracts_ready_for_funding()

@@ -68,7 +68,7 @@ def _optional_url(name: str, *args) -> str | None:
 
 def _signed_contract_url(user, contract_ref: str) -> str | None:
     """The customer's signed contract (origination's document page), once there is one."""
-    from origination.selectors_workbench import contract_for_customer
+    from origination.selectors.contracts import contract_for_customer
 
     contract = contract_for_customer(user, contract_ref)
     if contract is None or contract.status != "signed":

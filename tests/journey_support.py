@@ -32,7 +32,7 @@ from dealers.services import (
     staff_invite,
 )
 from origination.models import Application, ProductVersion
-from origination.seed_applications import id_number_make, intake_products_ensure
+from origination.seed.applications import id_number_make, intake_products_ensure
 from origination.services.applications import (
     application_applicants_save,
     application_confirmation_send,

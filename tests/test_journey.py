@@ -23,7 +23,7 @@ from origination.models import (
     FundingChecklistItem,
     UnderwritingCase,
 )
-from origination.selectors_workbench import contract_for_funding, contracts_ready_for_funding
+from origination.selectors.contracts import contract_for_funding, contracts_ready_for_funding
 from origination.services.applications import application_submit
 from origination.services.checklist import checklist_item_record, checklist_status
 from origination.services.contracts import (

@@ -1,0 +1,2 @@
+"""Origination's REST API, one module per resource (products, quotes, applications) with its
+serializers beside it."""

@@ -19,7 +19,8 @@ from origination.models import (
     VehicleKind,
     VehicleUse,
 )
-from origination.selectors import product_version_for_quote
+from origination.selectors.products import product_version_for_quote
+from origination.selectors.progress import application_progress
 from origination.services.applications import ADD_ON_KINDS, VEHICLE_FIELDS
 
 CENT = Decimal("0.01")
@@ -208,8 +209,6 @@ class ApplicationOutput(serializers.ModelSerializer):
         ]
 
     def get_steps(self, obj) -> dict[str, bool]:
-        from origination.selectors_applications import application_progress
-
         return {s.name: s.done for s in application_progress(obj)}
 
 
@@ -234,8 +233,6 @@ class ApplicationStepOutput(serializers.ModelSerializer):
         ]
 
     def get_steps(self, obj) -> dict[str, bool]:
-        from origination.selectors_applications import application_progress
-
         return {s.name: s.done for s in application_progress(obj)}
 
 

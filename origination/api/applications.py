@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from autofin.parsers import LimitedJSONParser
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
-from origination import selectors_applications as sel
+from dealers.selectors import staff_for_user
 from origination.api.application_serializers import (
     ApplicantsInput,
     ApplicationCreateInput,
@@ -30,8 +30,10 @@ from origination.api.application_serializers import (
     UpdateInput,
     VehicleStepInput,
 )
-from origination.api.inputs import errors_flatten
+from origination.api.errors import errors_flatten
 from origination.models import ApplicationChannel
+from origination.selectors import applications as sel
+from origination.selectors.progress import application_needs
 from origination.services import applications as svc
 from origination.services.documents import application_document_add
 
@@ -70,8 +72,6 @@ class ApplicationListCreateView(APIView):
         data = ApplicationCreateInput(data=request.data)
         if not data.is_valid():
             return _bad(errors_flatten(data.errors))
-        from dealers.selectors import staff_for_user
-
         staff = staff_for_user(request.user)
         try:
             if staff is not None:
@@ -274,7 +274,7 @@ class ApplicationStatusView(APIView):
         payload = {
             "reference": app.reference,
             "status": app.status,
-            "needs": sel.application_needs(app),
+            "needs": application_needs(app),
             "timeline": list(app.events.order_by("created_at", "id")),
         }
         return Response(StatusOutput(payload).data)

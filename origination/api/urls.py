@@ -1,41 +1,37 @@
+"""The origination API under /api/v1/: products, quotes, applications (intake)."""
+
 from django.urls import path
 
-from origination.api import views
+from origination.api import applications, products, quotes
 
 urlpatterns = [
-    path("products/", views.ProductListView.as_view(), name="api-products-root"),
-    path("products/<slug:code>/", views.ProductDetailView.as_view(), name="api-products-detail"),
-    path("quotes/", views.QuoteCreateView.as_view(), name="api-quotes-root"),
-    path("quotes/<uuid:reference>/", views.QuoteDetailView.as_view(), name="api-quotes-detail"),
-]
-
-# Applications (intake): origination/api/applications.py
-from origination.api import applications as _applications  # noqa: E402
-
-urlpatterns += [
+    path("products/", products.ProductListView.as_view(), name="api-products-root"),
+    path("products/<slug:code>/", products.ProductDetailView.as_view(), name="api-products-detail"),
+    path("quotes/", quotes.QuoteCreateView.as_view(), name="api-quotes-root"),
+    path("quotes/<uuid:reference>/", quotes.QuoteDetailView.as_view(), name="api-quotes-detail"),
     path(
         "applications/",
-        _applications.ApplicationListCreateView.as_view(),
+        applications.ApplicationListCreateView.as_view(),
         name="api-applications-root",
     ),
     path(
         "applications/<str:reference>/",
-        _applications.ApplicationDetailView.as_view(),
+        applications.ApplicationDetailView.as_view(),
         name="api-applications-detail",
     ),
     path(
         "applications/<str:reference>/documents/",
-        _applications.ApplicationDocumentView.as_view(),
+        applications.ApplicationDocumentView.as_view(),
         name="api-applications-documents",
     ),
     path(
         "applications/<str:reference>/submit/",
-        _applications.ApplicationSubmitView.as_view(),
+        applications.ApplicationSubmitView.as_view(),
         name="api-applications-submit",
     ),
     path(
         "applications/<str:reference>/status/",
-        _applications.ApplicationStatusView.as_view(),
+        applications.ApplicationStatusView.as_view(),
         name="api-applications-status",
     ),
 ]

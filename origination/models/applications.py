@@ -1,5 +1,6 @@
-"""Applications (intake): one model for both channels, its applicants, financed items,
-documents, consents (PIPL), the timeline, data-subject requests and sign-up SMS codes.
+"""Applications (intake): one model for both channels, its applicants, financed items and
+timeline. Their documents are in ``documents``, consents and data-subject requests (PIPL) in
+``privacy``, sign-up SMS codes in ``signup``.
 
 Identity data (resident ID numbers, mobiles, bank accounts) is stored encrypted
 (``autofin.crypto.encrypt``), masked for display and beside a keyed hash for matching. Every
@@ -21,22 +22,13 @@ __all__ = [
     "ApplicantRole",
     "Application",
     "ApplicationChannel",
-    "ApplicationDocument",
     "ApplicationEvent",
     "ApplicationStatus",
-    "Consent",
-    "ConsentKind",
-    "ConsentText",
-    "DataRequest",
-    "DataRequestKind",
-    "DataRequestStatus",
-    "DocumentKind",
     "EmploymentKind",
     "FinancedItem",
     "FinancedItemKind",
     "Housing",
     "MaritalStatus",
-    "SmsCode",
 ]
 
 
@@ -59,6 +51,9 @@ class ApplicationStatus(models.TextChoices):
     CONTRACT_SIGNED = "contract_signed", _("已签约")
     FUNDED = "funded", _("已放款")
 
+
+# How an application names the risk decision behind an automated outcome (``decision_ref``).
+RISK_DECISION_PREFIX = "risk-decision:"
 
 # One application per customer per car while any of these holds (the partial unique constraint).
 IN_PROGRESS_STATUSES = (
@@ -224,8 +219,12 @@ class Application(models.Model):
         return self.reference
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == ApplicationStatus.DRAFT
+    def risk_decision_id(self) -> int | None:
+        """The risk decision behind the outcome (``decision_ref`` "risk-decision:<id>"), or None
+        (an underwriter's decision, or none yet)."""
+        ref = self.decision_ref or ""
+        number = ref.removeprefix(RISK_DECISION_PREFIX)
+        return int(number) if ref.startswith(RISK_DECISION_PREFIX) and number.isdigit() else None
 
     @property
     def primary_applicant(self):
@@ -348,114 +347,6 @@ class FinancedItem(models.Model):
         return f"{self.get_item_kind_display()} {self.amount}"
 
 
-class DocumentKind(models.TextChoices):
-    ID_FRONT = "id_front", _("身份证人像面")
-    ID_BACK = "id_back", _("身份证国徽面")
-    DRIVING_LICENCE = "driving_licence", _("驾驶证")
-    INCOME_PROOF = "income_proof", _("收入证明")
-    PURCHASE_CONTRACT = "purchase_contract", _("购车合同")
-    INVOICE = "invoice", _("购车发票")
-    VEHICLE_LICENCE = "vehicle_licence", _("行驶证")
-
-
-class ApplicationDocument(models.Model):
-    application = models.ForeignKey(
-        Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="documents"
-    )
-    doc_kind = models.CharField(_("资料类型"), max_length=24, choices=DocumentKind.choices)
-    original_name = models.CharField(_("文件名"), max_length=200)
-    path = models.CharField(max_length=300)
-    thumbnail_path = models.CharField(max_length=300, blank=True)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField(_("大小"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("申请资料")
-        verbose_name_plural = _("申请资料")
-        ordering = ["application_id", "doc_kind", "-uploaded_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.application_id}: {self.get_doc_kind_display()}"
-
-
-class ConsentKind(models.TextChoices):
-    CREDIT_BUREAU = "credit_bureau", _("征信查询授权")
-    SENSITIVE_INFO = "sensitive_info", _("敏感个人信息处理同意（金融账户、车辆 GPS 位置）")
-    AUTOMATED_DECISION = "automated_decision", _("自动化决策同意")
-
-
-class ConsentText(models.Model):
-    """A version of a consent's wording; the customer sees it and the consent points at it."""
-
-    consent_kind = models.CharField(_("授权类型"), max_length=24, choices=ConsentKind.choices)
-    version = models.PositiveSmallIntegerField(_("版本"))
-    text_zh = models.TextField(_("中文文本"))
-    text_en = models.TextField(_("英文文本"))
-    required = models.BooleanField(_("提交必需"), default=True)
-    effective_at = models.DateTimeField(_("生效时间"))
-
-    class Meta:
-        verbose_name = _("授权文本")
-        verbose_name_plural = _("授权文本")
-        ordering = ["consent_kind", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["consent_kind", "version"], name="consent_text_version")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_consent_kind_display()} v{self.version}"
-
-
-class Consent(models.Model):
-    """One explicit consent, given for one application, with the exact text version shown."""
-
-    application = models.ForeignKey(
-        Application, verbose_name=_("申请"), on_delete=models.CASCADE, related_name="consents"
-    )
-    consent_kind = models.CharField(_("授权类型"), max_length=24, choices=ConsentKind.choices)
-    text = models.ForeignKey(
-        ConsentText, verbose_name=_("授权文本"), on_delete=models.PROTECT, related_name="+"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("授权人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="consents",
-    )
-    subject_key = models.CharField(max_length=64, db_index=True)  # keyed_hash(mobile)
-    given_at = models.DateTimeField(_("授权时间"), auto_now_add=True)
-    given_via = models.CharField(_("授权方式"), max_length=20)  # web / api / sms_link
-    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
-    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("授权")
-        verbose_name_plural = _("授权")
-        ordering = ["application_id", "consent_kind", "-given_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["application", "consent_kind"],
-                condition=Q(withdrawn_at__isnull=True),
-                name="consent_one_active_per_kind",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.application_id}: {self.get_consent_kind_display()}"
-
-
 class ApplicationEvent(models.Model):
     """The application's timeline: every status change (and notable step) with its time."""
 
@@ -484,55 +375,3 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_status} → {self.to_status}"
-
-
-class DataRequestKind(models.TextChoices):
-    EXPORT = "export", _("个人信息副本")
-    DELETION = "deletion", _("删除个人信息")
-
-
-class DataRequestStatus(models.TextChoices):
-    COMPLETED = "completed", _("已完成")
-    PARTIAL = "partial", _("部分完成")
-    REFUSED = "refused", _("已拒绝")
-
-
-class DataRequest(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("用户"),
-        on_delete=models.PROTECT,
-        related_name="data_requests",
-    )
-    kind = models.CharField(_("类型"), max_length=10, choices=DataRequestKind.choices)
-    status = models.CharField(_("状态"), max_length=10, choices=DataRequestStatus.choices)
-    result = models.JSONField(_("处理结果"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("个人信息请求")
-        verbose_name_plural = _("个人信息请求")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}: {self.get_kind_display()}"
-
-
-class SmsCode(models.Model):
-    """A one-time sign-up code: only its keyed hash is stored; 5 minutes; a few attempts."""
-
-    phone_hash = models.CharField(max_length=64, db_index=True)
-    code_hash = models.CharField(max_length=64)
-    purpose = models.CharField(max_length=20, default="signup")
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("短信验证码")
-        verbose_name_plural = _("短信验证码")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,5 @@
-"""Products and pricing: products, their versions (immutable once published), rate tables, the
-loan prime rate, the regulatory limits and saved quotes.
+"""Products and their versions (immutable once published), and the choices pricing speaks in.
+The rate tables, the LPR and the regulatory limits are in ``rates``; saved quotes in ``quotes``.
 
 A product's rules live on a ``ProductVersion``. The product manager edits a *draft* version
 (scalar fields, JSON lists and ``RateTableEntry`` rows); publishing freezes it: the rules are
@@ -10,15 +10,13 @@ published product opens a new draft numbered max + 1.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from origination.quoting import ProductRules, RegulatoryCaps
+from origination.quoting import ProductRules
 
 
 class VehicleKind(models.TextChoices):
@@ -88,7 +86,7 @@ class PayeeType(models.TextChoices):
     WARRANTY_PROVIDER = "warranty_provider", _("延保服务商")
 
 
-def _choices_q(field: str, choices: type[models.TextChoices]) -> Q:
+def choices_q(field: str, choices: type[models.TextChoices]) -> Q:
     return Q(**{f"{field}__in": choices.values})
 
 
@@ -109,10 +107,10 @@ class Product(models.Model):
         ordering = ["sort_order", "code"]
         constraints = [
             models.CheckConstraint(
-                condition=_choices_q("vehicle_kind", VehicleKind), name="product_vehicle_kind_valid"
+                condition=choices_q("vehicle_kind", VehicleKind), name="product_vehicle_kind_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_q("contract_type", ContractType),
+                condition=choices_q("contract_type", ContractType),
                 name="product_contract_type_valid",
             ),
         ]
@@ -326,197 +324,3 @@ class ProductVersion(models.Model):
 
 def _s(value) -> str | None:
     return None if value is None else str(value)
-
-
-class RateTableEntry(models.Model):
-    """A rate-table cell: term × customer tier -> annual rate (fixed) or spread over LPR (bps)."""
-
-    version = models.ForeignKey(
-        ProductVersion,
-        verbose_name=_("产品版本"),
-        on_delete=models.CASCADE,
-        related_name="rate_entries",
-    )
-    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
-    tier = models.CharField(_("客群分层"), max_length=1, choices=Tier.choices)
-    annual_rate = models.DecimalField(
-        _("年利率"), max_digits=7, decimal_places=6, null=True, blank=True
-    )
-    spread_bps = models.IntegerField(_("LPR 加点（基点）"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("利率表")
-        verbose_name_plural = _("利率表")
-        ordering = ["version", "term_months", "tier"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "term_months", "tier"], name="rate_table_entry_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(annual_rate__isnull=False) | Q(spread_bps__isnull=False),
-                name="rate_table_entry_has_rate",
-            ),
-            models.CheckConstraint(
-                condition=Q(annual_rate__isnull=True)
-                | (Q(annual_rate__gte=0) & Q(annual_rate__lte=1)),
-                name="rate_table_entry_rate_range",
-            ),
-            models.CheckConstraint(condition=_choices_q("tier", Tier), name="rate_tier_valid"),
-        ]
-
-    def __str__(self) -> str:
-        value = self.annual_rate if self.annual_rate is not None else f"LPR+{self.spread_bps}bp"
-        return f"{self.term_months}m {self.tier}: {value}"
-
-
-class LprRate(models.Model):
-    """The loan prime rate (贷款市场报价利率) as published, with the date it took effect."""
-
-    tenor = models.CharField(_("期限"), max_length=2, choices=LprTenor.choices)
-    rate = models.DecimalField(_("利率"), max_digits=7, decimal_places=6)
-    effective_date = models.DateField(_("生效日期"))
-    created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("贷款市场报价利率（LPR）")
-        verbose_name_plural = _("贷款市场报价利率（LPR）")
-        ordering = ["-effective_date", "tenor"]
-        constraints = [
-            models.UniqueConstraint(fields=["tenor", "effective_date"], name="lpr_rate_unique"),
-            models.CheckConstraint(condition=Q(rate__gt=0) & Q(rate__lt=1), name="lpr_rate_range"),
-        ]
-
-    def __str__(self) -> str:
-        return f"LPR {self.tenor} {self.rate} @ {self.effective_date}"
-
-
-class RegulatoryLimits(models.Model):
-    """The regulatory limits every quote is checked against (a single row, id = 1)."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    max_term_months = models.PositiveSmallIntegerField(_("最长期限（月）"), default=60)
-    max_term_months_used = models.PositiveSmallIntegerField(_("二手车最长期限（月）"), default=36)
-    ltv_personal = models.DecimalField(
-        _("自用车贷款价值比上限"), max_digits=5, decimal_places=4, default="0.8000"
-    )
-    ltv_nev_personal = models.DecimalField(
-        _("新能源车自用贷款价值比上限"), max_digits=5, decimal_places=4, default="0.8500"
-    )
-    ltv_commercial = models.DecimalField(
-        _("商用车及营运贷款价值比上限"), max_digits=5, decimal_places=4, default="0.7000"
-    )
-    ltv_nev_commercial = models.DecimalField(
-        _("新能源车营运贷款价值比上限"), max_digits=5, decimal_places=4, default="0.7500"
-    )
-    ltv_used = models.DecimalField(
-        _("二手车贷款价值比上限"), max_digits=5, decimal_places=4, default="0.7000"
-    )
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("监管限额")
-        verbose_name_plural = _("监管限额")
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="regulatory_limits_singleton"),
-        ]
-
-    def __str__(self) -> str:
-        return str(_("监管限额"))
-
-    def caps(self) -> RegulatoryCaps:
-        return RegulatoryCaps(
-            max_term_months=self.max_term_months,
-            max_term_months_used=self.max_term_months_used,
-            ltv_personal=self.ltv_personal,
-            ltv_nev_personal=self.ltv_nev_personal,
-            ltv_commercial=self.ltv_commercial,
-            ltv_nev_commercial=self.ltv_nev_commercial,
-            ltv_used=self.ltv_used,
-        )
-
-
-class Quote(models.Model):
-    """A saved quote: the deal asked for, every figure priced, and the product version used."""
-
-    reference = models.UUIDField(_("报价编号"), default=uuid.uuid4, unique=True, editable=False)
-    product_version = models.ForeignKey(
-        ProductVersion, verbose_name=_("产品版本"), on_delete=models.PROTECT, related_name="quotes"
-    )
-    created_at = models.DateTimeField(_("报价时间"), auto_now_add=True, db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("报价人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    # The deal
-    vehicle_kind = models.CharField(_("车辆类型"), max_length=20, choices=VehicleKind.choices)
-    vehicle_use = models.CharField(_("车辆用途"), max_length=20, choices=VehicleUse.choices)
-    vehicle_price = models.DecimalField(_("车价"), max_digits=18, decimal_places=2)
-    first_registration_date = models.DateField(_("首次登记日期"), null=True, blank=True)
-    down_payment = models.DecimalField(_("首付"), max_digits=18, decimal_places=2)
-    down_payment_ratio = models.DecimalField(_("首付比例"), max_digits=5, decimal_places=4)
-    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
-    method = models.CharField(_("还款方式"), max_length=20, choices=RepaymentMethod.choices)
-    balloon_ratio = models.DecimalField(
-        _("尾款比例"), max_digits=5, decimal_places=4, null=True, blank=True
-    )
-    balloon_amount = models.DecimalField(_("尾款"), max_digits=18, decimal_places=2, default="0.00")
-    tier = models.CharField(_("客群分层"), max_length=1, choices=Tier.choices)
-    add_ons = models.JSONField(_("附加品融资"), default=list, blank=True)
-    value_date = models.DateField(_("起息日"))
-    # The figures
-    vehicle_amount_financed = models.DecimalField(_("车款融资额"), max_digits=18, decimal_places=2)
-    ltv = models.DecimalField(_("贷款价值比"), max_digits=5, decimal_places=4)
-    add_ons_total = models.DecimalField(_("附加品融资额"), max_digits=18, decimal_places=2)
-    fees = models.JSONField(_("费用明细"), default=list, blank=True)
-    financed_fees = models.DecimalField(_("融资费用"), max_digits=18, decimal_places=2)
-    upfront_fees = models.DecimalField(_("首付时缴纳的费用"), max_digits=18, decimal_places=2)
-    amount_financed = models.DecimalField(_("融资额"), max_digits=18, decimal_places=2)
-    customer_rate = models.DecimalField(_("客户利率"), max_digits=7, decimal_places=6)
-    lender_rate = models.DecimalField(_("资金方收益率"), max_digits=7, decimal_places=6)
-    subsidy_amount = models.DecimalField(
-        _("厂商贴息金额"), max_digits=18, decimal_places=2, default="0.00"
-    )
-    lpr_rate = models.DecimalField(_("LPR"), max_digits=7, decimal_places=6, null=True, blank=True)
-    lpr_effective_date = models.DateField(_("LPR 生效日期"), null=True, blank=True)
-    apr = models.DecimalField(_("年化利率（IRR 法）"), max_digits=7, decimal_places=4)
-    apr_method = models.CharField(_("年化利率计算方法"), max_length=60)
-    penalty_rate = models.DecimalField(_("罚息利率"), max_digits=7, decimal_places=6)
-    day_count = models.CharField(_("计息基础"), max_length=10, choices=DayCountChoice.choices)
-    monthly_payment = models.DecimalField(_("首期月供"), max_digits=18, decimal_places=2)
-    total_interest = models.DecimalField(_("总利息"), max_digits=18, decimal_places=2)
-    total_payable = models.DecimalField(_("还款总额"), max_digits=18, decimal_places=2)
-    schedule = models.JSONField(_("还款计划"), default=list)
-
-    class Meta:
-        verbose_name = _("报价")
-        verbose_name_plural = _("报价")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(vehicle_price__gt=0), name="quote_price_positive"),
-            models.CheckConstraint(
-                condition=Q(down_payment__gte=0) & Q(down_payment__lt=models.F("vehicle_price")),
-                name="quote_down_payment_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(amount_financed__gt=0), name="quote_amount_financed_positive"
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    amount_financed=models.F("vehicle_amount_financed")
-                    + models.F("add_ons_total")
-                    + models.F("financed_fees")
-                ),
-                name="quote_amount_financed_sum",
-            ),
-            models.CheckConstraint(
-                condition=Q(customer_rate__lte=models.F("lender_rate")),
-                name="quote_customer_rate_not_above_lender",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{_('报价')} {str(self.reference)[:8]}"

@@ -43,7 +43,7 @@ from origination.models import (
     ProductVersion,
 )
 from origination.quoting import ITEM_KIND_LABELS, AddOn, Deal, QuoteEvaluation, quote_evaluate
-from origination.selectors import lpr_rate_current, product_rules, regulatory_caps
+from origination.selectors.products import lpr_rate_current, product_rules, regulatory_caps
 from origination.services.state import application_transition, event_record
 from origination.validators import (
     id_number_birth_date,

@@ -94,7 +94,7 @@ def _user(actor: Any):
 
 def application_tier(application: Application) -> str:
     """The customer tier risk decided (the decision behind ``decision_ref``), else B."""
-    from origination.selectors_workbench import decision_for_application
+    from origination.selectors.workbench import decision_for_application
 
     decision = decision_for_application(application)
     tier = (decision or {}).get("tier") or ""
@@ -548,7 +548,7 @@ def _save_app_terms(app: Application, priced: PricedDeal) -> None:
 
 
 def customer_owns_application(user, application_id: int) -> bool:
-    from origination.selectors_applications import applications_for_customer
+    from origination.selectors.applications import applications_for_customer
 
     if not getattr(user, "is_authenticated", False):
         return False

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from autofin.business_date import business_date_current
 from origination.models import ApplicantRole, Application
-from origination.selectors import product_rules
+from origination.selectors.products import product_rules
 from origination.services.applications import maturity_date, months_between
 from origination.validators import age_on
 

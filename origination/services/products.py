@@ -23,7 +23,7 @@ from origination.models import (
     VersionStatus,
 )
 from origination.quoting import Violation, rules_validate
-from origination.selectors import quoting_cache_clear, regulatory_caps
+from origination.selectors.products import quoting_cache_clear, regulatory_caps
 
 # The draft fields a product manager edits (everything but the bookkeeping columns).
 VERSION_RULE_FIELDS = (

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from origination.models import ProductVersion, Quote
 from origination.quoting import Deal, QuoteEvaluation, Violations, quote_evaluate
-from origination.selectors import (
+from origination.selectors.products import (
     lpr_rate_current,
     product_rules,
     quoting_business_date,

@@ -147,7 +147,7 @@ def _dispatch(task_name: str, ids: list[int]) -> None:
 def contract_facts_load(*, contract_id: int) -> dict:
     """origination's contract_for_funding, plus the product line commission is accrued on."""
     from origination.models import ProductVersion
-    from origination.selectors_workbench import contract_for_funding
+    from origination.selectors.contracts import contract_for_funding
 
     facts = contract_for_funding(contract_id=contract_id)
     if not facts.get("product_line") and facts.get("product_version_id"):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from autofin.fields import PlainDecimalField, PlainDecimalSerializerField
 from autofin.money import AmountSyntaxError, format_cny, to_decimal
-from origination.api.inputs import QuoteInput
+from origination.api.quote_serializers import QuoteInput
 from servicing.forms import PayForm
 
 REFUSED = [

@@ -21,7 +21,7 @@ def _clean_cache(request):
 @pytest.fixture
 def seeded(db):
     """The demo products (published, v2 for new-std), the LPR and a few quotes."""
-    from origination.seed import seed_products
+    from origination.seed.products import seed_products
 
     context: dict = {}
     seed_products(stdout=io.StringIO(), context=context)

@@ -14,7 +14,7 @@ from autofin.roles import Role
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
 from dealers.services import staff_create
-from origination.seed_applications import (
+from origination.seed.applications import (
     id_number_make,
     intake_products_ensure,
     vin_make,

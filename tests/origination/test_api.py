@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from origination.api.views import QuoteAnonThrottle
+from origination.api.quotes import QuoteAnonThrottle
 from origination.models import Quote
 from tests.factories import UserFactory
 

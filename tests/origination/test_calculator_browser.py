@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from autofin.money import format_cny
 from origination.quoting import Deal
-from origination.selectors import product_version_for_quote
+from origination.selectors.products import product_version_for_quote
 from origination.services.quotes import quote_preview
 
 

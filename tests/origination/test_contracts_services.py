@@ -23,7 +23,7 @@ from origination.models import (
     FundingChecklistItem,
     SmsCode,
 )
-from origination.selectors_workbench import contract_for_funding, contracts_ready_for_funding
+from origination.selectors.contracts import contract_for_funding, contracts_ready_for_funding
 from origination.services.checklist import ChecklistError, checklist_item_record
 from origination.services.contracts import (
     ContractError,
@@ -332,7 +332,7 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
     # the same contract on an LPR-priced version: the spread is the rate table's cell for the
     # contract's term and tier; without a cell, what the lender rate is above the LPR then
     from origination.models import LprRate
-    from origination.selectors_workbench import contract_rate_link
+    from origination.selectors.contracts import contract_rate_link
 
     rules = dict(contract.product_version.rules)
     rules.update(
@@ -414,18 +414,18 @@ def test_seed_fills_queue_and_contracts(business_today):
     import io
 
     from autofin.roles import Role
-    from origination.seed_backoffice import seed
-    from origination.selectors_workbench import contracts_ready_for_funding
+    from origination.seed.backoffice import seed_backoffice
+    from origination.selectors.contracts import contracts_ready_for_funding
     from tests.factories import UserFactory
 
     out = io.StringIO()
-    seed(stdout=out, context={})
+    seed_backoffice(stdout=out, context={})
     assert "skipped" in out.getvalue()  # no demo users: the product fixtures stay fast
     users = {
         Role.UNDERWRITER: UserFactory(roles=[Role.UNDERWRITER]),
         Role.SENIOR_UNDERWRITER: UserFactory(roles=[Role.SENIOR_UNDERWRITER]),
     }
-    seed(stdout=out, context={"users": users})
+    seed_backoffice(stdout=out, context={"users": users})
 
     assert "3 referred in the queue, 3 contracts issued, 2 signed" in out.getvalue()
     assert (
@@ -436,5 +436,5 @@ def test_seed_fills_queue_and_contracts(business_today):
     )
     assert Contract.objects.filter(status="signed").count() == 2
     assert len(contracts_ready_for_funding()) == 1
-    seed(stdout=out, context={"users": users})  # a second run adds nothing
+    seed_backoffice(stdout=out, context={"users": users})  # a second run adds nothing
     assert Contract.objects.count() == 3

@@ -8,7 +8,7 @@ import pytest
 
 from autofin.crypto import decrypt
 from origination.models import Applicant, Application, ApplicationStatus
-from origination.seed_applications import seed
+from origination.seed.applications import seed_applications
 from origination.validators import validate_id_number, validate_vin
 from tests.origination.intake_fixtures import *  # noqa: F403
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_makes_every_status_with_valid_identities(products, salesperson):
     out = io.StringIO()
-    seed(stdout=out, context={})
+    seed_applications(stdout=out, context={})
     assert set(Application.objects.values_list("status", flat=True)) == set(
         ApplicationStatus.values
     )

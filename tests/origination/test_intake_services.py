@@ -20,7 +20,7 @@ from origination.models import (
     DataRequest,
     FinancedItem,
 )
-from origination.seed_applications import id_number_make, vin_make
+from origination.seed.applications import id_number_make, vin_make
 from origination.services.applications import (
     ApplicationValidationError,
     SubmissionConflictError,

@@ -11,7 +11,7 @@ from autofin.audit import audit_trail_for
 from autofin.roles import Role
 from origination.models import ProductVersion, Quote, RateTableEntry, RegulatoryLimits
 from origination.quoting import Deal
-from origination.selectors import product_version_current, product_versions_current
+from origination.selectors.products import product_version_current, product_versions_current
 from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,

@@ -276,7 +276,7 @@ def test_counter_offer_breaking_product_rules_is_refused(referred, underwriter):
 def test_request_documents_then_upload_returns_case_to_queue(referred, underwriter):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from origination.selectors_workbench import workbench_queue
+    from origination.selectors.workbench import workbench_queue
     from origination.services.documents import application_document_add
     from tests.origination.intake_fixtures import PNG
 
@@ -339,7 +339,7 @@ def test_queue_sla_and_filters(products, underwriter, dealer, salesperson):
 
     from django.utils import timezone
 
-    from origination.selectors_workbench import QueueFilters, workbench_queue
+    from origination.selectors.workbench import QueueFilters, workbench_queue
 
     old = make_referred(products=products)  # noqa: F405
     new = make_referred(  # noqa: F405

@@ -31,8 +31,8 @@ from autofin.business_date import business_date_current, business_date_set
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from origination.models import Condition, Contract, ProductVersion, RegulatoryLimits, SmsCode
-from origination.seed_applications import id_number_make, vin_make
-from origination.selectors import quoting_cache_clear
+from origination.seed.applications import id_number_make, vin_make
+from origination.selectors.products import quoting_cache_clear
 from origination.services.applications import (
     application_applicants_save,
     application_consents_give,
@@ -196,7 +196,7 @@ def product_for(
             subsidy_customer_rate=customer_rate, subsidy_terms=[term], subsidy_payer="星辰汽车"
         )
     if floating:
-        from origination.selectors import lpr_rate_current
+        from origination.selectors.products import lpr_rate_current
 
         lpr = lpr_rate_current(tenor=rate_link["tenor"], as_of=business_date_current())
         spread = int(rate_link["spread_bps"])

@@ -44,7 +44,6 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     from decimal import Decimal
 
     from dealers import seed as dealers_seed
-    from origination import seed as origination_seed
     from origination.models import Contract
     from origination.services import contracts
     from servicing.gateway import sandbox_bank_close_connections
@@ -59,11 +58,12 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     monkeypatch.setattr(contracts, "contract_signed_pdf_render", lambda c, s: b"%PDF-1.4 signed")
     context: dict = {}
     out = io.StringIO()
-    from origination.seed_backoffice import seed as seed_backoffice
+    from origination.seed.backoffice import seed_backoffice
+    from origination.seed.products import seed_products
 
     for module in (autofin_seed, dealers_seed):
         module.seed(stdout=out, context=context)
-    origination_seed.seed_products(stdout=out, context=context)
+    seed_products(stdout=out, context=context)
     seed_backoffice(stdout=out, context=context)
     seed_disbursement(stdout=out, context=context)
     try:

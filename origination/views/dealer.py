@@ -17,11 +17,13 @@ from django.views.decorators.http import require_POST
 
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
-from origination import selectors_applications as sel
-from origination.forms_apply import DealerStartForm, errors_into
+from origination.forms.apply import DealerStartForm, errors_into
 from origination.models import ApplicationChannel, ApplicationStatus
+from origination.selectors import applications as sel
+from origination.selectors import progress
 from origination.services import applications as svc
-from origination.views_apply import Mode, _detail_context, step_page
+from origination.views.apply import detail_context
+from origination.views.steps import Mode, step_page
 
 DEALER_MODE = Mode(
     dealer=True,
@@ -122,7 +124,8 @@ def dealer_application_new(request):
             "mode": DEALER_MODE,
             "form": form,
             "steps": [
-                sel.StepState(n, label, i + 1, False) for i, (n, label) in enumerate(sel.STEPS)
+                progress.StepState(n, label, i + 1, False)
+                for i, (n, label) in enumerate(progress.STEPS)
             ],
             "percent": 0,
         },
@@ -139,7 +142,7 @@ def dealer_application_step(request, reference: str, step: str):
 @dealer_view
 def dealer_application_detail(request, reference: str):
     app = _app(request, reference)
-    context = {**_portal(request), **_detail_context(app, for_dealer=True, mode=DEALER_MODE)}
+    context = {**_portal(request), **detail_context(app, for_dealer=True, mode=DEALER_MODE)}
     return render(request, "origination/dealer/detail.html", context)
 
 

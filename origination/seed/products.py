@@ -10,7 +10,7 @@ from autofin.approvals import four_eyes_waived
 from autofin.roles import Role
 from origination.models import Product
 from origination.quoting import TIERS, AddOn, Deal
-from origination.selectors import product_version_current
+from origination.selectors.products import product_version_current
 from origination.services.products import (
     lpr_rate_record,
     product_create,
@@ -262,16 +262,6 @@ PRODUCTS = [
         ),
     },
 ]
-
-
-def seed(*, stdout, context: dict) -> None:
-    """Products, then applications in every status, then the back office's cases and contracts."""
-    from origination.seed_applications import seed as seed_applications
-    from origination.seed_backoffice import seed as seed_backoffice
-
-    seed_products(stdout=stdout, context=context)
-    seed_applications(stdout=stdout, context=context)
-    seed_backoffice(stdout=stdout, context=context)
 
 
 # Installation data: nobody exists yet to check it (autofin.approvals).

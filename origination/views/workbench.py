@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from autofin.roles import Role, user_has_role
 from autofin.uploads import upload_response
-from origination.forms_workbench import (
+from origination.forms.workbench import (
     ApproveForm,
     ChecklistForm,
     ConditionResolveForm,
@@ -26,17 +26,17 @@ from origination.forms_workbench import (
     RequestDocumentsForm,
 )
 from origination.models import Application, Condition, Contract, FundingChecklistItem
-from origination.selectors_applications import document_get_for
-from origination.selectors_workbench import (
+from origination.selectors.applications import document_get_for
+from origination.selectors.workbench import (
     QueueFilters,
     case_detail,
     queue_dealers,
-    quote_schedule_for,
     sla_hours,
     workbench_queue,
 )
 from origination.services import underwriting as uw
 from origination.services.checklist import ChecklistError, checklist_item_record, checklist_status
+from origination.services.contracts import ContractError, contract_price
 from origination.services.underwriting import UnderwritingError, authority_limit_for
 
 UNDERWRITERS = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
@@ -111,7 +111,7 @@ def case(request, reference: str):
             "limit": limit,
             "over_limit": over_limit,
             "can_act": mine and app.status == "referred" and not conflict,
-            "schedule": quote_schedule_for(app) if app.status == "referred" else None,
+            "schedule": _quote_schedule(app) if app.status == "referred" else None,
             "approve_form": ApproveForm(prefix="approve"),
             "counter_form": CounterOfferForm(
                 prefix="counter",
@@ -123,6 +123,25 @@ def case(request, reference: str):
             "is_senior": user_has_role(request.user, Role.SENIOR_UNDERWRITER),
         },
     )
+
+
+def _quote_schedule(application: Application) -> dict | None:
+    """The application's current priced schedule (the contract pricing), or None if it does
+    not price."""
+    try:
+        priced = contract_price(application=application)
+    except (ContractError, ValueError):
+        return None
+    ev = priced.evaluation
+    return {
+        "tier": priced.deal.tier,
+        "amount_financed": ev.amount_financed,
+        "customer_rate": ev.customer_rate,
+        "apr": ev.apr,
+        "monthly_payment": ev.monthly_payment,
+        "fees": ev.fees,
+        "rows": [r.as_dict() for r in ev.schedule.rows],
+    }
 
 
 def _run(request, app: Application, action, ok_message: str):

@@ -21,6 +21,7 @@ from origination.models import (
     VehicleKind,
     VehicleUse,
 )
+from origination.selectors.products import product_versions_current
 from origination.services.applications import ADD_ON_KINDS, DEFAULT_PAYEE, VEHICLE_FIELDS
 
 TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
@@ -45,8 +46,6 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 
 def _current_versions():
-    from origination.selectors import product_versions_current
-
     ids = [v.pk for v in product_versions_current()]
     return ProductVersion.objects.filter(pk__in=ids).select_related("product")
 

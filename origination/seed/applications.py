@@ -1,7 +1,7 @@
 """Demo applications in every status, for both channels: believable names, valid resident ID
 numbers (GB 11643 check character) and VINs (ISO 3779 check digit).
 
-Called from the end of ``origination.seed.seed()``; also provides the small helpers tests and
+Called by ``origination.seed.seed()`` after the products; also provides the small helpers tests and
 the intake benchmark use (``id_number_make``, ``vin_make``, ``intake_products_ensure``).
 """
 
@@ -13,8 +13,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from autofin.approvals import four_eyes_waived
 from autofin.roles import Role
-from origination.models import ApplicationStatus, Product, ProductVersion
+from autofin.seed import demo_user
+from dealers.models.dealers import DealerStatus
+from dealers.models.staff import DealerStaff
+from origination.models import Application, ApplicationStatus, Product, ProductVersion
+from origination.services.applications import (
+    application_applicants_save,
+    application_consents_give,
+    application_customer_confirm,
+    application_items_save,
+    application_start,
+    application_submit,
+    confirmation_token,
+)
+from origination.services.documents import application_document_add, documents_required
+from origination.services.products import product_create, product_version_publish
+from origination.services.state import application_transition
 from origination.validators import id_number_check_char, vin_check_digit
 
 S = ApplicationStatus
@@ -109,9 +125,6 @@ INTAKE_PRODUCTS = {
 
 def intake_products_ensure(*, actor) -> dict[str, ProductVersion]:
     """Published intake products (created once): {"new": version, "used": version}."""
-    from autofin.approvals import four_eyes_waived
-    from origination.services.products import product_create, product_version_publish
-
     result = {}
     for key, spec in INTAKE_PRODUCTS.items():
         product = Product.objects.filter(code=spec["code"]).first()
@@ -201,8 +214,6 @@ REASONS = {
 
 
 def _user_for(phone: str, name: str):
-    from autofin.seed import demo_user
-
     user = demo_user(phone, name, Role.CUSTOMER, phone=phone)
     if user.phone != phone:
         user.phone = phone
@@ -210,22 +221,8 @@ def _user_for(phone: str, name: str):
     return user
 
 
-def seed(*, stdout, context: dict) -> None:
-    from dealers.models.dealers import DealerStatus
-    from dealers.models.staff import DealerStaff
-    from origination.models import Application
-    from origination.services.applications import (
-        application_applicants_save,
-        application_consents_give,
-        application_customer_confirm,
-        application_items_save,
-        application_start,
-        application_submit,
-        confirmation_token,
-    )
-    from origination.services.documents import application_document_add, documents_required
-    from origination.services.state import application_transition
-
+def seed_applications(*, stdout, context: dict) -> None:
+    """One demo application per TARGETS status; every other one through a dealer (if any)."""
     if (
         Application.objects.filter(reference__startswith="AP").exists()
         and context.get("skip_existing", True)
@@ -239,110 +236,128 @@ def seed(*, stdout, context: dict) -> None:
         .select_related("dealer", "user")
         .order_by("dealer_id", "id")
     )
-    created = 0
     for index, target in enumerate(TARGETS):
-        name, birth, region, phone = PEOPLE[index % len(PEOPLE)]
-        brand, model, trim, price, vin8, year_plant = CARS[index % len(CARS)]
-        dealer_channel = bool(staff) and index % 2 == 1
-        vin = vin_make(vin8, year_plant, f"{300100 + index:06d}") if index % 3 else ""
-        vehicle = {
-            "vehicle_brand": brand,
-            "vehicle_model": model,
-            "vehicle_trim": trim,
-            "vehicle_kind": "nev" if brand == "比亚迪" else "new",
-            "vehicle_use": "personal",
-            "vehicle_price": price,
-            "vin": vin,
-            "mileage_km": None,
-            "first_registration_date": None,
-            "down_payment": (price * Decimal("0.30")).quantize(
-                Decimal("1"), rounding=ROUND_HALF_UP
-            ),
-            "term_months": (24, 36, 48)[index % 3],
-            "method": "equal_instalment",
-            "balloon_ratio": None,
-        }
+        member = staff[index % len(staff)] if staff and index % 2 == 1 else None
         with transaction.atomic():
-            if dealer_channel:
-                member = staff[index % len(staff)]
-                actor = member.user
-                app = application_start(
-                    actor=actor,
-                    channel="dealer",
-                    product_version=products["new"],
-                    vehicle=vehicle,
-                    customer_name=name,
-                    customer_mobile=phone,
-                    dealer=member.dealer,
-                    salesperson=member.user,
-                )
-            else:
-                actor = _user_for(phone, name)
-                app = application_start(
-                    actor=actor,
-                    channel="direct",
-                    product_version=products["new"],
-                    vehicle=vehicle,
-                    customer=actor,
-                )
-            primary = {
-                "name": name,
-                "id_number": id_number_make(region, birth, 100 + index * 7),
-                "birth_date": birth,
-                "mobile": phone,
-                "marital_status": "married" if index % 2 else "single",
-                "address": f"{region[:2]}市中山路 {100 + index} 号",
-                "employment_kind": "employed",
-                "employer": "某某科技有限公司",
-                "employment_years": Decimal(3 + index % 8),
-                "housing": ("own", "mortgage", "rent", "family")[index % 4],
-                "monthly_income": Decimal(12000 + 1500 * index),
-                "bank_account": f"62220202001{index:08d}",
+            _demo_application(
+                index, target, version=products["new"], member=member, context=context
+            )
+    stdout.write(f"applications: {len(TARGETS)} demo applications in every status\n")
+
+
+def _demo_application(index: int, target: str, *, version, member, context: dict) -> None:
+    """The ``index``-th demo application, taken as far as ``target``: started by the customer
+    (or by dealer staff ``member``), filled in step by step, submitted, then moved along its
+    PATH by the state machine."""
+    actor, app = _demo_start(index, version=version, member=member)
+    application_applicants_save(actor=actor, application=app, primary=_demo_primary(index))
+    if target == S.DRAFT and index == 0:
+        return  # a half-filled draft
+    app.refresh_from_db()
+    _demo_complete(app, actor=actor, dealer_channel=member is not None)
+    if target == S.DRAFT:
+        return
+    application_submit(
+        actor=actor, application=app, key=f"seed-{app.reference}", queue_decision=False
+    )
+    for step in PATH[target]:
+        application_transition(
+            application=app,
+            to_status=step,
+            actor=context.get("users", {}).get(Role.UNDERWRITER) or "seed",
+            reason=REASONS.get(step, ""),
+        )
+
+
+def _demo_vehicle(index: int) -> dict:
+    brand, model, trim, price, vin8, year_plant = CARS[index % len(CARS)]
+    return {
+        "vehicle_brand": brand,
+        "vehicle_model": model,
+        "vehicle_trim": trim,
+        "vehicle_kind": "nev" if brand == "比亚迪" else "new",
+        "vehicle_use": "personal",
+        "vehicle_price": price,
+        "vin": vin_make(vin8, year_plant, f"{300100 + index:06d}") if index % 3 else "",
+        "mileage_km": None,
+        "first_registration_date": None,
+        "down_payment": (price * Decimal("0.30")).quantize(Decimal("1"), rounding=ROUND_HALF_UP),
+        "term_months": (24, 36, 48)[index % 3],
+        "method": "equal_instalment",
+        "balloon_ratio": None,
+    }
+
+
+def _demo_start(index: int, *, version, member):
+    """(actor, application): step 1 by dealer staff ``member`` or, without one, the customer."""
+    name, _birth, _region, phone = PEOPLE[index % len(PEOPLE)]
+    if member is not None:
+        app = application_start(
+            actor=member.user,
+            channel="dealer",
+            product_version=version,
+            vehicle=_demo_vehicle(index),
+            customer_name=name,
+            customer_mobile=phone,
+            dealer=member.dealer,
+            salesperson=member.user,
+        )
+        return member.user, app
+    actor = _user_for(phone, name)
+    app = application_start(
+        actor=actor,
+        channel="direct",
+        product_version=version,
+        vehicle=_demo_vehicle(index),
+        customer=actor,
+    )
+    return actor, app
+
+
+def _demo_primary(index: int) -> dict:
+    name, birth, region, phone = PEOPLE[index % len(PEOPLE)]
+    return {
+        "name": name,
+        "id_number": id_number_make(region, birth, 100 + index * 7),
+        "birth_date": birth,
+        "mobile": phone,
+        "marital_status": "married" if index % 2 else "single",
+        "address": f"{region[:2]}市中山路 {100 + index} 号",
+        "employment_kind": "employed",
+        "employer": "某某科技有限公司",
+        "employment_years": Decimal(3 + index % 8),
+        "housing": ("own", "mortgage", "rent", "family")[index % 4],
+        "monthly_income": Decimal(12000 + 1500 * index),
+        "bank_account": f"62220202001{index:08d}",
+    }
+
+
+def _demo_complete(app, *, actor, dealer_channel: bool) -> None:
+    """Steps 3-5: the financed items, every required document, the consents (a dealer-channel
+    customer gives them through the SMS link)."""
+    application_items_save(
+        actor=actor,
+        application=app,
+        items={
+            "insurance": {
+                "amount": "6800",
+                "payee_type": "insurer",
+                "payee_name": "中国平安财产保险股份有限公司",
             }
-            if target == S.DRAFT and index == 0:
-                application_applicants_save(actor=actor, application=app, primary=primary)
-                created += 1
-                continue  # a half-filled draft
-            application_applicants_save(actor=actor, application=app, primary=primary)
-            app.refresh_from_db()
-            application_items_save(
-                actor=actor,
-                application=app,
-                items={
-                    "insurance": {
-                        "amount": "6800",
-                        "payee_type": "insurer",
-                        "payee_name": "中国平安财产保险股份有限公司",
-                    }
-                },
-                car_payee_name="AutoFin 直销合作车商",
-            )
-            app.refresh_from_db()
-            for group in documents_required(app):
-                application_document_add(
-                    actor=actor,
-                    application=app,
-                    doc_kind=group[0],
-                    file=SimpleUploadedFile(f"{group[0]}.png", DEMO_PNG, content_type="image/png"),
-                )
-            kinds = ["credit_bureau", "sensitive_info", "automated_decision"]
-            if dealer_channel:
-                application_customer_confirm(token=confirmation_token(app), kinds=kinds)
-            else:
-                application_consents_give(actor=actor, application=app, kinds=kinds)
-            app.refresh_from_db()
-            if target == S.DRAFT:
-                created += 1
-                continue
-            application_submit(
-                actor=actor, application=app, key=f"seed-{app.reference}", queue_decision=False
-            )
-            for step in PATH[target]:
-                application_transition(
-                    application=app,
-                    to_status=step,
-                    actor=context.get("users", {}).get(Role.UNDERWRITER) or "seed",
-                    reason=REASONS.get(step, ""),
-                )
-            created += 1
-    stdout.write(f"applications: {created} demo applications in every status\n")
+        },
+        car_payee_name="AutoFin 直销合作车商",
+    )
+    app.refresh_from_db()
+    for group in documents_required(app):
+        application_document_add(
+            actor=actor,
+            application=app,
+            doc_kind=group[0],
+            file=SimpleUploadedFile(f"{group[0]}.png", DEMO_PNG, content_type="image/png"),
+        )
+    kinds = ["credit_bureau", "sensitive_info", "automated_decision"]
+    if dealer_channel:
+        application_customer_confirm(token=confirmation_token(app), kinds=kinds)
+    else:
+        application_consents_give(actor=actor, application=app, kinds=kinds)
+    app.refresh_from_db()

@@ -145,7 +145,3 @@ def quote_get(*, reference) -> Quote | None:
     return (
         Quote.objects.select_related("product_version__product").filter(reference=reference).first()
     )
-
-
-def quotes_recent(*, limit: int = 20) -> QuerySet[Quote]:
-    return Quote.objects.select_related("product_version__product")[:limit]

@@ -189,7 +189,3 @@ class QuoteAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-import origination.admin_applications  # noqa: E402,F401 - applications (intake) admin
-import origination.admin_backoffice  # noqa: E402,F401 - workbench and contracts admin

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from autofin.ratelimit import heavy_endpoint
 from autofin.uploads import upload_response
-from origination.forms_workbench import SignForm
+from origination.forms.workbench import SignForm
 from origination.models import CounterOffer
-from origination.selectors_workbench import contract_for_customer
+from origination.selectors.contracts import contract_for_customer
 from origination.services.applications import ApplicationValidationError
 from origination.services.contracts import (
     ContractSignError,

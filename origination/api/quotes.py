@@ -1,4 +1,5 @@
-"""The products and quotes API (public: the calculator and dealer systems use it)."""
+"""The quotes API: price a deal and save the quote, read a saved quote (public: the calculator
+and dealer systems use it)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from origination import selectors
-from origination.api.inputs import QuoteInput, errors_flatten
-from origination.api.outputs import ProductOutput, QuoteOutput
+from origination.api.errors import errors_flatten
+from origination.api.quote_serializers import QuoteInput, QuoteOutput
+from origination.selectors.products import (
+    quote_get,
+)
 from origination.services.quotes import QuoteRejectedError, quote_create, violations_messages
 
 
@@ -27,29 +30,6 @@ QUOTE_ERRORS = inline_serializer(
     "QuoteErrors",
     {"errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))},
 )
-
-
-class ProductListView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="products_list",
-        responses=inline_serializer("ProductList", {"results": ProductOutput(many=True)}),
-    )
-    def get(self, request):
-        versions = selectors.product_versions_current()
-        return Response({"results": ProductOutput(versions, many=True).data})
-
-
-class ProductDetailView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(operation_id="products_detail", responses=ProductOutput)
-    def get(self, request, code: str):
-        version = selectors.product_version_for_quote(product_ref=code)
-        if version is None:
-            raise Http404
-        return Response(ProductOutput(version).data)
 
 
 @extend_schema(request=QuoteInput, responses={201: QuoteOutput, 400: QUOTE_ERRORS})
@@ -88,7 +68,7 @@ class QuoteDetailView(APIView):
     permission_classes = [AllowAny]
 
     def get(self, request, reference):
-        quote = selectors.quote_get(reference=reference)
+        quote = quote_get(reference=reference)
         if quote is None:
             raise Http404
         return Response(QuoteOutput(quote, context={"request": request}).data)

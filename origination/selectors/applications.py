@@ -1,0 +1,117 @@
+"""Read queries for applications: who may see which (scoping), the timeline, consents, the
+dealer's pipeline."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from autofin.crypto import keyed_hash
+from autofin.roles import Role, user_has_role
+from dealers.selectors import staff_for_user
+from origination.models import (
+    Application,
+    ApplicationChannel,
+    ApplicationDocument,
+    ApplicationStatus,
+    Consent,
+)
+
+S = ApplicationStatus
+# back-office roles that see every application; account managers see their dealers'
+BACK_OFFICE_ALL = (
+    Role.UNDERWRITER,
+    Role.SENIOR_UNDERWRITER,
+    Role.RISK_ANALYST,
+    Role.FINANCE_OPERATOR,
+    Role.FINANCE_APPROVER,
+    Role.SERVICING_AGENT,
+    Role.OPERATIONS,
+    Role.SYSTEM_ADMIN,
+)
+
+
+def _base() -> QuerySet[Application]:
+    return Application.objects.select_related("product_version__product", "dealer", "salesperson")
+
+
+def applications_for_customer(user) -> QuerySet[Application]:
+    match = Q(customer_id=user.pk)
+    if getattr(user, "phone", ""):
+        match |= Q(customer_key=keyed_hash(user.phone), customer_confirmed_at__isnull=False)
+    return _base().filter(match)
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    """Every application ``user`` may see: a customer their own, dealer staff their dealer's,
+    back office by role (account managers: the dealers they manage)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Application.objects.none()
+    if user_has_role(user, *BACK_OFFICE_ALL):
+        return _base()
+    if user_has_role(user, Role.DEALER_ADMIN, Role.DEALER_SALES):
+        staff = staff_for_user(user)
+        if staff is not None:
+            return _base().filter(dealer_id=staff.dealer_id)
+    if user_has_role(user, Role.ACCOUNT_MANAGER):
+        return _base().filter(dealer__account_manager_id=user.pk)
+    if user_has_role(user, Role.CUSTOMER):
+        return applications_for_customer(user)
+    return Application.objects.none()
+
+
+def document_get_for(user, pk: int) -> ApplicationDocument | None:
+    """A document only through an application the user may see."""
+    visible = applications_visible_to(user).values("pk")
+    return (
+        ApplicationDocument.objects.select_related("application")
+        .filter(pk=pk, application__in=visible)
+        .first()
+    )
+
+
+def application_may_edit(user, app: Application) -> bool:
+    """Customers edit their own direct drafts; dealer staff their dealer's drafts."""
+    if app.status not in (S.DRAFT, S.DOCUMENTS_REQUESTED):
+        return False
+    if app.channel == ApplicationChannel.DIRECT:
+        return app.customer_id == user.pk
+    staff = staff_for_user(user)
+    return staff is not None and staff.dealer_id == app.dealer_id
+
+
+def application_timeline(app: Application) -> list[dict]:
+    labels = dict(S.choices)
+    rows = []
+    for event in app.events.order_by("created_at", "id"):
+        if event.kind == "status":
+            title = labels.get(event.to_status, event.to_status)
+        else:
+            title = EVENT_LABELS.get(event.kind, event.kind)
+        rows.append({"at": event.created_at, "title": title, "kind": event.kind, "event": event})
+    return rows
+
+
+EVENT_LABELS = {
+    "document": _("上传资料"),
+    "consent": _("已授权"),
+    "consent_withdrawn": _("撤回授权"),
+    "confirmation_sent": _("已发送确认短信"),
+    "customer_confirmed": _("客户已确认"),
+}
+
+
+def consents_for_customer(user) -> QuerySet[Consent]:
+    apps = applications_for_customer(user).values("pk")
+    return (
+        Consent.objects.filter(application__in=apps)
+        .select_related("text", "application")
+        .order_by("-given_at")
+    )
+
+
+def pipeline_for_dealer(dealer_id: int) -> dict[str, list[Application]]:
+    columns: dict[str, list[Application]] = {s: [] for s in S.values}
+    for app in _base().filter(dealer_id=dealer_id).order_by("-updated_at")[:500]:
+        columns[app.status].append(app)
+    return columns
