@@ -131,7 +131,7 @@ def run(args, workers) -> None:
         PaymentInstruction,
         SandboxBankPayment,
     )
-    from servicing.selectors import account_balance, trial_balance
+    from servicing.selectors.ledger import account_balance, trial_balance
     from servicing.services.disbursement import (
         disbursement_approve,
         disbursement_create,

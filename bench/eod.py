@@ -194,7 +194,7 @@ def opening_balances() -> None:
     reconciliation step has a clean book to check, at its real cost."""
     from django.db import transaction
 
-    from servicing.selectors_loans import loan_figures_sql
+    from servicing.selectors.loans import loan_figures_sql
 
     figures = loan_figures_sql(scope="BETWEEN %(lo)s AND %(hi)s")
 

@@ -25,7 +25,7 @@ from servicing import forms, selectors_loans
 from servicing.adapters import payment_provider
 from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment, RepaymentReversal
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.loans import (
     LoanError,
     customer_phone_change_confirm,

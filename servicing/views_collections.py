@@ -23,7 +23,7 @@ from servicing.models import (
     ContactOutcome,
     ContactParty,
 )
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.collections import (
     CollectionsError,
     case_note_add,

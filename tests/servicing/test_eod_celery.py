@@ -11,7 +11,7 @@ import pytest
 from autofin.business_date import business_date_current
 from servicing.eod.registry import steps_ordered
 from servicing.models import BatchRun, ChunkRun, StepRun
-from servicing.selectors import trial_balance
+from servicing.selectors.ledger import trial_balance
 from servicing.tasks_eod import eod_batch_start, eod_watchdog
 from tests.servicing.loan_helpers import make_loan, set_day
 

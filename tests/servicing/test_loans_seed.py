@@ -9,7 +9,7 @@ import pytest
 from autofin import seed as autofin_seed
 from servicing import seed as servicing_seed
 from servicing.models import Loan, Repayment
-from servicing.selectors import trial_balance
+from servicing.selectors.ledger import trial_balance
 from tests.servicing.loan_helpers import assert_ledger_matches
 
 pytestmark = pytest.mark.django_db
