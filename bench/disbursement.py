@@ -137,7 +137,7 @@ def run(args, workers) -> None:
         disbursement_create,
     )
     from servicing.services.payees import payee_change_approve, payee_change_prepare
-    from servicing.tasks_disbursement import disbursement_recover
+    from servicing.tasks.disbursement import disbursement_recover
     from tests.factories import UserFactory
 
     rng = random.Random(8)

@@ -412,7 +412,7 @@ def main() -> None:
         for p in loaders:
             p.start()
         time.sleep(max(0, baseline_end - time.time()))
-        from servicing.tasks_eod import eod_batch_start
+        from servicing.tasks.eod import eod_batch_start
 
         t0 = time.time()
         eod_batch_start.delay(DAY.isoformat())

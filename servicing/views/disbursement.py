@@ -19,8 +19,14 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
-from servicing import selectors_disbursement as sel
-from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
+from servicing.models import (
+    REGISTER_KINDS,
+    Disbursement,
+    PayeeChange,
+    PaymentInstruction,
+    ReconciliationRun,
+)
+from servicing.selectors import disbursement as sel
 from servicing.services import disbursement as svc
 from servicing.services.payees import (
     PayeeError,
@@ -155,8 +161,6 @@ def disbursement_approve(request, disbursement_id: int):
 @money_action(MoneyAction.DISBURSEMENT_RETRY)
 @recent_auth_required
 def instruction_retry(request, instruction_id: int):
-    from servicing.models import PaymentInstruction
-
     instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
     back = redirect("servicing:disbursement_detail", disbursement_id=instruction.disbursement_id)
 
