@@ -14,7 +14,7 @@ from autofin.business_date import business_date_for_posting
 from autofin.idempotency import NothingDone, idempotent
 from autofin.roles import MoneyAction, can_move_money
 from origination.selectors_workbench import contract_for_customer
-from servicing import forms
+from servicing.forms import loans as loan_forms
 from servicing.selectors import loans as loans_sel
 from servicing.services.loans import (
     LoanError,
@@ -55,7 +55,7 @@ def my_loan_detail(request, loan_id: int):
     loan = customer_loan_or_404(request, loan_id)
     today = business_date_for_posting()
     due = loans_sel.next_due(loan=loan, on=today)
-    pay_form = forms.PayForm(initial={"amount": due.amount if due and due.amount else None})
+    pay_form = loan_forms.PayForm(initial={"amount": due.amount if due and due.amount else None})
     return render(
         request,
         "servicing/my_loan_detail.html",
@@ -82,7 +82,7 @@ def my_loan_pay(request, loan_id: int):
     back = redirect("servicing:my_loan_detail", loan_id=loan.pk)
 
     def run(key: str):
-        form = forms.PayForm(request.POST)
+        form = loan_forms.PayForm(request.POST)
         if not form.is_valid():
             for errors in form.errors.values():
                 messages.error(request, " ".join(errors))
@@ -115,11 +115,11 @@ def my_loan_statements(request, loan_id: int):
 
 @login_required
 def my_contact(request):
-    phone_form = forms.ContactPhoneForm()
+    phone_form = loan_forms.ContactPhoneForm()
     code_form = None
     pending = request.session.get("contact_change_phone")
     if request.method == "POST" and request.POST.get("step") == "send":
-        phone_form = forms.ContactPhoneForm(request.POST)
+        phone_form = loan_forms.ContactPhoneForm(request.POST)
         if phone_form.is_valid():
             try:
                 pending = customer_phone_change_start(
@@ -130,9 +130,9 @@ def my_contact(request):
             else:
                 request.session["contact_change_phone"] = pending
                 messages.info(request, _("验证码已发送至新手机号。"))
-                code_form = forms.ContactCodeForm()
+                code_form = loan_forms.ContactCodeForm()
     elif request.method == "POST" and request.POST.get("step") == "verify" and pending:
-        code_form = forms.ContactCodeForm(request.POST)
+        code_form = loan_forms.ContactCodeForm(request.POST)
         if code_form.is_valid():
             try:
                 customer_phone_change_confirm(

@@ -18,8 +18,8 @@ from autofin.business_date import business_date_for_posting
 from autofin.money import format_cny
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
-from servicing import forms
 from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
+from servicing.forms import loans as loan_forms
 from servicing.models import (
     LedgerAccount,
     Loan,
@@ -89,12 +89,12 @@ def agent_context(request, loan: Loan, **extra):
         "reversals": RepaymentReversal.objects.filter(repayment__loan=loan).select_related(
             "requested_by", "decided_by"
         )[:50],
-        "token": forms.TokenForm().initial["token"],
+        "token": loan_forms.TokenForm().initial["token"],
         "pending_restructure": approval_request_pending_for(action=LOAN_RESTRUCTURE, target=loan),
-        "repayment_form": forms.ManualRepaymentForm(),
-        "restructure_form": forms.RestructureForm(),
-        "note_form": forms.NoteForm(),
-        "reverse_form": forms.ReverseForm(),
+        "repayment_form": loan_forms.ManualRepaymentForm(),
+        "restructure_form": loan_forms.RestructureForm(),
+        "note_form": loan_forms.NoteForm(),
+        "reverse_form": loan_forms.ReverseForm(),
     }
     context.update(extra)
     return context
@@ -118,7 +118,7 @@ def loan_restructure(request, loan_id: int):
     if not can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE):
         return refused()
     loan = get_object_or_404(Loan, pk=loan_id)
-    form = forms.RestructureForm(request.POST)
+    form = loan_forms.RestructureForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -169,7 +169,7 @@ def loan_payoff_quote(request, loan_id: int):
 @require_POST
 def loan_note(request, loan_id: int):
     loan = get_object_or_404(Loan, pk=loan_id)
-    form = forms.NoteForm(request.POST)
+    form = loan_forms.NoteForm(request.POST)
     if form.is_valid():
         loan_note_add(loan_id=loan.pk, body=form.cleaned_data["body"], actor=request.user)
         messages.success(request, _("备注已保存。"))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from autofin.business_date import business_date_for_posting
 from autofin.idempotency import NothingDone, idempotent
 from autofin.roles import MoneyAction, can_move_money
-from servicing import forms
+from servicing.forms import loans as loan_forms
 from servicing.models import Loan
 from servicing.services.loans import LoanError
 from servicing.services.repayments import payment_order_create
@@ -24,7 +24,7 @@ def my_loan_payoff(request, loan_id: int):
     loan = customer_loan_or_404(request, loan_id)
     today = business_date_for_posting()
     quote = None
-    form = forms.PayoffQuoteForm(initial={"as_of": today})
+    form = loan_forms.PayoffQuoteForm(initial={"as_of": today})
     status = 200
     if request.method == "POST" and request.POST.get("action") == "pay":
         if not can_move_money(request.user, MoneyAction.EARLY_SETTLEMENT):
@@ -53,7 +53,7 @@ def my_loan_payoff(request, loan_id: int):
 
             return idempotent(request, run=run, form=True)
     elif request.method == "POST":
-        form = forms.PayoffQuoteForm(request.POST)
+        form = loan_forms.PayoffQuoteForm(request.POST)
         if form.is_valid():
             try:
                 quote = payoff_quote_issue(
@@ -64,7 +64,12 @@ def my_loan_payoff(request, loan_id: int):
     return render(
         request,
         "servicing/my_loan_payoff.html",
-        {"loan": loan, "form": form, "quote": quote, "token": forms.TokenForm().initial["token"]},
+        {
+            "loan": loan,
+            "form": form,
+            "quote": quote,
+            "token": loan_forms.TokenForm().initial["token"],
+        },
         status=status,
     )
 
@@ -81,7 +86,7 @@ def _quote_id(raw: str | None) -> int | None:
 @login_required
 def my_loan_prepay(request, loan_id: int):
     loan = customer_loan_or_404(request, loan_id)
-    form = forms.PrepayForm(request.POST or None)
+    form = loan_forms.PrepayForm(request.POST or None)
     terms = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -102,7 +107,7 @@ def my_loan_prepay(request, loan_id: int):
             "form": form,
             "terms": terms,
             "new_rows": [r.as_dict() for r in terms.schedule.rows] if terms else [],
-            "token": forms.TokenForm().initial["token"],
+            "token": loan_forms.TokenForm().initial["token"],
         },
     )
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, can_move_money
-from servicing import forms
+from servicing.forms import loans as loan_forms
 from servicing.models import Loan, Repayment, RepaymentReversal
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
@@ -35,7 +35,7 @@ def loan_manual_repayment(request, loan_id: int):
     loan = get_object_or_404(Loan, pk=loan_id)
 
     def run(key: str):
-        form = forms.ManualRepaymentForm(request.POST)
+        form = loan_forms.ManualRepaymentForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -123,7 +123,7 @@ def repayment_reverse(request, repayment_id: int):
     back = redirect("servicing:loan_detail", loan_id=repayment.loan_id)
 
     def run(key: str):
-        form = forms.ReverseForm(request.POST)
+        form = loan_forms.ReverseForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("请填写冲正原因。"))
             raise NothingDone(back)
