@@ -6,4 +6,4 @@ publish  # origination/admin/products.py ProductAdmin.actions
 open_draft  # origination/admin/products.py ProductAdmin.actions
 activate  # risk/admin.py RuleSetAdmin.actions
 clone  # risk/admin.py RuleSetAdmin.actions
-reversed_by_link  # servicing/admin.py RepaymentAdmin.readonly_fields
+reversed_by_link  # servicing/admin/ledger.py JournalEntryAdmin.readonly_fields

@@ -147,18 +147,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The nightly settlement: 00:30 Beijing, catching up to yesterday; its watchdog
     # re-dispatches stale chunks every minute.
     "eod-nightly": {
-        "task": "servicing.tasks_eod.eod_nightly",
+        "task": "servicing.tasks.eod.eod_nightly",
         "schedule": crontab(hour=0, minute=30),
     },
-    "eod-watchdog": {"task": "servicing.tasks_eod.eod_watchdog", "schedule": 60.0},
+    "eod-watchdog": {"task": "servicing.tasks.eod.eod_watchdog", "schedule": 60.0},
     # Payments whose bank answer is overdue are asked about by key (never re-sent blind).
     "disbursement-recover": {
-        "task": "servicing.tasks_disbursement.disbursement_recover",
+        "task": "servicing.tasks.disbursement.disbursement_recover",
         "schedule": 60.0,
     },
     # The bank's statement of the previous day, reconciled at 06:00 Beijing.
     "disbursement-reconcile": {
-        "task": "servicing.tasks_disbursement.reconciliation_daily",
+        "task": "servicing.tasks.disbursement.reconciliation_daily",
         "schedule": crontab(hour=6, minute=0),
     },
 }

@@ -131,13 +131,13 @@ def run(args, workers) -> None:
         PaymentInstruction,
         SandboxBankPayment,
     )
-    from servicing.selectors import account_balance, trial_balance
+    from servicing.selectors.ledger import account_balance, trial_balance
     from servicing.services.disbursement import (
         disbursement_approve,
         disbursement_create,
     )
     from servicing.services.payees import payee_change_approve, payee_change_prepare
-    from servicing.tasks_disbursement import disbursement_recover
+    from servicing.tasks.disbursement import disbursement_recover
     from tests.factories import UserFactory
 
     rng = random.Random(8)

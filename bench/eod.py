@@ -194,7 +194,7 @@ def opening_balances() -> None:
     reconciliation step has a clean book to check, at its real cost."""
     from django.db import transaction
 
-    from servicing.selectors_loans import loan_figures_sql
+    from servicing.selectors.loans import loan_figures_sql
 
     figures = loan_figures_sql(scope="BETWEEN %(lo)s AND %(hi)s")
 
@@ -412,7 +412,7 @@ def main() -> None:
         for p in loaders:
             p.start()
         time.sleep(max(0, baseline_end - time.time()))
-        from servicing.tasks_eod import eod_batch_start
+        from servicing.tasks.eod import eod_batch_start
 
         t0 = time.time()
         eod_batch_start.delay(DAY.isoformat())

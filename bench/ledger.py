@@ -281,7 +281,7 @@ def main() -> None:
                     f"{f.get('servicing_journal_entry_has_lines', 0):.2f} s"
                 )
         from servicing.models import JournalLine
-        from servicing.selectors import trial_balance
+        from servicing.selectors.ledger import trial_balance
 
         start = time.perf_counter()
         tb = trial_balance()

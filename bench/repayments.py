@@ -250,8 +250,8 @@ def main() -> None:
 
         from autofin.pricing import add_months
         from servicing.models import JournalEntry, LoanScheduleRow, Repayment
-        from servicing.selectors import loan_balances, trial_balance
-        from servicing.selectors_loans import loan_figures
+        from servicing.selectors.ledger import loan_balances, trial_balance
+        from servicing.selectors.loans import loan_figures
 
         t0 = time.perf_counter()
         generate(options.loans, term)

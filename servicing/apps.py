@@ -7,6 +7,7 @@ class ServicingConfig(AppConfig):
     verbose_name = _("放款与贷后")
 
     def ready(self) -> None:
+        # approvals imports the models and services: only once Django has loaded every app.
         from servicing import approvals
 
         approvals.register()

@@ -439,7 +439,7 @@ class SandboxBank(SandboxOnly):
     def _schedule_callbacks(self, key: str, times: int) -> None:
         if settings.SANDBOX_BANK_CALLBACKS != "celery":
             return
-        from servicing.tasks_disbursement import bank_callback_deliver
+        from servicing.tasks.disbursement import bank_callback_deliver
 
         for _n in range(times):
             bank_callback_deliver.delay(key)

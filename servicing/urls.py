@@ -1,99 +1,150 @@
 from django.conf import settings
 from django.urls import path
 
-from servicing import urls_eod, views
+from servicing.views import (
+    collections,
+    customer,
+    disbursement,
+    eod,
+    loans,
+    payoff,
+    repayments,
+    sandbox,
+)
 
 app_name = "servicing"
 urlpatterns = [
-    path("my/loans/", views.my_loans, name="my_loans"),
-    path("my/loans/<int:loan_id>/", views.my_loan_detail, name="my_loan_detail"),
-    path("my/loans/<int:loan_id>/pay/", views.my_loan_pay, name="my_loan_pay"),
-    path("my/loans/<int:loan_id>/payoff/", views.my_loan_payoff, name="my_loan_payoff"),
-    path("my/loans/<int:loan_id>/prepay/", views.my_loan_prepay, name="my_loan_prepay"),
-    path("my/loans/<int:loan_id>/statements/", views.my_loan_statements, name="my_loan_statements"),
-    path("my/contact/", views.my_contact, name="my_contact"),
-    path("servicing/loans/", views.loan_search, name="loan_search"),
-    path("servicing/loans/<int:loan_id>/", views.loan_detail, name="loan_detail"),
+    # --- the customer's self-service ---
+    path("my/loans/", customer.my_loans, name="my_loans"),
+    path("my/loans/<int:loan_id>/", customer.my_loan_detail, name="my_loan_detail"),
+    path("my/loans/<int:loan_id>/pay/", customer.my_loan_pay, name="my_loan_pay"),
+    path("my/loans/<int:loan_id>/payoff/", payoff.my_loan_payoff, name="my_loan_payoff"),
+    path("my/loans/<int:loan_id>/prepay/", payoff.my_loan_prepay, name="my_loan_prepay"),
+    path(
+        "my/loans/<int:loan_id>/statements/",
+        customer.my_loan_statements,
+        name="my_loan_statements",
+    ),
+    path("my/contact/", customer.my_contact, name="my_contact"),
+    # --- the servicing agent ---
+    path("servicing/loans/", loans.loan_search, name="loan_search"),
+    path("servicing/loans/<int:loan_id>/", loans.loan_detail, name="loan_detail"),
     path(
         "servicing/loans/<int:loan_id>/repayment/",
-        views.loan_manual_repayment,
+        repayments.loan_manual_repayment,
         name="loan_manual_repayment",
     ),
     path(
         "servicing/repayments/<int:repayment_id>/approve/",
-        views.repayment_approve,
+        repayments.repayment_approve,
         name="repayment_approve",
     ),
     path(
         "servicing/repayments/<int:repayment_id>/reject/",
-        views.repayment_reject,
+        repayments.repayment_reject,
         name="repayment_reject",
     ),
     path(
         "servicing/repayments/<int:repayment_id>/reverse/",
-        views.repayment_reverse,
+        repayments.repayment_reverse,
         name="repayment_reverse",
     ),
     path(
         "servicing/reversals/<int:reversal_id>/approve/",
-        views.reversal_approve,
+        repayments.reversal_approve,
         name="reversal_approve",
     ),
     path(
         "servicing/reversals/<int:reversal_id>/reject/",
-        views.reversal_reject,
+        repayments.reversal_reject,
         name="reversal_reject",
     ),
     path(
         "servicing/loans/<int:loan_id>/restructure/",
-        views.loan_restructure,
+        loans.loan_restructure,
         name="loan_restructure",
     ),
     path(
-        "servicing/loans/<int:loan_id>/payoff/", views.loan_payoff_quote, name="loan_payoff_quote"
+        "servicing/loans/<int:loan_id>/payoff/", loans.loan_payoff_quote, name="loan_payoff_quote"
     ),
-    path("servicing/loans/<int:loan_id>/note/", views.loan_note, name="loan_note"),
+    path("servicing/loans/<int:loan_id>/note/", loans.loan_note, name="loan_note"),
 ]
 
 # The sandbox provider's cashier page marks orders paid on request: it exists only in a sandbox.
 if settings.AUTOFIN_SANDBOX:
     urlpatterns.append(
-        path("pay/sandbox/<str:provider_ref>/", views.sandbox_pay, name="sandbox_pay")
+        path("pay/sandbox/<str:provider_ref>/", sandbox.sandbox_pay, name="sandbox_pay")
     )
 
 # --- disbursement (finance) ---
-from servicing import views_disbursement as vd  # noqa: E402
-
 urlpatterns += [
-    path("finance/disbursements/", vd.disbursement_list, name="disbursement_list"),
-    path("finance/disbursements/prepare/", vd.disbursement_prepare, name="disbursement_prepare"),
+    path("finance/disbursements/", disbursement.disbursement_list, name="disbursement_list"),
+    path(
+        "finance/disbursements/prepare/",
+        disbursement.disbursement_prepare,
+        name="disbursement_prepare",
+    ),
     path(
         "finance/disbursements/<int:disbursement_id>/",
-        vd.disbursement_detail,
+        disbursement.disbursement_detail,
         name="disbursement_detail",
-    ),  # fmt: skip
+    ),
     path(
         "finance/disbursements/<int:disbursement_id>/approve/",
-        vd.disbursement_approve,
+        disbursement.disbursement_approve,
         name="disbursement_approve",
-    ),  # fmt: skip
+    ),
     path(
         "finance/instructions/<int:instruction_id>/retry/",
-        vd.instruction_retry,
+        disbursement.instruction_retry,
         name="instruction_retry",
-    ),  # fmt: skip
-    path("finance/payees/", vd.payee_list, name="payee_list"),
+    ),
+    path("finance/payees/", disbursement.payee_list, name="payee_list"),
     path(
         "finance/payees/changes/<int:change_id>/decide/",
-        vd.payee_change_decide,
+        disbursement.payee_change_decide,
         name="payee_change_decide",
-    ),  # fmt: skip
-    path("finance/reconciliation/", vd.reconciliation_list, name="reconciliation_list"),
+    ),
+    path("finance/reconciliation/", disbursement.reconciliation_list, name="reconciliation_list"),
     path(
         "finance/reconciliation/<int:run_id>/",
-        vd.reconciliation_detail,
+        disbursement.reconciliation_detail,
         name="reconciliation_detail",
-    ),  # fmt: skip
-    # nightly settlement (eod) and collections
-    *urls_eod.urlpatterns,
+    ),
+]
+
+# --- the nightly settlement (eod) and collections ---
+urlpatterns += [
+    path("servicing/eod/", eod.eod_dashboard, name="eod_dashboard"),
+    path("servicing/eod/progress/", eod.eod_progress, name="eod_progress"),
+    path(
+        "servicing/eod/<int:batch_id>/progress/",
+        eod.eod_progress,
+        name="eod_progress_batch",
+    ),
+    path("servicing/eod/<int:batch_id>/", eod.eod_batch_detail, name="eod_batch_detail"),
+    path("servicing/eod/<int:batch_id>/retry/", eod.eod_retry, name="eod_retry"),
+    path("servicing/eod/start/", eod.eod_start, name="eod_start"),
+    path("servicing/eod/curves/", eod.eod_curves, name="eod_curves"),
+    path("servicing/collections/", collections.collections_queue, name="collections_queue"),
+    path(
+        "servicing/collections/<int:case_id>/",
+        collections.collections_case,
+        name="collections_case",
+    ),
+    path(
+        "servicing/collections/<int:case_id>/contact/",
+        collections.collections_contact,
+        name="collections_contact",
+    ),
+    path(
+        "servicing/collections/<int:case_id>/promise/",
+        collections.collections_promise,
+        name="collections_promise",
+    ),
+    path(
+        "servicing/collections/<int:case_id>/note/",
+        collections.collections_note,
+        name="collections_note",
+    ),
 ]

@@ -44,8 +44,8 @@ from servicing.models import (
     PaymentAttempt,
     Repayment,
 )
-from servicing.selectors import account_balance, loan_balances, trial_balance
-from servicing.selectors_disbursement import contracts_ready
+from servicing.selectors.disbursement import contracts_ready
+from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services.disbursement import (
     DisbursementError,
     disbursement_approve,

@@ -21,7 +21,7 @@ from origination.models import Application, Condition, Contract
 from origination.services.applications import application_submit
 from servicing.gateway import sandbox_bank_close_connections
 from servicing.models import Disbursement, Loan
-from servicing.selectors import trial_balance
+from servicing.selectors.ledger import trial_balance
 from tests.factories import PASSWORD
 from tests.journey_support import (
     TODAY,

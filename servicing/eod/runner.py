@@ -3,7 +3,7 @@ leases, execute them, close steps, advance the date, catch up missed dates.
 
 Two drivers share these functions:
 * `batch_run_sync` runs everything in this process (tests, `manage.py run_eod`, small books);
-* servicing.tasks_eod dispatches each step's chunks as a Celery chord across workers.
+* servicing.tasks.eod dispatches each step's chunks as a Celery chord across workers.
 
 Settings (all optional): EOD_CHUNK_SIZE (loan ids per chunk, 10 000), EOD_LEASE_SECONDS (a
 running chunk without a heartbeat for this long is stale, 120), EOD_HEARTBEAT_SECONDS (10),

@@ -1,11 +1,3 @@
-"""servicing's read queries, one module per area; import them from here."""
-
-from servicing.selectors.ledger import (
-    TrialBalance,
-    TrialBalanceRow,
-    account_balance,
-    loan_balances,
-    trial_balance,
-)
-
-__all__ = ["TrialBalance", "TrialBalanceRow", "account_balance", "loan_balances", "trial_balance"]
+"""servicing's read queries, one module per area: `ledger` (balances), `loans` (accounts,
+schedules, repayments), `disbursement`, `eod` (the nightly batch's progress), `curves` (vintage
+and roll rates), `collections` (the collectors' queues). Selectors never import services."""

@@ -129,7 +129,7 @@ def _dispatch(task_name: str, ids: list[int]) -> None:
         return
 
     def run() -> None:
-        from servicing import tasks_disbursement
+        from servicing.tasks import disbursement as tasks_disbursement
 
         task = getattr(tasks_disbursement, task_name)
         for pk in ids:

@@ -531,7 +531,7 @@ def loan_charge_off(
     *, loan_id: int, actor: Any, reason: str, business_date: dt.date | None = None
 ) -> Loan:
     """Write the loan's receivables off to charge-off expense (核销) and close it."""
-    from servicing.selectors import loan_balances
+    from servicing.selectors.ledger import loan_balances
 
     if not (reason or "").strip():
         raise LoanError(_("核销必须填写原因。"), field="reason")

@@ -535,7 +535,7 @@ def loan_restructure(
             LoanScheduleRow.objects.bulk_update(
                 [s.row for s in segments], ["penalty", "penalty_through"]
             )
-        from servicing.selectors import loan_balances
+        from servicing.selectors.ledger import loan_balances
 
         balances = loan_balances(loan_id=loan.pk)
         lines = []

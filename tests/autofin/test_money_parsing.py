@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from autofin.fields import PlainDecimalField, PlainDecimalSerializerField
 from autofin.money import AmountSyntaxError, format_cny, to_decimal
 from origination.api.quote_serializers import QuoteInput
-from servicing.forms import PayForm
+from servicing.forms.loans import PayForm
 
 REFUSED = [
     "1,5",  # a decimal comma: never 15, never 1.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from servicing.models import Loan, LoanStatusChange, PenaltyAccrual
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:

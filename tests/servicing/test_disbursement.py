@@ -20,7 +20,7 @@ from servicing.models import (
     PaymentInstruction,
     SandboxBankPayment,
 )
-from servicing.selectors import account_balance, loan_balances, trial_balance
+from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services import disbursement as svc
 from servicing.services.disbursement import (
     DisbursementError,

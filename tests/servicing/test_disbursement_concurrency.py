@@ -11,7 +11,7 @@ from django.db import connection
 
 from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import Disbursement, JournalEntry, PaymentAttempt, SandboxBankPayment
-from servicing.selectors import trial_balance
+from servicing.selectors.ledger import trial_balance
 from servicing.services.disbursement import (
     DisbursementError,
     attempt_send,

@@ -27,7 +27,7 @@ def contract(dealer, customer, payees, monkeypatch):
     facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD)
     monkeypatch.setattr(svc, "contract_facts_load", lambda *, contract_id: dict(facts))
     monkeypatch.setattr(
-        "servicing.selectors_disbursement.contracts_ready",
+        "servicing.selectors.disbursement.contracts_ready",
         lambda: (
             [
                 {

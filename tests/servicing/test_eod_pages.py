@@ -53,7 +53,7 @@ def test_dashboard_shows_progress_failure_and_retries(client, monkeypatch):
     # when the operator retries (dispatch mocked: no workers in this test)
     monkeypatch.setitem(registry.STEPS, "accrual", real)
     sent = []
-    from servicing import tasks_eod
+    from servicing.tasks import eod as tasks_eod
 
     monkeypatch.setattr(tasks_eod.eod_batch_continue, "delay", lambda *a: sent.append(a))
     with pytest.MonkeyPatch.context():
@@ -110,7 +110,7 @@ def test_batch_page_in_a_browser(page, live_server, browser_login, monkeypatch, 
     assert "失败" in accrual.get_by_test_id("step-status").inner_text()
     # when the cause is fixed and the operator retries (the workers' part run here)
     monkeypatch.setitem(registry.STEPS, "accrual", real)
-    from servicing import tasks_eod
+    from servicing.tasks import eod as tasks_eod
 
     monkeypatch.setattr(tasks_eod.eod_batch_continue, "delay", lambda *a: None)
     page.get_by_test_id("retry").click()

@@ -16,8 +16,8 @@ from autofin.business_date import business_date_current
 from autofin.roles import Role
 from servicing.eod.runner import batch_retry, batch_run_sync
 from servicing.models import FinanceTask, LedgerBreak, Loan, StepRun
-from servicing.selectors import loan_balances
-from servicing.selectors_loans import loan_figures
+from servicing.selectors.ledger import loan_balances
+from servicing.selectors.loans import loan_figures
 from servicing.services.repayments import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day

@@ -55,7 +55,7 @@ def level_payment(principal: Decimal, annual: Decimal, n: int) -> Decimal:
 
 def bring_current(a: Loan, on: dt.date) -> None:
     """Accrue to `on` and pay everything due by then (the customer paid their year on time)."""
-    from servicing.selectors_loans import next_due
+    from servicing.selectors.loans import next_due
     from servicing.services.accrual import loan_accrue
     from servicing.services.repayments import repayment_post
 

@@ -28,7 +28,7 @@ from servicing.models import (
     Repayment,
     StepRun,
 )
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.repayments import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 

@@ -25,7 +25,7 @@ from servicing.models import (
     PenaltyAccrual,
     StepRun,
 )
-from servicing.selectors import loan_balances, trial_balance
+from servicing.selectors.ledger import loan_balances, trial_balance
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from autofin.models import ApprovalRequest, AuditEntry
 from autofin.roles import Role
 from servicing.approvals import loan_restructure_submit
 from servicing.models import JournalEntry, Loan
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
 from servicing.services.settlement import loan_restructure
 from tests.factories import UserFactory

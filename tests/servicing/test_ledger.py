@@ -17,7 +17,7 @@ from autofin.models import AuditEntry
 from autofin.roles import Role
 from servicing.models import AccountCode as A
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, Side
-from servicing.selectors import account_balance, loan_balances, trial_balance
+from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services import (
     EntrySpec,
     IdempotencyConflictError,

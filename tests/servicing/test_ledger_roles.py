@@ -14,7 +14,7 @@ from django.db import IntegrityError, ProgrammingError, connection, transaction
 from servicing.ledger_roles import APP_ROLE, MAINT_ROLE, ledger_maintenance, ledger_roles_apply
 from servicing.models import AccountCode as A
 from servicing.models import JournalEntry, JournalLine
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services import journal_entry_reverse, journal_post
 from tests.servicing.ledger_support import ledger_loans
 

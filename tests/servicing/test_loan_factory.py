@@ -12,7 +12,7 @@ import pytest
 from origination.models import Application, Contract
 from servicing.eod.runner import batch_run_sync
 from servicing.models import JournalLine, PenaltyAccrual
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from tests.servicing.loan_helpers import assert_ledger_matches, make_loan, rows, set_day
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from servicing.models import (
     PayoffQuoteRecord,
     RowStatus,
 )
-from servicing.selectors import loan_balances, trial_balance
+from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
 from servicing.services.loans import LoanError, loan_charge_off
 from servicing.services.repayments import repayment_post, repayment_reverse, suspense_apply

@@ -7,9 +7,11 @@ import io
 import pytest
 
 from autofin import seed as autofin_seed
-from servicing import seed as servicing_seed
 from servicing.models import Loan, Repayment
-from servicing.selectors import trial_balance
+from servicing.seed.demo import seed as servicing_seed
+from servicing.seed.loans import LOANS
+from servicing.seed.subsidised import subsidised_contract_fund
+from servicing.selectors.ledger import trial_balance
 from tests.servicing.loan_helpers import assert_ledger_matches
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ def test_seed_creates_loans_in_every_status_with_consistent_ledgers():
     context: dict = {}
     out = io.StringIO()
     autofin_seed.seed(stdout=out, context=context)
-    servicing_seed.seed(stdout=out, context=context)
+    servicing_seed(stdout=out, context=context)
     statuses = set(Loan.objects.values_list("status", flat=True))
     assert statuses == {
         "active", "overdue", "restructured", "settled_early", "paid_off", "charged_off",
@@ -32,8 +34,8 @@ def test_seed_creates_loans_in_every_status_with_consistent_ledgers():
     assert trial_balance().total == 0
     floating = Loan.objects.get(rate_basis="lpr")
     assert floating.lpr_spread_bps == 300 and floating.next_repricing_date is not None
-    servicing_seed.seed(stdout=out, context=context)  # a second run adds nothing
-    assert Loan.objects.count() == len(servicing_seed.LOANS)
+    servicing_seed(stdout=out, context=context)  # a second run adds nothing
+    assert Loan.objects.count() == len(LOANS)
 
 
 def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
@@ -47,7 +49,7 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     from origination.models import Contract
     from origination.services import contracts
     from servicing.gateway import sandbox_bank_close_connections
-    from servicing.seed_disbursement import seed as seed_disbursement
+    from servicing.seed.payees import payees_register
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.SANDBOX_BANK_DIR = str(tmp_path / "bank")
@@ -65,9 +67,9 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
         module.seed(stdout=out, context=context)
     seed_products(stdout=out, context=context)
     seed_backoffice(stdout=out, context=context)
-    seed_disbursement(stdout=out, context=context)
+    payees_register(stdout=out, context=context)
     try:
-        loan = servicing_seed.subsidised_contract_fund(stdout=out, context=context)
+        loan = subsidised_contract_fund(stdout=out, context=context)
     finally:
         sandbox_bank_close_connections()
 
@@ -81,4 +83,4 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     assert loan.amount_financed == Decimal("129900.00")
     assert all(r.interest == 0 for r in loan.schedule_rows())
     assert_ledger_matches(loan)
-    assert servicing_seed.subsidised_contract_fund(stdout=out, context=context) == loan  # once
+    assert subsidised_contract_fund(stdout=out, context=context) == loan  # once

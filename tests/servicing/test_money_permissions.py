@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from autofin.roles import MoneyAction, Role, can_move_money
 from servicing.models import Repayment, RepaymentReversal
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.repayments import (
     RepaymentError,
     repayment_manual_submit,

@@ -11,7 +11,7 @@ import pytest
 from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models import JournalEntry, PaymentAlert, PaymentOrder, Repayment
-from servicing.selectors import loan_balances, trial_balance
+from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     RepaymentError,
     payment_callback_handle,

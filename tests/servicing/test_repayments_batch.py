@@ -21,7 +21,7 @@ from servicing.models import (
     Repayment,
     RepaymentAllocation,
 )
-from servicing.selectors import loan_balances, trial_balance
+from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     auto_debit_file_write,
     auto_debit_results_apply,

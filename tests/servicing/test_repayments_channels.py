@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from autofin.roles import Role
 from servicing.adapters import CallbackRejected, SandboxBank, SandboxPaymentProvider
 from servicing.models import AutoDebitItem, JournalEntry, PaymentOrder, Repayment
-from servicing.selectors import loan_balances, trial_balance
+from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     auto_debit_file_write,
     auto_debit_results_apply,

@@ -17,7 +17,7 @@ from servicing.models import (
     RepaymentAllocation,
     RowStatus,
 )
-from servicing.selectors import loan_balances
+from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
 from servicing.services.repayments import (
     RepaymentError,

@@ -63,7 +63,7 @@ def auto_debit_finalize(ctx: StepContext) -> dict:
             actor=ctx.actor, obj=batch, action="auto_debit_file_write", data={"items": len(items)}
         )
         if settings.EOD_AUTO_DEBIT_SEND and items:
-            from servicing.tasks_eod import eod_auto_debit_exchange
+            from servicing.tasks.eod import eod_auto_debit_exchange
 
             batch_id = batch.pk
             transaction.on_commit(lambda: eod_auto_debit_exchange.delay(batch_id))

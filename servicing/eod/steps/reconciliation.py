@@ -14,7 +14,7 @@ by component, with the balances of the ledger lines carrying its id:
 * fee / penalty        due less paid                               fee / penalty receivable
 * suspense             the loan's `suspense_balance`                customer suspense
 
-The stored side is `servicing.selectors_loans.loan_figures_sql`, the very query `loan_figures`
+The stored side is `servicing.selectors.loans.loan_figures_sql`, the very query `loan_figures`
 runs. Each difference is a `LedgerBreak` row (unique per date, loan and component) and goes on
 the list of the day's `FinanceTask` for finance (opened once). Finalize looks again at the loans
 with open breaks — a retry after finance corrected them finds them equal and marks them
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import one, rows, run, temp_table
-from servicing.selectors_loans import loan_figures_sql
+from servicing.selectors.loans import loan_figures_sql
 
 
 class ReconciliationError(Exception):

@@ -3,7 +3,7 @@
 One row per loan open at the close of D (and per loan closed that night), inserted per chunk in
 one statement; unique per (date, loan), so a re-run adds nothing. Vintage curves (30+ DPD share
 by vintage and months on book) and roll rates (bucket to bucket between two dates) are read from
-these rows (servicing.selectors_eod).
+these rows (servicing.selectors.curves).
 """
 
 from __future__ import annotations

@@ -14,8 +14,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from autofin.business_date import business_date_current
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
+from servicing.models import BatchRun, RunStatus, StepRun
+from servicing.tasks.eod import eod_batch_start
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -69,10 +72,6 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _celery(self, opts):
-        from autofin.business_date import business_date_current
-        from servicing.models import BatchRun, RunStatus, StepRun
-        from servicing.tasks_eod import eod_batch_start
-
         date = opts["date"] or business_date_current()
         eod_batch_start.delay(
             date.isoformat(), opts["until"].isoformat() if opts["until"] else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
 
+from origination.selectors.contracts import contracts_ready_for_funding
 from servicing.models import (
     Disbursement,
     InstructionStatus,
@@ -16,10 +17,6 @@ from servicing.models import (
 
 def contracts_ready() -> list[dict]:
     """origination's ready contracts that have no disbursement yet."""
-    try:
-        from origination.selectors.contracts import contracts_ready_for_funding
-    except ImportError:  # pragma: no cover - origination not deployed
-        return []
     ready = contracts_ready_for_funding()
     taken = set(
         Disbursement.objects.filter(contract_id__in=[c["contract_id"] for c in ready]).values_list(

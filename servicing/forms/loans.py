@@ -1,6 +1,6 @@
-"""Forms for the customer portal and the servicing agent's loan page. Each posting form carries
-a one-time token (rendered as a hidden field) that becomes the idempotency key, so a double
-submit posts once."""
+"""Forms of the customer's loan pages and the servicing agent's loan page. Each posting form
+carries a one-time token (rendered as a hidden field) that becomes the idempotency key, so a
+double submit posts once."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from autofin.money import ZERO
@@ -133,8 +134,6 @@ def loan_figures_sql(*, scope: str) -> str:
 def loan_figures(*, loan: Loan) -> dict[str, Decimal]:
     """What the loan's ledger balances must be, from the schedule rows and the loan's fields:
     {account_code: balance on its normal side}. Charged-off loans have none."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(loan_figures_sql(scope="= ANY(%(ids)s)"), {"ids": [loan.pk]})
         row = cursor.fetchone()
@@ -160,12 +159,6 @@ def loan_ledger_entries(*, loan: Loan, limit: int = 200) -> QuerySet[JournalEntr
 
 def loan_repayments(*, loan: Loan) -> QuerySet[Repayment]:
     return loan.repayments.select_related("prepared_by", "approved_by").order_by("-id")
-
-
-def repayments_pending_approval() -> QuerySet[Repayment]:
-    return Repayment.objects.filter(status=RepaymentStatus.PENDING_APPROVAL).select_related(
-        "loan", "prepared_by"
-    )
 
 
 def payoff_quote_latest(*, loan: Loan) -> PayoffQuoteRecord | None:

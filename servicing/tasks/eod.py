@@ -18,22 +18,26 @@ import logging
 from celery import chain, chord, group, shared_task
 from django.db import transaction
 
+from autofin.business_date import business_date_current
 from servicing.eod import runner
 from servicing.eod.registry import ACTOR
-from servicing.models.eod import BatchRun, RunStatus
+from servicing.eod.steps.auto_debit import auto_debit_exchange
+from servicing.models.eod import BatchRun, RunStatus, StepRun
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
+@shared_task(
+    name="servicing.tasks.eod.eod_chunk_run", acks_late=True, time_limit=900, soft_time_limit=840
+)
 def eod_chunk_run(chunk_id: int) -> str:
     return runner.chunk_execute(chunk_id=chunk_id, owner=f"celery:{runner.worker_name()}")
 
 
-@shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
+@shared_task(
+    name="servicing.tasks.eod.eod_step_finish", acks_late=True, time_limit=900, soft_time_limit=840
+)
 def eod_step_finish(_results, step_run_id: int) -> str:
-    from servicing.models.eod import StepRun
-
     status = runner.step_finish(step_run_id=step_run_id)
     if status == RunStatus.SUCCEEDED:
         batch_id = StepRun.objects.only("batch_id").get(pk=step_run_id).batch_id
@@ -41,7 +45,12 @@ def eod_step_finish(_results, step_run_id: int) -> str:
     return status
 
 
-@shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
+@shared_task(
+    name="servicing.tasks.eod.eod_batch_continue",
+    acks_late=True,
+    time_limit=900,
+    soft_time_limit=840,
+)
 def eod_batch_continue(batch_id: int) -> str:
     batch = BatchRun.objects.get(pk=batch_id)
     if batch.status != RunStatus.RUNNING:
@@ -67,11 +76,11 @@ def eod_batch_continue(batch_id: int) -> str:
     return f"dispatched {step.code}: {len(ids)} chunks"
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+@shared_task(
+    name="servicing.tasks.eod.eod_batch_start", acks_late=True, time_limit=300, soft_time_limit=280
+)
 def eod_batch_start(date_iso: str | None = None, target_iso: str | None = None) -> str:
     """Open a date's batch (default: the current business date) and start its first step."""
-    from autofin.business_date import business_date_current
-
     date = dt.date.fromisoformat(date_iso) if date_iso else business_date_current()
     target = dt.date.fromisoformat(target_iso) if target_iso else None
     batch = runner.batch_open(business_date=date, actor=ACTOR, catch_up_to=target)
@@ -79,11 +88,11 @@ def eod_batch_start(date_iso: str | None = None, target_iso: str | None = None) 
     return f"started {date}"
 
 
-@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+@shared_task(
+    name="servicing.tasks.eod.eod_nightly", acks_late=True, time_limit=300, soft_time_limit=280
+)
 def eod_nightly(target_iso: str | None = None) -> str:
     """The beat's entry point: catch up from the current business date to yesterday."""
-    from autofin.business_date import business_date_current
-
     target = dt.date.fromisoformat(target_iso) if target_iso else runner.beijing_yesterday()
     current = business_date_current()
     if current > target:
@@ -96,7 +105,7 @@ def eod_nightly(target_iso: str | None = None) -> str:
     return f"catching up {current}..{target}"
 
 
-@shared_task(time_limit=120, soft_time_limit=110)
+@shared_task(name="servicing.tasks.eod.eod_watchdog", time_limit=120, soft_time_limit=110)
 def eod_watchdog() -> int:
     """Re-dispatch the batch's stale chunks (lease expired: the worker died or hangs)."""
     stale = runner.chunks_stale()
@@ -112,12 +121,17 @@ def batch_retry_dispatch(*, batch_id: int, actor) -> None:
     transaction.on_commit(lambda: eod_batch_continue.delay(batch_id))
 
 
-@shared_task(bind=True, acks_late=True, time_limit=3600, soft_time_limit=3500, max_retries=1440)
+@shared_task(
+    name="servicing.tasks.eod.eod_auto_debit_exchange",
+    bind=True,
+    acks_late=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+    max_retries=1440,
+)
 def eod_auto_debit_exchange(self, batch_id: int) -> dict:
     """Send the auto-debit file to the bank adapter and apply the results it returns, once the
     night's batch has closed (until then, ask again in a minute)."""
-    from servicing.eod.steps.auto_debit import auto_debit_exchange
-
     result = auto_debit_exchange(batch_id=batch_id)
     if result.get("waiting"):
         raise self.retry(countdown=60)

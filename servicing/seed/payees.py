@@ -1,9 +1,5 @@
 """Demo data for the disbursement pages: the payee register (each entry maker-checked by the
-demo finance operator and approver). Idempotent: payees already registered are left alone.
-
-Wire into servicing/seed.py: `from servicing.seed_disbursement import seed as seed_disbursement`
-and call `seed_disbursement(stdout=stdout, context=context)`.
-"""
+demo finance operator and approver). Idempotent: payees already registered are left alone."""
 
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ PAYEES = [
 ]
 
 
-def seed(*, stdout, context: dict) -> None:
+def payees_register(*, stdout, context: dict) -> None:
     users = context.get("users", {})
     maker = users.get(Role.FINANCE_OPERATOR) or demo_user(
         "finance_op", "财务经办", Role.FINANCE_OPERATOR

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from servicing.admin.readonly import ReadOnlyAdmin
 from servicing.models import (
     Disbursement,
     Payee,
@@ -12,17 +13,6 @@ from servicing.models import (
     ReconciliationRun,
     SandboxBankPayment,
 )
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InstructionInline(admin.TabularInline):
@@ -37,7 +27,7 @@ class InstructionInline(admin.TabularInline):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(_ReadOnly):
+class DisbursementAdmin(ReadOnlyAdmin):
     list_display = ["contract_ref", "amount_financed", "status", "prepared_by", "approved_by",
                     "second_approved_by", "funded_on", "loan_id"]  # fmt: skip
     list_filter = ["status"]
@@ -47,7 +37,7 @@ class DisbursementAdmin(_ReadOnly):
 
 
 @admin.register(PaymentAttempt)
-class PaymentAttemptAdmin(_ReadOnly):
+class PaymentAttemptAdmin(ReadOnlyAdmin):
     list_display = ["idempotency_key", "instruction", "attempt_no", "amount", "status", "bank_ref",
                     "business_date"]  # fmt: skip
     list_filter = ["status", "business_date"]
@@ -56,7 +46,7 @@ class PaymentAttemptAdmin(_ReadOnly):
 
 
 @admin.register(Payee)
-class PayeeAdmin(_ReadOnly):
+class PayeeAdmin(ReadOnlyAdmin):
     list_display = [
         "payee_type",
         "name",
@@ -70,14 +60,14 @@ class PayeeAdmin(_ReadOnly):
 
 
 @admin.register(PayeeChange)
-class PayeeChangeAdmin(_ReadOnly):
+class PayeeChangeAdmin(ReadOnlyAdmin):
     list_display = ["name", "account_number_masked", "status", "prepared_by", "approved_by"]
     list_filter = ["status"]
     exclude = ["account_number_enc", "account_number_hash"]
 
 
 @admin.register(SandboxBankPayment)
-class SandboxBankPaymentAdmin(_ReadOnly):
+class SandboxBankPaymentAdmin(ReadOnlyAdmin):
     list_display = ["bank_ref", "idempotency_key", "amount", "status", "value_date", "sends",
                     "callbacks_sent"]  # fmt: skip
     list_filter = ["status", "value_date"]
@@ -96,7 +86,7 @@ class ReconciliationLineInline(admin.TabularInline):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(_ReadOnly):
+class ReconciliationRunAdmin(ReadOnlyAdmin):
     list_display = ["statement_date", "bank_lines", "book_lines", "matched", "mismatches",
                     "created_by_label"]  # fmt: skip
     inlines = [ReconciliationLineInline]

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from autofin.roles import Role, user_has_role
-from servicing import selectors_eod
 from servicing.models import (
     CollectionCase,
     CollectionQueue,
@@ -23,7 +22,8 @@ from servicing.models import (
     ContactOutcome,
     ContactParty,
 )
-from servicing.selectors import loan_balances
+from servicing.selectors import collections as collections_sel
+from servicing.selectors.ledger import loan_balances
 from servicing.services.collections import (
     CollectionsError,
     case_note_add,
@@ -63,7 +63,7 @@ def collections_queue(request):
     queue = request.GET.get("queue") or None
     if queue not in CollectionQueue.values:
         queue = None
-    cases = selectors_eod.collections_queue(user=request.user, queue=queue)[:200]
+    cases = collections_sel.collections_queue(user=request.user, queue=queue)[:200]
     return render(
         request,
         "servicing/collections/queue.html",
@@ -71,7 +71,7 @@ def collections_queue(request):
             "cases": cases,
             "queue": queue,
             "queues": CollectionQueue.choices,
-            "counts": selectors_eod.queue_counts(user=request.user),
+            "counts": collections_sel.queue_counts(user=request.user),
         },
     )
 
@@ -105,7 +105,7 @@ def collections_case(request, case_id: int):
             "case": case,
             "loan": case.loan,
             "script": script,
-            "attempts": selectors_eod.case_history(case)[:100],
+            "attempts": collections_sel.case_history(case)[:100],
             "promises": case.promises.order_by("-id"),
             "notes": case.notes.select_related("author")[:50],
             "balances": loan_balances(loan_id=case.loan_id),

@@ -16,38 +16,52 @@ import datetime as dt
 from celery import shared_task
 
 from autofin.audit import SYSTEM_ACTOR
+from autofin.business_date import business_date_current
+from servicing.gateway import SandboxBank
+from servicing.services.disbursement import (
+    attempt_recover,
+    attempt_send,
+    attempts_to_recover,
+    disbursement_fund,
+    disbursements_fundable,
+)
+from servicing.services.reconciliation import reconciliation_run
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(
+    name="servicing.tasks.disbursement.disbursement_attempt_send",
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+)
 def disbursement_attempt_send(attempt_id: int) -> str:
-    from servicing.services.disbursement import attempt_send
-
     return attempt_send(attempt_id=attempt_id)
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(
+    name="servicing.tasks.disbursement.disbursement_attempt_recover",
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+)
 def disbursement_attempt_recover(attempt_id: int) -> str:
-    from servicing.services.disbursement import attempt_recover
-
     return attempt_recover(attempt_id=attempt_id)
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(
+    name="servicing.tasks.disbursement.bank_callback_deliver",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+)
 def bank_callback_deliver(idempotency_key: str) -> dict | None:
-    from servicing.gateway import SandboxBank
-
     return SandboxBank().callback_deliver(idempotency_key)
 
 
-@shared_task(time_limit=900, soft_time_limit=840)
+@shared_task(
+    name="servicing.tasks.disbursement.disbursement_recover", time_limit=900, soft_time_limit=840
+)
 def disbursement_recover(older_than_seconds: int = 120) -> dict:
-    from servicing.services.disbursement import (
-        attempt_recover,
-        attempts_to_recover,
-        disbursement_fund,
-        disbursements_fundable,
-    )
-
     ids = attempts_to_recover(older_than=dt.timedelta(seconds=older_than_seconds))
     for attempt_id in ids:
         attempt_recover(attempt_id=attempt_id)
@@ -57,23 +71,13 @@ def disbursement_recover(older_than_seconds: int = 120) -> dict:
     return {"attempts": len(ids), "fund": len(funded)}
 
 
-@shared_task(time_limit=900, soft_time_limit=840)
+@shared_task(
+    name="servicing.tasks.disbursement.reconciliation_daily", time_limit=900, soft_time_limit=840
+)
 def reconciliation_daily(statement_date: str | None = None) -> int:
-    from autofin.business_date import business_date_current
-    from servicing.services.reconciliation import reconciliation_run
-
     day = (
         dt.date.fromisoformat(statement_date)
         if statement_date
         else business_date_current() - dt.timedelta(days=1)
     )
     return reconciliation_run(statement_date=day, actor=SYSTEM_ACTOR).pk
-
-
-__all__ = [
-    "bank_callback_deliver",
-    "disbursement_attempt_recover",
-    "disbursement_attempt_send",
-    "disbursement_recover",
-    "reconciliation_daily",
-]

@@ -6,21 +6,25 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _g
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
-from servicing import selectors_disbursement as sel
-from servicing.models import REGISTER_KINDS, Disbursement, PayeeChange, ReconciliationRun
+from servicing.forms.disbursement import PayeeChangeForm, ReconciliationForm
+from servicing.models import (
+    Disbursement,
+    PayeeChange,
+    PaymentInstruction,
+    ReconciliationRun,
+)
+from servicing.selectors import disbursement as sel
 from servicing.services import disbursement as svc
 from servicing.services.payees import (
     PayeeError,
@@ -42,24 +46,6 @@ def finance_view(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-class PayeeChangeForm(forms.Form):
-    payee_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    payee_type = forms.ChoiceField(
-        label=_("收款方类型"), choices=[(k.value, k.label) for k in REGISTER_KINDS]
-    )
-    name = forms.CharField(label=_("名称"), max_length=200)
-    account_name = forms.CharField(label=_("户名"), max_length=200)
-    bank_name = forms.CharField(label=_("开户行"), max_length=100)
-    account_number = forms.CharField(label=_("银行账号"), max_length=40)
-    reason = forms.CharField(label=_("变更原因"), max_length=255, required=False)
-
-
-class ReconciliationForm(forms.Form):
-    statement_date = forms.DateField(
-        label=_("对账日"), widget=forms.DateInput(attrs={"type": "date"})
-    )
 
 
 def money_action(action: MoneyAction):
@@ -155,8 +141,6 @@ def disbursement_approve(request, disbursement_id: int):
 @money_action(MoneyAction.DISBURSEMENT_RETRY)
 @recent_auth_required
 def instruction_retry(request, instruction_id: int):
-    from servicing.models import PaymentInstruction
-
     instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
     back = redirect("servicing:disbursement_detail", disbursement_id=instruction.disbursement_id)
 

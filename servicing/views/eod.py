@@ -17,8 +17,10 @@ from django.views.decorators.http import require_POST
 from autofin.business_date import business_date_current
 from autofin.models import BusinessCalendar
 from autofin.roles import Role, user_has_role
-from servicing import selectors_eod
 from servicing.models import BatchRun
+from servicing.selectors import curves as curves_sel
+from servicing.selectors import eod as eod_sel
+from servicing.tasks.eod import batch_retry_dispatch, eod_batch_start
 
 EOD_ROLES = (Role.OPERATIONS, Role.SYSTEM_ADMIN)
 
@@ -40,18 +42,18 @@ def _context(batch: BatchRun | None) -> dict:
         "business_date": business_date_current(),
         "closing": bool(calendar and calendar.closing),
         "batch": batch,
-        "steps": selectors_eod.batch_progress(batch),
-        "stale": selectors_eod.stale_chunk_count(),
-        "breaks": selectors_eod.ledger_breaks(batch),
-        "finance_task": selectors_eod.finance_task(batch),
+        "steps": eod_sel.batch_progress(batch),
+        "stale": eod_sel.stale_chunk_count(),
+        "breaks": eod_sel.ledger_breaks(batch),
+        "finance_task": eod_sel.finance_task(batch),
     }
 
 
 @operations_required
 def eod_dashboard(request):
-    batch = selectors_eod.batch_latest()
+    batch = eod_sel.batch_latest()
     ctx = _context(batch)
-    ctx["history"] = selectors_eod.batch_history()
+    ctx["history"] = eod_sel.batch_history()
     return render(request, "servicing/eod/dashboard.html", ctx)
 
 
@@ -59,22 +61,20 @@ def eod_dashboard(request):
 def eod_batch_detail(request, batch_id: int):
     batch = get_object_or_404(BatchRun, pk=batch_id)
     ctx = _context(batch)
-    ctx["history"] = selectors_eod.batch_history()
+    ctx["history"] = eod_sel.batch_history()
     return render(request, "servicing/eod/dashboard.html", ctx)
 
 
 @operations_required
 def eod_progress(request, batch_id: int | None = None):
     """The progress panel alone, for HTMX polling."""
-    batch = get_object_or_404(BatchRun, pk=batch_id) if batch_id else selectors_eod.batch_latest()
+    batch = get_object_or_404(BatchRun, pk=batch_id) if batch_id else eod_sel.batch_latest()
     return render(request, "servicing/eod/_progress.html", _context(batch))
 
 
 @require_POST
 @operations_required
 def eod_retry(request, batch_id: int):
-    from servicing.tasks_eod import batch_retry_dispatch
-
     batch = get_object_or_404(BatchRun, pk=batch_id)
     batch_retry_dispatch(batch_id=batch.pk, actor=request.user)
     messages.success(request, _("已重新提交失败的分片。"))
@@ -84,8 +84,6 @@ def eod_retry(request, batch_id: int):
 @require_POST
 @operations_required
 def eod_start(request):
-    from servicing.tasks_eod import eod_batch_start
-
     eod_batch_start.delay(business_date_current().isoformat())
     messages.success(request, _("已启动日结。"))
     return redirect("servicing:eod_dashboard")
@@ -93,15 +91,15 @@ def eod_start(request):
 
 @operations_required
 def eod_curves(request):
-    dates = selectors_eod.snapshot_dates()
+    dates = curves_sel.snapshot_dates()
     end = _date(request.GET.get("end")) or (dates[0] if dates else None)
     start = _date(request.GET.get("start")) or (
         next((d for d in dates if end and d <= end - dt.timedelta(days=30)), None)
         or (dates[-1] if dates else None)
     )
     ctx = {
-        "vintage": selectors_eod.vintage_curves(),
-        "roll": selectors_eod.roll_rates(start=start, end=end) if start and end else None,
+        "vintage": curves_sel.vintage_curves(),
+        "roll": curves_sel.roll_rates(start=start, end=end) if start and end else None,
         "dates": dates,
     }
     return render(request, "servicing/eod/curves.html", ctx)

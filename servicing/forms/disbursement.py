@@ -1,0 +1,27 @@
+"""Forms of the finance pages: a payee register change (maker-checker) and a bank
+reconciliation run."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from servicing.models import REGISTER_KINDS
+
+
+class PayeeChangeForm(forms.Form):
+    payee_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    payee_type = forms.ChoiceField(
+        label=_("收款方类型"), choices=[(k.value, k.label) for k in REGISTER_KINDS]
+    )
+    name = forms.CharField(label=_("名称"), max_length=200)
+    account_name = forms.CharField(label=_("户名"), max_length=200)
+    bank_name = forms.CharField(label=_("开户行"), max_length=100)
+    account_number = forms.CharField(label=_("银行账号"), max_length=40)
+    reason = forms.CharField(label=_("变更原因"), max_length=255, required=False)
+
+
+class ReconciliationForm(forms.Form):
+    statement_date = forms.DateField(
+        label=_("对账日"), widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,57 @@
+"""The demo's loan on the OEM's 0 % product, funded through the real disbursement (origination's
+seed signs its contract)."""
+
+from __future__ import annotations
+
+from autofin.roles import Role
+from autofin.seed import demo_user
+from origination.models import Contract
+from origination.seed.backoffice import SUBSIDISED_PRODUCT
+from servicing.gateway import payment_gateway
+from servicing.models import Disbursement, Loan, PaymentAttempt
+from servicing.services.disbursement import (
+    attempt_send,
+    disbursement_approve,
+    disbursement_prepare,
+)
+
+
+def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:
+    """Fund the demo's signed contract on the OEM's 0 % product (origination's seed) through the
+    real disbursement: maker prepares, checker releases, the sandbox bank pays and calls back.
+    The loan is built from the contract: 0 % customer rate, 0 % penalty rate, the lender's rate
+    (paid by the OEM's subsidy) as its annual rate. Idempotent: a funded contract is left."""
+    contract = (
+        Contract.objects.filter(status="signed", product_version__product__code=SUBSIDISED_PRODUCT)
+        .exclude(pk__in=Disbursement.objects.values("contract_id"))
+        .order_by("pk")
+        .first()
+    )
+    if contract is None:
+        funded = Contract.objects.filter(
+            status="signed", product_version__product__code=SUBSIDISED_PRODUCT
+        ).values("contract_ref")
+        return Loan.objects.filter(contract_ref__in=funded).order_by("pk").first()
+    users = context.get("users", {})
+    maker = users.get(Role.FINANCE_OPERATOR) or demo_user(
+        "finance_op", "财务经办", Role.FINANCE_OPERATOR
+    )
+    checker = users.get(Role.FINANCE_APPROVER) or demo_user(
+        "finance_ap", "财务复核", Role.FINANCE_APPROVER
+    )
+    d = disbursement_prepare(contract_id=contract.pk, actor=maker)
+    disbursement_approve(disbursement_id=d.pk, actor=checker)
+    attempts = PaymentAttempt.objects.filter(instruction__disbursement=d)
+    # sent here rather than left to a worker, so the demo book has the loan when the seed ends
+    # (a worker's later send of the same attempt finds it sent and does nothing)
+    for pk in attempts.filter(status="pending").values_list("pk", flat=True):
+        attempt_send(attempt_id=pk)
+    gateway = payment_gateway()
+    if hasattr(gateway, "callbacks_deliver"):  # the sandbox bank: deliver its answers now
+        gateway.callbacks_deliver(keys=list(attempts.values_list("idempotency_key", flat=True)))
+    loan = Loan.objects.filter(contract_ref=contract.contract_ref).first()
+    stdout.write(
+        f"  subsidised 0 % contract {contract.contract_ref}: "
+        + ("funded\n" if loan else "released, waiting for the bank\n")
+    )
+    return loan

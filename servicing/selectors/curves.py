@@ -1,0 +1,77 @@
+"""Read queries for the portfolio curves page: vintage curves and roll-rate matrices from the
+nightly batch's loan snapshots (servicing.eod.steps.snapshot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+
+from servicing.models import BUCKETS, LoanSnapshot
+
+
+def vintage_curves(*, threshold_dpd: int = 30) -> dict:
+    """{vintage month: {mob: share of the vintage's loans at `threshold_dpd`+ DPD}} from the
+    latest snapshot of each month on book (a vintage curve, by count)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH last AS (
+                SELECT vintage, mob, max(business_date) AS d
+                  FROM servicing_loansnapshot GROUP BY vintage, mob)
+            SELECT s.vintage, s.mob, count(*), count(*) FILTER (WHERE s.dpd >= %s)
+              FROM servicing_loansnapshot s
+              JOIN last ON last.vintage = s.vintage AND last.mob = s.mob AND last.d = s.business_date
+             GROUP BY s.vintage, s.mob ORDER BY s.vintage, s.mob
+            """,
+            [threshold_dpd],
+        )
+        curves: dict[dt.date, dict[int, Decimal]] = {}
+        for vintage, mob, n, bad in cursor.fetchall():
+            curves.setdefault(vintage, {})[mob] = (Decimal(bad) / n).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
+    mobs = sorted({m for c in curves.values() for m in c})
+    return {"mobs": mobs, "curves": curves}
+
+
+def roll_rates(*, start: dt.date, end: dt.date) -> dict:
+    """Bucket-to-bucket shares of loans between two snapshot dates (a roll-rate matrix)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.bucket, coalesce(b.bucket, 'closed'), count(*)
+              FROM servicing_loansnapshot a
+              LEFT JOIN servicing_loansnapshot b
+                     ON b.loan_id = a.loan_id AND b.business_date = %s
+             WHERE a.business_date = %s
+             GROUP BY 1, 2
+            """,
+            [end, start],
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for frm, to, n in cursor.fetchall():
+            counts.setdefault(frm, {})[to] = n
+    columns = [*BUCKETS, "closed"]
+    matrix = {}
+    for frm in BUCKETS:
+        row = counts.get(frm, {})
+        total = sum(row.values())
+        matrix[frm] = {
+            to: (Decimal(row.get(to, 0)) / total).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
+            if total
+            else None
+            for to in columns
+        }
+    return {"start": start, "end": end, "columns": columns, "matrix": matrix}
+
+
+def snapshot_dates() -> list[dt.date]:
+    return list(
+        LoanSnapshot.objects.order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .distinct()[:400]
+    )

@@ -1,0 +1,41 @@
+"""The sandbox payment provider's cashier page (routed only with AUTOFIN_SANDBOX)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from autofin.money import format_cny
+from servicing.adapters import payment_provider
+from servicing.models import PaymentOrder
+from servicing.services.loans import LoanError
+
+
+@login_required
+def sandbox_pay(request, provider_ref: str):
+    """The sandbox provider's cashier page (what the real provider's hosted page would be)."""
+    order = get_object_or_404(
+        PaymentOrder.objects.select_related("loan"), provider_ref=provider_ref
+    )
+    if order.loan.customer_id != request.user.pk and not request.user.is_superuser:
+        raise Http404
+    if request.method == "POST" and order.status == "created":
+        success = request.POST.get("outcome") != "fail"
+        try:
+            order = payment_provider().pay(
+                provider_ref=order.provider_ref, amount=order.amount, success=success
+            )
+        except LoanError as exc:
+            messages.error(request, exc.message)
+        else:
+            if order.status == "paid":
+                messages.success(
+                    request, _("支付成功：%(a)s 已入账。") % {"a": format_cny(order.amount)}
+                )
+            else:
+                messages.error(request, _("支付失败，未扣款。"))
+        return redirect("servicing:my_loan_detail", loan_id=order.loan_id)
+    return render(request, "servicing/sandbox_pay.html", {"order": order})
