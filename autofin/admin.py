@@ -100,6 +100,7 @@ class PolicyValueForm(forms.ModelForm):
 class PolicyValueAdmin(admin.ModelAdmin):
     """Append-only: a new value is a new row from a date; rows are never edited or deleted."""
 
+    form = PolicyValueForm
     list_display = ("key", "value", "effective_from", "created_by", "created_at", "reason")
     list_filter = ("key",)
     search_fields = ("key", "reason")

@@ -201,7 +201,7 @@ REASONS = {
 
 
 def _user_for(phone: str, name: str):
-    from autofin.seed import demo_user
+    from autofin.seed.users import demo_user
 
     user = demo_user(phone, name, Role.CUSTOMER, phone=phone)
     if user.phone != phone:

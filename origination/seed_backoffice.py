@@ -45,7 +45,7 @@ def _code_from_outbox(phone: str) -> str:
 
 def seed(*, stdout, context: dict) -> None:
     from autofin.business_date import business_date_current
-    from autofin.seed import demo_user
+    from autofin.seed.users import demo_user
     from origination.models import Contract, ProductVersion, UnderwritingCase
     from origination.seed_applications import DEMO_PNG, id_number_make, intake_products_ensure
     from origination.services.applications import (

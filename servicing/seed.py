@@ -16,7 +16,7 @@ from autofin.approvals import four_eyes_waived
 from autofin.business_date import business_date_current, business_date_set
 from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from servicing.models import Loan
 from servicing.services.accrual import loan_accrue
 from servicing.services.ledger import journal_post

@@ -8,7 +8,7 @@ and call `seed_disbursement(stdout=stdout, context=context)`.
 from __future__ import annotations
 
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from servicing.models import Payee
 from servicing.services.payees import payee_change_approve, payee_change_prepare
 

@@ -46,7 +46,7 @@ from autofin.dev.run import gunicorn_command
 from autofin.dev.testrun import choose
 
 FUZZ_DATABASE = "autofin_fuzz"
-# Demo users (autofin/seed.py, dealers/seed.py): one per role the API serves.
+# Demo users (autofin/seed/users.py, dealers/seed.py): one per role the API serves.
 ROLE_USERS = {"customer": "customer", "dealer": "dealer1_admin", "agent": "agent"}
 ROLES = ("anonymous", *ROLE_USERS)
 # 5xx already reported in issue #14 and fixed in another change: tolerated, but only in exactly
