@@ -11,9 +11,9 @@ from autofin.models import (
     BusinessCalendar,
     OutboundMessage,
     PolicyValue,
+    SecurityEvent,
     User,
 )
-from autofin.models_security import SecurityEvent
 from autofin.policy import POLICIES, policy_keys_owned_by, policy_set
 
 
