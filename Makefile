@@ -18,18 +18,18 @@ install: $(VENV)/.installed
 ## Run the app with demo data on the embedded PostgreSQL and Redis (no servers to install),
 ## on the sandbox rails (AUTOFIN_SANDBOX=1).
 run: install
-	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.run
+	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.dev.run
 
 ## Run the test suite. PostgreSQL and Redis: DATABASE_URL / REDIS_URL if set, else the servers
 ## on 127.0.0.1:5432 / :6379 if they answer, else embedded ones started for the run
-## (autofin/testrun.py). E.g. make test PYTEST_ARGS="tests/pricing -x"
+## (autofin/dev/testrun.py). E.g. make test PYTEST_ARGS="tests/pricing -x"
 test: install
-	AUTOFIN_SANDBOX=1 $(BIN)/python -m autofin.testrun $(PYTEST_ARGS)
+	AUTOFIN_SANDBOX=1 $(BIN)/python -m autofin.dev.testrun $(PYTEST_ARGS)
 
 ## Fuzz the API (/api/schema/) as anonymous, customer, dealer staff and servicing agent against
-## gunicorn on the demo data; any 5xx fails (autofin/fuzz.py). FUZZ_MAX_EXAMPLES, FUZZ_REUSE_DB=1
+## gunicorn on the demo data; any 5xx fails (autofin/dev/fuzz.py). FUZZ_MAX_EXAMPLES, FUZZ_REUSE_DB=1
 fuzz: install
-	$(BIN)/python -m autofin.fuzz
+	$(BIN)/python -m autofin.dev.fuzz
 
 lint: install
 	$(BIN)/ruff check .

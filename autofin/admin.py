@@ -11,9 +11,9 @@ from autofin.models import (
     BusinessCalendar,
     OutboundMessage,
     PolicyValue,
+    SecurityEvent,
     User,
 )
-from autofin.models_security import SecurityEvent
 from autofin.policy import POLICIES, policy_keys_owned_by, policy_set
 
 
@@ -100,6 +100,7 @@ class PolicyValueForm(forms.ModelForm):
 class PolicyValueAdmin(admin.ModelAdmin):
     """Append-only: a new value is a new row from a date; rows are never edited or deleted."""
 
+    form = PolicyValueForm
     list_display = ("key", "value", "effective_from", "created_by", "created_at", "reason")
     list_filter = ("key",)
     search_fields = ("key", "reason")

@@ -99,10 +99,6 @@ def four_eyes_action(name: str) -> FourEyesAction:
         raise ImproperlyConfigured(f"unknown four-eyes action {name!r}") from None
 
 
-def four_eyes_actions() -> dict[str, FourEyesAction]:
-    return dict(_ACTIONS)
-
-
 def four_eyes_on(name: str) -> bool:
     """Does `name` need a second person today (its policy on the current business date)?"""
     return bool(policy_value(four_eyes_action(name).policy_key))

@@ -72,10 +72,3 @@ def audit_entry_build(
         reason=reason,
         data={**(data or {}), **(audit_context.get() or {})},
     )
-
-
-def audit_trail_for(obj: models.Model):
-    ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)
-    return AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by(
-        "created_at", "id"
-    )

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.db import connection
+from django.db.models import Q
 from django.utils.module_loading import import_string
 
 from autofin.integrations.sandbox import SandboxOnly
+from autofin.models import User
+from autofin.seed.users import BACK_OFFICE_DEMO_USERS, DEMO_PASSWORD
 
 # Every setting that names an outside party's adapter (settings.py, "Rails").
 ADAPTER_SETTINGS = (
@@ -140,11 +144,6 @@ def deploy_rails_and_keys(app_configs, **kwargs) -> list[Error]:  # noqa: ARG001
 
 def demo_users_present() -> list[str]:
     """Usernames of seed_demo's users that still have the demo password."""
-    from django.db.models import Q
-
-    from autofin.models import User
-    from autofin.seed import BACK_OFFICE_DEMO_USERS, DEMO_PASSWORD
-
     names = {username for username, _label in BACK_OFFICE_DEMO_USERS.values()}
     names.update(_DEMO_EXTRA_USERNAMES)
     candidates = User.objects.filter(
@@ -158,10 +157,6 @@ def deploy_no_demo_users(app_configs, databases=None, **kwargs) -> list[Error]: 
     # Database checks run only when asked (`check --database default`): never at import time.
     if not databases or "default" not in databases or not _production():
         return []
-    from django.db import connection
-
-    from autofin.models import User
-
     if User._meta.db_table not in connection.introspection.table_names():
         return []  # a database not migrated yet holds no users at all
     found = demo_users_present()

@@ -54,22 +54,3 @@ def format_cny(value: object, *, symbol: bool = True) -> str:
     sign = "-" if amount < 0 else ""
     text = f"{abs(amount):,.2f}"
     return f"{sign}{'¥' if symbol else ''}{text}"
-
-
-def allocate_proportionally(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Split `total` by `weights` to the fen; the rounding residue goes to the largest share.
-
-    The parts always sum exactly to `total`.
-    """
-    total = quantize_fen(total)
-    if not weights:
-        return []
-    weight_sum = sum(weights)
-    if weight_sum == 0:
-        raise ValueError("weights must not sum to zero")
-    parts = [quantize_fen(total * w / weight_sum) for w in weights]
-    residue = total - sum(parts)
-    if residue:
-        biggest = max(range(len(weights)), key=lambda i: weights[i])
-        parts[biggest] += residue
-    return parts

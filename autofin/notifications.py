@@ -12,6 +12,7 @@ import logging
 import uuid
 from typing import Protocol
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -22,6 +23,9 @@ from django.utils.module_loading import import_string
 from autofin.integrations.http import IntegrationError, SignedJsonClient
 from autofin.integrations.sandbox import SandboxOnly
 from autofin.models import OutboundMessage
+
+# Declared in autofin.tasks, which imports this module: scheduled by name so the import is one-way.
+NOTIFICATION_DELIVER_TASK = "autofin.tasks.notification_deliver"
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +202,10 @@ def notification_send(
             raise
         return None
     if not_before is None or not_before <= timezone.now():
-        from autofin.tasks import notification_deliver
-
-        transaction.on_commit(lambda: notification_deliver.delay(msg.pk))
+        # A signature, not send_task: once autofin.tasks is loaded (AppConfig.ready) it runs
+        # inline under CELERY_TASK_ALWAYS_EAGER like the task itself.
+        deliver = current_app.signature(NOTIFICATION_DELIVER_TASK, args=(msg.pk,))
+        transaction.on_commit(deliver.delay)
     return msg
 
 

@@ -20,9 +20,12 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from autofin.audit import audit_record
 from autofin.bulk import bulk_insert_new
+from autofin.business_date import business_date_current
+from autofin.models import PolicyValue
 from autofin.money import to_decimal
-from autofin.roles import Role
+from autofin.roles import Role, user_roles
 
 # Initial rows are in force from this date, so any business date finds them.
 POLICY_EPOCH = dt.date(2000, 1, 1)
@@ -148,12 +151,8 @@ def _policy(key: str) -> Policy:
 
 def policy_value(key: str, *, on: dt.date | None = None) -> Decimal | int | bool:
     """The value of `key` in force on business date `on` (default: the current business date)."""
-    from autofin.models import PolicyValue
-
     policy = _policy(key)
     if on is None:
-        from autofin.business_date import business_date_current
-
         on = business_date_current()
     row = (
         PolicyValue.objects.filter(key=key, effective_from__lte=on)
@@ -166,16 +165,8 @@ def policy_value(key: str, *, on: dt.date | None = None) -> Decimal | int | bool
     return policy.parse(row)
 
 
-def policy_values_in_force(*, on: dt.date) -> dict[str, Decimal | int | bool]:
-    """Every declared policy's value on `on` (for pages listing them and for batch steps)."""
-    return {key: policy_value(key, on=on) for key in POLICIES}
-
-
 def policy_set(*, key: str, value: str, effective_from: dt.date, actor, reason: str):
     """Record a new value from `effective_from` on (audited). Nothing is changed on error."""
-    from autofin.audit import audit_record
-    from autofin.models import PolicyValue
-
     policy = _policy(key)
     policy.parse(value)
     if not str(reason).strip():
@@ -211,8 +202,6 @@ def policy_set(*, key: str, value: str, effective_from: dt.date, actor, reason: 
 
 def policies_seed(**_kwargs) -> None:
     """Write the initial row of every declared key that has none (after every migrate)."""
-    from autofin.models import PolicyValue
-
     have = set(PolicyValue.objects.values_list("key", flat=True).distinct())
     bulk_insert_new(
         [
@@ -228,8 +217,6 @@ def policies_seed(**_kwargs) -> None:
 
 def policy_keys_owned_by(user) -> list[str]:
     """The keys a user may set: those owned by one of their roles (the system admin: all)."""
-    from autofin.roles import user_roles
-
     roles = user_roles(user)
     if user.is_superuser or Role.SYSTEM_ADMIN in roles:
         return list(POLICIES)

@@ -13,16 +13,33 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from autofin.middleware import session_seen_mark
+from autofin.models import SecurityEventKind
+from autofin.security_log import security_event_record
 
 SESSION_KEY = "_autofin_auth_at"
 
 
 def reauth_mark(request) -> None:
     request.session[SESSION_KEY] = int(time.time())
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:  # noqa: ARG001 - signal signature
+    if request is not None and hasattr(request, "session"):
+        # A sign-in is both a fresh proof of identity and the start of the idle clock.
+        reauth_mark(request)
+        session_seen_mark(request)
+
+
+def reauth_connect() -> None:
+    """Every sign-in (every login form and the admin send the signal) starts the clocks."""
+    user_logged_in.connect(on_logged_in, dispatch_uid="autofin.reauth.logged_in")
 
 
 def reauth_is_recent(request) -> bool:
@@ -48,9 +65,6 @@ def recent_auth_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        from autofin.models_security import SecurityEventKind
-        from autofin.security_log import security_event_record
-
         if request.user.is_authenticated and not reauth_is_recent(request):
             url = f"{reverse('reauth')}?{urlencode({'next': _back_to(request)})}"
             if request.headers.get("HX-Request"):

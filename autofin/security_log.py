@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from autofin.models_security import SecurityEvent, SecurityEventKind
+from autofin.models import SecurityEvent, SecurityEventKind
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +62,7 @@ def security_event_record(
 
 
 def on_logged_in(sender, request, user, **kwargs) -> None:  # noqa: ARG001 - signal signature
-    if request is not None and hasattr(request, "session"):
-        from autofin.middleware import session_seen_mark
-        from autofin.reauth import reauth_mark
-
-        # A sign-in is both a fresh proof of identity and the start of the idle clock.
-        reauth_mark(request)
-        session_seen_mark(request)
+    # The session's clocks start in autofin.reauth's own sign-in hook (reauth_connect).
     security_event_record(kind=SecurityEventKind.LOGIN_SUCCESS, request=request, user=user)
 
 

@@ -1,7 +1,7 @@
 """AutoFin settings: everything that differs between machines comes from the environment.
 
 With nothing set, the database is the local PostgreSQL and the broker the local Redis;
-`make run` (autofin.run) sets DATABASE_URL / REDIS_URL to embedded servers when they are unset.
+`make run` (autofin.dev.run) sets DATABASE_URL / REDIS_URL to embedded servers when they are unset.
 """
 
 import sys

@@ -1,9 +1,14 @@
 from celery import shared_task
 
-from autofin.notifications import notification_deliver_now, notifications_due
+from autofin.notifications import (
+    NOTIFICATION_DELIVER_TASK,
+    notification_deliver_now,
+    notifications_due,
+)
+from autofin.security_log import security_log_prune as prune
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(name=NOTIFICATION_DELIVER_TASK, acks_late=True, time_limit=60, soft_time_limit=50)
 def notification_deliver(message_id: int) -> str:
     return notification_deliver_now(message_id=message_id).status
 
@@ -20,6 +25,4 @@ def notifications_release_due() -> int:
 @shared_task(time_limit=1800)
 def security_log_prune() -> int:
     """Delete security-log rows past their retention (daily, by beat)."""
-    from autofin.security_log import security_log_prune as prune
-
     return prune()

@@ -59,9 +59,5 @@ def login_success_record(*, username: str, ip: str) -> None:
     cache.set(_known_key(username, ip), 1, timeout=settings.LOGIN_THROTTLE_KNOWN_SECONDS)
 
 
-def login_failures_clear(*, username: str) -> None:
-    cache.delete(_account_key(username))
-
-
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")

@@ -3,14 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from autofin import api_approvals, views, views_approvals
+from autofin.api import approvals as api_approvals
+from autofin.api.root import api_root
+from autofin.views import accounts, approvals, health
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("", accounts.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/reauth/", views.reauth, name="reauth"),
+    path("accounts/reauth/", accounts.reauth, name="reauth"),
     path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password_reset/done/",
@@ -28,24 +30,24 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("approvals/", views_approvals.approvals, name="approvals"),
+    path("approvals/", approvals.approvals, name="approvals"),
     path(
         "approvals/<int:request_id>/approve/",
-        views_approvals.approval_approve,
+        approvals.approval_approve,
         name="approval_approve",
     ),
     path(
         "approvals/<int:request_id>/reject/",
-        views_approvals.approval_reject,
+        approvals.approval_reject,
         name="approval_reject",
     ),
     path(
         "approvals/<int:request_id>/cancel/",
-        views_approvals.approval_cancel,
+        approvals.approval_cancel,
         name="approval_cancel",
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", views.api_root, name="api-root"),
+    path("api/v1/", api_root, name="api-root"),
     path("api/v1/", include("origination.api.urls")),
     path("api/v1/approvals/", api_approvals.ApprovalListView.as_view(), name="api-approvals"),
     path(

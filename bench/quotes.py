@@ -83,7 +83,7 @@ def prepare_database(env: dict) -> str:
     )
     seed = (
         "import io, django; django.setup()\n"
-        "from autofin import seed as a; from origination import seed as o\n"
+        "from autofin.seed import users as a; from origination import seed as o\n"
         "from rest_framework.authtoken.models import Token\n"
         "ctx = {}; out = io.StringIO()\n"
         "a.seed(stdout=out, context=ctx); o.seed(stdout=out, context=ctx)\n"

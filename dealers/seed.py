@@ -10,7 +10,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from autofin.business_date import business_date_current
 from autofin.roles import Role
-from autofin.seed import demo_password, demo_user
+from autofin.seed.users import demo_password, demo_user
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.services import (
     agreement_create,

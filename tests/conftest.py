@@ -26,7 +26,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 # --- PostgreSQL and Redis: never optional -------------------------------------------------------
-# `make test` (autofin/testrun.py) gives every machine both, embedded when no server is running,
+# `make test` (autofin/dev/testrun.py) gives every machine both, embedded when no server is running,
 # so a test that finds either missing fails everywhere, in CI or not.
 
 
@@ -268,7 +268,7 @@ def celery_worker_process(transactional_db, redis_client):
     if host.startswith("/"):  # the embedded PostgreSQL of `make test`: a unix socket folder
         from pathlib import Path
 
-        from autofin.embedded import postgres_socket_url
+        from autofin.dev.embedded.postgres_server import postgres_socket_url
 
         url = postgres_socket_url(Path(host), db["NAME"], user)
     else:

@@ -6,6 +6,7 @@ fractions (Decimal("0.094822") for 9.4822 % a year). Invalid input raises ``Pric
 ``code``.
 """
 
+from autofin.pricing.amortisation import Method
 from autofin.pricing.apr import (
     APR_METHOD,
     apr_irr,
@@ -25,12 +26,11 @@ from autofin.pricing.rates import (
     penalty_rate,
     quantize_rate,
 )
+from autofin.pricing.rows import ScheduleRow
 from autofin.pricing.schedule import (
     MAX_TERM_MONTHS,
     MIN_TERM_MONTHS,
-    Method,
     Schedule,
-    ScheduleRow,
     ScheduleTotals,
     build_schedule,
     reamortize,

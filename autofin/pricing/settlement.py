@@ -12,17 +12,12 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from autofin.pricing.amortisation import Method, amortise_rows, level_instalment_fen
 from autofin.pricing.dates import DayCount, add_months, check_date, period_days
 from autofin.pricing.errors import EarlySettlementLockedError, PricingError
 from autofin.pricing.money import div_half_up, fen_to_decimal, rate_ratio, to_fen
-from autofin.pricing.schedule import (
-    MAX_ANNUAL_RATE,
-    Method,
-    Schedule,
-    ScheduleRow,
-    amortise_rows,
-    level_instalment_fen,
-)
+from autofin.pricing.rows import ScheduleRow
+from autofin.pricing.schedule import MAX_ANNUAL_RATE, Schedule
 
 
 class PrepaymentOption(StrEnum):
@@ -132,26 +127,10 @@ def partial_prepayment(
     settlement: use ``payoff_quote``.
     """
     rows, index = _unpaid_rows(schedule, paid_instalments)
-    try:
-        option = PrepaymentOption(option)
-    except ValueError:
-        raise PricingError(
-            "unknown_prepayment_option",
-            f"option must be one of {[o.value for o in PrepaymentOption]}, got {option!r}",
-        ) from None
+    option = _prepayment_option(option)
     rate = schedule.annual_rate if annual_rate is None else annual_rate
     rate_num, rate_den = rate_ratio(rate, field="annual_rate", maximum=MAX_ANNUAL_RATE)
-    outstanding = rows[0].opening_fen
-    prepay = to_fen(prepay_amount, field="prepay_amount", allow_zero=False)
-    balloon = to_fen(schedule.balloon_amount, field="balloon_amount")
-    principal = outstanding - prepay
-    if principal <= balloon:
-        raise PricingError(
-            "prepayment_out_of_range",
-            f"prepay_amount must leave principal outstanding (above any balloon); outstanding "
-            f"is {fen_to_decimal(outstanding)}, got {prepay_amount}; use payoff_quote to settle",
-        )
-
+    principal, balloon = _principal_left(rows[0].opening_fen, prepay_amount, schedule)
     start = schedule.value_date if index == 0 else schedule.rows[index - 1].due_date
     # Only the schedule's own first period can be broken; later periods are regular months.
     broken = schedule.broken_first_period and index == 0
@@ -166,24 +145,8 @@ def partial_prepayment(
     method = schedule.method
     instalment: int | None = None
     parts: list[int] | None = None
-
     if option is PrepaymentOption.SHORTEN_TERM:
-        if method is Method.EQUAL_INSTALMENT:
-            instalment = _level_instalment_of(schedule, monthly)
-            dates = dates[: _rows_needed(principal, instalment, monthly, first, len(dates))]
-        elif method is Method.EQUAL_PRINCIPAL:
-            part = rows[0].principal_fen
-            # A zero part only happens on amounts below a fen a month: nothing to shorten.
-            count = min(len(dates), -(-principal // part)) if part else len(dates)
-            dates = dates[:count]
-            parts = [part] * (count - 1) + [principal - part * (count - 1)]
-        else:
-            raise PricingError(
-                "prepayment_option_not_supported",
-                f"{option} is not offered for {method} loans; "
-                f"use {PrepaymentOption.LOWER_INSTALMENT}",
-            )
-
+        dates, instalment, parts = _shorten_term(schedule, rows, principal, monthly, first, dates)
     new_rows = amortise_rows(
         method=method,
         principal=principal,
@@ -205,6 +168,62 @@ def partial_prepayment(
         broken_first_period=broken,
         fee_per_instalment=fen_to_decimal(fee),
         balloon_amount=schedule.balloon_amount,
+    )
+
+
+def _prepayment_option(option: PrepaymentOption | str) -> PrepaymentOption:
+    try:
+        return PrepaymentOption(option)
+    except ValueError:
+        raise PricingError(
+            "unknown_prepayment_option",
+            f"option must be one of {[o.value for o in PrepaymentOption]}, got {option!r}",
+        ) from None
+
+
+def _principal_left(
+    outstanding: int, prepay_amount: Decimal, schedule: Schedule
+) -> tuple[int, int]:
+    """The principal after the prepayment, and the balloon it must stay above (else: a payoff)."""
+    prepay = to_fen(prepay_amount, field="prepay_amount", allow_zero=False)
+    balloon = to_fen(schedule.balloon_amount, field="balloon_amount")
+    principal = outstanding - prepay
+    if principal <= balloon:
+        raise PricingError(
+            "prepayment_out_of_range",
+            f"prepay_amount must leave principal outstanding (above any balloon); outstanding "
+            f"is {fen_to_decimal(outstanding)}, got {prepay_amount}; use payoff_quote to settle",
+        )
+    return principal, balloon
+
+
+def _shorten_term(
+    schedule: Schedule,
+    rows: tuple[ScheduleRow, ...],
+    principal: int,
+    monthly: tuple[int, int],
+    first: tuple[int, int],
+    dates: list[date],
+) -> tuple[list[date], int | None, list[int] | None]:
+    """Keep the instalment (or the principal part), drop rows off the end: the remaining due
+    dates, the level instalment to keep, and the equal-principal parts."""
+    method = schedule.method
+    if method is Method.EQUAL_INSTALMENT:
+        instalment = _level_instalment_of(schedule, monthly)
+        return (
+            dates[: _rows_needed(principal, instalment, monthly, first, len(dates))],
+            instalment,
+            None,
+        )
+    if method is Method.EQUAL_PRINCIPAL:
+        part = rows[0].principal_fen
+        # A zero part only happens on amounts below a fen a month: nothing to shorten.
+        count = min(len(dates), -(-principal // part)) if part else len(dates)
+        return dates[:count], None, [part] * (count - 1) + [principal - part * (count - 1)]
+    raise PricingError(
+        "prepayment_option_not_supported",
+        f"{PrepaymentOption.SHORTEN_TERM} is not offered for {method} loans; "
+        f"use {PrepaymentOption.LOWER_INSTALMENT}",
     )
 
 

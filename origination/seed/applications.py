@@ -15,7 +15,7 @@ from django.db import transaction
 
 from autofin.approvals import four_eyes_waived
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from dealers.models.dealers import DealerStatus
 from dealers.models.staff import DealerStaff
 from origination.models import Application, ApplicationStatus, Product, ProductVersion

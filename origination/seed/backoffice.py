@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from origination.models import Contract, ProductVersion, UnderwritingCase
 from origination.seed.applications import DEMO_PNG, id_number_make, intake_products_ensure
 from origination.services.applications import (

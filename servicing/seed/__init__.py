@@ -1,6 +1,4 @@
 """servicing's demo data, one module per step: `payees` (the payee register), `loans` (the demo
 loans, opened and funded), `history` (each loan's months of payments and its ending),
-`subsidised` (origination's 0 % contract funded through the disbursement); `demo` runs them."""
-
-# `manage.py seed_demo` finds each app's entry point as `<app>.seed.seed`.
-from servicing.seed.demo import seed  # noqa: F401
+`subsidised` (origination's 0 % contract funded through the disbursement); `demo` runs them
+(`manage.py seed_demo` names it)."""

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from autofin.business_date import business_date_current, business_date_set
 from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from origination.selectors.products import lpr_rate_current
 from servicing.models import Loan
 from servicing.seed.history import loan_live

@@ -4,7 +4,7 @@ demo finance operator and approver). Idempotent: payees already registered are l
 from __future__ import annotations
 
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from servicing.models import Payee
 from servicing.services.payees import payee_change_approve, payee_change_prepare
 

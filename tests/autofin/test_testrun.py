@@ -1,4 +1,4 @@
-"""`make test` (autofin.testrun) uses the servers it is given or finds, else starts embedded ones."""
+"""`make test` (autofin.dev.testrun) uses the servers it is given or finds, else starts embedded ones."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from autofin.embedded import PROJECT_ROOT
-from autofin.testrun import (
+from autofin.dev.embedded.services import PROJECT_ROOT
+from autofin.dev.testrun import (
     EMBEDDED,
     LOCAL_DATABASE_URL,
     LOCAL_POSTGRES,
@@ -85,7 +85,7 @@ def test_with_no_server_listening_the_run_starts_embedded_servers_and_passes(tmp
     probe = "tests/autofin/test_servers.py"
     script = (
         f"ip link set lo up && cd {PROJECT_ROOT} && "
-        f"{sys.executable} -m autofin.testrun -q -p no:cacheprovider --no-header {probe}"
+        f"{sys.executable} -m autofin.dev.testrun -q -p no:cacheprovider --no-header {probe}"
     )
 
     # When the test command runs there

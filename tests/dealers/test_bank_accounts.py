@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from autofin.audit import audit_trail_for
 from autofin.crypto import decrypt, keyed_hash
 from autofin.roles import Role
 from dealers.models.accounts import BankAccountChange, SettlementAccount
@@ -17,6 +16,7 @@ from dealers.services import (
     bank_account_change_prepare,
     bank_account_change_reject,
 )
+from tests.audit_trail import audit_trail_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

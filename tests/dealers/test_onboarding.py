@@ -6,13 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from stdnum.cn import uscc as stdnum_uscc
 
-from autofin.audit import audit_trail_for
 from autofin.models import AuditEntry
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.rules import DealerError
 from dealers.seed import uscc_make
 from dealers.selectors import dealer_can_receive_funds, dealer_can_submit, dealer_risk_facts
 from dealers.services import dealer_onboard, dealer_transition, uscc_clean
+from tests.audit_trail import audit_trail_for
 
 pytestmark = pytest.mark.django_db
 

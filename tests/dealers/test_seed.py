@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import authenticate
 from stdnum.cn import uscc
 
-from autofin import seed as autofin_seed
-from autofin.seed import DEMO_PASSWORD
+from autofin.seed import users as autofin_seed
+from autofin.seed.users import DEMO_PASSWORD
 from dealers import seed as dealers_seed
 from dealers.models.dealers import DealerType
 from dealers.selectors import dealer_risk_facts, dealer_settlement_account

@@ -7,7 +7,6 @@ from decimal import Decimal as D
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from autofin.audit import audit_trail_for
 from autofin.roles import Role
 from origination.models import ProductVersion, Quote, RateTableEntry, RegulatoryLimits
 from origination.quoting import Deal
@@ -22,6 +21,7 @@ from origination.services.products import (
 )
 from origination.services.quotes import QuoteRejectedError, quote_create
 from tests.approvals_support import product_publish, second_person
+from tests.audit_trail import audit_trail_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

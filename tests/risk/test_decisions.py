@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from autofin.audit import audit_trail_for
 from autofin.business_date import business_date_current
 from autofin.crypto import keyed_hash
 from autofin.models import AuditEntry
@@ -36,6 +35,7 @@ from risk.services import (
 )
 from risk.services.scorecards import traffic_bucket
 from tests import approvals_support
+from tests.audit_trail import audit_trail_for
 from tests.factories import UserFactory
 from tests.risk.conftest import HAND_ARTEFACT, make_facts
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from autofin.audit import audit_trail_for
 from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from risk.models import ScorecardPlot, ScorecardVersion, ScoreRecord, Strategy
 from risk.scorecard.plots import histogram_png
+from tests.audit_trail import audit_trail_for
 from tests.factories import PASSWORD, UserFactory
 from tests.risk.conftest import HAND_ARTEFACT
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from autofin.audit import audit_trail_for
 from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from risk.approvals import strategy_change_submit
@@ -12,6 +11,7 @@ from risk.models import EarlyWarningHit, EarlyWarningRule, ScoreRecord, Strategy
 from risk.services import StrategyError, early_warning_evaluate, strategy_preview
 from risk.services.strategy import tier_for
 from tests import approvals_support
+from tests.audit_trail import audit_trail_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from autofin import seed as autofin_seed
+from autofin.seed import users as autofin_seed
 from servicing.models import Loan, Repayment
 from servicing.seed.demo import seed as servicing_seed
 from servicing.seed.loans import LOANS

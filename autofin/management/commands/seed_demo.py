@@ -1,7 +1,7 @@
 """Fill an empty database with believable demo data, app by app.
 
-Each app may have a `seed.py` with `seed(*, stdout, context)`; they run in dependency order and
-share `context` (users, dealers, products ...), so later apps build on earlier ones.
+Each app's seed module has `seed(*, stdout, context)`; they run in dependency order and share
+`context` (users, dealers, products ...), so later apps build on earlier ones.
 """
 
 from importlib import import_module
@@ -11,8 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from autofin.models import User
+from autofin.seed.users import DEMO_PASSWORD, demo_password
 
-SEED_ORDER = ["autofin", "dealers", "origination", "risk", "servicing"]
+# Dotted paths, in dependency order, imported when the command runs: autofin is the app the
+# others build on and imports none of them.
+SEED_MODULES = [
+    "autofin.seed.users",
+    "dealers.seed",
+    "origination.seed",
+    "risk.seed",
+    "servicing.seed.demo",
+]
 
 
 class Command(BaseCommand):
@@ -35,21 +44,14 @@ class Command(BaseCommand):
             self._print_logins([(u.username, "") for u in User.objects.order_by("username")[:30]])
             return
         context: dict = {}
-        for app in SEED_ORDER:
-            try:
-                module = import_module(f"{app}.seed")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.seed":
-                    raise
-                continue
-            self.stdout.write(f"Seeding {app} …")
+        for path in SEED_MODULES:
+            module = import_module(path)
+            self.stdout.write(f"Seeding {path.partition('.')[0]} …")
             with transaction.atomic():
                 module.seed(stdout=self.stdout, context=context)
         self._print_logins(context.get("logins", []))
 
     def _print_logins(self, logins) -> None:
-        from autofin.seed import DEMO_PASSWORD, demo_password
-
         shown = DEMO_PASSWORD if demo_password() == DEMO_PASSWORD else "$AUTOFIN_DEMO_PASSWORD"
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {shown}):"))
         for username, label in logins:

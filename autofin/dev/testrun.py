@@ -5,14 +5,14 @@ For each of the two servers, in this order:
 1. its URL is in the environment (`DATABASE_URL`, `REDIS_URL`): use it as given;
 2. a server answers on its usual local port (127.0.0.1:5432, 127.0.0.1:6379): use that one
    (CI and developers who run their own servers keep testing on them);
-3. otherwise start the embedded one (`autofin.embedded`, as `make run` does) for this run only.
+3. otherwise start the embedded one (`autofin.dev.embedded`, as `make run` does) for this run only.
 
 So the README's one command works on a fresh machine with nothing but Python, and nowhere does a
 test get skipped for want of a database or a broker. The embedded servers keep their data under
 `<data folder>/test` (`.data/test`, apart from the demo's), so a second run skips initdb; when
 another `make test` owns that folder, this run uses a temporary one.
 
-    python -m autofin.testrun [pytest arguments...]
+    python -m autofin.dev.testrun [pytest arguments...]
 
 No Django import here: the URLs must be settled before Django reads its settings.
 """
@@ -30,6 +30,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from autofin.dev.embedded.errors import EmbeddedServicesBusy
+from autofin.dev.embedded.services import EmbeddedServices, default_data_dir
 
 LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/autofin"
 # Database 1: test traffic stays off the demo's (database 0) on a shared local Redis.
@@ -109,8 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_with_embedded(
     database: Choice, redis: Choice, env: dict[str, str], pytest_args: list[str]
 ) -> int:
-    from autofin.embedded import EmbeddedServices, EmbeddedServicesBusy, default_data_dir
-
     # SIGTERM ends us like Ctrl-C does, so the servers are stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     want = {"postgres": database.embedded, "redis": redis.embedded}

@@ -1,6 +1,6 @@
 """`make fuzz`: a bounded schemathesis run over /api/schema/ for four roles; any 5xx fails it.
 
-1. PostgreSQL and Redis are chosen as `make test` chooses them (autofin.testrun.choose: the URLs
+1. PostgreSQL and Redis are chosen as `make test` chooses them (autofin.dev.testrun.choose: the URLs
    given, else the local servers, else embedded ones started for the run).
 2. A scratch database `autofin_fuzz` is created afresh on that server, migrated and filled with
    the demo data (`seed_demo`), so the fuzzer meets real products, applications and loans.
@@ -16,7 +16,7 @@ Everything is bounded: examples per operation (FUZZ_MAX_EXAMPLES, default 8), a 
 Reports (JUnit XML, and gunicorn's log with the tracebacks of any 5xx) go to FUZZ_REPORT_DIR
 (default `.data/fuzz-report`).
 
-    python -m autofin.fuzz [--max-examples N] [--seed N] [--roles anonymous,customer,...]
+    python -m autofin.dev.fuzz [--max-examples N] [--seed N] [--roles anonymous,customer,...]
 
 Traffic goes to 127.0.0.1 only.
 """
@@ -39,18 +39,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from autofin.embedded import (
-    PROJECT_ROOT,
-    EmbeddedServices,
-    _free_tcp_port,
-    default_data_dir,
-    postgres_socket_url,
-)
-from autofin.run import gunicorn_command
-from autofin.testrun import choose
+from autofin.dev.embedded.postgres_server import postgres_socket_url
+from autofin.dev.embedded.processes import free_tcp_port
+from autofin.dev.embedded.services import PROJECT_ROOT, EmbeddedServices, default_data_dir
+from autofin.dev.run import gunicorn_command
+from autofin.dev.testrun import choose
 
 FUZZ_DATABASE = "autofin_fuzz"
-# Demo users (autofin/seed.py, dealers/seed.py): one per role the API serves.
+# Demo users (autofin/seed/users.py, dealers/seed.py): one per role the API serves.
 ROLE_USERS = {"customer": "customer", "dealer": "dealer1_admin", "agent": "agent"}
 ROLES = ("anonymous", *ROLE_USERS)
 # 5xx already reported in issue #14 and fixed in another change: tolerated, but only in exactly
@@ -244,7 +240,7 @@ def run(args: argparse.Namespace, services: EmbeddedServices | None, env: dict[s
         _manage(env, "seed_demo", "--if-empty", capture=True)
         tokens = role_tokens(env)
         say(f"database migrated and seeded in {time.perf_counter() - began:.0f}s")
-        port = _free_tcp_port()
+        port = free_tcp_port()
         log = (report_dir / "gunicorn.log").open("w")
         # The same gunicorn as `make run` (2 workers, access log on stdout).
         server = subprocess.Popen(
@@ -339,7 +335,7 @@ def _server_errors(log: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autofin.fuzz", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autofin.dev.fuzz", description=__doc__)
     parser.add_argument(
         "--max-examples", type=int, default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
     )

@@ -1,9 +1,9 @@
-"""Run AutoFin with demo data: `python -m autofin.run [--no-seed] [--port 8000] [--host 127.0.0.1]`.
+"""Run AutoFin with demo data: `python -m autofin.dev.run [--no-seed] [--port 8000] [--host 127.0.0.1]`.
 
 What `make run` calls. In order:
 
 1. PostgreSQL and Redis: the servers named by DATABASE_URL / REDIS_URL when set, else embedded
-   ones (autofin.embedded, data under $AUTOFIN_DATA_DIR or .data/), each decided on its own.
+   ones (autofin.dev.embedded, data under $AUTOFIN_DATA_DIR or .data/), each decided on its own.
    Their URLs go into os.environ, which the children inherit.
 2. `manage.py migrate`, then `seed_demo --if-empty` (unless --no-seed); `collectstatic` runs
    alongside them. A failing step stops everything (exit status 1).
@@ -35,13 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from autofin.embedded import (
-    PROJECT_ROOT,
-    EmbeddedServices,
-    EmbeddedServicesBusy,
-    EmbeddedServicesError,
-    default_data_dir,
-)
+from autofin.dev.embedded.errors import EmbeddedServicesBusy, EmbeddedServicesError
+from autofin.dev.embedded.services import PROJECT_ROOT, EmbeddedServices, default_data_dir
 
 MANAGE_PY = PROJECT_ROOT / "manage.py"
 WEB_READY_TIMEOUT_SECONDS = 60
@@ -60,7 +55,7 @@ class LaunchError(Exception):
 
 
 def say(message: str) -> None:
-    print(f"[autofin.run] {message}", file=sys.stderr, flush=True)
+    print(f"[autofin.dev.run] {message}", file=sys.stderr, flush=True)
 
 
 # -- signals ---------------------------------------------------------------------------------
@@ -365,7 +360,8 @@ def banner(url: str, services: EmbeddedServices | None, seed_output: list[str]) 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m autofin.run", description="Run AutoFin (web, worker, beat) with demo data."
+        prog="python -m autofin.dev.run",
+        description="Run AutoFin (web, worker, beat) with demo data.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")

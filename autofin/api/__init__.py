@@ -1,0 +1,1 @@
+"""autofin's API: its entry point (`root`) and the four-eyes approvals (`approvals`)."""
