@@ -27,7 +27,8 @@ from origination.documents import (
 )
 from origination.forms import CALCULATOR_TIER, OPTIONS, CalculatorForm
 from origination.models import Product, ProductVersion, RepaymentMethod
-from origination.quoting import TIERS, QuoteEvaluation
+from origination.quoting.deal import QuoteEvaluation
+from origination.quoting.vocabulary import TIERS
 from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
 from origination.models import ItemKind, RepaymentMethod, Tier, VehicleKind, VehicleUse
-from origination.quoting import AddOn, Deal
+from origination.quoting.deal import AddOn, Deal
 from origination.selectors import product_version_for_quote
 
 CENT = Decimal("0.01")

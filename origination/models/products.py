@@ -18,7 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from origination.quoting import ProductRules, RegulatoryCaps
+from origination.quoting.caps import RegulatoryCaps
+from origination.quoting.rules import ProductRules
 
 
 class VehicleKind(models.TextChoices):

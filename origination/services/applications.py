@@ -42,7 +42,9 @@ from origination.models import (
     PayeeType,
     ProductVersion,
 )
-from origination.quoting import ITEM_KIND_LABELS, AddOn, Deal, QuoteEvaluation, quote_evaluate
+from origination.quoting.deal import AddOn, Deal, QuoteEvaluation
+from origination.quoting.evaluation import quote_evaluate
+from origination.quoting.vocabulary import ITEM_KIND_LABELS
 from origination.selectors import lpr_rate_current, product_rules, regulatory_caps
 from origination.services.state import application_transition, event_record
 from origination.validators import (

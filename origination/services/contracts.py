@@ -38,7 +38,8 @@ from origination.models import (
     FinancedItemKind,
     FundingChecklistItem,
 )
-from origination.quoting import FEE_KIND_LABELS, ITEM_KIND_LABELS, AddOn, Deal, QuoteEvaluation
+from origination.quoting.deal import AddOn, Deal, QuoteEvaluation
+from origination.quoting.vocabulary import FEE_KIND_LABELS, ITEM_KIND_LABELS
 from origination.services.checklist import checklist_create
 from origination.services.quotes import PricedDeal, quote_preview, schedule_row_json
 from origination.services.state import application_transition, event_record

@@ -22,7 +22,8 @@ from origination.models import (
     RegulatoryLimits,
     VersionStatus,
 )
-from origination.quoting import Violation, rules_validate
+from origination.quoting.validation import rules_validate
+from origination.quoting.violations import Violation
 from origination.selectors import quoting_cache_clear, regulatory_caps
 
 # The draft fields a product manager edits (everything but the bookkeeping columns).

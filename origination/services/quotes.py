@@ -9,7 +9,9 @@ from typing import Any
 from django.db import connection, transaction
 
 from origination.models import ProductVersion, Quote
-from origination.quoting import Deal, QuoteEvaluation, Violations, quote_evaluate
+from origination.quoting.deal import Deal, QuoteEvaluation
+from origination.quoting.evaluation import quote_evaluate
+from origination.quoting.violations import Violations
 from origination.selectors import (
     lpr_rate_current,
     product_rules,

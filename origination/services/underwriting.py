@@ -41,7 +41,7 @@ from origination.models import (
     FinancedItemKind,
     UnderwritingCase,
 )
-from origination.quoting import AddOn, Deal
+from origination.quoting.deal import AddOn, Deal
 from origination.services.state import application_transition, event_record
 
 S = ApplicationStatus

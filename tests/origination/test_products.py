@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from autofin.audit import audit_trail_for
 from autofin.roles import Role
 from origination.models import ProductVersion, Quote, RateTableEntry, RegulatoryLimits
-from origination.quoting import Deal
+from origination.quoting.deal import Deal
 from origination.selectors import product_version_current, product_versions_current
 from origination.services.products import (
     ProductRulesInvalidError,
