@@ -21,7 +21,8 @@ from origination.models import (
     VehicleKind,
     VehicleUse,
 )
-from origination.services.applications import ADD_ON_KINDS, DEFAULT_PAYEE, VEHICLE_FIELDS
+from origination.services.applications.items import DEFAULT_PAYEE
+from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 
 TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
 ITEM_LABELS = {

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
 from origination.models import ChecklistStatus, ConditionKind, DocumentKind, VehicleKind
-from origination.services.underwriting import DECLINE_REASONS
+from origination.services.underwriting.decline import DECLINE_REASONS
 
 CONDITION_ROWS = 3
 TIER_CHOICES = [("", _("全部"))] + [(t, t) for t in "ABCD"]

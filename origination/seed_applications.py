@@ -213,15 +213,15 @@ def _user_for(phone: str, name: str):
 def seed(*, stdout, context: dict) -> None:
     from dealers.models import DealerStaff, DealerStatus
     from origination.models import Application
-    from origination.services.applications import (
-        application_applicants_save,
-        application_consents_give,
+    from origination.services.applications.applicants import application_applicants_save
+    from origination.services.applications.confirmation import (
         application_customer_confirm,
-        application_items_save,
-        application_start,
-        application_submit,
         confirmation_token,
     )
+    from origination.services.applications.consents import application_consents_give
+    from origination.services.applications.items import application_items_save
+    from origination.services.applications.start import application_start
+    from origination.services.applications.submission import application_submit
     from origination.services.documents import application_document_add, documents_required
     from origination.services.state import application_transition
 

@@ -110,7 +110,7 @@ class StepState:
 
 
 def application_progress(app: Application) -> list[StepState]:
-    from origination.services.applications import consents_missing
+    from origination.services.applications.consents import consents_missing
     from origination.services.documents import documents_missing
 
     submitted = app.status != S.DRAFT
@@ -174,7 +174,7 @@ EVENT_LABELS = {
 
 def application_needs(app: Application, *, for_dealer: bool = False) -> list[str]:
     """What is needed from the customer (or the dealer) now, in plain words."""
-    from origination.services.applications import submission_problems
+    from origination.services.applications.submission import submission_problems
     from origination.services.state import NEXT_STEP
 
     if app.status == S.DRAFT:

@@ -23,7 +23,7 @@ from origination.models import (
     UnderwritingCase,
 )
 from origination.selectors import lpr_rate_current
-from origination.services.applications import risk_decision_id
+from origination.services.applications.decision import risk_decision_id
 from risk import selectors as risk_selectors
 
 S = ApplicationStatus
@@ -174,7 +174,8 @@ def case_detail(application: Application) -> dict:
 def quote_schedule_for(application: Application) -> dict | None:
     """The application's current priced schedule (the contract pricing), or None if it does
     not price."""
-    from origination.services.contracts import ContractError, contract_price
+    from origination.services.contracts.errors import ContractError
+    from origination.services.contracts.pricing import contract_price
 
     try:
         priced = contract_price(application=application)

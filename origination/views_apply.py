@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from autofin.crypto import decrypt
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
 from autofin.uploads import upload_response
@@ -39,7 +40,29 @@ from origination.forms_apply import (
     errors_into,
 )
 from origination.models import Application, ApplicationChannel, Consent
-from origination.services import applications as svc
+from origination.services.applications import consents, withdrawal
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.confirmation import (
+    application_customer_confirm,
+    application_for_confirmation_token,
+)
+from origination.services.applications.consents import (
+    application_consents_give,
+    consent_texts_current,
+)
+from origination.services.applications.decision import risk_decision_id
+from origination.services.applications.errors import (
+    ApplicationNotEditableError,
+    ApplicationValidationError,
+)
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start, application_vehicle_update
+from origination.services.applications.submission import (
+    SubmissionConflictError,
+    application_submit,
+    submission_problems,
+)
+from origination.services.applications.vehicle import vehicle_check
 from origination.services.documents import application_document_add, documents_required
 from origination.services.privacy import personal_data_delete, personal_data_export
 from origination.services.signup import customer_signup, sms_code_send
@@ -85,7 +108,7 @@ def signup(request):
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _("注册成功，欢迎使用 AutoFin。"))
                 return redirect("origination:apply_start")
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
     return render(request, "origination/apply/signup.html", {"form": form, "code_sent": code_sent})
 
@@ -137,7 +160,7 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
         if step == "vehicle":
             form = VehicleForm(request.POST or None, initial=VehicleForm.initial_from(app))
             if post and form.is_valid():
-                svc.application_vehicle_update(
+                application_vehicle_update(
                     actor=user,
                     application=app,
                     product_version=form.cleaned_data["product"],
@@ -148,7 +171,7 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             form = ApplicantForm(request.POST or None, initial=_applicant_initial(app))
             if post and form.is_valid():
                 role = form.cleaned_data.get("other_role") or ""
-                svc.application_applicants_save(
+                application_applicants_save(
                     actor=user,
                     application=app,
                     primary=form.person(""),
@@ -163,7 +186,7 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
                 dealer_channel=app.channel == ApplicationChannel.DEALER,
             )
             if post and form.is_valid():
-                svc.application_items_save(
+                application_items_save(
                     actor=user,
                     application=app,
                     items=form.items(),
@@ -189,7 +212,7 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             context["documents"] = app.documents.all()
             context["required"] = _required_labels(app)
         elif step == "consents":
-            texts = svc.consent_texts_current()
+            texts = consent_texts_current()
             if mode.dealer:
                 context["texts"] = texts
             else:
@@ -201,7 +224,7 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
                     for kind in missing:
                         form.add_error(kind, _("提交申请须同意此项授权。"))
                     if not missing:
-                        svc.application_consents_give(
+                        application_consents_give(
                             actor=user,
                             application=app,
                             kinds=form.kinds(),
@@ -215,17 +238,17 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             )
         elif step == "review":
             form = SubmitForm(request.POST or None, initial={"form_token": uuid.uuid4().hex})
-            context["problems"] = svc.submission_problems(app)
+            context["problems"] = submission_problems(app)
             if post and form.is_valid():
-                with contextlib.suppress(svc.SubmissionConflictError):
-                    svc.application_submit(
+                with contextlib.suppress(SubmissionConflictError):
+                    application_submit(
                         actor=user, application=app, key=f"form:{form.cleaned_data['form_token']}"
                     )
                 messages.success(request, _("申请已提交。"))
                 return redirect(mode.detail(app))
-    except svc.ApplicationValidationError as exc:
+    except ApplicationValidationError as exc:
         errors_into(form, exc.errors)
-    except svc.ApplicationNotEditableError:
+    except ApplicationNotEditableError:
         return redirect(mode.detail(app))
     context["form"] = form
     context["steps"] = sel.application_progress(app)
@@ -245,7 +268,6 @@ def _required_labels(app: Application) -> list[dict]:
 
 
 def _applicant_initial(app: Application) -> dict:
-    from autofin.crypto import decrypt
 
     initial: dict = {}
     for applicant in app.applicants.all():
@@ -269,7 +291,7 @@ def _applicant_initial(app: Application) -> dict:
             }
         )
     if not initial:
-        initial = {"name": app.customer_name, "mobile": svc.decrypt(app.customer_mobile_enc)}
+        initial = {"name": app.customer_name, "mobile": decrypt(app.customer_mobile_enc)}
     return initial
 
 
@@ -284,7 +306,7 @@ def quote_preview(request):
     form = VehicleForm(request.POST or None)
     context: dict = {"evaluation": None, "errors": {}}
     if form.is_valid():
-        check = svc.vehicle_check(version=form.cleaned_data["product"], data=form.vehicle_data())
+        check = vehicle_check(version=form.cleaned_data["product"], data=form.vehicle_data())
         context.update(evaluation=check.evaluation, errors=check.errors)
     else:
         context["incomplete"] = True
@@ -300,7 +322,7 @@ def apply_start(request):
     form = VehicleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            app = svc.application_start(
+            app = application_start(
                 actor=request.user,
                 channel=ApplicationChannel.DIRECT,
                 product_version=form.cleaned_data["product"],
@@ -308,7 +330,7 @@ def apply_start(request):
                 customer=request.user,
             )
             return redirect(CUSTOMER_MODE.step(app, "applicant"))
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
     drafts = sel.applications_for_customer(request.user).filter(status="draft")
     return render(
@@ -381,7 +403,7 @@ def _automated_decision_id(app) -> int | None:
     """The risk decision behind an automated outcome the customer may ask a person to review."""
     if app.status not in ("declined", "counter_offered"):
         return None
-    return svc.risk_decision_id(app.decision_ref)
+    return risk_decision_id(app.decision_ref)
 
 
 @customer_view
@@ -419,7 +441,7 @@ def application_withdraw(request, reference: str):
     form = WithdrawForm(request.POST)
     form.is_valid()
     try:
-        svc.application_withdraw(
+        withdrawal.application_withdraw(
             actor=request.user, application=app, reason=form.cleaned_data.get("reason", "")
         )
         messages.success(request, _("申请已撤回。"))
@@ -447,7 +469,7 @@ def consent_withdraw(request, pk: int):
     consent = Consent.objects.filter(pk=pk, application__in=visible).first()
     if consent is None:
         raise Http404
-    svc.consent_withdraw(actor=request.user, consent=consent, reason="customer")
+    consents.consent_withdraw(actor=request.user, consent=consent, reason="customer")
     messages.success(request, _("已撤回该项授权。"))
     return redirect("origination:consents")
 
@@ -483,14 +505,14 @@ def data_delete(request):
 
 
 def apply_confirm(request, token: str):
-    app = svc.application_for_confirmation_token(token)
+    app = application_for_confirmation_token(token)
     if app is None:
         return render(request, "origination/apply/confirm_invalid.html", status=404)
-    texts = svc.consent_texts_current()
+    texts = consent_texts_current()
     form = ConsentForm(request.POST or None, texts=texts)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.application_customer_confirm(
+            application_customer_confirm(
                 token=token,
                 kinds=form.kinds(),
                 text_versions=form.versions(),
@@ -498,7 +520,7 @@ def apply_confirm(request, token: str):
                 ip=client_ip(request),
             )
             return render(request, "origination/apply/confirm_done.html", {"app": app})
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             for field, msgs in exc.errors.items():
                 for message in msgs:
                     form.add_error(field if field in form.fields else None, message)

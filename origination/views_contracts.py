@@ -16,14 +16,15 @@ from autofin.uploads import upload_response
 from origination.forms_workbench import SignForm
 from origination.models import CounterOffer
 from origination.selectors_workbench import contract_for_customer
-from origination.services.applications import ApplicationValidationError
-from origination.services.contracts import (
-    ContractSignError,
+from origination.services.applications.errors import ApplicationValidationError
+from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.signing import (
     contract_sign,
     contract_sign_code_send,
     customer_owns_application,
 )
-from origination.services.underwriting import UnderwritingError, counter_offer_respond
+from origination.services.underwriting.authority import UnderwritingError
+from origination.services.underwriting.counter_offers import counter_offer_respond
 
 
 def _client_ip(request) -> str | None:

@@ -35,9 +35,18 @@ from origination.selectors_workbench import (
     sla_hours,
     workbench_queue,
 )
-from origination.services import underwriting as uw
 from origination.services.checklist import ChecklistError, checklist_item_record, checklist_status
-from origination.services.underwriting import UnderwritingError, authority_limit_for
+from origination.services.underwriting import approval
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.authority import (
+    UnderwritingError,
+    authority_limit_for,
+    conflict_of_interest,
+)
+from origination.services.underwriting.claims import case_claim, case_release
+from origination.services.underwriting.counter_offers import underwriting_counter_offer
+from origination.services.underwriting.decline import underwriting_decline
+from origination.services.underwriting.documents import underwriting_request_documents
 
 UNDERWRITERS = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
 CHECKLIST_ROLES = (*UNDERWRITERS, Role.FINANCE_OPERATOR, Role.OPERATIONS)
@@ -98,7 +107,7 @@ def case(request, reference: str):
     detail = case_detail(app)
     c = detail["case"]
     mine = bool(c and c.assigned_to_id == request.user.pk)
-    conflict = uw.conflict_of_interest(user=request.user, application=app)
+    conflict = conflict_of_interest(user=request.user, application=app)
     limit = authority_limit_for(request.user)
     over_limit = limit is not None and (app.amount_financed or 0) > limit
     return render(
@@ -151,7 +160,7 @@ def claim(request, reference: str):
     _run(
         request,
         app,
-        lambda: uw.case_claim(application_id=app.pk, actor=request.user),
+        lambda: case_claim(application_id=app.pk, actor=request.user),
         _("已领取案件 %(ref)s。") % {"ref": app.reference},
     )
     return redirect("origination:workbench_case", app.reference)
@@ -164,7 +173,7 @@ def release(request, reference: str):
     _run(
         request,
         app,
-        lambda: uw.case_release(application_id=app.pk, actor=request.user),
+        lambda: case_release(application_id=app.pk, actor=request.user),
         _("已释放案件，退回队列。"),
     )
     return redirect("origination:workbench")
@@ -190,7 +199,7 @@ def approve(request, reference: str):
         reference,
         ApproveForm,
         "approve",
-        lambda app, form: uw.underwriting_approve(
+        lambda app, form: underwriting_approve(
             application_id=app.pk,
             actor=request.user,
             conditions=form.conditions(),
@@ -208,7 +217,7 @@ def counter_offer(request, reference: str):
         reference,
         CounterOfferForm,
         "counter",
-        lambda app, form: uw.underwriting_counter_offer(
+        lambda app, form: underwriting_counter_offer(
             application_id=app.pk,
             actor=request.user,
             down_payment=form.cleaned_data["down_payment"],
@@ -227,7 +236,7 @@ def request_documents(request, reference: str):
         reference,
         RequestDocumentsForm,
         "docs",
-        lambda app, form: uw.underwriting_request_documents(
+        lambda app, form: underwriting_request_documents(
             application_id=app.pk,
             actor=request.user,
             doc_kinds=form.cleaned_data["doc_kinds"],
@@ -245,7 +254,7 @@ def decline(request, reference: str):
         reference,
         DeclineForm,
         "decline",
-        lambda app, form: uw.underwriting_decline(
+        lambda app, form: underwriting_decline(
             application_id=app.pk,
             actor=request.user,
             reason_codes=form.cleaned_data["reason_codes"],
@@ -264,7 +273,7 @@ def condition_resolve(request, pk: int):
         _run(
             request,
             condition.application,
-            lambda: uw.condition_resolve(
+            lambda: approval.condition_resolve(
                 condition_id=condition.pk,
                 actor=request.user,
                 status=form.cleaned_data["status"],

@@ -20,7 +20,7 @@ from origination.models import (
     VehicleUse,
 )
 from origination.selectors import product_version_for_quote
-from origination.services.applications import ADD_ON_KINDS, VEHICLE_FIELDS
+from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 
 CENT = Decimal("0.01")
 

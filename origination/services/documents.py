@@ -21,7 +21,7 @@ from origination.models import (
     VehicleKind,
 )
 from origination.services.state import event_record
-from origination.services.underwriting import underwriting_documents_received
+from origination.services.underwriting.documents import underwriting_documents_received
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from origination.models import (
     DataRequestKind,
     DataRequestStatus,
 )
+from origination.services.state import application_transition
 
 S = ApplicationStatus
 ERASABLE = frozenset({S.DRAFT, S.DECLINED, S.WITHDRAWN, S.CANCELLED})
@@ -127,8 +128,6 @@ def _anonymise(app: Application, *, actor) -> None:
     app.anonymised_at = timezone.now()
     app.save()
     if app.status == S.DRAFT:
-        from origination.services.state import application_transition
-
         application_transition(
             application=app, to_status=S.CANCELLED, actor=actor, reason="personal data deleted"
         )

@@ -28,7 +28,7 @@ from autofin.notifications import notification_send
 from autofin.ratelimit import rate_limit_hit
 from autofin.roles import Role, user_role_grant
 from origination.models import SmsCode
-from origination.services.applications import ApplicationValidationError
+from origination.services.applications.errors import ApplicationValidationError
 from origination.validators import validate_mobile
 
 CODE_TTL = dt.timedelta(minutes=5)

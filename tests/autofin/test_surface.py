@@ -264,7 +264,7 @@ def test_sign_up_answers_the_same_for_a_registered_phone(client, sms_day):
 
 @pytest.mark.django_db
 def test_sms_codes_are_limited_per_phone_and_per_address(client, sms_day, settings):
-    from origination.services.applications import ApplicationValidationError
+    from origination.services.applications.errors import ApplicationValidationError
     from origination.services.signup import sms_code_send
 
     settings.SMS_CODES_PER_PHONE_PER_HOUR = 2

@@ -25,17 +25,16 @@ from origination.models import (
 )
 from origination.selectors_workbench import contract_for_funding, contracts_ready_for_funding
 from origination.services.checklist import ChecklistError, checklist_item_record
-from origination.services.contracts import (
+from origination.services.contracts.amendment import contract_amend, contract_terms_edit
+from origination.services.contracts.errors import (
     ContractError,
     ContractSignedError,
     ContractSignError,
-    application_mark_funded,
-    contract_amend,
-    contract_sign,
-    contract_sign_code_send,
-    contract_terms_edit,
 )
-from origination.services.underwriting import case_claim, underwriting_approve
+from origination.services.contracts.funding import application_mark_funded
+from origination.services.contracts.signing import contract_sign, contract_sign_code_send
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.claims import case_claim
 from tests.origination.test_workbench_fixtures import *  # noqa: F403
 from tests.origination.test_workbench_fixtures import last_sms_code
 
@@ -298,7 +297,7 @@ def _complete_checklist(contract, business_today):
 def test_contract_for_funding_split_sums_exactly(products, underwriter, business_today):
     from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: F401
 
-    from origination.services.applications import application_items_save  # noqa: F401
+    from origination.services.applications.items import application_items_save  # noqa: F401
 
     app = make_referred(  # noqa: F405
         products=products,
@@ -350,7 +349,7 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
 def test_ready_for_funding_needs_signature_checklist_and_conditions(
     referred, underwriter, senior, business_today
 ):
-    from origination.services.underwriting import condition_resolve
+    from origination.services.underwriting.approval import condition_resolve
 
     case_claim(application_id=referred.pk, actor=underwriter)
     underwriting_approve(
@@ -396,7 +395,8 @@ def test_application_mark_funded(issued):
 
 
 def test_waiving_needs_a_senior(referred, underwriter):
-    from origination.services.underwriting import AuthorityError, condition_resolve
+    from origination.services.underwriting.approval import condition_resolve
+    from origination.services.underwriting.authority import AuthorityError
 
     case_claim(application_id=referred.pk, actor=underwriter)
     underwriting_approve(

@@ -291,7 +291,8 @@ def test_schema_documents_the_applications_api(client):
 def test_turnaround_report(client, draft, customer):
     from autofin.roles import Role
     from origination.selectors_applications import turnaround_summary
-    from origination.services.applications import application_decision_apply, application_submit
+    from origination.services.applications.decision import application_decision_apply
+    from origination.services.applications.submission import application_submit
     from tests.factories import UserFactory
 
     complete_draft(draft, actor=customer)
