@@ -21,14 +21,11 @@ from origination.models import (
     Contract,
     ContractSignature,
     FundingChecklistItem,
-    SmsCode,
 )
 from origination.selectors_workbench import contract_for_funding, contracts_ready_for_funding
 from origination.services.checklist import ChecklistError, checklist_item_record
-from origination.services.contracts.amendment import contract_amend, contract_terms_edit
 from origination.services.contracts.errors import (
     ContractError,
-    ContractSignedError,
     ContractSignError,
 )
 from origination.services.contracts.funding import application_mark_funded
@@ -153,55 +150,6 @@ def test_database_allows_one_signed_contract_per_application(issued):
     copy.contract_ref = "AF-TEST-999999"
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
-
-
-def test_signed_contract_terms_cannot_be_edited(issued):
-    _sign(issued)
-    issued.refresh_from_db()
-    before = (issued.amount_financed, issued.term_months, issued.customer_rate)
-    with pytest.raises(ContractSignedError):
-        contract_terms_edit(contract_id=issued.pk, actor="test", term_months=48)
-    issued.refresh_from_db()
-    assert (issued.amount_financed, issued.term_months, issued.customer_rate) == before
-
-
-def test_change_after_signing_supersedes_and_needs_a_new_signature(issued, underwriter):
-    _sign(issued)
-
-    new = contract_amend(
-        application_id=issued.application_id,
-        actor=underwriter,
-        reason="客户要求改为 48 期",
-        term_months=48,
-    )
-
-    issued.refresh_from_db()
-    assert (issued.status, issued.superseded_by_id) == ("superseded", new.pk)
-    assert (new.version, new.status, new.term_months) == (2, "issued", 48)
-    assert new.contract_ref != issued.contract_ref
-    app = Application.objects.get(pk=issued.application_id)
-    assert app.status == "approved"
-    assert Contract.objects.filter(application=app, status="signed").count() == 0
-    new.customer = issued.customer
-    # a phone gets one code a minute: the first code is older by now
-    SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
-    _sign(new)
-    assert Application.objects.get(pk=app.pk).status == "contract_signed"
-
-
-def test_amend_refused_by_product_rules_changes_nothing(issued, underwriter):
-    _sign(issued)
-    with pytest.raises(ContractError):
-        contract_amend(
-            application_id=issued.application_id,
-            actor=underwriter,
-            reason="x",
-            term_months=72,  # not an offered term
-        )
-    issued.refresh_from_db()
-    assert issued.status == "signed"
-    assert Application.objects.get(pk=issued.application_id).status == "contract_signed"
-    assert Contract.objects.filter(application_id=issued.application_id).count() == 1
 
 
 def test_checklist_per_contract_type():

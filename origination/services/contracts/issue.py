@@ -46,8 +46,7 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
     payees, render and store the PDF, create the pre-funding checklist, tell the customer.
 
     Idempotent: a live unsigned contract with the same terms is returned as it is; one with
-    other terms is superseded by the new version. A signed contract is never replaced here
-    (``contract_amend`` does that)."""
+    other terms is superseded by the new version. A signed contract is never replaced."""
     app = Application.objects.select_related("product_version__product", "dealer").get(
         pk=application_id
     )

@@ -20,7 +20,6 @@ from origination.models import (
     FinancedItemKind,
 )
 from origination.quoting.deal import AddOn, Deal
-from origination.services.contracts.amendment import app_apply_terms
 from origination.services.contracts.issue import contract_issue
 from origination.services.contracts.pricing import application_tier
 from origination.services.contracts.signing import customer_owns_application
@@ -197,7 +196,7 @@ def counter_offer_respond(*, counter_offer_id: int, actor: Any, accept: bool) ->
                 "updated_at",
             ]
         )
-        app_apply_terms(app)
+        _car_item_apply_terms(app)
         app = application_transition(
             application=app,
             to_status=S.APPROVED,
@@ -208,3 +207,10 @@ def counter_offer_respond(*, counter_offer_id: int, actor: Any, accept: bool) ->
         contract_issue(application_id=app.pk, actor=actor)
     app.refresh_from_db()
     return app
+
+
+def _car_item_apply_terms(app: Application) -> None:
+    """Keep the car item (the dealer's part) equal to car price − down payment."""
+    app.items.filter(item_kind=FinancedItemKind.CAR).update(
+        amount=app.vehicle_price - app.down_payment
+    )
