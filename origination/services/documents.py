@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
 
 from autofin.audit import audit_record
 from autofin.uploads import UploadError, upload_delete, upload_path, upload_store
@@ -59,8 +60,6 @@ def documents_missing(application: Application, *, have: set[str] | None = None)
 
 def _thumbnail(relative_path: str) -> str:
     """A JPEG preview no larger than 800 × 800 beside the original; '' if it cannot be made."""
-    from PIL import Image, ImageOps
-
     source = upload_path(relative_path)
     parent = PurePosixPath(relative_path).parent
     relative = f"{parent}/{uuid.uuid4().hex}_thumb.jpg"

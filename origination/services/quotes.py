@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from origination.models import ProductVersion, Quote
 from origination.quoting.deal import Deal, QuoteEvaluation
@@ -134,6 +135,4 @@ def schedule_row_json(row) -> dict:
 
 def violations_messages(violations: Violations) -> dict[str, list[str]]:
     """The violations as translated messages per field (the API's and the forms' errors)."""
-    from django.utils.translation import gettext
-
     return {name: [v.render(gettext) for v in items] for name, items in violations.items()}
