@@ -29,6 +29,7 @@ from origination.services.contracts.errors import (
     ContractSignError,
 )
 from origination.services.contracts.funding import application_mark_funded
+from origination.services.contracts.issue import contract_issue
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
@@ -150,6 +151,41 @@ def test_database_allows_one_signed_contract_per_application(issued):
     copy.contract_ref = "AF-TEST-999999"
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
+
+
+def test_issuing_again_on_the_same_terms_returns_the_live_contract(issued, underwriter):
+    again = contract_issue(
+        application_id=issued.application_id, actor=underwriter, tier=issued.tier
+    )
+
+    assert again.pk == issued.pk
+    assert Contract.objects.filter(application_id=issued.application_id).count() == 1
+
+
+def test_issuing_on_other_terms_supersedes_the_unsigned_contract(issued, underwriter):
+    other_tier = "D" if issued.tier != "D" else "C"
+
+    new = contract_issue(application_id=issued.application_id, actor=underwriter, tier=other_tier)
+
+    issued.refresh_from_db()
+    assert (issued.status, issued.superseded_by_id) == ("superseded", new.pk)
+    assert (new.version, new.status, new.tier) == (2, "issued", other_tier)
+    assert new.customer_rate != issued.customer_rate
+    assert new.contract_ref != issued.contract_ref
+    supersede = AuditEntry.objects.get(action="contract_supersede", object_id=str(issued.pk))
+    assert supersede.data == {"superseded_by": new.contract_ref}
+    assert FundingChecklistItem.objects.filter(contract=new, item_kind="signed_contract").exists()
+
+
+def test_a_signed_contract_is_never_replaced_by_issuing_again(issued, underwriter):
+    _sign(issued)
+    before = _state(issued)
+
+    with pytest.raises(ContractError):
+        contract_issue(application_id=issued.application_id, actor=underwriter, tier="D")
+
+    assert _state(issued) == before
+    assert Contract.objects.filter(application_id=issued.application_id).count() == 1
 
 
 def test_checklist_per_contract_type():

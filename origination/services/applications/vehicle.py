@@ -42,6 +42,7 @@ _QUOTE_FIELD = {
     "product": "product",
     "non_field_errors": "__all__",
 }
+
 VEHICLE_FIELDS = (
     "vehicle_brand",
     "vehicle_model",
