@@ -70,7 +70,8 @@ from autofin.models import User
 from autofin.roles import Role, user_role_grant
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
-from origination.models import ConsentText, RegulatoryLimits
+from origination.models import RegulatoryLimits
+from origination.models.privacy import ConsentText
 from origination.seed.applications import intake_products_ensure
 from rest_framework.authtoken.models import Token
 from risk import seed as risk_seed

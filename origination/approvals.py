@@ -24,7 +24,7 @@ from autofin.approvals import (
     four_eyes_submit,
 )
 from origination.models import ProductVersion
-from origination.quoting import rules_validate
+from origination.quoting.validation import rules_validate
 from origination.selectors.products import regulatory_caps
 from origination.services.products import (
     ProductRulesInvalidError,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from autofin.money import format_cny
 from autofin.pricing import apr_percent
 from origination.models import ProductVersion, Quote, RepaymentMethod
-from origination.quoting import Deal, QuoteEvaluation
+from origination.quoting.deal import Deal, QuoteEvaluation
 
 
 @dataclass

@@ -231,7 +231,7 @@ def _ledger_database(request):
     if LedgerAccount.objects.count() != len(_chart.CHART):
         _chart.seed(apps, None)
     # Other reference rows from data migrations that a transactional test's flush removes.
-    from origination.models import ConsentText
+    from origination.models.privacy import ConsentText
 
     if not ConsentText.objects.exists():
         _consents.forwards(apps, None)

@@ -31,16 +31,17 @@ from dealers.services import (
     staff_invitation_accept,
     staff_invite,
 )
-from origination.models import Application, ProductVersion
+from origination.models import ProductVersion
+from origination.models.applications import Application
 from origination.seed.applications import id_number_make, intake_products_ensure
-from origination.services.applications import (
-    application_applicants_save,
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.confirmation import (
     application_confirmation_send,
-    application_consents_give,
     application_customer_confirm,
-    application_items_save,
-    application_start,
 )
+from origination.services.applications.consents import application_consents_give
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start
 from origination.services.documents import application_document_add, documents_required
 from origination.services.signup import customer_signup, sms_code_send
 from risk.models import Rule, ScorecardVersion

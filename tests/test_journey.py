@@ -16,23 +16,17 @@ from autofin.business_date import business_date_current
 from autofin.models import AuditEntry, OutboundMessage
 from dealers.models.commissions import Commission
 from dealers.services import agreement_in_force, commission_compute
-from origination import tasks
-from origination.models import (
-    Condition,
-    Contract,
-    FundingChecklistItem,
-    UnderwritingCase,
-)
+from origination.models.contracts import Contract, FundingChecklistItem
+from origination.models.underwriting import Condition, UnderwritingCase
 from origination.selectors.contracts import contract_for_funding, contracts_ready_for_funding
-from origination.services.applications import application_submit
+from origination.services.applications.submission import application_submit
 from origination.services.checklist import checklist_item_record, checklist_status
-from origination.services.contracts import (
-    ContractSignError,
-    contract_sign,
-    contract_sign_code_send,
-    file_sha256,
-)
-from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
+from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.pdf import file_sha256
+from origination.services.contracts.signing import contract_sign, contract_sign_code_send
+from origination.services.underwriting.approval import condition_resolve, underwriting_approve
+from origination.services.underwriting.claims import case_claim
+from origination.tasks.decisions import application_decide
 from risk.models import Decision
 from servicing.adapters import SandboxPaymentProvider
 from servicing.eod.runner import eod_run_until
@@ -175,7 +169,7 @@ def test_dealer_channel_from_application_to_the_first_instalment_paid(
     assert [c.__qualname__ for c in queued].count("application_submit.<locals>._queue") == 1
 
     # --- the decision worker: the real task, the real engine -> referred (dealer grade D) ---
-    assert tasks.application_decide(app.pk) == "referred"
+    assert application_decide(app.pk) == "referred"
     decision = Decision.objects.get(application_ref=app.reference)
     assert (decision.outcome, decision.score, decision.tier) == ("refer", 600, "A")
     assert decision.reason_codes == ["R02_DEALER_GRADE"]
@@ -371,7 +365,7 @@ def test_direct_channel_approved_by_risk_through_to_funding(
     application_submit(actor=customer, application=app, key="journey-2", queue_decision=False)
 
     # --- the real decision task: approved; it issues the contract through its own task -------
-    assert tasks.application_decide(app.pk) == "approved"
+    assert application_decide(app.pk) == "approved"
     decision = Decision.objects.get(application_ref=app.reference)
     assert (decision.outcome, decision.score, decision.tier, decision.reason_codes) == (
         "approve", 600, "A", [],

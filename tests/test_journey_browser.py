@@ -16,9 +16,11 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from origination import tasks
-from origination.models import Application, Condition, Contract
-from origination.services.applications import application_submit
+from origination.models.applications import Application
+from origination.models.contracts import Contract
+from origination.models.underwriting import Condition
+from origination.services.applications.submission import application_submit
+from origination.tasks.decisions import application_decide
 from servicing.gateway import sandbox_bank_close_connections
 from servicing.models import Disbursement, Loan
 from servicing.selectors.ledger import trial_balance
@@ -81,7 +83,7 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
         mobile=customer.phone,
     )  # fmt: skip
     application_submit(actor=sales, application=app, key="browser-1", queue_decision=False)
-    assert tasks.application_decide(app.pk) == "referred"
+    assert application_decide(app.pk) == "referred"
     url = live_server.url
 
     # --- the underwriter: queue → case → claim → approve with a condition → satisfied -------

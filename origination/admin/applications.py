@@ -6,16 +6,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from origination.models import (
-    Applicant,
-    Application,
-    ApplicationDocument,
-    ApplicationEvent,
-    Consent,
-    ConsentText,
-    DataRequest,
-    FinancedItem,
-)
+from origination.models.applications import Applicant, Application, ApplicationEvent, FinancedItem
+from origination.models.documents import ApplicationDocument
+from origination.models.privacy import Consent, ConsentText, DataRequest
 
 
 class _ReadOnlyInline(admin.TabularInline):

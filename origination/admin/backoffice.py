@@ -7,13 +7,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from autofin.audit import audit_record
-from origination.models import (
+from origination.models.contracts import Contract, ContractSignature, FundingChecklistItem
+from origination.models.underwriting import (
     AuthorityLimit,
     Condition,
-    Contract,
-    ContractSignature,
     CounterOffer,
-    FundingChecklistItem,
     UnderwritingCase,
 )
 

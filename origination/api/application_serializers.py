@@ -9,19 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
-from origination.models import (
-    ApplicantRole,
-    Application,
-    ConsentKind,
-    DocumentKind,
-    PayeeType,
-    RepaymentMethod,
-    VehicleKind,
-    VehicleUse,
-)
+from origination.models import PayeeType, RepaymentMethod, VehicleKind, VehicleUse
+from origination.models.applications import ApplicantRole, Application
+from origination.models.documents import DocumentKind
+from origination.models.privacy import ConsentKind
 from origination.selectors.products import product_version_for_quote
 from origination.selectors.progress import application_progress
-from origination.services.applications import ADD_ON_KINDS, VEHICLE_FIELDS
+from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 
 CENT = Decimal("0.01")
 

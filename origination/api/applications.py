@@ -31,10 +31,18 @@ from origination.api.application_serializers import (
     VehicleStepInput,
 )
 from origination.api.errors import errors_flatten
-from origination.models import ApplicationChannel
+from origination.models.applications import ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors.progress import application_needs
-from origination.services import applications as svc
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.consents import application_consents_give
+from origination.services.applications.errors import (
+    ApplicationNotEditableError,
+    ApplicationValidationError,
+)
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start, application_vehicle_update
+from origination.services.applications.submission import SubmissionConflictError, application_submit
 from origination.services.documents import application_document_add
 
 TAG = ["applications"]
@@ -75,7 +83,7 @@ class ApplicationListCreateView(APIView):
         staff = staff_for_user(request.user)
         try:
             if staff is not None:
-                app = svc.application_start(
+                app = application_start(
                     actor=request.user,
                     channel=ApplicationChannel.DEALER,
                     product_version=data.validated_data["product"],
@@ -86,7 +94,7 @@ class ApplicationListCreateView(APIView):
                     salesperson=request.user,
                 )
             elif user_has_role(request.user, Role.CUSTOMER):
-                app = svc.application_start(
+                app = application_start(
                     actor=request.user,
                     channel=ApplicationChannel.DIRECT,
                     product_version=data.validated_data["product"],
@@ -95,7 +103,7 @@ class ApplicationListCreateView(APIView):
                 )
             else:
                 return Response(status=status.HTTP_403_FORBIDDEN)
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             return _bad(exc.errors)
         return Response(ApplicationStepOutput(app).data, status=status.HTTP_201_CREATED)
 
@@ -139,7 +147,7 @@ class ApplicationDetailView(APIView):
                 data = VehicleStepInput(data=request.data)
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
-                app = svc.application_vehicle_update(
+                app = application_vehicle_update(
                     actor=request.user,
                     application=app,
                     product_version=data.validated_data["product"],
@@ -150,7 +158,7 @@ class ApplicationDetailView(APIView):
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
                 role = data.validated_data.get("other_role") or ""
-                app = svc.application_applicants_save(
+                app = application_applicants_save(
                     actor=request.user,
                     application=app,
                     primary=data.validated_data["primary"],
@@ -161,7 +169,7 @@ class ApplicationDetailView(APIView):
                 data = ItemsInput(data=request.data)
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
-                app = svc.application_items_save(
+                app = application_items_save(
                     actor=request.user,
                     application=app,
                     items={i["item_kind"]: i for i in data.validated_data.get("items", [])},
@@ -171,7 +179,7 @@ class ApplicationDetailView(APIView):
                 data = ConsentsInput(data=request.data)
                 if not data.is_valid():
                     return _bad(errors_flatten(data.errors))
-                svc.application_consents_give(
+                application_consents_give(
                     actor=request.user,
                     application=app,
                     kinds=data.validated_data["kinds"],
@@ -179,9 +187,9 @@ class ApplicationDetailView(APIView):
                     via="api",
                     ip=client_ip(request),
                 )
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             return _bad(exc.errors)
-        except svc.ApplicationNotEditableError:
+        except ApplicationNotEditableError:
             return Response(
                 {"errors": {"__all__": ["申请已提交，不能修改。"]}}, status=status.HTTP_409_CONFLICT
             )
@@ -252,12 +260,12 @@ class ApplicationSubmitView(APIView):
                 {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
             )
         try:
-            result = svc.application_submit(
+            result = application_submit(
                 actor=request.user, application=app, key=f"api:{request.user.pk}:{key}"
             )
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             return _bad(exc.errors)
-        except svc.SubmissionConflictError:
+        except SubmissionConflictError:
             return Response(
                 {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
             )

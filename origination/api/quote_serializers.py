@@ -21,7 +21,7 @@ from origination.models import (
     VehicleKind,
     VehicleUse,
 )
-from origination.quoting import AddOn, Deal
+from origination.quoting.deal import AddOn, Deal
 from origination.selectors.products import product_version_for_quote
 
 CENT = Decimal("0.01")

@@ -9,20 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
-from origination.models import (
-    ConsentKind,
-    DocumentKind,
-    EmploymentKind,
-    Housing,
-    MaritalStatus,
-    PayeeType,
-    ProductVersion,
-    RepaymentMethod,
-    VehicleKind,
-    VehicleUse,
-)
+from origination.models import PayeeType, ProductVersion, RepaymentMethod, VehicleKind, VehicleUse
+from origination.models.applications import EmploymentKind, Housing, MaritalStatus
+from origination.models.documents import DocumentKind
+from origination.models.privacy import ConsentKind
 from origination.selectors.products import product_versions_current
-from origination.services.applications import ADD_ON_KINDS, DEFAULT_PAYEE, VEHICLE_FIELDS
+from origination.services.applications.items import DEFAULT_PAYEE
+from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 
 TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
 ITEM_LABELS = {

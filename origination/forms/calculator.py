@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
 from origination.models import RepaymentMethod, VehicleUse
-from origination.quoting import Deal
+from origination.quoting.deal import Deal
 
 OPTIONS = (1, 2, 3)
 TERM_CHOICES = [(t, _("%(n)s 期") % {"n": t}) for t in (6, 12, 18, 24, 36, 48, 60)]

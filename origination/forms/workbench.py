@@ -9,8 +9,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
-from origination.models import ChecklistStatus, ConditionKind, DocumentKind, VehicleKind
-from origination.services.underwriting import DECLINE_REASONS
+from origination.models import VehicleKind
+from origination.models.contracts import ChecklistStatus
+from origination.models.documents import DocumentKind
+from origination.models.underwriting import ConditionKind
+from origination.services.underwriting.decline import DECLINE_REASONS
 
 CONDITION_ROWS = 3
 TIER_CHOICES = [("", _("全部"))] + [(t, t) for t in "ABCD"]

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from origination.quoting import ProductRules
+from origination.quoting.rules import ProductRules
 
 
 class VehicleKind(models.TextChoices):

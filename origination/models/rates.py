@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from origination.models.products import LprTenor, ProductVersion, Tier, choices_q
-from origination.quoting import RegulatoryCaps
+from origination.quoting.caps import RegulatoryCaps
 
 
 class RateTableEntry(models.Model):

@@ -18,16 +18,17 @@ from autofin.roles import Role
 from autofin.seed.users import demo_user
 from dealers.models.dealers import DealerStatus
 from dealers.models.staff import DealerStaff
-from origination.models import Application, ApplicationStatus, Product, ProductVersion
-from origination.services.applications import (
-    application_applicants_save,
-    application_consents_give,
+from origination.models import Product, ProductVersion
+from origination.models.applications import Application, ApplicationStatus
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.confirmation import (
     application_customer_confirm,
-    application_items_save,
-    application_start,
-    application_submit,
     confirmation_token,
 )
+from origination.services.applications.consents import application_consents_give
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start
+from origination.services.applications.submission import application_submit
 from origination.services.documents import application_document_add, documents_required
 from origination.services.products import product_create, product_version_publish
 from origination.services.state import application_transition

@@ -17,20 +17,21 @@ from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from autofin.seed.users import demo_user
-from origination.models import Contract, ProductVersion, UnderwritingCase
+from origination.models import ProductVersion
+from origination.models.contracts import Contract
+from origination.models.underwriting import UnderwritingCase
 from origination.seed.applications import DEMO_PNG, id_number_make, intake_products_ensure
-from origination.services.applications import (
-    application_applicants_save,
-    application_consents_give,
-    application_items_save,
-    application_start,
-    application_submit,
-)
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.consents import application_consents_give
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start
+from origination.services.applications.submission import application_submit
 from origination.services.checklist import checklist_item_record
-from origination.services.contracts import contract_sign, contract_sign_code_send
+from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.documents import application_document_add, documents_required
 from origination.services.state import application_transition
-from origination.services.underwriting import case_claim, underwriting_approve
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.claims import case_claim
 
 # name, birth, region, mobile, car (brand, model, trim, price), down payment, term, target
 CASES = [

@@ -9,7 +9,8 @@ from decimal import Decimal as D
 from autofin.approvals import four_eyes_waived
 from autofin.roles import Role
 from origination.models import Product
-from origination.quoting import TIERS, AddOn, Deal
+from origination.quoting.deal import AddOn, Deal
+from origination.quoting.vocabulary import TIERS
 from origination.selectors.products import product_version_current
 from origination.services.products import (
     lpr_rate_record,

@@ -9,13 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from autofin.crypto import keyed_hash
 from autofin.roles import Role, user_has_role
 from dealers.selectors import staff_for_user
-from origination.models import (
-    Application,
-    ApplicationChannel,
-    ApplicationDocument,
-    ApplicationStatus,
-    Consent,
-)
+from origination.models.applications import Application, ApplicationChannel, ApplicationStatus
+from origination.models.documents import ApplicationDocument
+from origination.models.privacy import Consent
 
 S = ApplicationStatus
 # back-office roles that see every application; account managers see their dealers'

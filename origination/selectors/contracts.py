@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 
-from origination.models import ApplicationStatus, Contract, ContractStatus
+from origination.models.applications import ApplicationStatus
+from origination.models.contracts import Contract, ContractStatus
 from origination.selectors.applications import applications_for_customer
 from origination.selectors.products import lpr_rate_current
 from origination.services.checklist import checklist_status

@@ -12,7 +12,8 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from autofin.business_date import business_date_current
 from origination.models import LprRate, Product, ProductVersion, Quote, RegulatoryLimits
-from origination.quoting import ProductRules, RegulatoryCaps
+from origination.quoting.caps import RegulatoryCaps
+from origination.quoting.rules import ProductRules
 
 # Published versions never change (database triggers), so their parsed rules can be kept for
 # the life of the process.

@@ -13,16 +13,17 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from origination.models import (
+from origination.models.applications import (
     Applicant,
     ApplicantRole,
     Application,
     ApplicationChannel,
-    ApplicationDocument,
     ApplicationStatus,
-    Consent,
 )
-from origination.services.applications import consents_missing, submission_problems
+from origination.models.documents import ApplicationDocument
+from origination.models.privacy import Consent
+from origination.services.applications.consents import consents_missing
+from origination.services.applications.submission import submission_problems
 from origination.services.documents import documents_missing
 from origination.services.state import NEXT_STEP
 

@@ -8,7 +8,7 @@ import statistics
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from origination.models import Application
+from origination.models.applications import Application
 
 
 def _hours(start, end) -> float | None:

@@ -11,11 +11,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from dealers.selectors import dealer_risk_facts, dealer_summary
-from origination.models import (
-    Application,
-    ApplicationStatus,
+from origination.models.applications import Application, ApplicationStatus
+from origination.models.contracts import Contract
+from origination.models.underwriting import (
     Condition,
-    Contract,
     CounterOffer,
     CounterOfferStatus,
     UnderwritingCase,

@@ -17,15 +17,13 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
-from origination.models import (
+from origination.models.contracts import (
     ChecklistItemKind,
     ChecklistStatus,
-    Condition,
-    ConditionKind,
-    ConditionStatus,
     Contract,
     FundingChecklistItem,
 )
+from origination.models.underwriting import Condition, ConditionKind, ConditionStatus
 
 K = ChecklistItemKind
 # These may be completed after funding, within a deadline; the others block funding.

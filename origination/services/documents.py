@@ -10,18 +10,15 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
 
 from autofin.audit import audit_record
 from autofin.uploads import UploadError, upload_delete, upload_path, upload_store
-from origination.models import (
-    Application,
-    ApplicationDocument,
-    ApplicationStatus,
-    DocumentKind,
-    VehicleKind,
-)
+from origination.models import VehicleKind
+from origination.models.applications import Application, ApplicationStatus
+from origination.models.documents import ApplicationDocument, DocumentKind
 from origination.services.state import event_record
-from origination.services.underwriting import underwriting_documents_received
+from origination.services.underwriting.documents import underwriting_documents_received
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +56,6 @@ def documents_missing(application: Application, *, have: set[str] | None = None)
 
 def _thumbnail(relative_path: str) -> str:
     """A JPEG preview no larger than 800 × 800 beside the original; '' if it cannot be made."""
-    from PIL import Image, ImageOps
-
     source = upload_path(relative_path)
     parent = PurePosixPath(relative_path).parent
     relative = f"{parent}/{uuid.uuid4().hex}_thumb.jpg"

@@ -3,12 +3,17 @@ shape): risk reads no origination model. Personal identifiers appear only as key
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from autofin.business_date import business_date_current
-from origination.models import ApplicantRole, Application
+from autofin.crypto import keyed_hash
+from dealers.selectors import dealer_risk_facts
+from origination.models.applications import Applicant, ApplicantRole, Application
+from origination.quoting.rules import LtvRule, ProductRules
 from origination.selectors.products import product_rules
-from origination.services.applications import maturity_date, months_between
+from origination.services.applications.applicants import maturity_date
+from origination.services.applications.vehicle import months_between
 from origination.validators import age_on
 
 
@@ -23,34 +28,8 @@ def application_facts(application: Application) -> dict:
     primary = applicants.get(ApplicantRole.PRIMARY)
     rules = product_rules(version=app.product_version)
     ltv_rule = rules.ltv_rule(app.vehicle_kind, app.vehicle_use)
-    applicant: dict = {}
-    if primary is not None:
-        applicant = {
-            "age": age_on(primary.birth_date, today) if primary.birth_date else None,
-            "age_at_maturity": (
-                age_on(primary.birth_date, maturity_date(app)) if primary.birth_date else None
-            ),
-            "income_monthly": _s(primary.monthly_income),
-            # Nobody has matched the income against a payslip or tax record at this point;
-            # risk's policy decides what an income proof document alone is worth.
-            "income_verified": False,
-            "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all()),
-            "id_hash": primary.id_number_hash,
-            "phone_hash": primary.mobile_hash,
-            "bank_account_hash": primary.bank_account_hash or None,
-            "employment_years": (
-                float(primary.employment_years) if primary.employment_years is not None else None
-            ),
-            "housing": primary.housing or None,
-            "marital_status": primary.marital_status or None,
-        }
-    vehicle: dict = {"kind": app.vehicle_kind, "use": app.vehicle_use}
-    if app.first_registration_date:
-        vehicle["age_years"] = round(months_between(app.first_registration_date, today) / 12, 2)
-    if app.mileage_km is not None:
-        vehicle["mileage_km"] = float(app.mileage_km)
-    from autofin.crypto import keyed_hash
-
+    applicant = _applicant_facts(primary, app, today) if primary is not None else {}
+    vehicle = _vehicle_facts(app, today)
     items = {i.item_kind: i for i in app.items.all()}
     facts = {
         "application_ref": app.reference,
@@ -70,37 +49,12 @@ def application_facts(application: Application) -> dict:
             "vehicle": vehicle,
             "add_ons": {k: str(i.amount) for k, i in items.items() if k != "car"},
         },
-        "product_rules": {
-            "product_code": rules.product_code,
-            "version": rules.version,
-            "ltv_cap": _s(ltv_rule.max_ltv) if ltv_rule else None,
-            "min_down_payment_ratio": _s(ltv_rule.min_down_payment_ratio) if ltv_rule else None,
-            "terms_allowed": list(rules.terms),
-            "amount_min": _s(rules.amount_min),
-            "amount_max": _s(rules.amount_max),
-            "rate_table": {
-                tier: _s(rate)
-                for (term, tier), rate in sorted(rules.rates.items())
-                if term == app.term_months and rules.rate_basis == "fixed"
-            },
-            "day_count": rules.day_count,
-        },
+        "product_rules": _product_rule_facts(rules, ltv_rule, term_months=app.term_months),
         "documents": sorted(d.sha256 for d in app.documents.all()),
-        "co_applicant": {
-            "present": ApplicantRole.CO_APPLICANT in applicants,
-            "guarantor_present": ApplicantRole.GUARANTOR in applicants,
-            "id_hashes": [
-                a.id_number_hash for r, a in applicants.items() if r != ApplicantRole.PRIMARY
-            ],
-        },
+        "co_applicant": _co_applicant_facts(applicants),
     }
     if app.dealer_id:
-        from dealers.selectors import dealer_risk_facts
-
-        dealer = dealer_risk_facts(dealer_id=app.dealer_id)
-        grade_as_of = dealer.get("grade_as_of")
-        dealer["grade_as_of"] = grade_as_of.isoformat() if grade_as_of else None
-        facts["dealer"] = dealer
+        facts["dealer"] = _dealer_facts(app.dealer_id)
         facts["salesperson_id"] = app.salesperson_id
     if app.monthly_payment and primary is not None and primary.monthly_income:
         facts["deal"]["instalment_income_ratio"] = str(
@@ -109,3 +63,70 @@ def application_facts(application: Application) -> dict:
             )
         )
     return facts
+
+
+def _applicant_facts(primary: Applicant, app: Application, today: dt.date) -> dict:
+    return {
+        "age": age_on(primary.birth_date, today) if primary.birth_date else None,
+        "age_at_maturity": (
+            age_on(primary.birth_date, maturity_date(app)) if primary.birth_date else None
+        ),
+        "income_monthly": _s(primary.monthly_income),
+        # Nobody has matched the income against a payslip or tax record at this point;
+        # risk's policy decides what an income proof document alone is worth.
+        "income_verified": False,
+        "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all()),
+        "id_hash": primary.id_number_hash,
+        "phone_hash": primary.mobile_hash,
+        "bank_account_hash": primary.bank_account_hash or None,
+        "employment_years": (
+            float(primary.employment_years) if primary.employment_years is not None else None
+        ),
+        "housing": primary.housing or None,
+        "marital_status": primary.marital_status or None,
+    }
+
+
+def _vehicle_facts(app: Application, today: dt.date) -> dict:
+    vehicle: dict = {"kind": app.vehicle_kind, "use": app.vehicle_use}
+    if app.first_registration_date:
+        vehicle["age_years"] = round(months_between(app.first_registration_date, today) / 12, 2)
+    if app.mileage_km is not None:
+        vehicle["mileage_km"] = float(app.mileage_km)
+    return vehicle
+
+
+def _product_rule_facts(rules: ProductRules, ltv_rule: LtvRule | None, *, term_months: int) -> dict:
+    return {
+        "product_code": rules.product_code,
+        "version": rules.version,
+        "ltv_cap": _s(ltv_rule.max_ltv) if ltv_rule else None,
+        "min_down_payment_ratio": _s(ltv_rule.min_down_payment_ratio) if ltv_rule else None,
+        "terms_allowed": list(rules.terms),
+        "amount_min": _s(rules.amount_min),
+        "amount_max": _s(rules.amount_max),
+        "rate_table": {
+            tier: _s(rate)
+            for (term, tier), rate in sorted(rules.rates.items())
+            if term == term_months and rules.rate_basis == "fixed"
+        },
+        "day_count": rules.day_count,
+    }
+
+
+def _co_applicant_facts(applicants: dict[str, Applicant]) -> dict:
+    return {
+        "present": ApplicantRole.CO_APPLICANT in applicants,
+        "guarantor_present": ApplicantRole.GUARANTOR in applicants,
+        "id_hashes": [
+            a.id_number_hash for r, a in applicants.items() if r != ApplicantRole.PRIMARY
+        ],
+    }
+
+
+def _dealer_facts(dealer_id: int) -> dict:
+    """The dealer's grade and status as risk reads them (dates as ISO strings)."""
+    dealer = dealer_risk_facts(dealer_id=dealer_id)
+    grade_as_of = dealer.get("grade_as_of")
+    dealer["grade_as_of"] = grade_as_of.isoformat() if grade_as_of else None
+    return dealer

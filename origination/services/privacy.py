@@ -17,13 +17,9 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.crypto import decrypt, keyed_hash
 from autofin.uploads import upload_delete
-from origination.models import (
-    Application,
-    ApplicationStatus,
-    DataRequest,
-    DataRequestKind,
-    DataRequestStatus,
-)
+from origination.models.applications import Application, ApplicationStatus
+from origination.models.privacy import DataRequest, DataRequestKind, DataRequestStatus
+from origination.services.state import application_transition
 
 S = ApplicationStatus
 ERASABLE = frozenset({S.DRAFT, S.DECLINED, S.WITHDRAWN, S.CANCELLED})
@@ -127,8 +123,6 @@ def _anonymise(app: Application, *, actor) -> None:
     app.anonymised_at = timezone.now()
     app.save()
     if app.status == S.DRAFT:
-        from origination.services.state import application_transition
-
         application_transition(
             application=app, to_status=S.CANCELLED, actor=actor, reason="personal data deleted"
         )

@@ -19,10 +19,10 @@ from origination.models import (
     Product,
     ProductVersion,
     RateTableEntry,
-    RegulatoryLimits,
     VersionStatus,
 )
-from origination.quoting import Violation, rules_validate
+from origination.quoting.validation import rules_validate
+from origination.quoting.violations import Violation
 from origination.selectors.products import quoting_cache_clear, regulatory_caps
 
 # The draft fields a product manager edits (everything but the bookkeeping columns).
@@ -212,26 +212,6 @@ def lpr_rate_record(*, actor: Any, tenor: str, rate: Decimal, effective_date: da
             audit_record(actor=actor, obj=lpr, action="lpr_rate_record", to_state=str(rate))
         transaction.on_commit(quoting_cache_clear)
         return lpr
-
-
-def regulatory_limits_update(*, actor: Any, reason: str = "", **limits: Any) -> RegulatoryLimits:
-    with transaction.atomic():
-        row, _created = RegulatoryLimits.objects.select_for_update().get_or_create(pk=1)
-        before = {name: str(getattr(row, name)) for name in limits}
-        for name, value in limits.items():
-            if not hasattr(row, name) or name in {"id", "updated_at"}:
-                raise ValueError(f"unknown regulatory limit {name!r}")
-            setattr(row, name, value)
-        row.save()
-        audit_record(
-            actor=actor,
-            obj=row,
-            action="regulatory_limits_update",
-            reason=reason,
-            data={"before": before, "after": {n: str(v) for n, v in limits.items()}},
-        )
-        transaction.on_commit(quoting_cache_clear)
-        return row
 
 
 def _rule_fields(rules: dict[str, Any]) -> dict[str, Any]:

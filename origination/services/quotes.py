@@ -7,9 +7,12 @@ import dataclasses
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.translation import gettext
 
 from origination.models import ProductVersion, Quote
-from origination.quoting import Deal, QuoteEvaluation, Violations, quote_evaluate
+from origination.quoting.deal import Deal, QuoteEvaluation
+from origination.quoting.evaluation import quote_evaluate
+from origination.quoting.violations import Violations
 from origination.selectors.products import (
     lpr_rate_current,
     product_rules,
@@ -132,6 +135,4 @@ def schedule_row_json(row) -> dict:
 
 def violations_messages(violations: Violations) -> dict[str, list[str]]:
     """The violations as translated messages per field (the API's and the forms' errors)."""
-    from django.utils.translation import gettext
-
     return {name: [v.render(gettext) for v in items] for name, items in violations.items()}

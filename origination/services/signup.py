@@ -27,8 +27,8 @@ from autofin.crypto import keyed_hash
 from autofin.notifications import notification_send
 from autofin.ratelimit import rate_limit_hit
 from autofin.roles import Role, user_role_grant
-from origination.models import SmsCode
-from origination.services.applications import ApplicationValidationError
+from origination.models.signup import SmsCode
+from origination.services.applications.errors import ApplicationValidationError
 from origination.validators import validate_mobile
 
 CODE_TTL = dt.timedelta(minutes=5)

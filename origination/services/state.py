@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import SYSTEM_ACTOR, audit_record
-from origination.models import Application, ApplicationEvent
-from origination.models import ApplicationStatus as S
+from origination.models.applications import Application, ApplicationEvent
+from origination.models.applications import ApplicationStatus as S
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN, S.CANCELLED}),

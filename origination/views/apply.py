@@ -22,11 +22,18 @@ from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
 from autofin.uploads import upload_response
 from origination.forms.apply import ConsentForm, VehicleForm, WithdrawForm, errors_into
-from origination.models import Application, ApplicationChannel
+from origination.models.applications import Application, ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors import progress
 from origination.selectors.workbench import counter_offer_open
-from origination.services import applications as svc
+from origination.services.applications import withdrawal as withdrawal_service
+from origination.services.applications.confirmation import (
+    application_customer_confirm,
+    application_for_confirmation_token,
+)
+from origination.services.applications.consents import consent_texts_current
+from origination.services.applications.errors import ApplicationValidationError
+from origination.services.applications.start import application_start
 from origination.services.state import TRANSITIONS, IllegalTransitionError, event_record
 from origination.views.steps import CUSTOMER_MODE, Mode, step_page
 from risk.services.decisions.review import decision_review_request
@@ -49,7 +56,7 @@ def apply_start(request):
     form = VehicleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            app = svc.application_start(
+            app = application_start(
                 actor=request.user,
                 channel=ApplicationChannel.DIRECT,
                 product_version=form.cleaned_data["product"],
@@ -57,7 +64,7 @@ def apply_start(request):
                 customer=request.user,
             )
             return redirect(CUSTOMER_MODE.step(app, "applicant"))
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
     drafts = sel.applications_for_customer(request.user).filter(status="draft")
     return render(
@@ -131,7 +138,7 @@ def _automated_decision_id(app) -> int | None:
     """The risk decision behind an automated outcome the customer may ask a person to review."""
     if app.status not in ("declined", "counter_offered"):
         return None
-    return svc.risk_decision_id(app.decision_ref)
+    return app.risk_decision_id
 
 
 @customer_view
@@ -167,7 +174,7 @@ def application_withdraw(request, reference: str):
     form = WithdrawForm(request.POST)
     form.is_valid()
     try:
-        svc.application_withdraw(
+        withdrawal_service.application_withdraw(
             actor=request.user, application=app, reason=form.cleaned_data.get("reason", "")
         )
         messages.success(request, _("申请已撤回。"))
@@ -180,14 +187,14 @@ def application_withdraw(request, reference: str):
 
 
 def apply_confirm(request, token: str):
-    app = svc.application_for_confirmation_token(token)
+    app = application_for_confirmation_token(token)
     if app is None:
         return render(request, "origination/apply/confirm_invalid.html", status=404)
-    texts = svc.consent_texts_current()
+    texts = consent_texts_current()
     form = ConsentForm(request.POST or None, texts=texts)
     if request.method == "POST" and form.is_valid():
         try:
-            svc.application_customer_confirm(
+            application_customer_confirm(
                 token=token,
                 kinds=form.kinds(),
                 text_versions=form.versions(),
@@ -195,7 +202,7 @@ def apply_confirm(request, token: str):
                 ip=client_ip(request),
             )
             return render(request, "origination/apply/confirm_done.html", {"app": app})
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             for field, msgs in exc.errors.items():
                 for message in msgs:
                     form.add_error(field if field in form.fields else None, message)

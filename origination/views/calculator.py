@@ -22,7 +22,7 @@ from origination.documents import (
 )
 from origination.forms.calculator import CALCULATOR_TIER, OPTIONS, CalculatorForm
 from origination.models import ProductVersion
-from origination.quoting import QuoteEvaluation
+from origination.quoting.deal import QuoteEvaluation
 from origination.selectors.products import product_versions_current, quote_get
 from origination.services.quotes import quote_preview, violations_messages
 

@@ -14,16 +14,17 @@ from django.views.decorators.http import require_POST
 from autofin.ratelimit import heavy_endpoint
 from autofin.uploads import upload_response
 from origination.forms.workbench import SignForm
-from origination.models import CounterOffer
+from origination.models.underwriting import CounterOffer
 from origination.selectors.contracts import contract_for_customer
-from origination.services.applications import ApplicationValidationError
-from origination.services.contracts import (
-    ContractSignError,
+from origination.services.applications.errors import ApplicationValidationError
+from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.signing import (
     contract_sign,
     contract_sign_code_send,
     customer_owns_application,
 )
-from origination.services.underwriting import UnderwritingError, counter_offer_respond
+from origination.services.underwriting.authority import UnderwritingError
+from origination.services.underwriting.counter_offers import counter_offer_respond
 
 
 def _client_ip(request) -> str | None:

@@ -18,10 +18,12 @@ from django.views.decorators.http import require_POST
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
 from origination.forms.apply import DealerStartForm, errors_into
-from origination.models import ApplicationChannel, ApplicationStatus
+from origination.models.applications import ApplicationChannel, ApplicationStatus
 from origination.selectors import applications as sel
 from origination.selectors import progress
-from origination.services import applications as svc
+from origination.services.applications.confirmation import application_confirmation_send
+from origination.services.applications.errors import ApplicationValidationError
+from origination.services.applications.start import application_start
 from origination.views.apply import detail_context
 from origination.views.steps import Mode, step_page
 
@@ -101,7 +103,7 @@ def dealer_application_new(request):
     form = DealerStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            app = svc.application_start(
+            app = application_start(
                 actor=request.user,
                 channel=ApplicationChannel.DEALER,
                 product_version=form.cleaned_data["product"],
@@ -112,7 +114,7 @@ def dealer_application_new(request):
                 salesperson=request.user,
             )
             return redirect(DEALER_MODE.step(app, "applicant"))
-        except svc.ApplicationValidationError as exc:
+        except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
     return render(
         request,
@@ -152,7 +154,7 @@ def dealer_send_confirmation(request, reference: str):
     app = _app(request, reference)
     if app.status != ApplicationStatus.DRAFT:
         raise Http404
-    svc.application_confirmation_send(
+    application_confirmation_send(
         actor=request.user, application=app, link_base=settings.SITE_URL + "/"
     )
     messages.success(

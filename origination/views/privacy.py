@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from origination.models import Consent
+from origination.models.privacy import Consent
 from origination.selectors import applications as sel
-from origination.services import applications as svc
+from origination.services.applications import consents as consent_service
 from origination.services.privacy import personal_data_delete, personal_data_export
 from origination.views.apply import customer_view
 
@@ -37,7 +37,7 @@ def consent_withdraw(request, pk: int):
     consent = Consent.objects.filter(pk=pk, application__in=visible).first()
     if consent is None:
         raise Http404
-    svc.consent_withdraw(actor=request.user, consent=consent, reason="customer")
+    consent_service.consent_withdraw(actor=request.user, consent=consent, reason="customer")
     messages.success(request, _("已撤回该项授权。"))
     return redirect("origination:consents")
 

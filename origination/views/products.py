@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from autofin.approvals import ApprovalError, approval_request_pending_for
 from origination.approvals import PRODUCT_PUBLISH, product_version_publish_submit
 from origination.models import Product, ProductVersion, RepaymentMethod
-from origination.quoting import TIERS
+from origination.quoting.vocabulary import TIERS
 from origination.selectors.products import (
     lpr_rates_latest,
     product_list_for_managers,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from autofin.throttle import client_ip
 from origination.forms.apply import SignupForm, errors_into
-from origination.services.applications import ApplicationValidationError
+from origination.services.applications.errors import ApplicationValidationError
 from origination.services.signup import customer_signup, sms_code_send
 
 

@@ -28,9 +28,26 @@ from origination.forms.apply import (
     VehicleForm,
     errors_into,
 )
-from origination.models import Application, ApplicationChannel, DocumentKind
+from origination.models.applications import Application, ApplicationChannel
+from origination.models.documents import DocumentKind
 from origination.selectors import progress
-from origination.services import applications as svc
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.consents import (
+    application_consents_give,
+    consent_texts_current,
+)
+from origination.services.applications.errors import (
+    ApplicationNotEditableError,
+    ApplicationValidationError,
+)
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_vehicle_update
+from origination.services.applications.submission import (
+    SubmissionConflictError,
+    application_submit,
+    submission_problems,
+)
+from origination.services.applications.vehicle import vehicle_check
 from origination.services.documents import application_document_add, documents_required
 
 STEP_NAMES = [name for name, _label in progress.STEPS]
@@ -86,7 +103,7 @@ def _vehicle_form(request, app, mode, context):
 
 
 def _vehicle_save(request, app, form, mode):
-    svc.application_vehicle_update(
+    application_vehicle_update(
         actor=request.user,
         application=app,
         product_version=form.cleaned_data["product"],
@@ -101,7 +118,7 @@ def _applicant_form(request, app, mode, context):
 
 def _applicant_save(request, app, form, mode):
     role = form.cleaned_data.get("other_role") or ""
-    svc.application_applicants_save(
+    application_applicants_save(
         actor=request.user,
         application=app,
         primary=form.person(""),
@@ -120,7 +137,7 @@ def _items_form(request, app, mode, context):
 
 
 def _items_save(request, app, form, mode):
-    svc.application_items_save(
+    application_items_save(
         actor=request.user,
         application=app,
         items=form.items(),
@@ -158,7 +175,7 @@ def _documents_context(app: Application) -> dict:
 def _consents_form(request, app, mode, context):
     """The customer gives consents here; in the dealer portal the page only shows the texts
     (the customer gives them through the SMS link)."""
-    texts = svc.consent_texts_current()
+    texts = consent_texts_current()
     if mode.dealer:
         context["texts"] = texts
         return None
@@ -171,7 +188,7 @@ def _consents_save(request, app, form, mode):
         form.add_error(kind, _("提交申请须同意此项授权。"))
     if missing:
         return None
-    svc.application_consents_give(
+    application_consents_give(
         actor=request.user,
         application=app,
         kinds=form.kinds(),
@@ -187,14 +204,14 @@ def _consents_context(app: Application) -> dict:
 
 
 def _review_form(request, app, mode, context):
-    context["problems"] = svc.submission_problems(app)
+    context["problems"] = submission_problems(app)
     return SubmitForm(request.POST or None, initial={"form_token": uuid.uuid4().hex})
 
 
 def _review_save(request, app, form, mode):
     # submitted already (another tab, another key): the detail page shows where it stands
-    with contextlib.suppress(svc.SubmissionConflictError):
-        svc.application_submit(
+    with contextlib.suppress(SubmissionConflictError):
+        application_submit(
             actor=request.user, application=app, key=f"form:{form.cleaned_data['form_token']}"
         )
     messages.success(request, _("申请已提交。"))
@@ -229,9 +246,9 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
             if response is not None:
                 return response
         context.update(view.context(app))
-    except svc.ApplicationValidationError as exc:
+    except ApplicationValidationError as exc:
         errors_into(form, exc.errors)
-    except svc.ApplicationNotEditableError:
+    except ApplicationNotEditableError:
         return redirect(mode.detail(app))
     context["form"] = form
     context["steps"] = progress.application_progress(app)
@@ -286,7 +303,7 @@ def quote_preview(request):
     form = VehicleForm(request.POST or None)
     context: dict = {"evaluation": None, "errors": {}}
     if form.is_valid():
-        check = svc.vehicle_check(version=form.cleaned_data["product"], data=form.vehicle_data())
+        check = vehicle_check(version=form.cleaned_data["product"], data=form.vehicle_data())
         context.update(evaluation=check.evaluation, errors=check.errors)
     else:
         context["incomplete"] = True

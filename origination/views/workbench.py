@@ -25,7 +25,9 @@ from origination.forms.workbench import (
     QueueFilterForm,
     RequestDocumentsForm,
 )
-from origination.models import Application, Condition, Contract, FundingChecklistItem
+from origination.models.applications import Application
+from origination.models.contracts import Contract, FundingChecklistItem
+from origination.models.underwriting import Condition
 from origination.selectors.applications import document_get_for
 from origination.selectors.workbench import (
     QueueFilters,
@@ -34,10 +36,20 @@ from origination.selectors.workbench import (
     sla_hours,
     workbench_queue,
 )
-from origination.services import underwriting as uw
 from origination.services.checklist import ChecklistError, checklist_item_record, checklist_status
-from origination.services.contracts import ContractError, contract_price
-from origination.services.underwriting import UnderwritingError, authority_limit_for
+from origination.services.contracts.errors import ContractError
+from origination.services.contracts.pricing import contract_price
+from origination.services.underwriting import approval
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.authority import (
+    UnderwritingError,
+    authority_limit_for,
+    conflict_of_interest,
+)
+from origination.services.underwriting.claims import case_claim, case_release
+from origination.services.underwriting.counter_offers import underwriting_counter_offer
+from origination.services.underwriting.decline import underwriting_decline
+from origination.services.underwriting.documents import underwriting_request_documents
 
 UNDERWRITERS = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
 CHECKLIST_ROLES = (*UNDERWRITERS, Role.FINANCE_OPERATOR, Role.OPERATIONS)
@@ -98,7 +110,7 @@ def case(request, reference: str):
     detail = case_detail(app)
     c = detail["case"]
     mine = bool(c and c.assigned_to_id == request.user.pk)
-    conflict = uw.conflict_of_interest(user=request.user, application=app)
+    conflict = conflict_of_interest(user=request.user, application=app)
     limit = authority_limit_for(request.user)
     over_limit = limit is not None and (app.amount_financed or 0) > limit
     return render(
@@ -170,7 +182,7 @@ def claim(request, reference: str):
     _run(
         request,
         app,
-        lambda: uw.case_claim(application_id=app.pk, actor=request.user),
+        lambda: case_claim(application_id=app.pk, actor=request.user),
         _("已领取案件 %(ref)s。") % {"ref": app.reference},
     )
     return redirect("origination:workbench_case", app.reference)
@@ -183,7 +195,7 @@ def release(request, reference: str):
     _run(
         request,
         app,
-        lambda: uw.case_release(application_id=app.pk, actor=request.user),
+        lambda: case_release(application_id=app.pk, actor=request.user),
         _("已释放案件，退回队列。"),
     )
     return redirect("origination:workbench")
@@ -209,7 +221,7 @@ def approve(request, reference: str):
         reference,
         ApproveForm,
         "approve",
-        lambda app, form: uw.underwriting_approve(
+        lambda app, form: underwriting_approve(
             application_id=app.pk,
             actor=request.user,
             conditions=form.conditions(),
@@ -227,7 +239,7 @@ def counter_offer(request, reference: str):
         reference,
         CounterOfferForm,
         "counter",
-        lambda app, form: uw.underwriting_counter_offer(
+        lambda app, form: underwriting_counter_offer(
             application_id=app.pk,
             actor=request.user,
             down_payment=form.cleaned_data["down_payment"],
@@ -246,7 +258,7 @@ def request_documents(request, reference: str):
         reference,
         RequestDocumentsForm,
         "docs",
-        lambda app, form: uw.underwriting_request_documents(
+        lambda app, form: underwriting_request_documents(
             application_id=app.pk,
             actor=request.user,
             doc_kinds=form.cleaned_data["doc_kinds"],
@@ -264,7 +276,7 @@ def decline(request, reference: str):
         reference,
         DeclineForm,
         "decline",
-        lambda app, form: uw.underwriting_decline(
+        lambda app, form: underwriting_decline(
             application_id=app.pk,
             actor=request.user,
             reason_codes=form.cleaned_data["reason_codes"],
@@ -283,7 +295,7 @@ def condition_resolve(request, pk: int):
         _run(
             request,
             condition.application,
-            lambda: uw.condition_resolve(
+            lambda: approval.condition_resolve(
                 condition_id=condition.pk,
                 actor=request.user,
                 status=form.cleaned_data["status"],

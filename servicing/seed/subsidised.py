@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from autofin.roles import Role
 from autofin.seed.users import demo_user
-from origination.models import Contract
+from origination.models.contracts import Contract
 from origination.seed.backoffice import SUBSIDISED_PRODUCT
 from servicing.gateway import payment_gateway
 from servicing.models import Disbursement, Loan, PaymentAttempt

@@ -836,7 +836,7 @@ def _fund(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
         loan_id=loan.pk,
     )
     if d.application_id:
-        from origination.services.contracts import application_mark_funded
+        from origination.services.contracts.funding import application_mark_funded
 
         application_mark_funded(application_id=d.application_id, funded_at=now, actor=actor)
     if d.dealer_id:

@@ -575,7 +575,7 @@ def loan_charge_off(
 
 def customer_phone_change_start(*, user: Any, phone: str) -> str:
     """Send an SMS code to the new number (re-verification); returns the normalised number."""
-    from origination.services.applications import ApplicationValidationError
+    from origination.services.applications.errors import ApplicationValidationError
     from origination.services.signup import sms_code_send
 
     try:

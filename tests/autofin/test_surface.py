@@ -21,7 +21,7 @@ from autofin.parsers import json_depth
 from autofin.reauth import SESSION_KEY
 from autofin.roles import Role, roles_sync
 from autofin.security_log import security_event_record, security_log_prune
-from origination.models import SmsCode
+from origination.models.signup import SmsCode
 from servicing.models import PaymentOrder, Repayment
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
@@ -264,7 +264,7 @@ def test_sign_up_answers_the_same_for_a_registered_phone(client, sms_day):
 
 @pytest.mark.django_db
 def test_sms_codes_are_limited_per_phone_and_per_address(client, sms_day, settings):
-    from origination.services.applications import ApplicationValidationError
+    from origination.services.applications.errors import ApplicationValidationError
     from origination.services.signup import sms_code_send
 
     settings.SMS_CODES_PER_PHONE_PER_HOUR = 2

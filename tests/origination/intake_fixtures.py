@@ -19,7 +19,7 @@ from origination.seed.applications import (
     intake_products_ensure,
     vin_make,
 )
-from origination.services.applications import application_start
+from origination.services.applications.start import application_start
 from tests.factories import UserFactory
 
 TODAY = dt.date(2026, 3, 15)
@@ -58,7 +58,7 @@ def consent_texts_ensure() -> None:
 
     from django.apps import apps as django_apps
 
-    from origination.models import ConsentText
+    from origination.models.privacy import ConsentText
 
     if not ConsentText.objects.exists():
         migration = importlib.import_module("origination.migrations.0004_consent_texts_v1")
@@ -194,11 +194,9 @@ def complete_draft(app, *, actor, upload=True, consents=True):
     """Fill steps 2-5 of a draft (documents as tiny PNGs, consents as the customer)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from origination.services.applications import (
-        application_applicants_save,
-        application_consents_give,
-        application_items_save,
-    )
+    from origination.services.applications.applicants import application_applicants_save
+    from origination.services.applications.consents import application_consents_give
+    from origination.services.applications.items import application_items_save
     from origination.services.documents import application_document_add, documents_required
 
     application_applicants_save(actor=actor, application=app, primary=primary_data())

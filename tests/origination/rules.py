@@ -6,7 +6,7 @@ import copy
 from datetime import date
 from decimal import Decimal
 
-from origination.quoting import Deal
+from origination.quoting.deal import Deal
 
 TERMS = [12, 24, 36, 48, 60]
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from autofin.money import format_cny
-from origination.quoting import Deal
+from origination.quoting.deal import Deal
 from origination.selectors.products import product_version_for_quote
 from origination.services.quotes import quote_preview
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from origination.models import Application, Contract
-from origination.services.underwriting import case_claim, underwriting_approve
+from origination.models.applications import Application
+from origination.models.contracts import Contract
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.claims import case_claim
 from tests.factories import PASSWORD
 from tests.origination.test_workbench_fixtures import *  # noqa: F403
 from tests.origination.test_workbench_fixtures import last_sms_code

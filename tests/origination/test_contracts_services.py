@@ -16,26 +16,19 @@ from django.utils import timezone
 
 from autofin.models import AuditEntry, OutboundMessage
 from autofin.uploads import upload_path
-from origination.models import (
-    Application,
-    Contract,
-    ContractSignature,
-    FundingChecklistItem,
-    SmsCode,
-)
+from origination.models.applications import Application
+from origination.models.contracts import Contract, ContractSignature, FundingChecklistItem
 from origination.selectors.contracts import contract_for_funding, contracts_ready_for_funding
 from origination.services.checklist import ChecklistError, checklist_item_record
-from origination.services.contracts import (
+from origination.services.contracts.errors import (
     ContractError,
-    ContractSignedError,
     ContractSignError,
-    application_mark_funded,
-    contract_amend,
-    contract_sign,
-    contract_sign_code_send,
-    contract_terms_edit,
 )
-from origination.services.underwriting import case_claim, underwriting_approve
+from origination.services.contracts.funding import application_mark_funded
+from origination.services.contracts.issue import contract_issue
+from origination.services.contracts.signing import contract_sign, contract_sign_code_send
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.claims import case_claim
 from tests.origination.test_workbench_fixtures import *  # noqa: F403
 from tests.origination.test_workbench_fixtures import last_sms_code
 
@@ -156,52 +149,38 @@ def test_database_allows_one_signed_contract_per_application(issued):
         copy.save()
 
 
-def test_signed_contract_terms_cannot_be_edited(issued):
-    _sign(issued)
-    issued.refresh_from_db()
-    before = (issued.amount_financed, issued.term_months, issued.customer_rate)
-    with pytest.raises(ContractSignedError):
-        contract_terms_edit(contract_id=issued.pk, actor="test", term_months=48)
-    issued.refresh_from_db()
-    assert (issued.amount_financed, issued.term_months, issued.customer_rate) == before
-
-
-def test_change_after_signing_supersedes_and_needs_a_new_signature(issued, underwriter):
-    _sign(issued)
-
-    new = contract_amend(
-        application_id=issued.application_id,
-        actor=underwriter,
-        reason="客户要求改为 48 期",
-        term_months=48,
+def test_issuing_again_on_the_same_terms_returns_the_live_contract(issued, underwriter):
+    again = contract_issue(
+        application_id=issued.application_id, actor=underwriter, tier=issued.tier
     )
+
+    assert again.pk == issued.pk
+    assert Contract.objects.filter(application_id=issued.application_id).count() == 1
+
+
+def test_issuing_on_other_terms_supersedes_the_unsigned_contract(issued, underwriter):
+    other_tier = "D" if issued.tier != "D" else "C"
+
+    new = contract_issue(application_id=issued.application_id, actor=underwriter, tier=other_tier)
 
     issued.refresh_from_db()
     assert (issued.status, issued.superseded_by_id) == ("superseded", new.pk)
-    assert (new.version, new.status, new.term_months) == (2, "issued", 48)
+    assert (new.version, new.status, new.tier) == (2, "issued", other_tier)
+    assert new.customer_rate != issued.customer_rate
     assert new.contract_ref != issued.contract_ref
-    app = Application.objects.get(pk=issued.application_id)
-    assert app.status == "approved"
-    assert Contract.objects.filter(application=app, status="signed").count() == 0
-    new.customer = issued.customer
-    # a phone gets one code a minute: the first code is older by now
-    SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
-    _sign(new)
-    assert Application.objects.get(pk=app.pk).status == "contract_signed"
+    supersede = AuditEntry.objects.get(action="contract_supersede", object_id=str(issued.pk))
+    assert supersede.data == {"superseded_by": new.contract_ref}
+    assert FundingChecklistItem.objects.filter(contract=new, item_kind="signed_contract").exists()
 
 
-def test_amend_refused_by_product_rules_changes_nothing(issued, underwriter):
+def test_a_signed_contract_is_never_replaced_by_issuing_again(issued, underwriter):
     _sign(issued)
+    before = _state(issued)
+
     with pytest.raises(ContractError):
-        contract_amend(
-            application_id=issued.application_id,
-            actor=underwriter,
-            reason="x",
-            term_months=72,  # not an offered term
-        )
-    issued.refresh_from_db()
-    assert issued.status == "signed"
-    assert Application.objects.get(pk=issued.application_id).status == "contract_signed"
+        contract_issue(application_id=issued.application_id, actor=underwriter, tier="D")
+
+    assert _state(issued) == before
     assert Contract.objects.filter(application_id=issued.application_id).count() == 1
 
 
@@ -298,7 +277,7 @@ def _complete_checklist(contract, business_today):
 def test_contract_for_funding_split_sums_exactly(products, underwriter, business_today):
     from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: F401
 
-    from origination.services.applications import application_items_save  # noqa: F401
+    from origination.services.applications.items import application_items_save  # noqa: F401
 
     app = make_referred(  # noqa: F405
         products=products,
@@ -350,7 +329,7 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
 def test_ready_for_funding_needs_signature_checklist_and_conditions(
     referred, underwriter, senior, business_today
 ):
-    from origination.services.underwriting import condition_resolve
+    from origination.services.underwriting.approval import condition_resolve
 
     case_claim(application_id=referred.pk, actor=underwriter)
     underwriting_approve(
@@ -396,7 +375,8 @@ def test_application_mark_funded(issued):
 
 
 def test_waiving_needs_a_senior(referred, underwriter):
-    from origination.services.underwriting import AuthorityError, condition_resolve
+    from origination.services.underwriting.approval import condition_resolve
+    from origination.services.underwriting.authority import AuthorityError
 
     case_claim(application_id=referred.pk, actor=underwriter)
     underwriting_approve(

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from origination import tasks
-from origination.models import Application
-from origination.services.applications import application_submit
+from origination.models.applications import Application
+from origination.services.applications.submission import application_submit
+from origination.tasks.decisions import application_decide
 from risk.models import Decision
 from risk.services.rulesets import rule_set_default_ensure
 from tests.origination.intake_fixtures import *  # noqa: F403
@@ -25,8 +25,8 @@ def test_task_decides_with_the_real_engine_once(draft, customer):
     complete_draft(draft, actor=customer)
     application_submit(actor=customer, application=draft, key="flow-1", queue_decision=False)
 
-    assert tasks.application_decide(draft.pk) in OUTCOME_STATUS.values()
-    assert tasks.application_decide(draft.pk) in OUTCOME_STATUS.values()  # a retried task
+    assert application_decide(draft.pk) in OUTCOME_STATUS.values()
+    assert application_decide(draft.pk) in OUTCOME_STATUS.values()  # a retried task
 
     decision = Decision.objects.get(application_ref=draft.reference)  # exactly one
     app = Application.objects.get(pk=draft.pk)
@@ -67,7 +67,7 @@ def test_customer_asks_for_a_human_review_of_an_automated_decline(client, draft,
     rule_set_default_ensure()
     complete_draft(draft, actor=customer)
     application_submit(actor=customer, application=draft, key="flow-3", queue_decision=False)
-    tasks.application_decide(draft.pk)
+    application_decide(draft.pk)
     decision = Decision.objects.get(application_ref=draft.reference)
     # Whatever the engine said, make the outcome a decline the way risk would store it.
     Application.objects.filter(pk=draft.pk).update(status="declined")

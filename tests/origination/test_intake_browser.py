@@ -9,7 +9,7 @@ import re
 import pytest
 
 from autofin.models import OutboundMessage
-from origination.models import Application
+from origination.models.applications import Application
 from tests.factories import PASSWORD
 from tests.origination.intake_fixtures import *  # noqa: F403
 from tests.origination.intake_fixtures import PNG, primary_data

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from autofin.crypto import decrypt
-from origination.models import Applicant, Application, ApplicationStatus
+from origination.models.applications import Applicant, Application, ApplicationStatus
 from origination.seed.applications import seed_applications
 from origination.validators import validate_id_number, validate_vin
 from tests.origination.intake_fixtures import *  # noqa: F403

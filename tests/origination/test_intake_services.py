@@ -9,36 +9,34 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from autofin.celery import app as celery_app
 from autofin.crypto import decrypt, keyed_hash
 from autofin.models import AuditEntry, OutboundMessage
-from origination.models import (
-    Applicant,
-    Application,
-    ApplicationDocument,
-    ApplicationEvent,
-    Consent,
-    DataRequest,
-    FinancedItem,
-)
+from origination.models.applications import Applicant, Application, ApplicationEvent, FinancedItem
+from origination.models.documents import ApplicationDocument
+from origination.models.privacy import Consent, DataRequest
 from origination.seed.applications import id_number_make, vin_make
-from origination.services.applications import (
-    ApplicationValidationError,
-    SubmissionConflictError,
-    application_applicants_save,
-    application_consents_give,
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.confirmation import (
     application_customer_confirm,
-    application_decision_apply,
-    application_items_save,
-    application_start,
-    application_submit,
     confirmation_token,
-    consent_withdraw,
+)
+from origination.services.applications.consents import application_consents_give, consent_withdraw
+from origination.services.applications.decision import application_decision_apply
+from origination.services.applications.errors import ApplicationValidationError
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start
+from origination.services.applications.submission import (
+    DECISION_TASK,
+    SubmissionConflictError,
+    application_submit,
     submission_problems,
 )
 from origination.services.documents import application_document_add
 from origination.services.facts import application_facts
 from origination.services.privacy import personal_data_delete, personal_data_export
 from origination.services.state import application_transition
+from origination.tasks.decisions import application_decide
 from tests.origination.intake_fixtures import *  # noqa: F403
 from tests.origination.intake_fixtures import (
     PNG,
@@ -320,15 +318,20 @@ def test_submit_is_idempotent_and_queues_one_decision(
 ):
     complete_draft(draft, actor=customer)
     queued = []
-    monkeypatch.setattr(
-        "origination.tasks.application_decide.delay", lambda app_id: queued.append(app_id)
-    )
+    send_task = celery_app.send_task
+
+    def send_task_spy(name, args=None, *more, **options):
+        if name != DECISION_TASK:
+            return send_task(name, args, *more, **options)
+        queued.append((name, *args))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task_spy)
     with django_capture_on_commit_callbacks(execute=True):
         first = application_submit(actor=customer, application=draft, key="key-1")
     with django_capture_on_commit_callbacks(execute=True):
         again = application_submit(actor=customer, application=draft, key="key-1")
     assert (first.created, again.created) == (True, False)
-    assert queued == [draft.pk]
+    assert queued == [(DECISION_TASK, draft.pk)]
     draft.refresh_from_db()
     assert draft.status == "submitted" and draft.submitted_at is not None
     assert draft.amount_financed == Decimal("146000.00")
@@ -339,6 +342,11 @@ def test_submit_is_idempotent_and_queues_one_decision(
     assert OutboundMessage.objects.filter(purpose="application_submitted").count() == 1
     with pytest.raises(SubmissionConflictError):
         application_submit(actor=customer, application=draft, key="key-2")
+
+
+def test_the_decision_is_sent_by_the_name_its_task_is_registered_under():
+    assert application_decide.name == DECISION_TASK
+    assert DECISION_TASK in celery_app.tasks
 
 
 def test_inactive_dealer_cannot_start_or_submit(products, dealer, salesperson):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from autofin.models import AuditEntry
-from origination.models import Application, ApplicationEvent, ApplicationStatus
+from origination.models.applications import Application, ApplicationEvent, ApplicationStatus
 from origination.services.state import (
     TERMINAL,
     TRANSITIONS,

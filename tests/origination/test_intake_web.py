@@ -11,7 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from autofin.models import OutboundMessage
-from origination.models import Application, ApplicationDocument, SmsCode
+from origination.models.applications import Application
+from origination.models.documents import ApplicationDocument
+from origination.models.signup import SmsCode
 from tests.factories import PASSWORD
 from tests.origination.intake_fixtures import *  # noqa: F403
 from tests.origination.intake_fixtures import PNG, complete_draft, primary_data
@@ -291,7 +293,8 @@ def test_schema_documents_the_applications_api(client):
 def test_turnaround_report(client, draft, customer):
     from autofin.roles import Role
     from origination.selectors.turnaround import turnaround_summary
-    from origination.services.applications import application_decision_apply, application_submit
+    from origination.services.applications.decision import application_decision_apply
+    from origination.services.applications.submission import application_submit
     from tests.factories import UserFactory
 
     complete_draft(draft, actor=customer)

@@ -7,14 +7,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from origination.quoting import (
-    APR_METHOD,
-    AddOn,
-    ProductRules,
-    RegulatoryCaps,
-    quote_evaluate,
-    rules_validate,
-)
+from autofin.pricing import APR_METHOD
+from origination.quoting.caps import RegulatoryCaps
+from origination.quoting.deal import AddOn
+from origination.quoting.evaluation import quote_evaluate
+from origination.quoting.rules import ProductRules
+from origination.quoting.validation import rules_validate
 from tests.origination.rules import BASE_RULES, deal, rules
 
 

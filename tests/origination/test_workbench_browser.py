@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from origination.models import Condition, Contract, UnderwritingCase
+from origination.models.contracts import Contract
+from origination.models.underwriting import Condition, UnderwritingCase
 from tests.factories import PASSWORD
 from tests.origination.test_workbench_fixtures import *  # noqa: F403
 

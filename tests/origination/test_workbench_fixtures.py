@@ -11,7 +11,8 @@ import pytest
 
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from origination.services.applications import application_start, application_submit
+from origination.services.applications.start import application_start
+from origination.services.applications.submission import application_submit
 from origination.services.state import application_transition
 from tests.factories import UserFactory
 from tests.origination.intake_fixtures import *  # noqa: F403
@@ -38,15 +39,15 @@ def fast_pdf_stub(request, monkeypatch):
     """Tests that do not look at the PDF get a tiny stand-in (the PDF tests ask for real_pdf)."""
     if "real_pdf" in request.fixturenames:
         return
-    from origination.services import contracts
+    from origination.services.contracts import pdf
 
     monkeypatch.setattr(
-        contracts,
+        pdf,
         "contract_pdf_render",
         lambda c: f"%PDF-1.4 stand-in {c.contract_ref} {c.amount_financed}".encode(),
     )
     monkeypatch.setattr(
-        contracts,
+        pdf,
         "contract_signed_pdf_render",
         lambda c, sig: f"%PDF-1.4 signed {c.contract_ref} {sig['document_sha256']}".encode(),
     )
@@ -83,7 +84,7 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
             salesperson=salesperson,
         )
         app = complete_draft(app, actor=salesperson, consents=False)
-        from origination.services.applications import (
+        from origination.services.applications.confirmation import (
             application_customer_confirm,
             confirmation_token,
         )

@@ -10,24 +10,27 @@ import pytest
 from django.db import connection
 
 from autofin.models import AuditEntry, OutboundMessage
-from origination.models import (
-    Application,
+from origination.models.applications import Application
+from origination.models.contracts import Contract
+from origination.models.underwriting import (
     AuthorityLimit,
     Condition,
-    Contract,
     CounterOffer,
     UnderwritingCase,
 )
-from origination.services.underwriting import (
+from origination.services.underwriting.approval import underwriting_approve
+from origination.services.underwriting.authority import (
     AuthorityError,
     ClaimConflictError,
     UnderwritingError,
-    case_claim,
-    case_release,
+)
+from origination.services.underwriting.claims import case_claim, case_release
+from origination.services.underwriting.counter_offers import (
     counter_offer_respond,
-    underwriting_approve,
     underwriting_counter_offer,
-    underwriting_decline,
+)
+from origination.services.underwriting.decline import underwriting_decline
+from origination.services.underwriting.documents import (
     underwriting_documents_received,
     underwriting_request_documents,
 )
@@ -374,8 +377,8 @@ def test_queue_sla_and_filters(products, underwriter, dealer, salesperson):
 def test_automated_counter_offer_is_answered_on_the_customers_page(referred, client):
     from django.urls import reverse
 
-    from origination.services.applications import application_decision_apply
-    from origination.services.underwriting import automated_counter_offer_record
+    from origination.services.applications.decision import application_decision_apply
+    from origination.services.underwriting.counter_offers import automated_counter_offer_record
 
     app = application_decision_apply(
         application_id=referred.pk, outcome="counter_offer", reasons=["C01_COUNTER_OFFER"]

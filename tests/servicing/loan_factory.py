@@ -30,23 +30,29 @@ from autofin.approvals import four_eyes_waived
 from autofin.business_date import business_date_current, business_date_set
 from autofin.models import OutboundMessage
 from autofin.roles import Role
-from origination.models import Condition, Contract, ProductVersion, RegulatoryLimits, SmsCode
+from origination.models import ProductVersion, RegulatoryLimits
+from origination.models.contracts import Contract
+from origination.models.signup import SmsCode
+from origination.models.underwriting import Condition
 from origination.seed.applications import id_number_make, vin_make
 from origination.selectors.products import quoting_cache_clear
-from origination.services.applications import (
-    application_applicants_save,
-    application_consents_give,
-    application_items_save,
-    application_start,
-    application_submit,
-)
+from origination.services.applications.applicants import application_applicants_save
+from origination.services.applications.consents import application_consents_give
+from origination.services.applications.items import application_items_save
+from origination.services.applications.start import application_start
+from origination.services.applications.submission import application_submit
 from origination.services.checklist import checklist_item_record
-from origination.services.contracts import SIGN_PURPOSE, contract_sign, contract_sign_code_send
+from origination.services.contracts.signing import (
+    SIGN_PURPOSE,
+    contract_sign,
+    contract_sign_code_send,
+)
 from origination.services.documents import application_document_add, documents_required
 from origination.services.products import product_create, product_version_publish
 from origination.services.signup import RESEND_AFTER
 from origination.services.state import application_transition
-from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
+from origination.services.underwriting.approval import condition_resolve, underwriting_approve
+from origination.services.underwriting.claims import case_claim
 from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import Disbursement, Loan, PaymentAttempt
 from servicing.services.disbursement import (
@@ -84,16 +90,16 @@ def _settings():
 
 @contextmanager
 def _pdf_stand_in():
-    from origination.services import contracts
+    from origination.services.contracts import pdf
 
     with (
         mock.patch.object(
-            contracts,
+            pdf,
             "contract_pdf_render",
             lambda c: f"%PDF-1.4 stand-in {c.contract_ref} {c.amount_financed}".encode(),
         ),
         mock.patch.object(
-            contracts,
+            pdf,
             "contract_signed_pdf_render",
             lambda c, sig: f"%PDF-1.4 signed {c.contract_ref} {sig['document_sha256']}".encode(),
         ),

@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from origination.models import Application, Contract
+from origination.models.applications import Application
+from origination.models.contracts import Contract
 from servicing.eod.runner import batch_run_sync
 from servicing.models import JournalLine, PenaltyAccrual
 from servicing.selectors.ledger import loan_balances

@@ -46,8 +46,8 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     from decimal import Decimal
 
     from dealers import seed as dealers_seed
-    from origination.models import Contract
-    from origination.services import contracts
+    from origination.models.contracts import Contract
+    from origination.services.contracts import pdf
     from servicing.gateway import sandbox_bank_close_connections
     from servicing.seed.payees import payees_register
 
@@ -56,8 +56,8 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     settings.DISBURSEMENT_DISPATCH = "manual"
     settings.SANDBOX_BANK_CALLBACKS = "manual"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # many users
-    monkeypatch.setattr(contracts, "contract_pdf_render", lambda c: b"%PDF-1.4 demo")
-    monkeypatch.setattr(contracts, "contract_signed_pdf_render", lambda c, s: b"%PDF-1.4 signed")
+    monkeypatch.setattr(pdf, "contract_pdf_render", lambda c: b"%PDF-1.4 demo")
+    monkeypatch.setattr(pdf, "contract_signed_pdf_render", lambda c, s: b"%PDF-1.4 signed")
     context: dict = {}
     out = io.StringIO()
     from origination.seed.backoffice import seed_backoffice

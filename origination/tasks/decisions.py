@@ -1,4 +1,5 @@
-"""Celery tasks of origination: thin wrappers that take ids, re-fetch and call services."""
+"""The risk decision of a submitted application: its facts gathered, risk asked, the outcome
+applied (and a counter-offer or the contract's issue followed up)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,32 @@ import logging
 from celery import shared_task
 from django.utils.translation import gettext as _
 
+from origination.models.applications import Application, ApplicationStatus
+from origination.services.applications.decision import (
+    application_decision_apply,
+    risk_decision_ref,
+)
+from origination.services.facts import application_facts
+from origination.services.state import application_transition
+from origination.services.underwriting.counter_offers import automated_counter_offer_record
+from origination.tasks.contracts import DECISION_ACTOR, application_contract_issue
 from risk.services import decision_make
 
 log = logging.getLogger(__name__)
 
-DECISION_ACTOR = "decision-worker"
 
-
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(
+    name="origination.tasks.application_decide",
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+)
 def application_decide(application_id: int) -> str:
     """Gather the application's facts and ask risk for a decision; apply its outcome.
 
     Idempotent: an application that is no longer submitted/under review is left alone, and the
     decision is asked with the application's reference as the idempotency key.
     """
-    from origination.models import Application, ApplicationStatus
-    from origination.services.applications import application_decision_apply, risk_decision_ref
-    from origination.services.facts import application_facts
-    from origination.services.state import application_transition
-
     app = Application.objects.filter(pk=application_id).first()
     if app is None:
         return "missing"
@@ -57,8 +65,6 @@ def application_decide(application_id: int) -> str:
     )
     if app.status == ApplicationStatus.COUNTER_OFFERED and decision.offer:
         # risk's offered terms become a counter-offer the customer answers on their page
-        from origination.services.underwriting import automated_counter_offer_record
-
         try:
             automated_counter_offer_record(
                 application_id=app.pk,
@@ -74,15 +80,3 @@ def application_decide(application_id: int) -> str:
         application_contract_issue.delay(app.pk, decision.tier or "")
     log.info("application %s decided: %s", app.reference, decision.outcome)
     return app.status
-
-
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
-def application_contract_issue(application_id: int, tier: str = "") -> str:
-    """Issue the contract of an automatically approved application (idempotent: an unsigned
-    contract on the same terms is returned as it is)."""
-    from origination.services.contracts import contract_issue
-
-    contract = contract_issue(
-        application_id=application_id, actor=DECISION_ACTOR, tier=tier or None
-    )
-    return contract.contract_ref

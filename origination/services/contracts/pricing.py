@@ -1,0 +1,121 @@
+"""The contract's price (the application's deal at risk's tier, priced by the quote service)
+and its payees: who the amount financed is paid to."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from origination.models.applications import Application, FinancedItemKind
+from origination.quoting.deal import AddOn, Deal, QuoteEvaluation
+from origination.quoting.vocabulary import FEE_KIND_LABELS, ITEM_KIND_LABELS
+from origination.selectors.workbench import decision_for_application
+from origination.services.contracts.errors import ContractError
+from origination.services.quotes import PricedDeal, quote_preview, violations_messages
+
+DEFAULT_TIER = "B"
+
+
+# FinancedItem kind -> the payee type servicing pays (contract_for_funding's vocabulary)
+ITEM_PAYEE_TYPE = {
+    FinancedItemKind.CAR: "dealer",
+    FinancedItemKind.PURCHASE_TAX: "tax",
+    FinancedItemKind.INSURANCE: "insurer",
+    FinancedItemKind.WARRANTY: "warranty",
+    FinancedItemKind.ACCESSORIES: "accessory",
+}
+# financed fees: the GPS fee is paid to the GPS provider; the others stay with the lender
+FEE_PAYEE_TYPE = {"gps": "gps", "handling": "lender", "mortgage_registration": "lender"}
+
+
+def lender_name() -> str:
+    return settings.AUTOFIN_LENDER_NAME or _("AutoFin 汽车金融有限公司")
+
+
+def application_tier(application: Application) -> str:
+    """The customer tier risk decided (the decision behind ``decision_ref``), else B."""
+    decision = decision_for_application(application)
+    tier = (decision or {}).get("tier") or ""
+    return tier if tier in ("A", "B", "C", "D") else DEFAULT_TIER
+
+
+def contract_price(*, application: Application, tier: str | None = None) -> PricedDeal:
+    """Price the application's deal as of the business date with the products quote service."""
+    app = application
+    add_ons = tuple(
+        AddOn(item_kind=i.item_kind, amount=i.amount)
+        for i in app.items.order_by("id")
+        if i.item_kind != FinancedItemKind.CAR
+    )
+    deal = Deal(
+        vehicle_kind=app.vehicle_kind,
+        vehicle_use=app.vehicle_use,
+        vehicle_price=app.vehicle_price,
+        term_months=app.term_months,
+        method=app.method,
+        tier=tier or application_tier(app),
+        down_payment=app.down_payment,
+        balloon_ratio=app.balloon_ratio if app.method == "balloon" else None,
+        add_ons=add_ons,
+        first_registration_date=app.first_registration_date,
+    )
+    priced = quote_preview(version=app.product_version, deal=deal)
+    if not priced.evaluation.ok:
+        raise ContractError(violations_messages(priced.evaluation.violations))
+    return priced
+
+
+def contract_payees(*, application: Application, evaluation: QuoteEvaluation) -> list[dict]:
+    """Who the amount financed is paid to: the dealer (car price − down payment), each financed
+    add-on's payee, and each financed fee. The parts sum exactly to the amount financed."""
+    payees = []
+    car_part = evaluation.vehicle_amount_financed
+    dealer_item = application.items.filter(item_kind=FinancedItemKind.CAR).first()
+    dealer_name = (
+        dealer_item.payee_name
+        if dealer_item
+        else (application.dealer.legal_name if application.dealer_id else "")
+    )
+    payees.append(
+        {
+            "payee_type": "dealer",
+            "party": "dealer",
+            "item": "car",
+            "label": _("车款"),
+            "name": dealer_name,
+            "amount": str(car_part),
+        }
+    )
+    for item in application.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id"):
+        payees.append(
+            {
+                "payee_type": ITEM_PAYEE_TYPE[item.item_kind],
+                "party": item.payee_type,
+                "item": item.item_kind,
+                "label": _(ITEM_KIND_LABELS.get(item.item_kind, item.item_kind)),
+                "name": item.payee_name,
+                "amount": str(item.amount),
+            }
+        )
+    for fee in evaluation.fees:
+        if fee.financed and fee.amount:
+            payee_type = FEE_PAYEE_TYPE.get(fee.fee_kind, "lender")
+            payees.append(
+                {
+                    "payee_type": payee_type,
+                    "party": payee_type,
+                    "item": f"fee:{fee.fee_kind}",
+                    "label": _(FEE_KIND_LABELS.get(fee.fee_kind, fee.fee_kind)),
+                    "name": lender_name() if payee_type == "lender" else _("GPS 服务商"),
+                    "amount": str(fee.amount),
+                }
+            )
+    total = sum((Decimal(p["amount"]) for p in payees), Decimal("0.00"))
+    if total != evaluation.amount_financed:
+        raise ContractError(
+            _("收款方合计 %(total)s 与融资额 %(amount)s 不一致，请核对融资项目。")
+            % {"total": total, "amount": evaluation.amount_financed}
+        )
+    return payees
