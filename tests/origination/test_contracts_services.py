@@ -36,8 +36,7 @@ from origination.services.contracts import (
     contract_terms_edit,
 )
 from origination.services.underwriting import case_claim, underwriting_approve
-from tests.origination.test_workbench_fixtures import *  # noqa: F403
-from tests.origination.test_workbench_fixtures import last_sms_code
+from tests.origination.workbench_support import last_sms_code, make_referred
 
 pytestmark = pytest.mark.django_db
 
@@ -300,7 +299,7 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
 
     from origination.services.applications import application_items_save  # noqa: F401
 
-    app = make_referred(  # noqa: F405
+    app = make_referred(
         products=products,
         vehicle_price=Decimal("187654.32"),
         down_payment=Decimal("37530.87"),

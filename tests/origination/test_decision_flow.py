@@ -9,8 +9,7 @@ from origination.models import Application
 from origination.services.applications import application_submit
 from risk.models import Decision
 from risk.services.rulesets import rule_set_default_ensure
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import complete_draft
+from tests.origination.intake_support import complete_draft
 
 OUTCOME_STATUS = {
     "approve": "approved",

@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from autofin.models import OutboundMessage
 from origination.models import Application, ApplicationDocument, SmsCode
 from tests.factories import PASSWORD
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import PNG, complete_draft, primary_data
+from tests.origination.intake_support import PNG, complete_draft, primary_data
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from risk.models import RuleSet, Scorecard, ScoreRecord, Strategy
 from risk.seed import seed
 from risk.tasks import decision_make_task
-from tests.risk.conftest import make_facts
+from tests.risk.engine_support import make_facts
 
 pytestmark = pytest.mark.django_db
 

@@ -55,7 +55,7 @@ from servicing.services.disbursement import (
     disbursement_prepare,
 )
 from tests.factories import UserFactory
-from tests.origination.intake_fixtures import PNG, consent_texts_ensure
+from tests.origination.intake_support import PNG, consent_texts_ensure
 
 D = Decimal
 VALUE_DATE = dt.date(2026, 1, 15)

@@ -31,7 +31,6 @@ from servicing.services.disbursement import (
     disbursement_create,
     instruction_retry,
 )
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import (
     STANDARD,
     deliver,
@@ -41,6 +40,9 @@ from tests.servicing.disbursement_support import (
     send_all,
     set_dealer_account,
 )
+
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 ZERO = Decimal("0.00")
 

@@ -18,10 +18,13 @@ from servicing.services.disbursement import (
     disbursement_approve,
     disbursement_create,
 )
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import STANDARD, keys_of, make_facts
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("disbursement_settings"),
+]
 
 
 def _race(fn, args_list):
