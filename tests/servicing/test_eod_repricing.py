@@ -27,6 +27,8 @@ LINK = {"basis": "lpr", "tenor": "1y", "spread_bps": 140}
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings, policy):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
     # these books jump a year ahead unpaid: keep them out of charge-off, which closes a loan

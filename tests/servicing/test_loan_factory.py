@@ -21,6 +21,8 @@ D = Decimal
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank (the tests pay, or not, themselves).
     settings.EOD_AUTO_DEBIT_SEND = False
 
 
