@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -179,7 +180,15 @@ def gunicorn_start(env: dict, *, port: int, workers: int, threads: int = 1):
     raise RuntimeError("gunicorn did not start")
 
 
-def pct(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q quantile of ``values`` (q from 0 to 1: 0.5 is the median, 0.95 the p95): the value at
+    the nearest rank to q of the way from the smallest to the largest, no interpolation; NaN for
+    no values. The one definition every bench prints its p50/p95/p99 with, so figures from
+    different benches compare."""
+    if not 0 <= q <= 1:
+        raise ValueError(f"q is a fraction from 0 to 1, got {q}")
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
@@ -334,14 +343,14 @@ def print_request_table(stats: dict[str, list[float]], kinds: tuple[str, ...]) -
         all_values += values
         if values:
             print(
-                f"{kind:<12}{len(values):>8}{pct(values, 0.5) * 1000:>10.1f}"
-                f"{pct(values, 0.95) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
+                f"{kind:<12}{len(values):>8}{percentile(values, 0.5) * 1000:>10.1f}"
+                f"{percentile(values, 0.95) * 1000:>10.1f}{max(values) * 1000:>10.1f}"
             )
     if not all_values:
         return None
-    p95 = pct(all_values, 0.95) * 1000
+    p95 = percentile(all_values, 0.95) * 1000
     print(
-        f"{'all':<12}{len(all_values):>8}{pct(all_values, 0.5) * 1000:>10.1f}{p95:>10.1f}"
+        f"{'all':<12}{len(all_values):>8}{percentile(all_values, 0.5) * 1000:>10.1f}{p95:>10.1f}"
         f"{max(all_values) * 1000:>10.1f}"
     )
     return p95

@@ -52,7 +52,7 @@ from _common import (  # noqa: E402
     id_number_for,
     load_average,
     migrate,
-    pct,
+    percentile,
     print_request_table,
 )
 
@@ -262,9 +262,9 @@ def main() -> int:
     met = False
     if decisions:
         seconds = [s for s, _status in decisions]
-        p95 = pct(seconds, 0.95)
+        p95 = percentile(seconds, 0.95)
         print(
-            f"submit -> decision: p50 {pct(seconds, 0.5) * 1000:.0f} ms, "
+            f"submit -> decision: p50 {percentile(seconds, 0.5) * 1000:.0f} ms, "
             f"p95 {p95 * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
         )
         outcomes: dict[str, int] = {}

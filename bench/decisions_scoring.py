@@ -26,12 +26,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "autofin_bench_risk"
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+from _common import admin_execute, percentile, server_url, with_db  # noqa: E402
 
 
 def bench_scoring(count: int) -> None:
@@ -58,7 +53,7 @@ def bench_scoring(count: int) -> None:
     n_vars = len(result.artefact["variables"])
     print(
         f"scoring one application ({n_vars} variables, {count} records): "
-        f"mean {statistics.mean(times):.4f} ms, p95 {p95(times):.4f} ms (target <= 5 ms)"
+        f"mean {statistics.mean(times):.4f} ms, p95 {percentile(times, 0.95):.4f} ms (target <= 5 ms)"
     )
 
 
@@ -139,11 +134,11 @@ def bench_decisions(count: int) -> None:
         repeat.append((time.perf_counter() - start) * 1000)
     print(
         f"decision_make end to end on PostgreSQL ({count} applications): "
-        f"mean {statistics.mean(times):.2f} ms, p95 {p95(times):.2f} ms; outcomes {outcomes}"
+        f"mean {statistics.mean(times):.2f} ms, p95 {percentile(times, 0.95):.2f} ms; outcomes {outcomes}"
     )
     print(
         f"decision_make repeated (idempotent, returns the stored decision): "
-        f"mean {statistics.mean(repeat):.2f} ms, p95 {p95(repeat):.2f} ms"
+        f"mean {statistics.mean(repeat):.2f} ms, p95 {percentile(repeat, 0.95):.2f} ms"
     )
     from django.db import connections
 

@@ -125,7 +125,7 @@ def run(args, workers) -> None:
         bank_account_change_approve,
         bank_account_change_prepare,
     )
-    from servicing.models import (
+    from servicing.models.disbursement import (
         Disbursement,
         PaymentAttempt,
         PaymentInstruction,

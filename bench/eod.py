@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -45,7 +44,7 @@ DAY = dt.date(2026, 3, 16)
 BYTES_PER_LOAN = 9_000
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
+from _common import admin_execute, percentile, server_url, with_db  # noqa: E402
 
 
 def setup_django() -> None:
@@ -300,13 +299,6 @@ def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: 
     connections.close_all()
 
 
-def p95(values: list[float]) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(0.95 * len(values)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=1_000_000)
@@ -336,7 +328,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from autofin.business_date import business_date_set
-    from servicing.models import BatchRun, Loan, StepRun
+    from servicing.models.eod import BatchRun, StepRun
+    from servicing.models.loans import Loan
 
     if not (args.reuse and Loan.objects.exists()):
         print(f"generating {args.loans:,} loans ...", flush=True)
@@ -463,12 +456,12 @@ def main() -> None:
         lat = [s[1] * 1000 for s in group if s[3]]
         errors = [s for s in group if not s[3]]
         print(
-            f"online load {label}: {len(group)} requests, p95 {p95(lat):.0f} ms, "
-            f"median {statistics.median(lat) if lat else float('nan'):.0f} ms, errors {len(errors)}"
+            f"online load {label}: {len(group)} requests, p95 {percentile(lat, 0.95):.0f} ms, "
+            f"median {percentile(lat, 0.5):.0f} ms, errors {len(errors)}"
         )
         for kind in ("quote", "repayment"):
             own = [s[1] * 1000 for s in group if s[3] and s[2] == kind]
-            print(f"    {kind}: {len(own)} ok, p95 {p95(own):.0f} ms")
+            print(f"    {kind}: {len(own)} ok, p95 {percentile(own, 0.95):.0f} ms")
         for e in errors[:3]:
             print("   ", e[2], e[4])
     if not args.keep:

@@ -67,7 +67,7 @@ def bench_loans() -> None:
     """LOANS bare loan rows with ids 1..LOANS for the postings to name."""
     from django.contrib.auth import get_user_model
 
-    from servicing.models import Loan
+    from servicing.models.loans import Loan
 
     customer = get_user_model().objects.create(username="bench-customer")
     Loan.objects.bulk_create(

@@ -31,6 +31,8 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_DB", "autofin_bench_quotes")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 
+from _common import percentile  # noqa: E402
+
 DEALS = [
     ("new-std", "new", "personal", "200000.00", "0.30", 36, "equal_instalment", None),
     ("new-std", "new", "personal", "158800.00", "0.20", 60, "equal_principal", None),
@@ -152,12 +154,6 @@ def run_client(port: int, token: str, total: int, threads: int) -> tuple[list[fl
     return latencies, statuses, time.perf_counter() - started
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
@@ -201,7 +197,7 @@ def main() -> None:
         server.wait(timeout=10)
 
     ms = [x * 1000 for x in latencies]
-    p95 = percentile(ms, 95)
+    p95 = percentile(ms, 0.95)
     print()
     print(
         "server:   gunicorn autofin.wsgi (sync) -w",
@@ -217,8 +213,8 @@ def main() -> None:
     print(f"statuses: {dict(sorted(statuses.items()))}")
     print(f"throughput: {len(ms) / wall:.1f} quotes/s over {wall:.2f} s")
     print(
-        f"latency ms: mean {statistics.mean(ms):.1f}  p50 {percentile(ms, 50):.1f}  "
-        f"p95 {p95:.1f}  p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}"
+        f"latency ms: mean {statistics.mean(ms):.1f}  p50 {percentile(ms, 0.50):.1f}  "
+        f"p95 {p95:.1f}  p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}"
     )
     print(f"target p95 <= 50 ms: {'met' if p95 <= 50 else 'NOT met'}")
     if set(statuses) != {201}:

@@ -66,7 +66,7 @@ def setup_django(migrate: bool) -> None:
 def generate(n_loans: int, term: int) -> None:
     from autofin.models import User
     from autofin.pricing import build_schedule
-    from servicing.models import Loan, LoanScheduleRow, LoanStatus
+    from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus
     from servicing.services.ledger import EntrySpec, journal_post_many
     from servicing.services.loans import schedule_rows_build
 
@@ -202,7 +202,7 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue, str, int]) -> N
 
 def auto_debit_files(loan_ids: list[int], per_loan: int, due_dates: list, amounts: dict) -> None:
     """What the nightly batch leaves for each due date: the day's file of instructions."""
-    from servicing.models import AutoDebitBatch, AutoDebitItem
+    from servicing.models.repayments import AutoDebitBatch, AutoDebitItem
 
     for k in range(per_loan):
         due = due_dates[k]
@@ -249,7 +249,9 @@ def main() -> None:
         from django.db import connection
 
         from autofin.pricing import add_months
-        from servicing.models import JournalEntry, LoanScheduleRow, Repayment
+        from servicing.models import JournalEntry
+        from servicing.models.loans import LoanScheduleRow
+        from servicing.models.repayments import Repayment
         from servicing.selectors.ledger import loan_balances, trial_balance
         from servicing.selectors.loans import loan_figures
 
@@ -327,7 +329,7 @@ def main() -> None:
         entries = JournalEntry.objects.filter(source_type="repayment").count()
         sample = loan_ids[:: max(1, len(loan_ids) // 200)]
         mismatched = 0
-        from servicing.models import Loan
+        from servicing.models.loans import Loan
 
         for loan in Loan.objects.filter(pk__in=sample):
             figures = loan_figures(loan=loan)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,8 @@ import numpy as np
 import numpy_financial as npf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import percentile  # noqa: E402
 
 from autofin.pricing import build_schedule  # noqa: E402
 from autofin.pricing.dates import add_months  # noqa: E402
@@ -55,7 +56,7 @@ def rate_per_second(run: Callable[[], None], count: int, rounds: int) -> tuple[f
         start = time.perf_counter()
         run()
         timings.append(time.perf_counter() - start)
-    return count / min(timings), count / statistics.median(timings)
+    return count / min(timings), count / percentile(timings, 0.5)
 
 
 def engine(method: str, values: list[Decimal], *, read_out: bool) -> Callable[[], None]:

@@ -24,7 +24,7 @@ from autofin.approvals import (
     four_eyes_submit,
 )
 from autofin.money import format_cny
-from servicing.models import Loan, LoanStatus, RowStatus
+from servicing.models.loans import Loan, LoanStatus, RowStatus
 from servicing.services.loans import LoanError
 from servicing.services.settlement import loan_restructure
 

@@ -215,6 +215,9 @@ def ledger_flush_allowed() -> None:
 
 @pytest.fixture(autouse=True)
 def _ledger_database(request):
+    """Autouse: a database test in any app may post to the ledger. It needs the chart of
+    accounts (and the consent texts) that a transactional test's flush removed, and that flush
+    must get through the ledger's guard against TRUNCATE."""
     kind = _db_kind(request)
     if kind is None:
         yield

@@ -50,8 +50,8 @@ from risk.services.rulesets import rule_set_clone
 from risk.services.scorecards import scorecard_get_or_create
 from tests import approvals_support
 from tests.factories import PASSWORD, UserFactory
-from tests.origination.intake_fixtures import PNG, consent_texts_ensure, new_car
-from tests.risk.conftest import HAND_ARTEFACT
+from tests.origination.intake_support import PNG, consent_texts_ensure, new_car
+from tests.risk.engine_support import HAND_ARTEFACT
 from tests.servicing.disbursement_support import register_payee
 
 D = Decimal

@@ -31,13 +31,10 @@ from risk.models import Decision
 from servicing.adapters import SandboxPaymentProvider
 from servicing.eod.runner import eod_run_until
 from servicing.gateway import SandboxBank, sandbox_bank_close_connections
-from servicing.models import (
-    Disbursement,
-    JournalEntry,
-    Loan,
-    PaymentAttempt,
-    Repayment,
-)
+from servicing.models import JournalEntry
+from servicing.models.disbursement import Disbursement, PaymentAttempt
+from servicing.models.loans import Loan
+from servicing.models.repayments import Repayment
 from servicing.selectors.disbursement import contracts_ready
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services.disbursement import (

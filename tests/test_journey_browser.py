@@ -22,7 +22,8 @@ from origination.models.underwriting import Condition
 from origination.services.applications.submission import application_submit
 from origination.tasks.decisions import application_decide
 from servicing.gateway import sandbox_bank_close_connections
-from servicing.models import Disbursement, Loan
+from servicing.models.disbursement import Disbursement
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import trial_balance
 from tests.factories import PASSWORD
 from tests.journey_support import (

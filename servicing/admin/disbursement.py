@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from servicing.admin.readonly import ReadOnlyAdmin
-from servicing.models import (
+from servicing.models.disbursement import (
     Disbursement,
     Payee,
     PayeeChange,

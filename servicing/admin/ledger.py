@@ -6,13 +6,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from servicing.admin.readonly import ReadOnlyAdmin
-from servicing.models import (
-    FinanceTask,
-    JournalEntry,
-    JournalLine,
-    LedgerAccount,
-    LedgerBreak,
-)
+from servicing.models import JournalEntry, JournalLine, LedgerAccount
+from servicing.models.eod import FinanceTask, LedgerBreak
 
 
 @admin.register(LedgerAccount)

@@ -4,15 +4,17 @@ reversal requests: read-only (money moves through the services)."""
 from django.contrib import admin
 
 from servicing.admin.readonly import ReadOnlyAdmin
-from servicing.models import (
-    AutoDebitBatch,
+from servicing.models.loans import (
     Loan,
     LoanNote,
     LoanScheduleRow,
     MortgageRelease,
+    PayoffQuoteRecord,
+)
+from servicing.models.repayments import (
+    AutoDebitBatch,
     PaymentAlert,
     PaymentOrder,
-    PayoffQuoteRecord,
     Repayment,
     RepaymentAllocation,
     RepaymentReversal,

@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from autofin.roles import Role, user_has_role
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from servicing.selectors import loans as loans_sel
 from servicing.services.loans import LoanError
 

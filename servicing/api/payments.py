@@ -28,7 +28,7 @@ from servicing.api.serializers import (
     PaymentInput,
     PaymentOrderOutput,
 )
-from servicing.models import RepaymentPurpose
+from servicing.models.repayments import RepaymentPurpose
 from servicing.selectors import loans as loans_sel
 from servicing.services.loans import LoanError
 from servicing.services.repayments import payment_callback_handle, payment_order_create

@@ -24,7 +24,7 @@ from servicing.api.serializers import (
     RejectInput,
     RepaymentOutput,
 )
-from servicing.models import Repayment
+from servicing.models.repayments import Repayment
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
     repayment_manual_approve,

@@ -23,7 +23,7 @@ from servicing.api.serializers import (
     ReversalOutput,
     ReverseInput,
 )
-from servicing.models import Repayment, RepaymentReversal
+from servicing.models.repayments import Repayment, RepaymentReversal
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
     repayment_reversal_approve,

@@ -7,13 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
-from servicing.models import (
-    Loan,
-    LoanScheduleRow,
-    PayoffQuoteRecord,
-    Repayment,
-    RepaymentReversal,
-)
+from servicing.models.loans import Loan, LoanScheduleRow, PayoffQuoteRecord
+from servicing.models.repayments import Repayment, RepaymentReversal
 
 
 class RowOutput(serializers.ModelSerializer):

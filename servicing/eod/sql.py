@@ -117,7 +117,7 @@ def status_changes_record(
     as `loan_status_set` writes them one by one: status date D+1 (the next business date)."""
     if not changes:
         return
-    from servicing.models import Loan
+    from servicing.models.loans import Loan
 
     ct = ContentType.objects.get_for_model(Loan, for_concrete_model=False).pk
     ids = [c[0] for c in changes]

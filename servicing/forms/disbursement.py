@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicing.models import REGISTER_KINDS
+from servicing.models.disbursement import REGISTER_KINDS
 
 
 class PayeeChangeForm(forms.Form):

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 from autofin.approvals import four_eyes_waived
 from autofin.business_date import business_date_set
-from servicing.models import Loan, LoanScheduleRow
+from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.services.accrual import loan_accrue
 from servicing.services.loans import loan_charge_off, loan_note_add
 from servicing.services.repayments import (

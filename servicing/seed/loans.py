@@ -14,7 +14,7 @@ from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
 from autofin.seed.users import demo_user
 from origination.selectors.products import lpr_rate_current
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from servicing.seed.history import loan_live
 from servicing.services.ledger import journal_post
 from servicing.services.loans import loan_create, penalty_markup_of

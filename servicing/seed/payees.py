@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from autofin.roles import Role
 from autofin.seed.users import demo_user
-from servicing.models import Payee
+from servicing.models.disbursement import Payee
 from servicing.services.payees import payee_change_approve, payee_change_prepare
 
 # Sandbox bank rule (servicing.gateway): accounts ending 0001 fail, 0002/0003 time out once.

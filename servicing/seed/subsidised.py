@@ -8,7 +8,8 @@ from autofin.seed.users import demo_user
 from origination.models.contracts import Contract
 from origination.seed.backoffice import SUBSIDISED_PRODUCT
 from servicing.gateway import payment_gateway
-from servicing.models import Disbursement, Loan, PaymentAttempt
+from servicing.models.disbursement import Disbursement, PaymentAttempt
+from servicing.models.loans import Loan
 from servicing.services.disbursement import (
     attempt_send,
     disbursement_approve,

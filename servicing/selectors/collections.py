@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from servicing.models import CollectionCase, ContactAttempt
+from servicing.models.collections import CollectionCase, ContactAttempt
 
 
 def collections_queue(*, user, queue: str | None = None):

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
-from servicing.models import BUCKETS, LoanSnapshot
+from servicing.models.collections import BUCKETS, LoanSnapshot
 
 
 def vintage_curves(*, threshold_dpd: int = 30) -> dict:

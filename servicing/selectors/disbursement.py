@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef
 
 from origination.selectors.contracts import contracts_ready_for_funding
-from servicing.models import (
+from servicing.models.disbursement import (
     Disbursement,
     InstructionStatus,
     Payee,

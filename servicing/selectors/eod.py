@@ -7,7 +7,7 @@ from django.db.models import Count, F
 
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
-from servicing.models import BatchRun, FinanceTask, FinanceTaskKind, LedgerBreak, RunStatus
+from servicing.models.eod import BatchRun, FinanceTask, FinanceTaskKind, LedgerBreak, RunStatus
 
 
 def batch_progress(batch: BatchRun | None) -> list[dict]:

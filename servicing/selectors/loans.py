@@ -10,16 +10,15 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from autofin.money import ZERO
-from servicing.models import (
+from servicing.models import JournalEntry
+from servicing.models.loans import (
     CLOSED_STATUSES,
-    JournalEntry,
     Loan,
     LoanScheduleRow,
     PayoffQuoteRecord,
-    Repayment,
-    RepaymentStatus,
     RowStatus,
 )
+from servicing.models.repayments import Repayment, RepaymentStatus
 
 
 def loans_of_customer(*, user) -> QuerySet[Loan]:

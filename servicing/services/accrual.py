@@ -26,15 +26,15 @@ from autofin.money import FEN, ZERO
 from autofin.pricing import DayCount
 from autofin.pricing.dates import period_days
 from servicing.loan_rules import penalty_daily
-from servicing.models import (
+from servicing.models import AccountCode as A
+from servicing.models import SourceType
+from servicing.models.loans import (
     CLOSED_STATUSES,
     Loan,
     LoanScheduleRow,
     PenaltyAccrual,
     RowStatus,
-    SourceType,
 )
-from servicing.models import AccountCode as A
 from servicing.services.ledger import journal_post
 from servicing.services.loans import loan_lock, loan_status_refresh, row_status
 

@@ -30,24 +30,23 @@ from autofin.bulk import bulk_insert_new
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
-from servicing.models import (
+from servicing.models import AccountCode as A
+from servicing.models import SourceType
+from servicing.models.collections import (
     RISK_ORDER,
     CaseNote,
     CollectionCase,
     ContactAttempt,
     ContactOutcome,
     ContactParty,
-    Loan,
     LoanRiskProfile,
-    LoanStatus,
     LoanTask,
     PromiseToPay,
     Recovery,
     RiskLevel,
-    SourceType,
     TaskKind,
 )
-from servicing.models import AccountCode as A
+from servicing.models.loans import Loan, LoanStatus
 from servicing.services.ledger import journal_post
 
 CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"

@@ -56,8 +56,8 @@ from servicing.gateway import (
     PaymentGateway,
     payment_gateway,
 )
-from servicing.models import (
-    AccountCode,
+from servicing.models import AccountCode, SourceType
+from servicing.models.disbursement import (
     Disbursement,
     DisbursementStatus,
     InstructionStatus,
@@ -65,7 +65,6 @@ from servicing.models import (
     PayeeKind,
     PaymentAttempt,
     PaymentInstruction,
-    SourceType,
 )
 from servicing.services.ledger import journal_post
 from servicing.services.payees import payee_account

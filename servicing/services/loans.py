@@ -35,7 +35,9 @@ from autofin.pricing import (
     build_schedule,
 )
 from servicing import loan_rules
-from servicing.models import (
+from servicing.models import AccountCode as A
+from servicing.models import SourceType
+from servicing.models.loans import (
     CLOSED_STATUSES,
     Loan,
     LoanNote,
@@ -44,9 +46,7 @@ from servicing.models import (
     LoanStatusChange,
     MortgageRelease,
     RowStatus,
-    SourceType,
 )
-from servicing.models import AccountCode as A
 from servicing.services.hotpath import select_compiled
 from servicing.services.ledger import journal_post
 

@@ -39,20 +39,24 @@ from autofin.money import ZERO, format_cny, quantize_fen, to_decimal
 from autofin.policy import policy_value
 from autofin.roles import MoneyAction, can_move_money
 from servicing.loan_rules import penalty_daily
-from servicing.models import (
+from servicing.models import AccountCode as A
+from servicing.models import JournalEntry, SourceType
+from servicing.models.loans import (
     CLOSED_STATUSES,
-    AutoDebitBatch,
-    AutoDebitItem,
-    Component,
-    JournalEntry,
     Loan,
     LoanScheduleRow,
     MortgageRelease,
+    PenaltyAccrual,
+    RowStatus,
+)
+from servicing.models.repayments import (
+    AutoDebitBatch,
+    AutoDebitItem,
+    Component,
     PaymentAlert,
     PaymentAlertKind,
     PaymentOrder,
     PaymentOrderStatus,
-    PenaltyAccrual,
     Repayment,
     RepaymentAllocation,
     RepaymentPurpose,
@@ -60,10 +64,7 @@ from servicing.models import (
     RepaymentSource,
     RepaymentStatus,
     ReversalStatus,
-    RowStatus,
-    SourceType,
 )
-from servicing.models import AccountCode as A
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
 from servicing.services.hotpath import (
     insert_many_unless_conflict,

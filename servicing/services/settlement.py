@@ -41,22 +41,24 @@ from autofin.pricing import (
     payoff_quote,
     reamortize,
 )
-from servicing.models import (
+from servicing.models import AccountCode as A
+from servicing.models import SourceType
+from servicing.models.loans import (
     CLOSED_STATUSES,
-    Component,
     Loan,
     LoanScheduleRow,
     LoanStatus,
     PayoffQuoteRecord,
     QuoteStatus,
+    RowStatus,
+)
+from servicing.models.repayments import (
+    Component,
     Repayment,
     RepaymentAllocation,
     RepaymentPurpose,
     RepaymentStatus,
-    RowStatus,
-    SourceType,
 )
-from servicing.models import AccountCode as A
 from servicing.services.accrual import (
     LOAN_ACCRUAL_FIELDS,
     interest_accrue_in_memory,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from autofin.roles import Role, user_has_role
-from servicing.models import (
+from servicing.models.collections import (
     CollectionCase,
     CollectionQueue,
     ContactAttempt,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponseForbidden
 from django.utils.translation import gettext as _
 
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from servicing.selectors import loans as loans_sel
 from servicing.services.loans import LoanError
 

@@ -18,7 +18,7 @@ from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing.forms.disbursement import PayeeChangeForm, ReconciliationForm
-from servicing.models import (
+from servicing.models.disbursement import (
     Disbursement,
     PayeeChange,
     PaymentInstruction,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from autofin.business_date import business_date_current
 from autofin.models import BusinessCalendar
 from autofin.roles import Role, user_has_role
-from servicing.models import BatchRun
+from servicing.models.eod import BatchRun
 from servicing.selectors import curves as curves_sel
 from servicing.selectors import eod as eod_sel
 from servicing.tasks.eod import batch_retry_dispatch, eod_batch_start

@@ -20,12 +20,9 @@ from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.forms import loans as loan_forms
-from servicing.models import (
-    LedgerAccount,
-    Loan,
-    LoanStatus,
-    RepaymentReversal,
-)
+from servicing.models import LedgerAccount
+from servicing.models.loans import Loan, LoanStatus
+from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
 from servicing.selectors.ledger import loan_balances
 from servicing.services.loans import LoanError, loan_note_add

@@ -12,7 +12,7 @@ from autofin.business_date import business_date_for_posting
 from autofin.idempotency import NothingDone, idempotent
 from autofin.roles import MoneyAction, can_move_money
 from servicing.forms import loans as loan_forms
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from servicing.services.loans import LoanError
 from servicing.services.repayments import payment_order_create
 from servicing.services.settlement import payoff_quote_issue, prepayment_terms

@@ -12,7 +12,8 @@ from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, can_move_money
 from servicing.forms import loans as loan_forms
-from servicing.models import Loan, Repayment, RepaymentReversal
+from servicing.models.loans import Loan
+from servicing.models.repayments import Repayment, RepaymentReversal
 from servicing.services.loans import LoanError
 from servicing.services.repayments import (
     repayment_manual_approve,

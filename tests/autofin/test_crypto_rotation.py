@@ -10,8 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
 
 from autofin.crypto import current_key_id, decrypt, encrypt, key_id, needs_reencryption
-from servicing.models import Payee
-from servicing.models.disbursement import REGISTER_KINDS
+from servicing.models.disbursement import REGISTER_KINDS, Payee
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 

@@ -21,7 +21,7 @@ from autofin.crypto import keyed_hash
 from autofin.integrations.http import canonical_json, signed_headers
 from autofin.seed.users import DEMO_PASSWORD
 from servicing.adapters import SandboxPaymentProvider
-from servicing.models import PaymentOrder, Repayment
+from servicing.models.repayments import PaymentOrder, Repayment
 from servicing.services.repayments import payment_order_create
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day

@@ -22,7 +22,7 @@ from autofin.reauth import SESSION_KEY
 from autofin.roles import Role, roles_sync
 from autofin.security_log import security_event_record, security_log_prune
 from origination.models.signup import SmsCode
-from servicing.models import PaymentOrder, Repayment
+from servicing.models.repayments import PaymentOrder, Repayment
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from autofin.roles import Role
-from servicing.models import Repayment
+from servicing.models.repayments import Repayment
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 

@@ -20,6 +20,7 @@ WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 30
 
 @pytest.fixture(autouse=True)
 def private_root(settings, tmp_path):
+    # Autouse: every test here stores or opens an upload; each keeps its files in its own folder.
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return settings.PRIVATE_MEDIA_ROOT
 

@@ -70,4 +70,5 @@ def make_staff(db):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
+    # Autouse: the dealers tests make users by the dozen, and PBKDF2 costs ~0.5 s per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

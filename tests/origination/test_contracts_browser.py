@@ -10,8 +10,7 @@ from origination.models.contracts import Contract
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
 from tests.factories import PASSWORD
-from tests.origination.test_workbench_fixtures import *  # noqa: F403
-from tests.origination.test_workbench_fixtures import last_sms_code
+from tests.origination.workbench_support import last_sms_code, make_referred
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_customer_reviews_and_signs_with_sms_code(
     real_pdf, phone_page, live_server, browser_login, products, underwriter
 ):
-    app = make_referred(products=products)  # noqa: F405
+    app = make_referred(products=products)
     case_claim(application_id=app.pk, actor=underwriter)
     underwriting_approve(application_id=app.pk, actor=underwriter)
     contract = Contract.objects.get(application=app)

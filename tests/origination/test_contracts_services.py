@@ -29,8 +29,7 @@ from origination.services.contracts.issue import contract_issue
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
-from tests.origination.test_workbench_fixtures import *  # noqa: F403
-from tests.origination.test_workbench_fixtures import last_sms_code
+from tests.origination.workbench_support import last_sms_code, make_referred
 
 pytestmark = pytest.mark.django_db
 
@@ -279,7 +278,7 @@ def test_contract_for_funding_split_sums_exactly(products, underwriter, business
 
     from origination.services.applications.items import application_items_save  # noqa: F401
 
-    app = make_referred(  # noqa: F405
+    app = make_referred(
         products=products,
         vehicle_price=Decimal("187654.32"),
         down_payment=Decimal("37530.87"),

@@ -9,8 +9,7 @@ from origination.services.applications.submission import application_submit
 from origination.tasks.decisions import application_decide
 from risk.models import Decision
 from risk.services.rulesets import rule_set_default_ensure
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import complete_draft
+from tests.origination.intake_support import complete_draft
 
 OUTCOME_STATUS = {
     "approve": "approved",

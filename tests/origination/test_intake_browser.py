@@ -11,8 +11,7 @@ import pytest
 from autofin.models import OutboundMessage
 from origination.models.applications import Application
 from tests.factories import PASSWORD
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import PNG, primary_data
+from tests.origination.intake_support import PNG, primary_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

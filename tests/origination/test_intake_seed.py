@@ -10,7 +10,6 @@ from autofin.crypto import decrypt
 from origination.models.applications import Applicant, Application, ApplicationStatus
 from origination.seed.applications import seed_applications
 from origination.validators import validate_id_number, validate_vin
-from tests.origination.intake_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

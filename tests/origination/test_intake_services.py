@@ -37,8 +37,7 @@ from origination.services.facts import application_facts
 from origination.services.privacy import personal_data_delete, personal_data_export
 from origination.services.state import application_transition
 from origination.tasks.decisions import application_decide
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import (
+from tests.origination.intake_support import (
     PNG,
     complete_draft,
     new_car,

@@ -13,7 +13,6 @@ from origination.services.state import (
     IllegalTransitionError,
     application_transition,
 )
-from tests.origination.intake_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from origination.models.applications import Application
 from origination.models.documents import ApplicationDocument
 from origination.models.signup import SmsCode
 from tests.factories import PASSWORD
-from tests.origination.intake_fixtures import *  # noqa: F403
-from tests.origination.intake_fixtures import PNG, complete_draft, primary_data
+from tests.origination.intake_support import PNG, complete_draft, primary_data
 
 pytestmark = pytest.mark.django_db
 

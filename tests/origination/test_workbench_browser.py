@@ -9,7 +9,7 @@ from django.urls import reverse
 from origination.models.contracts import Contract
 from origination.models.underwriting import Condition, UnderwritingCase
 from tests.factories import PASSWORD
-from tests.origination.test_workbench_fixtures import *  # noqa: F403
+from tests.origination.workbench_support import make_referred
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_underwriter_claims_and_approves_with_a_condition(
     page, live_server, browser_login, products, underwriter
 ):
-    app = make_referred(products=products)  # noqa: F405
+    app = make_referred(products=products)
     browser_login(page, underwriter.username, PASSWORD)
 
     page.goto(live_server.url + reverse("origination:workbench"))

@@ -34,7 +34,7 @@ from origination.services.underwriting.documents import (
     underwriting_documents_received,
     underwriting_request_documents,
 )
-from tests.origination.test_workbench_fixtures import *  # noqa: F403
+from tests.origination.workbench_support import make_referred
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_claim_and_release_are_audited(referred, underwriter, underwriter2):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_underwriters_claiming_at_once_one_wins(products, underwriter, underwriter2):
-    app = make_referred(products=products)  # noqa: F405
+    app = make_referred(products=products)
     barrier = threading.Barrier(2)
     results = {}
 
@@ -182,7 +182,7 @@ def test_account_manager_of_the_dealer_may_not_claim_or_decide(
 ):
     dealer.account_manager = underwriter
     dealer.save(update_fields=["account_manager"])
-    app = make_referred(products=products, dealer=dealer, salesperson=salesperson)  # noqa: F405
+    app = make_referred(products=products, dealer=dealer, salesperson=salesperson)
     before = _snapshot(app)
     with pytest.raises(AuthorityError, match="渠道客户经理"):
         case_claim(application_id=app.pk, actor=underwriter)
@@ -204,7 +204,7 @@ def test_account_manager_of_the_dealer_may_not_claim_or_decide(
 
 
 def test_creator_may_not_decide(products, underwriter):
-    app = make_referred(products=products)  # noqa: F405
+    app = make_referred(products=products)
     Application.objects.filter(pk=app.pk).update(created_by=underwriter)
     with pytest.raises(AuthorityError, match="创建人"):
         case_claim(application_id=app.pk, actor=underwriter)
@@ -281,7 +281,7 @@ def test_request_documents_then_upload_returns_case_to_queue(referred, underwrit
 
     from origination.selectors.workbench import workbench_queue
     from origination.services.documents import application_document_add
-    from tests.origination.intake_fixtures import PNG
+    from tests.origination.intake_support import PNG
 
     case_claim(application_id=referred.pk, actor=underwriter)
     underwriting_request_documents(
@@ -344,8 +344,8 @@ def test_queue_sla_and_filters(products, underwriter, dealer, salesperson):
 
     from origination.selectors.workbench import QueueFilters, workbench_queue
 
-    old = make_referred(products=products)  # noqa: F405
-    new = make_referred(  # noqa: F405
+    old = make_referred(products=products)
+    new = make_referred(
         products=products,
         dealer=dealer,
         salesperson=salesperson,

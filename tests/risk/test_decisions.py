@@ -37,7 +37,7 @@ from risk.services.scorecards import traffic_bucket
 from tests import approvals_support
 from tests.audit_trail import audit_trail_for
 from tests.factories import UserFactory
-from tests.risk.conftest import HAND_ARTEFACT, make_facts
+from tests.risk.engine_support import HAND_ARTEFACT, make_facts
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from risk.models import Rule, RuleSet, ScorecardVersion, Strategy
 from risk.services import rule_set_clone, rule_set_default_ensure
 from risk.services.strategy import DEFAULT_STRATEGY
 from tests.factories import UserFactory
-from tests.risk.conftest import HAND_ARTEFACT
+from tests.risk.engine_support import HAND_ARTEFACT
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from autofin.crypto import keyed_hash
 from risk.models import FraudHit, SeenFact
 from risk.selectors.fraud import fraud_hits_by_dealer
 from risk.services import decision_make
-from tests.risk.conftest import make_facts
+from tests.risk.engine_support import make_facts
 
 pytestmark = pytest.mark.django_db
 

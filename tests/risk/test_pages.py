@@ -13,7 +13,7 @@ from risk.models import ScorecardPlot, ScorecardVersion, ScoreRecord, Strategy
 from risk.scorecard.plots import histogram_png
 from tests.audit_trail import audit_trail_for
 from tests.factories import PASSWORD, UserFactory
-from tests.risk.conftest import HAND_ARTEFACT
+from tests.risk.engine_support import HAND_ARTEFACT
 
 REPORT = {
     "metrics": {

@@ -1,6 +1,8 @@
-"""Fixtures for the disbursement tests (no tests here): finance users, a dealer with a verified
-settlement account and an agreement, a payee register, and contract facts as origination's
-contract_for_funding gives them."""
+"""Helpers for the disbursement tests: the business date, the payees' names, registering a payee
+or a dealer's settlement account through maker-checker, contract facts as origination's
+contract_for_funding gives them, and running the sandbox bank's sends and callbacks. Imported
+by name; the fixtures built on them (finance users, a dealer, the payee register, the
+disbursement settings) live in tests/servicing/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,22 +11,14 @@ import itertools
 import random
 from decimal import Decimal
 
-import pytest
-
-from autofin.business_date import business_date_set
-from autofin.roles import Role
-from dealers.models.dealers import Dealer, DealerStatus
-from dealers.seed import uscc_make
 from dealers.services import (
-    agreement_create,
     bank_account_change_approve,
     bank_account_change_prepare,
 )
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
-from servicing.models import PaymentAttempt
+from servicing.gateway import SandboxBank
+from servicing.models.disbursement import PaymentAttempt
 from servicing.services.disbursement import attempt_send
 from servicing.services.payees import payee_change_approve, payee_change_prepare
-from tests.factories import UserFactory
 
 TODAY = dt.date(2026, 3, 16)
 _serial = itertools.count(random.randint(1, 10**6) * 100)  # noqa: S311 - unique contract ids
@@ -33,42 +27,6 @@ INSURER = "中国平安财产保险股份有限公司"
 TAX = "国家税务总局上海市税务局"
 WARRANTY = "安心延保服务有限公司"
 GPS = "北斗车联 GPS 服务有限公司"
-
-
-@pytest.fixture(autouse=True)
-def disbursement_settings(settings, tmp_path):
-    settings.DISBURSEMENT_DISPATCH = "manual"
-    settings.SANDBOX_BANK_CALLBACKS = "manual"
-    settings.SANDBOX_BANK_DIR = str(tmp_path / "bank")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    yield settings
-    sandbox_bank_close_connections()
-
-
-@pytest.fixture
-def today(db):
-    business_date_set(actor="test", date=TODAY, reason="tests")
-    return TODAY
-
-
-@pytest.fixture
-def maker(db):
-    return UserFactory(roles=[Role.FINANCE_OPERATOR], display_name="经办甲")
-
-
-@pytest.fixture
-def checker(db):
-    return UserFactory(roles=[Role.FINANCE_APPROVER], display_name="复核乙")
-
-
-@pytest.fixture
-def checker2(db):
-    return UserFactory(roles=[Role.FINANCE_APPROVER], display_name="复核丙")
-
-
-@pytest.fixture
-def customer(db):
-    return UserFactory(roles=[Role.CUSTOMER], phone="13900001234", display_name="王小明")
 
 
 def register_payee(maker, checker, *, payee_type, name, account, payee_id=None):
@@ -84,49 +42,6 @@ def register_payee(maker, checker, *, payee_type, name, account, payee_id=None):
     return payee_change_approve(actor=checker, change_id=change.pk)
 
 
-@pytest.fixture
-def payees(maker, checker):
-    return {
-        "insurer": register_payee(
-            maker, checker, payee_type="insurer", name=INSURER, account="6222021002000456"
-        ),
-        "tax": register_payee(
-            maker, checker, payee_type="tax", name=TAX, account="6222021003000789"
-        ),
-        "warranty": register_payee(
-            maker, checker, payee_type="warranty", name=WARRANTY, account="6222021004000555"
-        ),
-        "gps": register_payee(
-            maker, checker, payee_type="gps", name=GPS, account="6222021005000666"
-        ),
-    }
-
-
-@pytest.fixture
-def dealer(db, maker, checker, today):
-    n = next(_serial) % 9000
-    dealer = Dealer.objects.create(
-        legal_name=f"上海测试汽车销售服务有限公司{n}",
-        uscc=uscc_make("310115", 1000 + n),
-        dealer_type="four_s",
-        province="上海市",
-        city="上海市",
-        status=DealerStatus.ACTIVE,
-        contact_phone="13800138000",
-    )
-    set_dealer_account(dealer, DEALER_ACCOUNT, maker, checker)
-    agreement_create(
-        actor="seed",
-        dealer=dealer,
-        product_line="new",
-        commission_kind="percent",
-        commission_rate="0.01",
-        cap_rate="0.05",
-        effective_from=TODAY - dt.timedelta(days=30),
-    )
-    return dealer
-
-
 def set_dealer_account(dealer, number, maker, checker):
     change = bank_account_change_prepare(
         actor=maker,
@@ -138,10 +53,15 @@ def set_dealer_account(dealer, number, maker, checker):
     return bank_account_change_approve(actor=checker, change_id=change.pk)
 
 
+def next_serial() -> int:
+    """A number no other dealer or contract of this run has (for names, USCCs, contract ids)."""
+    return next(_serial)
+
+
 def make_facts(*, dealer, customer, parts: dict[str, str], amount_financed: str | None = None,
                names: dict | None = None) -> dict:  # fmt: skip
     """Contract facts (contract_for_funding's shape) whose payees are `parts` {type: amount}."""
-    n = next(_serial)
+    n = next_serial()
     names = {"insurer": INSURER, "tax": TAX, "warranty": WARRANTY, "gps": GPS,
              "lender": "本公司", **(names or {})}  # fmt: skip
     payees = []

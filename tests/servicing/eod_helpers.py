@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from servicing.models import Loan, LoanStatusChange, PenaltyAccrual
+from servicing.models.loans import Loan, LoanStatusChange, PenaltyAccrual
 from servicing.selectors.ledger import loan_balances
 
 

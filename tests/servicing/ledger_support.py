@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from autofin.roles import Role
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from tests.factories import UserFactory
 
 DAY = dt.date(2026, 3, 16)

@@ -54,14 +54,15 @@ from origination.services.state import application_transition
 from origination.services.underwriting.approval import condition_resolve, underwriting_approve
 from origination.services.underwriting.claims import case_claim
 from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
-from servicing.models import Disbursement, Loan, PaymentAttempt
+from servicing.models.disbursement import Disbursement, PaymentAttempt
+from servicing.models.loans import Loan
 from servicing.services.disbursement import (
     attempt_send,
     disbursement_approve,
     disbursement_prepare,
 )
 from tests.factories import UserFactory
-from tests.origination.intake_fixtures import PNG, consent_texts_ensure
+from tests.origination.intake_support import PNG, consent_texts_ensure
 
 D = Decimal
 VALUE_DATE = dt.date(2026, 1, 15)

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from autofin.business_date import business_date_set
-from servicing.models import Loan
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import loan_balances
 from servicing.selectors.loans import loan_figures
 from tests.servicing.loan_factory import RULES, VALUE_DATE, loan_through_funding

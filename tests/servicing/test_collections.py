@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from autofin.roles import Role
 from servicing.eod.runner import eod_run_until
-from servicing.models import CollectionCase, ContactAttempt, LoanTask, PromiseToPay
+from servicing.models.collections import CollectionCase, ContactAttempt, LoanTask, PromiseToPay
 from servicing.services.collections import (
     CALLBACK_NOTE,
     CollectionsError,
@@ -28,6 +28,8 @@ NOON = timezone.make_aware(dt.datetime(2026, 2, 17, 12, 0))
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank (the tests pay, or not, themselves).
     settings.EOD_AUTO_DEBIT_SEND = False
 
 
@@ -152,7 +154,7 @@ def test_promise_validation():
 
 def test_risk_levels_raised_set_based_never_lower_and_open_one_task_a_day():
     from autofin.models import AuditEntry
-    from servicing.models import LoanRiskProfile
+    from servicing.models.collections import LoanRiskProfile
     from servicing.services.collections import loans_risk_raise
 
     day = dt.date(2026, 3, 16)

@@ -9,7 +9,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from autofin.bulk import bulk_insert_new
-from servicing.models import Loan, Repayment
+from servicing.models.loans import Loan
+from servicing.models.repayments import Repayment
 from servicing.services.hotpath import insert_many_unless_conflict, insert_unless_conflict
 from servicing.services.repayments import (
     PaymentIn,

@@ -11,15 +11,14 @@ from django.db import IntegrityError, connection, transaction
 from autofin.models import AuditEntry, OutboundMessage
 from dealers.models.commissions import Commission
 from servicing.gateway import SandboxBank
-from servicing.models import (
+from servicing.models import JournalEntry, JournalLine
+from servicing.models.disbursement import (
     Disbursement,
-    JournalEntry,
-    JournalLine,
-    Loan,
     PaymentAttempt,
     PaymentInstruction,
     SandboxBankPayment,
 )
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services import disbursement as svc
 from servicing.services.disbursement import (
@@ -31,7 +30,6 @@ from servicing.services.disbursement import (
     disbursement_create,
     instruction_retry,
 )
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import (
     STANDARD,
     deliver,
@@ -41,6 +39,9 @@ from tests.servicing.disbursement_support import (
     send_all,
     set_dealer_account,
 )
+
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 ZERO = Decimal("0.00")
 

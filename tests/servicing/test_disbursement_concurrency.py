@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
-from servicing.models import Disbursement, JournalEntry, PaymentAttempt, SandboxBankPayment
+from servicing.models import JournalEntry
+from servicing.models.disbursement import Disbursement, PaymentAttempt, SandboxBankPayment
 from servicing.selectors.ledger import trial_balance
 from servicing.services.disbursement import (
     DisbursementError,
@@ -18,10 +19,13 @@ from servicing.services.disbursement import (
     disbursement_approve,
     disbursement_create,
 )
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import STANDARD, keys_of, make_facts
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("disbursement_settings"),
+]
 
 
 def _race(fn, args_list):

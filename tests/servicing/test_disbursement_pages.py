@@ -8,10 +8,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from servicing.models import Disbursement, PayeeChange, ReconciliationRun
+from servicing.models.disbursement import Disbursement, PayeeChange, ReconciliationRun
 from servicing.services import disbursement as svc
 from tests.factories import PASSWORD, UserFactory
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import (
     STANDARD,
     deliver,
@@ -19,6 +18,9 @@ from tests.servicing.disbursement_support import (
     register_payee,
     send_all,
 )
+
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from django.db.models import Exists, OuterRef
 from autofin.roles import Role
 from origination.models import LprRate
 from servicing.eod.runner import batch_run_sync
-from servicing.models import CLOSED_STATUSES, Loan, LoanScheduleRow, Repayment, StepRun
+from servicing.models.eod import StepRun
+from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow
+from servicing.models.repayments import Repayment
 from servicing.services.accrual import loan_accrue
 from servicing.services.repayments import repayment_post, suspense_apply
 from tests.approvals_support import loan_restructure
@@ -38,6 +40,8 @@ class Rollback(Exception):
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2  # several chunks even on a small book
 

@@ -10,7 +10,7 @@ import pytest
 
 from autofin.business_date import business_date_current
 from servicing.eod.registry import steps_ordered
-from servicing.models import BatchRun, ChunkRun, StepRun
+from servicing.models.eod import BatchRun, ChunkRun, StepRun
 from servicing.selectors.ledger import trial_balance
 from servicing.tasks.eod import eod_batch_start, eod_watchdog
 from tests.servicing.loan_helpers import make_loan, set_day

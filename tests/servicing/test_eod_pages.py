@@ -13,13 +13,16 @@ from playwright.sync_api import expect
 from autofin.roles import Role
 from servicing.eod import registry
 from servicing.eod.runner import batch_run_sync
-from servicing.models import BatchRun, ChunkRun, CollectionCase
+from servicing.models.collections import CollectionCase
+from servicing.models.eod import BatchRun, ChunkRun
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 

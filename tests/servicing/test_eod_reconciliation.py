@@ -15,7 +15,8 @@ from django.urls import reverse
 from autofin.business_date import business_date_current
 from autofin.roles import Role
 from servicing.eod.runner import batch_retry, batch_run_sync
-from servicing.models import FinanceTask, LedgerBreak, Loan, StepRun
+from servicing.models.eod import FinanceTask, LedgerBreak, StepRun
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import loan_balances
 from servicing.selectors.loans import loan_figures
 from servicing.services.repayments import repayment_post
@@ -29,6 +30,8 @@ DAY = dt.date(2026, 2, 14)
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 

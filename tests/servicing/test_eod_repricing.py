@@ -14,7 +14,8 @@ from autofin.models import OutboundMessage
 from origination.models import LprRate
 from servicing.eod.registry import StepContext
 from servicing.eod.steps.repricing import repricing_chunk
-from servicing.models import JournalLine, Loan, LoanRepricing, LoanScheduleRow
+from servicing.models import JournalLine
+from servicing.models.loans import Loan, LoanRepricing, LoanScheduleRow
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 from tests.servicing.test_eod_steps import close
 
@@ -27,6 +28,8 @@ LINK = {"basis": "lpr", "tenor": "1y", "spread_bps": 140}
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings, policy):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
     # these books jump a year ahead unpaid: keep them out of charge-off, which closes a loan

@@ -18,16 +18,11 @@ from autofin.business_date import business_date_current, business_date_for_posti
 from autofin.models import BusinessCalendar, OutboundMessage
 from servicing.eod import registry, runner
 from servicing.eod.runner import EodError, batch_retry, batch_run_sync, eod_run_until
-from servicing.models import (
-    BatchRun,
-    ChunkRun,
-    JournalLine,
-    Loan,
-    LoanSnapshot,
-    PenaltyAccrual,
-    Repayment,
-    StepRun,
-)
+from servicing.models import JournalLine
+from servicing.models.collections import LoanSnapshot
+from servicing.models.eod import BatchRun, ChunkRun, StepRun
+from servicing.models.loans import Loan, PenaltyAccrual
+from servicing.models.repayments import Repayment
 from servicing.selectors.ledger import loan_balances
 from servicing.services.repayments import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
@@ -37,6 +32,8 @@ DAY = dt.date(2026, 2, 16)  # the loans' first instalment (due 02-15) is one day
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 

@@ -13,18 +13,10 @@ from django.utils import timezone
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
 from servicing.eod.runner import batch_run_sync
-from servicing.models import (
-    AutoDebitBatch,
-    AutoDebitItem,
-    BatchRun,
-    GlSummary,
-    Loan,
-    LoanDelinquency,
-    LoanSnapshot,
-    LoanTask,
-    PenaltyAccrual,
-    StepRun,
-)
+from servicing.models.collections import GlSummary, LoanDelinquency, LoanSnapshot, LoanTask
+from servicing.models.eod import BatchRun, StepRun
+from servicing.models.loans import Loan, PenaltyAccrual
+from servicing.models.repayments import AutoDebitBatch, AutoDebitItem
 from servicing.selectors.ledger import loan_balances, trial_balance
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 
@@ -34,6 +26,8 @@ _phones = itertools.count(13900001000)
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 
@@ -295,7 +289,7 @@ def test_non_accrual_after_90_dpd_goes_off_balance():
 
 def test_early_warning_hits_raise_the_risk_level_and_open_a_task_once():
     from risk.models import EarlyWarningHit
-    from servicing.models import LoanRiskProfile
+    from servicing.models.collections import LoanRiskProfile
 
     # given a loan whose instalments due 01-15 and 02-15 are both unpaid at the close of 02-15
     a = loan(value_date=dt.date(2025, 12, 15))

@@ -14,7 +14,8 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from autofin.roles import Role
 from servicing.eod import runner
 from servicing.eod.runner import batch_run_sync
-from servicing.models import ChunkRun, Loan
+from servicing.models.eod import ChunkRun
+from servicing.models.loans import Loan
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 
@@ -23,6 +24,8 @@ DAY = dt.date(2026, 2, 16)
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank; chunks of two loans make a small book span several chunks.
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 

@@ -18,7 +18,8 @@ from autofin.approvals import (
 from autofin.models import ApprovalRequest, AuditEntry
 from autofin.roles import Role
 from servicing.approvals import loan_restructure_submit
-from servicing.models import JournalEntry, Loan
+from servicing.models import JournalEntry
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
 from servicing.services.settlement import loan_restructure

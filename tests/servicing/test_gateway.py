@@ -11,8 +11,10 @@ from decimal import Decimal
 import pytest
 
 from servicing.gateway import CallbackRejected, GatewayRejected, GatewayTimeout, SandboxBank
-from servicing.models import SandboxBankPayment
-from tests.servicing.disbursement_support import *  # noqa: F403
+from servicing.models.disbursement import SandboxBankPayment
+
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 DAY = dt.date(2026, 4, 1)
 

@@ -11,7 +11,8 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from autofin.models import AuditEntry
-from servicing.models import Loan, LoanScheduleRow, Repayment
+from servicing.models.loans import Loan, LoanScheduleRow
+from servicing.models.repayments import Repayment
 from servicing.services.hotpath import (
     insert_part,
     insert_unless_conflict,

@@ -12,7 +12,8 @@ import pytest
 from origination.models.applications import Application
 from origination.models.contracts import Contract
 from servicing.eod.runner import batch_run_sync
-from servicing.models import JournalLine, PenaltyAccrual
+from servicing.models import JournalLine
+from servicing.models.loans import PenaltyAccrual
 from servicing.selectors.ledger import loan_balances
 from tests.servicing.loan_helpers import assert_ledger_matches, make_loan, rows, set_day
 
@@ -22,6 +23,8 @@ D = Decimal
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: any test here may run the nightly batch, whose auto-debit step must not send to
+    # the bank (the tests pay, or not, themselves).
     settings.EOD_AUTO_DEBIT_SEND = False
 
 
@@ -100,7 +103,7 @@ def test_a_subsidised_zero_rate_contracts_loan_accrues_penalty_at_the_contracts_
 def test_the_database_refuses_a_negative_penalty_rate():
     from django.db import IntegrityError, transaction
 
-    from servicing.models import Loan
+    from servicing.models.loans import Loan
 
     loan = make_loan(fee="0")
     with pytest.raises(IntegrityError), transaction.atomic():

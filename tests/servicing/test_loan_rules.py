@@ -16,7 +16,8 @@ from django.db import connection
 from autofin.pricing import add_months
 from servicing import loan_rules
 from servicing.eod.runner import batch_run_sync
-from servicing.models import CollectionCase, Loan, LoanDelinquency, LoanStatus
+from servicing.models.collections import CollectionCase, LoanDelinquency
+from servicing.models.loans import Loan, LoanStatus
 from servicing.services.repayments import repayment_post
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 

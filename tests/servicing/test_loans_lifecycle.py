@@ -14,8 +14,8 @@ from autofin.models import ApprovalRequest, AuditEntry
 from autofin.pricing import build_schedule, partial_prepayment, reamortize
 from autofin.roles import Role
 from servicing.approvals import loan_restructure_submit
-from servicing.models import (
-    JournalEntry,
+from servicing.models import JournalEntry
+from servicing.models.loans import (
     Loan,
     LoanScheduleRow,
     LoanStatusChange,

@@ -7,7 +7,8 @@ import io
 import pytest
 
 from autofin.seed import users as autofin_seed
-from servicing.models import Loan, Repayment
+from servicing.models.loans import Loan
+from servicing.models.repayments import Repayment
 from servicing.seed.demo import seed as servicing_seed
 from servicing.seed.loans import LOANS
 from servicing.seed.subsidised import subsidised_contract_fund

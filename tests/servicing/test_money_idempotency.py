@@ -17,7 +17,7 @@ from autofin.idempotency import KEY_MAX_LENGTH
 from autofin.models import IdempotencyRecord
 from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
-from servicing.models import PaymentOrder, Repayment
+from servicing.models.repayments import PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, make_loan, set_day

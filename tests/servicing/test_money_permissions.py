@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from autofin.roles import MoneyAction, Role, can_move_money
-from servicing.models import Repayment, RepaymentReversal
+from servicing.models.repayments import Repayment, RepaymentReversal
 from servicing.selectors.ledger import loan_balances
 from servicing.services.repayments import (
     RepaymentError,

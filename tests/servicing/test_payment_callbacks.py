@@ -10,7 +10,8 @@ import pytest
 
 from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
-from servicing.models import JournalEntry, PaymentAlert, PaymentOrder, Repayment
+from servicing.models import JournalEntry
+from servicing.models.repayments import PaymentAlert, PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     RepaymentError,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from autofin.business_date import business_date_set
 from servicing.gateway import SandboxBank, _bank_connection
-from servicing.models import PaymentAttempt
+from servicing.models.disbursement import PaymentAttempt
 from servicing.services.disbursement import disbursement_approve, disbursement_create
 from servicing.services.reconciliation import reconciliation_run
-from tests.servicing.disbursement_support import *  # noqa: F403
 from tests.servicing.disbursement_support import STANDARD, deliver, make_facts, send_all
+
+# Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 
 def test_reconciliation_lists_each_kind_of_mismatch(dealer, customer, payees, maker, checker):

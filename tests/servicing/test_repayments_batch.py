@@ -12,15 +12,9 @@ import pytest
 
 from autofin.roles import Role
 from servicing.adapters import SandboxBank
-from servicing.models import (
-    AutoDebitItem,
-    JournalEntry,
-    Loan,
-    MortgageRelease,
-    PenaltyAccrual,
-    Repayment,
-    RepaymentAllocation,
-)
+from servicing.models import JournalEntry
+from servicing.models.loans import Loan, MortgageRelease, PenaltyAccrual
+from servicing.models.repayments import AutoDebitItem, Repayment, RepaymentAllocation
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     auto_debit_file_write,

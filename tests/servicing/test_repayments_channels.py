@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from autofin.roles import Role
 from servicing.adapters import CallbackRejected, SandboxBank, SandboxPaymentProvider
-from servicing.models import AutoDebitItem, JournalEntry, PaymentOrder, Repayment
+from servicing.models import JournalEntry
+from servicing.models.repayments import AutoDebitItem, PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.repayments import (
     auto_debit_file_write,

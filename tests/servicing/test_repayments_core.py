@@ -9,14 +9,9 @@ import pytest
 
 from autofin.models import AuditEntry
 from autofin.roles import Role
-from servicing.models import (
-    JournalEntry,
-    LoanStatusChange,
-    PenaltyAccrual,
-    Repayment,
-    RepaymentAllocation,
-    RowStatus,
-)
+from servicing.models import JournalEntry
+from servicing.models.loans import LoanStatusChange, PenaltyAccrual, RowStatus
+from servicing.models.repayments import Repayment, RepaymentAllocation
 from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
 from servicing.services.repayments import (

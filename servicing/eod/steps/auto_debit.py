@@ -25,7 +25,7 @@ from servicing.eod.sql import CLOSED_SQL, UNPAID, rows, run
 
 
 def _batch(ctx: StepContext):
-    from servicing.models import AutoDebitBatch
+    from servicing.models.repayments import AutoDebitBatch
 
     batch, _created = AutoDebitBatch.objects.get_or_create(
         business_date=ctx.business_date,
@@ -39,7 +39,7 @@ def auto_debit_prepare(ctx: StepContext) -> dict:
 
 
 def auto_debit_finalize(ctx: StepContext) -> dict:
-    from servicing.models import AutoDebitBatch
+    from servicing.models.repayments import AutoDebitBatch
     from servicing.services.repayments import AUTO_DEBIT_HEADER
 
     batch = AutoDebitBatch.objects.select_for_update().get(pk=_batch(ctx).pk)
@@ -79,8 +79,8 @@ def auto_debit_exchange(*, batch_id: int) -> dict:
     answers hours later anyway; the sandbox answers at once, so the results wait: returns
     {"waiting": True} and the task asks again. Idempotent: a batch applied once is not again."""
     from servicing.adapters import auto_debit_bank
-    from servicing.models import AutoDebitBatch, BatchRun
-    from servicing.models.eod import RunStatus
+    from servicing.models.eod import BatchRun, RunStatus
+    from servicing.models.repayments import AutoDebitBatch
     from servicing.services.repayments import auto_debit_results_apply
 
     batch = AutoDebitBatch.objects.get(pk=batch_id)

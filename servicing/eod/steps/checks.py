@@ -45,7 +45,7 @@ def _collateral(ctx: StepContext, lo: int, hi: int, field: str, kind: str) -> in
         """,
         [kind, d, [c[0] for c in changed], [c[2] for c in changed]],
     )
-    from servicing.models import Loan
+    from servicing.models.loans import Loan
 
     audit_bulk(
         ct=content_type_id(Loan),

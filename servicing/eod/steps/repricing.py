@@ -137,7 +137,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             }
         )
 
-    from servicing.models import LoanRepricing, LoanScheduleRow, RepricingOutcome
+    from servicing.models.loans import LoanRepricing, LoanScheduleRow, RepricingOutcome
     from servicing.services.loans import penalty_markup_of, schedule_rows_build
 
     cache: dict = {}
@@ -278,7 +278,7 @@ def _reprice(loan: dict, future: list[dict], rate: Decimal, d: dt.date):
 
 
 def _audit(ctx: StepContext, changed: list, loans: dict) -> None:
-    from servicing.models import Loan
+    from servicing.models.loans import Loan
 
     audit_bulk(
         ct=content_type_id(Loan),

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from autofin.business_date import business_date_current
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
-from servicing.models import BatchRun, RunStatus, StepRun
+from servicing.models.eod import BatchRun, RunStatus, StepRun
 from servicing.tasks.eod import eod_batch_start
 
 

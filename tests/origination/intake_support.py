@@ -1,4 +1,6 @@
-"""Fixtures for the intake tests (imported by each tests/origination/test_intake_*.py)."""
+"""Helpers for the intake tests: the business date they run on, a tiny PNG, a fresh phone
+number, the cars and applicant a draft is filled with, and a draft filled through steps 2-5.
+Imported by name; the fixtures built on them live in tests/origination/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,23 +9,9 @@ import io
 import itertools
 from decimal import Decimal
 
-import pytest
-
-from autofin.business_date import business_date_set
-from autofin.roles import Role
-from dealers.models.dealers import Dealer, DealerStatus
-from dealers.seed import uscc_make
-from dealers.services import staff_create
-from origination.seed.applications import (
-    id_number_make,
-    intake_products_ensure,
-    vin_make,
-)
-from origination.services.applications.start import application_start
-from tests.factories import UserFactory
+from origination.seed.applications import id_number_make, vin_make
 
 TODAY = dt.date(2026, 3, 15)
-_serial = itertools.count(1)
 _phone = itertools.count(13900000001)
 
 # a 1×1 PNG
@@ -46,12 +34,6 @@ def next_phone() -> str:
     return str(next(_phone))
 
 
-@pytest.fixture
-def business_today(db):
-    business_date_set(actor="test", date=TODAY, reason="tests")
-    return TODAY
-
-
 def consent_texts_ensure() -> None:
     """The v1 consent texts of migration 0004 (flushed by transactional tests)."""
     import importlib
@@ -63,64 +45,6 @@ def consent_texts_ensure() -> None:
     if not ConsentText.objects.exists():
         migration = importlib.import_module("origination.migrations.0004_consent_texts_v1")
         migration.forwards(django_apps, None)
-
-
-@pytest.fixture
-def products(db, business_today):
-    """{"new": version, "used": version} — published intake demo products."""
-    from origination.models import RegulatoryLimits
-
-    # transactional tests flush the row the migration made; an unsaved default instance
-    # carries string defaults that the regulatory checks cannot compare
-    RegulatoryLimits.objects.get_or_create(pk=1)
-    consent_texts_ensure()
-    return intake_products_ensure(actor="test")
-
-
-@pytest.fixture
-def customer(db):
-    return UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="王小明")
-
-
-@pytest.fixture
-def other_customer(db):
-    return UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="李四")
-
-
-@pytest.fixture
-def make_dealer(db):
-    def _make(*, status=DealerStatus.ACTIVE) -> Dealer:
-        n = next(_serial)
-        return Dealer.objects.create(
-            legal_name=f"测试汽车销售服务有限公司{n:03d}",
-            uscc=uscc_make("310115", 7000 + n),
-            dealer_type="four_s",
-            province="上海市",
-            city="上海市",
-            status=status,
-        )
-
-    return _make
-
-
-@pytest.fixture
-def dealer(make_dealer):
-    return make_dealer()
-
-
-@pytest.fixture
-def salesperson(dealer):
-    user = UserFactory(roles=[Role.DEALER_SALES], email="sales@example.com")
-    staff_create(actor="seed", dealer=dealer, user=user, role="dealer_sales")
-    return user
-
-
-@pytest.fixture
-def other_dealer_sales(make_dealer):
-    other = make_dealer()
-    user = UserFactory(roles=[Role.DEALER_SALES])
-    staff_create(actor="seed", dealer=other, user=user, role="dealer_sales")
-    return user
 
 
 def new_car(**over) -> dict:
@@ -177,17 +101,6 @@ def primary_data(**over) -> dict:
     }
     data.update(over)
     return data
-
-
-@pytest.fixture
-def draft(products, customer):
-    return application_start(
-        actor=customer,
-        channel="direct",
-        product_version=products["new"],
-        vehicle=new_car(),
-        customer=customer,
-    )
 
 
 def complete_draft(app, *, actor, upload=True, consents=True):
