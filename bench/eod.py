@@ -268,7 +268,7 @@ def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: 
     setup_django()
     from django.db import connections
 
-    from servicing.services.repayments import repayment_post
+    from servicing.services.repayments.posting import repayment_post
     from servicing.services.settlement import payoff_quote_issue
 
     rng = random.Random(seed)

@@ -137,7 +137,8 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue, str, int]) -> N
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from servicing.services.repayments import auto_debit_results_apply, repayment_post
+    from servicing.services.repayments.auto_debit import auto_debit_results_apply
+    from servicing.services.repayments.posting import repayment_post
 
     mine = loan_ids[index::workers]
     done = 0

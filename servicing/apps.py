@@ -7,6 +7,16 @@ class ServicingConfig(AppConfig):
     verbose_name = _("放款与贷后")
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which Django's app
+        # loading must have finished before ready().
         from servicing import approvals
+        from servicing.adapters import payment_callback_handler_register
+        from servicing.gateway.interface import bank_callback_receiver_register
+        from servicing.services.disbursement.settle import bank_callback_receive
+        from servicing.services.repayments.online import payment_callback_handle
 
         approvals.register()
+        # The sandboxes (payment provider, bank) call back in-process; the adapters never
+        # import the services, so the services' handlers are handed to them here.
+        payment_callback_handler_register(payment_callback_handle)
+        bank_callback_receiver_register(bank_callback_receive)

@@ -26,12 +26,10 @@ from servicing.services.loans import (
     loan_note_add,
     penalty_markup_of,
 )
-from servicing.services.repayments import (
-    repayment_manual_submit,
-    repayment_post,
-    repayment_reverse,
-    suspense_apply,
-)
+from servicing.services.repayments.manual import repayment_manual_submit
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
+from servicing.services.repayments.suspense import suspense_apply
 from servicing.services.settlement import loan_restructure, payoff_quote_issue
 
 DEFAULT_RULES = {
@@ -203,13 +201,11 @@ def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:
     (paid by the OEM's subsidy) as its annual rate. Idempotent: a funded contract is left."""
     from origination.models import Contract
     from origination.seed_backoffice import SUBSIDISED_PRODUCT
-    from servicing.gateway import payment_gateway
+    from servicing.gateway.interface import payment_gateway
     from servicing.models import Disbursement, PaymentAttempt
-    from servicing.services.disbursement import (
-        attempt_send,
-        disbursement_approve,
-        disbursement_prepare,
-    )
+    from servicing.services.disbursement.approve import disbursement_approve
+    from servicing.services.disbursement.create import disbursement_prepare
+    from servicing.services.disbursement.send import attempt_send
 
     contract = (
         Contract.objects.filter(status="signed", product_version__product__code=SUBSIDISED_PRODUCT)

@@ -18,35 +18,37 @@ from celery import shared_task
 from autofin.audit import SYSTEM_ACTOR
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+# named: servicing.services.disbursement schedules it by name
+@shared_task(
+    name="servicing.disbursement_attempt_send", acks_late=True, time_limit=120, soft_time_limit=100
+)
 def disbursement_attempt_send(attempt_id: int) -> str:
-    from servicing.services.disbursement import attempt_send
+    from servicing.services.disbursement.send import attempt_send
 
     return attempt_send(attempt_id=attempt_id)
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
 def disbursement_attempt_recover(attempt_id: int) -> str:
-    from servicing.services.disbursement import attempt_recover
+    from servicing.services.disbursement.send import attempt_recover
 
     return attempt_recover(attempt_id=attempt_id)
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+# named: the sandbox bank (servicing.gateway.sandbox_bank) schedules it by name
+@shared_task(
+    name="servicing.bank_callback_deliver", acks_late=True, time_limit=60, soft_time_limit=50
+)
 def bank_callback_deliver(idempotency_key: str) -> dict | None:
-    from servicing.gateway import SandboxBank
+    from servicing.gateway.sandbox_bank import SandboxBank
 
     return SandboxBank().callback_deliver(idempotency_key)
 
 
 @shared_task(time_limit=900, soft_time_limit=840)
 def disbursement_recover(older_than_seconds: int = 120) -> dict:
-    from servicing.services.disbursement import (
-        attempt_recover,
-        attempts_to_recover,
-        disbursement_fund,
-        disbursements_fundable,
-    )
+    from servicing.services.disbursement.fund import disbursement_fund, disbursements_fundable
+    from servicing.services.disbursement.send import attempt_recover, attempts_to_recover
 
     ids = attempts_to_recover(older_than=dt.timedelta(seconds=older_than_seconds))
     for attempt_id in ids:

@@ -112,7 +112,14 @@ def batch_retry_dispatch(*, batch_id: int, actor) -> None:
     transaction.on_commit(lambda: eod_batch_continue.delay(batch_id))
 
 
-@shared_task(bind=True, acks_late=True, time_limit=3600, soft_time_limit=3500, max_retries=1440)
+@shared_task(
+    name="servicing.eod_auto_debit_exchange",  # scheduled by name (servicing.eod.steps.auto_debit)
+    bind=True,
+    acks_late=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+    max_retries=1440,
+)
 def eod_auto_debit_exchange(self, batch_id: int) -> dict:
     """Send the auto-debit file to the bank adapter and apply the results it returns, once the
     night's batch has closed (until then, ask again in a minute)."""

@@ -32,12 +32,13 @@ from servicing.services.loans import (
     customer_phone_change_start,
     loan_note_add,
 )
-from servicing.services.repayments import (
-    payment_callback_handle,  # noqa: F401 - the sandbox calls back through the provider
-    payment_order_create,
+from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,
     repayment_manual_submit,
+)
+from servicing.services.repayments.online import payment_order_create
+from servicing.services.repayments.reversal import (
     repayment_reversal_approve,
     repayment_reversal_reject,
     repayment_reversal_request,

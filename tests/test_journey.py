@@ -36,7 +36,7 @@ from origination.services.underwriting import case_claim, condition_resolve, und
 from risk.models import Decision
 from servicing.adapters import SandboxPaymentProvider
 from servicing.eod.runner import eod_run_until
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_connections
 from servicing.models import (
     Disbursement,
     JournalEntry,
@@ -46,13 +46,11 @@ from servicing.models import (
 )
 from servicing.selectors import account_balance, loan_balances, trial_balance
 from servicing.selectors_disbursement import contracts_ready
-from servicing.services.disbursement import (
-    DisbursementError,
-    disbursement_approve,
-    disbursement_fund,
-    disbursement_prepare,
-)
-from servicing.services.repayments import payment_order_create
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
+from servicing.services.disbursement.fund import disbursement_fund
+from servicing.services.disbursement.states import DisbursementError
+from servicing.services.repayments.online import payment_order_create
 from tests.journey_support import (
     DEALER_NAME,
     DEALER_PHONE,

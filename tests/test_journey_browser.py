@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from origination import tasks
 from origination.models import Application, Condition, Contract
 from origination.services.applications import application_submit
-from servicing.gateway import sandbox_bank_close_connections
+from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
 from servicing.models import Disbursement, Loan
 from servicing.selectors import trial_balance
 from tests.factories import PASSWORD

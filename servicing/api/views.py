@@ -36,12 +36,13 @@ from servicing.models import (
     RepaymentReversal,
 )
 from servicing.services.loans import LoanError
-from servicing.services.repayments import (
-    payment_callback_handle,
-    payment_order_create,
+from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,
     repayment_manual_submit,
+)
+from servicing.services.repayments.online import payment_callback_handle, payment_order_create
+from servicing.services.repayments.reversal import (
     repayment_reversal_approve,
     repayment_reversal_reject,
     repayment_reversal_request,
@@ -529,9 +530,10 @@ class BankCallbackView(APIView):
 
     @extend_schema(request=None, responses={200: None, 400: ERRORS, 403: ERRORS})
     def post(self, request):
-        from servicing.gateway import CallbackRejected as BankCallbackRejected
-        from servicing.gateway import bank_callback_verify
-        from servicing.services.disbursement import DisbursementError, bank_callback_receive
+        from servicing.gateway.interface import CallbackRejected as BankCallbackRejected
+        from servicing.gateway.interface import bank_callback_verify
+        from servicing.services.disbursement.settle import bank_callback_receive
+        from servicing.services.disbursement.states import DisbursementError
 
         try:
             payload = bank_callback_verify(request)

@@ -226,7 +226,7 @@ def payoff_quote_usable(*, loan: Loan, quote_id: int | None) -> PayoffQuoteRecor
 
 
 def _fallback(*, loan, rows, repayment: Repayment, business_date, actor, reason: str) -> Repayment:
-    from servicing.services.repayments import repayment_apply_locked
+    from servicing.services.repayments.apply import repayment_apply_locked
 
     repayment.purpose = RepaymentPurpose.INSTALMENT
     repayment.effects = {"fallback": reason}
@@ -240,7 +240,7 @@ def _fallback(*, loan, rows, repayment: Repayment, business_date, actor, reason:
 def settle_early_locked(
     *, loan: Loan, rows: list, repayment: Repayment, business_date: dt.date, actor: Any
 ) -> Repayment:
-    from servicing.services.repayments import repayment_apply_locked
+    from servicing.services.repayments.apply import repayment_apply_locked
 
     quote = (
         PayoffQuoteRecord.objects.select_for_update().filter(pk=repayment.payoff_quote_id).first()

@@ -20,9 +20,9 @@ from dealers.services import (
     bank_account_change_approve,
     bank_account_change_prepare,
 )
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_connections
 from servicing.models import PaymentAttempt
-from servicing.services.disbursement import attempt_send
+from servicing.services.disbursement.send import attempt_send
 from servicing.services.payees import payee_change_approve, payee_change_prepare
 from tests.factories import UserFactory
 

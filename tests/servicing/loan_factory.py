@@ -47,13 +47,11 @@ from origination.services.products import product_create, product_version_publis
 from origination.services.signup import RESEND_AFTER
 from origination.services.state import application_transition
 from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
-from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import Disbursement, Loan, PaymentAttempt
-from servicing.services.disbursement import (
-    attempt_send,
-    disbursement_approve,
-    disbursement_prepare,
-)
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
+from servicing.services.disbursement.send import attempt_send
 from tests.factories import UserFactory
 from tests.origination.intake_fixtures import PNG, consent_texts_ensure
 

@@ -113,7 +113,7 @@ def test_a_broken_promise_is_found_by_the_batch_and_requeues_the_case(collectors
         case_id=broken_case.pk, collector=broken_case.assigned_to,
         promised_date=dt.date(2026, 2, 18), amount="10000.00",
     )  # fmt: skip
-    from servicing.services.repayments import repayment_post
+    from servicing.services.repayments.posting import repayment_post
 
     repayment_post(loan_id=loans[0].pk, amount="10500.00", source="online", actor="customer",
                    idempotency_key="ptp-kept")  # fmt: skip

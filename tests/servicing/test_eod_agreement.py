@@ -19,7 +19,8 @@ from origination.models import LprRate
 from servicing.eod.runner import batch_run_sync
 from servicing.models import CLOSED_STATUSES, Loan, LoanScheduleRow, Repayment, StepRun
 from servicing.services.accrual import loan_accrue
-from servicing.services.repayments import repayment_post, suspense_apply
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.suspense import suspense_apply
 from tests.approvals_support import loan_restructure
 from tests.factories import UserFactory
 from tests.servicing.eod_helpers import book_state, days

@@ -18,7 +18,7 @@ from servicing.eod.runner import batch_retry, batch_run_sync
 from servicing.models import FinanceTask, LedgerBreak, Loan, StepRun
 from servicing.selectors import loan_balances
 from servicing.selectors_loans import loan_figures
-from servicing.services.repayments import repayment_post
+from servicing.services.repayments.posting import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 

@@ -57,7 +57,7 @@ def bring_current(a: Loan, on: dt.date) -> None:
     """Accrue to `on` and pay everything due by then (the customer paid their year on time)."""
     from servicing.selectors_loans import next_due
     from servicing.services.accrual import loan_accrue
-    from servicing.services.repayments import repayment_post
+    from servicing.services.repayments.posting import repayment_post
 
     set_day(on)
     loan_accrue(loan_id=a.pk, through=on, actor="test", business_date=on)

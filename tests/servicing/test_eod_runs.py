@@ -29,7 +29,7 @@ from servicing.models import (
     StepRun,
 )
 from servicing.selectors import loan_balances
-from servicing.services.repayments import repayment_post
+from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 
 DAY = dt.date(2026, 2, 16)  # the loans' first instalment (due 02-15) is one day late

@@ -26,7 +26,9 @@ from servicing.models import (
 from servicing.selectors import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
 from servicing.services.loans import LoanError, loan_charge_off
-from servicing.services.repayments import repayment_post, repayment_reverse, suspense_apply
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
+from servicing.services.repayments.suspense import suspense_apply
 from servicing.services.settlement import payoff_quote_issue
 from tests import approvals_support
 from tests.factories import UserFactory

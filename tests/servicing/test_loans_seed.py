@@ -47,7 +47,7 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     from origination import seed as origination_seed
     from origination.models import Contract
     from origination.services import contracts
-    from servicing.gateway import sandbox_bank_close_connections
+    from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
     from servicing.seed_disbursement import seed as seed_disbursement
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

@@ -12,8 +12,8 @@ from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models import JournalEntry, PaymentAlert, PaymentOrder, Repayment
 from servicing.selectors import loan_balances, trial_balance
-from servicing.services.repayments import (
-    RepaymentError,
+from servicing.services.repayments.guards import RepaymentError
+from servicing.services.repayments.online import (
     payment_callback_handle,
     payment_ceiling,
     payment_order_create,

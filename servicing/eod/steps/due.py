@@ -51,7 +51,7 @@ def due_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     ]
     applied = 0
     if suspense:
-        from servicing.services.repayments import suspense_apply
+        from servicing.services.repayments.suspense import suspense_apply
 
         for loan_id in suspense:
             if suspense_apply(loan_id=loan_id, actor=ctx.actor) is not None:
