@@ -269,7 +269,7 @@ def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: 
     from django.db import connections
 
     from servicing.services.repayments.posting import repayment_post
-    from servicing.services.settlement import payoff_quote_issue
+    from servicing.services.settlement.early import payoff_quote_issue
 
     rng = random.Random(seed)
     i = 0

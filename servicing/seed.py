@@ -30,7 +30,8 @@ from servicing.services.repayments.manual import repayment_manual_submit
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.repayments.reversal import repayment_reverse
 from servicing.services.repayments.suspense import suspense_apply
-from servicing.services.settlement import loan_restructure, payoff_quote_issue
+from servicing.services.settlement.early import payoff_quote_issue
+from servicing.services.settlement.restructure import loan_restructure
 
 DEFAULT_RULES = {
     "penalty_markup": "0.5",

@@ -43,10 +43,8 @@ from servicing.services.repayments.reversal import (
     repayment_reversal_reject,
     repayment_reversal_request,
 )
-from servicing.services.settlement import (
-    payoff_quote_issue,
-    prepayment_terms,
-)
+from servicing.services.settlement.early import payoff_quote_issue
+from servicing.services.settlement.prepayment import prepayment_terms
 
 AGENT_ROLES = (Role.SERVICING_AGENT, Role.SENIOR_UNDERWRITER, Role.COLLECTOR)
 

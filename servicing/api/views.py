@@ -47,7 +47,7 @@ from servicing.services.repayments.reversal import (
     repayment_reversal_reject,
     repayment_reversal_request,
 )
-from servicing.services.settlement import payoff_quote_issue
+from servicing.services.settlement.early import payoff_quote_issue
 
 AGENT_ROLES = (Role.SERVICING_AGENT,)
 

@@ -21,7 +21,7 @@ from servicing.approvals import loan_restructure_submit
 from servicing.models import JournalEntry, Loan
 from servicing.selectors import loan_balances
 from servicing.services.accrual import loan_accrue
-from servicing.services.settlement import loan_restructure
+from servicing.services.settlement.restructure import loan_restructure
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 

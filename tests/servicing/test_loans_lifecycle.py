@@ -29,7 +29,7 @@ from servicing.services.loans import LoanError, loan_charge_off
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.repayments.reversal import repayment_reverse
 from servicing.services.repayments.suspense import suspense_apply
-from servicing.services.settlement import payoff_quote_issue
+from servicing.services.settlement.early import payoff_quote_issue
 from tests import approvals_support
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import (

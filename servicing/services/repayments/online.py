@@ -27,7 +27,6 @@ from servicing.models import (
     RepaymentSource,
 )
 from servicing.models import AccountCode as A
-from servicing.services import settlement
 from servicing.services.ledger import (
     journal_post,
 )
@@ -37,6 +36,8 @@ from servicing.services.loans import (
 )
 from servicing.services.repayments.guards import RepaymentError, amount_checked
 from servicing.services.repayments.posting import repayment_post_locked
+from servicing.services.settlement.early import payoff_quote_usable
+from servicing.services.settlement.prepayment import prepayment_terms
 
 # --- online payments -------------------------------------------------------------------------------
 
@@ -116,12 +117,10 @@ def payment_order_create(
     if loan.status in CLOSED_STATUSES:
         raise RepaymentError(_("贷款已结清，无需还款。"))
     if purpose == RepaymentPurpose.PAYOFF:
-        quote = settlement.payoff_quote_usable(loan=loan, quote_id=payoff_quote_id)
+        quote = payoff_quote_usable(loan=loan, quote_id=payoff_quote_id)
         amount = quote.total
     elif purpose == RepaymentPurpose.PREPAYMENT:
-        terms = settlement.prepayment_terms(
-            loan=loan, prepay_amount=prepay_amount, option=prepayment_option
-        )
+        terms = prepayment_terms(loan=loan, prepay_amount=prepay_amount, option=prepayment_option)
         amount = terms.total
         prepay_amount = terms.prepay
     amount = amount_checked(amount)

@@ -19,7 +19,6 @@ from servicing.models import (
     RepaymentSource,
     RepaymentStatus,
 )
-from servicing.services import settlement
 from servicing.services.hotpath import (
     insert_unless_conflict,
 )
@@ -34,6 +33,8 @@ from servicing.services.repayments.idempotency import (
     replay_check,
     replay_unique_key,
 )
+from servicing.services.settlement.early import settle_early_locked
+from servicing.services.settlement.prepayment import prepay_partial_locked
 
 
 def repayment_post_locked(
@@ -93,11 +94,11 @@ def repayment_dispatch_locked(
     *, loan: Loan, rows: list, repayment: Repayment, business_date: dt.date, actor: Any
 ) -> Repayment:
     if repayment.purpose == RepaymentPurpose.PAYOFF:
-        return settlement.settle_early_locked(
+        return settle_early_locked(
             loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
         )
     if repayment.purpose == RepaymentPurpose.PREPAYMENT:
-        return settlement.prepay_partial_locked(
+        return prepay_partial_locked(
             loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
         )
     return repayment_apply_locked(
