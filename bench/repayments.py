@@ -67,8 +67,9 @@ def generate(n_loans: int, term: int) -> None:
     from autofin.models import User
     from autofin.pricing import build_schedule
     from servicing.models import Loan, LoanScheduleRow, LoanStatus
-    from servicing.services.ledger import EntrySpec, journal_post_many
-    from servicing.services.loans import schedule_rows_build
+    from servicing.services.ledger.entries import EntrySpec
+    from servicing.services.ledger.posting import journal_post_many
+    from servicing.services.loans.schedule import schedule_rows_build
 
     user = User.objects.create(username="bench-customer", display_name="压测客户")
     schedules = {

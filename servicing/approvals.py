@@ -25,7 +25,7 @@ from autofin.approvals import (
 )
 from autofin.money import format_cny
 from servicing.models import Loan, LoanStatus, RowStatus
-from servicing.services.loans import LoanError
+from servicing.services.loans.account import LoanError
 from servicing.services.settlement.restructure import loan_restructure
 
 LOAN_RESTRUCTURE = "loan_restructure"

@@ -19,13 +19,11 @@ from autofin.roles import Role
 from autofin.seed import demo_user
 from servicing.models import Loan
 from servicing.services.accrual import loan_accrue
-from servicing.services.ledger import journal_post
-from servicing.services.loans import (
-    loan_charge_off,
-    loan_create,
-    loan_note_add,
-    penalty_markup_of,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.charge_off import loan_charge_off
+from servicing.services.loans.create import loan_create
+from servicing.services.loans.notes import loan_note_add
+from servicing.services.loans.schedule import penalty_markup_of
 from servicing.services.repayments.manual import repayment_manual_submit
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.repayments.reversal import repayment_reverse

@@ -26,12 +26,12 @@ from servicing.adapters import payment_provider
 from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.models import Loan, LoanStatus, PaymentOrder, Repayment, RepaymentReversal
 from servicing.selectors import loan_balances
-from servicing.services.loans import (
-    LoanError,
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.customer_phone import (
     customer_phone_change_confirm,
     customer_phone_change_start,
-    loan_note_add,
 )
+from servicing.services.loans.notes import loan_note_add
 from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,

@@ -35,7 +35,7 @@ from servicing.models import (
     RepaymentPurpose,
     RepaymentReversal,
 )
-from servicing.services.loans import LoanError
+from servicing.services.loans.account import LoanError
 from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,

@@ -31,7 +31,7 @@ Lock order (documented and tested, see tests/servicing/test_eod_concurrency.py)
 A chunk that changes loans first locks the loans it will change with
 ``SELECT ... WHERE id BETWEEN lo AND hi AND <needs work> ORDER BY id FOR UPDATE`` — loans in id
 order, the Loan row before any schedule row — exactly the order every online money path takes
-(`servicing.services.loans.loan_lock`: the Loan row, then its schedule rows by pk). So an online
+(`servicing.services.loans.account.loan_lock`: the Loan row, then its schedule rows by pk). So an online
 repayment on a loan of a running chunk waits for the chunk's short transaction (or the chunk
 waits for the payment), and then sees (or the chunk re-reads) the committed state: no deadlock,
 no lost update. An online repayment during closing carries D+1 and accrues penalty through

@@ -35,8 +35,9 @@ from servicing.models import (
     SourceType,
 )
 from servicing.models import AccountCode as A
-from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_lock, loan_status_refresh, row_status
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import loan_lock
+from servicing.services.loans.status import loan_status_refresh, row_status
 
 REMAINDER_PLACES = Decimal("0.0000000001")
 LOAN_ACCRUAL_FIELDS = ["accrued_through", "accrual_period_posted", "accrual_remainder"]

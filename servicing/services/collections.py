@@ -48,7 +48,7 @@ from servicing.models import (
     TaskKind,
 )
 from servicing.models import AccountCode as A
-from servicing.services.ledger import journal_post
+from servicing.services.ledger.posting import journal_post
 
 CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"
 # logistic score: intercept, per DPD day, per kept-promise share, per repaid-principal share

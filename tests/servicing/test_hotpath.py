@@ -18,7 +18,7 @@ from servicing.services.hotpath import (
     parts_execute,
     update_part,
 )
-from servicing.services.loans import loan_lock
+from servicing.services.loans.account import loan_lock
 from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
 

@@ -25,7 +25,8 @@ from servicing.models import (
 )
 from servicing.selectors import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
-from servicing.services.loans import LoanError, loan_charge_off
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.charge_off import loan_charge_off
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.repayments.reversal import repayment_reverse
 from servicing.services.repayments.suspense import suspense_apply
@@ -74,7 +75,7 @@ def test_funding_prices_the_contracts_schedule_and_loan_create_is_idempotent_per
     ]
     assert (loan.status, loan.penalty_rate, loan.schedule_version) == ("active", D("0.09"), 1)
     assert LoanStatusChange.objects.filter(loan=loan, to_status="active").count() == 1
-    from servicing.services.loans import loan_create
+    from servicing.services.loans.create import loan_create
 
     again = loan_create(
         contract_ref=loan.contract_ref,
@@ -95,7 +96,8 @@ def test_funding_prices_the_contracts_schedule_and_loan_create_is_idempotent_per
 
 
 def test_loan_create_refuses_a_schedule_other_than_the_signed_contracts():
-    from servicing.services.loans import LoanError, loan_create
+    from servicing.services.loans.account import LoanError
+    from servicing.services.loans.create import loan_create
 
     signed = build_schedule(
         amount_financed=D("120000.00"),

@@ -175,7 +175,8 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         )
         status_changes_record(ctx=ctx, changes=changes)
     if settled:
-        from servicing.services.loans import loan_lock, loan_status_refresh
+        from servicing.services.loans.account import loan_lock
+        from servicing.services.loans.status import loan_status_refresh
 
         for loan_id in settled:
             loan, loan_rows = loan_lock(loan_id=loan_id)
@@ -212,7 +213,7 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         [limit],
     )
     if to_charge:
-        from servicing.services.loans import loan_charge_off
+        from servicing.services.loans.charge_off import loan_charge_off
 
         for loan_id, dpd in to_charge:
             loan_charge_off(

@@ -138,7 +138,7 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         )
 
     from servicing.models import LoanRepricing, LoanScheduleRow, RepricingOutcome
-    from servicing.services.loans import penalty_markup_of, schedule_rows_build
+    from servicing.services.loans.schedule import penalty_markup_of, schedule_rows_build
 
     cache: dict = {}
     records: list[LoanRepricing] = []

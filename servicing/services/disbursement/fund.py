@@ -32,8 +32,8 @@ from servicing.models import (
 )
 from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
-from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_create
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.create import loan_create
 
 # --- funding -----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from servicing.services.disbursement.states import (
     attempt_status_set,
     disbursement_lock,
 )
-from servicing.services.ledger import journal_post
+from servicing.services.ledger.posting import journal_post
 
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 

@@ -35,15 +35,9 @@ from servicing.services.hotpath import (
     parts_execute,
     update_part,
 )
-from servicing.services.ledger import (
-    EntrySpec,
-    journal_post_many,
-    journal_post_spec,
-)
-from servicing.services.loans import (
-    loan_status_refresh,
-    row_status,
-)
+from servicing.services.ledger.entries import EntrySpec
+from servicing.services.ledger.posting import journal_post_many, journal_post_spec
+from servicing.services.loans.status import loan_status_refresh, row_status
 from servicing.services.repayments.guards import RepaymentError
 from servicing.services.repayments.idempotency import repayment_replay, replay_check
 from servicing.services.repayments.waterfall import allocate, waterfall_order

@@ -22,9 +22,7 @@ from servicing.services.hotpath import (
     parts_execute,
     update_part,
 )
-from servicing.services.loans import (
-    posting_date,
-)
+from servicing.services.loans.account import posting_date
 from servicing.services.repayments.apply import PaymentIn, loans_lock, repayments_post_many_locked
 from servicing.services.repayments.guards import amount_checked
 

@@ -10,9 +10,7 @@ from django.utils.translation import gettext as _
 
 from autofin.money import quantize_fen, to_decimal
 from autofin.roles import MoneyAction, can_move_money
-from servicing.services.loans import (
-    LoanError,
-)
+from servicing.services.loans.account import LoanError
 
 
 class RepaymentError(LoanError):

@@ -21,10 +21,7 @@ from servicing.models import (
     RepaymentSource,
     RepaymentStatus,
 )
-from servicing.services.loans import (
-    loan_lock,
-    posting_date,
-)
+from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.guards import (
     RepaymentError,
     amount_checked,

@@ -27,13 +27,8 @@ from servicing.models import (
     RepaymentSource,
 )
 from servicing.models import AccountCode as A
-from servicing.services.ledger import (
-    journal_post,
-)
-from servicing.services.loans import (
-    loan_lock,
-    posting_date,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.guards import RepaymentError, amount_checked
 from servicing.services.repayments.posting import repayment_post_locked
 from servicing.services.settlement.early import payoff_quote_usable

@@ -22,10 +22,7 @@ from servicing.models import (
 from servicing.services.hotpath import (
     insert_unless_conflict,
 )
-from servicing.services.loans import (
-    loan_lock,
-    posting_date,
-)
+from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.repayments.guards import RepaymentError, amount_checked
 from servicing.services.repayments.idempotency import (

@@ -33,16 +33,10 @@ from servicing.models import (
     SourceType,
 )
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post, signed_lines
-from servicing.services.ledger import (
-    journal_entry_reverse,
-    journal_post,
-)
-from servicing.services.loans import (
-    loan_lock,
-    loan_status_refresh,
-    posting_date,
-    row_status,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.ledger.reversal import journal_entry_reverse
+from servicing.services.loans.account import loan_lock, posting_date
+from servicing.services.loans.status import loan_status_refresh, row_status
 from servicing.services.repayments.apply import LOAN_FIELDS, ROW_FIELDS
 from servicing.services.repayments.guards import RepaymentError, money_action_authorize
 

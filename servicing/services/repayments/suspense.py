@@ -16,10 +16,7 @@ from servicing.models import (
     RepaymentStatus,
 )
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
-from servicing.services.loans import (
-    loan_lock,
-    posting_date,
-)
+from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.repayments.waterfall import eligible_rows
 

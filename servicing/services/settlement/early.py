@@ -35,15 +35,10 @@ from servicing.services.accrual import (
     LOAN_ACCRUAL_FIELDS,
     signed_lines,
 )
-from servicing.services.ledger import journal_post
-from servicing.services.loans import (
-    LoanError,
-    loan_lock,
-    loan_status_set,
-    mortgage_release_request,
-    pricing_schedule,
-    schedule_supersede,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import LoanError, loan_lock
+from servicing.services.loans.schedule import pricing_schedule, schedule_supersede
+from servicing.services.loans.status import loan_status_set, mortgage_release_request
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.settlement.shared import (
     accrual_catch_up,

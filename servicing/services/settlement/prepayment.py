@@ -30,9 +30,9 @@ from servicing.models import (
     SourceType,
 )
 from servicing.models import AccountCode as A
-from servicing.services.ledger import journal_post
-from servicing.services.loans import (
-    LoanError,
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.schedule import (
     pricing_schedule,
     schedule_rows_build,
     schedule_supersede,

@@ -32,15 +32,10 @@ from servicing.services.accrual import (
     penalty_accrue_in_memory,
     penalty_post,
 )
-from servicing.services.ledger import journal_post
-from servicing.services.loans import (
-    LoanError,
-    loan_lock,
-    loan_status_set,
-    posting_date,
-    schedule_rows_build,
-    schedule_supersede,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import LoanError, loan_lock, posting_date
+from servicing.services.loans.schedule import schedule_rows_build, schedule_supersede
+from servicing.services.loans.status import loan_status_set
 from servicing.services.settlement.shared import accrual_catch_up, rows_unpaid
 
 # --- restructure --------------------------------------------------------------------------------

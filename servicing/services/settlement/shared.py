@@ -25,10 +25,8 @@ from servicing.services.accrual import (
     interest_accrue_in_memory,
     signed_lines,
 )
-from servicing.services.ledger import journal_post
-from servicing.services.loans import (
-    LoanError,
-)
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import LoanError
 from servicing.services.repayments.apply import repayment_apply_locked
 
 
