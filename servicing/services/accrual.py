@@ -195,16 +195,3 @@ def loan_accrue(
             loan=loan, rows=rows, business_date=through + dt.timedelta(days=1), actor=actor
         )
     return loan
-
-
-def loans_accrue(*, through: dt.date, actor: Any = "eod") -> int:
-    """The nightly batch's accrual step: every open loan, each in its own transaction."""
-    ids = list(
-        Loan.objects.exclude(status__in=list(CLOSED_STATUSES))
-        .filter(accrued_through__lt=through)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for loan_id in ids:
-        loan_accrue(loan_id=loan_id, through=through, actor=actor)
-    return len(ids)

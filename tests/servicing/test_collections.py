@@ -15,7 +15,6 @@ from servicing.models import CollectionCase, ContactAttempt, LoanTask, PromiseTo
 from servicing.services.collections import (
     CALLBACK_NOTE,
     CollectionsError,
-    case_score,
     contact_attempt_record,
     promise_to_pay_create,
 )
@@ -56,8 +55,7 @@ def test_batch_opens_cases_in_the_bucket_queue_and_balances_workloads(collectors
     per = sorted(CollectionCase.objects.values_list("assigned_to_id", flat=True))
     assert sorted(per.count(c.pk) for c in collectors) == [1, 2]
     # the score: logistic(1 - 0.04 x 2 + 1.5 x 0.5 + 1.0 x 0) = 0.8416
-    assert {c.score for c in cases} == {case_score(dpd=2, kept_ratio=0.5, paid_share=0)}
-    assert case_score(dpd=2, kept_ratio=0.5, paid_share=0) == D("0.8416")
+    assert {c.score for c in cases} == {D("0.8416")}
 
 
 def test_conduct_rules_hours_daily_limit_and_no_third_party_disclosure(collectors, settings):

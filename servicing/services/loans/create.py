@@ -65,6 +65,38 @@ def _collateral_fields(collateral: dict) -> dict:
     }
 
 
+def _loan_opened(
+    *, loan: Loan, schedule: Schedule, date: dt.date, actor: Any, amount: Decimal,
+    term_months: int,
+) -> None:  # fmt: skip
+    """A new loan's schedule rows (version 1), its first status-history row and its audit row."""
+    LoanScheduleRow.objects.bulk_create(
+        schedule_rows_build(loan=loan, schedule=schedule, version=1)
+    )
+    LoanStatusChange.objects.create(
+        loan=loan,
+        from_status="",
+        to_status=LoanStatus.ACTIVE,
+        business_date=date,
+        reason=_("放款开户"),
+        actor_label=actor_label(actor)[:150],
+    )
+    audit_record(
+        actor=actor,
+        obj=loan,
+        action="loan_create",
+        to_state=LoanStatus.ACTIVE,
+        data={"amount_financed": str(amount), "term_months": term_months},
+    )
+
+
+def _contract_schedule_check(schedule: Schedule, contract_schedule: list[dict] | None) -> None:
+    if contract_schedule is not None and not schedule_matches(schedule, contract_schedule):
+        raise LoanError(
+            _("放款时的还款计划与已签署合同的还款计划不一致，不能放款。"), code="schedule_mismatch"
+        )
+
+
 def loan_create(
     *,
     contract_ref: str,
@@ -121,10 +153,7 @@ def loan_create(
     penalty = to_decimal(penalty_rate)
     if not penalty.is_finite() or penalty < 0:
         raise LoanError(_("罚息利率无效。"), field="penalty_rate", code="penalty_rate")
-    if contract_schedule is not None and not schedule_matches(schedule, contract_schedule):
-        raise LoanError(
-            _("放款时的还款计划与已签署合同的还款计划不一致，不能放款。"), code="schedule_mismatch"
-        )
+    _contract_schedule_check(schedule, contract_schedule)
     collateral = collateral or {}
     link = _rate_link(rate_link, value_date=value_date, term_months=term_months)
     date = posting_date(business_date)
@@ -158,24 +187,10 @@ def loan_create(
                 accrued_through=value_date,
                 **link,
             )
-            LoanScheduleRow.objects.bulk_create(
-                schedule_rows_build(loan=loan, schedule=schedule, version=1)
-            )
-            LoanStatusChange.objects.create(
-                loan=loan,
-                from_status="",
-                to_status=LoanStatus.ACTIVE,
-                business_date=date,
-                reason=_("放款开户"),
-                actor_label=actor_label(actor)[:150],
-            )
-            audit_record(
-                actor=actor,
-                obj=loan,
-                action="loan_create",
-                to_state=LoanStatus.ACTIVE,
-                data={"amount_financed": str(amount), "term_months": term_months},
-            )
+            _loan_opened(
+                loan=loan, schedule=schedule, date=date, actor=actor, amount=amount,
+                term_months=term_months,
+            )  # fmt: skip
     except IntegrityError:
         existing = Loan.objects.filter(contract_ref=contract_ref).first()
         if existing is None:

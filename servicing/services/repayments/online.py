@@ -222,6 +222,30 @@ def _payment_alert(
     return alert
 
 
+def _order_of_callback(ref: str) -> PaymentOrder:
+    order = PaymentOrder.objects.filter(provider_ref=ref).first() if ref else None
+    if order is None:
+        raise RepaymentError(_("未知的支付订单：%(ref)s") % {"ref": ref}, code="unknown_order")
+    return order
+
+
+def _callback_after_decision(order: PaymentOrder, *, success: bool, alert: dict) -> None:
+    """A callback for an order already decided: a repeat of the decision changes nothing; a
+    contradiction (or a callback on a held order) opens an alert, parking any money claimed."""
+    before, claimed = order.status, alert["claimed"]
+    repeated = (before == PaymentOrderStatus.PAID and success and claimed == order.amount) or (
+        before == PaymentOrderStatus.FAILED and not success
+    )
+    if not repeated:
+        kind = (
+            PaymentAlertKind.AMOUNT_MISMATCH
+            if before == PaymentOrderStatus.HELD
+            else PaymentAlertKind.AFTER_FINAL_STATE
+        )
+        _payment_alert(kind=kind, park=success, **alert)
+    order.save(update_fields=["callback_count"])
+
+
 def payment_callback_handle(*, payload: dict) -> PaymentOrder:
     """The provider's callback, already verified (servicing.adapters.payment_callback_verify
     checked its signature with the provider's secret): check it against the order, then post the ORDER's amount
@@ -235,9 +259,7 @@ def payment_callback_handle(*, payload: dict) -> PaymentOrder:
     if not isinstance(payload, dict):
         raise RepaymentError(_("支付回调内容格式无效。"), code="bad_payload")
     ref = str(payload.get("provider_ref") or "")
-    order = PaymentOrder.objects.filter(provider_ref=ref).first() if ref else None
-    if order is None:
-        raise RepaymentError(_("未知的支付订单：%(ref)s") % {"ref": ref}, code="unknown_order")
+    order = _order_of_callback(ref)
     actor = f"payment:{provider.name}"
     success = payload.get("status") == "success"
     claimed = _callback_amount(payload.get("amount"))
@@ -258,17 +280,7 @@ def payment_callback_handle(*, payload: dict) -> PaymentOrder:
             "actor": actor,
         }
         if before != PaymentOrderStatus.CREATED:
-            repeated = (
-                before == PaymentOrderStatus.PAID and success and claimed == order.amount
-            ) or (before == PaymentOrderStatus.FAILED and not success)
-            if not repeated:
-                kind = (
-                    PaymentAlertKind.AMOUNT_MISMATCH
-                    if before == PaymentOrderStatus.HELD
-                    else PaymentAlertKind.AFTER_FINAL_STATE
-                )
-                _payment_alert(kind=kind, park=success, **alert)
-            order.save(update_fields=["callback_count"])
+            _callback_after_decision(order, success=success, alert=alert)
             return order
         if success and claimed != order.amount:
             _payment_alert(kind=PaymentAlertKind.AMOUNT_MISMATCH, park=True, **alert)

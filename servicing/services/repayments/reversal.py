@@ -91,55 +91,42 @@ def _repayment_reverse(
     return repayment
 
 
-def _reverse_locked(
-    *,
-    loan: Loan,
-    rows: list[LoanScheduleRow],
-    repayment: Repayment,
-    reason: str,
-    date: dt.date,
-    actor: Any,
-) -> None:
-    if repayment.status != RepaymentStatus.POSTED:
-        raise RepaymentError(_("只有已入账的还款可以冲正。"))
-    if repayment.purpose != RepaymentPurpose.INSTALMENT:
-        raise RepaymentError(
-            _("提前结清或部分提前还款已变更还款计划，不能直接冲正，请走调账流程。")
+def _later_suspense_undo(
+    *, loan: Loan, rows: list[LoanScheduleRow], repayment: Repayment, suspense_part: Decimal,
+    date: dt.date, actor: Any,
+) -> None:  # fmt: skip
+    """The overpayment was already applied: undo later suspense applications, newest first,
+    until the suspense holds the reversed repayment's part again."""
+    later = (
+        Repayment.objects.select_for_update()
+        .filter(
+            loan=loan,
+            source=RepaymentSource.SUSPENSE,
+            status=RepaymentStatus.POSTED,
+            pk__gt=repayment.pk,
         )
-    by_pk = {r.pk: r for r in rows}
-    allocations = list(repayment.allocations.all())
-    missing = [a for a in allocations if a.row_id is not None and a.row_id not in by_pk]
-    if missing:
-        raise RepaymentError(_("该还款之后还款计划已变更（重组或提前还款），不能直接冲正。"))
-    suspense_part = sum((a.amount for a in allocations if a.component == Component.SUSPENSE), ZERO)
-    if suspense_part > loan.suspense_balance:
-        # The overpayment was already applied: undo later suspense applications, newest first.
-        later = (
-            Repayment.objects.select_for_update()
-            .filter(
-                loan=loan,
-                source=RepaymentSource.SUSPENSE,
-                status=RepaymentStatus.POSTED,
-                pk__gt=repayment.pk,
-            )
-            .order_by("-pk")
-        )
-        for application in later:
-            if suspense_part <= loan.suspense_balance:
-                break
-            _reverse_locked(
-                loan=loan,
-                rows=rows,
-                repayment=application,
-                reason=_("原还款冲正，撤销溢缴款冲抵 #%(id)s") % {"id": repayment.pk},
-                date=date,
-                actor=actor,
-            )
-        if suspense_part > loan.suspense_balance:
-            raise RepaymentError(_("溢缴款已退回客户，不能冲正该还款。"))
-    reversal = journal_entry_reverse(
-        entry_id=repayment.journal_entry_id, reason=reason, actor=actor, business_date=date
+        .order_by("-pk")
     )
+    for application in later:
+        if suspense_part <= loan.suspense_balance:
+            break
+        _reverse_locked(
+            loan=loan,
+            rows=rows,
+            repayment=application,
+            reason=_("原还款冲正，撤销溢缴款冲抵 #%(id)s") % {"id": repayment.pk},
+            date=date,
+            actor=actor,
+        )
+    if suspense_part > loan.suspense_balance:
+        raise RepaymentError(_("溢缴款已退回客户，不能冲正该还款。"))
+
+
+def _allocations_take_back(
+    *, loan: Loan, repayment: Repayment, allocations: list, by_pk: dict[int, LoanScheduleRow]
+) -> tuple[dict[int, LoanScheduleRow], dict[int, Decimal]]:
+    """Every allocation taken back from its row (or the suspense); returns (the rows touched,
+    the principal and interest restored per row)."""
     touched: dict[int, LoanScheduleRow] = {}
     restored: dict[int, Decimal] = {}
     for a in allocations:
@@ -157,7 +144,16 @@ def _reverse_locked(
             loan.principal_outstanding += a.amount
     if repayment.source == RepaymentSource.SUSPENSE:
         loan.suspense_balance += repayment.amount
-    # Penalty the money had stopped: segments accrued since the payment on the lower base.
+    return touched, restored
+
+
+def _penalty_recompute(
+    *, loan: Loan, repayment: Repayment, restored: dict[int, Decimal],
+    by_pk: dict[int, LoanScheduleRow], touched: dict[int, LoanScheduleRow], date: dt.date,
+    actor: Any,
+) -> Decimal:  # fmt: skip
+    """Penalty the money had stopped: segments accrued since the payment, recomputed on the
+    restored base, and the difference posted. Returns the difference."""
     extra = ZERO
     changed_segments = []
     for segment in PenaltyAccrual.objects.filter(
@@ -185,6 +181,40 @@ def _reverse_locked(
             actor=actor,
             loan_id=loan.pk,
         )
+    return extra
+
+
+def _reverse_locked(
+    *,
+    loan: Loan,
+    rows: list[LoanScheduleRow],
+    repayment: Repayment,
+    reason: str,
+    date: dt.date,
+    actor: Any,
+) -> None:
+    _reversible(repayment)
+    by_pk = {r.pk: r for r in rows}
+    allocations = list(repayment.allocations.all())
+    missing = [a for a in allocations if a.row_id is not None and a.row_id not in by_pk]
+    if missing:
+        raise RepaymentError(_("该还款之后还款计划已变更（重组或提前还款），不能直接冲正。"))
+    suspense_part = sum((a.amount for a in allocations if a.component == Component.SUSPENSE), ZERO)
+    if suspense_part > loan.suspense_balance:
+        _later_suspense_undo(
+            loan=loan, rows=rows, repayment=repayment, suspense_part=suspense_part, date=date,
+            actor=actor,
+        )  # fmt: skip
+    reversal = journal_entry_reverse(
+        entry_id=repayment.journal_entry_id, reason=reason, actor=actor, business_date=date
+    )
+    touched, restored = _allocations_take_back(
+        loan=loan, repayment=repayment, allocations=allocations, by_pk=by_pk
+    )
+    extra = _penalty_recompute(
+        loan=loan, repayment=repayment, restored=restored, by_pk=by_pk, touched=touched,
+        date=date, actor=actor,
+    )  # fmt: skip
     for row in touched.values():
         row.status = row_status(row, date)
     if touched:
