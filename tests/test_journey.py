@@ -35,7 +35,7 @@ from origination.services.contracts import (
 from origination.services.underwriting import case_claim, condition_resolve, underwriting_approve
 from risk.models import Decision
 from servicing.adapters import SandboxPaymentProvider
-from servicing.eod.runner import eod_run_until
+from servicing.eod.sync_driver import eod_run_until
 from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_connections
 from servicing.models import (
     Disbursement,

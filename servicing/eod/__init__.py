@@ -6,7 +6,7 @@ Shape
   `business_date_closing_start`, so from then on online postings and fundings carry D+1 and the
   books of D stop moving. When every step for D has succeeded the batch calls
   `business_date_advance(expected=D)`. A batch that has not run for several days catches up one
-  date at a time (`runner.eod_run_until`).
+  date at a time (`sync_driver.eod_run_until`).
 * **Steps** are registered units (`registry.register`), each in its own module under
   `servicing.eod.steps` with a docstring saying what it does, run in their `position` order.
   Every step is SET-BASED: a chunk does a handful of SQL statements (UPDATE ... FROM, INSERT ...

@@ -17,18 +17,23 @@ share of principal already repaid).
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
 from autofin.bulk import bulk_insert_new
 from autofin.business_date import business_date_for_posting
+from autofin.models import AuditEntry
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
+from autofin.roles import Role
 from servicing.models import (
     RISK_ORDER,
     CaseNote,
@@ -121,8 +126,6 @@ def loans_risk_raise(
         unique_fields=["loan", "kind", "ref_date"],
     )
     if raises:
-        from autofin.models import AuditEntry
-
         audit = [
             audit_entry_build(
                 actor=actor,
@@ -143,10 +146,6 @@ def loans_risk_raise(
 
 def collectors_by_workload() -> list[tuple[int, int]]:
     """(collector user id, open cases) for every active collector, lightest first."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Count, Q
-
-    from autofin.roles import Role
 
     users = (
         get_user_model()
@@ -161,7 +160,6 @@ def collectors_by_workload() -> list[tuple[int, int]]:
 def cases_assign(*, business_date: dt.date) -> int:
     """Give every unassigned open case to the collector with the lightest workload (best scores
     first), one at a time, so workloads stay level."""
-    import heapq
 
     collectors = collectors_by_workload()
     if not collectors:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from autofin.roles import Role
-from servicing.eod.runner import eod_run_until
+from servicing.eod.sync_driver import eod_run_until
 from servicing.models import CollectionCase, ContactAttempt, LoanTask, PromiseToPay
 from servicing.services.collections import (
     CALLBACK_NOTE,

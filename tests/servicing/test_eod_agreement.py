@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from autofin.roles import Role
 from origination.models import LprRate
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import CLOSED_STATUSES, Loan, LoanScheduleRow, Repayment, StepRun
 from servicing.services.accrual import loan_accrue
 from servicing.services.repayments.posting import repayment_post

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from autofin.roles import Role
 from servicing.eod import registry
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import BatchRun, ChunkRun, CollectionCase
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from autofin.business_date import business_date_current
 from autofin.roles import Role
-from servicing.eod.runner import batch_retry, batch_run_sync
+from servicing.eod.runner import batch_retry
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import FinanceTask, LedgerBreak, Loan, StepRun
 from servicing.selectors import loan_balances
 from servicing.selectors_loans import loan_figures

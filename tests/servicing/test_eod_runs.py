@@ -17,7 +17,8 @@ from django.utils import timezone
 from autofin.business_date import business_date_current, business_date_for_posting
 from autofin.models import BusinessCalendar, OutboundMessage
 from servicing.eod import registry, runner
-from servicing.eod.runner import EodError, batch_retry, batch_run_sync, eod_run_until
+from servicing.eod.runner import EodError, batch_retry
+from servicing.eod.sync_driver import batch_run_sync, eod_run_until
 from servicing.models import (
     BatchRun,
     ChunkRun,

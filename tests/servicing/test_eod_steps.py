@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import (
     AutoDebitBatch,
     AutoDebitItem,

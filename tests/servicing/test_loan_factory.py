@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from origination.models import Application, Contract
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import JournalLine, PenaltyAccrual
 from servicing.selectors import loan_balances
 from tests.servicing.loan_helpers import assert_ledger_matches, make_loan, rows, set_day

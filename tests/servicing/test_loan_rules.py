@@ -15,7 +15,7 @@ from django.db import connection
 
 from autofin.pricing import add_months
 from servicing import loan_rules
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import CollectionCase, Loan, LoanDelinquency, LoanStatus
 from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run
+from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run, temp_table
+from servicing.services.collections import cases_assign
 
 STATE = f"""
 SELECT l.id AS loan_id, d.dpd, d.bucket,
@@ -49,7 +50,6 @@ SCORE = f"""round((1 / (1 + exp(-(({_B0}) + ({_B1}) * s.dpd
 
 
 def collections_finalize(ctx: StepContext) -> dict:
-    from servicing.services.collections import cases_assign
 
     return {"assigned": cases_assign(business_date=ctx.business_date)}
 
@@ -61,7 +61,6 @@ def collections_finalize(ctx: StepContext) -> dict:
     finalize=collections_finalize,
 )
 def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    from servicing.eod.sql import temp_table
 
     d, nxt = ctx.business_date, ctx.next_date
     params = {"d": d, "next": nxt, "lo": lo, "hi": hi}

@@ -97,6 +97,27 @@ def _contract_schedule_check(schedule: Schedule, contract_schedule: list[dict] |
         )
 
 
+def _loan_insert(
+    *, fields: dict, schedule: Schedule, date: dt.date, actor: Any, amount: Decimal,
+    term_months: int,
+) -> Loan:  # fmt: skip
+    """Insert the loan and its opening rows; a concurrent funding of the same contract that
+    inserted first wins, and its loan is returned."""
+    try:
+        with transaction.atomic():
+            loan = Loan.objects.create(**fields)
+            _loan_opened(
+                loan=loan, schedule=schedule, date=date, actor=actor, amount=amount,
+                term_months=term_months,
+            )  # fmt: skip
+    except IntegrityError:
+        existing = Loan.objects.filter(contract_ref=fields["contract_ref"]).first()
+        if existing is None:
+            raise
+        return existing
+    return loan
+
+
 def loan_create(
     *,
     contract_ref: str,
@@ -157,46 +178,38 @@ def loan_create(
     collateral = collateral or {}
     link = _rate_link(rate_link, value_date=value_date, term_months=term_months)
     date = posting_date(business_date)
-    try:
-        with transaction.atomic():
-            loan = Loan.objects.create(
-                contract_ref=contract_ref,
-                application_id=application_id,
-                customer_id=customer_user_id,
-                product_version_id=product_version_id,
-                product_rules=product_rules,
-                dealer_id=dealer_id,
-                amount_financed=amount,
-                annual_rate=rate,
-                customer_rate=cust_rate,
-                schedule_rate=schedule_rate,
-                penalty_rate=penalty,
-                term_months=term_months,
-                method=str(schedule.method),
-                value_date=value_date,
-                first_due_date=schedule.first_due_date,
-                day_count=str(schedule.day_count),
-                balloon_amount=schedule.balloon_amount,
-                fee_per_instalment=schedule.fee_per_instalment,
-                fees=fees or [],
-                payees=payees or [],
-                **_collateral_fields(collateral),
-                status=LoanStatus.ACTIVE,
-                status_date=date,
-                principal_outstanding=amount,
-                accrued_through=value_date,
-                **link,
-            )
-            _loan_opened(
-                loan=loan, schedule=schedule, date=date, actor=actor, amount=amount,
-                term_months=term_months,
-            )  # fmt: skip
-    except IntegrityError:
-        existing = Loan.objects.filter(contract_ref=contract_ref).first()
-        if existing is None:
-            raise
-        return existing
-    return loan
+    fields = dict(
+        contract_ref=contract_ref,
+        application_id=application_id,
+        customer_id=customer_user_id,
+        product_version_id=product_version_id,
+        product_rules=product_rules,
+        dealer_id=dealer_id,
+        amount_financed=amount,
+        annual_rate=rate,
+        customer_rate=cust_rate,
+        schedule_rate=schedule_rate,
+        penalty_rate=penalty,
+        term_months=term_months,
+        method=str(schedule.method),
+        value_date=value_date,
+        first_due_date=schedule.first_due_date,
+        day_count=str(schedule.day_count),
+        balloon_amount=schedule.balloon_amount,
+        fee_per_instalment=schedule.fee_per_instalment,
+        fees=fees or [],
+        payees=payees or [],
+        **_collateral_fields(collateral),
+        status=LoanStatus.ACTIVE,
+        status_date=date,
+        principal_outstanding=amount,
+        accrued_through=value_date,
+        **link,
+    )
+    return _loan_insert(
+        fields=fields, schedule=schedule, date=date, actor=actor, amount=amount,
+        term_months=term_months,
+    )  # fmt: skip
 
 
 def _rate_link(link: dict | None, *, value_date: dt.date, term_months: int) -> dict:
