@@ -7,3 +7,6 @@ open_draft  # origination/admin/products.py ProductAdmin.actions
 activate  # risk/admin.py RuleSetAdmin.actions
 clone  # risk/admin.py RuleSetAdmin.actions
 reversed_by_link  # servicing/admin/ledger.py JournalEntryAdmin.readonly_fields
+
+# --- svc-money
+sandbox_bank_close_thread_connection  # tests' racing threads (tests/servicing/loan_factory.py)

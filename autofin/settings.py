@@ -246,8 +246,8 @@ SERVICING_PAYMENT_PROVIDER = _adapter(
 # Disbursement payments to payees' accounts: servicing.gateway.
 PAYMENT_GATEWAY = _adapter(
     "PAYMENT_GATEWAY",
-    sandbox="servicing.gateway.SandboxBank",
-    production="servicing.gateway.HttpBankGateway",
+    sandbox="servicing.gateway.sandbox_bank.SandboxBank",
+    production="servicing.gateway.http_bank.HttpBankGateway",
 )
 # The bank's auto-debit (代扣) file exchange: servicing.adapters.
 SERVICING_AUTO_DEBIT_BANK = _adapter(

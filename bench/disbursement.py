@@ -104,7 +104,7 @@ def main() -> None:
                 p.kill()
         from django.db import connections
 
-        from servicing.gateway import sandbox_bank_close_connections
+        from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
 
         sandbox_bank_close_connections()
         connections.close_all()
@@ -132,10 +132,8 @@ def run(args, workers) -> None:
         SandboxBankPayment,
     )
     from servicing.selectors.ledger import account_balance, trial_balance
-    from servicing.services.disbursement import (
-        disbursement_approve,
-        disbursement_create,
-    )
+    from servicing.services.disbursement.approve import disbursement_approve
+    from servicing.services.disbursement.create import disbursement_create
     from servicing.services.payees import payee_change_approve, payee_change_prepare
     from servicing.tasks.disbursement import disbursement_recover
     from tests.factories import UserFactory

@@ -9,8 +9,9 @@
    keeps a generated book), migrates it and generates N loans in SQL (generate_series, no ORM):
    12–60 month equal-principal loans valued over the past months, their full schedules (rows
    due before the business date paid), one in thirteen loans with 1–3 instalments unpaid.
-3. The naive reference: the loans engineer's per-loan `loan_accrue` (interest, fees, penalty,
-   row and loan status) over a --sample of loans, one ORM loop, rolled back: loans per second.
+3. The naive reference: `loans_accrue`, the per-loan loop of `loan_accrue` (interest, fees,
+   penalty, row and loan status) over a --sample of loans, one ORM loop, rolled back: loans per
+   second.
 4. Starts --workers Celery workers (concurrency 1 each, Redis db of REDIS_URL), an online load
    (payoff quotes and repayments, two processes at --load-rate requests/s in all) measured for
    20 s before the batch and during it, then closes one business day through the chord
@@ -237,11 +238,19 @@ def _rows(statement: str, params=None) -> list[tuple]:
         return cur.fetchall()
 
 
+def loans_accrue(*, loan_ids: list[int], through: dt.date, actor: str = "eod") -> int:
+    """The naive per-loan accrual loop the set-based batch replaced (once the batch's accrual
+    step, servicing.services.accrual): `loan_accrue` on each loan in turn, one ORM loop."""
+    from servicing.services.accrual import loan_accrue
+
+    for loan_id in loan_ids:
+        loan_accrue(loan_id=loan_id, through=through, actor=actor, business_date=through)
+    return len(loan_ids)
+
+
 def naive(sample: int) -> tuple[int, float]:
     """The per-loan reference over a sample (rolled back): (loans, seconds)."""
     from django.db import transaction
-
-    from servicing.services.accrual import loan_accrue
 
     n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
     rng = random.Random(7)
@@ -253,8 +262,7 @@ def naive(sample: int) -> tuple[int, float]:
     t = time.monotonic()
     try:
         with transaction.atomic():
-            for loan_id in ids:
-                loan_accrue(loan_id=loan_id, through=DAY, actor="eod", business_date=DAY)
+            loans_accrue(loan_ids=ids, through=DAY)
             elapsed = time.monotonic() - t
             raise Rollback
     except Rollback:
@@ -267,8 +275,8 @@ def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: 
     setup_django()
     from django.db import connections
 
-    from servicing.services.repayments import repayment_post
-    from servicing.services.settlement import payoff_quote_issue
+    from servicing.services.repayments.posting import repayment_post
+    from servicing.services.settlement.early import payoff_quote_issue
 
     rng = random.Random(seed)
     i = 0

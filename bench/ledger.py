@@ -109,7 +109,7 @@ def empty_ledger() -> None:
 
 
 def bench_one_by_one(count: int, offset: int = 0) -> float:
-    from servicing.services import journal_post
+    from servicing.services.ledger.posting import journal_post
 
     start = time.perf_counter()
     for i in range(offset, offset + count):
@@ -128,7 +128,8 @@ def bench_one_by_one(count: int, offset: int = 0) -> float:
 
 
 def bench_many(count: int) -> tuple[float, float]:
-    from servicing.services import EntrySpec, journal_post_many
+    from servicing.services.ledger.entries import EntrySpec
+    from servicing.services.ledger.posting import journal_post_many
 
     specs = [
         EntrySpec(

@@ -67,8 +67,9 @@ def generate(n_loans: int, term: int) -> None:
     from autofin.models import User
     from autofin.pricing import build_schedule
     from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus
-    from servicing.services.ledger import EntrySpec, journal_post_many
-    from servicing.services.loans import schedule_rows_build
+    from servicing.services.ledger.entries import EntrySpec
+    from servicing.services.ledger.posting import journal_post_many
+    from servicing.services.loans.schedule import schedule_rows_build
 
     user = User.objects.create(username="bench-customer", display_name="压测客户")
     schedules = {
@@ -137,7 +138,8 @@ def worker(args: tuple[int, int, list[int], int, dict, mp.Queue, str, int]) -> N
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from servicing.services.repayments import auto_debit_results_apply, repayment_post
+    from servicing.services.repayments.auto_debit import auto_debit_results_apply
+    from servicing.services.repayments.posting import repayment_post
 
     mine = loan_ids[index::workers]
     done = 0

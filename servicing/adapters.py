@@ -12,7 +12,7 @@ PaymentProvider
 The provider calls back (POST /api/v1/loans/payments/callback/, signed with the provider's own
 secret, docs/integrations.md); `payment_callback_verify(request)` checks it and hands
 {"provider_ref", "amount", "status": "success" | "failed", "paid_at"} to
-servicing.services.repayments.payment_callback_handle.
+servicing.services.repayments.online.payment_callback_handle.
 
 AutoDebitBank (SandboxBank, HttpAutoDebitBank)
     process(file_content) -> results CSV (instruction_ref, amount, result, reason, bank_ref)
@@ -83,6 +83,17 @@ def _callback_path() -> str:
     return reverse("servicing-api:payment-callback")
 
 
+# The sandbox provider calls back in-process (`SandboxPaymentProvider.pay`). Its handler is the
+# repayments service, which imports this module for `payment_provider`: servicing.apps registers
+# the handler at ready() so the adapters stay outside the services' import graph.
+_callback_handler = None
+
+
+def payment_callback_handler_register(handler) -> None:
+    global _callback_handler
+    _callback_handler = handler
+
+
 class SandboxPaymentProvider(SandboxOnly):
     """Pays on request: the sandbox cashier page (servicing:sandbox_pay) calls `pay`, which
     signs a callback with the provider's secret exactly as the real provider would over HTTP
@@ -130,14 +141,12 @@ class SandboxPaymentProvider(SandboxOnly):
 
     def pay(self, *, provider_ref: str, amount: Decimal, success: bool = True):
         """The customer paid (or the payment failed): call back like the provider would."""
-        from servicing.services.repayments import payment_callback_handle
-
         payload = self.callback_payload(provider_ref=provider_ref, amount=amount, success=success)
         headers, body = self.callback_signed(payload)
         verified = self.callback_verify(
             method="POST", path=_callback_path(), headers=headers, body=body
         )
-        return payment_callback_handle(payload=verified)
+        return _callback_handler(payload=verified)
 
 
 class HttpPaymentProvider:

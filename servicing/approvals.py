@@ -25,8 +25,8 @@ from autofin.approvals import (
 )
 from autofin.money import format_cny
 from servicing.models.loans import Loan, LoanStatus, RowStatus
-from servicing.services.loans import LoanError
-from servicing.services.settlement import loan_restructure
+from servicing.services.loans.account import LoanError
+from servicing.services.settlement.restructure import loan_restructure
 
 LOAN_RESTRUCTURE = "loan_restructure"
 

@@ -7,7 +7,17 @@ class ServicingConfig(AppConfig):
     verbose_name = _("放款与贷后")
 
     def ready(self) -> None:
-        # approvals imports the models and services: only once Django has loaded every app.
-        from servicing import approvals
+        # Imported here, not at the top: approvals and the services import models, which
+        # Django's app loading must have finished before ready() runs; the adapters take the
+        # services' handlers in the same breath.
+        from servicing import approvals  # imports models (see above)
+        from servicing.adapters import payment_callback_handler_register  # registration
+        from servicing.gateway.interface import bank_callback_receiver_register  # registration
+        from servicing.services.disbursement.settle import bank_callback_receive  # models
+        from servicing.services.repayments.online import payment_callback_handle  # models
 
         approvals.register()
+        # The sandboxes (payment provider, bank) call back in-process; the adapters never
+        # import the services, so the services' handlers are handed to them here.
+        payment_callback_handler_register(payment_callback_handle)
+        bank_callback_receiver_register(bank_callback_receive)

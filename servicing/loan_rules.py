@@ -2,10 +2,10 @@
 
 Days past due, the past-due tolerance (容差), delinquency buckets, the collections queue of a
 bucket, the five-category classification (五级分类), non-accrual, the penalty day count and
-the closed loan statuses. Python code calls the functions (`dpd`, `bucket_for`, ...); set-based
-SQL embeds the expressions the `*_sql` functions generate from the same tables, so the two can
-never drift apart (tests/servicing/test_loan_rules.py runs the generated SQL on PostgreSQL at
-every boundary and compares it with the Python).
+the closed loan statuses. Python code calls the functions (`dpd`, `is_closed`, ...); set-based
+SQL embeds the expressions the `*_sql` functions generate from the same tables (the bands, the
+queues, non-accrual: only the batch's SQL applies those), so the two can never drift apart
+(tests/servicing/test_loan_rules.py runs the generated SQL on PostgreSQL at every boundary).
 
 Days past due (逾期天数) as of a date A (the next business date when the batch closes D, the
 posting date online): the arrears are the unpaid amounts (principal, interest, fees, penalty) of
@@ -24,6 +24,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from autofin.policy import policy_value
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -76,8 +78,6 @@ TOLERANCE_POLICY = "servicing.past_due_tolerance"
 
 def past_due_tolerance(*, on: dt.date) -> Decimal:
     """The tolerance in force on business date `on` (audited business policy)."""
-    from autofin.policy import policy_value
-
     return policy_value(TOLERANCE_POLICY, on=on)
 
 
@@ -131,45 +131,22 @@ QUEUE_OTHER = "field_legal"
 NON_ACCRUAL_DPD = 90
 
 
-def _band(value: int, bands: tuple[tuple[int, str], ...], over: str) -> str:
-    for limit, name in bands:
-        if value <= limit:
-            return name
-    return over
-
-
 def _band_sql(expr: str, bands: tuple[tuple[int, str], ...], over: str) -> str:
     whens = " ".join(f"WHEN {expr} <= {int(limit)} THEN '{name}'" for limit, name in bands)
     return f"(CASE {whens} ELSE '{over}' END)"
-
-
-def bucket_for(days: int) -> str:
-    return _band(days, BUCKETS, BUCKET_OVER)
 
 
 def bucket_sql(expr: str) -> str:
     return _band_sql(expr, BUCKETS, BUCKET_OVER)
 
 
-def classification_for(days: int) -> str:
-    return _band(days, CLASSIFICATIONS, CLASSIFICATION_OVER)
-
-
 def classification_sql(expr: str) -> str:
     return _band_sql(expr, CLASSIFICATIONS, CLASSIFICATION_OVER)
-
-
-def queue_for_bucket(bucket: str) -> str:
-    return QUEUES.get(bucket, QUEUE_OTHER)
 
 
 def queue_sql(bucket_expr: str) -> str:
     whens = " ".join(f"WHEN {bucket_expr} = '{b}' THEN '{q}'" for b, q in QUEUES.items())
     return f"(CASE {whens} ELSE '{QUEUE_OTHER}' END)"
-
-
-def is_non_accrual(days: int) -> bool:
-    return days > NON_ACCRUAL_DPD
 
 
 def non_accrual_sql(expr: str) -> str:

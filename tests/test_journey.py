@@ -29,21 +29,19 @@ from origination.services.underwriting.claims import case_claim
 from origination.tasks.decisions import application_decide
 from risk.models import Decision
 from servicing.adapters import SandboxPaymentProvider
-from servicing.eod.runner import eod_run_until
-from servicing.gateway import SandboxBank, sandbox_bank_close_connections
+from servicing.eod.sync_driver import eod_run_until
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_connections
 from servicing.models import JournalEntry
 from servicing.models.disbursement import Disbursement, PaymentAttempt
 from servicing.models.loans import Loan
 from servicing.models.repayments import Repayment
 from servicing.selectors.disbursement import contracts_ready
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
-from servicing.services.disbursement import (
-    DisbursementError,
-    disbursement_approve,
-    disbursement_fund,
-    disbursement_prepare,
-)
-from servicing.services.repayments import payment_order_create
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
+from servicing.services.disbursement.fund import disbursement_fund
+from servicing.services.disbursement.states import DisbursementError
+from servicing.services.repayments.online import payment_order_create
 from tests.journey_support import (
     DEALER_NAME,
     DEALER_PHONE,

@@ -21,7 +21,7 @@ from origination.models.contracts import Contract
 from origination.models.underwriting import Condition
 from origination.services.applications.submission import application_submit
 from origination.tasks.decisions import application_decide
-from servicing.gateway import sandbox_bank_close_connections
+from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
 from servicing.models.disbursement import Disbursement
 from servicing.models.loans import Loan
 from servicing.selectors.ledger import trial_balance

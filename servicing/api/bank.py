@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicing.api.common import ERRORS
-from servicing.gateway import CallbackRejected, bank_callback_verify
-from servicing.services.disbursement import DisbursementError, bank_callback_receive
+from servicing.gateway.interface import CallbackRejected, bank_callback_verify
+from servicing.services.disbursement.settle import bank_callback_receive
+from servicing.services.disbursement.states import DisbursementError
 
 
 class BankCallbackView(APIView):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from autofin.roles import Role, user_has_role
 from servicing.models.loans import Loan
 from servicing.selectors import loans as loans_sel
-from servicing.services.loans import LoanError
+from servicing.services.loans.account import LoanError
 
 AGENT_ROLES = (Role.SERVICING_AGENT,)
 

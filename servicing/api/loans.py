@@ -25,8 +25,8 @@ from servicing.api.serializers import (
     RowOutput,
 )
 from servicing.selectors import loans as loans_sel
-from servicing.services.loans import LoanError
-from servicing.services.settlement import payoff_quote_issue
+from servicing.services.loans.account import LoanError
+from servicing.services.settlement.early import payoff_quote_issue
 
 
 class LoanListView(APIView):

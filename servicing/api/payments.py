@@ -30,8 +30,8 @@ from servicing.api.serializers import (
 )
 from servicing.models.repayments import RepaymentPurpose
 from servicing.selectors import loans as loans_sel
-from servicing.services.loans import LoanError
-from servicing.services.repayments import payment_callback_handle, payment_order_create
+from servicing.services.loans.account import LoanError
+from servicing.services.repayments.online import payment_callback_handle, payment_order_create
 
 # The customer's online payment: which money action each purpose is.
 PAYMENT_ACTIONS = {

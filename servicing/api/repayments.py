@@ -25,8 +25,8 @@ from servicing.api.serializers import (
     RepaymentOutput,
 )
 from servicing.models.repayments import Repayment
-from servicing.services.loans import LoanError
-from servicing.services.repayments import (
+from servicing.services.loans.account import LoanError
+from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,
     repayment_manual_submit,

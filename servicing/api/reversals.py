@@ -24,8 +24,8 @@ from servicing.api.serializers import (
     ReverseInput,
 )
 from servicing.models.repayments import Repayment, RepaymentReversal
-from servicing.services.loans import LoanError
-from servicing.services.repayments import (
+from servicing.services.loans.account import LoanError
+from servicing.services.repayments.reversal import (
     repayment_reversal_approve,
     repayment_reversal_reject,
     repayment_reversal_request,

@@ -6,7 +6,7 @@ Shape
   `business_date_closing_start`, so from then on online postings and fundings carry D+1 and the
   books of D stop moving. When every step for D has succeeded the batch calls
   `business_date_advance(expected=D)`. A batch that has not run for several days catches up one
-  date at a time (`runner.eod_run_until`).
+  date at a time (`sync_driver.eod_run_until`).
 * **Steps** are registered units (`registry.register`), each in its own module under
   `servicing.eod.steps` with a docstring saying what it does, run in their `position` order.
   Every step is SET-BASED: a chunk does a handful of SQL statements (UPDATE ... FROM, INSERT ...
@@ -31,7 +31,7 @@ Lock order (documented and tested, see tests/servicing/test_eod_concurrency.py)
 A chunk that changes loans first locks the loans it will change with
 ``SELECT ... WHERE id BETWEEN lo AND hi AND <needs work> ORDER BY id FOR UPDATE`` — loans in id
 order, the Loan row before any schedule row — exactly the order every online money path takes
-(`servicing.services.loans.loan_lock`: the Loan row, then its schedule rows by pk). So an online
+(`servicing.services.loans.account.loan_lock`: the Loan row, then its schedule rows by pk). So an online
 repayment on a loan of a running chunk waits for the chunk's short transaction (or the chunk
 waits for the payment), and then sees (or the chunk re-reads) the committed state: no deadlock,
 no lost update. An online repayment during closing carries D+1 and accrues penalty through

@@ -12,6 +12,7 @@ from django.db import connection
 
 from servicing import loan_rules
 from servicing.eod.registry import StepContext
+from servicing.models.loans import Loan
 
 # generated from the one definition (servicing.loan_rules): ``status NOT IN {CLOSED_SQL}``
 CLOSED_SQL = loan_rules.closed_sql()
@@ -117,7 +118,6 @@ def status_changes_record(
     as `loan_status_set` writes them one by one: status date D+1 (the next business date)."""
     if not changes:
         return
-    from servicing.models.loans import Loan
 
     ct = ContentType.objects.get_for_model(Loan, for_concrete_model=False).pk
     ids = [c[0] for c in changes]

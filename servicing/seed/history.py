@@ -12,14 +12,14 @@ from autofin.approvals import four_eyes_waived
 from autofin.business_date import business_date_set
 from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.services.accrual import loan_accrue
-from servicing.services.loans import loan_charge_off, loan_note_add
-from servicing.services.repayments import (
-    repayment_manual_submit,
-    repayment_post,
-    repayment_reverse,
-    suspense_apply,
-)
-from servicing.services.settlement import loan_restructure, payoff_quote_issue
+from servicing.services.loans.charge_off import loan_charge_off
+from servicing.services.loans.notes import loan_note_add
+from servicing.services.repayments.manual import repayment_manual_submit
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
+from servicing.services.repayments.suspense import suspense_apply
+from servicing.services.settlement.early import payoff_quote_issue
+from servicing.services.settlement.restructure import loan_restructure
 
 # --- an instalment's payment, by the plan's word ("miss": none) ---
 

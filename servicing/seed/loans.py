@@ -16,8 +16,9 @@ from autofin.seed.users import demo_user
 from origination.selectors.products import lpr_rate_current
 from servicing.models.loans import Loan
 from servicing.seed.history import loan_live
-from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_create, penalty_markup_of
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.create import loan_create
+from servicing.services.loans.schedule import penalty_markup_of
 
 DEFAULT_RULES = {
     "penalty_markup": "0.5",

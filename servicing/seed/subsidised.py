@@ -7,14 +7,12 @@ from autofin.roles import Role
 from autofin.seed.users import demo_user
 from origination.models.contracts import Contract
 from origination.seed.backoffice import SUBSIDISED_PRODUCT
-from servicing.gateway import payment_gateway
+from servicing.gateway.interface import payment_gateway
 from servicing.models.disbursement import Disbursement, PaymentAttempt
 from servicing.models.loans import Loan
-from servicing.services.disbursement import (
-    attempt_send,
-    disbursement_approve,
-    disbursement_prepare,
-)
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
+from servicing.services.disbursement.send import attempt_send
 
 
 def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:

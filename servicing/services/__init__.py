@@ -1,25 +1,3 @@
-"""servicing's write use cases, one module per area; import them from here."""
-
-from servicing.services.ledger import (
-    EntrySpec,
-    IdempotencyConflictError,
-    InvalidLineError,
-    LedgerError,
-    UnbalancedEntryError,
-    UnknownAccountError,
-    journal_entry_reverse,
-    journal_post,
-    journal_post_many,
-)
-
-__all__ = [
-    "EntrySpec",
-    "IdempotencyConflictError",
-    "InvalidLineError",
-    "LedgerError",
-    "UnbalancedEntryError",
-    "UnknownAccountError",
-    "journal_entry_reverse",
-    "journal_post",
-    "journal_post_many",
-]
+"""servicing's write use cases, one package or module per area (repayments, disbursement,
+settlement, loans, ledger, accrual, collections, payees, reconciliation); import each name from
+the module that defines it."""

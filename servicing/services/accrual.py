@@ -35,8 +35,9 @@ from servicing.models.loans import (
     PenaltyAccrual,
     RowStatus,
 )
-from servicing.services.ledger import journal_post
-from servicing.services.loans import loan_lock, loan_status_refresh, row_status
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import loan_lock
+from servicing.services.loans.status import loan_status_refresh, row_status
 
 REMAINDER_PLACES = Decimal("0.0000000001")
 LOAN_ACCRUAL_FIELDS = ["accrued_through", "accrual_period_posted", "accrual_remainder"]
@@ -194,16 +195,3 @@ def loan_accrue(
             loan=loan, rows=rows, business_date=through + dt.timedelta(days=1), actor=actor
         )
     return loan
-
-
-def loans_accrue(*, through: dt.date, actor: Any = "eod") -> int:
-    """The nightly batch's accrual step: every open loan, each in its own transaction."""
-    ids = list(
-        Loan.objects.exclude(status__in=list(CLOSED_STATUSES))
-        .filter(accrued_through__lt=through)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for loan_id in ids:
-        loan_accrue(loan_id=loan_id, through=through, actor=actor)
-    return len(ids)

@@ -1,5 +1,5 @@
 """Collections (催收): risk level, cases, contact attempts under the conduct rules, promises to
-pay, notes, and recoveries after charge-off.
+pay and notes.
 
 Conduct rules enforced here (not in the views):
 * contact hours: a call or visit is recorded only between 08:00 and 21:00 Beijing time;
@@ -9,29 +9,31 @@ Conduct rules enforced here (not in the views):
   debt details, whatever the collector typed (and a CHECK constraint holds
   `discloses_debt = false` for them).
 
-The queue order is a simple score of the likelihood to pay: a logistic of DPD, the share of past
-promises kept and the share of principal already repaid (`case_score`).
+The queue order is a simple score of the likelihood to pay, computed by the nightly batch
+(servicing.eod.steps.collections: a logistic of DPD, the share of past promises kept and the
+share of principal already repaid).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from decimal import Decimal
+import heapq
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
 from autofin.bulk import bulk_insert_new
 from autofin.business_date import business_date_for_posting
+from autofin.models import AuditEntry
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
-from servicing.models import AccountCode as A
-from servicing.models import SourceType
+from autofin.roles import Role
 from servicing.models.collections import (
     RISK_ORDER,
     CaseNote,
@@ -42,16 +44,11 @@ from servicing.models.collections import (
     LoanRiskProfile,
     LoanTask,
     PromiseToPay,
-    Recovery,
     RiskLevel,
     TaskKind,
 )
-from servicing.models.loans import Loan, LoanStatus
-from servicing.services.ledger import journal_post
 
 CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"
-# logistic score: intercept, per DPD day, per kept-promise share, per repaid-principal share
-SCORE_WEIGHTS = (1.0, -0.04, 1.5, 1.0)
 
 
 class CollectionsError(Exception):
@@ -63,13 +60,6 @@ class CollectionsError(Exception):
 
 def daily_attempt_limit() -> int:
     return settings.EOD_COLLECTIONS_DAILY_ATTEMPTS
-
-
-def case_score(*, dpd: int, kept_ratio: float, paid_share: float) -> Decimal:
-    """Likelihood to pay, 0..1: logistic(b0 + b1 dpd + b2 kept_ratio + b3 paid_share)."""
-    b0, b1, b2, b3 = SCORE_WEIGHTS
-    z = b0 + b1 * dpd + b2 * kept_ratio + b3 * paid_share
-    return Decimal(str(round(1 / (1 + math.exp(-z)), 4)))
 
 
 # --- risk level ---------------------------------------------------------------------------------
@@ -136,8 +126,6 @@ def loans_risk_raise(
         unique_fields=["loan", "kind", "ref_date"],
     )
     if raises:
-        from autofin.models import AuditEntry
-
         audit = [
             audit_entry_build(
                 actor=actor,
@@ -158,10 +146,6 @@ def loans_risk_raise(
 
 def collectors_by_workload() -> list[tuple[int, int]]:
     """(collector user id, open cases) for every active collector, lightest first."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Count, Q
-
-    from autofin.roles import Role
 
     users = (
         get_user_model()
@@ -176,7 +160,6 @@ def collectors_by_workload() -> list[tuple[int, int]]:
 def cases_assign(*, business_date: dt.date) -> int:
     """Give every unassigned open case to the collector with the lightest workload (best scores
     first), one at a time, so workloads stay level."""
-    import heapq
 
     collectors = collectors_by_workload()
     if not collectors:
@@ -321,53 +304,3 @@ def case_note_add(*, case_id: int, collector: Any, body: str) -> CaseNote:
         note = CaseNote.objects.create(case=case, author=collector, body=body)
         audit_record(actor=collector, obj=case, action="case_note_add", data={"note": note.pk})
     return note
-
-
-# --- recoveries after charge-off -------------------------------------------------------------
-
-
-def recovery_post(
-    *,
-    loan_id: int,
-    amount: Any,
-    actor: Any,
-    idempotency_key: str,
-    business_date: dt.date | None = None,
-) -> Recovery:
-    """Money received on a charged-off loan: bank clearing Dr / recoveries income Cr.
-    Idempotent by key."""
-    value = quantize_fen(to_decimal(amount))
-    if value <= 0:
-        raise CollectionsError(_("回收金额必须大于零。"), field="amount")
-    date = business_date or business_date_for_posting()
-    with transaction.atomic():
-        loan = Loan.objects.select_for_update().get(pk=loan_id)
-        existing = Recovery.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
-        if loan.status != LoanStatus.CHARGED_OFF:
-            raise CollectionsError(_("只有已核销的贷款才能登记核销后回收。"))
-        recovery = Recovery.objects.create(
-            loan=loan,
-            amount=value,
-            received_on=date,
-            idempotency_key=idempotency_key,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        entry = journal_post(
-            business_date=date,
-            source_type=SourceType.RECOVERY,
-            source_id=recovery.pk,
-            lines=[
-                (A.BANK_CLEARING, "D", value, loan.pk),
-                (A.RECOVERY_INCOME, "C", value, loan.pk),
-            ],
-            idempotency_key=f"recovery:{recovery.pk}",
-            description=_("核销后回收"),
-            actor=actor,
-            loan_id=loan.pk,
-        )
-        recovery.journal_entry_id = entry.pk
-        recovery.save(update_fields=["journal_entry_id"])
-        audit_record(actor=actor, obj=loan, action="recovery_post", data={"amount": str(value)})
-    return recovery

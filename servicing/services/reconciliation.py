@@ -24,7 +24,7 @@ from django.db import transaction
 
 from autofin.audit import audit_record
 from autofin.money import to_decimal
-from servicing.gateway import payment_gateway
+from servicing.gateway.interface import payment_gateway
 from servicing.models.disbursement import (
     InstructionStatus,
     MismatchKind,

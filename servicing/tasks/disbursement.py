@@ -17,14 +17,9 @@ from celery import shared_task
 
 from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_current
-from servicing.gateway import SandboxBank
-from servicing.services.disbursement import (
-    attempt_recover,
-    attempt_send,
-    attempts_to_recover,
-    disbursement_fund,
-    disbursements_fundable,
-)
+from servicing.gateway.sandbox_bank import SandboxBank
+from servicing.services.disbursement.fund import disbursement_fund, disbursements_fundable
+from servicing.services.disbursement.send import attempt_recover, attempt_send, attempts_to_recover
 from servicing.services.reconciliation import reconciliation_run
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from servicing.models.loans import Loan
 from servicing.selectors import loans as loans_sel
-from servicing.services.loans import LoanError
+from servicing.services.loans.account import LoanError
 
 
 def refused() -> HttpResponseForbidden:

@@ -16,12 +16,12 @@ from autofin.roles import MoneyAction, can_move_money
 from origination.selectors.contracts import contract_for_customer
 from servicing.forms import loans as loan_forms
 from servicing.selectors import loans as loans_sel
-from servicing.services.loans import (
-    LoanError,
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.customer_phone import (
     customer_phone_change_confirm,
     customer_phone_change_start,
 )
-from servicing.services.repayments import payment_order_create
+from servicing.services.repayments.online import payment_order_create
 from servicing.views.common import customer_loan_or_404, form_error, refused
 
 

@@ -25,7 +25,11 @@ from servicing.models.disbursement import (
     ReconciliationRun,
 )
 from servicing.selectors import disbursement as sel
-from servicing.services import disbursement as svc
+
+# the pages share their names with the services they call: the services go by module
+from servicing.services.disbursement import approve as approve_svc
+from servicing.services.disbursement import create as create_svc
+from servicing.services.disbursement.states import DisbursementError
 from servicing.services.payees import (
     PayeeError,
     payee_change_approve,
@@ -87,11 +91,11 @@ def disbursement_prepare(request):
     def run(key: str):  # noqa: ARG001 - one disbursement per contract (the service's key)
         try:
             contract_id = int(request.POST.get("contract_id", ""))
-            d = svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
+            d = create_svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
         except ValueError as exc:
             messages.error(request, _g("合同编号无效。"))
             raise NothingDone(back) from exc
-        except svc.DisbursementError as exc:
+        except DisbursementError as exc:
             _error(request, exc)
             raise NothingDone(back) from exc
         messages.success(request, _g("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
@@ -123,8 +127,10 @@ def disbursement_approve(request, disbursement_id: int):
 
     def run(key: str):  # noqa: ARG001 - an approval is idempotent by the disbursement's state
         try:
-            d = svc.disbursement_approve(disbursement_id=disbursement_id, actor=request.user)
-        except svc.DisbursementError as exc:
+            d = approve_svc.disbursement_approve(
+                disbursement_id=disbursement_id, actor=request.user
+            )
+        except DisbursementError as exc:
             _error(request, exc)
             raise NothingDone(back) from exc
         if d.status == "awaiting_second":
@@ -146,8 +152,10 @@ def instruction_retry(request, instruction_id: int):
 
     def run(key: str):  # noqa: ARG001 - only a FAILED instruction is retried, under its lock
         try:
-            attempt = svc.instruction_retry(instruction_id=instruction_id, actor=request.user)
-        except svc.DisbursementError as exc:
+            attempt = approve_svc.instruction_retry(
+                instruction_id=instruction_id, actor=request.user
+            )
+        except DisbursementError as exc:
             _error(request, exc)
             raise NothingDone(back) from exc
         messages.success(request, _g("已重新发起付款（第 %(n)d 次）。") % {"n": attempt.attempt_no})

@@ -25,8 +25,9 @@ from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
 from servicing.selectors.ledger import loan_balances
-from servicing.services.loans import LoanError, loan_note_add
-from servicing.services.settlement import payoff_quote_issue
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.notes import loan_note_add
+from servicing.services.settlement.early import payoff_quote_issue
 from servicing.views.common import form_error, refused
 
 AGENT_ROLES = (Role.SERVICING_AGENT, Role.SENIOR_UNDERWRITER, Role.COLLECTOR)

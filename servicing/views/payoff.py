@@ -13,9 +13,10 @@ from autofin.idempotency import NothingDone, idempotent
 from autofin.roles import MoneyAction, can_move_money
 from servicing.forms import loans as loan_forms
 from servicing.models.loans import Loan
-from servicing.services.loans import LoanError
-from servicing.services.repayments import payment_order_create
-from servicing.services.settlement import payoff_quote_issue, prepayment_terms
+from servicing.services.loans.account import LoanError
+from servicing.services.repayments.online import payment_order_create
+from servicing.services.settlement.early import payoff_quote_issue
+from servicing.services.settlement.prepayment import prepayment_terms
 from servicing.views.common import customer_loan_or_404, form_error, refused
 
 

@@ -14,11 +14,13 @@ from autofin.roles import MoneyAction, can_move_money
 from servicing.forms import loans as loan_forms
 from servicing.models.loans import Loan
 from servicing.models.repayments import Repayment, RepaymentReversal
-from servicing.services.loans import LoanError
-from servicing.services.repayments import (
+from servicing.services.loans.account import LoanError
+from servicing.services.repayments.manual import (
     repayment_manual_approve,
     repayment_manual_reject,
     repayment_manual_submit,
+)
+from servicing.services.repayments.reversal import (
     repayment_reversal_approve,
     repayment_reversal_reject,
     repayment_reversal_request,

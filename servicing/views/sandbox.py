@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from autofin.money import format_cny
 from servicing.adapters import payment_provider
 from servicing.models.repayments import PaymentOrder
-from servicing.services.loans import LoanError
+from servicing.services.loans.account import LoanError
 
 
 @login_required

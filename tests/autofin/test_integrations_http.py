@@ -28,7 +28,8 @@ from servicing.adapters import (
     HttpPaymentProvider,
     PaymentProviderError,
 )
-from servicing.gateway import BankResult, GatewayRejected, GatewayTimeout, HttpBankGateway
+from servicing.gateway.http_bank import HttpBankGateway
+from servicing.gateway.interface import BankResult, GatewayRejected, GatewayTimeout
 
 KEY_ID = "autofin-test"
 SECRET = "s3cret-" + "x" * 40

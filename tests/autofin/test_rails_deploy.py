@@ -22,7 +22,7 @@ from autofin.integrations.http import canonical_json, signed_headers
 from autofin.seed.users import DEMO_PASSWORD
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models.repayments import PaymentOrder, Repayment
-from servicing.services.repayments import payment_order_create
+from servicing.services.repayments.online import payment_order_create
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "/api/v1/loans/payments/callback/"
 ADAPTERS = {
     "SERVICING_PAYMENT_PROVIDER": "servicing.adapters.SandboxPaymentProvider",
-    "PAYMENT_GATEWAY": "servicing.gateway.SandboxBank",
+    "PAYMENT_GATEWAY": "servicing.gateway.sandbox_bank.SandboxBank",
     "SERVICING_AUTO_DEBIT_BANK": "servicing.adapters.SandboxBank",
     "RISK_BUREAU_ADAPTER": "risk.adapters.SandboxBureau",
     "RISK_VERIFICATION_ADAPTER": "risk.adapters.SandboxVerification",
@@ -114,7 +114,7 @@ def production(settings):
     for name in ADAPTERS:
         setattr(settings, name, ADAPTERS[name].replace("Sandbox", "Http"))
     settings.SERVICING_AUTO_DEBIT_BANK = "servicing.adapters.HttpAutoDebitBank"
-    settings.PAYMENT_GATEWAY = "servicing.gateway.HttpBankGateway"
+    settings.PAYMENT_GATEWAY = "servicing.gateway.http_bank.HttpBankGateway"
     settings.RISK_VERIFICATION_ADAPTER = "risk.adapters.HttpVerification"
     settings.SMS_BACKEND = "autofin.notifications.HttpSmsGateway"
     settings.EMAIL_BACKEND = "autofin.notifications.HttpEmailBackend"
@@ -295,7 +295,7 @@ def test_callback_signed_with_the_providers_secret_is_accepted_once(client, orde
 
 @pytest.mark.django_db
 def test_bank_callback_endpoint_needs_the_banks_signature(client):
-    from servicing.gateway import SandboxBank
+    from servicing.gateway.sandbox_bank import SandboxBank
 
     bank = SandboxBank()
     payload = {"idempotency_key": "no-such-key", "status": "succeeded", "bank_ref": "B",

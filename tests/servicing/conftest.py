@@ -15,7 +15,7 @@ from autofin.roles import Role
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.seed import uscc_make
 from dealers.services import agreement_create
-from servicing.gateway import sandbox_bank_close_connections
+from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
 from tests.factories import UserFactory
 from tests.servicing.disbursement_support import (
     DEALER_ACCOUNT,

@@ -53,14 +53,12 @@ from origination.services.signup import RESEND_AFTER
 from origination.services.state import application_transition
 from origination.services.underwriting.approval import condition_resolve, underwriting_approve
 from origination.services.underwriting.claims import case_claim
-from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models.disbursement import Disbursement, PaymentAttempt
 from servicing.models.loans import Loan
-from servicing.services.disbursement import (
-    attempt_send,
-    disbursement_approve,
-    disbursement_prepare,
-)
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
+from servicing.services.disbursement.send import attempt_send
 from tests.factories import UserFactory
 from tests.origination.intake_support import PNG, consent_texts_ensure
 

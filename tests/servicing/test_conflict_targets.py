@@ -12,12 +12,8 @@ from autofin.bulk import bulk_insert_new
 from servicing.models.loans import Loan
 from servicing.models.repayments import Repayment
 from servicing.services.hotpath import insert_many_unless_conflict, insert_unless_conflict
-from servicing.services.repayments import (
-    PaymentIn,
-    loans_lock,
-    repayment_post,
-    repayments_post_many_locked,
-)
+from servicing.services.repayments.apply import PaymentIn, loans_lock, repayments_post_many_locked
+from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 
 pytestmark = pytest.mark.django_db

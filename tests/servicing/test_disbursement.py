@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from autofin.models import AuditEntry, OutboundMessage
 from dealers.models.commissions import Commission
-from servicing.gateway import SandboxBank
+from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models import JournalEntry, JournalLine
 from servicing.models.disbursement import (
     Disbursement,
@@ -20,16 +20,12 @@ from servicing.models.disbursement import (
 )
 from servicing.models.loans import Loan
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
-from servicing.services import disbursement as svc
-from servicing.services.disbursement import (
-    DisbursementError,
-    attempt_recover,
-    attempt_send,
-    bank_callback_receive,
-    disbursement_approve,
-    disbursement_create,
-    instruction_retry,
-)
+from servicing.services.disbursement.approve import disbursement_approve, instruction_retry
+from servicing.services.disbursement.create import disbursement_create
+from servicing.services.disbursement.fund import disbursement_fund
+from servicing.services.disbursement.send import attempt_recover, attempt_send
+from servicing.services.disbursement.settle import bank_callback_receive
+from servicing.services.disbursement.states import DisbursementError
 from tests.servicing.disbursement_support import (
     STANDARD,
     deliver,
@@ -186,7 +182,7 @@ def test_all_paid_funds_the_loan_once_with_side_effects(dealer, customer, payees
     # commission accrued once (1% of the amount financed)
     commission = Commission.objects.get(contract_ref=facts["contract_ref"])
     assert commission.amount == Decimal("1372.00")
-    svc.disbursement_fund(disbursement_id=d.pk)  # idempotent
+    disbursement_fund(disbursement_id=d.pk)  # idempotent
     assert Commission.objects.filter(contract_ref=facts["contract_ref"]).count() == 1
     assert Loan.objects.filter(contract_ref=facts["contract_ref"]).count() == 1
     # notifications
@@ -271,7 +267,7 @@ def test_duplicate_callback_changes_nothing(dealer, customer, payees, maker, che
     assert bank_callback_receive(payload=payload) == {"result": "duplicate", "status": "succeeded"}
     assert (_counts(), JournalLine.objects.count(), Commission.objects.count()) == before
     # forged: a "failed" the bank never signed is refused at the callback endpoint
-    from servicing.gateway import CallbackRejected
+    from servicing.gateway.interface import CallbackRejected
 
     headers, body = SandboxBank().callback_signed(payload)
     with pytest.raises(CallbackRejected):
@@ -343,7 +339,7 @@ def test_worker_crash_after_the_bank_call_is_recovered_by_key(
     def crash(**kwargs):
         raise SystemExit("worker killed after the bank call")
 
-    monkeypatch.setattr(svc, "attempt_record_send", crash)
+    monkeypatch.setattr("servicing.services.disbursement.send.attempt_record_send", crash)
     with pytest.raises(SystemExit):
         attempt_send(attempt_id=attempt.pk)
     monkeypatch.undo()
@@ -364,7 +360,7 @@ def test_worker_crash_recovered_by_status_query_alone(
 ):
     d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
     attempt = PaymentAttempt.objects.get(instruction__disbursement=d, instruction__seq=1)
-    monkeypatch.setattr(svc, "attempt_record_send", lambda **kw: (_ for _ in ()).throw(
+    monkeypatch.setattr("servicing.services.disbursement.send.attempt_record_send", lambda **kw: (_ for _ in ()).throw(
         RuntimeError("crash")))  # fmt: skip
     with pytest.raises(RuntimeError):
         attempt_send(attempt_id=attempt.pk)

@@ -9,16 +9,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from servicing.gateway import SandboxBank, sandbox_bank_close_thread_connection
+from servicing.gateway.sandbox_bank import SandboxBank, sandbox_bank_close_thread_connection
 from servicing.models import JournalEntry
 from servicing.models.disbursement import Disbursement, PaymentAttempt, SandboxBankPayment
 from servicing.selectors.ledger import trial_balance
-from servicing.services.disbursement import (
-    DisbursementError,
-    attempt_send,
-    disbursement_approve,
-    disbursement_create,
-)
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_create
+from servicing.services.disbursement.send import attempt_send
+from servicing.services.disbursement.states import DisbursementError
 from tests.servicing.disbursement_support import STANDARD, keys_of, make_facts
 
 # Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).
@@ -79,7 +77,7 @@ def test_two_concurrent_releases_release_once(
     # and the callbacks arrive twice, concurrently
     bank = SandboxBank()
     payloads = [bank.callback_payload(k) for k in keys]
-    from servicing.services.disbursement import bank_callback_receive
+    from servicing.services.disbursement.settle import bank_callback_receive
 
     for payload in payloads:
         results = _race(lambda p: bank_callback_receive(payload=p), [(payload,), (payload,)])

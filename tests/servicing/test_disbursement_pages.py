@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from servicing.models.disbursement import Disbursement, PayeeChange, ReconciliationRun
-from servicing.services import disbursement as svc
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_create
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.disbursement_support import (
     STANDARD,
@@ -27,7 +28,10 @@ pytestmark = pytest.mark.usefixtures("disbursement_settings")
 def contract(dealer, customer, payees, monkeypatch):
     """A ready contract as origination's selectors give it (their selectors stubbed)."""
     facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD)
-    monkeypatch.setattr(svc, "contract_facts_load", lambda *, contract_id: dict(facts))
+    monkeypatch.setattr(
+        "servicing.services.disbursement.create.contract_facts_load",
+        lambda *, contract_id: dict(facts),
+    )
     monkeypatch.setattr(
         "servicing.selectors.disbursement.contracts_ready",
         lambda: (
@@ -94,8 +98,8 @@ def test_prepare_approve_and_funded_through_the_pages(client, contract, maker, c
 def test_failed_instruction_shows_retry_and_retries(client, contract, maker, checker, payees):
     register_payee(maker, checker, payee_type="insurer", name=payees["insurer"].name,
                    account="6222021009990001", payee_id=payees["insurer"].pk)  # fmt: skip
-    d = svc.disbursement_create(facts=contract, actor=maker)
-    svc.disbursement_approve(disbursement_id=d.pk, actor=checker)
+    d = disbursement_create(facts=contract, actor=maker)
+    disbursement_approve(disbursement_id=d.pk, actor=checker)
     send_all(d)
     deliver(d)
     client.force_login(maker)

@@ -16,12 +16,13 @@ from django.db.models import Exists, OuterRef
 
 from autofin.roles import Role
 from origination.models import LprRate
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.eod import StepRun
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow
 from servicing.models.repayments import Repayment
 from servicing.services.accrual import loan_accrue
-from servicing.services.repayments import repayment_post, suspense_apply
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.suspense import suspense_apply
 from tests.approvals_support import loan_restructure
 from tests.factories import UserFactory
 from tests.servicing.eod_helpers import book_state, days

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from autofin.roles import Role
 from servicing.eod import registry
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.collections import CollectionCase
 from servicing.models.eod import BatchRun, ChunkRun
 from tests.factories import PASSWORD, UserFactory

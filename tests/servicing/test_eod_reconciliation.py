@@ -14,12 +14,13 @@ from django.urls import reverse
 
 from autofin.business_date import business_date_current
 from autofin.roles import Role
-from servicing.eod.runner import batch_retry, batch_run_sync
+from servicing.eod.runner import batch_retry
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.eod import FinanceTask, LedgerBreak, StepRun
 from servicing.models.loans import Loan
 from servicing.selectors.ledger import loan_balances
 from servicing.selectors.loans import loan_figures
-from servicing.services.repayments import repayment_post
+from servicing.services.repayments.posting import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, make_loan, rows, set_day
 

@@ -60,7 +60,7 @@ def bring_current(a: Loan, on: dt.date) -> None:
     """Accrue to `on` and pay everything due by then (the customer paid their year on time)."""
     from servicing.selectors.loans import next_due
     from servicing.services.accrual import loan_accrue
-    from servicing.services.repayments import repayment_post
+    from servicing.services.repayments.posting import repayment_post
 
     set_day(on)
     loan_accrue(loan_id=a.pk, through=on, actor="test", business_date=on)
@@ -219,7 +219,7 @@ def test_future_instalment_already_part_paid_is_not_rewritten():
     row = in_force(a)[20]
     LoanScheduleRow.objects.filter(pk=row.pk).update(fee_paid=D("10.00"))
     # ... and the 10.00 received in the ledger too, or the nightly reconciliation stops the day
-    from servicing.services.ledger import journal_post
+    from servicing.services.ledger.posting import journal_post
 
     journal_post(
         business_date=VALUE,
@@ -248,7 +248,8 @@ def test_a_loan_of_a_year_has_no_repricing_date():
 
 
 def test_incomplete_rate_link_is_refused():
-    from servicing.services.loans import LoanError, loan_create
+    from servicing.services.loans.account import LoanError
+    from servicing.services.loans.create import loan_create
     from tests.factories import UserFactory
 
     customer = UserFactory(roles=["customer"], phone="13900007777")

@@ -17,14 +17,15 @@ from django.utils import timezone
 from autofin.business_date import business_date_current, business_date_for_posting
 from autofin.models import BusinessCalendar, OutboundMessage
 from servicing.eod import registry, runner
-from servicing.eod.runner import EodError, batch_retry, batch_run_sync, eod_run_until
+from servicing.eod.runner import EodError, batch_retry
+from servicing.eod.sync_driver import batch_run_sync, eod_run_until
 from servicing.models import JournalLine
 from servicing.models.collections import LoanSnapshot
 from servicing.models.eod import BatchRun, ChunkRun, StepRun
 from servicing.models.loans import Loan, PenaltyAccrual
 from servicing.models.repayments import Repayment
 from servicing.selectors.ledger import loan_balances
-from servicing.services.repayments import repayment_post
+from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 
 DAY = dt.date(2026, 2, 16)  # the loans' first instalment (due 02-15) is one day late

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.collections import GlSummary, LoanDelinquency, LoanSnapshot, LoanTask
 from servicing.models.eod import BatchRun, StepRun
 from servicing.models.loans import Loan, PenaltyAccrual
@@ -235,9 +235,7 @@ def make_dealer_for_eod(db):
     return _make
 
 
-def test_charge_off_at_configured_dpd_and_recovery(settings, policy):
-    from servicing.services.collections import recovery_post
-
+def test_charge_off_at_configured_dpd(settings, policy):
     # given a loan 30 days past due and a charge-off threshold of 30 DPD
     policy("servicing.charge_off_dpd", "30")
     a = loan(value_date=dt.date(2025, 12, 15))  # first due 2026-01-15
@@ -259,10 +257,6 @@ def test_charge_off_at_configured_dpd_and_recovery(settings, policy):
     assert bal["penalty_income"] == sum(
         PenaltyAccrual.objects.filter(row__loan=a).values_list("amount", flat=True), D("0")
     )
-    # and money received later is a recovery
-    recovery_post(loan_id=a.pk, amount="5000.00", actor="test", idempotency_key="rec-1")
-    recovery_post(loan_id=a.pk, amount="5000.00", actor="test", idempotency_key="rec-1")
-    assert loan_balances(loan_id=a.pk)["recovery_income"] == D("5000.00")
     assert trial_balance().total == 0
 
 

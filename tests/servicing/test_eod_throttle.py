@@ -13,7 +13,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from autofin.roles import Role
 from servicing.eod import runner
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.eod import ChunkRun
 from servicing.models.loans import Loan
 from tests.factories import UserFactory

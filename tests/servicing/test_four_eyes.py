@@ -22,7 +22,7 @@ from servicing.models import JournalEntry
 from servicing.models.loans import Loan
 from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
-from servicing.services.settlement import loan_restructure
+from servicing.services.settlement.restructure import loan_restructure
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, set_day
 

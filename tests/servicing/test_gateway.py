@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from servicing.gateway import CallbackRejected, GatewayRejected, GatewayTimeout, SandboxBank
+from servicing.gateway.interface import CallbackRejected, GatewayRejected, GatewayTimeout
+from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models.disbursement import SandboxBankPayment
 
 # Every test here runs the sandbox bank's sends and callbacks by hand (servicing/conftest.py).

@@ -19,8 +19,8 @@ from servicing.services.hotpath import (
     parts_execute,
     update_part,
 )
-from servicing.services.loans import loan_lock
-from servicing.services.repayments import repayment_post
+from servicing.services.loans.account import loan_lock
+from servicing.services.repayments.posting import repayment_post
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
 
 pytestmark = pytest.mark.django_db

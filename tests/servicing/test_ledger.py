@@ -18,17 +18,16 @@ from autofin.roles import Role
 from servicing.models import AccountCode as A
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, Side
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
-from servicing.services import (
+from servicing.services.ledger.entries import (
     EntrySpec,
     IdempotencyConflictError,
     InvalidLineError,
     LedgerError,
     UnbalancedEntryError,
     UnknownAccountError,
-    journal_entry_reverse,
-    journal_post,
-    journal_post_many,
 )
+from servicing.services.ledger.posting import journal_post, journal_post_many
+from servicing.services.ledger.reversal import journal_entry_reverse
 from tests.factories import UserFactory
 from tests.servicing.ledger_support import ledger_loans
 

@@ -15,7 +15,8 @@ from servicing.ledger_roles import APP_ROLE, MAINT_ROLE, ledger_maintenance, led
 from servicing.models import AccountCode as A
 from servicing.models import JournalEntry, JournalLine
 from servicing.selectors.ledger import loan_balances
-from servicing.services import journal_entry_reverse, journal_post
+from servicing.services.ledger.posting import journal_post
+from servicing.services.ledger.reversal import journal_entry_reverse
 from tests.servicing.ledger_support import ledger_loans
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 
 from origination.models.applications import Application
 from origination.models.contracts import Contract
-from servicing.eod.runner import batch_run_sync
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import JournalLine
 from servicing.models.loans import PenaltyAccrual
 from servicing.selectors.ledger import loan_balances

@@ -25,9 +25,12 @@ from servicing.models.loans import (
 )
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
-from servicing.services.loans import LoanError, loan_charge_off
-from servicing.services.repayments import repayment_post, repayment_reverse, suspense_apply
-from servicing.services.settlement import payoff_quote_issue
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.charge_off import loan_charge_off
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
+from servicing.services.repayments.suspense import suspense_apply
+from servicing.services.settlement.early import payoff_quote_issue
 from tests import approvals_support
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import (
@@ -72,7 +75,7 @@ def test_funding_prices_the_contracts_schedule_and_loan_create_is_idempotent_per
     ]
     assert (loan.status, loan.penalty_rate, loan.schedule_version) == ("active", D("0.09"), 1)
     assert LoanStatusChange.objects.filter(loan=loan, to_status="active").count() == 1
-    from servicing.services.loans import loan_create
+    from servicing.services.loans.create import loan_create
 
     again = loan_create(
         contract_ref=loan.contract_ref,
@@ -93,7 +96,8 @@ def test_funding_prices_the_contracts_schedule_and_loan_create_is_idempotent_per
 
 
 def test_loan_create_refuses_a_schedule_other_than_the_signed_contracts():
-    from servicing.services.loans import LoanError, loan_create
+    from servicing.services.loans.account import LoanError
+    from servicing.services.loans.create import loan_create
 
     signed = build_schedule(
         amount_financed=D("120000.00"),

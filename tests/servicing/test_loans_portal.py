@@ -15,7 +15,7 @@ from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models.loans import Loan
 from servicing.models.repayments import PaymentOrder, Repayment
-from servicing.services.repayments import repayment_post
+from servicing.services.repayments.posting import repayment_post
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
 

@@ -232,7 +232,8 @@ def test_concurrent_requests_with_one_key_create_one_object():
 
 @pytest.mark.django_db
 def test_a_payment_order_key_reused_for_another_amount_is_refused(client):
-    from servicing.services.repayments import RepaymentError, payment_order_create
+    from servicing.services.repayments.guards import RepaymentError
+    from servicing.services.repayments.online import payment_order_create
 
     customer = UserFactory(roles=[Role.CUSTOMER], phone="13900003333")
     loan = make_loan(customer=customer)

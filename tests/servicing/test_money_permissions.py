@@ -14,12 +14,10 @@ from django.urls import reverse
 from autofin.roles import MoneyAction, Role, can_move_money
 from servicing.models.repayments import Repayment, RepaymentReversal
 from servicing.selectors.ledger import loan_balances
-from servicing.services.repayments import (
-    RepaymentError,
-    repayment_manual_submit,
-    repayment_post,
-    repayment_reverse,
-)
+from servicing.services.repayments.guards import RepaymentError
+from servicing.services.repayments.manual import repayment_manual_submit
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
 

@@ -13,8 +13,8 @@ from servicing.adapters import SandboxPaymentProvider
 from servicing.models import JournalEntry
 from servicing.models.repayments import PaymentAlert, PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances, trial_balance
-from servicing.services.repayments import (
-    RepaymentError,
+from servicing.services.repayments.guards import RepaymentError
+from servicing.services.repayments.online import (
     payment_callback_handle,
     payment_ceiling,
     payment_order_create,

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from autofin.business_date import business_date_set
-from servicing.gateway import SandboxBank, _bank_connection
+from servicing.gateway.sandbox_bank import SandboxBank, _bank_connection
 from servicing.models.disbursement import PaymentAttempt
-from servicing.services.disbursement import disbursement_approve, disbursement_create
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_create
 from servicing.services.reconciliation import reconciliation_run
 from tests.servicing.disbursement_support import STANDARD, deliver, make_facts, send_all
 

@@ -9,18 +9,24 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from autofin.roles import Role
 from servicing.adapters import SandboxBank
+from servicing.eod.registry import StepContext
+from servicing.eod.steps.auto_debit import auto_debit_chunk, auto_debit_finalize, auto_debit_prepare
 from servicing.models import JournalEntry
 from servicing.models.loans import Loan, MortgageRelease, PenaltyAccrual
-from servicing.models.repayments import AutoDebitItem, Repayment, RepaymentAllocation
-from servicing.selectors.ledger import loan_balances, trial_balance
-from servicing.services.repayments import (
-    auto_debit_file_write,
-    auto_debit_results_apply,
-    repayment_post,
+from servicing.models.repayments import (
+    AutoDebitBatch,
+    AutoDebitItem,
+    Repayment,
+    RepaymentAllocation,
 )
+from servicing.selectors.ledger import loan_balances, trial_balance
+from servicing.services.repayments.auto_debit import auto_debit_results_apply
+from servicing.services.repayments.posting import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import assert_ledger_matches, make_loan, rows, set_day
 
@@ -36,6 +42,17 @@ BOOK = [
     ("bounced", 12, True, True),
     ("on_time_2", 24, True, False),
 ]
+
+
+def auto_debit_file(day: dt.date) -> AutoDebitBatch:
+    """The day's auto-debit file, written as the nightly step writes it (not sent: the test
+    hands it to the sandbox bank itself)."""
+    ctx = StepContext(business_date=day, batch_id=0, step_id=0)
+    with override_settings(EOD_AUTO_DEBIT_SEND=False), transaction.atomic():
+        auto_debit_prepare(ctx)
+        auto_debit_chunk(ctx, 0, 2**31 - 1)
+        auto_debit_finalize(ctx)
+    return AutoDebitBatch.objects.get(business_date=day)
 
 
 def twin_loans() -> dict[str, tuple[Loan, Loan]]:
@@ -99,7 +116,7 @@ def state(loan: Loan) -> dict:
 def test_batched_results_post_exactly_what_single_postings_post():
     twins = twin_loans()
     set_day(DAY)
-    batch = auto_debit_file_write(business_date=DAY)
+    batch = auto_debit_file(DAY)
     fails = {twins[name][0].contract_ref for name, *_r, fails in BOOK if fails}
     results = SandboxBank(fail=fails).process(batch.content)
     header, *lines = results.splitlines()

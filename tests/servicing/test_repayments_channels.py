@@ -6,24 +6,34 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from autofin.roles import Role
 from servicing.adapters import CallbackRejected, SandboxBank, SandboxPaymentProvider
+from servicing.eod.registry import StepContext
+from servicing.eod.steps.auto_debit import auto_debit_chunk, auto_debit_finalize, auto_debit_prepare
 from servicing.models import JournalEntry
-from servicing.models.repayments import AutoDebitItem, PaymentOrder, Repayment
+from servicing.models.repayments import AutoDebitBatch, AutoDebitItem, PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances, trial_balance
-from servicing.services.repayments import (
-    auto_debit_file_write,
-    auto_debit_results_apply,
-    payment_callback_handle,
-    payment_order_create,
-    repayment_manual_submit,
-    repayment_post,
-)
+from servicing.services.repayments.auto_debit import auto_debit_results_apply
+from servicing.services.repayments.manual import repayment_manual_submit
+from servicing.services.repayments.online import payment_callback_handle, payment_order_create
+from servicing.services.repayments.posting import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
+
+
+def auto_debit_file(day: dt.date) -> AutoDebitBatch:
+    """The day's auto-debit file, written as the nightly step writes it (not sent: the test
+    hands it to the sandbox bank itself)."""
+    ctx = StepContext(business_date=day, batch_id=0, step_id=0)
+    with override_settings(EOD_AUTO_DEBIT_SEND=False), transaction.atomic():
+        auto_debit_prepare(ctx)
+        auto_debit_chunk(ctx, 0, 2**31 - 1)
+        auto_debit_finalize(ctx)
+    return AutoDebitBatch.objects.get(business_date=day)
 
 
 def _verified(provider: SandboxPaymentProvider, payload: dict) -> dict:
@@ -87,11 +97,11 @@ def test_auto_debit_file_and_results_round_trip_once():
     good = make_loan()
     bad = make_loan(amount="60000.00")
     set_day(dt.date(2026, 2, 15))
-    batch = auto_debit_file_write(business_date=dt.date(2026, 2, 15))
+    batch = auto_debit_file(dt.date(2026, 2, 15))
     lines = batch.content.splitlines()
     assert lines[0] == "instruction_ref,contract_ref,amount"
     assert sorted(line.split(",")[2] for line in lines[1:]) == ["10377.97", "5213.99"]
-    assert auto_debit_file_write(business_date=dt.date(2026, 2, 15)).pk == batch.pk
+    assert auto_debit_file(dt.date(2026, 2, 15)).pk == batch.pk
     results = SandboxBank(fail={bad.contract_ref}).process(batch.content)
     summary = auto_debit_results_apply(content=results)
     assert (summary.succeeded, summary.failed, summary.replayed) == (1, 1, 0)
@@ -132,7 +142,7 @@ def test_online_auto_debit_and_manual_at_the_same_moment_are_serialised():
     payload = _verified(
         provider, provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
     )
-    batch = auto_debit_file_write(business_date=dt.date(2026, 2, 15))
+    batch = auto_debit_file(dt.date(2026, 2, 15))
     results = SandboxBank().process(batch.content)
     errors: list[BaseException] = []
     barrier = threading.Barrier(6)

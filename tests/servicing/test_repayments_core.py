@@ -14,16 +14,12 @@ from servicing.models.loans import LoanStatusChange, PenaltyAccrual, RowStatus
 from servicing.models.repayments import Repayment, RepaymentAllocation
 from servicing.selectors.ledger import loan_balances
 from servicing.services.accrual import loan_accrue
-from servicing.services.repayments import (
-    RepaymentError,
-    allocate,
-    repayment_manual_approve,
-    repayment_manual_submit,
-    repayment_post,
-    repayment_reverse,
-    suspense_apply,
-    suspense_refund,
-)
+from servicing.services.repayments.guards import RepaymentError
+from servicing.services.repayments.manual import repayment_manual_approve, repayment_manual_submit
+from servicing.services.repayments.posting import repayment_post
+from servicing.services.repayments.reversal import repayment_reverse
+from servicing.services.repayments.suspense import suspense_apply
+from servicing.services.repayments.waterfall import allocate
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
 
@@ -127,27 +123,6 @@ def test_overpayment_goes_to_suspense_and_is_applied_when_due():
     assert loan_balances(loan_id=loan.pk)["customer_suspense"] == D("0.00")
     assert_ledger_matches(loan)
     assert suspense_apply(loan_id=loan.pk, actor="eod") is None
-
-
-def test_suspense_refund_on_request_is_idempotent():
-    loan = make_loan()
-    set_day(dt.date(2026, 2, 10))
-    repayment_post(loan_id=loan.pk, amount="11000.00", source="online", actor="test")
-    agent = UserFactory(roles=[Role.SERVICING_AGENT])
-    first = suspense_refund(
-        loan_id=loan.pk, amount="622.03", actor=agent, reason="客户申请", idempotency_key="r1"
-    )
-    again = suspense_refund(
-        loan_id=loan.pk, amount="622.03", actor=agent, reason="客户申请", idempotency_key="r1"
-    )
-    assert first.pk == again.pk
-    loan.refresh_from_db()
-    assert loan.suspense_balance == D("0.00")
-    assert_ledger_matches(loan)
-    with pytest.raises(RepaymentError):
-        suspense_refund(
-            loan_id=loan.pk, amount="0.01", actor=agent, reason="x", idempotency_key="r2"
-        )
 
 
 def test_reversal_restores_the_exact_prior_state_and_recomputes_penalty():

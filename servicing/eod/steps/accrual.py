@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.pricing.dates import period_days_sql
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
+from servicing.services.accrual import loan_accrue
 
 CALC = """
 SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
@@ -130,8 +131,6 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         " FROM eod_accrual"
     )
     if behind:
-        from servicing.services.accrual import loan_accrue
-
         for loan_id in behind:
             loan_accrue(loan_id=loan_id, through=d, actor=ctx.actor, business_date=d)
     return {

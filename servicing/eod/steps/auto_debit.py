@@ -1,7 +1,6 @@
 """Step 3 — the auto-debit (代扣) file for what is due, sent to the (sandbox) bank.
 
-Set-based twin of `servicing.services.repayments.auto_debit_file_write`: one instruction per
-open loan with anything unpaid due by D, for the amount due less the loan's suspense
+One instruction per open loan with anything unpaid due by D, for the amount due less the loan's suspense
 (instruction_ref "AD<yyyymmdd><loan id>", unique, so a re-run adds nothing). The prepare hook
 opens the day's `AutoDebitBatch`; each chunk inserts its loans' items in one statement; the
 finalize hook writes the file (CSV in loan order) and, after commit, hands it to the bank
@@ -20,13 +19,20 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import audit_record
+from servicing.adapters import auto_debit_bank
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, rows, run
+from servicing.models.eod import BatchRun, RunStatus
+from servicing.models.repayments import AutoDebitBatch
+from servicing.scheduling import task_named
+from servicing.services.repayments.auto_debit import auto_debit_results_apply
+
+# the instruction file's columns (the bank answers with instruction_ref, amount, result, reason,
+# bank_ref)
+AUTO_DEBIT_HEADER = ["instruction_ref", "contract_ref", "amount"]
 
 
 def _batch(ctx: StepContext):
-    from servicing.models.repayments import AutoDebitBatch
-
     batch, _created = AutoDebitBatch.objects.get_or_create(
         business_date=ctx.business_date,
         defaults={"file_name": f"autodebit_{ctx.business_date:%Y%m%d}.csv", "content": ""},
@@ -39,9 +45,6 @@ def auto_debit_prepare(ctx: StepContext) -> dict:
 
 
 def auto_debit_finalize(ctx: StepContext) -> dict:
-    from servicing.models.repayments import AutoDebitBatch
-    from servicing.services.repayments import AUTO_DEBIT_HEADER
-
     batch = AutoDebitBatch.objects.select_for_update().get(pk=_batch(ctx).pk)
     items = rows(
         """
@@ -63,10 +66,11 @@ def auto_debit_finalize(ctx: StepContext) -> dict:
             actor=ctx.actor, obj=batch, action="auto_debit_file_write", data={"items": len(items)}
         )
         if settings.EOD_AUTO_DEBIT_SEND and items:
-            from servicing.tasks.eod import eod_auto_debit_exchange
-
             batch_id = batch.pk
-            transaction.on_commit(lambda: eod_auto_debit_exchange.delay(batch_id))
+            # by name: the tasks module imports this step, never the other way
+            transaction.on_commit(
+                lambda: task_named("servicing.tasks.eod.eod_auto_debit_exchange").delay(batch_id)
+            )
     return {"instructions": len(items), "file": batch.file_name}
 
 
@@ -78,11 +82,6 @@ def auto_debit_exchange(*, batch_id: int) -> dict:
     in turn, and the debits would queue behind them (and they behind the debits). A real bank
     answers hours later anyway; the sandbox answers at once, so the results wait: returns
     {"waiting": True} and the task asks again. Idempotent: a batch applied once is not again."""
-    from servicing.adapters import auto_debit_bank
-    from servicing.models.eod import BatchRun, RunStatus
-    from servicing.models.repayments import AutoDebitBatch
-    from servicing.services.repayments import auto_debit_results_apply
-
     batch = AutoDebitBatch.objects.get(pk=batch_id)
     if batch.results_applied:
         return {"replayed": True}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, audit_bulk, content_type_id, lock_loans, rows, run
+from servicing.models.loans import Loan
 
 INSURANCE_NOTICE_DAYS = 30
 
@@ -45,7 +46,6 @@ def _collateral(ctx: StepContext, lo: int, hi: int, field: str, kind: str) -> in
         """,
         [kind, d, [c[0] for c in changed], [c[2] for c in changed]],
     )
-    from servicing.models.loans import Loan
 
     audit_bulk(
         ct=content_type_id(Loan),

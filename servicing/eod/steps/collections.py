@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run
-from servicing.services.collections import SCORE_WEIGHTS
+from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run, temp_table
+from servicing.services.collections import cases_assign
 
 STATE = f"""
 SELECT l.id AS loan_id, d.dpd, d.bucket,
@@ -40,8 +40,9 @@ SELECT l.id AS loan_id, d.dpd, d.bucket,
    AND l.status NOT IN {CLOSED_SQL}
 """  # noqa: S608 - SQL built from constants; values are bound
 
-# the score's weights are `case_score`'s (servicing.services.collections), not a second copy
-_B0, _B1, _B2, _B3 = SCORE_WEIGHTS
+# the likelihood-to-pay score, a logistic: intercept, per DPD day, per kept-promise share, per
+# repaid-principal share (the queue order of servicing.services.collections.cases_assign)
+_B0, _B1, _B2, _B3 = (1.0, -0.04, 1.5, 1.0)
 SCORE = f"""round((1 / (1 + exp(-(({_B0}) + ({_B1}) * s.dpd
     + ({_B2}) * CASE WHEN s.kept + s.broken = 0 THEN 0.5
                      ELSE s.kept::numeric / (s.kept + s.broken) END
@@ -49,7 +50,6 @@ SCORE = f"""round((1 / (1 + exp(-(({_B0}) + ({_B1}) * s.dpd
 
 
 def collections_finalize(ctx: StepContext) -> dict:
-    from servicing.services.collections import cases_assign
 
     return {"assigned": cases_assign(business_date=ctx.business_date)}
 
@@ -61,7 +61,6 @@ def collections_finalize(ctx: StepContext) -> dict:
     finalize=collections_finalize,
 )
 def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    from servicing.eod.sql import temp_table
 
     d, nxt = ctx.business_date, ctx.next_date
     params = {"d": d, "next": nxt, "lo": lo, "hi": hi}

@@ -17,8 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealers.models.commissions import Commission
+from dealers.models.dealers import Dealer
+from dealers.rules import DealerError
+from dealers.services.commissions import commission_clawback, commission_statement_for_month
+from dealers.services.grading import dealer_grades_recompute
+from risk.selectors.fraud import fraud_hits_by_dealer
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import UNPAID, rows
 
@@ -27,10 +34,6 @@ MOB_POINTS = (3, 6, 12)
 
 
 def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
-    from django.utils import timezone
-
-    from dealers.models.dealers import Dealer
-    from risk.selectors.fraud import fraud_hits_by_dealer
 
     known = set(Dealer.objects.values_list("id", flat=True))
     since = as_of - dt.timedelta(days=WINDOW_DAYS)
@@ -107,8 +110,6 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
 
 
 def dealer_clawbacks(*, business_date: dt.date) -> int:
-    from dealers.rules import DealerError
-    from dealers.services.commissions import commission_clawback
 
     count = 0
     events = rows(
@@ -137,9 +138,6 @@ def dealer_clawbacks(*, business_date: dt.date) -> int:
 
 @register(code="dealer_metrics", label=_("经销商指标、返佣追回与月结"), position=90, chunked=False)
 def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
-    from dealers.models.commissions import Commission
-    from dealers.services.commissions import commission_statement_for_month
-    from dealers.services.grading import dealer_grades_recompute
 
     d = ctx.business_date
     metrics = dealer_metrics_gather(as_of=d)

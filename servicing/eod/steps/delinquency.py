@@ -40,6 +40,9 @@ from servicing.eod.sql import (
     status_changes_record,
     temp_table,
 )
+from servicing.services.loans.account import loan_lock
+from servicing.services.loans.charge_off import loan_charge_off
+from servicing.services.loans.status import loan_status_refresh
 
 NEEDS_WORK = f"""(
     l.status = 'overdue'
@@ -96,13 +99,23 @@ SELECT l.id AS loan_id, l.contract_ref, l.status, l.restructure_count, l.product
 """  # noqa: S608 - SQL built from constants; values are bound
 
 
-@register(code="delinquency", label=_("逾期与罚息、五级分类"), position=40)
-def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
+# loans whose status the day changes (closing ones excepted): (id, contract, status, target)
+STATUS_CHANGES = """
+SELECT loan_id, contract_ref, status,
+       CASE WHEN dpd > 0 THEN 'overdue'
+            WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END AS target
+  FROM eod_state
+ WHERE unpaid_rows > 0
+   AND status <> CASE WHEN dpd > 0 THEN 'overdue'
+                      WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END
+ ORDER BY loan_id
+"""
+
+
+def _penalty_accrue(ctx: StepContext, ids: list[int], lo: int, hi: int) -> tuple:
+    """1. Penalty interest: the day's segments, their ledger entry, the rows' penalty.
+    Returns (total, rows)."""
     d = ctx.business_date
-    ids = lock_loans(lo, hi, NEEDS_WORK, {"d": d})
-    if not ids:
-        return {"loans": 0}
-    # 1. penalty interest
     temp_table("eod_penalty", PENALTY, {"ids": ids, "d": d})
     entry_id = post_lines(
         ctx=ctx,
@@ -135,9 +148,12 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         """,
         [d],
     )
-    penalty_total = one("SELECT coalesce(sum(amount), 0), count(*) FROM eod_penalty")
-    # 2. rows past due
-    overdue_rows = run(
+    return one("SELECT coalesce(sum(amount), 0), count(*) FROM eod_penalty")
+
+
+def _rows_overdue(ids: list[int], d) -> int:
+    """2. Rows past due with anything unpaid become overdue."""
+    return run(
         f"""
         UPDATE servicing_loanschedulerow r SET status = 'overdue'
          WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL
@@ -145,26 +161,20 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         """,  # noqa: S608 - SQL built from constants; values are bound
         [ids, d],
     )
-    # 3. loan status and DPD
+
+
+def _loan_statuses(ctx: StepContext, ids: list[int]) -> list:
+    """3. Each loan's state (eod_state: DPD under the tolerance), its status moved where it
+    changed, and the loans with nothing left to pay refreshed by the per-loan service (they
+    close). Returns the status changes."""
     tolerance = loan_rules.past_due_tolerance(on=ctx.next_date)
     temp_table(
         "eod_state",
         STATE,
-        {"ids": ids, "d": d, "next": ctx.next_date, "tolerance": tolerance},
+        {"ids": ids, "d": ctx.business_date, "next": ctx.next_date, "tolerance": tolerance},
     )
     settled = [r[0] for r in rows("SELECT loan_id FROM eod_state WHERE unpaid_rows = 0")]
-    changes = rows(
-        """
-        SELECT loan_id, contract_ref, status,
-               CASE WHEN dpd > 0 THEN 'overdue'
-                    WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END AS target
-          FROM eod_state
-         WHERE unpaid_rows > 0
-           AND status <> CASE WHEN dpd > 0 THEN 'overdue'
-                              WHEN restructure_count > 0 THEN 'restructured' ELSE 'active' END
-         ORDER BY loan_id
-        """
-    )
+    changes = rows(STATUS_CHANGES)
     if changes:
         run(
             """
@@ -174,14 +184,14 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             [ctx.next_date, [c[0] for c in changes], [c[3] for c in changes]],
         )
         status_changes_record(ctx=ctx, changes=changes)
-    if settled:
-        from servicing.services.loans import loan_lock, loan_status_refresh
+    for loan_id in settled:
+        loan, loan_rows = loan_lock(loan_id=loan_id)
+        loan_status_refresh(loan=loan, rows=loan_rows, business_date=ctx.next_date, actor=ctx.actor)
+    return changes
 
-        for loan_id in settled:
-            loan, loan_rows = loan_lock(loan_id=loan_id)
-            loan_status_refresh(
-                loan=loan, rows=loan_rows, business_date=ctx.next_date, actor=ctx.actor
-            )
+
+def _delinquency_record(d) -> None:
+    """Each loan's DPD, bucket, classification and non-accrual flag (the rules' SQL)."""
     bucket = loan_rules.bucket_sql("s.dpd")
     klass = loan_rules.classification_sql("s.dpd")
     non_accrual = loan_rules.non_accrual_sql("s.dpd")
@@ -201,26 +211,41 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         """,  # noqa: S608 - SQL built from constants; values are bound
         [d],
     )
-    # 4. charge-off
-    limit = charge_off_dpd(on=d)
+
+
+def _charge_offs(ctx: StepContext) -> int:
+    """4. Loans at the charge-off DPD (the product's, else the policy's) are charged off by the
+    per-loan service. Returns how many."""
+    d = ctx.business_date
     to_charge = rows(
         """
         SELECT loan_id, dpd FROM eod_state
          WHERE dpd >= coalesce(nullif(product_rules ->> 'charge_off_dpd', '')::int, %s)
          ORDER BY loan_id
         """,
-        [limit],
+        [charge_off_dpd(on=d)],
     )
-    if to_charge:
-        from servicing.services.loans import loan_charge_off
+    for loan_id, dpd in to_charge:
+        loan_charge_off(
+            loan_id=loan_id,
+            actor=ctx.actor,
+            reason=f"逾期 {dpd} 天，日结自动核销",
+            business_date=d,
+        )
+    return len(to_charge)
 
-        for loan_id, dpd in to_charge:
-            loan_charge_off(
-                loan_id=loan_id,
-                actor=ctx.actor,
-                reason=f"逾期 {dpd} 天，日结自动核销",
-                business_date=d,
-            )
+
+@register(code="delinquency", label=_("逾期与罚息、五级分类"), position=40)
+def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
+    d = ctx.business_date
+    ids = lock_loans(lo, hi, NEEDS_WORK, {"d": d})
+    if not ids:
+        return {"loans": 0}
+    penalty_total = _penalty_accrue(ctx, ids, lo, hi)
+    overdue_rows = _rows_overdue(ids, d)
+    changes = _loan_statuses(ctx, ids)
+    _delinquency_record(d)
+    charged_off = _charge_offs(ctx)
     dist = dict(rows("SELECT (dpd > 0), count(*) FROM eod_state GROUP BY 1"))
     return {
         "loans": len(ids),
@@ -229,5 +254,5 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         "penalty_rows": penalty_total[1],
         "overdue_rows": overdue_rows,
         "status_changes": len(changes),
-        "charged_off": len(to_charge),
+        "charged_off": charged_off,
     }

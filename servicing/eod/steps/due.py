@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, lock_loans, rows, run
+from servicing.services.repayments.suspense import suspense_apply
 
 OPEN_ROW_DUE_TODAY = (
     "EXISTS (SELECT 1 FROM servicing_loanschedulerow r WHERE r.loan_id = l.id"
@@ -51,8 +52,6 @@ def due_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     ]
     applied = 0
     if suspense:
-        from servicing.services.repayments import suspense_apply
-
         for loan_id in suspense:
             if suspense_apply(loan_id=loan_id, actor=ctx.actor) is not None:
                 applied += 1

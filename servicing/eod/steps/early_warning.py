@@ -21,10 +21,15 @@ import hashlib
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from dealers.models.grading import DealerGrade
+from risk.models import EarlyWarningRule
+from risk.services.early_warning import early_warning_evaluate_many
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, rows
+from servicing.services.collections import loans_risk_raise
 
 FACTS = f"""
 SELECT l.id, l.contract_ref, l.dealer_id,
@@ -57,7 +62,6 @@ SELECT l.id, l.contract_ref, l.dealer_id,
 
 def dealer_grades(as_of) -> dict[int, tuple[str | None, str | None]]:
     """{dealer_id: (latest grade, the one before)} as of a date."""
-    from dealers.models.grading import DealerGrade
 
     result: dict[int, list[str]] = {}
     for dealer_id, grade in (
@@ -74,7 +78,6 @@ def dealer_grades(as_of) -> dict[int, tuple[str | None, str | None]]:
 def _thresholds() -> tuple[int, int]:
     """The smallest late count (LATE_REPEATED) and months (REPAYMENT_FALLING) that can hit,
     from risk's configured rules (defaults 2 and 3)."""
-    from risk.models import EarlyWarningRule
 
     params = dict(
         EarlyWarningRule.objects.filter(
@@ -88,12 +91,9 @@ def _thresholds() -> tuple[int, int]:
 
 @register(code="early_warning", label=_("贷中预警"), position=50)
 def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    from risk.services.early_warning import early_warning_evaluate_many
-    from servicing.services.collections import loans_risk_raise
 
     grades = dealer_grades(ctx.business_date)
     dropped = [k for k, (now, before) in grades.items() if now and before and now > before]
-    from django.conf import settings
 
     candidates = rows(
         FACTS,

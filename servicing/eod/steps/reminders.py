@@ -13,6 +13,8 @@ twice.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +55,6 @@ BODY = """CASE WHEN x.kind LIKE 'dpd-%%'
 
 @register(code="reminders", label=_("还款提醒"), position=70)
 def reminders_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    import datetime as dt
 
     d = ctx.business_date
     params = {

@@ -31,6 +31,7 @@ and repricing date.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
@@ -47,6 +48,8 @@ from autofin.pricing import (
 )
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import audit_bulk, content_type_id, lock_loans, rows, run
+from servicing.models.loans import Loan, LoanRepricing, LoanScheduleRow, RepricingOutcome
+from servicing.services.loans.schedule import penalty_markup_of, schedule_rows_build
 
 DUE_TODAY = (
     "l.rate_basis = 'lpr' AND l.next_repricing_date <= %(d)s"
@@ -79,155 +82,133 @@ def _new_rates(loan: dict, lpr: Decimal) -> tuple[Decimal, Decimal]:
     return lender, customer
 
 
-@register(code="repricing", label=_("LPR 利率重定价"), position=45)
-def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
-    d = ctx.business_date
-    ids = lock_loans(lo, hi, DUE_TODAY, {"d": d})
-    if not ids:
-        return {"loans": 0}
-    loans = {
-        r[0]: {
-            "id": r[0],
-            "ref": r[1],
-            "phone": r[2],
-            "tenor": r[3],
-            "spread": r[4],
-            "repricing_date": r[5],
-            "schedule_rate": r[6],
-            "annual_rate": r[7],
-            "customer_rate": r[8],
-            "rules": {"penalty_markup": r[9]},
-            "method": r[10],
-            "day_count": r[11],
-            "fee": r[12],
-            "balloon": r[13],
-            "version": r[14],
-            "future": [],
-        }
-        for r in rows(
-            """
-            SELECT l.id, l.contract_ref, u.phone, l.lpr_tenor, l.lpr_spread_bps,
-                   l.next_repricing_date, l.schedule_rate, l.annual_rate, l.customer_rate,
-                   l.product_rules ->> 'penalty_markup', l.method, l.day_count,
-                   l.fee_per_instalment, l.balloon_amount, l.schedule_version
-              FROM servicing_loan l JOIN autofin_user u ON u.id = l.customer_id
-             WHERE l.id = ANY(%s)
-            """,
-            [ids],
-        )
-    }
-    for r in rows(
-        """
-        SELECT r.loan_id, r.id, r.instalment_no, r.due_date, r.principal, r.instalment,
-               r.principal_paid + r.interest_paid + r.fee_paid + r.penalty_paid AS paid
-          FROM servicing_loanschedulerow r
-         WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL AND r.due_date > %s
-         ORDER BY r.loan_id, r.instalment_no
-        """,
-        [ids, d],
-    ):
-        loans[r[0]]["future"].append(
-            {
-                "id": r[1],
-                "no": r[2],
-                "due": r[3],
-                "principal": r[4],
-                "instalment": r[5],
-                "paid": r[6],
-            }
-        )
+LOANS = """
+SELECT l.id, l.contract_ref, u.phone, l.lpr_tenor, l.lpr_spread_bps,
+       l.next_repricing_date, l.schedule_rate, l.annual_rate, l.customer_rate,
+       l.product_rules ->> 'penalty_markup', l.method, l.day_count,
+       l.fee_per_instalment, l.balloon_amount, l.schedule_version
+  FROM servicing_loan l JOIN autofin_user u ON u.id = l.customer_id
+ WHERE l.id = ANY(%s)
+"""
+LOAN_KEYS = ("id", "ref", "phone", "tenor", "spread", "repricing_date", "schedule_rate",
+             "annual_rate", "customer_rate", "penalty_markup", "method", "day_count", "fee",
+             "balloon", "version")  # fmt: skip
 
-    from servicing.models.loans import LoanRepricing, LoanScheduleRow, RepricingOutcome
-    from servicing.services.loans import penalty_markup_of, schedule_rows_build
+FUTURE_ROWS = """
+SELECT r.loan_id, r.id, r.instalment_no, r.due_date, r.principal, r.instalment,
+       r.principal_paid + r.interest_paid + r.fee_paid + r.penalty_paid AS paid
+  FROM servicing_loanschedulerow r
+ WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL AND r.due_date > %s
+ ORDER BY r.loan_id, r.instalment_no
+"""
 
-    cache: dict = {}
-    records: list[LoanRepricing] = []
-    new_rows: list[LoanScheduleRow] = []
-    superseded: list[tuple[int, int]] = []  # (row id, new version)
-    updates: list[tuple] = []  # loan id, schedule rate, lender rate, penalty rate, version, next
-    finished: list[int] = []  # nothing after D to reprice: no more repricing dates
-    missing_lpr = 0
-    outcomes = dict.fromkeys(RepricingOutcome.values, 0)
-    for loan in loans.values():
-        future = loan["future"]
-        if not future:
-            finished.append(loan["id"])
-            continue
-        found = lpr_in_force(loan["tenor"], loan["repricing_date"], cache)
-        if found is None:
-            missing_lpr += 1  # retried on the loan's next due date
-            continue
-        lpr, lpr_date = found
-        lender, customer = _new_rates(loan, lpr)
-        version = loan["version"]
-        new_instalment = None
-        if customer == loan["schedule_rate"]:
-            outcome = (
-                RepricingOutcome.SUBSIDISED
-                if lender != loan["annual_rate"] and customer < lender
-                else RepricingOutcome.UNCHANGED
-            )
-        elif any(f["paid"] for f in future):
+
+def _loans_read(ids: list[int], d: dt.date) -> dict[int, dict]:
+    """The chunk's loans (as dicts) with their rows due after D (`future`)."""
+    loans = {}
+    for r in rows(LOANS, [ids]):
+        loan = dict(zip(LOAN_KEYS, r, strict=True))
+        loan["rules"] = {"penalty_markup": loan.pop("penalty_markup")}
+        loan["future"] = []
+        loans[loan["id"]] = loan
+    for loan_id, *row in rows(FUTURE_ROWS, [ids, d]):
+        loans[loan_id]["future"].append(
+            dict(zip(("id", "no", "due", "principal", "instalment", "paid"), row, strict=True))
+        )
+    return loans
+
+
+@dataclass
+class _Plan:
+    """What the chunk writes, gathered loan by loan."""
+
+    outcomes: dict
+    records: list = field(default_factory=list)  # LoanRepricing
+    new_rows: list = field(default_factory=list)  # LoanScheduleRow
+    superseded: list = field(default_factory=list)  # (row id, new version)
+    updates: list = field(
+        default_factory=list
+    )  # loan, schedule, lender, penalty rate, version, next
+    finished: list = field(default_factory=list)  # nothing after D to reprice: no more dates
+    missing_lpr: int = 0
+
+
+def _loan_plan(loan: dict, *, d: dt.date, cache: dict, plan: _Plan) -> None:
+    """The loan's outcome (repriced, unchanged, subsidised, skipped) and what it writes."""
+    future = loan["future"]
+    if not future:
+        plan.finished.append(loan["id"])
+        return
+    found = lpr_in_force(loan["tenor"], loan["repricing_date"], cache)
+    if found is None:
+        plan.missing_lpr += 1  # retried on the loan's next due date
+        return
+    lpr, lpr_date = found
+    lender, customer = _new_rates(loan, lpr)
+    version = loan["version"]
+    new_instalment = None
+    if customer == loan["schedule_rate"]:
+        outcome = (
+            RepricingOutcome.SUBSIDISED
+            if lender != loan["annual_rate"] and customer < lender
+            else RepricingOutcome.UNCHANGED
+        )
+    elif any(f["paid"] for f in future):
+        outcome = RepricingOutcome.SKIPPED
+        lender, customer = loan["annual_rate"], loan["schedule_rate"]
+    else:
+        outcome = RepricingOutcome.REPRICED
+        schedule = _reprice(loan, future, customer, d)
+        if schedule is None:
             outcome = RepricingOutcome.SKIPPED
             lender, customer = loan["annual_rate"], loan["schedule_rate"]
         else:
-            outcome = RepricingOutcome.REPRICED
-            schedule = _reprice(loan, future, customer, d)
-            if schedule is None:
-                outcome = RepricingOutcome.SKIPPED
-                lender, customer = loan["annual_rate"], loan["schedule_rate"]
-            else:
-                version += 1
-                built = schedule_rows_build(loan=None, schedule=schedule, version=version)
-                for row in built:
-                    row.loan_id = loan["id"]
-                new_rows.extend(built)
-                superseded.extend((f["id"], version) for f in future)
-                new_instalment = built[0].instalment
-        outcomes[outcome] += 1
-        # the contract's rule carried forward: the customer's new rate raised by the markup
-        penalty = penalty_rate(customer, penalty_markup_of(loan["rules"]))
-        updates.append(
-            (
-                loan["id"],
-                customer,
-                lender,
-                penalty,
-                version,
-                add_months(loan["repricing_date"], 12),
-            )
+            version += 1
+            built = schedule_rows_build(loan=None, schedule=schedule, version=version)
+            for row in built:
+                row.loan_id = loan["id"]
+            plan.new_rows.extend(built)
+            plan.superseded.extend((f["id"], version) for f in future)
+            new_instalment = built[0].instalment
+    plan.outcomes[outcome] += 1
+    # the contract's rule carried forward: the customer's new rate raised by the markup
+    penalty = penalty_rate(customer, penalty_markup_of(loan["rules"]))
+    next_date = add_months(loan["repricing_date"], 12)
+    plan.updates.append((loan["id"], customer, lender, penalty, version, next_date))
+    plan.records.append(
+        LoanRepricing(
+            loan_id=loan["id"],
+            business_date=d,
+            repricing_date=loan["repricing_date"],
+            lpr_tenor=loan["tenor"],
+            lpr_rate=lpr,
+            lpr_effective_date=lpr_date,
+            spread_bps=loan["spread"],
+            old_rate=loan["schedule_rate"],
+            new_rate=customer,
+            old_instalment=future[0]["instalment"],
+            new_instalment=new_instalment,
+            old_version=loan["version"],
+            new_version=version,
+            outcome=outcome,
         )
-        records.append(
-            LoanRepricing(
-                loan_id=loan["id"],
-                business_date=d,
-                repricing_date=loan["repricing_date"],
-                lpr_tenor=loan["tenor"],
-                lpr_rate=lpr,
-                lpr_effective_date=lpr_date,
-                spread_bps=loan["spread"],
-                old_rate=loan["schedule_rate"],
-                new_rate=customer,
-                old_instalment=future[0]["instalment"],
-                new_instalment=new_instalment,
-                old_version=loan["version"],
-                new_version=version,
-                outcome=outcome,
-            )
-        )
+    )
 
-    if superseded:
+
+def _plan_write(ctx: StepContext, plan: _Plan, loans: dict) -> None:
+    """The new schedule versions, the loans' rates and dates, the records, audit rows and SMS."""
+    if plan.superseded:
         run(
             """
             UPDATE servicing_loanschedulerow r SET superseded_by_version = u.v
               FROM unnest(%s::bigint[], %s::int[]) AS u(id, v)
              WHERE r.id = u.id
             """,
-            [[s[0] for s in superseded], [s[1] for s in superseded]],
+            [[s[0] for s in plan.superseded], [s[1] for s in plan.superseded]],
         )
-        LoanScheduleRow.objects.bulk_create(new_rows, batch_size=2000)
-    if updates:
-        cols = list(zip(*updates, strict=True))
+        LoanScheduleRow.objects.bulk_create(plan.new_rows, batch_size=2000)
+    if plan.updates:
+        cols = list(zip(*plan.updates, strict=True))
         run(
             """
             UPDATE servicing_loan l
@@ -239,17 +220,34 @@ def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             """,
             [list(c) for c in cols],
         )
-        LoanRepricing.objects.bulk_create(records, batch_size=2000)
-        changed = [r for r in records if r.outcome == RepricingOutcome.REPRICED]
+        LoanRepricing.objects.bulk_create(plan.records, batch_size=2000)
+        changed = [r for r in plan.records if r.outcome == RepricingOutcome.REPRICED]
         _audit(ctx, changed, loans)
         _notify(ctx, changed, loans)
-    if finished:
-        run("UPDATE servicing_loan SET next_repricing_date = NULL WHERE id = ANY(%s)", [finished])
+    if plan.finished:
+        run(
+            "UPDATE servicing_loan SET next_repricing_date = NULL WHERE id = ANY(%s)",
+            [plan.finished],
+        )
+
+
+@register(code="repricing", label=_("LPR 利率重定价"), position=45)
+def repricing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
+    d = ctx.business_date
+    ids = lock_loans(lo, hi, DUE_TODAY, {"d": d})
+    if not ids:
+        return {"loans": 0}
+    loans = _loans_read(ids, d)
+    cache: dict = {}
+    plan = _Plan(outcomes=dict.fromkeys(RepricingOutcome.values, 0))
+    for loan in loans.values():
+        _loan_plan(loan, d=d, cache=cache, plan=plan)
+    _plan_write(ctx, plan, loans)
     return {
         "loans": len(ids),
-        **{k: v for k, v in outcomes.items() if v},
-        "finished": len(finished),
-        "no_lpr": missing_lpr,
+        **{k: v for k, v in plan.outcomes.items() if v},
+        "finished": len(plan.finished),
+        "no_lpr": plan.missing_lpr,
     }
 
 
@@ -278,8 +276,6 @@ def _reprice(loan: dict, future: list[dict], rate: Decimal, d: dt.date):
 
 
 def _audit(ctx: StepContext, changed: list, loans: dict) -> None:
-    from servicing.models.loans import Loan
-
     audit_bulk(
         ct=content_type_id(Loan),
         ids=[r.loan_id for r in changed],

@@ -15,7 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from autofin.business_date import business_date_current
-from servicing.eod import runner
+from servicing.eod import runner, sync_driver
 from servicing.eod.registry import steps_ordered
 from servicing.models.eod import BatchRun, RunStatus, StepRun
 from servicing.tasks.eod import eod_batch_start
@@ -57,10 +57,10 @@ class Command(BaseCommand):
             return self._celery(opts)
         try:
             if opts["until"] or opts["catch_up"]:
-                batches = runner.eod_run_until(target=opts["until"], progress=progress)
+                batches = sync_driver.eod_run_until(target=opts["until"], progress=progress)
             else:
                 batches = [
-                    runner.batch_run_sync(
+                    sync_driver.batch_run_sync(
                         business_date=opts["date"], only_step=opts["step"], progress=progress
                     )
                 ]

@@ -1,230 +1,40 @@
-"""The payment gateway adapter disbursements pay through, and the sandbox bank behind it.
-
-PaymentGateway (the protocol the services use; the real bank's adapter is configured by
-settings.PAYMENT_GATEWAY, a dotted path, default the sandbox):
-
-    send(idempotency_key, amount, account_number, account_name, bank_name, reference,
-         requested_date) -> BankResult(status="accepted", bank_ref)
-        The bank accepts the payment; its outcome (succeeded / failed) comes later by a
-        callback. The bank dedupes by key: a second send with the same key returns the first
-        result and never pays twice (a different amount under a used key is refused).
-        Raises GatewayTimeout when no answer came (the payment may or may not exist: ask
-        `status` before anything else), GatewayRejected when the bank refused the request.
-    status(idempotency_key) -> BankResult(status="succeeded" | "failed" | "not_found", ...)
-    callback_verify(method, path, headers, body) -> dict   the callback's JSON if genuine (signed
-        with the bank's own secret, BANK_SECRET; docs/integrations.md), else CallbackRejected
-    statement_write(statement_date) -> Path           the day's statement file (CSV)
-
-The bank calls back (POST /api/v1/loans/bank/callback/; `bank_callback_verify(request)` checks
-it) and `servicing.services.disbursement.bank_callback_receive(payload)` records
-{"idempotency_key", "status": "succeeded" | "failed", "bank_ref", "amount", "reason"}; a
-callback may arrive more than once, and before or after our send is recorded.
-
-HttpBankGateway: the production adapter (signed JSON over HTTP to BANK_URL).
-
-SandboxBank: a bank simulator with its own table (`SandboxBankPayment`) written on its OWN
-database connection in autocommit, so - like a remote bank - what it did survives our
-rollbacks and our worker crashes. Deterministic by the last four digits of the account number:
-
-    ...0001  the payment fails (callback "failed": 收款账户已销户)
-    ...0002  the bank pays, but the first answer to the first send is lost (GatewayTimeout);
-             status(key) says succeeded; a resend with the same key returns the stored result
-    ...0003  the first send is lost before the bank sees it (GatewayTimeout); status(key) says
-             not_found; a resend with the same key is paid normally
-    ...0004  paid, and the success callback is delivered twice
-    others   paid (callback "succeeded")
-
-Callbacks are delivered by the Celery task `bank_callback_deliver` (settings
-SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos), when
-`SandboxBank().callbacks_deliver(keys=...)` is called.
-"""
+"""The sandbox bank (AUTOFIN_SANDBOX=1 only): a simulator with its own table, written on its own
+connection in autocommit so what it did survives our rollbacks (the rules by account number
+are in the package's docstring)."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import os
 import threading
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
 
+import psycopg2
 from django.conf import settings
-from django.utils.module_loading import import_string
+from django.db import connection
 
 from autofin.crypto import keyed_hash, normalise
 from autofin.integrations.http import (
-    IntegrationError,
-    IntegrationTimeout,
     SignatureInvalid,
-    SignedJsonClient,
     canonical_json,
     signed_headers,
     verify,
 )
 from autofin.integrations.sandbox import SandboxOnly
 from autofin.money import quantize_fen
-
-
-class GatewayError(Exception):
-    pass
-
-
-class GatewayTimeout(GatewayError):
-    """No answer: the payment's fate is unknown until `status(key)` is asked."""
-
-
-class GatewayRejected(GatewayError):
-    """The bank refused the request (nothing was paid)."""
-
-
-class CallbackRejected(GatewayError):
-    """A callback without a valid, fresh signature of the bank's secret."""
-
-
-@dataclass(frozen=True)
-class BankResult:
-    idempotency_key: str
-    status: str  # accepted | succeeded | failed | not_found
-    bank_ref: str = ""
-    amount: Decimal | None = None
-    reason: str = ""
-
-
-class PaymentGateway(Protocol):
-    name: str
-
-    def send(
-        self,
-        *,
-        idempotency_key: str,
-        amount: Decimal,
-        account_number: str,
-        account_name: str,
-        bank_name: str,
-        reference: str,
-        requested_date: dt.date,
-    ) -> BankResult: ...
-
-    def status(self, *, idempotency_key: str) -> BankResult: ...
-
-    def callback_verify(self, *, method: str, path: str, headers, body: bytes) -> dict: ...
-
-    def statement_write(self, *, statement_date: dt.date) -> Path: ...
-
-
-def payment_gateway() -> PaymentGateway:
-    return import_string(settings.PAYMENT_GATEWAY)()
-
-
-def bank_callback_verify(request) -> dict:
-    """The bank's callback request, verified with the bank's own secret: its JSON object.
-    Raises CallbackRejected."""
-    return payment_gateway().callback_verify(
-        method=request.method, path=request.path, headers=request.headers, body=request.body
-    )
-
-
-def _callback_path() -> str:
-    from django.urls import reverse
-
-    return reverse("servicing-api:bank-callback")
-
-
-class HttpBankGateway:
-    """The bank over the signed JSON protocol (docs/integrations.md):
-
-    POST /disbursements/payments {idempotency_key, amount, account_number, account_name,
-        bank_name, reference, requested_date, notify_url} -> {status: "accepted", bank_ref, amount}
-    POST /disbursements/status {idempotency_key} -> {status, bank_ref, amount, reason}
-    POST /statements {statement_date} -> {rows: [...]} (the columns of statement_write)
-
-    The Idempotency-Key header is our payment key, the bank's dedupe key: after a timeout the
-    caller asks `status` before anything else, and a resend never pays twice."""
-
-    integration_rail = "bank"
-
-    name = "bank-http"
-
-    def __init__(self) -> None:
-        self.client = SignedJsonClient("bank")
-
-    def _post(self, path: str, payload: dict, key: str) -> dict:
-        try:
-            return self.client.post(path, payload, idempotency_key=key)
-        except IntegrationTimeout as exc:
-            raise GatewayTimeout(str(exc)) from exc
-        except IntegrationError as exc:
-            raise GatewayRejected(str(exc)) from exc
-
-    @staticmethod
-    def _result(key: str, data: dict, default_status: str) -> BankResult:
-        amount = data.get("amount")
-        return BankResult(
-            idempotency_key=key,
-            status=str(data.get("status") or default_status),
-            bank_ref=str(data.get("bank_ref") or ""),
-            amount=quantize_fen(amount) if amount not in (None, "") else None,
-            reason=str(data.get("reason") or ""),
-        )
-
-    def send(
-        self,
-        *,
-        idempotency_key: str,
-        amount: Decimal,
-        account_number: str,
-        account_name: str,
-        bank_name: str,
-        reference: str,
-        requested_date: dt.date,
-    ) -> BankResult:
-        amount = quantize_fen(amount)
-        data = self._post(
-            "/disbursements/payments",
-            {
-                "idempotency_key": idempotency_key,
-                "amount": f"{amount:.2f}",
-                "account_number": normalise(account_number),
-                "account_name": account_name,
-                "bank_name": bank_name,
-                "reference": reference,
-                "requested_date": requested_date.isoformat(),
-                "notify_url": settings.SITE_URL + _callback_path(),
-            },
-            idempotency_key,
-        )
-        result = self._result(idempotency_key, data, "accepted")
-        if result.status != "accepted" or (result.amount is not None and result.amount != amount):
-            raise GatewayRejected(f"bank answered {result.status} {result.amount} for {amount}")
-        return result
-
-    def status(self, *, idempotency_key: str) -> BankResult:
-        data = self._post(
-            "/disbursements/status", {"idempotency_key": idempotency_key}, idempotency_key
-        )
-        return self._result(idempotency_key, data, "not_found")
-
-    def callback_verify(self, *, method: str, path: str, headers, body: bytes) -> dict:
-        try:
-            return self.client.verify(method=method, path=path, headers=headers, body=body)
-        except SignatureInvalid as exc:
-            raise CallbackRejected(str(exc)) from exc
-
-    def statement_write(self, *, statement_date: dt.date) -> Path:
-        data = self._post(
-            "/statements",
-            {"statement_date": statement_date.isoformat()},
-            f"statement:{statement_date.isoformat()}",
-        )
-        rows = data.get("rows")
-        if not isinstance(rows, list):
-            raise GatewayRejected("bank answered without statement rows")
-        return _statement_file_write(statement_date, rows)
-
+from servicing.gateway.interface import (
+    BankResult,
+    CallbackRejected,
+    GatewayRejected,
+    GatewayTimeout,
+    bank_callback_receiver,
+    callback_path,
+)
+from servicing.gateway.statement import statement_file_write
+from servicing.scheduling import task_named
 
 # --- the sandbox bank's own connection -------------------------------------------------------
 
@@ -235,15 +45,11 @@ _lock = threading.Lock()
 
 def _bank_connection():
     """A psycopg2 connection of this thread and process, in autocommit (the bank's own)."""
-    from django.db import connection
-
     params = connection.settings_dict
     key = (os.getpid(), params["NAME"], params.get("HOST"), str(params.get("PORT")))
     conn = getattr(_local, "conn", None)
     if conn is not None and getattr(_local, "key", None) == key and not conn.closed:
         return conn
-    import psycopg2
-
     conn = psycopg2.connect(
         dbname=params["NAME"],
         user=params.get("USER") or None,
@@ -284,23 +90,6 @@ def sandbox_bank_close_thread_connection() -> None:
 
 
 _COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, account_number_last4"
-
-
-_STATEMENT_FIELDS = ["value_date", "bank_ref", "idempotency_key", "account_last4", "amount",
-                     "status", "reason"]  # fmt: skip
-
-
-def _statement_file_write(statement_date: dt.date, rows: list[dict]) -> Path:
-    directory = Path(settings.SANDBOX_BANK_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"statement-{statement_date.isoformat()}.csv"
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=_STATEMENT_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(path)
-    return path
 
 
 class SandboxBank(SandboxOnly):
@@ -423,7 +212,7 @@ class SandboxBank(SandboxOnly):
         """(headers, body) of the bank's callback for `payload`, signed with the bank's secret."""
         body = canonical_json(payload)
         headers = signed_headers(
-            key_id=self.key_id, secret=self.secret, method="POST", path=_callback_path(), body=body
+            key_id=self.key_id, secret=self.secret, method="POST", path=callback_path(), body=body
         )
         return headers, body
 
@@ -439,22 +228,19 @@ class SandboxBank(SandboxOnly):
     def _schedule_callbacks(self, key: str, times: int) -> None:
         if settings.SANDBOX_BANK_CALLBACKS != "celery":
             return
-        from servicing.tasks.disbursement import bank_callback_deliver
-
+        # by name: the tasks module imports this one, never the other way
         for _n in range(times):
-            bank_callback_deliver.delay(key)
+            task_named("servicing.tasks.disbursement.bank_callback_deliver").delay(key)
 
     def callback_deliver(self, key: str) -> dict | None:
         """Deliver one callback for `key` to our receiver (what the bank's HTTP call does)."""
-        from servicing.services.disbursement import bank_callback_receive
-
         payload = self.callback_payload(key)
         if payload is None:
             return None
         # Through the same signature check as the callback endpoint, as if over HTTP.
         headers, body = self.callback_signed(payload)
         payload = self.callback_verify(
-            method="POST", path=_callback_path(), headers=headers, body=body
+            method="POST", path=callback_path(), headers=headers, body=body
         )
         with _bank_connection().cursor() as cursor:
             cursor.execute(
@@ -462,7 +248,7 @@ class SandboxBank(SandboxOnly):
                 "WHERE idempotency_key = %s",
                 [key],
             )
-        return bank_callback_receive(payload=payload)
+        return bank_callback_receiver()(payload=payload)
 
     def callbacks_deliver(self, *, keys: list[str] | None = None) -> int:
         """Deliver the callbacks still due (manual mode): for `keys`, or all. Returns how many."""
@@ -507,6 +293,6 @@ class SandboxBank(SandboxOnly):
         ]
 
     def statement_write(self, *, statement_date: dt.date) -> Path:
-        return _statement_file_write(
+        return statement_file_write(
             statement_date, self.statement_rows(statement_date=statement_date)
         )

@@ -1,0 +1,43 @@
+"""The payment gateway adapter disbursements pay through, and the sandbox bank behind it: the
+protocol and its errors (`interface`), the production adapter (`http_bank`), the sandbox
+(`sandbox_bank`) and the statement file both write (`statement`). Outside the services' import
+graph: the services import it, never the other way.
+
+PaymentGateway (the protocol the services use; the real bank's adapter is configured by
+settings.PAYMENT_GATEWAY, a dotted path, default the sandbox):
+
+    send(idempotency_key, amount, account_number, account_name, bank_name, reference,
+         requested_date) -> BankResult(status="accepted", bank_ref)
+        The bank accepts the payment; its outcome (succeeded / failed) comes later by a
+        callback. The bank dedupes by key: a second send with the same key returns the first
+        result and never pays twice (a different amount under a used key is refused).
+        Raises GatewayTimeout when no answer came (the payment may or may not exist: ask
+        `status` before anything else), GatewayRejected when the bank refused the request.
+    status(idempotency_key) -> BankResult(status="succeeded" | "failed" | "not_found", ...)
+    callback_verify(method, path, headers, body) -> dict   the callback's JSON if genuine (signed
+        with the bank's own secret, BANK_SECRET; docs/integrations.md), else CallbackRejected
+    statement_write(statement_date) -> Path           the day's statement file (CSV)
+
+The bank calls back (POST /api/v1/loans/bank/callback/; `bank_callback_verify(request)` checks
+it) and `servicing.services.disbursement.settle.bank_callback_receive(payload)` records
+{"idempotency_key", "status": "succeeded" | "failed", "bank_ref", "amount", "reason"}; a
+callback may arrive more than once, and before or after our send is recorded.
+
+HttpBankGateway: the production adapter (signed JSON over HTTP to BANK_URL).
+
+SandboxBank: a bank simulator with its own table (`SandboxBankPayment`) written on its OWN
+database connection in autocommit, so - like a remote bank - what it did survives our
+rollbacks and our worker crashes. Deterministic by the last four digits of the account number:
+
+    ...0001  the payment fails (callback "failed": 收款账户已销户)
+    ...0002  the bank pays, but the first answer to the first send is lost (GatewayTimeout);
+             status(key) says succeeded; a resend with the same key returns the stored result
+    ...0003  the first send is lost before the bank sees it (GatewayTimeout); status(key) says
+             not_found; a resend with the same key is paid normally
+    ...0004  paid, and the success callback is delivered twice
+    others   paid (callback "succeeded")
+
+Callbacks are delivered by the Celery task `servicing.bank_callback_deliver` (settings
+SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos), when
+`SandboxBank().callbacks_deliver(keys=...)` is called.
+"""

@@ -1,0 +1,198 @@
+"""Approving and releasing a disbursement (the checker; two different checkers above the
+threshold): one payment attempt per instruction, sent after commit; and an operator's retry of
+an instruction the bank confirmed failed (a NEW attempt, a new key)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from autofin.audit import audit_record
+from autofin.business_date import business_date_for_posting
+from autofin.crypto import encrypt
+from autofin.money import ZERO
+from autofin.roles import Role, user_has_role
+from servicing.models.disbursement import (
+    Disbursement,
+    PayeeKind,
+    PaymentAttempt,
+    PaymentInstruction,
+)
+from servicing.scheduling import task_named
+from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
+from servicing.services.disbursement.fund import disbursement_fund_locked
+from servicing.services.disbursement.states import (
+    DS,
+    DisbursementError,
+    S,
+    actor_label,
+    disbursement_lock,
+)
+
+
+def _dispatch(task_name: str, ids: list[int]) -> None:
+    """After commit, hand the ids to the Celery task (settings DISBURSEMENT_DISPATCH: "celery",
+    or "eager" to run inline after commit, or "manual": the recovery task picks them up)."""
+    mode = settings.DISBURSEMENT_DISPATCH
+    if mode == "manual" or not ids:
+        return
+
+    def run() -> None:
+        task = task_named(task_name)
+        for pk in ids:
+            if mode == "eager":
+                task.apply(args=[pk])
+            else:
+                task.delay(pk)
+
+    transaction.on_commit(run)
+
+
+def disbursement_approve(*, disbursement_id: int, actor: Any) -> Disbursement:
+    """A finance approver (not the maker) approves; the last needed approval releases the
+    payments. Concurrent calls serialise on the row lock: one release, the other refused."""
+    if not user_has_role(actor, Role.FINANCE_APPROVER):
+        raise DisbursementError(_("只有财务复核可以复核放款。"), code="forbidden")
+    with transaction.atomic():
+        d, instructions = disbursement_lock(disbursement_id)
+        if d.status not in (DS.PREPARED, DS.AWAITING_SECOND):
+            raise DisbursementError(_("该放款已放行，不能重复复核。"), code="not_pending")
+        if d.prepared_by_id == actor.pk:
+            raise DisbursementError(
+                _("复核人不能是经办人本人：放款需由另一位同事复核。"), code="same_user"
+            )
+        if d.status == DS.PREPARED:
+            d.approved_by = actor
+            if d.needs_two_approvers:
+                d.status = DS.AWAITING_SECOND
+                d.save(update_fields=["approved_by", "status"])
+                audit_record(
+                    actor=actor,
+                    obj=d,
+                    action="disbursement_approve",
+                    from_state=DS.PREPARED,
+                    to_state=DS.AWAITING_SECOND,
+                    data={"threshold": str(dual_approval_threshold())},
+                )
+                return d
+        else:
+            if d.approved_by_id == actor.pk:
+                raise DisbursementError(
+                    _("超过限额的放款需要两位不同的复核人。"), code="same_approver"
+                )
+            d.second_approved_by = actor
+        _release(d, instructions, actor=actor)
+    return d
+
+
+def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any) -> None:
+    total = sum((i.amount for i in instructions), ZERO)
+    if total != d.amount_financed:  # the service's check at release (the DB checks at commit)
+        raise DisbursementError(
+            _("付款拆分合计 %(total)s 与融资额 %(amount)s 不一致，不能放行。")
+            % {"total": total, "amount": d.amount_financed},
+            code="split_mismatch",
+        )
+    old = d.status
+    d.status = DS.RELEASED
+    d.released_at = timezone.now()
+    d.save(update_fields=["status", "approved_by", "second_approved_by", "released_at"])
+    business_date = business_date_for_posting()
+    attempt_ids = []
+    for instruction in instructions:
+        if instruction.payee_kind == PayeeKind.LENDER:
+            # kept by the lender: settled internally, recognised as fee income at funding
+            instruction.status = S.SUCCEEDED
+            instruction.succeeded_at = timezone.now()
+            instruction.account_name = instruction.payee_name
+            instruction.save(update_fields=["status", "succeeded_at", "account_name", "updated_at"])
+            continue
+        attempt_ids.append(
+            _attempt_create(instruction, actor=actor, business_date=business_date).pk
+        )
+    audit_record(
+        actor=actor,
+        obj=d,
+        action="disbursement_release",
+        from_state=old,
+        to_state=DS.RELEASED,
+        data={"attempts": attempt_ids},
+    )
+    if not attempt_ids:
+        disbursement_fund_locked(d, instructions, actor=actor)
+    _dispatch("servicing.tasks.disbursement.disbursement_attempt_send", attempt_ids)
+
+
+def _attempt_create(
+    instruction: PaymentInstruction, *, actor: Any, business_date: dt.date
+) -> PaymentAttempt:
+    """A new attempt with a NEW idempotency key, to the payee's current verified account.
+    The caller holds the instruction's lock."""
+    account = instruction_account(instruction)
+    n = instruction.attempt_count + 1
+    attempt = PaymentAttempt.objects.create(
+        instruction=instruction,
+        attempt_no=n,
+        idempotency_key=f"D{instruction.disbursement_id}-I{instruction.pk}-A{n}-"
+        f"{uuid.uuid4().hex[:10]}",
+        amount=instruction.amount,
+        account_name=account["account_name"],
+        bank_name=account["bank_name"],
+        account_number_enc=encrypt(account["account_number"]),
+        account_number_masked=account["account_number_masked"],
+        status=S.PENDING,
+        business_date=business_date,
+        created_by_label=actor_label(actor),
+    )
+    old = instruction.status
+    instruction.status = S.PENDING
+    instruction.attempt_count = n
+    instruction.account_name = account["account_name"]
+    instruction.bank_name = account["bank_name"]
+    instruction.account_number_masked = account["account_number_masked"]
+    instruction.failure_reason = ""
+    instruction.save()
+    audit_record(
+        actor=actor,
+        obj=instruction,
+        action="payment_attempt_create",
+        from_state=old,
+        to_state=S.PENDING,
+        data={
+            "attempt_no": n,
+            "key": attempt.idempotency_key,
+            "account": attempt.account_number_masked,
+        },
+    )
+    return attempt
+
+
+def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
+    """Retry a FAILED instruction with a new attempt and a new key, to the payee's current
+    verified account (corrected through the payee register or the dealer's account change).
+    The failed attempt keeps its key."""
+    if not user_has_role(actor, Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
+        raise DisbursementError(_("只有财务人员可以重新付款。"), code="forbidden")
+    with transaction.atomic():
+        d_id = PaymentInstruction.objects.values_list("disbursement_id", flat=True).get(
+            pk=instruction_id
+        )
+        d, instructions = disbursement_lock(d_id)
+        instruction = next(i for i in instructions if i.pk == instruction_id)
+        if instruction.status != S.FAILED:
+            raise DisbursementError(
+                _("只有付款失败的指令可以重新付款（当前：%(s)s）。")
+                % {"s": instruction.get_status_display()},
+                code="not_failed",
+            )
+        attempt = _attempt_create(
+            instruction, actor=actor, business_date=business_date_for_posting()
+        )
+        _dispatch("servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk])
+    return attempt

@@ -1,0 +1,275 @@
+"""Writing entries: the headers inserted idempotently (ON CONFLICT on the key; a replay returns the
+first entry, a replay that differs raises), and the lines of every entry in ONE statement, as the
+database's per-statement balance check requires."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from servicing.models.ledger import JournalEntry
+from servicing.services.ledger.entries import (
+    EntrySpec,
+    IdempotencyConflictError,
+    LedgerError,
+    Line,
+    LineInput,
+    Prepared,
+    account_ids,
+    actor_fields,
+    codes_check,
+    entries_prepare,
+)
+
+
+def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str, str, Counter]]]:
+    """Entry id and (source_type, source_id, lines) of the entries already posted with these keys."""
+    result: dict[str, tuple[int, tuple[str, str, Counter]]] = {}
+    if not keys:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.idempotency_key, e.id, e.source_type, e.source_id,
+                   a.code, l.side, l.amount, l.loan_id
+              FROM servicing_journalentry e
+              JOIN servicing_journalline l ON l.entry_id = e.id
+              JOIN servicing_ledgeraccount a ON a.id = l.account_id
+             WHERE e.idempotency_key = ANY(%s)
+            """,
+            [list(keys)],
+        )
+        for key, entry_id, source_type, source_id, code, side, amount, loan_id in cursor:
+            if key not in result:
+                result[key] = (entry_id, (source_type, source_id, Counter()))
+            result[key][1][2][Line(code, side, amount, loan_id)] += 1
+    return result
+
+
+def _insert_headers(
+    prepared: Sequence[Prepared], *, created_by_id: int | None, created_by_label: str
+) -> dict[str, tuple[int, dt.datetime]]:
+    """One INSERT for all headers; returns {key: (id, posted_at)} for the rows it inserted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO servicing_journalentry
+                (business_date, source_type, source_id, loan_id, description, idempotency_key,
+                 reverses_id, created_by_id, created_by_label)
+            SELECT h.business_date, h.source_type, h.source_id, h.loan_id, h.description,
+                   h.idempotency_key, h.reverses_id, %s, %s
+              FROM unnest(%s::date[], %s::varchar[], %s::varchar[], %s::bigint[], %s::varchar[],
+                          %s::varchar[], %s::bigint[])
+                   AS h(business_date, source_type, source_id, loan_id, description,
+                        idempotency_key, reverses_id)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING idempotency_key, id, posted_at
+            """,
+            [
+                created_by_id,
+                created_by_label,
+                [p.spec.business_date for p in prepared],
+                [p.spec.source_type for p in prepared],
+                [p.source_id for p in prepared],
+                [p.loan_id for p in prepared],
+                [p.spec.description for p in prepared],
+                [p.spec.idempotency_key for p in prepared],
+                [p.spec.reverses_id for p in prepared],
+            ],
+        )
+        return {key: (entry_id, posted_at) for key, entry_id, posted_at in cursor.fetchall()}
+
+
+def _insert_lines(rows: list[tuple[int, int, str, Decimal, int | None]]) -> None:
+    """One INSERT for every line given, whatever their number (the DB checks them as one set)."""
+    if not rows:
+        return
+    entry_ids, account_ids, sides, amounts, loan_ids = (
+        list(col) for col in zip(*rows, strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
+                                 %s::bigint[])
+            """,
+            [entry_ids, account_ids, sides, amounts, loan_ids],
+        )
+
+
+def _insert_lines_by_code(rows: list[tuple[int, str, str, Decimal, int | None]]) -> None:
+    """One INSERT for the lines of one entry, the account named by its code and resolved to its
+    id by the statement itself (no look-up round trip; codes were checked by `codes_check`)."""
+    entry_ids, codes, sides, amounts, loan_ids = (list(col) for col in zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            SELECT l.entry_id,
+                   (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
+                   l.side, l.amount, l.loan_id
+              FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
+                          %s::bigint[]) AS l(entry_id, code, side, amount, loan_id)
+            """,
+            [entry_ids, codes, sides, amounts, loan_ids],
+        )
+
+
+def entries_post(
+    specs: Sequence[EntrySpec], *, actor: Any
+) -> list[tuple[int, dt.datetime | None, Prepared]]:
+    """Validate and write; returns (entry id, posted_at or None if replayed, prepared) per spec.
+
+    One entry posted inside the caller's transaction (a repayment, a reversal) takes two
+    statements: the header, then the lines naming their accounts by code. No savepoint: a
+    replay or a conflict writes nothing (the header insert did nothing), and a database error
+    aborts the caller's transaction, which rolls back as a whole. A batch, or an entry posted
+    outside a transaction, runs in its own atomic block (all or nothing) with the account ids
+    read once.
+    """
+    prepared = [entries_prepare(spec) for spec in specs]
+    seen: dict[str, Prepared] = {}
+    for p in prepared:
+        first = seen.setdefault(p.spec.idempotency_key, p)
+        if first is not p:
+            raise IdempotencyConflictError(
+                _("同一批次中幂等键 %(key)s 重复") % {"key": p.spec.idempotency_key}
+            )
+    inline = len(prepared) == 1 and connection.in_atomic_block
+    codes = (line.account_code for p in prepared for line in p.lines)
+    if inline:
+        codes_check(codes)
+        accounts = None
+    else:
+        accounts = account_ids(codes)
+    created_by_id, created_by_label = actor_fields(actor)
+    with contextlib.nullcontext() if inline else transaction.atomic():
+        # Headers go in key order: two batches sharing keys wait on each other's unique-index
+        # entries in one order, never crosswise (no deadlock).
+        inserted = _insert_headers(
+            sorted(prepared, key=lambda p: p.spec.idempotency_key),
+            created_by_id=created_by_id,
+            created_by_label=created_by_label,
+        )
+        replayed = [
+            p.spec.idempotency_key for p in prepared if p.spec.idempotency_key not in inserted
+        ]
+        existing = _existing_signatures(replayed)
+        results: list[tuple[int, dt.datetime | None, Prepared]] = []
+        rows: list[tuple[int, int | str, str, Decimal, int | None]] = []
+        for p in prepared:
+            key = p.spec.idempotency_key
+            if key in inserted:
+                entry_id, posted_at = inserted[key]
+                rows.extend(
+                    (
+                        entry_id,
+                        line.account_code if accounts is None else accounts[line.account_code],
+                        line.side,
+                        line.amount,
+                        line.loan_id,
+                    )
+                    for line in p.lines
+                )
+                results.append((entry_id, posted_at, p))
+                continue
+            if key not in existing:  # pragma: no cover - a header without lines cannot commit
+                raise LedgerError(_("幂等键 %(key)s 对应的分录没有明细") % {"key": key})
+            entry_id, signature = existing[key]
+            if signature != p.signature():
+                raise IdempotencyConflictError(
+                    _("幂等键 %(key)s 已用于另一笔分录（#%(id)d），本次内容不同")
+                    % {"key": key, "id": entry_id}
+                )
+            results.append((entry_id, None, p))
+        if accounts is None:
+            if rows:
+                _insert_lines_by_code(rows)  # type: ignore[arg-type]
+        else:
+            _insert_lines(rows)  # type: ignore[arg-type]
+    return results
+
+
+def entry_from_result(
+    result: tuple[int, dt.datetime | None, Prepared], *, actor: Any
+) -> JournalEntry:
+    entry_id, posted_at, p = result
+    if posted_at is None:  # replayed: the stored entry, as first posted
+        return JournalEntry.objects.get(pk=entry_id)
+    created_by_id, created_by_label = actor_fields(actor)
+    entry = JournalEntry(
+        id=entry_id,
+        business_date=p.spec.business_date,
+        posted_at=posted_at,
+        source_type=p.spec.source_type,
+        source_id=p.source_id,
+        loan_id=p.loan_id,
+        description=p.spec.description,
+        idempotency_key=p.spec.idempotency_key,
+        reverses_id=p.spec.reverses_id,
+        created_by_id=created_by_id,
+        created_by_label=created_by_label,
+    )
+    entry._state.adding = False
+    entry._state.db = "default"
+    return entry
+
+
+def journal_post(
+    *,
+    business_date: dt.date,
+    source_type: str,
+    source_id: str | int,
+    lines: Sequence[LineInput],
+    idempotency_key: str,
+    description: str = "",
+    actor: Any = None,
+    loan_id: int | None = None,
+) -> JournalEntry:
+    """Post one balanced entry, or return the entry already posted with `idempotency_key`.
+
+    `lines`: (account_code, side, amount, loan_id) with side "D"/"C" (or "debit"/"credit") and
+    amount a Decimal or str > 0 with at most two decimal places. The entry's `loan_id` is the
+    one given, else the single loan the lines name, else None.
+    Raises LedgerError (UnbalancedEntryError, UnknownAccountError, InvalidLineError,
+    IdempotencyConflictError) with nothing written.
+    """
+    spec = EntrySpec(
+        business_date=business_date,
+        source_type=source_type,
+        source_id=source_id,
+        lines=lines,
+        idempotency_key=idempotency_key,
+        description=description,
+        loan_id=loan_id,
+    )
+    return journal_post_spec(spec, actor=actor)
+
+
+def journal_post_spec(spec: EntrySpec, *, actor: Any = None) -> JournalEntry:
+    """`journal_post` for an entry already described as an EntrySpec."""
+    return entry_from_result(entries_post([spec], actor=actor)[0], actor=actor)
+
+
+def journal_post_many(
+    *, entries: Sequence[EntrySpec | Mapping[str, Any]], actor: Any = None
+) -> list[int]:
+    """Post many entries set-based: one INSERT for the headers, one for all their lines.
+
+    `entries`: EntrySpec objects, or dicts with journal_post's keyword arguments (less actor).
+    All or nothing: one invalid entry refuses the whole batch. Entries whose key was posted
+    before are replayed (checked for conflicts, not written again). Returns the entry ids in the
+    order given. Used by the nightly batch.
+    """
+    if not entries:
+        return []
+    specs = [e if isinstance(e, EntrySpec) else EntrySpec(**e) for e in entries]
+    return [entry_id for entry_id, _posted_at, _p in entries_post(specs, actor=actor)]

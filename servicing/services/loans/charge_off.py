@@ -1,0 +1,61 @@
+"""Charge-off (核销): the loan's receivables written off to charge-off expense, and the loan
+closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from autofin.money import ZERO
+from servicing.models import AccountCode as A
+from servicing.models import SourceType
+from servicing.models.loans import CLOSED_STATUSES, Loan, LoanStatus
+from servicing.selectors.ledger import loan_balances
+from servicing.services.ledger.posting import journal_post
+from servicing.services.loans.account import LoanError, loan_lock, posting_date
+from servicing.services.loans.status import loan_status_set
+
+
+def loan_charge_off(
+    *, loan_id: int, actor: Any, reason: str, business_date: dt.date | None = None
+) -> Loan:
+    """Write the loan's receivables off to charge-off expense (核销) and close it."""
+
+    if not (reason or "").strip():
+        raise LoanError(_("核销必须填写原因。"), field="reason")
+    date = posting_date(business_date)
+    with transaction.atomic():
+        loan, rows = loan_lock(loan_id=loan_id)
+        if loan.status in CLOSED_STATUSES:
+            raise LoanError(_("贷款已结清或已核销，不能核销。"))
+        balances = loan_balances(loan_id=loan.pk)
+        lines = []
+        total = ZERO
+        for code in (A.PRINCIPAL_RECEIVABLE, A.INTEREST_RECEIVABLE, A.FEE_RECEIVABLE,
+                     A.PENALTY_RECEIVABLE):  # fmt: skip
+            amount = balances.get(code, ZERO)
+            if amount > 0:
+                lines.append((code, "C", amount, loan.pk))
+                total += amount
+            elif amount < 0:
+                lines.append((code, "D", -amount, loan.pk))
+                total += amount
+        if total > 0:
+            lines.append((A.CHARGE_OFF_EXPENSE, "D", total, loan.pk))
+            journal_post(
+                business_date=date,
+                source_type=SourceType.CHARGE_OFF,
+                source_id=loan.pk,
+                lines=lines,
+                idempotency_key=f"charge-off:{loan.pk}",
+                description=_("贷款核销"),
+                actor=actor,
+                loan_id=loan.pk,
+            )
+        loan_status_set(
+            loan=loan, to=LoanStatus.CHARGED_OFF, business_date=date, actor=actor, reason=reason
+        )
+    return loan

@@ -1,0 +1,120 @@
+"""Schedule versions: model rows from the pricing engine's schedule and back, the contract's
+schedule compared row for row, and a new version superseding the unpaid rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from autofin.money import to_decimal
+from autofin.pricing import (
+    DayCount,
+    Method,
+    Schedule,
+    ScheduleRow,
+    add_months,
+)
+from servicing.models.loans import Loan, LoanScheduleRow, RowStatus
+
+DEFAULT_PENALTY_MARKUP = Decimal("0.5")
+
+
+# --- schedule --------------------------------------------------------------------------------
+
+
+def schedule_rows_build(*, loan: Loan, schedule: Schedule, version: int) -> list[LoanScheduleRow]:
+    """Unsaved model rows for a pricing Schedule (its first row accrues from its value date)."""
+    result = []
+    start = schedule.value_date
+    for row in schedule.rows:
+        data = row.as_dict()
+        result.append(
+            LoanScheduleRow(
+                loan=loan,
+                schedule_version=version,
+                accrual_start=start,
+                **data,
+            )
+        )
+        start = row.due_date
+    return result
+
+
+def pricing_schedule(*, loan: Loan, rows: list[LoanScheduleRow]) -> Schedule:
+    """The pricing engine's view of the schedule in force (rows by instalment number)."""
+    ordered = sorted(rows, key=lambda r: r.instalment_no)
+    return Schedule(
+        rows=tuple(
+            ScheduleRow.from_amounts(
+                instalment_no=r.instalment_no,
+                due_date=r.due_date,
+                opening_balance=r.opening_balance,
+                principal=r.principal,
+                interest=r.interest,
+                fee=r.fee,
+            )
+            for r in ordered
+        ),
+        method=Method.parse(loan.method),
+        annual_rate=loan.schedule_rate,
+        day_count=DayCount.parse(loan.day_count),
+        value_date=ordered[0].accrual_start,
+        broken_first_period=_first_period_broken(ordered[0]),
+        fee_per_instalment=loan.fee_per_instalment,
+        balloon_amount=loan.balloon_amount,
+    )
+
+
+def _first_period_broken(row: LoanScheduleRow) -> bool:
+
+    return add_months(row.accrual_start, 1) != row.due_date
+
+
+def paid_instalments(rows: list[LoanScheduleRow]) -> int:
+    """The instalment_no of the last row paid in an unbroken run from the start (0 if none)."""
+    count = 0
+    for r in sorted(rows, key=lambda r: r.instalment_no):
+        if r.status != RowStatus.PAID:
+            break
+        count = r.instalment_no
+    return count
+
+
+def schedule_supersede(
+    *, loan: Loan, rows: list[LoanScheduleRow], new_rows: list[LoanScheduleRow]
+) -> int:
+    """Retire the given rows in favour of `new_rows` as the loan's next schedule version."""
+    version = loan.schedule_version + 1
+    for r in rows:
+        r.superseded_by_version = version
+    if rows:
+        LoanScheduleRow.objects.bulk_update(rows, ["superseded_by_version"])
+    for r in new_rows:
+        r.schedule_version = version
+    LoanScheduleRow.objects.bulk_create(new_rows)
+    loan.schedule_version = version
+    return version
+
+
+def penalty_markup_of(product_rules: dict) -> Decimal:
+    """The product's penalty markup (罚息上浮比例) the contract was priced with; 50 % when the
+    rules predate the field. Repricing carries it forward onto the new contract rate."""
+    return to_decimal(product_rules.get("penalty_markup") or DEFAULT_PENALTY_MARKUP)
+
+
+def schedule_matches(schedule: Schedule, contract_rows: list[dict]) -> bool:
+    """Whether the engine's schedule is the contract's, row for row (dates and amounts)."""
+    if len(schedule.rows) != len(contract_rows):
+        return False
+    for row, signed in zip(schedule.rows, contract_rows, strict=True):
+        for key, value in row.as_dict().items():
+            theirs = signed.get(key)
+            if isinstance(value, dt.date):
+                same = str(theirs) == value.isoformat()
+            elif isinstance(value, Decimal):
+                same = theirs is not None and to_decimal(theirs) == value
+            else:
+                same = theirs == value
+            if not same:
+                return False
+    return True
