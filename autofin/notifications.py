@@ -12,7 +12,6 @@ import logging
 import uuid
 from typing import Protocol
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -23,6 +22,7 @@ from django.utils.module_loading import import_string
 from autofin.integrations.http import IntegrationError, SignedJsonClient
 from autofin.integrations.sandbox import SandboxOnly
 from autofin.models import OutboundMessage
+from autofin.scheduling import after_commit
 
 # Declared in autofin.tasks, which imports this module: scheduled by name so the import is one-way.
 NOTIFICATION_DELIVER_TASK = "autofin.tasks.notification_deliver"
@@ -202,10 +202,7 @@ def notification_send(
             raise
         return None
     if not_before is None or not_before <= timezone.now():
-        # A signature, not send_task: once autofin.tasks is loaded (AppConfig.ready) it runs
-        # inline under CELERY_TASK_ALWAYS_EAGER like the task itself.
-        deliver = current_app.signature(NOTIFICATION_DELIVER_TASK, args=(msg.pk,))
-        transaction.on_commit(deliver.delay)
+        after_commit(NOTIFICATION_DELIVER_TASK, msg.pk)
     return msg
 
 

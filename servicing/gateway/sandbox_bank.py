@@ -25,6 +25,7 @@ from autofin.integrations.http import (
 )
 from autofin.integrations.sandbox import SandboxOnly
 from autofin.money import quantize_fen
+from autofin.scheduling import task_named
 from servicing.gateway.interface import (
     BankResult,
     CallbackRejected,
@@ -34,7 +35,6 @@ from servicing.gateway.interface import (
     callback_path,
 )
 from servicing.gateway.statement import statement_file_write
-from servicing.scheduling import task_named
 
 # --- the sandbox bank's own connection -------------------------------------------------------
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from autofin.business_date import business_date_current
 from autofin.crypto import decrypt
+from autofin.scheduling import after_commit
 from dealers.selectors import dealer_can_submit
 from origination.models.applications import (
     ApplicantRole,
@@ -143,9 +143,6 @@ def application_submit(
         )
         app_id = app.pk
 
-        def _queue():
-            current_app.send_task(DECISION_TASK, args=(app_id,))
-
         if queue_decision:
-            transaction.on_commit(_queue)
+            after_commit(DECISION_TASK, app_id)
         return SubmitResult(app, created=True)

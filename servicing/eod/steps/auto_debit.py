@@ -19,12 +19,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import audit_record
+from autofin.scheduling import task_named
 from servicing.adapters import auto_debit_bank
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, rows, run
 from servicing.models.eod import BatchRun, RunStatus
 from servicing.models.repayments import AutoDebitBatch
-from servicing.scheduling import task_named
 from servicing.services.repayments.auto_debit import auto_debit_results_apply
 
 # the instruction file's columns (the bank answers with instruction_ref, amount, result, reason,

@@ -18,13 +18,13 @@ from autofin.business_date import business_date_for_posting
 from autofin.crypto import encrypt
 from autofin.money import ZERO
 from autofin.roles import Role, user_has_role
+from autofin.scheduling import task_named
 from servicing.models.disbursement import (
     Disbursement,
     PayeeKind,
     PaymentAttempt,
     PaymentInstruction,
 )
-from servicing.scheduling import task_named
 from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
 from servicing.services.disbursement.fund import disbursement_fund_locked
 from servicing.services.disbursement.states import (
