@@ -117,9 +117,7 @@ def eod_start(request):
         messages.error(request, refusal)
         return redirect("servicing:eod_dashboard")
     eod_batch_start.delay(current.isoformat())
-    messages.success(
-        request, _("已启动日结：营业日 %(date)s。") % {"date": current.isoformat()}
-    )
+    messages.success(request, _("已启动日结：营业日 %(date)s。") % {"date": current.isoformat()})
     return redirect("servicing:eod_dashboard")
 
 

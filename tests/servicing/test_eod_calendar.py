@@ -140,9 +140,7 @@ def shot(page):
     return take
 
 
-def test_operations_close_one_day_in_a_browser(
-    page, live_server, browser_login, monkeypatch, shot
-):
+def test_operations_close_one_day_in_a_browser(page, live_server, browser_login, monkeypatch, shot):
     page.set_viewport_size({"width": 1366, "height": 900})
     make_loan()
     make_loan()
