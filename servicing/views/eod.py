@@ -112,9 +112,12 @@ def eod_start(request):
     if request.POST.get("business_date") not in (None, current.isoformat()):
         messages.error(request, _("营业日已变化，请重新确认。"))
         return redirect("servicing:eod_dashboard")
-    refusal = _refusal(current)
-    if refusal:
-        messages.error(request, refusal)
+    try:
+        # opened here (refused here when the calendar has not finished the date), so the page
+        # shows the batch running at once and offers no second start; the workers go on
+        runner.batch_open(business_date=current, actor=request.user)
+    except runner.EodError as exc:
+        messages.error(request, str(exc))
         return redirect("servicing:eod_dashboard")
     eod_batch_start.delay(current.isoformat())
     messages.success(request, _("已启动日结：营业日 %(date)s。") % {"date": current.isoformat()})

@@ -161,6 +161,8 @@ def test_operations_close_one_day_in_a_browser(page, live_server, browser_login,
     page.get_by_test_id("eod-confirm-submit").click()
     expect(page.get_by_text("已启动日结：营业日 2026-02-14。")).to_be_visible()
     assert started == [("2026-02-14",)]
+    expect(page.get_by_test_id("batch-status")).to_have_text("运行中")
+    expect(page.get_by_test_id("eod-close-day")).to_have_count(0)  # no second start
     shot("started")
     batch_run_sync(business_date=DAY)
     expect(page.get_by_test_id("batch-status")).to_have_text("成功", timeout=10000)
