@@ -101,6 +101,17 @@ POLICIES: dict[str, Policy] = {
             minimum=Decimal("0"),
         ),
         Policy(
+            # 日结截止时间: today's business date may be closed from this Beijing hour on
+            # (24: never the same day); earlier dates always (servicing.eod.runner)
+            "servicing.eod_same_day_cutoff_hour",
+            int,
+            _("当日日结最早时间（北京时间，整点；24 表示当日不可日结）"),
+            Role.OPERATIONS,
+            "22",
+            minimum=Decimal("0"),
+            maximum=Decimal("24"),
+        ),
+        Policy(
             "origination.underwriter_authority_limit",
             Decimal,
             _("审批员审批权限金额"),

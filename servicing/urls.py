@@ -125,6 +125,7 @@ urlpatterns += [
     path("servicing/eod/<int:batch_id>/", eod.eod_batch_detail, name="eod_batch_detail"),
     path("servicing/eod/<int:batch_id>/retry/", eod.eod_retry, name="eod_retry"),
     path("servicing/eod/start/", eod.eod_start, name="eod_start"),
+    path("servicing/eod/confirm/", eod.eod_confirm, name="eod_confirm"),
     path("servicing/eod/curves/", eod.eod_curves, name="eod_curves"),
     path("servicing/collections/", collections.collections_queue, name="collections_queue"),
     path(

@@ -340,3 +340,19 @@ def policy(db):
         )
 
     return _set
+
+
+@pytest.fixture(autouse=True)
+def _eod_calendar_clock(monkeypatch):
+    """The batch refuses a business date the real calendar has not finished
+    (servicing.eod.runner.closable_until); tests close dates of their own making, so their wall
+    clock is set far ahead. A test of the refusal sets it back with `eod_calendar_at`."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from servicing.eod import runner  # an app module: imported once Django is set up
+
+    monkeypatch.setattr(
+        runner, "calendar_now", lambda: timezone.make_aware(dt.datetime(2100, 1, 1, 12, 0))
+    )

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.business_date import (
@@ -33,6 +34,7 @@ from autofin.business_date import (
     business_date_closing_start,
     business_date_current,
 )
+from autofin.policy import policy_value
 from servicing.eod.registry import ACTOR, Step, StepContext, step_get, steps_ordered
 from servicing.models.eod import BatchRun, ChunkRun, RunStatus, StepRun
 
@@ -68,6 +70,38 @@ def beijing_yesterday() -> dt.date:
     return timezone.localdate() - dt.timedelta(days=1)
 
 
+def calendar_now() -> dt.datetime:
+    """The wall clock in Beijing: the one place the batch reads it (tests set it)."""
+    return timezone.localtime()
+
+
+def closable_until() -> dt.date:
+    """The last business date the batch may close now: yesterday's calendar date, or today's
+    once the same-day cut-off hour (policy `servicing.eod_same_day_cutoff_hour`) has passed."""
+    now = calendar_now()
+    cutoff = policy_value("servicing.eod_same_day_cutoff_hour")
+    today = now.date()
+    return today if now.hour >= cutoff else today - dt.timedelta(days=1)
+
+
+def batch_date_check(business_date: dt.date) -> None:
+    """Refuse to close a business date the calendar has not finished (catch-up is allowed)."""
+    limit = closable_until()
+    if business_date > limit:
+        today = calendar_now().date()
+        raise EodError(
+            _(
+                "营业日 %(date)s 尚未结束，不能日结：只能日结今天（%(today)s）之前的营业日，"
+                "或在北京时间 %(hour)s:00 之后日结今天。"
+            )
+            % {
+                "date": business_date.isoformat(),
+                "today": today.isoformat(),
+                "hour": policy_value("servicing.eod_same_day_cutoff_hour"),
+            }
+        )
+
+
 # --- opening and closing a date -----------------------------------------------------------------
 
 
@@ -79,6 +113,7 @@ def batch_open(
     current = business_date_current()
     if business_date != current:
         raise EodError(f"cannot close {business_date}: the business date is {current}")
+    batch_date_check(business_date)
     with transaction.atomic():
         business_date_closing_start(actor=actor, date=business_date)
         batch, created = BatchRun.objects.select_for_update().get_or_create(

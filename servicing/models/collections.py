@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -211,6 +213,23 @@ class CollectionCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} {self.bucket} {self.status}"
+
+    @property
+    def likelihood_band(self) -> str:
+        """The likelihood to pay as a band: "high", "medium" or "low" (LIKELIHOOD_BANDS)."""
+        return next(code for floor, code, _label in LIKELIHOOD_BANDS if self.score >= floor)
+
+    @property
+    def likelihood_label(self) -> str:
+        return next(str(lbl) for floor, _c, lbl in LIKELIHOOD_BANDS if self.score >= floor)
+
+
+# The likelihood-to-pay bands collectors read (score from 0 to 1): from the floor up.
+LIKELIHOOD_BANDS = (
+    (Decimal("0.70"), "high", _("高")),
+    (Decimal("0.40"), "medium", _("中")),
+    (Decimal("0"), "low", _("低")),
+)
 
 
 class PromiseToPay(models.Model):

@@ -5,27 +5,42 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from servicing.models.collections import CollectionCase, ContactAttempt
+from servicing.models.collections import CollectionCase, CollectionQueue, ContactAttempt
+from servicing.models.loans import LoanStatus
+
+
+def _open_cases(*, user):
+    """Open cases of loans overdue now (loan status, the one past-due rule with its tolerance):
+    a loan cured by a payment leaves the queue at once, its case closes in the night's batch.
+    A collector sees their own cases and those not yet assigned (none falls out of sight)."""
+    qs = CollectionCase.objects.filter(
+        status=CollectionCase.Status.OPEN, loan__status=LoanStatus.OVERDUE
+    )
+    if not user.is_superuser:
+        qs = qs.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True))
+    return qs
 
 
 def collections_queue(*, user, queue: str | None = None):
     """The collector's open cases, best likelihood to pay first (a broken promise re-queued
     today comes first)."""
-    qs = CollectionCase.objects.filter(status=CollectionCase.Status.OPEN).select_related(
-        "loan", "loan__customer", "assigned_to"
-    )
-    if not user.is_superuser:
-        qs = qs.filter(Q(assigned_to=user))
+    qs = _open_cases(user=user).select_related("loan", "loan__customer", "assigned_to")
     if queue:
         qs = qs.filter(queue=queue)
     return qs.order_by("-requeued_on", "-score", "-dpd", "id")
 
 
 def queue_counts(*, user) -> dict[str, int]:
-    qs = CollectionCase.objects.filter(status=CollectionCase.Status.OPEN)
-    if not user.is_superuser:
-        qs = qs.filter(assigned_to=user)
-    return dict(qs.values_list("queue").annotate(n=Count("id")).values_list("queue", "n"))
+    """Open cases per queue, every queue named (0 when empty), and "all"."""
+    found = dict(
+        _open_cases(user=user)
+        .values_list("queue")
+        .annotate(n=Count("id"))
+        .values_list("queue", "n")
+    )
+    counts = {code: found.get(code, 0) for code in CollectionQueue.values}
+    counts["all"] = sum(counts.values())
+    return counts
 
 
 def case_history(case: CollectionCase):

@@ -3,11 +3,91 @@ finance task of a batch, the history of previous nights."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, F
+from django.utils.translation import gettext_lazy as _
 
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
+from servicing.loan_rules import CLOSED_STATUSES
 from servicing.models.eod import BatchRun, FinanceTask, FinanceTaskKind, LedgerBreak, RunStatus
+from servicing.models.loans import Loan
+
+# A step's result figures as people read them: label and unit ("笔" counted, "元" an amount,
+# "个" ledger accounts).
+COUNT, YUAN, ITEMS = "count", "yuan", "items"
+RESULT_LABELS = {
+    "loans": (_("处理贷款"), COUNT),
+    "interest": (_("计提利息"), YUAN),
+    "off_balance_interest": (_("表外利息"), YUAN),
+    "fees": (_("计提费用"), YUAN),
+    "fallback": (_("补算贷款"), COUNT),
+    "rows_due": (_("到期期供"), COUNT),
+    "suspense_applied": (_("挂账冲抵"), COUNT),
+    "delinquent": (_("逾期贷款"), COUNT),
+    "penalty": (_("计提罚息"), YUAN),
+    "penalty_rows": (_("计罚息期供"), COUNT),
+    "overdue_rows": (_("逾期期供"), COUNT),
+    "status_changes": (_("状态变更"), COUNT),
+    "charged_off": (_("核销"), COUNT),
+    "assigned": (_("分配催收案件"), COUNT),
+    "opened": (_("新开催收案件"), COUNT),
+    "requeued": (_("重新排队"), COUNT),
+    "closed": (_("结案"), COUNT),
+    "ptp_checked": (_("核查承诺还款"), COUNT),
+    "ptp_broken": (_("承诺还款违约"), COUNT),
+    "open_cases": (_("在催案件"), COUNT),
+    "candidates": (_("预警候选贷款"), COUNT),
+    "evaluated": (_("已评估"), COUNT),
+    "hits": (_("命中规则"), COUNT),
+    "raised": (_("新增预警"), COUNT),
+    "accounts": (_("科目"), ITEMS),
+    "day_debit": (_("当日借方"), YUAN),
+    "day_credit": (_("当日贷方"), YUAN),
+    "total_debit": (_("累计借方"), YUAN),
+    "trial_balance": (_("试算差额"), YUAN),
+    "repriced": (_("已重定价"), COUNT),
+    "unchanged": (_("利率未变"), COUNT),
+    "subsidised": (_("贴息期内未变"), COUNT),
+    "skipped": (_("未重定价"), COUNT),
+    "finished": (_("已到期结束"), COUNT),
+    "no_lpr": (_("缺少 LPR"), COUNT),
+    "instructions": (_("扣款指令"), COUNT),
+    "mortgage_overdue": (_("抵押办理逾期"), COUNT),
+    "gps_overdue": (_("GPS 安装逾期"), COUNT),
+    "insurance_expiring": (_("保险即将到期"), COUNT),
+    "dealers": (_("评级经销商"), COUNT),
+    "clawbacks": (_("佣金追回"), COUNT),
+    "statements": (_("佣金对账单"), COUNT),
+    "queued": (_("发送提醒"), COUNT),
+    "differences": (_("对账差异"), COUNT),
+    "loans_differing": (_("有差异的贷款"), COUNT),
+    "open_breaks": (_("未平差异"), COUNT),
+    "resolved": (_("已平差异"), COUNT),
+    "snapshots": (_("快照"), COUNT),
+}
+
+
+def result_rows(result: dict | None) -> list[dict]:
+    """A step's figures as rows (label, value, unit); codes and ids stay out of sight."""
+    result = dict(result or {})
+    for nested in ("prepare", "finalize"):
+        if isinstance(result.get(nested), dict):
+            result.update(result.pop(nested))
+    rows = []
+    for key, value in result.items():
+        if key not in RESULT_LABELS or isinstance(value, bool) or value is None:
+            continue
+        label, unit = RESULT_LABELS[key]
+        shown = f"{Decimal(str(value)):,.2f}" if unit == YUAN else f"{int(value):,}"
+        rows.append({"key": key, "label": label, "value": shown, "unit": unit})
+    return rows
+
+
+def loans_to_close_count() -> int:
+    """The loans the batch will go through: every loan not closed."""
+    return Loan.objects.exclude(status__in=CLOSED_STATUSES).count()
 
 
 def batch_progress(batch: BatchRun | None) -> list[dict]:
@@ -44,11 +124,7 @@ def batch_progress(batch: BatchRun | None) -> list[dict]:
                 "total": total,
                 "percent": int(100 * c[RunStatus.SUCCEEDED] / total) if total else 0,
                 "failed_chunks": failed_chunks,
-                "result": [
-                    (k, v)
-                    for k, v in ((run.result or {}) if run else {}).items()
-                    if k not in ("movements", "finalize", "prepare")
-                ],
+                "result": result_rows(run.result if run else None),
             }
         )
     return result

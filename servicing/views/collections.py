@@ -64,14 +64,15 @@ def collections_queue(request):
     if queue not in CollectionQueue.values:
         queue = None
     cases = collections_sel.collections_queue(user=request.user, queue=queue)[:200]
+    counts = collections_sel.queue_counts(user=request.user)
     return render(
         request,
         "servicing/collections/queue.html",
         {
             "cases": cases,
             "queue": queue,
-            "queues": CollectionQueue.choices,
-            "counts": collections_sel.queue_counts(user=request.user),
+            "queues": [(code, label, counts[code]) for code, label in CollectionQueue.choices],
+            "total": counts["all"],
         },
     )
 
@@ -80,7 +81,8 @@ def _case(request, case_id: int) -> CollectionCase:
     case = get_object_or_404(
         CollectionCase.objects.select_related("loan", "loan__customer"), pk=case_id
     )
-    if not request.user.is_superuser and case.assigned_to_id != request.user.pk:
+    # as the services decide (_case_for): the collector's own cases and those not yet assigned
+    if not request.user.is_superuser and case.assigned_to_id not in (None, request.user.pk):
         raise PermissionError
     return case
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from autofin.business_date import business_date_current
 from autofin.models import BusinessCalendar
 from autofin.roles import Role, user_has_role
+from servicing.eod import runner
 from servicing.models.eod import BatchRun
 from servicing.selectors import curves as curves_sel
 from servicing.selectors import eod as eod_sel
@@ -36,10 +37,22 @@ def operations_required(view):
     return wrapper
 
 
+def _refusal(date: dt.date) -> str:
+    """Why the batch may not close `date` now ("" when it may): the runner's own rule."""
+    try:
+        runner.batch_date_check(date)
+    except runner.EodError as exc:
+        return str(exc)
+    return ""
+
+
 def _context(batch: BatchRun | None) -> dict:
     calendar = BusinessCalendar.objects.filter(pk=1).first()
+    current = business_date_current()
     return {
-        "business_date": business_date_current(),
+        "business_date": current,
+        "refusal": _refusal(current),
+        "history": eod_sel.batch_history(),
         "closing": bool(calendar and calendar.closing),
         "batch": batch,
         "steps": eod_sel.batch_progress(batch),
@@ -53,7 +66,7 @@ def _context(batch: BatchRun | None) -> dict:
 def eod_dashboard(request):
     batch = eod_sel.batch_latest()
     ctx = _context(batch)
-    ctx["history"] = eod_sel.batch_history()
+    ctx["follow_latest"] = True
     return render(request, "servicing/eod/dashboard.html", ctx)
 
 
@@ -61,7 +74,6 @@ def eod_dashboard(request):
 def eod_batch_detail(request, batch_id: int):
     batch = get_object_or_404(BatchRun, pk=batch_id)
     ctx = _context(batch)
-    ctx["history"] = eod_sel.batch_history()
     return render(request, "servicing/eod/dashboard.html", ctx)
 
 
@@ -81,11 +93,34 @@ def eod_retry(request, batch_id: int):
     return redirect("servicing:eod_dashboard")
 
 
+@operations_required
+def eod_confirm(request):
+    """Before closing: the business date, the loans the batch goes through, or why not now."""
+    current = business_date_current()
+    ctx = {
+        "business_date": current,
+        "loan_count": eod_sel.loans_to_close_count(),
+        "refusal": _refusal(current),
+    }
+    return render(request, "servicing/eod/confirm.html", ctx)
+
+
 @require_POST
 @operations_required
 def eod_start(request):
-    eod_batch_start.delay(business_date_current().isoformat())
-    messages.success(request, _("已启动日结。"))
+    current = business_date_current()
+    if request.POST.get("business_date") not in (None, current.isoformat()):
+        messages.error(request, _("营业日已变化，请重新确认。"))
+        return redirect("servicing:eod_dashboard")
+    try:
+        # opened here (refused here when the calendar has not finished the date), so the page
+        # shows the batch running at once and offers no second start; the workers go on
+        runner.batch_open(business_date=current, actor=request.user)
+    except runner.EodError as exc:
+        messages.error(request, str(exc))
+        return redirect("servicing:eod_dashboard")
+    eod_batch_start.delay(current.isoformat())
+    messages.success(request, _("已启动日结：营业日 %(date)s。") % {"date": current.isoformat()})
     return redirect("servicing:eod_dashboard")
 
 
