@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
+from origination.customer_texts import dealer_status_label
 from origination.forms.apply import DealerStartForm, errors_into
 from origination.models.applications import ApplicationChannel, ApplicationStatus
 from origination.selectors import applications as sel
@@ -71,12 +72,13 @@ def _app(request, reference: str):
 @dealer_view
 def dealer_pipeline(request):
     columns = sel.pipeline_for_dealer(request.dealer.pk)
-    labels = dict(ApplicationStatus.choices)
-    board = [
-        {"status": status, "label": labels[status], "apps": apps}
-        for status, apps in columns.items()
-        if apps
-    ]
+    board: dict[str, dict] = {}  # by the dealer's label: "审核中" gathers review and referral
+    for status, apps in columns.items():
+        if apps:
+            label = dealer_status_label(status)
+            board.setdefault(label, {"status": status, "label": label, "apps": []})
+            board[label]["apps"].extend(apps)
+    board = list(board.values())
     return render(request, "origination/dealer/pipeline.html", {**_portal(request), "board": board})
 
 
@@ -84,15 +86,21 @@ def dealer_pipeline(request):
 def dealer_applications(request):
     apps = sel.applications_visible_to(request.user).filter(dealer_id=request.dealer.pk)
     status = request.GET.get("status", "")
-    if status in ApplicationStatus.values:
+    if status == ApplicationStatus.UNDER_REVIEW:  # "审核中" is review and referral alike
+        apps = apps.filter(status__in=[status, ApplicationStatus.REFERRED])
+    elif status in ApplicationStatus.values:
         apps = apps.filter(status=status)
+    apps = list(apps.order_by("-created_at")[:200])
+    for app in apps:
+        app.dealer_status = dealer_status_label(app.status)
+    statuses = [(v, dealer_status_label(v)) for v in ApplicationStatus.values if v != "referred"]
     return render(
         request,
         "origination/dealer/list.html",
         {
             **_portal(request),
-            "apps": apps.order_by("-created_at")[:200],
-            "statuses": ApplicationStatus.choices,
+            "apps": apps,
+            "statuses": statuses,
             "status": status,
         },
     )
