@@ -143,7 +143,7 @@ def _automated_decision_id(app) -> int | None:
     # automated only if the system, not a person, moved it here (an underwriter's counter-offer
     # or decline keeps the risk decision's reference but is a person's decision)
     last = app.events.filter(kind="status", to_status=app.status).order_by("-created_at").first()
-    if last is None or last.actor_id is not None:
+    if last is not None and last.actor_id is not None:
         return None
     return app.risk_decision_id
 

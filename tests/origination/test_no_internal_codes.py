@@ -22,6 +22,7 @@ from dealers.models.staff import DealerStaff
 from origination.customer_texts import customer_reason, status_note
 from origination.models.applications import Application, ApplicationEvent
 from origination.seed import seed as origination_seed
+from origination.services.applications.decision import risk_decision_ref
 from origination.services.contracts import pdf
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +183,16 @@ def test_the_timeline_speaks_chinese_and_plain_reasons(client, world):
     assert status_note("referred") in text
     assert customer_reason("verify") == "需要进一步核实您提交的资料，审核人员会尽快处理。"
     assert not CODE.search(text) and not ENGLISH_STATES.search(text)
+
+
+def test_a_counter_offer_a_person_made_is_not_called_automated(client, world):
+    """本结果由系统自动作出 only under the system's outcome; the seed's counter-offer was an
+    underwriter's."""
+    offered = Application.objects.filter(status="counter_offered", customer__isnull=False).first()
+    assert offered.events.filter(to_status="counter_offered", actor__isnull=False).exists()
+    # referred by the engine first, so the application still names the risk decision
+    Application.objects.filter(pk=offered.pk).update(decision_ref=risk_decision_ref(1))
+    client.force_login(offered.customer)
+    text = client.get(f"/my/applications/{offered.reference}/").content.decode()
+    assert "调整方案待确认" in text and status_note("counter_offered") in text
+    assert "本结果由系统自动作出" not in text
