@@ -92,7 +92,11 @@ def application_timeline(app: Application, *, for_dealer: bool = False) -> list[
             title, note = EVENT_LABELS.get(event.kind, _("办理进度更新")), ""
         if not title:
             continue
-        rows.append({"at": event.created_at, "title": title, "note": note, "kind": event.kind})
+        row = {"at": event.created_at, "title": title, "note": note, "kind": event.kind}
+        if rows and rows[-1]["kind"] == row["kind"] == "status" and rows[-1]["title"] == title:
+            rows[-1] = row  # 审核中 then 审核中 (review, referral) reads as one step
+        else:
+            rows.append(row)
     return rows
 
 
@@ -117,8 +121,32 @@ def consents_for_customer(user) -> QuerySet[Consent]:
     )
 
 
-def pipeline_for_dealer(dealer_id: int) -> dict[str, list[Application]]:
+def pipeline_for_dealer(
+    dealer_id: int, *, salesperson_id: int | None = None
+) -> dict[str, list[Application]]:
+    """The dealer's applications by status; a salesperson's own only when named."""
     columns: dict[str, list[Application]] = {s: [] for s in S.values}
-    for app in _base().filter(dealer_id=dealer_id).order_by("-updated_at")[:500]:
+    apps = _base().filter(dealer_id=dealer_id)
+    if salesperson_id is not None:
+        apps = apps.filter(salesperson_id=salesperson_id)
+    for app in apps.order_by("-updated_at")[:500]:
         columns[app.status].append(app)
     return columns
+
+
+# what a salesperson does next on an application in this status (none: nothing to do)
+DEALER_TODOS = {
+    S.DRAFT: _("补全资料并发送客户确认短信"),
+    S.DOCUMENTS_REQUESTED: _("补充资料"),
+    S.COUNTER_OFFERED: _("提醒客户查看调整后的方案"),
+    S.APPROVED: _("准备签约（补充车架号）"),
+}
+
+
+def dealer_todos(columns: dict[str, list[Application]]) -> list[dict]:
+    """The salesperson's to-dos from their pipeline: one row per application to act on."""
+    return [
+        {"app": app, "todo": DEALER_TODOS[status]}
+        for status in DEALER_TODOS
+        for app in columns.get(status, [])
+    ]

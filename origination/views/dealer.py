@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dealers.models.staff import StaffRole
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
 from origination.customer_texts import dealer_status_label
@@ -71,7 +72,11 @@ def _app(request, reference: str):
 
 @dealer_view
 def dealer_pipeline(request):
-    columns = sel.pipeline_for_dealer(request.dealer.pk)
+    """A salesperson's landing: their own applications and to-dos (an admin's: the dealer's)."""
+    own = request.dealer_staff.role == StaffRole.DEALER_SALES
+    columns = sel.pipeline_for_dealer(
+        request.dealer.pk, salesperson_id=request.user.pk if own else None
+    )
     board: dict[str, dict] = {}  # by the dealer's label: "审核中" gathers review and referral
     for status, apps in columns.items():
         if apps:
@@ -79,7 +84,8 @@ def dealer_pipeline(request):
             board.setdefault(label, {"status": status, "label": label, "apps": []})
             board[label]["apps"].extend(apps)
     board = list(board.values())
-    return render(request, "origination/dealer/pipeline.html", {**_portal(request), "board": board})
+    context = {**_portal(request), "board": board, "todos": sel.dealer_todos(columns), "own": own}
+    return render(request, "origination/dealer/pipeline.html", context)
 
 
 @dealer_view
