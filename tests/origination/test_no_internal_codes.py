@@ -78,7 +78,7 @@ def crawl(client, start: str, limit: int = 120) -> dict[str, list[str]]:
         if url in seen:
             continue
         seen.add(url)
-        response = client.get(url)
+        response = client.get(url, follow=True)
         if response.status_code >= 500:
             problems[url] = [f"HTTP {response.status_code}"]
             continue
