@@ -152,7 +152,7 @@ def test_deactivation_ends_sessions_and_tokens(dealer, admin_staff, make_staff):
     assert not clients[0].login(username=sales.user.username, password=PASSWORD)
     api = Client(HTTP_AUTHORIZATION=f"Token {other_token.key}")
     assert api.get("/api/v1/dealer/profile/").status_code == 200  # others untouched
-    assert other_client.get("/dealer/").status_code == 200
+    assert other_client.get("/dealer/", follow=True).status_code == 200
 
 
 def test_deactivation_permissions(dealer, admin_staff, make_staff, make_dealer):
