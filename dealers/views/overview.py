@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -15,12 +18,18 @@ from dealers.forms import (
     LicenceUploadForm,
 )
 from dealers.models.dealers import DealerLicence
+from dealers.models.staff import StaffRole
 from dealers.rules import DealerError, manages
 from dealers.views.access import is_dealer_admin, portal_render, portal_view
 
 
 @portal_view
 def portal_home(request):
+    # a salesperson's landing is their own pipeline (new application, to-dos); named by URL,
+    # not imported: the pipeline is origination's, above this app
+    if request.dealer_staff.role == StaffRole.DEALER_SALES:
+        with contextlib.suppress(NoReverseMatch):
+            return redirect(reverse("origination:dealer_pipeline"))
     dealer = request.dealer
     return portal_render(
         request,

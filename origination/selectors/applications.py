@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.crypto import keyed_hash
 from autofin.roles import Role, user_has_role
 from dealers.selectors import staff_for_user
+from origination.customer_texts import DEALER_STATUS_LABELS, status_note
 from origination.models.applications import Application, ApplicationChannel, ApplicationStatus
 from origination.models.documents import ApplicationDocument
 from origination.models.privacy import Consent
@@ -76,15 +77,26 @@ def application_may_edit(user, app: Application) -> bool:
     return staff is not None and staff.dealer_id == app.dealer_id
 
 
-def application_timeline(app: Application) -> list[dict]:
+def application_timeline(app: Application, *, for_dealer: bool = False) -> list[dict]:
     labels = dict(S.choices)
+    if for_dealer:  # neutral while people decide ("审核中"), as the pipeline names it
+        labels.update(DEALER_STATUS_LABELS)
     rows = []
     for event in app.events.order_by("created_at", "id"):
+        # the event's ``reason`` is the back office's (rule codes, notes): the row carries the
+        # customer's plain line instead (origination/customer_texts.py)
         if event.kind == "status":
-            title = labels.get(event.to_status, event.to_status)
+            title = labels.get(event.to_status, "")
+            note = status_note(event.to_status) if event.to_status != S.SUBMITTED else ""
         else:
-            title = EVENT_LABELS.get(event.kind, event.kind)
-        rows.append({"at": event.created_at, "title": title, "kind": event.kind, "event": event})
+            title, note = EVENT_LABELS.get(event.kind, _("办理进度更新")), ""
+        if not title:
+            continue
+        row = {"at": event.created_at, "title": title, "note": note, "kind": event.kind}
+        if rows and rows[-1]["kind"] == row["kind"] == "status" and rows[-1]["title"] == title:
+            rows[-1] = row  # 审核中 then 审核中 (review, referral) reads as one step
+        else:
+            rows.append(row)
     return rows
 
 
@@ -94,6 +106,9 @@ EVENT_LABELS = {
     "consent_withdrawn": _("撤回授权"),
     "confirmation_sent": _("已发送确认短信"),
     "customer_confirmed": _("客户已确认"),
+    "contract": _("合同办理"),
+    "underwriting": _("审核处理"),
+    "step": _("办理进度更新"),
 }
 
 
@@ -106,8 +121,32 @@ def consents_for_customer(user) -> QuerySet[Consent]:
     )
 
 
-def pipeline_for_dealer(dealer_id: int) -> dict[str, list[Application]]:
+def pipeline_for_dealer(
+    dealer_id: int, *, salesperson_id: int | None = None
+) -> dict[str, list[Application]]:
+    """The dealer's applications by status; a salesperson's own only when named."""
     columns: dict[str, list[Application]] = {s: [] for s in S.values}
-    for app in _base().filter(dealer_id=dealer_id).order_by("-updated_at")[:500]:
+    apps = _base().filter(dealer_id=dealer_id)
+    if salesperson_id is not None:
+        apps = apps.filter(salesperson_id=salesperson_id)
+    for app in apps.order_by("-updated_at")[:500]:
         columns[app.status].append(app)
     return columns
+
+
+# what a salesperson does next on an application in this status (none: nothing to do)
+DEALER_TODOS = {
+    S.DRAFT: _("补全资料并发送客户确认短信"),
+    S.DOCUMENTS_REQUESTED: _("补充资料"),
+    S.COUNTER_OFFERED: _("提醒客户查看调整后的方案"),
+    S.APPROVED: _("准备签约（补充车架号）"),
+}
+
+
+def dealer_todos(columns: dict[str, list[Application]]) -> list[dict]:
+    """The salesperson's to-dos from their pipeline: one row per application to act on."""
+    return [
+        {"app": app, "todo": DEALER_TODOS[status]}
+        for status in DEALER_TODOS
+        for app in columns.get(status, [])
+    ]

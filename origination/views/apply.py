@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
 from autofin.uploads import upload_response
+from origination.customer_texts import dealer_status_label
 from origination.forms.apply import ConsentForm, VehicleForm, WithdrawForm, errors_into
 from origination.models.applications import Application, ApplicationChannel
 from origination.selectors import applications as sel
@@ -109,7 +110,8 @@ def detail_context(app: Application, *, for_dealer: bool, mode: Mode | None = No
     return {
         "app": app,
         "mode": mode or CUSTOMER_MODE,
-        "timeline": sel.application_timeline(app),
+        "timeline": sel.application_timeline(app, for_dealer=for_dealer),
+        "status_label": dealer_status_label(app.status) if for_dealer else app.get_status_display(),
         "needs": progress.application_needs(app, for_dealer=for_dealer),
         "steps": progress.application_progress(app),
         "applicants": app.applicants.all(),
@@ -137,6 +139,11 @@ def application_detail(request, reference: str):
 def _automated_decision_id(app) -> int | None:
     """The risk decision behind an automated outcome the customer may ask a person to review."""
     if app.status not in ("declined", "counter_offered"):
+        return None
+    # automated only if the system, not a person, moved it here (an underwriter's counter-offer
+    # or decline keeps the risk decision's reference but is a person's decision)
+    last = app.events.filter(kind="status", to_status=app.status).order_by("-created_at").first()
+    if last is not None and last.actor_id is not None:
         return None
     return app.risk_decision_id
 

@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dealers.models.staff import StaffRole
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
+from origination.customer_texts import dealer_status_label
 from origination.forms.apply import DealerStartForm, errors_into
 from origination.models.applications import ApplicationChannel, ApplicationStatus
 from origination.selectors import applications as sel
@@ -70,29 +72,41 @@ def _app(request, reference: str):
 
 @dealer_view
 def dealer_pipeline(request):
-    columns = sel.pipeline_for_dealer(request.dealer.pk)
-    labels = dict(ApplicationStatus.choices)
-    board = [
-        {"status": status, "label": labels[status], "apps": apps}
-        for status, apps in columns.items()
-        if apps
-    ]
-    return render(request, "origination/dealer/pipeline.html", {**_portal(request), "board": board})
+    """A salesperson's landing: their own applications and to-dos (an admin's: the dealer's)."""
+    own = request.dealer_staff.role == StaffRole.DEALER_SALES
+    columns = sel.pipeline_for_dealer(
+        request.dealer.pk, salesperson_id=request.user.pk if own else None
+    )
+    board: dict[str, dict] = {}  # by the dealer's label: "审核中" gathers review and referral
+    for status, apps in columns.items():
+        if apps:
+            label = dealer_status_label(status)
+            board.setdefault(label, {"status": status, "label": label, "apps": []})
+            board[label]["apps"].extend(apps)
+    board = list(board.values())
+    context = {**_portal(request), "board": board, "todos": sel.dealer_todos(columns), "own": own}
+    return render(request, "origination/dealer/pipeline.html", context)
 
 
 @dealer_view
 def dealer_applications(request):
     apps = sel.applications_visible_to(request.user).filter(dealer_id=request.dealer.pk)
     status = request.GET.get("status", "")
-    if status in ApplicationStatus.values:
+    if status == ApplicationStatus.UNDER_REVIEW:  # "审核中" is review and referral alike
+        apps = apps.filter(status__in=[status, ApplicationStatus.REFERRED])
+    elif status in ApplicationStatus.values:
         apps = apps.filter(status=status)
+    apps = list(apps.order_by("-created_at")[:200])
+    for app in apps:
+        app.dealer_status = dealer_status_label(app.status)
+    statuses = [(v, dealer_status_label(v)) for v in ApplicationStatus.values if v != "referred"]
     return render(
         request,
         "origination/dealer/list.html",
         {
             **_portal(request),
-            "apps": apps.order_by("-created_at")[:200],
-            "statuses": ApplicationStatus.choices,
+            "apps": apps,
+            "statuses": statuses,
             "status": status,
         },
     )

@@ -204,7 +204,9 @@ def _consents_context(app: Application) -> dict:
 
 
 def _review_form(request, app, mode, context):
-    context["problems"] = submission_problems(app)
+    # the messages flattened here: in the template `problems.items` would read the "items"
+    # step's list (a dict key wins over the method) and unpack its one message letter by letter
+    context["problems"] = [m for msgs in submission_problems(app).values() for m in msgs]
     return SubmitForm(request.POST or None, initial={"form_token": uuid.uuid4().hex})
 
 

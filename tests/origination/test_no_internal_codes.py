@@ -1,0 +1,198 @@
+"""Nothing internal reaches a customer or a dealer: on the demo world, every page reachable by
+links from a customer's and a dealer salesperson's landing page, and every SMS and e-mail sent
+to them, is free of rule and fraud codes, scores and Python reprs.
+
+Also: the review step of a seeded application (it answered 500: the template's
+``problems.items`` read the "items" step's list), and the timeline in Chinese states."""
+
+from __future__ import annotations
+
+import io
+import re
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+
+from autofin.models.messages import OutboundMessage
+from autofin.roles import Role, user_has_role
+from autofin.seed import users as autofin_seed
+from dealers import seed as dealers_seed
+from dealers.models.staff import DealerStaff
+from origination.customer_texts import customer_reason, status_note
+from origination.models.applications import Application, ApplicationEvent
+from origination.seed import seed as origination_seed
+from origination.services.applications.decision import risk_decision_ref
+from origination.services.contracts import pdf
+
+pytestmark = pytest.mark.django_db
+
+CODE = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")  # also a PostgreSQL regex
+REPR = re.compile(r"\{'|\bNone\b|\bTrue\b|\bFalse\b")
+# a score's value, a tier (the consent texts may name 信用评分 as a purpose: that is no leak)
+SCORE = re.compile(r"(评分|信用分|分数|score)\s*[：:=]?\s*\d+|风险等级|\btier\b|[A-E]\s*档", re.I)
+ENGLISH_STATES = re.compile(r"automated decision|\bapprove\b|\bfunded\b|underwriter approved")
+# links a crawl must not follow: leaving, files, and POST-only actions reached by GET
+SKIP = re.compile(r"^/(static|media|admin|logout|accounts/logout|i18n)|\.(pdf|csv|png|jpg)$")
+
+
+class _Page(HTMLParser):
+    """The visible text of a page (no script or style) and its links."""
+
+    def __init__(self):
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href:
+            self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def leaks(text: str) -> list[str]:
+    """What a customer or dealer must never read in ``text``."""
+    found = []
+    for pattern in (CODE, REPR, SCORE, ENGLISH_STATES):
+        found += [m.group(0) for m in pattern.finditer(text)]
+    return found
+
+
+def crawl(client, start: str, limit: int = 120) -> dict[str, list[str]]:
+    """GET every same-site page linked from ``start`` (breadth first, up to ``limit``); the
+    problems found per URL (a 5xx or a leak)."""
+    seen, queue, problems = set(), [start], {}
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url, follow=True)
+        if response.status_code >= 500:
+            problems[url] = [f"HTTP {response.status_code}"]
+            continue
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        page = _Page()
+        page.feed(response.content.decode())
+        found = leaks(" ".join(page.text))
+        if found:
+            problems[url] = found
+        for href in page.links:
+            href = urldefrag(href)[0]
+            parsed = urlparse(href)
+            if parsed.netloc or not href.startswith("/") or SKIP.search(parsed.path):
+                continue
+            if href not in seen:
+                queue.append(href)
+    assert len(seen) > 1, f"nothing reachable from {start}"
+    return problems
+
+
+@pytest.fixture
+def world(settings, monkeypatch):
+    """The demo world: users for every role, dealers and their staff, products, applications
+    in every status, the back office's referred cases and contracts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setattr(pdf, "contract_pdf_render", lambda c: b"%PDF-1.4 demo")
+    context: dict = {}
+    out = io.StringIO()
+    autofin_seed.seed(stdout=out, context=context)
+    dealers_seed.seed(stdout=out, context=context)
+    origination_seed(stdout=out, context=context)
+    return context
+
+
+def _customers():
+    users = {
+        a.customer for a in Application.objects.exclude(customer=None).select_related("customer")
+    }
+    return [u for u in users if user_has_role(u, Role.CUSTOMER)]
+
+
+def test_customer_and_dealer_pages_and_messages_show_nothing_internal(client, world):
+    assert ApplicationEvent.objects.filter(reason__regex=CODE.pattern).exists()  # codes exist
+    problems: dict[str, list[str]] = {}
+    customers = _customers()
+    assert len(customers) >= 5
+    for user in customers:
+        client.force_login(user)
+        problems |= crawl(client, "/my/applications/", limit=40)
+    sales = DealerStaff.objects.filter(role="dealer_sales", active=True).select_related("user")
+    assert sales.exists()
+    for member in sales[:3]:
+        client.force_login(member.user)
+        problems |= crawl(client, "/dealer/", limit=60)
+    assert problems == {}
+    messages = OutboundMessage.objects.all()
+    assert messages.exists()
+    bad = {m.pk: leaks(f"{m.subject} {m.body}") for m in messages}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_the_crawl_fails_on_a_code_on_a_customer_page(client, world, monkeypatch):
+    """The walk can fail: a code put back on a customer page is found."""
+    from origination.selectors import applications as sel
+
+    timeline = sel.application_timeline
+
+    def leaky(app, **kwargs):
+        rows = timeline(app, **kwargs)
+        return [{**r, "note": "F03_SHARED_BANK_ACCOUNT"} for r in rows]
+
+    monkeypatch.setattr(sel, "application_timeline", leaky)
+    user = _customers()[0]
+    client.force_login(user)
+    problems = crawl(client, "/my/applications/", limit=40)
+    assert any("F03_SHARED_BANK_ACCOUNT" in found for found in problems.values())
+    assert sorted(leaks("评分 612，{'a': None}")) == sorted(["评分 612", "{'", "None"])
+
+
+def test_review_step_of_a_seeded_draft_answers_with_what_is_missing(client, world):
+    """It answered 500 ("Need 2 values to unpack in for loop; got 12")."""
+    draft = Application.objects.filter(status="draft", customer__isnull=False).first()
+    client.force_login(draft.customer)
+    response = client.get(f"/apply/{draft.reference}/review/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "确认并提交" in text
+    for app in Application.objects.filter(status="draft").exclude(customer=None):
+        client.force_login(app.customer)
+        assert client.get(f"/apply/{app.reference}/review/").status_code == 200
+
+
+def test_the_timeline_speaks_chinese_and_plain_reasons(client, world):
+    referred = Application.objects.filter(
+        status="referred", customer__isnull=False, events__reason__regex=CODE.pattern
+    ).first()
+    assert referred is not None
+    client.force_login(referred.customer)
+    text = client.get(f"/my/applications/{referred.reference}/").content.decode()
+    assert "人工审批中" in text
+    assert status_note("referred") in text
+    assert customer_reason("verify") == "需要进一步核实您提交的资料，审核人员会尽快处理。"
+    assert not CODE.search(text) and not ENGLISH_STATES.search(text)
+
+
+def test_a_counter_offer_a_person_made_is_not_called_automated(client, world):
+    """本结果由系统自动作出 only under the system's outcome; the seed's counter-offer was an
+    underwriter's."""
+    offered = Application.objects.filter(status="counter_offered", customer__isnull=False).first()
+    assert offered.events.filter(to_status="counter_offered", actor__isnull=False).exists()
+    # referred by the engine first, so the application still names the risk decision
+    Application.objects.filter(pk=offered.pk).update(decision_ref=risk_decision_ref(1))
+    client.force_login(offered.customer)
+    text = client.get(f"/my/applications/{offered.reference}/").content.decode()
+    assert "调整方案待确认" in text and status_note("counter_offered") in text
+    assert "本结果由系统自动作出" not in text
