@@ -53,7 +53,7 @@ def customer_view(view):
 @customer_view
 def apply_start(request):
     """Step 1 of a new application: product, car and deal with the live quote."""
-    form = VehicleForm(request.POST or None)
+    form = VehicleForm(request.POST or None, initial=VehicleForm.initial_from_plan(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             app = application_start(

@@ -45,3 +45,59 @@
     if (nav) el.setAttribute("aria-expanded", String(nav.classList.toggle("open")));
   });
 })();
+
+// --- j-entry
+// <button data-countdown="60" data-countdown-start>: a code was just sent, so the send-code
+// button waits 60 seconds, counting down (the server refuses a resend within a minute anyway).
+(function () {
+  "use strict";
+  function countdown(button) {
+    var label = button.textContent;
+    var left = parseInt(button.getAttribute("data-countdown"), 10) || 60;
+    var text = button.getAttribute("data-countdown-text") || "";
+    button.disabled = true;
+    button.textContent = left + " " + text;
+    var timer = window.setInterval(function () {
+      left -= 1;
+      if (left <= 0) {
+        window.clearInterval(timer);
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.textContent = left + " " + text;
+    }, 1000);
+  }
+  function start() {
+    document.querySelectorAll("[data-countdown][data-countdown-start]").forEach(countdown);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
+
+// The calculator: as soon as an input moves, the shown results say they are out of date until
+// the repriced ones replace them (the new results arrive with the notice hidden).
+(function () {
+  "use strict";
+  function markStale(event) {
+    var form = event.target.closest ? event.target.closest("form#calculator") : null;
+    var notice = form ? document.getElementById("calc-stale") : null;
+    if (notice) notice.hidden = false;
+  }
+  document.addEventListener("input", markStale);
+  document.addEventListener("change", markStale);
+})();
+
+// A form page that came back with errors: bring its summary into view (its links jump to each
+// field), so the first thing a person sees is what to fix.
+(function () {
+  "use strict";
+  function show() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);
+  else show();
+})();
