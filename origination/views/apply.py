@@ -66,6 +66,8 @@ def apply_start(request):
             return redirect(CUSTOMER_MODE.step(app, "applicant"))
         except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
+    if request.method == "GET" and request.GET.get("product"):
+        messages.info(request, _("已带入您在计算器中选择的方案，请补充品牌和车型后继续。"))
     drafts = sel.applications_for_customer(request.user).filter(status="draft")
     return render(
         request,

@@ -7,14 +7,23 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from autofin.crypto import keyed_hash
 from autofin.models import OutboundMessage, User
 from autofin.roles import Role, user_has_role
 from origination.models.signup import SmsCode
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_sms_client_limit():
+    """Every request here comes from 127.0.0.1: start each test with its hourly count at 0."""
+    cache.delete(f"rate:sms-client:{keyed_hash('ip:127.0.0.1')}")
+
 
 PHONE = "13677778888"
 
