@@ -133,3 +133,36 @@ def test_calculator_takes_any_price_and_shows_the_balloon(client, seeded):
     link = re.search(r'id="apply-plan-1" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert "vehicle_price=158800" in link and "term_months=36" in link
     assert "balloon_ratio=30" in link and "method=balloon" in link
+
+
+def test_dealer_channel_customer_logs_in_by_code_and_sees_the_application(
+    client, products, dealer, salesperson, business_today
+):
+    """The SMS after a dealer's application says 登录: the phone the dealer entered gets in by
+    code, and once the customer confirmed it (the SMS link) the application is theirs to see."""
+    from rest_framework.test import APIClient
+
+    from origination.models.applications import Application
+
+    sales = APIClient()
+    sales.force_authenticate(salesperson)
+    r = sales.post(
+        "/api/v1/applications/",
+        {"product": "intake-new-std", "vehicle_brand": "比亚迪", "vehicle_model": "汉 EV",
+         "vehicle_kind": "new", "vehicle_use": "personal", "vehicle_price": "200000.00",
+         "down_payment": "60000.00", "term_months": 36, "method": "equal_instalment",
+         "customer_name": "王小明", "customer_mobile": "13812345678"},
+        format="json",
+    )  # fmt: skip
+    assert r.status_code == 201, r.json()
+    ref = r.json()["reference"]
+    Application.objects.filter(reference=ref).update(customer_confirmed_at=timezone.now())
+    page = client.get("/accounts/login/").content.decode()
+    assert "/apply/login/" in page
+    code = send_login_code(client, "13812345678")
+    r = client.post(
+        "/apply/login/?next=/my/applications/",
+        {"phone": "13812345678", "code": code, "action": "login"},
+    )
+    assert r.status_code == 302 and r.url == "/my/applications/"
+    assert ref in client.get("/my/applications/").content.decode()
