@@ -151,7 +151,16 @@ def _person_fields(prefix: str, *, primary: bool) -> dict[str, forms.Field]:
             label=_("身份证号"),
             required=required,
             help_text=_("出生日期和性别按身份证号自动识别，无需填写。"),
-            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+            widget=forms.TextInput(
+                attrs={
+                    "autocomplete": "off",
+                    "autocapitalize": "characters",
+                    # autofin.js shows what the number says as it is typed
+                    "data-id-derive": _("出生日期：%(date)s · 性别：%(sex)s"),
+                    "data-id-male": _("男"),
+                    "data-id-female": _("女"),
+                }
+            ),
         ),
         f"{prefix}mobile": forms.CharField(
             max_length=20,

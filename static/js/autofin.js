@@ -101,3 +101,38 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);
   else show();
 })();
+
+// <input data-id-derive="出生日期：%(date)s · 性别：%(sex)s">: a resident ID number's birth date
+// (digits 7-14) and sex (digit 17: odd male, even female) shown under it as it is typed; the
+// server derives the same and checks the number's check character.
+(function () {
+  "use strict";
+  function derive(input) {
+    var text = (input.value || "").trim().toUpperCase();
+    var out = input.parentNode.querySelector(".id-derived");
+    if (!out) {
+      out = document.createElement("span");
+      out.className = "help id-derived";
+      out.setAttribute("aria-live", "polite");
+      input.insertAdjacentElement("afterend", out);
+    }
+    if (!/^\d{17}[\dX]$/.test(text)) {
+      out.textContent = "";
+      return;
+    }
+    var date = text.slice(6, 10) + "-" + text.slice(10, 12) + "-" + text.slice(12, 14);
+    var sex = parseInt(text.charAt(16), 10) % 2 ? input.getAttribute("data-id-male") : input.getAttribute("data-id-female");
+    out.textContent = input.getAttribute("data-id-derive").replace("%(date)s", date).replace("%(sex)s", sex);
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el.hasAttribute && el.hasAttribute("data-id-derive")) derive(el);
+  });
+  function start() {
+    document.querySelectorAll("input[data-id-derive]").forEach(function (el) {
+      if (el.value) derive(el);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

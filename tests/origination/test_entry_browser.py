@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from autofin.crypto import keyed_hash
 from autofin.models import OutboundMessage
+from tests.origination.intake_support import primary_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -84,3 +85,13 @@ def test_new_customer_from_home_to_a_prefilled_first_step(live_server, phone_pag
     page.wait_for_selector("#error-summary")
     assert "品牌" in page.inner_text("#error-summary")
     shot(page, "06-error-summary")
+
+    # step 2: the birth date and sex are read from the ID number, not asked
+    page.fill("input[name=vehicle_brand]", "比亚迪")
+    page.fill("input[name=vehicle_model]", "汉 EV")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h2:has-text('2. 申请人信息')")
+    assert page.locator("input[name=birth_date]").count() == 0
+    page.fill("input[name=id_number]", primary_data()["id_number"])
+    assert "出生日期：1990-05-17" in page.inner_text("form.form")
+    shot(page, "07-applicant-id-derived")
