@@ -56,6 +56,7 @@ urlpatterns = [
     # application intake: the customer's pages, consents and personal data, the dealer
     # portal's application pages (mounted beside dealers' /dealer/ pages)
     path("apply/signup/", signup.signup, name="signup"),
+    path("apply/login/", signup.login_code, name="login_code"),
     path("apply/", apply.apply_start, name="apply_start"),
     path("apply/quote/", steps.quote_preview, name="apply_quote"),
     path("apply/confirm/<str:token>/", apply.apply_confirm, name="apply_confirm"),

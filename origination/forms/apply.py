@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from origination.forms.calculator import TERM_CHOICES as CALCULATOR_TERMS
 from origination.models import PayeeType, ProductVersion, RepaymentMethod, VehicleKind, VehicleUse
 from origination.models.applications import EmploymentKind, Housing, MaritalStatus
 from origination.models.documents import DocumentKind
@@ -16,8 +17,19 @@ from origination.models.privacy import ConsentKind
 from origination.selectors.products import product_versions_current
 from origination.services.applications.items import DEFAULT_PAYEE
 from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
+from origination.validators import id_number_birth_date
 
-TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
+TERM_CHOICES = CALCULATOR_TERMS  # one unit (期) and one list of terms, as in the calculator
+PLAN_FIELDS = (
+    "product",
+    "vehicle_kind",
+    "vehicle_use",
+    "vehicle_price",
+    "down_payment",
+    "term_months",
+    "method",
+    "balloon_ratio",
+)
 ITEM_LABELS = {
     "purchase_tax": _("购置税"),
     "insurance": _("保险"),
@@ -79,12 +91,12 @@ class VehicleForm(forms.Form):
     method = forms.ChoiceField(choices=RepaymentMethod.choices, label=_("还款方式"))
     balloon_ratio = PlainDecimalField(
         max_digits=5,
-        decimal_places=4,
+        decimal_places=2,
         min_value=Decimal("0"),
-        max_value=Decimal("1"),
+        max_value=Decimal("100"),
         required=False,
-        label=_("尾款比例"),
-        help_text=_("仅弹性尾款方式，如 0.3000 表示 30%"),
+        label=_("尾款比例（%）"),
+        help_text=_("仅弹性尾款方式，如 30 表示车价的 30%"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -93,6 +105,11 @@ class VehicleForm(forms.Form):
         self.fields["vehicle_price"].widget.attrs["inputmode"] = "decimal"
         self.fields["down_payment"].widget.attrs["inputmode"] = "decimal"
         self.fields["vin"].widget.attrs.update(autocapitalize="characters", autocomplete="off")
+
+    def clean_balloon_ratio(self):
+        """Typed as a percent (as in the calculator), kept as a ratio (0.3000)."""
+        percent = self.cleaned_data.get("balloon_ratio")
+        return None if percent is None else (percent / 100).quantize(Decimal("0.0001"))
 
     def vehicle_data(self) -> dict:
         data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}
@@ -103,7 +120,15 @@ class VehicleForm(forms.Form):
     def initial_from(cls, app) -> dict:
         initial = {name: getattr(app, name) for name in VEHICLE_FIELDS}
         initial["product"] = app.product_version_id
+        if app.balloon_ratio is not None:
+            initial["balloon_ratio"] = f"{app.balloon_ratio * 100:f}".rstrip("0").rstrip(".")
         return initial
+
+    @classmethod
+    def initial_from_plan(cls, query) -> dict:
+        """A calculator plan's figures (from the 用此方案申请 link) as the first step's initial
+        values; only these fields are taken, and the page's own validation still applies."""
+        return {name: query[name] for name in PLAN_FIELDS if query.get(name)}
 
 
 class DealerStartForm(VehicleForm):
@@ -125,10 +150,17 @@ def _person_fields(prefix: str, *, primary: bool) -> dict[str, forms.Field]:
             max_length=18,
             label=_("身份证号"),
             required=required,
-            widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
-        ),
-        f"{prefix}birth_date": forms.DateField(
-            label=_("出生日期"), required=required, widget=forms.DateInput(attrs={"type": "date"})
+            help_text=_("出生日期和性别按身份证号自动识别，无需填写。"),
+            widget=forms.TextInput(
+                attrs={
+                    "autocomplete": "off",
+                    "autocapitalize": "characters",
+                    # autofin.js shows what the number says as it is typed
+                    "data-id-derive": _("出生日期：%(date)s · 性别：%(sex)s"),
+                    "data-id-male": _("男"),
+                    "data-id-female": _("女"),
+                }
+            ),
         ),
         f"{prefix}mobile": forms.CharField(
             max_length=20,
@@ -180,10 +212,26 @@ class ApplicantForm(forms.Form):
         self.fields = fields
 
     def person(self, prefix: str) -> dict:
-        keys = ("name", "id_number", "birth_date", "mobile", "marital_status", "address")
+        """One person's data; the birth date is the ID number's (it is not asked)."""
+        keys = ("name", "id_number", "mobile", "marital_status", "address")
         keys += ("employment_kind", "employer", "employment_years", "housing")
         keys += ("monthly_income", "bank_account")
-        return {k: self.cleaned_data.get(f"{prefix}{k}") for k in keys}
+        data = {k: self.cleaned_data.get(f"{prefix}{k}") for k in keys}
+        id_text = str(data["id_number"] or "").strip().upper()
+        try:
+            data["birth_date"] = id_number_birth_date(id_text) if len(id_text) == 18 else None
+        except ValueError:
+            data["birth_date"] = None
+        return data
+
+    def add_error(self, field, error):
+        """A birth-date error (missing, age) belongs to the ID number it comes from; once that
+        field has an error, a second one about the same number adds nothing."""
+        if field and field.endswith("birth_date"):
+            field = field.removesuffix("birth_date") + "id_number"
+            if self.has_error(field):
+                return
+        super().add_error(field, error)
 
     def primary_fields(self):
         return [f for f in self if not f.name.startswith("other_")]
@@ -301,6 +349,20 @@ class SignupForm(forms.Form):
     display_name = forms.CharField(max_length=100, required=False, label=_("姓名"))
     password = forms.CharField(
         required=False, label=_("设置密码"), widget=forms.PasswordInput(render_value=False)
+    )
+
+
+class LoginCodeForm(forms.Form):
+    phone = forms.CharField(
+        max_length=20,
+        label=_("手机号"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    code = forms.CharField(
+        max_length=6,
+        required=False,
+        label=_("短信验证码"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
 

@@ -30,7 +30,8 @@ class CalculatorForm(forms.Form):
         min_value=Decimal("1000"),
         max_value=Decimal("10000000"),
         initial=DEFAULT_PRICE,
-        widget=forms.NumberInput(attrs={"step": "1000", "inputmode": "decimal"}),
+        # any amount (15.88万 = 158800.00): a step would make the browser refuse it silently
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     use = forms.ChoiceField(label=_("车辆用途"), choices=VehicleUse.choices, initial="personal")
     first_registration_date = forms.DateField(

@@ -26,7 +26,7 @@ from autofin.audit import audit_record
 from autofin.crypto import keyed_hash
 from autofin.notifications import notification_send
 from autofin.ratelimit import rate_limit_hit
-from autofin.roles import Role, user_role_grant
+from autofin.roles import Role, user_role_grant, user_roles
 from origination.models.signup import SmsCode
 from origination.services.applications.errors import ApplicationValidationError
 from origination.validators import validate_mobile
@@ -136,6 +136,35 @@ def customer_signup(*, phone: str, code: str, display_name: str, password: str):
     with transaction.atomic():
         user = User(username=phone, phone=phone, display_name=str(display_name).strip()[:100])
         user.set_password(password)
+        user.save()
+        user_role_grant(user=user, role=Role.CUSTOMER)
+        audit_record(actor=user, obj=user, action="customer_signup", to_state="active")
+        return user
+
+
+def customer_login_by_code(*, phone: str, code: str):
+    """The customer whose phone holds this login code; a first code login makes the account.
+
+    Holding the code proves the phone, the same proof sign-up asks for, so a dealer-channel
+    customer (whose phone the dealer entered) gets in on the first code. Only customer accounts
+    sign in this way: staff keep their passwords, and a wrong or expired code changes nothing.
+    """
+    User = get_user_model()
+    try:
+        phone = validate_mobile(phone)
+    except ValidationError as exc:
+        raise ApplicationValidationError({"phone": exc.messages}) from None
+    if not sms_code_verify(phone=phone, code=code, purpose="login"):
+        raise ApplicationValidationError({"code": [_("验证码错误或已过期。")]})
+    user = User.objects.filter(username=phone).first()
+    if user is not None:
+        staff = user.is_staff or user.is_superuser or user_roles(user) != {str(Role.CUSTOMER)}
+        if staff or not user.is_active:
+            raise ApplicationValidationError({"phone": [_("该账户请使用密码登录。")]})
+        return user
+    with transaction.atomic():
+        user = User(username=phone, phone=phone, display_name="")
+        user.set_unusable_password()
         user.save()
         user_role_grant(user=user, role=Role.CUSTOMER)
         audit_record(actor=user, obj=user, action="customer_signup", to_state="active")

@@ -54,7 +54,7 @@ def customer_view(view):
 @customer_view
 def apply_start(request):
     """Step 1 of a new application: product, car and deal with the live quote."""
-    form = VehicleForm(request.POST or None)
+    form = VehicleForm(request.POST or None, initial=VehicleForm.initial_from_plan(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
             app = application_start(
@@ -67,6 +67,8 @@ def apply_start(request):
             return redirect(CUSTOMER_MODE.step(app, "applicant"))
         except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
+    if request.method == "GET" and request.GET.get("product"):
+        messages.info(request, _("已带入您在计算器中选择的方案，请补充品牌和车型后继续。"))
     drafts = sel.applications_for_customer(request.user).filter(status="draft")
     return render(
         request,

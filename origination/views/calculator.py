@@ -22,7 +22,7 @@ from origination.documents import (
 )
 from origination.forms.calculator import CALCULATOR_TIER, OPTIONS, CalculatorForm
 from origination.models import ProductVersion
-from origination.quoting.deal import QuoteEvaluation
+from origination.quoting.deal import Deal, QuoteEvaluation
 from origination.selectors.products import product_versions_current, quote_get
 from origination.services.quotes import quote_preview, violations_messages
 
@@ -36,9 +36,28 @@ class OptionResult:
     query: str
     term_months: int
 
+    deal: Deal | None = None
+
     @property
     def error_list(self) -> list[str]:
         return [m for items in self.errors.values() for m in items]
+
+    @property
+    def apply_query(self) -> str:
+        """This plan as the first application step's starting values (用此方案申请)."""
+        deal = self.deal
+        plan = {
+            "product": self.version.pk,
+            "vehicle_kind": self.version.product.vehicle_kind,
+            "vehicle_use": deal.vehicle_use,
+            "vehicle_price": deal.vehicle_price,
+            "down_payment": self.evaluation.down_payment,
+            "term_months": deal.term_months,
+            "method": deal.method,
+        }
+        if deal.balloon_ratio is not None:
+            plan["balloon_ratio"] = f"{deal.balloon_ratio * 100:f}".rstrip("0").rstrip(".")
+        return urlencode(plan)
 
 
 def _calculator_form(request):
@@ -61,6 +80,7 @@ def _option_results(form: CalculatorForm, data) -> list[OptionResult]:
                 errors=violations_messages(evaluation.violations),
                 query=f"{query}&option={i}",
                 term_months=deal.term_months,
+                deal=deal,
             )
         )
     return results

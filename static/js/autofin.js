@@ -45,3 +45,94 @@
     if (nav) el.setAttribute("aria-expanded", String(nav.classList.toggle("open")));
   });
 })();
+
+// --- j-entry
+// <button data-countdown="60" data-countdown-start>: a code was just sent, so the send-code
+// button waits 60 seconds, counting down (the server refuses a resend within a minute anyway).
+(function () {
+  "use strict";
+  function countdown(button) {
+    var label = button.textContent;
+    var left = parseInt(button.getAttribute("data-countdown"), 10) || 60;
+    var text = button.getAttribute("data-countdown-text") || "";
+    button.disabled = true;
+    button.textContent = left + " " + text;
+    var timer = window.setInterval(function () {
+      left -= 1;
+      if (left <= 0) {
+        window.clearInterval(timer);
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.textContent = left + " " + text;
+    }, 1000);
+  }
+  function start() {
+    document.querySelectorAll("[data-countdown][data-countdown-start]").forEach(countdown);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
+
+// The calculator: as soon as an input moves, the shown results say they are out of date until
+// the repriced ones replace them (the new results arrive with the notice hidden).
+(function () {
+  "use strict";
+  function markStale(event) {
+    var form = event.target.closest ? event.target.closest("form#calculator") : null;
+    var notice = form ? document.getElementById("calc-stale") : null;
+    if (notice) notice.hidden = false;
+  }
+  document.addEventListener("input", markStale);
+  document.addEventListener("change", markStale);
+})();
+
+// A form page that came back with errors: bring its summary into view (its links jump to each
+// field), so the first thing a person sees is what to fix.
+(function () {
+  "use strict";
+  function show() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    summary.scrollIntoView({ block: "start" });
+    summary.focus({ preventScroll: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", show);
+  else show();
+})();
+
+// <input data-id-derive="出生日期：%(date)s · 性别：%(sex)s">: a resident ID number's birth date
+// (digits 7-14) and sex (digit 17: odd male, even female) shown under it as it is typed; the
+// server derives the same and checks the number's check character.
+(function () {
+  "use strict";
+  function derive(input) {
+    var text = (input.value || "").trim().toUpperCase();
+    var out = input.parentNode.querySelector(".id-derived");
+    if (!out) {
+      out = document.createElement("span");
+      out.className = "help id-derived";
+      out.setAttribute("aria-live", "polite");
+      input.insertAdjacentElement("afterend", out);
+    }
+    if (!/^\d{17}[\dX]$/.test(text)) {
+      out.textContent = "";
+      return;
+    }
+    var date = text.slice(6, 10) + "-" + text.slice(10, 12) + "-" + text.slice(12, 14);
+    var sex = parseInt(text.charAt(16), 10) % 2 ? input.getAttribute("data-id-male") : input.getAttribute("data-id-female");
+    out.textContent = input.getAttribute("data-id-derive").replace("%(date)s", date).replace("%(sex)s", sex);
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el.hasAttribute && el.hasAttribute("data-id-derive")) derive(el);
+  });
+  function start() {
+    document.querySelectorAll("input[data-id-derive]").forEach(function (el) {
+      if (el.value) derive(el);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -33,7 +33,6 @@ def fill_applicant(page):
     data = primary_data()
     page.fill("input[name=name]", data["name"])
     page.fill("input[name=id_number]", data["id_number"])
-    page.fill("input[name=birth_date]", data["birth_date"].isoformat())
     page.fill("input[name=mobile]", data["mobile"])
     page.fill("input[name=address]", data["address"])
     page.fill("input[name=monthly_income]", "25000")
