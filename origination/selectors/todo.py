@@ -103,6 +103,18 @@ def _documents_todo(app: Application) -> Todo:
     )
 
 
+def application_polls(app: Application) -> bool:
+    """Whether the application page should ask for news: still being decided, or approved with
+    its contract on the way (the decision worker issues it just after)."""
+    return app.status in PENDING or (app.status == S.APPROVED and contract_live(app) is None)
+
+
+def application_poll_state(app: Application) -> str:
+    """What the page was drawn from; when it differs, the page is drawn again."""
+    contract = contract_live(app) if app.status == S.APPROVED else None
+    return f"{app.status}:{contract.contract_ref if contract else ''}"
+
+
 def customer_todos(user) -> list[Todo]:
     """Every live application's next step, the ones with something to do first."""
     if not getattr(user, "is_authenticated", False):

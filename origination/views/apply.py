@@ -26,7 +26,7 @@ from origination.models.applications import Application, ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors import progress
 from origination.selectors.contracts import contract_live
-from origination.selectors.todo import PENDING, application_todo
+from origination.selectors.todo import application_poll_state, application_polls, application_todo
 from origination.selectors.workbench import counter_offer_open
 from origination.services.applications import withdrawal as withdrawal_service
 from origination.services.applications.confirmation import (
@@ -139,7 +139,8 @@ def application_detail(request, reference: str):
         context["counter_offer"] = counter_offer_open(app)
     todo = application_todo(app)
     context["todos"] = [todo] if todo else []
-    context["polling"] = app.status in PENDING  # the decision appears without a reload
+    if application_polls(app):  # the decision (and the contract) appear without a reload
+        context["poll_state"] = application_poll_state(app)
     return render(request, "origination/apply/detail.html", context)
 
 

@@ -7,20 +7,16 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 
 from origination.selectors import applications as sel
+from origination.selectors.todo import application_poll_state
 from origination.views.apply import customer_view
 
 
 @customer_view
 def application_status_poll(request, reference: str):
-    status = (
-        sel.applications_for_customer(request.user)
-        .filter(reference=reference)
-        .values_list("status", flat=True)
-        .first()
-    )
-    if status is None:
+    app = sel.applications_for_customer(request.user).filter(reference=reference).first()
+    if app is None:
         raise Http404
-    if status == request.GET.get("status"):
+    if application_poll_state(app) == request.GET.get("state"):
         return HttpResponse(status=204)  # unchanged: htmx swaps nothing
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
