@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -113,7 +114,10 @@ def contract_send_code(request, contract_ref: str):
         for msgs in exc.errors.values():
             for m in msgs:
                 messages.error(request, m)
-    return redirect("origination:contract_sign", contract.contract_ref)
+    # straight to the code box (on a phone the contract above it is long)
+    return redirect(
+        reverse("origination:contract_sign", args=[contract.contract_ref]) + "#sign-form"
+    )
 
 
 @login_required

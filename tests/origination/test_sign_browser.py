@@ -172,8 +172,9 @@ def test_every_message_with_a_link_carries_an_absolute_site_url(
     assert contract.status == "signed"
     bodies = list(OutboundMessage.objects.values_list("body", flat=True))
     issued = [b for b in bodies if contract.contract_ref in b and "已生成" in b]
-    assert issued and f"https://autofin.example.cn/contracts/{contract.contract_ref}/sign/" in (
-        issued[0]
+    assert (
+        issued
+        and f"https://autofin.example.cn/contracts/{contract.contract_ref}/sign/" in (issued[0])
     )
     absolute = [u for b in bodies for u in re.findall(r"https?://[^\s，。）]+", b)]
     assert absolute and all(u.startswith("https://autofin.example.cn/") for u in absolute)
