@@ -94,6 +94,7 @@ EVENT_LABELS = {
     "consent_withdrawn": _("撤回授权"),
     "confirmation_sent": _("已发送确认短信"),
     "customer_confirmed": _("客户已确认"),
+    "contract": _("合同已生成"),
 }
 
 
