@@ -13,6 +13,7 @@ from origination.views import (
     report,
     signup,
     steps,
+    todo,
     workbench,
 )
 
@@ -66,6 +67,11 @@ urlpatterns = [
         "my/applications/<str:reference>/",
         apply.application_detail,
         name="application_detail",
+    ),
+    path(
+        "my/applications/<str:reference>/status/",
+        todo.application_status_poll,
+        name="application_status_poll",
     ),
     path(
         "my/applications/<str:reference>/withdraw/",

@@ -118,6 +118,8 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     browser_login(phone, customer.username, PASSWORD)
     phone.goto(url + reverse("origination:contract_sign", args=[contract.contract_ref]))
     expect(phone.locator("body")).to_contain_text(contract.contract_ref)
+    phone.click("#read-done")  # 我已阅读, at the end of the contract in the page
+    phone.check("input[name=agree]")
     phone.click("#send-code")
     expect(phone.get_by_text("验证码已发送至")).to_be_visible()
     phone.fill("input[name=code]", last_code(customer.phone, "sms_code_contract_sign"))

@@ -121,13 +121,3 @@ class ChecklistForm(forms.Form):
     deadline = forms.DateField(
         label=_("补办期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-
-class SignForm(forms.Form):
-    code = forms.CharField(
-        label=_("短信验证码"),
-        min_length=6,
-        max_length=6,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-    agree = forms.BooleanField(label=_("我已阅读并同意合同全部条款及还款计划"))

@@ -56,7 +56,8 @@ SUBSIDISED_PRODUCT = "oem-zero"
 
 def _code_from_outbox(phone: str) -> str:
     msg = OutboundMessage.objects.filter(to=phone, channel="sms").order_by("-id").first()
-    return re.search(r"(\d{6})", msg.body).group(1)
+    # the signing text names the contract too: the code is the one after 验证码是
+    return re.search(r"验证码是 (\d{6})", msg.body).group(1)
 
 
 def seed_backoffice(*, stdout, context: dict) -> None:

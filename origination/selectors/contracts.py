@@ -173,3 +173,49 @@ def contracts_ready_for_funding() -> list[dict]:
                 }
             )
     return result
+
+
+def contract_live(app) -> Contract | None:
+    """The application's contract now: the issued one awaiting signature, or the signed one."""
+    return (
+        Contract.objects.filter(
+            application=app, status__in=(ContractStatus.ISSUED, ContractStatus.SIGNED)
+        )
+        .order_by("-version")
+        .first()
+    )
+
+
+def contract_key_facts(c: Contract) -> dict:
+    """What the customer must see before agreeing, read from the contract's own snapshot: the
+    APR (IRR), the total cost of credit (interest and every fee), the instalment, the balloon,
+    the penalty rate and the prepayment terms (the product version's lock-in and fee)."""
+    rules = c.product_version.rules or {}
+    zero = Decimal("0.00")
+    instalment_fees = sum((Decimal(r.get("fee") or "0") for r in c.schedule or []), zero)
+    other_fees = sum(
+        (Decimal(f["amount"]) for f in c.fees or [] if not f.get("per_instalment")), zero
+    )
+    upfront = sum(
+        (
+            Decimal(f["amount"])
+            for f in c.fees or []
+            if not f.get("financed") and not f.get("per_instalment")
+        ),
+        zero,
+    )
+    return {
+        "apr": c.apr,
+        "customer_rate": c.customer_rate,
+        "amount_financed": c.amount_financed,
+        "term_months": c.term_months,
+        "monthly_payment": c.monthly_payment,
+        "balloon_amount": c.balloon_amount or zero,
+        "penalty_rate": c.penalty_rate,
+        "total_interest": c.total_interest,
+        "total_fees": instalment_fees + other_fees,
+        "total_cost": c.total_interest + instalment_fees + other_fees,
+        "total_payable": c.total_payable + upfront,
+        "lock_in_months": int(rules.get("lock_in_months") or 0),
+        "early_settlement_fee_rate": Decimal(str(rules.get("early_settlement_fee_rate") or "0")),
+    }

@@ -44,9 +44,12 @@ def _too_many() -> str:
     return _("短信发送次数过多，请稍后再试。")
 
 
-def sms_code_send(*, phone: str, purpose: str = "signup", client: str = "") -> SmsCode:
+def sms_code_send(
+    *, phone: str, purpose: str = "signup", client: str = "", text: str = ""
+) -> SmsCode:
     """Send a one-time code. `client` names the requester (its address, or a user) for the
-    per-client limit; a phone's own limits apply whoever asks."""
+    per-client limit; a phone's own limits apply whoever asks. `text`, with ``%(code)s``, says
+    what the code is for (signing names the contract and amount); else the plain code text."""
     try:
         phone = validate_mobile(phone)
     except ValidationError as exc:
@@ -82,7 +85,7 @@ def sms_code_send(*, phone: str, purpose: str = "signup", client: str = "") -> S
             # sign in instead, and the page answers exactly as for a new number.
             body = _("【AutoFin】该手机号已注册 AutoFin，请直接登录；如忘记密码，可在登录页找回。")
         else:
-            body = _("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。") % {
+            body = (text or _("【AutoFin】您的验证码是 %(code)s，5 分钟内有效。请勿告诉他人。")) % {
                 "code": code
             }
         notification_send(channel="sms", to=phone, body=body, purpose=f"sms_code_{purpose}")

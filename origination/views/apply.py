@@ -26,6 +26,8 @@ from origination.forms.apply import ConsentForm, VehicleForm, WithdrawForm, erro
 from origination.models.applications import Application, ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors import progress
+from origination.selectors.contracts import contract_live
+from origination.selectors.todo import application_poll_state, application_polls, application_todo
 from origination.selectors.workbench import counter_offer_open
 from origination.services.applications import withdrawal as withdrawal_service
 from origination.services.applications.confirmation import (
@@ -122,6 +124,10 @@ def detail_context(app: Application, *, for_dealer: bool, mode: Mode | None = No
         "consents": app.consents.select_related("text"),
         "can_withdraw": "withdrawn" in TRANSITIONS[app.status]
         and app.status not in ("contract_signed",),
+        # the approved terms (the contract's), not the reference quote's tier-B rate
+        "terms": contract_live(app)
+        if app.status in ("approved", "contract_signed", "funded")
+        else None,
     }
 
 
@@ -135,6 +141,10 @@ def application_detail(request, reference: str):
     context["can_request_review"] = _automated_decision_id(app) is not None
     if app.status == "counter_offered":
         context["counter_offer"] = counter_offer_open(app)
+    todo = application_todo(app)
+    context["todos"] = [todo] if todo else []
+    if application_polls(app):  # the decision (and the contract) appear without a reload
+        context["poll_state"] = application_poll_state(app)
     return render(request, "origination/apply/detail.html", context)
 
 

@@ -1,4 +1,5 @@
-"""The customer's contract pages: review the PDF, get an SMS code, sign; and answer a
+"""The customer's contract pages: read the contract in the page (rendered from the same snapshot
+as the PDF) with its key facts, agree, get an SMS code naming the contract, sign; and answer a
 counter-offer. A contract or offer is only reachable through the customer's own application
 (404 otherwise)."""
 
@@ -8,16 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from autofin.ratelimit import heavy_endpoint
 from autofin.uploads import upload_response
-from origination.forms.workbench import SignForm
+from origination.forms.contracts import AgreeForm, SignForm
 from origination.models.underwriting import CounterOffer
-from origination.selectors.contracts import contract_for_customer
+from origination.selectors.contracts import contract_for_customer, contract_key_facts
 from origination.services.applications.errors import ApplicationValidationError
 from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.pdf import contract_context
 from origination.services.contracts.signing import (
     contract_sign,
     contract_sign_code_send,
@@ -38,10 +41,24 @@ def _contract(request, contract_ref: str):
     return contract
 
 
+def _agreed_key(contract) -> str:
+    # the agreement is to this version's document: a new version must be read again
+    return f"contract-agreed:{contract.contract_ref}:{contract.pdf_sha256}"
+
+
+def _form_errors_into(form, exc: ContractSignError) -> None:
+    for field, msgs in exc.errors.items():
+        for m in msgs:
+            form.add_error(field if field in form.fields else None, m)
+
+
 @login_required
 def contract_sign_page(request, contract_ref: str):
     contract = _contract(request, contract_ref)
-    form = SignForm(request.POST or None)
+    agreed = bool(request.session.get(_agreed_key(contract)))
+    read = agreed or request.GET.get("read") == "1"
+    initial = {"read": "1" if read else "", "agree": agreed}
+    form = SignForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and contract.status == "issued":
         try:
             contract_sign(
@@ -52,21 +69,20 @@ def contract_sign_page(request, contract_ref: str):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ContractSignError as exc:
-            for field, msgs in exc.errors.items():
-                for m in msgs:
-                    if field in form.fields:
-                        form.add_error(field, m)
-                    else:
-                        form.add_error(None, m)
+            _form_errors_into(form, exc)
         else:
+            request.session.pop(_agreed_key(contract), None)
             messages.success(request, _("合同已签署成功。"))
             return redirect("origination:contract_sign", contract.contract_ref)
     return render(
         request,
         "origination/contracts/sign.html",
         {
-            "c": contract,
+            **contract_context(contract),
             "form": form,
+            "read": read or request.POST.get("read") == "1",
+            "code_sent": agreed,
+            "facts": contract_key_facts(contract),
             "signature": getattr(contract, "signature", None)
             if contract.status == "signed"
             else None,
@@ -77,9 +93,18 @@ def contract_sign_page(request, contract_ref: str):
 @require_POST
 @login_required
 def contract_send_code(request, contract_ref: str):
+    """Read and agreed (the same form's boxes) first; then the code, whose text names the
+    contract and the amount."""
     contract = _contract(request, contract_ref)
+    form = AgreeForm(request.POST)
+    if not form.is_valid():
+        for msgs in form.errors.values():
+            for m in msgs:
+                messages.error(request, m)
+        return redirect("origination:contract_sign", contract.contract_ref)
     try:
         contract_sign_code_send(contract_id=contract.pk, actor=request.user)
+        request.session[_agreed_key(contract)] = True
         messages.success(
             request,
             _("验证码已发送至 %(mobile)s。")
@@ -89,7 +114,10 @@ def contract_send_code(request, contract_ref: str):
         for msgs in exc.errors.values():
             for m in msgs:
                 messages.error(request, m)
-    return redirect("origination:contract_sign", contract.contract_ref)
+    # straight to the code box (on a phone the contract above it is long)
+    return redirect(
+        reverse("origination:contract_sign", args=[contract.contract_ref]) + "#sign-form"
+    )
 
 
 @login_required

@@ -135,4 +135,40 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+// --- j-sign
+// The contract signing page: the agree box and the code button open only once the contract
+// has been read — scrolled to its end, or 我已阅读 (a plain link to ?read=1 without script).
+(function () {
+  function markRead(form) {
+    if (!form || form.getAttribute("data-read") === "1") return;
+    form.setAttribute("data-read", "1");
+    var flag = form.querySelector("[data-read-flag]");
+    if (flag) flag.value = "1";
+    var boxes = form.querySelectorAll("input[name=agree], [data-read-enable]");
+    for (var i = 0; i < boxes.length; i++) boxes[i].disabled = false;
+    var doc = document.querySelector("[data-read-box]");
+    if (doc) doc.classList.add("is-read");
+    var hint = document.querySelector("[data-read-hint]");
+    if (hint) hint.textContent = hint.getAttribute("data-read-done-text") || hint.textContent;
+  }
+  function gate() {
+    return document.querySelector("form[data-read-gate]");
+  }
+  document.addEventListener(
+    "scroll",
+    function (event) {
+      var box = event.target;
+      if (!box.hasAttribute || !box.hasAttribute("data-read-box")) return;
+      if (box.scrollTop + box.clientHeight >= box.scrollHeight - 24) markRead(gate());
+    },
+    true
+  );
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-read-done]") : null;
+    if (!link || !gate()) return;
+    event.preventDefault();
+    markRead(gate());
+    var agree = gate().querySelector("input[name=agree]");
+    if (agree) agree.focus();
+  });
 })();

@@ -31,6 +31,8 @@ def test_customer_reviews_and_signs_with_sms_code(
     pdf = page.request.get(live_server.url + page.locator("#contract-pdf").get_attribute("href"))
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
 
+    page.click("#read-done")  # 我已阅读, at the end of the contract in the page
+    page.check("input[name=agree]")
     page.click("#send-code")
     page.wait_for_load_state("networkidle")
     code = last_sms_code(customer.phone)

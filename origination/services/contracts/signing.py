@@ -64,11 +64,16 @@ def _signer_check(actor, contract: Contract) -> None:
 
 
 def contract_sign_code_send(*, contract_id: int, actor: Any):
-    """Text the customer a one-time code for signing (the sign-up SMS code service)."""
+    """Text the customer a one-time code for signing (the sign-up SMS code service); the text
+    names the contract and the amount, so the customer knows what the code signs."""
     contract = Contract.objects.select_related("application").get(pk=contract_id)
     _signer_check(actor, contract)
+    text = _(
+        "【AutoFin】您正在签署合同 %(ref)s，融资金额 ¥%(amount)s，验证码是 %%(code)s，"
+        "5 分钟内有效。如非本人操作请忽略，请勿告诉他人。"
+    ) % {"ref": contract.contract_ref, "amount": f"{contract.amount_financed:,.2f}"}
     return sms_code_send(
-        phone=_sign_phone(contract), purpose=SIGN_PURPOSE, client=f"user:{actor.pk}"
+        phone=_sign_phone(contract), purpose=SIGN_PURPOSE, client=f"user:{actor.pk}", text=text
     )
 
 

@@ -1,0 +1,1 @@
+"""Template tags of origination: the customer's 待办 panel on any page (home, my pages)."""
