@@ -135,6 +135,8 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+})();
+
 // --- j-sign
 // The contract signing page: the agree box and the code button open only once the contract
 // has been read — scrolled to its end, or 我已阅读 (a plain link to ?read=1 without script).
