@@ -91,20 +91,18 @@ def _value(key: str, value, group: str = "") -> str:
         return "—"
     if isinstance(value, bool):
         return _("有") if value else _("无")
-    if (group, value) in VALUE_LABELS:
-        return str(VALUE_LABELS[(group, value)])
-    if (key, value) in VALUE_LABELS:
-        return str(VALUE_LABELS[(key, value)])
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(f"{EVIDENCE_LABELS.get(k, k)}：{_value(k, v)}" for k, v in value.items())
+    if (group or key, value) in VALUE_LABELS:
+        return str(VALUE_LABELS[(group or key, value)])
     if key in MONEY_KEYS:
         return _money(value)
     if key in PERCENT_KEYS:
         return f"{Decimal(str(value)) * 100:.0f}%"
     if key in DAY_KEYS:
         return _("%(n)s 天") % {"n": value}
-    if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value) or "—"
-    if isinstance(value, dict):
-        return "；".join(f"{EVIDENCE_LABELS.get(k, k)}：{_value(k, v)}" for k, v in value.items())
     return str(value)
 
 
