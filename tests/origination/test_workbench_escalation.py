@@ -13,7 +13,7 @@ from django.urls import reverse
 from autofin.models import AuditEntry
 from origination.models.applications import Application
 from origination.models.underwriting import UnderwritingCase
-from origination.selectors.workbench import QueueFilters, workbench_queue
+from origination.selectors.workbench import workbench_queue
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.authority import UnderwritingError, authority_limit_for
 from origination.services.underwriting.claims import case_claim
