@@ -21,6 +21,7 @@ from origination.models.underwriting import (
     CounterOfferStatus,
     UnderwritingCase,
 )
+from origination.selectors.applications import application_timeline
 from risk.selectors.decisions import decision_details, decision_tiers
 
 S = ApplicationStatus
@@ -219,7 +220,7 @@ def case_detail(application: Application) -> dict:
             CounterOffer.objects.filter(application=app).select_related("quote").order_by("-id")
         ),
         "contracts": list(Contract.objects.filter(application=app).order_by("-version")),
-        "events": list(app.events.order_by("created_at", "id")),
+        "timeline": application_timeline(app),
     }
 
 

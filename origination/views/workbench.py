@@ -148,13 +148,14 @@ def case(request, reference: str):
             and not conflict
             and not (escalated and not is_senior),
             "schedule": _quote_schedule(app) if app.status == "referred" else None,
-            "approve_form": ApproveForm(prefix="approve"),
+            "approve_form": ApproveForm(prefix="approve", label_suffix="："),
             "counter_form": CounterOfferForm(
                 prefix="counter",
+                label_suffix="：",
                 initial={"down_payment": app.down_payment, "term_months": app.term_months},
             ),
-            "docs_form": RequestDocumentsForm(prefix="docs"),
-            "decline_form": DeclineForm(prefix="decline"),
+            "docs_form": RequestDocumentsForm(prefix="docs", label_suffix="："),
+            "decline_form": DeclineForm(prefix="decline", label_suffix="："),
             "resolve_form": ConditionResolveForm(),
             "is_senior": is_senior,
         },
