@@ -22,6 +22,7 @@ from risk.models import Decision
 from risk.selectors.findings import decision_findings
 from risk.services.rulesets import rule_set_default_ensure
 from tests.factories import UserFactory
+from tests.origination.workbench_support import make_referred
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +230,36 @@ def test_decline_asks_to_confirm_before_anything_changes(client, referred, under
     client.post(url, {**data, "confirmed": "1"})
     referred.refresh_from_db()
     assert referred.status == "declined"
+
+
+def test_queue_sorts_colours_sla_and_marks_out_of_authority(products, underwriter):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from origination.selectors.workbench import QueueFilters
+
+    small = make_referred(products=products)  # ¥146,000, entered 3h ago of a 4h SLA
+    big = make_referred(
+        products=products, vehicle_price=Decimal("400000.00"), down_payment=Decimal("100000.00")
+    )  # ¥306,000, entered 30 minutes ago
+    now = timezone.now()
+    Application.objects.filter(pk=small.pk).update(status_changed_at=now - dt.timedelta(hours=3.5))
+    Application.objects.filter(pk=big.pk).update(status_changed_at=now - dt.timedelta(minutes=30))
+    limit = authority_limit_for(underwriter)
+
+    def refs(sort):
+        rows = workbench_queue(
+            user=underwriter, filters=QueueFilters(sort=sort), now=now, limit=limit
+        )
+        return [r.application.pk for r in rows], rows
+
+    order, rows = refs("sla")
+    assert order == [small.pk, big.pk]
+    assert [(r.sla_state, r.over_limit) for r in rows] == [
+        ("due-soon", False),
+        ("on-time", True),
+    ]
+    assert refs("amount")[0] == [big.pk, small.pk]
+    assert refs("age")[0] == [big.pk, small.pk]
