@@ -263,3 +263,13 @@ def test_queue_sorts_colours_sla_and_marks_out_of_authority(products, underwrite
     ]
     assert refs("amount")[0] == [big.pk, small.pk]
     assert refs("age")[0] == [big.pk, small.pk]
+
+
+def test_dealer_case_page_shows_the_dealer_status_in_words(
+    client, products, dealer, salesperson, underwriter
+):
+    app = make_referred(products=products, dealer=dealer, salesperson=salesperson)
+    client.force_login(underwriter)
+    page = client.get(reverse("origination:workbench_case", args=[app.reference])).content.decode()
+    assert "合作中" in page
+    assert "· active" not in page
