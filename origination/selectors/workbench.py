@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from autofin.roles import Role, user_has_role
 from dealers.selectors import dealer_risk_facts, dealer_summary
@@ -194,6 +195,18 @@ def case_summary(application: Application, decision: dict | None, applicants: li
     }
 
 
+# back-office steps the shared timeline has no words for
+_STEP_LABELS = {"contract": _lazy("合同已生成"), "underwriting": _lazy("资料已补齐，回到审批队列")}
+
+
+def _timeline(app: Application) -> list[dict]:
+    rows = application_timeline(app)
+    for row in rows:
+        if row["title"] == row["kind"]:
+            row["title"] = _STEP_LABELS.get(row["kind"], _lazy("其他操作"))
+    return rows
+
+
 def case_detail(application: Application) -> dict:
     """Everything the case page shows, as far as it exists (never made up)."""
     app = application
@@ -220,7 +233,7 @@ def case_detail(application: Application) -> dict:
             CounterOffer.objects.filter(application=app).select_related("quote").order_by("-id")
         ),
         "contracts": list(Contract.objects.filter(application=app).order_by("-version")),
-        "timeline": application_timeline(app),
+        "timeline": _timeline(app),
     }
 
 

@@ -181,4 +181,6 @@ def test_out_of_authority_case_is_escalated_and_a_senior_takes_it(
     page2.click("#claim")
     page2.click("#approve")
     expect(page2.locator("#app-status")).to_contain_text("已批准")
+    expect(page2.locator("#timeline")).to_contain_text("合同已生成")
+    assert "contract" not in page2.locator("#timeline").inner_text()
     _shot(page2, "12-senior-approved")
