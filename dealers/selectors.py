@@ -94,6 +94,7 @@ def dealer_summary(*, dealer_id: int) -> dict:
         "legal_name": dealer.legal_name,
         "dealer_type": dealer.dealer_type,
         "status": dealer.status,
+        "status_label": dealer.get_status_display(),
         "province": dealer.province,
         "city": dealer.city,
     }

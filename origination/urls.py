@@ -126,6 +126,11 @@ urlpatterns = [
         name="workbench_release",
     ),
     path(
+        "workbench/cases/<str:reference>/escalate/",
+        workbench.escalate,
+        name="workbench_escalate",
+    ),
+    path(
         "workbench/cases/<str:reference>/approve/",
         workbench.approve,
         name="workbench_approve",

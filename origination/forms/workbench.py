@@ -96,7 +96,7 @@ class RequestDocumentsForm(forms.Form):
 class DeclineForm(forms.Form):
     reason_codes = forms.MultipleChoiceField(
         label=_("拒绝原因"),
-        choices=[(k, f"{k} {v}") for k, v in DECLINE_REASONS.items()],
+        choices=list(DECLINE_REASONS.items()),
         widget=forms.CheckboxSelectMultiple,
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=500)

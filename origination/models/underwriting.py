@@ -44,6 +44,17 @@ class UnderwritingCase(models.Model):
     request_note = models.TextField(_("补充资料说明"), blank=True)
     documents_requested_at = models.DateTimeField(_("要求补充资料时间"), null=True, blank=True)
     documents_received_at = models.DateTimeField(_("资料补齐时间"), null=True, blank=True)
+    # sent up to the senior underwriters (转高级): from then on only they may take or decide it
+    escalated_at = models.DateTimeField(_("转高级时间"), null=True, blank=True)
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("转高级人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    escalation_note = models.TextField(_("转高级说明"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -9,7 +9,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from autofin.roles import Role, user_has_role
 from dealers.selectors import dealer_risk_facts, dealer_summary
 from origination.models.applications import Application, ApplicationStatus
 from origination.models.contracts import Contract
@@ -19,6 +22,7 @@ from origination.models.underwriting import (
     CounterOfferStatus,
     UnderwritingCase,
 )
+from origination.selectors.applications import application_timeline
 from risk.selectors.decisions import decision_details, decision_tiers
 
 S = ApplicationStatus
@@ -42,6 +46,11 @@ class QueueFilters:
     amount_max: Decimal | None = None
     tier: str = ""
     mine: bool = False
+    sort: str = "sla"  # sla (due soonest) | amount (largest first) | age (newest first)
+
+
+SORTS = ("sla", "amount", "age")
+DUE_SOON = 0.25  # the last quarter of the SLA is "due soon"
 
 
 @dataclass
@@ -54,11 +63,21 @@ class QueueRow:
     overdue: bool
     tier: str
     returned: bool  # back from a documents request
+    over_limit: bool = False  # above the viewer's approval authority
+    due_soon: bool = False
+
+    @property
+    def escalated(self) -> bool:
+        return bool(self.case and self.case.escalated_at)
+
+    @property
+    def sla_state(self) -> str:
+        return "overdue" if self.overdue else "due-soon" if self.due_soon else "on-time"
 
     @property
     def waiting_text(self) -> str:
         minutes = int(self.waiting.total_seconds() // 60)
-        return f"{minutes // 60}h {minutes % 60:02d}m"
+        return _("%(h)d小时%(m)02d分") % {"h": minutes // 60, "m": minutes % 60}
 
 
 def _tiers_by_ref(refs: list[str]) -> dict[str, str]:
@@ -67,10 +86,16 @@ def _tiers_by_ref(refs: list[str]) -> dict[str, str]:
 
 
 def workbench_queue(
-    *, user, filters: QueueFilters | None = None, now: dt.datetime | None = None
+    *,
+    user,
+    filters: QueueFilters | None = None,
+    now: dt.datetime | None = None,
+    limit: Decimal | None = None,
 ) -> list[QueueRow]:
-    """Referred applications (including those back from a documents request), oldest first,
-    with SLA timers: time in queue, due time (entered + SLA hours) and overdue."""
+    """Referred applications (including those back from a documents request) with SLA timers:
+    time in queue, due time (entered + SLA hours), due soon and overdue; each marked when above
+    ``limit`` (the viewer's authority, None: no limit). Cases escalated to the seniors (转高级)
+    are only in the seniors' queue, first."""
     f = filters or QueueFilters()
     now = now or timezone.now()
     qs = (
@@ -90,6 +115,9 @@ def workbench_queue(
         qs = qs.filter(amount_financed__lte=f.amount_max)
     if f.mine:
         qs = qs.filter(underwriting_case__assigned_to=user)
+    senior = user_has_role(user, Role.SENIOR_UNDERWRITER)
+    if not senior:
+        qs = qs.exclude(underwriting_case__escalated_at__isnull=False)
     apps = list(qs[:500])
     tiers = _tiers_by_ref([a.reference for a in apps])
     hours = dt.timedelta(hours=sla_hours())
@@ -110,8 +138,22 @@ def workbench_queue(
                 overdue=now > entered + hours,
                 tier=tier,
                 returned=bool(case and case.documents_received_at),
+                over_limit=limit is not None and (app.amount_financed or 0) > limit,
+                due_soon=now > entered + hours * (1 - DUE_SOON),
             )
         )
+    return _sorted(rows, f.sort, senior)
+
+
+def _sorted(rows: list[QueueRow], sort: str, senior: bool) -> list[QueueRow]:
+    if sort == "amount":
+        rows.sort(key=lambda r: r.application.amount_financed or 0, reverse=True)
+    elif sort == "age":
+        rows.sort(key=lambda r: r.entered_at, reverse=True)
+    else:
+        rows.sort(key=lambda r: r.due_at)
+    if senior:
+        rows.sort(key=lambda r: not r.escalated)  # stable: escalated first, then the sort
     return rows
 
 
@@ -136,6 +178,35 @@ def decision_for_application(application: Application) -> dict | None:
     )
 
 
+def case_summary(application: Application, decision: dict | None, applicants: list) -> dict:
+    """The strip at the top of the case page: amount, LTV, DTI (existing debt payments from the
+    bureau plus this instalment, over the applicants' monthly income), score and tier."""
+    app = application
+    income = sum((a.monthly_income or Decimal(0) for a in applicants), Decimal(0))
+    bureau = (decision or {}).get("bureau") or {}
+    debt = Decimal(str(bureau.get("monthly_debt_payments") or 0))
+    dti = (debt + (app.monthly_payment or 0)) / income if income else None
+    return {
+        "amount": app.amount_financed,
+        "ltv": app.ltv,
+        "dti": dti,
+        "score": (decision or {}).get("score"),
+        "tier": (decision or {}).get("tier") or "",
+    }
+
+
+# back-office steps the shared timeline has no words for
+_STEP_LABELS = {"contract": _lazy("合同已生成"), "underwriting": _lazy("资料已补齐，回到审批队列")}
+
+
+def _timeline(app: Application) -> list[dict]:
+    rows = application_timeline(app)
+    for row in rows:
+        if row["title"] == row["kind"]:
+            row["title"] = _STEP_LABELS.get(row["kind"], _lazy("其他操作"))
+    return rows
+
+
 def case_detail(application: Application) -> dict:
     """Everything the case page shows, as far as it exists (never made up)."""
     app = application
@@ -146,20 +217,23 @@ def case_detail(application: Application) -> dict:
             **dealer_risk_facts(dealer_id=app.dealer_id),
         }
     case = UnderwritingCase.objects.select_related("assigned_to").filter(application=app).first()
+    applicants = list(app.applicants.all())
+    decision = decision_for_application(app)
     return {
         "app": app,
         "case": case,
-        "applicants": list(app.applicants.all()),
+        "summary": case_summary(app, decision, applicants),
+        "applicants": applicants,
         "items": list(app.items.order_by("id")),
         "documents": list(app.documents.order_by("doc_kind", "-uploaded_at")),
-        "decision": decision_for_application(app),
+        "decision": decision,
         "dealer": dealer,
         "conditions": list(Condition.objects.filter(application=app).order_by("id")),
         "counter_offers": list(
             CounterOffer.objects.filter(application=app).select_related("quote").order_by("-id")
         ),
         "contracts": list(Contract.objects.filter(application=app).order_by("-version")),
-        "events": list(app.events.order_by("created_at", "id")),
+        "timeline": _timeline(app),
     }
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +31,7 @@ from origination.models.contracts import Contract, FundingChecklistItem
 from origination.models.underwriting import Condition
 from origination.selectors.applications import document_get_for
 from origination.selectors.workbench import (
+    SORTS,
     QueueFilters,
     case_detail,
     queue_dealers,
@@ -50,9 +52,12 @@ from origination.services.underwriting.claims import case_claim, case_release
 from origination.services.underwriting.counter_offers import underwriting_counter_offer
 from origination.services.underwriting.decline import underwriting_decline
 from origination.services.underwriting.documents import underwriting_request_documents
+from origination.services.underwriting.escalation import case_escalate
 
 UNDERWRITERS = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
 CHECKLIST_ROLES = (*UNDERWRITERS, Role.FINANCE_OPERATOR, Role.OPERATIONS)
+# the case page shows one decision at a time: the chosen tab (?action=…)
+ACTIONS = ("approve", "counter", "docs", "decline", "escalate")
 
 
 def roles_required(*roles):
@@ -83,7 +88,12 @@ def workbench(request):
             tier=d["tier"] or "",
             mine=d["mine"],
         )
-    rows = workbench_queue(user=request.user, filters=filters)
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "sla"
+    filters.sort = sort
+    limit = authority_limit_for(request.user)
+    rows = workbench_queue(user=request.user, filters=filters, limit=limit)
+    params = request.GET.copy()
+    params.pop("sort", None)
     return render(
         request,
         "origination/workbench/queue.html",
@@ -91,8 +101,11 @@ def workbench(request):
             "form": form,
             "rows": rows,
             "sla_hours": sla_hours(),
-            "limit": authority_limit_for(request.user),
+            "limit": limit,
             "overdue_count": sum(1 for r in rows if r.overdue),
+            "sort": sort,
+            "sort_query": params.urlencode(),
+            "is_senior": user_has_role(request.user, Role.SENIOR_UNDERWRITER),
         },
     )
 
@@ -113,26 +126,38 @@ def case(request, reference: str):
     conflict = conflict_of_interest(user=request.user, application=app)
     limit = authority_limit_for(request.user)
     over_limit = limit is not None and (app.amount_financed or 0) > limit
+    is_senior = user_has_role(request.user, Role.SENIOR_UNDERWRITER)
+    escalated = bool(c and c.escalated_at)
+    action = request.GET.get("action")
+    if action not in ACTIONS or (action == "escalate" and (is_senior or escalated)):
+        action = "escalate" if over_limit and not is_senior and not escalated else "approve"
     return render(
         request,
         "origination/workbench/case.html",
         {
             **detail,
+            "action": action,
+            "escalated": escalated,
+            "locked_to_seniors": escalated and not is_senior,
             "mine": mine,
             "conflict": conflict,
             "limit": limit,
             "over_limit": over_limit,
-            "can_act": mine and app.status == "referred" and not conflict,
+            "can_act": mine
+            and app.status == "referred"
+            and not conflict
+            and not (escalated and not is_senior),
             "schedule": _quote_schedule(app) if app.status == "referred" else None,
-            "approve_form": ApproveForm(prefix="approve"),
+            "approve_form": ApproveForm(prefix="approve", label_suffix="："),
             "counter_form": CounterOfferForm(
                 prefix="counter",
+                label_suffix="：",
                 initial={"down_payment": app.down_payment, "term_months": app.term_months},
             ),
-            "docs_form": RequestDocumentsForm(prefix="docs"),
-            "decline_form": DeclineForm(prefix="decline"),
+            "docs_form": RequestDocumentsForm(prefix="docs", label_suffix="："),
+            "decline_form": DeclineForm(prefix="decline", label_suffix="："),
             "resolve_form": ConditionResolveForm(),
-            "is_senior": user_has_role(request.user, Role.SENIOR_UNDERWRITER),
+            "is_senior": is_senior,
         },
     )
 
@@ -203,14 +228,34 @@ def release(request, reference: str):
 
 def _case_action(request, reference: str, form_class, prefix: str, action, done_message):
     """The shape every decision button shares: validate the form, run the service (its errors
-    become messages), and go back to the case page."""
+    become messages), and go back to the case page (on the same tab when refused)."""
     app = _app(reference)
     form = form_class(request.POST, prefix=prefix)
+    ok = False
     if not form.is_valid():
         _form_errors(request, form)
     else:
-        _run(request, app, lambda: action(app, form), done_message)
-    return redirect("origination:workbench_case", app.reference)
+        ok = _run(request, app, lambda: action(app, form), done_message)
+    url = reverse("origination:workbench_case", args=[app.reference])
+    return redirect(url if ok else f"{url}?action={prefix}")
+
+
+@require_POST
+@roles_required(*UNDERWRITERS)
+def escalate(request, reference: str):
+    """转高级: the case leaves this underwriter's hands and queue for the seniors'."""
+    app = _app(reference)
+    note = request.POST.get("note", "")[:500]
+    ok = _run(
+        request,
+        app,
+        lambda: case_escalate(application_id=app.pk, actor=request.user, note=note),
+        _("已转高级审批员：%(ref)s 已移出您的队列。") % {"ref": app.reference},
+    )
+    if ok:
+        return redirect("origination:workbench")
+    url = reverse("origination:workbench_case", args=[app.reference])
+    return redirect(f"{url}?action=escalate")
 
 
 @require_POST
@@ -271,6 +316,27 @@ def request_documents(request, reference: str):
 @require_POST
 @roles_required(*UNDERWRITERS)
 def decline(request, reference: str):
+    """Declining is final: the first post shows what will happen and asks to confirm; only the
+    confirmed post declines."""
+    if request.POST.get("confirmed") != "1":
+        app = _app(reference)
+        form = DeclineForm(request.POST, prefix="decline")
+        if not form.is_valid():
+            _form_errors(request, form)
+            url = reverse("origination:workbench_case", args=[app.reference])
+            return redirect(f"{url}?action=decline")
+        chosen = set(form.cleaned_data["reason_codes"])
+        return render(
+            request,
+            "origination/workbench/decline_confirm.html",
+            {
+                "app": app,
+                "form": form,
+                "reasons": [
+                    label for code, label in form.fields["reason_codes"].choices if code in chosen
+                ],
+            },
+        )
     return _case_action(
         request,
         reference,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 
 from risk.models import Decision, FraudHit
+from risk.selectors.findings import decision_findings
 
 
 def decision_reasons_display(decision) -> list[dict]:
@@ -47,7 +48,7 @@ def decision_details(*, application_ref: str, decision_id: int | None = None) ->
     if decision is None:
         return None
     inputs = decision.inputs or {}
-    return {
+    details = {
         "id": decision.pk,
         "outcome": decision.outcome,
         "outcome_label": decision.get_outcome_display(),
@@ -69,3 +70,5 @@ def decision_details(*, application_ref: str, decision_id: int | None = None) ->
             for h in FraudHit.objects.filter(application_ref=application_ref).order_by("id")
         ],
     }
+    details["findings"] = decision_findings(details)
+    return details

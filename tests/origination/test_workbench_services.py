@@ -361,7 +361,7 @@ def test_queue_sla_and_filters(products, underwriter, dealer, salesperson):
     assert [r.application.pk for r in rows] == [old.pk, new.pk]  # oldest first
     assert [r.overdue for r in rows] == [True, False]
     assert rows[0].due_at == now - dt.timedelta(hours=1)
-    assert rows[0].waiting_text == "5h 00m"
+    assert rows[0].waiting_text == "5小时00分"
     big = QueueFilters(amount_min=Decimal("300000"))
     assert [r.application.pk for r in workbench_queue(user=underwriter, filters=big)] == [new.pk]
     by_dealer = QueueFilters(dealer_id=dealer.pk)

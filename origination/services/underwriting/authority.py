@@ -100,6 +100,12 @@ def check_amount(actor, amount: Decimal | None) -> None:
         )
 
 
+def check_escalation(actor, case: UnderwritingCase) -> None:
+    """An escalated case (转高级) is for the senior underwriters only."""
+    if case.escalated_at is not None and not user_has_role(actor, Role.SENIOR_UNDERWRITER):
+        raise AuthorityError(_("该案件已转高级审批员，仅高级审批员可处理。"))
+
+
 def lock_case(application_id: int) -> tuple[Application, UnderwritingCase]:
     """Lock the application row (the one lock every workbench action takes first), then get or
     make its case."""
@@ -120,6 +126,7 @@ def lock_for_decision(application_id: int, actor) -> tuple[Application, Underwri
             _("申请当前状态为“%(status)s”，不在审批队列中。") % {"status": app.get_status_display()}
         )
     check_conflict(actor, app)
+    check_escalation(actor, case)
     if case.assigned_to_id != actor.pk:
         raise UnderwritingError(_("请先领取该案件。"))
     return app, case

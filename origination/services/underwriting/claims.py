@@ -16,6 +16,7 @@ from origination.services.underwriting.authority import (
     ClaimConflictError,
     UnderwritingError,
     check_conflict,
+    check_escalation,
     lock_case,
     require_underwriter,
 )
@@ -32,6 +33,7 @@ def case_claim(*, application_id: int, actor: Any) -> UnderwritingCase:
         if app.status != S.REFERRED:
             raise UnderwritingError(_("该申请不在审批队列中。"))
         check_conflict(actor, app)
+        check_escalation(actor, case)
         if case.assigned_to_id == actor.pk:
             return case
         if case.assigned_to_id is not None:
