@@ -106,7 +106,7 @@ EVENT_LABELS = {
     "consent_withdrawn": _("撤回授权"),
     "confirmation_sent": _("已发送确认短信"),
     "customer_confirmed": _("客户已确认"),
-    "contract": _("合同办理"),
+    "contract": _("合同已生成"),
     "underwriting": _("审核处理"),
     "step": _("办理进度更新"),
 }
