@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from autofin.roles import Role
 from autofin.seed.users import demo_user
+from origination.services.payees import payee_change_approve, payee_change_prepare
 from servicing.models.disbursement import Payee
-from servicing.services.payees import payee_change_approve, payee_change_prepare
 
 # Sandbox bank rule (servicing.gateway): accounts ending 0001 fail, 0002/0003 time out once.
 PAYEES = [

@@ -17,6 +17,12 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from origination.services.payees import (
+    PayeeError,
+    payee_change_approve,
+    payee_change_prepare,
+    payee_change_reject,
+)
 from servicing.forms.disbursement import PayeeChangeForm, ReconciliationForm
 from servicing.models.disbursement import (
     Disbursement,
@@ -30,12 +36,6 @@ from servicing.selectors import disbursement as sel
 from servicing.services.disbursement import approve as approve_svc
 from servicing.services.disbursement import create as create_svc
 from servicing.services.disbursement.states import DisbursementError
-from servicing.services.payees import (
-    PayeeError,
-    payee_change_approve,
-    payee_change_prepare,
-    payee_change_reject,
-)
 from servicing.services.reconciliation import reconciliation_run
 
 FINANCE = (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER)

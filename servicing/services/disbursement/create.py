@@ -19,9 +19,9 @@ from dealers.models.dealers import Dealer
 from dealers.selectors import dealer_can_receive_funds, dealer_settlement_account
 from origination.models import ProductVersion
 from origination.selectors.contracts import contract_for_funding
+from origination.services.payees import payee_account
 from servicing.models.disbursement import Disbursement, Payee, PayeeKind, PaymentInstruction
 from servicing.services.disbursement.states import DS, DisbursementError
-from servicing.services.payees import payee_account
 
 # contract payee_type (origination's vocabulary) -> our payee kind
 PAYEE_TYPE_KIND = {

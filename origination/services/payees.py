@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.crypto import decrypt, encrypt, keyed_hash, mask, normalise
 from autofin.roles import Role, user_has_role
-from servicing.models.disbursement import REGISTER_KINDS, Payee, PayeeChange
+from origination.models.payees import REGISTER_KINDS, Payee, PayeeChange
 
 
 class PayeeError(Exception):
