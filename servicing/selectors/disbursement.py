@@ -8,8 +8,6 @@ from origination.selectors.contracts import contracts_ready_for_funding
 from servicing.models.disbursement import (
     Disbursement,
     InstructionStatus,
-    Payee,
-    PayeeChange,
     PaymentAttempt,
     PaymentInstruction,
 )
@@ -60,16 +58,4 @@ def disbursement_detail(d: Disbursement) -> dict:
         "d": d,
         "instructions": instructions,
         "total": sum(i.amount for i in instructions),
-    }
-
-
-def payee_register() -> dict:
-    return {
-        "payees": Payee.objects.filter(active=True).order_by("payee_type", "name"),
-        "pending": PayeeChange.objects.filter(status=PayeeChange.Status.PENDING)
-        .select_related("prepared_by", "payee")
-        .order_by("created_at"),
-        "recent": PayeeChange.objects.exclude(status=PayeeChange.Status.PENDING)
-        .select_related("prepared_by", "approved_by")
-        .order_by("-decided_at")[:20],
     }

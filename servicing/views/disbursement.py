@@ -17,6 +17,7 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from origination.selectors.payees import payee_register
 from origination.services.payees import (
     PayeeError,
     payee_change_approve,
@@ -178,7 +179,7 @@ def payee_list(request):
         else:
             messages.success(request, _g("收款方变更已提交，等待复核。"))
             return redirect("servicing:payee_list")
-    ctx = sel.payee_register()
+    ctx = payee_register()
     ctx["form"] = form
     ctx["can_decide"] = user_has_role(request.user, Role.FINANCE_APPROVER)
     return render(request, "servicing/disbursement/payees.html", ctx)
