@@ -99,6 +99,12 @@ urlpatterns += [
         disbursement.instruction_retry,
         name="instruction_retry",
     ),
+    path("finance/funding/", disbursement.funding_board, name="funding_board"),
+    path(
+        "finance/instructions/<int:instruction_id>/reveal/",
+        disbursement.instruction_reveal,
+        name="instruction_reveal",
+    ),
     path("finance/payees/", disbursement.payee_list, name="payee_list"),
     path(
         "finance/payees/changes/<int:change_id>/decide/",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from origination.models.payees import REGISTER_KINDS, Payee, PayeeChange
+from origination.models.payees import Payee, PayeeChange
 
 # contract / application payee types -> the register's kind (dealer and lender are not kept here)
 PAYEE_TYPE_KIND = {
@@ -66,10 +66,6 @@ def payee_search(*, kind: str = "", query: str = "") -> list[Payee]:
     if query:
         qs = qs.filter(name__icontains=query)
     return list(qs.order_by("payee_type", "name")[:SEARCH_LIMIT])
-
-
-def register_kinds() -> list[tuple[str, str]]:
-    return [(k.value, str(k.label)) for k in REGISTER_KINDS]
 
 
 def payee_register() -> dict:

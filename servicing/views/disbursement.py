@@ -36,6 +36,7 @@ from servicing.selectors import disbursement as sel
 # the pages share their names with the services they call: the services go by module
 from servicing.services.disbursement import approve as approve_svc
 from servicing.services.disbursement import create as create_svc
+from servicing.services.disbursement import reveal as reveal_svc
 from servicing.services.disbursement.states import DisbursementError
 from servicing.services.reconciliation import reconciliation_run
 
@@ -106,9 +107,22 @@ def disbursement_prepare(request):
 
 
 @finance_view
-def disbursement_detail(request, disbursement_id: int):
+def funding_board(request):
+    """待放款: every signed contract not yet funded, what blocks it and where to fix it."""
+    return render(
+        request,
+        "servicing/disbursement/funding_board.html",
+        {"rows": sel.funding_board(), "token": uuid.uuid4().hex},
+    )
+
+
+@finance_view
+def disbursement_detail(request, disbursement_id: int, revealed: dict | None = None):
     d = get_object_or_404(Disbursement, pk=disbursement_id)
     ctx = sel.disbursement_detail(d)
+    for i in ctx["instructions"]:  # before release: the account release will pay (masked)
+        i.preview = None if i.attempt_list else reveal_svc.instruction_account_preview(i)
+        i.revealed = (revealed or {}).get(i.pk)
     user = request.user
     ctx["token"] = uuid.uuid4().hex
     ctx["can_approve"] = (
@@ -125,6 +139,9 @@ def disbursement_detail(request, disbursement_id: int):
 @recent_auth_required
 def disbursement_approve(request, disbursement_id: int):
     back = redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, _g("请先逐条核对收款方、账号和金额，并勾选确认后再放行。"))
+        return back
 
     def run(key: str):  # noqa: ARG001 - an approval is idempotent by the disbursement's state
         try:
@@ -163,6 +180,33 @@ def instruction_retry(request, instruction_id: int):
         return back
 
     return idempotent(request, run=run, form=True)
+
+
+@finance_view
+@require_POST
+def instruction_reveal(request, instruction_id: int):
+    """The full account number of one instruction, on request, audited (htmx: the cell)."""
+    instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
+    try:
+        account = reveal_svc.instruction_account_reveal(
+            instruction_id=instruction.pk, actor=request.user
+        )
+    except DisbursementError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from exc
+        _error(request, exc)
+        return redirect("servicing:disbursement_detail", instruction.disbursement_id)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "servicing/disbursement/_account_revealed.html",
+            {"i": instruction, "number": account["account_number"]},
+        )
+    return disbursement_detail(
+        request,
+        disbursement_id=instruction.disbursement_id,
+        revealed={instruction.pk: account["account_number"]},
+    )
 
 
 # --- the payee register -------------------------------------------------------------------------
