@@ -8,6 +8,7 @@ from origination.views import (
     calculator,
     contracts,
     dealer,
+    payees,
     privacy,
     products,
     report,
@@ -57,6 +58,7 @@ urlpatterns = [
     # portal's application pages (mounted beside dealers' /dealer/ pages)
     path("apply/signup/", signup.signup, name="signup"),
     path("apply/", apply.apply_start, name="apply_start"),
+    path("payees/search/", payees.payee_search_options, name="payee_search"),
     path("apply/quote/", steps.quote_preview, name="apply_quote"),
     path("apply/confirm/<str:token>/", apply.apply_confirm, name="apply_confirm"),
     path("apply/<str:reference>/<slug:step>/", apply.apply_step, name="apply_step"),

@@ -66,3 +66,32 @@ def test_registered_payees_match_and_the_search_offers_only_verified_ones(db):
     assert contract_payees_unregistered(contract_payees) == []
     names = [p.name for p in payee_search(kind="insurer", query="保险")]
     assert names == ["中国平安财产保险股份有限公司"]
+
+
+def test_payee_type_ahead_offers_verified_names_only_to_signed_in_users(client, db):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    payee_registered("insurer", "中国平安财产保险股份有限公司", number="6222021002000456")
+    payee_registered("insurer", "未核验保险公司")
+    Payee.objects.filter(name="未核验保险公司").update(verified=False)
+    payee_registered("tax", "国家税务总局上海市税务局")
+    url = reverse("origination:payee_search")
+    assert client.get(url, {"kind": "insurer", "q": "平安"}).status_code == 302  # log in first
+    client.force_login(UserFactory(roles=["customer"]))
+    html = client.get(url, {"kind": "insurer", "insurance_payee_name": "保险"}).content.decode()
+    assert '<option value="中国平安财产保险股份有限公司">' in html
+    assert "未核验保险公司" not in html and "税务局" not in html
+    assert "6222" not in html  # names only, never an account
+
+
+def test_the_add_on_form_asks_the_register_for_each_named_payee():
+    from origination.forms.apply import ItemsForm
+
+    form = ItemsForm()
+    attrs = form.fields["insurance_payee_name"].widget.attrs
+    assert attrs["list"] == "payees-insurance"
+    assert attrs["hx-get"].endswith("/payees/search/?kind=insurer")
+    assert "hx-get" in form.fields["purchase_tax_payee_name"].widget.attrs
+    assert "hx-get" not in form.fields["accessories_payee_name"].widget.attrs  # the dealer's

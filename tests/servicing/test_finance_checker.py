@@ -129,3 +129,28 @@ def test_funding_board_lists_each_contract_with_what_blocks_it(
     assert "待复核" in html and "去复核" in html  # the prepared one
     assert html.count('name="contract_id"') == 1  # only the unblocked one without a disbursement
     assert Disbursement.objects.count() == 1
+
+
+def test_payee_change_approval_shows_old_and_new_account_and_who_asked(
+    client, maker, checker, payees
+):
+    from origination.services.payees import payee_change_prepare
+
+    insurer = payees["insurer"]
+    payee_change_prepare(
+        actor=maker,
+        payee_type="insurer",
+        name=insurer.name,
+        account_name=insurer.name,
+        bank_name="中国银行上海分行",
+        account_number="6216601005009999",
+        payee_id=insurer.pk,
+        reason="保险公司来函更换收款账户（函号 PA-2026-031）",
+    )
+    client.force_login(checker)
+    html = client.get(reverse("servicing:payee_list")).content.decode()
+    assert "原账户" in html and insurer.account_number_masked in html
+    assert "新账户" in html and "6216********9999" in html and "中国银行上海分行" in html
+    assert "申请人" in html and str(maker) in html
+    assert "函号 PA-2026-031" in html
+    assert "批准" in html
