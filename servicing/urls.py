@@ -107,6 +107,11 @@ urlpatterns += [
     ),
     path("finance/payees/", disbursement.payee_list, name="payee_list"),
     path(
+        "finance/payees/changes/<int:change_id>/evidence/",
+        disbursement.payee_change_evidence,
+        name="payee_change_evidence",
+    ),
+    path(
         "finance/payees/changes/<int:change_id>/decide/",
         disbursement.payee_change_decide,
         name="payee_change_decide",

@@ -98,6 +98,11 @@ class PayeeChange(models.Model):
     account_number_hash = models.CharField(max_length=64)
     account_number_masked = models.CharField(_("账号"), max_length=40)
     reason = models.CharField(_("原因"), max_length=255, blank=True)
+    # the evidence the maker attaches (bank account certificate, the payee's letter): a private
+    # upload the checker opens before approving
+    evidence_path = models.CharField(_("证明材料"), max_length=255, blank=True)
+    evidence_content_type = models.CharField(max_length=50, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -17,6 +17,7 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from autofin.uploads import upload_response
 from origination.selectors.payees import payee_register
 from origination.services.payees import (
     PayeeError,
@@ -214,7 +215,7 @@ def instruction_reveal(request, instruction_id: int):
 
 @finance_view
 def payee_list(request):
-    form = PayeeChangeForm(request.POST or None)
+    form = PayeeChangeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             payee_change_prepare(actor=request.user, **form.cleaned_data)
@@ -227,6 +228,17 @@ def payee_list(request):
     ctx["form"] = form
     ctx["can_decide"] = user_has_role(request.user, Role.FINANCE_APPROVER)
     return render(request, "servicing/disbursement/payees.html", ctx)
+
+
+@finance_view
+def payee_change_evidence(request, change_id: int):
+    """The evidence document of a payee change, for finance (the checker opens it)."""
+    change = get_object_or_404(PayeeChange, pk=change_id)
+    return upload_response(
+        relative_path=change.evidence_path,
+        content_type=change.evidence_content_type,
+        allowed=bool(change.evidence_path),
+    )
 
 
 @finance_view

@@ -134,10 +134,13 @@ def test_funding_board_lists_each_contract_with_what_blocks_it(
 def test_payee_change_approval_shows_old_and_new_account_and_who_asked(
     client, maker, checker, payees
 ):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from origination.services.payees import payee_change_prepare
+    from tests.origination.intake_support import PNG
 
     insurer = payees["insurer"]
-    payee_change_prepare(
+    change = payee_change_prepare(
         actor=maker,
         payee_type="insurer",
         name=insurer.name,
@@ -146,6 +149,7 @@ def test_payee_change_approval_shows_old_and_new_account_and_who_asked(
         account_number="6216601005009999",
         payee_id=insurer.pk,
         reason="保险公司来函更换收款账户（函号 PA-2026-031）",
+        evidence=SimpleUploadedFile("letter.png", PNG, content_type="image/png"),
     )
     client.force_login(checker)
     html = client.get(reverse("servicing:payee_list")).content.decode()
@@ -154,3 +158,9 @@ def test_payee_change_approval_shows_old_and_new_account_and_who_asked(
     assert "申请人" in html and str(maker) in html
     assert "函号 PA-2026-031" in html
     assert "批准" in html
+    evidence_url = reverse("servicing:payee_change_evidence", args=[change.pk])
+    assert evidence_url in html and "查看证明材料" in html
+    document = client.get(evidence_url)
+    assert document.status_code == 200 and b"".join(document.streaming_content) == PNG
+    client.force_login(UserFactory(roles=["customer"]))
+    assert client.get(evidence_url).status_code in (403, 404)
