@@ -258,9 +258,12 @@ ROLE_PERMISSIONS[Role.SENIOR_UNDERWRITER] += [*_LOAN_READ, "servicing.restructur
 # servicing's disbursement: finance reads disbursements, payments, payees and reconciliations
 # in the admin (changes go through the maker-checker pages).
 for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
-    for _model in ("disbursement", "paymentinstruction", "paymentattempt", "payee", "payeechange",
+    for _model in ("disbursement", "paymentinstruction", "paymentattempt",
                    "reconciliationrun", "reconciliationline", "sandboxbankpayment"):  # fmt: skip
         ROLE_PERMISSIONS[_role] += _crud(f"servicing.{_model}", write=False)
+    # the payee register lives in origination (the layer that names a contract's payees)
+    for _model in ("payee", "payeechange"):
+        ROLE_PERMISSIONS[_role] += _crud(f"origination.{_model}", write=False)
 
 
 # --- money actions (issue 14): ONE check shared by pages, API and services ----------------------

@@ -125,6 +125,7 @@ def run(args, workers) -> None:
         bank_account_change_approve,
         bank_account_change_prepare,
     )
+    from origination.services.payees import payee_change_approve, payee_change_prepare
     from servicing.models.disbursement import (
         Disbursement,
         PaymentAttempt,
@@ -134,7 +135,6 @@ def run(args, workers) -> None:
     from servicing.selectors.ledger import account_balance, trial_balance
     from servicing.services.disbursement.approve import disbursement_approve
     from servicing.services.disbursement.create import disbursement_create
-    from servicing.services.payees import payee_change_approve, payee_change_prepare
     from servicing.tasks.disbursement import disbursement_recover
     from tests.factories import UserFactory
 

@@ -99,7 +99,18 @@ urlpatterns += [
         disbursement.instruction_retry,
         name="instruction_retry",
     ),
+    path("finance/funding/", disbursement.funding_board, name="funding_board"),
+    path(
+        "finance/instructions/<int:instruction_id>/reveal/",
+        disbursement.instruction_reveal,
+        name="instruction_reveal",
+    ),
     path("finance/payees/", disbursement.payee_list, name="payee_list"),
+    path(
+        "finance/payees/changes/<int:change_id>/evidence/",
+        disbursement.payee_change_evidence,
+        name="payee_change_evidence",
+    ),
     path(
         "finance/payees/changes/<int:change_id>/decide/",
         disbursement.payee_change_decide,

@@ -152,6 +152,7 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     # --- a different person, the finance approver, releases it -----------------------------
     browser_login(page, cast.checker.username, PASSWORD)
     page.goto(detail_url)
+    page.check("#confirm-instructions")  # the checker confirms the instructions first
     page.click("#approve")
     expect(page.locator("#disbursement-status")).to_have_text("付款中")
     d = Disbursement.objects.get(contract_id=contract.pk)

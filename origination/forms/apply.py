@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
@@ -14,6 +15,7 @@ from origination.models import PayeeType, ProductVersion, RepaymentMethod, Vehic
 from origination.models.applications import EmploymentKind, Housing, MaritalStatus
 from origination.models.documents import DocumentKind
 from origination.models.privacy import ConsentKind
+from origination.selectors.payees import PAYEE_TYPE_KIND
 from origination.selectors.products import product_versions_current
 from origination.services.applications.items import DEFAULT_PAYEE
 from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
@@ -240,6 +242,24 @@ class ApplicantForm(forms.Form):
         return [f for f in self if f.name.startswith("other_") and f.name != "other_role"]
 
 
+def payee_type_ahead(kind: str) -> forms.TextInput:
+    """A payee name field that offers the register's verified payees (htmx → a datalist)."""
+    register_kind = PAYEE_TYPE_KIND.get(str(DEFAULT_PAYEE[kind]))
+    if register_kind is None:  # paid to the dealer: not a register payee
+        return forms.TextInput()
+    return forms.TextInput(
+        attrs={
+            "list": f"payees-{kind}",
+            "autocomplete": "off",
+            "placeholder": _("输入名称，从收款方登记簿中选择"),
+            "hx-get": f"{reverse('origination:payee_search')}?kind={register_kind}",
+            "hx-trigger": "focus once, keyup changed delay:300ms",
+            "hx-target": f"#payees-{kind}",
+            "hx-swap": "innerHTML",
+        }
+    )
+
+
 class ItemsForm(forms.Form):
     car_payee_name = forms.CharField(
         max_length=200, label=_("车款收款方（车辆销售方）"), required=False
@@ -265,7 +285,10 @@ class ItemsForm(forms.Form):
                 required=False,
             )
             self.fields[f"{kind}_payee_name"] = forms.CharField(
-                max_length=200, required=False, label=_("收款方名称")
+                max_length=200,
+                required=False,
+                label=_("收款方名称"),
+                widget=payee_type_ahead(kind),
             )
 
     def groups(self):

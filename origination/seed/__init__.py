@@ -1,6 +1,6 @@
 """Origination's demo data: products with their rate tables, the LPR and a few quotes
-(``products``); applications in every status (``applications``); the back office's cases,
-counter-offers and contracts (``backoffice``)."""
+(``products``); applications in every status (``applications``); the payee register
+(``payees``); the back office's cases, counter-offers and contracts (``backoffice``)."""
 
 from origination.seed.applications import seed_applications
 from origination.seed.backoffice import seed_backoffice

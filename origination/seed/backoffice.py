@@ -21,6 +21,7 @@ from origination.models import ProductVersion
 from origination.models.contracts import Contract
 from origination.models.underwriting import UnderwritingCase
 from origination.seed.applications import DEMO_PNG, id_number_make, intake_products_ensure
+from origination.seed.payees import payees_register
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.consents import application_consents_give
 from origination.services.applications.items import application_items_save
@@ -73,6 +74,8 @@ def seed_backoffice(*, stdout, context: dict) -> None:
         # and need not wait for the contract PDFs.
         stdout.write("workbench/contracts: skipped (no demo back-office users)\n")
         return
+    # contracts are signed only with registered payees: the register comes first
+    payees_register(stdout=stdout, context=context)
     uw = users[Role.UNDERWRITER]
     senior = users.get(Role.SENIOR_UNDERWRITER) or demo_user(
         "uw_senior", "高级审批员 陈静", Role.SENIOR_UNDERWRITER

@@ -5,8 +5,6 @@ from django.contrib import admin
 from servicing.admin.readonly import ReadOnlyAdmin
 from servicing.models.disbursement import (
     Disbursement,
-    Payee,
-    PayeeChange,
     PaymentAttempt,
     PaymentInstruction,
     ReconciliationLine,
@@ -43,27 +41,6 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
     list_filter = ["status", "business_date"]
     search_fields = ["idempotency_key", "bank_ref"]
     exclude = ["account_number_enc"]
-
-
-@admin.register(Payee)
-class PayeeAdmin(ReadOnlyAdmin):
-    list_display = [
-        "payee_type",
-        "name",
-        "bank_name",
-        "account_number_masked",
-        "verified",
-        "active",
-    ]
-    list_filter = ["payee_type", "verified", "active"]
-    exclude = ["account_number_enc", "account_number_hash"]
-
-
-@admin.register(PayeeChange)
-class PayeeChangeAdmin(ReadOnlyAdmin):
-    list_display = ["name", "account_number_masked", "status", "prepared_by", "approved_by"]
-    list_filter = ["status"]
-    exclude = ["account_number_enc", "account_number_hash"]
 
 
 @admin.register(SandboxBankPayment)

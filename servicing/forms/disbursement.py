@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from servicing.models.disbursement import REGISTER_KINDS
+from origination.models.payees import REGISTER_KINDS
 
 
 class PayeeChangeForm(forms.Form):
@@ -19,6 +19,11 @@ class PayeeChangeForm(forms.Form):
     bank_name = forms.CharField(label=_("开户行"), max_length=100)
     account_number = forms.CharField(label=_("银行账号"), max_length=40)
     reason = forms.CharField(label=_("变更原因"), max_length=255, required=False)
+    evidence = forms.FileField(
+        label=_("证明材料（开户证明或收款方来函，PDF 或图片）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/*"}),
+    )
 
 
 class ReconciliationForm(forms.Form):

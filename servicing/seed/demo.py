@@ -1,15 +1,13 @@
-"""servicing's demo data, step by step (`manage.py seed_demo` runs it after origination's):
-the payee register, the demo loans in every status with their histories, and the funding of
+"""servicing's demo data, step by step (`manage.py seed_demo` runs it after origination's, which registers the payees):
+the demo loans in every status with their histories, and the funding of
 origination's subsidised 0 % contract through the real disbursement."""
 
 from __future__ import annotations
 
 from servicing.seed.loans import loans_seed
-from servicing.seed.payees import payees_register
 from servicing.seed.subsidised import subsidised_contract_fund
 
 
 def seed(*, stdout, context: dict) -> None:
-    payees_register(stdout=stdout, context=context)
     loans_seed(stdout=stdout, context=context)
     subsidised_contract_fund(stdout=stdout, context=context)

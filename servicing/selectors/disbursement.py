@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef
 
 from origination.selectors.contracts import contracts_ready_for_funding
+from origination.selectors.funding import contracts_awaiting_funding
 from servicing.models.disbursement import (
     Disbursement,
     InstructionStatus,
-    Payee,
-    PayeeChange,
     PaymentAttempt,
     PaymentInstruction,
 )
@@ -63,13 +62,31 @@ def disbursement_detail(d: Disbursement) -> dict:
     }
 
 
-def payee_register() -> dict:
-    return {
-        "payees": Payee.objects.filter(active=True).order_by("payee_type", "name"),
-        "pending": PayeeChange.objects.filter(status=PayeeChange.Status.PENDING)
-        .select_related("prepared_by", "payee")
-        .order_by("created_at"),
-        "recent": PayeeChange.objects.exclude(status=PayeeChange.Status.PENDING)
-        .select_related("prepared_by", "approved_by")
-        .order_by("-decided_at")[:20],
+def funding_board() -> list[dict]:
+    """The 待放款 board: every signed contract not yet funded with what blocks it — origination's
+    checklist items, open conditions and unregistered payees — and its disbursement (none,
+    waiting for the checker, paying, a payment failed). `next` says the one thing to do now."""
+    rows = contracts_awaiting_funding()
+    disbursements = {
+        d.contract_id: d
+        for d in Disbursement.objects.filter(contract_id__in=[r["contract_id"] for r in rows])
     }
+    failed = set(
+        PaymentInstruction.objects.filter(
+            disbursement__in=disbursements.values(), status=InstructionStatus.FAILED
+        ).values_list("disbursement__contract_id", flat=True)
+    )
+    board = []
+    for row in rows:
+        d = disbursements.get(row["contract_id"])
+        if d is not None and d.status == "funded":
+            continue
+        row["disbursement"] = d
+        row["payment_failed"] = row["contract_id"] in failed
+        blocked = row["checklist_pending"] or row["conditions_open"] or row["payees_unregistered"]
+        if d is not None:
+            row["next"] = "failed" if row["payment_failed"] else d.status
+        else:
+            row["next"] = "blocked" if blocked or not row["ready"] else "prepare"
+        board.append(row)
+    return board

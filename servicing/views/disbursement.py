@@ -17,6 +17,14 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from autofin.uploads import upload_response
+from origination.selectors.payees import payee_register
+from origination.services.payees import (
+    PayeeError,
+    payee_change_approve,
+    payee_change_prepare,
+    payee_change_reject,
+)
 from servicing.forms.disbursement import PayeeChangeForm, ReconciliationForm
 from servicing.models.disbursement import (
     Disbursement,
@@ -29,13 +37,8 @@ from servicing.selectors import disbursement as sel
 # the pages share their names with the services they call: the services go by module
 from servicing.services.disbursement import approve as approve_svc
 from servicing.services.disbursement import create as create_svc
+from servicing.services.disbursement import reveal as reveal_svc
 from servicing.services.disbursement.states import DisbursementError
-from servicing.services.payees import (
-    PayeeError,
-    payee_change_approve,
-    payee_change_prepare,
-    payee_change_reject,
-)
 from servicing.services.reconciliation import reconciliation_run
 
 FINANCE = (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER)
@@ -105,9 +108,22 @@ def disbursement_prepare(request):
 
 
 @finance_view
-def disbursement_detail(request, disbursement_id: int):
+def funding_board(request):
+    """待放款: every signed contract not yet funded, what blocks it and where to fix it."""
+    return render(
+        request,
+        "servicing/disbursement/funding_board.html",
+        {"rows": sel.funding_board(), "token": uuid.uuid4().hex},
+    )
+
+
+@finance_view
+def disbursement_detail(request, disbursement_id: int, revealed: dict | None = None):
     d = get_object_or_404(Disbursement, pk=disbursement_id)
     ctx = sel.disbursement_detail(d)
+    for i in ctx["instructions"]:  # before release: the account release will pay (masked)
+        i.preview = None if i.attempt_list else reveal_svc.instruction_account_preview(i)
+        i.revealed = (revealed or {}).get(i.pk)
     user = request.user
     ctx["token"] = uuid.uuid4().hex
     ctx["can_approve"] = (
@@ -124,6 +140,9 @@ def disbursement_detail(request, disbursement_id: int):
 @recent_auth_required
 def disbursement_approve(request, disbursement_id: int):
     back = redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, _g("请先逐条核对收款方、账号和金额，并勾选确认后再放行。"))
+        return back
 
     def run(key: str):  # noqa: ARG001 - an approval is idempotent by the disbursement's state
         try:
@@ -164,12 +183,39 @@ def instruction_retry(request, instruction_id: int):
     return idempotent(request, run=run, form=True)
 
 
+@finance_view
+@require_POST
+def instruction_reveal(request, instruction_id: int):
+    """The full account number of one instruction, on request, audited (htmx: the cell)."""
+    instruction = get_object_or_404(PaymentInstruction, pk=instruction_id)
+    try:
+        account = reveal_svc.instruction_account_reveal(
+            instruction_id=instruction.pk, actor=request.user
+        )
+    except DisbursementError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from exc
+        _error(request, exc)
+        return redirect("servicing:disbursement_detail", instruction.disbursement_id)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "servicing/disbursement/_account_revealed.html",
+            {"i": instruction, "number": account["account_number"]},
+        )
+    return disbursement_detail(
+        request,
+        disbursement_id=instruction.disbursement_id,
+        revealed={instruction.pk: account["account_number"]},
+    )
+
+
 # --- the payee register -------------------------------------------------------------------------
 
 
 @finance_view
 def payee_list(request):
-    form = PayeeChangeForm(request.POST or None)
+    form = PayeeChangeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             payee_change_prepare(actor=request.user, **form.cleaned_data)
@@ -178,10 +224,21 @@ def payee_list(request):
         else:
             messages.success(request, _g("收款方变更已提交，等待复核。"))
             return redirect("servicing:payee_list")
-    ctx = sel.payee_register()
+    ctx = payee_register()
     ctx["form"] = form
     ctx["can_decide"] = user_has_role(request.user, Role.FINANCE_APPROVER)
     return render(request, "servicing/disbursement/payees.html", ctx)
+
+
+@finance_view
+def payee_change_evidence(request, change_id: int):
+    """The evidence document of a payee change, for finance (the checker opens it)."""
+    change = get_object_or_404(PayeeChange, pk=change_id)
+    return upload_response(
+        relative_path=change.evidence_path,
+        content_type=change.evidence_content_type,
+        allowed=bool(change.evidence_path),
+    )
 
 
 @finance_view

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
 
 from autofin.crypto import current_key_id, decrypt, encrypt, key_id, needs_reencryption
-from servicing.models.disbursement import REGISTER_KINDS, Payee
+from origination.models.payees import REGISTER_KINDS, Payee
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -61,7 +61,7 @@ def test_reencrypt_fields_moves_every_value_to_the_current_key_idempotently(sett
     out = io.StringIO()
     call_command("reencrypt_fields", "--batch-size", "2", stdout=out)
     text = out.getvalue()
-    assert "servicing.Payee: 2/5" in text and "servicing.Payee: 5/5" in text
+    assert "origination.Payee: 2/5" in text and "origination.Payee: 5/5" in text
     assert "Re-encrypted 5 row(s)." in text
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW]  # the old key can go now
@@ -72,6 +72,6 @@ def test_reencrypt_fields_moves_every_value_to_the_current_key_idempotently(sett
 
     again = io.StringIO()
     call_command("reencrypt_fields", stdout=again)
-    assert "servicing.Payee: up to date" in again.getvalue()
+    assert "origination.Payee: up to date" in again.getvalue()
     assert "Re-encrypted 0 row(s)." in again.getvalue()
     assert {p.pk: p.account_number_enc for p in Payee.objects.all()} == stored

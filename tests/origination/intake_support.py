@@ -103,6 +103,27 @@ def primary_data(**over) -> dict:
     return data
 
 
+def payee_registered(payee_type: str, name: str, number: str = "6222020200998877"):
+    """A verified payee of the register (a contract is signed only with registered payees)."""
+    from autofin.crypto import encrypt, keyed_hash
+    from origination.models.payees import Payee
+
+    payee, _created = Payee.objects.get_or_create(
+        payee_type=payee_type,
+        name=name,
+        active=True,
+        defaults={
+            "account_name": name,
+            "bank_name": "中国工商银行上海分行",
+            "account_number_enc": encrypt(number),
+            "account_number_hash": keyed_hash(number),
+            "account_number_masked": f"{number[:4]}********{number[-4:]}",
+            "verified": True,
+        },
+    )
+    return payee
+
+
 def complete_draft(app, *, actor, upload=True, consents=True):
     """Fill steps 2-5 of a draft (documents as tiny PNGs, consents as the customer)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -114,6 +135,7 @@ def complete_draft(app, *, actor, upload=True, consents=True):
 
     application_applicants_save(actor=actor, application=app, primary=primary_data())
     app.refresh_from_db()
+    payee_registered("insurer", "平安财险")
     application_items_save(
         actor=actor,
         application=app,

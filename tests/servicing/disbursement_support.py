@@ -15,10 +15,10 @@ from dealers.services import (
     bank_account_change_approve,
     bank_account_change_prepare,
 )
+from origination.services.payees import payee_change_approve, payee_change_prepare
 from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models.disbursement import PaymentAttempt
 from servicing.services.disbursement.send import attempt_send
-from servicing.services.payees import payee_change_approve, payee_change_prepare
 
 TODAY = dt.date(2026, 3, 16)
 _serial = itertools.count(random.randint(1, 10**6) * 100)  # noqa: S311 - unique contract ids

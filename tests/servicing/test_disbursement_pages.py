@@ -82,7 +82,9 @@ def test_prepare_approve_and_funded_through_the_pages(client, contract, maker, c
     client.force_login(checker)
     html = client.get(reverse("servicing:disbursement_detail", args=[d.pk])).content.decode()
     assert 'id="approve"' in html
-    client.post(reverse("servicing:disbursement_approve", args=[d.pk]), {"token": "a1"})
+    client.post(
+        reverse("servicing:disbursement_approve", args=[d.pk]), {"token": "a1", "confirm": "1"}
+    )
     d.refresh_from_db()
     assert d.status == "released"
     send_all(d)
@@ -178,6 +180,7 @@ def test_operator_browser_path_prepare_approve_funded(
 
     ctx, page = login(checker)
     page.goto(detail_url)
+    page.check("#confirm-instructions")  # the checker confirms the instructions first
     page.click("#approve")
     page.wait_for_load_state("networkidle")
     assert "付款中" in page.inner_text("#disbursement-status")

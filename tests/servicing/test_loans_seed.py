@@ -48,9 +48,9 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
 
     from dealers import seed as dealers_seed
     from origination.models.contracts import Contract
+    from origination.seed.payees import payees_register
     from origination.services.contracts import pdf
     from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
-    from servicing.seed.payees import payees_register
 
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.SANDBOX_BANK_DIR = str(tmp_path / "bank")

@@ -26,6 +26,7 @@ from origination.models.contracts import (
     FundingChecklistItem,
 )
 from origination.selectors.applications import applications_for_customer
+from origination.selectors.payees import contract_payees_unregistered
 from origination.services.contracts import pdf
 from origination.services.contracts.errors import ContractSignError
 from origination.services.contracts.notices import customer_notify
@@ -61,6 +62,25 @@ def _signer_check(actor, contract: Contract) -> None:
         raise ContractSignError(_("只有申请人本人可以签署合同。"))
     if contract.status != CS.ISSUED:
         raise ContractSignError(_("该合同当前不能签署。"))
+    contract_payees_check(contract)
+
+
+def contract_payees_check(contract: Contract) -> None:
+    """A contract is signed only with payees the register holds, verified: refuses naming every
+    unmatched one (nothing is changed, no code is sent or spent)."""
+    missing = contract_payees_unregistered(contract.payees)
+    if missing:
+        raise ContractSignError(
+            {
+                "payees": [
+                    _(
+                        "合同中的以下收款方尚未在收款方登记簿登记或核验：%(names)s。"
+                        "请联系业务人员从登记簿中选择收款方后重新出具合同，本合同未作任何变更。"
+                    )
+                    % {"names": "、".join(missing)}
+                ]
+            }
+        )
 
 
 def contract_sign_code_send(*, contract_id: int, actor: Any):

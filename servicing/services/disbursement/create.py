@@ -19,9 +19,10 @@ from dealers.models.dealers import Dealer
 from dealers.selectors import dealer_can_receive_funds, dealer_settlement_account
 from origination.models import ProductVersion
 from origination.selectors.contracts import contract_for_funding
+from origination.selectors.payees import payee_match
+from origination.services.payees import payee_account
 from servicing.models.disbursement import Disbursement, Payee, PayeeKind, PaymentInstruction
 from servicing.services.disbursement.states import DS, DisbursementError
-from servicing.services.payees import payee_account
 
 # contract payee_type (origination's vocabulary) -> our payee kind
 PAYEE_TYPE_KIND = {
@@ -75,13 +76,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _register_payee(kind: str, name: str) -> Payee | None:
-    qs = Payee.objects.filter(payee_type=kind, active=True, verified=True)
-    payee = qs.filter(name=name).first() if name else None
-    if payee is None:
-        candidates = list(qs[:2])
-        if len(candidates) == 1 and (kind == PayeeKind.TAX or not name):
-            payee = candidates[0]  # the one tax account (or the only payee of that kind)
-    return payee
+    return payee_match(kind, name)  # the register's one matching rule (origination)
 
 
 # --- prepare (maker) ---------------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Demo data for the disbursement pages: the payee register (each entry maker-checked by the
-demo finance operator and approver). Idempotent: payees already registered are left alone."""
+"""Demo data: the payee register (each entry maker-checked by the demo finance operator and
+approver), seeded before the contracts that name them. Idempotent: payees already registered
+are left alone."""
 
 from __future__ import annotations
 
 from autofin.roles import Role
 from autofin.seed.users import demo_user
-from servicing.models.disbursement import Payee
-from servicing.services.payees import payee_change_approve, payee_change_prepare
+from origination.models.payees import Payee
+from origination.services.payees import payee_change_approve, payee_change_prepare
 
 # Sandbox bank rule (servicing.gateway): accounts ending 0001 fail, 0002/0003 time out once.
 PAYEES = [

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.crypto import decrypt, encrypt, keyed_hash, mask, normalise
 from autofin.roles import Role, user_has_role
-from servicing.models.disbursement import REGISTER_KINDS, Payee, PayeeChange
+from autofin.uploads import UploadError, upload_store
+from origination.models.payees import REGISTER_KINDS, Payee, PayeeChange
 
 
 class PayeeError(Exception):
@@ -40,8 +41,10 @@ def payee_change_prepare(
     account_number: str,
     payee_id: int | None = None,
     reason: str = "",
+    evidence=None,
 ) -> PayeeChange:
-    """The maker: propose a new payee (payee_id None) or a new account for one."""
+    """The maker: propose a new payee (payee_id None) or a new account for one, with the
+    evidence document (an uploaded PDF or image) the checker will open."""
     if not user_has_role(actor, Role.FINANCE_OPERATOR):
         raise PayeeError(_("只有财务经办可以提交收款方变更。"), code="forbidden")
     if payee_type not in [k.value for k in REGISTER_KINDS]:
@@ -56,6 +59,7 @@ def payee_change_prepare(
     number = normalise(account_number)
     if not re.fullmatch(r"\d{8,30}", number):
         raise PayeeError(_("银行账号应为 8 至 30 位数字。"), field="account_number")
+    stored = _evidence_store(evidence)
     with transaction.atomic():
         payee = None
         if payee_id is not None:
@@ -78,6 +82,9 @@ def payee_change_prepare(
             account_number_hash=keyed_hash(number),
             account_number_masked=mask_account(number),
             reason=reason[:255],
+            evidence_path=stored.relative_path if stored else "",
+            evidence_content_type=stored.content_type if stored else "",
+            evidence_sha256=stored.sha256 if stored else "",
             prepared_by=actor,
         )
         audit_record(
@@ -86,9 +93,23 @@ def payee_change_prepare(
             action="payee_change_prepare",
             to_state=PayeeChange.Status.PENDING,
             reason=reason,
-            data={"payee_id": payee_id, "account": change.account_number_masked},
+            data={
+                "payee_id": payee_id,
+                "account": change.account_number_masked,
+                "evidence_sha256": change.evidence_sha256,
+            },
         )
     return change
+
+
+def _evidence_store(evidence):
+    """Store the evidence upload (PDF or image), or None when none was attached."""
+    if not evidence:
+        return None
+    try:
+        return upload_store(file=evidence, subdir="payee-evidence")
+    except UploadError as exc:
+        raise PayeeError(exc.messages[0], field="evidence") from exc
 
 
 def _decide(*, actor: Any, change_id: int) -> PayeeChange:

@@ -1,0 +1,81 @@
+"""Reads of the payee register (收款方登记簿): the one matching rule that origination (a contract
+is signed only with registered payees) and servicing (it pays them) share, the type-ahead search
+used wherever a payee is named, and the register page's lists."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from origination.models.payees import Payee, PayeeChange
+
+# contract / application payee types -> the register's kind (dealer and lender are not kept here)
+PAYEE_TYPE_KIND = {
+    "insurer": "insurer",
+    "tax": "tax",
+    "tax_authority": "tax",
+    "warranty": "warranty",
+    "warranty_provider": "warranty",
+    "accessory": "accessory",
+    "accessories": "accessory",
+    "gps": "gps",
+}
+SEARCH_LIMIT = 10
+
+
+def payees_usable(kind: str | None = None) -> QuerySet[Payee]:
+    """Registered payees money may be paid to: active and verified."""
+    qs = Payee.objects.filter(active=True, verified=True)
+    return qs.filter(payee_type=kind) if kind else qs
+
+
+def payee_match(kind: str, name: str) -> Payee | None:
+    """The registered payee a contract's (kind, name) means: the active verified payee of that
+    kind with exactly that name; else the only one of its kind when the kind is the tax account
+    (there is one) or no name was given."""
+    qs = payees_usable(kind)
+    payee = qs.filter(name=name).first() if name else None
+    if payee is None:
+        candidates = list(qs[:2])
+        if len(candidates) == 1 and (kind == "tax" or not name):
+            payee = candidates[0]
+    return payee
+
+
+def contract_payees_unregistered(payees: list[dict]) -> list[str]:
+    """Every payee of a contract's payee list that the register does not hold (verified), as
+    "项目：名称" for a message. The dealer (dealers app) and the lender's own fees are not
+    register payees."""
+    missing = []
+    for p in payees or []:
+        kind = PAYEE_TYPE_KIND.get(str(p.get("payee_type") or ""))
+        if kind is None:
+            continue
+        name = str(p.get("name") or "").strip()
+        if payee_match(kind, name) is None:
+            missing.append(f"{p.get('label') or kind}（{name or _('未填写名称')}）")
+    return missing
+
+
+def payee_search(*, kind: str = "", query: str = "") -> list[Payee]:
+    """Type-ahead: usable payees of a kind (any register kind if none) whose name contains the
+    query, at most SEARCH_LIMIT."""
+    kind = PAYEE_TYPE_KIND.get(kind, "")
+    qs = payees_usable(kind or None)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(name__icontains=query)
+    return list(qs.order_by("payee_type", "name")[:SEARCH_LIMIT])
+
+
+def payee_register() -> dict:
+    """The register page: active payees, changes waiting for the checker, recent decisions."""
+    return {
+        "payees": Payee.objects.filter(active=True).order_by("payee_type", "name"),
+        "pending": PayeeChange.objects.filter(status=PayeeChange.Status.PENDING)
+        .select_related("prepared_by", "payee")
+        .order_by("created_at"),
+        "recent": PayeeChange.objects.exclude(status=PayeeChange.Status.PENDING)
+        .select_related("prepared_by", "approved_by")
+        .order_by("-decided_at")[:20],
+    }
