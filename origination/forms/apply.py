@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.units import term_months
 from origination.models import PayeeType, ProductVersion, RepaymentMethod, VehicleKind, VehicleUse
 from origination.models.applications import EmploymentKind, Housing, MaritalStatus
 from origination.models.documents import DocumentKind
@@ -17,7 +18,7 @@ from origination.selectors.products import product_versions_current
 from origination.services.applications.items import DEFAULT_PAYEE
 from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 
-TERM_CHOICES = [(t, _("%(n)s 个月") % {"n": t}) for t in (12, 24, 36, 48, 60)]
+TERM_CHOICES = [(t, term_months(t)) for t in (12, 24, 36, 48, 60)]
 ITEM_LABELS = {
     "purchase_tax": _("购置税"),
     "insurance": _("保险"),
