@@ -82,7 +82,7 @@ def page_chinese(html: str) -> tuple[list[str], list[str]]:
     return parser.found, parser.links
 
 
-def _pattern(path: str) -> str:
+def url_shape(path: str) -> str:
     """A URL's shape: any path segment holding a digit stands for every object of its kind."""
     return "/".join("N" if re.search(r"\d", part) else part for part in path.split("/"))
 
@@ -121,7 +121,7 @@ def walk(client, start: str = "/", per_pattern: int = 2, limit: int = 120) -> Wa
             if SKIP.search(target.path):
                 continue
             path = target.path + (f"?{target.query}" if target.query else "")
-            shape = _pattern(target.path)
+            shape = url_shape(target.path)
             if path in queued or seen_patterns[shape] >= per_pattern:
                 continue
             seen_patterns[shape] += 1

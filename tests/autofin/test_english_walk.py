@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from autofin.models import User
-from tests.english_walk import page_chinese, walk
+from tests.english_walk import page_chinese, url_shape, walk
 
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "ui"
 # Every role a person signs in as on the demo data (autofin/seed/users.py, dealers/seed.py).
@@ -38,8 +38,21 @@ ROLE_USERS = [
     "am",
     "ops",
 ]
-# URL shapes (digits -> N) whose English pages hold no Chinese outside user data today.
-CLEAN = {"/accounts/login/"}
+# Pages (URL shapes: a path segment with a digit -> N) that hold no Chinese outside user data in
+# English today, per walker: they must stay so. The rest of the walk is reported (see the module
+# docstring); the integrator's English catalogue clears most of it.
+CUSTOMER_CLEAN = {
+    "/",
+    "/my/applications/",
+    "/my/loans/",
+    "/my/consents/",
+    "/my/loans/N/payoff/",
+    "/my/loans/N/prepay/",
+}
+CLEAN = {
+    "(anonymous)": {"/", "/accounts/login/", "/accounts/password_reset/"},
+    "customer": CUSTOMER_CLEAN,
+}
 
 
 def _english_client(user: User | None) -> Client:
@@ -73,11 +86,13 @@ def test_english_walk_of_every_role_on_the_demo_data(settings, tmp_path):
     for who, result in walks.items():
         errors.update({f"{who} {url}": code for url, code in result.errors.items()})
         lines.append(f"== {who}: {len(result.visited)} pages, {len(result.findings)} with Chinese")
+        clean = [url for url in result.visited if url not in result.findings]
+        lines.append(f"  clean: {' '.join(clean)}")
         for url, found in result.findings.items():
             lines.append(f"  {url}")
             lines.extend(f"      {text}" for text in dict.fromkeys(found))
-            if url in CLEAN:
-                dirty_clean[url] = found
+            if url_shape(url) in CLEAN.get(who, ()):
+                dirty_clean[f"{who} {url}"] = found
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "english-walk.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert errors == {}
