@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 
@@ -59,3 +60,26 @@ class SessionIdleMiddleware:
             elif request.user.is_authenticated:
                 session[self.KEY] = now
         return self.get_response(request)
+
+
+class FriendlyForbiddenMiddleware:
+    """A view's bare refusal (`HttpResponseForbidden("您没有…权限")`, plain text) shown as the
+    403 page: its sentence, the navigation and a way back. The API, HTMX fragments and
+    responses that are already a page are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code != 403
+            or getattr(response, "streaming", False)
+            or not response.get("Content-Type", "").startswith("text/html")
+            or request.path.startswith("/api/")
+            or request.headers.get("HX-Request")
+            or b"<html" in response.content[:2000].lower()
+        ):
+            return response
+        reason = response.content.decode(response.charset or "utf-8", "replace").strip()
+        return render(request, "403.html", {"reason": reason}, status=403)

@@ -454,3 +454,8 @@ CELERY_BEAT_SCHEDULE["security-log-prune"] = {
     "task": "autofin.tasks.security_log_prune",
     "schedule": crontab(hour=3, minute=15),
 }
+
+# --- j-ui
+# A view's plain-text refusal (HttpResponseForbidden) is shown as the friendly 403 page; placed
+# after the message and session middleware so the page has the user and the navigation.
+MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]

@@ -8,11 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.units import term_periods
 from origination.models import RepaymentMethod, VehicleUse
 from origination.quoting.deal import Deal
 
 OPTIONS = (1, 2, 3)
-TERM_CHOICES = [(t, _("%(n)s 期") % {"n": t}) for t in (6, 12, 18, 24, 36, 48, 60)]
+TERM_CHOICES = [(t, term_periods(t)) for t in (6, 12, 18, 24, 36, 48, 60)]
 DEFAULT_TERMS = {1: 24, 2: 36, 3: 60}
 DEFAULT_DOWN = {1: 20, 2: 30, 3: 30}
 DEFAULT_PRICE = Decimal("200000.00")

@@ -31,6 +31,8 @@ from django.db.models.functions import Now
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from servicing.ledger_names import account_name
+
 
 class Side(models.TextChoices):
     DEBIT = "D", _("借")
@@ -126,6 +128,11 @@ class LedgerAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language, by code (rows are not translated)."""
+        return account_name(self.code, self.name)
 
 
 class JournalEntry(models.Model):

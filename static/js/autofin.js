@@ -33,7 +33,30 @@
     if (target) target.value = el.value + (el.getAttribute("data-mirror-suffix") || "");
   });
 
+  // <table data-collapse="N"> with a <button data-expand-for="table id" hidden>: show the first
+  // N body rows and the button ("展开全部"); without script every row shows.
+  function collapseTables() {
+    document.querySelectorAll("table[data-collapse]").forEach(function (table) {
+      var keep = parseInt(table.getAttribute("data-collapse"), 10) || 12;
+      var rows = table.tBodies.length ? table.tBodies[0].rows : [];
+      if (rows.length <= keep + 2) return;
+      for (var i = keep; i < rows.length; i++) rows[i].classList.add("extra");
+      table.classList.add("collapsed");
+      var button = document.querySelector('[data-expand-for="' + table.id + '"]');
+      if (button) button.hidden = false;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", collapseTables);
+  else collapseTables();
+
   document.addEventListener("click", function (event) {
+    var expand = event.target.closest ? event.target.closest("[data-expand-for]") : null;
+    if (expand) {
+      var table = document.getElementById(expand.getAttribute("data-expand-for"));
+      if (table) table.classList.remove("collapsed");
+      expand.hidden = true;
+      return;
+    }
     var el = event.target.closest ? event.target.closest("[data-nav-toggle], [data-print]") : null;
     if (!el) return;
     if (el.hasAttribute("data-print")) {

@@ -1,0 +1,41 @@
+"""The chart of accounts' names for people, by account code, in the page's language.
+
+LedgerAccount rows carry a Chinese `name` (seeded by migration 0002); rows are not translated,
+so pages print `account_name(code)`: the gettext name for a known code, the row's name for an
+account added later without one here."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACCOUNT_NAMES = {
+    "principal_receivable": _("应收贷款本金"),
+    "interest_receivable": _("应收利息"),
+    "fee_receivable": _("应收手续费"),
+    "penalty_receivable": _("应收罚息"),
+    "oem_subsidy_receivable": _("应收厂商贴息"),
+    "bank_clearing": _("银行清算户"),
+    "customer_suspense": _("客户暂收款（溢缴款）"),
+    "dealer_payable": _("应付经销商款"),
+    "insurer_payable": _("应付保险公司款"),
+    "tax_payable": _("应付购置税款"),
+    "warranty_payable": _("应付延保供应商款"),
+    "accessory_payable": _("应付精品供应商款"),
+    "gps_payable": _("应付 GPS 服务商款"),
+    "dealer_deposit": _("经销商保证金"),
+    "commission_payable": _("应付返佣"),
+    "interest_income": _("利息收入"),
+    "fee_income": _("手续费收入"),
+    "penalty_income": _("罚息收入"),
+    "recovery_income": _("核销后收回"),
+    "charge_off_expense": _("核销损失"),
+    "commission_expense": _("返佣支出"),
+    "rounding": _("尾差调整"),
+    "off_balance_interest": _("表外应收利息"),
+    "off_balance_interest_contra": _("表外应收利息备抵"),
+    "unidentified_receipts": _("待查明款项"),
+}
+
+
+def account_name(code: str, fallback: str = "") -> str:
+    """The account's name in the active language (the row's own name if the code is new)."""
+    name = ACCOUNT_NAMES.get(code)
+    return str(name) if name is not None else (fallback or code)

@@ -1,0 +1,99 @@
+"""Issue 16, English completeness: every role, logged in on the demo data with English chosen,
+walks from its landing page along the links it can follow; no Chinese may show outside user
+data (elements marked `data-user-content`).
+
+The walk writes what it found, page by page, to test-output/ui/english-walk.txt. Strings that
+are wrapped in translate/gettext but not yet in the English catalogue show up there too: the
+catalogue is filled by the integrator after merging (locale/ is not edited on stream branches).
+So the walk asserts strictly on the pages listed in CLEAN (they must stay English), and on every
+page that it answers without a server error; the rest is reported."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+from autofin.models import User
+from tests.english_walk import page_chinese, url_shape, walk
+
+OUT = Path(__file__).resolve().parents[2] / "test-output" / "ui"
+# Every role a person signs in as on the demo data (autofin/seed/users.py, dealers/seed.py).
+ROLE_USERS = [
+    "customer",
+    "dealer1_sales",
+    "dealer1_admin",
+    "uw",
+    "uw_senior",
+    "fin_maker",
+    "fin_checker",
+    "agent",
+    "collector",
+    "risk",
+    "pm",
+    "am",
+    "ops",
+]
+# Pages (URL shapes: a path segment with a digit -> N) that hold no Chinese outside user data in
+# English today, per walker: they must stay so. The rest of the walk is reported (see the module
+# docstring); the integrator's English catalogue clears most of it.
+CUSTOMER_CLEAN = {
+    "/",
+    "/my/applications/",
+    "/my/loans/",
+    "/my/consents/",
+    "/my/loans/N/payoff/",
+    "/my/loans/N/prepay/",
+}
+CLEAN = {
+    "(anonymous)": {"/", "/accounts/login/", "/accounts/password_reset/"},
+    "customer": CUSTOMER_CLEAN,
+}
+
+
+def _english_client(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def test_page_chinese_skips_user_content_scripts_and_finds_attributes():
+    html = (
+        "<h1>Loan</h1><p data-user-content>马晓明 <b>北京</b></p><p>Due</p>"
+        '<script>var a="中文";</script><input placeholder="请输入"><br><td data-label="期数">1</td>'
+        "<p>还款日</p>"
+    )
+    found, _ = page_chinese(html)
+    assert found == ["请输入", "期数", "还款日"]
+
+
+@pytest.mark.django_db
+def test_english_walk_of_every_role_on_the_demo_data(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    lines, errors, dirty_clean = [], {}, {}
+    anonymous = walk(_english_client(None), "/", limit=20)
+    walks = {"(anonymous)": anonymous}
+    for username in ROLE_USERS:
+        user = User.objects.get(username=username)
+        walks[username] = walk(_english_client(user), "/", limit=80)
+    for who, result in walks.items():
+        errors.update({f"{who} {url}": code for url, code in result.errors.items()})
+        lines.append(f"== {who}: {len(result.visited)} pages, {len(result.findings)} with Chinese")
+        clean = [url for url in result.visited if url not in result.findings]
+        lines.append(f"  clean: {' '.join(clean)}")
+        for url, found in result.findings.items():
+            lines.append(f"  {url}")
+            lines.extend(f"      {text}" for text in dict.fromkeys(found))
+            if url_shape(url) in CLEAN.get(who, ()):
+                dirty_clean[f"{who} {url}"] = found
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "english-walk.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert errors == {}
+    assert dirty_clean == {}
