@@ -203,9 +203,9 @@ STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
 if DEBUG or TESTING:
     _static_backend = "django.contrib.staticfiles.storage.StaticFilesStorage"
 elif STATIC_COMPRESS:
-    _static_backend = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    _static_backend = "autofin.static_storage.CompressedManifestStorage"
 else:
-    _static_backend = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    _static_backend = "autofin.static_storage.ManifestStorage"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": _static_backend},

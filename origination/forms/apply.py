@@ -3,7 +3,7 @@ the services check the rules and their messages come back as field errors (``err
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.urls import reverse
@@ -111,7 +111,7 @@ class VehicleForm(forms.Form):
     def clean_balloon_ratio(self):
         """Typed as a percent (as in the calculator), kept as a ratio (0.3000)."""
         percent = self.cleaned_data.get("balloon_ratio")
-        return None if percent is None else (percent / 100).quantize(Decimal("0.0001"))
+        return None if percent is None else (percent / 100).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
     def vehicle_data(self) -> dict:
         data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    """Autouse: every batch here runs without sending the auto-debit file to the bank."""
     settings.EOD_AUTO_DEBIT_SEND = False
 
 

@@ -30,6 +30,7 @@ SHOTS = Path("test-output/ops")
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    """Autouse: every batch here runs in small chunks and sends no auto-debit file."""
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
 
