@@ -111,7 +111,9 @@ class VehicleForm(forms.Form):
     def clean_balloon_ratio(self):
         """Typed as a percent (as in the calculator), kept as a ratio (0.3000)."""
         percent = self.cleaned_data.get("balloon_ratio")
-        return None if percent is None else (percent / 100).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        return (
+            None if percent is None else (percent / 100).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        )
 
     def vehicle_data(self) -> dict:
         data = {name: self.cleaned_data.get(name) for name in VEHICLE_FIELDS}
