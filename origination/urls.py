@@ -51,6 +51,11 @@ urlpatterns = [
     path("products/<slug:code>/", products.product_detail, name="product_detail"),
     path("products/<slug:code>/draft/", products.product_draft, name="product_draft"),
     path(
+        "products/<slug:code>/versions/<int:number>/edit/",
+        products.product_edit,
+        name="product_edit",
+    ),
+    path(
         "products/<slug:code>/versions/<int:number>/publish/",
         products.product_publish,
         name="product_publish",

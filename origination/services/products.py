@@ -160,6 +160,33 @@ def product_version_update(
         return version
 
 
+def product_version_grid_save(
+    *, actor: Any, version: ProductVersion, rates: list[RateRow], ltv_rules: list, fees: list
+) -> ProductVersion:
+    """Save a draft's rate table, LTV rules and fees from the product page's grid, only if the
+    rules they make pass ``rules_validate``; otherwise ProductRulesInvalidError, nothing saved."""
+    with transaction.atomic():
+        version = ProductVersion.objects.select_for_update().get(pk=version.pk)
+        if version.is_published:
+            raise ProductVersionImmutableError(f"{version} is published")
+        key = "annual_rate" if version.rate_basis == "fixed" else "spread_bps"
+        candidate = {
+            **version.rules_build(),
+            "ltv_rules": ltv_rules,
+            "fees": fees,
+            "rates": [
+                {"term_months": t, "tier": k, key: str(a if key == "annual_rate" else s)}
+                for t, k, a, s in rates
+            ],
+        }
+        problems = rules_validate(candidate, caps=regulatory_caps())
+        if problems:
+            raise ProductRulesInvalidError(problems)
+        return product_version_update(
+            actor=actor, version=version, rules={"ltv_rules": ltv_rules, "fees": fees}, rates=rates
+        )
+
+
 def product_version_publish(*, actor: Any, version: ProductVersion) -> ProductVersion:
     """Freeze a draft: check its rules against the regulatory limits, store the snapshot and
     mark it published. From then on the database refuses changes to it.

@@ -4,6 +4,8 @@ regulatory limits, a product's versions and rate table, opening a draft and publ
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from autofin.approvals import ApprovalError, approval_request_pending_for
 from origination.approvals import PRODUCT_PUBLISH, product_version_publish_submit
+from origination.forms.products import ProductGridForm
 from origination.models import Product, ProductVersion, RepaymentMethod
+from origination.quoting.deal import Deal
 from origination.quoting.vocabulary import TIERS
 from origination.selectors.products import (
     lpr_rates_latest,
@@ -25,7 +29,9 @@ from origination.services.products import (
     ProductRulesInvalidError,
     ProductVersionImmutableError,
     product_draft_open,
+    product_version_grid_save,
 )
+from origination.services.quotes import quote_preview
 
 
 @login_required
@@ -86,7 +92,9 @@ def product_detail(request, code: str):
 def product_draft(request, code: str):
     product = get_object_or_404(Product, code=code)
     draft = product_draft_open(actor=request.user, product=product)
-    messages.success(request, _("已打开草稿版本 %(n)s，可在管理后台编辑") % {"n": draft.number})
+    messages.success(
+        request, _("已打开草稿版本 %(n)s，可点击“编辑利率与费用”修改") % {"n": draft.number}
+    )
     url = reverse("origination:product_detail", kwargs={"code": code})
     return redirect(f"{url}?version={draft.number}")
 
@@ -114,3 +122,57 @@ def product_publish(request, code: str, number: int):
         else:
             messages.success(request, _("已发布版本 %(n)s") % {"n": version.number})
     return redirect("origination:product_detail", code=code)
+
+
+@login_required
+@permission_required("origination.change_productversion", raise_exception=True)
+def product_edit(request, code: str, number: int):
+    """A draft's rate table, LTV rules and fees as a grid, checked by rules_validate before
+    anything is saved, with a sample quote priced on the draft."""
+    version = get_object_or_404(ProductVersion, product__code=code, number=number)
+    if version.is_published:
+        messages.error(request, _("该版本已发布，不能修改"))
+        return redirect("origination:product_detail", code=code)
+    rules = version.rules_build()
+    form = ProductGridForm(request.POST or None, rules=rules)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product_version_grid_save(actor=request.user, version=version, **form.rules_changes())
+        except ProductRulesInvalidError as exc:
+            form.violations_show(exc.violations)
+        else:
+            messages.success(request, _("已保存草稿版本 %(n)s") % {"n": version.number})
+            return redirect("origination:product_edit", code=code, number=number)
+    return render(
+        request,
+        "origination/product_edit.html",
+        {
+            "product": version.product,
+            "version": version,
+            "form": form,
+            "tiers": TIERS,
+            "lpr": rules["rate_basis"] == "lpr",
+            "preview": _preview(version, rules),
+        },
+    )
+
+
+def _preview(version: ProductVersion, rules: dict):
+    """A sample deal (¥200,000 car, the first LTV rule's minimum down payment, the shortest
+    term, tier A) priced on the saved draft; None when the draft cannot be priced yet."""
+    if not (rules["ltv_rules"] and rules["terms"] and rules["methods"]):
+        return None
+    ltv = rules["ltv_rules"][0]
+    deal = Deal(
+        vehicle_kind=ltv["vehicle_kind"],
+        vehicle_use=ltv["vehicle_use"],
+        vehicle_price=Decimal("200000.00"),
+        term_months=min(rules["terms"]),
+        method=rules["methods"][0],
+        tier=TIERS[0],
+        down_payment_ratio=Decimal(str(ltv["min_down_payment_ratio"])),
+    )
+    try:
+        return quote_preview(version=version, deal=deal)
+    except (ValueError, KeyError):
+        return None
