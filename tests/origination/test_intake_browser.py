@@ -11,7 +11,7 @@ import pytest
 from autofin.models import OutboundMessage
 from origination.models.applications import Application
 from tests.factories import PASSWORD
-from tests.origination.intake_support import PNG, primary_data
+from tests.origination.intake_support import PNG, payee_registered, primary_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -81,6 +81,7 @@ def test_customer_signs_up_and_applies_on_a_phone(live_server, phone_page, produ
 
     fill_applicant(page)
     page.wait_for_url(re.compile(r".*/items/$"))
+    payee_registered("insurer", "平安财险")  # intake names only registered payees
     page.fill("input[name=car_payee_name]", "上海某汽车销售有限公司")
     page.fill("input[name=insurance_amount]", "6000")
     page.fill("input[name=insurance_payee_name]", "平安财险")
