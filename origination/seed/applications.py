@@ -20,6 +20,7 @@ from dealers.models.dealers import DealerStatus
 from dealers.models.staff import DealerStaff
 from origination.models import Product, ProductVersion
 from origination.models.applications import Application, ApplicationStatus
+from origination.seed.payees import payees_register
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.confirmation import (
     application_customer_confirm,
@@ -232,6 +233,8 @@ def seed_applications(*, stdout, context: dict) -> None:
         stdout.write("applications: already seeded\n")
         return
     products = intake_products_ensure(actor="seed")
+    # intake names only registered payees (the demo insurer): the register comes first
+    payees_register(stdout=stdout, context=context)
     staff = list(
         DealerStaff.objects.filter(active=True, dealer__status=DealerStatus.ACTIVE)
         .select_related("dealer", "user")

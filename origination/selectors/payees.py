@@ -42,6 +42,16 @@ def payee_match(kind: str, name: str) -> Payee | None:
     return payee
 
 
+def payee_named(payee_type: str, name: str) -> Payee | None:
+    """At intake: the usable payee of the register a typed (payee type, name) names, exactly;
+    None when it is not registered and verified. A payee type the register does not keep (the
+    dealer) is not looked up: it returns None too, so callers check the kind first."""
+    kind = PAYEE_TYPE_KIND.get(payee_type)
+    if kind is None or not name:
+        return None
+    return payees_usable(kind).filter(name=name).first()
+
+
 def contract_payees_unregistered(payees: list[dict]) -> list[str]:
     """Every payee of a contract's payee list that the register does not hold (verified), as
     "项目：名称" for a message. The dealer (dealers app) and the lender's own fees are not

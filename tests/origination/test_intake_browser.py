@@ -5,13 +5,14 @@ by the SMS link; both submit (the customer double-clicks: one submission)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from autofin.models import OutboundMessage
-from origination.models.applications import Application
+from origination.models.applications import Application, FinancedItem
 from tests.factories import PASSWORD
-from tests.origination.intake_support import PNG, primary_data
+from tests.origination.intake_support import PNG, payee_registered, primary_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -81,8 +82,16 @@ def test_customer_signs_up_and_applies_on_a_phone(live_server, phone_page, produ
 
     fill_applicant(page)
     page.wait_for_url(re.compile(r".*/items/$"))
+    payee_registered("insurer", "平安财险")  # intake names only registered payees
     page.fill("input[name=car_payee_name]", "上海某汽车销售有限公司")
     page.fill("input[name=insurance_amount]", "6000")
+    # a typed insurer the register does not hold is refused at the step, named
+    page.fill("input[name=insurance_payee_name]", "某某保险")
+    page.click("form.form button[type=submit]")
+    assert "“某某保险”不是已登记并核验的保险公司" in page.inner_text("#err-insurance_payee_name")
+    assert FinancedItem.objects.count() == 0
+    Path("test-output/payee").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path="test-output/payee/01-items-refused.png", full_page=True)
     page.fill("input[name=insurance_payee_name]", "平安财险")
     page.click("form.form button[type=submit]")
     page.wait_for_url(re.compile(r".*/documents/$"))

@@ -14,6 +14,7 @@ from autofin.crypto import decrypt, keyed_hash
 from autofin.models import AuditEntry, OutboundMessage
 from origination.models.applications import Applicant, Application, ApplicationEvent, FinancedItem
 from origination.models.documents import ApplicationDocument
+from origination.models.payees import Payee
 from origination.models.privacy import Consent, DataRequest
 from origination.seed.applications import id_number_make, vin_make
 from origination.services.applications.applicants import application_applicants_save
@@ -41,6 +42,7 @@ from tests.origination.intake_support import (
     PNG,
     complete_draft,
     new_car,
+    payee_registered,
     png_bytes,
     primary_data,
     used_car,
@@ -238,6 +240,41 @@ def test_items_with_payees_and_caps(draft, customer):
     assert exc.value.errors["insurance_amount"] == ["「保险」融资额 ¥16,000.00 超过上限 ¥15,000.00"]
     assert exc.value.errors["warranty_payee_name"] == ["请填写收款方名称。"]
     assert FinancedItem.objects.count() == 0
+
+    # a payee the register does not hold (or holds unverified) is refused at the step
+    payee_registered("insurer", "平安财险")
+    unverified = payee_registered("warranty", "未核验延保公司")
+    Payee.objects.filter(pk=unverified.pk).update(verified=False)
+    with pytest.raises(ApplicationValidationError) as exc:
+        application_items_save(
+            actor=customer,
+            application=draft,
+            items={
+                "insurance": {"amount": "6000", "payee_type": "insurer", "payee_name": "某某保险"},
+                "warranty": {
+                    "amount": "3000",
+                    "payee_type": "warranty_provider",
+                    "payee_name": "未核验延保公司",
+                },
+                "purchase_tax": {
+                    "amount": "1000",
+                    "payee_type": "tax_authority",
+                    "payee_name": "平安财险",  # registered, but as an insurer
+                },
+            },
+            car_payee_name="上海某汽车销售有限公司",
+        )
+    assert exc.value.errors["insurance_payee_name"] == [
+        "“某某保险”不是已登记并核验的保险公司，请从列表中选择已登记的收款方。"
+    ]
+    assert exc.value.errors["warranty_payee_name"] == [
+        "“未核验延保公司”不是已登记并核验的延保服务商，请从列表中选择已登记的收款方。"
+    ]
+    assert exc.value.errors["purchase_tax_payee_name"] == [
+        "“平安财险”不是已登记并核验的税务机关，请从列表中选择已登记的收款方。"
+    ]
+    draft.refresh_from_db()
+    assert FinancedItem.objects.count() == 0 and draft.items_saved_at is None
 
     application_items_save(
         actor=customer,

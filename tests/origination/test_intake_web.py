@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from autofin.models import OutboundMessage
-from origination.models.applications import Application
+from origination.models.applications import Application, FinancedItem
 from origination.models.documents import ApplicationDocument
 from origination.models.signup import SmsCode
 from tests.factories import PASSWORD
-from tests.origination.intake_support import PNG, complete_draft, primary_data
+from tests.origination.intake_support import PNG, complete_draft, payee_registered, primary_data
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ def api_fill(client, ref: str, *, consents: bool = True) -> None:
         f"/api/v1/applications/{ref}/", {"step": "applicants", "primary": person()}, format="json"
     )
     assert r.status_code == 200, r.json()
+    payee_registered("insurer", "平安财险")
     r = client.patch(
         f"/api/v1/applications/{ref}/",
         {
@@ -151,6 +152,57 @@ def test_api_rejected_step_gives_field_errors_and_changes_nothing(products, cust
         "贷款价值比 95% 超过本产品 80% 的上限",
     ]
     assert Application.objects.count() == 1
+
+
+def items_body(payee_name: str) -> dict:
+    return {
+        "step": "items",
+        "car_payee_name": "上海某汽车销售有限公司",
+        "items": [
+            {
+                "item_kind": "insurance",
+                "amount": "6000.00",
+                "payee_type": "insurer",
+                "payee_name": payee_name,
+            }
+        ],
+    }
+
+
+REFUSED = "“某某保险”不是已登记并核验的保险公司，请从列表中选择已登记的收款方。"
+
+
+def test_api_items_refuse_an_unregistered_payee_and_take_a_registered_one(products, customer):
+    client = api(customer)
+    ref = client.post("/api/v1/applications/", VEHICLE, format="json").json()["reference"]
+    payee_registered("insurer", "平安财险")
+    r = client.patch(f"/api/v1/applications/{ref}/", items_body("某某保险"), format="json")
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"insurance_payee_name": [REFUSED]}
+    assert FinancedItem.objects.count() == 0
+    assert Application.objects.get(reference=ref).items_saved_at is None
+    r = client.patch(f"/api/v1/applications/{ref}/", items_body("平安财险"), format="json")
+    assert r.status_code == 200, r.json()
+    assert FinancedItem.objects.get(item_kind="insurance").payee_name == "平安财险"
+
+
+def test_html_items_step_refuses_an_unregistered_payee(client, draft, customer):
+    client.login(username=customer.username, password=PASSWORD)
+    payee_registered("insurer", "平安财险")
+    url = f"/apply/{draft.reference}/items/"
+    form = {
+        "car_payee_name": "上海某汽车销售有限公司",
+        "insurance_amount": "6000",
+        "insurance_payee_type": "insurer",
+        "insurance_payee_name": "某某保险",
+    }
+    r = client.post(url, form)
+    assert r.status_code == 400
+    assert REFUSED in r.content.decode()
+    assert draft.items.count() == 0
+    r = client.post(url, form | {"insurance_payee_name": "平安财险"})
+    assert r.status_code == 302
+    assert draft.items.get(item_kind="insurance").payee_name == "平安财险"
 
 
 def test_api_upload_checks_content(products, customer):

@@ -21,6 +21,7 @@ from origination.models.applications import (
     FinancedItemKind,
 )
 from origination.quoting.deal import AddOn
+from origination.selectors.payees import PAYEE_TYPE_KIND, payee_named
 from origination.services.applications.drafts import lock_editable
 from origination.services.applications.errors import (
     ApplicationNotEditableError,
@@ -43,6 +44,20 @@ DEFAULT_PAYEE = {
     "warranty": PayeeType.WARRANTY_PROVIDER,
     "accessories": PayeeType.DEALER,
 }
+
+
+def payee_unregistered(payee_type: str, payee_name: str) -> bool:
+    """A named payee the register keeps (insurer, tax, warranty) that it does not hold, verified:
+    money is only ever paid to registered payees, so intake refuses it rather than the contract."""
+    return payee_type in PAYEE_TYPE_KIND and payee_named(payee_type, payee_name) is None
+
+
+def payee_refusal(payee_type: str, payee_name: str) -> str:
+    label = PayeeType(payee_type).label if payee_type in PayeeType.values else payee_type
+    return _("“%(name)s”不是已登记并核验的%(kind)s，请从列表中选择已登记的收款方。") % {
+        "name": payee_name,
+        "kind": label,
+    }
 
 
 def application_items_save(
@@ -70,6 +85,8 @@ def application_items_save(
         payee_name = str(item.get("payee_name") or "").strip()
         if not payee_name:
             errors_add(errors, f"{kind}_payee_name", _("请填写收款方名称。"))
+        elif payee_unregistered(payee_type, payee_name):
+            errors_add(errors, f"{kind}_payee_name", payee_refusal(payee_type, payee_name))
         rows.append((kind, amount, payee_type, payee_name))
     if application.channel == ApplicationChannel.DEALER:
         car_payee_type, car_payee = PayeeType.DEALER, application.dealer.legal_name
