@@ -64,11 +64,21 @@ def test_agent_finds_a_loan_posts_a_transfer_and_a_second_agent_approves_it(
     _shot(page, 3, "found")
     page.get_by_role("link", name=loan.contract_ref).click()
     expect(page.locator("h1")).to_contain_text(loan.contract_ref)
+    expect(page.get_by_test_id("loan-status")).to_have_text("正常")
+    # the status history and the journal show words, not codes
+    expect(page.locator("section", has_text="状态变更")).to_contain_text("— → 正常")
+    expect(page.locator("section", has_text="会计分录").locator("tbody td").nth(2)).to_have_text(
+        "放款"
+    )
     _shot(page, 4, "detail")
     page.fill("input[name=amount]", "10377.97")
     page.fill("[name=evidence]", "工行转账 8899")
     page.get_by_role("button", name="提交入账").click()
     expect(page.get_by_text("当日人工入账合计达到复核限额，已提交复核。")).to_be_visible()
+    record = page.locator("section", has_text="还款记录").locator("tbody tr").first
+    expect(record).to_contain_text("¥10,377.97")
+    expect(record).to_contain_text("待复核")
+    expect(record.get_by_role("button", name="复核通过")).to_have_count(0)  # not her own
     _shot(page, 5, "submitted")
     [repayment] = Repayment.objects.filter(loan=loan)
     assert repayment.status == "pending_approval" and repayment.amount == D("10377.97")
@@ -79,6 +89,11 @@ def test_agent_finds_a_loan_posts_a_transfer_and_a_second_agent_approves_it(
     _shot(page, 6, "checker-detail")
     page.get_by_role("button", name="复核通过").click()
     expect(page.get_by_text("复核通过，还款已入账。")).to_be_visible()
+    record = page.locator("section", has_text="还款记录").locator("tbody tr").first
+    expect(record).to_contain_text("已入账")
+    expect(record).to_contain_text(f"{maker} / {checker}")
+    schedule = page.locator("section", has_text="还款计划").locator("tbody tr").first
+    expect(schedule).to_contain_text("已还清")
     _shot(page, 7, "approved")
     repayment.refresh_from_db()
     assert repayment.status == "posted"

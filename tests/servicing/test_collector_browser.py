@@ -66,19 +66,24 @@ def test_collector_opens_a_case_from_the_queue_logs_a_call_and_a_promise(live_se
     row.get_by_role("link", name="处理").click()
     expect(page.locator("h1")).to_contain_text(loan.contract_ref)
     expect(page.get_by_text("暂无联系记录。")).to_be_visible()
+    expect(page.get_by_test_id("script")).to_contain_text("应还 ¥10,380.55。")
     _shot(page, 3, "case")
 
+    page.select_option("select[name=outcome]", label="承诺还款")
     page.fill("textarea[name=note]", "客户称本周五前还款")
     page.locator("section", has_text="记录联系").get_by_role("button", name="保存").click()
     expect(page.get_by_text("已记录联系结果。")).to_be_visible()
-    expect(page.get_by_role("cell", name="客户称本周五前还款")).to_be_visible()
+    logged = page.locator("section", has_text="联系记录").locator("tbody tr").first
+    expect(logged).to_contain_text("借款人本人")
+    expect(logged).to_contain_text("承诺还款")
+    expect(logged).to_contain_text("客户称本周五前还款")
     _shot(page, 4, "contact-logged")
 
     page.fill("input[name=promised_date]", "2026-02-20")
     page.fill("input[name=amount]", "10380.55")
     page.get_by_role("button", name="登记承诺").click()
     expect(page.get_by_text("已登记还款承诺。")).to_be_visible()
-    expect(page.get_by_text("2026-02-20 · ¥10,380.55")).to_be_visible()
+    expect(page.get_by_text("2026-02-20 · ¥10,380.55 · 待兑现")).to_be_visible()
     _shot(page, 5, "promise")
     context.close()
 
