@@ -74,6 +74,9 @@ def test_analyst_reads_the_champion_and_previews_a_strategy_change(live_server, 
     page.wait_for_load_state("networkidle")
     widths = page.eval_on_selector_all("#plots img", "imgs => imgs.map(i => i.naturalWidth)")
     assert all(w > 100 for w in widths)  # the three plots are drawn, not broken images
+    iv = page.locator("#iv tbody tr", has_text="max_dpd_24m")
+    expect(iv).to_contain_text("数值")  # the variable's type and trend in words, not codes
+    expect(iv).to_contain_text("单调递增")
     _shot(page, 3, "model")
 
     page.get_by_role("link", name="← 评分卡").click()
@@ -86,7 +89,9 @@ def test_analyst_reads_the_champion_and_previews_a_strategy_change(live_server, 
 
     page.fill("input[name=decline_below]", "500")
     page.click("#preview-button")
-    expect(page.locator("#preview")).to_contain_text("最近 10 条评分记录中")
+    # the recent scores are 450 and 600: a decline line at 500 moves none of them
+    expect(page.locator("#preview")).to_contain_text("最近 10 条评分记录中，0 条的结论将改变。")
+    expect(page.locator("#preview [data-cell=decline-decline]")).to_have_text("4")
     _shot(page, 5, "preview")
     context.close()
     strategy = Strategy.objects.get(product_line="new")
