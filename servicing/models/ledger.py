@@ -101,6 +101,26 @@ class SourceType(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
+# What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
+SOURCE_TYPE_LABELS = {
+    SourceType.DISBURSEMENT: _("放款"),
+    SourceType.REPAYMENT: _("还款"),
+    SourceType.ACCRUAL: _("计息"),
+    SourceType.FEE: _("费用"),
+    SourceType.PENALTY: _("罚息"),
+    SourceType.EARLY_SETTLEMENT: _("提前结清"),
+    SourceType.CHARGE_OFF: _("核销"),
+    SourceType.RECOVERY: _("核销后收回"),
+    SourceType.SUBSIDY: _("贴息"),
+    SourceType.COMMISSION: _("佣金"),
+    SourceType.DEPOSIT: _("保证金"),
+    SourceType.OFF_BALANCE_INTEREST: _("表外利息"),
+    SourceType.ADJUSTMENT: _("调整"),
+    "payment_order": _("在线还款"),
+    "restructure": _("重组"),
+}
+
+
 class LedgerAccount(models.Model):
     code = models.SlugField(_("科目代码"), max_length=64, unique=True)
     name = models.CharField(_("科目名称"), max_length=100)
@@ -194,6 +214,10 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.business_date} {self.source_type}:{self.source_id}"
+
+    @property
+    def source_type_label(self) -> str:
+        return SOURCE_TYPE_LABELS.get(self.source_type, self.source_type)
 
 
 class JournalLine(models.Model):

@@ -320,6 +320,17 @@ class LoanStatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.loan_id}: {self.from_status} → {self.to_status}"
 
+    def _label(self, code: str) -> str:
+        return LoanStatus(code).label if code in LoanStatus.values else code
+
+    @property
+    def from_status_label(self) -> str:
+        return self._label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return self._label(self.to_status)
+
 
 class LoanNote(models.Model):
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="notes")

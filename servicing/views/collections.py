@@ -12,8 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from autofin.money import format_cny
 from autofin.roles import Role, user_has_role
 from servicing.models.collections import (
     CollectionCase,
@@ -31,18 +33,19 @@ from servicing.services.collections import (
     promise_to_pay_create,
 )
 
+# lazy: a module-level gettext would fix the language at import, not the collector's
 SCRIPTS = {
-    CollectionQueue.SOFT: _(
+    CollectionQueue.SOFT: gettext_lazy(
         "您好，请问是{name}本人吗？我是 AutoFin 的客服。您的车贷合同 {ref} 本期还款尚未到账，"
-        "应还 {amount} 元。请问您方便今天还款吗？可通过 App 在线支付。"
+        "应还 {amount}。请问您方便今天还款吗？可通过 App 在线支付。"
     ),
-    CollectionQueue.CALL: _(
+    CollectionQueue.CALL: gettext_lazy(
         "您好，请问是{name}本人吗？我是 AutoFin 贷后管理部。您的合同 {ref} 已逾期 {dpd} 天，"
-        "逾期金额 {amount} 元，罚息每日在增加。请问您何时能够还款？我们可以为您登记还款承诺。"
+        "逾期金额 {amount}，罚息每日在增加。请问您何时能够还款？我们可以为您登记还款承诺。"
     ),
-    CollectionQueue.FIELD_LEGAL: _(
+    CollectionQueue.FIELD_LEGAL: gettext_lazy(
         "（外访/法务）核实借款人{name}与车辆情况；告知合同 {ref} 已逾期 {dpd} 天、"
-        "欠款 {amount} 元及可能的法律后果；记录还款计划。"
+        "欠款 {amount} 及可能的法律后果；记录还款计划。"
     ),
 }
 
@@ -94,11 +97,11 @@ def collections_case(request, case_id: int):
     except PermissionError:
         return HttpResponseForbidden(_("该案件未分配给您。"))
     customer = case.loan.customer
-    script = SCRIPTS[case.queue].format(
+    script = str(SCRIPTS[case.queue]).format(
         name=customer.display_name or customer.username,
         ref=case.loan.contract_ref,
         dpd=case.dpd,
-        amount=case.amount_overdue,
+        amount=format_cny(case.amount_overdue),
     )
     return render(
         request,
