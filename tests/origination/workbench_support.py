@@ -35,13 +35,17 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
         )
         app = complete_draft(app, actor=salesperson, consents=False)
         from origination.services.applications.confirmation import (
+            application_confirm_code_send,
             application_customer_confirm,
             confirmation_token,
         )
 
+        token = confirmation_token(app)
+        application_confirm_code_send(token=token)
         application_customer_confirm(
-            token=confirmation_token(app),
+            token=token,
             kinds=["credit_bureau", "sensitive_info", "automated_decision"],
+            code=last_sms_code(customer.phone),
         )
         app.refresh_from_db()
         actor = salesperson
