@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from autofin.crypto import decrypt
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from origination.services.applications.start import application_start
@@ -45,7 +46,7 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
         application_customer_confirm(
             token=token,
             kinds=["credit_bureau", "sensitive_info", "automated_decision"],
-            code=last_sms_code(customer.phone),
+            code=last_sms_code(decrypt(app.customer_mobile_enc)),  # the applicant's mobile
         )
         app.refresh_from_db()
         actor = salesperson
