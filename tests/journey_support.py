@@ -36,6 +36,7 @@ from origination.models.applications import Application
 from origination.seed.applications import id_number_make, intake_products_ensure
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.confirmation import (
+    application_confirm_code_send,
     application_confirmation_send,
     application_customer_confirm,
 )
@@ -290,7 +291,9 @@ def dealer_application_make(*, products, dealer, salesperson, customer_name: str
     sms = OutboundMessage.objects.filter(to=mobile, purpose="application_confirm").latest("id")
     assert url in sms.body
     token = re.search(r"/apply/confirm/([^/]+)/", sms.body).group(1)
-    return application_customer_confirm(token=token, kinds=CONSENTS, ip="203.0.113.9")
+    application_confirm_code_send(token=token)
+    code = last_code(mobile, "sms_code_app_confirm")
+    return application_customer_confirm(token=token, kinds=CONSENTS, code=code, ip="203.0.113.9")
 
 
 def direct_application_make(*, products, customer):

@@ -16,7 +16,12 @@ from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_current
 from autofin.models import AuditEntry, OutboundMessage
 from dealers.models.commissions import Commission
-from dealers.services import agreement_in_force, commission_compute
+from dealers.selectors import statement_lines
+from dealers.services import (
+    agreement_in_force,
+    commission_compute,
+    commission_statement_for_month,
+)
 from origination.models.contracts import Contract, FundingChecklistItem
 from origination.models.underwriting import Condition, UnderwritingCase
 from origination.selectors.contracts import contract_for_funding, contracts_ready_for_funding
@@ -354,6 +359,11 @@ def test_dealer_channel_from_application_to_the_first_instalment_paid(
     assert loan_balances(loan_id=loan.pk)["interest_income"] == D("544.30")
     assert loan.schedule_rows()[0].status == "paid"
     assert trial_balance().total == ZERO
+
+    # --- March's commission statement names the salesperson; nothing is paid out yet -------
+    statement = commission_statement_for_month(dealer=dealer, month=TODAY.replace(day=1))
+    [row] = statement_lines(statement)
+    assert (row["salesperson"], row["paid"], row["agreement"]) == (str(sales), False, agreement)
 
 
 def contract_pdf_path(contract: Contract, *, signed: bool = False):

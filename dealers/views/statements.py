@@ -32,7 +32,7 @@ def portal_statement_detail(request, pk: int):
     return portal_render(
         request,
         "dealers/portal_statement_detail.html",
-        {"statement": statement, "lines": statement.lines.all()},
+        {"statement": statement, "rows": selectors.statement_lines(statement)},
     )
 
 

@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from autofin.pricing import quantize_rate
 from origination.quoting.vocabulary import TIERS
 
 HUNDRED = Decimal(100)
@@ -84,9 +85,7 @@ class ProductGridForm(forms.Form):
                 if self.lpr:
                     rates.append((term, tier, None, int(value)))
                 else:
-                    rates.append(
-                        (term, tier, (value / HUNDRED).quantize(Decimal("0.000001")), None)
-                    )
+                    rates.append((term, tier, quantize_rate(value / HUNDRED), None))
         ltv_rules = [
             {
                 **rule,

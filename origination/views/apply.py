@@ -31,6 +31,7 @@ from origination.selectors.todo import application_poll_state, application_polls
 from origination.selectors.workbench import counter_offer_open
 from origination.services.applications import withdrawal as withdrawal_service
 from origination.services.applications.confirmation import (
+    application_confirm_code_send,
     application_customer_confirm,
     application_for_confirmation_token,
 )
@@ -206,16 +207,31 @@ def application_withdraw(request, reference: str):
 
 
 def apply_confirm(request, token: str):
+    """The summary and the consents; 获取验证码 texts the application's mobile; the consents
+    and the code together confirm (a wrong or expired code changes nothing)."""
     app = application_for_confirmation_token(token)
     if app is None:
         return render(request, "origination/apply/confirm_invalid.html", status=404)
     texts = consent_texts_current()
     form = ConsentForm(request.POST or None, texts=texts)
-    if request.method == "POST" and form.is_valid():
+    action = request.POST.get("action")
+    code_error = ""
+    just_sent = False
+    if request.method == "POST" and action == "send_code":
+        try:
+            application_confirm_code_send(token=token, client=f"ip:{client_ip(request)}")
+            messages.success(
+                request, _("验证码已发送至 %(mobile)s。") % {"mobile": app.customer_mobile_masked}
+            )
+            just_sent = True
+        except ApplicationValidationError as exc:
+            code_error = " ".join(m for msgs in exc.errors.values() for m in msgs)
+    elif request.method == "POST" and form.is_valid():
         try:
             application_customer_confirm(
                 token=token,
                 kinds=form.kinds(),
+                code=request.POST.get("code", ""),
                 text_versions=form.versions(),
                 user=request.user,
                 ip=client_ip(request),
@@ -223,14 +239,20 @@ def apply_confirm(request, token: str):
             return render(request, "origination/apply/confirm_done.html", {"app": app})
         except ApplicationValidationError as exc:
             for field, msgs in exc.errors.items():
+                if field == "code":
+                    code_error = " ".join(msgs)
+                    continue
                 for message in msgs:
                     form.add_error(field if field in form.fields else None, message)
-    return render(
-        request,
-        "origination/apply/confirm.html",
-        {"app": app, "form": form, "items": app.items.all()},
-        status=400 if request.method == "POST" else 200,
-    )
+    context = {
+        "app": app,
+        "form": form,
+        "items": app.items.all(),
+        "code_error": code_error,
+        "just_sent": just_sent,
+    }
+    failed = request.method == "POST" and not just_sent
+    return render(request, "origination/apply/confirm.html", context, status=400 if failed else 200)
 
 
 # --- documents -------------------------------------------------------------------------------

@@ -146,14 +146,28 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
     link = re.search(r"https?://\S+", sms.body).group(0)
 
     # the customer opens the link (in their own browser context)
-    customer_page = page.context.browser.new_context(locale="zh-CN").new_page()
+    customer_page = page.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}
+    ).new_page()
     customer_page.goto(link)
+    assert "王小明" in customer_page.inner_text("main")  # the summary first
     customer_page.check("input[name=credit_bureau]")
-    customer_page.click("form.form button[type=submit]")
+    customer_page.click("button[value=confirm]")
     assert "提交申请须同意此项授权。" in customer_page.content()
     for kind in ("credit_bureau", "sensitive_info", "automated_decision"):
         customer_page.check(f"input[name={kind}]")
-    customer_page.click("form.form button[type=submit]")
+    # without the code: refused, nothing recorded
+    customer_page.click("button[value=confirm]")
+    assert "验证码错误或已过期。" in customer_page.inner_text("#confirm-form")
+    assert Application.objects.get().customer_confirmed_at is None
+    customer_page.click("button[value=send_code]")
+    customer_page.wait_for_selector("text=验证码已发送至")
+    customer_page.screenshot(path="test-output/dealer/01-confirm-code-sent.png", full_page=True)
+    code_sms = OutboundMessage.objects.filter(to="13812345678", purpose="sms_code_app_confirm")
+    code = re.search(r"验证码是 (\d{6})", code_sms.get().body).group(1)
+    assert customer_page.is_checked("input[name=automated_decision]")  # the ticks are kept
+    customer_page.fill("input[name=code]", code)
+    customer_page.click("button[value=confirm]")
     customer_page.wait_for_selector("text=确认成功")
     customer_page.context.close()
 

@@ -4,6 +4,7 @@ documents by content, consents, submission idempotency, decisions, privacy reque
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -19,6 +20,7 @@ from origination.models.privacy import Consent, DataRequest
 from origination.seed.applications import id_number_make, vin_make
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.confirmation import (
+    application_confirm_code_send,
     application_customer_confirm,
     confirmation_token,
 )
@@ -412,15 +414,28 @@ def test_dealer_channel_needs_the_customers_sms_confirmation(products, dealer, s
     )
     complete_draft(app, actor=salesperson, consents=False)
     assert submission_problems(app)["consents"] == ["客户尚未通过短信链接确认申请并授权。"]
+    token = confirmation_token(app)
+    all_kinds = ["credit_bureau", "sensitive_info", "automated_decision"]
     with pytest.raises(ApplicationValidationError) as exc:
-        application_customer_confirm(token=confirmation_token(app), kinds=["credit_bureau"])
+        application_customer_confirm(token=token, kinds=["credit_bureau"], code="000000")
     assert set(exc.value.errors) == {"sensitive_info", "automated_decision"}
     with pytest.raises(ApplicationValidationError):
-        application_customer_confirm(token=confirmation_token(app) + "x", kinds=[])
-    application_customer_confirm(
-        token=confirmation_token(app),
-        kinds=["credit_bureau", "sensitive_info", "automated_decision"],
-    )
+        application_customer_confirm(token=token + "x", kinds=[], code="000000")
+    # no code asked for yet, then a wrong one: refused, nothing recorded
+    with pytest.raises(ApplicationValidationError) as exc:
+        application_customer_confirm(token=token, kinds=all_kinds, code="123456")
+    assert exc.value.errors == {"code": ["验证码错误或已过期。"]}
+    application_confirm_code_send(token=token)
+    sms = OutboundMessage.objects.filter(to="13812345678", purpose="sms_code_app_confirm").get()
+    assert app.reference in sms.body
+    code = re.search(r"验证码是 (\d{6})", sms.body).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(ApplicationValidationError) as exc:
+        application_customer_confirm(token=token, kinds=all_kinds, code=wrong)
+    assert exc.value.errors == {"code": ["验证码错误或已过期。"]}
+    app.refresh_from_db()
+    assert app.customer_confirmed_at is None and app.consents.count() == 0
+    application_customer_confirm(token=token, kinds=all_kinds, code=code)
     app.refresh_from_db()
     assert app.customer_confirmed_at is not None
     assert submission_problems(app) == {}

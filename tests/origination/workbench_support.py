@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from autofin.crypto import decrypt
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from origination.services.applications.start import application_start
@@ -35,13 +36,17 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
         )
         app = complete_draft(app, actor=salesperson, consents=False)
         from origination.services.applications.confirmation import (
+            application_confirm_code_send,
             application_customer_confirm,
             confirmation_token,
         )
 
+        token = confirmation_token(app)
+        application_confirm_code_send(token=token)
         application_customer_confirm(
-            token=confirmation_token(app),
+            token=token,
             kinds=["credit_bureau", "sensitive_info", "automated_decision"],
+            code=last_sms_code(decrypt(app.customer_mobile_enc)),  # the applicant's mobile
         )
         app.refresh_from_db()
         actor = salesperson
