@@ -17,7 +17,6 @@ from dealers.models.commissions import CommissionStatement
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.models.grading import DealerAlert, DealerGrade, DealerMonthlyKpi
 from dealers.models.staff import DealerStaff
-from origination.models.contracts import Contract
 
 
 def staff_for_user(user) -> DealerStaff | None:
@@ -163,19 +162,13 @@ def month_label(day: dt.date) -> str:
 
 
 def statement_lines(statement: CommissionStatement) -> list[dict]:
-    """Each line with what a dealer asks about it: the rate it was earned at, the salesperson
-    who made the sale, and its payment (no payout is recorded yet, so every line is 待付 with
-    no pay date)."""
+    """Each line with what a dealer asks about it: the rate it was earned at and its payment (no
+    payout is recorded yet, so every line is 待付 with no pay date). The salesperson lives with
+    the application, in origination, which dealers may not import: it joins the statement when
+    the commission records it (the partner-money issue)."""
     lines = list(
         statement.lines.select_related("commission__agreement", "clawback__commission__agreement")
     )
-    refs = {line.contract_ref for line in lines}
-    sellers = {
-        c.contract_ref: str(c.application.salesperson)
-        for c in Contract.objects.filter(
-            contract_ref__in=refs, application__salesperson__isnull=False
-        ).select_related("application__salesperson")
-    }
     rows = []
     for line in lines:
         commission = line.commission or (line.clawback.commission if line.clawback else None)
@@ -184,7 +177,6 @@ def statement_lines(statement: CommissionStatement) -> list[dict]:
             {
                 "line": line,
                 "agreement": agreement,
-                "salesperson": sellers.get(line.contract_ref, ""),
                 "paid": False,
                 "paid_on": None,
             }

@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from autofin.fields import PlainDecimalField
 from autofin.pricing import quantize_rate
 from origination.quoting.vocabulary import TIERS
 
@@ -34,24 +35,24 @@ class ProductGridForm(forms.Form):
         for term in rules["terms"]:
             for tier in TIERS:
                 value = table.get((term, tier))
-                self.fields[rate_field_name(term, tier)] = forms.DecimalField(
+                self.fields[rate_field_name(term, tier)] = PlainDecimalField(
                     required=False,
                     decimal_places=0 if self.lpr else 4,
                     label=gettext_lazy("%(term)s 期 %(tier)s 类") % {"term": term, "tier": tier},
                     initial=None if value is None else _shown(value, percent=not self.lpr),
                 )
         for i, rule in enumerate(rules["ltv_rules"]):
-            self.fields[f"ltv_{i}"] = forms.DecimalField(
+            self.fields[f"ltv_{i}"] = PlainDecimalField(
                 min_value=0, max_value=100, decimal_places=2, label=_("贷款价值比上限（%）"),
                 initial=_shown(rule["max_ltv"], percent=True),
             )  # fmt: skip
-            self.fields[f"down_{i}"] = forms.DecimalField(
+            self.fields[f"down_{i}"] = PlainDecimalField(
                 min_value=0, max_value=100, decimal_places=2, label=_("最低首付比例（%）"),
                 initial=_shown(rule["min_down_payment_ratio"], percent=True),
             )  # fmt: skip
         for i, fee in enumerate(rules["fees"]):
             percent = fee["basis"] == "percent"
-            self.fields[f"fee_{i}"] = forms.DecimalField(
+            self.fields[f"fee_{i}"] = PlainDecimalField(
                 min_value=0, decimal_places=4 if percent else 2,
                 label=_("费率（%）") if percent else _("金额（元）"),
                 initial=_shown(fee["value"], percent=percent),
