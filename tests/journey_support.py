@@ -44,7 +44,7 @@ from origination.services.applications.consents import application_consents_give
 from origination.services.applications.items import application_items_save
 from origination.services.applications.start import application_start
 from origination.services.documents import application_document_add, documents_required
-from origination.services.signup import customer_signup, sms_code_send
+from origination.services.signup import customer_signup, sms_code_in, sms_code_send
 from risk.models import Rule, ScorecardVersion
 from risk.services import rule_set_default_ensure
 from risk.services.rulesets import rule_set_clone
@@ -221,7 +221,7 @@ def last_code(phone: str, purpose: str) -> str:
         .first()
     )
     assert msg is not None, f"no {purpose} SMS to {phone}"
-    return re.search(r"验证码是 (\d{6})", msg.body).group(1)
+    return sms_code_in(msg.body)
 
 
 def customer_signup_by_sms(*, phone: str, name: str):

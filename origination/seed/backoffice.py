@@ -8,7 +8,6 @@ Called by ``origination.seed.seed()`` after the applications.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,6 +29,7 @@ from origination.services.applications.submission import application_submit
 from origination.services.checklist import checklist_item_record
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.documents import application_document_add, documents_required
+from origination.services.signup import sms_code_in
 from origination.services.state import application_transition
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
@@ -57,8 +57,7 @@ SUBSIDISED_PRODUCT = "oem-zero"
 
 def _code_from_outbox(phone: str) -> str:
     msg = OutboundMessage.objects.filter(to=phone, channel="sms").order_by("-id").first()
-    # the signing text names the contract too: the code is the one after 验证码是
-    return re.search(r"验证码是 (\d{6})", msg.body).group(1)
+    return sms_code_in(msg.body)
 
 
 def seed_backoffice(*, stdout, context: dict) -> None:

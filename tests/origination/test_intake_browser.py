@@ -11,6 +11,7 @@ import pytest
 
 from autofin.models import OutboundMessage
 from origination.models.applications import Application, FinancedItem
+from origination.services.signup import sms_code_in
 from tests.factories import PASSWORD
 from tests.origination.intake_support import PNG, payee_registered, primary_data
 
@@ -164,7 +165,7 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
     customer_page.wait_for_selector("text=验证码已发送至")
     customer_page.screenshot(path="test-output/dealer/01-confirm-code-sent.png", full_page=True)
     code_sms = OutboundMessage.objects.filter(to="13812345678", purpose="sms_code_app_confirm")
-    code = re.search(r"验证码是 (\d{6})", code_sms.get().body).group(1)
+    code = sms_code_in(code_sms.get().body)
     assert customer_page.is_checked("input[name=automated_decision]")  # the ticks are kept
     customer_page.fill("input[name=code]", code)
     customer_page.click("button[value=confirm]")

@@ -4,7 +4,6 @@ documents by content, consents, submission idempotency, decisions, privacy reque
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 import pytest
@@ -38,6 +37,7 @@ from origination.services.applications.submission import (
 from origination.services.documents import application_document_add
 from origination.services.facts import application_facts
 from origination.services.privacy import personal_data_delete, personal_data_export
+from origination.services.signup import sms_code_in
 from origination.services.state import application_transition
 from origination.tasks.decisions import application_decide
 from tests.origination.intake_support import (
@@ -428,7 +428,7 @@ def test_dealer_channel_needs_the_customers_sms_confirmation(products, dealer, s
     application_confirm_code_send(token=token)
     sms = OutboundMessage.objects.filter(to="13812345678", purpose="sms_code_app_confirm").get()
     assert app.reference in sms.body
-    code = re.search(r"验证码是 (\d{6})", sms.body).group(1)
+    code = sms_code_in(sms.body)
     wrong = "000000" if code != "000000" else "111111"
     with pytest.raises(ApplicationValidationError) as exc:
         application_customer_confirm(token=token, kinds=all_kinds, code=wrong)

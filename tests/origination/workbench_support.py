@@ -5,13 +5,13 @@ them (underwriters, `referred`, the PDF stand-in) live in tests/origination/conf
 from __future__ import annotations
 
 import itertools
-import re
 
 from autofin.crypto import decrypt
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from origination.services.applications.start import application_start
 from origination.services.applications.submission import application_submit
+from origination.services.signup import sms_code_in
 from origination.services.state import application_transition
 from tests.factories import UserFactory
 from tests.origination.intake_support import complete_draft, new_car, next_phone
@@ -69,5 +69,4 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
 
 def last_sms_code(phone: str) -> str:
     msg = OutboundMessage.objects.filter(to=phone, channel="sms").order_by("-id").first()
-    match = re.search(r"验证码是 (\d{6})", msg.body)  # the signing text names a contract too
-    return match.group(1)
+    return sms_code_in(msg.body)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-import re
 import tempfile
 from contextlib import contextmanager
 from decimal import ROUND_CEILING, Decimal
@@ -49,7 +48,7 @@ from origination.services.contracts.signing import (
 )
 from origination.services.documents import application_document_add, documents_required
 from origination.services.products import product_create, product_version_publish
-from origination.services.signup import RESEND_AFTER
+from origination.services.signup import RESEND_AFTER, sms_code_in
 from origination.services.state import application_transition
 from origination.services.underwriting.approval import condition_resolve, underwriting_approve
 from origination.services.underwriting.claims import case_claim
@@ -241,7 +240,7 @@ def _price_for(amount: Decimal) -> Decimal:
 
 def _last_code(phone: str) -> str:
     msg = OutboundMessage.objects.filter(to=phone, channel="sms").order_by("-id").first()
-    return re.search(r"验证码是 (\d{6})", msg.body).group(1)  # the text names a contract too
+    return sms_code_in(msg.body)
 
 
 def contract_signed_for(
