@@ -119,6 +119,25 @@ POLICIES: dict[str, Policy] = {
             "200000.00",
             minimum=Decimal("0"),
         ),
+        # 负债收入比上限 per risk tier: the bureau's monthly debt payments plus the new instalment
+        # over the applicant's monthly income (risk.services.decisions.affordability)
+        *[
+            Policy(
+                f"risk.dti_cap.{tier}",
+                Decimal,
+                label,
+                Role.RISK_ANALYST,
+                initial,
+                minimum=Decimal("0"),
+                maximum=Decimal("2"),
+            )
+            for tier, initial, label in (
+                ("A", "0.60", _("负债收入比上限（A 级客户）")),
+                ("B", "0.55", _("负债收入比上限（B 级客户）")),
+                ("C", "0.50", _("负债收入比上限（C 级客户）")),
+                ("D", "0.45", _("负债收入比上限（D 级客户）")),
+            )
+        ],
         # Four eyes (maker-checker) per action, as business policy: while on, the action is a
         # request that a second authorised person approves before anything changes.
         Policy(

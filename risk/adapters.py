@@ -15,9 +15,16 @@ test ID number         sandbox answer
 110101199001012341     thin file: no bureau record (bureau features missing)
 110101199001013445     delinquent: 8 inquiries, max DPD 90, utilisation 0.95,
                        monthly debt payments 6,000, court enforcement listed
+110101199001015668     indebted: the clean file, but monthly debt payments 6,000
+                       (total debt 216,000): over the debt-to-income cap on a
+                       modest income, nothing else wrong
+110101199001016767     court enforcement (被执行人) listed, otherwise the clean file
+110101199001017874     dishonest debtor (失信被执行人) listed, and so court
+                       enforcement too; otherwise the clean file
 110101199001014549     three-factor verification fails (ID, name and phone mismatch)
 any other ID hash      clean-ish file derived from the hash (0-3 inquiries, no DPD,
-                       utilisation 0.00-0.79): deterministic for the same hash
+                       utilisation 0.00-0.79, no debts, no court lists): deterministic
+                       for the same hash
 =====================  ===========================================================
 
 =====================  ===========================================================
@@ -51,6 +58,9 @@ TEST_ID_CLEAN = "110101199001011237"
 TEST_ID_THIN = "110101199001012341"
 TEST_ID_DELINQUENT = "110101199001013445"
 TEST_ID_MISMATCH = "110101199001014549"
+TEST_ID_INDEBTED = "110101199001015668"
+TEST_ID_COURT = "110101199001016767"
+TEST_ID_DISHONEST = "110101199001017874"
 TEST_PHONE_DEACTIVATED = "13800000001"
 TEST_PHONE_OWNER_CHANGED = "13800000002"
 
@@ -58,7 +68,9 @@ TEST_PHONE_OWNER_CHANGED = "13800000002"
 class BureauAdapter(Protocol):
     def report(self, *, id_hash: str, id_number_encrypted: str = "") -> dict[str, Any]:
         """{"found": bool, "bureau_score", "inquiries_6m", "max_dpd_24m", "cc_utilisation",
-        "monthly_debt_payments", "total_debt", "court_enforcement"}"""
+        "monthly_debt_payments", "total_debt", "court_enforcement", "dishonest_debtor"}:
+        court_enforcement is the court's list of persons subject to enforcement (被执行人),
+        dishonest_debtor its list of dishonest debtors (失信被执行人)."""
         ...
 
 
@@ -103,21 +115,36 @@ class SandboxBureau(SandboxOnly):
                 "monthly_debt_payments": "6000.00",
                 "total_debt": "180000.00",
                 "court_enforcement": True,
+                "dishonest_debtor": False,
             }
-        if id_hash == _h(TEST_ID_CLEAN):
-            seed = 0
-        else:
-            seed = int(hashlib.sha256(id_hash.encode()).hexdigest()[:8], 16)
-        return {
-            "found": True,
-            "bureau_score": 650 + seed % 100,
-            "inquiries_6m": 1 if id_hash == _h(TEST_ID_CLEAN) else seed % 4,
-            "max_dpd_24m": 0,
-            "cc_utilisation": 0.2 if id_hash == _h(TEST_ID_CLEAN) else (seed % 80) / 100,
-            "monthly_debt_payments": "0.00",
-            "total_debt": "0.00",
-            "court_enforcement": False,
+        variants = {
+            _h(TEST_ID_INDEBTED): {"monthly_debt_payments": "6000.00", "total_debt": "216000.00"},
+            _h(TEST_ID_COURT): {"court_enforcement": True},
+            _h(TEST_ID_DISHONEST): {"court_enforcement": True, "dishonest_debtor": True},
         }
+        if id_hash == _h(TEST_ID_CLEAN) or id_hash in variants:
+            return {**_clean_file(), **variants.get(id_hash, {})}
+        seed = int(hashlib.sha256(id_hash.encode()).hexdigest()[:8], 16)
+        return {
+            **_clean_file(),
+            "bureau_score": 650 + seed % 100,
+            "inquiries_6m": seed % 4,
+            "cc_utilisation": (seed % 80) / 100,
+        }
+
+
+def _clean_file() -> dict[str, Any]:
+    return {
+        "found": True,
+        "bureau_score": 650,
+        "inquiries_6m": 1,
+        "max_dpd_24m": 0,
+        "cc_utilisation": 0.2,
+        "monthly_debt_payments": "0.00",
+        "total_debt": "0.00",
+        "court_enforcement": False,
+        "dishonest_debtor": False,
+    }
 
 
 class SandboxVerification(SandboxOnly):

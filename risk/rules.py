@@ -145,6 +145,20 @@ def _phone_status(ctx: RuleContext, params: dict) -> dict | None:
     return None
 
 
+@rule("COURT_ENFORCEMENT")
+def _court_enforcement(ctx: RuleContext, params: dict) -> dict | None:
+    """The bureau lists the applicant as subject to court enforcement (被执行人)."""
+    bureau = ctx.inputs.get("bureau") or {}
+    return {"court_enforcement": True} if bureau.get("court_enforcement") else None
+
+
+@rule("DISHONEST_DEBTOR")
+def _dishonest_debtor(ctx: RuleContext, params: dict) -> dict | None:
+    """The bureau lists the applicant as a dishonest debtor (失信被执行人)."""
+    bureau = ctx.inputs.get("bureau") or {}
+    return {"dishonest_debtor": True} if bureau.get("dishonest_debtor") else None
+
+
 def _fraud(code: str) -> Predicate:
     def check(ctx: RuleContext, params: dict) -> dict | None:
         return (ctx.inputs.get("fraud") or {}).get(code)
@@ -186,6 +200,13 @@ def rules_evaluate(ctx: RuleContext, rules: list[dict]) -> list[dict]:
             )
     return hits
 
+
+# The court's lists as the bureau reports them: hard rules (rule code, reason code). Also added
+# to a database's rule set in force by migration risk 0003.
+BUREAU_LIST_RULES = (
+    ("COURT_ENFORCEMENT", "D06_COURT_ENFORCEMENT"),
+    ("DISHONEST_DEBTOR", "D07_DISHONEST_DEBTOR"),
+)
 
 # The default rule set (seeded as version 1): (code, kind, reason code, params, explanation).
 DEFAULT_RULES: list[tuple[str, str, str, dict, Any]] = [
@@ -277,6 +298,11 @@ DEFAULT_RULES: list[tuple[str, str, str, dict, Any]] = [
         _("申请信息需要进一步核实"),
     ),
     ("FRAUD_DOCUMENT_REUSED", "refer", "F06_DOCUMENT_REUSED", {}, _("申请材料需要进一步核实")),
+    *[
+        # The same words for both lists: the customer is not told which court list named them.
+        (code, "decline", reason, {}, _("申请人信用记录不符合要求"))
+        for code, reason in BUREAU_LIST_RULES
+    ],
 ]
 
 # Reasons the engine itself gives (not rules): code -> (kind, explanation).
@@ -286,6 +312,7 @@ ENGINE_REASONS: dict[str, tuple[str, Any]] = {
     "N01_NO_SCORECARD": ("refer", _("暂无适用的评分模型，需要人工审核")),
     "A01_AFFORDABILITY": ("decline", _("月供超过收入可承受范围，且无可行的调整方案")),
     "A02_PRODUCT_TERMS": ("decline", _("申请条件不符合产品要求，且无可行的调整方案")),
+    "A03_DEBT_TO_INCOME": ("decline", _("还款能力评估未通过，且无可行的调整方案")),
     "C01_COUNTER_OFFER": ("counter_offer", _("根据您的收入情况，我们建议调整贷款方案")),
 }
 

@@ -20,6 +20,7 @@ BUREAU_LABELS = {
     "monthly_debt_payments": L("每月已有负债还款"),
     "total_debt": L("负债总额"),
     "court_enforcement": L("法院被执行记录"),
+    "dishonest_debtor": L("失信被执行人"),
 }
 MONEY_KEYS = {"monthly_debt_payments", "total_debt", "guide_price"}
 PERCENT_KEYS = {"cc_utilisation"}
@@ -40,8 +41,13 @@ VALUE_LABELS = {
 
 # rule and fraud codes as the underwriter reads them (the customer-facing texts stay vague)
 CODE_LABELS = {
+    "D01_AGE": L("申请人年龄不符合要求"),
+    "D02_BLACKLIST": L("命中内部黑名单"),
+    "D03_ID_MISMATCH": L("身份三要素核验不一致"),
     "D04_LTV_CAP": L("贷款价值比超过产品上限"),
     "D05_DEALER_SUSPENDED": L("经销商已暂停合作"),
+    "D06_COURT_ENFORCEMENT": L("征信显示法院被执行记录（被执行人）"),
+    "D07_DISHONEST_DEBTOR": L("征信显示列入失信被执行人名单"),
     "R01_INCOME_UNVERIFIED": L("收入无法核实"),
     "R02_DEALER_GRADE": L("经销商渠道评级偏低"),
     "R03_PRICE_ABOVE_GUIDE": L("成交价高于指导价"),
@@ -58,6 +64,7 @@ CODE_LABELS = {
     "N01_NO_SCORECARD": L("无适用评分模型"),
     "A01_AFFORDABILITY": L("月供超出收入承受能力"),
     "A02_PRODUCT_TERMS": L("申请条件不符合产品要求"),
+    "A03_DEBT_TO_INCOME": L("负债收入比超过上限（征信月还款加本次月供）"),
     "C01_COUNTER_OFFER": L("建议调整方案"),
 }
 KIND_LABELS = {
@@ -118,6 +125,7 @@ def bureau_rows(bureau: dict) -> list[dict]:
     flags = {
         "max_dpd_24m": (bureau.get("max_dpd_24m") or 0) > 0,
         "court_enforcement": bool(bureau.get("court_enforcement")),
+        "dishonest_debtor": bool(bureau.get("dishonest_debtor")),
         "inquiries_6m": (bureau.get("inquiries_6m") or 0) >= 6,
     }
     return [
@@ -175,16 +183,26 @@ def fraud_rows(details: dict) -> list[dict]:
     return rows
 
 
+def _dti_note(evidence: dict) -> str:
+    """The debt-to-income figures behind A03, in words ('' when the reason has none)."""
+    if evidence.get("debt_to_income") is None or evidence.get("max_dti") is None:
+        return ""
+    return _("负债收入比 %(dti)s，上限 %(cap)s，征信月还款 %(debt)s") % {
+        "dti": f"{Decimal(str(evidence['debt_to_income'])) * 100:.1f}%",
+        "cap": f"{Decimal(str(evidence['max_dti'])) * 100:.1f}%",
+        "debt": _money(evidence.get("monthly_debt_payments") or 0),
+    }
+
+
 def rule_rows(details: dict) -> list[dict]:
-    return [
-        _row(
-            code_label(r["code"]),
-            str(KIND_LABELS.get(r["kind"], r["kind"])),
-            r["kind"] in ("decline", "refer"),
-        )
-        | {"code": r["code"]}
-        for r in details.get("reasons") or []
-    ]
+    rows = []
+    for r in details.get("reasons") or []:
+        value = str(KIND_LABELS.get(r["kind"], r["kind"]))
+        note = _dti_note(r.get("evidence") or {}) if r["code"] == "A03_DEBT_TO_INCOME" else ""
+        flag = r["kind"] in ("decline", "refer")
+        rows.append(_row(code_label(r["code"]), f"{value}（{note}）" if note else value, flag))
+        rows[-1]["code"] = r["code"]
+    return rows
 
 
 def decision_findings(details: dict) -> list[dict]:

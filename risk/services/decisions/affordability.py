@@ -1,10 +1,12 @@
 """Affordability and offers: the product's terms and the applicant's income applied to a deal.
 
 An amount and term pass when they are within the product's terms (allowed terms, amount range,
-LTV cap, minimum down payment) and the instalment / income is within the cap (50 % unless the
-product says otherwise). When the requested deal fails, the counter offer is the first passing
-alternative: the same amount over a longer allowed term, or a smaller amount (a larger down
-payment) at the requested or a longer term.
+LTV cap, minimum down payment), the instalment / income is within the cap (50 % unless the
+product says otherwise) and, when the decision carries a debt-to-income cap for the tier, the
+bureau's monthly debt payments plus the instalment over the income are within it. When the
+requested deal fails, the counter offer is the first passing alternative: the same amount over
+a longer allowed term, or a smaller amount (a larger down payment) at the requested or a longer
+term; so a counter offer respects both caps.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ class Terms:
     amount_min: Decimal | None
     amount_max: Decimal | None
     max_iir: Decimal
+    # debt-to-income: the bureau's monthly debt payments and the tier's cap (None: not checked,
+    # as in decisions made before the cap existed, so they replay unchanged)
+    other_debt: Decimal = Decimal(0)
+    max_dti: Decimal | None = None
 
 
 def _method_for_affordability(method: str) -> str:
@@ -64,7 +70,7 @@ def _instalment(t: Terms, amount: Decimal, term: int) -> Decimal:
 
 def deal_failures(t: Terms, amount: Decimal, term: int) -> tuple[list[str], Decimal | None]:
     """What the deal fails (term, amount_min, amount_max, ltv, down_payment, pricing,
-    affordability), and its instalment."""
+    affordability, debt_to_income), and its instalment."""
     failures = []
     if t.terms_allowed and term not in t.terms_allowed:
         failures.append("term")
@@ -89,7 +95,22 @@ def deal_failures(t: Terms, amount: Decimal, term: int) -> tuple[list[str], Deci
             failures.append("pricing")
     if t.income and instalment is not None and instalment / t.income > t.max_iir:
         failures.append("affordability")
+    if (
+        t.max_dti is not None
+        and t.income
+        and instalment is not None
+        and (t.other_debt + instalment) / t.income > t.max_dti
+    ):
+        failures.append("debt_to_income")
     return failures, instalment
+
+
+def debt_to_income(t: Terms, instalment: Decimal | None) -> Decimal | None:
+    """(bureau monthly debt payments + instalment) / income, to 4 places (the evidence shown)."""
+    if not t.income or instalment is None:
+        return None
+    ratio = (t.other_debt + instalment) / t.income
+    return ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _affordable_amount(t: Terms, term: int) -> Decimal | None:
@@ -97,6 +118,9 @@ def _affordable_amount(t: Terms, term: int) -> Decimal | None:
     if not t.income:
         return None
     cap = t.income * t.max_iir
+    if t.max_dti is not None:
+        # what the existing debts leave of the debt-to-income cap; nothing left: no amount
+        cap = max(min(cap, t.income * t.max_dti - t.other_debt), Decimal(0))
     r = t.rate / 12
     method = _method_for_affordability(t.method)
     if method == "interest_only":
@@ -158,8 +182,11 @@ def counter_offer(t: Terms, amount: Decimal, term: int) -> dict | None:
     return None
 
 
-def terms_from_facts(facts: dict, inputs: dict, rate: Decimal) -> Terms | None:
-    """The deal's terms at ``rate``, or None when the facts carry no price or amount."""
+def terms_from_facts(
+    facts: dict, inputs: dict, rate: Decimal, max_dti: Decimal | None = None
+) -> Terms | None:
+    """The deal's terms at ``rate`` (with the debt-to-income cap ``max_dti`` if given), or None
+    when the facts carry no price or amount."""
     deal = section(facts, "deal")
     rules = section(facts, "product_rules")
     price = dec(deal.get("price"))
@@ -184,4 +211,6 @@ def terms_from_facts(facts: dict, inputs: dict, rate: Decimal) -> Terms | None:
         amount_min=dec(rules.get("amount_min")),
         amount_max=dec(rules.get("amount_max")),
         max_iir=dec(rules.get("max_instalment_income_ratio"), DEFAULT_MAX_IIR),
+        other_debt=dec((inputs.get("bureau") or {}).get("monthly_debt_payments"), Decimal(0)),
+        max_dti=max_dti,
     )

@@ -6,11 +6,14 @@ artefact. It runs the rules, scores, picks the tier and rate, checks affordabili
 3. score below the strategy's decline line    -> decline (S01_SCORE_LOW)
 4. any referral rule or anti-fraud hit        -> refer (their reason codes)
 5. score below the auto-approve line          -> refer (S02_SCORE_REVIEW)
-6. the requested deal passes the product terms and instalment / income <= the cap (50 %)
+6. the requested deal passes the product terms, instalment / income <= the cap (50 %) and
+   (bureau monthly debt payments + instalment) / income <= the tier's debt-to-income cap
+   (policy risk.dti_cap.<tier>, read when the decision is made and stored in its inputs)
                                               -> approve (conditions: GPS for tiers C/D, ...)
 7. else the first passing alternative: same amount over a longer allowed term, or a smaller
    amount (larger down payment) at the requested or a longer term -> counter_offer (C01)
-8. else                                       -> decline (A01_AFFORDABILITY / A02_PRODUCT_TERMS)
+8. else                                       -> decline (A01_AFFORDABILITY /
+                                                 A03_DEBT_TO_INCOME / A02_PRODUCT_TERMS)
 
 Everything ``decision_evaluate`` reads is stored on the Decision (facts, inputs, rule set and
 scorecard version), so ``decision_replay`` recomputes it and reports any difference.
@@ -34,6 +37,7 @@ from risk.services.decisions.affordability import (
     amount_cap,
     counter_offer,
     deal_failures,
+    debt_to_income,
     offer_for,
     terms_from_facts,
 )
@@ -96,7 +100,9 @@ def _priced_terms(ev: Evaluation, facts: dict, inputs: dict) -> Terms | None:
     product = section(facts, "product_rules")
     rate = _rate_for(ev.tier, product.get("rate_table") or {})
     ev.annual_rate = rate
-    terms = terms_from_facts(facts, inputs, rate) if rate is not None else None
+    # Decisions stored before the cap existed carry no dti_caps: they replay without it.
+    max_dti = dec((inputs.get("dti_caps") or {}).get(ev.tier))
+    terms = terms_from_facts(facts, inputs, rate, max_dti) if rate is not None else None
     if terms is not None:
         term = int(section(facts, "deal").get("term_months") or 0)
         cap = amount_cap(terms, term)
@@ -129,15 +135,27 @@ def _decide_on_terms(ev: Evaluation, facts: dict, terms: Terms) -> Evaluation:
         return ev
     offer = counter_offer(terms, amount, term)
     evidence = {"failures": failures, "requested_instalment": instalment}
+    if "debt_to_income" in failures:
+        evidence |= {
+            "debt_to_income": debt_to_income(terms, instalment),
+            "max_dti": terms.max_dti,
+            "monthly_debt_payments": terms.other_debt,
+        }
     if offer is not None:
         ev.outcome = "counter_offer"
         ev.offer = offer
         ev.conditions = conditions
         ev.reasons = [_engine_reason("C01_COUNTER_OFFER", evidence)]
         return ev
-    code = "A01_AFFORDABILITY" if "affordability" in failures else "A02_PRODUCT_TERMS"
+    codes = []
+    if "affordability" in failures:
+        codes.append("A01_AFFORDABILITY")
+    # Without debts at the bureau the debt-to-income ratio is the instalment ratio: A01 says it.
+    if "debt_to_income" in failures and (terms.other_debt > 0 or not codes):
+        codes.append("A03_DEBT_TO_INCOME")
+    codes = codes or ["A02_PRODUCT_TERMS"]
     ev.outcome = "decline"
-    ev.reasons = [_engine_reason(code, evidence)]
+    ev.reasons = [_engine_reason(code, evidence) for code in codes]
     return ev
 
 
