@@ -5,6 +5,7 @@ from autofin.approvals import ApprovalError
 from risk.approvals import rule_set_activate_submit
 from risk.models import (
     BlacklistEntry,
+    BureauQuery,
     Decision,
     DecisionReviewRequest,
     EarlyWarningHit,
@@ -160,3 +161,11 @@ class EarlyWarningHitAdmin(ReadOnlyAdmin):
 @admin.register(DecisionReviewRequest)
 class DecisionReviewRequestAdmin(ReadOnlyAdmin):
     list_display = ("decision", "status", "created_at")
+
+
+@admin.register(BureauQuery)
+class BureauQueryAdmin(ReadOnlyAdmin):
+    # The compliance page (risk:bureau_queries) filters and exports; the admin is for one row.
+    list_display = ("queried_at", "purpose", "subject_ref", "consent_ref", "status", "found")
+    list_filter = ("purpose", "status")
+    search_fields = ("subject_ref", "consent_ref", "id_hash")

@@ -74,6 +74,11 @@ class CoApplicantFacts(TypedDict, total=False):
     present: bool
 
 
+class ConsentFacts(TypedDict, total=False):
+    ref: str  # the consent's reference at the caller ("consent:42"): logged with each query
+    given_at: str  # ISO datetime
+
+
 class Facts(TypedDict, total=False):
     applicant: ApplicantFacts
     deal: DealFacts
@@ -82,6 +87,8 @@ class Facts(TypedDict, total=False):
     salesperson_id: int
     documents: list[str]  # sha256 (or keyed hash) of each uploaded document file
     co_applicant: CoApplicantFacts
+    # consents in force, by kind; the bureau is asked only with consents["credit_bureau"]
+    consents: dict[str, ConsentFacts]
 
 
 def dec(value: Any, default: Decimal | None = None) -> Decimal | None:

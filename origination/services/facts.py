@@ -10,6 +10,7 @@ from autofin.business_date import business_date_current
 from autofin.crypto import keyed_hash
 from dealers.selectors import dealer_risk_facts
 from origination.models.applications import Applicant, ApplicantRole, Application
+from origination.models.privacy import Consent
 from origination.quoting.rules import LtvRule, ProductRules
 from origination.selectors.products import product_rules
 from origination.services.applications.applicants import maturity_date
@@ -52,6 +53,7 @@ def application_facts(application: Application) -> dict:
         "product_rules": _product_rule_facts(rules, ltv_rule, term_months=app.term_months),
         "documents": sorted(d.sha256 for d in app.documents.all()),
         "co_applicant": _co_applicant_facts(applicants),
+        "consents": _consent_facts(app),
     }
     if app.dealer_id:
         facts["dealer"] = _dealer_facts(app.dealer_id)
@@ -111,6 +113,16 @@ def _product_rule_facts(rules: ProductRules, ltv_rule: LtvRule | None, *, term_m
             if term == term_months and rules.rate_basis == "fixed"
         },
         "day_count": rules.day_count,
+    }
+
+
+def _consent_facts(app: Application) -> dict:
+    """The consents in force, by kind: risk asks the bureau only on the credit_bureau one and
+    logs its reference with the query."""
+    active = Consent.objects.filter(application=app, withdrawn_at__isnull=True)
+    return {
+        c.consent_kind: {"ref": f"consent:{c.pk}", "given_at": c.given_at.isoformat()}
+        for c in active.order_by("given_at", "pk")
     }
 
 

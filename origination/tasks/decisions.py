@@ -17,7 +17,7 @@ from origination.services.facts import application_facts
 from origination.services.state import application_transition
 from origination.services.underwriting.counter_offers import automated_counter_offer_record
 from origination.tasks.contracts import DECISION_ACTOR, application_contract_issue
-from risk.services import decision_make
+from risk.services import BureauConsentMissing, decision_make
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,21 @@ def application_decide(application_id: int) -> str:
     if app.status != ApplicationStatus.UNDER_REVIEW:
         return app.status
     facts = application_facts(app)
-    decision = decision_make(
-        application_ref=app.reference, facts=facts, idempotency_key=f"decide:{app.reference}"
-    )
+    try:
+        decision = decision_make(
+            application_ref=app.reference, facts=facts, idempotency_key=f"decide:{app.reference}"
+        )
+    except BureauConsentMissing:
+        # The consent was withdrawn after submission: the bureau is not asked and no machine
+        # decides; an underwriter takes the case (and asks the customer to consent again).
+        app = application_decision_apply(
+            application_id=app.pk,
+            outcome="refer",
+            reasons=[_("征信查询授权缺失或已撤回，未查询征信，需人工处理")],
+            actor=DECISION_ACTOR,
+        )
+        log.warning("application %s: no bureau consent, referred", app.reference)
+        return app.status
     app = application_decision_apply(
         application_id=app.pk,
         outcome=decision.outcome,

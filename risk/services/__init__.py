@@ -1,5 +1,6 @@
 """Risk's write use cases. Other apps call these (and risk.selectors), nothing else of risk."""
 
+from risk.services.bureau import POST_LOAN, BureauConsentMissing, bureau_query
 from risk.services.decisions.evaluate import decision_evaluate
 from risk.services.decisions.make import DecisionError, decision_make
 from risk.services.decisions.replay import ReplayResult, decision_replay
@@ -15,10 +16,13 @@ from risk.services.scorecards import (
 from risk.services.strategy import StrategyError, strategy_preview, strategy_update
 
 __all__ = [
+    "POST_LOAN",
+    "BureauConsentMissing",
     "DecisionError",
     "ReplayResult",
     "ScorecardServiceError",
     "StrategyError",
+    "bureau_query",
     "decision_evaluate",
     "decision_make",
     "decision_replay",

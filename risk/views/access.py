@@ -1,4 +1,4 @@
-"""Who reaches risk's pages: risk analysts."""
+"""Who reaches risk's pages: risk analysts; the bureau query log also the auditor."""
 
 from __future__ import annotations
 
@@ -15,6 +15,19 @@ def risk_analyst_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not user_has_role(request.user, Role.RISK_ANALYST):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def bureau_log_reader_required(view):
+    """The credit-bureau query log: risk analysts and the auditor (compliance reads it)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not user_has_role(request.user, Role.RISK_ANALYST, Role.AUDITOR):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

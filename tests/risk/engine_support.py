@@ -111,6 +111,7 @@ CLEAN_FACTS = {
     "salesperson_id": 501,
     "documents": [],
     "co_applicant": {"present": False},
+    "consents": {"credit_bureau": {"ref": "consent:1", "given_at": "2026-01-05T10:00:00+08:00"}},
 }
 
 

@@ -1,6 +1,7 @@
-"""Making a decision: ``decision_make`` gathers what the facts do not carry (bureau report,
-three-factor verification, phone status, vehicle valuation, blacklist, anti-fraud checks, the
-strategy in force), scores with the champion (and, in the shadow, the challengers), runs the
+"""Making a decision: ``decision_make`` gathers what the facts do not carry (bureau report —
+asked on the consent the facts carry and logged as a 贷前审批 query —, three-factor
+verification, phone status, vehicle valuation, blacklist, anti-fraud checks, the strategy and
+the debt-to-income caps in force), scores with the champion (and, in the shadow, the challengers), runs the
 pure ``decision_evaluate`` and stores the Decision with everything it read, so it can be
 replayed."""
 
@@ -14,9 +15,11 @@ from django.utils import timezone
 
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
+from autofin.policy import policy_value
 from risk import adapters
 from risk.facts import Facts, dec, scoring_features, section
 from risk.models import BlacklistEntry, Decision, RuleSet, ScorecardVersion
+from risk.services.bureau import PRE_LOAN, bureau_consent_of, bureau_query
 from risk.services.decisions.evaluate import Evaluation, decision_evaluate, jsonable
 from risk.services.fraud import fraud_checks_run
 from risk.services.rulesets import rule_set_default_ensure, rules_of
@@ -29,6 +32,7 @@ from risk.services.scorecards import (
 from risk.services.strategy import strategy_snapshot
 
 ENGINE_ACTOR = "risk-engine"
+DTI_TIERS = ("A", "B", "C", "D")
 
 
 class DecisionError(ValueError):
@@ -41,7 +45,7 @@ def _normalise(facts: dict) -> dict:
     return jsonable(facts)
 
 
-def _external_inputs(facts: dict) -> dict:
+def _external_inputs(application_ref: str, facts: dict) -> dict:
     applicant = section(facts, "applicant")
     deal = section(facts, "deal")
     vehicle = dict(section(deal, "vehicle"))
@@ -50,8 +54,13 @@ def _external_inputs(facts: dict) -> dict:
     phone_hash = applicant.get("phone_hash") or ""
     return jsonable(
         {
-            "bureau": adapters.bureau_adapter().report(
-                id_hash=id_hash, id_number_encrypted=applicant.get("id_number_encrypted", "")
+            "bureau": bureau_query(
+                id_hash=id_hash,
+                purpose=PRE_LOAN,
+                subject_ref=application_ref,
+                consent=bureau_consent_of(facts),
+                requested_by=ENGINE_ACTOR,
+                id_number_encrypted=applicant.get("id_number_encrypted", ""),
             ),
             "verification": adapters.verification_adapter().three_factor(
                 id_hash=id_hash, phone_hash=phone_hash
@@ -99,11 +108,16 @@ def _inputs_gather(
 ) -> dict:
     """Everything the evaluation reads besides the facts, as stored with the decision."""
     now = timezone.now()
+    value_date = business_date_current()
     inputs = {
         **external,
         "blacklist": _blacklist_hits(facts),
         "strategy": strategy_snapshot(product_line),
-        "value_date": business_date_current().isoformat(),
+        # the caps in force today, stored so a replay next year applies today's
+        "dti_caps": {
+            tier: str(policy_value(f"risk.dti_cap.{tier}", on=value_date)) for tier in DTI_TIERS
+        },
+        "value_date": value_date.isoformat(),
         "decided_at": now.isoformat(),
     }
     inputs["fraud"] = jsonable(
@@ -180,7 +194,8 @@ def decision_make(
 ) -> Decision:
     """Decide an application from its facts (schema: risk.facts.Facts). Idempotent per
     (application_ref, rule-set version) and per ``idempotency_key``: a repeated call returns
-    the stored decision and changes nothing."""
+    the stored decision and changes nothing. Raises BureauConsentMissing (nothing queried,
+    nothing stored) when the facts carry no bureau consent."""
     if not application_ref:
         raise DecisionError("application_ref is required")
     facts = _normalise(facts)
@@ -188,7 +203,9 @@ def decision_make(
     existing = _existing(application_ref, rule_set, idempotency_key)
     if existing is not None:
         return existing
-    external = _external_inputs(facts)  # outside the transaction: no lock held during calls
+    external = _external_inputs(
+        application_ref, facts
+    )  # outside the transaction: no lock held during calls
     rules = rules_of(rule_set)
     try:
         with transaction.atomic():

@@ -1,0 +1,1 @@
+"""Risk's forms: the filters of its pages."""
