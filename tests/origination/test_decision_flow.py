@@ -5,9 +5,11 @@ import time
 import pytest
 
 from origination.models.applications import Application
+from origination.models.privacy import Consent
+from origination.services.applications.consents import consent_withdraw
 from origination.services.applications.submission import application_submit
 from origination.tasks.decisions import application_decide
-from risk.models import Decision
+from risk.models import BureauQuery, Decision
 from risk.services.rulesets import rule_set_default_ensure
 from tests.origination.intake_support import complete_draft
 
@@ -83,3 +85,34 @@ def test_customer_asks_for_a_human_review_of_an_automated_decline(client, draft,
     request = DecisionReviewRequest.objects.get()
     assert (request.decision_id, request.reason) == (decision.pk, "我的收入证明已补充")
     assert draft.events.filter(reason="review_requested").count() == 1
+
+
+def test_the_bureau_is_asked_on_the_applications_consent_and_logged(draft, customer):
+    rule_set_default_ensure()
+    complete_draft(draft, actor=customer)
+    application_submit(actor=customer, application=draft, key="flow-4", queue_decision=False)
+    application_decide(draft.pk)
+    consent = Consent.objects.get(application=draft, consent_kind="credit_bureau")
+    decision = Decision.objects.get(application_ref=draft.reference)
+    assert decision.facts["consents"]["credit_bureau"]["ref"] == f"consent:{consent.pk}"
+    query = BureauQuery.objects.get()
+    assert (query.subject_ref, query.purpose, query.consent_ref) == (
+        draft.reference,
+        "pre_loan",
+        f"consent:{consent.pk}",
+    )
+
+
+def test_a_withdrawn_bureau_consent_refers_without_asking_the_bureau(draft, customer):
+    rule_set_default_ensure()
+    complete_draft(draft, actor=customer)
+    application_submit(actor=customer, application=draft, key="flow-5", queue_decision=False)
+    consent = Consent.objects.get(application=draft, consent_kind="credit_bureau")
+    consent_withdraw(actor=customer, consent=consent, reason="不再同意")
+
+    assert application_decide(draft.pk) == "referred"
+    app = Application.objects.get(pk=draft.pk)
+    assert app.decision_reasons == ["征信查询授权缺失或已撤回，未查询征信，需人工处理"]
+    assert app.decision_ref == ""
+    assert BureauQuery.objects.count() == 0
+    assert Decision.objects.filter(application_ref=draft.reference).count() == 0
