@@ -116,6 +116,8 @@ def bench_decisions(count: int) -> None:
             "salesperson_id": 1000 + i % 200,
             "documents": [f"{i:064x}"],
             "co_applicant": {"present": False},
+            # the bureau is asked only on a consent (each query is logged)
+            "consents": {"credit_bureau": {"ref": f"consent:{i}"}},
         }
 
     decision_make(application_ref="BENCH-WARM", facts=facts(10**6))

@@ -4,31 +4,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0001_initial'),
+        ("risk", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BureauQuery',
+            name="BureauQuery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('pre_loan', '贷前审批'), ('post_loan', '贷后管理')], max_length=10, verbose_name='查询原因')),
-                ('id_hash', models.CharField(db_index=True, max_length=64, verbose_name='被查询人身份证哈希')),
-                ('subject_ref', models.CharField(db_index=True, max_length=64, verbose_name='业务编号')),
-                ('consent_ref', models.CharField(max_length=64, verbose_name='授权书编号')),
-                ('requested_by', models.CharField(max_length=150, verbose_name='查询发起方')),
-                ('status', models.CharField(choices=[('sent', '查询中'), ('answered', '已返回'), ('failed', '查询失败')], default='sent', max_length=10, verbose_name='状态')),
-                ('found', models.BooleanField(blank=True, null=True, verbose_name='有征信记录')),
-                ('error', models.CharField(blank=True, max_length=200, verbose_name='失败原因')),
-                ('queried_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='查询时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("pre_loan", "贷前审批"), ("post_loan", "贷后管理")],
+                        max_length=10,
+                        verbose_name="查询原因",
+                    ),
+                ),
+                (
+                    "id_hash",
+                    models.CharField(
+                        db_index=True, max_length=64, verbose_name="被查询人身份证哈希"
+                    ),
+                ),
+                (
+                    "subject_ref",
+                    models.CharField(db_index=True, max_length=64, verbose_name="业务编号"),
+                ),
+                ("consent_ref", models.CharField(max_length=64, verbose_name="授权书编号")),
+                ("requested_by", models.CharField(max_length=150, verbose_name="查询发起方")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sent", "查询中"),
+                            ("answered", "已返回"),
+                            ("failed", "查询失败"),
+                        ],
+                        default="sent",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("found", models.BooleanField(blank=True, null=True, verbose_name="有征信记录")),
+                ("error", models.CharField(blank=True, max_length=200, verbose_name="失败原因")),
+                (
+                    "queried_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="查询时间"),
+                ),
             ],
             options={
-                'verbose_name': '征信查询记录',
-                'verbose_name_plural': '征信查询记录',
-                'ordering': ['-queried_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('consent_ref', ''), _negated=True), name='risk_bureauquery_consent')],
+                "verbose_name": "征信查询记录",
+                "verbose_name_plural": "征信查询记录",
+                "ordering": ["-queried_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("consent_ref", ""), _negated=True),
+                        name="risk_bureauquery_consent",
+                    )
+                ],
             },
         ),
     ]

@@ -37,9 +37,13 @@ def bureau_query_counts(qs: QuerySet[BureauQuery]) -> list[dict]:
     ]
 
 
+# System callers by their actor label (a post-funding re-check passes "loan-recheck"); a person
+# appears by username.
+REQUESTERS = {"risk-engine": L("自动审批引擎"), "loan-recheck": L("贷后复查")}
+
+
 def _requester(value: str) -> str:
-    # the engine names itself by its actor label; people by their username
-    return _("自动审批引擎") if value == "risk-engine" else value
+    return str(REQUESTERS.get(value, value))
 
 
 def _consent(value: str) -> str:

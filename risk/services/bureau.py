@@ -1,6 +1,7 @@
 """Asking the credit bureau (征信查询): only on the person's consent, and every query on record
 with its purpose — 贷前审批 when an application is decided, 贷后管理 when a funded loan is
-re-checked (the caller of a post-funding re-check passes ``purpose=POST_LOAN``).
+re-checked (the caller of a post-funding re-check passes ``purpose=POST_LOAN`` and
+``requested_by="loan-recheck"``, or the username of the person who asked).
 
 Risk reads no other app's tables, so the caller states the consent it holds: the consent dict
 names it (``{"ref": "consent:42", "given_at": "..."}``, as origination's facts carry it under

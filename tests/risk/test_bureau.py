@@ -242,7 +242,7 @@ def test_a_post_funding_recheck_logs_purpose_post_loan(db):
         purpose=POST_LOAN,
         subject_ref="LN-0001",
         consent={"ref": "consent:7"},
-        requested_by="servicing-recheck",
+        requested_by="loan-recheck",
     )
     assert report["court_enforcement"] is True
     row = BureauQuery.objects.get()
@@ -264,7 +264,7 @@ def test_a_failed_query_stays_on_record(db):
             purpose=POST_LOAN,
             subject_ref="LN-0002",
             consent={"ref": "consent:8"},
-            requested_by="servicing-recheck",
+            requested_by="loan-recheck",
         )
     row = BureauQuery.objects.get()
     assert (row.status, row.found, row.error) == (
