@@ -97,6 +97,17 @@ def dec(value: Any, default: Decimal | None = None) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def debt_to_income_ratio(
+    *, income: Decimal | None, other_debt: Decimal, instalment: Decimal | None
+) -> Decimal | None:
+    """负债收入比: the bureau's monthly debt payments plus the instalment, over the monthly
+    income (None without an income or an instalment). The one formula: the decision's cap
+    check and the figure the underwriter reads."""
+    if not income or instalment is None:
+        return None
+    return (other_debt + instalment) / income
+
+
 def section(facts: dict, name: str) -> dict:
     value = facts.get(name) or {}
     return value if isinstance(value, dict) else {}

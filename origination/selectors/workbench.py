@@ -178,18 +178,15 @@ def decision_for_application(application: Application) -> dict | None:
     )
 
 
-def case_summary(application: Application, decision: dict | None, applicants: list) -> dict:
-    """The strip at the top of the case page: amount, LTV, DTI (existing debt payments from the
-    bureau plus this instalment, over the applicants' monthly income), score and tier."""
+def case_summary(application: Application, decision: dict | None) -> dict:
+    """The strip at the top of the case page: amount, LTV, DTI as risk computed it for the
+    decision (the bureau's monthly debt payments plus the instalment, over the income; none
+    before risk has read the bureau), score and tier."""
     app = application
-    income = sum((a.monthly_income or Decimal(0) for a in applicants), Decimal(0))
-    bureau = (decision or {}).get("bureau") or {}
-    debt = Decimal(str(bureau.get("monthly_debt_payments") or 0))
-    dti = (debt + (app.monthly_payment or 0)) / income if income else None
     return {
         "amount": app.amount_financed,
         "ltv": app.ltv,
-        "dti": dti,
+        "dti": (decision or {}).get("debt_to_income"),
         "score": (decision or {}).get("score"),
         "tier": (decision or {}).get("tier") or "",
     }
@@ -222,7 +219,7 @@ def case_detail(application: Application) -> dict:
     return {
         "app": app,
         "case": case,
-        "summary": case_summary(app, decision, applicants),
+        "summary": case_summary(app, decision),
         "applicants": applicants,
         "items": list(app.items.order_by("id")),
         "documents": list(app.documents.order_by("doc_kind", "-uploaded_at")),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext
 
+from risk.facts import debt_to_income_ratio, dec, section
 from risk.models import Decision, FraudHit
 from risk.selectors.findings import decision_findings
 
@@ -21,6 +24,32 @@ def decision_reasons_display(decision) -> list[dict]:
         }
         for r in decision.reasons
     ]
+
+
+def _debt_to_income(decision) -> Decimal | None:
+    """The decision's 负债收入比 as the engine saw it: the bureau's monthly debt payments plus
+    the requested deal's instalment (at the tier's rate when the decision priced it, else the
+    quoted one), over the applicant's income."""
+    inputs = decision.inputs or {}
+    if not (inputs.get("bureau") or {}).get("found"):
+        return None
+    requested = next(
+        (
+            r["evidence"]["requested_instalment"]
+            for r in decision.reasons
+            if isinstance(r.get("evidence"), dict) and r["evidence"].get("requested_instalment")
+        ),
+        None,
+    )
+    if requested is None and decision.outcome == Decision.Outcome.APPROVE:
+        requested = (decision.offer or {}).get("instalment")
+    if requested is None:
+        requested = section(decision.facts, "deal").get("instalment")
+    return debt_to_income_ratio(
+        income=dec(section(decision.facts, "applicant").get("income_monthly")),
+        other_debt=dec(inputs["bureau"].get("monthly_debt_payments"), Decimal(0)),
+        instalment=dec(requested),
+    )
 
 
 def decision_tiers(*, application_refs: list[str]) -> dict[str, str]:
@@ -59,6 +88,7 @@ def decision_details(*, application_ref: str, decision_id: int | None = None) ->
         "offer": decision.offer or {},
         "annual_rate": decision.annual_rate,
         "suggested_limit": decision.suggested_limit,
+        "debt_to_income": _debt_to_income(decision),
         "created_at": decision.created_at,
         "bureau": inputs.get("bureau") or {},
         "verification": inputs.get("verification") or {},

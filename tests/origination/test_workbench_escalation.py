@@ -218,6 +218,32 @@ def test_case_page_is_a_decision_screen_without_raw_keys(client, referred, under
     assert 'id="decline-form"' in page and 'id="approve-form"' not in page
 
 
+def test_case_strip_shows_the_debt_to_income_risk_decided_on(client, referred, underwriter):
+    Decision.objects.create(
+        application_ref=referred.reference,
+        rule_set=rule_set_default_ensure(),
+        facts={"applicant": {"income_monthly": "10000.00"}, "deal": {"instalment": "4258.00"}},
+        inputs={"bureau": {**DELINQUENT, "court_enforcement": False}},
+        score=612,
+        tier="A",
+        outcome="decline",
+        reasons=[
+            {
+                "code": "A03_DEBT_TO_INCOME",
+                "kind": "decline",
+                "explanation": "还款能力评估未通过，且无可行的调整方案",
+                "evidence": {"requested_instalment": "4258.44", "failures": ["debt_to_income"]},
+            }
+        ],
+    )
+    case_claim(application_id=referred.pk, actor=underwriter)
+    client.force_login(underwriter)
+    page = client.get(reverse("origination:workbench_case", args=[referred.reference]))
+    visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    # (6,000 bureau debts + 4,258.44 at the tier's rate) / 10,000 income, as risk computed it
+    assert "负债收入比 102.6%" in visible
+
+
 def test_decline_asks_to_confirm_before_anything_changes(client, referred, underwriter):
     case_claim(application_id=referred.pk, actor=underwriter)
     client.force_login(underwriter)

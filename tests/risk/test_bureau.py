@@ -284,3 +284,20 @@ def test_an_unknown_purpose_is_refused_before_anything(db):
             requested_by="someone",
         )
     assert BureauQuery.objects.count() == 0
+
+
+def test_the_underwriter_reads_the_ratio_risk_decided_on(hand_scorecard):
+    _decide("APP-CASE-DEBT", TEST_ID_INDEBTED)
+    _decide("APP-CASE-CLEAN", TEST_ID_CLEAN)
+    _decide("APP-CASE-COURT", TEST_ID_COURT)
+    _decide("APP-CASE-THIN", TEST_ID_THIN)
+    dti = {
+        ref: decision_details(application_ref=ref)["debt_to_income"]
+        for ref in ("APP-CASE-DEBT", "APP-CASE-CLEAN", "APP-CASE-COURT", "APP-CASE-THIN")
+    }
+    assert dti == {
+        "APP-CASE-DEBT": Decimal("1.025844"),  # (6,000 + 4,258.44 at tier A) / 10,000
+        "APP-CASE-CLEAN": Decimal("0.425844"),
+        "APP-CASE-COURT": Decimal("0.4258"),  # declined unpriced: the quoted 4,258.00
+        "APP-CASE-THIN": None,  # no bureau file, no debts known
+    }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from autofin.pricing import PricingError, build_schedule
-from risk.facts import dec, section
+from risk.facts import debt_to_income_ratio, dec, section
 
 DEFAULT_MAX_IIR = Decimal("0.50")
 ROUND_TO = Decimal(100)  # counter-offer amounts are whole hundreds of yuan
@@ -95,22 +95,16 @@ def deal_failures(t: Terms, amount: Decimal, term: int) -> tuple[list[str], Deci
             failures.append("pricing")
     if t.income and instalment is not None and instalment / t.income > t.max_iir:
         failures.append("affordability")
-    if (
-        t.max_dti is not None
-        and t.income
-        and instalment is not None
-        and (t.other_debt + instalment) / t.income > t.max_dti
-    ):
+    dti = debt_to_income_ratio(income=t.income, other_debt=t.other_debt, instalment=instalment)
+    if t.max_dti is not None and dti is not None and dti > t.max_dti:
         failures.append("debt_to_income")
     return failures, instalment
 
 
 def debt_to_income(t: Terms, instalment: Decimal | None) -> Decimal | None:
     """(bureau monthly debt payments + instalment) / income, to 4 places (the evidence shown)."""
-    if not t.income or instalment is None:
-        return None
-    ratio = (t.other_debt + instalment) / t.income
-    return ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    ratio = debt_to_income_ratio(income=t.income, other_debt=t.other_debt, instalment=instalment)
+    return None if ratio is None else ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _affordable_amount(t: Terms, term: int) -> Decimal | None:
