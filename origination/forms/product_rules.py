@@ -16,8 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from autofin.fields import PlainDecimalField
-from origination.forms.products import ProductGridForm, percent_shown
-from origination.models import FeeKind, ItemKind, PayeeType, RepaymentMethod, VehicleKind, VehicleUse
+from origination.forms.products import ProductGridForm, percent_shown, plain
+from origination.models import (
+    FeeKind,
+    ItemKind,
+    PayeeType,
+    RepaymentMethod,
+    VehicleKind,
+    VehicleUse,
+)
 
 HUNDRED = Decimal(100)
 # The terms a product manager ticks from (months); a draft's own unusual terms are added.
@@ -71,8 +78,8 @@ class ProductRulesForm(forms.Form):
             "terms": rules["terms"],
             "max_term_months": rules["max_term_months"],
             "methods": rules["methods"],
-            "amount_min": Decimal(rules["amount_min"]).normalize(),
-            "amount_max": Decimal(rules["amount_max"]).normalize(),
+            "amount_min": plain(rules["amount_min"]),
+            "amount_max": plain(rules["amount_max"]),
             "balloon_ratio_min": percent_shown(rules["balloon_ratio_min"]),
             "balloon_ratio_max": percent_shown(rules["balloon_ratio_max"]),
             "penalty_markup": percent_shown(rules["penalty_markup"]),
@@ -164,7 +171,7 @@ class FinancedItemForm(forms.Form):
         amount = item.get("cap_amount")
         return {
             **item,
-            "cap_amount": None if amount is None else Decimal(amount).normalize(),
+            "cap_amount": None if amount is None else plain(amount),
             "cap_ratio": percent_shown(item.get("cap_ratio")),
         }
 
@@ -225,7 +232,9 @@ class ProductEditor:
 
     def is_valid(self) -> bool:
         parts = (self.settings, self.grid, self.ltv, self.fees, self.items)
-        return all([part.is_valid() for part in parts])
+        # Every part is checked (no short cut), so all the errors show at once.
+        results = [part.is_valid() for part in parts]
+        return all(results)
 
     def _rows(self, name: str, formset) -> list[dict]:
         # The forms that become rules, in order: blank extra rows and ticked 删除 drop out.

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from autofin.fields import PlainDecimalField
@@ -43,7 +42,9 @@ class ProductGridForm(forms.Form):
 
     def rate_rows(self) -> list[tuple[int, list]]:
         """(term, [bound field per tier]) for the template's grid."""
-        return [(term, [self[rate_field_name(term, tier)] for tier in TIERS]) for term in self.terms]
+        return [
+            (term, [self[rate_field_name(term, tier)] for tier in TIERS]) for term in self.terms
+        ]
 
     def rates(self, *, terms: list[int]) -> list:
         """The filled cells of the chosen ``terms`` as (term, tier, annual rate, spread) rows:
@@ -74,6 +75,11 @@ def percent_shown(value) -> Decimal | None:
     return None if value is None else _shown(value, percent=True)
 
 
+def plain(value) -> Decimal:
+    """Without trailing zeros and never in exponent form (normalize() turns 20000 into 2E+4)."""
+    return Decimal(format(Decimal(str(value)).normalize(), "f"))
+
+
 def _shown(value, *, percent: bool) -> Decimal:
     number = Decimal(str(value))
-    return (number * HUNDRED).normalize() if percent else number.normalize()
+    return plain(number * HUNDRED) if percent else plain(number)

@@ -93,9 +93,7 @@ def product_detail(request, code: str):
 def product_draft(request, code: str):
     product = get_object_or_404(Product, code=code)
     draft = product_draft_open(actor=request.user, product=product)
-    messages.success(
-        request, _("已打开草稿版本 %(n)s，可点击“编辑草稿”修改") % {"n": draft.number}
-    )
+    messages.success(request, _("已打开草稿版本 %(n)s，可点击“编辑草稿”修改") % {"n": draft.number})
     url = reverse("origination:product_detail", kwargs={"code": code})
     return redirect(f"{url}?version={draft.number}")
 
@@ -165,8 +163,8 @@ def product_edit(request, code: str, number: int):
 
 
 def _preview(version: ProductVersion, rules: dict):
-    """A sample deal (¥200,000 car, the first LTV rule's minimum down payment, the shortest
-    term, tier A) priced on the saved draft; None when the draft cannot be priced yet."""
+    """A sample deal (¥200,000 car, the least down payment the first LTV rule allows, the
+    shortest term, tier A) priced on the saved draft; None when it cannot be priced yet."""
     if not (rules["ltv_rules"] and rules["terms"] and rules["methods"]):
         return None
     ltv = rules["ltv_rules"][0]
@@ -177,7 +175,10 @@ def _preview(version: ProductVersion, rules: dict):
         term_months=min(rules["terms"]),
         method=rules["methods"][0],
         tier=TIERS[0],
-        down_payment_ratio=Decimal(str(ltv["min_down_payment_ratio"])),
+        # a cap below 1 − minimum down payment asks for more down than the minimum
+        down_payment_ratio=max(
+            Decimal(str(ltv["min_down_payment_ratio"])), 1 - Decimal(str(ltv["max_ltv"]))
+        ),
     )
     try:
         return quote_preview(version=version, deal=deal)

@@ -120,7 +120,12 @@ def test_rows_are_added_and_removed_and_the_basics_change(client):
     assert [(r["vehicle_kind"], D(r["max_ltv"])) for r in draft.ltv_rules] == [("new", D("0.80")), ("used", D("0.70"))]  # fmt: skip
     assert draft.fees == [{"fee_kind": "gps", "basis": "fixed", "value": "980", "financed": True}]
     assert draft.financed_items == [
-        {"item_kind": "insurance", "payee_type": "insurer", "cap_amount": "15000", "cap_ratio": None}
+        {
+            "item_kind": "insurance",
+            "payee_type": "insurer",
+            "cap_amount": "15000",
+            "cap_ratio": None,
+        }
     ]
     assert rates_of(draft)[(36, "C")] == D("0.070000")
     # the page now shows the new rows, each with its human label, and one blank row to add
@@ -167,7 +172,9 @@ def test_an_invalid_cell_shows_its_error_and_saves_nothing(client):
     ],
 )  # fmt: skip
 @pytest.mark.django_db
-def test_each_broken_rule_is_shown_beside_its_field_and_nothing_is_saved(client, changes, field, message):
+def test_each_broken_rule_is_shown_beside_its_field_and_nothing_is_saved(
+    client, changes, field, message
+):
     pm = UserFactory(roles=[Role.PRODUCT_MANAGER])
     draft = make_draft(pm)
     before = state_of(draft)
