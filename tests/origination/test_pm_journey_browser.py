@@ -104,7 +104,9 @@ def test_a_product_manager_publishes_a_new_version_with_a_checker(page, live_ser
     page.fill("input[name=rate_24_B]", "4.8")
     page.fill("input[name='ltv-0-max_ltv']", "120")
     page.click("#grid-save")
-    expect(page.locator("#err-ltv-0-max_ltv")).to_contain_text("贷款价值比上限须大于 0 且不超过 100%")
+    expect(page.locator("#err-ltv-0-max_ltv")).to_contain_text(
+        "贷款价值比上限须大于 0 且不超过 100%"
+    )
     expect(page.locator("#grid-errors")).to_contain_text("草稿未保存")
     shot(page, "04-edit-error")
 
