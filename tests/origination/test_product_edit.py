@@ -253,3 +253,27 @@ def test_product_manager_edits_a_draft_grid_in_the_browser(page, live_server, br
     page.screenshot(path=SHOTS / "04-saved-preview.png", full_page=True)
     draft = product_draft_open(actor=pm, product=version.product)
     assert rates_of(draft)[(12, "A")] == D("0.048000")
+
+
+@pytest.mark.django_db
+def test_the_checker_reads_only_what_changed_in_words_and_figures(client):
+    pm = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    v1 = make_draft(pm)
+    product_publish(v1, maker=pm, checker=second_person(pm))
+    draft = product_draft_open(actor=pm, product=v1.product)
+    client.force_login(pm)
+    url = reverse("origination:product_edit", args=["pm1", draft.number])
+    # the same caps typed again ("80" is stored as 0.8, v1 holds "0.80"): no change to show
+    post(client, url, {"rate_24_C": "5.25", "fees-1-fee_kind": "gps", "fees-1-basis": "per_instalment", "fees-1-value": "30"})  # fmt: skip
+    response = client.post(reverse("origination:product_publish", args=["pm1", draft.number]), follow=True)  # fmt: skip
+    assert "已提交复核" in response.content.decode()
+
+    client.force_login(second_person(pm))
+    page = client.get(reverse("approvals")).content.decode()
+    table = page.split('class="data changes"', 1)[1].split("</table>", 1)[0]
+    assert "<td>24 期 C 类 6%</td>" in table and "24 期 C 类 5.25%" in table
+    assert "12 期 A 类" not in table  # unchanged cells are left out
+    assert "GPS 费 每期 ¥30.00（随月供支付）" in table
+    assert "首付与贷款价值比" not in table
+    for raw in ("annual_rate", "per_instalment", "gps", "{"):
+        assert raw not in table
