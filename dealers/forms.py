@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models.dealers import DealerLicence, DealerStatus, DealerType
@@ -14,7 +15,16 @@ def form_error_from(form: forms.Form, exc: DealerError) -> None:
     form.add_error(field, exc.message)
 
 
-class DealerOnboardForm(forms.Form):
+class PortalForm(forms.Form):
+    """A form rendered with as_div: its labels end in the full-width colon of Chinese text
+    (Django's default suffix is an ASCII ":")."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", gettext("："))
+        super().__init__(*args, **kwargs)
+
+
+class DealerOnboardForm(PortalForm):
     legal_name = forms.CharField(label=_("企业名称"), max_length=200)
     uscc = forms.CharField(label=_("统一社会信用代码"), max_length=20)
     dealer_type = forms.ChoiceField(label=_("经销商类型"), choices=DealerType.choices)
@@ -27,12 +37,12 @@ class DealerOnboardForm(forms.Form):
     contact_email = forms.EmailField(label=_("联系邮箱"), required=False)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(PortalForm):
     to_status = forms.ChoiceField(label=_("变更为"), choices=DealerStatus.choices)
     reason = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class StaffInviteForm(forms.Form):
+class StaffInviteForm(PortalForm):
     display_name = forms.CharField(label=_("姓名"), max_length=100)
     email = forms.EmailField(label=_("邮箱"), required=False)
     phone = forms.RegexField(
@@ -50,7 +60,7 @@ class StaffInviteForm(forms.Form):
         return data
 
 
-class InviteAcceptForm(forms.Form):
+class InviteAcceptForm(PortalForm):
     username = forms.RegexField(
         label=_("用户名"),
         regex=r"^[A-Za-z0-9_.@+-]{3,150}$",
@@ -65,12 +75,12 @@ class InviteAcceptForm(forms.Form):
         return self.cleaned_data["password2"]
 
 
-class LicenceUploadForm(forms.Form):
+class LicenceUploadForm(PortalForm):
     kind = forms.ChoiceField(label=_("类型"), choices=DealerLicence.Kind.choices)
     file = forms.FileField(label=_("文件（PDF、JPEG、PNG、WebP，不超过 10 MB）"))
 
 
-class BankAccountChangeForm(forms.Form):
+class BankAccountChangeForm(PortalForm):
     account_name = forms.CharField(label=_("户名"), max_length=200)
     bank_name = forms.CharField(label=_("开户行"), max_length=100)
     branch_name = forms.CharField(label=_("支行"), max_length=100, required=False)
@@ -78,7 +88,7 @@ class BankAccountChangeForm(forms.Form):
     reason = forms.CharField(label=_("变更原因"), required=False)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PortalForm):
     decision = forms.ChoiceField(
         choices=[("approve", _("批准")), ("reject", _("驳回"))], label=_("复核结果")
     )

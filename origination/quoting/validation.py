@@ -52,10 +52,38 @@ def ltv_rules_set(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violati
         yield violation("ltv_rules", "required", gettext_noop("请至少设置一条首付与贷款价值比规则"))
 
 
+def ltv_rules_in_range(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    # ``row`` names the rule (its index) so a page can put the message beside it.
+    for row, rule in enumerate(rules.ltv_rules):
+        if not 0 < rule.max_ltv <= 1:
+            yield violation(
+                "ltv_rules", "ltv_out_of_range",
+                gettext_noop("贷款价值比上限须大于 0 且不超过 100%%"), row=row,
+            )  # fmt: skip
+        if not 0 <= rule.min_down_payment_ratio < 1:
+            yield violation(
+                "ltv_rules", "down_payment_out_of_range",
+                gettext_noop("最低首付比例须在 0–100%% 之间（不含 100%%）"), row=row,
+            )  # fmt: skip
+
+
+def ltv_rules_distinct(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    # A quote reads the first rule of its vehicle kind and use: a second one would never apply.
+    seen = set()
+    for row, rule in enumerate(rules.ltv_rules):
+        key = (rule.vehicle_kind, rule.vehicle_use)
+        if key in seen:
+            yield violation(
+                "ltv_rules", "ltv_rule_duplicate",
+                gettext_noop("同一车辆类型与用途只能有一条规则"), row=row,
+            )  # fmt: skip
+        seen.add(key)
+
+
 def ltv_rules_within_caps(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
-    for rule in rules.ltv_rules:
+    for row, rule in enumerate(rules.ltv_rules):
         cap, label = caps.ltv_cap(rule.vehicle_kind, rule.vehicle_use)
-        if rule.max_ltv > cap:
+        if cap < rule.max_ltv <= 1:
             yield violation(
                 "ltv_rules",
                 "ltv_above_regulatory_cap",
@@ -63,6 +91,7 @@ def ltv_rules_within_caps(rules: ProductRules, caps: RegulatoryCaps) -> Iterator
                 ltv=percent_text(rule.max_ltv),
                 category=label,
                 maximum=percent_text(cap),
+                row=row,
             )
 
 
@@ -101,12 +130,59 @@ def rate_table_complete(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[V
 def per_instalment_fees_not_financed(
     rules: ProductRules, caps: RegulatoryCaps
 ) -> Iterator[Violation]:
-    if any(f.basis == "per_instalment" and f.financed for f in rules.fees):
-        yield violation(
-            "fees",
-            "per_instalment_fee_financed",
-            gettext_noop("按期收取的费用随每期还款支付，不能计入融资额"),
-        )
+    for row, fee in enumerate(rules.fees):
+        if fee.basis == "per_instalment" and fee.financed:
+            yield violation(
+                "fees",
+                "per_instalment_fee_financed",
+                gettext_noop("按期收取的费用随每期还款支付，不能计入融资额"),
+                row=row,
+            )
+
+
+def fee_values_in_range(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    for row, fee in enumerate(rules.fees):
+        if fee.basis == "percent" and not 0 <= fee.value < 1:
+            yield violation(
+                "fees", "fee_rate_out_of_range",
+                gettext_noop("按比例收取的费率须在 0–100%% 之间（不含 100%%）"), row=row,
+            )  # fmt: skip
+        elif fee.value < 0:
+            yield violation(
+                "fees", "fee_amount_negative", gettext_noop("费用金额不能为负数"), row=row
+            )  # fmt: skip
+
+
+def fees_distinct(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    seen = set()
+    for row, fee in enumerate(rules.fees):
+        if fee.fee_kind in seen:
+            yield violation(
+                "fees", "fee_duplicate", gettext_noop("同一种费用只能设置一次"), row=row
+            )  # fmt: skip
+        seen.add(fee.fee_kind)
+
+
+def financed_items_valid(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    # No cap at all is allowed (purchase tax is what the tax office charges).
+    seen = set()
+    for row, item in enumerate(rules.financed_items):
+        if item.item_kind in seen:
+            yield violation(
+                "financed_items", "item_duplicate",
+                gettext_noop("同一种附加品只能设置一次"), row=row,
+            )  # fmt: skip
+        seen.add(item.item_kind)
+        if item.cap_amount is not None and item.cap_amount <= 0:
+            yield violation(
+                "financed_items", "item_cap_amount_invalid",
+                gettext_noop("金额上限须大于 0（不设上限请留空）"), row=row,
+            )  # fmt: skip
+        if item.cap_ratio is not None and not 0 < item.cap_ratio <= 1:
+            yield violation(
+                "financed_items", "item_cap_ratio_invalid",
+                gettext_noop("车价比例上限须大于 0 且不超过 100%%"), row=row,
+            )  # fmt: skip
 
 
 def penalty_markup_in_range(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
@@ -148,11 +224,16 @@ RULES_CHECKS: tuple[RulesCheck, ...] = (
     methods_set,
     balloon_range_set,
     ltv_rules_set,
+    ltv_rules_in_range,
+    ltv_rules_distinct,
     ltv_rules_within_caps,
     max_term_within_cap,
     amount_range_valid,
     rate_table_complete,
     per_instalment_fees_not_financed,
+    fee_values_in_range,
+    fees_distinct,
+    financed_items_valid,
     penalty_markup_in_range,
     lpr_tenor_set,
     subsidy_below_rates,

@@ -44,3 +44,18 @@ ITEM_KIND_LABELS = {
     "warranty": gettext_noop("延保"),
     "accessories": gettext_noop("精品加装"),
 }
+CONTRACT_TYPE_LABELS = {
+    "loan": gettext_noop("贷款"),
+    "direct_lease": gettext_noop("直租"),
+    "sale_leaseback": gettext_noop("售后回租"),
+}
+# Every code above by its label. The vehicle use "commercial" (营运) shares its code with the
+# vehicle kind 商用车 and the kind wins here: a use's label is asked of VEHICLE_USE_LABELS.
+RULE_LABELS = {
+    **ITEM_KIND_LABELS,
+    **FEE_KIND_LABELS,
+    **METHOD_LABELS,
+    **CONTRACT_TYPE_LABELS,
+    **VEHICLE_USE_LABELS,
+    **VEHICLE_KIND_LABELS,
+}

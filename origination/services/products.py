@@ -161,10 +161,12 @@ def product_version_update(
 
 
 def product_version_grid_save(
-    *, actor: Any, version: ProductVersion, rates: list[RateRow], ltv_rules: list, fees: list
+    *, actor: Any, version: ProductVersion, rules: dict[str, Any], rates: list[RateRow]
 ) -> ProductVersion:
-    """Save a draft's rate table, LTV rules and fees from the product page's grid, only if the
-    rules they make pass ``rules_validate``; otherwise ProductRulesInvalidError, nothing saved."""
+    """Save a draft's rules (any of VERSION_RULE_FIELDS, as the version stores them) and its rate
+    table from the product editor, only if the rules they make pass ``rules_validate`` (the
+    publish check); otherwise ProductRulesInvalidError and nothing is saved."""
+    fields = _rule_fields(rules)
     with transaction.atomic():
         version = ProductVersion.objects.select_for_update().get(pk=version.pk)
         if version.is_published:
@@ -172,8 +174,7 @@ def product_version_grid_save(
         key = "annual_rate" if version.rate_basis == "fixed" else "spread_bps"
         candidate = {
             **version.rules_build(),
-            "ltv_rules": ltv_rules,
-            "fees": fees,
+            **fields,
             "rates": [
                 {"term_months": t, "tier": k, key: str(a if key == "annual_rate" else s)}
                 for t, k, a, s in rates
@@ -182,9 +183,7 @@ def product_version_grid_save(
         problems = rules_validate(candidate, caps=regulatory_caps())
         if problems:
             raise ProductRulesInvalidError(problems)
-        return product_version_update(
-            actor=actor, version=version, rules={"ltv_rules": ltv_rules, "fees": fees}, rates=rates
-        )
+        return product_version_update(actor=actor, version=version, rules=fields, rates=rates)
 
 
 def product_version_publish(*, actor: Any, version: ProductVersion) -> ProductVersion:

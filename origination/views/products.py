@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from autofin.approvals import ApprovalError, approval_request_pending_for
 from origination.approvals import PRODUCT_PUBLISH, product_version_publish_submit
-from origination.forms.products import ProductGridForm
+from origination.forms.product_rules import ProductEditor
 from origination.models import Product, ProductVersion, RepaymentMethod
 from origination.quoting.deal import Deal
 from origination.quoting.vocabulary import TIERS
@@ -82,6 +82,7 @@ def product_detail(request, code: str):
             "tiers": TIERS,
             "method_labels": dict(RepaymentMethod.choices),
             "can_edit": request.user.has_perm("origination.change_productversion"),
+            "has_draft": any(not v.is_published for v in versions),
         },
     )
 
@@ -92,9 +93,7 @@ def product_detail(request, code: str):
 def product_draft(request, code: str):
     product = get_object_or_404(Product, code=code)
     draft = product_draft_open(actor=request.user, product=product)
-    messages.success(
-        request, _("已打开草稿版本 %(n)s，可点击“编辑利率与费用”修改") % {"n": draft.number}
-    )
+    messages.success(request, _("已打开草稿版本 %(n)s，可点击“编辑草稿”修改") % {"n": draft.number})
     url = reverse("origination:product_detail", kwargs={"code": code})
     return redirect(f"{url}?version={draft.number}")
 
@@ -127,19 +126,23 @@ def product_publish(request, code: str, number: int):
 @login_required
 @permission_required("origination.change_productversion", raise_exception=True)
 def product_edit(request, code: str, number: int):
-    """A draft's rate table, LTV rules and fees as a grid, checked by rules_validate before
-    anything is saved, with a sample quote priced on the draft."""
+    """A draft's whole rules on one page (terms, methods, amounts, rate grid, LTV rules, fees,
+    financed items), saved only when they pass rules_validate, with a sample quote priced on
+    the saved draft."""
     version = get_object_or_404(ProductVersion, product__code=code, number=number)
     if version.is_published:
-        messages.error(request, _("该版本已发布，不能修改"))
+        messages.error(request, _("该版本已发布，不能修改；请在产品页“复制为新版本”后编辑"))
         return redirect("origination:product_detail", code=code)
     rules = version.rules_build()
-    form = ProductGridForm(request.POST or None, rules=rules)
-    if request.method == "POST" and form.is_valid():
+    editor = ProductEditor(request.POST if request.method == "POST" else None, rules=rules)
+    if request.method == "POST" and editor.is_valid():
         try:
-            product_version_grid_save(actor=request.user, version=version, **form.rules_changes())
+            product_version_grid_save(actor=request.user, version=version, **editor.changes())
         except ProductRulesInvalidError as exc:
-            form.violations_show(exc.violations)
+            editor.violations_show(exc.violations)
+        except ProductVersionImmutableError:
+            messages.error(request, _("该版本已发布，不能修改"))
+            return redirect("origination:product_detail", code=code)
         else:
             messages.success(request, _("已保存草稿版本 %(n)s") % {"n": version.number})
             return redirect("origination:product_edit", code=code, number=number)
@@ -149,17 +152,19 @@ def product_edit(request, code: str, number: int):
         {
             "product": version.product,
             "version": version,
-            "form": form,
+            "editor": editor,
+            "form": editor.grid,
             "tiers": TIERS,
             "lpr": rules["rate_basis"] == "lpr",
             "preview": _preview(version, rules),
+            "pending_publish": approval_request_pending_for(action=PRODUCT_PUBLISH, target=version),
         },
     )
 
 
 def _preview(version: ProductVersion, rules: dict):
-    """A sample deal (¥200,000 car, the first LTV rule's minimum down payment, the shortest
-    term, tier A) priced on the saved draft; None when the draft cannot be priced yet."""
+    """A sample deal (¥200,000 car, the least down payment the first LTV rule allows, the
+    shortest term, tier A) priced on the saved draft; None when it cannot be priced yet."""
     if not (rules["ltv_rules"] and rules["terms"] and rules["methods"]):
         return None
     ltv = rules["ltv_rules"][0]
@@ -170,7 +175,10 @@ def _preview(version: ProductVersion, rules: dict):
         term_months=min(rules["terms"]),
         method=rules["methods"][0],
         tier=TIERS[0],
-        down_payment_ratio=Decimal(str(ltv["min_down_payment_ratio"])),
+        # a cap below 1 − minimum down payment asks for more down than the minimum
+        down_payment_ratio=max(
+            Decimal(str(ltv["min_down_payment_ratio"])), 1 - Decimal(str(ltv["max_ltv"]))
+        ),
     )
     try:
         return quote_preview(version=version, deal=deal)
