@@ -52,9 +52,7 @@ class CommissionPayout(models.Model):
     accrued_total = models.DecimalField(_("本月返佣"), **MONEY)
     set_off = models.DecimalField(_("抵扣（追回及上期结转）"), **MONEY)
     amount = models.DecimalField(_("应付净额"), **MONEY)
-    status = models.CharField(
-        _("状态"), max_length=10, choices=PayoutStatus.choices, db_index=True
-    )
+    status = models.CharField(_("状态"), max_length=10, choices=PayoutStatus.choices, db_index=True)
     # The dealer's VAT invoice for the commission (a service fee).
     invoice_number = models.CharField(_("发票号码"), max_length=40, blank=True)
     invoice_amount = models.DecimalField(_("发票金额（含税）"), null=True, blank=True, **MONEY)

@@ -14,8 +14,10 @@ from celery import shared_task
 
 from servicing.services.commissions.bank import (
     commission_payout_recover,
-    commission_payout_send as payout_send,
     commission_payouts_to_recover,
+)
+from servicing.services.commissions.bank import (
+    commission_payout_send as payout_send,
 )
 
 

@@ -17,10 +17,10 @@ from autofin.roles import MoneyAction
 from servicing.models.commission_payouts import BankStatus, CommissionPayout, PayoutStatus
 from servicing.services.commissions.payouts import (
     PayoutError,
-    payout_permission_require,
     invoice_required,
     payout_account,
     payout_lock,
+    payout_permission_require,
 )
 from servicing.services.disbursement.approve import dispatch_after_commit
 
@@ -41,9 +41,7 @@ def commission_payout_approve(*, payout_id: int, actor: Any) -> CommissionPayout
             raise PayoutError(_("尚未登记经销商发票，付款暂缓。"), code="held")
         # The account the checker saw must still be the dealer's verified one.
         if payout_account(payout)["account_id"] != payout.account_id:
-            raise PayoutError(
-                _("经销商结算账户已变更，请经办人重新经办。"), code="account_changed"
-            )
+            raise PayoutError(_("经销商结算账户已变更，请经办人重新经办。"), code="account_changed")
         n = payout.attempt_no + 1
         payout.attempt_no = n
         payout.idempotency_key = f"CP{payout.pk}-A{n}-{uuid.uuid4().hex[:10]}"

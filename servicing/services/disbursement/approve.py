@@ -194,5 +194,7 @@ def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
         attempt = _attempt_create(
             instruction, actor=actor, business_date=business_date_for_posting()
         )
-        dispatch_after_commit("servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk])
+        dispatch_after_commit(
+            "servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk]
+        )
     return attempt

@@ -45,9 +45,9 @@ def journal_entry_reverse(
         flip = {Side.DEBIT.value: Side.CREDIT.value, Side.CREDIT.value: Side.DEBIT.value}
         lines = [
             (code, flip[side], amount, loan_id, dealer_id)
-            for code, side, amount, loan_id, dealer_id in original.lines.order_by(
-                "id"
-            ).values_list("account__code", "side", "amount", "loan_id", "dealer_id")
+            for code, side, amount, loan_id, dealer_id in original.lines.order_by("id").values_list(
+                "account__code", "side", "amount", "loan_id", "dealer_id"
+            )
         ]
         spec = EntrySpec(
             business_date=business_date or business_date_for_posting(),
