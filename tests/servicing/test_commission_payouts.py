@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 
 from autofin.models import AuditEntry
 from dealers.models.accounts import SettlementAccount
-from dealers.models.commissions import CommissionStatement
+from dealers.models.commissions import Commission, CommissionStatement
 from dealers.services import (
     agreement_create,
 )
@@ -29,11 +29,21 @@ from servicing.services.commissions.payouts import (
     commission_payout_retry,
 )
 from servicing.services.commissions.release import commission_payout_approve
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_create
+from servicing.services.disbursement.fund import disbursement_fund
 from servicing.services.disbursement.settle import bank_callback_receive
 from servicing.services.ledger.entries import InvalidLineError
 from servicing.services.ledger.posting import journal_post
 from tests.servicing.commission_support import accrue, books_agree, claw, month_end, on, pay
-from tests.servicing.disbursement_support import next_serial, set_dealer_account
+from tests.servicing.disbursement_support import (
+    STANDARD,
+    deliver,
+    make_facts,
+    next_serial,
+    send_all,
+    set_dealer_account,
+)
 
 pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
@@ -275,3 +285,25 @@ def test_a_line_names_one_subledger_at_most(dealer):
             "dealer_id) VALUES (1, 1, 'D', 1, 1, %s)",
             [dealer.pk],
         )
+
+
+def test_funding_posts_the_accrual_with_its_row_once(dealer, customer, payees, maker, checker):
+    facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD)
+    d = disbursement_approve(
+        disbursement_id=disbursement_create(facts=facts, actor=maker).pk, actor=checker
+    )
+    send_all(d)
+    deliver(d)
+    commission = Commission.objects.get(contract_ref=facts["contract_ref"])
+    assert commission.amount == D("1372.00")  # 1 % of 137 200.00
+    lines = JournalLine.objects.filter(
+        entry__idempotency_key=f"commission-accrue:{commission.pk}"
+    ).order_by("id")
+    assert [(x.account.code, x.side, x.amount, x.dealer_id, x.loan_id) for x in lines] == [
+        ("commission_expense", "D", D("1372.00"), dealer.pk, None),
+        ("commission_payable", "C", D("1372.00"), dealer.pk, None),
+    ]
+    assert lines[0].entry.business_date == commission.funded_on
+    disbursement_fund(disbursement_id=d.pk)  # funding again: nothing more
+    assert JournalEntry.objects.filter(source_type="commission").count() == 1
+    books_agree(dealer, "1372.00")
