@@ -89,6 +89,9 @@ class CommissionPayout(models.Model):
         related_name="+",
     )
     released_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
+    # The business date the current key was released on: the bank's requested date, and the
+    # day whose bank statement lists it (reconciliation).
+    business_date = models.DateField(_("营业日"), null=True, blank=True)
     attempt_no = models.PositiveSmallIntegerField(_("第几次付款"), default=0)
     idempotency_key = models.CharField(
         _("幂等键"), max_length=80, unique=True, null=True, blank=True
@@ -129,6 +132,7 @@ class CommissionPayout(models.Model):
                 | (
                     Q(approved_by__isnull=False)
                     & Q(idempotency_key__isnull=False)
+                    & Q(business_date__isnull=False)
                     & ~Q(account_number_enc="")
                 ),
                 name="payout_released_is_approved",

@@ -35,6 +35,7 @@ from servicing.services.disbursement.fund import disbursement_fund
 from servicing.services.disbursement.settle import bank_callback_receive
 from servicing.services.ledger.entries import InvalidLineError
 from servicing.services.ledger.posting import journal_post
+from servicing.services.reconciliation import reconciliation_run
 from tests.servicing.commission_support import accrue, books_agree, claw, month_end, on, pay
 from tests.servicing.disbursement_support import (
     STANDARD,
@@ -268,6 +269,11 @@ def test_a_timeout_is_recovered_by_key_and_paid_once(dealer, used_line, maker, c
     SandboxBank().callbacks_deliver(keys=[payout.idempotency_key])  # late callback: no change
     assert JournalEntry.objects.filter(source_id=f"payout-{payout.pk}").count() == 1
     books_agree(dealer, "0.00")
+    # the bank's statement of the day lists the payout, and the books agree with it (the
+    # sandbox bank's own rows outlive each test: other tests' payments of the date are listed)
+    run = reconciliation_run(statement_date=payout.business_date, actor=maker)
+    assert (run.book_lines, run.matched) == (1, 1)
+    assert not run.lines.filter(idempotency_key=payout.idempotency_key).exists()
 
 
 def test_a_line_names_one_subledger_at_most(dealer):

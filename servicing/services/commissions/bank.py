@@ -54,7 +54,7 @@ def commission_payout_send(*, payout_id: int, gateway: PaymentGateway | None = N
             "account_name": payout.account_name,
             "bank_name": payout.bank_name,
             "reference": f"{payout.statement_number} 返佣",
-            "requested_date": business_date_for_posting(),
+            "requested_date": payout.business_date,
         }
     # "sending" is committed; no lock is held while the bank is called.
     try:

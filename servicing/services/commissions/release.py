@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.business_date import business_date_for_posting
 from autofin.roles import MoneyAction
 from servicing.models.commission_payouts import BankStatus, CommissionPayout, PayoutStatus
 from servicing.services.commissions.payouts import (
@@ -47,6 +48,7 @@ def commission_payout_approve(*, payout_id: int, actor: Any) -> CommissionPayout
         payout.idempotency_key = f"CP{payout.pk}-A{n}-{uuid.uuid4().hex[:10]}"
         payout.approved_by = actor
         payout.released_at = timezone.now()
+        payout.business_date = business_date_for_posting()
         payout.status = PayoutStatus.RELEASED
         payout.bank_status = BankStatus.PENDING
         payout.bank_ref = ""
