@@ -28,6 +28,14 @@ def payouts_recent(*, limit: int = 50) -> list[CommissionPayout]:
     return list(CommissionPayout.objects.exclude(status__in=OPEN).order_by("-month", "-pk")[:limit])
 
 
+def statements_awaiting_payout() -> QuerySet[CommissionStatement]:
+    """Statements with something to pay (待付) and no payout yet: the month just closed, and any
+    left from before payouts existed."""
+    return CommissionStatement.objects.filter(
+        pay_status=CommissionStatement.PayStatus.PENDING
+    ).exclude(pk__in=CommissionPayout.objects.values("statement_id"))
+
+
 def commission_payable_by_dealer() -> dict[int, Decimal]:
     """{dealer_id: credit balance of commission payable} from the ledger's dealer lines (a
     negative figure is what the dealer owes back)."""

@@ -15,10 +15,11 @@ from servicing.gateway.sandbox_bank import sandbox_bank_close_connections
 from servicing.models.commission_payouts import CommissionPayout
 from servicing.seed.commissions import commissions_seed
 from servicing.selectors.commissions import (
+    commission_owed_by_statements,
     commission_payable_by_dealer,
     commission_subledger_differences,
 )
-from servicing.selectors.ledger import trial_balance
+from servicing.selectors.ledger import account_balance, trial_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,10 @@ def test_seed_pays_earlier_statements_and_leaves_the_latest_to_pay(settings, tmp
         waiting = CommissionPayout.objects.filter(month=latest)
         assert set(waiting.values_list("status", flat=True)) == {"held", "prepared"}
         assert commission_subledger_differences() == []
+        # the account as a whole: the sum of what the statements and unstated items say
+        assert account_balance(account_code="commission_payable") == sum(
+            commission_owed_by_statements().values()
+        )
         payable = commission_payable_by_dealer()
         assert all(
             payable[s.dealer_id] >= s.net_amount for s in statements.filter(month=latest)

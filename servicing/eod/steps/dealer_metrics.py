@@ -31,6 +31,7 @@ from dealers.services.grading import dealer_grades_recompute
 from risk.selectors.fraud import fraud_hits_by_dealer
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import UNPAID, rows
+from servicing.selectors.commissions import statements_awaiting_payout
 from servicing.services.commissions.ledger import commission_clawback_post
 from servicing.services.commissions.payouts import commission_payout_create
 
@@ -166,7 +167,8 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
             .values_list("dealer_id", flat=True)
             .distinct()
         ):
-            statement = commission_statement_for_month(dealer=dealer_id, month=d)
-            commission_payout_create(statement=statement)
+            commission_statement_for_month(dealer=dealer_id, month=d)
             statements += 1
+        for statement in statements_awaiting_payout().order_by("pk"):
+            commission_payout_create(statement=statement)
     return {"dealers": len(graded), "clawbacks": clawbacks, "statements": statements}
