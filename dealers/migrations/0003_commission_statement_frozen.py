@@ -6,9 +6,10 @@ statement's number, period and figures, and any change to or removal of its line
 payment fields (status, pay date, bank reference) may move.
 """
 
+from decimal import Decimal
+
 import django.db.models.deletion
 import django.db.models.expressions
-from decimal import Decimal
 from django.db import migrations, models
 
 
@@ -59,70 +60,131 @@ DROP FUNCTION dealers_statement_frozen();
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dealers', '0002_default_grading_policy'),
+        ("dealers", "0002_default_grading_policy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='commissionstatement',
-            name='accrued_total',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='本月返佣'),
+            model_name="commissionstatement",
+            name="accrued_total",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0"), max_digits=18, verbose_name="本月返佣"
+            ),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='bank_ref',
-            field=models.CharField(blank=True, max_length=64, verbose_name='银行流水号'),
+            model_name="commissionstatement",
+            name="bank_ref",
+            field=models.CharField(blank=True, max_length=64, verbose_name="银行流水号"),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='brought_forward',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='上期结转应收'),
+            model_name="commissionstatement",
+            name="brought_forward",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0"), max_digits=18, verbose_name="上期结转应收"
+            ),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='carried_from',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='carried_into', to='dealers.commissionstatement', verbose_name='结转自'),
+            model_name="commissionstatement",
+            name="carried_from",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="carried_into",
+                to="dealers.commissionstatement",
+                verbose_name="结转自",
+            ),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='clawback_total',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='本月追回'),
+            model_name="commissionstatement",
+            name="clawback_total",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0"), max_digits=18, verbose_name="本月追回"
+            ),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='net_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='应付净额'),
+            model_name="commissionstatement",
+            name="net_amount",
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0"), max_digits=18, verbose_name="应付净额"
+            ),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='number',
-            field=models.CharField(max_length=32, null=True, unique=True, verbose_name='结算单号'),
+            model_name="commissionstatement",
+            name="number",
+            field=models.CharField(max_length=32, null=True, unique=True, verbose_name="结算单号"),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='paid_on',
-            field=models.DateField(blank=True, null=True, verbose_name='付款日'),
+            model_name="commissionstatement",
+            name="paid_on",
+            field=models.DateField(blank=True, null=True, verbose_name="付款日"),
         ),
         migrations.AddField(
-            model_name='commissionstatement',
-            name='pay_status',
-            field=models.CharField(choices=[('pending', '待付'), ('paid', '已付'), ('carried', '结转下期'), ('nil', '无应付')], default='pending', max_length=10, verbose_name='付款状态'),
+            model_name="commissionstatement",
+            name="pay_status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "待付"),
+                    ("paid", "已付"),
+                    ("carried", "结转下期"),
+                    ("nil", "无应付"),
+                ],
+                default="pending",
+                max_length=10,
+                verbose_name="付款状态",
+            ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='commissionstatement',
-            name='number',
-            field=models.CharField(max_length=32, unique=True, verbose_name='结算单号'),
+            model_name="commissionstatement",
+            name="number",
+            field=models.CharField(max_length=32, unique=True, verbose_name="结算单号"),
         ),
         migrations.RunSQL(FREEZE, UNFREEZE),
         migrations.AddConstraint(
-            model_name='commissionstatement',
-            constraint=models.CheckConstraint(condition=models.Q(('accrued_total__gte', 0), ('clawback_total__lte', 0), ('total', django.db.models.expressions.CombinedExpression(models.F('accrued_total'), '+', models.F('clawback_total'))), ('brought_forward__lte', 0), ('net_amount', django.db.models.expressions.CombinedExpression(models.F('total'), '+', models.F('brought_forward')))), name='statement_figures_add_up'),
+            model_name="commissionstatement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("accrued_total__gte", 0),
+                    ("clawback_total__lte", 0),
+                    (
+                        "total",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("accrued_total"), "+", models.F("clawback_total")
+                        ),
+                    ),
+                    ("brought_forward__lte", 0),
+                    (
+                        "net_amount",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("total"), "+", models.F("brought_forward")
+                        ),
+                    ),
+                ),
+                name="statement_figures_add_up",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionstatement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('pay_status', 'pending'), ('net_amount__gt', 0), ('paid_on__isnull', True)), models.Q(('pay_status', 'paid'), ('net_amount__gt', 0), ('paid_on__isnull', False), models.Q(('bank_ref', ''), _negated=True)), models.Q(('pay_status', 'carried'), ('net_amount__lt', 0), ('paid_on__isnull', True)), models.Q(('pay_status', 'nil'), ('net_amount', 0), ('paid_on__isnull', True)), _connector='OR'), name='statement_pay_status_matches_net'),
+            model_name="commissionstatement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("pay_status", "pending"), ("net_amount__gt", 0), ("paid_on__isnull", True)
+                    ),
+                    models.Q(
+                        ("pay_status", "paid"),
+                        ("net_amount__gt", 0),
+                        ("paid_on__isnull", False),
+                        models.Q(("bank_ref", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("pay_status", "carried"), ("net_amount__lt", 0), ("paid_on__isnull", True)
+                    ),
+                    models.Q(("pay_status", "nil"), ("net_amount", 0), ("paid_on__isnull", True)),
+                    _connector="OR",
+                ),
+                name="statement_pay_status_matches_net",
+            ),
         ),
     ]

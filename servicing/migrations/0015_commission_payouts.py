@@ -8,110 +8,308 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dealers', '0003_commission_statement_frozen'),
-        ('servicing', '0014_finance_payee_register'),
+        ("dealers", "0003_commission_statement_frozen"),
+        ("servicing", "0014_finance_payee_register"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CommissionPayout',
+            name="CommissionPayout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('statement_id', models.BigIntegerField(unique=True, verbose_name='结算单')),
-                ('statement_number', models.CharField(max_length=32, verbose_name='结算单号')),
-                ('dealer_id', models.BigIntegerField(db_index=True, verbose_name='经销商')),
-                ('dealer_name', models.CharField(max_length=200, verbose_name='经销商名称')),
-                ('month', models.DateField(verbose_name='月份')),
-                ('accrued_total', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='本月返佣')),
-                ('set_off', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='抵扣（追回及上期结转）')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='应付净额')),
-                ('status', models.CharField(choices=[('held', '待发票'), ('draft', '待经办'), ('prepared', '待复核'), ('released', '付款中'), ('paid', '已付'), ('failed', '付款失败')], db_index=True, max_length=10, verbose_name='状态')),
-                ('invoice_number', models.CharField(blank=True, max_length=40, verbose_name='发票号码')),
-                ('invoice_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='发票金额（含税）')),
-                ('invoice_tax', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='税额')),
-                ('account_id', models.BigIntegerField(blank=True, null=True, verbose_name='结算账户')),
-                ('account_name', models.CharField(blank=True, max_length=200, verbose_name='户名')),
-                ('bank_name', models.CharField(blank=True, max_length=100, verbose_name='开户行')),
-                ('account_number_enc', models.TextField(blank=True)),
-                ('account_number_masked', models.CharField(blank=True, max_length=40, verbose_name='账号')),
-                ('prepared_at', models.DateTimeField(blank=True, null=True, verbose_name='经办时间')),
-                ('released_at', models.DateTimeField(blank=True, null=True, verbose_name='放行时间')),
-                ('business_date', models.DateField(blank=True, null=True, verbose_name='营业日')),
-                ('attempt_no', models.PositiveSmallIntegerField(default=0, verbose_name='第几次付款')),
-                ('idempotency_key', models.CharField(blank=True, max_length=80, null=True, unique=True, verbose_name='幂等键')),
-                ('bank_status', models.CharField(blank=True, choices=[('', '未发送'), ('pending', '待发送'), ('sending', '发送中'), ('sent', '银行已受理'), ('succeeded', '付款成功'), ('failed', '付款失败'), ('unknown', '结果未知（超时）')], default='', max_length=10, verbose_name='银行状态')),
-                ('sends', models.PositiveSmallIntegerField(default=0, verbose_name='发送次数')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='发送时间')),
-                ('bank_ref', models.CharField(blank=True, max_length=64, verbose_name='银行流水号')),
-                ('failure_reason', models.CharField(blank=True, max_length=255, verbose_name='失败原因')),
-                ('paid_on', models.DateField(blank=True, null=True, verbose_name='付款日')),
-                ('journal_entry_id', models.BigIntegerField(blank=True, null=True, verbose_name='付款分录')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='生成时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("statement_id", models.BigIntegerField(unique=True, verbose_name="结算单")),
+                ("statement_number", models.CharField(max_length=32, verbose_name="结算单号")),
+                ("dealer_id", models.BigIntegerField(db_index=True, verbose_name="经销商")),
+                ("dealer_name", models.CharField(max_length=200, verbose_name="经销商名称")),
+                ("month", models.DateField(verbose_name="月份")),
+                (
+                    "accrued_total",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="本月返佣"),
+                ),
+                (
+                    "set_off",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="抵扣（追回及上期结转）"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="应付净额"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("held", "待发票"),
+                            ("draft", "待经办"),
+                            ("prepared", "待复核"),
+                            ("released", "付款中"),
+                            ("paid", "已付"),
+                            ("failed", "付款失败"),
+                        ],
+                        db_index=True,
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "invoice_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="发票号码"),
+                ),
+                (
+                    "invoice_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="发票金额（含税）",
+                    ),
+                ),
+                (
+                    "invoice_tax",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=18, null=True, verbose_name="税额"
+                    ),
+                ),
+                (
+                    "account_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="结算账户"),
+                ),
+                ("account_name", models.CharField(blank=True, max_length=200, verbose_name="户名")),
+                ("bank_name", models.CharField(blank=True, max_length=100, verbose_name="开户行")),
+                ("account_number_enc", models.TextField(blank=True)),
+                (
+                    "account_number_masked",
+                    models.CharField(blank=True, max_length=40, verbose_name="账号"),
+                ),
+                (
+                    "prepared_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="经办时间"),
+                ),
+                (
+                    "released_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="放行时间"),
+                ),
+                ("business_date", models.DateField(blank=True, null=True, verbose_name="营业日")),
+                (
+                    "attempt_no",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="第几次付款"),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(
+                        blank=True, max_length=80, null=True, unique=True, verbose_name="幂等键"
+                    ),
+                ),
+                (
+                    "bank_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "未发送"),
+                            ("pending", "待发送"),
+                            ("sending", "发送中"),
+                            ("sent", "银行已受理"),
+                            ("succeeded", "付款成功"),
+                            ("failed", "付款失败"),
+                            ("unknown", "结果未知（超时）"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="银行状态",
+                    ),
+                ),
+                ("sends", models.PositiveSmallIntegerField(default=0, verbose_name="发送次数")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="发送时间")),
+                (
+                    "bank_ref",
+                    models.CharField(blank=True, max_length=64, verbose_name="银行流水号"),
+                ),
+                (
+                    "failure_reason",
+                    models.CharField(blank=True, max_length=255, verbose_name="失败原因"),
+                ),
+                ("paid_on", models.DateField(blank=True, null=True, verbose_name="付款日")),
+                (
+                    "journal_entry_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="付款分录"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="生成时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '返佣付款',
-                'verbose_name_plural': '返佣付款',
-                'ordering': ['-month', '-id'],
+                "verbose_name": "返佣付款",
+                "verbose_name_plural": "返佣付款",
+                "ordering": ["-month", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='journalline',
-            name='journal_line_one_subledger',
+            model_name="journalline",
+            name="journal_line_one_subledger",
         ),
         migrations.AddField(
-            model_name='journalline',
-            name='dealer',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dealers.dealer', verbose_name='经销商'),
+            model_name="journalline",
+            name="dealer",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="dealers.dealer",
+                verbose_name="经销商",
+            ),
         ),
         migrations.AddIndex(
-            model_name='journalline',
-            index=models.Index(condition=models.Q(('dealer_id__isnull', False)), fields=['dealer_id', 'account'], name='journal_line_dealer_account'),
+            model_name="journalline",
+            index=models.Index(
+                condition=models.Q(("dealer_id__isnull", False)),
+                fields=["dealer_id", "account"],
+                name="journal_line_dealer_account",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journalline',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.LessThanOrEqual(models.Func(models.F('loan'), models.F('dealer'), function='num_nonnulls', output_field=models.IntegerField()), 1), name='journal_line_one_subledger'),
+            model_name="journalline",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.LessThanOrEqual(
+                    models.Func(
+                        models.F("loan"),
+                        models.F("dealer"),
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
+                    1,
+                ),
+                name="journal_line_one_subledger",
+            ),
         ),
         migrations.AddField(
-            model_name='commissionpayout',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='复核人'),
+            model_name="commissionpayout",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="复核人",
+            ),
         ),
         migrations.AddField(
-            model_name='commissionpayout',
-            name='invoice_recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发票登记人'),
+            model_name="commissionpayout",
+            name="invoice_recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="发票登记人",
+            ),
         ),
         migrations.AddField(
-            model_name='commissionpayout',
-            name='prepared_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人'),
+            model_name="commissionpayout",
+            name="prepared_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="经办人",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0), ('accrued_total__gte', 0), ('set_off__lte', 0), ('amount', django.db.models.expressions.CombinedExpression(models.F('accrued_total'), '+', models.F('set_off')))), name='payout_amount_is_net'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gt", 0),
+                    ("accrued_total__gte", 0),
+                    ("set_off__lte", 0),
+                    (
+                        "amount",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("accrued_total"), "+", models.F("set_off")
+                        ),
+                    ),
+                ),
+                name="payout_amount_is_net",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['held', 'draft', 'prepared', 'released', 'paid', 'failed'])), name='payout_status_valid'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["held", "draft", "prepared", "released", "paid", "failed"])
+                ),
+                name="payout_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('prepared_by')), _negated=True), _connector='OR'), name='payout_checker_not_maker'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_by__isnull", True),
+                    models.Q(("approved_by", models.F("prepared_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="payout_checker_not_maker",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['released', 'paid', 'failed']), _negated=True), models.Q(('approved_by__isnull', False), ('idempotency_key__isnull', False), ('business_date__isnull', False), models.Q(('account_number_enc', ''), _negated=True)), _connector='OR'), name='payout_released_is_approved'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["released", "paid", "failed"]), _negated=True),
+                    models.Q(
+                        ("approved_by__isnull", False),
+                        ("idempotency_key__isnull", False),
+                        ("business_date__isnull", False),
+                        models.Q(("account_number_enc", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="payout_released_is_approved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), models.Q(('paid_on__isnull', False), models.Q(('bank_ref', ''), _negated=True), ('journal_entry_id__isnull', False), ('bank_status', 'succeeded')), _connector='OR'), name='payout_paid_is_recorded'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "paid"), _negated=True),
+                    models.Q(
+                        ("paid_on__isnull", False),
+                        models.Q(("bank_ref", ""), _negated=True),
+                        ("journal_entry_id__isnull", False),
+                        ("bank_status", "succeeded"),
+                    ),
+                    _connector="OR",
+                ),
+                name="payout_paid_is_recorded",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionpayout',
-            constraint=models.CheckConstraint(condition=models.Q(('invoice_amount__isnull', True), models.Q(models.Q(('invoice_number', ''), _negated=True), ('invoice_amount__gt', 0), ('invoice_tax__gte', 0), ('invoice_tax__lt', models.F('invoice_amount'))), _connector='OR'), name='payout_invoice_complete'),
+            model_name="commissionpayout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("invoice_amount__isnull", True),
+                    models.Q(
+                        models.Q(("invoice_number", ""), _negated=True),
+                        ("invoice_amount__gt", 0),
+                        ("invoice_tax__gte", 0),
+                        ("invoice_tax__lt", models.F("invoice_amount")),
+                    ),
+                    _connector="OR",
+                ),
+                name="payout_invoice_complete",
+            ),
         ),
     ]
