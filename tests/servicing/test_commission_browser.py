@@ -41,6 +41,7 @@ def _open_payout(page, number: str):
     page.locator("#main-nav").get_by_role("link", name="放款", exact=True).click()
     page.click("#nav-commission-payouts")
     expect(page.locator("h1")).to_have_text("返佣付款")
+    page.screenshot(path=str(SHOTS / "00-payout-list.png"), full_page=True)
     page.get_by_test_id(f"payout-{number}").click()
 
 

@@ -20,6 +20,7 @@ from dealers.services import (
 from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models import JournalEntry, JournalLine
 from servicing.models.disbursement import SandboxBankPayment
+from servicing.selectors.commissions import commission_payable_by_dealer
 from servicing.selectors.ledger import account_balance
 from servicing.services.commissions.bank import commission_payout_recover, commission_payout_send
 from servicing.services.commissions.payouts import (
@@ -35,6 +36,7 @@ from servicing.services.disbursement.fund import disbursement_fund
 from servicing.services.disbursement.settle import bank_callback_receive
 from servicing.services.ledger.entries import InvalidLineError
 from servicing.services.ledger.posting import journal_post
+from servicing.services.ledger.reversal import journal_entry_reverse
 from servicing.services.reconciliation import reconciliation_run
 from tests.servicing.commission_support import accrue, books_agree, claw, month_end, on, pay
 from tests.servicing.disbursement_support import (
@@ -313,3 +315,17 @@ def test_funding_posts_the_accrual_with_its_row_once(dealer, customer, payees, m
     disbursement_fund(disbursement_id=d.pk)  # funding again: nothing more
     assert JournalEntry.objects.filter(source_type="commission").count() == 1
     books_agree(dealer, "1372.00")
+
+
+def test_a_reversal_mirrors_the_dealer_lines(dealer, used_line):
+    on(dt.date(2026, 1, 10))
+    accrue(dealer, "100000.00", dt.date(2026, 1, 10))
+    entry = JournalEntry.objects.get(source_type="commission")
+    reversal = journal_entry_reverse(entry_id=entry.pk, reason="测试冲正", actor="test")
+    assert sorted(
+        (x.account.code, x.side, x.amount, x.dealer_id) for x in reversal.lines.all()
+    ) == [
+        ("commission_expense", "C", D("1000.00"), dealer.pk),
+        ("commission_payable", "D", D("1000.00"), dealer.pk),
+    ]
+    assert commission_payable_by_dealer()[dealer.pk] == ZERO
