@@ -112,6 +112,14 @@ POLICIES: dict[str, Policy] = {
             maximum=Decimal("24"),
         ),
         Policy(
+            # 无票不付: a commission payout waits for the dealer's VAT invoice (发票)
+            "servicing.commission_payout_requires_invoice",
+            bool,
+            _("返佣付款须先登记经销商发票"),
+            Role.FINANCE_APPROVER,
+            "true",
+        ),
+        Policy(
             "origination.underwriter_authority_limit",
             Decimal,
             _("审批员审批权限金额"),

@@ -284,6 +284,8 @@ class MoneyAction(StrEnum):
     DISBURSEMENT_PREPARE = "disbursement_prepare"
     DISBURSEMENT_APPROVE = "disbursement_approve"
     DISBURSEMENT_RETRY = "disbursement_retry"
+    COMMISSION_PAYOUT_PREPARE = "commission_payout_prepare"  # invoice, account, retry (maker)
+    COMMISSION_PAYOUT_APPROVE = "commission_payout_approve"  # release to the bank (checker)
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -301,6 +303,10 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DISBURSEMENT_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DISBURSEMENT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.DISBURSEMENT_RETRY: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.COMMISSION_PAYOUT_PREPARE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.COMMISSION_PAYOUT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

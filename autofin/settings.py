@@ -459,3 +459,10 @@ CELERY_BEAT_SCHEDULE["security-log-prune"] = {
 # A view's plain-text refusal (HttpResponseForbidden) is shown as the friendly 403 page; placed
 # after the message and session middleware so the page has the user and the navigation.
 MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]
+
+# --- p-comm
+# Commission payouts whose bank answer is overdue are asked about by key, as disbursements are.
+CELERY_BEAT_SCHEDULE["commission-payouts-recover"] = {
+    "task": "servicing.tasks.commissions.commission_payouts_recover",
+    "schedule": 60.0,
+}

@@ -162,13 +162,14 @@ def month_label(day: dt.date) -> str:
 
 
 def statement_lines(statement: CommissionStatement) -> list[dict]:
-    """Each line with what a dealer asks about it: the rate it was earned at and its payment (no
-    payout is recorded yet, so every line is 待付 with no pay date). The salesperson lives with
-    the application, in origination, which dealers may not import: it joins the statement when
-    the commission records it (the partner-money issue)."""
+    """Each line with what a dealer asks about it: the rate it was earned at and its payment
+    (the statement's: servicing pays a statement's net as one payout and marks it 已付). The
+    salesperson lives with the application, in origination, which dealers may not import: it
+    joins the statement when the commission records it (the partner-money issue)."""
     lines = list(
         statement.lines.select_related("commission__agreement", "clawback__commission__agreement")
     )
+    paid = statement.pay_status == CommissionStatement.PayStatus.PAID
     rows = []
     for line in lines:
         commission = line.commission or (line.clawback.commission if line.clawback else None)
@@ -177,8 +178,8 @@ def statement_lines(statement: CommissionStatement) -> list[dict]:
             {
                 "line": line,
                 "agreement": agreement,
-                "paid": False,
-                "paid_on": None,
+                "paid": paid,
+                "paid_on": statement.paid_on,
             }
         )
     return rows

@@ -3,6 +3,7 @@ from django.urls import path
 
 from servicing.views import (
     collections,
+    commission_payouts,
     customer,
     disbursement,
     eod,
@@ -100,6 +101,36 @@ urlpatterns += [
         name="instruction_retry",
     ),
     path("finance/funding/", disbursement.funding_board, name="funding_board"),
+    path(
+        "finance/commission-payouts/",
+        commission_payouts.payout_list,
+        name="commission_payout_list",
+    ),
+    path(
+        "finance/commission-payouts/<int:payout_id>/",
+        commission_payouts.payout_detail,
+        name="commission_payout_detail",
+    ),
+    path(
+        "finance/commission-payouts/<int:payout_id>/invoice/",
+        commission_payouts.payout_invoice,
+        name="commission_payout_invoice",
+    ),
+    path(
+        "finance/commission-payouts/<int:payout_id>/prepare/",
+        commission_payouts.payout_prepare,
+        name="commission_payout_prepare",
+    ),
+    path(
+        "finance/commission-payouts/<int:payout_id>/approve/",
+        commission_payouts.payout_approve,
+        name="commission_payout_approve",
+    ),
+    path(
+        "finance/commission-payouts/<int:payout_id>/retry/",
+        commission_payouts.payout_retry,
+        name="commission_payout_retry",
+    ),
     path(
         "finance/instructions/<int:instruction_id>/reveal/",
         disbursement.instruction_reveal,

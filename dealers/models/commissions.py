@@ -148,11 +148,50 @@ class CommissionClawback(models.Model):
 
 
 class CommissionStatement(models.Model):
+    """A dealer's month, frozen when issued: its number, period, lines and figures never change
+    afterwards (trigger dealers_statement_frozen); only its payment is recorded on it.
+
+    net_amount = total (this month's accruals and clawbacks) + brought_forward (what the dealer
+    still owed from the previous statement, <= 0). A positive net is paid out (待付 → 已付); a
+    negative one is owed by the dealer and carried into the next statement (结转)."""
+
+    class PayStatus(models.TextChoices):
+        PENDING = "pending", _("待付")
+        PAID = "paid", _("已付")
+        CARRIED = "carried", _("结转下期")
+        NIL = "nil", _("无应付")
+
     dealer = models.ForeignKey(
         Dealer, verbose_name=_("经销商"), on_delete=models.PROTECT, related_name="statements"
     )
+    number = models.CharField(_("结算单号"), max_length=32, unique=True)
     month = models.DateField(_("月份"))  # first day of the month
+    accrued_total = models.DecimalField(
+        _("本月返佣"), max_digits=18, decimal_places=2, default=Decimal("0")
+    )
+    clawback_total = models.DecimalField(
+        _("本月追回"), max_digits=18, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("合计"), max_digits=18, decimal_places=2)
+    brought_forward = models.DecimalField(
+        _("上期结转应收"), max_digits=18, decimal_places=2, default=Decimal("0")
+    )
+    net_amount = models.DecimalField(
+        _("应付净额"), max_digits=18, decimal_places=2, default=Decimal("0")
+    )
+    carried_from = models.OneToOneField(
+        "self",
+        verbose_name=_("结转自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="carried_into",
+    )
+    pay_status = models.CharField(
+        _("付款状态"), max_length=10, choices=PayStatus.choices, default=PayStatus.PENDING
+    )
+    paid_on = models.DateField(_("付款日"), null=True, blank=True)
+    bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
     class Meta:
@@ -162,6 +201,26 @@ class CommissionStatement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dealer", "month"], name="one_statement_per_month"),
             models.CheckConstraint(condition=Q(month__day=1), name="statement_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(accrued_total__gte=0)
+                & Q(clawback_total__lte=0)
+                & Q(total=F("accrued_total") + F("clawback_total"))
+                & Q(brought_forward__lte=0)
+                & Q(net_amount=F("total") + F("brought_forward")),
+                name="statement_figures_add_up",
+            ),
+            models.CheckConstraint(
+                condition=(Q(pay_status="pending") & Q(net_amount__gt=0) & Q(paid_on__isnull=True))
+                | (
+                    Q(pay_status="paid")
+                    & Q(net_amount__gt=0)
+                    & Q(paid_on__isnull=False)
+                    & ~Q(bank_ref="")
+                )
+                | (Q(pay_status="carried") & Q(net_amount__lt=0) & Q(paid_on__isnull=True))
+                | (Q(pay_status="nil") & Q(net_amount=0) & Q(paid_on__isnull=True)),
+                name="statement_pay_status_matches_net",
+            ),
         ]
 
     def __str__(self) -> str:

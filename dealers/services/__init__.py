@@ -7,6 +7,7 @@ from dealers.services.commissions import (
     commission_clawback,
     commission_compute,
     commission_statement_for_month,
+    commission_statement_mark_paid,
     dealer_kpis_record,
 )
 from dealers.services.grading import (
@@ -45,6 +46,7 @@ __all__ = [
     "commission_clawback",
     "commission_compute",
     "commission_statement_for_month",
+    "commission_statement_mark_paid",
     "dealer_account_manager_assign",
     "dealer_alert_resolve",
     "dealer_grade_recompute_now",

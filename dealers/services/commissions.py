@@ -226,9 +226,10 @@ def commission_clawback(
 
 
 def commission_statement_for_month(*, dealer, month: dt.date) -> CommissionStatement:
-    """Month-end batch: put every accrual and clawback up to the month's end that is on no
-    statement yet into the dealer's statement for the month. A second call returns the same
-    statement; items arriving late roll into the next month's."""
+    """Month-end batch: freeze the dealer's statement for the month (number, period, lines,
+    figures) with every accrual and clawback up to the month's end that is on no statement yet,
+    and what the dealer still owed from the previous statement brought forward. A second call
+    returns the same statement; items arriving late roll into the next month's."""
     dealer_id = _dealer_id(dealer)
     first = month_start(month)
     last = month_end(month)
@@ -243,51 +244,129 @@ def commission_statement_for_month(*, dealer, month: dt.date) -> CommissionState
         existing = CommissionStatement.objects.filter(dealer_id=dealer_id, month=first).first()
         if existing is not None:
             return existing
-        commissions = list(
-            Commission.objects.filter(
-                dealer_id=dealer_id, funded_on__lte=last, statement_line__isnull=True
-            ).order_by("funded_on", "id")
+        lines = _statement_lines(dealer_id, last)
+        accrued = quantize_fen(sum((x.amount for x in lines if x.amount > 0), ZERO))
+        clawed = quantize_fen(sum((x.amount for x in lines if x.amount < 0), ZERO))
+        # The latest earlier statement the dealer ended owing on, not yet brought forward.
+        owed = (
+            CommissionStatement.objects.filter(
+                dealer_id=dealer_id,
+                month__lt=first,
+                pay_status=CommissionStatement.PayStatus.CARRIED,
+                carried_into__isnull=True,
+            )
+            .order_by("-month")
+            .first()
         )
-        clawbacks = list(
-            CommissionClawback.objects.filter(
-                commission__dealer_id=dealer_id, event_date__lte=last, statement_line__isnull=True
-            )
-            .select_related("commission")
-            .order_by("event_date", "id")
+        brought_forward = owed.net_amount if owed is not None else ZERO
+        net = accrued + clawed + brought_forward
+        statement = CommissionStatement.objects.create(
+            dealer_id=dealer_id,
+            number=f"CS{first:%Y%m}-{dealer_id:06d}",
+            month=first,
+            accrued_total=accrued,
+            clawback_total=clawed,
+            total=accrued + clawed,
+            brought_forward=brought_forward,
+            net_amount=net,
+            carried_from=owed,
+            pay_status=_pay_status_for(net),
         )
-        statement = CommissionStatement.objects.create(dealer_id=dealer_id, month=first, total=ZERO)
-        lines = [
-            CommissionStatementLine(
-                statement=statement,
-                kind=CommissionStatementLine.Kind.ACCRUAL,
-                commission=c,
-                contract_ref=c.contract_ref,
-                event_date=c.funded_on,
-                amount_financed=c.amount_financed,
-                amount=c.amount,
-            )
-            for c in commissions
-        ] + [
-            CommissionStatementLine(
-                statement=statement,
-                kind=CommissionStatementLine.Kind.CLAWBACK,
-                clawback=cb,
-                contract_ref=cb.commission.contract_ref,
-                event_date=cb.event_date,
-                amount_financed=cb.commission.amount_financed,
-                amount=cb.amount,
-            )
-            for cb in clawbacks
-        ]
+        for line in lines:
+            line.statement = statement
         CommissionStatementLine.objects.bulk_create(lines)
-        statement.total = quantize_fen(sum((line.amount for line in lines), ZERO))
-        statement.save(update_fields=["total"])
         audit_record(
             actor=SYSTEM,
             obj=statement,
             action="commission_statement_create",
-            to_state="issued",
-            data={"lines": len(lines), "total": str(statement.total)},
+            to_state=statement.pay_status,
+            data={
+                "number": statement.number,
+                "lines": len(lines),
+                "total": str(statement.total),
+                "brought_forward": str(brought_forward),
+                "net_amount": str(net),
+            },
+        )
+    return statement
+
+
+def _pay_status_for(net: Decimal) -> str:
+    status = CommissionStatement.PayStatus
+    if net > 0:
+        return status.PENDING
+    return status.CARRIED if net < 0 else status.NIL
+
+
+def _statement_lines(dealer_id: int, last: dt.date) -> list[CommissionStatementLine]:
+    """The lines of a new statement (not saved): accruals, then clawbacks, by date."""
+    commissions = Commission.objects.filter(
+        dealer_id=dealer_id, funded_on__lte=last, statement_line__isnull=True
+    ).order_by("funded_on", "id")
+    clawbacks = (
+        CommissionClawback.objects.filter(
+            commission__dealer_id=dealer_id, event_date__lte=last, statement_line__isnull=True
+        )
+        .select_related("commission")
+        .order_by("event_date", "id")
+    )
+    return [
+        CommissionStatementLine(
+            kind=CommissionStatementLine.Kind.ACCRUAL,
+            commission=c,
+            contract_ref=c.contract_ref,
+            event_date=c.funded_on,
+            amount_financed=c.amount_financed,
+            amount=c.amount,
+        )
+        for c in commissions
+    ] + [
+        CommissionStatementLine(
+            kind=CommissionStatementLine.Kind.CLAWBACK,
+            clawback=cb,
+            contract_ref=cb.commission.contract_ref,
+            event_date=cb.event_date,
+            amount_financed=cb.commission.amount_financed,
+            amount=cb.amount,
+        )
+        for cb in clawbacks
+    ]
+
+
+def commission_statement_mark_paid(
+    *, statement_id: int, amount: Decimal, paid_on: dt.date, bank_ref: str
+) -> CommissionStatement:
+    """待付 → 已付: servicing calls this when the bank confirmed the statement's payout.
+    Idempotent for the same bank reference; refuses another amount or a second payment."""
+    amount = quantize_fen(amount)
+    bank_ref = (bank_ref or "").strip()[:64]
+    if not bank_ref:
+        raise DealerError(_("缺少银行流水号。"), code="no_bank_ref")
+    with transaction.atomic():
+        statement = CommissionStatement.objects.select_for_update().get(pk=statement_id)
+        if statement.pay_status == CommissionStatement.PayStatus.PAID:
+            if statement.bank_ref == bank_ref:
+                return statement
+            raise DealerError(_("该结算单已付款。"), code="already_paid")
+        if statement.pay_status != CommissionStatement.PayStatus.PENDING:
+            raise DealerError(_("该结算单无应付金额。"), code="nothing_due")
+        if amount != statement.net_amount:
+            raise DealerError(
+                _("付款金额 %(paid)s 与结算单应付净额 %(net)s 不符。")
+                % {"paid": amount, "net": statement.net_amount},
+                code="amount_mismatch",
+            )
+        statement.pay_status = CommissionStatement.PayStatus.PAID
+        statement.paid_on = paid_on
+        statement.bank_ref = bank_ref
+        statement.save(update_fields=["pay_status", "paid_on", "bank_ref"])
+        audit_record(
+            actor=SYSTEM,
+            obj=statement,
+            action="commission_statement_mark_paid",
+            from_state="pending",
+            to_state="paid",
+            data={"amount": str(amount), "bank_ref": bank_ref, "paid_on": paid_on.isoformat()},
         )
     return statement
 

@@ -56,4 +56,11 @@ def portal_statement_csv(request, pk: int):
             ]
         )
     writer.writerow([_g("合计"), "", "", "", f"{statement.total:.2f}"])
+    if statement.brought_forward:
+        writer.writerow([_g("上期结转应收"), "", "", "", f"{statement.brought_forward:.2f}"])
+    writer.writerow([_g("应付净额"), "", "", "", f"{statement.net_amount:.2f}"])
+    paid_on = statement.paid_on.isoformat() if statement.paid_on else ""
+    writer.writerow(
+        [_g("付款状态"), statement.get_pay_status_display(), paid_on, statement.bank_ref, ""]
+    )
     return response

@@ -20,6 +20,7 @@ __all__ = [
     "SourceType",
 ]
 from servicing.models.collections import *  # noqa: E402,F403 - delinquency, snapshots, collections (eod)
+from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer commission payouts
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)

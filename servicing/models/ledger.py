@@ -231,7 +231,7 @@ class JournalLine(models.Model):
     amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
     # Denormalised from the posting so a loan's balances are read from the lines alone. A line
     # names at most one sub-ledger account (CHECK journal_line_one_subledger); sub-ledgers added
-    # later (dealer advances, deposits) join that CHECK with their own nullable key.
+    # later join that CHECK with their own nullable key, as the dealer's did.
     loan = models.ForeignKey(
         "servicing.Loan",
         verbose_name=_("贷款账户"),
@@ -240,6 +240,18 @@ class JournalLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,  # journal_line_loan_account leads with it
+    )
+    # The dealer's sub-ledger (commission payable and what the dealer owes back; later its
+    # deposit and floor-plan advances): a dealer's balances are read from its lines alone, as a
+    # loan's are, and a dealer's money is never booked against one of the dealer's loans.
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        verbose_name=_("经销商"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # journal_line_dealer_account leads with it
     )
 
     class Meta:
@@ -251,7 +263,12 @@ class JournalLine(models.Model):
                 fields=["loan_id", "account"],
                 name="journal_line_loan_account",
                 condition=models.Q(loan_id__isnull=False),
-            )
+            ),
+            models.Index(
+                fields=["dealer_id", "account"],
+                name="journal_line_dealer_account",
+                condition=models.Q(dealer_id__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -262,7 +279,12 @@ class JournalLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(
-                    Func(F("loan"), function="num_nonnulls", output_field=models.IntegerField()),
+                    Func(
+                        F("loan"),
+                        F("dealer"),
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
                     1,
                 ),
                 name="journal_line_one_subledger",

@@ -1,8 +1,10 @@
-"""Daily reconciliation (对账) of the bank's statement file against our payment attempts.
+"""Daily reconciliation (对账) of the bank's statement file against our payment attempts and
+dealer commission payouts (both paid through the same bank under idempotency keys).
 
 The statement (CSV: value_date, bank_ref, idempotency_key, account_last4, amount, status,
-reason) lists what the bank did on a date. Our side: the attempts of that business date that
-reached the bank or may have (sending, sent, unknown, succeeded, failed). Matched by
+reason) lists what the bank did on a date. Our side: the attempts and the payouts' current keys
+of that business date that reached the bank or may have (sending, sent, unknown, succeeded,
+failed). Matched by
 idempotency key; each difference is one line of the run:
 
 * missing_at_bank   we recorded a payment (succeeded, or failed after a send) the bank does not list;
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from django.db import transaction
 from autofin.audit import audit_record
 from autofin.money import to_decimal
 from servicing.gateway.interface import payment_gateway
+from servicing.models.commission_payouts import CommissionPayout
 from servicing.models.disbursement import (
     InstructionStatus,
     MismatchKind,
@@ -35,6 +39,31 @@ from servicing.models.disbursement import (
 
 S = InstructionStatus
 BOOK_STATUSES = [S.SENDING, S.SENT, S.UNKNOWN, S.SUCCEEDED, S.FAILED]
+
+
+@dataclass(frozen=True)
+class Booked:
+    """One payment as our books have it: an attempt, or a payout's current key."""
+
+    idempotency_key: str
+    amount: Decimal
+    status: str
+    bank_ref: str
+    attempt: PaymentAttempt | None = None
+
+
+def _booked(statement_date: dt.date) -> dict[str, Booked]:
+    booked = {
+        a.idempotency_key: Booked(a.idempotency_key, a.amount, a.status, a.bank_ref, a)
+        for a in PaymentAttempt.objects.filter(
+            business_date=statement_date, status__in=BOOK_STATUSES
+        )
+    }
+    for key, amount, status, bank_ref in CommissionPayout.objects.filter(
+        business_date=statement_date, bank_status__in=BOOK_STATUSES
+    ).values_list("idempotency_key", "amount", "bank_status", "bank_ref"):
+        booked[key] = Booked(key, amount, status, bank_ref)
+    return booked
 
 
 def statement_read(path: Path) -> list[dict]:
@@ -49,12 +78,7 @@ def reconciliation_run(
     if path is None:
         path = payment_gateway().statement_write(statement_date=statement_date)
     bank = {row["idempotency_key"]: row for row in statement_read(Path(path))}
-    attempts = {
-        a.idempotency_key: a
-        for a in PaymentAttempt.objects.filter(
-            business_date=statement_date, status__in=BOOK_STATUSES
-        )
-    }
+    attempts = _booked(statement_date)
     lines: list[ReconciliationLine] = []
     matched = 0
     for key, a in attempts.items():
@@ -74,6 +98,10 @@ def reconciliation_run(
             matched += 1
     known = set(
         PaymentAttempt.objects.filter(idempotency_key__in=list(bank)).values_list(
+            "idempotency_key", flat=True
+        )
+    ) | set(
+        CommissionPayout.objects.filter(idempotency_key__in=list(bank)).values_list(
             "idempotency_key", flat=True
         )
     )
@@ -108,12 +136,12 @@ def reconciliation_run(
     return run
 
 
-def _line(kind: str, attempt: PaymentAttempt | None, row: dict | None) -> ReconciliationLine:
+def _line(kind: str, attempt: Booked | None, row: dict | None) -> ReconciliationLine:
     return ReconciliationLine(
         kind=kind,
         idempotency_key=(attempt.idempotency_key if attempt else row["idempotency_key"]),
         bank_ref=(row or {}).get("bank_ref", "") or (attempt.bank_ref if attempt else ""),
-        attempt=attempt,
+        attempt=attempt.attempt if attempt else None,
         book_amount=attempt.amount if attempt else None,
         bank_amount=Decimal(row["amount"]) if row else None,
         book_status=attempt.status if attempt else "",

@@ -172,6 +172,8 @@ def test_statement_csv(dealer, admin_client):
         "HT-0001,返佣,2026-02-10,123456.78,1851.85",
         "HT-0001,追回,2026-02-27,123456.78,-925.93",
         "合计,,,,925.92",
+        "应付净额,,,,925.92",
+        "付款状态,待付,,,",
     ]
     page = admin_client.get(reverse("dealers:portal_statements")).content.decode()
     assert "¥925.92" in page

@@ -13,7 +13,9 @@ from django.utils import timezone
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
 from servicing.eod.sync_driver import batch_run_sync
+from servicing.models import JournalLine
 from servicing.models.collections import GlSummary, LoanDelinquency, LoanSnapshot, LoanTask
+from servicing.models.commission_payouts import CommissionPayout
 from servicing.models.eod import BatchRun, StepRun
 from servicing.models.loans import Loan, PenaltyAccrual
 from servicing.models.repayments import AutoDebitBatch, AutoDebitItem
@@ -203,6 +205,32 @@ def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
     assert statement.total == D("1800.00")  # 120 000.00 x 1.5 %
     assert DealerGrade.objects.filter(dealer=dealer, as_of=dt.date(2026, 1, 31)).count() == 1
     assert step_result(dt.date(2026, 1, 31), "dealer_metrics")["statements"] == 1
+    # and its payout waits for finance (held for the dealer's invoice, by policy)
+    payout = CommissionPayout.objects.get(statement_id=statement.pk)
+    assert (payout.amount, payout.status) == (D("1800.00"), "held")
+
+
+def test_a_nightly_clawback_is_posted_to_the_dealers_subledger_with_its_row(make_dealer_for_eod):
+    from dealers.models.commissions import CommissionClawback
+
+    dealer = make_dealer_for_eod()
+    a = loan()
+    Loan.objects.filter(pk=a.pk).update(
+        dealer_id=dealer.pk,
+        contract_ref="EOD-C-1",
+        status="settled_early",
+        closed_on=dt.date(2026, 2, 10),
+    )
+    set_day(dt.date(2026, 2, 10))
+    batch_run_sync(business_date=dt.date(2026, 2, 10), only_step="dealer_metrics")
+    clawback = CommissionClawback.objects.get(commission__contract_ref="EOD-C-1")
+    assert clawback.amount == D("-900.00")  # half of 1 800.00 within six months
+    lines = JournalLine.objects.filter(entry__idempotency_key=f"commission-clawback:{clawback.pk}")
+    assert sorted((x.account.code, x.side, x.amount, x.dealer_id) for x in lines) == [
+        ("commission_expense", "C", D("900.00"), dealer.pk),
+        ("commission_payable", "D", D("900.00"), dealer.pk),
+    ]
+    assert step_result(dt.date(2026, 2, 10), "dealer_metrics")["clawbacks"] == 1
 
 
 @pytest.fixture

@@ -7,9 +7,11 @@ and paid more than 30 days late or still unpaid) as a rate, and the 30+ DPD rate
 book (loans at least 3 / 6 / 12 months on book that ever reached 30 DPD). They are handed to the
 dealers app's `dealer_grades_recompute(as_of=D, metrics=...)`.
 Clawbacks (`commission_clawback`, idempotent): loans settled early on D+1 (the date the batch's
-postings carry) or D, and loans reaching default (90 DPD) or charged off on D.
-At month-end (D+1 is the 1st) every dealer with commissions gets its monthly statement
-(`commission_statement_for_month`).
+postings carry) or D, and loans reaching default (90 DPD) or charged off on D; each posted to
+the dealer's sub-ledger (`commission_clawback_post`, idempotent).
+At month-end (D+1 is the 1st) every dealer with commissions gets its frozen monthly statement
+(`commission_statement_for_month`), and each statement with something to pay its payout for
+finance to prepare and release (`commission_payout_create`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +31,9 @@ from dealers.services.grading import dealer_grades_recompute
 from risk.selectors.fraud import fraud_hits_by_dealer
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import UNPAID, rows
+from servicing.selectors.commissions import statements_awaiting_payout
+from servicing.services.commissions.ledger import commission_clawback_post
+from servicing.services.commissions.payouts import commission_payout_create
 
 WINDOW_DAYS = 90
 MOB_POINTS = (3, 6, 12)
@@ -127,12 +133,23 @@ def dealer_clawbacks(*, business_date: dt.date) -> int:
     )
     for contract_ref, reason in events:
         try:
-            if commission_clawback(
-                contract_ref=contract_ref, reason=reason, event_date=business_date
-            ):
-                count += 1
+            # The clawback row and its entry commit together (a re-run posts neither twice).
+            with transaction.atomic():
+                clawback = commission_clawback(
+                    contract_ref=contract_ref, reason=reason, event_date=business_date
+                )
+                if clawback is None:
+                    continue  # outside the agreement's clawback window
+                commission_clawback_post(
+                    clawback_id=clawback.pk,
+                    dealer_id=clawback.commission.dealer_id,
+                    amount=clawback.amount,
+                    contract_ref=clawback.commission.contract_ref,
+                    on=clawback.event_date,
+                )
         except DealerError:
             continue  # no commission on this contract
+        count += 1
     return count
 
 
@@ -152,4 +169,6 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
         ):
             commission_statement_for_month(dealer=dealer_id, month=d)
             statements += 1
+        for statement in statements_awaiting_payout().order_by("pk"):
+            commission_payout_create(statement=statement)
     return {"dealers": len(graded), "clawbacks": clawbacks, "statements": statements}

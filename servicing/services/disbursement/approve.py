@@ -36,7 +36,7 @@ from servicing.services.disbursement.states import (
 )
 
 
-def _dispatch(task_name: str, ids: list[int]) -> None:
+def dispatch_after_commit(task_name: str, ids: list[int]) -> None:
     """After commit, hand the ids to the Celery task (settings DISBURSEMENT_DISPATCH: "celery",
     or "eager" to run inline after commit, or "manual": the recovery task picks them up)."""
     mode = settings.DISBURSEMENT_DISPATCH
@@ -126,7 +126,7 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
     )
     if not attempt_ids:
         disbursement_fund_locked(d, instructions, actor=actor)
-    _dispatch("servicing.tasks.disbursement.disbursement_attempt_send", attempt_ids)
+    dispatch_after_commit("servicing.tasks.disbursement.disbursement_attempt_send", attempt_ids)
 
 
 def _attempt_create(
@@ -194,5 +194,7 @@ def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
         attempt = _attempt_create(
             instruction, actor=actor, business_date=business_date_for_posting()
         )
-        _dispatch("servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk])
+        dispatch_after_commit(
+            "servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk]
+        )
     return attempt

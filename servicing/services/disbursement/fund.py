@@ -1,7 +1,7 @@
 """Funding a released disbursement whose payments all succeeded: the loan created from the
 contract's snapshotted values, the funding entry, origination told "funded", the dealer's
-commission and the notifications; in one transaction, idempotent, retried by the recovery task
-if it fails."""
+commission (the accrual row and its ledger entry) and the notifications; in one transaction,
+idempotent, retried by the recovery task if it fails."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from origination.services.contracts.funding import application_mark_funded
 from servicing.models import AccountCode, SourceType
 from servicing.models.disbursement import Disbursement, PaymentInstruction
 from servicing.models.loans import Loan
+from servicing.services.commissions.ledger import commission_accrual_post
 from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
 from servicing.services.ledger.posting import journal_post
@@ -174,12 +175,19 @@ def _commission(d: Disbursement, *, business_date: dt.date, product_line: str | 
 
     try:
         with transaction.atomic():
-            commission_accrue(
+            commission = commission_accrue(
                 dealer=d.dealer_id,
                 contract_ref=d.contract_ref,
                 amount_financed=d.amount_financed,
                 funded_on=business_date,
                 product_line=product_line or "new",
+            )
+            commission_accrual_post(
+                commission_id=commission.pk,
+                dealer_id=commission.dealer_id,
+                amount=commission.amount,
+                contract_ref=commission.contract_ref,
+                on=commission.funded_on,
             )
     except DealerError as exc:
         if getattr(exc, "code", "") != "no_agreement":

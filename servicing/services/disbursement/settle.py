@@ -14,7 +14,9 @@ from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from servicing.models import AccountCode, SourceType
+from servicing.models.commission_payouts import CommissionPayout
 from servicing.models.disbursement import PaymentAttempt, PaymentInstruction
+from servicing.services.commissions.bank import commission_payout_settle
 from servicing.services.disbursement.fund import disbursement_fund_guarded
 from servicing.services.disbursement.states import (
     FINAL,
@@ -38,6 +40,17 @@ def bank_callback_receive(*, payload: dict) -> dict:
     "status": ...}."""
     key = str(payload.get("idempotency_key", ""))
     attempt = PaymentAttempt.objects.filter(idempotency_key=key).only("pk", "status").first()
+    if attempt is None and CommissionPayout.objects.filter(idempotency_key=key).exists():
+        # The same bank and callback endpoint pay dealers their commission.
+        after, changed = commission_payout_settle(
+            key=key,
+            status=str(payload.get("status")),
+            bank_ref=str(payload.get("bank_ref", "")),
+            amount=to_decimal(payload.get("amount")),
+            reason=str(payload.get("reason", "")),
+            source="callback",
+        )
+        return {"result": "recorded" if changed else "duplicate", "status": str(after)}
     if attempt is None:
         log.warning("bank callback for unknown key %s", key)
         return {"result": "unknown_key", "status": None}

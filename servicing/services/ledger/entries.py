@@ -46,9 +46,13 @@ class IdempotencyConflictError(LedgerError):
     """The idempotency key was already used for a different posting."""
 
 
-# (account_code, side, amount, loan_id); side is "D"/"C" (Side) or "debit"/"credit";
-# loan_id may be left off.
-LineInput = tuple[str, str, Decimal | str | int, int | None] | tuple[str, str, Decimal | str | int]
+# (account_code, side, amount, loan_id, dealer_id); side is "D"/"C" (Side) or "debit"/"credit";
+# the sub-ledger keys may be left off (at most one of them is set: a loan's or a dealer's).
+LineInput = (
+    tuple[str, str, Decimal | str | int, int | None, int | None]
+    | tuple[str, str, Decimal | str | int, int | None]
+    | tuple[str, str, Decimal | str | int]
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Line:
     side: str
     amount: Decimal
     loan_id: int | None
+    dealer_id: int | None = None
 
 
 @dataclass
@@ -91,13 +96,16 @@ def actor_fields(actor: Any) -> tuple[int | None, str]:
 
 
 def _prepare_line(raw: Any, position: int, key: str) -> Line:
-    if not isinstance(raw, tuple | list) or len(raw) not in (3, 4):
+    if not isinstance(raw, tuple | list) or len(raw) not in (3, 4, 5):
         raise InvalidLineError(
-            _("分录 %(key)s 第 %(n)d 行格式错误：应为（科目代码, 借贷方向, 金额[, 贷款账户]）")
+            _(
+                "分录 %(key)s 第 %(n)d 行格式错误：应为（科目代码, 借贷方向, 金额[, 贷款账户[, 经销商]]）"
+            )
             % {"key": key, "n": position}
         )
     code, side, amount = raw[0], raw[1], raw[2]
-    loan_id = raw[3] if len(raw) == 4 else None
+    loan_id = raw[3] if len(raw) >= 4 else None
+    dealer_id = raw[4] if len(raw) == 5 else None
     side_value = _SIDES.get(str(side).upper())
     if side_value is None:
         raise InvalidLineError(
@@ -126,7 +134,19 @@ def _prepare_line(raw: Any, position: int, key: str) -> Line:
             _("分录 %(key)s 第 %(n)d 行贷款账户编号无效：%(loan)r")
             % {"key": key, "n": position, "loan": loan_id}
         )
-    return Line(str(code), side_value, value.quantize(FEN, rounding=ROUND_HALF_UP), loan_id)
+    if dealer_id is not None and (isinstance(dealer_id, bool) or not isinstance(dealer_id, int)):
+        raise InvalidLineError(
+            _("分录 %(key)s 第 %(n)d 行经销商编号无效：%(dealer)r")
+            % {"key": key, "n": position, "dealer": dealer_id}
+        )
+    if loan_id is not None and dealer_id is not None:
+        raise InvalidLineError(
+            _("分录 %(key)s 第 %(n)d 行只能记入一个明细账（贷款账户或经销商）")
+            % {"key": key, "n": position}
+        )
+    return Line(
+        str(code), side_value, value.quantize(FEN, rounding=ROUND_HALF_UP), loan_id, dealer_id
+    )
 
 
 def entries_prepare(spec: EntrySpec) -> Prepared:

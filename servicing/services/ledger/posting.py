@@ -38,7 +38,7 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
         cursor.execute(
             """
             SELECT e.idempotency_key, e.id, e.source_type, e.source_id,
-                   a.code, l.side, l.amount, l.loan_id
+                   a.code, l.side, l.amount, l.loan_id, l.dealer_id
               FROM servicing_journalentry e
               JOIN servicing_journalline l ON l.entry_id = e.id
               JOIN servicing_ledgeraccount a ON a.id = l.account_id
@@ -46,10 +46,10 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
             """,
             [list(keys)],
         )
-        for key, entry_id, source_type, source_id, code, side, amount, loan_id in cursor:
+        for key, entry_id, source_type, source_id, code, side, amount, loan_id, dealer_id in cursor:
             if key not in result:
                 result[key] = (entry_id, (source_type, source_id, Counter()))
-            result[key][1][2][Line(code, side, amount, loan_id)] += 1
+            result[key][1][2][Line(code, side, amount, loan_id, dealer_id)] += 1
     return result
 
 
@@ -87,39 +87,46 @@ def _insert_headers(
         return {key: (entry_id, posted_at) for key, entry_id, posted_at in cursor.fetchall()}
 
 
-def _insert_lines(rows: list[tuple[int, int, str, Decimal, int | None]]) -> None:
+def _insert_lines(rows: list[tuple[int, int, str, Decimal, int | None, int | None]]) -> None:
     """One INSERT for every line given, whatever their number (the DB checks them as one set)."""
     if not rows:
         return
-    entry_ids, account_ids, sides, amounts, loan_ids = (
+    entry_ids, account_ids, sides, amounts, loan_ids, dealer_ids = (
         list(col) for col in zip(*rows, strict=True)
     )
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            INSERT INTO servicing_journalline
+                (entry_id, account_id, side, amount, loan_id, dealer_id)
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-                                 %s::bigint[])
+                                 %s::bigint[], %s::bigint[])
             """,
-            [entry_ids, account_ids, sides, amounts, loan_ids],
+            [entry_ids, account_ids, sides, amounts, loan_ids, dealer_ids],
         )
 
 
-def _insert_lines_by_code(rows: list[tuple[int, str, str, Decimal, int | None]]) -> None:
+def _insert_lines_by_code(
+    rows: list[tuple[int, str, str, Decimal, int | None, int | None]],
+) -> None:
     """One INSERT for the lines of one entry, the account named by its code and resolved to its
     id by the statement itself (no look-up round trip; codes were checked by `codes_check`)."""
-    entry_ids, codes, sides, amounts, loan_ids = (list(col) for col in zip(*rows, strict=True))
+    entry_ids, codes, sides, amounts, loan_ids, dealer_ids = (
+        list(col) for col in zip(*rows, strict=True)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+            INSERT INTO servicing_journalline
+                (entry_id, account_id, side, amount, loan_id, dealer_id)
             SELECT l.entry_id,
                    (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
-                   l.side, l.amount, l.loan_id
+                   l.side, l.amount, l.loan_id, l.dealer_id
               FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
-                          %s::bigint[]) AS l(entry_id, code, side, amount, loan_id)
+                          %s::bigint[], %s::bigint[])
+                   AS l(entry_id, code, side, amount, loan_id, dealer_id)
             """,
-            [entry_ids, codes, sides, amounts, loan_ids],
+            [entry_ids, codes, sides, amounts, loan_ids, dealer_ids],
         )
 
 
@@ -164,7 +171,7 @@ def entries_post(
         ]
         existing = _existing_signatures(replayed)
         results: list[tuple[int, dt.datetime | None, Prepared]] = []
-        rows: list[tuple[int, int | str, str, Decimal, int | None]] = []
+        rows: list[tuple[int, int | str, str, Decimal, int | None, int | None]] = []
         for p in prepared:
             key = p.spec.idempotency_key
             if key in inserted:
@@ -176,6 +183,7 @@ def entries_post(
                         line.side,
                         line.amount,
                         line.loan_id,
+                        line.dealer_id,
                     )
                     for line in p.lines
                 )
