@@ -8,6 +8,7 @@ from origination.views import (
     calculator,
     contracts,
     dealer,
+    item_payees,
     payee_register,
     payees,
     privacy,
@@ -168,6 +169,11 @@ urlpatterns = [
         "workbench/cases/<str:reference>/decline/",
         workbench.decline,
         name="workbench_decline",
+    ),
+    path(
+        "workbench/cases/<str:reference>/items/<str:item_kind>/payee/",
+        item_payees.item_payee,
+        name="workbench_item_payee",
     ),
     path(
         "workbench/conditions/<int:pk>/resolve/",

@@ -249,14 +249,20 @@ def payee_type_ahead(kind: str) -> forms.TextInput:
     register_kind = PAYEE_TYPE_KIND.get(str(DEFAULT_PAYEE[kind]))
     if register_kind is None:  # paid to the dealer: not a register payee
         return forms.TextInput()
+    return payee_search_input(f"payees-{kind}", register_kind)
+
+
+def payee_search_input(list_id: str, register_kind: str) -> forms.TextInput:
+    """The register's type-ahead on a text field: htmx fills the datalist `list_id` with the
+    verified payees of `register_kind` whose name holds what is typed."""
     return forms.TextInput(
         attrs={
-            "list": f"payees-{kind}",
+            "list": list_id,
             "autocomplete": "off",
             "placeholder": _("输入名称，从收款方登记簿中选择"),
             "hx-get": f"{reverse('origination:payee_search')}?kind={register_kind}",
             "hx-trigger": "focus once, keyup changed delay:300ms",
-            "hx-target": f"#payees-{kind}",
+            "hx-target": f"#{list_id}",
             "hx-swap": "innerHTML",
         }
     )
