@@ -7,9 +7,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
 from origination.forms.calculator import TERM_CHOICES as CALCULATOR_TERMS
 from origination.models import PayeeType, ProductVersion, RepaymentMethod, VehicleKind, VehicleUse
 from origination.models.applications import EmploymentKind, Housing, MaritalStatus
@@ -48,8 +50,11 @@ def errors_into(form: forms.Form, errors: dict[str, list[str]]) -> None:
 
 
 class ProductChoiceField(forms.ModelChoiceField):
+    widget = UserDataSelect  # product names are the product manager's words
+
     def label_from_instance(self, obj: ProductVersion) -> str:
-        return f"{obj.product.name}（{obj.product.get_vehicle_kind_display()}）"
+        kind = obj.product.get_vehicle_kind_display()
+        return f"{obj.product.name}{gettext('（')}{kind}{gettext('）')}"
 
 
 def _current_versions():

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
 from origination.forms.apply import payee_search_input
 from origination.models import VehicleKind
 from origination.models.contracts import ChecklistStatus
@@ -27,7 +28,9 @@ class QueueFilterForm(forms.Form):
     product_line = forms.ChoiceField(
         label=_("产品线"), required=False, choices=[("", _("全部")), *VehicleKind.choices]
     )
-    dealer = forms.TypedChoiceField(label=_("经销商"), required=False, coerce=int, empty_value=None)
+    dealer = forms.TypedChoiceField(
+        label=_("经销商"), required=False, coerce=int, empty_value=None, widget=UserDataSelect
+    )
     amount_min = PlainDecimalField(label=_("融资额自"), required=False, min_value=0)
     amount_max = PlainDecimalField(label=_("融资额至"), required=False, min_value=0)
     tier = forms.ChoiceField(label=_("客群分层"), required=False, choices=TIER_CHOICES)
