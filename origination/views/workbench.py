@@ -151,7 +151,12 @@ def case(request, reference: str):
             "schedule": _quote_schedule(app) if app.status == "referred" else None,
             "payee_rows": item_payee_rows(
                 [
-                    {"item": i.item_kind, "payee_type": i.payee_type, "name": i.payee_name}
+                    {
+                        "item": i.item_kind,
+                        "payee_type": i.payee_type,
+                        "name": i.payee_name,
+                        "amount": i.amount,
+                    }
                     for i in detail["items"]
                 ]
             ),
