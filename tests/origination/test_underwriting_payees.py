@@ -4,6 +4,8 @@ hold is refused with nothing changed, and no contract is issued (or re-issued) n
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +15,10 @@ from autofin.roles import Role
 from origination.models.applications import FinancedItem
 from origination.models.contracts import Contract
 from origination.models.payees import Payee
+from origination.models.underwriting import CounterOffer
+from origination.services.underwriting.authority import UnderwritingError
 from origination.services.underwriting.claims import case_claim
+from origination.services.underwriting.counter_offers import underwriting_counter_offer
 from tests.factories import UserFactory
 from tests.origination.intake_support import payee_registered
 
@@ -122,3 +127,20 @@ def test_a_signed_contract_keeps_its_payees_and_others_may_not_pick(client, refe
     assert "合同已签署" in page.content.decode()
     assert _insurer(referred) == "平安财险"
     assert Contract.objects.filter(application=referred).count() == 1
+
+
+def test_no_counter_offer_while_a_payee_is_unregistered(referred, underwriter):
+    # the customer's acceptance issues the contract, so the offer waits for the pick
+    Payee.objects.filter(name="平安财险").update(verified=False)
+    case_claim(application_id=referred.pk, actor=underwriter)
+    with pytest.raises(UnderwritingError) as exc:
+        underwriting_counter_offer(
+            application_id=referred.pk,
+            actor=underwriter,
+            down_payment=Decimal("80000.00"),
+            term_months=36,
+        )
+    assert "平安财险" in exc.value.errors["__all__"][0]
+    referred.refresh_from_db()
+    assert referred.status == "referred"
+    assert not CounterOffer.objects.filter(application=referred).exists()
