@@ -8,6 +8,8 @@ from origination.views import (
     calculator,
     contracts,
     dealer,
+    item_payees,
+    payee_register,
     payees,
     privacy,
     products,
@@ -66,6 +68,17 @@ urlpatterns = [
     path("apply/login/", signup.login_code, name="login_code"),
     path("apply/", apply.apply_start, name="apply_start"),
     path("payees/search/", payees.payee_search_options, name="payee_search"),
+    path("finance/payees/", payee_register.payee_list, name="payee_list"),
+    path(
+        "finance/payees/changes/<int:change_id>/evidence/",
+        payee_register.payee_change_evidence,
+        name="payee_change_evidence",
+    ),
+    path(
+        "finance/payees/changes/<int:change_id>/decide/",
+        payee_register.payee_change_decide,
+        name="payee_change_decide",
+    ),
     path("apply/quote/", steps.quote_preview, name="apply_quote"),
     path("apply/confirm/<str:token>/", apply.apply_confirm, name="apply_confirm"),
     path("apply/<str:reference>/<slug:step>/", apply.apply_step, name="apply_step"),
@@ -156,6 +169,11 @@ urlpatterns = [
         "workbench/cases/<str:reference>/decline/",
         workbench.decline,
         name="workbench_decline",
+    ),
+    path(
+        "workbench/cases/<str:reference>/items/<str:item_kind>/payee/",
+        item_payees.item_payee,
+        name="workbench_item_payee",
     ),
     path(
         "workbench/conditions/<int:pk>/resolve/",

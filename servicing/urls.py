@@ -136,17 +136,6 @@ urlpatterns += [
         disbursement.instruction_reveal,
         name="instruction_reveal",
     ),
-    path("finance/payees/", disbursement.payee_list, name="payee_list"),
-    path(
-        "finance/payees/changes/<int:change_id>/evidence/",
-        disbursement.payee_change_evidence,
-        name="payee_change_evidence",
-    ),
-    path(
-        "finance/payees/changes/<int:change_id>/decide/",
-        disbursement.payee_change_decide,
-        name="payee_change_decide",
-    ),
     path("finance/reconciliation/", disbursement.reconciliation_list, name="reconciliation_list"),
     path(
         "finance/reconciliation/<int:run_id>/",

@@ -34,12 +34,13 @@ def kpi_charts(dealer_id: int) -> tuple[list[dict], list]:
             ),
         },
         {
-            "title": _g("放款金额"),
+            # the unit in the translated title: the bars carry numbers only, in any language
+            "title": _g("放款金额（万元）"),
             "svg": bar_chart_svg(
-                title=_g("放款金额"),
+                title=_g("放款金额（万元）"),
                 labels=labels,
                 values=col("funded_amount"),
-                value_format=lambda v: f"{v / 10000:.1f}万",
+                value_format=lambda v: f"{v / 10000:.1f}",
             ),
         },
         {

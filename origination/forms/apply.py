@@ -7,9 +7,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
 from origination.forms.calculator import TERM_CHOICES as CALCULATOR_TERMS
 from origination.models import PayeeType, ProductVersion, RepaymentMethod, VehicleKind, VehicleUse
 from origination.models.applications import EmploymentKind, Housing, MaritalStatus
@@ -48,8 +50,11 @@ def errors_into(form: forms.Form, errors: dict[str, list[str]]) -> None:
 
 
 class ProductChoiceField(forms.ModelChoiceField):
+    widget = UserDataSelect  # product names are the product manager's words
+
     def label_from_instance(self, obj: ProductVersion) -> str:
-        return f"{obj.product.name}（{obj.product.get_vehicle_kind_display()}）"
+        kind = obj.product.get_vehicle_kind_display()
+        return f"{obj.product.name}{gettext('（')}{kind}{gettext('）')}"
 
 
 def _current_versions():
@@ -249,14 +254,20 @@ def payee_type_ahead(kind: str) -> forms.TextInput:
     register_kind = PAYEE_TYPE_KIND.get(str(DEFAULT_PAYEE[kind]))
     if register_kind is None:  # paid to the dealer: not a register payee
         return forms.TextInput()
+    return payee_search_input(f"payees-{kind}", register_kind)
+
+
+def payee_search_input(list_id: str, register_kind: str) -> forms.TextInput:
+    """The register's type-ahead on a text field: htmx fills the datalist `list_id` with the
+    verified payees of `register_kind` whose name holds what is typed."""
     return forms.TextInput(
         attrs={
-            "list": f"payees-{kind}",
+            "list": list_id,
             "autocomplete": "off",
             "placeholder": _("输入名称，从收款方登记簿中选择"),
             "hx-get": f"{reverse('origination:payee_search')}?kind={register_kind}",
             "hx-trigger": "focus once, keyup changed delay:300ms",
-            "hx-target": f"#payees-{kind}",
+            "hx-target": f"#{list_id}",
             "hx-swap": "innerHTML",
         }
     )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
 from autofin.units import term_periods
+from autofin.widgets import UserDataSelect
 from origination.models import RepaymentMethod, VehicleUse
 from origination.quoting.deal import Deal
 
@@ -48,7 +49,7 @@ class CalculatorForm(forms.Form):
         first = product_choices[0][0] if product_choices else ""
         for i in OPTIONS:
             self.fields[f"p{i}"] = forms.ChoiceField(
-                label=_("产品"), choices=product_choices, initial=first
+                label=_("产品"), choices=product_choices, initial=first, widget=UserDataSelect
             )
             self.fields[f"d{i}"] = forms.IntegerField(
                 label=_("首付比例"),

@@ -6,13 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
+from origination.forms.apply import payee_search_input
 from origination.models import VehicleKind
 from origination.models.contracts import ChecklistStatus
 from origination.models.documents import DocumentKind
 from origination.models.underwriting import ConditionKind
+from origination.quoting.vocabulary import FEE_KIND_LABELS, ITEM_KIND_LABELS
+from origination.selectors.payees import PAYEE_TYPE_KIND, contract_payees_unregistered
 from origination.services.underwriting.decline import DECLINE_REASONS
 
 CONDITION_ROWS = 3
@@ -23,7 +28,9 @@ class QueueFilterForm(forms.Form):
     product_line = forms.ChoiceField(
         label=_("产品线"), required=False, choices=[("", _("全部")), *VehicleKind.choices]
     )
-    dealer = forms.TypedChoiceField(label=_("经销商"), required=False, coerce=int, empty_value=None)
+    dealer = forms.TypedChoiceField(
+        label=_("经销商"), required=False, coerce=int, empty_value=None, widget=UserDataSelect
+    )
     amount_min = PlainDecimalField(label=_("融资额自"), required=False, min_value=0)
     amount_max = PlainDecimalField(label=_("融资额至"), required=False, min_value=0)
     tier = forms.ChoiceField(label=_("客群分层"), required=False, choices=TIER_CHOICES)
@@ -121,3 +128,42 @@ class ChecklistForm(forms.Form):
     deadline = forms.DateField(
         label=_("补办期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class ItemPayeeForm(forms.Form):
+    """An add-on's payee, picked from the register's type-ahead (one form per item, prefixed
+    by its kind); the service refuses a name the register does not hold."""
+
+    payee_name = forms.CharField(label=_("收款方"), max_length=200)
+
+    def __init__(self, *args, item_kind: str, register_kind: str, **kwargs):
+        super().__init__(*args, prefix=item_kind, **kwargs)
+        self.fields["payee_name"].widget = payee_search_input(f"payees-{item_kind}", register_kind)
+
+
+def item_payee_rows(payees: list[dict]) -> list[dict]:
+    """Each payee ({"item", "payee_type", "name", ...}: a contract's payee list, or an
+    application's items in that shape) with, for a register kind, whether the register holds it
+    (verified) and the form that picks another."""
+    rows = []
+    for p in payees:
+        kind = PAYEE_TYPE_KIND.get(str(p.get("payee_type") or ""))
+        item = str(p.get("item") or "")
+        rows.append(
+            {
+                **p,
+                # by its code: a contract's stored label is in the language it was issued in
+                "item_label": _item_label(item),
+                "register": kind is not None,
+                "registered": kind is not None and not contract_payees_unregistered([p]),
+                "form": ItemPayeeForm(item_kind=p["item"], register_kind=kind) if kind else None,
+            }
+        )
+    return rows
+
+
+def _item_label(item: str) -> str:
+    if item == "car":
+        return str(_("车款"))
+    label = FEE_KIND_LABELS.get(item.removeprefix("fee:")) or ITEM_KIND_LABELS.get(item)
+    return gettext(label) if label else item

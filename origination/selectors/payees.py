@@ -67,6 +67,17 @@ def contract_payees_unregistered(payees: list[dict]) -> list[str]:
     return missing
 
 
+def application_payees_unregistered(application) -> list[str]:
+    """The application's financed items whose payee the register does not hold (verified), as
+    contract_payees_unregistered names them: what must be picked before a contract is made."""
+    return contract_payees_unregistered(
+        [
+            {"payee_type": i.payee_type, "name": i.payee_name, "label": i.get_item_kind_display()}
+            for i in application.items.order_by("id")
+        ]
+    )
+
+
 def payee_search(*, kind: str = "", query: str = "") -> list[Payee]:
     """Type-ahead: usable payees of a kind (any register kind if none) whose name contains the
     query, at most SEARCH_LIMIT."""

@@ -19,7 +19,7 @@ from origination.forms.contracts import AgreeForm, SignForm
 from origination.models.underwriting import CounterOffer
 from origination.selectors.contracts import contract_for_customer, contract_key_facts
 from origination.services.applications.errors import ApplicationValidationError
-from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.errors import ContractError, ContractSignError
 from origination.services.contracts.pdf import contract_context
 from origination.services.contracts.signing import (
     contract_sign,
@@ -148,6 +148,11 @@ def counter_offer_page(request, pk: int):
             for msgs in exc.errors.values():
                 for m in msgs:
                     messages.error(request, m)
+            return redirect("origination:counter_offer", offer.pk)
+        except ContractError:  # nothing changed; why (a payee, a price) is the back office's
+            messages.error(
+                request, _("暂时无法生成合同，您的答复未保存。我们的工作人员会与您联系。")
+            )
             return redirect("origination:counter_offer", offer.pk)
         if accept:
             messages.success(request, _("您已接受调整方案，合同已生成，请签署。"))

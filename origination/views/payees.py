@@ -15,7 +15,9 @@ from origination.selectors.payees import payee_search
 @require_GET
 def payee_search_options(request):
     query = request.GET.get("q", "")
-    if not query:  # htmx sends the field under its own name (e.g. insurance_payee_name)
-        query = next((v for k, v in request.GET.items() if k.endswith("_payee_name")), "")
+    if (
+        not query
+    ):  # htmx sends the field under its own name (insurance_payee_name, insurance-payee_name)
+        query = next((v for k, v in request.GET.items() if k.endswith("payee_name")), "")
     payees = payee_search(kind=request.GET.get("kind", ""), query=query)
     return render(request, "origination/payees/_options.html", {"payees": payees})

@@ -25,6 +25,7 @@ from origination.forms.workbench import (
     DeclineForm,
     QueueFilterForm,
     RequestDocumentsForm,
+    item_payee_rows,
 )
 from origination.models.applications import Application
 from origination.models.contracts import Contract, FundingChecklistItem
@@ -148,6 +149,20 @@ def case(request, reference: str):
             and not conflict
             and not (escalated and not is_senior),
             "schedule": _quote_schedule(app) if app.status == "referred" else None,
+            "payee_rows": item_payee_rows(
+                [
+                    {
+                        "item": i.item_kind,
+                        "payee_type": i.payee_type,
+                        "name": i.payee_name,
+                        "amount": i.amount,
+                    }
+                    for i in detail["items"]
+                ]
+            ),
+            # while deciding (the case is held), or once approved and the contract unsigned
+            "can_pick_payee": (mine and app.status == "referred" and not conflict)
+            or (app.status == "approved" and not conflict),
             "approve_form": ApproveForm(prefix="approve", label_suffix="："),
             "counter_form": CounterOfferForm(
                 prefix="counter",
@@ -184,7 +199,7 @@ def _quote_schedule(application: Application) -> dict | None:
 def _run(request, app: Application, action, ok_message: str):
     try:
         action()
-    except UnderwritingError as exc:
+    except (UnderwritingError, ContractError) as exc:  # a contract refused refuses the approval
         for msgs in exc.errors.values():
             for m in msgs:
                 messages.error(request, m)
@@ -409,6 +424,9 @@ def contract_detail(request, contract_ref: str):
             "status": checklist_status(contract),
             "items": list(contract.checklist.select_related("recorded_by").order_by("id")),
             "form": ChecklistForm(),
+            "payee_rows": item_payee_rows(contract.payees or []),
+            "can_pick_payee": contract.status == "issued"
+            and user_has_role(request.user, *UNDERWRITERS),
             "signature": getattr(contract, "signature", None)
             if contract.status == "signed"
             else None,

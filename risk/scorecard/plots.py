@@ -1,4 +1,8 @@
-"""PNG figures for the model report (matplotlib's Agg backend: no display needed)."""
+"""PNG figures for the model report (matplotlib's Agg backend: no display needed).
+
+The images hold no words: the title, the axes and the key are the page's (a translated
+caption, templates/risk/model_detail.html), so a figure reads the same in Chinese and English
+and no CJK font is needed. Each line's colour is fixed here and named in the caption's key."""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+# the caption's key names these (CSS classes .plot-key-<name> in static/css/autofin.css)
+BLUE, RED, GREY = "#1f6fb4", "#c8102e", "#888888"
+
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
@@ -21,16 +28,13 @@ def _png(fig) -> bytes:
 
 
 def roc_png(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
-    """``curves``: label -> (y_bad, score). Higher score means lower risk."""
+    """``curves``: (y_bad, score) for the training sample, then the held-out one (blue, red).
+    Higher score means lower risk."""
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    for label, (y, score) in curves.items():
+    for colour, (y, score) in zip((BLUE, RED), curves.values(), strict=False):
         fpr, tpr, _t = roc_curve(y, -np.asarray(score))
-        ax.plot(fpr, tpr, label=label)
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=0.8)
-    ax.set_xlabel("False positive rate")
-    ax.set_ylabel("True positive rate")
-    ax.set_title("ROC")
-    ax.legend(loc="lower right")
+        ax.plot(fpr, tpr, color=colour)
+    ax.plot([0, 1], [0, 1], linestyle="--", color=GREY, linewidth=0.8)
     return _png(fig)
 
 
@@ -43,13 +47,9 @@ def ks_png(y: np.ndarray, score: np.ndarray) -> bytes:
     gap = cum_bad - cum_good
     i = int(np.argmax(gap))
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.plot(s, cum_bad, label="bad")
-    ax.plot(s, cum_good, label="good")
-    ax.vlines(s[i], cum_good[i], cum_bad[i], colors="red", label=f"KS = {gap[i]:.3f}")
-    ax.set_xlabel("score")
-    ax.set_ylabel("cumulative share")
-    ax.set_title("KS")
-    ax.legend(loc="lower right")
+    ax.plot(s, cum_bad, color=RED)
+    ax.plot(s, cum_good, color=BLUE)
+    ax.vlines(s[i], cum_good[i], cum_bad[i], colors=GREY, linestyles="--")
     return _png(fig)
 
 
@@ -58,9 +58,6 @@ def histogram_png(y: np.ndarray, score: np.ndarray) -> bytes:
     score = np.asarray(score)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     bins = np.linspace(score.min(), score.max(), 30) if len(score) else 10
-    ax.hist(score[y == 0], bins=bins, alpha=0.6, label="good", density=True)
-    ax.hist(score[y == 1], bins=bins, alpha=0.6, label="bad", density=True)
-    ax.set_xlabel("score")
-    ax.set_title("Score distribution")
-    ax.legend()
+    ax.hist(score[y == 0], bins=bins, alpha=0.6, color=BLUE, density=True)
+    ax.hist(score[y == 1], bins=bins, alpha=0.6, color=RED, density=True)
     return _png(fig)

@@ -32,6 +32,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from servicing.ledger_names import account_name
+from servicing.memos import memo_display
 
 
 class Side(models.TextChoices):
@@ -218,6 +219,11 @@ class JournalEntry(models.Model):
     @property
     def source_type_label(self) -> str:
         return SOURCE_TYPE_LABELS.get(self.source_type, self.source_type)
+
+    @property
+    def description_display(self) -> str:
+        """The memo in the page's language (stored in Chinese, see servicing.memos)."""
+        return memo_display(self.description)
 
 
 class JournalLine(models.Model):

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from servicing import loan_rules
+from servicing.memos import memo_display
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -330,6 +331,11 @@ class LoanStatusChange(models.Model):
     @property
     def to_status_label(self) -> str:
         return self._label(self.to_status)
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the page's language when the system wrote it (servicing.memos)."""
+        return memo_display(self.reason)
 
 
 class LoanNote(models.Model):

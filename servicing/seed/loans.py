@@ -14,6 +14,7 @@ from autofin.pricing import add_months, penalty_rate
 from autofin.roles import Role
 from autofin.seed.users import demo_user
 from origination.selectors.products import lpr_rate_current
+from servicing.memos import memo
 from servicing.models.loans import Loan
 from servicing.seed.history import loan_live
 from servicing.services.ledger.posting import journal_post
@@ -173,7 +174,7 @@ def _loan_fund(loan: Loan) -> None:
             ("bank_clearing", "C", loan.amount_financed, loan.pk),
         ],
         idempotency_key=f"seed-funding:{loan.pk}",
-        description="放款（演示数据）",
+        description=memo("demo_disbursement"),
         actor="disbursement",
         loan_id=loan.pk,
     )

@@ -26,6 +26,7 @@ from autofin.money import FEN, ZERO
 from autofin.pricing import DayCount
 from autofin.pricing.dates import period_days
 from servicing.loan_rules import penalty_daily
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import (
@@ -143,7 +144,7 @@ def penalty_post(
         source_id=loan.pk,
         lines=signed_lines(A.PENALTY_RECEIVABLE, A.PENALTY_INCOME, total, loan.pk),
         idempotency_key=f"penalty:{loan.pk}:{segments[0].pk}",
-        description="罚息计提",
+        description=memo("penalty_accrual"),
         actor=actor,
         loan_id=loan.pk,
     )
@@ -172,7 +173,7 @@ def loan_accrue(
                 source_id=loan.pk,
                 lines=lines,
                 idempotency_key=f"accrual:{loan.pk}:{start}:{through}",
-                description=f"利息计提 {start} ~ {through}",
+                description=memo("interest_accrual", start=start, through=through),
                 actor=actor,
                 loan_id=loan.pk,
             )

@@ -1,5 +1,6 @@
-"""Finance pages: the disbursement list and detail (prepare / approve / retry), the payee
-register with maker-checker, and the reconciliation runs. Thin: the services decide."""
+"""Finance pages: the disbursement list and detail (prepare / approve / retry), the funding
+board and the reconciliation runs (the payee register's pages are origination's). Thin: the
+services decide."""
 
 from __future__ import annotations
 
@@ -17,18 +18,9 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
-from autofin.uploads import upload_response
-from origination.selectors.payees import payee_register
-from origination.services.payees import (
-    PayeeError,
-    payee_change_approve,
-    payee_change_prepare,
-    payee_change_reject,
-)
-from servicing.forms.disbursement import PayeeChangeForm, ReconciliationForm
+from servicing.forms.disbursement import ReconciliationForm
 from servicing.models.disbursement import (
     Disbursement,
-    PayeeChange,
     PaymentInstruction,
     ReconciliationRun,
 )
@@ -208,56 +200,6 @@ def instruction_reveal(request, instruction_id: int):
         disbursement_id=instruction.disbursement_id,
         revealed={instruction.pk: account["account_number"]},
     )
-
-
-# --- the payee register -------------------------------------------------------------------------
-
-
-@finance_view
-def payee_list(request):
-    form = PayeeChangeForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            payee_change_prepare(actor=request.user, **form.cleaned_data)
-        except PayeeError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _g("收款方变更已提交，等待复核。"))
-            return redirect("servicing:payee_list")
-    ctx = payee_register()
-    ctx["form"] = form
-    ctx["can_decide"] = user_has_role(request.user, Role.FINANCE_APPROVER)
-    return render(request, "servicing/disbursement/payees.html", ctx)
-
-
-@finance_view
-def payee_change_evidence(request, change_id: int):
-    """The evidence document of a payee change, for finance (the checker opens it)."""
-    change = get_object_or_404(PayeeChange, pk=change_id)
-    return upload_response(
-        relative_path=change.evidence_path,
-        content_type=change.evidence_content_type,
-        allowed=bool(change.evidence_path),
-    )
-
-
-@finance_view
-@require_POST
-@recent_auth_required
-def payee_change_decide(request, change_id: int):
-    get_object_or_404(PayeeChange, pk=change_id)
-    try:
-        if request.POST.get("decision") == "approve":
-            payee_change_approve(actor=request.user, change_id=change_id)
-            messages.success(request, _g("收款方变更已批准，账户已生效。"))
-        else:
-            payee_change_reject(
-                actor=request.user, change_id=change_id, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, _g("收款方变更已驳回。"))
-    except PayeeError as exc:
-        _error(request, exc)
-    return redirect("servicing:payee_list")
 
 
 # --- reconciliation ------------------------------------------------------------------------------

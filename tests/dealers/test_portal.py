@@ -196,7 +196,7 @@ def test_kpi_page_renders_inline_svg_bars(dealer, admin_client):
     assert body.count("<svg") == 4
     assert "<title>2026-02: 55</title>" in body
     assert "<title>2026-01: 50.0%</title>" in body
-    assert "300.0万" in body
+    assert "放款金额（万元）" in body and "300.0<" in body  # the unit is in the title
     assert "cdn" not in body.lower()
 
 

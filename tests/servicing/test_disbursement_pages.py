@@ -118,7 +118,7 @@ def test_failed_instruction_shows_retry_and_retries(client, contract, maker, che
 def test_payee_register_maker_checker_pages(client, db, maker, checker):
     client.force_login(maker)
     response = client.post(
-        reverse("servicing:payee_list"),
+        reverse("origination:payee_list"),
         {
             "payee_type": "gps",
             "name": "新 GPS 服务商",
@@ -131,15 +131,19 @@ def test_payee_register_maker_checker_pages(client, db, maker, checker):
     change = PayeeChange.objects.get(name="新 GPS 服务商")
     assert change.account_number_masked == "6222********7777"
     # the maker cannot approve their own change
-    client.post(reverse("servicing:payee_change_decide", args=[change.pk]), {"decision": "approve"})
+    client.post(
+        reverse("origination:payee_change_decide", args=[change.pk]), {"decision": "approve"}
+    )
     change.refresh_from_db()
     assert change.status == "pending"
-    bad = client.post(reverse("servicing:payee_list"), {"payee_type": "gps", "name": "x",
+    bad = client.post(reverse("origination:payee_list"), {"payee_type": "gps", "name": "x",
                       "account_name": "x", "bank_name": "x", "account_number": "12"})  # fmt: skip
     assert bad.status_code == 200 and "8 至 30 位数字" in bad.content.decode()
     client.force_login(checker)
-    assert "新 GPS 服务商" in client.get(reverse("servicing:payee_list")).content.decode()
-    client.post(reverse("servicing:payee_change_decide", args=[change.pk]), {"decision": "approve"})
+    assert "新 GPS 服务商" in client.get(reverse("origination:payee_list")).content.decode()
+    client.post(
+        reverse("origination:payee_change_decide", args=[change.pk]), {"decision": "approve"}
+    )
     change.refresh_from_db()
     assert (change.status, change.approved_by_id) == ("approved", checker.pk)
     assert change.payee.verified is True

@@ -125,7 +125,7 @@ def test_funding_board_lists_each_contract_with_what_blocks_it(
     for ref in (prepared.contract_ref, "AF-2026-900001", "AF-2026-900002", "AF-2026-900003"):
         assert ref in html
     assert "GPS 已安装" in html and "去登记" in html
-    assert "保险（平安财险）" in html and reverse("servicing:payee_list") in html
+    assert "保险（平安财险）" in html and reverse("origination:payee_list") in html
     assert "待复核" in html and "去复核" in html  # the prepared one
     assert html.count('name="contract_id"') == 1  # only the unblocked one without a disbursement
     assert Disbursement.objects.count() == 1
@@ -152,13 +152,13 @@ def test_payee_change_approval_shows_old_and_new_account_and_who_asked(
         evidence=SimpleUploadedFile("letter.png", PNG, content_type="image/png"),
     )
     client.force_login(checker)
-    html = client.get(reverse("servicing:payee_list")).content.decode()
+    html = client.get(reverse("origination:payee_list")).content.decode()
     assert "原账户" in html and insurer.account_number_masked in html
     assert "新账户" in html and "6216********9999" in html and "中国银行上海分行" in html
     assert "申请人" in html and str(maker) in html
     assert "函号 PA-2026-031" in html
     assert "批准" in html
-    evidence_url = reverse("servicing:payee_change_evidence", args=[change.pk])
+    evidence_url = reverse("origination:payee_change_evidence", args=[change.pk])
     assert evidence_url in html and "查看证明材料" in html
     document = client.get(evidence_url)
     assert document.status_code == 200 and b"".join(document.streaming_content) == PNG

@@ -16,6 +16,7 @@ from autofin.audit import audit_record
 from origination.models.applications import Application, ApplicationStatus
 from origination.models.contracts import Contract, ContractStatus
 from origination.quoting.deal import QuoteEvaluation
+from origination.selectors.payees import contract_payees_unregistered
 from origination.services.checklist import checklist_create
 from origination.services.contracts import pdf
 from origination.services.contracts.errors import ContractError, ContractSignedError
@@ -32,9 +33,17 @@ def actor_user(actor: Any):
     return actor if getattr(actor, "pk", None) and hasattr(actor, "get_username") else None
 
 
-def _terms_same(contract: Contract, evaluation: QuoteEvaluation, app: Application) -> bool:
+def _payees_key(payees: list[dict]) -> list[tuple]:
+    """Who is paid what (labels are translated text, so they are left out of the comparison)."""
+    return [(p.get("item"), p.get("payee_type"), p.get("name"), p.get("amount")) for p in payees]
+
+
+def _terms_same(
+    contract: Contract, evaluation: QuoteEvaluation, app: Application, payees: list[dict]
+) -> bool:
     return (
-        contract.amount_financed == evaluation.amount_financed
+        _payees_key(contract.payees or []) == _payees_key(payees)
+        and contract.amount_financed == evaluation.amount_financed
         and contract.term_months == app.term_months
         and contract.customer_rate == evaluation.customer_rate
         and contract.down_payment == evaluation.down_payment
@@ -56,6 +65,7 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
     priced = contract_price(application=app, tier=tier)
     evaluation = priced.evaluation
     payees = contract_payees(application=app, evaluation=evaluation)
+    _payees_registered_check(payees)
     with transaction.atomic():
         app = Application.objects.select_for_update().get(pk=application_id)
         if app.status != S.APPROVED:
@@ -67,7 +77,7 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
         )
         if live is not None and live.status == CS.SIGNED:
             raise ContractSignedError(_("合同已签署；变更条款请生成新版本合同。"))
-        if live is not None and _terms_same(live, evaluation, app):
+        if live is not None and _terms_same(live, evaluation, app, payees):
             return live
         last = Contract.objects.filter(application=app).order_by("-version").first()
         version = (last.version if last else 0) + 1
@@ -88,6 +98,24 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
         _issue_record(contract, app=app, live=live, actor=actor)
         _issue_notify(contract, app=app)
         return contract
+
+
+def _payees_registered_check(payees: list[dict]) -> None:
+    """No contract names a payee the register does not hold, verified (signing checks again,
+    for a payee deactivated since): the underwriter picks it from the register first."""
+    missing = contract_payees_unregistered(payees)
+    if missing:
+        raise ContractError(
+            {
+                "payees": [
+                    _(
+                        "以下收款方尚未在收款方登记簿登记或核验：%(names)s。"
+                        "请先在审批页从登记簿中选择收款方，合同未生成。"
+                    )
+                    % {"names": "、".join(missing)}
+                ]
+            }
+        )
 
 
 def _contract_snapshot(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from origination.models.applications import Application, ApplicationStatus, FinancedItemKind
 from origination.models.underwriting import CounterOffer, CounterOfferStatus
 from origination.quoting.deal import AddOn, Deal
+from origination.selectors.payees import application_payees_unregistered
 from origination.services.contracts.issue import contract_issue
 from origination.services.contracts.pricing import application_tier
 from origination.services.contracts.signing import customer_owns_application
@@ -65,6 +66,12 @@ def underwriting_counter_offer(
     at risk's tier; the application waits in counter_offered for the customer's answer."""
     with transaction.atomic():
         app, case = lock_for_decision(application_id, actor)
+        unregistered = application_payees_unregistered(app)
+        if unregistered:  # the customer's acceptance issues the contract: it must be issuable
+            raise UnderwritingError(
+                _("以下收款方尚未在收款方登记簿登记或核验：%(names)s。请先从登记簿选择收款方。")
+                % {"names": "、".join(unregistered)}
+            )
         deal = _offer_deal(app, down_payment=Decimal(down_payment), term_months=int(term_months))
         try:
             quote = quote_create(actor=actor, version=app.product_version, deal=deal)

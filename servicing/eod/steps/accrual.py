@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.pricing.dates import period_days_sql
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
+from servicing.memos import memo
 from servicing.services.accrual import loan_accrue
 
 CALC = """
@@ -121,7 +122,7 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         lines_sql=LINES,
         params={},
         source_type="accrual",
-        description=f"日结利息计提 {d}",
+        description=memo("eod_interest_accrual", date=d),
         lo=lo,
         hi=hi,
     )

@@ -40,6 +40,7 @@ from servicing.eod.sql import (
     status_changes_record,
     temp_table,
 )
+from servicing.memos import memo
 from servicing.services.loans.account import loan_lock
 from servicing.services.loans.charge_off import loan_charge_off
 from servicing.services.loans.status import loan_status_refresh
@@ -123,7 +124,7 @@ def _penalty_accrue(ctx: StepContext, ids: list[int], lo: int, hi: int) -> tuple
         lines_sql=PENALTY_LINES,
         params={},
         source_type="penalty",
-        description=f"日结罚息计提 {d}",
+        description=memo("eod_penalty_accrual", date=d),
         lo=lo,
         hi=hi,
     )
@@ -229,7 +230,7 @@ def _charge_offs(ctx: StepContext) -> int:
         loan_charge_off(
             loan_id=loan_id,
             actor=ctx.actor,
-            reason=f"逾期 {dpd} 天，日结自动核销",
+            reason=memo("eod_charge_off", dpd=dpd),
             business_date=d,
         )
     return len(to_charge)

@@ -23,6 +23,7 @@ from dealers.models.dealers import Dealer
 from dealers.rules import DealerError
 from dealers.services import commission_accrue
 from origination.services.contracts.funding import application_mark_funded
+from servicing.memos import memo
 from servicing.models import AccountCode, SourceType
 from servicing.models.disbursement import Disbursement, PaymentInstruction
 from servicing.models.loans import Loan
@@ -132,7 +133,7 @@ def _funding_entry_post(
         lines=[(AccountCode.PRINCIPAL_RECEIVABLE, "D", d.amount_financed, loan_id)]
         + [(code, "C", amount, loan_id) for code, amount in credits.items()],
         idempotency_key=f"disb-fund:{d.pk}",
-        description=_("放款 %(ref)s") % {"ref": d.contract_ref},
+        description=memo("disbursement", ref=d.contract_ref),
         actor=actor,
         loan_id=loan_id,
     )

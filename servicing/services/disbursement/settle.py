@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
+from servicing.memos import memo
 from servicing.models import AccountCode, SourceType
 from servicing.models.commission_payouts import CommissionPayout
 from servicing.models.disbursement import PaymentAttempt, PaymentInstruction
@@ -110,8 +111,9 @@ def attempt_settle(
                     (AccountCode.BANK_CLEARING, "C", attempt.amount),
                 ],
                 idempotency_key=f"disb-pay:{attempt.idempotency_key}",
-                description=_("放款付款 %(ref)s %(payee)s")
-                % {"ref": d.contract_ref, "payee": instruction.payee_name},
+                description=memo(
+                    "disbursement_payment", ref=d.contract_ref, payee=instruction.payee_name
+                ),
                 actor=SYSTEM_ACTOR,
             )
             fields["journal_entry_id"] = entry.pk

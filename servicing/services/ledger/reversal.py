@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.business_date import business_date_for_posting
+from servicing.memos import memo
 from servicing.models.ledger import JournalEntry, Side
 from servicing.services.ledger.entries import EntrySpec, LedgerError
 from servicing.services.ledger.posting import entries_post, entry_from_result
@@ -55,9 +56,7 @@ def journal_entry_reverse(
             source_id=original.source_id,
             lines=lines,
             idempotency_key=f"reversal:{original.pk}",
-            description=(_("冲正 #%(id)s：%(reason)s") % {"id": original.pk, "reason": reason})[
-                :255
-            ],
+            description=memo("reversal", id=original.pk, reason=reason)[:255],
             loan_id=original.loan_id,
             reverses_id=original.pk,
         )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from autofin.money import ZERO
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanStatus
@@ -51,7 +52,7 @@ def loan_charge_off(
                 source_id=loan.pk,
                 lines=lines,
                 idempotency_key=f"charge-off:{loan.pk}",
-                description=_("贷款核销"),
+                description=memo("charge_off"),
                 actor=actor,
                 loan_id=loan.pk,
             )

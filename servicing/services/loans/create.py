@@ -18,6 +18,7 @@ from autofin.pricing import (
     add_months,
     build_schedule,
 )
+from servicing.memos import memo
 from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus, LoanStatusChange
 from servicing.services.loans.account import LoanError, actor_label, posting_date
 from servicing.services.loans.schedule import schedule_matches, schedule_rows_build
@@ -73,7 +74,7 @@ def _loan_opened(
         from_status="",
         to_status=LoanStatus.ACTIVE,
         business_date=date,
-        reason=_("放款开户"),
+        reason=memo("loan_open"),
         actor_label=actor_label(actor)[:150],
     )
     audit_record(

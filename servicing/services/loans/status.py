@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.notifications import notification_send
 from servicing import loan_rules
+from servicing.memos import memo
 from servicing.models.loans import (
     CLOSED_STATUSES,
     Loan,
@@ -96,7 +97,7 @@ def loan_status_refresh(
             to=LoanStatus.PAID_OFF,
             business_date=business_date,
             actor=actor,
-            reason=reason or _("全部期供已还清"),
+            reason=reason or memo("paid_off"),
         ):
             mortgage_release_request(loan=loan, business_date=business_date, actor=actor)
         return

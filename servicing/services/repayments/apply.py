@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build
 from autofin.money import ZERO
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import Loan, LoanScheduleRow, RowStatus
@@ -102,6 +103,11 @@ class _Allocated:
     spec: EntrySpec
 
 
+def _memo(repayment: Repayment) -> str:
+    source, purpose = RepaymentSource(repayment.source), RepaymentPurpose(repayment.purpose)
+    return memo("repayment", source=source.label, purpose=purpose.label)
+
+
 def _allocate_locked(
     *,
     loan: Loan,
@@ -175,7 +181,7 @@ def _allocate_locked(
             loan_id=loan.pk,
         ),
         idempotency_key=f"repayment:{repayment.pk}",
-        description=f"{repayment.get_source_display()} {repayment.get_purpose_display()}",
+        description=_memo(repayment),
         loan_id=loan.pk,
     )
     return _Allocated(repayment, loan, records, list(changed.values()), leftover, spec)

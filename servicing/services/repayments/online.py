@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.money import ZERO, format_cny
 from servicing.adapters import payment_provider
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow
 from servicing.models.repayments import (
@@ -200,7 +201,7 @@ def _payment_alert(
                 (A.UNIDENTIFIED_RECEIPTS, "C", claimed, None),
             ],
             idempotency_key=f"payment-alert:{alert.pk}",
-            description=_("支付回调待核实，暂挂待查明款项"),
+            description=memo("payment_parked"),
             actor=actor,
         )
         alert.parked_entry_id = entry.pk

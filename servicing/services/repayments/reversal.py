@@ -17,6 +17,7 @@ from autofin.audit import audit_record
 from autofin.money import ZERO
 from autofin.roles import MoneyAction
 from servicing.loan_rules import penalty_daily
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import Loan, LoanScheduleRow, MortgageRelease, PenaltyAccrual
@@ -174,7 +175,7 @@ def _penalty_recompute(
             source_id=loan.pk,
             lines=signed_lines(A.PENALTY_RECEIVABLE, A.PENALTY_INCOME, extra, loan.pk),
             idempotency_key=f"penalty-reversal:{repayment.pk}",
-            description="冲正补计罚息",
+            description=memo("reversal_penalty"),
             actor=actor,
             loan_id=loan.pk,
         )

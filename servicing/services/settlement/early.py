@@ -20,6 +20,7 @@ from autofin.pricing import (
     add_months,
     payoff_quote,
 )
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import (
@@ -193,7 +194,7 @@ def _settlement_entry_post(
             source_id=quote.pk,
             lines=lines,
             idempotency_key=f"settlement:{quote.pk}",
-            description=_("提前结清：利息调整与结清手续费"),
+            description=memo("early_settlement"),
             actor=actor,
             loan_id=loan.pk,
         )

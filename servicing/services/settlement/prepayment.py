@@ -19,6 +19,7 @@ from autofin.pricing import (
     add_months,
     partial_prepayment,
 )
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow
@@ -122,7 +123,7 @@ def _prepayment_entry_post(
         source_id=repayment.pk,
         lines=lines,
         idempotency_key=f"repayment:{repayment.pk}",
-        description=_("部分提前还款"),
+        description=memo("prepayment"),
         actor=actor,
         loan_id=loan.pk,
     )

@@ -18,6 +18,7 @@ from autofin.pricing import (
     PricingError,
     reamortize,
 )
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow, LoanStatus, RowStatus
 from servicing.selectors.ledger import loan_balances
@@ -161,7 +162,7 @@ def loan_restructure(
                 source_id=loan.pk,
                 lines=lines,
                 idempotency_key=f"restructure:{loan.pk}:{loan.schedule_version + 1}",
-                description=_("贷款重组：欠息、费用、罚息转本金"),
+                description=memo("restructure"),
                 actor=actor,
                 loan_id=loan.pk,
             )

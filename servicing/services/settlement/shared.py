@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from autofin.money import to_decimal
+from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import Loan, LoanScheduleRow, RowStatus
@@ -73,7 +74,7 @@ def accrual_catch_up(
             source_id=loan.pk,
             lines=lines,
             idempotency_key=f"accrual:{loan.pk}:{start}:{through}",
-            description=f"利息计提 {start} ~ {through}",
+            description=memo("interest_accrual", start=start, through=through),
             actor=actor,
             loan_id=loan.pk,
         )

@@ -1,0 +1,70 @@
+"""Journal-entry memos (摘要) and loan status-change reasons, by code.
+
+The books are kept in Chinese: a posting stores `memo(code, **params)`, the Chinese text,
+whatever the language of the request that posted it. A page reads the stored text back through
+`memo_display`, which recognises the template it was written from and renders that template in
+the page's language, with each parameter that is itself a label (代扣, 期供还款) translated too.
+A text written by none of these templates (an older row, a reason a person typed) is shown as
+stored."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from django.conf import settings
+from django.utils.translation import get_language, gettext, gettext_noop, override
+
+MEMOS = {
+    "interest_accrual": gettext_noop("利息计提 %(start)s ~ %(through)s"),
+    "penalty_accrual": gettext_noop("罚息计提"),
+    "eod_interest_accrual": gettext_noop("日结利息计提 %(date)s"),
+    "eod_penalty_accrual": gettext_noop("日结罚息计提 %(date)s"),
+    "disbursement": gettext_noop("放款 %(ref)s"),
+    "disbursement_payment": gettext_noop("放款付款 %(ref)s %(payee)s"),
+    "demo_disbursement": gettext_noop("放款（演示数据）"),
+    "loan_open": gettext_noop("放款开户"),
+    "charge_off": gettext_noop("贷款核销"),
+    "eod_charge_off": gettext_noop("逾期 %(dpd)s 天，日结自动核销"),
+    "paid_off": gettext_noop("全部期供已还清"),
+    "restructure": gettext_noop("贷款重组：欠息、费用、罚息转本金"),
+    "early_settlement": gettext_noop("提前结清：利息调整与结清手续费"),
+    "prepayment": gettext_noop("部分提前还款"),
+    "reversal": gettext_noop("冲正 #%(id)s：%(reason)s"),
+    "reversal_penalty": gettext_noop("冲正补计罚息"),
+    "payment_parked": gettext_noop("支付回调待核实，暂挂待查明款项"),
+    # the repayment's source and purpose labels (their Chinese choice labels, translated back)
+    "repayment": gettext_noop("还款：%(source)s %(purpose)s"),
+}
+
+
+def memo(code: str, **params) -> str:
+    """The stored (Chinese) text of memo `code`: a label given as a parameter is taken in
+    Chinese too, whatever the request's language."""
+    text = MEMOS[code]
+    with override(settings.LANGUAGE_CODE):
+        return text % {k: str(v) for k, v in params.items()} if params else text
+
+
+@cache
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    patterns = []
+    for template in MEMOS.values():
+        parts = re.split(r"%\((\w+)\)s", template)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        patterns.append((re.compile(f"^{regex}$", re.DOTALL), template))
+    return patterns
+
+
+def memo_display(text: str) -> str:
+    """A stored memo in the page's language (see the module docstring)."""
+    if not text or (get_language() or "").startswith("zh"):
+        return text
+    for pattern, template in _patterns():
+        match = pattern.match(text)
+        if match:
+            params = {k: gettext(v) for k, v in match.groupdict().items()}
+            return gettext(template) % params if params else gettext(template)
+    return text
