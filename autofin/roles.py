@@ -284,6 +284,7 @@ class MoneyAction(StrEnum):
     DISBURSEMENT_PREPARE = "disbursement_prepare"
     DISBURSEMENT_APPROVE = "disbursement_approve"
     DISBURSEMENT_RETRY = "disbursement_retry"
+    PROVISION_POST = "provision_post"  # compute and post the month's loan-loss allowance
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -301,6 +302,7 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DISBURSEMENT_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DISBURSEMENT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.DISBURSEMENT_RETRY: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.PROVISION_POST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {
