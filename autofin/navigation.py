@@ -49,9 +49,7 @@ NAV: list[NavItem] = [
     NavItem(
         _("减值准备"),
         "servicing:provisions",
-        frozenset(
-            {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.RISK_ANALYST, Role.AUDITOR}
-        ),
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.RISK_ANALYST, Role.AUDITOR}),
     ),
     NavItem(_("贷款账户"), "servicing:loan_search", frozenset({Role.SERVICING_AGENT})),
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),

@@ -94,16 +94,31 @@ def _ecl_policies() -> list[Policy]:
         rate("ecl.scenario_weight_upside", _("情景权重：乐观"), "0.20"),
         rate("ecl.scenario_weight_downside", _("情景权重：悲观"), "0.20"),
         rate("ecl.scenario_scalar_base", _("违约概率调整系数：基准情景"), "1.00", top=Decimal("5")),
-        rate("ecl.scenario_scalar_upside", _("违约概率调整系数：乐观情景"), "0.85", top=Decimal("5")),
         rate(
-            "ecl.scenario_scalar_downside", _("违约概率调整系数：悲观情景"), "1.40", top=Decimal("5")
+            "ecl.scenario_scalar_upside", _("违约概率调整系数：乐观情景"), "0.85", top=Decimal("5")
         ),
-        rate("ecl.general_reserve_rate", _("一般准备计提比例（风险资产）"), "0.015",
-             Role.FINANCE_APPROVER),  # fmt: skip
-        rate("ecl.coverage_floor", _("拨备覆盖率预警下限"), "1.50", Role.FINANCE_APPROVER,
-             top=Decimal("10")),  # fmt: skip
-        rate("ecl.provision_ratio_floor", _("贷款拨备率预警下限"), "0.025",
-             Role.FINANCE_APPROVER),  # fmt: skip
+        rate(
+            "ecl.scenario_scalar_downside",
+            _("违约概率调整系数：悲观情景"),
+            "1.40",
+            top=Decimal("5"),
+        ),
+        rate(
+            "ecl.general_reserve_rate",
+            _("一般准备计提比例（风险资产）"),
+            "0.015",
+            Role.FINANCE_APPROVER,
+        ),  # fmt: skip
+        rate(
+            "ecl.coverage_floor",
+            _("拨备覆盖率预警下限"),
+            "1.50",
+            Role.FINANCE_APPROVER,
+            top=Decimal("10"),
+        ),  # fmt: skip
+        rate(
+            "ecl.provision_ratio_floor", _("贷款拨备率预警下限"), "0.025", Role.FINANCE_APPROVER
+        ),  # fmt: skip
         Policy(
             "four_eyes.provision_post",
             bool,

@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("BENCH_EOD_DB", os.environ.get("BENCH_MONTH_END_DB", "autofin_bench_month_end"))
+os.environ.setdefault(
+    "BENCH_EOD_DB", os.environ.get("BENCH_MONTH_END_DB", "autofin_bench_month_end")
+)
 
 import eod  # noqa: E402 - after the database name is chosen
 from _common import admin_execute  # noqa: E402

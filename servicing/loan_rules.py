@@ -178,18 +178,7 @@ def penalty_daily_sql(base: str, annual_rate: str) -> str:
 ECL_IMPAIRED_CLASSES = ("substandard", "doubtful", "loss")
 ECL_STAGE2_DPD = 30
 ECL_STAGE2_WARNING = "high"
-
-
-def classification(days: int) -> str:
-    return next((name for limit, name in CLASSIFICATIONS if days <= limit), CLASSIFICATION_OVER)
-
-
-def ecl_stage(*, dpd: int, restructured: bool, warning_level: str) -> int:
-    if classification(dpd) in ECL_IMPAIRED_CLASSES:
-        return 3
-    if dpd > ECL_STAGE2_DPD or restructured or warning_level == ECL_STAGE2_WARNING:
-        return 2
-    return 1
+# Only the month-end run's SQL stages loans, so the rule has no Python twin (like the bands).
 
 
 def ecl_stage_sql(*, dpd: str, restructured: str, warning_level: str) -> str:

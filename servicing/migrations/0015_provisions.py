@@ -7,8 +7,22 @@ from django.db import migrations, models
 # (code, zh name, account type, normal side, sort order, description). The allowance is a
 # contra-asset: an asset account whose balance is on the credit side, netted against the loans.
 ECL_ACCOUNTS = [
-    ("impairment_expense", "信用减值损失", "expense", "D", 1010, "按预期信用损失计提（转回为贷方）的减值损失"),
-    ("loan_loss_allowance", "贷款损失准备", "asset", "C", 1020, "贷款的减值准备（资产备抵科目），核销时使用"),
+    (
+        "impairment_expense",
+        "信用减值损失",
+        "expense",
+        "D",
+        1010,
+        "按预期信用损失计提（转回为贷方）的减值损失",
+    ),
+    (
+        "loan_loss_allowance",
+        "贷款损失准备",
+        "asset",
+        "C",
+        1020,
+        "贷款的减值准备（资产备抵科目），核销时使用",
+    ),
 ]
 
 
@@ -34,113 +48,283 @@ def ecl_accounts_remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('servicing', '0014_finance_payee_register'),
+        ("servicing", "0014_finance_payee_register"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProvisionRun',
+            name="ProvisionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(unique=True, verbose_name='月份')),
-                ('as_of', models.DateField(verbose_name='计量营业日')),
-                ('status', models.CharField(choices=[('computed', '已计算，待过账'), ('posted', '已过账')], default='computed', max_length=10, verbose_name='状态')),
-                ('parameters', models.JSONField(default=dict, verbose_name='计量参数')),
-                ('overlay', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='前瞻性调整系数')),
-                ('loans', models.PositiveIntegerField(default=0, verbose_name='贷款笔数')),
-                ('ead', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='风险敞口合计')),
-                ('ecl', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='预期信用损失合计')),
-                ('opening', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='期初余额')),
-                ('new_loans', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='新增贷款')),
-                ('transfers', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='阶段迁移')),
-                ('remeasurement', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='重新计量')),
-                ('derecognised', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='终止确认转回')),
-                ('written_off', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='核销使用')),
-                ('movement', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='本期计提（转回为负）')),
-                ('journal_entry_id', models.BigIntegerField(blank=True, null=True, verbose_name='过账分录')),
-                ('computed_at', models.DateTimeField(blank=True, null=True, verbose_name='计算时间')),
-                ('computed_by', models.CharField(blank=True, max_length=150, verbose_name='计算人')),
-                ('posted_at', models.DateTimeField(blank=True, null=True, verbose_name='过账时间')),
-                ('posted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('previous', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='servicing.provisionrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(unique=True, verbose_name="月份")),
+                ("as_of", models.DateField(verbose_name="计量营业日")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("computed", "已计算，待过账"), ("posted", "已过账")],
+                        default="computed",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("parameters", models.JSONField(default=dict, verbose_name="计量参数")),
+                (
+                    "overlay",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="前瞻性调整系数"
+                    ),
+                ),
+                ("loans", models.PositiveIntegerField(default=0, verbose_name="贷款笔数")),
+                (
+                    "ead",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="风险敞口合计"
+                    ),
+                ),
+                (
+                    "ecl",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="预期信用损失合计"
+                    ),
+                ),
+                (
+                    "opening",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="期初余额"
+                    ),
+                ),
+                (
+                    "new_loans",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="新增贷款"
+                    ),
+                ),
+                (
+                    "transfers",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="阶段迁移"
+                    ),
+                ),
+                (
+                    "remeasurement",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="重新计量"
+                    ),
+                ),
+                (
+                    "derecognised",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="终止确认转回"
+                    ),
+                ),
+                (
+                    "written_off",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="核销使用"
+                    ),
+                ),
+                (
+                    "movement",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=18,
+                        verbose_name="本期计提（转回为负）",
+                    ),
+                ),
+                (
+                    "journal_entry_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="过账分录"),
+                ),
+                (
+                    "computed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="计算时间"),
+                ),
+                (
+                    "computed_by",
+                    models.CharField(blank=True, max_length=150, verbose_name="计算人"),
+                ),
+                ("posted_at", models.DateTimeField(blank=True, null=True, verbose_name="过账时间")),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "previous",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="servicing.provisionrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '减值准备计提批次',
-                'verbose_name_plural': '减值准备计提批次',
-                'ordering': ['-month'],
+                "verbose_name": "减值准备计提批次",
+                "verbose_name_plural": "减值准备计提批次",
+                "ordering": ["-month"],
             },
         ),
         migrations.CreateModel(
-            name='ProvisionPd',
+            name="ProvisionPd",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_line', models.CharField(max_length=20, verbose_name='产品线')),
-                ('tier', models.CharField(max_length=1, verbose_name='客群分层')),
-                ('stage', models.PositiveSmallIntegerField(verbose_name='阶段')),
-                ('cohort', models.PositiveIntegerField(verbose_name='观察样本数')),
-                ('defaults', models.PositiveIntegerField(verbose_name='违约数')),
-                ('pd12', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='12 个月违约概率')),
-                ('source', models.CharField(choices=[('history', '历史数据'), ('fallback', '兜底参数')], max_length=10, verbose_name='来源')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pds', to='servicing.provisionrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_line", models.CharField(max_length=20, verbose_name="产品线")),
+                ("tier", models.CharField(max_length=1, verbose_name="客群分层")),
+                ("stage", models.PositiveSmallIntegerField(verbose_name="阶段")),
+                ("cohort", models.PositiveIntegerField(verbose_name="观察样本数")),
+                ("defaults", models.PositiveIntegerField(verbose_name="违约数")),
+                (
+                    "pd12",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="12 个月违约概率"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("history", "历史数据"), ("fallback", "兜底参数")],
+                        max_length=10,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pds",
+                        to="servicing.provisionrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '违约概率',
-                'verbose_name_plural': '违约概率',
+                "verbose_name": "违约概率",
+                "verbose_name_plural": "违约概率",
             },
         ),
         migrations.CreateModel(
-            name='LoanProvision',
+            name="LoanProvision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('loan_id', models.BigIntegerField(verbose_name='贷款账户')),
-                ('stage', models.PositiveSmallIntegerField(verbose_name='阶段')),
-                ('product_line', models.CharField(max_length=20, verbose_name='产品线')),
-                ('tier', models.CharField(max_length=1, verbose_name='客群分层')),
-                ('dpd', models.PositiveIntegerField(verbose_name='逾期天数')),
-                ('classification', models.CharField(max_length=16, verbose_name='五级分类')),
-                ('remaining_months', models.PositiveSmallIntegerField(verbose_name='剩余期限（月）')),
-                ('pd', models.DecimalField(decimal_places=6, default=0, max_digits=9, verbose_name='违约概率')),
-                ('lgd', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='违约损失率')),
-                ('ead', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='违约风险敞口')),
-                ('ecl', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='预期信用损失')),
-                ('net_interest', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='按净额计算的利息')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='servicing.provisionrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("loan_id", models.BigIntegerField(verbose_name="贷款账户")),
+                ("stage", models.PositiveSmallIntegerField(verbose_name="阶段")),
+                ("product_line", models.CharField(max_length=20, verbose_name="产品线")),
+                ("tier", models.CharField(max_length=1, verbose_name="客群分层")),
+                ("dpd", models.PositiveIntegerField(verbose_name="逾期天数")),
+                ("classification", models.CharField(max_length=16, verbose_name="五级分类")),
+                (
+                    "remaining_months",
+                    models.PositiveSmallIntegerField(verbose_name="剩余期限（月）"),
+                ),
+                (
+                    "pd",
+                    models.DecimalField(
+                        decimal_places=6, default=0, max_digits=9, verbose_name="违约概率"
+                    ),
+                ),
+                (
+                    "lgd",
+                    models.DecimalField(decimal_places=6, max_digits=9, verbose_name="违约损失率"),
+                ),
+                (
+                    "ead",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="违约风险敞口"
+                    ),
+                ),
+                (
+                    "ecl",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="预期信用损失"
+                    ),
+                ),
+                (
+                    "net_interest",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="按净额计算的利息"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="servicing.provisionrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '贷款减值准备',
-                'verbose_name_plural': '贷款减值准备',
+                "verbose_name": "贷款减值准备",
+                "verbose_name_plural": "贷款减值准备",
             },
         ),
         migrations.AddConstraint(
-            model_name='provisionrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['computed', 'posted'])), name='provision_run_status_valid'),
+            model_name="provisionrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["computed", "posted"])),
+                name="provision_run_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='provisionrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'computed'), ('posted_at__isnull', False), _connector='OR'), name='provision_run_posted_has_time'),
+            model_name="provisionrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "computed"), ("posted_at__isnull", False), _connector="OR"
+                ),
+                name="provision_run_posted_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='provisionpd',
-            constraint=models.UniqueConstraint(fields=('run', 'product_line', 'tier', 'stage'), name='provision_pd_unique'),
+            model_name="provisionpd",
+            constraint=models.UniqueConstraint(
+                fields=("run", "product_line", "tier", "stage"), name="provision_pd_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='loanprovision',
-            index=models.Index(fields=['loan_id', 'run'], name='loan_provision_loan'),
+            model_name="loanprovision",
+            index=models.Index(fields=["loan_id", "run"], name="loan_provision_loan"),
         ),
         migrations.AddConstraint(
-            model_name='loanprovision',
-            constraint=models.UniqueConstraint(fields=('run', 'loan_id'), name='loan_provision_unique'),
+            model_name="loanprovision",
+            constraint=models.UniqueConstraint(
+                fields=("run", "loan_id"), name="loan_provision_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='loanprovision',
-            constraint=models.CheckConstraint(condition=models.Q(('stage__in', [1, 2, 3])), name='loan_provision_stage'),
+            model_name="loanprovision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stage__in", [1, 2, 3])), name="loan_provision_stage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='loanprovision',
-            constraint=models.CheckConstraint(condition=models.Q(('ecl__gte', 0)), name='loan_provision_ecl_gte_0'),
+            model_name="loanprovision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ecl__gte", 0)), name="loan_provision_ecl_gte_0"
+            ),
         ),
         migrations.RunPython(ecl_accounts, ecl_accounts_remove),
     ]

@@ -103,6 +103,9 @@ class LoanProvision(models.Model):
         ]
         indexes = [models.Index(fields=["loan_id", "run"], name="loan_provision_loan")]
 
+    def __str__(self) -> str:
+        return f"{self.loan_id} stage {self.stage} {self.ecl}"
+
 
 class ProvisionPd(models.Model):
     """The 12-month PD a run used for one segment (product line × tier × stage) and its source:
@@ -129,6 +132,9 @@ class ProvisionPd(models.Model):
                 fields=["run", "product_line", "tier", "stage"], name="provision_pd_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.product_line}/{self.tier}/{self.stage} {self.pd12}"
 
 
 __all__ = ["LoanProvision", "ProvisionPd", "ProvisionRun", "ProvisionStatus"]

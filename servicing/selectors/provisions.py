@@ -100,8 +100,12 @@ def stage_matrix(run: ProvisionRun) -> dict:
             {
                 "from": frm,
                 "cells": [
-                    {"to": to, "count": n, "ecl": cells.get((frm, to), (0, ZERO))[1],
-                     "share": _ratio(Decimal(n), Decimal(total))}  # fmt: skip
+                    {
+                        "to": to,
+                        "count": n,
+                        "ecl": cells.get((frm, to), (0, ZERO))[1],
+                        "share": _ratio(Decimal(n), Decimal(total)),
+                    }  # fmt: skip
                     for to, n in zip((*STAGES, 0), counts, strict=True)
                 ],
                 "total": total,
@@ -129,8 +133,14 @@ def _by_product(run: ProvisionRun) -> list[dict]:
         )
         return [
             {
-                "product_line": line, "loans": n, "ead": ead, "npl": npl, "stage1": s1,
-                "stage2": s2, "ecl": ecl, "coverage": _ratio(ecl, npl),
+                "product_line": line,
+                "loans": n,
+                "ead": ead,
+                "npl": npl,
+                "stage1": s1,
+                "stage2": s2,
+                "ecl": ecl,
+                "coverage": _ratio(ecl, npl),
                 "provision_ratio": _ratio(ecl, ead),
             }  # fmt: skip
             for line, n, ead, npl, s1, s2, ecl in cursor.fetchall()
@@ -140,9 +150,9 @@ def _by_product(run: ProvisionRun) -> list[dict]:
 def _by_stage(run: ProvisionRun) -> list[dict]:
     got = {
         r["stage"]: r
-        for r in run.rows.values("stage").order_by("stage").annotate(
-            loans=Count("id"), ead=Sum("ead"), ecl=Sum("ecl")
-        )
+        for r in run.rows.values("stage")
+        .order_by("stage")
+        .annotate(loans=Count("id"), ead=Sum("ead"), ecl=Sum("ecl"))
     }
     return [
         {

@@ -111,7 +111,9 @@ def provisions_compute(request):
         if done.status == ProvisionStatus.POSTED:
             messages.info(request, _("本月减值准备已过账，未重新计算。"))
         else:
-            messages.success(request, _("已计算 %(month)s 的减值准备。") % {"month": f"{done.month:%Y-%m}"})
+            messages.success(
+                request, _("已计算 %(month)s 的减值准备。") % {"month": f"{done.month:%Y-%m}"}
+            )
         return redirect("servicing:provisions_run", run_id=done.pk)
 
     return idempotent(request, run=run, form=True)

@@ -11,6 +11,7 @@ import itertools
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.db import connection
 
 from autofin.approvals import FourEyesRequired, approval_request_approve
 from autofin.roles import Role
@@ -79,14 +80,24 @@ def provision_entries() -> int:
     return JournalEntry.objects.filter(source_type="provision").count()
 
 
+def stage(dpd: int, restructured: bool, warning: str) -> int:
+    """The generated stage SQL, run on PostgreSQL."""
+    sql = loan_rules.ecl_stage_sql(
+        dpd="%(dpd)s::int", restructured="%(r)s::boolean", warning_level="%(w)s::text"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", {"dpd": dpd, "r": restructured, "w": warning})
+        return cursor.fetchone()[0]
+
+
 def test_stage_rule_boundaries():
     # 30 DPD is still stage 1 (关注 starts at 1 DPD); 31 is stage 2; 次级 (91) is stage 3
-    assert loan_rules.ecl_stage(dpd=30, restructured=False, warning_level="medium") == 1
-    assert loan_rules.ecl_stage(dpd=31, restructured=False, warning_level="none") == 2
-    assert loan_rules.ecl_stage(dpd=0, restructured=True, warning_level="none") == 2
-    assert loan_rules.ecl_stage(dpd=0, restructured=False, warning_level="high") == 2
-    assert loan_rules.ecl_stage(dpd=90, restructured=False, warning_level="none") == 2
-    assert loan_rules.ecl_stage(dpd=91, restructured=False, warning_level="none") == 3
+    assert stage(30, False, "medium") == 1
+    assert stage(31, False, "none") == 2
+    assert stage(0, True, "none") == 2
+    assert stage(0, False, "high") == 2
+    assert stage(90, False, "none") == 2
+    assert stage(91, False, "none") == 3
 
 
 def test_journey_0_35_95_dpd_then_charge_off_uses_the_allowance(policy):
@@ -115,7 +126,12 @@ def test_journey_0_35_95_dpd_then_charge_off_uses_the_allowance(policy):
     assert (row.stage, row.dpd, row.remaining_months, row.ecl) == (2, 35, 10, ecl2)
     provision_run_post(run_id=feb.pk, actor=actor)
     feb.refresh_from_db()
-    assert (feb.opening, feb.transfers, feb.new_loans, feb.movement) == (ecl1, ecl2 - ecl1, 0, ecl2 - ecl1)
+    assert (feb.opening, feb.transfers, feb.new_loans, feb.movement) == (
+        ecl1,
+        ecl2 - ecl1,
+        0,
+        ecl2 - ecl1,
+    )
     assert allowance() == ecl2
 
     # 2026-04-19 closed: DPD 95 -> 次级, stage 3, PD 1; stage-3 interest on the net amount
@@ -142,7 +158,9 @@ def test_journey_0_35_95_dpd_then_charge_off_uses_the_allowance(policy):
     before = loan_balances(loan_id=a.pk)
     loan_charge_off(loan_id=a.pk, actor=actor, reason="核销测试")
     entry = JournalEntry.objects.get(idempotency_key=f"charge-off:{a.pk}")
-    lines = {(ln.account.code, ln.side): ln.amount for ln in JournalLine.objects.filter(entry=entry)}
+    lines = {
+        (ln.account.code, ln.side): ln.amount for ln in JournalLine.objects.filter(entry=entry)
+    }
     receivables = sum(
         before[c] for c in ("principal_receivable", "interest_receivable", "fee_receivable",
                             "penalty_receivable") if before.get(c))  # fmt: skip
