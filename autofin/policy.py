@@ -78,6 +78,7 @@ def _ecl_policies() -> list[Policy]:
         rate("ecl.pd12_fallback_c", _("兜底 12 个月违约概率（C 类客群，阶段一）"), "0.020"),
         rate("ecl.pd12_fallback_d", _("兜底 12 个月违约概率（D 类及未知客群，阶段一）"), "0.040"),
         rate("ecl.pd12_fallback_stage2", _("兜底 12 个月违约概率（阶段二）"), "0.300"),
+        rate("ecl.pd12_floor", _("历史违约概率下限（样本中无违约时亦不低于此值）"), "0.0003"),
         Policy(
             "ecl.pd_min_cohort",
             int,

@@ -7,8 +7,8 @@
    unless --keep; --reuse keeps a generated book) and generates the book of bench/eod.py
    (`generate`: N loans with schedules, one in thirteen 1–3 instalments behind).
 2. Writes what the nightly batch would have left: each loan's delinquency (DPD from its oldest
-   unpaid instalment) and a snapshot a year back (the PD history's cohort; one loan in seventeen
-   31+ DPD then, one in forty-one charged off since), all in SQL.
+   unpaid instalment; one loan in forty-one 120 DPD) and a snapshot a year back (the PD
+   history's cohort; one loan in seventeen 31+ DPD then), all in SQL.
 3. Times `provision_run_compute` (PD table, one INSERT … SELECT of every loan's ECL, totals),
    the posting (`provision_run_post`, four eyes off for the bench) and the report's queries,
    and prints the run's figures.
@@ -67,6 +67,15 @@ def batch_state() -> None:
           FROM servicing_loan l WHERE l.value_date <= %(h)s
         """,
         {"h": as_of - dt.timedelta(days=366)},
+    )
+    impaired = "120"  # one loan in forty-one: 次级 now, a default of last year's cohort
+    eod.sql(
+        f"""
+        UPDATE servicing_loandelinquency
+           SET dpd = {impaired}, max_dpd = {impaired}, bucket = {loan_rules.bucket_sql(impaired)},
+               classification = {loan_rules.classification_sql(impaired)}, non_accrual = true
+         WHERE loan_id % 41 = 0
+        """  # noqa: S608 - SQL built from constants
     )
     eod.sql("ANALYZE servicing_loandelinquency")
     eod.sql("ANALYZE servicing_loansnapshot")

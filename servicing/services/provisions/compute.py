@@ -105,7 +105,8 @@ def _pd_table(run: ProvisionRun, p: EclParameters) -> None:
             SELECT %(run)s, seg.line, fb.tier, fb.stage,
                    coalesce(h.cohort, 0), coalesce(h.defaults, 0),
                    CASE WHEN coalesce(h.cohort, 0) >= %(min)s
-                        THEN round(h.defaults::numeric / h.cohort, 6) ELSE fb.pd END,
+                        THEN greatest(%(floor)s, round(h.defaults::numeric / h.cohort, 6))
+                        ELSE fb.pd END,
                    CASE WHEN coalesce(h.cohort, 0) >= %(min)s THEN 'history' ELSE 'fallback' END
               FROM unnest(%(lines)s::text[]) AS seg(line)
              CROSS JOIN fb
@@ -119,6 +120,7 @@ def _pd_table(run: ProvisionRun, p: EclParameters) -> None:
                     "s2": loan_rules.ECL_STAGE2_DPD,
                     "cohort_date": cohort_date,
                     "min": p.pd_min_cohort,
+                    "floor": p.pd12_floor,
                     "lines": [*LINES, UNKNOWN],
                 },
             ),

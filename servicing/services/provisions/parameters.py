@@ -27,6 +27,7 @@ class ProvisionError(Exception):
 class EclParameters:
     pd12_fallback: dict[str, Decimal]  # stage 1 by tier ('-' uses tier D's)
     pd12_fallback_stage2: Decimal
+    pd12_floor: Decimal  # an observed PD is never below it (a cohort without defaults is not 0)
     pd_min_cohort: int
     lgd_floor: Decimal
     collateral_haircut: Decimal
@@ -48,6 +49,7 @@ class EclParameters:
         return {
             "pd12_fallback": {k: str(v) for k, v in self.pd12_fallback.items()},
             "pd12_fallback_stage2": str(self.pd12_fallback_stage2),
+            "pd12_floor": str(self.pd12_floor),
             "pd_min_cohort": self.pd_min_cohort,
             "lgd_floor": str(self.lgd_floor),
             "collateral_haircut": str(self.collateral_haircut),
@@ -74,6 +76,7 @@ def ecl_parameters(*, on: dt.date) -> EclParameters:
     return EclParameters(
         pd12_fallback=fallback,
         pd12_fallback_stage2=policy_value("ecl.pd12_fallback_stage2", on=on),
+        pd12_floor=policy_value("ecl.pd12_floor", on=on),
         pd_min_cohort=policy_value("ecl.pd_min_cohort", on=on),
         lgd_floor=policy_value("ecl.lgd_floor", on=on),
         collateral_haircut=policy_value("ecl.collateral_haircut", on=on),
