@@ -43,6 +43,18 @@ def provision_viewer(view):
     return wrapper
 
 
+def provision_poster(view):
+    """Computing and posting the allowance is the money action `provision_post` (finance)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_move_money(request.user, MoneyAction.PROVISION_POST):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _label(report: dict) -> dict:
     """The people's names of the report's codes (stages, product lines, PD sources)."""
     lines = {**dict(VehicleKind.choices), "-": _("其他")}
@@ -86,11 +98,10 @@ def provisions(request, run_id: int | None = None):
 
 @provision_viewer
 @require_POST
+@provision_poster
 @recent_auth_required
 def provisions_compute(request):
     """Compute the month of the last closed business date (the book as that night left it)."""
-    if not can_move_money(request.user, MoneyAction.PROVISION_POST):
-        raise PermissionDenied
     back = redirect("servicing:provisions")
 
     def run(key: str):  # noqa: ARG001 - one run per month; a posted month is left as it is
@@ -121,11 +132,10 @@ def provisions_compute(request):
 
 @provision_viewer
 @require_POST
+@provision_poster
 @recent_auth_required
 def provisions_post(request, run_id: int):
     """Submit the posting (four eyes on) or post at once (off); the checker approves here too."""
-    if not can_move_money(request.user, MoneyAction.PROVISION_POST):
-        raise PermissionDenied
     run_obj = get_object_or_404(ProvisionRun, pk=run_id)
     back = redirect("servicing:provisions_run", run_id=run_obj.pk)
 

@@ -12,8 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from autofin.approvals import FourEyesRequired, approval_request_approve
+from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from servicing import loan_rules
 from servicing.eod.sync_driver import batch_run_sync
@@ -223,3 +225,22 @@ def test_npl_and_coverage_ratios_by_hand_equal_the_report():
     # the floors: coverage under 150 % raises its alert; the provision ratio's follows its figure
     assert report["coverage_alert"] is (report["coverage"] < D("1.50"))
     assert report["provision_ratio_alert"] is (report["provision_ratio"] < D("0.025"))
+
+
+def test_who_may_see_compute_and_post(client):
+    a = loan(value_date=dt.date(2025, 12, 15))
+    close(dt.date(2025, 12, 31))
+    run = ProvisionRun.objects.get(month=dt.date(2025, 12, 1))
+    # a collector may not see the report; a risk analyst sees it but may not compute or post
+    client.force_login(UserFactory(roles=[Role.COLLECTOR]))
+    assert client.get(reverse("servicing:provisions")).status_code == 403
+    client.force_login(UserFactory(roles=[Role.RISK_ANALYST]))
+    page = client.get(reverse("servicing:provisions"))
+    assert page.status_code == 200 and "提交过账" not in page.content.decode()
+    for url in (reverse("servicing:provisions_compute"),
+                reverse("servicing:provisions_post", kwargs={"run_id": run.pk})):  # fmt: skip
+        assert client.post(url, {"token": "k" * 32}).status_code == 403
+    run.refresh_from_db()
+    assert run.status == "computed" and provision_entries() == 0 and allowance() == 0
+    assert ApprovalRequest.objects.count() == 0
+    assert LoanProvision.objects.filter(run=run, loan_id=a.pk).count() == 1
