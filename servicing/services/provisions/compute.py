@@ -58,9 +58,13 @@ STAGE_SQL = loan_rules.ecl_stage_sql(
     restructured="(l.restructure_count > 0 OR l.status = 'restructured')",
     warning_level="coalesce(w.level, 'none')",
 )
+# whole months from the value date to the run's date, in integer arithmetic (age() on a million
+# rows costs seconds): the month difference, less one when the day of month is not reached yet
 MONTHS_ON_BOOK = (
-    "(extract(year FROM age(%(as_of)s::date, l.value_date)) * 12"
-    " + extract(month FROM age(%(as_of)s::date, l.value_date)))::int"
+    "((extract(year FROM %(as_of)s::date) - extract(year FROM l.value_date)) * 12"
+    " + extract(month FROM %(as_of)s::date) - extract(month FROM l.value_date)"
+    " - CASE WHEN extract(day FROM %(as_of)s::date) < extract(day FROM l.value_date)"
+    " THEN 1 ELSE 0 END)::int"
 )
 
 
@@ -146,13 +150,13 @@ def _loan_rows(run: ProvisionRun, p: EclParameters) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH horizon AS (
+            WITH horizon AS MATERIALIZED (
                 SELECT g.product_line, g.tier, g.stage, m.m AS months,
                        least(1, round(%(overlay)s * (1 - power(1 - g.pd12, m.m / 12.0)), 6)) AS pd
                   FROM servicing_provisionpd g
                  CROSS JOIN generate_series(1, {MAX_HORIZON}) AS m(m)
                  WHERE g.run_id = %(run)s),
-            book AS (
+            book AS MATERIALIZED (
                 SELECT l.id, {LINE_SQL} AS product_line, {TIER_SQL} AS tier, {STAGE_SQL} AS stage,
                        coalesce(x.dpd, 0) AS dpd,
                        greatest(1, least({MAX_HORIZON}, l.term_months - {MONTHS_ON_BOOK}))
@@ -244,6 +248,11 @@ def provision_run_compute(*, as_of: dt.date, actor: Any) -> ProvisionRun:
         run.computed_at = timezone.now()
         run.computed_by = str(getattr(actor, "username", actor))[:150]
         run.save()
+        with connection.cursor() as cursor:
+            # one big statement: no JIT (≈0.5 s of compiling per statement, as in the batch's
+            # chunks) and room to hash the book in memory instead of sorting it on disk
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         _pd_table(run, params)
         _loan_rows(run, params)
         _totals(run)
