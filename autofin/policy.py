@@ -64,6 +64,72 @@ class Policy:
         return int(number) if self.kind is int else number
 
 
+def _ecl_policies() -> list[Policy]:
+    """The expected-credit-loss parameters (servicing.services.provisions): fallback PDs, LGD,
+    scenario weights and scalars, the general reserve rate and the alert floors."""
+    zero, one = Decimal("0"), Decimal("1")
+
+    def rate(key: str, label, initial: str, owner: Role = Role.RISK_ANALYST, top=one) -> Policy:
+        return Policy(key, Decimal, label, owner, initial, minimum=zero, maximum=top)
+
+    return [
+        rate("ecl.pd12_fallback_a", _("兜底 12 个月违约概率（A 类客群，阶段一）"), "0.005"),
+        rate("ecl.pd12_fallback_b", _("兜底 12 个月违约概率（B 类客群，阶段一）"), "0.010"),
+        rate("ecl.pd12_fallback_c", _("兜底 12 个月违约概率（C 类客群，阶段一）"), "0.020"),
+        rate("ecl.pd12_fallback_d", _("兜底 12 个月违约概率（D 类及未知客群，阶段一）"), "0.040"),
+        rate("ecl.pd12_fallback_stage2", _("兜底 12 个月违约概率（阶段二）"), "0.300"),
+        rate("ecl.pd12_floor", _("历史违约概率下限（样本中无违约时亦不低于此值）"), "0.0003"),
+        Policy(
+            "ecl.pd_min_cohort",
+            int,
+            _("采用历史违约率的最少观察样本数（不足时用兜底参数）"),
+            Role.RISK_ANALYST,
+            "200",
+            minimum=one,
+        ),
+        rate("ecl.lgd_floor", _("违约损失率下限"), "0.10"),
+        rate("ecl.collateral_haircut", _("抵押车辆处置折扣率（含处置费用）"), "0.40"),
+        rate("ecl.lgd_no_ltv", _("抵押贷款无抵押率数据时的违约损失率"), "0.45"),
+        rate("ecl.lgd_unsecured", _("无抵押贷款违约损失率"), "0.75"),
+        rate("ecl.scenario_weight_base", _("情景权重：基准"), "0.60"),
+        rate("ecl.scenario_weight_upside", _("情景权重：乐观"), "0.20"),
+        rate("ecl.scenario_weight_downside", _("情景权重：悲观"), "0.20"),
+        rate("ecl.scenario_scalar_base", _("违约概率调整系数：基准情景"), "1.00", top=Decimal("5")),
+        rate(
+            "ecl.scenario_scalar_upside", _("违约概率调整系数：乐观情景"), "0.85", top=Decimal("5")
+        ),
+        rate(
+            "ecl.scenario_scalar_downside",
+            _("违约概率调整系数：悲观情景"),
+            "1.40",
+            top=Decimal("5"),
+        ),
+        rate(
+            "ecl.general_reserve_rate",
+            _("一般准备计提比例（风险资产）"),
+            "0.015",
+            Role.FINANCE_APPROVER,
+        ),  # fmt: skip
+        rate(
+            "ecl.coverage_floor",
+            _("拨备覆盖率预警下限"),
+            "1.50",
+            Role.FINANCE_APPROVER,
+            top=Decimal("10"),
+        ),  # fmt: skip
+        rate(
+            "ecl.provision_ratio_floor", _("贷款拨备率预警下限"), "0.025", Role.FINANCE_APPROVER
+        ),  # fmt: skip
+        Policy(
+            "four_eyes.provision_post",
+            bool,
+            _("减值准备过账需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
+    ]
+
+
 POLICIES: dict[str, Policy] = {
     p.key: p
     for p in [
@@ -176,6 +242,8 @@ POLICIES: dict[str, Policy] = {
             Role.SYSTEM_ADMIN,
             "true",
         ),
+        # --- r-ecl: expected credit loss (docs/decisions/0012-expected-credit-loss.md)
+        *_ecl_policies(),
     ]
 }
 

@@ -286,6 +286,7 @@ class MoneyAction(StrEnum):
     DISBURSEMENT_RETRY = "disbursement_retry"
     COMMISSION_PAYOUT_PREPARE = "commission_payout_prepare"  # invoice, account, retry (maker)
     COMMISSION_PAYOUT_APPROVE = "commission_payout_approve"  # release to the bank (checker)
+    PROVISION_POST = "provision_post"  # compute and post the month's loan-loss allowance
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -307,6 +308,7 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
         {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
     ),
     MoneyAction.COMMISSION_PAYOUT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.PROVISION_POST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

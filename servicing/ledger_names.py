@@ -32,6 +32,8 @@ ACCOUNT_NAMES = {
     "off_balance_interest": _("表外应收利息"),
     "off_balance_interest_contra": _("表外应收利息备抵"),
     "unidentified_receipts": _("待查明款项"),
+    "impairment_expense": _("信用减值损失"),
+    "loan_loss_allowance": _("贷款损失准备"),
 }
 
 

@@ -167,3 +167,24 @@ def penalty_daily(base: Decimal, annual_rate: Decimal) -> Decimal:
 def penalty_daily_sql(base: str, annual_rate: str) -> str:
     # PostgreSQL's round(numeric, 2) rounds half away from zero: half-up for these positive bases
     return f"round({base} * {annual_rate} / {PENALTY_YEAR_DAYS}, 2)"
+
+
+# --- expected credit loss stages (CAS 22 / IFRS 9) ----------------------------------------------
+
+# Stage 3 (credit-impaired): the five-category classes from 次级 down, i.e. past NON_ACCRUAL_DPD
+# (the classification bands above start 次级 at 91). Stage 2 (significant increase in credit
+# risk): past ECL_STAGE2_DPD (not every 关注 loan: 关注 starts at 1 DPD), or restructured, or an
+# early-warning level of ECL_STAGE2_WARNING. Stage 1: the rest. Closed loans are derecognised.
+ECL_IMPAIRED_CLASSES = ("substandard", "doubtful", "loss")
+ECL_STAGE2_DPD = 30
+ECL_STAGE2_WARNING = "high"
+# Only the month-end run's SQL stages loans, so the rule has no Python twin (like the bands).
+
+
+def ecl_stage_sql(*, dpd: str, restructured: str, warning_level: str) -> str:
+    """`ecl_stage` as SQL over the given expressions (an integer, a boolean, a text)."""
+    return (
+        f"(CASE WHEN {classification_sql(dpd)} IN {_sql_list(ECL_IMPAIRED_CLASSES)} THEN 3"
+        f" WHEN {dpd} > {ECL_STAGE2_DPD} OR {restructured}"
+        f" OR {warning_level} = '{ECL_STAGE2_WARNING}' THEN 2 ELSE 1 END)"
+    )

@@ -9,6 +9,7 @@ from servicing.views import (
     eod,
     loans,
     payoff,
+    provisions,
     repayments,
     sandbox,
 )
@@ -158,6 +159,14 @@ urlpatterns += [
     path("servicing/eod/start/", eod.eod_start, name="eod_start"),
     path("servicing/eod/confirm/", eod.eod_confirm, name="eod_confirm"),
     path("servicing/eod/curves/", eod.eod_curves, name="eod_curves"),
+    path("servicing/provisions/", provisions.provisions, name="provisions"),
+    path("servicing/provisions/<int:run_id>/", provisions.provisions, name="provisions_run"),
+    path("servicing/provisions/compute/", provisions.provisions_compute, name="provisions_compute"),
+    path(
+        "servicing/provisions/<int:run_id>/post/",
+        provisions.provisions_post,
+        name="provisions_post",
+    ),
     path("servicing/collections/", collections.collections_queue, name="collections_queue"),
     path(
         "servicing/collections/<int:case_id>/",

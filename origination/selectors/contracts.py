@@ -85,6 +85,8 @@ def contract_for_funding(*, contract_id: int) -> dict:
         "dealer_id": app.dealer_id,
         "product_version_id": c.product_version_id,
         "product_code": c.product_version.product.code,
+        # the customer tier the rate table priced: servicing's expected credit loss segments by it
+        "tier": c.tier,
         "contract_type": c.contract_type,
         "product_rules": dict(c.product_version.rules or {}),
         "amount_financed": c.amount_financed,

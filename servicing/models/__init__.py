@@ -25,3 +25,4 @@ from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, p
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)

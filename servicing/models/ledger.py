@@ -82,6 +82,10 @@ class AccountCode(StrEnum):
     # off-balance memo pair (a memo entry debits one and credits the other, so it balances too)
     OFF_BALANCE_INTEREST = "off_balance_interest"
     OFF_BALANCE_INTEREST_CONTRA = "off_balance_interest_contra"
+    # --- expected credit loss (r-ecl): the month-end provision's expense and the allowance, a
+    # contra-asset (asset type, normal side credit) netted against the loans (migration 0015)
+    IMPAIRMENT_EXPENSE = "impairment_expense"
+    LOAN_LOSS_ALLOWANCE = "loan_loss_allowance"
 
 
 class SourceType(StrEnum):
@@ -100,6 +104,7 @@ class SourceType(StrEnum):
     DEPOSIT = "deposit"
     OFF_BALANCE_INTEREST = "off_balance_interest"
     ADJUSTMENT = "adjustment"
+    PROVISION = "provision"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -117,6 +122,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.DEPOSIT: _("保证金"),
     SourceType.OFF_BALANCE_INTEREST: _("表外利息"),
     SourceType.ADJUSTMENT: _("调整"),
+    SourceType.PROVISION: _("减值准备计提"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
 }

@@ -10,6 +10,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     due,
     early_warning,
     gl_summary,
+    provisions,
     reconciliation,
     reminders,
     repricing,

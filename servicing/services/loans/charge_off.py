@@ -1,5 +1,9 @@
-"""Charge-off (核销): the loan's receivables written off to charge-off expense, and the loan
-closed."""
+"""Charge-off (核销): the loan's receivables written off, and the loan closed.
+
+The loan's loan-loss allowance (its ECL in the latest posted provision run) is used first,
+against the principal: Dr loan-loss allowance / Cr principal receivable for the provided part;
+what the allowance does not cover goes to charge-off expense. An allowance larger than the
+principal left is used up to the principal; the rest is released by the next provision run."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanStatus
 from servicing.selectors.ledger import loan_balances
+from servicing.selectors.provisions import loan_allowance
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.status import loan_status_set
@@ -23,7 +28,7 @@ from servicing.services.loans.status import loan_status_set
 def loan_charge_off(
     *, loan_id: int, actor: Any, reason: str, business_date: dt.date | None = None
 ) -> Loan:
-    """Write the loan's receivables off to charge-off expense (核销) and close it."""
+    """Write the loan's receivables off (核销), using its allowance first, and close it."""
 
     if not (reason or "").strip():
         raise LoanError(_("核销必须填写原因。"), field="reason")
@@ -44,8 +49,13 @@ def loan_charge_off(
             elif amount < 0:
                 lines.append((code, "D", -amount, loan.pk))
                 total += amount
+        principal = max(balances.get(A.PRINCIPAL_RECEIVABLE, ZERO), ZERO)
+        used = min(loan_allowance(loan_id=loan.pk), principal, max(total, ZERO))
+        if used > 0:
+            lines.append((A.LOAN_LOSS_ALLOWANCE, "D", used, loan.pk))
+        if total - used > 0:
+            lines.append((A.CHARGE_OFF_EXPENSE, "D", total - used, loan.pk))
         if total > 0:
-            lines.append((A.CHARGE_OFF_EXPENSE, "D", total, loan.pk))
             journal_post(
                 business_date=date,
                 source_type=SourceType.CHARGE_OFF,
