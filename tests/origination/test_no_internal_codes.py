@@ -31,6 +31,11 @@ CODE = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")  # also a PostgreSQL regex
 REPR = re.compile(r"\{'|\bNone\b|\bTrue\b|\bFalse\b")
 # a score's value, a tier (the consent texts may name 信用评分 as a purpose: that is no leak)
 SCORE = re.compile(r"(评分|信用分|分数|score)\s*[：:=]?\s*\d+|风险等级|\btier\b|[A-E]\s*档", re.I)
+# a "·" separator with nothing on one side of it in its block (a row whose optional part is empty)
+DANGLING = re.compile(
+    r"·(?:\s|&nbsp;)*(?:<br\b[^>]*>|</(?:li|p|td|dd|dt|div|h\d|small|section)>)"
+    r"|<(?:li|p|td|dd|dt|div|h\d|small)\b[^>]*>(?:\s|&nbsp;)*·|·(?:\s|&nbsp;)*·"
+)
 ENGLISH_STATES = re.compile(r"automated decision|\bapprove\b|\bfunded\b|underwriter approved")
 # links a crawl must not follow: leaving, files, and POST-only actions reached by GET
 SKIP = re.compile(r"^/(static|media|admin|logout|accounts/logout|i18n)|\.(pdf|csv|png|jpg)$")
@@ -84,9 +89,10 @@ def crawl(client, start: str, limit: int = 120) -> dict[str, list[str]]:
             continue
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
+        html = response.content.decode()
         page = _Page()
-        page.feed(response.content.decode())
-        found = leaks(" ".join(page.text))
+        page.feed(html)
+        found = leaks(" ".join(page.text)) + [m.group(0) for m in DANGLING.finditer(html)]
         if found:
             problems[url] = found
         for href in page.links:
