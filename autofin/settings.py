@@ -459,3 +459,8 @@ CELERY_BEAT_SCHEDULE["security-log-prune"] = {
 # A view's plain-text refusal (HttpResponseForbidden) is shown as the friendly 403 page; placed
 # after the message and session middleware so the page has the user and the navigation.
 MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]
+
+# --- j-cust
+# One date format on every page, PDF and message: ISO 2026-12-07 (autofin/formats says why);
+# dates printed without a format follow it instead of the locale's 2026年12月7日.
+FORMAT_MODULE_PATH = ["autofin.formats"]
