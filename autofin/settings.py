@@ -464,3 +464,5 @@ MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]
 # One date format on every page, PDF and message: ISO 2026-12-07 (autofin/formats says why);
 # dates printed without a format follow it instead of the locale's 2026年12月7日.
 FORMAT_MODULE_PATH = ["autofin.formats"]
+# Form labels end in a full-width "：" on Chinese pages (Django's own suffix is ASCII there).
+FORM_RENDERER = "autofin.forms.HouseFormRenderer"
