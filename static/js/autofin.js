@@ -259,6 +259,9 @@
     xhr.addEventListener("load", function () {
       form.removeAttribute("aria-busy");
       if (xhr.status < 500 && replacePanel(xhr.responseText)) return;
+      // stored, and the step is over (the last requested document sent the case back to the
+      // underwriters): go where the server sent the page, as a plain post would have
+      if (xhr.status < 400 && xhr.responseURL) return window.location.assign(xhr.responseURL);
       if (bar) bar.hidden = true;
       showError(form, form.getAttribute("data-failed"));
     });

@@ -173,3 +173,31 @@ def test_without_script_on_a_phone_the_buttons_post_and_the_page_reloads(
     assert list(ApplicationDocument.objects.values_list("doc_kind", flat=True)) == [
         "driving_licence"
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_last_requested_document_takes_the_customer_to_the_application(
+    live_server, phone_page, browser_login, referred, underwriter
+):
+    # the upload is stored and the case goes back to the underwriters: the step is over, so
+    # the page follows the server to the application page (it said "上传没有完成")
+    from origination.services.underwriting.claims import case_claim
+    from origination.services.underwriting.documents import underwriting_request_documents
+
+    case_claim(application_id=referred.pk, actor=underwriter)
+    underwriting_request_documents(
+        application_id=referred.pk, actor=underwriter, doc_kinds=["income_proof"], note="流水"
+    )
+    page = phone_page
+    browser_login(page, referred.customer_user.username, PASSWORD)
+    page.goto(f"{live_server.url}{_url(referred)}")
+    page.set_input_files(
+        "[data-testid=pick-income_proof]",
+        files=[{"name": "flow.png", "mimeType": "image/png", "buffer": PNG}],
+    )
+    page.wait_for_url(f"{live_server.url}/my/applications/{referred.reference}/")
+    referred.refresh_from_db()
+    assert referred.status == "referred"
+    page.screenshot(path=str(OUT / "08-documents-requested-done.png"), full_page=True)
