@@ -28,9 +28,10 @@ from origination.forms.apply import (
     VehicleForm,
     errors_into,
 )
-from origination.models.applications import Application, ApplicationChannel
+from origination.models.applications import Application, ApplicationChannel, ApplicationStatus
 from origination.models.documents import DocumentKind
 from origination.selectors import progress
+from origination.selectors.todo import documents_asked
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.consents import (
     application_consents_give,
@@ -283,14 +284,19 @@ def _required_labels(app: Application) -> list[dict]:
     """Each required group: its label, whether one of its kinds is in, and one upload button per
     kind (a photo or a file)."""
     labels = dict(DocumentKind.choices)
+    groups = documents_required(app)
     have = set(app.documents.values_list("doc_kind", flat=True))
+    if app.status == ApplicationStatus.DOCUMENTS_REQUESTED:
+        # what the underwriter asked for is what is missing, whatever came before the request
+        asked, have = documents_asked(app)
+        groups = [(k,) for k in asked] or groups
     return [
         {
             "label": " / ".join(str(labels[k]) for k in group),
             "done": bool(have.intersection(group)),
             "kinds": [{"kind": k, "label": labels[k], "photo": k in PHOTO_KINDS} for k in group],
         }
-        for group in documents_required(app)
+        for group in groups
     ]
 
 

@@ -193,6 +193,9 @@ def test_the_last_requested_document_takes_the_customer_to_the_application(
     page = phone_page
     browser_login(page, referred.customer_user.username, PASSWORD)
     page.goto(f"{live_server.url}{_url(referred)}")
+    # only what was asked for, as missing (an income proof came with the application already)
+    rows = page.get_by_test_id("required-doc")
+    assert rows.count() == 1 and "待上传" in rows.inner_text() and "收入证明" in rows.inner_text()
     page.set_input_files(
         "[data-testid=pick-income_proof]",
         files=[{"name": "flow.png", "mimeType": "image/png", "buffer": PNG}],
