@@ -466,3 +466,10 @@ CELERY_BEAT_SCHEDULE["commission-payouts-recover"] = {
     "task": "servicing.tasks.commissions.commission_payouts_recover",
     "schedule": 60.0,
 }
+
+# --- j-cust
+# One date format on every page, PDF and message: ISO 2026-12-07 (autofin/formats says why);
+# dates printed without a format follow it instead of the locale's 2026年12月7日.
+FORMAT_MODULE_PATH = ["autofin.formats"]
+# Form labels end in a full-width "：" on Chinese pages (Django's own suffix is ASCII there).
+FORM_RENDERER = "autofin.forms.HouseFormRenderer"

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from stdnum.cn import uscc as stdnum_uscc
 
 from autofin.business_date import business_date_current
+from autofin.refs import contract_ref_make
 from autofin.roles import Role
 from autofin.seed.users import demo_password, demo_user
 from dealers.models.dealers import Dealer, DealerStatus
@@ -219,6 +220,14 @@ def _kpis_record(rng: random.Random, dealer: Dealer, month: dt.date, approval: s
     return {"applications": apps, "approved": approved}
 
 
+def _demo_ref(dealer: Dealer, month: dt.date, n: int) -> str:
+    """A demo commission's contract number in the one format (autofin.refs), from serials of
+    the dealers' demo (800000 + dealer, month, n; below the demo loans' 900001 and far above
+    issued contracts' ids)."""
+    serial = 800_000 + (dealer.pk % 1000) * 100 + month.month * 5 + n
+    return contract_ref_make(year=month.year, serial=serial)
+
+
 def _commissions_record(
     rng: random.Random, i: int, dealer: Dealer, month: dt.date, back: int, today: dt.date
 ) -> None:
@@ -229,14 +238,14 @@ def _commissions_record(
         funded_on = month + dt.timedelta(days=3 + k * 8)
         commission_accrue(
             dealer=dealer,
-            contract_ref=f"HT{dealer.pk:03d}{month:%y%m}{k + 1:02d}",
+            contract_ref=_demo_ref(dealer, month, k + 1),
             amount_financed=Decimal(rng.randint(80, 300) * 1000),
             funded_on=funded_on,
             product_line=lines[k % len(lines)],
         )
     if back == 3 and i in (3, 4):
         commission_clawback(
-            contract_ref=f"HT{dealer.pk:03d}{month:%y%m}01",
+            contract_ref=_demo_ref(dealer, month, 1),
             reason="early_settlement",
             event_date=month_end(month),
         )

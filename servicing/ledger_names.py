@@ -4,6 +4,8 @@ LedgerAccount rows carry a Chinese `name` (seeded by migration 0002); rows are n
 so pages print `account_name(code)`: the gettext name for a known code, the row's name for an
 account added later without one here."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
 ACCOUNT_NAMES = {
@@ -35,6 +37,25 @@ ACCOUNT_NAMES = {
     "impairment_expense": _("信用减值损失"),
     "loan_loss_allowance": _("贷款损失准备"),
 }
+
+
+# A receivable with a credit balance is money the customer paid before it fell due: the
+# ledger keeps it on the receivable (the nightly accrual brings it back to zero by the due
+# date, and charge-off and restructuring net it), so a page shows it as what it is, received
+# in advance, rather than as a negative receivable.
+ADVANCE_NAMES = {
+    "interest_receivable": _("预收利息"),
+    "fee_receivable": _("预收手续费"),
+    "penalty_receivable": _("预收罚息"),
+}
+
+
+def balance_shown(code: str, amount: Decimal, fallback: str = "") -> tuple[str, Decimal]:
+    """(name, amount) a page shows for a loan's ledger balance on its normal side: a receivable
+    below zero is named as received in advance, with its positive amount."""
+    if amount < 0 and code in ADVANCE_NAMES:
+        return str(ADVANCE_NAMES[code]), -amount
+    return account_name(code, fallback), amount
 
 
 def account_name(code: str, fallback: str = "") -> str:

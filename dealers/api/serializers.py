@@ -38,12 +38,10 @@ class DealerOut(serializers.ModelSerializer):
         ]
 
     def get_grade(self, obj) -> dict | None:
+        """The grade letter and its date; the numeric channel score is risk's internal figure
+        and stays in the back office (the portal shows the same)."""
         grade = dealer_current_grade(obj.pk)
-        return (
-            {"grade": grade.grade, "score": str(grade.score), "as_of": grade.as_of}
-            if grade
-            else None
-        )
+        return {"grade": grade.grade, "as_of": grade.as_of} if grade else None
 
     def get_settlement_account(self, obj) -> dict | None:
         account = dealer_active_account(obj.pk)

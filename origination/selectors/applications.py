@@ -82,7 +82,7 @@ def application_timeline(app: Application, *, for_dealer: bool = False) -> list[
     if for_dealer:  # neutral while people decide ("审核中"), as the pipeline names it
         labels.update(DEALER_STATUS_LABELS)
     rows = []
-    for event in app.events.order_by("created_at", "id"):
+    for event in app.events.select_related("actor").order_by("created_at", "id"):
         # the event's ``reason`` is the back office's (rule codes, notes): the row carries the
         # customer's plain line instead (origination/customer_texts.py)
         if event.kind == "status":
@@ -92,7 +92,9 @@ def application_timeline(app: Application, *, for_dealer: bool = False) -> list[
             title, note = EVENT_LABELS.get(event.kind, _("办理进度更新")), ""
         if not title:
             continue
-        row = {"at": event.created_at, "title": title, "note": note, "kind": event.kind}
+        # who acted, for the back office's case page only (a person; the system is nobody)
+        by = str(event.actor) if event.actor_id else ""
+        row = {"at": event.created_at, "title": title, "note": note, "kind": event.kind, "by": by}
         if rows and rows[-1]["kind"] == row["kind"] == "status" and rows[-1]["title"] == title:
             rows[-1] = row  # 审核中 then 审核中 (review, referral) reads as one step
         else:

@@ -53,17 +53,24 @@ def payee_named(payee_type: str, name: str) -> Payee | None:
 
 
 def contract_payees_unregistered(payees: list[dict]) -> list[str]:
-    """Every payee of a contract's payee list that the register does not hold (verified), as
-    "项目：名称" for a message. The dealer (dealers app) and the lender's own fees are not
-    register payees."""
+    """Every payee of a contract's payee list that money could not rightly be paid to, as
+    "项目：名称" for a message: a register payee (insurer, tax, …) the register does not hold,
+    verified; an add-on recorded as paid to the dealer but naming someone other than the car's
+    seller (servicing pays every dealer line to the car's seller, so the name would be a lie).
+    The lender's own fees are not register payees."""
+    dealer_lines = [p for p in payees or [] if p.get("payee_type") == "dealer"]
+    seller = str(dealer_lines[0].get("name") or "").strip() if dealer_lines else ""  # the car
     missing = []
     for p in payees or []:
-        kind = PAYEE_TYPE_KIND.get(str(p.get("payee_type") or ""))
-        if kind is None:
-            continue
+        payee_type = str(p.get("payee_type") or "")
         name = str(p.get("name") or "").strip()
-        if payee_match(kind, name) is None:
-            missing.append(f"{p.get('label') or kind}（{name or _('未填写名称')}）")
+        if payee_type == "dealer":
+            unpaid = name != seller
+        else:
+            kind = PAYEE_TYPE_KIND.get(payee_type)
+            unpaid = kind is not None and payee_match(kind, name) is None
+        if unpaid:
+            missing.append(f"{p.get('label') or payee_type}（{name or _('未填写名称')}）")
     return missing
 
 

@@ -88,10 +88,22 @@ def application_todo(app: Application) -> Todo | None:
     return None
 
 
-def _documents_todo(app: Application) -> Todo:
+def documents_asked(app: Application) -> tuple[list[str], set[str]]:
+    """While an underwriter asks for documents: the kinds asked for, and those of them the
+    application has received since the request."""
     case = UnderwritingCase.objects.filter(application=app).first()
-    kinds = (case.requested_doc_kinds if case else None) or []
-    labels = "、".join(str(DocumentKind(k).label) for k in kinds if k in DocumentKind.values)
+    kinds = [
+        k for k in (case.requested_doc_kinds if case else None) or [] if k in DocumentKind.values
+    ]
+    if not kinds or case.documents_requested_at is None:
+        return kinds, set()
+    since = app.documents.filter(uploaded_at__gte=case.documents_requested_at, doc_kind__in=kinds)
+    return kinds, set(since.values_list("doc_kind", flat=True))
+
+
+def _documents_todo(app: Application) -> Todo:
+    kinds, _received = documents_asked(app)
+    labels = "、".join(str(DocumentKind(k).label) for k in kinds)
     text = _("请补充资料：%(docs)s。") % {"docs": labels} if labels else _("请按通知补充资料。")
     if app.channel != ApplicationChannel.DIRECT:
         return Todo(app, text + _("请联系为您办理的经销商上传。"))

@@ -28,9 +28,10 @@ from origination.forms.apply import (
     VehicleForm,
     errors_into,
 )
-from origination.models.applications import Application, ApplicationChannel
+from origination.models.applications import Application, ApplicationChannel, ApplicationStatus
 from origination.models.documents import DocumentKind
 from origination.selectors import progress
+from origination.selectors.todo import documents_asked
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.consents import (
     application_consents_give,
@@ -48,7 +49,11 @@ from origination.services.applications.submission import (
     submission_problems,
 )
 from origination.services.applications.vehicle import vehicle_check
-from origination.services.documents import application_document_add, documents_required
+from origination.services.documents import (
+    DOCUMENT_MAX_BYTES,
+    application_document_add,
+    documents_required,
+)
 
 STEP_NAMES = [name for name, _label in progress.STEPS]
 
@@ -169,7 +174,12 @@ def _documents_save(request, app, form, mode):
 
 
 def _documents_context(app: Application) -> dict:
-    return {"documents": app.documents.all(), "required": _required_labels(app)}
+    return {
+        "documents": app.documents.all(),
+        "required": _required_labels(app),
+        "upload_max_bytes": DOCUMENT_MAX_BYTES,
+        "upload_max_mb": DOCUMENT_MAX_BYTES // (1024 * 1024),
+    }
 
 
 def _consents_form(request, app, mode, context):
@@ -258,12 +268,35 @@ def step_page(request, app: Application, step: str, mode: Mode, extra: dict) -> 
     return render(request, mode.template, context, status=400 if post else 200)
 
 
+# Cards and licences are photographed: their button opens the phone's rear camera in one tap.
+# Proofs and contracts are often PDFs, so theirs opens the chooser (camera, album or files).
+PHOTO_KINDS = frozenset(
+    {
+        DocumentKind.ID_FRONT,
+        DocumentKind.ID_BACK,
+        DocumentKind.DRIVING_LICENCE,
+        DocumentKind.VEHICLE_LICENCE,
+    }
+)
+
+
 def _required_labels(app: Application) -> list[dict]:
+    """Each required group: its label, whether one of its kinds is in, and one upload button per
+    kind (a photo or a file)."""
     labels = dict(DocumentKind.choices)
+    groups = documents_required(app)
     have = set(app.documents.values_list("doc_kind", flat=True))
+    if app.status == ApplicationStatus.DOCUMENTS_REQUESTED:
+        # what the underwriter asked for is what is missing, whatever came before the request
+        asked, have = documents_asked(app)
+        groups = [(k,) for k in asked] or groups
     return [
-        {"label": " / ".join(str(labels[k]) for k in group), "done": bool(have.intersection(group))}
-        for group in documents_required(app)
+        {
+            "label": " / ".join(str(labels[k]) for k in group),
+            "done": bool(have.intersection(group)),
+            "kinds": [{"kind": k, "label": labels[k], "photo": k in PHOTO_KINDS} for k in group],
+        }
+        for group in groups
     ]
 
 

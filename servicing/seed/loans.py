@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 
 from autofin.business_date import business_date_current, business_date_set
 from autofin.pricing import add_months, penalty_rate
+from autofin.refs import contract_ref_make
 from autofin.roles import Role
 from autofin.seed.users import demo_user
 from origination.selectors.products import lpr_rate_current
@@ -21,6 +22,8 @@ from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.create import loan_create
 from servicing.services.loans.schedule import penalty_markup_of
 
+# demo loans are numbered like issued contracts, from serials far above the contract ids
+DEMO_SERIAL = 900_000
 DEFAULT_RULES = {
     "penalty_markup": "0.5",
     "lock_in_months": 6,
@@ -188,7 +191,7 @@ def loans_seed(*, stdout, context: dict) -> None:
     today = business_date_current()
     created = 0
     for index, spec in enumerate(LOANS):
-        ref = f"HT{today:%Y}{index + 1:05d}"
+        ref = contract_ref_make(year=today.year, serial=DEMO_SERIAL + index + 1)
         if Loan.objects.filter(contract_ref=ref).exists():
             continue
         # the customer of the first two demo loans is the demo customer

@@ -20,7 +20,7 @@ from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
 from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.forms import loans as loan_forms
-from servicing.ledger_names import account_name
+from servicing.ledger_names import balance_shown
 from servicing.models import LedgerAccount
 from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
@@ -101,7 +101,9 @@ def agent_context(request, loan: Loan, **extra):
 
 def _named(balances: dict) -> dict:
     names = dict(LedgerAccount.objects.values_list("code", "name"))
-    return {account_name(code, names.get(code, "")): amount for code, amount in balances.items()}
+    return dict(
+        balance_shown(code, amount, names.get(code, "")) for code, amount in balances.items()
+    )
 
 
 @agent_required

@@ -197,3 +197,99 @@
     if (agree) agree.focus();
   });
 })();
+
+// --- j-cust
+// <form data-upload> (an application's documents step): choosing a file uploads it at once
+// with a progress bar, and the server's answer replaces #documents-panel, so the new item (or
+// the server's error) shows without a reload. Too big or a wrong type is refused here first,
+// in the words the form carries (data-too-large, data-bad-type). Without script each form's
+// own 上传 button posts it and the page reloads.
+(function () {
+  "use strict";
+  if (!window.XMLHttpRequest || !window.FormData || !window.DOMParser) return;
+  // the pick buttons hide their native file input only when this script runs (CSS .js-upload)
+  document.documentElement.classList.add("js-upload");
+  var ALLOWED = ["image/jpeg", "image/png", "image/webp", "application/pdf"];
+
+  function enhance(root) {
+    var buttons = (root || document).querySelectorAll("form[data-upload] [data-upload-submit]");
+    for (var i = 0; i < buttons.length; i++) buttons[i].hidden = true;
+  }
+  function showError(form, text) {
+    var box = form.querySelector("[data-upload-error]");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+  }
+  function replacePanel(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    var panel = document.getElementById("documents-panel");
+    var next = fresh.getElementById("documents-panel");
+    if (!panel || !next) return false;
+    var notes = fresh.querySelector(".messages");
+    var old = document.querySelector(".messages");
+    if (old) old.remove();
+    if (notes) panel.parentNode.insertBefore(document.importNode(notes, true), panel);
+    var node = document.importNode(next, true);
+    panel.replaceWith(node);
+    enhance(node);
+    return true;
+  }
+  function upload(form) {
+    var input = form.querySelector("input[type=file]");
+    var file = input && input.files && input.files[0];
+    if (!file) return;
+    var error = form.querySelector("[data-upload-error]");
+    if (error) error.hidden = true;
+    var max = parseInt(form.getAttribute("data-max-bytes"), 10);
+    if (max && file.size > max) return showError(form, form.getAttribute("data-too-large"));
+    if (file.type && ALLOWED.indexOf(file.type) < 0) {
+      return showError(form, form.getAttribute("data-bad-type"));
+    }
+    var bar = form.querySelector("[data-upload-progress]");
+    if (bar) {
+      bar.value = 0;
+      bar.hidden = false;
+    }
+    form.setAttribute("aria-busy", "true");
+    var xhr = new XMLHttpRequest();
+    xhr.upload.addEventListener("progress", function (event) {
+      if (bar && event.lengthComputable) bar.value = Math.round((event.loaded * 100) / event.total);
+    });
+    xhr.addEventListener("load", function () {
+      form.removeAttribute("aria-busy");
+      if (xhr.status < 500 && replacePanel(xhr.responseText)) return;
+      // stored, and the step is over (the last requested document sent the case back to the
+      // underwriters): go where the server sent the page, as a plain post would have
+      if (xhr.status < 400 && xhr.responseURL) return window.location.assign(xhr.responseURL);
+      if (bar) bar.hidden = true;
+      showError(form, form.getAttribute("data-failed"));
+    });
+    xhr.addEventListener("error", function () {
+      form.removeAttribute("aria-busy");
+      if (bar) bar.hidden = true;
+      showError(form, form.getAttribute("data-failed"));
+    });
+    xhr.open("POST", form.getAttribute("action") || window.location.href);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.send(new FormData(form));
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.form;
+    if (input.type !== "file" || !form || !form.hasAttribute("data-upload")) return;
+    upload(form);
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-upload")) return;
+    event.preventDefault();
+    upload(form);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      enhance(document);
+    });
+  } else enhance(document);
+})();

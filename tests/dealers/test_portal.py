@@ -272,3 +272,16 @@ def test_onboard_page_shows_uscc_error_on_the_field(am):
     )
     assert r.status_code == 200
     assert "统一社会信用代码校验位不正确" in r.content.decode()
+
+
+def test_a_dealer_sees_its_grade_letter_but_never_the_internal_score(dealer, admin_client):
+    # the channel score (78.12) is risk's internal figure: the portal and the API show the
+    # grade and its date only, the same in both
+    dealer_grades_recompute(as_of=dt.date(2026, 2, 28), metrics={dealer.pk: GOOD_MONTH})
+    home = admin_client.get("/dealer/").content.decode()
+    assert 'data-testid="grade">B<' in home and "评级日：2026-02-28" in home  # ISO dates
+    assert "78.12" not in home and "78.1" not in home and "得分" not in home
+    profile = admin_client.get("/api/v1/dealer/profile/")
+    assert profile.status_code == 200
+    assert profile.json()["grade"] == {"grade": "B", "as_of": "2026-02-28"}
+    assert "78.12" not in profile.content.decode()

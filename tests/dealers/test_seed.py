@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth import authenticate
@@ -9,6 +10,7 @@ from stdnum.cn import uscc
 from autofin.seed import users as autofin_seed
 from autofin.seed.users import DEMO_PASSWORD
 from dealers import seed as dealers_seed
+from dealers.models.commissions import Commission
 from dealers.models.dealers import DealerType
 from dealers.selectors import dealer_risk_facts, dealer_settlement_account
 
@@ -34,3 +36,6 @@ def test_seed_creates_dealers_of_every_type_with_staff_and_history():
     assert facts["can_submit"] and facts["can_receive_funds"] and facts["grade"] in "ABCD"
     assert dealer_settlement_account(dealer_id=first.pk)["account_name"] == first.legal_name
     assert dealers[-1].status == "under_review"
+    # one contract-number format, the one issued contracts carry (autofin.refs)
+    refs = list(Commission.objects.values_list("contract_ref", flat=True))
+    assert refs and all(re.fullmatch(r"AF-\d{4}-\d{6}", ref) for ref in refs), refs

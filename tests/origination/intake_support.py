@@ -103,6 +103,9 @@ def primary_data(**over) -> dict:
     return data
 
 
+SELLER = "上海某汽车销售有限公司"  # the direct channel's car seller (its car payee)
+
+
 def payee_registered(payee_type: str, name: str, number: str = "6222020200998877"):
     """A verified payee of the register (a contract is signed only with registered payees)."""
     from autofin.crypto import encrypt, keyed_hash
@@ -140,7 +143,7 @@ def complete_draft(app, *, actor, upload=True, consents=True):
         actor=actor,
         application=app,
         items={"insurance": {"amount": "6000", "payee_type": "insurer", "payee_name": "平安财险"}},
-        car_payee_name="上海某汽车销售有限公司",
+        car_payee_name=SELLER,
     )
     app.refresh_from_db()
     if upload:

@@ -13,7 +13,8 @@ from origination.services.contracts.errors import ContractSignError
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
-from tests.origination.intake_support import payee_registered
+from tests.origination.intake_support import SELLER, payee_registered
+from tests.origination.workbench_support import make_referred
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,47 @@ def test_the_add_on_form_asks_the_register_for_each_named_payee():
     assert attrs["hx-get"].endswith("/payees/search/?kind=insurer")
     assert "hx-get" in form.fields["purchase_tax_payee_name"].widget.attrs
     assert "hx-get" not in form.fields["accessories_payee_name"].widget.attrs  # the dealer's
+
+
+def _issued_with(products, underwriter, items):
+    app = make_referred(products=products, items=items)
+    case_claim(application_id=app.pk, actor=underwriter)
+    underwriting_approve(application_id=app.pk, actor=underwriter)
+    return Contract.objects.get(application=app), app.customer_user
+
+
+def test_an_add_on_the_dealer_collects_is_named_on_the_contract_as_the_dealers(
+    products, underwriter
+):
+    # intake recorded the accessories as paid to the car's seller: the contract pays the seller
+    # and signing accepts it (the item's kind alone would have called it an accessory supplier)
+    contract, customer = _issued_with(
+        products,
+        underwriter,
+        {"accessories": {"amount": "3000", "payee_type": "dealer", "payee_name": SELLER}},
+    )
+    line = next(p for p in contract.payees if p["item"] == "accessories")
+    assert (line["payee_type"], line["name"]) == ("dealer", SELLER)
+    contract_sign_code_send(contract_id=contract.pk, actor=customer)
+    assert OutboundMessage.objects.filter(body__contains=contract.contract_ref).exists()
+
+
+def test_a_dealer_paid_add_on_naming_anyone_else_cannot_be_signed(products, underwriter):
+    # purchase tax "paid to the dealer" but naming a third party that is not the seller: the
+    # item's kind (tax) used to match the register's one tax account whatever the name said
+    payee_registered("tax", "国家税务总局上海市税务局")
+    contract, customer = _issued_with(
+        products,
+        underwriter,
+        {"purchase_tax": {"amount": "8000", "payee_type": "dealer", "payee_name": "某车行代缴"}},
+    )
+    sms_before = OutboundMessage.objects.count()
+    with pytest.raises(ContractSignError) as exc:
+        contract_sign_code_send(contract_id=contract.pk, actor=customer)
+    assert "某车行代缴" in exc.value.errors["payees"][0]
+    with pytest.raises(ContractSignError):
+        contract_sign(contract_id=contract.pk, actor=customer, code="123456")
+    contract.refresh_from_db()
+    assert contract.status == "issued"
+    assert not ContractSignature.objects.filter(contract=contract).exists()
+    assert OutboundMessage.objects.count() == sms_before

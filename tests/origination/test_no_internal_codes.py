@@ -7,6 +7,7 @@ Also: the review step of a seeded application (it answered 500: the template's
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from html.parser import HTMLParser
@@ -18,19 +19,29 @@ from autofin.models.messages import OutboundMessage
 from autofin.roles import Role, user_has_role
 from autofin.seed import users as autofin_seed
 from dealers import seed as dealers_seed
+from dealers.models.dealers import Dealer
 from dealers.models.staff import DealerStaff
+from dealers.services import dealer_grades_recompute
 from origination.customer_texts import customer_reason, status_note
 from origination.models.applications import Application, ApplicationEvent
 from origination.seed import seed as origination_seed
 from origination.services.applications.decision import risk_decision_ref
 from origination.services.contracts import pdf
+from tests.dealers.test_grading import GOOD_MONTH
 
 pytestmark = pytest.mark.django_db
 
 CODE = re.compile(r"[A-Z][0-9]{2}_[A-Z_]+")  # also a PostgreSQL regex
 REPR = re.compile(r"\{'|\bNone\b|\bTrue\b|\bFalse\b")
 # a score's value, a tier (the consent texts may name 信用评分 as a purpose: that is no leak)
-SCORE = re.compile(r"(评分|信用分|分数|score)\s*[：:=]?\s*\d+|风险等级|\btier\b|[A-E]\s*档", re.I)
+SCORE = re.compile(
+    r"(评分|信用分|分数|得分|score)\s*[：:=]?\s*\d+|风险等级|\btier\b|[A-E]\s*档", re.I
+)
+# a "·" separator with nothing on one side of it in its block (a row whose optional part is empty)
+DANGLING = re.compile(
+    r"·(?:\s|&nbsp;)*(?:<br\b[^>]*>|</(?:li|p|td|dd|dt|div|h\d|small|section)>)"
+    r"|<(?:li|p|td|dd|dt|div|h\d|small)\b[^>]*>(?:\s|&nbsp;)*·|·(?:\s|&nbsp;)*·"
+)
 ENGLISH_STATES = re.compile(r"automated decision|\bapprove\b|\bfunded\b|underwriter approved")
 # links a crawl must not follow: leaving, files, and POST-only actions reached by GET
 SKIP = re.compile(r"^/(static|media|admin|logout|accounts/logout|i18n)|\.(pdf|csv|png|jpg)$")
@@ -69,10 +80,11 @@ def leaks(text: str) -> list[str]:
     return found
 
 
-def crawl(client, start: str, limit: int = 120) -> dict[str, list[str]]:
+def crawl(client, start: str, limit: int = 120, seen: set | None = None) -> dict[str, list[str]]:
     """GET every same-site page linked from ``start`` (breadth first, up to ``limit``); the
-    problems found per URL (a 5xx or a leak)."""
-    seen, queue, problems = set(), [start], {}
+    problems found per URL (a 5xx or a leak). ``seen`` (if given) collects the URLs visited."""
+    seen = set() if seen is None else seen
+    queue, problems = [start], {}
     while queue and len(seen) < limit:
         url = queue.pop(0)
         if url in seen:
@@ -84,9 +96,10 @@ def crawl(client, start: str, limit: int = 120) -> dict[str, list[str]]:
             continue
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
+        html = response.content.decode()
         page = _Page()
-        page.feed(response.content.decode())
-        found = leaks(" ".join(page.text))
+        page.feed(html)
+        found = leaks(" ".join(page.text)) + [m.group(0) for m in DANGLING.finditer(html)]
         if found:
             problems[url] = found
         for href in page.links:
@@ -135,10 +148,31 @@ def test_customer_and_dealer_pages_and_messages_show_nothing_internal(client, wo
         client.force_login(member.user)
         problems |= crawl(client, "/dealer/", limit=60)
     assert problems == {}
-    messages = OutboundMessage.objects.all()
+    # the account managers' grade alerts (back office, e-mail) carry the score by design
+    back_office = Dealer.objects.exclude(account_manager=None).values("account_manager__email")
+    messages = OutboundMessage.objects.exclude(to__in=back_office)
     assert messages.exists()
     bad = {m.pk: leaks(f"{m.subject} {m.body}") for m in messages}
     assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_dealer_admin_pages_show_nothing_internal(client, world):
+    """The dealer manager's own pages (overview, staff, statements, KPIs, agreements) beside the
+    salesperson's: no code, score or repr, no English state, no dangling separator, no 5xx."""
+    admins = DealerStaff.objects.filter(role="dealer_admin", active=True).select_related("user")
+    assert admins.exists()
+    # a channel grade for each (the batch makes them): its numeric score is internal
+    dealer_grades_recompute(
+        as_of=dt.date(2026, 11, 30), metrics={m.dealer_id: GOOD_MONTH for m in admins[:2]}
+    )
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for member in admins[:2]:
+        client.force_login(member.user)
+        problems |= crawl(client, "/dealer/", limit=80, seen=seen)
+    for path in ("/dealer/", "/dealer/staff/", "/dealer/statements/", "/dealer/kpis/"):
+        assert path in seen, path
+    assert problems == {}
 
 
 def test_the_crawl_fails_on_a_code_on_a_customer_page(client, world, monkeypatch):

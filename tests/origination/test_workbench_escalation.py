@@ -299,3 +299,19 @@ def test_dealer_case_page_shows_the_dealer_status_in_words(
     page = client.get(reverse("origination:workbench_case", args=[app.reference])).content.decode()
     assert "合作中" in page
     assert "· active" not in page
+
+
+def test_case_timeline_names_the_person_who_acted_and_leaves_no_dangling_separator(
+    client, referred, underwriter
+):
+    # each row read "时间 标题 · " (the row had no actor field): now the person after a "·",
+    # and nothing after the title when the system acted
+    case_claim(application_id=referred.pk, actor=underwriter)
+    client.force_login(underwriter)
+    page = client.get(reverse("origination:workbench_case", args=[referred.reference]))
+    timeline = re.search(r'<ul id="timeline">(.*?)</ul>', page.content.decode(), re.S).group(1)
+    rows = re.findall(r"<li>(.*?)</li>", timeline, re.S)
+    assert len(rows) >= 3
+    assert not [r for r in rows if re.search(r"·\s*$", r)]
+    assert any(r.endswith("· <span data-user-content>王小明</span>") for r in rows)  # submitted
+    assert all(re.match(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} ", r) for r in rows)

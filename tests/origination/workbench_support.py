@@ -9,18 +9,20 @@ import itertools
 from autofin.crypto import decrypt
 from autofin.models import OutboundMessage
 from autofin.roles import Role
+from origination.services.applications.items import application_items_save
 from origination.services.applications.start import application_start
 from origination.services.applications.submission import application_submit
 from origination.services.signup import sms_code_in
 from origination.services.state import application_transition
 from tests.factories import UserFactory
-from tests.origination.intake_support import complete_draft, new_car, next_phone
+from tests.origination.intake_support import SELLER, complete_draft, new_car, next_phone
 
 _keys = itertools.count(1)
 
 
-def make_referred(*, products, customer=None, dealer=None, salesperson=None, **car):
-    """A referred application through intake's services: start, fill, submit, refer."""
+def make_referred(*, products, customer=None, dealer=None, salesperson=None, items=None, **car):
+    """A referred application through intake's services: start, fill, submit, refer. ``items``
+    (direct channel) replaces the default add-ons as step 3 would, before submission."""
     if customer is None:
         customer = UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="王小明")
     if dealer is not None:
@@ -59,6 +61,11 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, **c
             customer=customer,
         )
         app = complete_draft(app, actor=customer)
+        if items is not None:
+            application_items_save(
+                actor=customer, application=app, items=items, car_payee_name=SELLER
+            )
+            app.refresh_from_db()
         actor = customer
     application_submit(actor=actor, application=app, key=f"k{next(_keys)}", queue_decision=False)
     application_transition(application=app, to_status="under_review", actor="test")

@@ -15,6 +15,7 @@ from autofin.roles import Role
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models.loans import Loan
 from servicing.models.repayments import PaymentOrder, Repayment
+from servicing.services.accrual import loan_accrue
 from servicing.services.repayments.posting import repayment_post
 from tests.factories import PASSWORD, UserFactory
 from tests.servicing.loan_helpers import D, assert_ledger_matches, make_loan, rows, set_day
@@ -212,3 +213,29 @@ def test_phone_payoff_quote_and_settlement(live_server, phone_page, browser_logi
     loan = Loan.objects.get(pk=loan.pk)
     assert loan.status == "settled_early"
     assert_ledger_matches(loan)
+
+
+@pytest.mark.django_db
+def test_an_instalment_paid_before_it_falls_due_shows_as_received_in_advance(client, agent):
+    # the current instalment 4 (due 05-15) is paid on 05-01 with only 16 of its days accrued:
+    # the ledger's receivables are below zero by what was paid ahead (a real, reconciled figure:
+    # the nightly accrual brings them to zero by the due date), so the page names it 预收
+    loan = make_loan()
+    loan_accrue(loan_id=loan.pk, through=dt.date(2026, 4, 30))
+    set_day(dt.date(2026, 5, 1))
+    repayment_post(loan_id=loan.pk, amount="60000.00", source="manual", actor="test")
+    balances = assert_ledger_matches(loan)
+    assert (balances["interest_receivable"], balances["fee_receivable"]) == (
+        D("-226.68"),
+        D("-50.00"),
+    )
+    client.force_login(agent)
+    html = client.get(reverse("servicing:loan_detail", args=[loan.pk])).content.decode()
+    assert "<dt>预收利息</dt><dd>¥226.68</dd>" in html
+    assert "<dt>预收手续费</dt><dd>¥50.00</dd>" in html
+    assert "-¥" not in html and "¥-" not in html and "<dt>应收利息</dt>" not in html
+    # once the due date is accrued the advance is used up and the receivable is back at zero
+    loan_accrue(loan_id=loan.pk, through=dt.date(2026, 5, 15))
+    assert assert_ledger_matches(loan)["interest_receivable"] == D("0.00")
+    html = client.get(reverse("servicing:loan_detail", args=[loan.pk])).content.decode()
+    assert "<dt>应收利息</dt><dd>¥0.00</dd>" in html and "预收利息" not in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -37,6 +38,9 @@ def test_seed_creates_loans_in_every_status_with_consistent_ledgers():
     assert floating.lpr_spread_bps == 300 and floating.next_repricing_date is not None
     servicing_seed(stdout=out, context=context)  # a second run adds nothing
     assert Loan.objects.count() == len(LOANS)
+    # one contract-number format, the one issued contracts carry (autofin.refs)
+    refs = list(Loan.objects.values_list("contract_ref", flat=True))
+    assert all(re.fullmatch(r"AF-\d{4}-\d{6}", ref) for ref in refs), refs
 
 
 def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(

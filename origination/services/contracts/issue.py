@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.refs import contract_ref_make
 from origination.models.applications import Application, ApplicationStatus
 from origination.models.contracts import Contract, ContractStatus
 from origination.quoting.deal import QuoteEvaluation
@@ -89,7 +90,9 @@ def contract_issue(*, application_id: int, actor: Any, tier: str | None = None) 
         contract = _contract_snapshot(
             app=app, priced=priced, payees=payees, version=version, actor=actor
         )
-        contract.contract_ref = f"AF-{timezone.localdate(now):%Y}-{contract.pk:06d}"
+        contract.contract_ref = contract_ref_make(
+            year=timezone.localdate(now).year, serial=contract.pk
+        )
         if live is not None:
             live.superseded_by = contract
             live.save(update_fields=["superseded_by"])

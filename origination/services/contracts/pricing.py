@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from origination.models import PayeeType
 from origination.models.applications import Application, FinancedItemKind
 from origination.quoting.deal import AddOn, Deal, QuoteEvaluation
 from origination.quoting.vocabulary import FEE_KIND_LABELS, ITEM_KIND_LABELS
@@ -18,13 +19,14 @@ from origination.services.quotes import PricedDeal, quote_preview, violations_me
 DEFAULT_TIER = "B"
 
 
-# FinancedItem kind -> the payee type servicing pays (contract_for_funding's vocabulary)
-ITEM_PAYEE_TYPE = {
-    FinancedItemKind.CAR: "dealer",
-    FinancedItemKind.PURCHASE_TAX: "tax",
-    FinancedItemKind.INSURANCE: "insurer",
-    FinancedItemKind.WARRANTY: "warranty",
-    FinancedItemKind.ACCESSORIES: "accessory",
+# the payee type intake recorded for an item (PayeeType) -> the payee type servicing pays
+# (contract_for_funding's vocabulary). The recorded type, not the item's kind, decides: an
+# accessory or insurance the dealer sells is paid to the dealer, and is checked as the dealer.
+RECORDED_PAYEE_TYPE = {
+    PayeeType.DEALER: "dealer",
+    PayeeType.TAX_AUTHORITY: "tax",
+    PayeeType.INSURER: "insurer",
+    PayeeType.WARRANTY_PROVIDER: "warranty",
 }
 # financed fees: the GPS fee is paid to the GPS provider; the others stay with the lender
 FEE_PAYEE_TYPE = {"gps": "gps", "handling": "lender", "mortgage_registration": "lender"}
@@ -91,7 +93,7 @@ def contract_payees(*, application: Application, evaluation: QuoteEvaluation) ->
     for item in application.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id"):
         payees.append(
             {
-                "payee_type": ITEM_PAYEE_TYPE[item.item_kind],
+                "payee_type": RECORDED_PAYEE_TYPE[item.payee_type],
                 "party": item.payee_type,
                 "item": item.item_kind,
                 "label": _(ITEM_KIND_LABELS.get(item.item_kind, item.item_kind)),

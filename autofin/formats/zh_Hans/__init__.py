@@ -1,0 +1,1 @@
+"""Formats for this language: see autofin/formats/__init__.py."""
