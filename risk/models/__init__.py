@@ -414,3 +414,7 @@ class EarlyWarningHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_ref}: {self.rule_code}"
+
+
+# Anti-money laundering (watch lists, screening hits, customer risk ratings), in its own module.
+from risk.models.aml import *  # noqa: E402,F403
