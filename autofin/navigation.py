@@ -50,6 +50,7 @@ NAV: list[NavItem] = [
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
     NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),
     NavItem(_("日结"), "servicing:eod_dashboard", frozenset({Role.OPERATIONS})),
+    NavItem(_("合规"), "servicing:compliance_queue", frozenset({Role.COMPLIANCE_OFFICER})),
     NavItem(
         _("双人复核"),
         "approvals",

@@ -459,3 +459,12 @@ CELERY_BEAT_SCHEDULE["security-log-prune"] = {
 # A view's plain-text refusal (HttpResponseForbidden) is shown as the friendly 403 page; placed
 # after the message and session middleware so the page has the user and the navigation.
 MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]
+
+# --- r-aml
+# Anti-money laundering: the whole book is screened again each night when a watch list changed
+# (risk.services.screening.watch_list_rescreen does nothing otherwise).
+CELERY_BEAT_SCHEDULE["aml-watch-list-rescreen"] = {
+    "task": "risk.tasks.watch_list_rescreen_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}
+AML_REPORTING_INSTITUTION = env.str("AML_REPORTING_INSTITUTION", default="AutoFin 汽车金融有限公司")

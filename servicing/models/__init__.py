@@ -24,3 +24,4 @@ from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, p
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.aml import *  # noqa: E402,F403 - anti-money laundering alerts (r-aml)
