@@ -67,9 +67,14 @@ def fold(syllable: str) -> str:
     return s
 
 
-def folded_tokens(key: str) -> set[str]:
-    """The folded syllables of a pinyin key (for finding candidates before scoring)."""
-    return {fold(t) for t in key.split()} if not key.startswith("h:") else set()
+def blocking_keys(key: str) -> set[str]:
+    """What a candidate must share with a name before it is scored: a character, a folded
+    syllable, or the first three letters of the folded syllables run together (so "Zhishan"
+    written as one word still meets "zhi shan")."""
+    if key.startswith("h:"):
+        return {f"c:{ch}" for ch in key[2:]}
+    folded = [fold(t) for t in key.split()]
+    return {f"t:{t}" for t in folded} | {f"p:{''.join(folded)[:3]}"}
 
 
 @dataclass
@@ -89,8 +94,9 @@ def _pair_score(a: str, b: str) -> NameScore:
         return NameScore(int(fuzz.ratio(a[2:], b[2:])), "hanzi_similar", a[2:], b[2:])
     if a.replace(" ", "") == b.replace(" ", "") or sorted(a.split()) == sorted(b.split()):
         return NameScore(100, "same_pinyin", a, b)
-    fa, fb = sorted(fold(t) for t in a.split()), sorted(fold(t) for t in b.split())
-    if fa == fb:
+    fa, fb = [fold(t) for t in a.split()], [fold(t) for t in b.split()]
+    # in either word order, or with the syllables run together ("zhishan" = "zhi shan")
+    if sorted(fa) == sorted(fb) or "".join(fa) == "".join(fb):
         return NameScore(VARIANT_SCORE, "pinyin_variant", a, b)
     similar = max(fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")), fuzz.token_sort_ratio(a, b))
     return NameScore(int(similar), "pinyin_similar", a, b)

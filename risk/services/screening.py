@@ -5,7 +5,7 @@ confirmed hit blocks funding (risk.selectors.aml.screening_block) until complian
 
 Scoring is risk.name_matching's: ID keyed hash exact, else the best name score over Chinese
 characters and pinyin, with the birth date as a booster. Candidates are found first by shared
-folded pinyin syllables, characters or the ID hash, so the nightly re-screen compares each
+characters, folded pinyin syllables or the ID hash (risk.name_matching.blocking_keys), so the nightly re-screen compares each
 person only with the entries that could match, not with the whole list.
 """
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from autofin.audit import audit_record
 from autofin.policy import policy_value
 from risk.models import ScreeningHit, ScreeningSubject, WatchListEntry, WatchListLoad
-from risk.name_matching import folded_tokens, match, name_keys
+from risk.name_matching import blocking_keys, match, name_keys
 
 SYSTEM_ACTOR = "aml_screening"
 
@@ -38,8 +38,7 @@ class _Index:
 
     @staticmethod
     def keys_of(keys: list[str], id_hash: str) -> set[str]:
-        out = {f"t:{t}" for k in keys for t in folded_tokens(k)}
-        out |= {f"c:{ch}" for k in keys if k.startswith("h:") for ch in k[2:]}
+        out = {b for k in keys for b in blocking_keys(k)}
         if id_hash:
             out.add(f"i:{id_hash}")
         return out
