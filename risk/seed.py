@@ -16,7 +16,7 @@ from risk.services import (
     strategy_update,
 )
 from risk.services.scorecards import compiled_for
-from risk.services.watch_list import SANDBOX_FILE, watch_list_load
+from risk.services.watch_list import SANDBOX_FILE, SANDBOX_SOURCE, watch_list_load
 
 SEED_ROWS = 3000
 RECENT_ROWS = 400
@@ -37,7 +37,7 @@ def strategy_from_distribution(edges: list[float]) -> dict:
 def seed(*, stdout, context: dict) -> None:
     rule_set_default_ensure()
     early_warning_rules_ensure()
-    load = watch_list_load(path=SANDBOX_FILE, source="sandbox", actor="seed")
+    load = watch_list_load(path=SANDBOX_FILE, source=SANDBOX_SOURCE, actor="seed")
     stdout.write(f"  watch list (sandbox sample): {load.added} entries")
     analyst = (context.get("users") or {}).get("risk_analyst")
     for i, line in enumerate(ProductLine.values):

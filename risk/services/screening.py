@@ -4,9 +4,10 @@ again for the whole book when a list changes. A score at or above the policy thr
 confirmed hit blocks funding (risk.selectors.aml.screening_block) until compliance clears it.
 
 Scoring is risk.name_matching's: ID keyed hash exact, else the best name score over Chinese
-characters and pinyin, with the birth date as a booster. Candidates are found first by shared
-characters, folded pinyin syllables or the ID hash (risk.name_matching.blocking_keys), so the nightly re-screen compares each
-person only with the entries that could match, not with the whole list.
+characters and pinyin, with the birth date as a booster. Candidates are found first by a
+shared character, folded pinyin syllable or ID hash (risk.name_matching.blocking_keys), so the
+nightly re-screen compares each person only with the entries that could match, not with the
+whole list.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from risk.models import WatchListEntry, WatchListLoad, WatchListType
 from risk.name_matching import name_keys
 
 SANDBOX_FILE = Path(__file__).resolve().parents[1] / "data" / "watch_list_sandbox.csv"
+SANDBOX_SOURCE = "沙箱示例名单"  # the source name shown to compliance beside each entry
 COLUMNS = ("list_type", "external_ref", "name", "name_variants", "id_number", "birth_date", "note")
 # The fields whose change makes an entry worth screening the book against again.
 _COMPARED = ("list_type", "name", "name_variants", "id_hash", "birth_date", "active")

@@ -40,7 +40,7 @@ LARGE_VALUE_KINDS = frozenset(
 class AmlAlertStatus(models.TextChoices):
     OPEN = "open", _("待处理")
     INVESTIGATING = "investigating", _("调查中")
-    CONFIRMED = "confirmed", _("确认可疑")
+    CONFIRMED = "confirmed", _("已确认")
     DISMISSED = "dismissed", _("排除")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from risk.services.watch_list import SANDBOX_FILE, watch_list_load
+from risk.services.watch_list import SANDBOX_FILE, SANDBOX_SOURCE, watch_list_load
 
 
 class Command(BaseCommand):
@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=str(SANDBOX_FILE))
-        parser.add_argument("--source", default="sandbox", help="the list's source (one per file)")
+        parser.add_argument(
+            "--source", default=SANDBOX_SOURCE, help="the list's source (one per file)"
+        )
 
     def handle(self, *args, path: str, source: str, **options):
         try:
