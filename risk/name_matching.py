@@ -28,7 +28,7 @@ VARIANT_SCORE = 95
 # Evidence beside the name: the same ID (a keyed hash) is the same person; a different ID or
 # birth date makes the same name less likely to be them.
 DOB_SAME_BOOST = 10
-DOB_DIFFERENT_PENALTY = 15
+DOB_DIFFERENT_PENALTY = 20
 ID_DIFFERENT_PENALTY = 20
 
 
@@ -67,14 +67,17 @@ def fold(syllable: str) -> str:
     return s
 
 
-def blocking_keys(key: str) -> set[str]:
-    """What a candidate must share with a name before it is scored: a character, a folded
-    syllable, or the first three letters of the folded syllables run together (so "Zhishan"
-    written as one word still meets "zhi shan")."""
-    if key.startswith("h:"):
-        return {f"c:{ch}" for ch in key[2:]}
-    folded = [fold(t) for t in key.split()]
-    return {f"t:{t}" for t in folded} | {f"p:{''.join(folded)[:3]}"}
+def canonical(keys: list[str]) -> list[str]:
+    """The name's pinyin folded and run together, as written and with its syllables sorted
+    (either word order): the strings a fast first pass compares before the full score."""
+    out = set()
+    for k in keys:
+        if k.startswith("h:"):
+            continue
+        folded = [fold(t) for t in k.split()]
+        out.add("".join(folded))
+        out.add("".join(sorted(folded)))
+    return sorted(out)
 
 
 @dataclass

@@ -62,7 +62,7 @@ def test_birth_date_boosts_or_lowers_a_name_match_and_says_so():
     )
     assert same.score == 100  # 95 + 10, capped
     assert [p["reason"] for p in same.parts] == ["pinyin_variant", "same_dob"]
-    assert other.score == 80  # 95 - 15
+    assert other.score == 75  # 95 - 20
     assert [p["reason"] for p in other.parts] == ["pinyin_variant", "different_dob"]
 
 

@@ -103,11 +103,11 @@ def test_the_threshold_is_policy(tmp_path, policy):
     watch_list_load(
         path=_list(tmp_path, "sanctions,S1,OUYANG Zhishan,,,1975-03-08,\n"), source="t", actor="t"
     )
-    born_else = dt.date(1990, 1, 1)  # 95 - 15 = 80: under the initial 85
+    born_else = dt.date(1990, 1, 1)  # 95 - 20 = 75: under the initial 85
     assert screening_run(subject_ref="A", name="欧阳子珊", id_hash="", birth_date=born_else) == []
-    policy("risk.aml_screening_threshold", "80")
+    policy("risk.aml_screening_threshold", "75")
     hits = screening_run(subject_ref="B", name="欧阳子珊", id_hash="", birth_date=born_else)
-    assert [(h.score, h.threshold) for h in hits] == [(80, 80)]
+    assert [(h.score, h.threshold) for h in hits] == [(75, 75)]
 
 
 def test_the_book_is_screened_again_when_a_list_changes_and_only_then(tmp_path):
