@@ -244,6 +244,41 @@ POLICIES: dict[str, Policy] = {
         ),
         # --- r-ecl: expected credit loss (docs/decisions/0012-expected-credit-loss.md)
         *_ecl_policies(),
+        # Anti-money laundering (反洗钱), owned by compliance.
+        Policy(
+            "risk.aml_screening_threshold",
+            int,
+            _("名单筛查命中阈值（匹配分 0-100）"),
+            Role.COMPLIANCE_OFFICER,
+            "85",
+            minimum=Decimal("50"),
+            maximum=Decimal("100"),
+        ),
+        Policy(
+            "servicing.aml_early_settlement_days",
+            int,
+            _("放款后提前结清可疑预警天数"),
+            Role.COMPLIANCE_OFFICER,
+            "180",
+            minimum=Decimal("1"),
+        ),
+        Policy(
+            "servicing.aml_structuring_margin",
+            Decimal,
+            _("拆分交易预警区间（低于大额标准的比例）"),
+            Role.COMPLIANCE_OFFICER,
+            "0.10",
+            minimum=Decimal("0.01"),
+            maximum=Decimal("0.50"),
+        ),
+        Policy(
+            "servicing.aml_small_repayments_count",
+            int,
+            _("30 日内人工入账笔数预警线"),
+            Role.COMPLIANCE_OFFICER,
+            "6",
+            minimum=Decimal("2"),
+        ),
     ]
 }
 

@@ -30,6 +30,7 @@ class Role(StrEnum):
     OPERATIONS = "operations"
     SYSTEM_ADMIN = "system_admin"
     AUDITOR = "auditor"
+    COMPLIANCE_OFFICER = "compliance_officer"
 
 
 ROLE_LABELS = {
@@ -48,6 +49,7 @@ ROLE_LABELS = {
     Role.OPERATIONS: _("运营（日结）"),
     Role.SYSTEM_ADMIN: _("系统管理员"),
     Role.AUDITOR: _("审计员"),
+    Role.COMPLIANCE_OFFICER: _("合规专员"),
 }
 
 # Back-office roles may open the Django admin (is_staff); what they see there is still limited
@@ -65,6 +67,7 @@ STAFF_ROLES = frozenset(
         Role.RISK_ANALYST,
         Role.OPERATIONS,
         Role.SYSTEM_ADMIN,
+        Role.COMPLIANCE_OFFICER,
     }
 )
 
@@ -121,6 +124,15 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *_crud("risk.fraudhit", write=False),
         *_crud("risk.earlywarninghit", write=False),
         *_crud("risk.decisionreviewrequest", write=False),
+    ],
+    # Anti-money laundering: lists and cases are read in the admin; every decision on a hit or an
+    # alert goes through the compliance pages (audited there).
+    Role.COMPLIANCE_OFFICER: [
+        *_crud("risk.watchlistentry", write=False),
+        *_crud("risk.watchlistload", write=False),
+        *_crud("risk.screeninghit", write=False),
+        *_crud("risk.customerriskrating", write=False),
+        *_crud("servicing.amlalert", write=False),
     ],
     Role.OPERATIONS: [
         *_crud("autofin.businesscalendar", write=False),
@@ -181,7 +193,12 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
 
 # Business policy (autofin.policy): the owners add values (append-only; the admin offers each
 # role only the keys it owns), operations and the system admin look.
-for _role in (Role.FINANCE_APPROVER, Role.RISK_ANALYST, Role.SYSTEM_ADMIN):
+for _role in (
+    Role.FINANCE_APPROVER,
+    Role.RISK_ANALYST,
+    Role.SYSTEM_ADMIN,
+    Role.COMPLIANCE_OFFICER,
+):
     ROLE_PERMISSIONS[_role] += ["autofin.view_policyvalue", "autofin.add_policyvalue"]
 ROLE_PERMISSIONS[Role.OPERATIONS] += ["autofin.view_policyvalue"]
 

@@ -473,3 +473,12 @@ CELERY_BEAT_SCHEDULE["commission-payouts-recover"] = {
 FORMAT_MODULE_PATH = ["autofin.formats"]
 # Form labels end in a full-width "：" on Chinese pages (Django's own suffix is ASCII there).
 FORM_RENDERER = "autofin.forms.HouseFormRenderer"
+
+# --- r-aml
+# Anti-money laundering: the whole book is screened again each night when a watch list changed
+# (risk.services.screening.watch_list_rescreen does nothing otherwise).
+CELERY_BEAT_SCHEDULE["aml-watch-list-rescreen"] = {
+    "task": "risk.tasks.watch_list_rescreen_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}
+AML_REPORTING_INSTITUTION = env.str("AML_REPORTING_INSTITUTION", default="AutoFin 汽车金融有限公司")

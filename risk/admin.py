@@ -6,6 +6,7 @@ from risk.approvals import rule_set_activate_submit
 from risk.models import (
     BlacklistEntry,
     BureauQuery,
+    CustomerRiskRating,
     Decision,
     DecisionReviewRequest,
     EarlyWarningHit,
@@ -15,7 +16,10 @@ from risk.models import (
     RuleSet,
     Scorecard,
     ScorecardVersion,
+    ScreeningHit,
     Strategy,
+    WatchListEntry,
+    WatchListLoad,
 )
 from risk.services import rule_set_clone
 
@@ -169,3 +173,49 @@ class BureauQueryAdmin(ReadOnlyAdmin):
     list_display = ("queried_at", "purpose", "subject_ref", "consent_ref", "status", "found")
     list_filter = ("purpose", "status")
     search_fields = ("subject_ref", "consent_ref", "id_hash")
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Watch lists change only by loading a file; hits and ratings by the compliance pages."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WatchListEntry)
+class WatchListEntryAdmin(_ReadOnly):
+    list_display = ("list_type", "name", "source", "external_ref", "birth_date", "active")
+    list_filter = ("list_type", "source", "active")
+    search_fields = ("name", "external_ref")
+    exclude = ("id_hash", "name_keys")
+
+
+@admin.register(WatchListLoad)
+class WatchListLoadAdmin(_ReadOnly):
+    list_display = (
+        "source",
+        "file_name",
+        "added",
+        "changed",
+        "removed",
+        "loaded_at",
+        "screened_at",
+    )
+
+
+@admin.register(ScreeningHit)
+class ScreeningHitAdmin(_ReadOnly):
+    list_display = ("subject_ref", "subject_name", "entry", "score", "status", "created_at")
+    list_filter = ("status",)
+
+
+@admin.register(CustomerRiskRating)
+class CustomerRiskRatingAdmin(_ReadOnly):
+    list_display = ("subject_ref", "level", "points", "rated_at")
+    list_filter = ("level",)

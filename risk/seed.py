@@ -1,5 +1,5 @@
 """Demo risk setup: a scorecard per product line trained on synthetic data (3,000 rows each),
-the default rule set, a strategy per product line, early-warning rules, and some recent score
+the default rule set, the sandbox watch list, a strategy per product line, early-warning rules, and some recent score
 records so the monitoring (PSI) section has something to show."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from risk.services import (
     strategy_update,
 )
 from risk.services.scorecards import compiled_for
+from risk.services.watch_list import SANDBOX_FILE, SANDBOX_SOURCE, watch_list_load
 
 SEED_ROWS = 3000
 RECENT_ROWS = 400
@@ -36,6 +37,8 @@ def strategy_from_distribution(edges: list[float]) -> dict:
 def seed(*, stdout, context: dict) -> None:
     rule_set_default_ensure()
     early_warning_rules_ensure()
+    load = watch_list_load(path=SANDBOX_FILE, source=SANDBOX_SOURCE, actor="seed")
+    stdout.write(f"  watch list (sandbox sample): {load.added} entries")
     analyst = (context.get("users") or {}).get("risk_analyst")
     for i, line in enumerate(ProductLine.values):
         frame = make_credit_data(SEED_ROWS, seed=100 + i, product_line=line)

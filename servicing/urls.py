@@ -4,6 +4,7 @@ from django.urls import path
 from servicing.views import (
     collections,
     commission_payouts,
+    compliance,
     customer,
     disbursement,
     eod,
@@ -28,6 +29,20 @@ urlpatterns = [
         name="my_loan_statements",
     ),
     path("my/contact/", customer.my_contact, name="my_contact"),
+    # --- compliance (反洗钱) ---
+    path("compliance/", compliance.compliance_queue, name="compliance_queue"),
+    path("compliance/hits/<int:hit_id>/", compliance.screening_hit_case, name="compliance_hit"),
+    path("compliance/alerts/<int:alert_id>/", compliance.aml_alert_case, name="compliance_alert"),
+    path(
+        "compliance/alerts/<int:alert_id>/decide/",
+        compliance.aml_alert_action,
+        name="compliance_alert_action",
+    ),
+    path(
+        "compliance/alerts/<int:alert_id>/report.csv",
+        compliance.aml_alert_report,
+        name="compliance_alert_report",
+    ),
     # --- the servicing agent ---
     path("servicing/loans/", loans.loan_search, name="loan_search"),
     path("servicing/loans/<int:loan_id>/", loans.loan_detail, name="loan_detail"),

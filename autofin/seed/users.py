@@ -28,6 +28,7 @@ BACK_OFFICE_DEMO_USERS = {
     Role.COLLECTOR: ("collector", "催收员 孙浩"),
     Role.RISK_ANALYST: ("risk", "风险分析师 周婷"),
     Role.OPERATIONS: ("ops", "运营 吴军"),
+    Role.COMPLIANCE_OFFICER: ("compliance", "合规专员 郑洁"),
     Role.SYSTEM_ADMIN: ("admin", "系统管理员"),
 }
 

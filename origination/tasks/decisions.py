@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils.translation import gettext as _
 
 from origination.models.applications import Application, ApplicationStatus
+from origination.services.applications.aml import application_aml_check
 from origination.services.applications.decision import (
     application_decision_apply,
     risk_decision_ref,
@@ -47,6 +48,7 @@ def application_decide(application_id: int) -> str:
     if app.status != ApplicationStatus.UNDER_REVIEW:
         return app.status
     facts = application_facts(app)
+    application_aml_check(application=app, facts=facts)
     try:
         decision = decision_make(
             application_ref=app.reference, facts=facts, idempotency_key=f"decide:{app.reference}"

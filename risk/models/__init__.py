@@ -417,4 +417,14 @@ class EarlyWarningHit(models.Model):
 
 
 # The credit-bureau query log (征信查询记录), in its own module.
+# Anti-money laundering (watch lists, screening hits, customer risk ratings), in its own module.
+from risk.models.aml import (  # noqa: E402,F401
+    CustomerRiskRating,
+    RiskLevel,
+    ScreeningHit,
+    ScreeningSubject,
+    WatchListEntry,
+    WatchListLoad,
+    WatchListType,
+)
 from risk.models.bureau import BureauQuery  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Risk's write use cases. Other apps call these (and risk.selectors), nothing else of risk."""
 
 from risk.services.bureau import POST_LOAN, BureauConsentMissing, bureau_query
+from risk.services.customer_rating import customer_risk_rate
 from risk.services.decisions.evaluate import decision_evaluate
 from risk.services.decisions.make import DecisionError, decision_make
 from risk.services.decisions.replay import ReplayResult, decision_replay
@@ -13,6 +14,8 @@ from risk.services.scorecards import (
     scorecard_promote,
     scorecard_version_train,
 )
+from risk.services.screening import screening_run
+from risk.services.screening_decide import screening_hit_decide
 from risk.services.strategy import StrategyError, strategy_preview, strategy_update
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "ScorecardServiceError",
     "StrategyError",
     "bureau_query",
+    "customer_risk_rate",
     "decision_evaluate",
     "decision_make",
     "decision_replay",
@@ -35,6 +39,8 @@ __all__ = [
     "scorecard_challenger_set",
     "scorecard_promote",
     "scorecard_version_train",
+    "screening_hit_decide",
+    "screening_run",
     "strategy_preview",
     "strategy_update",
 ]

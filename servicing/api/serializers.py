@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
 from servicing.models.loans import Loan, LoanScheduleRow, PayoffQuoteRecord
-from servicing.models.repayments import Repayment, RepaymentReversal
+from servicing.models.repayments import PaymentChannel, Repayment, RepaymentReversal
 
 
 class RowOutput(serializers.ModelSerializer):
@@ -74,6 +74,10 @@ class ManualRepaymentInput(serializers.Serializer):
     amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     evidence = serializers.CharField(max_length=500)
     evidence_ref = serializers.CharField(max_length=255, required=False, default="")
+    payment_channel = serializers.ChoiceField(
+        choices=PaymentChannel.values, required=False, default=PaymentChannel.TRANSFER
+    )
+    payer_account = serializers.CharField(max_length=40, required=False, default="")
 
 
 class PaymentInput(serializers.Serializer):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.fields import PlainDecimalField
 from autofin.idempotency import KEY_MAX_LENGTH
 from autofin.pricing import PrepaymentOption
+from servicing.models.repayments import PaymentChannel
 
 
 class TokenForm(forms.Form):
@@ -75,6 +76,22 @@ class ManualRepaymentForm(TokenForm):
         error_messages={"required": _("请填写入账凭证说明。")},
     )
     evidence_ref = forms.CharField(label=_("凭证附件编号"), max_length=255, required=False)
+    # not required: a posting that does not say is a domestic transfer, as it always was
+    payment_channel = forms.ChoiceField(
+        label=_("资金渠道"),
+        choices=PaymentChannel.choices,
+        initial=PaymentChannel.TRANSFER,
+        required=False,
+    )
+    payer_account = forms.CharField(
+        label=_("付款账号"),
+        max_length=40,
+        required=False,
+        help_text=_("非借款人本人还款账户付款时填写（用于反洗钱监测）"),
+    )
+
+    def clean_payment_channel(self) -> str:
+        return self.cleaned_data.get("payment_channel") or PaymentChannel.TRANSFER
 
 
 class ReverseForm(forms.Form):

@@ -19,10 +19,11 @@ __all__ = [
     "Side",
     "SourceType",
 ]
+from servicing.models.aml import *  # noqa: E402,F403 - anti-money laundering alerts (r-aml)
 from servicing.models.collections import *  # noqa: E402,F403 - delinquency, snapshots, collections (eod)
 from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer commission payouts
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
-from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
 from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)
+from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit

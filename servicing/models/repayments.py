@@ -30,6 +30,14 @@ class RepaymentPurpose(models.TextChoices):
     PREPAYMENT = "prepayment", _("部分提前还款")
 
 
+class PaymentChannel(models.TextChoices):
+    """How the money reached the lender, as anti-money laundering reads it (大额交易标准)."""
+
+    TRANSFER = "transfer", _("境内转账")
+    CASH = "cash", _("现金")
+    CROSS_BORDER = "cross_border", _("跨境汇款")
+
+
 class RepaymentStatus(models.TextChoices):
     PENDING_APPROVAL = "pending_approval", _("待复核")
     POSTED = "posted", _("已入账")
@@ -60,6 +68,19 @@ class Repayment(models.Model):
     )
     prepayment_option = models.CharField(_("提前还款方式"), max_length=20, blank=True)
     prepay_amount = models.DecimalField(_("提前还本金额"), null=True, blank=True, **MONEY)
+    # db_default too: a set-based path that inserts repayments in SQL need not name them
+    payment_channel = models.CharField(
+        _("资金渠道"),
+        max_length=12,
+        choices=PaymentChannel.choices,
+        default=PaymentChannel.TRANSFER,
+        db_default=PaymentChannel.TRANSFER,
+    )
+    # keyed hash of the account the money came from, when known and not the borrower's own
+    # registered account (online and auto-debit money comes from that one)
+    payer_account_hash = models.CharField(
+        _("付款账户哈希"), max_length=64, blank=True, default="", db_default=""
+    )
     evidence = models.TextField(_("入账凭证说明"), blank=True)
     evidence_ref = models.CharField(_("凭证附件"), max_length=255, blank=True)
     prepared_by = models.ForeignKey(
@@ -320,6 +341,7 @@ __all__ = [
     "Component",
     "PaymentAlert",
     "PaymentAlertKind",
+    "PaymentChannel",
     "PaymentOrder",
     "PaymentOrderStatus",
     "Repayment",

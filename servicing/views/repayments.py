@@ -47,6 +47,8 @@ def loan_manual_repayment(request, loan_id: int):
                     amount=data["amount"],
                     evidence=data["evidence"],
                     evidence_ref=data["evidence_ref"],
+                    payment_channel=data["payment_channel"],
+                    payer_account=data["payer_account"],
                     actor=request.user,
                     idempotency_key=key,
                 )

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import itertools
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from decimal import ROUND_CEILING, Decimal
 from unittest import mock
@@ -375,6 +376,7 @@ def loan_through_funding(
     rate_link: dict | None = None,
     balloon_ratio: str | None = None,
     after_funding: dict | None = None,
+    before_funding: Callable[[Contract, dict], None] | None = None,
 ) -> Loan:
     """A funded loan on `value_date` (the business date is put back afterwards): the product,
     the application, the signed contract and the disbursement all made by the real services.
@@ -382,7 +384,9 @@ def loan_through_funding(
     `rate` is the lender's rate (for a floating loan, the spread comes from `rate_link` and the
     LPR in force on the value date must be recorded); `customer_rate` below it makes the product
     subsidised down to it; `fee` is the handling fee in every instalment; `rules` gives
-    penalty_markup, lock_in_months, early_settlement_fee_rate and waterfall."""
+    penalty_markup, lock_in_months, early_settlement_fee_rate and waterfall. `before_funding`
+    is called with the signed contract and the cast just before the disbursement is prepared
+    (a test's look at the moment funding starts)."""
     before = business_date_current()
     with _settings(), _pdf_stand_in():
         # one borrower per loan unless given: each loan's signing codes go to its own phone (a
@@ -412,6 +416,8 @@ def loan_through_funding(
                 after_funding=after_funding,
                 cast=cast,
             )
+            if before_funding is not None:
+                before_funding(contract, cast)
             return contract_fund(contract=contract, cast=cast)
         finally:
             sandbox_bank_close_thread_connection()

@@ -2,6 +2,7 @@
 
 from servicing.eod.steps import (  # noqa: F401 - registration by import
     accrual,
+    aml_monitoring,
     auto_debit,
     checks,
     collections,

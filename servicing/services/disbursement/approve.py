@@ -25,6 +25,7 @@ from servicing.models.disbursement import (
     PaymentAttempt,
     PaymentInstruction,
 )
+from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
 from servicing.services.disbursement.fund import disbursement_fund_locked
 from servicing.services.disbursement.states import (
@@ -67,6 +68,7 @@ def disbursement_approve(*, disbursement_id: int, actor: Any) -> Disbursement:
             raise DisbursementError(
                 _("复核人不能是经办人本人：放款需由另一位同事复核。"), code="same_user"
             )
+        aml_hold_check((d.contract_facts or {}).get("application_ref"))
         if d.status == DS.PREPARED:
             d.approved_by = actor
             if d.needs_two_approvers:

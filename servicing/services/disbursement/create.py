@@ -22,6 +22,7 @@ from origination.selectors.contracts import contract_for_funding
 from origination.selectors.payees import payee_match
 from origination.services.payees import payee_account
 from servicing.models.disbursement import Disbursement, Payee, PayeeKind, PaymentInstruction
+from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.states import DS, DisbursementError
 
 # contract payee_type (origination's vocabulary) -> our payee kind
@@ -198,6 +199,7 @@ def disbursement_create(*, facts: dict, actor: Any) -> Disbursement:
     existing = Disbursement.objects.filter(contract_id=facts["contract_id"]).first()
     if existing is not None:
         return existing
+    aml_hold_check(facts.get("application_ref"))
     amount = quantize_fen(facts["amount_financed"])
     if amount <= 0:
         raise DisbursementError(_("融资额必须大于零。"), field="amount_financed")

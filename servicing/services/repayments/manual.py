@@ -12,11 +12,17 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.crypto import keyed_hash
 from autofin.money import ZERO, to_decimal
 from autofin.policy import policy_value
 from autofin.roles import MoneyAction
 from servicing.models.loans import Loan
-from servicing.models.repayments import Repayment, RepaymentSource, RepaymentStatus
+from servicing.models.repayments import (
+    PaymentChannel,
+    Repayment,
+    RepaymentSource,
+    RepaymentStatus,
+)
 from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.guards import (
     RepaymentError,
@@ -56,16 +62,24 @@ def repayment_manual_submit(
     evidence_ref: str = "",
     idempotency_key: str | None = None,
     business_date: dt.date | None = None,
+    payment_channel: str = PaymentChannel.TRANSFER,
+    payer_account: str = "",
 ) -> Repayment:
     """A servicing agent posts a bank transfer by hand. When the loan's manual postings of the
     business date, this one included, reach the threshold (product rule
     `manual_approval_threshold`, else the business policy) it waits for a second person's
     approval (`repayment_manual_approve`); below, it posts at once. The sum is taken under the
-    loan's lock, so two postings just under the threshold cannot both slip through."""
+    loan's lock, so two postings just under the threshold cannot both slip through.
+
+    `payment_channel` (cash / domestic transfer / cross-border) and the paying account (kept as
+    a keyed hash) are what anti-money-laundering monitoring reads (servicing.services.aml)."""
     money_action_authorize(actor, MoneyAction.REPAYMENT_MANUAL_POST)
     amount = amount_checked(amount)
     if not (evidence or "").strip():
         raise RepaymentError(_("请填写入账凭证说明（如银行流水号、转账人）。"), field="evidence")
+    if payment_channel not in PaymentChannel.values:
+        raise RepaymentError(_("未知的资金渠道。"), field="payment_channel")
+    aml = {"payment_channel": payment_channel, "payer_account_hash": keyed_hash(payer_account)}
     date = posting_date(business_date)
     try:
         with transaction.atomic():
@@ -89,6 +103,7 @@ def repayment_manual_submit(
                     evidence=evidence.strip(),
                     evidence_ref=evidence_ref,
                     prepared_by=actor,
+                    **aml,
                 )
             repayment = Repayment.objects.create(
                 loan=loan,
@@ -99,6 +114,7 @@ def repayment_manual_submit(
                 evidence=evidence.strip(),
                 evidence_ref=evidence_ref,
                 prepared_by=actor,
+                **aml,
             )
             audit_record(
                 actor=actor,

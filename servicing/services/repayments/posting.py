@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.models.repayments import (
+    PaymentChannel,
     Repayment,
     RepaymentPurpose,
     RepaymentSource,
@@ -51,6 +52,8 @@ def repayment_post_locked(
     evidence_ref: str = "",
     prepared_by: Any = None,
     approved_by: Any = None,
+    payment_channel: str = PaymentChannel.TRANSFER,
+    payer_account_hash: str = "",
 ) -> Repayment:
     """Create and post a repayment on a loan the caller has locked (loan_lock).
 
@@ -71,6 +74,8 @@ def repayment_post_locked(
         prepay_amount=prepay_amount,
         evidence=evidence,
         evidence_ref=evidence_ref,
+        payment_channel=payment_channel,
+        payer_account_hash=payer_account_hash,
         prepared_by=prepared_by if getattr(prepared_by, "pk", None) else None,
         approved_by=approved_by if getattr(approved_by, "pk", None) else None,
     )
