@@ -54,7 +54,11 @@ NAV: list[NavItem] = [
     NavItem(_("贷款账户"), "servicing:loan_search", frozenset({Role.SERVICING_AGENT})),
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
     NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),
-    NavItem(_("征信查询记录"), "risk:bureau_queries", frozenset({Role.RISK_ANALYST, Role.AUDITOR})),
+    NavItem(
+        _("征信查询记录"),
+        "risk:bureau_queries",
+        frozenset({Role.RISK_ANALYST, Role.AUDITOR, Role.COMPLIANCE_OFFICER}),
+    ),
     NavItem(_("日结"), "servicing:eod_dashboard", frozenset({Role.OPERATIONS})),
     NavItem(_("合规"), "servicing:compliance_queue", frozenset({Role.COMPLIANCE_OFFICER})),
     NavItem(

@@ -369,8 +369,8 @@ ROLE_PERMISSIONS[Role.AUDITOR] = [
 ]
 ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_securityevent"]
 
-# The credit-bureau query log (征信查询记录): risk and the auditor read it, nobody writes it.
-for _role in (Role.RISK_ANALYST, Role.AUDITOR):
+# The credit-bureau query log (征信查询记录): risk, the auditor and compliance read it; nobody writes it.
+for _role in (Role.RISK_ANALYST, Role.AUDITOR, Role.COMPLIANCE_OFFICER):
     ROLE_PERMISSIONS[_role] += ["risk.view_bureauquery"]
 
 # Four-eyes requests (autofin.approvals): decided on the approvals page by the roles each action

@@ -22,12 +22,14 @@ def risk_analyst_required(view):
 
 
 def bureau_log_reader_required(view):
-    """The credit-bureau query log: risk analysts and the auditor (compliance reads it)."""
+    """The credit-bureau query log: risk analysts, the auditor and compliance read it."""
 
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not user_has_role(request.user, Role.RISK_ANALYST, Role.AUDITOR):
+        if not user_has_role(
+            request.user, Role.RISK_ANALYST, Role.AUDITOR, Role.COMPLIANCE_OFFICER
+        ):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

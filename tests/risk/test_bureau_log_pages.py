@@ -57,8 +57,8 @@ def _client(client, *roles):
     return client
 
 
-@pytest.mark.parametrize("role", ["risk_analyst", "auditor"])
-def test_risk_and_the_auditor_read_the_log_in_words(client, queries, role):
+@pytest.mark.parametrize("role", ["risk_analyst", "auditor", "compliance_officer"])
+def test_risk_auditor_and_compliance_read_the_log_in_words(client, queries, role):
     page = _client(client, role).get(reverse("risk:bureau_queries"))
     assert page.status_code == 200
     html = page.content.decode()
