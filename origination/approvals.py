@@ -107,7 +107,7 @@ def _item_text(item: dict) -> str:
         caps.append(
             gettext("≤ 车价 %(ratio)s") % {"ratio": percent_text(Decimal(item["cap_ratio"]))}
         )
-    cap = "，".join(caps) or gettext("不设上限")
+    cap = gettext("，").join(caps) or gettext("不设上限")
     return f"{_word(item['item_kind'])}{gettext('（')}{cap}{gettext('）')}"
 
 
@@ -137,11 +137,11 @@ def _render(key: str, value: Any) -> str:
     rows = {"rates": _rate_text, "ltv_rules": _ltv_text, "fees": _fee_text,
             "financed_items": _item_text}  # fmt: skip
     if key in rows:
-        return "；".join(rows[key](row) for row in value)
+        return gettext("；").join(rows[key](row) for row in value)
     if key in ("methods", "vehicle_kind", "contract_type"):
-        return "、".join(_word(v) for v in (value if isinstance(value, list) else [value]))
+        return gettext("、").join(_word(v) for v in (value if isinstance(value, list) else [value]))
     if key == "terms":
-        return gettext("%(terms)s 期") % {"terms": "、".join(str(t) for t in value)}
+        return gettext("%(terms)s 期") % {"terms": gettext("、").join(str(t) for t in value)}
     if key in _RATIO_KEYS:
         return percent_text(Decimal(value))
     if key in ("amount_min", "amount_max"):
@@ -173,7 +173,7 @@ def _describe(version: ProductVersion, payload: dict) -> list[Change]:
     after = payload["rules"]
     problems = rules_validate(after, caps=regulatory_caps())
     if problems:
-        raise ApprovalError("；".join(p.render(gettext) for p in problems), code="rules")
+        raise ApprovalError(gettext("；").join(p.render(gettext) for p in problems), code="rules")
     current = version.product.versions.filter(status="published").order_by("-number").first()
     before = current.rules if current else {}
     changes = [
@@ -221,7 +221,7 @@ def _execute(*, actor, maker, target: ProductVersion, payload: dict) -> ProductV
     try:
         return product_version_publish(actor=actor, version=target)
     except ProductRulesInvalidError as exc:
-        raise ApprovalError("；".join(v.render(gettext) for v in exc.violations)) from exc
+        raise ApprovalError(gettext("；").join(v.render(gettext) for v in exc.violations)) from exc
     except ProductVersionImmutableError as exc:
         raise ApprovalError(_("该版本已发布，不能再次发布。"), code="published") from exc
 

@@ -137,7 +137,7 @@ def aml_alert_explained(alert: AmlAlert) -> list[str]:
                 "n": len(f.get("days", [])),
                 "t": format_cny(f.get("threshold")),
                 "floor": format_cny(f.get("floor")),
-                "days": "、".join(f.get("days", [])),
+                "days": _("、").join(f.get("days", [])),
             }
         ]
     if alert.kind == AmlAlertKind.EARLY_SETTLEMENT:

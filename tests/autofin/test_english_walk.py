@@ -36,6 +36,7 @@ ROLE_USERS = [
     "pm",
     "am",
     "ops",
+    "compliance",
 ]
 
 
