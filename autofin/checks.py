@@ -87,7 +87,29 @@ def adapter_errors() -> list[Error]:
                     id="autofin.E013",
                 )
             )
+        errors += _previous_pair_errors(rail, cfg)
     return errors
+
+
+def _previous_pair_errors(rail: str, cfg: dict) -> list[Error]:
+    """A rotation's previous pair verifies callbacks too, so it must be as strong as the
+    current one and named by a key id of its own (the key id picks the secret)."""
+    prefix = cfg["env_prefix"]
+    previous_id, previous_secret = cfg.get("previous_key_id"), cfg.get("previous_secret", "")
+    if not previous_id and not previous_secret:
+        return []
+    if previous_id and previous_id != cfg["key_id"] and not _weak(previous_secret):
+        return []
+    return [
+        Error(
+            f"{prefix}_PREVIOUS_KEY_ID / {prefix}_PREVIOUS_SECRET (the {rail} provider's key "
+            f"being rotated out) need a key id other than {prefix}_KEY_ID and a secret of at "
+            f"least {MIN_SECRET_LENGTH} characters.",
+            hint="Set both to the pair the provider used until the switch, or neither once the "
+            "rotation is over.",
+            id="autofin.E014",
+        )
+    ]
 
 
 def key_errors() -> list[Error]:

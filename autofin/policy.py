@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import audit_record
 from autofin.bulk import bulk_insert_new
 from autofin.business_date import business_date_current
-from autofin.models import PolicyValue
+from autofin.models import PolicyValue, User
 from autofin.money import to_decimal
 from autofin.roles import Role, user_roles
 
@@ -307,8 +307,14 @@ def policy_value(key: str, *, on: dt.date | None = None) -> Decimal | int | bool
 
 
 def policy_set(*, key: str, value: str, effective_from: dt.date, actor, reason: str):
-    """Record a new value from `effective_from` on (audited). Nothing is changed on error."""
+    """Record a new value from `effective_from` on (audited). Nothing is changed on error.
+
+    A person (`actor` a user) may set only the keys one of their roles owns; a process (the
+    seed, a migration, a test naming no one) passes a label or None.
+    """
     policy = _policy(key)
+    if isinstance(actor, User) and key not in policy_keys_owned_by(actor):
+        raise PermissionDenied(_("您无权调整该策略项。"))
     policy.parse(value)
     if not str(reason).strip():
         raise ValidationError({"reason": _("请填写调整原因。")}, code="required")

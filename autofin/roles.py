@@ -191,16 +191,17 @@ for _role in (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER):
         *_crud("servicing.journalline", write=False),
     ]
 
-# Business policy (autofin.policy): the owners add values (append-only; the admin offers each
-# role only the keys it owns), operations and the system admin look.
+# Business policy (autofin.policy): every role that owns a key adds its values (append-only;
+# the admin offers each role only the keys it owns, policy_set refuses the others); operations
+# owns the batch's same-day cut-off, compliance the AML thresholds.
 for _role in (
     Role.FINANCE_APPROVER,
     Role.RISK_ANALYST,
+    Role.OPERATIONS,
     Role.SYSTEM_ADMIN,
     Role.COMPLIANCE_OFFICER,
 ):
     ROLE_PERMISSIONS[_role] += ["autofin.view_policyvalue", "autofin.add_policyvalue"]
-ROLE_PERMISSIONS[Role.OPERATIONS] += ["autofin.view_policyvalue"]
 
 
 def roles_sync() -> None:

@@ -295,7 +295,8 @@ ESIGN_ADAPTER = _adapter(
 )
 
 # Each rail's production endpoint: <PREFIX>_URL, _KEY_ID, _SECRET (the per-provider secret
-# that signs requests, answers and callbacks), _TIMEOUT (seconds), _RETRIES, _BACKOFF (seconds,
+# that signs requests, answers and callbacks), _PREVIOUS_KEY_ID and _PREVIOUS_SECRET (the pair
+# being rotated out: verifies, never signs), _TIMEOUT (seconds), _RETRIES, _BACKOFF (seconds,
 # doubled per retry). Rails: payment (PAYMENT_PROVIDER_*), bank (BANK_*, disbursement and
 # auto-debit), bureau (BUREAU_*), verification (VERIFICATION_*), phone (PHONE_STATUS_*),
 # valuation (VALUATION_*), sms (SMS_*), email (EMAIL_*), esign (ESIGN_*).
@@ -320,6 +321,10 @@ INTEGRATIONS = {
         "secret": env.str(
             f"{prefix}_SECRET", default=f"sandbox-{rail}-secret" if AUTOFIN_SANDBOX else ""
         ),
+        # During a key rotation the provider's previous pair still verifies its answers and
+        # callbacks (chosen by the key id they carry); only the pair above signs.
+        "previous_key_id": env.str(f"{prefix}_PREVIOUS_KEY_ID", default=""),
+        "previous_secret": env.str(f"{prefix}_PREVIOUS_SECRET", default=""),
         "timeout": env.float(f"{prefix}_TIMEOUT", default=10.0),
         "retries": env.int(f"{prefix}_RETRIES", default=2),
         "backoff": env.float(f"{prefix}_BACKOFF", default=0.5),

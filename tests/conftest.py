@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -77,12 +78,29 @@ SERVICE_PROBES = {
 _missing_services: dict[str, int] = {}
 
 
+# Run by root, the embedded PostgreSQL (pgserver) runs as its own `pgserver` user, which must
+# traverse tmp_path's parents: pgserver opens them up, but any other root pytest session starting
+# on the machine resets /tmp/pytest-of-root to 0700, and an initdb under way fails with
+# "Permission denied" (seen in a full run beside other sessions). So as root each session gets
+# its own base folder directly under /tmp, which no other session touches.
+_OWN_BASETEMP: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)  # before the tmp_path plugin reads the option
 def pytest_configure(config):
+    if os.geteuid() == 0 and not config.option.basetemp:
+        _OWN_BASETEMP.append(tempfile.mkdtemp(prefix="autofin-pytest-"))
+        config.option.basetemp = _OWN_BASETEMP[0]
     config.addinivalue_line(
         "markers",
         "requires_service(*names): needs programs a bare machine may lack (probes in "
         "tests/conftest.py SERVICE_PROBES); skipped and named without them, a failure in CI",
     )
+
+
+def pytest_unconfigure(config):
+    for folder in _OWN_BASETEMP:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -2,7 +2,7 @@
 
 One request: `POST <RAIL>_URL + path`, body a JSON object, headers
 
-    X-AutoFin-Key-Id      which key signed (the provider may hold several)
+    X-AutoFin-Key-Id      which key signed (during a rotation the previous pair still verifies)
     X-AutoFin-Timestamp   Unix seconds
     X-AutoFin-Nonce       32 random hex characters, never reused
     X-AutoFin-Signature   hex HMAC-SHA256(<RAIL>_SECRET, METHOD \\n PATH \\n TIMESTAMP \\n NONCE \\n BODY)
@@ -129,18 +129,31 @@ def _header(headers: Mapping, name: str) -> str:
     return str(value or "")
 
 
+def _secret_for(rail: str, presented: str, *, key_id: str, secret: str) -> str:
+    """The secret of the key id a message names: the current pair's, or while a rotation is under
+    way the previous pair's (<RAIL>_PREVIOUS_KEY_ID / _SECRET), so the provider may switch keys
+    at its own moment without a callback being refused."""
+    if not secret:
+        raise SignatureInvalid(f"{rail}: no secret configured to verify with")
+    if presented == key_id:
+        return secret
+    cfg = settings.INTEGRATIONS.get(rail, {})
+    previous_id, previous_secret = cfg.get("previous_key_id"), cfg.get("previous_secret")
+    if previous_id and previous_secret and presented == previous_id:
+        return previous_secret
+    raise SignatureInvalid(f"{rail}: unknown key id")
+
+
 def verify(
     *, rail: str, key_id: str, secret: str, method: str, path: str, headers: Mapping, body: bytes
 ) -> dict:
     """Check a signed message and return its JSON object; raise SignatureInvalid otherwise.
 
-    Checks, in order: key id, signature (constant-time), timestamp within the allowed skew,
-    nonce never seen before for this rail (so a captured message cannot be replayed).
+    Checks, in order: key id (`key_id`, or the rail's previous key id during a rotation, each
+    with its own secret), signature (constant-time), timestamp within the allowed skew, nonce
+    never seen before for this rail (so a captured message cannot be replayed).
     """
-    if not secret:
-        raise SignatureInvalid(f"{rail}: no secret configured to verify with")
-    if _header(headers, H_KEY_ID) != key_id:
-        raise SignatureInvalid(f"{rail}: unknown key id")
+    secret = _secret_for(rail, _header(headers, H_KEY_ID), key_id=key_id, secret=secret)
     timestamp, nonce = _header(headers, H_TIMESTAMP), _header(headers, H_NONCE)
     expected = signature(
         secret=secret, method=method, path=path, timestamp=timestamp, nonce=nonce, body=body

@@ -36,11 +36,11 @@ SECRET = "s3cret-" + "x" * 40
 TIMEOUT = 0.4
 
 
-def _sign(method: str, path: str, body: bytes, *, secret: str = SECRET) -> dict:
+def _sign(method: str, path: str, body: bytes, *, secret: str = SECRET, key_id=KEY_ID) -> dict:
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
     msg = f"{method}\n{path}\n{ts}\n{nonce}\n".encode() + body
     return {
-        "X-AutoFin-Key-Id": KEY_ID,
+        "X-AutoFin-Key-Id": key_id,
         "X-AutoFin-Timestamp": ts,
         "X-AutoFin-Nonce": nonce,
         "X-AutoFin-Signature": hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest(),
@@ -55,6 +55,7 @@ class Stub:
     plan: list = field(default_factory=list)
     seen: list = field(default_factory=list)
     bad_requests: list = field(default_factory=list)
+    answer_key: tuple[str, str] = (KEY_ID, SECRET)  # (key id, secret) the stub answers with
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -89,7 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, answer = 200, step[1]
         out = json.dumps(answer).encode()
-        signed = _sign("POST", self.path, out, secret="wrong" if kind == "badsig" else SECRET)
+        key_id, secret = self.stub.answer_key
+        signed = _sign(
+            "POST", self.path, out, key_id=key_id, secret="wrong" if kind == "badsig" else secret
+        )
         try:
             self.send_response(status)
             for k, v in {**signed, "Content-Type": "application/json"}.items():
@@ -272,3 +276,27 @@ def test_429_is_retried(stub):
     stub.plan = [("status", 429, {}), ("ok", {"message_id": "SMS-2"})]
     assert HttpSmsGateway().send(to="13800138000", body="x", key="sms:2") == "SMS-2"
     assert len(stub.seen) == 2
+
+
+def test_during_a_rotation_answers_under_the_previous_key_verify_and_requests_use_the_new_one(
+    stub, settings
+):
+    """The provider may switch keys after us: its answers under the previous pair still verify
+    (picked by their key id), while every request we send is signed with the current pair."""
+    old_id, old_secret = "autofin-2025", "old-" + "y" * 40
+    stub.answer_key = (old_id, old_secret)
+    stub.plan = [("ok", {"message_id": "SMS-R"})]
+    settings.INTEGRATIONS = {
+        rail: {**cfg, "previous_key_id": old_id, "previous_secret": old_secret}
+        for rail, cfg in settings.INTEGRATIONS.items()
+    }
+    assert HttpSmsGateway().send(to="13800138000", body="x", key="sms:r") == "SMS-R"
+    assert stub.seen[0]["headers"]["X-AutoFin-Key-Id"] == KEY_ID  # checked by the stub too
+    settings.INTEGRATIONS = {
+        rail: {**cfg, "previous_key_id": "", "previous_secret": ""}
+        for rail, cfg in settings.INTEGRATIONS.items()
+    }
+    stub.plan = [("ok", {"message_id": "SMS-S"})]
+    with pytest.raises(GatewayError) as exc:
+        HttpSmsGateway().send(to="13800138000", body="x", key="sms:s")
+    assert "key id" in str(exc.value)

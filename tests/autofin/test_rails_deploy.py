@@ -176,6 +176,31 @@ def test_a_production_adapter_without_its_endpoint_or_secret_is_an_error(
     assert _ids(errors) == [code] and "PAYMENT_PROVIDER" in errors[0].msg
 
 
+@pytest.mark.parametrize(
+    ("previous_key_id", "previous_secret", "codes"),
+    [
+        ("k-2025", "y" * 40, []),  # a rotation under way: fine
+        ("k", "y" * 40, ["autofin.E014"]),  # the current key id: which secret would it pick?
+        ("k-2025", "short", ["autofin.E014"]),
+        ("k-2025", "", ["autofin.E014"]),
+        ("", "y" * 40, ["autofin.E014"]),
+    ],
+)
+def test_a_rotations_previous_pair_must_be_named_and_strong(
+    production, previous_key_id, previous_secret, codes
+):
+    production.INTEGRATIONS = {
+        **production.INTEGRATIONS,
+        "bank": {
+            **production.INTEGRATIONS["bank"],
+            "previous_key_id": previous_key_id,
+            "previous_secret": previous_secret,
+        },
+    }
+    errors = deploy_rails_and_keys(None)
+    assert _ids(errors) == codes and all("BANK_PREVIOUS_KEY_ID" in e.msg for e in errors)
+
+
 def test_checks_are_silent_in_development(production):
     production.AUTOFIN_SANDBOX = True
     production.SECRET_KEY = "dev-insecure-autofin-secret-key-change-me"
@@ -321,3 +346,41 @@ def test_seed_demo_refuses_without_the_sandbox(settings):
     with pytest.raises(CommandError, match="AUTOFIN_SANDBOX=1"):
         call_command("seed_demo")
     assert User.objects.count() == 0
+
+
+def test_during_a_rotation_callbacks_signed_with_the_previous_pair_verify_until_it_is_removed(
+    client, order, settings
+):
+    old_secret = "old-payment-secret-" + "q" * 30
+    settings.INTEGRATIONS = {
+        **settings.INTEGRATIONS,
+        "payment": {
+            **settings.INTEGRATIONS["payment"],
+            "previous_key_id": "pay-2025",
+            "previous_secret": old_secret,
+        },
+    }
+    provider = SandboxPaymentProvider()
+    payload = provider.callback_payload(provider_ref=order.provider_ref, amount=order.amount)
+    body = canonical_json(payload)
+
+    def signed(key_id: str, secret: str) -> dict:
+        return signed_headers(key_id=key_id, secret=secret, method="POST", path=CALLBACK, body=body)
+
+    # the previous key id with any other secret (the current one included) is a forgery
+    assert _post(client, body, signed("pay-2025", provider.secret)).status_code == 403
+    assert _post(client, body, signed("sandbox", old_secret)).status_code == 403
+    _unchanged(order)
+    # the rotation is over: the old pair is gone from the settings and verifies nothing
+    ended = {**settings.INTEGRATIONS["payment"], "previous_key_id": "", "previous_secret": ""}
+    settings.INTEGRATIONS = {**settings.INTEGRATIONS, "payment": ended}
+    assert _post(client, body, signed("pay-2025", old_secret)).status_code == 403
+    _unchanged(order)
+    # while it is listed, the provider may still sign with it
+    settings.INTEGRATIONS = {
+        **settings.INTEGRATIONS,
+        "payment": {**ended, "previous_key_id": "pay-2025", "previous_secret": old_secret},
+    }
+    response = _post(client, body, signed("pay-2025", old_secret))
+    assert response.status_code == 200 and response.json()["status"] == "paid"
+    assert Repayment.objects.count() == 1

@@ -39,5 +39,6 @@ def test_every_environment_variable_is_in_the_readme_table():
     table = readme[readme.index("## Configuration (environment)") :]
     missing = sorted(n for n in _environment_names() if f"`{n}`" not in table)
     assert missing == []
-    for suffix in ("_KEY_ID", "_SECRET", "_TIMEOUT", "_RETRIES", "_BACKOFF"):
+    suffixes = ("_KEY_ID", "_SECRET", "_PREVIOUS_KEY_ID", "_PREVIOUS_SECRET", "_TIMEOUT")
+    for suffix in (*suffixes, "_RETRIES", "_BACKOFF"):
         assert f"`<RAIL>{suffix}`" in table

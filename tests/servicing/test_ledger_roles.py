@@ -5,8 +5,11 @@ emptied (servicing.ledger_roles, migration 0010_dbguard_ledger_roles)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
+import psycopg2
+import psycopg2.errors
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, ProgrammingError, connection, transaction
@@ -22,6 +25,14 @@ from tests.servicing.ledger_support import ledger_loans
 pytestmark = pytest.mark.django_db
 
 D = Decimal
+REFUSED_TO_THE_APP = [
+    "UPDATE servicing_journalline SET amount = amount + 1",
+    "UPDATE servicing_journalentry SET description = 'changed'",
+    "DELETE FROM servicing_journalline",
+    "DELETE FROM servicing_journalentry",
+    "TRUNCATE servicing_journalline, servicing_journalentry",
+]
+CONNECT_KEYS = {"database", "dbname", "host", "port", "user", "password"}
 DAY = dt.date(2026, 3, 16)
 LOAN = 4301
 
@@ -79,16 +90,7 @@ def test_the_ledger_belongs_to_the_maintenance_role_and_the_app_may_only_read_an
     ]
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "UPDATE servicing_journalline SET amount = amount + 1",
-        "UPDATE servicing_journalentry SET description = 'changed'",
-        "DELETE FROM servicing_journalline",
-        "DELETE FROM servicing_journalentry",
-        "TRUNCATE servicing_journalline, servicing_journalentry",
-    ],
-)
+@pytest.mark.parametrize("sql", REFUSED_TO_THE_APP)
 def test_the_app_role_cannot_change_or_empty_the_ledger_even_with_the_switch_on(sql):
     entry = _post()
     before = _ledger()
@@ -104,6 +106,44 @@ def test_the_app_role_cannot_change_or_empty_the_ledger_even_with_the_switch_on(
     assert refused.value.__cause__.pgcode == "42501"  # insufficient_privilege
     assert _ledger() == before and len(before) == 2
     assert JournalEntry.objects.get(pk=entry.pk).description == ""
+
+
+@pytest.fixture
+def app_login():
+    """A real login granted the application role, as production's DATABASE_URL login is
+    (docs/ledger_roles.md): committed, so a second connection can use it, and dropped after."""
+    name = f"autofin_app_login_{uuid.uuid4().hex[:8]}"
+    params = {k: v for k, v in connection.get_connection_params().items() if k in CONNECT_KEYS}
+    admin = psycopg2.connect(**params)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} LOGIN IN ROLE {APP_ROLE}")
+    try:
+        login = psycopg2.connect(**{**params, "user": name, "password": ""})
+        try:
+            yield login
+        finally:
+            login.close()
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP ROLE {name}")
+        admin.close()
+
+
+@pytest.mark.parametrize("sql", REFUSED_TO_THE_APP)
+def test_a_login_connected_with_the_app_role_cannot_change_or_empty_the_ledger(app_login, sql):
+    with app_login.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM servicing_journalline")  # it may read
+        cursor.execute("SET autofin.ledger_maintenance = 'on'")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(sql)
+    app_login.rollback()
+    with app_login.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_table_privilege('servicing_journalline', 'INSERT'), "
+            "has_table_privilege('servicing_journalentry', 'INSERT')"
+        )
+        assert cursor.fetchone() == (True, True)  # and append
 
 
 def test_the_app_role_posts_reverses_and_reads_with_insert_and_select_alone():
