@@ -41,6 +41,8 @@ STAGE2_PD12 = D("0.300")
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # Autouse: every test here runs nightly batches, which must not send an auto-debit file to
+    # the sandbox bank (no test here is about collection by debit).
     settings.EOD_AUTO_DEBIT_SEND = False
 
 
