@@ -37,6 +37,7 @@ JAN, FEB, MAR = dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    """The nightly batch runs in these tests; it must not send auto-debits to the bank."""
     settings.EOD_AUTO_DEBIT_SEND = False
 
 
