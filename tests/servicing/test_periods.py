@@ -265,3 +265,21 @@ def test_the_pages_check_who_may_see_and_act(client):
     response = client.post(reverse("servicing:period_close", args=[2026, 2]), {"token": "t" * 32})
     assert response.status_code in (302, 403)
     assert not AccountingPeriod.objects.exists()
+
+
+def test_a_posting_in_flight_holds_off_the_close_until_it_commits():
+    """The trigger shares the close's advisory lock: while this test's transaction holds an
+    uncommitted entry, another session cannot take the lock a close takes alone."""
+    from servicing.services.periods.close import PERIOD_LOCK_KEY  # why: the one key both use
+
+    other = connection.copy()  # a second session on the test database
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PERIOD_LOCK_KEY])
+            assert cursor.fetchone()[0] is True  # nothing in flight yet
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PERIOD_LOCK_KEY])
+            _post(dt.date(2026, 1, 20), "in-flight")  # uncommitted: the test's transaction
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PERIOD_LOCK_KEY])
+            assert cursor.fetchone()[0] is False
+    finally:
+        other.close()
