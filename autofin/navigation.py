@@ -51,6 +51,11 @@ NAV: list[NavItem] = [
         "servicing:provisions",
         frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.RISK_ANALYST, Role.AUDITOR}),
     ),
+    NavItem(
+        _("月末结账"),
+        "servicing:period_list",
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.AUDITOR}),
+    ),
     NavItem(_("贷款账户"), "servicing:loan_search", frozenset({Role.SERVICING_AGENT})),
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
     NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),

@@ -127,6 +127,13 @@ def _ecl_policies() -> list[Policy]:
             Role.SYSTEM_ADMIN,
             "true",
         ),
+        Policy(
+            "four_eyes.period_close",
+            bool,
+            _("月末结账需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
     ]
 
 

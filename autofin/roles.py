@@ -305,6 +305,8 @@ class MoneyAction(StrEnum):
     COMMISSION_PAYOUT_PREPARE = "commission_payout_prepare"  # invoice, account, retry (maker)
     COMMISSION_PAYOUT_APPROVE = "commission_payout_approve"  # release to the bank (checker)
     PROVISION_POST = "provision_post"  # compute and post the month's loan-loss allowance
+    PERIOD_CLOSE = "period_close"  # close a month's books (maker and checker alike)
+    PERIOD_ADJUST = "period_adjust"  # post a correction to a closed month in the next open one
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -327,6 +329,9 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     ),
     MoneyAction.COMMISSION_PAYOUT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.PROVISION_POST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.PERIOD_CLOSE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    # one person posts it, so only the approver: an adjustment has no second pair of eyes
+    MoneyAction.PERIOD_ADJUST: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

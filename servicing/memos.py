@@ -32,6 +32,8 @@ MEMOS = {
     "prepayment": gettext_noop("部分提前还款"),
     "reversal": gettext_noop("冲正 #%(id)s：%(reason)s"),
     "reversal_penalty": gettext_noop("冲正补计罚息"),
+    # a correction to a closed accounting period, posted in the next open one (r-close)
+    "period_adjustment": gettext_noop("期后调整 %(period)s（已结账期间）：%(reason)s"),
     "payment_parked": gettext_noop("支付回调待核实，暂挂待查明款项"),
     # the repayment's source and purpose labels (their Chinese choice labels, translated back)
     "repayment": gettext_noop("还款：%(source)s %(purpose)s"),

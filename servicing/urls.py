@@ -10,6 +10,7 @@ from servicing.views import (
     eod,
     loans,
     payoff,
+    periods,
     provisions,
     repayments,
     sandbox,
@@ -151,6 +152,28 @@ urlpatterns += [
         "finance/instructions/<int:instruction_id>/reveal/",
         disbursement.instruction_reveal,
         name="instruction_reveal",
+    ),
+    path("finance/periods/", periods.period_list, name="period_list"),
+    path("finance/periods/<int:year>/<int:month>/", periods.period_detail, name="period_detail"),
+    path(
+        "finance/periods/<int:year>/<int:month>/close/",
+        periods.period_close_view,
+        name="period_close",
+    ),
+    path(
+        "finance/periods/<int:year>/<int:month>/adjust/",
+        periods.period_adjust,
+        name="period_adjust",
+    ),
+    path(
+        "finance/periods/<int:year>/<int:month>/trial-balance.csv",
+        periods.period_trial_balance_csv,
+        name="period_trial_balance_csv",
+    ),
+    path(
+        "finance/periods/<int:year>/<int:month>/gl.csv",
+        periods.period_gl_csv,
+        name="period_gl_csv",
     ),
     path("finance/reconciliation/", disbursement.reconciliation_list, name="reconciliation_list"),
     path(

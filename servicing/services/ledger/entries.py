@@ -46,6 +46,10 @@ class IdempotencyConflictError(LedgerError):
     """The idempotency key was already used for a different posting."""
 
 
+class PeriodClosedError(LedgerError):
+    """The entry is dated in a closed accounting period (the database refused it)."""
+
+
 # (account_code, side, amount, loan_id, dealer_id); side is "D"/"C" (Side) or "debit"/"credit";
 # the sub-ledger keys may be left off (at most one of them is set: a loan's or a dealer's).
 LineInput = (

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from servicing.models.ledger import JournalEntry
@@ -21,6 +21,7 @@ from servicing.services.ledger.entries import (
     LedgerError,
     Line,
     LineInput,
+    PeriodClosedError,
     Prepared,
     account_ids,
     actor_fields,
@@ -158,6 +159,26 @@ def entries_post(
     else:
         accounts = account_ids(codes)
     created_by_id, created_by_label = actor_fields(actor)
+    try:
+        return _write(prepared, accounts, inline, created_by_id, created_by_label)
+    except IntegrityError as exc:
+        # The database holds the period rule (migration 0018); it names the closed month.
+        diag = getattr(exc.__cause__, "diag", None)
+        if getattr(diag, "constraint_name", None) != "accounting_period_closed":
+            raise
+        raise PeriodClosedError(
+            _("会计期间 %(period)s 已结账，不能再记入；调整请在下一个未结账期间记账并注明该期间。")
+            % {"period": diag.message_detail}
+        ) from exc
+
+
+def _write(
+    prepared: list[Prepared],
+    accounts: dict[str, int] | None,
+    inline: bool,
+    created_by_id: int | None,
+    created_by_label: str,
+) -> list[tuple[int, dt.datetime | None, Prepared]]:
     with contextlib.nullcontext() if inline else transaction.atomic():
         # Headers go in key order: two batches sharing keys wait on each other's unique-index
         # entries in one order, never crosswise (no deadlock).
@@ -248,7 +269,7 @@ def journal_post(
     amount a Decimal or str > 0 with at most two decimal places. The entry's `loan_id` is the
     one given, else the single loan the lines name, else None.
     Raises LedgerError (UnbalancedEntryError, UnknownAccountError, InvalidLineError,
-    IdempotencyConflictError) with nothing written.
+    IdempotencyConflictError, PeriodClosedError) with nothing written.
     """
     spec = EntrySpec(
         business_date=business_date,

@@ -1,0 +1,163 @@
+"""Month-end close reads: the periods with their status, each period's close checklist (computed
+from what the books and the nightly batch say, never ticked by hand), and the trial balance and
+GL extract rows for a period's CSV downloads.
+
+Everything here reads the primary database ("default", named explicitly): a close must see the
+postings that just committed, never a lagging replica.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Min
+from django.utils.translation import gettext as _
+
+from autofin.business_date import business_date_current
+from servicing.models.eod import BatchRun, LedgerBreak, RunStatus
+from servicing.models.ledger import JournalEntry, JournalLine
+from servicing.models.periods import AccountingPeriod, PeriodStatus
+from servicing.models.provisions import ProvisionRun, ProvisionStatus
+from servicing.selectors.ledger import TrialBalance, trial_balance
+
+PRIMARY = DEFAULT_DB_ALIAS
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    month: dt.date
+    status: str
+    period: AccountingPeriod | None
+
+    @property
+    def status_label(self) -> str:
+        return str(PeriodStatus(self.status).label)
+
+
+def periods_list() -> list[PeriodRow]:
+    """Every month from the first posting to the current business month, newest first; a month
+    without a stored row is open."""
+    today = business_date_current()
+    first = JournalEntry.objects.using(PRIMARY).aggregate(d=Min("business_date"))["d"] or today
+    stored = {p.month: p for p in AccountingPeriod.objects.using(PRIMARY).all()}
+    months, month = [], month_start(first)
+    while month <= today:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return [
+        PeriodRow(m, stored[m].status if m in stored else PeriodStatus.OPEN, stored.get(m))
+        for m in reversed(months)
+    ]
+
+
+def period_status(month: dt.date) -> str:
+    found = (
+        AccountingPeriod.objects.using(PRIMARY)
+        .filter(month=month)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return found or PeriodStatus.OPEN
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str  # stable, for tests and the page's test ids; never shown
+    label: str
+    passed: bool
+    detail: str
+
+
+def period_checklist(month: dt.date) -> list[CheckItem]:
+    """What must hold before `month` closes; each item says what it found."""
+    last = month_end(month)
+    days = (last - month).days + 1
+    closed_days = (
+        BatchRun.objects.using(PRIMARY)
+        .filter(business_date__range=(month, last), status=RunStatus.SUCCEEDED)
+        .count()
+    )
+    breaks = (
+        LedgerBreak.objects.using(PRIMARY)
+        .filter(business_date__lte=last, resolved_on__isnull=True)
+        .count()
+    )
+    provision = (
+        ProvisionRun.objects.using(PRIMARY)
+        .filter(month=month)
+        .values_list("status", flat=True)
+        .first()
+    )
+    tb = trial_balance_for(month)
+    return [
+        CheckItem(
+            "batch_days",
+            _("本月每个营业日均已日结"),
+            closed_days == days,
+            _("已日结 %(done)d / %(days)d 天") % {"done": closed_days, "days": days},
+        ),
+        CheckItem(
+            "reconciliation",
+            _("对账无未解决差异"),
+            breaks == 0,
+            _("未解决差异 %(n)d 条") % {"n": breaks},
+        ),
+        CheckItem(
+            "provisions",
+            _("本月减值准备已过账"),
+            provision == ProvisionStatus.POSTED,
+            {
+                ProvisionStatus.POSTED: _("已过账"),
+                ProvisionStatus.COMPUTED: _("已计算，尚未过账"),
+            }.get(provision, _("尚未计算")),
+        ),
+        CheckItem(
+            "trial_balance",
+            _("试算平衡（借贷差额为零）"),
+            tb.total == 0,
+            _("借贷差额 %(total)s") % {"total": tb.total},
+        ),
+    ]
+
+
+def trial_balance_for(month: dt.date) -> TrialBalance:
+    """The trial balance as the period left it: every entry dated up to its last day."""
+    return trial_balance(as_of=month_end(month))
+
+
+GL_COLUMNS = (
+    "entry__business_date",
+    "entry_id",
+    "entry__source_type",
+    "entry__source_id",
+    "account__code",
+    "account__name",
+    "side",
+    "amount",
+    "loan_id",
+    "dealer_id",
+    "entry__description",
+)
+
+
+def gl_extract_rows(month: dt.date) -> Iterator[tuple]:
+    """Every journal line dated in the period, in posting order, streamed from the server."""
+    return (
+        JournalLine.objects.using(PRIMARY)
+        .filter(entry__business_date__range=(month, month_end(month)))
+        .order_by("entry__business_date", "entry_id", "id")
+        .values_list(*GL_COLUMNS)
+        .iterator(chunk_size=5000)
+    )
