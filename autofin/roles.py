@@ -304,6 +304,9 @@ class MoneyAction(StrEnum):
     COMMISSION_PAYOUT_PREPARE = "commission_payout_prepare"  # invoice, account, retry (maker)
     COMMISSION_PAYOUT_APPROVE = "commission_payout_approve"  # release to the bank (checker)
     PROVISION_POST = "provision_post"  # compute and post the month's loan-loss allowance
+    DEPOSIT_RECEIPT_RECORD = "deposit_receipt_record"  # a dealer's deposit seen on the statement
+    DEPOSIT_REFUND_PREPARE = "deposit_refund_prepare"  # a deposit refund to the dealer (maker)
+    DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -326,6 +329,9 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     ),
     MoneyAction.COMMISSION_PAYOUT_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.PROVISION_POST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_REFUND_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {
