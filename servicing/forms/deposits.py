@@ -16,12 +16,21 @@ def _dealer_field() -> forms.ModelChoiceField:
 
 
 class DepositReceiptForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # two forms on one page: their fields' ids must not collide
+        kwargs.setdefault("auto_id", "receipt_%s")
+        super().__init__(*args, **kwargs)
+
     dealer = _dealer_field()
     amount = PlainDecimalField(label=_("到账金额"), max_digits=18, decimal_places=2)
     bank_ref = forms.CharField(label=_("银行流水号"), max_length=64)
 
 
 class DepositRefundForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "refund_%s")
+        super().__init__(*args, **kwargs)
+
     dealer = _dealer_field()
     amount = PlainDecimalField(label=_("退还金额"), max_digits=18, decimal_places=2)
     reason = forms.CharField(label=_("退还原因"), max_length=200)
