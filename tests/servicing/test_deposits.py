@@ -27,7 +27,7 @@ from servicing.services.deposits.receipts import (
     deposit_openings_post,
     deposit_receipt_record,
 )
-from servicing.services.deposits.refund_bank import deposit_refund_send
+from servicing.services.deposits.refund_bank import deposit_refund_recover, deposit_refund_send
 from servicing.services.deposits.refunds import deposit_refund_approve, deposit_refund_prepare
 from tests.servicing.disbursement_support import next_serial
 
@@ -214,3 +214,33 @@ def test_a_refund_to_an_unverified_account_is_refused_with_nothing_written(
     refund.refresh_from_db()
     assert (refund.status, refund.idempotency_key) == ("prepared", None)
     books_agree(dealer, "250000.00")
+
+
+def test_a_refund_whose_answer_is_overdue_is_settled_by_asking_the_bank_once(
+    dealer, today, maker, checker
+):
+    receive(dealer, "230000.00", maker)  # no agreement call yet: grade B requires ¥200,000
+    refund = deposit_refund_prepare(
+        dealer_id=dealer.pk, amount="30000.00", reason="多缴退还", actor=maker
+    )
+    deposit_refund_approve(refund_id=refund.pk, actor=checker)
+    deposit_refund_send(refund_id=refund.pk)
+    refund.refresh_from_db()
+    # no callback came: the recovery asks by key, and a second ask changes nothing
+    assert deposit_refund_recover(refund_id=refund.pk) == "paid"
+    assert deposit_refund_recover(refund_id=refund.pk) == "paid"
+    assert DepositMovement.objects.filter(kind="refund", dealer_id=dealer.pk).count() == 1
+    books_agree(dealer, "200000.00")
+
+
+def test_a_better_grade_lowers_what_is_required_and_frees_the_excess(dealer, today, maker, checker):
+    grade(dealer, "B", today - dt.timedelta(days=1))
+    deposit_calls_raise(as_of=today - dt.timedelta(days=1))
+    receive(dealer, "200000.00", maker)
+    grade(dealer, "A", today)  # grade A requires ¥100,000 (the policy's initial value)
+    assert deposit_calls_raise(as_of=today) == 0
+    assert figures(dealer) == (D("100000.00"), D("200000.00"), ZERO)
+    refund = deposit_refund_prepare(
+        dealer_id=dealer.pk, amount="100000.00", reason="评级上调", actor=maker
+    )
+    assert refund.status == "prepared"

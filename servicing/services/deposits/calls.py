@@ -135,23 +135,34 @@ def deposit_calls_raise(*, as_of: dt.date) -> int:
             dealer_id=dealer_id, reason=DepositCallReason.AGREEMENT_START, source_key=key, on=as_of
         ):
             raised += 1
-    for dealer_id in _grade_dropped(as_of):
+    for dealer_id, dropped in _graded_today(as_of):
         key = f"grade-{dealer_id}-{as_of.isoformat()}"
-        if key not in called and deposit_call_raise(
+        if not dropped or key in called:
+            # a grade held or raised changes what is required (and so what may be refunded)
+            deposit_figures_push(dealer_id=dealer_id, on=as_of)
+        elif deposit_call_raise(
             dealer_id=dealer_id, reason=DepositCallReason.GRADE_DROP, source_key=key, on=as_of
         ):
             raised += 1
     return raised
 
 
-def _grade_dropped(as_of: dt.date) -> list[int]:
+def _graded_today(as_of: dt.date) -> list[tuple[int, bool]]:
+    """(dealer, whether its grade dropped) for each dealer graded on `as_of` that holds or
+    owes a deposit or has an agreement in force."""
     today = dict(DealerGrade.objects.filter(as_of=as_of).values_list("dealer_id", "grade"))
-    dropped = []
-    for dealer_id, grade in today.items():
+    concerned = set(_agreements_in_force(as_of).values_list("dealer_id", flat=True)) | set(
+        DepositMovement.objects.values_list("dealer_id", flat=True).distinct()
+    )
+    graded = []
+    for dealer_id, grade in sorted(today.items()):
+        if dealer_id not in concerned:
+            continue
         before = dealer_grade_on(dealer_id=dealer_id, on=as_of - dt.timedelta(days=1))
-        if before and GRADE_ORDER.index(grade) > GRADE_ORDER.index(before):
-            dropped.append(dealer_id)
-    return dropped
+        graded.append(
+            (dealer_id, bool(before) and GRADE_ORDER.index(grade) > GRADE_ORDER.index(before))
+        )
+    return graded
 
 
 def open_calls_settle(*, dealer_id: int, amount: Decimal) -> None:
