@@ -192,6 +192,24 @@ POLICIES: dict[str, Policy] = {
             Role.FINANCE_APPROVER,
             "true",
         ),
+        # 保证金 by the dealer's channel grade (servicing.services.deposits.calls); an ungraded
+        # dealer is held to grade B's amount
+        *[
+            Policy(
+                f"servicing.deposit_required.{grade}",
+                Decimal,
+                label,
+                Role.RISK_ANALYST,
+                initial,
+                minimum=Decimal("0"),
+            )
+            for grade, initial, label in (
+                ("A", "100000.00", _("经销商应缴保证金（A 级）")),
+                ("B", "200000.00", _("经销商应缴保证金（B 级）")),
+                ("C", "300000.00", _("经销商应缴保证金（C 级）")),
+                ("D", "500000.00", _("经销商应缴保证金（D 级）")),
+            )
+        ],
         Policy(
             "origination.underwriter_authority_limit",
             Decimal,

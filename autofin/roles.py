@@ -307,6 +307,9 @@ class MoneyAction(StrEnum):
     PROVISION_POST = "provision_post"  # compute and post the month's loan-loss allowance
     PERIOD_CLOSE = "period_close"  # close a month's books (maker and checker alike)
     PERIOD_ADJUST = "period_adjust"  # post a correction to a closed month in the next open one
+    DEPOSIT_RECEIPT_RECORD = "deposit_receipt_record"  # a dealer's deposit seen on the statement
+    DEPOSIT_REFUND_PREPARE = "deposit_refund_prepare"  # a deposit refund to the dealer (maker)
+    DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -332,6 +335,9 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.PERIOD_CLOSE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     # one person posts it, so only the approver: an adjustment has no second pair of eyes
     MoneyAction.PERIOD_ADJUST: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_REFUND_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

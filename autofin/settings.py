@@ -487,3 +487,10 @@ CELERY_BEAT_SCHEDULE["aml-watch-list-rescreen"] = {
     "schedule": crontab(hour=2, minute=30),
 }
 AML_REPORTING_INSTITUTION = env.str("AML_REPORTING_INSTITUTION", default="AutoFin 汽车金融有限公司")
+
+# --- p-deposit
+# Released dealer deposit refunds are asked about by key, as commission payouts are.
+CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
+    "task": "servicing.tasks.deposits.deposit_refunds_recover",
+    "schedule": 300.0,
+}

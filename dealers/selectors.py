@@ -15,6 +15,7 @@ from autofin.roles import Role, user_has_role
 from dealers.models.accounts import BankAccountChange, SettlementAccount
 from dealers.models.commissions import CommissionStatement
 from dealers.models.dealers import Dealer, DealerStatus
+from dealers.models.deposits import DealerDeposit
 from dealers.models.grading import DealerAlert, DealerGrade, DealerMonthlyKpi
 from dealers.models.staff import DealerStaff
 
@@ -31,6 +32,11 @@ def staff_for_user(user) -> DealerStaff | None:
 
 def dealer_current_grade(dealer_id: int) -> DealerGrade | None:
     return DealerGrade.objects.filter(dealer_id=dealer_id).order_by("-as_of", "-id").first()
+
+
+def dealer_deposit_position(dealer_id: int) -> DealerDeposit | None:
+    """The deposit figures servicing last pushed (required / held / due), or None before any."""
+    return DealerDeposit.objects.filter(dealer_id=dealer_id).first()
 
 
 def dealer_active_account(dealer_id: int) -> SettlementAccount | None:

@@ -6,6 +6,7 @@ from servicing.views import (
     commission_payouts,
     compliance,
     customer,
+    deposits,
     disbursement,
     eod,
     loans,
@@ -147,6 +148,14 @@ urlpatterns += [
         "finance/commission-payouts/<int:payout_id>/retry/",
         commission_payouts.payout_retry,
         name="commission_payout_retry",
+    ),
+    path("finance/deposits/", deposits.deposit_list, name="deposit_list"),
+    path("finance/deposits/receipt/", deposits.deposit_receipt, name="deposit_receipt"),
+    path("finance/deposits/refund/", deposits.deposit_refund, name="deposit_refund"),
+    path(
+        "finance/deposits/refunds/<int:refund_id>/release/",
+        deposits.deposit_refund_release,
+        name="deposit_refund_release",
     ),
     path(
         "finance/instructions/<int:instruction_id>/reveal/",

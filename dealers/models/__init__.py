@@ -5,4 +5,4 @@ settlement accounts and their maker-checker changes (``accounts``), staff and in
 
 # Django registers a model when its module is imported, and imports only this package: load
 # every model module here.
-from dealers.models import accounts, commissions, dealers, grading, staff  # noqa: F401
+from dealers.models import accounts, commissions, dealers, deposits, grading, staff  # noqa: F401

@@ -37,6 +37,7 @@ def portal_home(request):
         {
             "grade": selectors.dealer_current_grade(dealer.pk),
             "account": selectors.dealer_active_account(dealer.pk),
+            "deposit": selectors.dealer_deposit_position(dealer.pk),
             "pending_change": selectors.dealer_pending_account_change(dealer.pk),
             "licences": dealer.licences.all(),
             "upload_form": LicenceUploadForm() if is_dealer_admin(request) else None,

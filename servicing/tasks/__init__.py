@@ -1,9 +1,9 @@
 """servicing's Celery tasks, one module per area: `commissions` (sending and recovering dealer
-commission payouts), `disbursement` (sending payment attempts,
+commission payouts), `deposits` (dealer deposit refunds), `disbursement` (sending payment attempts,
 recovery, the daily bank reconciliation), `eod` (the nightly settlement's batch, chunks and
 watchdog). Tasks are thin: they take ids and call the services or the batch runner; nothing
 below them imports a task module (services schedule tasks by name)."""
 
 # Celery's autodiscovery imports `servicing.tasks` only: importing the area modules here is what
 # registers their tasks with the workers and the beat.
-from servicing.tasks import commissions, disbursement, eod  # noqa: F401
+from servicing.tasks import commissions, deposits, disbursement, eod  # noqa: F401

@@ -16,6 +16,7 @@ from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import JournalLine
 from servicing.models.collections import GlSummary, LoanDelinquency, LoanSnapshot, LoanTask
 from servicing.models.commission_payouts import CommissionPayout
+from servicing.models.deposits import DepositCall
 from servicing.models.eod import BatchRun, StepRun
 from servicing.models.loans import Loan, PenaltyAccrual
 from servicing.models.repayments import AutoDebitBatch, AutoDebitItem
@@ -208,6 +209,12 @@ def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
     # and its payout waits for finance (held for the dealer's invoice, by policy)
     payout = CommissionPayout.objects.get(statement_id=statement.pk)
     assert (payout.amount, payout.status) == (D("1800.00"), "held")
+    # and the agreement in force, with no deposit held, has it called at the grade's amount
+    grade = DealerGrade.objects.get(dealer=dealer, as_of=dt.date(2026, 1, 31)).grade
+    call = DepositCall.objects.get(dealer_id=dealer.pk)
+    assert (call.reason, call.grade) == ("agreement_start", grade)
+    assert call.amount == {"A": 100000, "B": 200000, "C": 300000, "D": 500000}[grade]
+    assert step_result(dt.date(2026, 1, 31), "dealer_metrics")["deposit_calls"] == 1
 
 
 def test_a_nightly_clawback_is_posted_to_the_dealers_subledger_with_its_row(make_dealer_for_eod):

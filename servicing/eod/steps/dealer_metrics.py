@@ -9,6 +9,8 @@ dealers app's `dealer_grades_recompute(as_of=D, metrics=...)`.
 Clawbacks (`commission_clawback`, idempotent): loans settled early on D+1 (the date the batch's
 postings carry) or D, and loans reaching default (90 DPD) or charged off on D; each posted to
 the dealer's sub-ledger (`commission_clawback_post`, idempotent).
+After grading, deposit calls (`deposit_calls_raise`): one for each agreement in force that has
+none yet, and a top-up for each dealer whose grade dropped on D.
 At month-end (D+1 is the 1st) every dealer with commissions gets its frozen monthly statement
 (`commission_statement_for_month`), and each statement with something to pay its payout for
 finance to prepare and release (`commission_payout_create`).
@@ -34,6 +36,7 @@ from servicing.eod.sql import UNPAID, rows
 from servicing.selectors.commissions import statements_awaiting_payout
 from servicing.services.commissions.ledger import commission_clawback_post
 from servicing.services.commissions.payouts import commission_payout_create
+from servicing.services.deposits.calls import deposit_calls_raise
 
 WINDOW_DAYS = 90
 MOB_POINTS = (3, 6, 12)
@@ -159,6 +162,8 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
     d = ctx.business_date
     metrics = dealer_metrics_gather(as_of=d)
     graded = dealer_grades_recompute(as_of=d, metrics=metrics) if metrics else []
+    # after grading: a grade that dropped today calls a deposit top-up
+    deposit_calls = deposit_calls_raise(as_of=d)
     clawbacks = dealer_clawbacks(business_date=d)
     statements = 0
     if ctx.next_date.day == 1:
@@ -171,4 +176,9 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
             statements += 1
         for statement in statements_awaiting_payout().order_by("pk"):
             commission_payout_create(statement=statement)
-    return {"dealers": len(graded), "clawbacks": clawbacks, "statements": statements}
+    return {
+        "dealers": len(graded),
+        "deposit_calls": deposit_calls,
+        "clawbacks": clawbacks,
+        "statements": statements,
+    }

@@ -16,8 +16,10 @@ from autofin.money import quantize_fen, to_decimal
 from servicing.memos import memo
 from servicing.models import AccountCode, SourceType
 from servicing.models.commission_payouts import CommissionPayout
+from servicing.models.deposits import DepositRefund
 from servicing.models.disbursement import PaymentAttempt, PaymentInstruction
 from servicing.services.commissions.bank import commission_payout_settle
+from servicing.services.deposits.refund_bank import deposit_refund_settle
 from servicing.services.disbursement.fund import disbursement_fund_guarded
 from servicing.services.disbursement.states import (
     FINAL,
@@ -44,6 +46,17 @@ def bank_callback_receive(*, payload: dict) -> dict:
     if attempt is None and CommissionPayout.objects.filter(idempotency_key=key).exists():
         # The same bank and callback endpoint pay dealers their commission.
         after, changed = commission_payout_settle(
+            key=key,
+            status=str(payload.get("status")),
+            bank_ref=str(payload.get("bank_ref", "")),
+            amount=to_decimal(payload.get("amount")),
+            reason=str(payload.get("reason", "")),
+            source="callback",
+        )
+        return {"result": "recorded" if changed else "duplicate", "status": str(after)}
+    if attempt is None and DepositRefund.objects.filter(idempotency_key=key).exists():
+        # ...and pay dealers back their deposit.
+        after, changed = deposit_refund_settle(
             key=key,
             status=str(payload.get("status")),
             bank_ref=str(payload.get("bank_ref", "")),
