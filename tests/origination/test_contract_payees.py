@@ -9,7 +9,7 @@ from autofin.models import OutboundMessage
 from origination.models.contracts import Contract, ContractSignature
 from origination.models.payees import Payee
 from origination.selectors.payees import contract_payees_unregistered, payee_search
-from origination.services.contracts.errors import ContractSignError
+from origination.services.contracts.errors import ContractError, ContractSignError
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.claims import case_claim
@@ -121,22 +121,29 @@ def test_an_add_on_the_dealer_collects_is_named_on_the_contract_as_the_dealers(
     assert OutboundMessage.objects.filter(body__contains=contract.contract_ref).exists()
 
 
-def test_a_dealer_paid_add_on_naming_anyone_else_cannot_be_signed(products, underwriter):
+def test_a_dealer_paid_add_on_naming_anyone_else_gets_no_contract(products, underwriter):
     # purchase tax "paid to the dealer" but naming a third party that is not the seller: the
-    # item's kind (tax) used to match the register's one tax account whatever the name said
+    # item's kind (tax) used to match the register's one tax account whatever the name said.
+    # The contract is never issued (so it can never be signed): approval stops at the register.
     payee_registered("tax", "国家税务总局上海市税务局")
-    contract, customer = _issued_with(
-        products,
-        underwriter,
-        {"purchase_tax": {"amount": "8000", "payee_type": "dealer", "payee_name": "某车行代缴"}},
+    app = make_referred(
+        products=products,
+        items={
+            "purchase_tax": {"amount": "8000", "payee_type": "dealer", "payee_name": "某车行代缴"}
+        },
     )
+    case_claim(application_id=app.pk, actor=underwriter)
     sms_before = OutboundMessage.objects.count()
-    with pytest.raises(ContractSignError) as exc:
-        contract_sign_code_send(contract_id=contract.pk, actor=customer)
+    with pytest.raises(ContractError) as exc:
+        underwriting_approve(application_id=app.pk, actor=underwriter)
     assert "某车行代缴" in exc.value.errors["payees"][0]
-    with pytest.raises(ContractSignError):
-        contract_sign(contract_id=contract.pk, actor=customer, code="123456")
-    contract.refresh_from_db()
-    assert contract.status == "issued"
-    assert not ContractSignature.objects.filter(contract=contract).exists()
+    app.refresh_from_db()
+    assert app.status == "referred"
+    assert not Contract.objects.filter(application=app).exists()
+    assert not ContractSignature.objects.exists()
     assert OutboundMessage.objects.count() == sms_before
+    # the signing check reads the same rule (a payee deactivated after issue is refused there)
+    car = {"payee_type": "dealer", "item": "car", "label": "车款", "name": SELLER}
+    tax = {"payee_type": "dealer", "item": "purchase_tax", "label": "购置税", "name": "某车行代缴"}
+    assert contract_payees_unregistered([car, tax]) == ["购置税（某车行代缴）"]
+    assert contract_payees_unregistered([car, {**tax, "name": SELLER}]) == []
