@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import audit_record
@@ -183,7 +183,7 @@ def _alert(*, dealer: Dealer, as_of: dt.date, kind: str, metric: str, message: s
             notification_send(
                 channel="email",
                 to=manager.email,
-                subject=_g("渠道预警：%(dealer)s") % {"dealer": dealer.legal_name},
+                subject=gettext("渠道预警：%(dealer)s") % {"dealer": dealer.legal_name},
                 body=message,
                 purpose="dealer_alert",
                 dedupe_key=f"dealer_alert:{alert.pk}",
@@ -245,7 +245,7 @@ def _grade_one(*, dealer: Dealer, as_of: dt.date, raw: dict, policy: GradingPoli
             as_of=as_of,
             kind=DealerAlert.Kind.GRADE_DROP,
             metric="",
-            message=_g("%(dealer)s 渠道评级由 %(old)s 下调至 %(new)s（得分 %(score)s）。")
+            message=gettext("%(dealer)s 渠道评级由 %(old)s 下调至 %(new)s（得分 %(score)s）。")
             % {
                 "dealer": dealer.legal_name,
                 "old": previous.grade,
@@ -261,7 +261,7 @@ def _grade_one(*, dealer: Dealer, as_of: dt.date, raw: dict, policy: GradingPoli
                 as_of=as_of,
                 kind=DealerAlert.Kind.METRIC,
                 metric=name,
-                message=_g("%(dealer)s %(metric)s 为 %(value)s，超过预警线 %(alert)s。")
+                message=gettext("%(dealer)s %(metric)s 为 %(value)s，超过预警线 %(alert)s。")
                 % {
                     "dealer": dealer.legal_name,
                     "metric": METRIC_LABELS.get(name, name),

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
@@ -78,7 +78,7 @@ def staff_invite(
             invited_by=actor,
         )
         link = base_url.rstrip("/") + reverse("dealers:invite_accept", args=[token])
-        body = _g(
+        body = gettext(
             "%(name)s，您好：%(dealer)s 邀请您加入 AutoFin 经销商门户（%(role)s）。"
             "请在 72 小时内打开链接设置密码：%(link)s"
         ) % {
@@ -90,7 +90,7 @@ def staff_invite(
         notification_send(
             channel="email" if email else "sms",
             to=email or phone,
-            subject=_g("AutoFin 经销商门户邀请"),
+            subject=gettext("AutoFin 经销商门户邀请"),
             body=body,
             purpose="dealer_staff_invite",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from dealers import selectors
 from dealers.charts import bar_chart_svg
@@ -21,13 +21,15 @@ def kpi_charts(dealer_id: int) -> tuple[list[dict], list]:
 
     charts = [
         {
-            "title": _g("进件量"),
-            "svg": bar_chart_svg(title=_g("进件量"), labels=labels, values=col("applications")),
+            "title": gettext("进件量"),
+            "svg": bar_chart_svg(
+                title=gettext("进件量"), labels=labels, values=col("applications")
+            ),
         },
         {
-            "title": _g("审批通过率"),
+            "title": gettext("审批通过率"),
             "svg": bar_chart_svg(
-                title=_g("审批通过率"),
+                title=gettext("审批通过率"),
                 labels=labels,
                 values=col("approval_rate"),
                 value_format=pct,
@@ -35,18 +37,18 @@ def kpi_charts(dealer_id: int) -> tuple[list[dict], list]:
         },
         {
             # the unit in the translated title: the bars carry numbers only, in any language
-            "title": _g("放款金额（万元）"),
+            "title": gettext("放款金额（万元）"),
             "svg": bar_chart_svg(
-                title=_g("放款金额（万元）"),
+                title=gettext("放款金额（万元）"),
                 labels=labels,
                 values=col("funded_amount"),
                 value_format=lambda v: f"{v / 10000:.1f}",
             ),
         },
         {
-            "title": _g("平均审批时长（小时）"),
+            "title": gettext("平均审批时长（小时）"),
             "svg": bar_chart_svg(
-                title=_g("平均审批时长（小时）"),
+                title=gettext("平均审批时长（小时）"),
                 labels=labels,
                 values=col("avg_decision_hours"),
                 value_format=lambda v: f"{v:.1f}",

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -136,7 +136,7 @@ def manager_dealer_transition(request, pk: int):
     except DealerError as exc:
         messages.error(request, exc.message)
     except PermissionDenied as exc:
-        messages.error(request, str(exc) or _g("您没有执行此操作的权限。"))
+        messages.error(request, str(exc) or gettext("您没有执行此操作的权限。"))
     return _back(pk)
 
 

@@ -6,7 +6,7 @@ import csv
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from dealers import selectors
 from dealers.models.commissions import CommissionStatement
@@ -44,7 +44,9 @@ def portal_statement_csv(request, pk: int):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese headers correctly
     writer = csv.writer(response)
-    writer.writerow([_g("合同号"), _g("类型"), _g("日期"), _g("融资额"), _g("金额")])
+    writer.writerow(
+        [gettext("合同号"), gettext("类型"), gettext("日期"), gettext("融资额"), gettext("金额")]
+    )
     for line in statement.lines.all():
         writer.writerow(
             [
@@ -55,12 +57,12 @@ def portal_statement_csv(request, pk: int):
                 f"{line.amount:.2f}",
             ]
         )
-    writer.writerow([_g("合计"), "", "", "", f"{statement.total:.2f}"])
+    writer.writerow([gettext("合计"), "", "", "", f"{statement.total:.2f}"])
     if statement.brought_forward:
-        writer.writerow([_g("上期结转应收"), "", "", "", f"{statement.brought_forward:.2f}"])
-    writer.writerow([_g("应付净额"), "", "", "", f"{statement.net_amount:.2f}"])
+        writer.writerow([gettext("上期结转应收"), "", "", "", f"{statement.brought_forward:.2f}"])
+    writer.writerow([gettext("应付净额"), "", "", "", f"{statement.net_amount:.2f}"])
     paid_on = statement.paid_on.isoformat() if statement.paid_on else ""
     writer.writerow(
-        [_g("付款状态"), statement.get_pay_status_display(), paid_on, statement.bank_ref, ""]
+        [gettext("付款状态"), statement.get_pay_status_display(), paid_on, statement.bank_ref, ""]
     )
     return response

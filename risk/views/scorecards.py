@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autofin.approvals import ApprovalError, approval_request_pending_for
@@ -88,10 +88,11 @@ def model_promote(request, pk: int):
         if submitted.pending:
             messages.success(
                 request,
-                _t("已提交复核：%(v)s 将在另一位风险分析师批准后设为冠军模型") % {"v": version},
+                gettext("已提交复核：%(v)s 将在另一位风险分析师批准后设为冠军模型")
+                % {"v": version},
             )
         else:
-            messages.success(request, _t("已将 %(v)s 设为冠军模型") % {"v": version})
+            messages.success(request, gettext("已将 %(v)s 设为冠军模型") % {"v": version})
     return redirect("risk:model_detail", pk=pk)
 
 
@@ -103,7 +104,7 @@ def model_challenger(request, pk: int):
         share = to_decimal(request.POST.get("share_percent", "")) / 100
         scorecard_challenger_set(version_id=version.pk, share=share, actor=request.user)
     except (ValueError, ScorecardServiceError):
-        messages.error(request, _t("挑战者流量占比须为 0 到 100 之间的数字"))
+        messages.error(request, gettext("挑战者流量占比须为 0 到 100 之间的数字"))
     else:
-        messages.success(request, _t("挑战者流量已更新"))
+        messages.success(request, gettext("挑战者流量已更新"))
     return redirect("risk:model_detail", pk=pk)

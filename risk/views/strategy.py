@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from autofin.approvals import ApprovalError, approval_request_pending_for
 from risk.approvals import (
@@ -25,7 +25,7 @@ def _int(value, field: str, errors: dict):
     try:
         return int(value)
     except (TypeError, ValueError):
-        errors[field] = _t("请输入整数分数")
+        errors[field] = gettext("请输入整数分数")
         return None
 
 
@@ -62,13 +62,13 @@ def strategy(request):
                 else:
                     if submitted.pending:
                         messages.success(
-                            request, _t("已提交复核：新阈值将在另一位风险分析师批准后生效")
+                            request, gettext("已提交复核：新阈值将在另一位风险分析师批准后生效")
                         )
                     else:
-                        messages.success(request, _t("审批策略已保存"))
+                        messages.success(request, gettext("审批策略已保存"))
                     return redirect(f"{request.path}?product_line={line}")
             if decline is not None and approve is not None and decline > approve:
-                errors["decline_below"] = _t("拒绝分数线不能高于自动通过分数线")
+                errors["decline_below"] = gettext("拒绝分数线不能高于自动通过分数线")
             if not errors:
                 preview = strategy_preview(
                     product_line=line, approve_above=approve, decline_below=decline
@@ -87,6 +87,10 @@ def strategy(request):
             "proposed": proposed,
             "errors": errors,
             "preview": preview,
-            "outcomes": [("approve", _t("批准")), ("refer", _t("转人工")), ("decline", _t("拒绝"))],
+            "outcomes": [
+                ("approve", gettext("批准")),
+                ("refer", gettext("转人工")),
+                ("decline", gettext("拒绝")),
+            ],
         },
     )

@@ -6,12 +6,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
 from dealers.models.dealers import Dealer
 
 
 def _dealer_field() -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
-        label=_("经销商"), queryset=Dealer.objects.order_by("legal_name"), empty_label=None
+        label=_("经销商"),
+        queryset=Dealer.objects.order_by("legal_name"),
+        empty_label=None,
+        widget=UserDataSelect,
     )
 
 

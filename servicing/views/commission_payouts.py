@@ -9,7 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autofin.idempotency import NothingDone, idempotent
@@ -93,7 +93,7 @@ def payout_invoice(request, payout_id: int):
             )
         except PayoutError as exc:
             raise _refused(request, payout_id, exc) from exc
-        messages.success(request, _g("发票已登记。"))
+        messages.success(request, gettext("发票已登记。"))
         return _back(payout_id)
 
     return idempotent(request, run=run, form=True)
@@ -111,7 +111,7 @@ def payout_prepare(request, payout_id: int):
             payouts_svc.commission_payout_prepare(payout_id=payout_id, actor=request.user)
         except PayoutError as exc:
             raise _refused(request, payout_id, exc) from exc
-        messages.success(request, _g("已提交复核。"))
+        messages.success(request, gettext("已提交复核。"))
         return _back(payout_id)
 
     return idempotent(request, run=run, form=True)
@@ -124,7 +124,7 @@ def payout_prepare(request, payout_id: int):
 def payout_approve(request, payout_id: int):
     get_object_or_404(CommissionPayout, pk=payout_id)
     if request.POST.get("confirm") != "1":
-        messages.error(request, _g("请先核对收款账户和金额，并勾选确认后再放行。"))
+        messages.error(request, gettext("请先核对收款账户和金额，并勾选确认后再放行。"))
         return _back(payout_id)
 
     def run(key: str):  # noqa: ARG001 - one release per payout, under its lock
@@ -132,7 +132,7 @@ def payout_approve(request, payout_id: int):
             release_svc.commission_payout_approve(payout_id=payout_id, actor=request.user)
         except PayoutError as exc:
             raise _refused(request, payout_id, exc) from exc
-        messages.success(request, _g("已放行，付款已发送银行。"))
+        messages.success(request, gettext("已放行，付款已发送银行。"))
         return _back(payout_id)
 
     return idempotent(request, run=run, form=True)
@@ -150,7 +150,7 @@ def payout_retry(request, payout_id: int):
             payouts_svc.commission_payout_retry(payout_id=payout_id, actor=request.user)
         except PayoutError as exc:
             raise _refused(request, payout_id, exc) from exc
-        messages.success(request, _g("已退回经办，请核对账户后重新提交复核。"))
+        messages.success(request, gettext("已退回经办，请核对账户后重新提交复核。"))
         return _back(payout_id)
 
     return idempotent(request, run=run, form=True)

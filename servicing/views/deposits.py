@@ -9,7 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autofin.idempotency import NothingDone, idempotent
@@ -79,7 +79,7 @@ def deposit_receipt(request):
             )
         except DepositError as exc:
             raise _refused(request, exc) from exc
-        messages.success(request, _g("保证金到账已登记。"))
+        messages.success(request, gettext("保证金到账已登记。"))
         return _back()
 
     return idempotent(request, run=run, form=True)
@@ -105,7 +105,7 @@ def deposit_refund(request):
             )
         except DepositError as exc:
             raise _refused(request, exc) from exc
-        messages.success(request, _g("已提交复核。"))
+        messages.success(request, gettext("已提交复核。"))
         return _back()
 
     return idempotent(request, run=run, form=True)
@@ -118,7 +118,7 @@ def deposit_refund(request):
 def deposit_refund_release(request, refund_id: int):
     get_object_or_404(DepositRefund, pk=refund_id)
     if request.POST.get("confirm") != "1":
-        messages.error(request, _g("请先核对收款账户和金额，并勾选确认后再放行。"))
+        messages.error(request, gettext("请先核对收款账户和金额，并勾选确认后再放行。"))
         return _back()
 
     def run(key: str):  # noqa: ARG001 - one release per refund, under its lock
@@ -126,7 +126,7 @@ def deposit_refund_release(request, refund_id: int):
             deposit_refund_approve(refund_id=refund_id, actor=request.user)
         except DepositError as exc:
             raise _refused(request, exc) from exc
-        messages.success(request, _g("已放行，退款已发送银行。"))
+        messages.success(request, gettext("已放行，退款已发送银行。"))
         return _back()
 
     return idempotent(request, run=run, form=True)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from autofin.business_date import business_date_current
@@ -88,12 +88,12 @@ def disbursement_prepare(request):
             contract_id = int(request.POST.get("contract_id", ""))
             d = create_svc.disbursement_prepare(contract_id=contract_id, actor=request.user)
         except ValueError as exc:
-            messages.error(request, _g("合同编号无效。"))
+            messages.error(request, gettext("合同编号无效。"))
             raise NothingDone(back) from exc
         except DisbursementError as exc:
             _error(request, exc)
             raise NothingDone(back) from exc
-        messages.success(request, _g("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
+        messages.success(request, gettext("放款已提交复核：%(ref)s") % {"ref": d.contract_ref})
         return redirect("servicing:disbursement_detail", disbursement_id=d.pk)
 
     return idempotent(request, run=run, form=True)
@@ -133,7 +133,7 @@ def disbursement_detail(request, disbursement_id: int, revealed: dict | None = N
 def disbursement_approve(request, disbursement_id: int):
     back = redirect("servicing:disbursement_detail", disbursement_id=disbursement_id)
     if request.POST.get("confirm") != "1":
-        messages.error(request, _g("请先逐条核对收款方、账号和金额，并勾选确认后再放行。"))
+        messages.error(request, gettext("请先逐条核对收款方、账号和金额，并勾选确认后再放行。"))
         return back
 
     def run(key: str):  # noqa: ARG001 - an approval is idempotent by the disbursement's state
@@ -145,9 +145,9 @@ def disbursement_approve(request, disbursement_id: int):
             _error(request, exc)
             raise NothingDone(back) from exc
         if d.status == "awaiting_second":
-            messages.success(request, _g("已复核，金额超过限额，等待第二位复核人。"))
+            messages.success(request, gettext("已复核，金额超过限额，等待第二位复核人。"))
         else:
-            messages.success(request, _g("已放行，付款指令已发送银行。"))
+            messages.success(request, gettext("已放行，付款指令已发送银行。"))
         return back
 
     return idempotent(request, run=run, form=True)
@@ -169,7 +169,9 @@ def instruction_retry(request, instruction_id: int):
         except DisbursementError as exc:
             _error(request, exc)
             raise NothingDone(back) from exc
-        messages.success(request, _g("已重新发起付款（第 %(n)d 次）。") % {"n": attempt.attempt_no})
+        messages.success(
+            request, gettext("已重新发起付款（第 %(n)d 次）。") % {"n": attempt.attempt_no}
+        )
         return back
 
     return idempotent(request, run=run, form=True)
@@ -214,7 +216,7 @@ def reconciliation_list(request):
         run = reconciliation_run(
             statement_date=form.cleaned_data["statement_date"], actor=request.user
         )
-        messages.success(request, _g("对账完成：差异 %(n)d 笔。") % {"n": run.mismatches})
+        messages.success(request, gettext("对账完成：差异 %(n)d 笔。") % {"n": run.mismatches})
         return redirect("servicing:reconciliation_detail", run_id=run.pk)
     runs = ReconciliationRun.objects.all()[:50]
     return render(
