@@ -1,9 +1,11 @@
 """servicing's demo data, step by step (`manage.py seed_demo` runs it after origination's, which registers the payees):
 the demo loans in every status with their histories, the funding of origination's subsidised
-0 % contract through the real disbursement, and the dealers' commissions on the books and paid."""
+0 % contract through the real disbursement, the demo loans' commissions and their dealer's
+monthly KPIs, and the dealers' commissions on the books and paid."""
 
 from __future__ import annotations
 
+from servicing.seed.book import book_commissions_seed
 from servicing.seed.commissions import commissions_seed
 from servicing.seed.loans import loans_seed
 from servicing.seed.subsidised import subsidised_contract_fund
@@ -12,4 +14,5 @@ from servicing.seed.subsidised import subsidised_contract_fund
 def seed(*, stdout, context: dict) -> None:
     loans_seed(stdout=stdout, context=context)
     subsidised_contract_fund(stdout=stdout, context=context)
+    book_commissions_seed(stdout=stdout, context=context)
     commissions_seed(stdout=stdout, context=context)

@@ -9,6 +9,8 @@ dealers app's `dealer_grades_recompute(as_of=D, metrics=...)`.
 Clawbacks (`commission_clawback`, idempotent): loans settled early on D+1 (the date the batch's
 postings carry) or D, and loans reaching default (90 DPD) or charged off on D; each posted to
 the dealer's sub-ledger (`commission_clawback_post`, idempotent).
+The month of D's KPIs (servicing.services.dealer_kpis) are recorded from the loans and
+applications, so the KPI page reconciles with the commission statement.
 At month-end (D+1 is the 1st) every dealer with commissions gets its frozen monthly statement
 (`commission_statement_for_month`), and each statement with something to pay its payout for
 finance to prepare and release (`commission_payout_create`).
@@ -34,6 +36,7 @@ from servicing.eod.sql import UNPAID, rows
 from servicing.selectors.commissions import statements_awaiting_payout
 from servicing.services.commissions.ledger import commission_clawback_post
 from servicing.services.commissions.payouts import commission_payout_create
+from servicing.services.dealer_kpis import dealer_month_kpis_record
 
 WINDOW_DAYS = 90
 MOB_POINTS = (3, 6, 12)
@@ -160,6 +163,8 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
     metrics = dealer_metrics_gather(as_of=d)
     graded = dealer_grades_recompute(as_of=d, metrics=metrics) if metrics else []
     clawbacks = dealer_clawbacks(business_date=d)
+    # the month so far, final on its last night: the KPI page counts what the statement lists
+    kpis = dealer_month_kpis_record(month=d)
     statements = 0
     if ctx.next_date.day == 1:
         for dealer_id in (
@@ -171,4 +176,9 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
             statements += 1
         for statement in statements_awaiting_payout().order_by("pk"):
             commission_payout_create(statement=statement)
-    return {"dealers": len(graded), "clawbacks": clawbacks, "statements": statements}
+    return {
+        "dealers": len(graded),
+        "kpis": kpis,
+        "clawbacks": clawbacks,
+        "statements": statements,
+    }
