@@ -68,6 +68,7 @@ def test_operations_closes_one_day_by_clicking_and_cannot_run_ahead(
     assert batch.status == "succeeded", batch.error
     expect(page.get_by_test_id("batch-status")).to_have_text("成功", timeout=10000)
     expect(page.get_by_test_id("business-date")).to_have_text("2026-02-15")
+    expect(page.locator("#footer-business-date")).to_have_text("2026-02-15")  # the footer too
     accrual = page.locator('tr[data-step="accrual"]')
     expect(accrual.get_by_test_id("step-status")).to_have_text("成功")
     expect(accrual.locator('tr[data-key="loans"]')).to_contain_text("处理贷款")
