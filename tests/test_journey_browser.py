@@ -227,3 +227,13 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     paid = loan.repayments.get()
     assert (paid.amount, paid.source) == (Decimal("4832.32"), "online")
     assert trial_balance().total == 0
+    _logout(phone)
+
+    # --- the salesperson who made the application sees it funded in their pipeline ---------
+    browser_login(page, sales.username, PASSWORD)
+    page.click("a.card:has-text('经销商门户')")
+    funded = page.locator("[data-testid=pipeline] [data-status=funded]")
+    expect(funded).to_contain_text(app.reference)
+    funded.get_by_role("link", name=app.reference).click()
+    expect(page.get_by_test_id("status")).to_have_text("已放款")
+    _shot(page, "dealer-funded")
