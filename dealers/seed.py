@@ -114,6 +114,9 @@ PRODUCT_LINES_BY_TYPE = {
     "brand_store": ["nev", "new"],
     "lease_company": ["commercial", "new"],
 }
+# The first dealer's book is servicing's demo loans (servicing.seed.loans funds them through
+# it): its KPIs and statements come from them, not from this seed's synthetic months.
+BOOK_DEALER = 1
 # per-dealer risk profile: (approval, fraud hits per 100 apps, fpd, dpd30, doc rejection, cancel)
 PROFILES = [
     ("0.62", 0, "0.010", "0.008", "0.03", "0.000"),
@@ -196,13 +199,22 @@ def _agreements_create(dealer: Dealer, start: dt.date) -> None:
         )
 
 
-def _kpis_record(rng: random.Random, dealer: Dealer, month: dt.date, approval: str) -> dict:
-    """The month's KPIs; returns the applications and approvals the grade reads."""
-    apps = rng.randint(40, 120)
+def _month_figures(rng: random.Random, approval: str) -> dict:
+    """A small dealer's month: applications, approvals and how many of them were funded."""
+    apps = rng.randint(8, 24)
     rate = Decimal(approval) + Decimal(rng.randint(-5, 5)) / 100
     approved = int(apps * rate)
-    funded = max(approved - rng.randint(0, 5), 0)
-    avg_amount = Decimal(rng.randint(90, 260) * 1000)
+    return {
+        "applications": apps,
+        "approved": approved,
+        "funded": max(approved - rng.randint(0, 2), 1),
+    }
+
+
+def _kpis_record(rng: random.Random, dealer: Dealer, month: dt.date, kpis: dict, funded) -> None:
+    """The month's KPIs; funded count and amount are the month's commissions (`funded`), the
+    lines of its statement, as the nightly batch counts a real month from its loans."""
+    apps, approved = kpis["applications"], kpis["approved"]
     dealer_kpis_record(
         dealer_id=dealer.pk,
         month=month,
@@ -212,36 +224,37 @@ def _kpis_record(rng: random.Random, dealer: Dealer, month: dt.date, approval: s
             "approval_rate": (Decimal(approved) / apps).quantize(
                 Decimal("0.0001"), rounding=ROUND_HALF_UP
             ),
-            "funded_count": funded,
-            "funded_amount": avg_amount * funded,
+            "funded_count": len(funded),
+            "funded_amount": sum((c.amount_financed for c in funded), Decimal("0.00")),
             "avg_decision_hours": Decimal(rng.randint(5, 60)) / 10,
         },
     )
-    return {"applications": apps, "approved": approved}
 
 
 def _demo_ref(dealer: Dealer, month: dt.date, n: int) -> str:
     """A demo commission's contract number in the one format (autofin.refs), from serials of
     the dealers' demo (800000 + dealer, month, n; below the demo loans' 900001 and far above
     issued contracts' ids)."""
-    serial = 800_000 + (dealer.pk % 1000) * 100 + month.month * 5 + n
+    serial = 800_000 + (dealer.pk % 10) * 10_000 + month.month * 100 + n
     return contract_ref_make(year=month.year, serial=serial)
 
 
 def _commissions_record(
-    rng: random.Random, i: int, dealer: Dealer, month: dt.date, back: int, today: dt.date
-) -> None:
-    """A few funded contracts a month: their commissions, a clawback for two dealers, and the
-    month's statement once the month has ended."""
+    rng: random.Random, i: int, dealer: Dealer, month: dt.date, back: int, count: int
+) -> list:
+    """The month's funded contracts (`count`) with their commissions, and a clawback for two
+    dealers; returns the commissions."""
     lines = PRODUCT_LINES_BY_TYPE[dealer.dealer_type]
-    for k in range(3):
-        funded_on = month + dt.timedelta(days=3 + k * 8)
-        commission_accrue(
-            dealer=dealer,
-            contract_ref=_demo_ref(dealer, month, k + 1),
-            amount_financed=Decimal(rng.randint(80, 300) * 1000),
-            funded_on=funded_on,
-            product_line=lines[k % len(lines)],
+    funded = []
+    for k in range(count):
+        funded.append(
+            commission_accrue(
+                dealer=dealer,
+                contract_ref=_demo_ref(dealer, month, k + 1),
+                amount_financed=Decimal(rng.randint(80, 300) * 1000),
+                funded_on=month + dt.timedelta(days=2 + (k * 26) // count),
+                product_line=lines[k % len(lines)],
+            )
         )
     if back == 3 and i in (3, 4):
         commission_clawback(
@@ -249,8 +262,7 @@ def _commissions_record(
             reason="early_settlement",
             event_date=month_end(month),
         )
-    if month_end(month) <= today:
-        commission_statement_for_month(dealer=dealer, month=month)
+    return funded
 
 
 def _grade_record(
@@ -273,12 +285,18 @@ def _grade_record(
 
 
 def _history_record(rng: random.Random, i: int, dealer: Dealer, today: dt.date) -> None:
-    """Six months of KPIs, commissions and grades for an active dealer."""
+    """Six months of KPIs, commissions and grades for an active dealer. The book dealer's
+    funded months are its real loans' (servicing's demo loans, counted as the batch counts
+    them), so it gets grades only: two stories of one month never meet on a page."""
     this_month = month_start(today)
     for back in range(6, 0, -1):
         month = add_months(this_month, -back)
-        kpis = _kpis_record(rng, dealer, month, PROFILES[i - 1][0])
-        _commissions_record(rng, i, dealer, month, back, today)
+        kpis = _month_figures(rng, PROFILES[i - 1][0])
+        if i != BOOK_DEALER:
+            funded = _commissions_record(rng, i, dealer, month, back, kpis["funded"])
+            _kpis_record(rng, dealer, month, kpis, funded)
+            if month_end(month) <= today:
+                commission_statement_for_month(dealer=dealer, month=month)
         _grade_record(rng, i, dealer, month, back, kpis)
 
 
@@ -295,7 +313,7 @@ def seed(*, stdout, context: dict) -> None:
         dealers.append(dealer)
         _staff_create(i, dealer, logins)
         _settlement_account(rng, i, dealer, am, checker)
-        _agreements_create(dealer, add_months(month_start(today), -12))
+        _agreements_create(dealer, add_months(month_start(today), -24))
         if dealer.status == DealerStatus.ACTIVE:
             _history_record(rng, i, dealer, today)
     context["dealers"] = dealers

@@ -11,6 +11,8 @@ through the apps' services (tests/journey_support.py)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -48,6 +50,21 @@ def _journey(settings, tmp_path):
     settings.DISBURSEMENT_DISPATCH = "manual"
     yield
     sandbox_bank_close_connections()
+
+
+SHOTS = Path("test-output/j-audit/journey")
+
+
+def _shot(page, step: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{step}.png"), full_page=True)
+
+
+def _funding_board(page) -> None:
+    """放款 in the menu, then 待放款: where finance starts from a signed contract."""
+    page.locator("#main-nav").get_by_role("link", name="放款", exact=True).click()
+    page.click("#nav-funding-board")
+    expect(page.locator("h1")).to_have_text("待放款")
 
 
 def _logout(page) -> None:
@@ -116,8 +133,12 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     # --- the customer signs on the phone with the SMS code from the sandbox outbox ----------
     phone = phone_page
     browser_login(phone, customer.username, PASSWORD)
-    phone.goto(url + reverse("origination:contract_sign", args=[contract.contract_ref]))
+    # from the home page's 待办, not a typed address
+    todo = phone.get_by_test_id("todo")
+    expect(todo).to_contain_text(contract.contract_ref)
+    todo.get_by_role("link", name="签署合同").click()
     expect(phone.locator("body")).to_contain_text(contract.contract_ref)
+    phone.locator("#contract-text").evaluate("el => { el.scrollTop = el.scrollHeight; }")
     phone.click("#read-done")  # 我已阅读, at the end of the contract in the page
     phone.check("input[name=agree]")
     phone.click("#send-code")
@@ -131,7 +152,10 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
 
     # --- the finance operator records the checklist on the contract page, then prepares ------
     browser_login(page, cast.maker.username, PASSWORD)
-    page.goto(url + reverse("origination:workbench_contract", args=[contract.contract_ref]))
+    _funding_board(page)
+    blocked = page.locator("#funding-board tr", has_text=contract.contract_ref)
+    expect(blocked).to_contain_text("车辆保险")  # what blocks it, with the way to fix it
+    blocked.get_by_role("link", name="去登记").first.click()
     expect(page.locator("#checklist")).to_contain_text("合同已签署")
     _record(page, "车辆保险", "done", "保单号 PA2026031600123")
     _record(page, "GPS 已安装", "done", "GPS 设备号 BD-77801")
@@ -146,12 +170,14 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     ready.get_by_role("button", name="发起放款").click()
     expect(page.locator("#disbursement-status")).to_have_text("待复核")
     expect(page.locator("#approve")).to_have_count(0)  # the maker cannot approve
-    detail_url = page.url
     _logout(page)
 
     # --- a different person, the finance approver, releases it -----------------------------
     browser_login(page, cast.checker.username, PASSWORD)
-    page.goto(detail_url)
+    _funding_board(page)
+    waiting = page.locator("#funding-board tr", has_text=contract.contract_ref)
+    expect(waiting).to_contain_text("待复核")
+    waiting.get_by_role("link", name="去复核").click()
     page.check("#confirm-instructions")  # the checker confirms the instructions first
     page.click("#approve")
     expect(page.locator("#disbursement-status")).to_have_text("付款中")
@@ -171,7 +197,8 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
 
     # --- the customer logs in and sees the loan and its signed contract under 我的贷款 ------
     browser_login(phone, customer.username, PASSWORD)
-    phone.goto(url + reverse("servicing:my_loans"))
+    phone.click("[data-nav-toggle]")  # the phone's menu, then 我的贷款
+    phone.locator("#main-nav").get_by_role("link", name="我的贷款").click()
     card = phone.get_by_test_id("loan-card")
     expect(card).to_have_count(1)
     expect(card).to_contain_text(contract.contract_ref)
@@ -185,3 +212,28 @@ def test_underwriter_to_funded_to_the_customers_loan_in_the_browser(
     assert re.search(r"signed", pdf.headers.get("content-disposition", ""))
     consents = phone.get_by_role("link", name="授权管理")
     assert consents.get_attribute("href") == reverse("origination:consents")
+
+    # --- the first payment: 立即还款 on the loan page, the sandbox cashier, back with the money ---
+    phone.get_by_label("还款金额（元）").fill("4832.32")
+    phone.get_by_test_id("pay-now").click()
+    expect(phone.get_by_test_id("pay-amount")).to_have_text("¥4,832.32")  # the cashier
+    _shot(phone, "customer-cashier")
+    phone.get_by_test_id("confirm-pay").click()
+    expect(phone.get_by_text("支付成功：¥4,832.32 已入账。")).to_be_visible()
+    expect(phone.get_by_text("¥4,832.32 ·")).to_be_visible()  # under 最近还款
+    # paid before the 04-16 due date: held as an advance, applied on the due date
+    expect(phone.get_by_text("溢缴款余额 ¥4,832.32")).to_be_visible()
+    _shot(phone, "customer-paid")
+    paid = loan.repayments.get()
+    assert (paid.amount, paid.source) == (Decimal("4832.32"), "online")
+    assert trial_balance().total == 0
+    _logout(phone)
+
+    # --- the salesperson who made the application sees it funded in their pipeline ---------
+    browser_login(page, sales.username, PASSWORD)
+    page.click("a.card:has-text('经销商门户')")
+    funded = page.locator("[data-testid=pipeline] [data-status=funded]")
+    expect(funded).to_contain_text(app.reference)
+    funded.get_by_role("link", name=app.reference).click()
+    expect(page.get_by_test_id("status")).to_have_text("已放款")
+    _shot(page, "dealer-funded")

@@ -58,6 +58,7 @@ RESULT_LABELS = {
     "gps_overdue": (_("GPS 安装逾期"), COUNT),
     "insurance_expiring": (_("保险即将到期"), COUNT),
     "dealers": (_("评级经销商"), COUNT),
+    "kpis": (_("记录月度指标的经销商"), COUNT),
     "clawbacks": (_("佣金追回"), COUNT),
     "statements": (_("佣金对账单"), COUNT),
     "queued": (_("发送提醒"), COUNT),

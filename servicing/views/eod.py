@@ -81,7 +81,8 @@ def eod_batch_detail(request, batch_id: int):
 def eod_progress(request, batch_id: int | None = None):
     """The progress panel alone, for HTMX polling."""
     batch = get_object_or_404(BatchRun, pk=batch_id) if batch_id else eod_sel.batch_latest()
-    return render(request, "servicing/eod/_progress.html", _context(batch))
+    # the footer's business date is outside the panel: refreshed with it, out of band
+    return render(request, "servicing/eod/_progress.html", {**_context(batch), "oob": True})
 
 
 @require_POST

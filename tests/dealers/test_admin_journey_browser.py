@@ -55,6 +55,9 @@ def tab(page, label: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+ADMIN = "dealer3_admin"
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
@@ -65,7 +68,8 @@ def test_a_dealer_admin_walks_the_portal(request, live_server, device, settings)
     out = io.StringIO()
     autofin_seed.seed(stdout=out, context=context)
     dealers_seed.seed(stdout=out, context=context)
-    admin = DealerStaff.objects.select_related("dealer", "user").get(user__username="dealer1_admin")
+    # dealer 3: dealer 1's statements and KPIs are the servicing demo loans', not seeded here
+    admin = DealerStaff.objects.select_related("dealer", "user").get(user__username=ADMIN)
     dealer = admin.dealer
     page = request.getfixturevalue("phone_page" if device == "phone" else "page")
     if device == "desktop":
@@ -77,7 +81,7 @@ def test_a_dealer_admin_walks_the_portal(request, live_server, device, settings)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     # Overview: the firm, its grade (a letter, no score), its settlement account masked.
-    sign_in(page, live_server.url, "dealer1_admin")
+    sign_in(page, live_server.url, ADMIN)
     main_menu(page, "经销商门户")
     expect(page.locator("h1")).to_contain_text(dealer.legal_name)
     expect(page.locator("main")).to_contain_text("经销商管理员")
@@ -123,7 +127,7 @@ def test_a_dealer_admin_walks_the_portal(request, live_server, device, settings)
     page.locator("header .account").get_by_role("button", name="退出").click()
 
     # Back as the admin: the new salesperson is on the list, in post.
-    sign_in(page, live_server.url, "dealer1_admin")
+    sign_in(page, live_server.url, ADMIN)
     main_menu(page, "经销商门户")
     tab(page, "员工")
     row = page.locator("main table tr", has_text="周倩")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import authenticate
@@ -29,9 +30,16 @@ def test_seed_creates_dealers_of_every_type_with_staff_and_history():
     assert authenticate(username="dealer1_admin", password=DEMO_PASSWORD) is not None
     first = dealers[0]
     assert first.staff.count() == 2
-    assert first.kpis.count() == 6
+    # the first dealer's book is servicing's demo loans: grades here, KPIs and statements there
     assert first.grades.count() == 6
-    assert first.statements.count() == 6
+    assert first.kpis.count() == 0 and first.statements.count() == 0
+    second = dealers[1]
+    assert second.kpis.count() == 6 and second.statements.count() == 6
+    for kpi in second.kpis.all():
+        statement = second.statements.get(month=kpi.month)
+        lines = statement.lines.filter(kind="accrual")
+        assert int(kpi.figures["funded_count"]) == lines.count() > 0
+        assert Decimal(kpi.figures["funded_amount"]) == sum(x.amount_financed for x in lines)
     facts = dealer_risk_facts(dealer_id=first.pk)
     assert facts["can_submit"] and facts["can_receive_funds"] and facts["grade"] in "ABCD"
     assert dealer_settlement_account(dealer_id=first.pk)["account_name"] == first.legal_name

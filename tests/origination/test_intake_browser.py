@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from autofin.models import OutboundMessage
 from origination.models.applications import Application, FinancedItem
@@ -54,8 +55,9 @@ def upload_documents(page):
 def test_customer_signs_up_and_applies_on_a_phone(live_server, phone_page, products):
     page = phone_page
     base = live_server.url
-    # sign-up: phone -> SMS code -> name and password
-    page.goto(f"{base}/apply/signup/")
+    # sign-up from the home page's 申请贷款: phone -> SMS code -> name and password
+    page.goto(f"{base}/")
+    page.click("#apply-entry")
     page.fill("input[name=phone]", "13655556666")
     page.click("button[value=send_code]")
     page.wait_for_load_state("networkidle")
@@ -122,9 +124,10 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
     base = live_server.url
     settings.SITE_URL = base  # the SMS carries an absolute link to this server
     browser_login(page, salesperson.username, PASSWORD)
-    page.goto(f"{base}/dealer/pipeline/")
+    # by clicking only: 经销商门户 lands on the pipeline, then 新建申请
+    page.click("a.card:has-text('经销商门户')")
     assert page.locator(".subnav a", has_text="进件").count() == 1
-    page.goto(f"{base}/dealer/applications/new/")
+    page.click("[data-testid=new-application]")
     page.fill("input[name=customer_name]", "王小明")
     page.fill("input[name=customer_mobile]", "13812345678")
     fill_vehicle(page)
@@ -172,7 +175,10 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
     customer_page.context.close()
 
     app = Application.objects.get()
-    page.goto(f"{base}/dealer/applications/{app.reference}/review/")
+    page.reload()  # the consents step now shows the customer's confirmation and 下一步
+    expect(page.get_by_text("客户已确认")).to_be_visible()
+    page.get_by_role("link", name="下一步").click()
+    page.wait_for_url(f"{base}/dealer/applications/{app.reference}/review/")
     page.click("#submit-form button")
     page.wait_for_url(f"{base}/dealer/applications/{app.reference}/")
     assert page.inner_text("[data-testid=status]") == "已提交"
@@ -184,5 +190,5 @@ def test_dealer_salesperson_applies_and_customer_confirms_by_sms(
         salesperson.pk,
     )
     assert app.consents.filter(given_via="sms_link").count() == 3
-    page.goto(f"{base}/dealer/pipeline/")
+    page.click(".subnav a:has-text('进件')")
     assert app.reference in page.inner_text("[data-status=submitted]")

@@ -152,7 +152,8 @@ def test_operations_close_one_day_in_a_browser(page, live_server, browser_login,
     monkeypatch.setattr(tasks_eod.eod_batch_start, "delay", lambda *a: started.append(a))
     ops = UserFactory(roles=[Role.OPERATIONS])
     browser_login(page, ops.username, PASSWORD)
-    page.goto(f"{live_server.url}{reverse('servicing:eod_dashboard')}")
+    # from the home page by clicking: the menu's 日结
+    page.locator("#main-nav").get_by_role("link", name="日结", exact=True).click()
     expect(page.get_by_test_id("business-date")).to_have_text("2026-02-14")
     shot("batch-page")
     page.get_by_test_id("eod-close-day").click()
@@ -168,6 +169,7 @@ def test_operations_close_one_day_in_a_browser(page, live_server, browser_login,
     batch_run_sync(business_date=DAY)
     expect(page.get_by_test_id("batch-status")).to_have_text("成功", timeout=10000)
     expect(page.get_by_test_id("business-date")).to_have_text("2026-02-15")
+    expect(page.locator("#footer-business-date")).to_have_text("2026-02-15")  # the footer too
     history = page.get_by_test_id("eod-history")
     expect(history).to_contain_text("成功")
     expect(history).not_to_contain_text("运行中")
@@ -176,3 +178,13 @@ def test_operations_close_one_day_in_a_browser(page, live_server, browser_login,
     expect(accrual).to_contain_text("2 笔")
     expect(accrual).to_contain_text("元")
     shot("done")
+    # the next day, before the same-day cut-off: refused with the reason, nothing starts
+    morning = timezone.make_aware(dt.datetime(2026, 2, 15, 9, 0))
+    monkeypatch.setattr(runner, "calendar_now", lambda: morning)
+    page.locator("#main-nav").get_by_role("link", name="日结", exact=True).click()
+    expect(page.get_by_test_id("eod-refusal")).to_contain_text("2026-02-15 尚未结束")
+    expect(page.get_by_test_id("eod-close-day")).to_have_count(0)
+    shot("refused-ahead")
+    assert business_date_current() == dt.date(2026, 2, 15)
+    assert list(BatchRun.objects.values_list("business_date", flat=True)) == [DAY]
+    assert started == [("2026-02-14",)]

@@ -193,11 +193,17 @@ def test_checks_mortgage_gps_past_deadline_and_insurance_expiring():
 
 def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
     from dealers.models.commissions import CommissionStatement
-    from dealers.models.grading import DealerGrade
+    from dealers.models.grading import DealerGrade, DealerMonthlyKpi
 
     dealer = make_dealer_for_eod()
     a = loan()
-    Loan.objects.filter(pk=a.pk).update(dealer_id=dealer.pk)
+    # the loan the fixture's commission (EOD-C-1, 120 000.00 on 01-15) was accrued for
+    Loan.objects.filter(pk=a.pk).update(
+        dealer_id=dealer.pk,
+        contract_ref="EOD-C-1",
+        value_date=dt.date(2026, 1, 15),
+        amount_financed=D("120000.00"),
+    )
     set_day(dt.date(2026, 1, 31))
     # when the batch closes the month's last day
     batch_run_sync(business_date=dt.date(2026, 1, 31), only_step="dealer_metrics")
@@ -206,6 +212,14 @@ def test_month_end_commission_statement_and_dealer_grades(make_dealer_for_eod):
     assert statement.total == D("1800.00")  # 120 000.00 x 1.5 %
     assert DealerGrade.objects.filter(dealer=dealer, as_of=dt.date(2026, 1, 31)).count() == 1
     assert step_result(dt.date(2026, 1, 31), "dealer_metrics")["statements"] == 1
+    # and the month's KPIs count what the statement lists (the KPI page reconciles with it)
+    kpi = DealerMonthlyKpi.objects.get(dealer=dealer, month=dt.date(2026, 1, 1))
+    line = statement.lines.get()
+    assert (int(kpi.figures["funded_count"]), D(kpi.figures["funded_amount"])) == (
+        1,
+        line.amount_financed,
+    )
+    assert step_result(dt.date(2026, 1, 31), "dealer_metrics")["kpis"] == 1
     # and its payout waits for finance (held for the dealer's invoice, by policy)
     payout = CommissionPayout.objects.get(statement_id=statement.pk)
     assert (payout.amount, payout.status) == (D("1800.00"), "held")

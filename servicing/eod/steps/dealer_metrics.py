@@ -11,6 +11,8 @@ postings carry) or D, and loans reaching default (90 DPD) or charged off on D; e
 the dealer's sub-ledger (`commission_clawback_post`, idempotent).
 After grading, deposit calls (`deposit_calls_raise`): one for each agreement in force that has
 none yet, and a top-up for each dealer whose grade dropped on D.
+The month of D's KPIs (servicing.services.dealer_kpis) are recorded from the loans and
+applications, so the KPI page reconciles with the commission statement.
 At month-end (D+1 is the 1st) every dealer with commissions gets its frozen monthly statement
 (`commission_statement_for_month`), and each statement with something to pay its payout for
 finance to prepare and release (`commission_payout_create`).
@@ -37,6 +39,7 @@ from servicing.selectors.commissions import statements_awaiting_payout
 from servicing.services.commissions.ledger import commission_clawback_post
 from servicing.services.commissions.payouts import commission_payout_create
 from servicing.services.deposits.calls import deposit_calls_raise
+from servicing.services.dealer_kpis import dealer_month_kpis_record
 
 WINDOW_DAYS = 90
 MOB_POINTS = (3, 6, 12)
@@ -165,6 +168,8 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
     # after grading: a grade that dropped today calls a deposit top-up
     deposit_calls = deposit_calls_raise(as_of=d)
     clawbacks = dealer_clawbacks(business_date=d)
+    # the month so far, final on its last night: the KPI page counts what the statement lists
+    kpis = dealer_month_kpis_record(month=d)
     statements = 0
     if ctx.next_date.day == 1:
         for dealer_id in (
@@ -179,6 +184,7 @@ def dealer_metrics_step(ctx: StepContext, lo: int, hi: int) -> dict:
     return {
         "dealers": len(graded),
         "deposit_calls": deposit_calls,
+        "kpis": kpis,
         "clawbacks": clawbacks,
         "statements": statements,
     }
