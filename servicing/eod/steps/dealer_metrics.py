@@ -38,8 +38,8 @@ from servicing.eod.sql import UNPAID, rows
 from servicing.selectors.commissions import statements_awaiting_payout
 from servicing.services.commissions.ledger import commission_clawback_post
 from servicing.services.commissions.payouts import commission_payout_create
-from servicing.services.deposits.calls import deposit_calls_raise
 from servicing.services.dealer_kpis import dealer_month_kpis_record
+from servicing.services.deposits.calls import deposit_calls_raise
 
 WINDOW_DAYS = 90
 MOB_POINTS = (3, 6, 12)
