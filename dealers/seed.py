@@ -245,6 +245,7 @@ def _commissions_record(
     """The month's funded contracts (`count`) with their commissions, and a clawback for two
     dealers; returns the commissions."""
     lines = PRODUCT_LINES_BY_TYPE[dealer.dealer_type]
+    _admin_name, sales_name = STAFF_NAMES[i - 1]
     funded = []
     for k in range(count):
         funded.append(
@@ -254,6 +255,7 @@ def _commissions_record(
                 amount_financed=Decimal(rng.randint(80, 300) * 1000),
                 funded_on=month + dt.timedelta(days=2 + (k * 26) // count),
                 product_line=lines[k % len(lines)],
+                salesperson_name=sales_name,
             )
         )
     if back == 3 and i in (3, 4):

@@ -169,9 +169,9 @@ def month_label(day: dt.date) -> str:
 
 def statement_lines(statement: CommissionStatement) -> list[dict]:
     """Each line with what a dealer asks about it: the rate it was earned at and its payment
-    (the statement's: servicing pays a statement's net as one payout and marks it 已付). The
-    salesperson lives with the application, in origination, which dealers may not import: it
-    joins the statement when the commission records it (the partner-money issue)."""
+    (the statement's: servicing pays a statement's net as one payout and marks it 已付), and
+    the salesperson the commission was accrued for (servicing names them at funding: they live
+    with the application, in origination, which dealers may not import)."""
     lines = list(
         statement.lines.select_related("commission__agreement", "clawback__commission__agreement")
     )
@@ -184,6 +184,7 @@ def statement_lines(statement: CommissionStatement) -> list[dict]:
             {
                 "line": line,
                 "agreement": agreement,
+                "salesperson": commission.salesperson_name if commission else "",
                 "paid": paid,
                 "paid_on": statement.paid_on,
             }

@@ -110,6 +110,9 @@ class Commission(models.Model):
     uncapped_amount = models.DecimalField(_("计算返佣"), max_digits=18, decimal_places=2)
     cap_amount = models.DecimalField(_("返佣上限"), max_digits=18, decimal_places=2)
     amount = models.DecimalField(_("返佣金额"), max_digits=18, decimal_places=2)
+    # the application's salesperson as the funder named them: dealers may not read origination,
+    # and a statement must keep the name it was earned under
+    salesperson_name = models.CharField(_("销售顾问"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

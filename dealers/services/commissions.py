@@ -133,8 +133,10 @@ def commission_accrue(
     amount_financed: Decimal | str,
     funded_on: dt.date,
     product_line: str,
+    salesperson_name: str = "",
 ) -> Commission:
-    """Accrue the commission of one funded contract (called by servicing at funding).
+    """Accrue the commission of one funded contract (called by servicing at funding, which names
+    the application's salesperson: the statement shows it per line).
 
     Idempotent per contract_ref: a second call returns the first row unchanged.
     """
@@ -161,6 +163,7 @@ def commission_accrue(
                 uncapped_amount=figures["uncapped"],
                 cap_amount=figures["cap"],
                 amount=figures["amount"],
+                salesperson_name=salesperson_name.strip()[:100],
             )
             audit_record(
                 actor=SYSTEM,

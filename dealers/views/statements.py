@@ -45,9 +45,17 @@ def portal_statement_csv(request, pk: int):
     response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese headers correctly
     writer = csv.writer(response)
     writer.writerow(
-        [gettext("合同号"), gettext("类型"), gettext("日期"), gettext("融资额"), gettext("金额")]
+        [
+            gettext("合同号"),
+            gettext("类型"),
+            gettext("日期"),
+            gettext("融资额"),
+            gettext("金额"),
+            gettext("销售顾问"),
+        ]
     )
-    for line in statement.lines.all():
+    for row in selectors.statement_lines(statement):
+        line = row["line"]
         writer.writerow(
             [
                 line.contract_ref,
@@ -55,6 +63,7 @@ def portal_statement_csv(request, pk: int):
                 line.event_date.isoformat(),
                 f"{line.amount_financed:.2f}",
                 f"{line.amount:.2f}",
+                row["salesperson"],
             ]
         )
     writer.writerow([gettext("合计"), "", "", "", f"{statement.total:.2f}"])

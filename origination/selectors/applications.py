@@ -152,3 +152,14 @@ def dealer_todos(columns: dict[str, list[Application]]) -> list[dict]:
         for status in DEALER_TODOS
         for app in columns.get(status, [])
     ]
+
+
+def application_salesperson_name(application_id: int | None) -> str:
+    """The name of the dealer staff member who made the application ("" when none): servicing
+    hands it to dealers' commission, which may not read origination."""
+    if not application_id:
+        return ""
+    app = Application.objects.select_related("salesperson").filter(pk=application_id).first()
+    if app is None or app.salesperson is None:
+        return ""
+    return str(app.salesperson)

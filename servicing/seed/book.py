@@ -14,6 +14,7 @@ from dealers.services.commissions import (
     month_end,
     month_start,
 )
+from origination.selectors.applications import application_salesperson_name
 from servicing.models.loans import Loan
 from servicing.services.dealer_kpis import dealer_month_kpis_record
 
@@ -33,6 +34,7 @@ def book_commissions_seed(*, stdout, context: dict) -> None:
             amount_financed=loan.amount_financed,
             funded_on=loan.value_date,
             product_line="new",
+            salesperson_name=application_salesperson_name(loan.application_id),
         )
     dealer_ids = {loan.dealer_id for loan in loans}
     today = business_date_current()

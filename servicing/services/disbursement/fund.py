@@ -22,6 +22,7 @@ from autofin.notifications import notification_send
 from dealers.models.dealers import Dealer
 from dealers.rules import DealerError
 from dealers.services import commission_accrue
+from origination.selectors.applications import application_salesperson_name
 from origination.services.contracts.funding import application_mark_funded
 from servicing.memos import memo
 from servicing.models import AccountCode, SourceType
@@ -182,6 +183,7 @@ def _commission(d: Disbursement, *, business_date: dt.date, product_line: str | 
                 amount_financed=d.amount_financed,
                 funded_on=business_date,
                 product_line=product_line or "new",
+                salesperson_name=application_salesperson_name(d.application_id),
             )
             commission_accrual_post(
                 commission_id=commission.pk,
