@@ -25,7 +25,7 @@ from origination.models.privacy import Consent
 from origination.services.applications.consents import consents_missing
 from origination.services.applications.submission import submission_problems
 from origination.services.documents import documents_missing
-from origination.services.state import NEXT_STEP
+from origination.services.state import DEALER_NEXT_STEP, NEXT_STEP
 
 S = ApplicationStatus
 STEPS = (
@@ -89,7 +89,7 @@ def application_needs(app: Application, *, for_dealer: bool = False) -> list[str
     """What is needed from the customer (or the dealer) now, in plain words."""
     if app.status == S.DRAFT:
         return [m for messages in submission_problems(app).values() for m in messages]
-    needs = [str(NEXT_STEP[app.status])]
+    needs = [str((DEALER_NEXT_STEP if for_dealer else NEXT_STEP)[app.status])]
     if app.status == S.APPROVED and not app.vin:
         needs.append(str(_("签约前须补充车架号（VIN）。")))
     return needs

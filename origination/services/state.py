@@ -54,6 +54,17 @@ NEXT_STEP = {
     S.CONTRACT_SIGNED: _("合同已签署，等待放款。"),
     S.FUNDED: _("已放款，请按还款计划按时还款。"),
 }
+# the dealer's salesperson reads the same page: where the customer's line tells the customer what
+# to do (or names the manual review, which the portal keeps neutral as 审核中), theirs says
+# what is left for the dealer
+DEALER_NEXT_STEP = {
+    **NEXT_STEP,
+    S.UNDER_REVIEW: _("审核中，如需补充资料会通知您。"),
+    S.REFERRED: _("审核中，如需补充资料会通知您。"),
+    S.APPROVED: _("申请已批准，请准备签约。"),
+    S.COUNTER_OFFERED: _("我们提出了调整后的方案，请提醒客户查看并确认。"),
+    S.FUNDED: _("已放款，无需操作。"),
+}
 
 
 class IllegalTransitionError(Exception):

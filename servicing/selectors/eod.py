@@ -15,8 +15,9 @@ from servicing.models.eod import BatchRun, FinanceTask, FinanceTaskKind, LedgerB
 from servicing.models.loans import Loan
 
 # A step's result figures as people read them: label and unit ("笔" counted, "元" an amount,
-# "个" ledger accounts).
-COUNT, YUAN, ITEMS = "count", "yuan", "items"
+# "个" ledger accounts, "家" dealers, "份" statements).
+COUNT, YUAN, ITEMS, DEALERS, COPIES = "count", "yuan", "items", "dealers", "copies"
+UNIT_WORDS = {COUNT: _("笔"), YUAN: _("元"), ITEMS: _("个"), DEALERS: _("家"), COPIES: _("份")}
 RESULT_LABELS = {
     "loans": (_("处理贷款"), COUNT),
     "interest": (_("计提利息"), YUAN),
@@ -57,10 +58,10 @@ RESULT_LABELS = {
     "mortgage_overdue": (_("抵押办理逾期"), COUNT),
     "gps_overdue": (_("GPS 安装逾期"), COUNT),
     "insurance_expiring": (_("保险即将到期"), COUNT),
-    "dealers": (_("评级经销商"), COUNT),
-    "kpis": (_("记录月度指标的经销商"), COUNT),
+    "dealers": (_("评级经销商"), DEALERS),
+    "kpis": (_("记录月度指标的经销商"), DEALERS),
     "clawbacks": (_("佣金追回"), COUNT),
-    "statements": (_("佣金对账单"), COUNT),
+    "statements": (_("佣金对账单"), COPIES),
     "queued": (_("发送提醒"), COUNT),
     "differences": (_("对账差异"), COUNT),
     "loans_differing": (_("有差异的贷款"), COUNT),
@@ -82,7 +83,9 @@ def result_rows(result: dict | None) -> list[dict]:
             continue
         label, unit = RESULT_LABELS[key]
         shown = f"{Decimal(str(value)):,.2f}" if unit == YUAN else f"{int(value):,}"
-        rows.append({"key": key, "label": label, "value": shown, "unit": unit})
+        rows.append(
+            {"key": key, "label": label, "value": shown, "unit": unit, "unit_word": UNIT_WORDS[unit]}
+        )
     return rows
 
 
