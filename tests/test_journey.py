@@ -304,9 +304,11 @@ def test_dealer_channel_from_application_to_the_first_instalment_paid(
     expected = commission_compute(agreement=agreement, amount_financed=AMOUNT)["amount"]
     assert expected == D("1636.99")
     commission = Commission.objects.get(dealer=dealer)
-    assert (commission.contract_ref, commission.agreement_id, commission.funded_on) == (
-        contract.contract_ref, agreement.pk, TODAY,
-    )  # fmt: skip
+    # the application's salesperson, named by servicing at funding (the statement shows them)
+    assert (
+        commission.contract_ref, commission.agreement_id, commission.funded_on,
+        commission.salesperson_name,
+    ) == (contract.contract_ref, agreement.pk, TODAY, "销售郑")  # fmt: skip
     assert (commission.amount, commission.uncapped_amount, commission.cap_amount) == (
         expected, D("1636.99"), D("8184.96"),
     )  # fmt: skip

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dealers', '0004_dealerdeposit'),
+        ("dealers", "0004_dealerdeposit"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='commission',
-            name='salesperson_name',
-            field=models.CharField(blank=True, max_length=100, verbose_name='销售顾问'),
+            model_name="commission",
+            name="salesperson_name",
+            field=models.CharField(blank=True, max_length=100, verbose_name="销售顾问"),
         ),
     ]

@@ -282,9 +282,7 @@ class ApplicationStatusView(APIView):
         payload = {
             "reference": app.reference,
             "status": app.status,
-            "needs": application_needs(
-                app, for_dealer=staff_for_user(request.user) is not None
-            ),
+            "needs": application_needs(app, for_dealer=staff_for_user(request.user) is not None),
             "timeline": list(app.events.order_by("created_at", "id")),
         }
         return Response(StatusOutput(payload).data)

@@ -84,7 +84,13 @@ def result_rows(result: dict | None) -> list[dict]:
         label, unit = RESULT_LABELS[key]
         shown = f"{Decimal(str(value)):,.2f}" if unit == YUAN else f"{int(value):,}"
         rows.append(
-            {"key": key, "label": label, "value": shown, "unit": unit, "unit_word": UNIT_WORDS[unit]}
+            {
+                "key": key,
+                "label": label,
+                "value": shown,
+                "unit": unit,
+                "unit_word": UNIT_WORDS[unit],
+            }
         )
     return rows
 

@@ -157,6 +157,7 @@ def _statement(dealer):
         amount_financed="123456.78",
         funded_on=dt.date(2026, 2, 10),
         product_line="new",
+        salesperson_name="  王小明 ",
     )
     commission_clawback(contract_ref="HT-0001", reason="default", event_date=dt.date(2026, 2, 27))
     return commission_statement_for_month(dealer=dealer, month=dt.date(2026, 2, 1))
@@ -168,9 +169,10 @@ def test_statement_csv(dealer, admin_client):
     assert r["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="commission-2026-02.csv"' in r["Content-Disposition"]
     assert r.content.decode("utf-8-sig").splitlines() == [
-        "合同号,类型,日期,融资额,金额",
-        "HT-0001,返佣,2026-02-10,123456.78,1851.85",
-        "HT-0001,追回,2026-02-27,123456.78,-925.93",
+        "合同号,类型,日期,融资额,金额,销售顾问",
+        # the clawback line names the salesperson of the commission it claws back
+        "HT-0001,返佣,2026-02-10,123456.78,1851.85,王小明",
+        "HT-0001,追回,2026-02-27,123456.78,-925.93,王小明",
         "合计,,,,925.92",
         "应付净额,,,,925.92",
         "付款状态,待付,,,",
@@ -210,6 +212,32 @@ def test_agreements_and_statement_detail_pages(dealer, admin_client):
     assert "返佣比例" in html and "付款日" in html
     assert 'data-testid="rate">1.50%' in html
     assert html.count('data-testid="pay-status">待付') == statement.lines.count()
+    # and the salesperson it was earned by (issue #16)
+    assert html.count('data-testid="salesperson" data-user-content>王小明<') == 2
+
+
+def test_statement_line_without_a_salesperson_shows_a_dash(dealer, admin_client):
+    business_date_set(actor="test", date=dt.date(2026, 3, 15), reason="test")
+    agreement_create(
+        actor="seed",
+        dealer=dealer,
+        product_line="new",
+        commission_kind="percent",
+        commission_rate="0.01",
+        effective_from=dt.date(2026, 1, 1),
+    )
+    commission_accrue(
+        dealer=dealer,
+        contract_ref="HT-0002",
+        amount_financed="100000.00",
+        funded_on=dt.date(2026, 2, 10),
+        product_line="new",
+    )
+    statement = commission_statement_for_month(dealer=dealer, month=dt.date(2026, 2, 1))
+    detail = admin_client.get(reverse("dealers:portal_statement_detail", args=[statement.pk]))
+    assert 'data-testid="salesperson" data-user-content>—<' in detail.content.decode()
+    csv_text = admin_client.get(reverse("dealers:portal_statement_csv", args=[statement.pk]))
+    assert "HT-0002,返佣,2026-02-10,100000.00,1000.00," in csv_text.content.decode("utf-8-sig")
 
 
 def test_manager_pages_transition_recompute_and_maker_checker(dealer, am, business_today):

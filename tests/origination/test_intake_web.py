@@ -8,12 +8,15 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from autofin.models import OutboundMessage
-from origination.models.applications import Application, FinancedItem
+from origination.models.applications import Application, ApplicationStatus, FinancedItem
 from origination.models.documents import ApplicationDocument
 from origination.models.signup import SmsCode
+from origination.selectors.progress import application_needs
+from origination.services.state import DEALER_NEXT_STEP, NEXT_STEP
 from tests.factories import PASSWORD
 from tests.origination.intake_support import PNG, complete_draft, payee_registered, primary_data
 
@@ -359,3 +362,34 @@ def test_turnaround_report(client, draft, customer):
     client.logout()
     client.login(username=customer.username, password=PASSWORD)
     assert client.get("/applications/report/").status_code == 403
+
+
+def test_a_funded_application_tells_the_dealer_its_own_next_step(client, products, salesperson):
+    """Issue #16: the salesperson's page showed the customer's 请按还款计划按时还款."""
+    r = api(salesperson).post(
+        "/api/v1/applications/",
+        VEHICLE | {"customer_name": "王小明", "customer_mobile": "13812345678"},
+        format="json",
+    )
+    ref = r.json()["reference"]
+    app = Application.objects.get(reference=ref)
+    customer_line = str(NEXT_STEP[ApplicationStatus.FUNDED])
+    dealer_line = str(DEALER_NEXT_STEP[ApplicationStatus.FUNDED])
+    assert "还款" in customer_line and "还款" not in dealer_line
+    Application.objects.filter(pk=app.pk).update(submitted_at=timezone.now())
+    for status in (ApplicationStatus.FUNDED, ApplicationStatus.COUNTER_OFFERED):
+        Application.objects.filter(pk=app.pk).update(status=status)
+        client.force_login(salesperson)
+        html = client.get(f"/dealer/applications/{ref}/").content.decode()
+        needs = re.search(r'data-testid="needs">(.*?)</ul>', html, re.S).group(1)
+        assert str(DEALER_NEXT_STEP[status]) in needs
+        assert str(NEXT_STEP[status]) not in needs
+        # the API answers the salesperson in the same words as the page
+        status_json = api(salesperson).get(f"/api/v1/applications/{ref}/status/").json()
+        assert status_json["needs"] == [str(DEALER_NEXT_STEP[status])]
+    # the customer keeps the customer's instruction
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.COUNTER_OFFERED
+    Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.FUNDED)
+    app.refresh_from_db()
+    assert application_needs(app) == [customer_line]

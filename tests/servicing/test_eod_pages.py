@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -64,6 +65,25 @@ def test_dashboard_shows_progress_failure_and_retries(client, monkeypatch):
     assert response.status_code == 302
     assert ChunkRun.objects.filter(status="failed").count() == 0
     assert BatchRun.objects.get(pk=batch.pk).status == "running"
+
+
+@pytest.mark.django_db
+def test_step_results_count_dealers_in_jia_and_statements_in_fen(client):
+    """Issue #16: 评级经销商 0 笔 — dealers are counted in 家, statements in 份, loans in 笔."""
+    make_loan()
+    set_day(dt.date(2026, 2, 28))  # a month's last night: the dealer step issues statements too
+    batch = batch_run_sync(business_date=dt.date(2026, 2, 28))
+    assert batch.status == "succeeded"
+    client.force_login(UserFactory(roles=[Role.OPERATIONS]))
+    page = client.get(reverse("servicing:eod_dashboard")).content.decode()
+    step = re.search(r'<tr data-step="dealer_metrics">.*?</tr>\s*</tbody></table>', page, re.S)
+    figures = dict(
+        re.findall(r'<tr data-key="(\w+)">.*?<td class="num">([^<]*)</td>', step.group(0))
+    )
+    assert figures["dealers"].split()[-1] == "家" and figures["kpis"].split()[-1] == "家"
+    assert figures["statements"].split()[-1] == "份"
+    accrual = re.search(r'<tr data-step="accrual">.*?</tr>\s*</tbody></table>', page, re.S)
+    assert '<tr data-key="loans">' in accrual.group(0) and "1 笔" in accrual.group(0)
 
 
 @pytest.mark.django_db
