@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from autofin.business_date import business_date_current
 from dealers.models.commissions import Commission
+from dealers.models.staff import DealerStaff, StaffRole
 from dealers.services.commissions import (
     add_months,
     commission_accrue,
@@ -34,7 +35,7 @@ def book_commissions_seed(*, stdout, context: dict) -> None:
             amount_financed=loan.amount_financed,
             funded_on=loan.value_date,
             product_line="new",
-            salesperson_name=application_salesperson_name(loan.application_id),
+            salesperson_name=_salesperson_name(loan),
         )
     dealer_ids = {loan.dealer_id for loan in loans}
     today = business_date_current()
@@ -49,3 +50,20 @@ def book_commissions_seed(*, stdout, context: dict) -> None:
         month = add_months(month, 1)
         months += 1
     stdout.write(f"  {len(loans)} demo loans' commissions; {months} months of their dealer KPIs\n")
+
+
+def _salesperson_name(loan: Loan) -> str:
+    """The salesperson a commission names: the application's, as funding names them; the demo
+    loans are opened without an application, so their dealer's demo salesperson sold them."""
+    name = application_salesperson_name(loan.application_id)
+    if name:
+        return name
+    staff = (
+        DealerStaff.objects.filter(
+            dealer_id=loan.dealer_id, role=StaffRole.DEALER_SALES, active=True
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return str(staff.user) if staff else ""

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from dealers.models.commissions import CommissionStatement, CommissionStatementLine
+from dealers.models.commissions import Commission, CommissionStatement, CommissionStatementLine
 from dealers.models.grading import DealerMonthlyKpi
 from dealers.models.staff import DealerStaff
 from servicing.models.loans import Loan
@@ -35,6 +35,10 @@ def test_demo_kpis_agree_with_statements_and_with_the_loans(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", stdout=io.StringIO())
     pairs = _month_pairs()
+    # every demo commission names its salesperson (issue #16), the book dealer's loans too
+    book = Commission.objects.filter(contract_ref__in=Loan.objects.values("contract_ref"))
+    assert book.exists()
+    assert not Commission.objects.filter(salesperson_name="").exists()
     # every dealer with history has months with both, and the book dealer's are its loans'
     assert len({dealer for dealer, *_ in pairs}) >= 4, pairs
     mismatched = [p for p in pairs if p[2] != p[3]]
