@@ -4,6 +4,7 @@ charts, downloads a commission statement as CSV and invites a salesperson."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from dealers.services import (
     staff_create,
 )
 from tests.factories import PASSWORD, UserFactory
+
+OUT = Path(__file__).resolve().parents[2] / "test-output" / "j-small"
 
 
 @pytest.mark.browser
@@ -63,6 +66,7 @@ def test_dealer_admin_portal_flow(page, live_server, browser_login, tmp_path):
         amount_financed="200000.00",
         funded_on=dt.date(2026, 2, 3),
         product_line="new",
+        salesperson_name="王小明",
     )
     commission_statement_for_month(dealer=dealer, month=dt.date(2026, 2, 1))
 
@@ -86,7 +90,18 @@ def test_dealer_admin_portal_flow(page, live_server, browser_login, tmp_path):
     download.save_as(path)
     assert download.suggested_filename == "commission-2026-02.csv"
     text = path.read_text(encoding="utf-8-sig")
-    assert "HT-9001,返佣,2026-02-03,200000.00,3000.00" in text
+    assert "HT-9001,返佣,2026-02-03,200000.00,3000.00,王小明" in text
+
+    # the statement's lines name the salesperson (issue #16), on a phone's cards too
+    page.get_by_role("link", name="2026-02", exact=True).click()
+    page.wait_for_url("**/dealer/statements/*/")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, size in (("desktop", (1366, 900)), ("phone", (390, 844))):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        assert page.get_by_test_id("salesperson").first.inner_text() == "王小明"
+        page.screenshot(path=str(OUT / f"statement-{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.go_back()
 
     page.get_by_role("link", name="员工").click()
     page.fill("input[name=display_name]", "周倩")
