@@ -3,7 +3,9 @@ write models directly): the back-office cast, a dealer onboarded to active with 
 settlement account and a commission agreement, the payee register, risk's configuration, a
 customer who signs up by SMS code, and applications filled step by step.
 
-Used by tests/test_journey.py (service level) and tests/test_journey_browser.py (Playwright).
+Used by tests/test_journey.py (service level) and the browser journeys (Playwright):
+tests/test_journey_browser.py, tests/test_journey_customer_browser.py and
+tests/test_journey_dealer_browser.py.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dealers.services import (
 )
 from origination.models import ProductVersion
 from origination.models.applications import Application
+from origination.models.contracts import FundingChecklistItem
 from origination.seed.applications import id_number_make, intake_products_ensure
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.confirmation import (
@@ -43,17 +46,20 @@ from origination.services.applications.confirmation import (
 from origination.services.applications.consents import application_consents_give
 from origination.services.applications.items import application_items_save
 from origination.services.applications.start import application_start
+from origination.services.checklist import checklist_item_record
 from origination.services.documents import application_document_add, documents_required
 from origination.services.signup import customer_signup, sms_code_in, sms_code_send
 from risk.models import Rule, ScorecardVersion
 from risk.services import rule_set_default_ensure
 from risk.services.rulesets import rule_set_clone
 from risk.services.scorecards import scorecard_get_or_create
+from servicing.services.disbursement.approve import disbursement_approve
+from servicing.services.disbursement.create import disbursement_prepare
 from tests import approvals_support
 from tests.factories import PASSWORD, UserFactory
 from tests.origination.intake_support import PNG, consent_texts_ensure, new_car
 from tests.risk.engine_support import HAND_ARTEFACT
-from tests.servicing.disbursement_support import register_payee
+from tests.servicing.disbursement_support import deliver, register_payee, send_all
 
 D = Decimal
 TODAY = dt.date(2026, 3, 16)  # a Monday: the business date of the whole journey
@@ -309,3 +315,18 @@ def direct_application_make(*, products, customer):
     application_consents_give(actor=customer, application=app, kinds=CONSENTS)
     app.refresh_from_db()
     return app
+
+
+def contract_fund(contract, cast: Cast) -> None:
+    """Finance, through its services: the checklist, the maker's instruction, the checker's
+    release, the bank's send and callback (run here: DISBURSEMENT_DISPATCH = "manual")."""
+    for item in FundingChecklistItem.objects.filter(contract=contract, status="pending"):
+        checklist_item_record(
+            item_id=item.pk, actor=cast.maker, status="done", evidence=f"{item.item_kind} 已核验"
+        )
+    d = disbursement_prepare(contract_id=contract.pk, actor=cast.maker)
+    disbursement_approve(disbursement_id=d.pk, actor=cast.checker)
+    assert send_all(d) == ["sent"] * 3
+    assert deliver(d) == 3
+    d.refresh_from_db()
+    assert d.status == "funded"
