@@ -175,21 +175,9 @@ class BureauQueryAdmin(ReadOnlyAdmin):
     search_fields = ("subject_ref", "consent_ref", "id_hash")
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Watch lists change only by loading a file; hits and ratings by the compliance pages."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
+# Watch lists change only by loading a file; hits and ratings by the compliance pages.
 @admin.register(WatchListEntry)
-class WatchListEntryAdmin(_ReadOnly):
+class WatchListEntryAdmin(ReadOnlyAdmin):
     list_display = ("list_type", "name", "source", "external_ref", "birth_date", "active")
     list_filter = ("list_type", "source", "active")
     search_fields = ("name", "external_ref")
@@ -197,7 +185,7 @@ class WatchListEntryAdmin(_ReadOnly):
 
 
 @admin.register(WatchListLoad)
-class WatchListLoadAdmin(_ReadOnly):
+class WatchListLoadAdmin(ReadOnlyAdmin):
     list_display = (
         "source",
         "file_name",
@@ -210,12 +198,12 @@ class WatchListLoadAdmin(_ReadOnly):
 
 
 @admin.register(ScreeningHit)
-class ScreeningHitAdmin(_ReadOnly):
+class ScreeningHitAdmin(ReadOnlyAdmin):
     list_display = ("subject_ref", "subject_name", "entry", "score", "status", "created_at")
     list_filter = ("status",)
 
 
 @admin.register(CustomerRiskRating)
-class CustomerRiskRatingAdmin(_ReadOnly):
+class CustomerRiskRatingAdmin(ReadOnlyAdmin):
     list_display = ("subject_ref", "level", "points", "rated_at")
     list_filter = ("level",)
