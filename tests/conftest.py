@@ -67,6 +67,22 @@ def redis_client():
     return client
 
 
+# The RabbitMQ the multi-broker tests use (CI and the dev machine run one on 5672).
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _port_open(url: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 5672), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 # --- Tools a bare machine may lack: @pytest.mark.requires_service("chromium") -------------------
 # The one marker for a test that needs a program outside Python (a browser, a broker, an OCR
 # engine...). Without the tool the test is skipped and named in the summary ("skipped for want
@@ -74,6 +90,7 @@ def redis_client():
 SERVICE_PROBES = {
     "chromium": lambda: bool(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
     "pdftotext": lambda: bool(shutil.which("pdftotext")),
+    "rabbitmq": lambda: _port_open(AMQP_URL),
 }
 _missing_services: dict[str, int] = {}
 
@@ -267,13 +284,23 @@ def _ledger_database(request):
 # --- A real Celery worker for tests where the broker's behaviour matters ------------------------
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, redis_client):
-    """Start `celery worker` as a separate process on this test database and a private queue.
+def _celery_pools_reset(app) -> None:
+    """Drop the connection and producer pools so the next send connects to the current broker."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
 
-    Data the test wants the worker to see must be committed (hence transactional_db). Yields the
-    queue name; tasks sent from the test process go there because the app's default queue is
-    switched for the duration of the test.
+
+@pytest.fixture
+def celery_workers(transactional_db, redis_client):
+    """Start `celery worker` processes on this test database and a private queue.
+
+    `start(count=1, broker=None)` launches `count` workers (each its own process and node name,
+    as on separate hosts) on `broker` (the settings' broker when None) and returns the queue name;
+    tasks sent from the test process go there, through the same broker, because the app's
+    default queue and broker are switched for the duration of the test. Data the test wants the
+    workers to see must be committed (hence transactional_db).
     """
     import subprocess
     import sys
@@ -285,51 +312,78 @@ def celery_worker_process(transactional_db, redis_client):
 
     from autofin.celery import app
 
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    host = db.get("HOST") or "127.0.0.1"
-    user = db.get("USER") or "postgres"
-    if host.startswith("/"):  # the embedded PostgreSQL of `make test`: a unix socket folder
-        from pathlib import Path
+    procs: list[subprocess.Popen] = []
+    saved = (app.conf.task_default_queue, app.conf.broker_url)
 
-        from autofin.dev.embedded.postgres_server import postgres_socket_url
+    def start(count: int = 1, broker: str | None = None) -> str:
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        db = connection.settings_dict
+        host = db.get("HOST") or "127.0.0.1"
+        user = db.get("USER") or "postgres"
+        if host.startswith("/"):  # the embedded PostgreSQL of `make test`: a unix socket folder
+            from pathlib import Path
 
-        url = postgres_socket_url(Path(host), db["NAME"], user)
-    else:
-        url = f"postgres://{user}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": dj.REDIS_URL,
-        "TEST_DATABASE_NAME": db["NAME"],
-        "TESTING": "1",
-        "CONN_MAX_AGE": "0",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
-    cmd = [
-        sys.executable, "-m", "celery", "-A", "autofin", "worker", "-P", "solo", "-Q", queue,
-        "--without-gossip", "--without-mingle", "-n", f"{queue}@%h", "-l", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
-    old_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    try:
+            from autofin.dev.embedded.postgres_server import postgres_socket_url
+
+            url = postgres_socket_url(Path(host), db["NAME"], user)
+        else:
+            url = f"postgres://{user}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+        broker = broker or dj.CELERY_BROKER_URL
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "REDIS_URL": dj.REDIS_URL,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": dj.CELERY_RESULT_BACKEND,
+            "TEST_DATABASE_NAME": db["NAME"],
+            "TESTING": "1",
+            "CONN_MAX_AGE": "0",
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+        }
+        nodes = [f"{queue}-{n}@%h" for n in range(count)]
+        for node in nodes:
+            cmd = [
+                sys.executable, "-m", "celery", "-A", "autofin", "worker", "-P", "solo",
+                "-Q", queue, "--without-gossip", "--without-mingle", "-n", node, "-l", "warning",
+            ]  # fmt: skip
+            procs.append(
+                subprocess.Popen(cmd, env=env, cwd=os.path.dirname(os.path.dirname(__file__)))
+            )
+        # the app's producer pool is bound to the broker it first connected to: switch both
+        app.conf.task_default_queue = queue
+        if broker != app.conf.broker_url:
+            app.conf.broker_url = broker
+            _celery_pools_reset(app)
+        names = [node.replace("%h", os.uname().nodename) for node in nodes]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"celery worker exited with {proc.returncode}")
-            if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
-                break
-        else:
-            pytest.fail("celery worker did not start within 60 s")
-        yield queue
+            if any(proc.poll() is not None for proc in procs):
+                pytest.fail("a celery worker exited at start")
+            answered = app.control.ping(destination=names, timeout=0.5)
+            if len(answered) == len(names):
+                return queue
+        pytest.fail(f"{count} celery worker(s) did not start within 60 s on {broker}")
+
+    try:
+        yield start
     finally:
-        app.conf.task_default_queue = old_queue
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        app.conf.task_default_queue, broker_url = saved[0], saved[1]
+        if app.conf.broker_url != broker_url:
+            app.conf.broker_url = broker_url
+            _celery_pools_reset(app)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real worker on the settings' broker; yields its queue name."""
+    return celery_workers()
 
 
 @pytest.fixture(autouse=True)
