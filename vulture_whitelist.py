@@ -10,3 +10,8 @@ reversed_by_link  # servicing/admin/ledger.py JournalEntryAdmin.readonly_fields
 
 # --- svc-money
 sandbox_bank_close_thread_connection  # tests' racing threads (tests/servicing/loan_factory.py)
+
+# --- replica
+db_for_read  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
+allow_relation  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
+allow_migrate  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)

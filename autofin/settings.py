@@ -93,6 +93,17 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several test runs may share one server (developers, helpers, CI): let each pick its own name.
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_autofin")}
+# A streaming replica for read-only lists and dashboards (autofin/replica.py); writes,
+# migrations, period close and regulatory reports stay on the primary (autofin/db_router.py).
+# Tests get the alias as a mirror of the test database, switched on per test.
+READ_REPLICA_ALIAS: str | None = None
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    READ_REPLICA_ALIAS = "replica"
+elif TESTING:
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["autofin.db_router.PrimaryWritesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connections
 
+from autofin.replica import read_alias
 from servicing.models.collections import BUCKETS, LoanSnapshot
 
 
 def vintage_curves(*, threshold_dpd: int = 30) -> dict:
     """{vintage month: {mob: share of the vintage's loans at `threshold_dpd`+ DPD}} from the
     latest snapshot of each month on book (a vintage curve, by count)."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             """
             WITH last AS (
@@ -38,7 +39,7 @@ def vintage_curves(*, threshold_dpd: int = 30) -> dict:
 
 def roll_rates(*, start: dt.date, end: dt.date) -> dict:
     """Bucket-to-bucket shares of loans between two snapshot dates (a roll-rate matrix)."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             """
             SELECT a.bucket, coalesce(b.bucket, 'closed'), count(*)
@@ -71,7 +72,8 @@ def roll_rates(*, start: dt.date, end: dt.date) -> dict:
 
 def snapshot_dates() -> list[dt.date]:
     return list(
-        LoanSnapshot.objects.order_by("-business_date")
+        LoanSnapshot.objects.using(read_alias())
+        .order_by("-business_date")
         .values_list("business_date", flat=True)
         .distinct()[:400]
     )

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from autofin.money import ZERO
+from autofin.replica import read_alias
 from servicing.models import JournalEntry
 from servicing.models.loans import (
     CLOSED_STATUSES,
@@ -30,8 +31,9 @@ def loan_for_customer(*, user, loan_id: int) -> Loan | None:
 
 
 def loan_search(*, query: str = "", status: str = "") -> QuerySet[Loan]:
-    """Loans by contract number, VIN, plate, customer name or phone (agent's search)."""
-    qs = Loan.objects.select_related("customer").order_by("-id")
+    """Loans by contract number, VIN, plate, customer name or phone (agent's search); a list
+    that tolerates a replica's lag (the loan page itself reads the primary)."""
+    qs = Loan.objects.using(read_alias()).select_related("customer").order_by("-id")
     query = (query or "").strip()
     if query:
         cond = (
