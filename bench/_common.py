@@ -313,7 +313,7 @@ class ApiClient:
                         "item_kind": "insurance",
                         "amount": "6000.00",
                         "payee_type": "insurer",
-                        "payee_name": "平安财险",
+                        "payee_name": "中国平安财产保险股份有限公司",
                     }
                 ],
             },

@@ -83,6 +83,9 @@ business_date_set(actor="bench", date=dt.date(2026, 3, 16), reason="bench")
 RegulatoryLimits.objects.get_or_create(pk=1)
 assert ConsentText.objects.exists(), "the consent texts come from migration 0004"
 intake_products_ensure(actor="bench")
+# contracts name payees from the register (maker-checked): the demo's insurers and others
+from origination.seed.payees import payees_register
+payees_register(stdout=io.StringIO(), context={})
 Dealer.objects.get_or_create(
     uscc=uscc_make("310115", 9901),
     defaults=dict(legal_name="压测汽车销售服务有限公司", dealer_type="four_s", province="上海市",
