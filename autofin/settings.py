@@ -287,6 +287,11 @@ RISK_VALUATION_ADAPTER = _adapter(
     sandbox="risk.adapters.SandboxValuation",
     production="risk.adapters.HttpValuation",
 )
+RISK_INCOME_ADAPTER = _adapter(
+    "RISK_INCOME_ADAPTER",
+    sandbox="risk.adapters.SandboxIncome",
+    production="risk.adapters.HttpIncome",
+)
 # SMS (a class implementing autofin.notifications.SmsGateway) and e-mail (a Django backend).
 SMS_BACKEND = _adapter(
     "SMS_BACKEND",
@@ -310,7 +315,7 @@ ESIGN_ADAPTER = _adapter(
 # being rotated out: verifies, never signs), _TIMEOUT (seconds), _RETRIES, _BACKOFF (seconds,
 # doubled per retry). Rails: payment (PAYMENT_PROVIDER_*), bank (BANK_*, disbursement and
 # auto-debit), bureau (BUREAU_*), verification (VERIFICATION_*), phone (PHONE_STATUS_*),
-# valuation (VALUATION_*), sms (SMS_*), email (EMAIL_*), esign (ESIGN_*).
+# valuation (VALUATION_*), income (INCOME_*), sms (SMS_*), email (EMAIL_*), esign (ESIGN_*).
 INTEGRATION_PREFIXES = {
     "payment": "PAYMENT_PROVIDER",
     "bank": "BANK",
@@ -318,6 +323,7 @@ INTEGRATION_PREFIXES = {
     "verification": "VERIFICATION",
     "phone": "PHONE_STATUS",
     "valuation": "VALUATION",
+    "income": "INCOME",
     "sms": "SMS",
     "email": "EMAIL",
     "esign": "ESIGN",

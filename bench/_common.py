@@ -41,6 +41,8 @@ PNG = (
 DOCS = ("id_front", "id_back", "driving_licence", "income_proof", "invoice")
 ID_NUMBER = "31011519900517123" + id_number_check_char("31011519900517123")
 CONSENT_KINDS = ["credit_bureau", "sensitive_info", "automated_decision"]
+# The optional income-verification consents (one per data source; risk.adapters.INCOME_SOURCES).
+INCOME_CONSENT_KINDS = ["income_social", "income_tax", "income_bank"]
 
 
 def png_tagged(tag: str) -> bytes:
@@ -262,6 +264,7 @@ class ApiClient:
         name: str = "王小明",
         income: str = "25000.00",
         unique_documents: bool = False,
+        consents: list[str] | None = None,
     ) -> str:
         """create (step 1) -> applicants -> items -> the five documents -> consents; returns
         the application's API path. ``unique_documents``: each file differs (a tEXt chunk)."""
@@ -310,7 +313,7 @@ class ApiClient:
                         "item_kind": "insurance",
                         "amount": "6000.00",
                         "payee_type": "insurer",
-                        "payee_name": "平安财险",
+                        "payee_name": "中国平安财产保险股份有限公司",
                     }
                 ],
             },
@@ -319,7 +322,8 @@ class ApiClient:
             content = png_tagged(f"{base}{kind}") if unique_documents else PNG
             body, ctype = self.multipart({"doc_kind": kind}, f"{kind}.png", content)
             self.call("upload", "POST", base + "documents/", body, {"Content-Type": ctype})
-        self.call("consents", "PATCH", base, {"step": "consents", "kinds": CONSENT_KINDS})
+        kinds = consents or CONSENT_KINDS
+        self.call("consents", "PATCH", base, {"step": "consents", "kinds": kinds})
         return base
 
     def application_submit(self, base: str) -> dict:

@@ -45,7 +45,7 @@ DB_NAME = os.environ.get("BENCH_DB", "bench_intake")
 KINDS = ("create", "applicants", "items", "upload", "consents", "submit", "status")
 
 SEED = r"""
-import datetime as dt, json, sys
+import datetime as dt, io, json, sys
 from autofin.business_date import business_date_set
 from autofin.models import User
 from autofin.roles import Role, user_role_grant
@@ -55,6 +55,9 @@ from rest_framework.authtoken.models import Token
 business_date_set(actor="bench", date=dt.date(2026, 3, 16), reason="bench")
 RegulatoryLimits.objects.get_or_create(pk=1)
 intake_products_ensure(actor="bench")
+# contracts name payees from the register (maker-checked): the demo's insurers and others
+from origination.seed.payees import payees_register
+payees_register(stdout=io.StringIO(), context={})
 tokens = []
 for i in range(int(sys.argv[1])):
     phone = f"1360000{i:04d}"

@@ -35,6 +35,21 @@ test phone number      sandbox answer
 any other              active, tenure 36 months
 =====================  ===========================================================
 
+Income verification (收入核验, sandbox): asked only for the sources the customer authorised
+(social insurance and provident fund, individual income tax, bank statements / payroll). A
+provider answers per source whether the declared monthly income is borne out: ``matched``
+(the source shows at least 80 % of it), ``below`` (it shows less) or ``not_found``.
+
+=====================  ===========================================================
+test ID number         sandbox answer (every authorised source)
+=====================  ===========================================================
+110101199001011237     matched
+110101199001012341     not_found (no record at any source)
+110101199001018076     below: the sources show about half the declared income
+any other ID hash      by the hash: 17 in 20 matched, 2 in 20 below, 1 in 20 not
+                       found; deterministic for the same hash
+=====================  ===========================================================
+
 Vehicle valuation (sandbox): for new cars (new, nev, commercial) the guide price is the
 ``msrp`` the caller gives in ``deal.vehicle``; for used cars it is msrp x 0.85^age x a mileage
 factor (1 - km / 600,000, at least 0.5). Without an msrp the guide price is the deal price.
@@ -61,6 +76,9 @@ TEST_ID_MISMATCH = "110101199001014549"
 TEST_ID_INDEBTED = "110101199001015668"
 TEST_ID_COURT = "110101199001016767"
 TEST_ID_DISHONEST = "110101199001017874"
+TEST_ID_INCOME_BELOW = "110101199001018076"
+# The sources a customer may authorise for income verification, one consent each.
+INCOME_SOURCES = ("income_social", "income_tax", "income_bank")
 TEST_PHONE_DEACTIVATED = "13800000001"
 TEST_PHONE_OWNER_CHANGED = "13800000002"
 
@@ -93,6 +111,14 @@ class ValuationAdapter(Protocol):
 
 
 @lru_cache(maxsize=32)
+class IncomeVerificationAdapter(Protocol):
+    def verify(
+        self, *, id_hash: str, sources: list[str], declared_monthly_income: Decimal
+    ) -> dict[str, Any]:
+        """{source: {"status": "matched" | "below" | "not_found"}} for each source asked."""
+        ...
+
+
 def _hash_of(value: str, key: str) -> str:  # noqa: ARG001 - key busts the cache on key change
     return keyed_hash(value)
 
@@ -145,6 +171,22 @@ def _clean_file() -> dict[str, Any]:
         "court_enforcement": False,
         "dishonest_debtor": False,
     }
+
+
+class SandboxIncome(SandboxOnly):
+    def verify(
+        self, *, id_hash: str, sources: list[str], declared_monthly_income: Decimal
+    ) -> dict[str, Any]:
+        if id_hash == _h(TEST_ID_CLEAN):
+            status = "matched"
+        elif id_hash == _h(TEST_ID_THIN):
+            status = "not_found"
+        elif id_hash == _h(TEST_ID_INCOME_BELOW):
+            status = "below"
+        else:
+            draw = int(hashlib.sha256(f"income:{id_hash}".encode()).hexdigest()[:8], 16) % 20
+            status = "not_found" if draw == 0 else "below" if draw <= 2 else "matched"
+        return {source: {"status": status} for source in sources}
 
 
 class SandboxVerification(SandboxOnly):
@@ -272,6 +314,34 @@ class HttpValuation(_HttpAdapter):
         return {"guide_price": guide_price, "basis": str(data.get("basis") or "provider")}
 
 
+class HttpIncome(_HttpAdapter):
+    """POST /income-verifications {id_hash, sources, declared_monthly_income} ->
+    {source: {"status": "matched" | "below" | "not_found"}}."""
+
+    integration_rail = "income"
+
+    def verify(
+        self, *, id_hash: str, sources: list[str], declared_monthly_income: Decimal
+    ) -> dict[str, Any]:
+        payload = {
+            "id_hash": id_hash,
+            "sources": sorted(sources),
+            "declared_monthly_income": str(declared_monthly_income),
+        }
+        data = self._post(
+            "/income-verifications",
+            payload,
+            key=_key("inc", id_hash, ",".join(sorted(sources)), str(declared_monthly_income)),
+        )
+        answer = {}
+        for source in sources:
+            status = (data.get(source) or {}).get("status")
+            if status not in ("matched", "below", "not_found"):
+                raise RiskAdapterError(f"income verification answered {status!r} for {source}")
+            answer[source] = {"status": status}
+        return answer
+
+
 def _adapter(path: str):
     return import_string(path)()
 
@@ -290,3 +360,7 @@ def phone_adapter() -> PhoneAdapter:
 
 def valuation_adapter() -> ValuationAdapter:
     return _adapter(settings.RISK_VALUATION_ADAPTER)
+
+
+def income_adapter() -> IncomeVerificationAdapter:
+    return _adapter(settings.RISK_INCOME_ADAPTER)

@@ -84,11 +84,20 @@ def _dealer_suspended(ctx: RuleContext, params: dict) -> dict | None:
 
 @rule("INCOME_UNVERIFIED")
 def _income_unverified(ctx: RuleContext, params: dict) -> dict | None:
-    """Income counts as unverifiable when nobody matched it (payslip, bank statement, tax record)
-    and either no income proof came with the application or the declared income is above what
-    policy accepts on the strength of the document alone (`max_unmatched_monthly_income`)."""
+    """Income counts as verified when an authorised data source (social insurance and provident
+    fund, income tax, bank statements — ``inputs["income"]``) bears the declared income out and
+    none shows it lower. A source showing less refers, whatever the documents say. Without a
+    match, income is unverifiable when no income proof came with the application or the declared
+    income is above what policy accepts on the strength of the document alone
+    (`max_unmatched_monthly_income`)."""
     applicant = ctx.part("applicant")
     if applicant.get("income_verified"):
+        return None
+    sources = {k: (v or {}).get("status") for k, v in (ctx.inputs.get("income") or {}).items()}
+    below = sorted(k for k, status in sources.items() if status == "below")
+    if below:
+        return {"income_verified": False, "income_sources_below": below}
+    if "matched" in sources.values():
         return None
     proof = bool(applicant.get("income_proof_provided"))
     income = Decimal(str(applicant.get("income_monthly") or "0"))

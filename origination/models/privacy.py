@@ -24,6 +24,11 @@ class ConsentKind(models.TextChoices):
     CREDIT_BUREAU = "credit_bureau", _("征信查询授权")
     SENSITIVE_INFO = "sensitive_info", _("敏感个人信息处理同意（金融账户、车辆 GPS 位置）")
     AUTOMATED_DECISION = "automated_decision", _("自动化决策同意")
+    # Income verification: one optional consent per data source (PIPL: each use separately);
+    # the names match risk.adapters.INCOME_SOURCES.
+    INCOME_SOCIAL = "income_social", _("社保及公积金缴存信息查询授权")
+    INCOME_TAX = "income_tax", _("个人所得税纳税记录查询授权")
+    INCOME_BANK = "income_bank", _("银行流水及代发工资信息查询授权")
 
 
 class ConsentText(models.Model):

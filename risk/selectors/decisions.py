@@ -94,6 +94,7 @@ def decision_details(*, application_ref: str, decision_id: int | None = None) ->
         "verification": inputs.get("verification") or {},
         "phone": inputs.get("phone") or {},
         "valuation": inputs.get("valuation") or {},
+        "income": inputs.get("income") or {},
         "blacklist": inputs.get("blacklist") or [],
         "fraud_hits": [
             {"check_code": h.check_code, "evidence": h.evidence, "created_at": h.created_at}

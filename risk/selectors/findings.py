@@ -37,6 +37,14 @@ VALUE_LABELS = {
     ("basis", "used_valuation"): L("二手车估值"),
     ("basis", "deal_price"): L("按成交价"),
     ("basis", "none"): L("无估值"),
+    ("income", "matched"): L("与申报收入相符"),
+    ("income", "below"): L("低于申报收入"),
+    ("income", "not_found"): L("查无记录"),
+}
+INCOME_SOURCE_LABELS = {
+    "income_social": L("收入核验：社保及公积金"),
+    "income_tax": L("收入核验：个人所得税"),
+    "income_bank": L("收入核验：银行流水及代发工资"),
 }
 
 # rule and fraud codes as the underwriter reads them (the customer-facing texts stay vague)
@@ -156,6 +164,10 @@ def verification_rows(details: dict) -> list[dict]:
             )
         )
         rows.append(_row(_("在网时长"), _("%(n)s 个月") % {"n": phone.get("tenure_months") or 0}))
+    for source, answer in (details.get("income") or {}).items():
+        status = (answer or {}).get("status")
+        label = INCOME_SOURCE_LABELS.get(source, source)
+        rows.append(_row(label, _value("status", status, "income"), status != "matched"))
     valuation = details.get("valuation") or {}
     if "guide_price" in valuation:
         rows.append(_row(_("车辆估值"), _value("guide_price", valuation.get("guide_price"))))

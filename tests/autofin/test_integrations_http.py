@@ -20,7 +20,14 @@ from django.core.mail import EmailMessage
 
 from autofin.notifications import GatewayError, HttpEmailBackend, HttpSmsGateway
 from origination.esign import ESignError, HttpESign
-from risk.adapters import HttpBureau, HttpPhone, HttpValuation, HttpVerification, RiskAdapterError
+from risk.adapters import (
+    HttpBureau,
+    HttpIncome,
+    HttpPhone,
+    HttpValuation,
+    HttpVerification,
+    RiskAdapterError,
+)
 from servicing.adapters import (
     AutoDebitError,
     CreatedPayment,
@@ -196,6 +203,15 @@ CASES = [
         lambda: HttpValuation().value(vehicle={"kind": "new", "msrp": "200000"}, price=None),
         {"guide_price": "199999.999", "basis": "guide"},
         {"guide_price": "200000.00", "basis": "guide"},
+        RiskAdapterError,
+    ),
+    (
+        "income",
+        lambda: HttpIncome().verify(
+            id_hash="h1", sources=["income_tax"], declared_monthly_income=Decimal("12000.00")
+        ),
+        {"income_tax": {"status": "matched", "monthly_income": "13000.00"}},
+        {"income_tax": {"status": "matched"}},
         RiskAdapterError,
     ),
     (

@@ -28,3 +28,32 @@ def test_income_refers_without_proof_or_above_the_ceiling(applicant, refers):
     assert (hit is not None) is refers
     if refers:
         assert hit["ceiling"] == "30000"
+
+
+def _with_sources(applicant: dict, answers: dict):
+    return RULES["INCOME_UNVERIFIED"](
+        RuleContext(facts={"applicant": applicant}, inputs={"income": answers}), PARAMS
+    )
+
+
+NO_PROOF = {"income_proof_provided": False, "income_monthly": "45000"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "refers"),
+    [
+        # a data source bears the income out: no document needed, no ceiling
+        ({"income_tax": {"status": "matched"}}, False),
+        ({"income_tax": {"status": "not_found"}, "income_bank": {"status": "matched"}}, False),
+        # any source showing less refers, even beside a match
+        ({"income_tax": {"status": "matched"}, "income_bank": {"status": "below"}}, True),
+        # nothing found: back to the documents (none here)
+        ({"income_social": {"status": "not_found"}}, True),
+        ({}, True),
+    ],
+)
+def test_an_authorised_data_source_verifies_or_contradicts_the_income(answers, refers):
+    hit = _with_sources(NO_PROOF, answers)
+    assert (hit is not None) is refers
+    if any((a or {}).get("status") == "below" for a in answers.values()):
+        assert hit == {"income_verified": False, "income_sources_below": ["income_bank"]}

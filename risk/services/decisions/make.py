@@ -69,7 +69,21 @@ def _external_inputs(application_ref: str, facts: dict) -> dict:
             "valuation": adapters.valuation_adapter().value(
                 vehicle=vehicle, price=dec(deal.get("price"))
             ),
+            "income": _income_verification(facts, id_hash),
         }
+    )
+
+
+def _income_verification(facts: dict, id_hash: str) -> dict:
+    """Asked only of the sources the customer authorised, one consent each (PIPL); nothing is
+    asked without one, or without a declared income to check."""
+    consents = section(facts, "consents")
+    sources = [source for source in adapters.INCOME_SOURCES if source in consents]
+    declared = dec(section(facts, "applicant").get("income_monthly"))
+    if not sources or not id_hash or not declared:
+        return {}
+    return adapters.income_adapter().verify(
+        id_hash=id_hash, sources=sources, declared_monthly_income=declared
     )
 
 
