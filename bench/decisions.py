@@ -21,8 +21,17 @@ decision; the poll interval adds up to 50 ms). Target: p95 <= 2 s.
 Prints the server and worker setup, the load average at start and end, the number of
 applications decided, p50/p95/max submit -> decision, the outcomes (decided automatically:
 approved / declined / counter-offered; referred to an underwriter), the request latencies and
-any errors. At the end it stops gunicorn and the worker (warm shutdown), purges the queue and
+any errors, and the **approved bad rate** on synthetic outcomes (below). At the end it stops gunicorn and the worker (warm shutdown), purges the queue and
 drops the scratch database (unless --keep).
+
+Synthetic outcomes (known, so an automation gain can be checked against the bad rate): every
+applicant has a latent outcome the engine never sees. Their true income is the declared one,
+or half of it when the sandbox income verification would answer "below" for their ID (asked
+for every applicant afterwards, consent or not: the truth exists whether or not the engine was
+allowed to look). PD = 1 / (1 + exp(-(-3 + 4 x instalment / true income - (bureau score -
+650) / 40))); the applicant is bad when a uniform draw from the application's reference is
+below PD. The baseline is today's engine without income data: run with
+``--income-consent-share 0``.
 """
 
 from __future__ import annotations
@@ -103,6 +112,8 @@ print(json.dumps(tokens))
 
 
 class Client(ApiClient):
+    income_consent_tenths = 9  # main() sets it from --income-consent-share
+
     def __init__(self, port, token, index, deadline, stats, lock, counter):
         super().__init__(port, token, stats, lock)
         self.index = index
@@ -121,8 +132,9 @@ class Client(ApiClient):
             name=f"王{'一二三四五六七八九十'[n % 10]}明",
             income=f"{8000 + (n * 1700) % 30000}.00",
             unique_documents=True,
-            # nine customers in ten also authorise the income data sources (optional consents)
-            consents=CONSENT_KINDS + (INCOME_CONSENT_KINDS if n % 10 else []),
+            # --income-consent-share of the customers also authorise the income data sources
+            consents=CONSENT_KINDS
+            + (INCOME_CONSENT_KINDS if n % 10 < self.income_consent_tenths else []),
         )
         self.application_submit(base)
         submitted = time.perf_counter()
@@ -192,6 +204,50 @@ def worker_stop(worker: subprocess.Popen) -> None:
         worker.wait(timeout=20)
 
 
+# After the run, in the scratch database: each decided application's figures and the truth
+# about its income (the sandbox's answer for its ID, asked whether or not the engine could).
+TRUTHS = r"""
+import json
+from decimal import Decimal
+from origination.models import Application
+from risk.adapters import SandboxIncome
+from risk.models import Decision
+rows = []
+for d in Decision.objects.filter(outcome__in=["approve", "decline", "refer", "counter_offer"]):
+    app = Application.objects.filter(reference=d.application_ref).first()
+    primary = app and app.applicants.filter(role="primary").first()
+    if not primary or not primary.monthly_income or not app.monthly_payment:
+        continue
+    truth = SandboxIncome().verify(id_hash=primary.id_number_hash, sources=["income_tax"],
+                                   declared_monthly_income=primary.monthly_income)
+    rows.append({"ref": app.reference, "outcome": d.outcome,
+                 "instalment": str(app.monthly_payment), "income": str(primary.monthly_income),
+                 "overstated": truth["income_tax"]["status"] == "below",
+                 "bureau_score": (d.inputs.get("bureau") or {}).get("bureau_score") or 650})
+print(json.dumps(rows))
+"""
+
+
+def approved_bad_rate(truths: list[dict]) -> str:
+    import hashlib
+    import math
+
+    bad = approved = 0
+    for t in truths:
+        income = float(t["income"]) * (0.5 if t["overstated"] else 1.0)
+        logit = -3 + 4 * float(t["instalment"]) / income - (float(t["bureau_score"]) - 650) / 40
+        pd = 1 / (1 + math.exp(-logit))
+        draw = int(hashlib.sha256(t["ref"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        if t["outcome"] == "approve":
+            approved += 1
+            bad += draw < pd
+    rate = f"{bad / approved:.1%}" if approved else "n/a"
+    return (
+        f"approved bad rate (synthetic outcomes, see the docstring): {rate} "
+        f"({bad} of {approved} approved)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -200,7 +256,14 @@ def main() -> int:
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--port", type=int, default=18767)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--income-consent-share",
+        type=float,
+        default=0.9,
+        help="share of customers who authorise the income data sources (0: the baseline)",
+    )
     args = parser.parse_args()
+    Client.income_consent_tenths = round(args.income_consent_share * 10)
 
     media = tempfile.mkdtemp(prefix="bench-decisions-")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")
@@ -213,6 +276,7 @@ def main() -> int:
     clients: list[Client] = []
     stats: dict[str, list[float]] = {}
     elapsed = 0.0
+    truths: list[dict] = []
     try:
         migrate(env)
         tokens = json.loads(django_run(env, SEED, str(args.clients)))
@@ -260,6 +324,7 @@ def main() -> int:
             if w is not None:
                 worker_stop(w)
         celery(env, "purge", "-f", "-Q", "celery,documents")
+        truths = json.loads(django_run(env, TRUTHS)) if clients else []
         if not args.keep:
             db_drop(DB_NAME)
     decisions = [d for c in clients for d in c.decisions]
@@ -285,6 +350,8 @@ def main() -> int:
             f"(approved/declined/counter-offered) {automatic / len(decisions):.0%}, referred "
             f"{outcomes.get('referred', 0) / len(decisions):.0%}"
         )
+        if truths:
+            print(approved_bad_rate(truths))
         reasons: dict[str, int] = {}
         for c in clients:
             for code, count in c.reasons.items():
