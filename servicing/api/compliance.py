@@ -110,6 +110,19 @@ def _refused(exc: Exception) -> Response:
     return Response({"errors": {"__all__": exc.messages}}, status=400)
 
 
+def _decided(request, *, model, pk: int, given, decide, detail) -> Response:
+    """One decision: the case (404), the input (400), the service (400/403), the case after."""
+    case = get_object_or_404(model, pk=pk)
+    data = given(data=request.data) if given else None
+    if data is not None and not data.is_valid():
+        return invalid(data)
+    try:
+        decide(case, data.validated_data if data is not None else {})
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(exc)
+    return Response(detail(case.pk))
+
+
 def _hit_detail(hit: ScreeningHit) -> dict:
     hit.explained = screening_hit_explained(hit)
     return ScreeningHitDetail(hit).data
@@ -148,20 +161,13 @@ class ScreeningHitDecideView(APIView):
         responses={200: ScreeningHitDetail, 400: ERRORS, 403: ERRORS},
     )
     def post(self, request, hit_id: int):
-        hit = get_object_or_404(ScreeningHit, pk=hit_id)
-        data = ScreeningHitDecideInput(data=request.data)
-        if not data.is_valid():
-            return invalid(data)
-        try:
-            screening_hit_decide(
-                hit_id=hit.pk,
-                actor=request.user,
-                to_status=data.validated_data["decision"],
-                reason=data.validated_data["reason"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            return _refused(exc)
-        return Response(_hit_detail(screening_hits().get(pk=hit.pk)))
+        return _decided(
+            request, model=ScreeningHit, pk=hit_id, given=ScreeningHitDecideInput,
+            decide=lambda hit, v: screening_hit_decide(
+                hit_id=hit.pk, actor=request.user, to_status=v["decision"], reason=v["reason"]
+            ),
+            detail=lambda pk: _hit_detail(screening_hits().get(pk=pk)),
+        )  # fmt: skip
 
 
 def _alert_detail(alert: AmlAlert) -> dict:
@@ -201,12 +207,11 @@ class AmlAlertInvestigateView(APIView):
         responses={200: AmlAlertDetail, 400: ERRORS, 403: ERRORS},
     )
     def post(self, request, alert_id: int):
-        alert = get_object_or_404(AmlAlert, pk=alert_id)
-        try:
-            aml_alert_investigate(alert_id=alert.pk, actor=request.user)
-        except (ValidationError, PermissionDenied) as exc:
-            return _refused(exc)
-        return Response(_alert_detail(aml_alerts().get(pk=alert.pk)))
+        return _decided(
+            request, model=AmlAlert, pk=alert_id, given=None,
+            decide=lambda alert, _v: aml_alert_investigate(alert_id=alert.pk, actor=request.user),
+            detail=lambda pk: _alert_detail(aml_alerts().get(pk=pk)),
+        )  # fmt: skip
 
 
 class AmlAlertDecideView(APIView):
@@ -218,17 +223,11 @@ class AmlAlertDecideView(APIView):
         responses={200: AmlAlertDetail, 400: ERRORS, 403: ERRORS},
     )
     def post(self, request, alert_id: int):
-        alert = get_object_or_404(AmlAlert, pk=alert_id)
-        data = AmlAlertDecideInput(data=request.data)
-        if not data.is_valid():
-            return invalid(data)
-        try:
-            aml_alert_decide(
-                alert_id=alert.pk,
-                actor=request.user,
-                to_status=data.validated_data["decision"],
-                decision_text=data.validated_data["decision_text"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            return _refused(exc)
-        return Response(_alert_detail(aml_alerts().get(pk=alert.pk)))
+        return _decided(
+            request, model=AmlAlert, pk=alert_id, given=AmlAlertDecideInput,
+            decide=lambda alert, v: aml_alert_decide(
+                alert_id=alert.pk, actor=request.user, to_status=v["decision"],
+                decision_text=v["decision_text"],
+            ),
+            detail=lambda pk: _alert_detail(aml_alerts().get(pk=pk)),
+        )  # fmt: skip
