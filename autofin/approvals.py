@@ -77,6 +77,9 @@ class FourEyesAction:
     describe: Callable[[models.Model, dict], list[Change]]
     # url(target) -> str: the page where the object is seen (optional).
     url: Callable[[models.Model], str] | None = None
+    # title(target) -> str: how the card names the object (optional; default str(target), which
+    # for some models is a code the checker cannot read).
+    title: Callable[[models.Model], str] | None = None
 
 
 _ACTIONS: dict[str, FourEyesAction] = {}
@@ -168,7 +171,7 @@ def four_eyes_submit(
                     action=action,
                     content_type=ContentType.objects.get_for_model(target),
                     object_id=target.pk,
-                    target_repr=str(target)[:200],
+                    target_repr=(spec.title(target) if spec.title else str(target))[:200],
                     payload=payload,
                     maker=user,
                     maker_reason=reason or "",

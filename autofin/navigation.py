@@ -65,7 +65,9 @@ NAV: list[NavItem] = [
         frozenset({Role.RISK_ANALYST, Role.AUDITOR, Role.COMPLIANCE_OFFICER}),
     ),
     NavItem(_("日结"), "servicing:eod_dashboard", frozenset({Role.OPERATIONS})),
-    NavItem(_("合规"), "servicing:compliance_queue", frozenset({Role.COMPLIANCE_OFFICER})),
+    NavItem(
+        _("合规"), "servicing:compliance_queue", frozenset({Role.COMPLIANCE_OFFICER, Role.AUDITOR})
+    ),
     NavItem(
         _("双人复核"),
         "approvals",

@@ -511,3 +511,7 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
     "task": "servicing.tasks.deposits.deposit_refunds_recover",
     "schedule": 300.0,
 }
+
+# --- cmp
+# The court feed's drop folder, read by the nightly batch (servicing.eod.steps.court_lists).
+COURT_LIST_DROP_DIR = env.str("COURT_LIST_DROP_DIR", default="")

@@ -74,4 +74,5 @@ urlpatterns = [
     path("dealer/", include("dealers.urls")),
     path("", include("servicing.urls")),
     path("", include("risk.urls")),
+    path("api/v1/compliance/", include("servicing.api.compliance_urls")),
 ]

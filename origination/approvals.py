@@ -226,6 +226,11 @@ def _execute(*, actor, maker, target: ProductVersion, payload: dict) -> ProductV
         raise ApprovalError(_("该版本已发布，不能再次发布。"), code="published") from exc
 
 
+def _title(version: ProductVersion) -> str:
+    """The product's name, as the product manager knows it (the code stays on the product page)."""
+    return f"{version.product.name} v{version.number}"
+
+
 def _url(version: ProductVersion) -> str:
     url = reverse("origination:product_detail", kwargs={"code": version.product.code})
     return f"{url}?version={version.number}"
@@ -259,5 +264,6 @@ def register() -> None:
             authorised=_authorised,
             describe=_describe,
             url=_url,
+            title=_title,
         )
     )

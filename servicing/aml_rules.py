@@ -11,8 +11,7 @@ same customer's same-day cumulative total at or above
 is reported within 5 working days of the transaction (article 6). A later amendment is a new
 row in ``LARGE_VALUE_TABLE``; a transaction is judged by the row in force on its date.
 
-Working days are Monday to Friday: AutoFin keeps no statutory-holiday calendar yet, so a due
-date falling after a public holiday is early, never late.
+Working days are the statutory calendar's (autofin.working_days: holidays and 调休 weekends).
 """
 
 from __future__ import annotations
@@ -52,16 +51,6 @@ def thresholds_on(day: dt.date) -> LargeValueThresholds:
     if not rows:
         raise ValueError(f"no large-value thresholds in force on {day}")
     return max(rows, key=lambda r: r.effective_from)
-
-
-def working_days_after(day: dt.date, n: int) -> dt.date:
-    """The n-th working day after `day` (Monday to Friday)."""
-    d = day
-    while n > 0:
-        d += dt.timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
 
 
 def large_value_threshold(

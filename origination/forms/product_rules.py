@@ -69,11 +69,30 @@ class ProductRulesForm(forms.Form):
     balloon_ratio_min = _percent(gettext_lazy("尾款比例下限（%）"), required=False, places=2)
     balloon_ratio_max = _percent(gettext_lazy("尾款比例上限（%）"), required=False, places=2)
     penalty_markup = _percent(gettext_lazy("罚息上浮比例（%）"), places=2)
+    # Early settlement and the OEM subsidy: blank reads as none (no lock-in, no fee, no subsidy).
+    lock_in_months = forms.IntegerField(
+        label=gettext_lazy("提前结清锁定期（月）"), min_value=0, max_value=120, required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )  # fmt: skip
+    early_settlement_fee_rate = _percent(
+        gettext_lazy("提前结清手续费率（%）"), required=False, places=2
+    )
+    subsidy_customer_rate = _percent(gettext_lazy("贴息后客户年利率（%）"), required=False)
+    subsidy_terms = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("贴息期限（不选表示全部期限）"), coerce=int,
+        widget=forms.CheckboxSelectMultiple, required=False,
+    )  # fmt: skip
+    subsidy_payer = forms.CharField(label=gettext_lazy("贴息厂商"), max_length=100, required=False)
 
     def __init__(self, *args, rules: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         terms = sorted(set(STANDARD_TERMS) | set(rules["terms"]))
         self.fields["terms"].choices = [(t, _("%(n)s 期") % {"n": t}) for t in terms]
+        subsidy = rules.get("subsidy") or {}
+        subsidy_terms = sorted(set(terms) | set(subsidy.get("terms") or []))
+        self.fields["subsidy_terms"].choices = [
+            (t, _("%(n)s 期") % {"n": t}) for t in subsidy_terms
+        ]
         self.initial = {
             "terms": rules["terms"],
             "max_term_months": rules["max_term_months"],
@@ -83,7 +102,22 @@ class ProductRulesForm(forms.Form):
             "balloon_ratio_min": percent_shown(rules["balloon_ratio_min"]),
             "balloon_ratio_max": percent_shown(rules["balloon_ratio_max"]),
             "penalty_markup": percent_shown(rules["penalty_markup"]),
+            "lock_in_months": rules.get("lock_in_months") or 0,
+            "early_settlement_fee_rate": percent_shown(rules.get("early_settlement_fee_rate")),
+            "subsidy_customer_rate": percent_shown(subsidy.get("customer_rate")),
+            "subsidy_terms": subsidy.get("terms") or [],
+            "subsidy_payer": subsidy.get("payer", ""),
         }
+
+    def clean(self):
+        data = super().clean()
+        subsidised = data.get("subsidy_customer_rate") is not None
+        if not subsidised and (data.get("subsidy_terms") or data.get("subsidy_payer")):
+            self.add_error(
+                "subsidy_customer_rate",
+                _("设置贴息期限或贴息厂商时，请填写贴息后客户年利率；不贴息请留空这三项。"),
+            )
+        return data
 
     def rules_changes(self) -> dict:
         data = self.cleaned_data
@@ -96,6 +130,11 @@ class ProductRulesForm(forms.Form):
             "balloon_ratio_min": _ratio(data["balloon_ratio_min"]),
             "balloon_ratio_max": _ratio(data["balloon_ratio_max"]),
             "penalty_markup": _ratio(data["penalty_markup"]),
+            "lock_in_months": data["lock_in_months"] or 0,
+            "early_settlement_fee_rate": _ratio(data["early_settlement_fee_rate"] or Decimal(0)),
+            "subsidy_customer_rate": _ratio(data["subsidy_customer_rate"]),
+            "subsidy_terms": sorted(data["subsidy_terms"]),
+            "subsidy_payer": data["subsidy_payer"].strip(),
         }
 
 
@@ -202,6 +241,11 @@ SCALAR_FIELDS = {
     "balloon_ratio_min": "balloon_ratio_min",
     "amount_min": "amount_min",
     "penalty_markup": "penalty_markup",
+    "lock_in_months": "lock_in_months",
+    "early_settlement_fee_rate": "early_settlement_fee_rate",
+    "subsidy_customer_rate": "subsidy_customer_rate",
+    "subsidy_terms": "subsidy_terms",
+    "subsidy_payer": "subsidy_payer",
 }
 
 

@@ -218,6 +218,45 @@ def subsidy_below_rates(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[V
         )
 
 
+def early_settlement_terms_valid(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    if rules.lock_in_months > rules.max_term_months:
+        yield violation(
+            "lock_in_months",
+            "lock_in_above_term",
+            gettext_noop("提前结清锁定期 %(months)s 个月超过本产品最长期限 %(maximum)s 个月"),
+            months=rules.lock_in_months,
+            maximum=rules.max_term_months,
+        )
+    if not 0 <= rules.early_settlement_fee_rate < 1:
+        yield violation(
+            "early_settlement_fee_rate",
+            "early_settlement_fee_out_of_range",
+            gettext_noop("提前结清手续费率 %(rate)s 须在 0%%–100%% 之间"),
+            rate=percent_text(rules.early_settlement_fee_rate),
+        )
+
+
+def subsidy_complete(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    if rules.subsidy is None:
+        return
+    if rules.subsidy.customer_rate < 0:
+        yield violation(
+            "subsidy_customer_rate",
+            "subsidy_rate_negative",
+            gettext_noop("贴息后客户利率不能为负数"),
+        )
+    if not rules.subsidy.payer.strip():
+        yield violation("subsidy_payer", "required", gettext_noop("厂商贴息须填写贴息厂商"))
+    for term in rules.subsidy.terms:
+        if term not in rules.terms:
+            yield violation(
+                "subsidy_terms",
+                "subsidy_term_not_offered",
+                gettext_noop("贴息期限 %(term)s 个月不在本产品的可选期限内"),
+                term=term,
+            )
+
+
 RULES_CHECKS: tuple[RulesCheck, ...] = (
     terms_set,
     terms_within_maximum,
@@ -237,6 +276,8 @@ RULES_CHECKS: tuple[RulesCheck, ...] = (
     penalty_markup_in_range,
     lpr_tenor_set,
     subsidy_below_rates,
+    early_settlement_terms_valid,
+    subsidy_complete,
 )
 
 

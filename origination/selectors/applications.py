@@ -97,8 +97,14 @@ def application_timeline(app: Application, *, for_dealer: bool = False) -> list[
         row = {"at": event.created_at, "title": title, "note": note, "kind": event.kind, "by": by}
         if rows and rows[-1]["kind"] == row["kind"] == "status" and rows[-1]["title"] == title:
             rows[-1] = row  # 审核中 then 审核中 (review, referral) reads as one step
+        elif rows and rows[-1]["kind"] == row["kind"] == "document":
+            # a batch of files is one step for the reader: one line, the count, the last time
+            count = rows[-1]["count"] + 1
+            by = by if rows[-1]["by"] == by else ""
+            rows[-1] = {**row, "by": by, "count": count,
+                        "title": _("上传资料（%(n)s 份）") % {"n": count}}  # fmt: skip
         else:
-            rows.append(row)
+            rows.append({**row, "count": 1})
     return rows
 
 

@@ -172,9 +172,12 @@ def product_version_grid_save(
         if version.is_published:
             raise ProductVersionImmutableError(f"{version} is published")
         key = "annual_rate" if version.rate_basis == "fixed" else "spread_bps"
+        # The rules the fields make, built as publication builds them (the subsidy's three
+        # fields become one rule); the instance is re-read before anything is saved.
+        for name, value in fields.items():
+            setattr(version, name, value)
         candidate = {
             **version.rules_build(),
-            **fields,
             "rates": [
                 {"term_months": t, "tier": k, key: str(a if key == "annual_rate" else s)}
                 for t, k, a, s in rates

@@ -1,7 +1,8 @@
 """In-loan early warning: configurable strong and weak signals over a loan's facts.
 
 Facts (all optional; the caller — servicing's nightly batch — gathers them):
-  phone_status ("active" / "deactivated" / "owner_changed"), court_enforcement (bool),
+  phone_status ("active" / "deactivated" / "owner_changed"), court_enforcement (bool) with
+  court_entries (the watch-list entry ids matched, each with its list type and the role matched),
   gps_offline_days (int), gps_outside_region (bool), new_bureau_debt (CNY amount),
   late_payments_6m (int), recent_repayments (list of CNY amounts, oldest first),
   dealer_grade, dealer_grade_previous.
@@ -35,7 +36,13 @@ def _phone(facts: dict, params: dict) -> dict | None:
 
 @signal("COURT_ENFORCEMENT")
 def _court(facts: dict, params: dict) -> dict | None:
-    return {"court_enforcement": True} if facts.get("court_enforcement") else None
+    if not facts.get("court_enforcement"):
+        return None
+    # the list entries matched (servicing's court-list step), so a reload raises nothing twice
+    return {
+        "court_enforcement": True,
+        **({"entries": facts["court_entries"]} if facts.get("court_entries") else {}),
+    }
 
 
 @signal("GPS_OFFLINE")

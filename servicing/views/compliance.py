@@ -15,10 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from autofin.roles import Role, user_has_role
 from risk.models import ScreeningHit
 from risk.selectors.aml import customer_rating_current, screening_hit_explained, screening_hits
 from risk.services import screening_hit_decide
+from servicing.compliance_access import compliance_can_decide, compliance_can_read
 from servicing.models.aml import AmlAlert, AmlAlertStatus
 from servicing.selectors.aml import aml_alert_view, aml_alerts, aml_report_file
 from servicing.services.aml.cases import aml_alert_decide, aml_alert_investigate
@@ -27,11 +27,23 @@ OPEN_ALERTS = (AmlAlertStatus.OPEN, AmlAlertStatus.INVESTIGATING)
 
 
 def compliance_required(view):
+    """Readers (compliance, the auditor) see; only a decider may POST or take a report file."""
+
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not user_has_role(request.user, Role.COMPLIANCE_OFFICER):
-            return HttpResponseForbidden(_("仅合规专员可访问。"))
+        if not compliance_can_read(request.user):
+            return HttpResponseForbidden(_("仅合规专员和审计员可访问。"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def decider_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not compliance_can_decide(request.user):
+            return HttpResponseForbidden(_("只有合规专员可以处理合规案件。"))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -69,6 +81,9 @@ def compliance_queue(request):
 @compliance_required
 def screening_hit_case(request, hit_id: int):
     hit = get_object_or_404(ScreeningHit.objects.select_related("entry", "decided_by"), pk=hit_id)
+    can_decide = compliance_can_decide(request.user)
+    if request.method == "POST" and not can_decide:
+        return HttpResponseForbidden(_("只有合规专员可以处理合规案件。"))
     if request.method == "POST":
         try:
             screening_hit_decide(
@@ -89,6 +104,7 @@ def screening_hit_case(request, hit_id: int):
             "hit": hit,
             "parts": screening_hit_explained(hit),
             "rating": customer_rating_current(subject_ref=hit.subject_ref),
+            "can_decide": can_decide,
             "can_confirm": hit.status == ScreeningHit.Status.OPEN,
             "can_clear": hit.status != ScreeningHit.Status.CLEARED,
         },
@@ -100,10 +116,14 @@ def aml_alert_case(request, alert_id: int):
     alert = get_object_or_404(
         AmlAlert.objects.select_related("loan", "loan__customer"), pk=alert_id
     )
-    return render(request, "servicing/compliance/alert.html", aml_alert_view(alert))
+    context = aml_alert_view(alert)
+    can_decide = compliance_can_decide(request.user)
+    context.update(can_decide=can_decide, reportable=context["reportable"] and can_decide)
+    return render(request, "servicing/compliance/alert.html", context)
 
 
 @compliance_required
+@decider_required
 @require_POST
 def aml_alert_action(request, alert_id: int):
     alert = get_object_or_404(AmlAlert, pk=alert_id)
@@ -126,6 +146,7 @@ def aml_alert_action(request, alert_id: int):
 
 
 @compliance_required
+@decider_required
 def aml_alert_report(request, alert_id: int):
     alert = get_object_or_404(
         AmlAlert.objects.select_related("loan", "loan__customer"), pk=alert_id

@@ -5,6 +5,7 @@ and a second open request for the same thing."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -463,3 +464,13 @@ def test_the_api_refuses_outsiders_and_a_reject_without_reason(client, pm, pm2, 
     assert missing.status_code == 404
     assert ApprovalRequest.objects.get(pk=request.pk).status == "pending"
     assert _state(draft) == DRAFT
+
+
+def test_the_card_names_the_product_by_its_name_not_its_code(client, pm, pm2, draft):
+    request = product_version_publish_submit(actor=pm, version=draft).request
+    assert request.target_repr == "四眼测试贷 v1"
+    client.force_login(pm2)
+    html = client.get(reverse("approvals")).content.decode()
+    card = html[html.index(f'id="approval-{request.pk}"') :]
+    title = re.sub(r"<[^>]+>", "", card[: card.index("</h3>")]).split(">", 1)[1].strip()
+    assert title == "产品版本发布：四眼测试贷 v1"  # the name the checker knows, no code

@@ -3,6 +3,7 @@ the rules pass rules_validate, a quote previewed on the draft; others are refuse
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def rates_of(version) -> dict:
 
 def state_of(version) -> tuple:
     version.refresh_from_db()
-    fields = ("terms", "methods", "amount_min", "amount_max", "ltv_rules", "fees", "financed_items", "penalty_markup")  # fmt: skip
+    fields = ("terms", "methods", "amount_min", "amount_max", "ltv_rules", "fees", "financed_items", "penalty_markup",
+              "lock_in_months", "early_settlement_fee_rate", "subsidy_customer_rate", "subsidy_terms", "subsidy_payer")  # fmt: skip
     return rates_of(version), tuple(getattr(version, f) for f in fields)
 
 
@@ -91,6 +93,42 @@ def test_a_valid_grid_saves_the_rules(client):
     page = response.content.decode()
     assert "报价预览" in page and "月供" in page and "新车" in page and "手续费" in page
     assert ">purchase_tax<" not in page and ">personal<" not in page and ">购置税<" in page
+
+
+@pytest.mark.django_db
+def test_the_lock_in_the_early_settlement_fee_and_the_oem_subsidy_are_edited_on_the_page(client):
+    pm = UserFactory(roles=[Role.PRODUCT_MANAGER])
+    draft = make_draft(pm)
+    client.force_login(pm)
+    url = reverse("origination:product_edit", args=["pm1", 1])
+
+    response = post(client, url, {
+        "lock_in_months": "12", "early_settlement_fee_rate": "3", "subsidy_customer_rate": "0",
+        "subsidy_terms": ["12"], "subsidy_payer": " 星辰汽车 ",
+    }, follow=True)  # fmt: skip
+
+    assert "已保存草稿版本 1" in response.content.decode()
+    draft.refresh_from_db()
+    assert (draft.lock_in_months, draft.early_settlement_fee_rate) == (12, D("0.0300"))
+    assert (draft.subsidy_customer_rate, draft.subsidy_terms, draft.subsidy_payer) == (
+        D("0"), [12], "星辰汽车",
+    )  # fmt: skip
+    assert draft.rules_build()["subsidy"] == {
+        "customer_rate": "0.000000",
+        "terms": [12],
+        "payer": "星辰汽车",
+    }
+    page = client.get(url).content.decode()
+    assert 'name="lock_in_months" value="12"' in page
+    assert 'name="early_settlement_fee_rate" value="3"' in page
+    assert re.search(r'name="subsidy_terms" value="12"[^>]*checked', page)
+    assert not re.search(r'name="subsidy_terms" value="24"[^>]*checked', page)
+
+    # blank again: no lock-in, no fee, no subsidy
+    post(client, url, {})
+    draft.refresh_from_db()
+    assert (draft.lock_in_months, draft.early_settlement_fee_rate, draft.subsidy_customer_rate,
+            draft.subsidy_terms, draft.subsidy_payer) == (0, D("0"), None, [], "")  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -169,6 +207,15 @@ def test_an_invalid_cell_shows_its_error_and_saves_nothing(client):
         ({"items-0-item_kind": "warranty", "items-0-payee_type": "warranty_provider",
           "items-0-cap_ratio": "120"}, "items-0-cap_ratio", "车价比例上限须大于 0 且不超过 100%"),
         ({"max_term_months": "18"}, "terms", "可选期限 24 个月超过本产品最长 18 个月"),
+        ({"lock_in_months": "48"}, "lock_in_months", "提前结清锁定期 48 个月超过本产品最长期限 36 个月"),
+        ({"lock_in_months": "-1"}, "lock_in_months", "大于或等于"),
+        ({"early_settlement_fee_rate": "100"}, "early_settlement_fee_rate", "须在 0%–100% 之间"),
+        ({"subsidy_customer_rate": "0"}, "subsidy_payer", "厂商贴息须填写贴息厂商"),
+        ({"subsidy_customer_rate": "7", "subsidy_payer": "星辰汽车"}, "subsidy_customer_rate",
+         "高于利率表最低利率"),
+        ({"subsidy_customer_rate": "0", "subsidy_payer": "星辰汽车", "subsidy_terms": ["36"]},
+         "subsidy_terms", "贴息期限 36 个月不在本产品的可选期限内"),
+        ({"subsidy_payer": "星辰汽车"}, "subsidy_customer_rate", "请填写贴息后客户年利率"),
     ],
 )  # fmt: skip
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from autofin.models import AuditEntry
 from autofin.roles import Role
-from servicing.aml_rules import working_days_after
+from autofin.working_days import working_days_after
 from servicing.models.aml import AmlAlert
 from servicing.selectors.aml import aml_alert_view, aml_report_file
 from servicing.services.accrual import loan_accrue
@@ -72,13 +72,26 @@ def test_a_large_cash_repayment_raises_a_large_value_alert_due_in_five_working_d
         [r.pk],
         "open",
     )
-    assert alert.report_due == dt.date(2026, 2, 23)  # Mon + 5 working days
+    # 春节 2026-02-15..23: the five working days are 02-24..27 and the worked Saturday 02-28
+    assert alert.report_due == dt.date(2026, 2, 28)
     assert alert.facts["threshold"] == "50000"
     assert aml_alert_view(alert)["explained"] == [
         "当日累计 ¥60,000.00（1 笔），达到大额交易标准 ¥50,000.00（2017-07-01 起施行的标准）。"
     ]
     assert aml_monitor_day(business_date=MONDAY) == {}  # a re-run adds nothing
     assert AmlAlert.objects.count() == 1
+
+
+def test_a_large_value_report_across_national_day_is_due_after_the_holiday_and_the_worked_saturday(
+    agents,
+):
+    loan = make_loan()
+    wednesday = dt.date(2026, 9, 30)
+    set_day(wednesday)
+    _cash(loan, "50000.00", agents, "柜台现金 国庆前")
+    assert aml_monitor_day(business_date=wednesday) == {"large_value": 1}
+    # 国庆 10-01..07 off; 10-08, 10-09, Saturday 10-10 (调休上班), 10-12, 10-13
+    assert AmlAlert.objects.get().report_due == dt.date(2026, 10, 13)
 
 
 def test_same_day_cash_adds_up_to_one_alert_while_a_transfer_under_its_threshold_does_not(agents):
@@ -177,7 +190,7 @@ def test_case_workflow_decision_text_due_date_and_report_file(agents, officer):
     alert.refresh_from_db()
     assert (alert.status, alert.decided_by, AuditEntry.objects.count()) == ("open", None, audits)
     aml_alert_investigate(alert_id=alert.pk, actor=officer)
-    decided_on = dt.date(2026, 2, 19)  # Thursday
+    decided_on = dt.date(2026, 2, 19)  # Thursday in 春节
     set_day(decided_on)
     aml_alert_decide(alert_id=alert.pk, actor=officer, to_status="confirmed",
                      decision_text="客户无法说明现金来源，连续两日分拆存入")  # fmt: skip
@@ -187,7 +200,7 @@ def test_case_workflow_decision_text_due_date_and_report_file(agents, officer):
         decided_on,
         working_days_after(decided_on, 5),
     )
-    assert alert.report_due == dt.date(2026, 2, 26)
+    assert alert.report_due == dt.date(2026, 2, 28)  # 02-24..27 and the worked Saturday
     assert list(
         AuditEntry.objects.filter(object_id=str(alert.pk), action__startswith="aml_alert")
         .order_by("id")
@@ -202,7 +215,7 @@ def test_case_workflow_decision_text_due_date_and_report_file(agents, officer):
         ("BS", "48000.00", "现金", "2026-02-16"),
         ("BS", "49500.00", "现金", "2026-02-17"),
     ]
-    assert {r["报告截止日"] for r in rows} == {"2026-02-26"}
+    assert {r["报告截止日"] for r in rows} == {"2026-02-28"}
     assert {r["证件类型"] for r in rows} == {"居民身份证"}
     assert all(len(r["证件号码"]) == 18 for r in rows)
     assert {r["调查结论"] for r in rows} == {"客户无法说明现金来源，连续两日分拆存入"}

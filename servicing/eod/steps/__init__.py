@@ -6,6 +6,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     auto_debit,
     checks,
     collections,
+    court_lists,
     dealer_metrics,
     delinquency,
     due,

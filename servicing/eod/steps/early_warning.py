@@ -12,7 +12,8 @@ changed since its last evaluation (`LoanRiskProfile.facts_hash`) and could hit a
 re-run — or the next night with the same facts — records no hit twice. Hits are stored by risk
 (`early_warning_evaluate`); here they raise the loan's risk level (never lower it) and open a
 `LoanTask` of kind early_warning.
-External facts (phone status, court records, GPS telemetry, bureau) have no feed yet.
+Court lists feed their own step (court_lists, before this one); the other external facts
+(phone status, GPS telemetry, bureau) have no feed yet.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
 from autofin.roles import Role, user_has_role
-from servicing.aml_rules import REPORT_WORKING_DAYS, working_days_after
+from autofin.working_days import working_days_after
+from servicing.aml_rules import REPORT_WORKING_DAYS
 from servicing.models.aml import LARGE_VALUE_KINDS, AmlAlert, AmlAlertStatus
 
 S = AmlAlertStatus

@@ -25,6 +25,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Min, Sum
 
 from autofin.policy import policy_value
+from autofin.working_days import working_days_after
 from origination.models.applications import Applicant, ApplicantRole
 from servicing.aml_rules import (
     REPORT_WORKING_DAYS,
@@ -33,7 +34,6 @@ from servicing.aml_rules import (
     large_value_threshold,
     structuring_found,
     thresholds_on,
-    working_days_after,
 )
 from servicing.models.aml import AmlAlert, AmlAlertKind
 from servicing.models.repayments import (
