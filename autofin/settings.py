@@ -310,6 +310,7 @@ INTEGRATION_PREFIXES = {
     "sms": "SMS",
     "email": "EMAIL",
     "esign": "ESIGN",
+    "credit_reporting": "CREDIT_REPORTING",
 }
 INTEGRATIONS = {
     rail: {
@@ -494,3 +495,12 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
     "task": "servicing.tasks.deposits.deposit_refunds_recover",
     "schedule": 300.0,
 }
+
+# --- cr
+# Credit reporting out (征信报送) to the credit reference center: servicing.services.credit_reporting.
+# The center's endpoint is the credit_reporting rail (CREDIT_REPORTING_URL, _KEY_ID, _SECRET).
+SERVICING_CREDIT_REPORTING_ADAPTER = _adapter(
+    "SERVICING_CREDIT_REPORTING_ADAPTER",
+    sandbox="servicing.services.credit_reporting.adapters.SandboxCreditCenter",
+    production="servicing.services.credit_reporting.adapters.HttpCreditReporting",
+)

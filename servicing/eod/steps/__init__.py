@@ -6,6 +6,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     auto_debit,
     checks,
     collections,
+    credit_reporting,
     dealer_metrics,
     delinquency,
     due,
