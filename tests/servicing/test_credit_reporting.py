@@ -10,6 +10,7 @@ import itertools
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from autofin.crypto import decrypt, encrypt, keyed_hash
@@ -19,6 +20,7 @@ from autofin.roles import Role
 from origination.models import Applicant
 from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.credit_reporting import (
+    CreditReportDispute,
     CreditReportNotice,
     CreditReportRecord,
 )
@@ -202,6 +204,7 @@ def test_a_dispute_freezes_the_account_until_answered():
     set_day(dt.date(2026, 2, 3))
     dispute = dispute_open(record_id=jan.pk, actor=agent, description="客户称开户日期有误。")
     assert dispute.due_on == dt.date(2026, 2, 23)
+    pay_due(a, 1)
     close(FEB)  # February's record is made but not sent: the account is frozen
     feb = monthly(a, FEB)
     assert feb.status == "pending" and feb.submitted_at is None
@@ -215,3 +218,55 @@ def test_a_dispute_freezes_the_account_until_answered():
     assert records_submit() == {"accepted": 1, "rejected": 0}
     feb.refresh_from_db()
     assert feb.status == "accepted"
+
+
+def test_pages_operations_corrects_agent_records_a_dispute_compliance_answers(client):
+    a = loan(value_date=dt.date(2026, 1, 15))
+    applicant = Applicant.objects.get(application_id=a.application_id, role="primary")
+    right_id = decrypt(applicant.id_number_enc)
+    Applicant.objects.filter(pk=applicant.pk).update(id_number_enc=encrypt(SANDBOX_ID_UNKNOWN))
+    close(JAN)
+    rejected = monthly(a, JAN)
+    url = reverse("servicing:credit_reporting")
+
+    client.force_login(UserFactory(roles=[Role.COLLECTOR]))
+    assert client.get(url).status_code == 403
+    client.force_login(UserFactory(roles=[Role.RISK_ANALYST]))
+    page = client.get(url).content.decode()
+    assert "E201" in page and 'data-testid="correct"' not in page  # risk reads, does not correct
+    assert client.post(reverse("servicing:credit_record_correct", args=[rejected.pk])).status_code == 403
+
+    client.force_login(UserFactory(roles=[Role.OPERATIONS]))
+    done = client.post(
+        reverse("servicing:credit_record_correct", args=[rejected.pk]), {"id_number": right_id}
+    )
+    assert done.status_code == 302
+    fix = CreditReportRecord.objects.get(corrects=rejected)
+    assert fix.status == "accepted"
+    feed = client.get(reverse("servicing:credit_reporting_csv", args=[2026, 1])).content.decode()
+    lines = feed.strip().splitlines()
+    # the rejected original and its accepted correction: the history is kept
+    assert len(lines) == 3 and lines[0].startswith("account_id,kind,report_date")
+    assert [line.split(",")[-4:] for line in lines[1:]] == [
+        [PAD * 23 + "*", "", "corrected", "E201"],
+        [PAD * 23 + "*", "", "accepted", ""],
+    ]
+
+    agent = UserFactory(roles=[Role.SERVICING_AGENT])
+    client.force_login(agent)
+    client.post(
+        reverse("servicing:credit_dispute_open"),
+        {"account_id": a.contract_ref, "description": "客户称一月并无应还款。"},
+    )
+    dispute = CreditReportDispute.objects.get(loan=a)
+    assert (dispute.record_id, dispute.status, dispute.raised_by) == (fix.pk, "open", agent)
+    answer_url = reverse("servicing:credit_dispute_answer", args=[dispute.pk])
+    assert client.post(answer_url, {"outcome": "upheld", "answer": "维持。"}).status_code == 403
+    client.force_login(UserFactory(roles=[Role.COMPLIANCE_OFFICER]))
+    page = client.get(url).content.decode()
+    assert "2026-02-21" in page and 'data-testid="answer-submit"' in page  # raised 02-01, +20
+    client.post(answer_url, {"outcome": "upheld", "answer": "经核实，一月为首期前，无应还款。"})
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.outcome, dispute.answered_on) == (
+        "answered", "upheld", dt.date(2026, 2, 1),
+    )  # fmt: skip
