@@ -497,8 +497,7 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
 }
 
 # --- cr
-# Credit reporting out (征信报送) to the credit reference center: servicing.services.credit_reporting.
-# The center's endpoint is the credit_reporting rail (CREDIT_REPORTING_URL, _KEY_ID, _SECRET).
+# Credit reporting out (征信报送): the credit reference center's adapter (rail credit_reporting).
 SERVICING_CREDIT_REPORTING_ADAPTER = _adapter(
     "SERVICING_CREDIT_REPORTING_ADAPTER",
     sandbox="servicing.services.credit_reporting.adapters.SandboxCreditCenter",

@@ -5,6 +5,7 @@ from servicing.views import (
     collections,
     commission_payouts,
     compliance,
+    credit_reporting,
     customer,
     deposits,
     disbursement,
@@ -12,7 +13,6 @@ from servicing.views import (
     loans,
     payoff,
     periods,
-    credit_reporting,
     provisions,
     repayments,
     sandbox,
@@ -236,9 +236,7 @@ urlpatterns += [
         collections.collections_note,
         name="collections_note",
     ),
-    path(
-        "servicing/credit-reporting/", credit_reporting.credit_reporting, name="credit_reporting"
-    ),
+    path("servicing/credit-reporting/", credit_reporting.credit_reporting, name="credit_reporting"),
     path(
         "servicing/credit-reporting/<int:year>/<int:month>.csv",
         credit_reporting.credit_reporting_csv,

@@ -199,7 +199,9 @@ class CreditReportDispute(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
     )
-    outcome = models.CharField(_("处理结果"), max_length=10, choices=DisputeOutcome.choices, blank=True)
+    outcome = models.CharField(
+        _("处理结果"), max_length=10, choices=DisputeOutcome.choices, blank=True
+    )
     answer = models.TextField(_("答复"), blank=True)
     answered_on = models.DateField(_("答复营业日"), null=True, blank=True)
     answered_by = models.ForeignKey(

@@ -70,9 +70,7 @@ def submissions_by_month() -> list[dict[str, Any]]:
 
 def rejected_records(limit: int = 200) -> list[CreditReportRecord]:
     return list(
-        CreditReportRecord.objects.filter(status=CreditReportStatus.REJECTED).order_by("id")[
-            :limit
-        ]
+        CreditReportRecord.objects.filter(status=CreditReportStatus.REJECTED).order_by("id")[:limit]
     )
 
 

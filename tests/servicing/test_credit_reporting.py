@@ -60,15 +60,15 @@ def close(day: dt.date) -> None:
     assert batch.status == "succeeded", batch.error
 
 
-def pay_due(l, n: int) -> None:
-    row = rows(l)[n - 1]
+def pay_due(ln, n: int) -> None:
+    row = rows(ln)[n - 1]
     set_day(row.due_date)
-    repayment_post(loan_id=l.pk, amount=row.instalment, source="auto_debit", actor="bank")
+    repayment_post(loan_id=ln.pk, amount=row.instalment, source="auto_debit", actor="bank")
 
 
-def monthly(l, month_end: dt.date) -> CreditReportRecord:
+def monthly(ln, month_end: dt.date) -> CreditReportRecord:
     return CreditReportRecord.objects.get(
-        loan=l, kind="monthly", report_date=month_end, corrects__isnull=True
+        loan=ln, kind="monthly", report_date=month_end, corrects__isnull=True
     )
 
 
@@ -92,8 +92,16 @@ def test_a_small_book_over_three_month_ends_reports_exactly(policy):  # noqa: PL
     b = loan(value_date=dt.date(2026, 1, 25))  # never pays: 4 DPD at February's end, 35 at March's
     close(dt.date(2026, 1, 25))
     opening = CreditReportRecord.objects.get(loan=a, kind="opening")
-    assert (opening.status_char, opening.status_24m, opening.business_type) == ("*", PAD * 23 + "*", "21")
-    assert (opening.guarantee_type, opening.currency, opening.amount) == ("2", "CNY", D("120000.00"))
+    assert (opening.status_char, opening.status_24m, opening.business_type) == (
+        "*",
+        PAD * 23 + "*",
+        "21",
+    )
+    assert (opening.guarantee_type, opening.currency, opening.amount) == (
+        "2",
+        "CNY",
+        D("120000.00"),
+    )
     assert opening.status == "accepted" and opening.account_id == a.contract_ref
     collateral = CreditReportRecord.objects.get(loan=a, kind="collateral")
     assert collateral.collateral["vin"] == a.vin and collateral.collateral["type"] == "01"
@@ -107,7 +115,7 @@ def test_a_small_book_over_three_month_ends_reports_exactly(policy):  # noqa: PL
     pay_due(a, 1)
     pay_due(c, 1)
     close(FEB)
-    a1, c1, b1 = rows(a)[0], rows(c)[0], rows(b)[0]
+    a1, b1 = rows(a)[0], rows(b)[0]
     assert figures(monthly(a, FEB)) == (
         "N", PAD * 22 + "*N", D("120000.00") - a1.principal, a1.instalment, a1.instalment,
         0, D("0.00"), "1",
@@ -123,7 +131,10 @@ def test_a_small_book_over_three_month_ends_reports_exactly(policy):  # noqa: PL
     assert notice.message.status == "queued" and notice.message.to == b.customer.phone
     assert "第十五条" in notice.message.body
     negatives = CreditReportRecord.objects.filter(loan=b, overdue_periods__gt=0)
-    assert {(r.kind, r.status) for r in negatives} == {("monthly", "held"), ("status_change", "held")}
+    assert {(r.kind, r.status) for r in negatives} == {
+        ("monthly", "held"),
+        ("status_change", "held"),
+    }
     records_submit()
     assert not negatives.exclude(status="held").exists()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -143,7 +154,11 @@ def test_a_small_book_over_three_month_ends_reports_exactly(policy):  # noqa: PL
     assert b_feb.status == "accepted" and b_feb.notice_id == notice.pk
     assert b_feb.submitted_at > sent.sent_at
     closing = CreditReportRecord.objects.get(loan=c, kind="closing")
-    assert (closing.status_char, closing.event, closing.balance) == ("C", "early_settlement", D("0.00"))
+    assert (closing.status_char, closing.event, closing.balance) == (
+        "C",
+        "early_settlement",
+        D("0.00"),
+    )
     assert closing.status_24m == PAD * 21 + "*NC"  # March so far: February's "*N", then C
 
     pay_due(a, 2)
@@ -234,7 +249,10 @@ def test_pages_operations_corrects_agent_records_a_dispute_compliance_answers(cl
     client.force_login(UserFactory(roles=[Role.RISK_ANALYST]))
     page = client.get(url).content.decode()
     assert "E201" in page and 'data-testid="correct"' not in page  # risk reads, does not correct
-    assert client.post(reverse("servicing:credit_record_correct", args=[rejected.pk])).status_code == 403
+    assert (
+        client.post(reverse("servicing:credit_record_correct", args=[rejected.pk])).status_code
+        == 403
+    )
 
     client.force_login(UserFactory(roles=[Role.OPERATIONS]))
     done = client.post(

@@ -95,7 +95,10 @@ def _problem(rec: dict[str, Any], previous: str | None) -> tuple[str, str] | Non
     ):
         return "E401", "还款状态与逾期期数或 24 个月还款状态不一致。"
     if previous is not None:
-        grew = status.isdigit() and int(status) > (int(previous[-1]) if previous[-1].isdigit() else 0) + 1
+        grew = (
+            status.isdigit()
+            and int(status) > (int(previous[-1]) if previous[-1].isdigit() else 0) + 1
+        )
         if previous[1:] != string[:-1] or grew:
             return "E402", "24 个月还款状态与上月已接收记录不衔接。"
     return None
@@ -144,9 +147,7 @@ class HttpCreditReporting:
         results = data.get("results")
         sent = {str(r["record_id"]) for r in records}
         if not isinstance(results, list) or {str(a.get("record_id")) for a in results} != sent:
-            raise CreditReportingError(
-                f"center answered {json.dumps(data)[:200]}", retryable=False
-            )
+            raise CreditReportingError(f"center answered {json.dumps(data)[:200]}", retryable=False)
         if any(a.get("result") not in ("accepted", "rejected") for a in results):
             raise CreditReportingError("center answered an unknown result", retryable=False)
         return results

@@ -78,6 +78,10 @@ def dispute_answer(
     dispute.answered_by = actor
     dispute.save()
     audit_record(
-        actor=actor, obj=dispute, action="credit_dispute_answer", from_state="open", to_state=outcome
+        actor=actor,
+        obj=dispute,
+        action="credit_dispute_answer",
+        from_state="open",
+        to_state=outcome,
     )
     return dispute

@@ -142,7 +142,9 @@ def _corrected_copy(
 ) -> CreditReportRecord:
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
-        raise CreditReportingRefused(_("这些字段不能更正：%(f)s。") % {"f": "、".join(sorted(unknown))})
+        raise CreditReportingRefused(
+            _("这些字段不能更正：%(f)s。") % {"f": "、".join(sorted(unknown))}
+        )
     fix = CreditReportRecord.objects.get(pk=original.pk)
     fix.pk = None
     fix.corrects = original
