@@ -91,13 +91,25 @@ class CreditReportNotice(models.Model):
 
 
 class CreditReportRecord(models.Model):
-    batch = models.ForeignKey(CreditReportBatch, on_delete=models.PROTECT, related_name="records")
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="credit_records")
+    # Indexes: a million rows a month are inserted in one statement, so only those the reads
+    # use exist (loan+kind+month, status, the two unique ones); batches and notices are never
+    # deleted, so their foreign keys need none.
+    batch = models.ForeignKey(
+        CreditReportBatch, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="credit_records", db_index=False
+    )
     kind = models.CharField(_("记录类型"), max_length=16, choices=CreditReportKind.choices)
     month = models.DateField(_("报送月份"))
     report_date = models.DateField(_("数据报告日"))
     corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        db_index=False,  # the unique constraint below indexes it
     )
     # basic segment (基础段、基本信息段)
     account_id = models.CharField(_("账户标识码"), max_length=64)
@@ -130,13 +142,23 @@ class CreditReportRecord(models.Model):
     # the exchange with the center
     status = models.CharField(_("状态"), max_length=10, choices=CreditReportStatus.choices)
     notice = models.ForeignKey(
-        CreditReportNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        CreditReportNotice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     feedback_code = models.CharField(_("反馈代码"), max_length=10, blank=True)
     feedback_message = models.CharField(_("反馈信息"), max_length=255, blank=True)
     corrected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
