@@ -111,23 +111,27 @@ def held_release() -> int:
 
 
 # One record per selected account (CTE `sel`: loan_id, kind, event). Aliases: l the loan,
-# x its delinquency, s its schedule figures, p its month's repayments, ap the borrower.
+# x its delinquency, s its schedule figures, last its maturity row, p its month's repayments,
+# ap the borrower.
 RECORDS_INSERT = f"""
 WITH sel AS ({{selection}}),
 sched AS (
-    SELECT r.loan_id, max(r.due_date) AS due_date,
+    -- only the rows that count: due by the report date and unpaid, or due this month
+    SELECT r.loan_id,
            coalesce(sum(r.principal + r.interest + r.fee)
-                    FILTER (WHERE r.due_date BETWEEN %(m0)s AND %(d)s), 0) AS amount_due,
-           count(*) FILTER (WHERE r.due_date < %(a)s AND {UNPAID} > 0) AS periods,
-           coalesce(sum({UNPAID}) FILTER (WHERE r.due_date < %(a)s), 0) AS arrears
+                    FILTER (WHERE r.due_date >= %(m0)s), 0) AS amount_due,
+           count(*) FILTER (WHERE {UNPAID} > 0) AS periods,
+           coalesce(sum({UNPAID}), 0) AS arrears
       FROM servicing_loanschedulerow r
-     WHERE r.superseded_by_version IS NULL AND r.loan_id IN (SELECT loan_id FROM sel)
+     WHERE r.superseded_by_version IS NULL AND r.due_date < %(a)s
+       AND (r.status <> 'paid' OR r.due_date >= %(m0)s)
+       AND {{scope_r}}
      GROUP BY r.loan_id),
 paid AS (
     SELECT p.loan_id, sum(p.amount) AS amount
       FROM servicing_repayment p
      WHERE p.status = 'posted' AND p.received_on BETWEEN %(m0)s AND %(d)s
-       AND p.loan_id IN (SELECT loan_id FROM sel)
+       AND {{scope_p}}
      GROUP BY p.loan_id),
 prev AS (
     SELECT DISTINCT ON (c.loan_id) c.loan_id, c.status_24m
@@ -149,12 +153,12 @@ base AS (
            coalesce(k.contract_type, 'loan') AS contract_type,
            coalesce(ap.name, '') AS name, coalesce(ap.id_number_enc, '') AS id_enc,
            coalesce(rel.people, '[]'::jsonb) AS related,
-           coalesce(s.due_date, l.first_due_date) AS due_date,
+           coalesce(last.due_date, l.first_due_date) AS due_date,
            coalesce(s.amount_due, 0) AS amount_due, coalesce(p.amount, 0) AS amount_paid,
            CASE WHEN l.status NOT IN {CLOSED} AND coalesce(x.dpd, 0) > 0
-                THEN s.periods ELSE 0 END AS periods,
+                THEN coalesce(s.periods, 0) ELSE 0 END AS periods,
            CASE WHEN l.status NOT IN {CLOSED} AND coalesce(x.dpd, 0) > 0
-                THEN s.arrears ELSE 0 END AS arrears,
+                THEN coalesce(s.arrears, 0) ELSE 0 END AS arrears,
            CASE WHEN l.status IN {CLOSED} THEN '' ELSE {FIVE_CATEGORY} END AS five,
            l.first_due_date, n.id AS notice_id, m.status AS notice_status,
            prev.status_24m AS prev_24m,
@@ -166,6 +170,12 @@ base AS (
       JOIN servicing_loan l ON l.id = sel.loan_id
       LEFT JOIN servicing_loandelinquency x ON x.loan_id = l.id
       LEFT JOIN sched s ON s.loan_id = l.id
+      -- the maturity: the current schedule's last row (one probe of its unique index)
+      LEFT JOIN LATERAL (
+            SELECT r.due_date FROM servicing_loanschedulerow r
+             WHERE r.loan_id = l.id AND r.schedule_version = l.schedule_version
+               AND r.superseded_by_version IS NULL
+             ORDER BY r.instalment_no DESC LIMIT 1) last ON TRUE
       LEFT JOIN paid p ON p.loan_id = l.id
       LEFT JOIN prev ON prev.loan_id = l.id
       LEFT JOIN origination_contract k ON k.contract_ref = l.contract_ref
@@ -203,9 +213,21 @@ ON CONFLICT DO NOTHING
 """  # noqa: S608 - SQL built from constants; values are bound
 
 
-def _records_insert(*, batch_id: int, business_date: dt.date, selection: str) -> int:
+def _records_insert(
+    *, batch_id: int, business_date: dt.date, selection: str, whole_book: bool = False
+) -> int:
+    # The whole book's month: every qualifying schedule row in one scan and hash aggregate
+    # (restricting them to `sel` makes the planner probe the index a million times); a day's
+    # few events: only their loans' rows.
+    sql = RECORDS_INSERT.replace("{selection}", selection)
+    sql = sql.replace(
+        "{scope_r}", "TRUE" if whole_book else "r.loan_id IN (SELECT loan_id FROM sel)"
+    )
+    sql = sql.replace(
+        "{scope_p}", "TRUE" if whole_book else "p.loan_id IN (SELECT loan_id FROM sel)"
+    )
     return run(
-        RECORDS_INSERT.replace("{selection}", selection),
+        sql,
         {
             "batch": batch_id,
             "d": business_date,
@@ -223,7 +245,9 @@ def month_end_records(*, batch_id: int, business_date: dt.date) -> int:
          WHERE l.value_date <= %(d)s
            AND (l.status NOT IN {CLOSED} OR l.closed_on BETWEEN %(m0)s AND %(d)s)
     """  # noqa: S608 - SQL built from constants
-    return _records_insert(batch_id=batch_id, business_date=business_date, selection=selection)
+    return _records_insert(
+        batch_id=batch_id, business_date=business_date, selection=selection, whole_book=True
+    )
 
 
 def event_records(*, batch_id: int, business_date: dt.date) -> int:
