@@ -147,11 +147,14 @@ def credit_reporting_feed(as_of: dt.date) -> None:
     )
     from servicing.services.credit_reporting.submit import batch_for
 
+    previous = as_of.replace(day=1) - dt.timedelta(days=1)
+    # --reuse: the book's feed is written again from scratch
+    CreditReportRecord.objects.filter(month__gte=previous.replace(day=1)).delete()
     t = time.monotonic()
     notices = negative_notices_queue(business_date=as_of)
     notice_s = time.monotonic() - t
     times = []
-    for day in (as_of.replace(day=1) - dt.timedelta(days=1), as_of):
+    for day in (previous, as_of):
         t = time.monotonic()
         written = month_end_records(
             batch_id=batch_for(kind="monthly", business_date=day).pk, business_date=day
