@@ -82,6 +82,19 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem(_("管理后台"), "admin:index", BACK_OFFICE),
+    NavItem(
+        _("征信报送"),
+        "servicing:credit_reporting",
+        frozenset(
+            {
+                Role.OPERATIONS,
+                Role.COMPLIANCE_OFFICER,
+                Role.RISK_ANALYST,
+                Role.AUDITOR,
+                Role.SERVICING_AGENT,
+            }
+        ),
+    ),
 ]
 
 

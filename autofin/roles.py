@@ -388,3 +388,19 @@ for _role in (Role.RISK_ANALYST, Role.AUDITOR, Role.COMPLIANCE_OFFICER):
 # Four-eyes requests (autofin.approvals): decided on the approvals page by the roles each action
 # names; the system admin reads the whole history in the admin.
 ROLE_PERMISSIONS[Role.SYSTEM_ADMIN] += ["autofin.view_approvalrequest"]
+
+# Credit reporting out (征信报送): operations, compliance, risk and the auditor read the
+# submissions; operations corrects rejected records; agents (and operations) record a customer's
+# dispute; compliance answers it (whoever recorded a dispute does not answer it).
+for _role in (
+    Role.OPERATIONS,
+    Role.COMPLIANCE_OFFICER,
+    Role.RISK_ANALYST,
+    Role.AUDITOR,
+    Role.SERVICING_AGENT,
+):
+    ROLE_PERMISSIONS[_role] += ["servicing.view_creditreportrecord"]
+ROLE_PERMISSIONS[Role.OPERATIONS] += ["servicing.change_creditreportrecord"]
+for _role in (Role.SERVICING_AGENT, Role.OPERATIONS):
+    ROLE_PERMISSIONS[_role] += ["servicing.add_creditreportdispute"]
+ROLE_PERMISSIONS[Role.COMPLIANCE_OFFICER] += ["servicing.change_creditreportdispute"]

@@ -327,6 +327,7 @@ INTEGRATION_PREFIXES = {
     "sms": "SMS",
     "email": "EMAIL",
     "esign": "ESIGN",
+    "credit_reporting": "CREDIT_REPORTING",
 }
 INTEGRATIONS = {
     rail: {
@@ -515,3 +516,10 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
 # --- cmp
 # The court feed's drop folder, read by the nightly batch (servicing.eod.steps.court_lists).
 COURT_LIST_DROP_DIR = env.str("COURT_LIST_DROP_DIR", default="")
+# --- cr
+# Credit reporting out (征信报送): the credit reference center's adapter (rail credit_reporting).
+SERVICING_CREDIT_REPORTING_ADAPTER = _adapter(
+    "SERVICING_CREDIT_REPORTING_ADAPTER",
+    sandbox="servicing.services.credit_reporting.adapters.SandboxCreditCenter",
+    production="servicing.services.credit_reporting.adapters.HttpCreditReporting",
+)

@@ -5,6 +5,7 @@ from servicing.views import (
     collections,
     commission_payouts,
     compliance,
+    credit_reporting,
     customer,
     deposits,
     disbursement,
@@ -234,5 +235,26 @@ urlpatterns += [
         "servicing/collections/<int:case_id>/note/",
         collections.collections_note,
         name="collections_note",
+    ),
+    path("servicing/credit-reporting/", credit_reporting.credit_reporting, name="credit_reporting"),
+    path(
+        "servicing/credit-reporting/<int:year>/<int:month>.csv",
+        credit_reporting.credit_reporting_csv,
+        name="credit_reporting_csv",
+    ),
+    path(
+        "servicing/credit-reporting/records/<int:record_id>/correct/",
+        credit_reporting.credit_record_correct,
+        name="credit_record_correct",
+    ),
+    path(
+        "servicing/credit-reporting/disputes/",
+        credit_reporting.credit_dispute_open,
+        name="credit_dispute_open",
+    ),
+    path(
+        "servicing/credit-reporting/disputes/<int:dispute_id>/answer/",
+        credit_reporting.credit_dispute_answer,
+        name="credit_dispute_answer",
     ),
 ]

@@ -22,6 +22,7 @@ __all__ = [
 from servicing.models.aml import *  # noqa: E402,F403 - anti-money laundering alerts (r-aml)
 from servicing.models.collections import *  # noqa: E402,F403 - delinquency, snapshots, collections (eod)
 from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer commission payouts
+from servicing.models.credit_reporting import *  # noqa: E402,F403 - credit reporting out (征信报送)
 from servicing.models.deposits import *  # noqa: E402,F403 - dealer deposits (保证金)
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)

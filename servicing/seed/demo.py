@@ -2,13 +2,14 @@
 the demo loans in every status with their histories, the funding of origination's subsidised
 0 % contract through the real disbursement, the demo loans' commissions and their dealer's
 monthly KPIs, the dealers' commissions on the books and paid, their deposits' opening
-balances, and the compliance queue's demo cases."""
+balances, the compliance queue's demo cases, and last month's credit-reporting feed."""
 
 from __future__ import annotations
 
 from servicing.seed.book import book_commissions_seed
 from servicing.seed.commissions import commissions_seed
 from servicing.seed.compliance import compliance_seed
+from servicing.seed.credit_reporting import credit_reporting_seed
 from servicing.seed.deposits import deposits_seed
 from servicing.seed.loans import loans_seed
 from servicing.seed.subsidised import subsidised_contract_fund
@@ -21,3 +22,4 @@ def seed(*, stdout, context: dict) -> None:
     commissions_seed(stdout=stdout, context=context)
     deposits_seed(stdout=stdout, context=context)
     compliance_seed(stdout=stdout, context=context)
+    credit_reporting_seed(stdout=stdout, context=context)

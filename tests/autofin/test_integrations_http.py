@@ -37,6 +37,7 @@ from servicing.adapters import (
 )
 from servicing.gateway.http_bank import HttpBankGateway
 from servicing.gateway.interface import BankResult, GatewayRejected, GatewayTimeout
+from servicing.services.credit_reporting.adapters import CreditReportingError, HttpCreditReporting
 
 KEY_ID = "autofin-test"
 SECRET = "s3cret-" + "x" * 40
@@ -233,6 +234,15 @@ CASES = [
         {"evidence_ref": "EV-1"},
         {"evidence_ref": "EV-1"},
         ESignError,
+    ),
+    (
+        "credit_reporting",
+        lambda: HttpCreditReporting().submit(
+            records=[{"record_id": "7", "record_type": "monthly"}]
+        ),
+        {"results": [{"record_id": "7", "result": "rejected", "code": "E101", "message": "ID"}]},
+        [{"record_id": "7", "result": "rejected", "code": "E101", "message": "ID"}],
+        CreditReportingError,
     ),
 ]
 IDS = [c[0] for c in CASES]

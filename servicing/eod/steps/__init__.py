@@ -7,6 +7,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     checks,
     collections,
     court_lists,
+    credit_reporting,
     dealer_metrics,
     delinquency,
     due,
