@@ -80,6 +80,13 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem(_("管理后台"), "admin:index", BACK_OFFICE),
+    NavItem(
+        _("监管报表"),
+        "servicing:regulatory_reports",
+        frozenset(
+            {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.COMPLIANCE_OFFICER, Role.AUDITOR}
+        ),
+    ),
 ]
 
 
