@@ -17,8 +17,7 @@ from collections.abc import Iterator
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from servicing.models.gl_mapping import GlMapping, GlMappingStatus
-from servicing.models.ledger import LedgerAccount
+from servicing.models.gl_mapping import GlMapping
 
 PRIMARY = DEFAULT_DB_ALIAS
 
@@ -93,11 +92,3 @@ def gl_mappings() -> list[GlMapping]:
         .select_related("role", "account", "created_by", "approved_by")
         .order_by("role__sort_order", "role_id", "product_code", "vehicle_kind", "-effective_from")
     )
-
-
-def gl_mappings_pending() -> list[GlMapping]:
-    return [m for m in gl_mappings() if m.status == GlMappingStatus.PENDING]
-
-
-def gl_accounts() -> list[LedgerAccount]:
-    return list(LedgerAccount.objects.using(PRIMARY).order_by("sort_order", "code"))

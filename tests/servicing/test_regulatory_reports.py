@@ -85,7 +85,7 @@ def test_npl_coverage_and_provision_ratios_by_hand_equal_the_report_and_every_re
     assert figures["coverage"] == (allowance / npl).quantize(RATIO, ROUND_HALF_UP)
     assert figures["provision_ratio"] == (allowance / total).quantize(RATIO, ROUND_HALF_UP)
     # the same figures are the report's rows
-    rows = dict((r[0], r[1]) for r in report_table("ratios", APRIL)["rows"])
+    rows = {r[0]: r[1] for r in report_table("ratios", APRIL)["rows"]}
     assert rows["不良贷款率"] == figures["npl_ratio"]
     assert rows["拨备覆盖率"] == figures["coverage"]
     assert rows["贷款拨备率"] == figures["provision_ratio"]
