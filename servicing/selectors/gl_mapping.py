@@ -74,8 +74,8 @@ def gl_trial_balance(as_of: dt.date) -> list[tuple]:
         cursor.execute(
             f"""
             SELECT ga.code, ga.name, ga.account_type, ga.normal_side,
-                   coalesce(sum(jl.amount) FILTER (WHERE jl.side = 'D'), 0),
-                   coalesce(sum(jl.amount) FILTER (WHERE jl.side = 'C'), 0)
+                   coalesce(sum(jl.amount) FILTER (WHERE jl.side = 'D'), 0.00),
+                   coalesce(sum(jl.amount) FILTER (WHERE jl.side = 'C'), 0.00)
             {LINES_FROM}
              WHERE je.business_date <= %s
              GROUP BY ga.code, ga.name, ga.account_type, ga.normal_side, ga.sort_order

@@ -79,7 +79,7 @@ def test_maker_checker_and_the_kind_of_account_are_held(nev_accounts):
     assert (m.status, m.approved_by) == (GlMappingStatus.ACTIVE, checker)
     assert (
         AuditEntry.objects.filter(action__in=["gl_mapping_submit", "gl_mapping_approve"]).count()
-        == 4
+        == 3
     )
 
 

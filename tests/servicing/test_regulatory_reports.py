@@ -37,6 +37,7 @@ _phones = itertools.count(13900007000)
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    """The nightly batch runs in these tests; it must not send auto-debits to the bank."""
     settings.EOD_AUTO_DEBIT_SEND = False
 
 

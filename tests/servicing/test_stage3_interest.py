@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    """The nightly batch runs in these tests; it must not send auto-debits to the bank."""
     settings.EOD_AUTO_DEBIT_SEND = False
 
 

@@ -109,9 +109,14 @@ SELECT 'interest_income', 'C', amount, loan_id FROM eod_stage3 WHERE amount > 0
 NET_INTEREST = f"""
 SELECT x.loan_id,
        least(p.ecl - coalesce(u.released, 0),
-             {stage3_interest_sql(
-                 principal="l.principal_outstanding", allowance="p.ecl", rate="x.rate",
-                 days="(%(d)s::date - x.a)")}) AS amount
+             {
+    stage3_interest_sql(
+        principal="l.principal_outstanding",
+        allowance="p.ecl",
+        rate="x.rate",
+        days="(%(d)s::date - x.a)",
+    )
+}) AS amount
   FROM eod_accrual_amounts x
   JOIN servicing_loan l ON l.id = x.loan_id
   JOIN LATERAL (
