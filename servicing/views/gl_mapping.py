@@ -6,10 +6,8 @@ account for a period is a CSV here too."""
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
-from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from autofin.roles import MoneyAction, Role, can_move_money
+from origination.views.workbench import roles_required
 from servicing.forms.gl_mapping import GlMappingForm
 from servicing.ledger_names import account_name
 from servicing.models.gl_mapping import GlMappingStatus
@@ -30,15 +29,7 @@ from servicing.views.periods import csv_response, month_or_404
 VIEWERS = (Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.AUDITOR, Role.SYSTEM_ADMIN)
 
 
-def mapping_viewer(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not user_has_role(request.user, *VIEWERS):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+mapping_viewer = roles_required(*VIEWERS)
 
 
 @mapping_viewer

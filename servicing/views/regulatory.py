@@ -6,16 +6,14 @@ generated for the month (the period's close checklist asks for all of them)."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from autofin.business_date import business_date_current
-from autofin.roles import Role, user_has_role
+from autofin.roles import Role
+from origination.views.workbench import roles_required
 from servicing.models.gl_mapping import RegulatoryReportFile
 from servicing.selectors.periods import month_start
 from servicing.selectors.regulatory import REPORTS, report_table
@@ -31,15 +29,7 @@ VIEWERS = (
 )
 
 
-def report_viewer(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not user_has_role(request.user, *VIEWERS):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+report_viewer = roles_required(*VIEWERS)
 
 
 @report_viewer
