@@ -16,7 +16,7 @@ from autofin.roles import Role
 from origination.views.workbench import roles_required
 from servicing.models.gl_mapping import RegulatoryReportFile
 from servicing.selectors.periods import month_start
-from servicing.selectors.regulatory import REPORTS, report_table
+from servicing.selectors.regulatory import PRIMARY, REPORTS, report_table
 from servicing.services.regulatory import regulatory_report_generate
 from servicing.views.periods import csv_response, month_or_404
 
@@ -44,7 +44,9 @@ def regulatory_reports_month(request, year: int, month: int):
     first = month_or_404(year, month)
     generated = {
         r.report: r
-        for r in RegulatoryReportFile.objects.filter(month=first).select_related("generated_by")
+        for r in RegulatoryReportFile.objects.using(PRIMARY)
+        .filter(month=first)
+        .select_related("generated_by")
     }
     tables = []
     for code in REPORTS:
