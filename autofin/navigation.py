@@ -95,6 +95,13 @@ NAV: list[NavItem] = [
             }
         ),
     ),
+    NavItem(
+        _("监管报表"),
+        "servicing:regulatory_reports",
+        frozenset(
+            {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.COMPLIANCE_OFFICER, Role.AUDITOR}
+        ),
+    ),
 ]
 
 

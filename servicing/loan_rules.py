@@ -188,3 +188,22 @@ def ecl_stage_sql(*, dpd: str, restructured: str, warning_level: str) -> str:
         f" WHEN {dpd} > {ECL_STAGE2_DPD} OR {restructured}"
         f" OR {warning_level} = '{ECL_STAGE2_WARNING}' THEN 2 ELSE 1 END)"
     )
+
+
+# --- stage-3 interest on the net carrying amount (CAS 22) ---------------------------------------
+
+# A stage-3 loan is exactly a non-accrual one: both start past NON_ACCRUAL_DPD (test_stage3_*).
+# Its contractual interest goes to the off-balance memo pair; CAS 22 still recognises interest
+# income on the net carrying amount, (principal − allowance) × the effective rate × days / 365,
+# half-up to the fen per night. The schedule rate is the effective rate: fees are income when
+# due, never amortised into the yield. The income is released from the allowance (Dr allowance /
+# Cr interest income: the unwinding of the discount the ECL holds), never more than the allowance
+# left, so the loan's net carrying amount, not its gross, earns.
+NET_INTEREST_YEAR_DAYS = 365
+
+
+def stage3_interest_sql(*, principal: str, allowance: str, rate: str, days: str) -> str:
+    return (
+        f"round(greatest({principal} - {allowance}, 0) * {rate} * {days}"
+        f" / {NET_INTEREST_YEAR_DAYS}, 2)"
+    )

@@ -10,10 +10,12 @@ from servicing.views import (
     deposits,
     disbursement,
     eod,
+    gl_mapping,
     loans,
     payoff,
     periods,
     provisions,
+    regulatory,
     repayments,
     sandbox,
 )
@@ -256,5 +258,32 @@ urlpatterns += [
         "servicing/credit-reporting/disputes/<int:dispute_id>/answer/",
         credit_reporting.credit_dispute_answer,
         name="credit_dispute_answer",
+    ),
+]
+
+# --- product → GL mapping and regulatory reports (gl) ---
+urlpatterns += [
+    path("finance/gl-mapping/", gl_mapping.gl_mapping_list, name="gl_mapping"),
+    path("finance/gl-mapping/submit/", gl_mapping.gl_mapping_submit_view, name="gl_mapping_submit"),
+    path(
+        "finance/gl-mapping/<int:mapping_id>/decide/",
+        gl_mapping.gl_mapping_decide_view,
+        name="gl_mapping_decide",
+    ),
+    path(
+        "finance/periods/<int:year>/<int:month>/gl-trial-balance.csv",
+        gl_mapping.gl_trial_balance_csv,
+        name="gl_trial_balance_csv",
+    ),
+    path("finance/regulatory-reports/", regulatory.regulatory_reports, name="regulatory_reports"),
+    path(
+        "finance/regulatory-reports/<int:year>/<int:month>/",
+        regulatory.regulatory_reports_month,
+        name="regulatory_reports_month",
+    ),
+    path(
+        "finance/regulatory-reports/<int:year>/<int:month>/<slug:code>.csv",
+        regulatory.regulatory_report_csv,
+        name="regulatory_report_csv",
     ),
 ]

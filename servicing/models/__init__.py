@@ -26,6 +26,7 @@ from servicing.models.credit_reporting import *  # noqa: E402,F403 - credit repo
 from servicing.models.deposits import *  # noqa: E402,F403 - dealer deposits (保证金)
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
+from servicing.models.gl_mapping import *  # noqa: E402,F403 - product → GL mapping, regulatory report files (gl)
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)
 from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)

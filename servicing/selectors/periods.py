@@ -1,6 +1,6 @@
 """Month-end close reads: the periods with their status, each period's close checklist (computed
 from what the books and the nightly batch say, never ticked by hand), and the trial balance and
-GL extract rows for a period's CSV downloads.
+GL extract for a period's CSV downloads (the extract's lines: servicing.selectors.gl_mapping).
 
 Everything here reads the primary database ("default", named explicitly): a close must see the
 postings that just committed, never a lagging replica.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS
@@ -19,10 +18,12 @@ from django.utils.translation import gettext as _
 
 from autofin.business_date import business_date_current
 from servicing.models.eod import BatchRun, LedgerBreak, RunStatus
-from servicing.models.ledger import JournalEntry, JournalLine
+from servicing.models.gl_mapping import RegulatoryReportFile
+from servicing.models.ledger import JournalEntry
 from servicing.models.periods import AccountingPeriod, PeriodStatus
 from servicing.models.provisions import ProvisionRun, ProvisionStatus
 from servicing.selectors.ledger import TrialBalance, trial_balance
+from servicing.selectors.regulatory import REPORTS
 
 PRIMARY = DEFAULT_DB_ALIAS
 
@@ -101,6 +102,11 @@ def period_checklist(month: dt.date) -> list[CheckItem]:
         .first()
     )
     tb = trial_balance_for(month)
+    generated = set(
+        RegulatoryReportFile.objects.using(PRIMARY)
+        .filter(month=month, report__in=list(REPORTS))
+        .values_list("report", flat=True)
+    )
     return [
         CheckItem(
             "batch_days",
@@ -129,35 +135,15 @@ def period_checklist(month: dt.date) -> list[CheckItem]:
             tb.total == 0,
             _("借贷差额 %(total)s") % {"total": tb.total},
         ),
+        CheckItem(
+            "regulatory_reports",
+            _("本期监管报表已生成"),
+            len(generated) == len(REPORTS),
+            _("已生成 %(done)d / %(all)d 张") % {"done": len(generated), "all": len(REPORTS)},
+        ),
     ]
 
 
 def trial_balance_for(month: dt.date) -> TrialBalance:
     """The trial balance as the period left it: every entry dated up to its last day."""
     return trial_balance(as_of=month_end(month))
-
-
-GL_COLUMNS = (
-    "entry__business_date",
-    "entry_id",
-    "entry__source_type",
-    "entry__source_id",
-    "account__code",
-    "account__name",
-    "side",
-    "amount",
-    "loan_id",
-    "dealer_id",
-    "entry__description",
-)
-
-
-def gl_extract_rows(month: dt.date) -> Iterator[tuple]:
-    """Every journal line dated in the period, in posting order, streamed from the server."""
-    return (
-        JournalLine.objects.using(PRIMARY)
-        .filter(entry__business_date__range=(month, month_end(month)))
-        .order_by("entry__business_date", "entry_id", "id")
-        .values_list(*GL_COLUMNS)
-        .iterator(chunk_size=5000)
-    )

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from autofin.money import ZERO
-from servicing.models import AccountCode
+from servicing.models import AccountCode, JournalLine, Side, SourceType
 from servicing.models.provisions import LoanProvision, ProvisionRun, ProvisionStatus
 
 RATIO = Decimal("0.0001")
@@ -19,14 +19,26 @@ STAGES = (1, 2, 3)
 
 
 def loan_allowance(*, loan_id: int) -> Decimal:
-    """The loan's allowance: its ECL in the latest posted run (ZERO if none counted it)."""
+    """The loan's allowance: its ECL in the latest posted run (ZERO if none counted it), less
+    what the nightly accrual has released of it since as stage-3 interest on the net amount
+    (servicing.eod.steps.accrual)."""
     row = (
         LoanProvision.objects.filter(loan_id=loan_id, run__status=ProvisionStatus.POSTED)
         .order_by("-run__month")
-        .values_list("ecl", flat=True)
+        .values_list("ecl", "run__as_of")
         .first()
     )
-    return row if row is not None else ZERO
+    if row is None:
+        return ZERO
+    ecl, as_of = row
+    released = JournalLine.objects.filter(
+        loan_id=loan_id,
+        account__code=AccountCode.LOAN_LOSS_ALLOWANCE,
+        side=Side.DEBIT,
+        entry__source_type=SourceType.ACCRUAL,
+        entry__business_date__gt=as_of,
+    ).aggregate(s=Sum("amount"))["s"]
+    return ecl - (released or ZERO)
 
 
 def rollforward_figures(run: ProvisionRun) -> dict[str, Decimal]:

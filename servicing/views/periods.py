@@ -28,8 +28,9 @@ from servicing.ledger_names import account_name
 from servicing.memos import memo_display
 from servicing.models.ledger import SOURCE_TYPE_LABELS, AccountType, JournalEntry, SourceType
 from servicing.models.periods import AccountingPeriod, PeriodStatus
+from servicing.selectors.gl_mapping import gl_extract_lines
 from servicing.selectors.periods import (
-    gl_extract_rows,
+    month_end,
     period_checklist,
     periods_list,
     trial_balance_for,
@@ -45,6 +46,7 @@ FIX_LINKS = {
     "batch_days": "servicing:eod_dashboard",
     "reconciliation": "servicing:eod_dashboard",
     "provisions": "servicing:provisions",
+    "regulatory_reports": "servicing:regulatory_reports",
 }
 
 
@@ -59,7 +61,7 @@ def period_viewer(view):
     return wrapper
 
 
-def _month(year: int, month: int) -> dt.date:
+def month_or_404(year: int, month: int) -> dt.date:
     try:
         return dt.date(year, month, 1)
     except ValueError as exc:
@@ -79,7 +81,7 @@ def period_list(request):
 
 @period_viewer
 def period_detail(request, year: int, month: int):
-    first = _month(year, month)
+    first = month_or_404(year, month)
     period = AccountingPeriod.objects.filter(month=first).first()
     status = period.status if period else PeriodStatus.OPEN
     checklist = [
@@ -114,7 +116,7 @@ def period_detail(request, year: int, month: int):
 @recent_auth_required
 def period_close_view(request, year: int, month: int):
     """Submit the close (four eyes on) or close at once (off); the checker approves here too."""
-    first = _month(year, month)
+    first = month_or_404(year, month)
     if not can_move_money(request.user, MoneyAction.PERIOD_CLOSE):
         raise PermissionDenied
 
@@ -144,7 +146,7 @@ def period_close_view(request, year: int, month: int):
 @recent_auth_required
 def period_adjust(request, year: int, month: int):
     """Post a correction to this closed month in the next open period."""
-    first = _month(year, month)
+    first = month_or_404(year, month)
     if not can_move_money(request.user, MoneyAction.PERIOD_ADJUST):
         raise PermissionDenied
     form = PeriodAdjustmentForm(request.POST)
@@ -183,7 +185,7 @@ class _Echo:
         return value
 
 
-def _csv(rows, filename: str) -> StreamingHttpResponse:
+def csv_response(rows, filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines():
@@ -198,7 +200,7 @@ def _csv(rows, filename: str) -> StreamingHttpResponse:
 
 @period_viewer
 def period_trial_balance_csv(request, year: int, month: int):
-    first = _month(year, month)
+    first = month_or_404(year, month)
     tb = trial_balance_for(first)
     types = dict(AccountType.choices)
 
@@ -209,12 +211,12 @@ def period_trial_balance_csv(request, year: int, month: int):
             yield [r.code, name, types[r.account_type], r.debit, r.credit, r.balance]
         yield ["", _("合计"), "", tb.debit, tb.credit, tb.total]
 
-    return _csv(rows(), f"trial-balance-{first:%Y-%m}.csv")
+    return csv_response(rows(), f"trial-balance-{first:%Y-%m}.csv")
 
 
 @period_viewer
 def period_gl_csv(request, year: int, month: int):
-    first = _month(year, month)
+    first = month_or_404(year, month)
     header = [
         _("营业日"),
         _("分录号"),
@@ -227,13 +229,14 @@ def period_gl_csv(request, year: int, month: int):
         _("贷款账户"),
         _("经销商"),
         _("摘要"),
+        _("总账科目代码"),
+        _("总账科目名称"),
     ]
 
     def rows():
         yield header
-        for day, entry, stype, sid, code, name, side, amount, loan, dealer, memo in gl_extract_rows(
-            first
-        ):
+        for line in gl_extract_lines(first, month_end(first)):
+            day, entry, stype, sid, code, name, side, amount, loan, dealer, memo, gl, gl_name = line
             yield [
                 day,
                 entry,
@@ -246,6 +249,8 @@ def period_gl_csv(request, year: int, month: int):
                 loan or "",
                 dealer or "",
                 memo_display(memo),
+                gl,
+                account_name(gl, gl_name),
             ]
 
-    return _csv(rows(), f"gl-{first:%Y-%m}.csv")
+    return csv_response(rows(), f"gl-{first:%Y-%m}.csv")

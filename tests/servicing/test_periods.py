@@ -21,6 +21,7 @@ from servicing.models import JournalEntry, JournalLine
 from servicing.models.periods import AccountingPeriod, PeriodStatus
 from servicing.selectors.ledger import trial_balance
 from servicing.selectors.periods import period_checklist
+from servicing.selectors.regulatory import REPORTS
 from servicing.services.ledger.entries import PeriodClosedError
 from servicing.services.ledger.posting import journal_post
 from servicing.services.periods.adjustment import period_adjustment_post
@@ -28,6 +29,7 @@ from servicing.services.periods.approval import period_close_submit
 from servicing.services.periods.close import PeriodError, period_close
 from servicing.services.provisions.compute import provision_run_compute
 from servicing.services.provisions.post import provision_run_post
+from servicing.services.regulatory import regulatory_report_generate
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import D, make_loan, set_day
 
@@ -152,7 +154,9 @@ def test_close_is_refused_while_the_checklist_fails_and_nothing_changes(policy):
         lambda: period_close(month=FEB, actor="test"),
         lambda: period_close_submit(month=FEB, actor=finance),
     ):
-        with pytest.raises(PeriodError, match="本月每个营业日均已日结；本月减值准备已过账"):
+        with pytest.raises(
+            PeriodError, match="本月每个营业日均已日结；本月减值准备已过账；本期监管报表已生成"
+        ):
             attempt()
     assert not AccountingPeriod.objects.exists()
     _post(dt.date(2026, 2, 27), "still-open")  # February still takes postings
@@ -170,6 +174,9 @@ def closed_february(policy):
         assert batch.status == "succeeded", batch.error
     run = provision_run_compute(as_of=dt.date(2026, 2, 28), actor="test")
     provision_run_post(run_id=run.pk, actor="test")
+    reporter = UserFactory(roles=[Role.FINANCE_OPERATOR])
+    for code in REPORTS:
+        regulatory_report_generate(code=code, month=FEB, actor=reporter)
     return run
 
 

@@ -13,7 +13,12 @@ the 10th place of the remainder. For each open loan of the chunk with `accrued_t
 Postings: one ledger entry for the chunk (interest receivable Dr / interest income Cr, fee
 receivable Dr / fee income Cr, each line carrying its loan id). A loan past 90 DPD (non-accrual,
 set by the delinquency step) accrues to the off-balance memo pair instead (off-balance interest
-Dr / contra Cr): income recognition stops.
+Dr / contra Cr): income recognition stops. Such a loan is in stage 3 (credit-impaired), and CAS 22
+recognises its interest on the net carrying amount instead: principal less the allowance of the
+latest posted provision run, × schedule rate × days / 365 (`loan_rules.stage3_interest_sql`),
+released from the allowance (loan-loss allowance Dr / interest income Cr, on the loan's lines),
+capped at what is left of the loan's allowance since that run. A stage-3 loan without a posted
+allowance recognises nothing on balance (its interest stays off-balance until provided for).
 
 Fallback: a loan more than one schedule period behind (an accrual that crosses a due date before
 D, e.g. a loan funded back-dated) goes through the per-loan reference `loan_accrue` — rare, and
@@ -27,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.pricing.dates import period_days_sql
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
+from servicing.loan_rules import stage3_interest_sql
 from servicing.memos import memo
 from servicing.services.accrual import loan_accrue
 
@@ -92,7 +98,42 @@ UNION ALL
 SELECT 'fee_receivable', 'D', fee, loan_id FROM eod_accrual WHERE fee > 0
 UNION ALL
 SELECT 'fee_income', 'C', fee, loan_id FROM eod_accrual WHERE fee > 0
+UNION ALL
+SELECT 'loan_loss_allowance', 'D', amount, loan_id FROM eod_stage3 WHERE amount > 0
+UNION ALL
+SELECT 'interest_income', 'C', amount, loan_id FROM eod_stage3 WHERE amount > 0
 """
+
+# the allowance a stage-3 loan holds (its ECL in the latest posted run) and what the nightly
+# accrual released of it since that run: the release never exceeds the allowance
+NET_INTEREST = f"""
+SELECT x.loan_id,
+       least(p.ecl - coalesce(u.released, 0),
+             {
+    stage3_interest_sql(
+        principal="l.principal_outstanding",
+        allowance="p.ecl",
+        rate="x.rate",
+        days="(%(d)s::date - x.a)",
+    )
+}) AS amount
+  FROM eod_accrual_amounts x
+  JOIN servicing_loan l ON l.id = x.loan_id
+  JOIN LATERAL (
+        SELECT lp.ecl, r.as_of
+          FROM servicing_loanprovision lp
+          JOIN servicing_provisionrun r ON r.id = lp.run_id
+         WHERE lp.loan_id = x.loan_id AND r.status = 'posted'
+         ORDER BY r.month DESC LIMIT 1) p ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT sum(jl.amount) AS released
+          FROM servicing_journalline jl
+          JOIN servicing_journalentry je ON je.id = jl.entry_id
+          JOIN servicing_ledgeraccount la ON la.id = jl.account_id
+         WHERE jl.loan_id = x.loan_id AND la.code = 'loan_loss_allowance' AND jl.side = 'D'
+           AND je.source_type = 'accrual' AND je.business_date > p.as_of) u ON TRUE
+ WHERE x.non_accrual
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 
 @register(code="accrual", label=_("利息与费用计提"), position=10)
@@ -106,6 +147,7 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     behind = [r[0] for r in rows("SELECT loan_id FROM eod_accrual_in WHERE due_date < %s", [d])]
     temp_table("eod_accrual_amounts", AMOUNTS, {"d": d})
     temp_table("eod_accrual", RESULT, {"d": d})
+    temp_table("eod_stage3", NET_INTEREST, {"d": d})
     run(
         """
         UPDATE servicing_loan l
@@ -131,6 +173,7 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         " coalesce(sum(interest) FILTER (WHERE non_accrual), 0), coalesce(sum(fee), 0)"
         " FROM eod_accrual"
     )
+    stage3 = one("SELECT count(*), coalesce(sum(amount), 0) FROM eod_stage3 WHERE amount > 0")
     if behind:
         for loan_id in behind:
             loan_accrue(loan_id=loan_id, through=d, actor=ctx.actor, business_date=d)
@@ -139,5 +182,6 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         "interest": str(totals[1]),
         "off_balance_interest": str(totals[2]),
         "fees": str(totals[3]),
+        "stage3_net_interest": str(stage3[1]),
         "fallback": len(behind),
     }
