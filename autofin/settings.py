@@ -310,6 +310,8 @@ INTEGRATION_PREFIXES = {
     "sms": "SMS",
     "email": "EMAIL",
     "esign": "ESIGN",
+    "oem_claims": "OEM_CLAIMS",
+    "invoicing": "INVOICING",
 }
 INTEGRATIONS = {
     rail: {
@@ -494,3 +496,19 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
     "task": "servicing.tasks.deposits.deposit_refunds_recover",
     "schedule": 300.0,
 }
+
+# --- oem
+# OEM subsidy claims and the tax platform (e-fapiao): servicing.partner_adapters.
+SERVICING_OEM_CLAIMS = _adapter(
+    "SERVICING_OEM_CLAIMS",
+    sandbox="servicing.partner_adapters.SandboxOemClaims",
+    production="servicing.partner_adapters.HttpOemClaims",
+)
+SERVICING_INVOICING = _adapter(
+    "SERVICING_INVOICING",
+    sandbox="servicing.partner_adapters.SandboxInvoicing",
+    production="servicing.partner_adapters.HttpInvoicing",
+)
+# The seller on the lender's invoices (数电发票): its name and 统一社会信用代码.
+INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
+INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
