@@ -23,7 +23,7 @@ from servicing.services.oem.claims import oem_claims_generate
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.settlement.early import payoff_quote_issue
 from tests.servicing.loan_helpers import set_day
-from tests.servicing.oem_support import D, ZERO, books_agree, recognise, subsidised_loan
+from tests.servicing.oem_support import ZERO, D, books_agree, recognise, subsidised_loan
 
 pytestmark = pytest.mark.django_db
 

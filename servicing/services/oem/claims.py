@@ -36,7 +36,11 @@ from servicing.models.oem_claims import (
     OemSubsidy,
 )
 from servicing.partner_adapters import ClaimFile, ClaimFileLine, oem_claims_adapter
-from servicing.services.invoicing import invoice_issue, invoice_vat_lines
+from servicing.services.invoicing import (
+    buyer_taxpayer_id_clean,
+    invoice_issue,
+    invoice_vat_lines,
+)
 from servicing.services.ledger.posting import journal_post
 from servicing.services.oem.subsidy import OemError
 
@@ -198,6 +202,9 @@ def oem_claim_send(*, claim_id: int, on: dt.date, actor: Any) -> OemClaim:
         lines = list(claim.lines.select_for_update().order_by("contract_ref"))
         if not lines:
             raise OemError(_("索赔单没有明细，不能发送。"))
+        # the invoice follows the OEM's answer: a buyer it cannot be issued to stops the send
+        # before the OEM receives anything
+        buyer_taxpayer_id_clean(claim.agreement.taxpayer_id)
         by_ref = {x.contract_ref: x for x in lines}
         for result in oem_claims_adapter().submit(_file(claim, lines)):
             line = by_ref[result.contract_ref]
