@@ -310,6 +310,8 @@ class MoneyAction(StrEnum):
     DEPOSIT_RECEIPT_RECORD = "deposit_receipt_record"  # a dealer's deposit seen on the statement
     DEPOSIT_REFUND_PREPARE = "deposit_refund_prepare"  # a deposit refund to the dealer (maker)
     DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
+    OEM_CLAIM_WORK = "oem_claim_work"  # generate, send, resolve disputes of OEM subsidy claims
+    OEM_RECEIPT_RECORD = "oem_receipt_record"  # an OEM's payment seen on the bank statement
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -338,6 +340,8 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DEPOSIT_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.OEM_CLAIM_WORK: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.OEM_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

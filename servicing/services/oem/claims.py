@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO, to_decimal
+from autofin.roles import MoneyAction, can_move_money
 from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models.invoices import Invoice, VatKind
@@ -78,6 +79,7 @@ def oem_claims_generate(
     """Each OEM's draft claim for the month of `on`, made or topped up with the periods due by
     `on`; idempotent (a claimed period is never claimed again). Naming loans that carry no
     subsidy is refused with nothing written."""
+    _require(actor, MoneyAction.OEM_CLAIM_WORK)
     month = on.replace(day=1)
     with transaction.atomic():
         if loan_ids:
@@ -184,6 +186,12 @@ def _file(claim: OemClaim, lines) -> ClaimFile:
     )
 
 
+def _require(actor: Any, action: MoneyAction) -> None:
+    """A person must hold the money action (the batch and other services act as labels)."""
+    if not isinstance(actor, str) and not can_move_money(actor, action):
+        raise OemError(_("您没有厂商贴息索赔的操作权限。"))
+
+
 def _claim_lock(claim_id: int) -> OemClaim:
     claim = (
         OemClaim.objects.select_for_update().select_related("agreement").filter(pk=claim_id).first()
@@ -195,6 +203,7 @@ def _claim_lock(claim_id: int) -> OemClaim:
 
 def oem_claim_send(*, claim_id: int, on: dt.date, actor: Any) -> OemClaim:
     """Send a draft claim's file to the OEM and record its answer line by line."""
+    _require(actor, MoneyAction.OEM_CLAIM_WORK)
     with transaction.atomic():
         claim = _claim_lock(claim_id)
         if claim.status != OemClaimStatus.DRAFT:
@@ -268,6 +277,7 @@ def _claim_invoice(claim: OemClaim, *, on: dt.date, actor: Any) -> Invoice | Non
 
 def oem_claim_line_accept(*, line_id: int, on: dt.date, actor: Any) -> OemClaimLine:
     """Accept the OEM's figure for a disputed line: the difference is written down, exactly."""
+    _require(actor, MoneyAction.OEM_CLAIM_WORK)
     with transaction.atomic():
         line = OemClaimLine.objects.select_related("claim").get(pk=line_id)
         claim = _claim_lock(line.claim_id)
@@ -297,6 +307,7 @@ def oem_claim_line_accept(*, line_id: int, on: dt.date, actor: Any) -> OemClaimL
 
 def oem_claim_line_resubmit(*, line_id: int, on: dt.date, actor: Any) -> OemClaimLine:
     """Send a disputed line to the OEM again (with the evidence) and record its new answer."""
+    _require(actor, MoneyAction.OEM_CLAIM_WORK)
     with transaction.atomic():
         line = OemClaimLine.objects.get(pk=line_id)
         claim = _claim_lock(line.claim_id)
@@ -315,6 +326,7 @@ def oem_claim_receipt_record(
     *, claim_id: int, amount: Decimal | str, bank_ref: str, on: dt.date, actor: Any
 ) -> OemClaimReceipt:
     """Money from the OEM against a claim: Dr bank_clearing / Cr oem_subsidy_receivable."""
+    _require(actor, MoneyAction.OEM_RECEIPT_RECORD)
     amount = to_decimal(amount)
     bank_ref = (bank_ref or "").strip()
     if not bank_ref:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO, quantize_fen, to_decimal
+from autofin.roles import MoneyAction, can_move_money
 from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
@@ -205,3 +206,30 @@ def oem_subsidy_end_locked(*, loan: Loan, on: dt.date, actor: Any) -> None:
     """Called inside the transaction that settled or charged off `loan`."""
     with transaction.atomic():
         oem_subsidy_end(loan_id=loan.pk, on=on, actor=actor)
+
+
+def oem_agreement_update(
+    *, agreement_id: int, taxpayer_id: str, bank_name: str, bank_account: str, option: str,
+    actor: Any,
+) -> OemAgreement:  # fmt: skip
+    """Finance completes an OEM's details: the taxpayer ID its invoices need (checked), its bank
+    account, and what happens to the subsidy when a loan ends early."""
+    from servicing.services.invoicing import InvoiceError, buyer_taxpayer_id_clean  # noqa: PLC0415 - invoicing imports this module's error
+
+    if not isinstance(actor, str) and not can_move_money(actor, MoneyAction.OEM_CLAIM_WORK):
+        raise OemError(_("您没有厂商贴息索赔的操作权限。"))
+    try:
+        taxpayer_id = buyer_taxpayer_id_clean(taxpayer_id)
+    except InvoiceError as exc:
+        raise OemError(str(exc)) from exc
+    with transaction.atomic():
+        agreement = OemAgreement.objects.select_for_update().get(pk=agreement_id)
+        before = agreement.early_settlement_option
+        agreement.taxpayer_id = taxpayer_id
+        agreement.bank_name = bank_name.strip()
+        agreement.bank_account = bank_account.strip()
+        agreement.early_settlement_option = EarlySettlementOption(option)
+        agreement.save()
+        audit_record(actor=actor, obj=agreement, action="oem_agreement_update", from_state=before,
+                     to_state=agreement.early_settlement_option)  # fmt: skip
+    return agreement
