@@ -498,17 +498,11 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
 }
 
 # --- oem
-# OEM subsidy claims and the tax platform (e-fapiao): servicing.partner_adapters.
-SERVICING_OEM_CLAIMS = _adapter(
-    "SERVICING_OEM_CLAIMS",
-    sandbox="servicing.partner_adapters.SandboxOemClaims",
-    production="servicing.partner_adapters.HttpOemClaims",
-)
-SERVICING_INVOICING = _adapter(
-    "SERVICING_INVOICING",
-    sandbox="servicing.partner_adapters.SandboxInvoicing",
-    production="servicing.partner_adapters.HttpInvoicing",
-)
-# The seller on the lender's invoices (数电发票): its name and 统一社会信用代码.
+# The OEM claims desk and the tax platform (e-fapiao), servicing.partner_adapters; the seller.
+_PARTNERS = "servicing.partner_adapters."
+SERVICING_OEM_CLAIMS = _adapter("SERVICING_OEM_CLAIMS", sandbox=_PARTNERS + "SandboxOemClaims",
+                                production=_PARTNERS + "HttpOemClaims")  # fmt: skip
+SERVICING_INVOICING = _adapter("SERVICING_INVOICING", sandbox=_PARTNERS + "SandboxInvoicing",
+                               production=_PARTNERS + "HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")

@@ -220,6 +220,11 @@ urlpatterns += [
         name="oem_claim_receipt",
     ),
     path(
+        "finance/oem-claims/<int:claim_id>/invoice-reverse/",
+        oem_claims.oem_claim_invoice_reverse_view,
+        name="oem_claim_invoice_reverse",
+    ),
+    path(
         "finance/oem-claims/lines/<int:line_id>/",
         oem_claims.oem_claim_line_view,
         name="oem_claim_line",

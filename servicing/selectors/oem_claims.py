@@ -97,7 +97,8 @@ def claim_file_rows(claim: OemClaim) -> list[list[str]]:
     ]
 
 
-def claim_invoice(claim: OemClaim) -> Invoice | None:
-    return Invoice.objects.filter(
-        source_type="oem_claim", source_id=str(claim.pk), colour="blue"
-    ).first()
+def claim_invoices(claim: OemClaim) -> list[Invoice]:
+    """The claim's invoice and, once reversed, its red-letter one."""
+    return list(
+        Invoice.objects.filter(source_type="oem_claim", source_id=str(claim.pk)).order_by("id")
+    )

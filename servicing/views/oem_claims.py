@@ -28,6 +28,7 @@ from servicing.models.oem_claims import (
 from servicing.selectors import oem_claims as pages
 from servicing.services.invoicing import InvoiceError
 from servicing.services.oem.claims import (
+    oem_claim_invoice_reverse,
     oem_claim_line_accept,
     oem_claim_line_resubmit,
     oem_claim_receipt_record,
@@ -47,7 +48,7 @@ def _page(request, *, claim=None, receipt_form=None, status=200):
             "claims": pages.claims_recent(),
             "claim": claim,
             "lines": list(claim.lines.order_by("contract_ref")) if claim else [],
-            "invoice": pages.claim_invoice(claim) if claim else None,
+            "invoices": pages.claim_invoices(claim) if claim else [],
             "ageing": pages.claims_ageing(on=business_date_for_posting()),
             "difference": pages.claims_subledger_difference(),
             "agreements": pages.agreements(),
@@ -175,3 +176,18 @@ def oem_agreement_view(request, agreement_id: int):
                     agreement_id=agreement_id, taxpayer_id=data["taxpayer_id"],
                     bank_name=data["bank_name"], bank_account=data["bank_account"],
                     option=data["early_settlement_option"], actor=request.user))  # fmt: skip
+
+
+@finance_view
+@require_POST
+@money_action(MoneyAction.OEM_CLAIM_WORK)
+@recent_auth_required
+def oem_claim_invoice_reverse_view(request, claim_id: int):
+    get_object_or_404(OemClaim, pk=claim_id)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, gettext("请勾选确认后再开具红字发票。"))
+        return _back(claim_id)
+    on = business_date_for_posting()
+    return _act(request, claim_id=claim_id, done=gettext("已开具红字发票。"),
+                work=lambda: oem_claim_invoice_reverse(claim_id=claim_id, on=on,
+                                                       actor=request.user))  # fmt: skip

@@ -58,7 +58,7 @@ def test_send_dispute_receipt_and_claim_file_through_the_page(client, maker):
     claim.refresh_from_db()
     assert (claim.status, claim.written_down) == ("confirmed", D("14.85"))
     detail = client.get(reverse("servicing:oem_claim_detail", args=[claim.pk])).content.decode()
-    assert "已开具贷款服务发票" in detail and "¥282.17" in detail
+    assert "已开具贷款服务蓝字发票" in detail and "¥282.17" in detail
     for token in ("r1", "r1"):  # a double submit records once
         client.post(reverse("servicing:oem_claim_receipt", args=[claim.pk]),
                     {"token": token, "amount": "282.17", "bank_ref": "B-77"})  # fmt: skip
@@ -72,3 +72,24 @@ def test_send_dispute_receipt_and_claim_file_through_the_page(client, maker):
         == "合同编号,车架号,客户利率,资金方利率,本期贴息,状态,厂商核定金额,争议原因"
     )
     assert "LSVAA0000000012B7" in text and "133.66" in text
+
+
+def test_a_returned_invoice_is_reversed_with_a_red_letter_one(client, maker):
+    from servicing.models.invoices import Invoice  # noqa: PLC0415
+    from servicing.selectors.ledger import account_balance  # noqa: PLC0415
+
+    claim = _claim()
+    client.force_login(maker)
+    client.post(reverse("servicing:oem_claim_send", args=[claim.pk]), {"token": "s1"})
+    line = claim.lines.get(status="disputed")
+    client.post(reverse("servicing:oem_claim_line", args=[line.pk]),
+                {"token": "l1", "resolution": "resubmit"})  # fmt: skip
+    assert account_balance(account_code="vat_output") == D("16.81")  # 297.02 x 6 / 106
+    url = reverse("servicing:oem_claim_invoice_reverse", args=[claim.pk])
+    client.post(url, {"token": "v0"})  # not confirmed: nothing
+    assert Invoice.objects.count() == 1
+    for token in ("v1", "v1"):
+        client.post(url, {"token": token, "confirm": "1"})
+    red = Invoice.objects.get(colour="red")
+    assert (red.total, red.tax) == (D("-297.02"), D("-16.81"))
+    assert account_balance(account_code="vat_output") == ZERO

@@ -40,6 +40,7 @@ from servicing.partner_adapters import ClaimFile, ClaimFileLine, oem_claims_adap
 from servicing.services.invoicing import (
     buyer_taxpayer_id_clean,
     invoice_issue,
+    invoice_reverse,
     invoice_vat_lines,
 )
 from servicing.services.ledger.posting import journal_post
@@ -364,3 +365,23 @@ def oem_claim_receipt_record(
         audit_record(actor=actor, obj=claim, action="oem_claim_receipt",
                      data={"amount": str(amount), "bank_ref": bank_ref})  # fmt: skip
     return receipt
+
+
+def oem_claim_invoice_reverse(*, claim_id: int, on: dt.date, actor: Any) -> Invoice:
+    """Reverse a claim's invoice with a red-letter one (the OEM returned it, e.g. wrong buyer
+    details): its tax goes back to income (Dr vat_output / Cr oem_subsidy_income). Idempotent."""
+    _require(actor, MoneyAction.OEM_CLAIM_WORK)
+    with transaction.atomic():
+        claim = _claim_lock(claim_id)
+        blue = Invoice.objects.filter(source_type=SOURCE_CLAIM, source_id=str(claim.pk),
+                                      colour="blue").first()  # fmt: skip
+        if blue is None:
+            raise OemError(_("该索赔单尚未开具发票。"))
+        red = invoice_reverse(invoice_id=blue.pk, on=on, actor=actor)
+        lines = invoice_vat_lines(red, income_account=A.OEM_SUBSIDY_INCOME)
+        journal_post(
+            business_date=on, source_type="invoice", source_id=red.pk, lines=lines,
+            idempotency_key=f"invoice-vat:{red.pk}",
+            description=memo("invoice_vat", number=red.number), actor=actor,
+        )  # fmt: skip
+    return red
