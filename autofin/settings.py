@@ -499,10 +499,11 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
 
 # --- oem
 # The OEM claims desk and the tax platform (e-fapiao), servicing.partner_adapters; the seller.
-_PARTNERS = "servicing.partner_adapters."
-SERVICING_OEM_CLAIMS = _adapter("SERVICING_OEM_CLAIMS", sandbox=_PARTNERS + "SandboxOemClaims",
-                                production=_PARTNERS + "HttpOemClaims")  # fmt: skip
-SERVICING_INVOICING = _adapter("SERVICING_INVOICING", sandbox=_PARTNERS + "SandboxInvoicing",
-                               production=_PARTNERS + "HttpInvoicing")  # fmt: skip
+SERVICING_OEM_CLAIMS = _adapter("SERVICING_OEM_CLAIMS",
+    sandbox="servicing.partner_adapters.SandboxOemClaims",
+    production="servicing.partner_adapters.HttpOemClaims")  # fmt: skip
+SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
+    sandbox="servicing.partner_adapters.SandboxInvoicing",
+    production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
