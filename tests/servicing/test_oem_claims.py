@@ -14,6 +14,7 @@ import pytest
 from dealers.seed import uscc_make
 from servicing.eod.registry import StepContext
 from servicing.eod.steps.oem_claims import oem_claims_step
+from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import JournalEntry
 from servicing.models.invoices import Invoice
 from servicing.models.oem_claims import OemAgreement, OemClaim, OemClaimLine, OemClaimReceipt
@@ -154,3 +155,20 @@ def test_a_claim_cannot_be_invoiced_to_an_oem_without_a_valid_taxpayer_id():
     assert claim.status == "draft"
     assert not Invoice.objects.exists()
     assert JournalEntry.objects.count() == entries
+
+
+def test_the_nightly_batch_recognises_and_claims_at_month_end():
+    loan = subsidised_loan(vin="LSVAA0000000006F1")
+    set_day(FEB_END)
+    batch = batch_run_sync(business_date=FEB_END)
+    assert batch.status == "succeeded"
+    steps = dict(batch.steps.values_list("code", "result"))
+    assert steps["oem_subsidy"]["recognised"] == "194.60"  # 148.51 + 99.26 x 13 / 28
+    assert steps["oem_claims"] == {"month_end": 1, "claims": 1, "lines": 1, "amount": "148.51"}
+    assert OemClaim.objects.get().lines.get().loan_id == loan.pk
+    assert books_agree() == {
+        "deferred": D("102.92"),
+        "unbilled": D("149.01"),
+        "receivable": D("148.51"),
+    }
+    assert trial_balance().total == 0
