@@ -4,7 +4,7 @@ platform is asked, the tax split out of a tax-inclusive total, a red-letter invo
 
 Shared by every seller-side invoice (OEM subsidy claims now, lease rents next): the caller says
 what the invoice is for (`source_type`, `source_id`; one blue invoice per source) and posts the
-output VAT on its own accounts (`invoice_vat_lines` gives the pair for income taxed inclusive).
+output VAT with `invoice_vat_post` (the pair for income booked tax-inclusive).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from stdnum.exceptions import ValidationError
 
 from autofin.audit import audit_record
 from autofin.money import quantize_fen
+from servicing.memos import memo
 from servicing.models.invoices import Invoice, InvoiceColour, VatKind, VatRate
 from servicing.models.ledger import AccountCode as A
 from servicing.partner_adapters import InvoiceRejected, InvoiceRequest, invoicing_adapter
+from servicing.services.ledger.posting import journal_post
 
 
 class InvoiceError(Exception):
@@ -135,12 +137,19 @@ def _issue(
     return invoice
 
 
-def invoice_vat_lines(invoice: Invoice, *, income_account: str, loan_id: int | None = None):
-    """The entry that takes an invoice's tax out of income already booked tax-inclusive
-    (Dr income / Cr vat_output; a red-letter invoice the other way round)."""
+def invoice_vat_post(
+    invoice: Invoice, *, income_account: str, on: dt.date, actor: Any, loan_id: int | None = None
+) -> None:
+    """Take an invoice's tax out of income already booked tax-inclusive: Dr income / Cr
+    vat_output (a red-letter invoice the other way round). Once per invoice."""
     tax = abs(invoice.tax)
     if not tax:
-        return []
+        return
     blue = invoice.colour == InvoiceColour.BLUE
-    return [(income_account, "D" if blue else "C", tax, loan_id),
-            (A.VAT_OUTPUT, "C" if blue else "D", tax)]  # fmt: skip
+    journal_post(
+        business_date=on, source_type="invoice", source_id=invoice.pk,
+        lines=[(income_account, "D" if blue else "C", tax, loan_id),
+               (A.VAT_OUTPUT, "C" if blue else "D", tax)],
+        idempotency_key=f"invoice-vat:{invoice.pk}",
+        description=memo("invoice_vat", number=invoice.number), actor=actor,
+    )  # fmt: skip

@@ -41,7 +41,7 @@ from servicing.services.invoicing import (
     buyer_taxpayer_id_clean,
     invoice_issue,
     invoice_reverse,
-    invoice_vat_lines,
+    invoice_vat_post,
 )
 from servicing.services.ledger.posting import journal_post
 from servicing.services.oem.subsidy import OemError
@@ -266,13 +266,7 @@ def _claim_invoice(claim: OemClaim, *, on: dt.date, actor: Any) -> Invoice | Non
         item_name=INVOICE_ITEM, buyer_name=claim.agreement.name,
         buyer_taxpayer_id=claim.agreement.taxpayer_id, total=agreed, on=on, actor=actor,
     )  # fmt: skip
-    lines = invoice_vat_lines(invoice, income_account=A.OEM_SUBSIDY_INCOME)
-    if lines:
-        journal_post(
-            business_date=on, source_type="invoice", source_id=invoice.pk, lines=lines,
-            idempotency_key=f"invoice-vat:{invoice.pk}",
-            description=memo("invoice_vat", number=invoice.number), actor=actor,
-        )  # fmt: skip
+    invoice_vat_post(invoice, income_account=A.OEM_SUBSIDY_INCOME, on=on, actor=actor)
     return invoice
 
 
@@ -378,10 +372,5 @@ def oem_claim_invoice_reverse(*, claim_id: int, on: dt.date, actor: Any) -> Invo
         if blue is None:
             raise OemError(_("该索赔单尚未开具发票。"))
         red = invoice_reverse(invoice_id=blue.pk, on=on, actor=actor)
-        lines = invoice_vat_lines(red, income_account=A.OEM_SUBSIDY_INCOME)
-        journal_post(
-            business_date=on, source_type="invoice", source_id=red.pk, lines=lines,
-            idempotency_key=f"invoice-vat:{red.pk}",
-            description=memo("invoice_vat", number=red.number), actor=actor,
-        )  # fmt: skip
+        invoice_vat_post(red, income_account=A.OEM_SUBSIDY_INCOME, on=on, actor=actor)
     return red

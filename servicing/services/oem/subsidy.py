@@ -36,6 +36,7 @@ from servicing.models.oem_claims import (
     OemSubsidyPeriod,
     OemSubsidyStatus,
 )
+from servicing.services.invoicing import InvoiceError, buyer_taxpayer_id_clean
 from servicing.services.ledger.posting import journal_post
 
 
@@ -214,8 +215,6 @@ def oem_agreement_update(
 ) -> OemAgreement:  # fmt: skip
     """Finance completes an OEM's details: the taxpayer ID its invoices need (checked), its bank
     account, and what happens to the subsidy when a loan ends early."""
-    from servicing.services.invoicing import InvoiceError, buyer_taxpayer_id_clean  # noqa: PLC0415 - invoicing imports this module's error
-
     if not isinstance(actor, str) and not can_move_money(actor, MoneyAction.OEM_CLAIM_WORK):
         raise OemError(_("您没有厂商贴息索赔的操作权限。"))
     try:
