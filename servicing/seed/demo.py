@@ -10,12 +10,13 @@ from servicing.seed.book import book_commissions_seed
 from servicing.seed.commissions import commissions_seed
 from servicing.seed.deposits import deposits_seed
 from servicing.seed.loans import loans_seed
-from servicing.seed.subsidised import subsidised_contract_fund
+from servicing.seed.subsidised import oem_agreement_seed, subsidised_contract_fund
 
 
 def seed(*, stdout, context: dict) -> None:
     loans_seed(stdout=stdout, context=context)
     subsidised_contract_fund(stdout=stdout, context=context)
+    oem_agreement_seed()
     book_commissions_seed(stdout=stdout, context=context)
     commissions_seed(stdout=stdout, context=context)
     deposits_seed(stdout=stdout, context=context)
