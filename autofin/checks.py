@@ -30,6 +30,8 @@ ADAPTER_SETTINGS = (
     "EMAIL_BACKEND",
     "ESIGN_ADAPTER",
     "SERVICING_CREDIT_REPORTING_ADAPTER",
+    "SERVICING_OEM_CLAIMS",
+    "SERVICING_INVOICING",
 )
 MIN_SECRET_LENGTH = 32
 # seed_demo's users other than the numbered dealer staff (dealerN_admin / dealerN_sales).

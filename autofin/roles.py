@@ -312,6 +312,8 @@ class MoneyAction(StrEnum):
     DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
     GL_MAPPING_SUBMIT = "gl_mapping_submit"  # propose where a product's postings go in the GL
     GL_MAPPING_APPROVE = "gl_mapping_approve"  # approve or reject it (the checker)
+    OEM_CLAIM_WORK = "oem_claim_work"  # generate, send, resolve disputes of OEM subsidy claims
+    OEM_RECEIPT_RECORD = "oem_receipt_record"  # an OEM's payment seen on the bank statement
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -342,6 +344,8 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.GL_MAPPING_SUBMIT: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.GL_MAPPING_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.OEM_CLAIM_WORK: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.OEM_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -328,6 +328,8 @@ INTEGRATION_PREFIXES = {
     "email": "EMAIL",
     "esign": "ESIGN",
     "credit_reporting": "CREDIT_REPORTING",
+    "oem_claims": "OEM_CLAIMS",
+    "invoicing": "INVOICING",
 }
 INTEGRATIONS = {
     rail: {
@@ -523,3 +525,13 @@ SERVICING_CREDIT_REPORTING_ADAPTER = _adapter(
     sandbox="servicing.services.credit_reporting.adapters.SandboxCreditCenter",
     production="servicing.services.credit_reporting.adapters.HttpCreditReporting",
 )
+# --- oem
+# The OEM claims desk and the tax platform (e-fapiao), servicing.partner_adapters; the seller.
+SERVICING_OEM_CLAIMS = _adapter("SERVICING_OEM_CLAIMS",
+    sandbox="servicing.partner_adapters.SandboxOemClaims",
+    production="servicing.partner_adapters.HttpOemClaims")  # fmt: skip
+SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
+    sandbox="servicing.partner_adapters.SandboxInvoicing",
+    production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
+INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
+INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")

@@ -36,6 +36,10 @@ ACCOUNT_NAMES = {
     "unidentified_receipts": _("待查明款项"),
     "impairment_expense": _("信用减值损失"),
     "loan_loss_allowance": _("贷款损失准备"),
+    "oem_subsidy_unbilled": _("应收厂商贴息（未索赔）"),
+    "oem_subsidy_deferred": _("递延贴息收入"),
+    "oem_subsidy_income": _("贴息利息收入"),
+    "vat_output": _("销项税额"),
 }
 
 

@@ -37,6 +37,14 @@ MEMOS = {
     "payment_parked": gettext_noop("支付回调待核实，暂挂待查明款项"),
     # the repayment's source and purpose labels (their Chinese choice labels, translated back)
     "repayment": gettext_noop("还款：%(source)s %(purpose)s"),
+    # OEM subsidies (oem)
+    "oem_subsidy_defer": gettext_noop("厂商贴息递延 %(ref)s"),
+    "oem_subsidy_recognise": gettext_noop("日结贴息收入确认 %(date)s"),
+    "oem_claim": gettext_noop("厂商贴息索赔 %(date)s"),
+    "oem_claim_write_down": gettext_noop("贴息索赔争议按厂商金额核减 %(ref)s"),
+    "oem_receipt": gettext_noop("厂商贴息回款 %(ref)s"),
+    "oem_subsidy_end": gettext_noop("贷款提前终止，贴息处理：%(option)s"),
+    "invoice_vat": gettext_noop("发票销项税额 %(number)s"),
 }
 
 

@@ -12,6 +12,7 @@ from servicing.views import (
     eod,
     gl_mapping,
     loans,
+    oem_claims,
     payoff,
     periods,
     provisions,
@@ -192,6 +193,49 @@ urlpatterns += [
         "finance/reconciliation/<int:run_id>/",
         disbursement.reconciliation_detail,
         name="reconciliation_detail",
+    ),
+]
+
+# --- OEM subsidy claims (oem)
+urlpatterns += [
+    path("finance/oem-claims/", oem_claims.oem_claim_list, name="oem_claim_list"),
+    path(
+        "finance/oem-claims/generate/",
+        oem_claims.oem_claims_generate_view,
+        name="oem_claims_generate",
+    ),
+    path(
+        "finance/oem-claims/<int:claim_id>/", oem_claims.oem_claim_detail, name="oem_claim_detail"
+    ),
+    path(
+        "finance/oem-claims/<int:claim_id>/claim.csv",
+        oem_claims.oem_claim_csv,
+        name="oem_claim_csv",
+    ),
+    path(
+        "finance/oem-claims/<int:claim_id>/send/",
+        oem_claims.oem_claim_send_view,
+        name="oem_claim_send",
+    ),
+    path(
+        "finance/oem-claims/<int:claim_id>/receipt/",
+        oem_claims.oem_claim_receipt_view,
+        name="oem_claim_receipt",
+    ),
+    path(
+        "finance/oem-claims/<int:claim_id>/invoice-reverse/",
+        oem_claims.oem_claim_invoice_reverse_view,
+        name="oem_claim_invoice_reverse",
+    ),
+    path(
+        "finance/oem-claims/lines/<int:line_id>/",
+        oem_claims.oem_claim_line_view,
+        name="oem_claim_line",
+    ),
+    path(
+        "finance/oem-claims/agreements/<int:agreement_id>/",
+        oem_claims.oem_agreement_view,
+        name="oem_agreement",
     ),
 ]
 

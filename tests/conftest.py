@@ -227,6 +227,8 @@ def browser_login(live_server):
 _chart = importlib.import_module("servicing.migrations.0002_ledger_chart_of_accounts")
 # Accounts added to the chart by later migrations (each keeps its rows in one list).
 _chart_ecl = importlib.import_module("servicing.migrations.0016_provisions")
+# OEM subsidy accounts and output VAT, with the dated VAT rate table (oem)
+_chart_oem = importlib.import_module("servicing.migrations.0022_oem_subsidy")
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 
 
@@ -268,9 +270,12 @@ def _ledger_database(request):
 
     with connection.cursor() as cursor:
         cursor.execute("RESET autofin.ledger_maintenance")
-    if LedgerAccount.objects.count() != len(_chart.CHART) + len(_chart_ecl.ECL_ACCOUNTS):
+    if LedgerAccount.objects.count() != len(_chart.CHART) + len(_chart_ecl.ECL_ACCOUNTS) + len(
+        _chart_oem.OEM_ACCOUNTS
+    ):
         _chart.seed(apps, None)
         _chart_ecl.ecl_accounts(apps, None)
+        _chart_oem.oem_accounts(apps, None)
     # Other reference rows from data migrations that a transactional test's flush removes.
     from origination.models.privacy import ConsentText
 

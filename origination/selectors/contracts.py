@@ -94,6 +94,8 @@ def contract_for_funding(*, contract_id: int) -> dict:
         "down_payment": c.down_payment,
         "customer_rate": c.customer_rate,
         "lender_rate": c.lender_rate,
+        # the OEM's subsidy the pricing engine priced (servicing defers it at funding)
+        "subsidy_amount": c.subsidy_amount,
         "apr": c.apr,
         "penalty_rate": c.penalty_rate,
         "term_months": c.term_months,

@@ -86,6 +86,12 @@ class AccountCode(StrEnum):
     # contra-asset (asset type, normal side credit) netted against the loans (migration 0015)
     IMPAIRMENT_EXPENSE = "impairment_expense"
     LOAN_LOSS_ALLOWANCE = "loan_loss_allowance"
+    # --- OEM subsidies (oem, migration 0020): agreed but unclaimed (asset), not yet earned
+    # (liability), earned (income); output VAT of the invoices the lender issues (liability)
+    OEM_SUBSIDY_UNBILLED = "oem_subsidy_unbilled"
+    OEM_SUBSIDY_DEFERRED = "oem_subsidy_deferred"
+    OEM_SUBSIDY_INCOME = "oem_subsidy_income"
+    VAT_OUTPUT = "vat_output"
 
 
 class SourceType(StrEnum):
@@ -125,6 +131,9 @@ SOURCE_TYPE_LABELS = {
     SourceType.PROVISION: _("减值准备计提"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
+    "oem_claim": _("厂商贴息索赔"),
+    "oem_receipt": _("厂商贴息回款"),
+    "invoice": _("开票"),
 }
 
 

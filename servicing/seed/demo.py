@@ -12,12 +12,13 @@ from servicing.seed.compliance import compliance_seed
 from servicing.seed.credit_reporting import credit_reporting_seed
 from servicing.seed.deposits import deposits_seed
 from servicing.seed.loans import loans_seed
-from servicing.seed.subsidised import subsidised_contract_fund
+from servicing.seed.subsidised import oem_agreement_seed, subsidised_contract_fund
 
 
 def seed(*, stdout, context: dict) -> None:
     loans_seed(stdout=stdout, context=context)
     subsidised_contract_fund(stdout=stdout, context=context)
+    oem_agreement_seed()
     book_commissions_seed(stdout=stdout, context=context)
     commissions_seed(stdout=stdout, context=context)
     deposits_seed(stdout=stdout, context=context)

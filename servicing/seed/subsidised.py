@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from autofin.roles import Role
 from autofin.seed.users import demo_user
+from dealers.seed import uscc_make
 from origination.models.contracts import Contract
 from origination.seed.backoffice import SUBSIDISED_PRODUCT
 from servicing.gateway.interface import payment_gateway
 from servicing.models.disbursement import Disbursement, PaymentAttempt
 from servicing.models.loans import Loan
+from servicing.models.oem_claims import EarlySettlementOption, OemAgreement
 from servicing.services.disbursement.approve import disbursement_approve
 from servicing.services.disbursement.create import disbursement_prepare
 from servicing.services.disbursement.send import attempt_send
@@ -54,3 +56,14 @@ def subsidised_contract_fund(*, stdout, context: dict) -> Loan | None:
         + ("funded\n" if loan else "released, waiting for the bank\n")
     )
     return loan
+
+
+def oem_agreement_seed() -> None:
+    """The demo OEM (origination's seed names 星辰汽车 as the 0 % product's subsidy payer; funding
+    registered it): its tax and bank details, so its claims can be sent and invoiced."""
+    OemAgreement.objects.filter(name="星辰汽车", taxpayer_id="").update(
+        taxpayer_id=uscc_make("310000", 8801),
+        bank_name="中国工商银行上海分行",
+        bank_account="1001200309000088801",
+        early_settlement_option=EarlySettlementOption.STOPS,
+    )

@@ -39,6 +39,8 @@ ADAPTERS = {
     "SMS_BACKEND": "autofin.notifications.SandboxSmsGateway",
     "EMAIL_BACKEND": "autofin.notifications.SandboxEmailBackend",
     "ESIGN_ADAPTER": "origination.esign.SandboxESign",
+    "SERVICING_OEM_CLAIMS": "servicing.partner_adapters.SandboxOemClaims",
+    "SERVICING_INVOICING": "servicing.partner_adapters.SandboxInvoicing",
 }
 
 

@@ -89,3 +89,13 @@ def test_the_demo_book_holds_a_funded_subsidised_zero_rate_contract(
     assert all(r.interest == 0 for r in loan.schedule_rows())
     assert_ledger_matches(loan)
     assert subsidised_contract_fund(stdout=out, context=context) == loan  # once
+    # funding deferred the OEM's subsidy priced on the contract; the demo OEM can be invoiced
+    from servicing.models.oem_claims import OemSubsidy
+    from servicing.seed.subsidised import oem_agreement_seed
+
+    subsidy = OemSubsidy.objects.get(loan=loan)
+    assert subsidy.amount == contract.subsidy_amount > 0
+    assert sum(p.amount for p in subsidy.periods.all()) == subsidy.amount
+    oem_agreement_seed()
+    subsidy.agreement.refresh_from_db()
+    assert (subsidy.agreement.name, len(subsidy.agreement.taxpayer_id)) == ("星辰汽车", 18)

@@ -13,6 +13,8 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     due,
     early_warning,
     gl_summary,
+    oem_claims,
+    oem_subsidy,
     provisions,
     reconciliation,
     reminders,

@@ -33,6 +33,7 @@ from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.create import loan_create
+from servicing.services.oem.subsidy import oem_subsidy_defer
 
 # --- funding -----------------------------------------------------------------------------------
 
@@ -140,6 +141,19 @@ def _funding_entry_post(
     )
 
 
+def _subsidy_defer(d: Disbursement, *, loan: Loan, business_date: dt.date, actor: Any) -> None:
+    """A subsidised contract's OEM subsidy is deferred income from the day it funds."""
+    facts = d.contract_facts
+    subsidy = Decimal(str(facts.get("subsidy_amount") or "0"))
+    if subsidy <= 0:
+        return
+    payer = ((facts.get("product_rules") or {}).get("subsidy") or {}).get("payer") or ""
+    oem_subsidy_defer(
+        loan=loan, subsidy=subsidy, payer=payer, customer_rate=Decimal(str(facts["customer_rate"])),
+        lender_rate=Decimal(str(facts["lender_rate"])), business_date=business_date, actor=actor,
+    )  # fmt: skip
+
+
 def disbursement_fund_locked(
     d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
 ) -> None:
@@ -152,6 +166,7 @@ def disbursement_fund_locked(
     now = timezone.now()
     loan = _loan_create(d, business_date=business_date, actor=actor)
     _funding_entry_post(d, instructions, loan_id=loan.pk, business_date=business_date, actor=actor)
+    _subsidy_defer(d, loan=loan, business_date=business_date, actor=actor)
     if d.application_id:
         application_mark_funded(application_id=d.application_id, funded_at=now, actor=actor)
     if d.dealer_id:

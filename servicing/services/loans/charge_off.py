@@ -23,6 +23,7 @@ from servicing.selectors.provisions import loan_allowance
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.status import loan_status_set
+from servicing.services.oem.subsidy import oem_subsidy_end_locked
 
 
 def loan_charge_off(
@@ -69,4 +70,5 @@ def loan_charge_off(
         loan_status_set(
             loan=loan, to=LoanStatus.CHARGED_OFF, business_date=date, actor=actor, reason=reason
         )
+        oem_subsidy_end_locked(loan=loan, on=date, actor=actor)
     return loan

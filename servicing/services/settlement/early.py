@@ -40,6 +40,7 @@ from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock
 from servicing.services.loans.schedule import pricing_schedule, schedule_supersede
 from servicing.services.loans.status import loan_status_set, mortgage_release_request
+from servicing.services.oem.subsidy import oem_subsidy_end_locked
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.settlement.shared import (
     accrual_catch_up,
@@ -261,6 +262,7 @@ def settle_early_locked(
         current=settlement_row,
     )
     mortgage_release_request(loan=loan, business_date=business_date, actor=actor)
+    oem_subsidy_end_locked(loan=loan, on=business_date, actor=actor)
     audit_record(
         actor=actor,
         obj=loan,
