@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+
+from autofin import beat
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -149,30 +150,8 @@ AUTO_DEBIT_APPLY_CHUNK = env.int("AUTO_DEBIT_APPLY_CHUNK", default=200)
 # only through the recovery task ("manual").
 DISBURSEMENT_DISPATCH = env.str("DISBURSEMENT_DISPATCH", default="celery")
 
-CELERY_BEAT_SCHEDULE: dict = {
-    # Messages held back for Beijing contact hours (08:00–21:00) go out when the window opens.
-    "notifications-release-due": {
-        "task": "autofin.tasks.notifications_release_due",
-        "schedule": 300.0,
-    },
-    # The nightly settlement: 00:30 Beijing, catching up to yesterday; its watchdog
-    # re-dispatches stale chunks every minute.
-    "eod-nightly": {
-        "task": "servicing.tasks.eod.eod_nightly",
-        "schedule": crontab(hour=0, minute=30),
-    },
-    "eod-watchdog": {"task": "servicing.tasks.eod.eod_watchdog", "schedule": 60.0},
-    # Payments whose bank answer is overdue are asked about by key (never re-sent blind).
-    "disbursement-recover": {
-        "task": "servicing.tasks.disbursement.disbursement_recover",
-        "schedule": 60.0,
-    },
-    # The bank's statement of the previous day, reconciled at 06:00 Beijing.
-    "disbursement-reconcile": {
-        "task": "servicing.tasks.disbursement.reconciliation_daily",
-        "schedule": crontab(hour=6, minute=0),
-    },
-}
+# The periodic tasks (autofin/beat.py says when each runs and why).
+CELERY_BEAT_SCHEDULE: dict = beat.SCHEDULE
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -475,22 +454,11 @@ SMS_CODES_PER_PHONE_PER_HOUR = env.int("SMS_CODES_PER_PHONE_PER_HOUR", default=5
 SMS_CODES_PER_ADDRESS_PER_HOUR = env.int("SMS_CODES_PER_ADDRESS_PER_HOUR", default=10)
 # The security log (网络安全法 第21条: at least 180 days; a smaller value is refused).
 SECURITY_LOG_RETENTION_DAYS = env.int("SECURITY_LOG_RETENTION_DAYS", default=365)
-CELERY_BEAT_SCHEDULE["security-log-prune"] = {
-    "task": "autofin.tasks.security_log_prune",
-    "schedule": crontab(hour=3, minute=15),
-}
 
 # --- j-ui
 # A view's plain-text refusal (HttpResponseForbidden) is shown as the friendly 403 page; placed
 # after the message and session middleware so the page has the user and the navigation.
 MIDDLEWARE = [*MIDDLEWARE, "autofin.middleware.FriendlyForbiddenMiddleware"]
-
-# --- p-comm
-# Commission payouts whose bank answer is overdue are asked about by key, as disbursements are.
-CELERY_BEAT_SCHEDULE["commission-payouts-recover"] = {
-    "task": "servicing.tasks.commissions.commission_payouts_recover",
-    "schedule": 60.0,
-}
 
 # --- j-cust
 # One date format on every page, PDF and message: ISO 2026-12-07 (autofin/formats says why);
@@ -500,20 +468,7 @@ FORMAT_MODULE_PATH = ["autofin.formats"]
 FORM_RENDERER = "autofin.forms.HouseFormRenderer"
 
 # --- r-aml
-# Anti-money laundering: the whole book is screened again each night when a watch list changed
-# (risk.services.screening.watch_list_rescreen does nothing otherwise).
-CELERY_BEAT_SCHEDULE["aml-watch-list-rescreen"] = {
-    "task": "risk.tasks.watch_list_rescreen_nightly",
-    "schedule": crontab(hour=2, minute=30),
-}
 AML_REPORTING_INSTITUTION = env.str("AML_REPORTING_INSTITUTION", default="AutoFin 汽车金融有限公司")
-
-# --- p-deposit
-# Released dealer deposit refunds are asked about by key, as commission payouts are.
-CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
-    "task": "servicing.tasks.deposits.deposit_refunds_recover",
-    "schedule": 300.0,
-}
 
 # --- cmp
 # The court feed's drop folder, read by the nightly batch (servicing.eod.steps.court_lists).
