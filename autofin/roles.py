@@ -310,6 +310,9 @@ class MoneyAction(StrEnum):
     DEPOSIT_RECEIPT_RECORD = "deposit_receipt_record"  # a dealer's deposit seen on the statement
     DEPOSIT_REFUND_PREPARE = "deposit_refund_prepare"  # a deposit refund to the dealer (maker)
     DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
+    REPURCHASE_REQUEST = "repurchase_request"  # ask a dealer to buy a loan back (maker)
+    REPURCHASE_APPROVE = "repurchase_approve"  # close the loan as repurchased, set off (checker)
+    REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -338,6 +341,11 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DEPOSIT_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_REQUEST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_RECEIPT_RECORD: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -36,6 +36,7 @@ ACCOUNT_NAMES = {
     "unidentified_receipts": _("待查明款项"),
     "impairment_expense": _("信用减值损失"),
     "loan_loss_allowance": _("贷款损失准备"),
+    "recourse_receivable": _("应收经销商回购款"),
 }
 
 

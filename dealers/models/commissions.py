@@ -50,6 +50,9 @@ class Agreement(models.Model):
     deposit_held = models.DecimalField(
         _("已缴保证金"), max_digits=18, decimal_places=2, default=Decimal("0")
     )
+    # 首期违约回购: the dealer buys back a loan it sold whose first instalment defaults
+    # (servicing.recourse_fpd_days); a proven fraud is bought back whatever this says
+    recourse_fpd = models.BooleanField(_("首期违约回购"), default=False)
     effective_from = models.DateField(_("生效日"))
     effective_to = models.DateField(_("到期日（含）"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -61,6 +61,7 @@ def agreement_create(
     clawback_share: Decimal | str = "1",
     deposit_required: Decimal | str = "0",
     deposit_held: Decimal | str = "0",
+    recourse_fpd: bool = False,
 ) -> Agreement:
     dealer_obj = dealer if isinstance(dealer, Dealer) else Dealer.objects.get(pk=dealer)
     if actor != SYSTEM and actor != "seed":
@@ -84,6 +85,7 @@ def agreement_create(
                 clawback_share=to_decimal(clawback_share),
                 deposit_required=quantize_fen(deposit_required),
                 deposit_held=quantize_fen(deposit_held),
+                recourse_fpd=recourse_fpd,
                 effective_from=effective_from,
                 effective_to=effective_to,
             )

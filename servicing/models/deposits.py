@@ -73,12 +73,14 @@ class DepositMovementKind(models.TextChoices):
     OPENING = "opening", _("期初余额")
     RECEIPT = "receipt", _("缴纳到账")
     REFUND = "refund", _("退还")
+    SET_OFF = "set_off", _("抵扣经销商欠款")
 
 
 class DepositMovement(models.Model):
     dealer_id = models.BigIntegerField(_("经销商"), db_index=True)
     kind = models.CharField(_("类型"), max_length=10, choices=DepositMovementKind.choices)
-    # Once per document: "agreement-<id>", the bank's reference, "refund-<id>".
+    # Once per document: "agreement-<id>", the bank's reference, "refund-<id>",
+    # "repurchase-<id>" (a debt of the dealer's set against its deposit).
     reference = models.CharField(_("凭证"), max_length=80)
     amount = models.DecimalField(_("金额（正为收取，负为退还）"), **MONEY)
     on = models.DateField(_("营业日"))
@@ -92,8 +94,8 @@ class DepositMovement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="deposit_movement_once"),
             models.CheckConstraint(
-                condition=(Q(kind="refund") & Q(amount__lt=0))
-                | (~Q(kind="refund") & Q(amount__gt=0)),
+                condition=(Q(kind__in=["refund", "set_off"]) & Q(amount__lt=0))
+                | (~Q(kind__in=["refund", "set_off"]) & Q(amount__gt=0)),
                 name="deposit_movement_sign",
             ),
         ]

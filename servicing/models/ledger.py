@@ -86,6 +86,8 @@ class AccountCode(StrEnum):
     # contra-asset (asset type, normal side credit) netted against the loans (migration 0015)
     IMPAIRMENT_EXPENSE = "impairment_expense"
     LOAN_LOSS_ALLOWANCE = "loan_loss_allowance"
+    # --- rec: what a dealer owes for loans it bought back (回购), on the dealer's sub-ledger
+    RECOURSE_RECEIVABLE = "recourse_receivable"
 
 
 class SourceType(StrEnum):
@@ -105,6 +107,7 @@ class SourceType(StrEnum):
     OFF_BALANCE_INTEREST = "off_balance_interest"
     ADJUSTMENT = "adjustment"
     PROVISION = "provision"
+    REPURCHASE = "repurchase"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -123,6 +126,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.OFF_BALANCE_INTEREST: _("表外利息"),
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
+    SourceType.REPURCHASE: _("经销商回购"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
 }
