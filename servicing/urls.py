@@ -14,6 +14,7 @@ from servicing.views import (
     periods,
     provisions,
     repayments,
+    repurchases,
     sandbox,
 )
 
@@ -235,4 +236,17 @@ urlpatterns += [
         collections.collections_note,
         name="collections_note",
     ),
+    path("finance/repurchases/", repurchases.repurchase_list, name="repurchase_list"),
+    path("finance/repurchases/request/", repurchases.repurchase_create, name="repurchase_create"),
+    path(
+        "finance/repurchases/<int:repurchase_id>/decide/",
+        repurchases.repurchase_decide,
+        name="repurchase_decide",
+    ),
+    path(
+        "finance/repurchases/<int:repurchase_id>/receipt/",
+        repurchases.repurchase_receipt,
+        name="repurchase_receipt",
+    ),
+    path("dealer/repurchases/", repurchases.dealer_repurchases, name="dealer_repurchases"),
 ]

@@ -6,7 +6,7 @@ partner, to the fen.
 A sub-ledger's sum is read through the selector that already defines it (the statements'
 commission owed, the deposit movements, the repurchases less their collections), so the rule of
 what a document owes lives once. Other areas register their accounts here (OEM subsidy claims,
-floor-plan advances) with `partner_ledger_register`.
+floor-plan advances) by one entry in `PARTNER_LEDGERS`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
+from servicing.ledger_names import account_name
 from servicing.models import AccountCode, JournalLine, LedgerAccount, Side
 from servicing.selectors.commissions import commission_owed_by_statements
 from servicing.selectors.deposits import deposit_subledger_by_dealer
@@ -37,10 +38,6 @@ PARTNER_LEDGERS: dict[str, SubLedger] = {
 }
 
 
-def partner_ledger_register(code: str, subledger: SubLedger) -> None:
-    PARTNER_LEDGERS[code] = subledger
-
-
 @dataclass(frozen=True)
 class PartnerLedgerRow:
     account: str
@@ -52,6 +49,10 @@ class PartnerLedgerRow:
     @property
     def difference(self) -> Decimal:
         return self.ledger - self.subledger
+
+    @property
+    def account_label(self) -> str:
+        return account_name(self.account)
 
 
 def ledger_by_partner(code: str) -> dict[int | None, Decimal]:
