@@ -10,3 +10,6 @@ reversed_by_link  # servicing/admin/ledger.py JournalEntryAdmin.readonly_fields
 
 # --- svc-money
 sandbox_bank_close_thread_connection  # tests' racing threads (tests/servicing/loan_factory.py)
+
+# --- rec
+repurchase_events  # the credit-reporting feed reads loans closed as repurchased (issue 18 / 19)
