@@ -313,6 +313,7 @@ class MoneyAction(StrEnum):
     REPURCHASE_REQUEST = "repurchase_request"  # ask a dealer to buy a loan back (maker)
     REPURCHASE_APPROVE = "repurchase_approve"  # close the loan as repurchased, set off (checker)
     REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
+    DEPOSIT_PAY_ONLINE = "deposit_pay_online"  # the dealer pays its deposit at the cashier
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -346,6 +347,8 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.REPURCHASE_RECEIPT_RECORD: frozenset(
         {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
     ),
+    # the dealer's own deposit only: the object check stays with the view that found the dealer
+    MoneyAction.DEPOSIT_PAY_ONLINE: frozenset({Role.DEALER_ADMIN}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {
