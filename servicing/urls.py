@@ -6,6 +6,7 @@ from servicing.views import (
     commission_payouts,
     compliance,
     customer,
+    dealer_deposit,
     deposits,
     disbursement,
     eod,
@@ -249,4 +250,5 @@ urlpatterns += [
         name="repurchase_receipt",
     ),
     path("dealer/repurchases/", repurchases.dealer_repurchases, name="dealer_repurchases"),
+    path("dealer/deposit/pay/", dealer_deposit.dealer_deposit_pay, name="dealer_deposit_pay"),
 ]

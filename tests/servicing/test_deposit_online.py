@@ -7,12 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from dealers.models.deposits import DealerDeposit
 from dealers.services import staff_create
 from servicing.adapters import payment_provider
 from servicing.models import JournalLine
-from servicing.models.deposits import DepositCall, DepositMovement
+from servicing.models.deposits import DepositCall, DepositMovement, DepositPaymentOrder
 from servicing.selectors.deposits import deposit_subledger_differences
 from servicing.selectors.ledger import trial_balance
 from servicing.services.deposits.calls import deposit_calls_raise
@@ -82,3 +83,21 @@ def test_a_callback_for_another_amount_posts_nothing(dealer, today, dealer_admin
     assert JournalLine.objects.count() == before
     assert not DepositMovement.objects.exists()
     assert DepositCall.objects.get(dealer_id=dealer.pk).received == D("0.00")
+
+
+def test_the_dealer_admin_pays_from_the_portal_at_the_cashier(client, dealer, today, dealer_admin):
+    deposit_calls_raise(as_of=today)
+    client.force_login(dealer_admin)
+    home = client.get(reverse("dealers:portal_home")).content.decode()
+    assert "在线缴纳保证金" in home
+    to_cashier = client.post(reverse("servicing:dealer_deposit_pay"), {"token": "t1"})
+    order = DepositPaymentOrder.objects.get()
+    assert to_cashier.status_code == 302 and order.provider_ref in to_cashier["Location"]
+    assert order.amount == D("200000.00")
+    client.post(to_cashier["Location"], {"outcome": "success"})
+    assert DealerDeposit.objects.get(dealer=dealer).held == D("200000.00")
+    # a salesperson of the dealer cannot start one
+    sales = staff_create(actor="seed", dealer=dealer, user=UserFactory(), role="dealer_sales")
+    client.force_login(sales.user)
+    assert client.post(reverse("servicing:dealer_deposit_pay"), {"token": "t2"}).status_code == 403
+    assert DepositPaymentOrder.objects.count() == 1
