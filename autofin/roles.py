@@ -314,6 +314,7 @@ class MoneyAction(StrEnum):
     REPURCHASE_APPROVE = "repurchase_approve"  # close the loan as repurchased, set off (checker)
     REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
     DEPOSIT_PAY_ONLINE = "deposit_pay_online"  # the dealer pays its deposit at the cashier
+    COMMISSION_DEBT_SET_OFF = "commission_debt_set_off"  # a departed dealer's debt vs deposit
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -349,6 +350,7 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     ),
     # the dealer's own deposit only: the object check stays with the view that found the dealer
     MoneyAction.DEPOSIT_PAY_ONLINE: frozenset({Role.DEALER_ADMIN}),
+    MoneyAction.COMMISSION_DEBT_SET_OFF: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {
