@@ -250,5 +250,10 @@ urlpatterns += [
         name="repurchase_receipt",
     ),
     path("dealer/repurchases/", repurchases.dealer_repurchases, name="dealer_repurchases"),
+    path(
+        "finance/repurchases/departing-set-off/",
+        repurchases.departing_dealer_set_off,
+        name="departing_dealer_set_off",
+    ),
     path("dealer/deposit/pay/", dealer_deposit.dealer_deposit_pay, name="dealer_deposit_pay"),
 ]

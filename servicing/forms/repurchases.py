@@ -27,3 +27,11 @@ class RepurchaseRequestForm(forms.Form):
 class RepurchaseReceiptForm(forms.Form):
     amount = PlainDecimalField(label=_("到账金额"), max_digits=18, decimal_places=2)
     bank_ref = forms.CharField(label=_("银行流水号"), max_length=64)
+
+
+class DebtSetOffForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "setoff_%s")
+        super().__init__(*args, **kwargs)
+
+    dealer = _dealer_field()

@@ -36,7 +36,7 @@ def dealer_deposit_pay(request):
             )
         except DepositError as exc:
             messages.error(request, exc.message)
-            return NothingDone(redirect("dealers:portal_home"))
+            raise NothingDone(redirect("dealers:portal_home")) from exc
         return redirect(pay_url)
 
     return idempotent(request, run=run, form=True)

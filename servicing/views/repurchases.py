@@ -17,11 +17,17 @@ from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, can_move_money
 from dealers.views.access import is_dealer_admin, portal_render, portal_view
-from servicing.forms.repurchases import RepurchaseReceiptForm, RepurchaseRequestForm
+from servicing.forms.repurchases import (
+    DebtSetOffForm,
+    RepurchaseReceiptForm,
+    RepurchaseRequestForm,
+)
 from servicing.models.loans import Loan
 from servicing.models.repurchases import Repurchase
 from servicing.selectors.partner_ledgers import partner_ledgers_reconcile
 from servicing.selectors.repurchases import repurchases_of_dealer, repurchases_recent
+from servicing.services.commissions.departure import departing_dealer_debt_set_off
+from servicing.services.deposits.receipts import DepositError
 from servicing.services.loans.account import LoanError
 from servicing.services.repurchases.collections import repurchase_receipt_record
 from servicing.services.repurchases.requests import (
@@ -43,6 +49,8 @@ def _page(request, *, request_form=None, status=200):
             "token": uuid.uuid4().hex,
             "request_form": request_form or RepurchaseRequestForm(),
             "receipt_form": RepurchaseReceiptForm(),
+            "set_off_form": DebtSetOffForm(),
+            "can_set_off": can_move_money(user, MoneyAction.COMMISSION_DEBT_SET_OFF),
             "can_request": can_move_money(user, MoneyAction.REPURCHASE_REQUEST),
             "can_approve": can_move_money(user, MoneyAction.REPURCHASE_APPROVE),
             "can_receive": can_move_money(user, MoneyAction.REPURCHASE_RECEIPT_RECORD),
@@ -83,7 +91,7 @@ def repurchase_create(request):
     def run(key: str):  # noqa: ARG001 - one live request per loan, in the service
         if loan_id is None:
             messages.error(request, gettext("合同编号不存在。"))
-            return NothingDone(_back())
+            raise NothingDone(_back())
         try:
             repurchase_request(
                 loan_id=loan_id,
@@ -155,6 +163,33 @@ def repurchase_receipt(request, repurchase_id: int):
         except LoanError as exc:
             raise _refused(request, exc) from exc
         messages.success(request, gettext("回购款到账已登记。"))
+        return _back()
+
+    return idempotent(request, run=run, form=True)
+
+
+@finance_view
+@require_POST
+@money_action(MoneyAction.COMMISSION_DEBT_SET_OFF)
+@recent_auth_required
+def departing_dealer_set_off(request):
+    form = DebtSetOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("请选择经销商。"))
+        return _back()
+    dealer_id = form.cleaned_data["dealer"].pk
+
+    def run(key: str):  # noqa: ARG001 - the form's token makes a resubmission a replay
+        try:
+            amount, left = departing_dealer_debt_set_off(dealer_id=dealer_id, actor=request.user)
+        except DepositError as exc:
+            messages.error(request, exc.message)
+            raise NothingDone(_back()) from exc
+        messages.success(
+            request,
+            gettext("已用保证金抵扣返佣欠款 %(amount)s 元，尚欠 %(left)s 元待催收。")
+            % {"amount": amount, "left": left},
+        )
         return _back()
 
     return idempotent(request, run=run, form=True)

@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from autofin.models import AuditEntry
 from dealers.models.commissions import Agreement, CommissionStatement
@@ -87,3 +88,15 @@ def test_a_departed_dealers_carried_debt_is_set_against_its_deposit(dealer, make
     mar, _payout = month_end(dealer, dt.date(2026, 3, 1))
     assert (mar.brought_forward, mar.net_amount) == (D("-500.00"), D("-500.00"))
     books_agree()
+
+
+def test_the_set_off_through_the_page_needs_a_finance_approver(client, dealer, maker, checker):
+    client.force_login(maker)
+    url = reverse("servicing:departing_dealer_set_off")
+    assert client.post(url, {"token": "s1", "dealer": dealer.pk}).status_code == 403
+    client.force_login(checker)
+    page = client.get(reverse("servicing:repurchase_list")).content.decode()
+    assert "返佣欠款抵扣保证金" in page
+    refused = client.post(url, {"token": "s2", "dealer": dealer.pk}, follow=True)
+    assert "生效的合作协议" in refused.content.decode()  # the fixture's agreement is in force
+    assert not DepositMovement.objects.filter(kind="set_off").exists()
