@@ -15,3 +15,5 @@ sandbox_bank_close_thread_connection  # tests' racing threads (tests/servicing/l
 db_for_read  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
 allow_relation  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
 allow_migrate  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
+# --- rec
+repurchase_events  # the credit-reporting feed reads loans closed as repurchased (issue 18 / 19)

@@ -304,6 +304,16 @@ POLICIES: dict[str, Policy] = {
             "6",
             minimum=Decimal("2"),
         ),
+        Policy(
+            # 首期违约回购: the dealer buys back a loan whose first instalment is still unpaid
+            # this many days after its due date, when its agreement carries recourse
+            "servicing.recourse_fpd_days",
+            int,
+            _("首期违约回购天数（首期逾期满此天数可要求经销商回购）"),
+            Role.RISK_ANALYST,
+            "30",
+            minimum=Decimal("1"),
+        ),
     ]
 }
 

@@ -314,6 +314,11 @@ class MoneyAction(StrEnum):
     GL_MAPPING_APPROVE = "gl_mapping_approve"  # approve or reject it (the checker)
     OEM_CLAIM_WORK = "oem_claim_work"  # generate, send, resolve disputes of OEM subsidy claims
     OEM_RECEIPT_RECORD = "oem_receipt_record"  # an OEM's payment seen on the bank statement
+    REPURCHASE_REQUEST = "repurchase_request"  # ask a dealer to buy a loan back (maker)
+    REPURCHASE_APPROVE = "repurchase_approve"  # close the loan as repurchased, set off (checker)
+    REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
+    DEPOSIT_PAY_ONLINE = "deposit_pay_online"  # the dealer pays its deposit at the cashier
+    COMMISSION_DEBT_SET_OFF = "commission_debt_set_off"  # a departed dealer's debt vs deposit
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -346,6 +351,14 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.GL_MAPPING_APPROVE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.OEM_CLAIM_WORK: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.OEM_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_REQUEST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.REPURCHASE_RECEIPT_RECORD: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    # the dealer's own deposit only: the object check stays with the view that found the dealer
+    MoneyAction.DEPOSIT_PAY_ONLINE: frozenset({Role.DEALER_ADMIN}),
+    MoneyAction.COMMISSION_DEBT_SET_OFF: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -12,7 +12,7 @@ PaymentProvider
 The provider calls back (POST /api/v1/loans/payments/callback/, signed with the provider's own
 secret, docs/integrations.md); `payment_callback_verify(request)` checks it and hands
 {"provider_ref", "amount", "status": "success" | "failed", "paid_at"} to
-servicing.services.repayments.online.payment_callback_handle.
+servicing.services.payment_callbacks.payment_callback_route.
 
 AutoDebitBank (SandboxBank, HttpAutoDebitBank)
     process(file_content) -> results CSV (instruction_ref, amount, result, reason, bank_ref)

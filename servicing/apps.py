@@ -14,14 +14,14 @@ class ServicingConfig(AppConfig):
         from servicing.adapters import payment_callback_handler_register  # registration
         from servicing.gateway.interface import bank_callback_receiver_register  # registration
         from servicing.services.disbursement.settle import bank_callback_receive  # models
+        from servicing.services.payment_callbacks import payment_callback_route  # models
         from servicing.services.periods import approval as period_approval  # models
         from servicing.services.provisions import approval as provision_approval  # models
-        from servicing.services.repayments.online import payment_callback_handle  # models
 
         approvals.register()
         provision_approval.register()
         period_approval.register()
         # The sandboxes (payment provider, bank) call back in-process; the adapters never
         # import the services, so the services' handlers are handed to them here.
-        payment_callback_handler_register(payment_callback_handle)
+        payment_callback_handler_register(payment_callback_route)
         bank_callback_receiver_register(bank_callback_receive)

@@ -40,6 +40,7 @@ ACCOUNT_NAMES = {
     "oem_subsidy_deferred": _("递延贴息收入"),
     "oem_subsidy_income": _("贴息利息收入"),
     "vat_output": _("销项税额"),
+    "recourse_receivable": _("应收经销商回购款"),
 }
 
 

@@ -40,6 +40,10 @@ class ClosedStatus:
     # ended with the buyout paid): nothing is past due any more, a collections case closes as
     # settled. Otherwise (charge-off; later repossession) the last delinquency stays on record.
     repaid: bool
+    # The loan's receivables left its ledger without its schedule rows being paid (charged off;
+    # a repurchase moved them to the dealer): the rows no longer mirror the ledger, so the
+    # stored-figures reconciliation leaves such a loan out.
+    written_off: bool = False
 
 
 # The extension point: a later closing status (repurchased, repossessed, lease_ended) joins by
@@ -47,10 +51,14 @@ class ClosedStatus:
 CLOSED = (
     ClosedStatus("settled_early", repaid=True),
     ClosedStatus("paid_off", repaid=True),
-    ClosedStatus("charged_off", repaid=False),
+    ClosedStatus("charged_off", repaid=False, written_off=True),
+    # 已回购: the dealer bought the loan back at its outstanding balance (servicing.services.
+    # repurchases); paid in full as far as the customer's record goes
+    ClosedStatus("repurchased", repaid=True, written_off=True),
 )
 CLOSED_STATUSES = frozenset(s.code for s in CLOSED)
 REPAID_STATUSES = frozenset(s.code for s in CLOSED if s.repaid)
+WRITTEN_OFF_STATUSES = frozenset(s.code for s in CLOSED if s.written_off)
 
 
 def is_closed(status: str) -> bool:
@@ -69,6 +77,10 @@ def closed_sql() -> str:
 
 def repaid_sql() -> str:
     return _sql_list(REPAID_STATUSES)
+
+
+def written_off_sql() -> str:
+    return _sql_list(WRITTEN_OFF_STATUSES)
 
 
 # --- days past due and the tolerance ------------------------------------------------------------

@@ -7,6 +7,7 @@ from servicing.views import (
     compliance,
     credit_reporting,
     customer,
+    dealer_deposit,
     deposits,
     disbursement,
     eod,
@@ -18,6 +19,7 @@ from servicing.views import (
     provisions,
     regulatory,
     repayments,
+    repurchases,
     sandbox,
 )
 
@@ -330,4 +332,23 @@ urlpatterns += [
         regulatory.regulatory_report_csv,
         name="regulatory_report_csv",
     ),
+    path("finance/repurchases/", repurchases.repurchase_list, name="repurchase_list"),
+    path("finance/repurchases/request/", repurchases.repurchase_create, name="repurchase_create"),
+    path(
+        "finance/repurchases/<int:repurchase_id>/decide/",
+        repurchases.repurchase_decide,
+        name="repurchase_decide",
+    ),
+    path(
+        "finance/repurchases/<int:repurchase_id>/receipt/",
+        repurchases.repurchase_receipt,
+        name="repurchase_receipt",
+    ),
+    path("dealer/repurchases/", repurchases.dealer_repurchases, name="dealer_repurchases"),
+    path(
+        "finance/repurchases/departing-set-off/",
+        repurchases.departing_dealer_set_off,
+        name="departing_dealer_set_off",
+    ),
+    path("dealer/deposit/pay/", dealer_deposit.dealer_deposit_pay, name="dealer_deposit_pay"),
 ]

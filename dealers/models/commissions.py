@@ -50,6 +50,9 @@ class Agreement(models.Model):
     deposit_held = models.DecimalField(
         _("已缴保证金"), max_digits=18, decimal_places=2, default=Decimal("0")
     )
+    # 首期违约回购: the dealer buys back a loan it sold whose first instalment defaults
+    # (servicing.recourse_fpd_days); a proven fraud is bought back whatever this says
+    recourse_fpd = models.BooleanField(_("首期违约回购"), default=False)
     effective_from = models.DateField(_("生效日"))
     effective_to = models.DateField(_("到期日（含）"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -195,6 +198,11 @@ class CommissionStatement(models.Model):
     )
     paid_on = models.DateField(_("付款日"), null=True, blank=True)
     bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
+    # Of a carried debt (net < 0), what the dealer has since settled outside commission (a
+    # departing dealer's deposit set against it, servicing): brought forward net of it.
+    debt_settled = models.DecimalField(
+        _("已抵扣结转欠款"), max_digits=18, decimal_places=2, default=Decimal("0")
+    )
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
     class Meta:
@@ -223,6 +231,15 @@ class CommissionStatement(models.Model):
                 | (Q(pay_status="carried") & Q(net_amount__lt=0) & Q(paid_on__isnull=True))
                 | (Q(pay_status="nil") & Q(net_amount=0) & Q(paid_on__isnull=True)),
                 name="statement_pay_status_matches_net",
+            ),
+            models.CheckConstraint(
+                condition=Q(debt_settled=0)
+                | (
+                    Q(pay_status="carried")
+                    & Q(debt_settled__gt=0)
+                    & Q(debt_settled__lte=-F("net_amount"))
+                ),
+                name="statement_debt_settled_within_debt",
             ),
         ]
 

@@ -61,6 +61,7 @@ def agreement_create(
     clawback_share: Decimal | str = "1",
     deposit_required: Decimal | str = "0",
     deposit_held: Decimal | str = "0",
+    recourse_fpd: bool = False,
 ) -> Agreement:
     dealer_obj = dealer if isinstance(dealer, Dealer) else Dealer.objects.get(pk=dealer)
     if actor != SYSTEM and actor != "seed":
@@ -84,6 +85,7 @@ def agreement_create(
                 clawback_share=to_decimal(clawback_share),
                 deposit_required=quantize_fen(deposit_required),
                 deposit_held=quantize_fen(deposit_held),
+                recourse_fpd=recourse_fpd,
                 effective_from=effective_from,
                 effective_to=effective_to,
             )
@@ -261,7 +263,7 @@ def commission_statement_for_month(*, dealer, month: dt.date) -> CommissionState
             .order_by("-month")
             .first()
         )
-        brought_forward = owed.net_amount if owed is not None else ZERO
+        brought_forward = owed.net_amount + owed.debt_settled if owed is not None else ZERO
         net = accrued + clawed + brought_forward
         statement = CommissionStatement.objects.create(
             dealer_id=dealer_id,
@@ -401,3 +403,37 @@ def dealer_kpis_record(*, dealer_id: int, month: dt.date, figures: dict) -> Deal
             dealer_id=dealer_id, month=month_start(month), defaults={"figures": clean}
         )
     return row
+
+
+def commission_debt_open(*, dealer_id: int) -> CommissionStatement | None:
+    """The dealer's last statement ending in debt not yet brought into another (locked by
+    the caller's transaction), or None."""
+    return (
+        CommissionStatement.objects.select_for_update(of=("self",))
+        .filter(
+            dealer_id=dealer_id,
+            pay_status=CommissionStatement.PayStatus.CARRIED,
+            carried_into__isnull=True,
+        )
+        .order_by("-month")
+        .first()
+    )
+
+
+def commission_debt_settle(*, statement_id: int, amount: Decimal, reference: str) -> Decimal:
+    """Servicing settled `amount` of a carried commission debt outside commission (a departing
+    dealer's deposit set against it); returns what the dealer still owes on it."""
+    with transaction.atomic():
+        statement = CommissionStatement.objects.select_for_update().get(pk=statement_id)
+        owed = -(statement.net_amount + statement.debt_settled)
+        if amount <= 0 or amount > owed:
+            raise DealerError(_("抵扣金额超过结转欠款。"), field="amount")
+        statement.debt_settled += amount
+        statement.save(update_fields=["debt_settled"])
+        audit_record(
+            actor=SYSTEM,
+            obj=statement,
+            action="commission_debt_settle",
+            data={"amount": str(amount), "reference": reference, "left": str(owed - amount)},
+        )
+    return owed - amount

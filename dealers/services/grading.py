@@ -28,6 +28,7 @@ METRIC_LABELS = {
     "dpd30_rate": _("30天以上逾期率"),
     "document_rejection_rate": _("资料退回率"),
     "cancellation_after_funding_rate": _("放款后取消率"),
+    "repurchase_rate": _("回购率"),
 }
 
 # The defaults seeded as policy v1 (a migration and the demo seed use them).
@@ -43,6 +44,8 @@ DEFAULT_POLICY_METRICS = {
         "bad": "0.05",
         "alert": "0.03",
     },
+    # loans bought back (回购) over loans funded in the last year, handed in by servicing
+    "repurchase_rate": {"weight": 5, "good": "0", "bad": "0.02", "alert": "0.01"},
 }
 DEFAULT_CUTOFFS = {"A": 85, "B": 70, "C": 50}
 
@@ -108,7 +111,18 @@ def derived_metrics(raw: dict) -> dict[str, Decimal | None]:
         "dpd30_rate": _dec(dpd30),
         "document_rejection_rate": _dec(raw.get("document_rejection_rate")),
         "cancellation_after_funding_rate": _dec(raw.get("cancellation_after_funding_rate")),
+        "repurchase_rate": _repurchase_rate(raw),
     }
+
+
+def _repurchase_rate(raw: dict) -> Decimal | None:
+    """Loans bought back over loans funded (both in the year handed in); none funded: none."""
+    funded = int(raw.get("loans_funded") or 0)
+    if raw.get("repurchases") is None or not funded:
+        return None
+    return (Decimal(int(raw["repurchases"])) / Decimal(funded)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_UP
+    )
 
 
 def grade_compute(*, policy: GradingPolicy, raw: dict) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -41,6 +42,8 @@ def portal_home(request):
             "pending_change": selectors.dealer_pending_account_change(dealer.pk),
             "licences": dealer.licences.all(),
             "upload_form": LicenceUploadForm() if is_dealer_admin(request) else None,
+            # servicing's online deposit payment (a form posted once per token)
+            "deposit_pay_token": uuid.uuid4().hex,
         },
     )
 

@@ -30,8 +30,10 @@ from servicing.api.serializers import (
 )
 from servicing.models.repayments import RepaymentPurpose
 from servicing.selectors import loans as loans_sel
+from servicing.services.deposits.receipts import DepositError
 from servicing.services.loans.account import LoanError
-from servicing.services.repayments.online import payment_callback_handle, payment_order_create
+from servicing.services.payment_callbacks import payment_callback_route
+from servicing.services.repayments.online import payment_order_create
 
 # The customer's online payment: which money action each purpose is.
 PAYMENT_ACTIONS = {
@@ -103,13 +105,13 @@ class PaymentCallbackView(APIView):
             )
         payload = {k: signed.get(k) for k in ("provider_ref", "amount", "status", "paid_at")}
         try:
-            order = payment_callback_handle(payload=payload)
-        except LoanError as exc:
+            order = payment_callback_route(payload=payload)
+        except (LoanError, DepositError) as exc:
             return Response({"errors": {"__all__": [exc.message]}, "code": exc.code}, 400)
         return Response(
             {
                 "provider_ref": order.provider_ref,
                 "status": order.status,
-                "repayment": order.repayment_id,
+                "repayment": getattr(order, "repayment_id", None),
             }
         )

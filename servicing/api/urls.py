@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servicing.api import bank, loans, payments, repayments, reversals
+from servicing.api import bank, commission_payouts, loans, payments, repayments, reversals
 
 app_name = "servicing-api"
 urlpatterns = [
@@ -42,4 +42,24 @@ urlpatterns = [
     ),
     path("payments/callback/", payments.PaymentCallbackView.as_view(), name="payment-callback"),
     path("bank/callback/", bank.BankCallbackView.as_view(), name="bank-callback"),
+    path(
+        "commission-payouts/",
+        commission_payouts.PayoutListView.as_view(),
+        name="commission-payout-list",
+    ),
+    path(
+        "commission-payouts/<int:payout_id>/",
+        commission_payouts.PayoutDetailView.as_view(),
+        name="commission-payout-detail",
+    ),
+    path(
+        "commission-payouts/<int:payout_id>/prepare/",
+        commission_payouts.PayoutPrepareView.as_view(),
+        name="commission-payout-prepare",
+    ),
+    path(
+        "commission-payouts/<int:payout_id>/release/",
+        commission_payouts.PayoutReleaseView.as_view(),
+        name="commission-payout-release",
+    ),
 ]

@@ -33,3 +33,4 @@ from servicing.models.oem_claims import *  # noqa: E402,F403 - OEM subsidies and
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)
 from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)

@@ -73,12 +73,14 @@ class DepositMovementKind(models.TextChoices):
     OPENING = "opening", _("期初余额")
     RECEIPT = "receipt", _("缴纳到账")
     REFUND = "refund", _("退还")
+    SET_OFF = "set_off", _("抵扣经销商欠款")
 
 
 class DepositMovement(models.Model):
     dealer_id = models.BigIntegerField(_("经销商"), db_index=True)
     kind = models.CharField(_("类型"), max_length=10, choices=DepositMovementKind.choices)
-    # Once per document: "agreement-<id>", the bank's reference, "refund-<id>".
+    # Once per document: "agreement-<id>", the bank's reference, "refund-<id>",
+    # "repurchase-<id>" (a debt of the dealer's set against its deposit).
     reference = models.CharField(_("凭证"), max_length=80)
     amount = models.DecimalField(_("金额（正为收取，负为退还）"), **MONEY)
     on = models.DateField(_("营业日"))
@@ -92,8 +94,8 @@ class DepositMovement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "reference"], name="deposit_movement_once"),
             models.CheckConstraint(
-                condition=(Q(kind="refund") & Q(amount__lt=0))
-                | (~Q(kind="refund") & Q(amount__gt=0)),
+                condition=(Q(kind__in=["refund", "set_off"]) & Q(amount__lt=0))
+                | (~Q(kind__in=["refund", "set_off"]) & Q(amount__gt=0)),
                 name="deposit_movement_sign",
             ),
         ]
@@ -179,12 +181,74 @@ class DepositRefund(models.Model):
         return f"{self.dealer_name} {self.amount}"
 
 
+class DepositPaymentOrder(models.Model):
+    """A dealer paying its deposit through the payment provider's collection (收银台): the
+    order claims its idempotency key before the provider is called; the provider's verified
+    callback posts the ORDER's amount once (a receipt movement under the provider's reference),
+    and a callback for another amount holds the order for a person, posting nothing."""
+
+    dealer_id = models.BigIntegerField(_("经销商"), db_index=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=[
+            ("created", _("待支付")),
+            ("paid", _("已支付")),
+            ("failed", _("支付失败")),
+            ("held", _("待核实")),
+        ],
+        default="created",
+    )
+    provider = models.CharField(_("支付机构"), max_length=40)
+    provider_ref = models.CharField(
+        _("支付机构单号"), max_length=64, unique=True, null=True, blank=True
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=80, unique=True)
+    claimed_amount = models.DecimalField(_("回调金额"), null=True, blank=True, **MONEY)
+    movement = models.OneToOneField(
+        DepositMovement,
+        verbose_name=_("保证金明细"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    callback_count = models.PositiveIntegerField(_("回调次数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("保证金在线缴纳")
+        verbose_name_plural = _("保证金在线缴纳")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_order_positive"),
+            models.CheckConstraint(
+                condition=(Q(status="paid") & Q(movement__isnull=False))
+                | (~Q(status="paid") & Q(movement__isnull=True)),
+                name="deposit_order_paid_is_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id} {self.amount} {self.status}"
+
+
 __all__ = [
     "DepositCall",
     "DepositCallReason",
     "DepositCallStatus",
     "DepositMovement",
     "DepositMovementKind",
+    "DepositPaymentOrder",
     "DepositRefund",
     "DepositRefundStatus",
 ]

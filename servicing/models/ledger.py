@@ -92,6 +92,8 @@ class AccountCode(StrEnum):
     OEM_SUBSIDY_DEFERRED = "oem_subsidy_deferred"
     OEM_SUBSIDY_INCOME = "oem_subsidy_income"
     VAT_OUTPUT = "vat_output"
+    # --- rec: what a dealer owes for loans it bought back (回购), on the dealer's sub-ledger
+    RECOURSE_RECEIVABLE = "recourse_receivable"
 
 
 class SourceType(StrEnum):
@@ -111,6 +113,7 @@ class SourceType(StrEnum):
     OFF_BALANCE_INTEREST = "off_balance_interest"
     ADJUSTMENT = "adjustment"
     PROVISION = "provision"
+    REPURCHASE = "repurchase"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -129,6 +132,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.OFF_BALANCE_INTEREST: _("表外利息"),
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
+    SourceType.REPURCHASE: _("经销商回购"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
     "oem_claim": _("厂商贴息索赔"),

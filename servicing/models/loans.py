@@ -31,6 +31,7 @@ class LoanStatus(models.TextChoices):
     SETTLED_EARLY = "settled_early", _("提前结清")
     PAID_OFF = "paid_off", _("已还清")
     CHARGED_OFF = "charged_off", _("已核销")
+    REPURCHASED = "repurchased", _("已回购")
 
 
 # Which statuses are closed is a servicing rule with one home (servicing.loan_rules).

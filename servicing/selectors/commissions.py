@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from dealers.models.commissions import Commission, CommissionClawback, CommissionStatement
@@ -69,7 +69,10 @@ def commission_owed_by_statements() -> dict[int, Decimal]:
         Q(pay_status=CommissionStatement.PayStatus.PENDING)
         | Q(pay_status=CommissionStatement.PayStatus.CARRIED, carried_into__isnull=True)
     )
-    for row in open_statements.values("dealer_id").annotate(s=Sum("net_amount")):
+    # a carried debt counts net of what was settled outside commission (debt_settled)
+    for row in open_statements.values("dealer_id").annotate(
+        s=Sum(F("net_amount") + F("debt_settled"))
+    ):
         add(row["dealer_id"], row["s"])
     unstated = Commission.objects.filter(statement_line__isnull=True, amount__gt=0)
     for row in unstated.values("dealer_id").annotate(s=Sum("amount")):

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from autofin.money import ZERO
 from autofin.replica import read_alias
+from servicing import loan_rules
 from servicing.models import JournalEntry
 from servicing.models.loans import (
     CLOSED_STATUSES,
@@ -92,13 +93,13 @@ def next_due(*, loan: Loan, on: dt.date) -> NextDue | None:
 # principal of the rows in force), interest (the rows' interest due by `accrued_through`, plus
 # what is posted of the current period, less interest paid), fee (fees due by
 # `accrued_through` less paid), penalty (charged less paid), suspense. Charged-off loans have
-# no figures: their receivables were written off.
+# no figures: their receivables were written off (a repurchased loan's went to its dealer).
 FIGURES_SQL = """
 WITH fl AS (
     SELECT l.id, l.principal_outstanding, l.accrued_through, l.accrual_period_posted,
            l.suspense_balance
       FROM servicing_loan l
-     WHERE l.id {scope} AND l.status <> 'charged_off'
+     WHERE l.id {scope} AND l.status NOT IN {written_off}
 ), fs AS (
     SELECT r.loan_id,
            sum(r.principal - r.principal_paid) AS principal,
@@ -129,7 +130,7 @@ FIGURE_COLUMNS = (
 def loan_figures_sql(*, scope: str) -> str:
     """FIGURES_SQL for the loans whose id matches `scope`: "BETWEEN %(lo)s AND %(hi)s" or
     "= ANY(%(ids)s)" (values bound by the caller)."""
-    return FIGURES_SQL.format(scope=scope)
+    return FIGURES_SQL.format(scope=scope, written_off=loan_rules.written_off_sql())
 
 
 def loan_figures(*, loan: Loan) -> dict[str, Decimal]:

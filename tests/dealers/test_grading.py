@@ -48,6 +48,7 @@ def test_grade_and_its_explanation_are_exact(make_dealer):
         "dpd30_rate": "20.00",
         "document_rejection_rate": "8.33",
         "cancellation_after_funding_rate": "8.00",
+        "repurchase_rate": "0.00",  # no repurchase figures handed in: left out
     }
     assert row.contributions["fpd_rate"]["subscore"] == "71.43"
     # inputs kept as handed in, plus the graded values (fraud as a rate, dpd30 at the largest MOB)
@@ -57,6 +58,17 @@ def test_grade_and_its_explanation_are_exact(make_dealer):
     assert DealerAlert.objects.count() == 0
     facts = dealer_risk_facts(dealer_id=dealer.pk)
     assert (facts["grade"], facts["grade_as_of"]) == ("B", dt.date(2026, 1, 31))
+
+
+def test_repurchase_history_is_graded_with_a_small_weight(make_dealer):
+    dealer = make_dealer()
+    month = {**GOOD_MONTH, "loans_funded": 200, "repurchases": 2, "repurchase_amount": "240000.00"}
+    [row] = dealer_grades_recompute(as_of=dt.date(2026, 1, 31), metrics={dealer.pk: month})
+    bought = row.contributions["repurchase_rate"]
+    # 2 of 200 loans bought back: halfway from good (0) to bad (0.02); weight 5 of 105
+    assert (bought["value"], bought["subscore"], bought["points"], bought["breached"]) == (
+        "0.0100", "50.00", "2.38", False,
+    )  # fmt: skip
 
 
 def test_a_drop_raises_grade_and_metric_alerts_and_emails_the_manager(make_dealer, am):

@@ -42,6 +42,7 @@ from servicing.services.dealer_kpis import dealer_month_kpis_record
 from servicing.services.deposits.calls import deposit_calls_raise
 
 WINDOW_DAYS = 90
+REPURCHASE_WINDOW_DAYS = 365
 MOB_POINTS = (3, 6, 12)
 
 
@@ -118,7 +119,30 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
                 )
         if by_mob:
             entry["dpd30_rate"] = by_mob
+    _repurchase_metrics(metrics, as_of=as_of)
     return {k: v for k, v in metrics.items() if k in known}
+
+
+def _repurchase_metrics(metrics: dict[int, dict], *, as_of: dt.date) -> None:
+    """Repurchase history for grading: loans each dealer bought back over its loans funded,
+    both in the last year, and the amount bought back."""
+    for dealer_id, funded, bought, amount in rows(
+        """
+        SELECT l.dealer_id,
+               count(*) FILTER (WHERE l.value_date > %(since)s),
+               count(r.id) FILTER (WHERE r.closed_on > %(since)s),
+               coalesce(sum(r.amount) FILTER (WHERE r.closed_on > %(since)s), 0)
+          FROM servicing_loan l
+          LEFT JOIN servicing_repurchase r
+                 ON r.loan_id = l.id AND r.status IN ('due', 'settled')
+         WHERE l.dealer_id IS NOT NULL AND l.value_date <= %(d)s
+         GROUP BY l.dealer_id
+        """,
+        {"d": as_of, "since": as_of - dt.timedelta(days=REPURCHASE_WINDOW_DAYS)},
+    ):
+        if funded or bought:
+            entry = metrics.setdefault(dealer_id, {"applications": 0})
+            entry.update(loans_funded=funded, repurchases=bought, repurchase_amount=str(amount))
 
 
 def dealer_clawbacks(*, business_date: dt.date) -> int:

@@ -3,7 +3,7 @@
 Three paths write a loan's stored figures (the ORM services, the hot-path SQL, the batch's SQL)
 next to their ledger postings; this step proves they still agree. Per chunk, in ONE statement
 (one snapshot: an online posting commits its figures and its entry together, so it is seen
-whole or not at all), each open or closed loan but a charged-off one is compared, component
+whole or not at all), each open or closed loan but a written-off one (charged off, repurchased) is compared, component
 by component, with the balances of the ledger lines carrying its id:
 
 * principal            the loan's `principal_outstanding`          principal receivable
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import one, rows, run, temp_table
 from servicing.selectors.loans import loan_figures_sql
@@ -160,8 +161,8 @@ def reconciliation_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         run(BREAKS_RECORD, params)
         run(TASK_OPEN, params)
     loans = one(
-        "SELECT count(*) FROM servicing_loan"
-        " WHERE id BETWEEN %(lo)s AND %(hi)s AND status <> 'charged_off'",
+        "SELECT count(*) FROM servicing_loan"  # noqa: S608 - statuses are loan_rules' constants
+        f" WHERE id BETWEEN %(lo)s AND %(hi)s AND status NOT IN {loan_rules.written_off_sql()}",
         params,
     )[0]
     return {"loans": loans, "differences": found[0], "loans_differing": found[1]}

@@ -33,7 +33,7 @@ class DepositError(DisbursementError):
     """A deposit action refused, nothing written; `field` names a form field."""
 
 
-def _post_in(*, dealer_id: int, kind: str, reference: str, amount: Decimal, on, description):
+def deposit_post_in(*, dealer_id: int, kind: str, reference: str, amount: Decimal, on, description):
     entry = journal_post(
         business_date=on,
         source_type=SourceType.DEPOSIT,
@@ -86,7 +86,7 @@ def deposit_receipt_record(
                 return first
             raise DepositError(_("该银行流水号已登记为另一笔保证金。"), field="bank_ref")
         on = business_date_for_posting()
-        movement = _post_in(
+        movement = deposit_post_in(
             dealer_id=dealer_id,
             kind=DepositMovementKind.RECEIPT,
             reference=bank_ref,
@@ -125,7 +125,7 @@ def deposit_openings_post(*, on: dt.date | None = None) -> int:
         if reference in done:
             continue
         with transaction.atomic():
-            _post_in(
+            deposit_post_in(
                 dealer_id=dealer_id,
                 kind=DepositMovementKind.OPENING,
                 reference=reference,

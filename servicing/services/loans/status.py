@@ -86,7 +86,7 @@ def loan_status_refresh(
     *, loan: Loan, rows: list[LoanScheduleRow], business_date: dt.date, actor: Any, reason: str = ""
 ) -> None:
     """Derive active / overdue / restructured / paid_off from the locked rows in force."""
-    if loan.status in (LoanStatus.SETTLED_EARLY, LoanStatus.CHARGED_OFF):
+    if loan.status in (LoanStatus.SETTLED_EARLY, LoanStatus.CHARGED_OFF, LoanStatus.REPURCHASED):
         return
     open_rows = [r for r in rows if r.status != RowStatus.PAID]
     # Paid off: nothing open among the rows given and no principal left (rows not given to a

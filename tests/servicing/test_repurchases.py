@@ -1,0 +1,234 @@
+"""Recourse (回购): a loan the dealer sold bought back at its outstanding balance — set against
+the deposit or paid by the dealer — the loan closed as repurchased with exact entries, the
+partner sub-ledgers equal to the ledger to the fen, and the refusals writing nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from autofin.models import AuditEntry
+from dealers.models.deposits import DealerDeposit
+from dealers.services import agreement_create
+from servicing.models import JournalLine
+from servicing.models.deposits import DepositMovement
+from servicing.models.loans import Loan, LoanStatusChange
+from servicing.models.repurchases import Repurchase, RepurchaseCollection
+from servicing.selectors.ledger import loan_balances, trial_balance
+from servicing.selectors.partner_ledgers import partner_ledgers_reconcile
+from servicing.selectors.repurchases import recourse_subledger_by_dealer, repurchase_events
+from servicing.services.deposits.receipts import deposit_receipt_record
+from servicing.services.loans.account import LoanError
+from servicing.services.loans.charge_off import loan_charge_off
+from servicing.services.repurchases.collections import repurchase_receipt_record
+from servicing.services.repurchases.requests import (
+    RepurchaseError,
+    repurchase_approve,
+    repurchase_request,
+)
+from tests.servicing.disbursement_support import next_serial
+from tests.servicing.loan_helpers import VALUE_DATE, make_loan, rows, set_day
+
+pytestmark = pytest.mark.usefixtures("disbursement_settings")
+
+D = Decimal
+ZERO = D("0.00")
+# the loan's second due date: the interest and fees accrued are exactly two instalments'
+REPURCHASE_DAY = dt.date(2026, 3, 15)
+RECEIVABLES = ("principal_receivable", "interest_receivable", "fee_receivable")
+
+
+def sold_by(dealer, *, recourse: bool = True) -> Loan:
+    """A funded loan recorded as sold by `dealer` (the loan keeps its dealer as a plain id; the
+    factory's loans are direct-channel, so the id is set as the dealer channel would)."""
+    if recourse:
+        agreement_create(
+            actor="seed",
+            dealer=dealer,
+            product_line="used",
+            commission_kind="fixed",
+            commission_fixed="1000.00",
+            recourse_fpd=True,
+            effective_from=VALUE_DATE - dt.timedelta(days=1),
+        )
+    loan = make_loan()
+    Loan.objects.filter(pk=loan.pk).update(dealer_id=dealer.pk)
+    loan.refresh_from_db()
+    return loan
+
+
+def books_agree() -> None:
+    assert trial_balance().total == ZERO
+    for row in partner_ledgers_reconcile():
+        assert (row.account, row.difference, row.partners_differing) == (row.account, ZERO, ())
+
+
+def entry_lines(entry_id: int) -> list[tuple]:
+    return sorted(
+        (x.account.code, x.side, x.amount, x.loan_id, x.dealer_id)
+        for x in JournalLine.objects.filter(entry_id=entry_id).select_related("account")
+    )
+
+
+def nothing_changed():
+    return (
+        Repurchase.objects.count(),
+        JournalLine.objects.count(),
+        AuditEntry.objects.count(),
+        list(Loan.objects.order_by("pk").values_list("status", flat=True)),
+    )
+
+
+def test_a_first_payment_default_bought_back_against_the_deposit(
+    dealer, today, maker, checker, policy
+):
+    policy("servicing.recourse_fpd_days", "28")
+    loan = sold_by(dealer)
+    first, second = rows(loan)[:2]
+    set_day(REPURCHASE_DAY)
+    deposit_receipt_record(
+        dealer_id=dealer.pk, amount="200000.00", bank_ref=f"BR{next_serial()}", actor=maker
+    )
+    repurchase = repurchase_request(
+        loan_id=loan.pk, dealer_id=dealer.pk, ground="fpd", settlement="deposit",
+        evidence="", actor=maker,
+    )  # fmt: skip
+    with pytest.raises(RepurchaseError) as exc:  # the maker cannot release (no approver role)
+        repurchase_approve(repurchase_id=repurchase.pk, actor=maker)
+    assert exc.value.code == "forbidden"
+    repurchase = repurchase_approve(repurchase_id=repurchase.pk, actor=checker)
+
+    principal = D("120000.00")
+    interest = first.interest + second.interest
+    fee = first.fee + second.fee
+    total = principal + interest + fee
+    repurchase.refresh_from_db()
+    assert (repurchase.principal, repurchase.interest, repurchase.fee, repurchase.penalty) == (
+        principal, interest, fee, ZERO,
+    )  # fmt: skip
+    assert (repurchase.amount, repurchase.collected, repurchase.status) == (
+        total, total, "settled",
+    )  # fmt: skip
+    assert entry_lines(repurchase.journal_entry_id) == sorted(
+        [
+            ("principal_receivable", "C", principal, loan.pk, None),
+            ("interest_receivable", "C", interest, loan.pk, None),
+            ("fee_receivable", "C", fee, loan.pk, None),
+            ("recourse_receivable", "D", total, None, dealer.pk),
+        ]
+    )
+    set_off = RepurchaseCollection.objects.get(repurchase=repurchase)
+    assert (set_off.kind, set_off.amount) == ("deposit", total)
+    assert entry_lines(set_off.journal_entry_id) == sorted(
+        [
+            ("dealer_deposit", "D", total, None, dealer.pk),
+            ("recourse_receivable", "C", total, None, dealer.pk),
+        ]
+    )
+    movement = DepositMovement.objects.get(kind="set_off", reference=f"repurchase-{repurchase.pk}")
+    assert movement.amount == -total
+    assert DealerDeposit.objects.get(dealer=dealer).held == D("200000.00") - total
+
+    loan.refresh_from_db()
+    assert (loan.status, loan.closed_on) == ("repurchased", REPURCHASE_DAY)
+    assert LoanStatusChange.objects.filter(loan=loan, to_status="repurchased").count() == 1
+    assert all(loan_balances(loan_id=loan.pk).get(code, ZERO) == ZERO for code in RECEIVABLES)
+    assert recourse_subledger_by_dealer() == {dealer.pk: ZERO}
+    assert [(e["loan_id"], e["closed_on"], e["amount"]) for e in repurchase_events(
+        start=REPURCHASE_DAY, end=REPURCHASE_DAY
+    )] == [(loan.pk, REPURCHASE_DAY, total)]  # fmt: skip
+    books_agree()
+
+
+def test_a_fraud_bought_back_and_paid_by_the_dealer(dealer, today, maker, checker):
+    loan = sold_by(dealer, recourse=False)  # a proven fraud needs no recourse clause
+    with pytest.raises(RepurchaseError) as exc:
+        repurchase_request(
+            loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="dealer_pays",
+            evidence="  ", actor=maker,
+        )  # fmt: skip
+    assert exc.value.field == "evidence"
+    repurchase = repurchase_request(
+        loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="dealer_pays",
+        evidence="公安机关立案：购车人身份冒用", actor=maker,
+    )  # fmt: skip
+    repurchase = repurchase_approve(repurchase_id=repurchase.pk, actor=checker)
+    repurchase.refresh_from_db()
+    total = repurchase.amount
+    assert repurchase.principal == D("120000.00")
+    assert (repurchase.status, repurchase.collected) == ("due", ZERO)
+    assert recourse_subledger_by_dealer() == {dealer.pk: total}
+    books_agree()
+
+    part = repurchase_receipt_record(
+        repurchase_id=repurchase.pk, amount="100000.00", bank_ref="RP-1", actor=maker
+    )
+    assert entry_lines(part.journal_entry_id) == sorted(
+        [
+            ("bank_clearing", "D", D("100000.00"), None, None),
+            ("recourse_receivable", "C", D("100000.00"), None, dealer.pk),
+        ]
+    )
+    # the statement line recorded twice is the same receipt; more than is due is refused
+    again = repurchase_receipt_record(
+        repurchase_id=repurchase.pk, amount="100000.00", bank_ref="RP-1", actor=maker
+    )
+    assert again.pk == part.pk
+    with pytest.raises(LoanError) as exc:
+        repurchase_receipt_record(
+            repurchase_id=repurchase.pk, amount=total - D("99999.99"), bank_ref="RP-2",
+            actor=maker,
+        )  # fmt: skip
+    assert exc.value.field == "amount"
+    repurchase_receipt_record(
+        repurchase_id=repurchase.pk, amount=total - D("100000.00"), bank_ref="RP-2", actor=maker
+    )
+    repurchase.refresh_from_db()
+    assert (repurchase.status, repurchase.collected) == ("settled", total)
+    assert recourse_subledger_by_dealer() == {dealer.pk: ZERO}
+    assert Loan.objects.get(pk=loan.pk).status == "repurchased"
+    books_agree()
+
+
+def test_refusals_write_nothing(dealer, today, maker, checker, checker2):
+    loan = sold_by(dealer)
+    direct = make_loan()  # no dealer sold it
+    before = nothing_changed()
+    with pytest.raises(RepurchaseError) as exc:  # not a loan this dealer sold
+        repurchase_request(
+            loan_id=direct.pk, dealer_id=dealer.pk, ground="fraud",
+            settlement="deposit", evidence="伪造收入证明", actor=maker,
+        )  # fmt: skip
+    assert exc.value.field == "contract_ref"
+    # first instalment due 2026-02-15: 29 days unpaid on 2026-03-16, under the policy's 30
+    with pytest.raises(RepurchaseError) as exc:
+        repurchase_request(
+            loan_id=loan.pk, dealer_id=dealer.pk, ground="fpd", settlement="deposit",
+            evidence="", actor=maker,
+        )  # fmt: skip
+    assert exc.value.field == "ground"
+    assert nothing_changed() == before
+
+    own = repurchase_request(
+        loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="dealer_pays",
+        evidence="车辆不存在", actor=checker,
+    )  # fmt: skip
+    with pytest.raises(RepurchaseError) as exc:  # the maker cannot be the checker
+        repurchase_approve(repurchase_id=own.pk, actor=checker)
+    assert exc.value.code == "same_user"
+    with pytest.raises(RepurchaseError):  # one live request per loan
+        repurchase_request(
+            loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="deposit",
+            evidence="车辆不存在", actor=maker,
+        )  # fmt: skip
+
+    # the loan closed (charged off) before the checker came to it: refused, nothing written
+    loan_charge_off(loan_id=loan.pk, actor=checker, reason="测试核销")
+    before = nothing_changed()
+    with pytest.raises(RepurchaseError) as exc:
+        repurchase_approve(repurchase_id=own.pk, actor=checker2)
+    assert "不能回购" in exc.value.message
+    assert nothing_changed() == before
+    assert Repurchase.objects.get(pk=own.pk).status == "requested"
