@@ -37,6 +37,11 @@ MEMOS = {
     "payment_parked": gettext_noop("支付回调待核实，暂挂待查明款项"),
     # the repayment's source and purpose labels (their Chinese choice labels, translated back)
     "repayment": gettext_noop("还款：%(source)s %(purpose)s"),
+    # floor-plan (库存融资): the night's interest, a line frozen, the payoff at a retail sale
+    "eod_floorplan_accrual": gettext_noop("日结库存融资利息计提 %(date)s"),
+    "floorplan_overdue_freeze": gettext_noop("库存融资逾期（%(date)s）：%(vins)s"),
+    "floorplan_sold_out_of_trust": gettext_noop("盘库发现违规售车（%(date)s）：%(vins)s"),
+    "floorplan_retail_payoff": gettext_noop("零售放款结清库存融资 %(ref)s %(vin)s"),
 }
 
 

@@ -10,6 +10,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     delinquency,
     due,
     early_warning,
+    floorplan,
     gl_summary,
     provisions,
     reconciliation,

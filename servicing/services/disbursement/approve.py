@@ -28,6 +28,7 @@ from servicing.models.disbursement import (
 from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
 from servicing.services.disbursement.fund import disbursement_fund_locked
+from servicing.services.floorplan.retail import retail_payoff_settle
 from servicing.services.disbursement.states import (
     DS,
     DisbursementError,
@@ -106,8 +107,12 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
     d.released_at = timezone.now()
     d.save(update_fields=["status", "approved_by", "second_approved_by", "released_at"])
     business_date = business_date_for_posting()
+    # a car still floor-planned by its dealer: the advance is settled out of the car price first
+    instructions = retail_payoff_settle(d, instructions, actor=actor)
     attempt_ids = []
     for instruction in instructions:
+        if instruction.status == S.SUCCEEDED:
+            continue  # settled internally (the floor-plan payoff)
         if instruction.payee_kind == PayeeKind.LENDER:
             # kept by the lender: settled internally, recognised as fee income at funding
             instruction.status = S.SUCCEEDED
