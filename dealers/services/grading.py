@@ -297,7 +297,12 @@ def dealer_sold_out_of_trust_alert(
         kind=DealerAlert.Kind.METRIC,
         metric="sold_out_of_trust",
         message=gettext("%(dealer)s 盘库发现违规售车 %(n)s 台（%(audit)s）：%(vins)s。")
-        % {"dealer": dealer.legal_name, "n": len(vins), "audit": audit_ref, "vins": "、".join(vins)},
+        % {
+            "dealer": dealer.legal_name,
+            "n": len(vins),
+            "audit": audit_ref,
+            "vins": "、".join(vins),
+        },
         data={"vins": vins, "audit": audit_ref},
     )
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.widgets import UserDataSelect
 from origination.models.floorplan import FloorplanLine, FloorplanLineStatus
-from servicing.models.floorplan import StockAuditKind
+from servicing.models.stock_audits import StockAuditKind
 
 
 class LineChoiceField(forms.ModelChoiceField):

@@ -19,9 +19,8 @@ from servicing.models.floorplan import (
     FloorplanAdvance,
     FloorplanCurtailment,
     FloorplanPayment,
-    StockAudit,
-    StockAuditStatus,
 )
+from servicing.models.stock_audits import StockAudit, StockAuditStatus
 
 # advances that hold a share of the line: the unpaid principal of the funded ones, the whole
 # amount of those on their way to being paid out

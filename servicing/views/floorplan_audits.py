@@ -22,7 +22,7 @@ from autofin.roles import user_has_role
 from autofin.uploads import upload_response
 from origination.models.floorplan import FloorplanLine
 from servicing.forms.floorplan import AuditItemForm, AuditScheduleForm
-from servicing.models.floorplan import StockAudit, StockAuditItem
+from servicing.models.stock_audits import StockAudit, StockAuditItem
 from servicing.selectors.floorplan import (
     audit_checklist,
     audits_board,
@@ -54,7 +54,9 @@ def auditor_view(view):
 
 @auditor_view
 def audit_list(request):
-    form = AuditScheduleForm(request.POST or None, initial={"scheduled_on": business_date_current()})
+    form = AuditScheduleForm(
+        request.POST or None, initial={"scheduled_on": business_date_current()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             audit = audit_schedule(
@@ -80,9 +82,7 @@ def _audit_page(request, audit: StockAudit, *, forms: dict | None = None, status
     forms = forms or {}
     rows = audit_checklist(audit)
     for row in rows:
-        row["form"] = forms.get(row["item"].pk) or AuditItemForm(
-            auto_id=f"item{row['item'].pk}_%s"
-        )
+        row["form"] = forms.get(row["item"].pk) or AuditItemForm(auto_id=f"item{row['item'].pk}_%s")
     return render(
         request,
         "servicing/floorplan/audit_detail.html",

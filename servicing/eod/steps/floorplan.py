@@ -2,7 +2,7 @@
 then their curtailments, overdue marks and line freezes (after the instalments fall due).
 
 Interest (`floorplan_accrual`): every funded advance accrues day D on night D — from the day
-after its watermark (`interest_accrued_through`; the funding day itself when it has none) to D,
+after its watermark (`accrued_through`; the funding day itself when it has none) to D,
 actual days over 365: exact = principal outstanding x rate x days / 365 + the carried remainder,
 posted ROUNDED DOWN to the fen, the sub-fen remainder carried to the next night. One ledger
 entry for the night: floor-plan interest receivable Dr / floor-plan interest income Cr, each
@@ -36,7 +36,7 @@ SELECT a.id AS advance_id, a.dealer_id, x.exact, trunc(x.exact, 2) AS interest
   FROM servicing_floorplanadvance a
  CROSS JOIN LATERAL (
        SELECT (a.principal_outstanding * a.annual_rate
-               * (%(d)s::date - coalesce(a.interest_accrued_through, a.funded_on - 1)))
+               * (%(d)s::date - coalesce(a.accrued_through, a.funded_on - 1)))
               ::numeric(48, 20) / 365 + a.accrual_remainder AS exact) x
  WHERE a.id = ANY(%(ids)s)
 """
@@ -61,7 +61,7 @@ def floorplan_accrual_step(ctx: StepContext, lo: int, hi: int) -> dict:
             """
             SELECT id FROM servicing_floorplanadvance
              WHERE status = 'funded' AND funded_on <= %s
-               AND (interest_accrued_through IS NULL OR interest_accrued_through < %s)
+               AND (accrued_through IS NULL OR accrued_through < %s)
              ORDER BY id
                FOR UPDATE
             """,
@@ -76,7 +76,7 @@ def floorplan_accrual_step(ctx: StepContext, lo: int, hi: int) -> dict:
         UPDATE servicing_floorplanadvance a
            SET interest_accrued_unpaid = a.interest_accrued_unpaid + x.interest,
                accrual_remainder = round(x.exact - x.interest, 10),
-               interest_accrued_through = %s, updated_at = now()
+               accrued_through = %s, updated_at = now()
           FROM fp_accrual x
          WHERE a.id = x.advance_id
         """,

@@ -28,7 +28,6 @@ from servicing.models.disbursement import (
 from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
 from servicing.services.disbursement.fund import disbursement_fund_locked
-from servicing.services.floorplan.retail import retail_payoff_settle
 from servicing.services.disbursement.states import (
     DS,
     DisbursementError,
@@ -36,6 +35,7 @@ from servicing.services.disbursement.states import (
     actor_label,
     disbursement_lock,
 )
+from servicing.services.floorplan.retail import retail_payoff_settle
 
 
 def dispatch_after_commit(task_name: str, ids: list[int]) -> None:

@@ -26,7 +26,7 @@ from autofin.uploads import UploadError, upload_store
 from dealers.services import dealer_sold_out_of_trust_alert
 from origination.models.floorplan import FloorplanLine, FloorplanLineStatus
 from servicing.memos import memo
-from servicing.models.floorplan import (
+from servicing.models.stock_audits import (
     StockAudit,
     StockAuditItem,
     StockAuditKind,
