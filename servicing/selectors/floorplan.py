@@ -8,12 +8,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils.translation import gettext as _
 
 from autofin.money import ZERO
 from origination.models.floorplan import FloorplanLine
 from servicing.models.floorplan import (
+    LIVE_ADVANCE_STATUSES,
     AdvanceStatus,
     CurtailmentStatus,
     FloorplanAdvance,
@@ -22,32 +23,34 @@ from servicing.models.floorplan import (
 )
 from servicing.models.stock_audits import StockAudit, StockAuditStatus
 
-# advances that hold a share of the line: the unpaid principal of the funded ones, the whole
-# amount of those on their way to being paid out
-PENDING_STATUSES = (AdvanceStatus.REQUESTED, AdvanceStatus.APPROVED, AdvanceStatus.RELEASED)
 AUDIT_OPEN = (StockAuditStatus.SCHEDULED, StockAuditStatus.IN_PROGRESS)
 
 
 def line_used(line_id: int) -> Decimal:
-    """Principal outstanding of the funded advances + the amounts requested, approved or being
-    paid out."""
-    funded = FloorplanAdvance.objects.filter(
-        line_id=line_id, status=AdvanceStatus.FUNDED
-    ).aggregate(s=Sum("principal_outstanding"))["s"]
-    pending = FloorplanAdvance.objects.filter(
-        line_id=line_id, status__in=PENDING_STATUSES
-    ).aggregate(s=Sum("amount"))["s"]
-    return (funded or ZERO) + (pending or ZERO)
+    """Principal outstanding of funded advances plus the amounts of those not yet funded
+    (requested, approved, on their way to the bank): what the line cannot lend again."""
+    total = FloorplanAdvance.objects.filter(
+        line_id=line_id, status__in=LIVE_ADVANCE_STATUSES
+    ).aggregate(
+        used=Sum(
+            Case(
+                When(status=AdvanceStatus.FUNDED, then=F("principal_outstanding")),
+                default=F("amount"),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            )
+        )
+    )["used"]
+    return total or ZERO
 
 
-def line_available(line: FloorplanLine) -> Decimal:
-    """What the dealer may still draw: the limit less what is used (never below zero)."""
+def line_available(line) -> Decimal:
+    """The limit less what is in use, never below zero (a lowered limit leaves nothing)."""
     return max(line.limit - line_used(line.pk), ZERO)
 
 
 def _interest_by_month(line_id: int, start: dt.date, end: dt.date) -> list[tuple]:
     """The interest accrued on the line's advances per month (ledger lines of the floor-plan
-    interest receivable, debit side), reversals netted."""
+    interest receivable posted by the nightly accrual)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
