@@ -12,6 +12,7 @@ import pytest
 
 from autofin.models import AuditEntry
 from origination.models.floorplan import FloorplanLine
+from origination.seed.applications import vin_make
 from servicing.models.floorplan import FloorplanAdvance, FloorplanCurtailment
 from servicing.selectors.ledger import account_balance
 from tests.servicing.floorplan_support import (
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.django_db
 
 D = Decimal
 JAN15 = dt.date(2026, 1, 15)
-VIN_A = "LSVAU2180N2000101"
-VIN_B = "LSVAU2180N2000102"
+VIN_A = vin_make("LSVAU218", "N2", "990101")
+VIN_B = vin_make("LSVAU218", "N2", "990102")
 
 
 def test_interest_accrues_exactly_and_the_receivable_equals_the_advances_to_the_fen():
