@@ -13,7 +13,9 @@ import pytest
 from autofin.models import AuditEntry
 from origination.models.floorplan import FloorplanLine
 from origination.seed.applications import vin_make
+from servicing.eod.steps.floorplan import floorplan_curtailments_step
 from servicing.models.floorplan import FloorplanAdvance, FloorplanCurtailment
+from servicing.models.stock_audits import StockAudit
 from servicing.selectors.ledger import account_balance
 from tests.servicing.floorplan_support import (
     advance_funded_row,
@@ -104,3 +106,19 @@ def test_a_repaid_share_shrinks_the_next_stage():
     assert not FloorplanCurtailment.objects.filter(advance=a, stage=1).exists()  # covered
     night(dt.date(2026, 4, 30))
     assert FloorplanCurtailment.objects.get(advance=a, stage=2).amount == D("15000.00")
+
+
+def test_the_night_schedules_the_audits_due_once():
+    line = line_make(dealer_make())
+    idle = line_make(dealer_make("上海无库存汽车销售有限公司", 7002))  # nothing financed: no audit
+    a = advance_funded_row(line, vin=VIN_A, amount="100000.00", funded_on=JAN15)
+    (result,) = night(JAN15, floorplan_curtailments_step)
+    assert result["audits_scheduled"] == 1
+    audit = StockAudit.objects.get()
+    assert (audit.line_id, audit.kind, audit.status, audit.scheduled_on) == (
+        line.pk, "scheduled", "scheduled", JAN15 + dt.timedelta(days=1),
+    )  # fmt: skip
+    assert list(audit.items.values_list("advance_id", "vin")) == [(a.pk, VIN_A)]
+    assert not StockAudit.objects.filter(line=idle).exists()
+    (again,) = night(JAN15 + dt.timedelta(days=1), floorplan_curtailments_step)
+    assert again["audits_scheduled"] == 0  # one open audit per line

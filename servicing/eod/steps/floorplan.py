@@ -18,6 +18,9 @@ stage and the stages always sum to the advance. INSERT ... SELECT ... ON CONFLIC
 after its due date, and an advance with such a stage or still owing after its own due date
 (funded_on + the plan's last age), is overdue since D; one that is no longer is cleared. A line
 with an advance that turned overdue tonight is frozen (one call per line, with the reason).
+Last, the stock audits (盘库) due are scheduled for the next business date: the lines not
+audited for `servicing.floorplan_audit_interval_days`, and the night's random draw
+(`servicing.floorplan_random_audit_per_mille`), one INSERT each for the audits and their cars.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import one, post_lines, rows, run, temp_table
 from servicing.memos import memo
+from servicing.services.floorplan.audits import audits_due_schedule
 from servicing.services.floorplan.freeze import floorplan_lines_freeze
 
 ACCRUE = """
@@ -203,4 +207,5 @@ def floorplan_curtailments_step(ctx: StepContext, lo: int, hi: int) -> dict:
         "advances_overdue": len(turned),
         "advances_cured": cured,
         "lines_frozen": frozen,
+        "audits_scheduled": audits_due_schedule(as_of=d, actor=ctx.actor),
     }

@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.business_date import business_date_for_posting
+from autofin.policy import policy_value
 from autofin.roles import Role, user_has_role
 from autofin.uploads import UploadError, upload_store
 from dealers.services import dealer_sold_out_of_trust_alert
 from origination.models.floorplan import FloorplanLine, FloorplanLineStatus
+from servicing.eod.sql import audit_bulk, content_type_id
 from servicing.memos import memo
 from servicing.models.stock_audits import (
     StockAudit,
@@ -228,3 +230,66 @@ def audit_complete(*, audit: StockAudit | int, by: Any) -> StockAudit:
                 dealer_id=audit.dealer_id, as_of=today, vins=vins, audit_ref=f"#{audit.pk}"
             )
     return audit
+
+
+def audits_due_schedule(*, as_of: dt.date, actor: str) -> int:
+    """The night's audits, set-based: a line with cars financed and no open audit gets a
+    scheduled one when its last audit is older than `servicing.floorplan_audit_interval_days`,
+    or a random one when the night's draw (a hash of line and date: a re-run draws the same)
+    picks it, `servicing.floorplan_random_audit_per_mille` lines in a thousand. Planned for the
+    next business date, listing the line's funded advances. Returns how many were scheduled."""
+    params = {
+        "d": as_of,
+        "next": as_of + dt.timedelta(days=1),
+        "interval": policy_value("servicing.floorplan_audit_interval_days", on=as_of),
+        "per_mille": policy_value("servicing.floorplan_random_audit_per_mille", on=as_of),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO servicing_stockaudit
+                (line_id, dealer_id, kind, status, scheduled_on, performed_on, auditor_id,
+                 created_by_id, sold_out_of_trust_count, note, created_at, updated_at)
+            SELECT l.id, l.dealer_id,
+                   CASE WHEN last.on_ IS NULL OR last.on_ <= %(d)s::date - %(interval)s
+                        THEN 'scheduled' ELSE 'random' END,
+                   'scheduled', %(next)s, NULL, NULL, NULL, 0, '', now(), now()
+              FROM origination_floorplanline l
+              LEFT JOIN LATERAL (SELECT max(a.scheduled_on) AS on_ FROM servicing_stockaudit a
+                                  WHERE a.line_id = l.id AND a.status <> 'cancelled') last ON TRUE
+             WHERE l.status IN ('active', 'frozen')
+               AND EXISTS (SELECT 1 FROM servicing_floorplanadvance f
+                            WHERE f.line_id = l.id AND f.status = 'funded')
+               AND NOT EXISTS (SELECT 1 FROM servicing_stockaudit a WHERE a.line_id = l.id
+                                  AND a.status IN ('scheduled', 'in_progress'))
+               AND (last.on_ IS NULL OR last.on_ <= %(d)s::date - %(interval)s
+                    OR abs(hashtext(l.id || ':' || %(d)s::text)) %% 1000 < %(per_mille)s)
+            RETURNING id, line_id, kind
+            """,
+            params,
+        )
+        made = cursor.fetchall()
+        if not made:
+            return 0
+        cursor.execute(
+            """
+            INSERT INTO servicing_stockaudititem
+                (audit_id, advance_id, vin, seen, photo_name, photo_path, photo_sha256,
+                 photo_content_type, photo_size, note, sold_out_of_trust)
+            SELECT u.audit_id, f.id, f.vin, NULL, '', '', '', '', NULL, '', false
+              FROM unnest(%s::bigint[], %s::bigint[]) AS u(audit_id, line_id)
+              JOIN servicing_floorplanadvance f ON f.line_id = u.line_id AND f.status = 'funded'
+            """,
+            [[m[0] for m in made], [m[1] for m in made]],
+        )
+    audit_bulk(
+        ct=content_type_id(StockAudit),
+        ids=[m[0] for m in made],
+        reprs=[f"#{m[0]}" for m in made],
+        action="stock_audit_schedule",
+        froms=["" for _m in made],
+        tos=[StockAuditStatus.SCHEDULED for _m in made],
+        actor=actor,
+        reason="",
+    )
+    return len(made)
