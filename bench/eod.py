@@ -562,7 +562,7 @@ def main() -> None:
                 w.kill()
     wall = t1 - t0
     print(f"\nbatch {batch.business_date}: {batch.status} {batch.error[:300]}")
-    print(f"{'step':<16}{'seconds':>9}{'loans/s':>12}  result")
+    print(f"{'step':<24}{'seconds':>9}{'loans/s':>12}  result")
     steps = 0
     for run in StepRun.objects.filter(batch=batch).order_by("position"):
         steps += 1
@@ -570,7 +570,7 @@ def main() -> None:
         keep = {
             k: v for k, v in run.result.items() if k not in ("movements", "finalize", "prepare")
         }
-        print(f"{run.code:<16}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}  {keep}")
+        print(f"{run.code:<24}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}  {keep}")
     n_advances = _rows("SELECT count(*) FROM servicing_floorplanadvance")[0][0]
     for run in StepRun.objects.filter(batch=batch, code__startswith="floorplan").order_by(
         "position"

@@ -71,10 +71,10 @@ def _interest_by_month(line_id: int, start: dt.date, end: dt.date) -> list[tuple
         return cursor.fetchall()
 
 
-def line_statement(*, line: FloorplanLine, start: dt.date, end: dt.date) -> dict:
-    """The line's statement for [start, end]: its figures now, each advance with its stages,
-    and the period's movements in date order (funded, interest by month, curtailments billed,
-    payments) with a running total of what the dealer owes on the line."""
+def line_statement(*, line: FloorplanLine, start: dt.date | None, end: dt.date) -> dict:
+    """The line's statement for [start, end] (start None: since its first advance): its
+    figures now, each advance with its stages, and the period's movements in date order
+    (funded, interest by month, curtailments billed, payments)."""
     advances = list(
         FloorplanAdvance.objects.filter(line=line)
         .exclude(status=AdvanceStatus.REJECTED)
@@ -83,6 +83,8 @@ def line_statement(*, line: FloorplanLine, start: dt.date, end: dt.date) -> dict
     )
     ids = [a.pk for a in advances]
     by_id = {a.pk: a for a in advances}
+    if start is None:
+        start = min((a.funded_on for a in advances if a.funded_on), default=end)
     movements: list[dict] = []
     for a in advances:
         if a.funded_on and start <= a.funded_on <= end:

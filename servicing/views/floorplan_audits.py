@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -180,8 +179,7 @@ def line_statement_csv_response(statement: dict, *, filename: str) -> HttpRespon
 
 @finance_view
 def line_statement_csv(request, line_id: int):
-    """Finance's copy of a dealer's line statement, from the line's first day to today."""
+    """Finance's copy of a dealer's line statement, from its first advance to today."""
     line = get_object_or_404(FloorplanLine, pk=line_id)
-    start = timezone.localdate(line.created_at)
-    statement = line_statement(line=line, start=start, end=business_date_current())
+    statement = line_statement(line=line, start=None, end=business_date_current())
     return line_statement_csv_response(statement, filename=f"floorplan-line-{line.pk}.csv")
