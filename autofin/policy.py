@@ -304,6 +304,14 @@ POLICIES: dict[str, Policy] = {
             "6",
             minimum=Decimal("2"),
         ),
+        Policy(
+            "servicing.floorplan_checker_above",
+            Decimal,
+            _("库存融资放款需另一人放行的金额（超过）"),
+            Role.FINANCE_APPROVER,
+            "200000.00",
+            minimum=Decimal("0"),
+        ),
         # 盘库: every floor-plan line is audited at least this often; on top of that each
         # night draws random (unannounced) audits, this many per thousand lines
         Policy(

@@ -31,7 +31,7 @@ from servicing.models import AccountCode
 from servicing.models.disbursement import Disbursement, PayeeKind, PaymentInstruction
 from servicing.models.floorplan import AdvanceStatus, FloorplanAdvance, FloorplanPaymentSource
 from servicing.services.disbursement.states import DisbursementError, S
-from servicing.services.floorplan.advances import advance_payoff
+from servicing.services.floorplan.payoffs import advance_payoff
 
 # the internal part's item kind (a dealer part that is not paid to the dealer's bank account)
 FLOORPLAN_ITEM = "floorplan"
@@ -124,12 +124,14 @@ def retail_payoff_settle(
         car.amount -= moved
         internal.amount = payoff
         car.save(update_fields=["amount", "updated_at"])
+    # the disbursement's release, not a person, pays the advance (an internal transfer); a
+    # refusal (a FloorplanError) is a DisbursementError: the release rolls back
     advance_payoff(
-        advance=advance,
-        amount=payoff,
-        source_kind=FloorplanPaymentSource.RETAIL_DISBURSEMENT,
-        source_ref=d.contract_ref,
-        by=actor,
+        advance,
+        payoff,
+        FloorplanPaymentSource.RETAIL_DISBURSEMENT,
+        d.contract_ref,
+        f"disbursement#{d.pk}",
         debit_account=AccountCode.DEALER_PAYABLE,
     )
     internal.status = S.SUCCEEDED
