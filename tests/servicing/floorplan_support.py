@@ -10,7 +10,9 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from autofin.business_date import business_date_set
 from autofin.roles import Role
+from dealers.models.accounts import SettlementAccount
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.models.staff import DealerStaff, StaffRole
 from dealers.seed import uscc_make
@@ -18,11 +20,18 @@ from origination.models.floorplan import FloorplanLine
 from origination.seed.applications import vin_make
 from servicing.eod.registry import StepContext
 from servicing.eod.steps.floorplan import floorplan_accrual_step, floorplan_curtailments_step
+from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models import JournalLine
 from servicing.models.floorplan import FloorplanAdvance
 from servicing.selectors.ledger import trial_balance
+from servicing.services.floorplan.advances import (
+    advance_approve,
+    advance_release,
+    advance_request,
+)
+from servicing.services.floorplan.bank import floorplan_advance_send
 from tests.factories import UserFactory
-from tests.servicing.disbursement_support import next_serial, register_payee
+from tests.servicing.disbursement_support import next_serial, register_payee, set_dealer_account
 
 D = Decimal
 ZERO = D("0.00")
@@ -130,40 +139,27 @@ def unpaid_interest_by_advance() -> dict[int, Decimal]:
 
 
 def advance_funded_row(line: FloorplanLine, *, vin: str, amount: str, funded_on: dt.date):
-    """A funded advance written as the release leaves it — TEMPORARY until F1's advance services
-    are merged (then: advance_request → approve → release → the bank's answer)."""
-    from autofin.crypto import encrypt
-
-    user = UserFactory(roles=[Role.FINANCE_APPROVER])
-    return FloorplanAdvance.objects.create(
-        line=line,
-        dealer_id=line.dealer_id,
-        dealer_name=line.dealer.legal_name,
-        vin=vin,
-        model_name="帕萨特 330TSI",
-        invoice_price=D(amount) + D("5000.00"),
-        oem_invoice_number=f"INV-{vin[-6:]}",
-        amount=D(amount),
-        annual_rate=line.annual_rate,
-        curtailment_plan=line.curtailment_plan,
-        status="funded",
-        payee_kind="dealer",
-        payee_id=line.dealer_id,
-        payee_name=line.dealer.legal_name,
-        account_name=line.dealer.legal_name,
-        bank_name="招商银行",
-        account_number_enc=encrypt("6222021001000777"),
-        account_number_masked="****0777",
-        requested_by=user,
-        approved_by=user,
-        released_by=user,
-        business_date=funded_on,
-        idempotency_key=f"fp-test-{vin}",
-        bank_status="succeeded",
-        journal_entry_id=1,
-        funded_on=funded_on,
-        due_on=funded_on + dt.timedelta(days=180),
-        principal_outstanding=D(amount),
-        certificate_status="held",
-        certificate_no=f"HGZ{vin[-8:]}",
+    """An advance to the line's dealer, funded on `funded_on` the way production funds it:
+    requested by the dealer admin, approved, released, paid by the sandbox bank."""
+    maker = UserFactory(roles=[Role.FINANCE_OPERATOR])
+    checker = UserFactory(roles=[Role.FINANCE_APPROVER])
+    if not SettlementAccount.objects.filter(dealer_id=line.dealer_id).exists():
+        set_dealer_account(line.dealer, f"6222021{line.dealer_id:05d}0888", maker, checker)
+    business_date_set(actor="test", date=funded_on, reason="floor-plan test")
+    advance = advance_request(
+        line=line, vin=vin, model_name="帕萨特 330TSI", invoice_price=D(amount) + D("5000.00"),
+        oem_invoice_number=f"INV-{vin[-6:]}", amount=amount, payee_kind="dealer",
+        by=dealer_admin_for(line.dealer),
+    )  # fmt: skip
+    advance_approve(advance, maker)
+    advance_release(advance, checker)
+    floorplan_advance_send(advance_id=advance.pk)
+    SandboxBank().callback_deliver(FloorplanAdvance.objects.get(pk=advance.pk).idempotency_key)
+    advance.refresh_from_db()
+    assert (advance.status, advance.funded_on) == ("funded", funded_on), (
+        advance.status,
+        advance.bank_status,
+        advance.failure_reason,
+        advance.funded_on,
     )
+    return advance

@@ -32,7 +32,7 @@ from tests.origination.intake_support import PNG
 from tests.servicing import loan_factory
 from tests.servicing.floorplan_support import advance_funded_row, dealer_make, line_make
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("disbursement_settings")]
 
 D = Decimal
 JAN15 = dt.date(2026, 1, 15)

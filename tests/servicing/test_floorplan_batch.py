@@ -14,9 +14,10 @@ from autofin.models import AuditEntry
 from origination.models.floorplan import FloorplanLine
 from origination.seed.applications import vin_make
 from servicing.eod.steps.floorplan import floorplan_curtailments_step
-from servicing.models.floorplan import FloorplanAdvance, FloorplanCurtailment
+from servicing.models.floorplan import FloorplanCurtailment
 from servicing.models.stock_audits import StockAudit
 from servicing.selectors.ledger import account_balance
+from servicing.services.floorplan.payoffs import advance_payoff
 from tests.servicing.floorplan_support import (
     advance_funded_row,
     dealer_make,
@@ -26,7 +27,7 @@ from tests.servicing.floorplan_support import (
     unpaid_interest_by_advance,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("disbursement_settings")]
 
 D = Decimal
 JAN15 = dt.date(2026, 1, 15)
@@ -97,11 +98,12 @@ def test_curtailments_are_billed_monthly_by_stock_age_then_overdue_freezes_the_l
     assert sum(c.amount for c in FloorplanCurtailment.objects.filter(advance=a)) == a.amount
 
 
-def test_a_repaid_share_shrinks_the_next_stage():
+def test_a_repaid_share_shrinks_the_next_stage(maker):
+    finance = maker
     line = line_make(dealer_make())
     a = advance_funded_row(line, vin=VIN_A, amount="100000.00", funded_on=JAN15)
     # 15,000.00 of principal repaid before any stage was billed (the dealer paid ahead)
-    FloorplanAdvance.objects.filter(pk=a.pk).update(principal_outstanding=D("85000.00"))
+    advance_payoff(a.pk, "15000.00", "bank_receipt", "CMB20260115-01", finance)
     night(dt.date(2026, 3, 31))
     assert not FloorplanCurtailment.objects.filter(advance=a, stage=1).exists()  # covered
     night(dt.date(2026, 4, 30))

@@ -18,7 +18,7 @@ from tests.factories import UserFactory
 from tests.origination.intake_support import PNG
 from tests.servicing.floorplan_support import advance_funded_row, dealer_make, line_make, night
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("disbursement_settings")]
 
 D = Decimal
 JAN15 = dt.date(2026, 1, 15)
