@@ -46,4 +46,9 @@ SCHEDULE: dict = {
         "task": "servicing.tasks.deposits.deposit_refunds_recover",
         "schedule": 300.0,
     },
+    # Released floor-plan advances with an overdue bank answer are asked about by key.
+    "floorplan-advances-recover": {
+        "task": "servicing.tasks.floorplan.floorplan_advances_recover",
+        "schedule": 300.0,
+    },
 }

@@ -314,6 +314,33 @@ POLICIES: dict[str, Policy] = {
             "30",
             minimum=Decimal("1"),
         ),
+        Policy(
+            "servicing.floorplan_checker_above",
+            Decimal,
+            _("库存融资放款需另一人放行的金额（超过）"),
+            Role.FINANCE_APPROVER,
+            "200000.00",
+            minimum=Decimal("0"),
+        ),
+        # 盘库: every floor-plan line is audited at least this often; on top of that each
+        # night draws random (unannounced) audits, this many per thousand lines
+        Policy(
+            "servicing.floorplan_audit_interval_days",
+            int,
+            _("库存融资定期盘库间隔（天）"),
+            Role.RISK_ANALYST,
+            "90",
+            minimum=Decimal("1"),
+        ),
+        Policy(
+            "servicing.floorplan_random_audit_per_mille",
+            int,
+            _("库存融资每晚突击盘库抽取比例（‰）"),
+            Role.RISK_ANALYST,
+            "10",
+            minimum=Decimal("0"),
+            maximum=Decimal("1000"),
+        ),
     ]
 }
 

@@ -319,6 +319,10 @@ class MoneyAction(StrEnum):
     REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
     DEPOSIT_PAY_ONLINE = "deposit_pay_online"  # the dealer pays its deposit at the cashier
     COMMISSION_DEBT_SET_OFF = "commission_debt_set_off"  # a departed dealer's debt vs deposit
+    FLOORPLAN_ADVANCE_REQUEST = "floorplan_advance_request"  # a dealer asks to finance a car
+    FLOORPLAN_ADVANCE_APPROVE = "floorplan_advance_approve"  # approve or reject the request
+    FLOORPLAN_ADVANCE_RELEASE = "floorplan_advance_release"  # pay it (checker above threshold)
+    FLOORPLAN_PAYMENT_RECORD = "floorplan_payment_record"  # a dealer's payoff seen at the bank
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -359,6 +363,12 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     # the dealer's own deposit only: the object check stays with the view that found the dealer
     MoneyAction.DEPOSIT_PAY_ONLINE: frozenset({Role.DEALER_ADMIN}),
     MoneyAction.COMMISSION_DEBT_SET_OFF: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.FLOORPLAN_ADVANCE_REQUEST: frozenset({Role.DEALER_ADMIN, Role.FINANCE_OPERATOR}),
+    MoneyAction.FLOORPLAN_ADVANCE_APPROVE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.FLOORPLAN_ADVANCE_RELEASE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.FLOORPLAN_PAYMENT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

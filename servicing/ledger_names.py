@@ -41,6 +41,9 @@ ACCOUNT_NAMES = {
     "oem_subsidy_income": _("贴息利息收入"),
     "vat_output": _("销项税额"),
     "recourse_receivable": _("应收经销商回购款"),
+    "floorplan_receivable": _("库存融资款"),
+    "floorplan_interest_receivable": _("应收库存融资利息"),
+    "floorplan_interest_income": _("库存融资利息收入"),
 }
 
 

@@ -45,6 +45,11 @@ MEMOS = {
     "oem_receipt": gettext_noop("厂商贴息回款 %(ref)s"),
     "oem_subsidy_end": gettext_noop("贷款提前终止，贴息处理：%(option)s"),
     "invoice_vat": gettext_noop("发票销项税额 %(number)s"),
+    # floor-plan (库存融资): the night's interest, a line frozen, the payoff at a retail sale
+    "eod_floorplan_accrual": gettext_noop("日结库存融资利息计提 %(date)s"),
+    "floorplan_overdue_freeze": gettext_noop("库存融资逾期（%(date)s）：%(vins)s"),
+    "floorplan_sold_out_of_trust": gettext_noop("盘库发现违规售车（%(date)s）：%(vins)s"),
+    "floorplan_retail_payoff": gettext_noop("零售放款结清库存融资 %(ref)s %(vin)s"),
 }
 
 

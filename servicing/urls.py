@@ -12,6 +12,7 @@ from servicing.views import (
     disbursement,
     eod,
     gl_mapping,
+    floorplan_audits,
     loans,
     oem_claims,
     payoff,
@@ -351,4 +352,36 @@ urlpatterns += [
         name="departing_dealer_set_off",
     ),
     path("dealer/deposit/pay/", dealer_deposit.dealer_deposit_pay, name="dealer_deposit_pay"),
+    # --- floor-plan stock audits (盘库) and the line statement's CSV ---
+    path("servicing/floorplan/audits/", floorplan_audits.audit_list, name="floorplan_audits"),
+    path(
+        "servicing/floorplan/audits/<int:audit_id>/",
+        floorplan_audits.audit_detail,
+        name="floorplan_audit",
+    ),
+    path(
+        "servicing/floorplan/audits/<int:audit_id>/start/",
+        floorplan_audits.audit_begin,
+        name="floorplan_audit_start",
+    ),
+    path(
+        "servicing/floorplan/audits/<int:audit_id>/items/<int:item_id>/",
+        floorplan_audits.audit_item_record,
+        name="floorplan_audit_item",
+    ),
+    path(
+        "servicing/floorplan/audits/<int:audit_id>/items/<int:item_id>/photo/",
+        floorplan_audits.audit_item_photo,
+        name="floorplan_audit_photo",
+    ),
+    path(
+        "servicing/floorplan/audits/<int:audit_id>/complete/",
+        floorplan_audits.audit_finish,
+        name="floorplan_audit_complete",
+    ),
+    path(
+        "finance/floorplan/lines/<int:line_id>/statement.csv",
+        floorplan_audits.line_statement_csv,
+        name="floorplan_line_statement_csv",
+    ),
 ]

@@ -14,6 +14,7 @@ from dealers.services.grading import (
     dealer_alert_resolve,
     dealer_grade_recompute_now,
     dealer_grades_recompute,
+    dealer_sold_out_of_trust_alert,
     grade_compute,
     grading_policy_active,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "dealer_kpis_record",
     "dealer_licence_upload",
     "dealer_onboard",
+    "dealer_sold_out_of_trust_alert",
     "dealer_transition",
     "grade_compute",
     "grading_policy_active",

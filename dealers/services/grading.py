@@ -29,6 +29,7 @@ METRIC_LABELS = {
     "document_rejection_rate": _("资料退回率"),
     "cancellation_after_funding_rate": _("放款后取消率"),
     "repurchase_rate": _("回购率"),
+    "sold_out_of_trust": _("库存融资违规售车"),
 }
 
 # The defaults seeded as policy v1 (a migration and the demo seed use them).
@@ -174,6 +175,17 @@ def grade_compute(*, policy: GradingPolicy, raw: dict) -> dict:
         if score >= Decimal(str(policy.cutoffs[letter])):
             grade = letter
             break
+    # A car sold out of trust (库存融资违规售车: sold without paying off its floor-plan advance)
+    # is a breach of the dealer's trust, not a rate to weigh: it grades D whatever the score.
+    sold_out_of_trust = int(raw.get("sold_out_of_trust") or 0)
+    if sold_out_of_trust:
+        grade = "D"
+        contributions["sold_out_of_trust"] = {
+            "value": str(sold_out_of_trust),
+            "weight": "—",
+            "points": "0.00",
+            "breached": True,
+        }
     return {
         "score": score.quantize(POINTS, rounding=ROUND_HALF_UP),
         "grade": grade,
@@ -285,6 +297,28 @@ def _grade_one(*, dealer: Dealer, as_of: dt.date, raw: dict, policy: GradingPoli
                 data={"value": entry["value"], "alert": entry["alert"]},
             )
     return row
+
+
+def dealer_sold_out_of_trust_alert(
+    *, dealer_id: int, as_of: dt.date, vins: list[str], audit_ref: str
+) -> DealerAlert:
+    """Servicing's stock audit found financed cars sold out of trust: the account manager is
+    alerted at once (one alert per dealer and day); the nightly grading grades the dealer D."""
+    dealer = Dealer.objects.select_related("account_manager").get(pk=dealer_id)
+    return _alert(
+        dealer=dealer,
+        as_of=as_of,
+        kind=DealerAlert.Kind.METRIC,
+        metric="sold_out_of_trust",
+        message=gettext("%(dealer)s 盘库发现违规售车 %(n)s 台（%(audit)s）：%(vins)s。")
+        % {
+            "dealer": dealer.legal_name,
+            "n": len(vins),
+            "audit": audit_ref,
+            "vins": "、".join(vins),
+        },
+        data={"vins": vins, "audit": audit_ref},
+    )
 
 
 def dealer_grade_recompute_now(*, actor, dealer_id: int) -> DealerGrade:

@@ -76,11 +76,12 @@ def post_lines(
     description: str,
     lo: int,
     hi: int,
+    keys: Sequence[str] = ("loan_id",),
 ) -> int | None:
-    """Post ONE ledger entry for the chunk from `lines_sql` (columns: code, side, amount,
-    loan_id; amounts > 0): one INSERT for the header, one for every line (the ledger's
-    statement-level guard checks them as a set). Nothing is posted without lines.
-    Returns the entry id or None."""
+    """Post ONE ledger entry for the chunk from `lines_sql` (columns: code, side, amount and
+    the sub-ledger `keys`, loan_id by default; amounts > 0): one INSERT for the header, one for
+    every line (the ledger's statement-level guard checks them as a set). Nothing is posted
+    without lines. Returns the entry id or None."""
     temp_table("eod_lines", lines_sql, params)
     found = one(
         "SELECT count(*), coalesce(sum(CASE side WHEN 'D' THEN amount ELSE -amount END), 0) FROM eod_lines"
@@ -100,12 +101,16 @@ def post_lines(
         """,
         [ctx.business_date, source_type, key[:64], description[:255], key, ctx.actor],
     )[0]
+    if any(not k.isidentifier() for k in keys):
+        raise ValueError(f"{step}: bad sub-ledger columns {keys!r}")
+    columns = "".join(f", {k}" for k in keys)
+    values = "".join(f", x.{k}" for k in keys)
     run(
-        """
-        INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
-        SELECT %s, a.id, x.side, x.amount, x.loan_id
+        f"""
+        INSERT INTO servicing_journalline (entry_id, account_id, side, amount{columns})
+        SELECT %s, a.id, x.side, x.amount{values}
           FROM eod_lines x JOIN servicing_ledgeraccount a ON a.code = x.code
-        """,
+        """,  # noqa: S608 - column names checked above; values are bound
         [entry_id],
     )
     return entry_id

@@ -94,6 +94,10 @@ class AccountCode(StrEnum):
     VAT_OUTPUT = "vat_output"
     # --- rec: what a dealer owes for loans it bought back (回购), on the dealer's sub-ledger
     RECOURSE_RECEIVABLE = "recourse_receivable"
+    # --- floor-plan finance (库存融资): advances to dealers for stock and their interest
+    FLOORPLAN_RECEIVABLE = "floorplan_receivable"
+    FLOORPLAN_INTEREST_RECEIVABLE = "floorplan_interest_receivable"
+    FLOORPLAN_INTEREST_INCOME = "floorplan_interest_income"
 
 
 class SourceType(StrEnum):
@@ -114,6 +118,7 @@ class SourceType(StrEnum):
     ADJUSTMENT = "adjustment"
     PROVISION = "provision"
     REPURCHASE = "repurchase"
+    FLOORPLAN = "floorplan"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -133,6 +138,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
     SourceType.REPURCHASE: _("经销商回购"),
+    SourceType.FLOORPLAN: _("库存融资"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
     "oem_claim": _("厂商贴息索赔"),
@@ -279,6 +285,18 @@ class JournalLine(models.Model):
         db_index=False,  # journal_line_dealer_account leads with it
     )
 
+    # A floor-plan advance's own key (库存融资): its lines also name the dealer, whose sub-ledger
+    # it is part of, and never a loan (CHECK journal_line_floorplan_on_dealer).
+    floorplan_advance = models.ForeignKey(
+        "servicing.FloorplanAdvance",
+        verbose_name=_("库存融资放款"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # journal_line_floorplan_account leads with it
+    )
+
     class Meta:
         verbose_name = _("分录明细")
         verbose_name_plural = _("分录明细")
@@ -293,6 +311,11 @@ class JournalLine(models.Model):
                 fields=["dealer_id", "account"],
                 name="journal_line_dealer_account",
                 condition=models.Q(dealer_id__isnull=False),
+            ),
+            models.Index(
+                fields=["floorplan_advance_id", "account"],
+                name="journal_line_floorplan_account",
+                condition=models.Q(floorplan_advance_id__isnull=False),
             ),
         ]
         constraints = [
@@ -313,6 +336,11 @@ class JournalLine(models.Model):
                     1,
                 ),
                 name="journal_line_one_subledger",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(floorplan_advance__isnull=True)
+                | models.Q(dealer__isnull=False, loan__isnull=True),
+                name="journal_line_floorplan_on_dealer",
             ),
         ]
 

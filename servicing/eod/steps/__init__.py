@@ -12,6 +12,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     delinquency,
     due,
     early_warning,
+    floorplan,
     gl_summary,
     oem_claims,
     oem_subsidy,

@@ -4,7 +4,8 @@ Gathered nightly for every dealer with applications or loans (one set-based quer
 applications and approvals (submitted in the last 90 days; approval_rate), anti-fraud hits in
 the same window (risk's `fraud_hits_by_dealer`), FPD (first instalment due at least 30 days ago
 and paid more than 30 days late or still unpaid) as a rate, and the 30+ DPD rate by month on
-book (loans at least 3 / 6 / 12 months on book that ever reached 30 DPD). They are handed to the
+book (loans at least 3 / 6 / 12 months on book that ever reached 30 DPD), and the floor-plan
+cars found sold out of trust by stock audits in the past year. They are handed to the
 dealers app's `dealer_grades_recompute(as_of=D, metrics=...)`.
 Clawbacks (`commission_clawback`, idempotent): loans settled early on D+1 (the date the batch's
 postings carry) or D, and loans reaching default (90 DPD) or charged off on D; each posted to
@@ -44,6 +45,7 @@ from servicing.services.deposits.calls import deposit_calls_raise
 WINDOW_DAYS = 90
 REPURCHASE_WINDOW_DAYS = 365
 MOB_POINTS = (3, 6, 12)
+SOLD_OUT_OF_TRUST_DAYS = 365
 
 
 def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
@@ -120,6 +122,18 @@ def dealer_metrics_gather(*, as_of: dt.date) -> dict[int, dict]:
         if by_mob:
             entry["dpd30_rate"] = by_mob
     _repurchase_metrics(metrics, as_of=as_of)
+    # cars sold out of trust found by stock audits in the past year (graded D by dealers)
+    for dealer_id, count in rows(
+        """
+        SELECT a.dealer_id, count(*)
+          FROM servicing_stockaudititem i JOIN servicing_stockaudit a ON a.id = i.audit_id
+         WHERE i.sold_out_of_trust AND a.status = 'completed'
+           AND a.performed_on > %s::date - %s AND a.performed_on <= %s
+         GROUP BY a.dealer_id
+        """,
+        [as_of, SOLD_OUT_OF_TRUST_DAYS, as_of],
+    ):
+        metrics.setdefault(dealer_id, {"applications": 0})["sold_out_of_trust"] = count
     return {k: v for k, v in metrics.items() if k in known}
 
 

@@ -8,7 +8,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +17,6 @@ from autofin.business_date import business_date_for_posting
 from autofin.crypto import encrypt
 from autofin.money import ZERO
 from autofin.roles import Role, user_has_role
-from autofin.scheduling import task_named
 from servicing.models.disbursement import (
     Disbursement,
     PayeeKind,
@@ -35,24 +33,8 @@ from servicing.services.disbursement.states import (
     actor_label,
     disbursement_lock,
 )
-
-
-def dispatch_after_commit(task_name: str, ids: list[int]) -> None:
-    """After commit, hand the ids to the Celery task (settings DISBURSEMENT_DISPATCH: "celery",
-    or "eager" to run inline after commit, or "manual": the recovery task picks them up)."""
-    mode = settings.DISBURSEMENT_DISPATCH
-    if mode == "manual" or not ids:
-        return
-
-    def run() -> None:
-        task = task_named(task_name)
-        for pk in ids:
-            if mode == "eager":
-                task.apply(args=[pk])
-            else:
-                task.delay(pk)
-
-    transaction.on_commit(run)
+from servicing.services.floorplan.retail import retail_payoff_settle
+from servicing.services.outgoing import dispatch_after_commit
 
 
 def disbursement_approve(*, disbursement_id: int, actor: Any) -> Disbursement:
@@ -106,8 +88,12 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
     d.released_at = timezone.now()
     d.save(update_fields=["status", "approved_by", "second_approved_by", "released_at"])
     business_date = business_date_for_posting()
+    # a car still floor-planned by its dealer: the advance is settled out of the car price first
+    instructions = retail_payoff_settle(d, instructions, actor=actor)
     attempt_ids = []
     for instruction in instructions:
+        if instruction.status == S.SUCCEEDED:
+            continue  # settled internally (the floor-plan payoff)
         if instruction.payee_kind == PayeeKind.LENDER:
             # kept by the lender: settled internally, recognised as fee income at funding
             instruction.status = S.SUCCEEDED

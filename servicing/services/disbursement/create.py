@@ -24,6 +24,7 @@ from origination.services.payees import payee_account
 from servicing.models.disbursement import Disbursement, Payee, PayeeKind, PaymentInstruction
 from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.states import DS, DisbursementError
+from servicing.services.floorplan.retail import retail_payoff_split
 
 # contract payee_type (origination's vocabulary) -> our payee kind
 PAYEE_TYPE_KIND = {
@@ -203,7 +204,8 @@ def disbursement_create(*, facts: dict, actor: Any) -> Disbursement:
     amount = quantize_fen(facts["amount_financed"])
     if amount <= 0:
         raise DisbursementError(_("融资额必须大于零。"), field="amount_financed")
-    parts = split_build(facts=facts)
+    # a car still floor-planned by its dealer: part of its price settles the advance
+    parts = retail_payoff_split(facts=facts, parts=split_build(facts=facts))
     for part in parts:  # every payee must have a verified account now (fail early)
         instruction_account(
             PaymentInstruction(
