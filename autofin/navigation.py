@@ -80,6 +80,12 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem(_("管理后台"), "admin:index", BACK_OFFICE),
+    # --- fp3: the underwriters' floor-plan lines
+    NavItem(
+        _("库存融资额度"),
+        "origination:floorplan_lines",
+        frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER}),
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ PORTAL_NAV: list[tuple[object, str]] = [
     (_("合作协议"), "dealers:portal_agreements"),
     (_("返佣结算"), "dealers:portal_statements"),
     (_("经营指标"), "dealers:portal_kpis"),
+    (_("库存融资"), "servicing:dealer_floorplan"),
 ]
 
 

@@ -9,6 +9,8 @@ from servicing.views import (
     deposits,
     disbursement,
     eod,
+    floorplan_finance,
+    floorplan_portal,
     loans,
     payoff,
     periods,
@@ -234,5 +236,41 @@ urlpatterns += [
         "servicing/collections/<int:case_id>/note/",
         collections.collections_note,
         name="collections_note",
+    ),
+]
+
+# --- fp3: floor-plan (库存融资): the dealer portal's pages and finance's
+urlpatterns += [
+    path("dealer/floorplan/", floorplan_portal.dealer_floorplan, name="dealer_floorplan"),
+    path(
+        "dealer/floorplan/request/",
+        floorplan_portal.dealer_floorplan_request,
+        name="dealer_floorplan_request",
+    ),
+    path(
+        "dealer/floorplan/statement/",
+        floorplan_portal.dealer_floorplan_statement,
+        name="dealer_floorplan_statement",
+    ),
+    path(
+        "dealer/floorplan/statement.csv",
+        floorplan_portal.dealer_floorplan_statement_csv,
+        name="dealer_floorplan_statement_csv",
+    ),
+    path("finance/floorplan/", floorplan_finance.floorplan_board, name="floorplan_board"),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/approve/",
+        floorplan_finance.floorplan_advance_approve,
+        name="floorplan_advance_approve",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/reject/",
+        floorplan_finance.floorplan_advance_reject,
+        name="floorplan_advance_reject",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/release/",
+        floorplan_finance.floorplan_advance_release,
+        name="floorplan_advance_release",
     ),
 ]
