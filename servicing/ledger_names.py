@@ -36,6 +36,9 @@ ACCOUNT_NAMES = {
     "unidentified_receipts": _("待查明款项"),
     "impairment_expense": _("信用减值损失"),
     "loan_loss_allowance": _("贷款损失准备"),
+    "floorplan_receivable": _("库存融资款"),
+    "floorplan_interest_receivable": _("应收库存融资利息"),
+    "floorplan_interest_income": _("库存融资利息收入"),
 }
 
 

@@ -50,6 +50,7 @@ __all__ = [
 from origination.models.applications import *  # noqa: E402,F403 - intake models
 from origination.models.contracts import *  # noqa: E402,F403 - e-contracts, checklist
 from origination.models.documents import *  # noqa: E402,F403 - application documents
+from origination.models.floorplan import *  # noqa: E402,F403 - floor-plan lines (库存融资额度)
 from origination.models.payees import *  # noqa: E402,F403 - the payee register
 from origination.models.privacy import *  # noqa: E402,F403 - consents, data-subject requests
 from origination.models.signup import *  # noqa: E402,F403 - sign-up SMS codes

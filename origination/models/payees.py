@@ -27,6 +27,8 @@ class PayeeKind(models.TextChoices):
     # A financed fee the lender keeps (handling, mortgage registration): no bank payment; it is
     # settled internally at release and recognised as fee income at funding.
     LENDER = "lender", _("本公司（留存费用）")
+    # A carmaker paid for a dealer's stock (floor-plan advances); never a contract's payee.
+    OEM = "oem", _("主机厂")
 
 
 # Kinds kept in the register here (the dealer's account comes from the dealers app).

@@ -25,7 +25,10 @@ from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer co
 from servicing.models.deposits import *  # noqa: E402,F403 - dealer deposits (保证金)
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
+from servicing.models.floorplan import *  # noqa: E402,F403 - floor-plan advances, curtailments, audits
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
+from servicing.models.outgoing import *  # noqa: E402,F403 - outgoing bank payments' shared states
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)
 from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.stock_audits import *  # noqa: E402,F403 - floor-plan stock audits (盘库)

@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from servicing.models.outgoing import BankStatus
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
@@ -28,18 +30,6 @@ class PayoutStatus(models.TextChoices):
     RELEASED = "released", _("付款中")
     PAID = "paid", _("已付")
     FAILED = "failed", _("付款失败")
-
-
-class BankStatus(models.TextChoices):
-    """The current key's fate at the bank (as a disbursement attempt's)."""
-
-    NONE = "", _("未发送")
-    PENDING = "pending", _("待发送")
-    SENDING = "sending", _("发送中")
-    SENT = "sent", _("银行已受理")
-    SUCCEEDED = "succeeded", _("付款成功")
-    FAILED = "failed", _("付款失败")
-    UNKNOWN = "unknown", _("结果未知（超时）")
 
 
 class CommissionPayout(models.Model):

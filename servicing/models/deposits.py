@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from servicing.models.outgoing import BankStatus
+
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
@@ -146,6 +148,12 @@ class DepositRefund(models.Model):
     idempotency_key = models.CharField(
         _("幂等键"), max_length=80, unique=True, null=True, blank=True
     )
+    # The key's fate at the bank, as every outgoing payment records it (services.outgoing).
+    bank_status = models.CharField(
+        _("银行状态"), max_length=10, choices=BankStatus.choices, blank=True, default=""
+    )
+    sends = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
     failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
     paid_on = models.DateField(_("付款日"), null=True, blank=True)

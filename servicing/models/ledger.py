@@ -86,6 +86,10 @@ class AccountCode(StrEnum):
     # contra-asset (asset type, normal side credit) netted against the loans (migration 0015)
     IMPAIRMENT_EXPENSE = "impairment_expense"
     LOAN_LOSS_ALLOWANCE = "loan_loss_allowance"
+    # --- floor-plan finance (库存融资): advances to dealers for stock and their interest
+    FLOORPLAN_RECEIVABLE = "floorplan_receivable"
+    FLOORPLAN_INTEREST_RECEIVABLE = "floorplan_interest_receivable"
+    FLOORPLAN_INTEREST_INCOME = "floorplan_interest_income"
 
 
 class SourceType(StrEnum):
@@ -105,6 +109,7 @@ class SourceType(StrEnum):
     OFF_BALANCE_INTEREST = "off_balance_interest"
     ADJUSTMENT = "adjustment"
     PROVISION = "provision"
+    FLOORPLAN = "floorplan"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -123,6 +128,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.OFF_BALANCE_INTEREST: _("表外利息"),
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
+    SourceType.FLOORPLAN: _("库存融资"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
 }
@@ -266,6 +272,18 @@ class JournalLine(models.Model):
         db_index=False,  # journal_line_dealer_account leads with it
     )
 
+    # A floor-plan advance's own key (库存融资): its lines also name the dealer, whose sub-ledger
+    # it is part of, and never a loan (CHECK journal_line_floorplan_on_dealer).
+    floorplan_advance = models.ForeignKey(
+        "servicing.FloorplanAdvance",
+        verbose_name=_("库存融资放款"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # journal_line_floorplan_account leads with it
+    )
+
     class Meta:
         verbose_name = _("分录明细")
         verbose_name_plural = _("分录明细")
@@ -280,6 +298,11 @@ class JournalLine(models.Model):
                 fields=["dealer_id", "account"],
                 name="journal_line_dealer_account",
                 condition=models.Q(dealer_id__isnull=False),
+            ),
+            models.Index(
+                fields=["floorplan_advance_id", "account"],
+                name="journal_line_floorplan_account",
+                condition=models.Q(floorplan_advance_id__isnull=False),
             ),
         ]
         constraints = [
@@ -300,6 +323,11 @@ class JournalLine(models.Model):
                     1,
                 ),
                 name="journal_line_one_subledger",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(floorplan_advance__isnull=True)
+                | models.Q(dealer__isnull=False, loan__isnull=True),
+                name="journal_line_floorplan_on_dealer",
             ),
         ]
 
