@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.business_date import business_date_current
 from autofin.models import AuditEntry
-from autofin.money import ZERO, quantize_fen
+from autofin.money import FEN, ZERO, quantize_fen
 from autofin.policy import policy_value
 from dealers.selectors import dealers_credit_facts
 from origination.models.floorplan import FloorplanLine, FloorplanLineStatus
@@ -42,14 +42,14 @@ def line_suggestion(facts: dict, *, stock_months: dict[str, Decimal] | None = No
         months = policy_value(f"origination.floorplan_stock_months.{grade}")
     amounts = facts["funded_amounts"][:SUGGESTION_MONTHS]
     average = quantize_fen(sum(amounts, ZERO) / SUGGESTION_MONTHS)
-    suggested = (average * months).quantize(LIMIT_STEP, rounding=ROUND_DOWN)
+    steps = (average * months / LIMIT_STEP).to_integral_value(rounding=ROUND_DOWN)
     return {
         "grade": facts["grade"],
         "grade_used": grade,
         "average_funded": average,
         "months_with_figures": len(amounts),
         "stock_months": months,
-        "suggested": max(suggested, ZERO).quantize(Decimal("0.01"), rounding=ROUND_DOWN),
+        "suggested": max(steps * LIMIT_STEP, ZERO).quantize(FEN, rounding=ROUND_DOWN),
     }
 
 

@@ -17,8 +17,8 @@ from servicing.models.floorplan import (
     FloorplanAdvance,
     FloorplanCurtailment,
     FloorplanPayment,
-    StockAudit,
 )
+from servicing.models.stock_audits import StockAudit
 
 A = AdvanceStatus
 RECENT = 20
