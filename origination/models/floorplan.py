@@ -69,6 +69,10 @@ class FloorplanLine(models.Model):
     oem_buyback_agreement = models.CharField(_("厂家三方回购协议编号"), max_length=64, blank=True)
     oem_buyback_signed_on = models.DateField(_("回购协议签署日"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # Pushed by servicing whenever an advance takes or gives back limit (origination cannot
+    # read the advances): funded principal outstanding plus advances not yet funded.
+    used_amount = models.DecimalField(_("已用额度"), max_digits=14, decimal_places=2, default=0)
+    used_as_of = models.DateTimeField(_("已用额度更新时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -87,7 +91,10 @@ class FloorplanLine(models.Model):
                 name="floorplan_line_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(limit__gt=0) & Q(annual_rate__gt=0) & Q(annual_rate__lt=1),
+                condition=Q(limit__gt=0)
+                & Q(annual_rate__gt=0)
+                & Q(annual_rate__lt=1)
+                & Q(used_amount__gte=0),
                 name="floorplan_line_figures",
             ),
             models.CheckConstraint(

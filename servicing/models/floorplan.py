@@ -137,8 +137,12 @@ class FloorplanAdvance(models.Model):
     due_on = models.DateField(_("到期日"), null=True, blank=True)
     principal_outstanding = models.DecimalField(_("未还本金"), default=0, **MONEY)
     interest_accrued_unpaid = models.DecimalField(_("应收未收利息"), default=0, **MONEY)
-    # The last day interest was accrued for (the nightly batch's watermark).
-    interest_accrued_through = models.DateField(_("计息截至"), null=True, blank=True)
+    # The last day interest was accrued for (the nightly batch's watermark), and the sub-fen
+    # part of the exact interest not yet posted (carried to the next night, as a loan's).
+    accrued_through = models.DateField(_("计息至"), null=True, blank=True)
+    accrual_remainder = models.DecimalField(
+        _("计提尾差"), max_digits=20, decimal_places=10, default=0
+    )
     certificate_status = models.CharField(
         _("合格证状态"),
         max_length=10,
