@@ -80,7 +80,7 @@ def _check_authority(by, limit: Decimal) -> None:
 
 
 def curtailment_plan_parse(text: str) -> list[list[int]]:
-    """"90:10, 120:30, 180:100" (age in days : cumulative percent due) as the stored list.
+    """ "90:10, 120:30, 180:100" (age in days : cumulative percent due) as the stored list.
     Full-width colons and commas are read too (a Chinese keyboard types them)."""
     plan = []
     for part in re.split(r"[,，;；\s]+", (text or "").strip()):
@@ -338,7 +338,7 @@ def line_unfreeze(*, line: FloorplanLine | int, reason: str, by: Any) -> Floorpl
 
 
 def line_close(*, line: FloorplanLine | int, reason: str, by: Any) -> FloorplanLine:
-    """Close a line for good (a new line is a new approval)."""
+    """Close a line for good (a new line is a new approval); only with nothing in use."""
     _require_underwriter(by)
     if not (reason or "").strip():
         raise FloorplanLineError(_("请填写关闭原因。"), field="reason")
@@ -346,6 +346,11 @@ def line_close(*, line: FloorplanLine | int, reason: str, by: Any) -> FloorplanL
         line = _lock(line)
         if line.status == S.CLOSED:
             raise FloorplanLineError(_("额度已关闭。"))
+        if line.used_amount > 0:  # the use servicing records on the line, under this lock
+            raise FloorplanLineError(
+                _("额度下仍有 %(used)s 未结清或在途的融资，结清后才能关闭。")
+                % {"used": format_cny(line.used_amount)}
+            )
         previous = line.status
         line.status, line.closed_at = S.CLOSED, timezone.now()
         line.save(update_fields=["status", "closed_at", "updated_at"])

@@ -109,5 +109,9 @@ def finance_board() -> dict:
             "interest": book["interest"] or ZERO,
             "count": FloorplanAdvance.objects.filter(status=A.FUNDED).count(),
         },
-        "audits": list(StockAudit.objects.select_related("auditor", "line__dealer").order_by("-scheduled_on")[:RECENT]),
+        "audits": list(
+            StockAudit.objects.select_related("auditor", "line__dealer").order_by("-scheduled_on")[
+                :RECENT
+            ]
+        ),
     }

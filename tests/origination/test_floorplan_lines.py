@@ -266,6 +266,13 @@ def test_freeze_unfreeze_close_are_audited(line, underwriter, senior, policy):
     line.refresh_from_db()
     assert (line.status, line.frozen_reason, line.frozen_at) == ("active", "", None)
 
+    FloorplanLine.objects.filter(pk=line.pk).update(used_amount=Decimal("0.01"))
+    with pytest.raises(FloorplanLineError) as exc:
+        line_close(line=line, reason="经销商终止合作", by=senior)
+    assert exc.value.message == "额度下仍有 ¥0.01 未结清或在途的融资，结清后才能关闭。"
+    line.refresh_from_db()
+    assert line.status == "active"
+    FloorplanLine.objects.filter(pk=line.pk).update(used_amount=Decimal("0.00"))
     line_close(line=line, reason="经销商终止合作", by=senior)
     line.refresh_from_db()
     assert line.status == "closed" and line.closed_at is not None
