@@ -67,7 +67,8 @@ def line_use(line: FloorplanLine) -> dict:
     servicing records on it."""
     used = line.used_amount
     percent = int(min(used * 100 / line.limit, Decimal("100"))) if line.limit else 0
-    return {"used": used, "available": max(line.limit - used, ZERO), "percent": percent}
+    available = max(line.limit - used, ZERO)
+    return {"limit": line.limit, "used": used, "available": available, "percent": percent}
 
 
 def lines_board() -> list[dict]:

@@ -9,6 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from autofin.fields import PlainDecimalField
+from autofin.widgets import UserDataSelect
+from origination.models.payees import PayeeKind
+from origination.selectors.payees import payees_usable
 from servicing.models.floorplan import AdvancePayeeKind
 
 
@@ -33,6 +36,19 @@ class AdvanceRequestForm(forms.Form):
         initial=AdvancePayeeKind.OEM,
         widget=forms.RadioSelect,
     )
+    oem_payee = forms.ModelChoiceField(
+        label=_("主机厂收款方"),
+        queryset=payees_usable(PayeeKind.OEM).order_by("name"),
+        required=False,
+        empty_label=_("（付款给主机厂时选择）"),
+        widget=UserDataSelect,
+    )
 
     def clean_vin(self) -> str:
         return self.cleaned_data["vin"].strip().upper()
+
+    def request_fields(self) -> dict:
+        """The advances service's keywords (it checks the payee itself)."""
+        data = dict(self.cleaned_data)
+        oem = data.pop("oem_payee")
+        return {**data, "oem_payee_id": oem.pk if oem else None}

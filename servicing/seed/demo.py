@@ -1,14 +1,15 @@
 """servicing's demo data, step by step (`manage.py seed_demo` runs it after origination's, which registers the payees):
 the demo loans in every status with their histories, the funding of origination's subsidised
 0 % contract through the real disbursement, the demo loans' commissions and their dealer's
-monthly KPIs, the dealers' commissions on the books and paid, and their deposits' opening
-balances."""
+monthly KPIs, the dealers' commissions on the books and paid, their deposits' opening
+balances, and two dealers' floor-plan lines."""
 
 from __future__ import annotations
 
 from servicing.seed.book import book_commissions_seed
 from servicing.seed.commissions import commissions_seed
 from servicing.seed.deposits import deposits_seed
+from servicing.seed.floorplan import floorplan_seed
 from servicing.seed.loans import loans_seed
 from servicing.seed.subsidised import subsidised_contract_fund
 
@@ -19,3 +20,4 @@ def seed(*, stdout, context: dict) -> None:
     book_commissions_seed(stdout=stdout, context=context)
     commissions_seed(stdout=stdout, context=context)
     deposits_seed(stdout=stdout, context=context)
+    floorplan_seed(stdout=stdout, context=context)

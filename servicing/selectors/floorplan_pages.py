@@ -1,11 +1,9 @@
 """Reads of the floor-plan pages (库存融资): the dealer portal's line, advances and statement,
-and finance's board of advances to approve and release with the stock audits. The line's
-available amount is the advances service's own figure (`line_available`), passed in by the
-views, so the page and the refusal at request agree."""
+and finance's board of advances to approve and release with the stock audits. A line's use is
+the figure servicing records on it with every advance that takes or frees limit
+(origination.selectors.floorplan.line_use), the same the underwriters see."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
@@ -29,13 +27,6 @@ def dealer_line(dealer_id: int) -> FloorplanLine | None:
     return line_open_for(dealer_id) or (
         FloorplanLine.objects.filter(dealer_id=dealer_id).order_by("-id").first()
     )
-
-
-def line_figures(line: FloorplanLine, available: Decimal) -> dict:
-    """Limit, used, available and the whole percent used (the bar's width)."""
-    used = max(line.limit - available, ZERO)
-    percent = int(min(used * 100 / line.limit, Decimal("100"))) if line.limit else 0
-    return {"limit": line.limit, "used": used, "available": available, "percent": percent}
 
 
 def dealer_advances(dealer_id: int) -> QuerySet[FloorplanAdvance]:

@@ -15,22 +15,30 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 
 from autofin.idempotency import idempotent
+from autofin.roles import MoneyAction, can_move_money
 from dealers.views.access import is_dealer_admin, portal_render, portal_view
 from origination.models.floorplan import FloorplanLineStatus
+from origination.selectors.floorplan import line_use
 from servicing.forms.floorplan import AdvanceRequestForm
 from servicing.selectors import floorplan_pages as pages
-from servicing.selectors.floorplan import line_available
 from servicing.services.floorplan.advances import FloorplanError, advance_request
+
+
+def _may_request(request) -> bool:
+    """The dealer's admin asks for financing (a money action, checked as the service does)."""
+    return is_dealer_admin(request) and can_move_money(
+        request.user, MoneyAction.FLOORPLAN_ADVANCE_REQUEST
+    )
 
 
 def _line_context(request) -> dict:
     line = pages.dealer_line(request.dealer.pk)
     return {
         "line": line,
-        "figures": pages.line_figures(line, line_available(line)) if line else None,
+        "figures": line_use(line) if line else None,
         "can_request": line is not None
         and line.status == FloorplanLineStatus.ACTIVE
-        and is_dealer_admin(request),
+        and _may_request(request),
     }
 
 
@@ -57,7 +65,7 @@ def _request_page(request, form, status=200) -> HttpResponse:
 def dealer_floorplan_request(request):
     """The dealer admin asks to finance one car of stock; refusals (over the available limit,
     the VIN already financed, a frozen line…) come back on the form in Chinese."""
-    if not is_dealer_admin(request):
+    if not _may_request(request):
         raise PermissionDenied
     if request.method != "POST":
         return _request_page(request, AdvanceRequestForm())
@@ -70,9 +78,10 @@ def dealer_floorplan_request(request):
 
     def run(key: str):  # noqa: ARG001 - the VIN's one live advance is the service's key
         try:
-            advance = advance_request(line=line, by=request.user, **form.cleaned_data)
+            advance = advance_request(line=line, by=request.user, **form.request_fields())
         except FloorplanError as exc:
-            form.add_error(getattr(exc, "field", None), exc.message)
+            field = getattr(exc, "field", None)
+            form.add_error(field if field in form.fields else None, exc.message)
             return _request_page(request, form, status=400)
         messages.success(
             request,

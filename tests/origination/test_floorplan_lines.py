@@ -100,7 +100,12 @@ def test_an_underwriter_opens_a_line_within_authority(graded_dealer, underwriter
     assert entry.data["suggested"] == "3700000.00"
     row = next(r for r in lines_board() if r["dealer"]["dealer_id"] == graded_dealer.pk)
     assert row["line"] == line
-    assert row["use"] == {"used": Decimal("0.00"), "available": Decimal("2500000.00"), "percent": 0}
+    assert row["use"] == {
+        "limit": Decimal("2500000.00"),
+        "used": Decimal("0.00"),
+        "available": Decimal("2500000.00"),
+        "percent": 0,
+    }
 
 
 def _nothing_written():
