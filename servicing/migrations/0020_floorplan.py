@@ -49,6 +49,17 @@ def floorplan_accounts_remove(apps, schema_editor):
 
 
 
+def refunds_bank_status(apps, schema_editor):
+    """Refunds already at the bank record their key's fate as the other outgoing payments do
+    (a bank reference meant the bank had accepted it)."""
+    DepositRefund = apps.get_model("servicing", "DepositRefund")
+    released = DepositRefund.objects.filter(status="released")
+    released.filter(bank_ref="").update(bank_status="pending")
+    released.exclude(bank_ref="").update(bank_status="sent")
+    DepositRefund.objects.filter(status="paid").update(bank_status="succeeded")
+    DepositRefund.objects.filter(status="failed").update(bank_status="failed")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -379,4 +390,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('seen__isnull', False), ('recorded_at__isnull', True), _connector='OR'), name='stock_audit_item_recorded_has_answer'),
         ),
         migrations.RunPython(floorplan_accounts, floorplan_accounts_remove),
+        migrations.RunPython(refunds_bank_status, migrations.RunPython.noop),
     ]

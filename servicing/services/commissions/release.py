@@ -9,13 +9,11 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
-from autofin.business_date import business_date_for_posting
 from autofin.roles import MoneyAction
-from servicing.models.commission_payouts import BankStatus, CommissionPayout, PayoutStatus
+from servicing.models.commission_payouts import CommissionPayout, PayoutStatus
 from servicing.services.commissions.payouts import (
     PayoutError,
     invoice_required,
@@ -24,6 +22,7 @@ from servicing.services.commissions.payouts import (
     payout_permission_require,
 )
 from servicing.services.disbursement.approve import dispatch_after_commit
+from servicing.services.outgoing import outgoing_release
 
 SEND_TASK = "servicing.tasks.commissions.commission_payout_send"
 
@@ -45,14 +44,9 @@ def commission_payout_approve(*, payout_id: int, actor: Any) -> CommissionPayout
             raise PayoutError(_("经销商结算账户已变更，请经办人重新经办。"), code="account_changed")
         n = payout.attempt_no + 1
         payout.attempt_no = n
-        payout.idempotency_key = f"CP{payout.pk}-A{n}-{uuid.uuid4().hex[:10]}"
+        outgoing_release(payout, key=f"CP{payout.pk}-A{n}-{uuid.uuid4().hex[:10]}")
         payout.approved_by = actor
-        payout.released_at = timezone.now()
-        payout.business_date = business_date_for_posting()
         payout.status = PayoutStatus.RELEASED
-        payout.bank_status = BankStatus.PENDING
-        payout.bank_ref = ""
-        payout.failure_reason = ""
         payout.save()
         audit_record(
             actor=actor,

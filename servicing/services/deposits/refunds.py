@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
@@ -28,6 +27,7 @@ from servicing.services.deposits.calls import (
 )
 from servicing.services.deposits.receipts import DepositError
 from servicing.services.disbursement.approve import dispatch_after_commit
+from servicing.services.outgoing import outgoing_release
 
 SEND_TASK = "servicing.tasks.deposits.deposit_refund_send"
 PENDING = (DepositRefundStatus.PREPARED, DepositRefundStatus.RELEASED)
@@ -115,10 +115,8 @@ def deposit_refund_approve(*, refund_id: int, actor: Any) -> DepositRefund:
         # The account the checker saw must still be the dealer's verified one.
         if _verified_account(refund.dealer_id)["account_id"] != refund.account_id:
             raise DepositError(_("经销商结算账户已变更，请重新经办。"), code="account_changed")
-        refund.idempotency_key = f"DR{refund.pk}-{uuid.uuid4().hex[:12]}"
+        outgoing_release(refund, key=f"DR{refund.pk}-{uuid.uuid4().hex[:12]}")
         refund.approved_by = actor
-        refund.released_at = timezone.now()
-        refund.business_date = business_date_for_posting()
         refund.status = DepositRefundStatus.RELEASED
         refund.save()
         audit_record(

@@ -15,11 +15,9 @@ from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from servicing.memos import memo
 from servicing.models import AccountCode, SourceType
-from servicing.models.commission_payouts import CommissionPayout
-from servicing.models.deposits import DepositRefund
 from servicing.models.disbursement import PaymentAttempt, PaymentInstruction
-from servicing.services.commissions.bank import commission_payout_settle
-from servicing.services.deposits.refund_bank import deposit_refund_settle
+from servicing.services.commissions.bank import PAYOUTS
+from servicing.services.deposits.refund_bank import REFUNDS
 from servicing.services.disbursement.fund import disbursement_fund_guarded
 from servicing.services.disbursement.states import (
     FINAL,
@@ -30,10 +28,12 @@ from servicing.services.disbursement.states import (
     disbursement_lock,
 )
 from servicing.services.ledger.posting import journal_post
+from servicing.services.outgoing import outgoing_kind_for_key, outgoing_settle
 
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 
 log = logging.getLogger(__name__)
+OUTGOING_KINDS = (PAYOUTS, REFUNDS)
 
 
 def bank_callback_receive(*, payload: dict) -> dict:
@@ -43,9 +43,12 @@ def bank_callback_receive(*, payload: dict) -> dict:
     "status": ...}."""
     key = str(payload.get("idempotency_key", ""))
     attempt = PaymentAttempt.objects.filter(idempotency_key=key).only("pk", "status").first()
-    if attempt is None and CommissionPayout.objects.filter(idempotency_key=key).exists():
-        # The same bank and callback endpoint pay dealers their commission.
-        after, changed = commission_payout_settle(
+    kind = None if attempt is not None else outgoing_kind_for_key(key, OUTGOING_KINDS)
+    if kind is not None:
+        # The same bank and callback endpoint pay dealers their commission, their deposit back
+        # and the floor-plan advances.
+        doc, changed = outgoing_settle(
+            kind,
             key=key,
             status=str(payload.get("status")),
             bank_ref=str(payload.get("bank_ref", "")),
@@ -53,18 +56,7 @@ def bank_callback_receive(*, payload: dict) -> dict:
             reason=str(payload.get("reason", "")),
             source="callback",
         )
-        return {"result": "recorded" if changed else "duplicate", "status": str(after)}
-    if attempt is None and DepositRefund.objects.filter(idempotency_key=key).exists():
-        # ...and pay dealers back their deposit.
-        after, changed = deposit_refund_settle(
-            key=key,
-            status=str(payload.get("status")),
-            bank_ref=str(payload.get("bank_ref", "")),
-            amount=to_decimal(payload.get("amount")),
-            reason=str(payload.get("reason", "")),
-            source="callback",
-        )
-        return {"result": "recorded" if changed else "duplicate", "status": str(after)}
+        return {"result": "recorded" if changed else "duplicate", "status": str(doc.status)}
     if attempt is None:
         log.warning("bank callback for unknown key %s", key)
         return {"result": "unknown_key", "status": None}

@@ -50,10 +50,12 @@ class PeriodClosedError(LedgerError):
     """The entry is dated in a closed accounting period (the database refused it)."""
 
 
-# (account_code, side, amount, loan_id, dealer_id); side is "D"/"C" (Side) or "debit"/"credit";
-# the sub-ledger keys may be left off (at most one of them is set: a loan's or a dealer's).
+# (account_code, side, amount, loan_id, dealer_id, floorplan_advance_id); side is "D"/"C" (Side)
+# or "debit"/"credit"; the sub-ledger keys may be left off (a loan's or a dealer's, not both; a
+# floor-plan advance's only with its dealer's).
 LineInput = (
-    tuple[str, str, Decimal | str | int, int | None, int | None]
+    tuple[str, str, Decimal | str | int, int | None, int | None, int | None]
+    | tuple[str, str, Decimal | str | int, int | None, int | None]
     | tuple[str, str, Decimal | str | int, int | None]
     | tuple[str, str, Decimal | str | int]
 )
@@ -80,6 +82,7 @@ class Line:
     amount: Decimal
     loan_id: int | None
     dealer_id: int | None = None
+    floorplan_advance_id: int | None = None
 
 
 @dataclass
@@ -100,7 +103,7 @@ def actor_fields(actor: Any) -> tuple[int | None, str]:
 
 
 def _prepare_line(raw: Any, position: int, key: str) -> Line:
-    if not isinstance(raw, tuple | list) or len(raw) not in (3, 4, 5):
+    if not isinstance(raw, tuple | list) or len(raw) not in (3, 4, 5, 6):
         raise InvalidLineError(
             _(
                 "分录 %(key)s 第 %(n)d 行格式错误：应为（科目代码, 借贷方向, 金额[, 贷款账户[, 经销商]]）"
@@ -109,7 +112,8 @@ def _prepare_line(raw: Any, position: int, key: str) -> Line:
         )
     code, side, amount = raw[0], raw[1], raw[2]
     loan_id = raw[3] if len(raw) >= 4 else None
-    dealer_id = raw[4] if len(raw) == 5 else None
+    dealer_id = raw[4] if len(raw) >= 5 else None
+    advance_id = raw[5] if len(raw) == 6 else None
     side_value = _SIDES.get(str(side).upper())
     if side_value is None:
         raise InvalidLineError(
@@ -143,13 +147,25 @@ def _prepare_line(raw: Any, position: int, key: str) -> Line:
             _("分录 %(key)s 第 %(n)d 行经销商编号无效：%(dealer)r")
             % {"key": key, "n": position, "dealer": dealer_id}
         )
+    if advance_id is not None and (
+        isinstance(advance_id, bool) or not isinstance(advance_id, int) or dealer_id is None
+    ):
+        raise InvalidLineError(
+            _("分录 %(key)s 第 %(n)d 行库存融资放款编号无效或未记经销商：%(advance)r")
+            % {"key": key, "n": position, "advance": advance_id}
+        )
     if loan_id is not None and dealer_id is not None:
         raise InvalidLineError(
             _("分录 %(key)s 第 %(n)d 行只能记入一个明细账（贷款账户或经销商）")
             % {"key": key, "n": position}
         )
     return Line(
-        str(code), side_value, value.quantize(FEN, rounding=ROUND_HALF_UP), loan_id, dealer_id
+        str(code),
+        side_value,
+        value.quantize(FEN, rounding=ROUND_HALF_UP),
+        loan_id,
+        dealer_id,
+        advance_id,
     )
 
 

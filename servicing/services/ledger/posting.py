@@ -39,7 +39,7 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
         cursor.execute(
             """
             SELECT e.idempotency_key, e.id, e.source_type, e.source_id,
-                   a.code, l.side, l.amount, l.loan_id, l.dealer_id
+                   a.code, l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id
               FROM servicing_journalentry e
               JOIN servicing_journalline l ON l.entry_id = e.id
               JOIN servicing_ledgeraccount a ON a.id = l.account_id
@@ -47,10 +47,10 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
             """,
             [list(keys)],
         )
-        for key, entry_id, source_type, source_id, code, side, amount, loan_id, dealer_id in cursor:
+        for key, entry_id, source_type, source_id, code, *line in cursor:
             if key not in result:
                 result[key] = (entry_id, (source_type, source_id, Counter()))
-            result[key][1][2][Line(code, side, amount, loan_id, dealer_id)] += 1
+            result[key][1][2][Line(code, *line)] += 1
     return result
 
 
@@ -88,46 +88,43 @@ def _insert_headers(
         return {key: (entry_id, posted_at) for key, entry_id, posted_at in cursor.fetchall()}
 
 
-def _insert_lines(rows: list[tuple[int, int, str, Decimal, int | None, int | None]]) -> None:
+LineRow = tuple[int, int | str, str, Decimal, int | None, int | None, int | None]
+
+
+def _insert_lines(rows: list[LineRow]) -> None:
     """One INSERT for every line given, whatever their number (the DB checks them as one set)."""
     if not rows:
         return
-    entry_ids, account_ids, sides, amounts, loan_ids, dealer_ids = (
-        list(col) for col in zip(*rows, strict=True)
-    )
+    columns = [list(col) for col in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id)
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
             SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-                                 %s::bigint[], %s::bigint[])
+                                 %s::bigint[], %s::bigint[], %s::bigint[])
             """,
-            [entry_ids, account_ids, sides, amounts, loan_ids, dealer_ids],
+            columns,
         )
 
 
-def _insert_lines_by_code(
-    rows: list[tuple[int, str, str, Decimal, int | None, int | None]],
-) -> None:
+def _insert_lines_by_code(rows: list[LineRow]) -> None:
     """One INSERT for the lines of one entry, the account named by its code and resolved to its
     id by the statement itself (no look-up round trip; codes were checked by `codes_check`)."""
-    entry_ids, codes, sides, amounts, loan_ids, dealer_ids = (
-        list(col) for col in zip(*rows, strict=True)
-    )
+    columns = [list(col) for col in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id)
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
             SELECT l.entry_id,
                    (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
-                   l.side, l.amount, l.loan_id, l.dealer_id
+                   l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id
               FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
-                          %s::bigint[], %s::bigint[])
-                   AS l(entry_id, code, side, amount, loan_id, dealer_id)
+                          %s::bigint[], %s::bigint[], %s::bigint[])
+                   AS l(entry_id, code, side, amount, loan_id, dealer_id, floorplan_advance_id)
             """,
-            [entry_ids, codes, sides, amounts, loan_ids, dealer_ids],
+            columns,
         )
 
 
@@ -192,7 +189,7 @@ def _write(
         ]
         existing = _existing_signatures(replayed)
         results: list[tuple[int, dt.datetime | None, Prepared]] = []
-        rows: list[tuple[int, int | str, str, Decimal, int | None, int | None]] = []
+        rows: list[LineRow] = []
         for p in prepared:
             key = p.spec.idempotency_key
             if key in inserted:
@@ -205,6 +202,7 @@ def _write(
                         line.amount,
                         line.loan_id,
                         line.dealer_id,
+                        line.floorplan_advance_id,
                     )
                     for line in p.lines
                 )
@@ -221,9 +219,9 @@ def _write(
             results.append((entry_id, None, p))
         if accounts is None:
             if rows:
-                _insert_lines_by_code(rows)  # type: ignore[arg-type]
+                _insert_lines_by_code(rows)
         else:
-            _insert_lines(rows)  # type: ignore[arg-type]
+            _insert_lines(rows)
     return results
 
 

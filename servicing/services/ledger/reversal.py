@@ -45,9 +45,9 @@ def journal_entry_reverse(
             raise LedgerError(_("分录 #%(id)s 本身是冲正分录，不能再冲正") % {"id": entry_id})
         flip = {Side.DEBIT.value: Side.CREDIT.value, Side.CREDIT.value: Side.DEBIT.value}
         lines = [
-            (code, flip[side], amount, loan_id, dealer_id)
-            for code, side, amount, loan_id, dealer_id in original.lines.order_by("id").values_list(
-                "account__code", "side", "amount", "loan_id", "dealer_id"
+            (code, flip[side], amount, *keys)
+            for code, side, amount, *keys in original.lines.order_by("id").values_list(
+                "account__code", "side", "amount", "loan_id", "dealer_id", "floorplan_advance_id"
             )
         ]
         spec = EntrySpec(
