@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 from tests.servicing.test_commission_browser import DESKTOP, PHONE, _login
 
 pytestmark = [pytest.mark.usefixtures("disbursement_settings"), pytest.mark.browser]
-VIN = "LSVAU2180N2183256"
+VIN = "LSVAU2182N2183256"
 
 
 def _shot(page, name: str) -> None:
@@ -52,7 +52,7 @@ def test_dealer_requests_an_advance_and_finance_approves_and_releases_it(
     page.click("#request-advance")
     page.fill("input[name=vin]", VIN.lower())
     page.fill("input[name=model_name]", "大众 帕萨特 2026 款 330TSI")
-    page.fill("input[name=invoice_price]", "300,000.00")
+    page.fill("input[name=invoice_price]", "300000.00")
     page.fill("input[name=oem_invoice_number]", "31000261234")
     page.fill("input[name=amount]", "310000")
     page.check("input[name=payee_kind][value=dealer]")
@@ -60,7 +60,7 @@ def test_dealer_requests_an_advance_and_finance_approves_and_releases_it(
     expect(page.locator("#advance-form")).to_contain_text("不能超过发票价格")
     _shot(page, "request-refused-phone")
     assert not FloorplanAdvance.objects.exists()
-    page.fill("input[name=amount]", "270,000.00")
+    page.fill("input[name=amount]", "270000.00")
     page.click("#submit-advance")
     card = page.locator(f".fp-card[data-vin='{VIN}']")
     expect(card.get_by_test_id("advance-status")).to_have_text("待审批")

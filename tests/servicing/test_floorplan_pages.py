@@ -22,7 +22,7 @@ from tests.servicing.disbursement_support import next_serial, register_payee
 pytestmark = pytest.mark.usefixtures("disbursement_settings")
 
 D = Decimal
-VIN = "LSVAU2180N2183256"
+VIN = "LSVAU2182N2183256"
 OEM = "上汽大众汽车有限公司"
 
 
@@ -145,7 +145,8 @@ def _other_dealer() -> Dealer:
 
 def test_another_dealer_sees_none_of_it(client, line, dealer_admin):
     client.force_login(dealer_admin)
-    client.post(reverse("servicing:dealer_floorplan_request"), _form())
+    client.post(reverse("servicing:dealer_floorplan_request"), _form(), follow=True)
+    assert FloorplanAdvance.objects.count() == 1
     other_admin = _staff(_other_dealer(), "dealer_admin")
     client.force_login(other_admin)
     page = client.get(reverse("servicing:dealer_floorplan")).content.decode()
