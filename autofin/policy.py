@@ -339,6 +339,14 @@ POLICIES: dict[str, Policy] = {
                 ("D", "0", _("库存融资建议额度：月均放款额的倍数（D 级经销商）")),
             )
         ],
+        Policy(
+            "servicing.floorplan_checker_above",
+            Decimal,
+            _("库存融资放款需另一人放行的金额（超过）"),
+            Role.FINANCE_APPROVER,
+            "200000.00",
+            minimum=Decimal("0"),
+        ),
     ]
 }
 

@@ -310,6 +310,10 @@ class MoneyAction(StrEnum):
     DEPOSIT_RECEIPT_RECORD = "deposit_receipt_record"  # a dealer's deposit seen on the statement
     DEPOSIT_REFUND_PREPARE = "deposit_refund_prepare"  # a deposit refund to the dealer (maker)
     DEPOSIT_REFUND_APPROVE = "deposit_refund_approve"  # release it to the bank (checker)
+    FLOORPLAN_ADVANCE_REQUEST = "floorplan_advance_request"  # a dealer asks to finance a car
+    FLOORPLAN_ADVANCE_APPROVE = "floorplan_advance_approve"  # approve or reject the request
+    FLOORPLAN_ADVANCE_RELEASE = "floorplan_advance_release"  # pay it (checker above threshold)
+    FLOORPLAN_PAYMENT_RECORD = "floorplan_payment_record"  # a dealer's payoff seen at the bank
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -338,6 +342,12 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.DEPOSIT_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_PREPARE: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.DEPOSIT_REFUND_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.FLOORPLAN_ADVANCE_REQUEST: frozenset({Role.DEALER_ADMIN, Role.FINANCE_OPERATOR}),
+    MoneyAction.FLOORPLAN_ADVANCE_APPROVE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.FLOORPLAN_ADVANCE_RELEASE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.FLOORPLAN_PAYMENT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -494,3 +494,10 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
     "task": "servicing.tasks.deposits.deposit_refunds_recover",
     "schedule": 300.0,
 }
+
+# --- fp1
+# Released floor-plan advances whose bank answer is overdue are asked about by key.
+CELERY_BEAT_SCHEDULE["floorplan-advances-recover"] = {
+    "task": "servicing.tasks.floorplan.floorplan_advances_recover",
+    "schedule": 300.0,
+}

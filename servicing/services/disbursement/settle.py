@@ -27,13 +27,14 @@ from servicing.services.disbursement.states import (
     attempt_status_set,
     disbursement_lock,
 )
+from servicing.services.floorplan.bank import ADVANCES
 from servicing.services.ledger.posting import journal_post
 from servicing.services.outgoing import outgoing_kind_for_key, outgoing_settle
 
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 
 log = logging.getLogger(__name__)
-OUTGOING_KINDS = (PAYOUTS, REFUNDS)
+OUTGOING_KINDS = (PAYOUTS, REFUNDS, ADVANCES)
 
 
 def bank_callback_receive(*, payload: dict) -> dict:
@@ -46,7 +47,7 @@ def bank_callback_receive(*, payload: dict) -> dict:
     kind = None if attempt is not None else outgoing_kind_for_key(key, OUTGOING_KINDS)
     if kind is not None:
         # The same bank and callback endpoint pay dealers their commission, their deposit back
-        # and the floor-plan advances.
+        # and floor-plan advances to the OEM or the dealer.
         doc, changed = outgoing_settle(
             kind,
             key=key,
