@@ -273,4 +273,14 @@ urlpatterns += [
         floorplan_finance.floorplan_advance_release,
         name="floorplan_advance_release",
     ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/certificate/",
+        floorplan_finance.floorplan_certificate_receive,
+        name="floorplan_certificate_receive",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/payoff/",
+        floorplan_finance.floorplan_payoff_record,
+        name="floorplan_payoff_record",
+    ),
 ]

@@ -15,14 +15,16 @@ from django.views.decorators.http import require_POST
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, can_move_money
-from servicing.models.floorplan import FloorplanAdvance
+from servicing.models.floorplan import FloorplanAdvance, FloorplanPaymentSource
 from servicing.selectors import floorplan_pages as pages
 from servicing.services.floorplan.advances import (
     FloorplanError,
     advance_approve,
     advance_reject,
     advance_release,
+    certificate_receive,
 )
+from servicing.services.floorplan.payoffs import advance_payoff
 from servicing.views.disbursement import finance_view, money_action
 
 
@@ -37,6 +39,7 @@ def floorplan_board(request):
             "token": uuid.uuid4().hex,
             "can_approve": can_move_money(user, MoneyAction.FLOORPLAN_ADVANCE_APPROVE),
             "can_release": can_move_money(user, MoneyAction.FLOORPLAN_ADVANCE_RELEASE),
+            "can_record": can_move_money(user, MoneyAction.FLOORPLAN_PAYMENT_RECORD),
         },
     )
 
@@ -103,4 +106,36 @@ def floorplan_advance_release(request, advance_id: int):
         advance_id,
         lambda a: advance_release(advance=a, by=request.user),
         gettext("已放行（车架号 %(vin)s），款项已发送银行。"),
+    )
+
+
+@finance_view
+@require_POST
+@money_action(MoneyAction.FLOORPLAN_PAYMENT_RECORD)
+def floorplan_certificate_receive(request, advance_id: int):
+    """The car's 合格证 arrived: finance holds it until the advance is paid off."""
+    number = request.POST.get("certificate_no", "")
+    return _act(
+        request,
+        advance_id,
+        lambda a: certificate_receive(a, certificate_no=number, by=request.user),
+        gettext("合格证已登记收押（车架号 %(vin)s）。"),
+    )
+
+
+@finance_view
+@require_POST
+@money_action(MoneyAction.FLOORPLAN_PAYMENT_RECORD)
+@recent_auth_required
+def floorplan_payoff_record(request, advance_id: int):
+    """The dealer's payment seen on the bank statement, applied interest → curtailments →
+    principal; once per bank reference (the service's unique source)."""
+    amount, bank_ref = request.POST.get("amount", ""), request.POST.get("bank_ref", "")
+    return _act(
+        request,
+        advance_id,
+        lambda a: advance_payoff(
+            a, amount, FloorplanPaymentSource.BANK_RECEIPT, bank_ref, request.user
+        ),
+        gettext("还款已入账（车架号 %(vin)s）。"),
     )

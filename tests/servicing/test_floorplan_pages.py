@@ -15,7 +15,10 @@ from dealers.seed import uscc_make
 from dealers.services import staff_create
 from origination.models.floorplan import FloorplanLine
 from origination.services.floorplan import line_freeze, line_open
-from servicing.models.floorplan import FloorplanAdvance
+from servicing.gateway.sandbox_bank import SandboxBank
+from servicing.models.floorplan import FloorplanAdvance, FloorplanPayment
+from servicing.services.floorplan.advances import advance_approve, advance_release
+from servicing.services.floorplan.bank import floorplan_advance_send
 from tests.factories import UserFactory
 from tests.servicing.disbursement_support import next_serial, register_payee
 
@@ -219,3 +222,45 @@ def test_the_finance_page_needs_a_finance_role(client, line, dealer_admin):
         client.force_login(UserFactory(roles=[role]))
         assert client.get(reverse("servicing:floorplan_board")).status_code == 403
     assert FloorplanLine.objects.get().used_amount == D("0.00")
+
+
+def test_finance_holds_the_certificate_and_records_the_dealers_payoff(
+    client, line, dealer_admin, maker, checker, checker2
+):
+    client.force_login(dealer_admin)
+    client.post(reverse("servicing:dealer_floorplan_request"), _form())
+    advance = FloorplanAdvance.objects.get()
+    advance_approve(advance, checker)
+    advance_release(advance, checker2)
+    floorplan_advance_send(advance_id=advance.pk)
+    SandboxBank().callback_deliver(FloorplanAdvance.objects.get(pk=advance.pk).idempotency_key)
+    advance.refresh_from_db()
+    assert (advance.status, advance.principal_outstanding) == ("funded", D("270000.00"))
+
+    client.force_login(maker)
+    url = reverse("servicing:floorplan_certificate_receive", args=[advance.pk])
+    client.post(url, {"token": "c1", "certificate_no": "WDK123456789012"})
+    advance.refresh_from_db()
+    assert (advance.certificate_status, advance.certificate_no) == ("held", "WDK123456789012")
+
+    payoff = reverse("servicing:floorplan_payoff_record", args=[advance.pk])
+    too_much = client.post(
+        payoff, {"token": "p0", "amount": "270000.01", "bank_ref": "CMB001"}, follow=True
+    )
+    assert "超过应还合计" in too_much.content.decode()
+    assert not FloorplanPayment.objects.exists()
+    client.post(payoff, {"token": "p1", "amount": "270,000.00", "bank_ref": "CMB001"})
+    payment = FloorplanPayment.objects.get()
+    assert (payment.amount, payment.interest_part, payment.principal_part) == (
+        D("270000.00"),
+        D("0.00"),
+        D("270000.00"),
+    )
+    advance.refresh_from_db()
+    assert (advance.status, advance.principal_outstanding, advance.certificate_status) == (
+        "settled",
+        D("0.00"),
+        "released",
+    )
+    line.refresh_from_db()
+    assert line.used_amount == D("0.00")
