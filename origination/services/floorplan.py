@@ -21,6 +21,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -265,7 +266,8 @@ def line_freeze(*, line: FloorplanLine | int, reason: str, by: Any) -> Floorplan
     with transaction.atomic():
         line = _lock(line)
         if line.status != S.ACTIVE:
-            if line.status == S.FROZEN:
+            # a process finding a line already stopped has nothing to do; a person is told
+            if line.status == S.FROZEN or _by_process(by):
                 return line
             raise FloorplanLineError(_("额度已关闭，不能冻结。"))
         line.status, line.frozen_reason, line.frozen_at = S.FROZEN, reason.strip(), timezone.now()
@@ -281,20 +283,30 @@ def line_freeze(*, line: FloorplanLine | int, reason: str, by: Any) -> Floorplan
     return line
 
 
-def lines_freeze_many(*, line_ids: list[int], reason: str, by: str) -> list[int]:
-    """The nightly batch's freeze: every active line among `line_ids` in one UPDATE, with one
-    audit row each in one INSERT. Returns the ids it froze (already frozen or closed: skipped)."""
-    if not line_ids:
+def lines_freeze_many(*, reasons: dict[int, str], by: str) -> list[int]:
+    """The nightly batch's freeze: every active line of `reasons` (line id → why) in one UPDATE,
+    with one audit row each in one INSERT. Returns the ids it froze (frozen or closed lines are
+    left as they are)."""
+    if not reasons:
         return []
     now = timezone.now()
     with transaction.atomic():
         frozen = list(
-            FloorplanLine.objects.filter(pk__in=line_ids, status=S.ACTIVE)
+            FloorplanLine.objects.filter(pk__in=list(reasons), status=S.ACTIVE)
+            .order_by("pk")
             .select_for_update()
             .values_list("pk", flat=True)
         )
+        if not frozen:
+            return []
         FloorplanLine.objects.filter(pk__in=frozen).update(
-            status=S.FROZEN, frozen_reason=reason, frozen_at=now, updated_at=now
+            status=S.FROZEN,
+            frozen_reason=Case(
+                *[When(pk=pk, then=Value(reasons[pk])) for pk in frozen],
+                output_field=CharField(),
+            ),
+            frozen_at=now,
+            updated_at=now,
         )
         AuditEntry.objects.bulk_create(
             audit_entry_build(
@@ -303,7 +315,7 @@ def lines_freeze_many(*, line_ids: list[int], reason: str, by: str) -> list[int]
                 action="floorplan_line_freeze",
                 from_state=S.ACTIVE,
                 to_state=S.FROZEN,
-                reason=reason,
+                reason=reasons[pk],
             )
             for pk in frozen
         )

@@ -306,8 +306,22 @@ def test_the_batch_freezes_many_at_once(line, make_dealer, underwriter):
         reason="试点",
     )
     line_freeze(line=other, reason="已冻结", by=underwriter)
-    frozen = lines_freeze_many(line_ids=[line.pk, other.pk], reason="库存融资逾期", by="eod")
+    closed = line_open(
+        dealer_id=make_dealer().pk,
+        limit=Decimal("100000.00"),
+        annual_rate=RATE,
+        curtailment_plan=PLAN,
+        by=underwriter,
+        reason="试点",
+    )
+    line_close(line=closed, reason="终止", by=underwriter)
+    frozen = lines_freeze_many(
+        reasons={line.pk: "库存融资逾期", other.pk: "x", closed.pk: "y"}, by="eod"
+    )
     assert frozen == [line.pk]
+    closed.refresh_from_db()
+    assert closed.status == "closed"
+    assert line_freeze(line=closed, reason="盘库", by="stock_audit").status == "closed"
     line.refresh_from_db()
     other.refresh_from_db()
     assert (line.status, line.frozen_reason) == ("frozen", "库存融资逾期")
