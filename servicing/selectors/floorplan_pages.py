@@ -1,5 +1,5 @@
 """Reads of the floor-plan pages (库存融资): the dealer portal's line, advances and statement,
-and finance's board of advances to approve and release with the stock audits. A line's use is
+and finance's board of advances to approve and release (the audits are linked). A line's use is
 the figure servicing records on it with every advance that takes or frees limit
 (origination.selectors.floorplan.line_use), the same the underwriters see."""
 
@@ -16,7 +16,6 @@ from servicing.models.floorplan import (
     FloorplanCurtailment,
     FloorplanPayment,
 )
-from servicing.models.stock_audits import StockAudit
 
 A = AdvanceStatus
 RECENT = 20
@@ -83,7 +82,7 @@ def line_statement(line: FloorplanLine) -> dict:
 
 def finance_board() -> dict:
     """Finance's floor-plan page: advances waiting for approval, for release, in the bank or
-    failed; the latest funded; the book's totals; the stock audits."""
+    failed; the latest funded; the book's totals (the stock audits have their own page)."""
     live = FloorplanAdvance.objects.order_by("requested_at", "id").select_related(
         "requested_by", "approved_by", "released_by"
     )
@@ -100,9 +99,4 @@ def finance_board() -> dict:
             "interest": book["interest"] or ZERO,
             "count": FloorplanAdvance.objects.filter(status=A.FUNDED).count(),
         },
-        "audits": list(
-            StockAudit.objects.select_related("auditor", "line__dealer").order_by("-scheduled_on")[
-                :RECENT
-            ]
-        ),
     }

@@ -1,7 +1,8 @@
 """Finance's floor-plan page (/finance/floorplan/): advances the dealers requested, approved by
 a maker and released to the bank by a checker who is not the maker (above the policy
-threshold), the book's totals, and the stock audits (盘库). Thin: the advances service decides;
-every POST is a money action checked as the service checks it, and idempotent."""
+threshold), the book's totals, custody of the 合格证, payoffs seen at the bank, and a link to
+the stock audits (盘库). Thin: the advances service decides; every POST is a money action
+checked as the service checks it, and idempotent."""
 
 from __future__ import annotations
 

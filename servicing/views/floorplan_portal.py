@@ -19,7 +19,7 @@ from autofin.roles import MoneyAction, can_move_money
 from dealers.views.access import is_dealer_admin, portal_render, portal_view
 from origination.models.floorplan import FloorplanLineStatus
 from origination.selectors.floorplan import line_use
-from servicing.forms.floorplan import AdvanceRequestForm
+from servicing.forms.floorplan_advances import AdvanceRequestForm
 from servicing.selectors import floorplan_pages as pages
 from servicing.services.floorplan.advances import FloorplanError, advance_request
 
