@@ -36,7 +36,7 @@ class LineTermsForm(forms.Form):
         max_value=Decimal("99.9999"),
     )
     curtailment_plan = forms.CharField(
-        label=_("还款计划（库龄天数:累计比例%）"),
+        label=_("还款计划（库龄天数：累计比例%）"),
         max_length=200,
         help_text=_("如 90:10, 120:30, 180:100：库龄 90 天还 10%，120 天累计 30%，180 天还清。"),
     )

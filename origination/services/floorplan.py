@@ -90,7 +90,7 @@ def curtailment_plan_parse(text: str) -> list[list[int]]:
         match = re.fullmatch(r"(\d{1,4})[:：](\d{1,3})", part)
         if match is None:
             raise FloorplanLineError(
-                _("还款计划格式为“库龄天数:累计比例”，如 90:10, 120:30, 180:100。"),
+                _("还款计划格式为“库龄天数：累计比例”，如 90:10, 120:30, 180:100。"),
                 field="curtailment_plan",
             )
         plan.append([int(match.group(1)), int(match.group(2))])
