@@ -10,3 +10,13 @@ reversed_by_link  # servicing/admin/ledger.py JournalEntryAdmin.readonly_fields
 
 # --- svc-money
 sandbox_bank_close_thread_connection  # tests' racing threads (tests/servicing/loan_factory.py)
+
+# --- fp1: floor-plan services the dealer portal and finance pages call (branch fp3, F3) and the
+# retail payoff (branch fp2, F2); the tests call them until those branches merge.
+advance_request  # servicing/services/floorplan/advances.py
+advance_approve  # servicing/services/floorplan/advances.py
+advance_reject  # servicing/services/floorplan/advances.py
+advance_release  # servicing/services/floorplan/advances.py
+certificate_receive  # servicing/services/floorplan/advances.py
+certificate_release  # servicing/services/floorplan/advances.py
+advance_payoff  # servicing/services/floorplan/payoffs.py

@@ -495,9 +495,6 @@ CELERY_BEAT_SCHEDULE["deposit-refunds-recover"] = {
     "schedule": 300.0,
 }
 
-# --- fp1
-# Released floor-plan advances whose bank answer is overdue are asked about by key.
-CELERY_BEAT_SCHEDULE["floorplan-advances-recover"] = {
-    "task": "servicing.tasks.floorplan.floorplan_advances_recover",
-    "schedule": 300.0,
-}
+# --- fp1 (released floor-plan advances with an overdue bank answer are asked about by key)
+_FP1_RECOVER = "servicing.tasks.floorplan.floorplan_advances_recover"
+CELERY_BEAT_SCHEDULE["floorplan-advances-recover"] = {"task": _FP1_RECOVER, "schedule": 300.0}

@@ -92,22 +92,8 @@ def _payee(*, dealer_id: int, payee_kind: str, oem_payee_id: int | None) -> dict
     return {**payee_account(payee=payee), "payee_id": payee.pk, "payee_name": payee.name}
 
 
-def advance_request(
-    *,
-    line: FloorplanLine,
-    vin: str,
-    model_name: str,
-    invoice_price: Any,
-    oem_invoice_number: str,
-    amount: Any,
-    payee_kind: str,
-    by: Any,
-    oem_payee_id: int | None = None,
-) -> FloorplanAdvance:
-    floorplan_permission_require(by, MoneyAction.FLOORPLAN_ADVANCE_REQUEST)
-    staff = staff_for_user(by)
-    if staff is not None and staff.dealer_id != line.dealer_id:
-        raise FloorplanError(_("您只能为本经销商申请库存融资。"), code="forbidden")
+def _request_inputs(vin, model_name, oem_invoice_number, invoice_price, amount) -> tuple:
+    """The request's fields checked and normalised (nothing read from the database)."""
     try:
         vin = validate_vin(vin)
     except ValidationError as exc:
@@ -126,6 +112,28 @@ def advance_request(
             % {"amount": amount, "price": invoice_price},
             field="amount",
         )
+    return vin, model_name, oem_invoice_number, invoice_price, amount
+
+
+def advance_request(
+    *,
+    line: FloorplanLine,
+    vin: str,
+    model_name: str,
+    invoice_price: Any,
+    oem_invoice_number: str,
+    amount: Any,
+    payee_kind: str,
+    by: Any,
+    oem_payee_id: int | None = None,
+) -> FloorplanAdvance:
+    floorplan_permission_require(by, MoneyAction.FLOORPLAN_ADVANCE_REQUEST)
+    staff = staff_for_user(by)
+    if staff is not None and staff.dealer_id != line.dealer_id:
+        raise FloorplanError(_("您只能为本经销商申请库存融资。"), code="forbidden")
+    vin, model_name, oem_invoice_number, invoice_price, amount = _request_inputs(
+        vin, model_name, oem_invoice_number, invoice_price, amount
+    )
     with transaction.atomic():
         line = FloorplanLine.objects.select_for_update().get(pk=line.pk)
         if line.status != FloorplanLineStatus.ACTIVE:

@@ -61,6 +61,7 @@ def advance_payoff(
     if not source_ref:
         raise FloorplanError(_("请填写银行流水号。"), field="source_ref")
     amount = amount_parse(amount, "amount")
+    debit = (debit_account, debit_loan_id)
     with transaction.atomic():
         advance = advance_lock(advance)
         if advance.status != AdvanceStatus.FUNDED:
@@ -79,32 +80,8 @@ def advance_payoff(
         interest = min(amount, advance.interest_accrued_unpaid)
         principal = amount - interest
         on = business_date_for_posting()
-        keys = (None, advance.dealer_id, advance.pk)
-        lines = [(debit_account, "D", amount, debit_loan_id)]
-        if interest:
-            lines.append((AccountCode.FLOORPLAN_INTEREST_RECEIVABLE, "C", interest, *keys))
-        if principal:
-            lines.append((AccountCode.FLOORPLAN_RECEIVABLE, "C", principal, *keys))
-        entry = journal_post(
-            business_date=on,
-            source_type=SourceType.FLOORPLAN,
-            source_id=f"advance-{advance.pk}",
-            lines=lines,
-            idempotency_key=f"floorplan-pay:{source_kind}:{source_ref}",
-            description=_("库存融资还款 %(vin)s") % {"vin": advance.vin},
-            actor=by,
-        )
-        payment = FloorplanPayment.objects.create(
-            advance=advance,
-            dealer_id=advance.dealer_id,
-            source_kind=source_kind,
-            source_ref=source_ref,
-            amount=amount,
-            interest_part=interest,
-            principal_part=principal,
-            received_on=on,
-            journal_entry_id=entry.pk,
-            recorded_by=None if isinstance(by, str) else by,
+        payment = _payment_post(
+            advance, on, interest, principal, source_kind, source_ref, by, debit=debit
         )
         _curtailments_pay(advance, principal)
         advance.interest_accrued_unpaid -= interest
@@ -132,6 +109,39 @@ def advance_payoff(
             },
         )
     return payment
+
+
+def _payment_post(
+    advance, on, interest: Decimal, principal: Decimal, source_kind, source_ref, by, *, debit
+) -> FloorplanPayment:
+    """The payment's entry on the advance's keys and its row (one per source)."""
+    keys = (None, advance.dealer_id, advance.pk)
+    lines = [(debit[0], "D", interest + principal, debit[1])]
+    if interest:
+        lines.append((AccountCode.FLOORPLAN_INTEREST_RECEIVABLE, "C", interest, *keys))
+    if principal:
+        lines.append((AccountCode.FLOORPLAN_RECEIVABLE, "C", principal, *keys))
+    entry = journal_post(
+        business_date=on,
+        source_type=SourceType.FLOORPLAN,
+        source_id=f"advance-{advance.pk}",
+        lines=lines,
+        idempotency_key=f"floorplan-pay:{source_kind}:{source_ref}",
+        description=_("库存融资还款 %(vin)s") % {"vin": advance.vin},
+        actor=by,
+    )
+    return FloorplanPayment.objects.create(
+        advance=advance,
+        dealer_id=advance.dealer_id,
+        source_kind=source_kind,
+        source_ref=source_ref,
+        amount=interest + principal,
+        interest_part=interest,
+        principal_part=principal,
+        received_on=on,
+        journal_entry_id=entry.pk,
+        recorded_by=None if isinstance(by, str) else by,
+    )
 
 
 def _curtailments_pay(advance: FloorplanAdvance, principal: Decimal) -> None:
