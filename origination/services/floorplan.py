@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
+from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
@@ -256,6 +257,24 @@ def _by_process(by) -> bool:
     return isinstance(by, str)
 
 
+def _status_set(line: FloorplanLine, to: str, *, by, reason: str, **changes) -> None:
+    """Move the locked line to status `to` with its other `changes`, audited as one row."""
+    previous = line.status
+    for name, value in {"status": to, **changes}.items():
+        setattr(line, name, value)
+    line.save(update_fields=["status", *changes, "updated_at"])
+    audit_record(
+        actor=by,
+        obj=line,
+        action={S.FROZEN: "floorplan_line_freeze", S.CLOSED: "floorplan_line_close"}.get(
+            to, "floorplan_line_unfreeze"
+        ),
+        from_state=previous,
+        to_state=to,
+        reason=reason,
+    )
+
+
 def line_freeze(*, line: FloorplanLine | int, reason: str, by: Any) -> FloorplanLine:
     """Freeze an active line: no new advance is requested or released on it. A frozen line stays
     frozen (its first reason kept); a closed one cannot be frozen."""
@@ -270,16 +289,8 @@ def line_freeze(*, line: FloorplanLine | int, reason: str, by: Any) -> Floorplan
             if line.status == S.FROZEN or _by_process(by):
                 return line
             raise FloorplanLineError(_("额度已关闭，不能冻结。"))
-        line.status, line.frozen_reason, line.frozen_at = S.FROZEN, reason.strip(), timezone.now()
-        line.save(update_fields=["status", "frozen_reason", "frozen_at", "updated_at"])
-        audit_record(
-            actor=by,
-            obj=line,
-            action="floorplan_line_freeze",
-            from_state=S.ACTIVE,
-            to_state=S.FROZEN,
-            reason=line.frozen_reason,
-        )
+        reason = reason.strip()
+        _status_set(line, S.FROZEN, by=by, reason=reason, frozen_reason=reason, frozen_at=now())
     return line
 
 
@@ -334,18 +345,8 @@ def line_unfreeze(*, line: FloorplanLine | int, reason: str, by: Any) -> Floorpl
         _check_authority(by, line.limit)
         if not dealer_can_submit(line.dealer_id):
             raise FloorplanLineError(_("该经销商当前状态不能解冻额度。"))
-        previous_reason = line.frozen_reason
-        line.status, line.frozen_reason, line.frozen_at = S.ACTIVE, "", None
-        line.save(update_fields=["status", "frozen_reason", "frozen_at", "updated_at"])
-        audit_record(
-            actor=by,
-            obj=line,
-            action="floorplan_line_unfreeze",
-            from_state=S.FROZEN,
-            to_state=S.ACTIVE,
-            reason=reason,
-            data={"frozen_reason": previous_reason},
-        )
+        # the freeze's own reason stays on its audit row
+        _status_set(line, S.ACTIVE, by=by, reason=reason, frozen_reason="", frozen_at=None)
     return line
 
 
@@ -363,15 +364,5 @@ def line_close(*, line: FloorplanLine | int, reason: str, by: Any) -> FloorplanL
                 _("额度下仍有 %(used)s 未结清或在途的融资，结清后才能关闭。")
                 % {"used": format_cny(line.used_amount)}
             )
-        previous = line.status
-        line.status, line.closed_at = S.CLOSED, timezone.now()
-        line.save(update_fields=["status", "closed_at", "updated_at"])
-        audit_record(
-            actor=by,
-            obj=line,
-            action="floorplan_line_close",
-            from_state=previous,
-            to_state=S.CLOSED,
-            reason=reason,
-        )
+        _status_set(line, S.CLOSED, by=by, reason=reason, closed_at=now())
     return line
