@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from servicing.models.outgoing import BankStatus
+from servicing.models.outgoing import BankStatus, OutgoingPayment
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -32,7 +32,7 @@ class PayoutStatus(models.TextChoices):
     FAILED = "failed", _("付款失败")
 
 
-class CommissionPayout(models.Model):
+class CommissionPayout(OutgoingPayment):
     # Plain ids and a snapshot: the statement and the dealer live in the dealers app.
     statement_id = models.BigIntegerField(_("结算单"), unique=True)
     statement_number = models.CharField(_("结算单号"), max_length=32)
@@ -78,21 +78,9 @@ class CommissionPayout(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    released_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
     # The business date the current key was released on: the bank's requested date, and the
     # day whose bank statement lists it (reconciliation).
-    business_date = models.DateField(_("营业日"), null=True, blank=True)
     attempt_no = models.PositiveSmallIntegerField(_("第几次付款"), default=0)
-    idempotency_key = models.CharField(
-        _("幂等键"), max_length=80, unique=True, null=True, blank=True
-    )
-    bank_status = models.CharField(
-        _("银行状态"), max_length=10, choices=BankStatus.choices, blank=True, default=""
-    )
-    sends = models.PositiveSmallIntegerField(_("发送次数"), default=0)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
-    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
     paid_on = models.DateField(_("付款日"), null=True, blank=True)
     journal_entry_id = models.BigIntegerField(_("付款分录"), null=True, blank=True)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)

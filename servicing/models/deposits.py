@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from servicing.models.outgoing import BankStatus
+from servicing.models.outgoing import OutgoingPayment
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -112,7 +112,7 @@ class DepositRefundStatus(models.TextChoices):
     REJECTED = "rejected", _("已驳回")
 
 
-class DepositRefund(models.Model):
+class DepositRefund(OutgoingPayment):
     """Paying back deposit the dealer no longer needs to hold (a better grade, an agreement
     ended): prepared by a finance maker to the dealer's verified settlement account, released
     by a checker who is not the maker, paid through the bank under an idempotency key."""
@@ -143,19 +143,7 @@ class DepositRefund(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    released_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
-    business_date = models.DateField(_("营业日"), null=True, blank=True)
-    idempotency_key = models.CharField(
-        _("幂等键"), max_length=80, unique=True, null=True, blank=True
-    )
     # The key's fate at the bank, as every outgoing payment records it (services.outgoing).
-    bank_status = models.CharField(
-        _("银行状态"), max_length=10, choices=BankStatus.choices, blank=True, default=""
-    )
-    sends = models.PositiveSmallIntegerField(_("发送次数"), default=0)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
-    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
     paid_on = models.DateField(_("付款日"), null=True, blank=True)
     journal_entry_id = models.BigIntegerField(_("付款分录"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

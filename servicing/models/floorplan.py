@@ -25,7 +25,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from servicing.models.outgoing import BankStatus
+from servicing.models.outgoing import OutgoingPayment
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 6}
@@ -58,7 +58,7 @@ class CertificateStatus(models.TextChoices):
     RELEASED = "released", _("已释放")
 
 
-class FloorplanAdvance(models.Model):
+class FloorplanAdvance(OutgoingPayment):
     line = models.ForeignKey(
         "origination.FloorplanLine",
         verbose_name=_("库存融资额度"),
@@ -118,20 +118,8 @@ class FloorplanAdvance(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    released_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
     rejected_reason = models.CharField(_("拒绝原因"), max_length=255, blank=True)
     # The bank payment (servicing.services.outgoing): one key, resent under the same key.
-    business_date = models.DateField(_("营业日"), null=True, blank=True)
-    idempotency_key = models.CharField(
-        _("幂等键"), max_length=80, unique=True, null=True, blank=True
-    )
-    bank_status = models.CharField(
-        _("银行状态"), max_length=10, choices=BankStatus.choices, blank=True, default=""
-    )
-    sends = models.PositiveSmallIntegerField(_("发送次数"), default=0)
-    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
-    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
     journal_entry_id = models.BigIntegerField(_("放款分录"), null=True, blank=True)
     funded_on = models.DateField(_("放款日"), null=True, blank=True)
     due_on = models.DateField(_("到期日"), null=True, blank=True)

@@ -19,4 +19,25 @@ class BankStatus(models.TextChoices):
     UNKNOWN = "unknown", _("结果未知（超时）")
 
 
-__all__ = ["BankStatus"]
+class OutgoingPayment(models.Model):
+    """The fields the outgoing-payment engine reads and writes on a released document: its key,
+    the business date it was released on (the bank's requested date), and the key's fate."""
+
+    released_at = models.DateTimeField(_("放行时间"), null=True, blank=True)
+    business_date = models.DateField(_("营业日"), null=True, blank=True)
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=80, unique=True, null=True, blank=True
+    )
+    bank_status = models.CharField(
+        _("银行状态"), max_length=10, choices=BankStatus.choices, blank=True, default=""
+    )
+    sends = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    bank_ref = models.CharField(_("银行流水号"), max_length=64, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+__all__ = ["BankStatus", "OutgoingPayment"]
