@@ -26,3 +26,6 @@ advance_release  # servicing/services/floorplan/advances.py
 certificate_receive  # servicing/services/floorplan/advances.py
 certificate_release  # servicing/services/floorplan/advances.py
 advance_payoff  # servicing/services/floorplan/payoffs.py
+
+# --- fp3
+lines_freeze_many  # origination/services/floorplan.py: the nightly step and the stock audit (branch fp2) call it once merged

@@ -102,6 +102,12 @@ NAV: list[NavItem] = [
             {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.COMPLIANCE_OFFICER, Role.AUDITOR}
         ),
     ),
+    # --- fp3: the underwriters' floor-plan lines
+    NavItem(
+        _("库存融资额度"),
+        "origination:floorplan_lines",
+        frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER}),
+    ),
 ]
 
 

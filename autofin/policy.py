@@ -304,6 +304,41 @@ POLICIES: dict[str, Policy] = {
             "6",
             minimum=Decimal("2"),
         ),
+        # --- fp3: floor-plan lines (库存融资额度, origination.services.floorplan). The largest
+        # line limit each underwriting role may set (the workbench's retail authority is per
+        # loan, far smaller); and the months of retail sales a dealer of each grade may hold
+        # in financed stock, which with its funded volume suggests the limit.
+        *[
+            Policy(
+                f"origination.floorplan_limit_authority.{role}",
+                Decimal,
+                label,
+                Role.RISK_ANALYST,
+                initial,
+                minimum=Decimal("0"),
+            )
+            for role, initial, label in (
+                (Role.UNDERWRITER, "3000000.00", _("库存融资额度审批权限（审批员）")),
+                (Role.SENIOR_UNDERWRITER, "20000000.00", _("库存融资额度审批权限（高级审批员）")),
+            )
+        ],
+        *[
+            Policy(
+                f"origination.floorplan_stock_months.{grade}",
+                Decimal,
+                label,
+                Role.RISK_ANALYST,
+                initial,
+                minimum=Decimal("0"),
+                maximum=Decimal("12"),
+            )
+            for grade, initial, label in (
+                ("A", "3", _("库存融资建议额度：月均放款额的倍数（A 级经销商）")),
+                ("B", "2", _("库存融资建议额度：月均放款额的倍数（B 级经销商）")),
+                ("C", "1", _("库存融资建议额度：月均放款额的倍数（C 级经销商）")),
+                ("D", "0", _("库存融资建议额度：月均放款额的倍数（D 级经销商）")),
+            )
+        ],
         Policy(
             # 首期违约回购: the dealer buys back a loan whose first instalment is still unpaid
             # this many days after its due date, when its agreement carries recourse

@@ -16,6 +16,7 @@ PORTAL_NAV: list[tuple[object, str]] = [
     (_("返佣结算"), "dealers:portal_statements"),
     (_("经营指标"), "dealers:portal_kpis"),
     (_("回购"), "servicing:dealer_repurchases"),
+    (_("库存融资"), "servicing:dealer_floorplan"),
 ]
 
 

@@ -190,3 +190,30 @@ def statement_lines(statement: CommissionStatement) -> list[dict]:
             }
         )
     return rows
+
+
+def dealers_credit_facts(*, since: dt.date) -> dict[int, dict]:
+    """What a wholesale (floor-plan) credit decision reads of every dealer, in plain values:
+    name, status, the current grade, and each month's funded amount since `since` (newest
+    first). Three queries whatever the number of dealers."""
+    facts = {
+        d.pk: {
+            "dealer_id": d.pk,
+            "legal_name": d.legal_name,
+            "status": d.status,
+            "status_label": d.get_status_display(),
+            "grade": None,
+            "grade_as_of": None,
+            "funded_amounts": [],
+        }
+        for d in Dealer.objects.order_by("legal_name", "pk")
+    }
+    latest = DealerGrade.objects.order_by("dealer_id", "-as_of", "-id").distinct("dealer_id")
+    for g in latest.only("dealer_id", "grade", "as_of"):
+        facts[g.dealer_id].update(grade=g.grade, grade_as_of=g.as_of)
+    kpis = DealerMonthlyKpi.objects.filter(month__gte=since).order_by("dealer_id", "-month")
+    for row in kpis.only("dealer_id", "figures"):
+        amount = row.figures.get("funded_amount")
+        if amount is not None:
+            facts[row.dealer_id]["funded_amounts"].append(Decimal(str(amount)))
+    return facts

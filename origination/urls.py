@@ -8,6 +8,7 @@ from origination.views import (
     calculator,
     contracts,
     dealer,
+    floorplan,
     item_payees,
     payee_register,
     payees,
@@ -212,4 +213,18 @@ urlpatterns = [
         name="contract_document",
     ),
     path("counter-offers/<int:pk>/", contracts.counter_offer_page, name="counter_offer"),
+    # --- fp3: floor-plan lines (库存融资额度), the underwriters' page
+    path("workbench/floorplan/", floorplan.floorplan_lines, name="floorplan_lines"),
+    path("workbench/floorplan/open/", floorplan.floorplan_line_open, name="floorplan_line_open"),
+    path("workbench/floorplan/<int:line_id>/", floorplan.floorplan_line, name="floorplan_line"),
+    path(
+        "workbench/floorplan/<int:line_id>/change/",
+        floorplan.floorplan_line_change,
+        name="floorplan_line_change",
+    ),
+    path(
+        "workbench/floorplan/<int:line_id>/status/",
+        floorplan.floorplan_line_status,
+        name="floorplan_line_status",
+    ),
 ]

@@ -13,6 +13,8 @@ from servicing.views import (
     eod,
     gl_mapping,
     floorplan_audits,
+    floorplan_finance,
+    floorplan_portal,
     loans,
     oem_claims,
     payoff,
@@ -383,5 +385,51 @@ urlpatterns += [
         "finance/floorplan/lines/<int:line_id>/statement.csv",
         floorplan_audits.line_statement_csv,
         name="floorplan_line_statement_csv",
+    ),
+]
+
+# --- fp3: floor-plan (库存融资): the dealer portal's pages and finance's
+urlpatterns += [
+    path("dealer/floorplan/", floorplan_portal.dealer_floorplan, name="dealer_floorplan"),
+    path(
+        "dealer/floorplan/request/",
+        floorplan_portal.dealer_floorplan_request,
+        name="dealer_floorplan_request",
+    ),
+    path(
+        "dealer/floorplan/statement/",
+        floorplan_portal.dealer_floorplan_statement,
+        name="dealer_floorplan_statement",
+    ),
+    path(
+        "dealer/floorplan/statement.csv",
+        floorplan_portal.dealer_floorplan_statement_csv,
+        name="dealer_floorplan_statement_csv",
+    ),
+    path("finance/floorplan/", floorplan_finance.floorplan_board, name="floorplan_board"),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/approve/",
+        floorplan_finance.floorplan_advance_approve,
+        name="floorplan_advance_approve",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/reject/",
+        floorplan_finance.floorplan_advance_reject,
+        name="floorplan_advance_reject",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/release/",
+        floorplan_finance.floorplan_advance_release,
+        name="floorplan_advance_release",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/certificate/",
+        floorplan_finance.floorplan_certificate_receive,
+        name="floorplan_certificate_receive",
+    ),
+    path(
+        "finance/floorplan/advances/<int:advance_id>/payoff/",
+        floorplan_finance.floorplan_payoff_record,
+        name="floorplan_payoff_record",
     ),
 ]

@@ -2,7 +2,8 @@
 the demo loans in every status with their histories, the funding of origination's subsidised
 0 % contract through the real disbursement, the demo loans' commissions and their dealer's
 monthly KPIs, the dealers' commissions on the books and paid, their deposits' opening
-balances, the compliance queue's demo cases, and last month's credit-reporting feed."""
+balances, the compliance queue's demo cases, last month's credit-reporting feed,
+and two dealers' floor-plan lines."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from servicing.seed.commissions import commissions_seed
 from servicing.seed.compliance import compliance_seed
 from servicing.seed.credit_reporting import credit_reporting_seed
 from servicing.seed.deposits import deposits_seed
+from servicing.seed.floorplan import floorplan_seed
 from servicing.seed.loans import loans_seed
 from servicing.seed.subsidised import oem_agreement_seed, subsidised_contract_fund
 
@@ -24,3 +26,4 @@ def seed(*, stdout, context: dict) -> None:
     deposits_seed(stdout=stdout, context=context)
     compliance_seed(stdout=stdout, context=context)
     credit_reporting_seed(stdout=stdout, context=context)
+    floorplan_seed(stdout=stdout, context=context)
