@@ -17,15 +17,3 @@ allow_relation  # Django database router protocol (autofin/db_router.py, DATABAS
 allow_migrate  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
 # --- rec
 repurchase_events  # the credit-reporting feed reads loans closed as repurchased (issue 18 / 19)
-# --- fp1: floor-plan services the dealer portal and finance pages call (branch fp3, F3) and the
-# retail payoff (branch fp2, F2); the tests call them until those branches merge.
-advance_request  # servicing/services/floorplan/advances.py
-advance_approve  # servicing/services/floorplan/advances.py
-advance_reject  # servicing/services/floorplan/advances.py
-advance_release  # servicing/services/floorplan/advances.py
-certificate_receive  # servicing/services/floorplan/advances.py
-certificate_release  # servicing/services/floorplan/advances.py
-advance_payoff  # servicing/services/floorplan/payoffs.py
-
-# --- fp3
-lines_freeze_many  # origination/services/floorplan.py: the nightly step and the stock audit (branch fp2) call it once merged

@@ -26,18 +26,14 @@ from servicing.models.credit_reporting import *  # noqa: E402,F403 - credit repo
 from servicing.models.deposits import *  # noqa: E402,F403 - dealer deposits (保证金)
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
+from servicing.models.floorplan import *  # noqa: E402,F403 - floor-plan advances, curtailments, audits
 from servicing.models.gl_mapping import *  # noqa: E402,F403 - product → GL mapping, regulatory report files (gl)
 from servicing.models.invoices import *  # noqa: E402,F403 - e-fapiao and the dated VAT rates (oem)
-from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
+from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.oem_claims import *  # noqa: E402,F403 - OEM subsidies and claims (oem)
-from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)
-from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)
-from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
-from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)
-from servicing.models.floorplan import *  # noqa: E402,F403 - floor-plan advances, curtailments, audits
-from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.outgoing import *  # noqa: E402,F403 - outgoing bank payments' shared states
-from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)
-from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)
-from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)  # noqa: E402,F403 - accounting periods and month-end close (r-close)
+from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)  # noqa: E402,F403 - expected credit loss (month-end provision run)
+from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)
 from servicing.models.stock_audits import *  # noqa: E402,F403 - floor-plan stock audits (盘库)

@@ -29,11 +29,11 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 
+from origination.services.floorplan import lines_freeze_many
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import one, post_lines, rows, run, temp_table
 from servicing.memos import memo
 from servicing.services.floorplan.audits import audits_due_schedule
-from servicing.services.floorplan.freeze import floorplan_lines_freeze
 
 ACCRUE = """
 SELECT a.id AS advance_id, a.dealer_id, x.exact, trunc(x.exact, 2) AS interest
@@ -194,12 +194,14 @@ def floorplan_curtailments_step(ctx: StepContext, lo: int, hi: int) -> dict:
     by_line: dict[int, list[str]] = {}
     for line_id, vin in turned:
         by_line.setdefault(line_id, []).append(vin)
-    frozen = floorplan_lines_freeze(
-        reasons={
-            line_id: memo("floorplan_overdue_freeze", date=d, vins="、".join(sorted(vins)))
-            for line_id, vins in by_line.items()
-        },
-        actor=ctx.actor,
+    frozen = len(
+        lines_freeze_many(
+            reasons={
+                line_id: memo("floorplan_overdue_freeze", date=d, vins="、".join(sorted(vins)))
+                for line_id, vins in by_line.items()
+            },
+            by=ctx.actor,
+        )
     )
     return {
         "curtailments_billed": billed,

@@ -336,27 +336,6 @@ def certificate_receive(
     return advance
 
 
-def certificate_release(advance: FloorplanAdvance | int, *, by: Any) -> FloorplanAdvance:
-    """Hand the 合格证 back: only once nothing is owed on the car (a payoff does it itself)."""
-    _custodian_require(by)
-    with transaction.atomic():
-        advance = advance_lock(advance)
-        if advance.certificate_status != CertificateStatus.HELD:
-            raise FloorplanError(_("该车辆的合格证不在收押状态。"), code="not_held")
-        if advance.status != AdvanceStatus.SETTLED:
-            raise FloorplanError(_("库存融资尚未结清，不能释放合格证。"), code="not_settled")
-        certificate_released_set(advance)
-        advance.save()
-        audit_record(
-            actor=by,
-            obj=advance,
-            action="floorplan_certificate_release",
-            from_state=CertificateStatus.HELD,
-            to_state=CertificateStatus.RELEASED,
-        )
-    return advance
-
-
 def certificate_released_set(advance: FloorplanAdvance) -> None:
     advance.certificate_status = CertificateStatus.RELEASED
     advance.certificate_released_on = business_date_for_posting()

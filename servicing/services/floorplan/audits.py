@@ -26,6 +26,7 @@ from autofin.roles import Role, user_has_role
 from autofin.uploads import UploadError, upload_store
 from dealers.services import dealer_sold_out_of_trust_alert
 from origination.models.floorplan import FloorplanLine, FloorplanLineStatus
+from origination.services.floorplan import line_freeze
 from servicing.eod.sql import audit_bulk, content_type_id
 from servicing.memos import memo
 from servicing.models.stock_audits import (
@@ -34,7 +35,6 @@ from servicing.models.stock_audits import (
     StockAuditKind,
     StockAuditStatus,
 )
-from servicing.services.floorplan.freeze import line_freeze
 
 # who audits a dealer's stock: the channel's account managers, operations, risk
 AUDITOR_ROLES = (Role.ACCOUNT_MANAGER, Role.OPERATIONS, Role.RISK_ANALYST)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0005_commission_salesperson_name'),
-        ('origination', '0009_finance_payee_evidence'),
+        ("origination", "0010_income_consents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

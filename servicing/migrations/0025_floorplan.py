@@ -64,8 +64,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0005_commission_salesperson_name'),
-        ('origination', '0010_floorplan_line'),
-        ('servicing', '0019_dealer_deposits'),
+        ('origination', '0011_floorplan_line'),
+        ("servicing", "0024_deposit_payment_orders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
