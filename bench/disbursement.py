@@ -30,11 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "autofin_bench_disb"
 DAY = dt.date(2026, 3, 16)
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
+from _common import db_drop, db_name, scratch_database  # noqa: E402
+
+BENCH_DB = db_name("autofin_bench_disb")
 
 
 def main() -> None:
@@ -46,9 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-    admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {BENCH_DB}")
-    db_url = with_db(server_url(), BENCH_DB)
+    db_url = scratch_database(BENCH_DB)
     os.environ.update(
         DATABASE_URL=db_url, REDIS_URL=redis_url, TESTING="0", CONN_MAX_AGE="0",
         DJANGO_SETTINGS_MODULE="autofin.settings",
@@ -59,9 +58,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
     workers = []
     log_dir = Path("/tmp") / "bench_disb_logs"
@@ -109,7 +105,7 @@ def main() -> None:
         sandbox_bank_close_connections()
         connections.close_all()
         if not args.keep:
-            admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            db_drop(BENCH_DB)
 
 
 def run(args, workers) -> None:
