@@ -292,6 +292,8 @@ def main() -> None:
             f"after {f['total_s']:.2f} s"
         )
         connection.close()
+        if tb.total != 0 or not f["refused"]:
+            raise SystemExit("FAILED: the trial balance is not zero or an unbalanced entry got in")
     finally:
         if not args.keep:
             from django.db import connections

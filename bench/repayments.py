@@ -343,6 +343,8 @@ def main() -> None:
         ok = tb.total == 0 and posted == done == entries and mismatched == 0 and errors == 0
         print("OK" if ok else "FAILED")
         connection.close()
+        if not ok:
+            raise SystemExit(1)  # a broken invariant, not a missed target: the run failed
     finally:
         if not options.keep:
             db_drop(BENCH_DB)
