@@ -32,7 +32,6 @@ os.environ.setdefault("AUTOFIN_SANDBOX", "1")
 PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
@@ -92,27 +91,67 @@ def admin_execute(sql: str) -> None:
 # --- database and processes -----------------------------------------------------------------
 
 
-def db_admin(sql: str) -> None:
+def db_name(base: str) -> str:
+    """The scratch database's name: ``base`` after $BENCH_DB_PREFIX, so a CI run and a person
+    benching on the same server never drop each other's database."""
+    return os.environ.get("BENCH_DB_PREFIX", "") + base
+
+
+def migrations_digest() -> str:
+    """A digest of every migration file: a template made from other migrations is never reused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _database_exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+    return cursor.fetchone() is not None
+
+
+def scratch_database(name: str) -> str:
+    """Drop and re-create ``name`` as a copy of a migrated template; return its URL.
+
+    The template (``bench_tpl_<digest of the migration files>``) is migrated once, the first time
+    any bench needs it; after that a bench's database costs a file copy (seconds), not a migrate.
+    An advisory lock serialises the benches that start together, and the template is migrated
+    under a temporary name and renamed when complete, so a killed migrate leaves no half-built
+    template behind."""
     import psycopg2
 
-    conn = psycopg2.connect(f"{PG}/postgres")
+    template = f"bench_tpl_{migrations_digest()}"
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
     conn.autocommit = True
     try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext('autofin bench template'))")
+            if not _database_exists(cursor, template):
+                building = f"{template}_building"
+                cursor.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+                cursor.execute(f'CREATE DATABASE "{building}"')
+                env = {**os.environ, "DATABASE_URL": with_db(server_url(), building)}
+                env.pop("TESTING", None)
+                env.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
+                subprocess.run(
+                    [PY, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                )
+                cursor.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     finally:
         conn.close()
-
-
-def db_create(name: str) -> str:
-    """Drop and create the scratch database ``name``; return its URL."""
-    db_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    db_admin(f'CREATE DATABASE "{name}"')
-    return f"{PG}/{name}"
+    return with_db(server_url(), name)
 
 
 def db_drop(name: str) -> None:
-    db_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def env_for(db_url: str, media: str, redis_url: str | None = None) -> dict:
@@ -133,12 +172,6 @@ def env_for(db_url: str, media: str, redis_url: str | None = None) -> dict:
     env.pop("TESTING", None)
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     return env
-
-
-def migrate(env: dict) -> None:
-    subprocess.run(
-        [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
 
 
 def django_run(env: dict, code: str, *args: str) -> str:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "autofin_bench_risk"
 
 
-from _common import admin_execute, percentile, server_url, with_db  # noqa: E402
+from _common import db_drop, db_name, percentile, scratch_database  # noqa: E402
+
+BENCH_DB = db_name("autofin_bench_risk")
 
 
 def bench_scoring(count: int) -> None:
@@ -58,15 +59,12 @@ def bench_scoring(count: int) -> None:
 
 
 def bench_decisions(count: int) -> None:
-    os.environ["DATABASE_URL"] = with_db(server_url(), BENCH_DB)
+    os.environ["DATABASE_URL"] = scratch_database(BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
     os.environ.setdefault("TESTING", "0")
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     from autofin.crypto import keyed_hash
     from risk.scorecard.synth import make_credit_data
     from risk.services import decision_make, rule_set_default_ensure, scorecard_version_train
@@ -157,13 +155,11 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
     bench_scoring(args.scores)
-    admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_execute(f"CREATE DATABASE {BENCH_DB}")
     try:
         bench_decisions(args.decisions)
     finally:
         if not args.keep:
-            admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            db_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@
 Creates a scratch database `autofin_bench_disb` (on the server of DATABASE_URL) and uses a
 scratch Redis db (BENCH_REDIS_URL, default redis://127.0.0.1:6379/9, flushed first); starts
 `celery -A autofin worker -c 1` x --workers with DATABASE_URL/REDIS_URL pointing at them;
-prepares --count disbursements of 3-5 payees each (facts built directly, not through the UI),
-releases them all (the approvals enqueue the sends on commit), and waits until every one is
-funded. About 2% of the dealers' accounts end 0002 (the bank's answer is lost: timeout) and 1%
-end 0003 (the request is lost): the recovery task settles
-them by asking the bank by key (the sweep runs here every 5 s for attempts older than
---recover-after seconds, default 60, so the workers do the normal path alone). Prints throughput, then checks: bank payments per key and per
+makes --count signed contracts through origination's services (the tests' loan factory; not
+measured: about 2 s each), prepares their disbursements (the car to the seller and two or three
+add-ons to the register's payees: 3-4 payees each), releases them all (the approvals enqueue the
+sends on commit), and waits until every one is funded. The recovery task runs here every 5 s
+for attempts older than --recover-after seconds (default 60), so the workers do the normal path
+alone; the seller's and the register's accounts have no lost-answer tails, so recovery settles
+nothing unless a worker stalls. Prints throughput, then checks: bank payments per key and per
 instruction (never two), attempts per instruction, Σ instructions == amount financed per
 disbursement, trial balance zero, bank clearing == −Σ amounts financed.
 """
@@ -19,22 +20,33 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import os
 import random
 import subprocess
 import sys
 import time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "autofin_bench_disb"
 DAY = dt.date(2026, 3, 16)
+# the add-ons the bench's product finances, each paid to its registered payee
+FINANCED_ITEMS = [
+    {"item_kind": "purchase_tax", "payee_type": "tax_authority", "cap_amount": None,
+     "cap_ratio": "0.10"},
+    {"item_kind": "insurance", "payee_type": "insurer", "cap_amount": "15000.00",
+     "cap_ratio": None},
+    {"item_kind": "warranty", "payee_type": "warranty_provider", "cap_amount": "8000.00",
+     "cap_ratio": None},
+]  # fmt: skip
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
+from _common import db_drop, db_name, scratch_database  # noqa: E402
+
+BENCH_DB = db_name("autofin_bench_disb")
 
 
 def main() -> None:
@@ -46,9 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
-    admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {BENCH_DB}")
-    db_url = with_db(server_url(), BENCH_DB)
+    db_url = scratch_database(BENCH_DB)
     os.environ.update(
         DATABASE_URL=db_url, REDIS_URL=redis_url, TESTING="0", CONN_MAX_AGE="0",
         DJANGO_SETTINGS_MODULE="autofin.settings",
@@ -59,9 +69,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
     workers = []
     log_dir = Path("/tmp") / "bench_disb_logs"
@@ -109,7 +116,7 @@ def main() -> None:
         sandbox_bank_close_connections()
         connections.close_all()
         if not args.keep:
-            admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            db_drop(BENCH_DB)
 
 
 def run(args, workers) -> None:
@@ -118,14 +125,7 @@ def run(args, workers) -> None:
 
     from autofin.business_date import business_date_set
     from autofin.roles import Role
-    from dealers.models.dealers import Dealer, DealerStatus
-    from dealers.seed import uscc_make
-    from dealers.services import (
-        agreement_create,
-        bank_account_change_approve,
-        bank_account_change_prepare,
-    )
-    from origination.services.payees import payee_change_approve, payee_change_prepare
+    from origination.seed.payees import payees_register
     from servicing.models.disbursement import (
         Disbursement,
         PaymentAttempt,
@@ -134,65 +134,63 @@ def run(args, workers) -> None:
     )
     from servicing.selectors.ledger import account_balance, trial_balance
     from servicing.services.disbursement.approve import disbursement_approve
-    from servicing.services.disbursement.create import disbursement_create
+    from servicing.services.disbursement.create import disbursement_prepare
     from servicing.tasks.disbursement import disbursement_recover
     from tests.factories import UserFactory
+    from tests.servicing.loan_factory import (
+        RULES,
+        contract_signed_for,
+        contracts_making,
+        product_for,
+    )
 
     rng = random.Random(8)
     business_date_set(actor="bench", date=DAY, reason="bench")
-    maker = UserFactory(roles=[Role.FINANCE_OPERATOR])
-    checker = UserFactory(roles=[Role.FINANCE_APPROVER])
-    customer = UserFactory(roles=[Role.CUSTOMER], phone="13900000000")
-    names = {}
-    for kind, name, number in [
-        ("insurer", "平安保险", "6222021002000456"),
-        ("tax", "上海市税务局", "6222021003000789"),
-        ("warranty", "安心延保", "6222021004000555"),
-        ("accessory", "精品供应商", "6222021006000111"),
-        ("gps", "北斗 GPS", "6222021005000666"),
-    ]:
-        change = payee_change_prepare(actor=maker, payee_type=kind, name=name, account_name=name,
-                                      bank_name="工商银行", account_number=number)  # fmt: skip
-        payee_change_approve(actor=checker, change_id=change.pk)
-        names[kind] = name
-    dealers = []
-    for n in range(100):
-        dealer = Dealer.objects.create(
-            legal_name=f"基准测试汽车销售服务有限公司{n:03d}", uscc=uscc_make("310115", 5000 + n),
-            dealer_type="four_s", province="上海市", city="上海市", status=DealerStatus.ACTIVE,
-            contact_phone="13800138000",
+    # Funding reads the signed contract, so each disbursement is a real one: applied for,
+    # approved, signed and checklisted by origination's services (the tests' loan factory, with
+    # its PDF stand-in), its add-ons paid to the register's payees and the car to the seller.
+    print(f"making {args.count} signed contracts (not measured) ...", flush=True)
+    t_contracts = time.perf_counter()
+    contracts = []
+    with contracts_making() as cast:
+        maker, checker = cast["maker"], cast["checker"]
+        payees_register(
+            stdout=io.StringIO(),
+            context={"users": {Role.FINANCE_OPERATOR: maker, Role.FINANCE_APPROVER: checker}},
+        )
+        version = product_for(
+            rate=Decimal("0.059"), term=36, method="equal_instalment", day_count="30/360",
+            rules=RULES, financed_items=FINANCED_ITEMS,
         )  # fmt: skip
-        tail = "0002" if n in (7, 57) else "0003" if n == 33 else f"{1000 + n:04d}"
-        change = bank_account_change_prepare(actor=maker, dealer=dealer,
-                                             account_name=dealer.legal_name, bank_name="招商银行",
-                                             account_number=f"62220210{n:04d}{tail}")  # fmt: skip
-        bank_account_change_approve(actor=checker, change_id=change.pk)
-        agreement_create(actor="seed", dealer=dealer, product_line="new", commission_kind="percent",
-                         commission_rate="0.01", effective_from=DAY - dt.timedelta(days=30))  # fmt: skip
-        dealers.append(dealer)
+        for n in range(args.count):
+            car = Decimal(rng.randint(50_000, 300_000))
+            add_ons = {
+                "insurance": {"amount": str(rng.randint(3_000, 12_000)), "payee_type": "insurer",
+                              "payee_name": "中国平安财产保险股份有限公司"},
+                "purchase_tax": {"amount": str((car / 14).quantize(Decimal("1"), ROUND_DOWN)),
+                                 "payee_type": "tax_authority",
+                                 "payee_name": "国家税务总局上海市税务局"},
+                "warranty": {"amount": str(rng.randint(2_000, 6_000)),
+                             "payee_type": "warranty_provider",
+                             "payee_name": "安心汽车延保服务有限公司"},
+            }  # fmt: skip
+            # the car and two or three add-ons: three or four payees per disbursement
+            kinds = rng.sample(sorted(add_ons), rng.randint(2, 3))
+            contracts.append(
+                contract_signed_for(
+                    customer=UserFactory(roles=[Role.CUSTOMER], phone=f"139{n:08d}"),
+                    version=version,
+                    amount=car,
+                    term=36,
+                    method="equal_instalment",
+                    items={k: add_ons[k] for k in kinds},
+                    cast=cast,
+                )  # fmt: skip
+            )
+    print(f"  made in {time.perf_counter() - t_contracts:.1f} s", flush=True)
 
     t0 = time.perf_counter()
-    ids = []
-    for n in range(args.count):
-        dealer = dealers[n % len(dealers)]
-        extra_kinds = rng.sample(["tax", "insurer", "warranty", "accessory", "gps"],
-                                 rng.randint(2, 4))  # fmt: skip
-        payees = [{"payee_type": "dealer", "name": dealer.legal_name,
-                   "amount": Decimal(rng.randint(50_000, 300_000))}]  # fmt: skip
-        for kind in extra_kinds:
-            payees.append({"payee_type": kind, "name": names[kind],
-                           "amount": Decimal(rng.randint(50_000, 2_000_000)) / 100})  # fmt: skip
-        total = sum(p["amount"] for p in payees)
-        facts = {
-            "contract_id": 10_000 + n, "contract_ref": f"BENCH{n:05d}", "status": "signed",
-            "application_id": None, "customer_user_id": customer.pk, "customer_name": "客户",
-            "dealer_id": dealer.pk, "product_version_id": None, "product_rules": {},
-            "product_line": "new", "amount_financed": total, "customer_rate": "0.059",
-            "lender_rate": "0.059", "term_months": 36, "method": "equal_instalment",
-            "day_count": "30/360", "balloon_amount": "0.00", "fees": [], "payees": payees,
-            "collateral": {"vin": "", "brand": "大众", "model": "帕萨特"},
-        }  # fmt: skip
-        ids.append(disbursement_create(facts=facts, actor=maker).pk)
+    ids = [disbursement_prepare(contract_id=c.pk, actor=maker).pk for c in contracts]
     t_prepared = time.perf_counter()
     payments = PaymentInstruction.objects.count()
     print(f"prepared {len(ids)} disbursements, {payments} instructions "

@@ -49,7 +49,7 @@ DAY = dt.date(2026, 3, 16)
 BYTES_PER_LOAN = 9_000
 
 
-from _common import admin_execute, percentile, server_url, with_db  # noqa: E402
+from _common import admin_execute, percentile, scratch_database, server_url, with_db  # noqa: E402
 
 
 def setup_django() -> None:
@@ -442,13 +442,10 @@ def main() -> None:
     if free < need * 1.5:
         sys.exit("not enough free disk")
     if not args.reuse:
-        admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin_execute(f"CREATE DATABASE {BENCH_DB}")
+        scratch_database(BENCH_DB)
     setup_django()
     from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
     from autofin.business_date import business_date_set
     from servicing.models.eod import BatchRun, StepRun
     from servicing.models.loans import Loan

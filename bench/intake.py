@@ -29,19 +29,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    PG,
     ApiClient,
-    db_create,
     db_drop,
+    db_name,
     django_run,
     env_for,
     gunicorn_start,
     load_average,
-    migrate,
     print_request_table,
+    scratch_database,
 )
 
-DB_NAME = os.environ.get("BENCH_DB", "bench_intake")
+DB_NAME = os.environ.get("BENCH_DB", db_name("bench_intake"))
 KINDS = ("create", "applicants", "items", "upload", "consents", "submit", "status")
 
 SEED = r"""
@@ -71,8 +70,7 @@ print(json.dumps(tokens))
 def prepare(clients: int, media: str) -> tuple[dict, list[str]]:
     import json
 
-    env = env_for(db_create(DB_NAME), media)
-    migrate(env)
+    env = env_for(scratch_database(DB_NAME), media)
     return env, json.loads(django_run(env, SEED, str(clients)))
 
 
@@ -121,7 +119,7 @@ def main() -> int:
     try:
         print(
             f"server: gunicorn {' '.join(cmd[1:])} ({'gthread' if args.threads > 1 else 'sync'} "
-            f"workers), DEBUG=0 HTTPS=0, PostgreSQL {PG}/{DB_NAME}, Redis {env['REDIS_URL']}"
+            f"workers), DEBUG=0 HTTPS=0, PostgreSQL {DB_NAME}, Redis {env['REDIS_URL']}"
         )
         print(
             f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python "

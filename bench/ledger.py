@@ -33,7 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "autofin_bench_ledger"
 DAY = dt.date(2026, 3, 16)
 GUARDS = [
     ("servicing_journalline", "journal_line_balance_check"),
@@ -41,19 +40,18 @@ GUARDS = [
 ]
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
+from _common import db_drop, db_name, scratch_database  # noqa: E402
+
+BENCH_DB = db_name("autofin_bench_ledger")
 
 
 def setup_django() -> None:
-    os.environ["DATABASE_URL"] = with_db(server_url(), BENCH_DB)
+    os.environ["DATABASE_URL"] = scratch_database(BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
     os.environ.setdefault("TESTING", "0")
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 LOANS = 10_000  # postings name loans 1..LOANS (the ledger's loan key is a foreign key)
@@ -237,8 +235,6 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin_execute(f"CREATE DATABASE {BENCH_DB}")
     try:
         setup_django()
         from django.db import connection
@@ -296,12 +292,14 @@ def main() -> None:
             f"after {f['total_s']:.2f} s"
         )
         connection.close()
+        if tb.total != 0 or not f["refused"]:
+            raise SystemExit("FAILED: the trial balance is not zero or an unbalanced entry got in")
     finally:
         if not args.keep:
             from django.db import connections
 
             connections.close_all()
-            admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            db_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ os.environ.setdefault(
 )
 
 import eod  # noqa: E402 - after the database name is chosen
-from _common import admin_execute  # noqa: E402
+from _common import admin_execute, scratch_database  # noqa: E402
 
 
 def batch_state() -> None:
@@ -92,12 +92,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
     args = parser.parse_args()
     if not args.reuse:
-        admin_execute(f"DROP DATABASE IF EXISTS {eod.BENCH_DB} WITH (FORCE)")
-        admin_execute(f"CREATE DATABASE {eod.BENCH_DB}")
+        scratch_database(eod.BENCH_DB)
     eod.setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     from autofin.business_date import business_date_set
     from autofin.policy import policy_set
     from servicing.models.loans import Loan

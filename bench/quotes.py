@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = os.environ.get("BENCH_DB", "autofin_bench_quotes")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+from _common import db_drop, db_name, percentile, scratch_database  # noqa: E402
 
-from _common import percentile  # noqa: E402
+DB_NAME = os.environ.get("BENCH_DB", db_name("autofin_bench_quotes"))
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 DEALS = [
     ("new-std", "new", "personal", "200000.00", "0.30", 36, "equal_instalment", None),
@@ -68,21 +67,7 @@ def free_port() -> int:
 
 
 def prepare_database(env: dict) -> str:
-    import psycopg2
-
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{DB_NAME}"')
-    conn.close()
     python = str(ROOT / ".venv" / "bin" / "python")
-    subprocess.run(
-        [python, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
     seed = (
         "import io, django; django.setup()\n"
         "from autofin.seed import users as a; from origination import seed as o\n"
@@ -160,11 +145,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
     env = {
         **os.environ,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "DATABASE_URL": scratch_database(DB_NAME),
         "REDIS_URL": REDIS,
         "CACHE_KEY_PREFIX": "bench-quotes",
         "DEBUG": "0",
@@ -174,7 +160,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "autofin.settings",
     }
-    print(f"preparing database {DB_NAME} (migrate + seed) …", flush=True)
+    print(f"preparing database {DB_NAME} (copy of the migrated template + seed) …", flush=True)
     token = prepare_database(env)
     port = free_port()
     gunicorn = [
@@ -195,6 +181,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if not args.keep:
+            db_drop(DB_NAME)
 
     ms = [x * 1000 for x in latencies]
     p95 = percentile(ms, 0.95)

@@ -41,15 +41,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # Scratch database name: BENCH_DB in the environment (so two people can bench at once).
-BENCH_DB = os.environ.get("BENCH_DB", "autofin_bench_repayments")
 VALUE_DATE = dt.date(2026, 1, 15)
 AMOUNTS = [Decimal(f"{a}.00") for a in (60000, 85000, 120000, 150000, 210000)]
 
 
-from _common import admin_execute, server_url, with_db  # noqa: E402
+from _common import db_drop, db_name, scratch_database, server_url, with_db  # noqa: E402
+
+BENCH_DB = os.environ.get("BENCH_DB", db_name("autofin_bench_repayments"))
 
 
-def setup_django(migrate: bool) -> None:
+def setup_django() -> None:
     os.environ["DATABASE_URL"] = with_db(os.environ.get("BENCH_SERVER_URL", server_url()), BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autofin.settings")
     os.environ.setdefault("TESTING", "0")
@@ -57,10 +58,6 @@ def setup_django(migrate: bool) -> None:
     import django
 
     django.setup()
-    if migrate:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
 
 
 def generate(n_loans: int, term: int) -> None:
@@ -134,7 +131,7 @@ def generate(n_loans: int, term: int) -> None:
 
 def worker(args: tuple[int, int, list[int], int, dict, mp.Queue, str, int]) -> None:
     index, workers, loan_ids, per_loan, instalments, queue, mode, chunk = args
-    setup_django(migrate=False)
+    setup_django()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -244,10 +241,9 @@ def main() -> None:
     term = max(12, per_loan)
     os.environ["BENCH_SERVER_URL"] = server_url()
 
-    admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    admin_execute(f'CREATE DATABASE "{BENCH_DB}"')
+    scratch_database(BENCH_DB)
     try:
-        setup_django(migrate=True)
+        setup_django()
         from django.db import connection
 
         from autofin.pricing import add_months
@@ -347,9 +343,11 @@ def main() -> None:
         ok = tb.total == 0 and posted == done == entries and mismatched == 0 and errors == 0
         print("OK" if ok else "FAILED")
         connection.close()
+        if not ok:
+            raise SystemExit(1)  # a broken invariant, not a missed target: the run failed
     finally:
         if not options.keep:
-            admin_execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            db_drop(BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -165,11 +165,13 @@ def product_for(
     fee: Decimal = Decimal("0.00"),
     customer_rate: Decimal | None = None,
     rate_link: dict | None = None,
+    financed_items: list[dict] | None = None,
     actor="test",
 ) -> ProductVersion:
     """A published product whose rate table prices `term` at `rate` (or, floating, at the LPR
     plus the link's spread) for every tier, with a handling fee of `fee` in every instalment;
     subsidised to `customer_rate` if that is lower.
+    `financed_items`: the add-ons it finances (the product rule of that name), none by default.
     The same terms give the same product (looked up by a code made from them)."""
     unknown = set(rules) - {"penalty_markup", "lock_in_months", "early_settlement_fee_rate",
                             "waterfall"}  # fmt: skip
@@ -194,6 +196,8 @@ def product_for(
         "rate_basis": "lpr" if floating else "fixed",
         "lpr_tenor": rate_link["tenor"] if floating else "",
     }  # fmt: skip
+    if financed_items:
+        fields["financed_items"] = financed_items
     if method == "balloon":
         fields.update(balloon_ratio_min=D("0.10"), balloon_ratio_max=D("0.50"))
     if customer_rate is not None and customer_rate < rate:
@@ -253,6 +257,7 @@ def contract_signed_for(
     method: str,
     balloon_ratio: Decimal | None = None,
     after_funding: dict | None = None,
+    items: dict | None = None,
     cast: dict,
 ) -> Contract:
     """A direct-channel application on `version` for a car financed at exactly `amount`,
@@ -260,7 +265,8 @@ def contract_signed_for(
     and signed by the customer; its pre-funding checklist recorded as done, except the items of
     `after_funding` ({item_kind: deadline}), allowed after funding. A GPS item there means the
     underwriter's approval asks for GPS (a condition the underwriter then marks satisfied: the
-    installation is booked)."""
+    installation is booked). `items`: the financed add-ons as application_items_save takes them
+    (each paid to its registered payee), none by default."""
     after_funding = after_funding or {}
     n = next(_serial)
     price = _price_for(amount)
@@ -297,7 +303,9 @@ def contract_signed_for(
         },
     )
     app.refresh_from_db()
-    application_items_save(actor=customer, application=app, items={}, car_payee_name=SELLER)
+    application_items_save(
+        actor=customer, application=app, items=items or {}, car_payee_name=SELLER
+    )
     app.refresh_from_db()
     for group in documents_required(app):
         application_document_add(
@@ -345,6 +353,17 @@ def contract_signed_for(
         )
     contract.refresh_from_db()
     return contract
+
+
+@contextmanager
+def contracts_making():
+    """The cast (seller, underwriter, operations, maker, checker) for contract_signed_for, with
+    its stand-ins in force: the PDF, the private media and the manual dispatch. For a caller that
+    makes many contracts at once (bench/disbursement.py) and funds them its own way afterwards."""
+    with _settings(), _pdf_stand_in():
+        quoting_cache_clear()
+        yield _cast()
+    quoting_cache_clear()
 
 
 def contract_fund(*, contract: Contract, cast: dict) -> Loan:
