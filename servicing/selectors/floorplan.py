@@ -43,6 +43,27 @@ def line_used(line_id: int) -> Decimal:
     return total or ZERO
 
 
+def _by_dealer(field: str) -> dict[int, Decimal]:
+    rows = (
+        FloorplanAdvance.objects.filter(**{f"{field}__gt": 0})
+        .values("dealer_id")
+        .annotate(s=Sum(field))
+    )
+    return {r["dealer_id"]: r["s"] for r in rows}
+
+
+def floorplan_receivable_by_dealer() -> dict[int, Decimal]:
+    """{dealer_id: principal its funded advances still owe}: the sub-ledger of
+    floorplan_receivable (partner_ledgers)."""
+    return _by_dealer("principal_outstanding")
+
+
+def floorplan_interest_by_dealer() -> dict[int, Decimal]:
+    """{dealer_id: interest accrued on its advances and not yet paid}: the sub-ledger of
+    floorplan_interest_receivable."""
+    return _by_dealer("interest_accrued_unpaid")
+
+
 def line_available(line) -> Decimal:
     """The limit less what is in use, never below zero (a lowered limit leaves nothing)."""
     return max(line.limit - line_used(line.pk), ZERO)

@@ -22,6 +22,10 @@ from servicing.ledger_names import account_name
 from servicing.models import AccountCode, JournalLine, LedgerAccount, Side
 from servicing.selectors.commissions import commission_owed_by_statements
 from servicing.selectors.deposits import deposit_subledger_by_dealer
+from servicing.selectors.floorplan import (
+    floorplan_interest_by_dealer,
+    floorplan_receivable_by_dealer,
+)
 from servicing.selectors.repurchases import recourse_subledger_by_dealer
 
 ZERO = Decimal("0.00")
@@ -35,6 +39,9 @@ PARTNER_LEDGERS: dict[str, SubLedger] = {
     AccountCode.COMMISSION_PAYABLE.value: commission_owed_by_statements,
     AccountCode.DEALER_DEPOSIT.value: deposit_subledger_by_dealer,
     AccountCode.RECOURSE_RECEIVABLE.value: recourse_subledger_by_dealer,
+    # floor-plan advances carry the dealer beside their own key on every ledger line
+    AccountCode.FLOORPLAN_RECEIVABLE.value: floorplan_receivable_by_dealer,
+    AccountCode.FLOORPLAN_INTEREST_RECEIVABLE.value: floorplan_interest_by_dealer,
 }
 
 

@@ -16,7 +16,8 @@ from origination.seed.applications import vin_make
 from servicing.eod.steps.floorplan import floorplan_curtailments_step
 from servicing.models.floorplan import FloorplanCurtailment
 from servicing.models.stock_audits import StockAudit
-from servicing.selectors.ledger import account_balance
+from servicing.selectors.ledger import account_balance, trial_balance
+from servicing.selectors.partner_ledgers import partner_ledgers_reconcile
 from servicing.services.floorplan.payoffs import advance_payoff
 from tests.servicing.floorplan_support import (
     advance_funded_row,
@@ -60,6 +61,12 @@ def test_interest_accrues_exactly_and_the_receivable_equals_the_advances_to_the_
     a.refresh_from_db()
     assert a.interest_accrued_unpaid == D("49.31") + D("32.88")
     assert ledger_by_advance("floorplan_interest_receivable") == unpaid_interest_by_advance()
+    # the partner registry finds both floor-plan accounts equal to the advances, dealer by dealer
+    rows = {r.account: r for r in partner_ledgers_reconcile()}
+    for code in ("floorplan_receivable", "floorplan_interest_receivable"):
+        assert (rows[code].difference, rows[code].partners_differing) == (D("0.00"), ())
+    assert rows["floorplan_receivable"].ledger == D("173333.33")
+    assert trial_balance().total == D("0.00")
 
 
 def test_curtailments_are_billed_monthly_by_stock_age_then_overdue_freezes_the_line():
