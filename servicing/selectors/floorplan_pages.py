@@ -14,7 +14,6 @@ from servicing.models.floorplan import (
     AdvanceStatus,
     FloorplanAdvance,
     FloorplanCurtailment,
-    FloorplanPayment,
 )
 
 A = AdvanceStatus
@@ -37,47 +36,6 @@ def dealer_advances(dealer_id: int) -> QuerySet[FloorplanAdvance]:
         )
         .order_by("-requested_at", "-id")
     )
-
-
-def line_statement(line: FloorplanLine) -> dict:
-    """The line's statement: each advance with what it was lent, what is still owed (principal,
-    interest), its curtailments billed and paid, and every payment against it; with totals.
-    (servicing.selectors.floorplan, the nightly batch's statement, supersedes it at merge.)"""
-    advances = list(
-        FloorplanAdvance.objects.filter(line=line)
-        .exclude(status__in=[A.REJECTED])
-        .prefetch_related(
-            Prefetch("curtailments", queryset=FloorplanCurtailment.objects.order_by("stage")),
-            Prefetch("payments", queryset=FloorplanPayment.objects.order_by("received_on", "id")),
-        )
-        .order_by("funded_on", "id")
-    )
-    rows = []
-    for adv in advances:
-        curtailments = list(adv.curtailments.all())
-        payments = list(adv.payments.all())
-        rows.append(
-            {
-                "advance": adv,
-                "curtailments": curtailments,
-                "payments": payments,
-                "billed": sum((c.amount for c in curtailments), ZERO),
-                "curtailments_paid": sum((c.paid_amount for c in curtailments), ZERO),
-                "interest_paid": sum((p.interest_part for p in payments), ZERO),
-                "principal_paid": sum((p.principal_part for p in payments), ZERO),
-            }
-        )
-    funded = [r["advance"] for r in rows if r["advance"].funded_on]
-    return {
-        "rows": rows,
-        "totals": {
-            "lent": sum((a.amount for a in funded), ZERO),
-            "principal_outstanding": sum((a.principal_outstanding for a in funded), ZERO),
-            "interest_unpaid": sum((a.interest_accrued_unpaid for a in funded), ZERO),
-            "interest_paid": sum((r["interest_paid"] for r in rows), ZERO),
-            "principal_paid": sum((r["principal_paid"] for r in rows), ZERO),
-        },
-    }
 
 
 def finance_board() -> dict:

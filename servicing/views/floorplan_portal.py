@@ -5,7 +5,6 @@ scoped to the signed-in staff member's dealer."""
 
 from __future__ import annotations
 
-import csv
 import uuid
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext
 
+from autofin.business_date import business_date_current
 from autofin.idempotency import idempotent
 from autofin.roles import MoneyAction, can_move_money
 from dealers.views.access import is_dealer_admin, portal_render, portal_view
@@ -21,7 +21,9 @@ from origination.models.floorplan import FloorplanLineStatus
 from origination.selectors.floorplan import line_use
 from servicing.forms.floorplan_advances import AdvanceRequestForm
 from servicing.selectors import floorplan_pages as pages
+from servicing.selectors.floorplan import line_statement
 from servicing.services.floorplan.advances import FloorplanError, advance_request
+from servicing.views.floorplan_audits import line_statement_csv_response
 
 
 def _may_request(request) -> bool:
@@ -95,13 +97,11 @@ def dealer_floorplan_request(request):
 @portal_view
 def dealer_floorplan_statement(request):
     line = pages.dealer_line(request.dealer.pk)
+    statement = line_statement(line=line, start=None, end=business_date_current()) if line else None
     return portal_render(
         request,
         "servicing/floorplan/portal_statement.html",
-        {
-            **_line_context(request),
-            "statement": pages.line_statement(line) if line else None,
-        },
+        {**_line_context(request), "statement": statement},
     )
 
 
@@ -110,43 +110,5 @@ def dealer_floorplan_statement_csv(request):
     line = pages.dealer_line(request.dealer.pk)
     if line is None:
         raise PermissionDenied
-    statement = pages.line_statement(line)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="floorplan-{line.pk}.csv"'
-    response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese headers correctly
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            gettext("车架号"),
-            gettext("车型"),
-            gettext("状态"),
-            gettext("放款日"),
-            gettext("到期日"),
-            gettext("融资金额"),
-            gettext("已还本金"),
-            gettext("已还利息"),
-            gettext("未还本金"),
-            gettext("应收未收利息"),
-            gettext("已出账分期"),
-            gettext("合格证"),
-        ]
-    )
-    for row in statement["rows"]:
-        adv = row["advance"]
-        writer.writerow(
-            [
-                adv.vin,
-                adv.model_name,
-                adv.get_status_display(),
-                adv.funded_on or "",
-                adv.due_on or "",
-                adv.amount,
-                row["principal_paid"],
-                row["interest_paid"],
-                adv.principal_outstanding,
-                adv.interest_accrued_unpaid,
-                row["billed"],
-                adv.get_certificate_status_display(),
-            ]
-        )
-    return response
+    statement = line_statement(line=line, start=None, end=business_date_current())
+    return line_statement_csv_response(statement, filename=f"floorplan-{line.pk}.csv")

@@ -163,9 +163,11 @@ def test_the_statement_and_its_csv(client, line, dealer_admin):
     page = client.get(reverse("servicing:dealer_floorplan_statement")).content.decode()
     assert VIN in page and "¥730,000.00" in page
     csv_text = client.get(reverse("servicing:dealer_floorplan_statement_csv")).content.decode()
-    header, row = csv_text.lstrip("\ufeff").strip().splitlines()
-    assert header.startswith("车架号,车型,状态,放款日")
-    assert row.split(",")[:6] == [VIN, "大众 帕萨特 2026 款 330TSI", "待审批", "", "", "270000.00"]
+    rows = csv_text.lstrip("\ufeff").strip().splitlines()
+    # the line's figures first (the requested car already takes its share), then the movements:
+    # none yet, as nothing is funded
+    assert rows[:3] == ["授信额度,1000000.00", "已用额度,270000.00", "可用额度,730000.00"]
+    assert rows[-1] == "日期,项目,车架号,金额,本金变动,利息变动"
 
 
 def test_finance_approves_and_another_person_releases(
