@@ -13,12 +13,15 @@ from autofin.models import AuditEntry
 from dealers.models.deposits import DealerDeposit
 from dealers.services import agreement_create
 from servicing.models import JournalLine
+from servicing.models.credit_reporting import CreditReportRecord
 from servicing.models.deposits import DepositMovement
 from servicing.models.loans import Loan, LoanStatusChange
 from servicing.models.repurchases import Repurchase, RepurchaseCollection
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.selectors.partner_ledgers import partner_ledgers_reconcile
 from servicing.selectors.repurchases import recourse_subledger_by_dealer, repurchase_events
+from servicing.services.credit_reporting.generate import event_records
+from servicing.services.credit_reporting.submit import batch_for
 from servicing.services.deposits.receipts import deposit_receipt_record
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.charge_off import loan_charge_off
@@ -139,6 +142,11 @@ def test_a_first_payment_default_bought_back_against_the_deposit(
     assert [(e["loan_id"], e["closed_on"], e["amount"]) for e in repurchase_events(
         start=REPURCHASE_DAY, end=REPURCHASE_DAY
     )] == [(loan.pk, REPURCHASE_DAY, total)]  # fmt: skip
+    # the credit-reporting feed closes the account that day with the special event 回购
+    batch = batch_for(kind="event", business_date=REPURCHASE_DAY)
+    event_records(batch_id=batch.pk, business_date=REPURCHASE_DAY)
+    closing = CreditReportRecord.objects.get(loan_id=loan.pk, kind="closing")
+    assert closing.event == "repurchase"
     books_agree()
 
 

@@ -262,7 +262,8 @@ def event_records(*, batch_id: int, business_date: dt.date) -> int:
         UNION ALL
         SELECT l.id, 'closing',
                CASE l.status WHEN 'settled_early' THEN 'early_settlement'
-                             WHEN 'charged_off' THEN 'charge_off' ELSE '' END
+                             WHEN 'charged_off' THEN 'charge_off'
+                             WHEN 'repurchased' THEN 'repurchase' ELSE '' END
           FROM servicing_loan l
          WHERE l.closed_on = %(d)s AND l.status IN {CLOSED}
         UNION ALL
