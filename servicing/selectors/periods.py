@@ -11,15 +11,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Min
+from django.db.models import Count, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from autofin.business_date import business_date_current
+from autofin.money import ZERO
 from servicing.models.eod import BatchRun, LedgerBreak, RunStatus
 from servicing.models.gl_mapping import RegulatoryReportFile
-from servicing.models.ledger import JournalEntry
+from servicing.models.invoices import Invoice
+from servicing.models.ledger import AccountCode, JournalEntry, JournalLine, Side
 from servicing.models.periods import AccountingPeriod, PeriodStatus
 from servicing.models.provisions import ProvisionRun, ProvisionStatus
 from servicing.selectors.ledger import TrialBalance, trial_balance
@@ -81,6 +84,42 @@ class CheckItem:
     detail: str
 
 
+@dataclass(frozen=True)
+class VatReport:
+    """The month's output VAT (销项税额) as the VAT return needs it: the tax on the invoices issued
+    in the month (red-letter ones negative), and what the ledger's vat_output account moved by."""
+
+    invoices: int
+    invoiced_tax: Decimal
+    ledger_tax: Decimal
+
+    @property
+    def agrees(self) -> bool:
+        return self.invoiced_tax == self.ledger_tax
+
+
+def vat_report_for(month: dt.date) -> VatReport:
+    last = month_end(month)
+    issued = (
+        Invoice.objects.using(PRIMARY)
+        .filter(issued_on__range=(month, last))
+        .aggregate(n=Count("id"), tax=Sum("tax"))
+    )
+    moved = (
+        JournalLine.objects.using(PRIMARY)
+        .filter(account__code=AccountCode.VAT_OUTPUT, entry__business_date__range=(month, last))
+        .aggregate(
+            c=Sum("amount", filter=Q(side=Side.CREDIT)),
+            d=Sum("amount", filter=Q(side=Side.DEBIT)),
+        )
+    )
+    return VatReport(
+        invoices=issued["n"],
+        invoiced_tax=issued["tax"] or ZERO,
+        ledger_tax=(moved["c"] or ZERO) - (moved["d"] or ZERO),
+    )
+
+
 def period_checklist(month: dt.date) -> list[CheckItem]:
     """What must hold before `month` closes; each item says what it found."""
     last = month_end(month)
@@ -102,6 +141,7 @@ def period_checklist(month: dt.date) -> list[CheckItem]:
         .first()
     )
     tb = trial_balance_for(month)
+    vat = vat_report_for(month)
     generated = set(
         RegulatoryReportFile.objects.using(PRIMARY)
         .filter(month=month, report__in=list(REPORTS))
@@ -134,6 +174,13 @@ def period_checklist(month: dt.date) -> list[CheckItem]:
             _("试算平衡（借贷差额为零）"),
             tb.total == 0,
             _("借贷差额 %(total)s") % {"total": tb.total},
+        ),
+        CheckItem(
+            "vat_report",
+            _("本期销项税额与已开发票一致（增值税申报）"),
+            vat.agrees,
+            _("发票 %(n)d 张，税额 %(invoiced)s；销项税额科目 %(ledger)s")
+            % {"n": vat.invoices, "invoiced": vat.invoiced_tax, "ledger": vat.ledger_tax},
         ),
         CheckItem(
             "regulatory_reports",

@@ -19,6 +19,7 @@ from servicing.models import JournalEntry
 from servicing.models.invoices import Invoice
 from servicing.models.oem_claims import OemAgreement, OemClaim, OemClaimLine, OemClaimReceipt
 from servicing.selectors.ledger import account_balance, trial_balance
+from servicing.selectors.periods import month_start, period_checklist, vat_report_for
 from servicing.services.oem.claims import (
     oem_claim_line_accept,
     oem_claim_line_resubmit,
@@ -92,6 +93,13 @@ def test_a_months_claim_with_disputed_lines_resolved_invoiced_and_paid():
         "星辰汽车", OEM_ID, "*贷款服务*贴息收入",
     )  # fmt: skip
     assert account_balance(account_code="vat_output") == D("24.38")
+    # the month's VAT report for the period close: the invoices' tax is what vat_output moved by
+    vat = vat_report_for(month_start(invoice.issued_on))
+    assert (vat.invoices, vat.invoiced_tax, vat.ledger_tax) == (1, D("24.38"), D("24.38"))
+    item = next(
+        i for i in period_checklist(month_start(invoice.issued_on)) if i.code == "vat_report"
+    )
+    assert item.passed
     # earned 3 x 194.60 = 583.80 through February, less 14.85 written down and 24.38 of tax
     assert account_balance(account_code="oem_subsidy_income") == D("544.57")
 

@@ -72,7 +72,7 @@ def test_operator_submits_the_close_approver_closes_and_adjusts_from_the_phone(
     page.screenshot(path=str(SHOTS / "01-january-fails.png"), full_page=True)
 
     page.get_by_test_id("periods").locator("[data-month='2026-02']").click()
-    expect(checklist.locator("[data-passed=yes]")).to_have_count(5)
+    expect(checklist.locator("[data-passed=yes]")).to_have_count(6)
     expect(page.get_by_test_id("period-status")).to_have_text("未结账")
     page.get_by_test_id("close").click()
     expect(page.get_by_test_id("pending")).to_be_visible()
