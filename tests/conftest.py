@@ -290,9 +290,14 @@ def _ledger_database(request):
 
 
 def _celery_pools_reset(app) -> None:
-    """Drop the connection and producer pools so the next send connects to the current broker."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Drop the connection and producer pools so the next send connects to the current broker.
+
+    Celery's pools live in kombu's process-wide registry: closing one there leaves a producer
+    pool bound to it ("Acquire on closed pool" in every later test), so the registry is reset
+    whole and the app's references dropped."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
