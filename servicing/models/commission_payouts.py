@@ -41,6 +41,10 @@ class CommissionPayout(OutgoingPayment):
     month = models.DateField(_("月份"))
     accrued_total = models.DecimalField(_("本月返佣"), **MONEY)
     set_off = models.DecimalField(_("抵扣（追回及上期结转）"), **MONEY)
+    # What the dealer owes for repurchases (回购), set against this payout: the maker sees it,
+    # the checker's release posts it (debt_set_off_on), the bank pays `amount`, the rest.
+    debt_set_off = models.DecimalField(_("抵扣回购欠款"), default=0, **MONEY)
+    debt_set_off_on = models.DateField(_("欠款抵扣日"), null=True, blank=True)
     amount = models.DecimalField(_("应付净额"), **MONEY)
     status = models.CharField(_("状态"), max_length=10, choices=PayoutStatus.choices, db_index=True)
     # The dealer's VAT invoice for the commission (a service fee).
@@ -92,10 +96,13 @@ class CommissionPayout(OutgoingPayment):
         ordering = ["-month", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount__gt=0)
+                condition=Q(amount__gte=0)
+                & Q(debt_set_off__gte=0)
                 & Q(accrued_total__gte=0)
                 & Q(set_off__lte=0)
-                & Q(amount=F("accrued_total") + F("set_off")),
+                # nothing left for the bank only when a debt took it all
+                & (Q(amount__gt=0) | Q(debt_set_off__gt=0))
+                & Q(amount=F("accrued_total") + F("set_off") - F("debt_set_off")),
                 name="payout_amount_is_net",
             ),
             models.CheckConstraint(
@@ -119,9 +126,15 @@ class CommissionPayout(OutgoingPayment):
                 condition=~Q(status="paid")
                 | (
                     Q(paid_on__isnull=False)
-                    & ~Q(bank_ref="")
-                    & Q(journal_entry_id__isnull=False)
-                    & Q(bank_status="succeeded")
+                    & (
+                        (
+                            ~Q(bank_ref="")
+                            & Q(journal_entry_id__isnull=False)
+                            & Q(bank_status="succeeded")
+                        )
+                        # nothing left for the bank: the posted set-off paid it all
+                        | (Q(amount=0) & Q(debt_set_off_on__isnull=False))
+                    )
                 ),
                 name="payout_paid_is_recorded",
             ),

@@ -128,6 +128,7 @@ class Repurchase(models.Model):
 class RepurchaseCollectionKind(models.TextChoices):
     BANK = "bank", _("银行到账")
     DEPOSIT = "deposit", _("保证金抵扣")
+    COMMISSION = "commission", _("返佣抵扣")
 
 
 class RepurchaseCollection(models.Model):

@@ -12,14 +12,20 @@ import pytest
 from autofin.models import AuditEntry
 from dealers.models.deposits import DealerDeposit
 from dealers.services import agreement_create
+from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models import JournalLine
 from servicing.models.credit_reporting import CreditReportRecord
 from servicing.models.deposits import DepositMovement
+from servicing.models.disbursement import SandboxBankPayment
 from servicing.models.loans import Loan, LoanStatusChange
 from servicing.models.repurchases import Repurchase, RepurchaseCollection
 from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.selectors.partner_ledgers import partner_ledgers_reconcile
+from servicing.selectors.periods import month_start
 from servicing.selectors.repurchases import recourse_subledger_by_dealer, repurchase_events
+from servicing.services.commissions.bank import commission_payout_send
+from servicing.services.commissions.payouts import commission_payout_prepare
+from servicing.services.commissions.release import commission_payout_approve
 from servicing.services.credit_reporting.generate import event_records
 from servicing.services.credit_reporting.submit import batch_for
 from servicing.services.deposits.receipts import deposit_receipt_record
@@ -31,6 +37,8 @@ from servicing.services.repurchases.requests import (
     repurchase_approve,
     repurchase_request,
 )
+from tests.servicing.commission_support import accrue, month_end, on
+from tests.servicing.commission_support import books_agree as commission_books_agree
 from tests.servicing.disbursement_support import next_serial
 from tests.servicing.loan_helpers import VALUE_DATE, make_loan, rows, set_day
 
@@ -240,3 +248,85 @@ def test_refusals_write_nothing(dealer, today, maker, checker, checker2):
     assert "不能回购" in exc.value.message
     assert nothing_changed() == before
     assert Repurchase.objects.get(pk=own.pk).status == "requested"
+
+
+def test_a_repurchase_debt_is_set_against_the_next_commission_payout(
+    dealer, today, maker, checker, policy
+):
+    """#18: the month's payout is net of what the dealer owes for a loan it bought back: the
+    maker sees the set-off, the checker's release posts it (借 commission payable / 贷 recourse
+    receivable), the bank pays the rest, and the statement is 已付 for its whole net."""
+    policy("servicing.commission_payout_requires_invoice", "false")
+    loan = sold_by(dealer, recourse=False)
+    repurchase = repurchase_request(
+        loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="dealer_pays",
+        evidence="公安机关立案：购车人身份冒用", actor=maker,
+    )  # fmt: skip
+    repurchase = repurchase_approve(repurchase_id=repurchase.pk, actor=checker)
+    owed = repurchase.amount
+    agreement_create(
+        actor="seed", dealer=dealer, product_line="used", commission_kind="percent",
+        commission_rate="0.01", effective_from=today.replace(day=1),
+    )  # fmt: skip
+    accrue(dealer, "15000000.00", today)  # 1 %: ¥150,000.00 of commission
+    on(month_start(today) + dt.timedelta(days=40))
+    statement, payout = month_end(dealer, month_start(today))
+    assert payout.amount == D("150000.00")
+
+    commission_payout_prepare(payout_id=payout.pk, actor=maker)
+    payout.refresh_from_db()
+    assert (payout.debt_set_off, payout.amount) == (owed, D("150000.00") - owed)
+    commission_payout_approve(payout_id=payout.pk, actor=checker)
+    collection = RepurchaseCollection.objects.get(repurchase=repurchase, kind="commission")
+    assert collection.amount == owed
+    assert entry_lines(collection.journal_entry_id) == sorted(
+        [
+            ("commission_payable", "D", owed, None, dealer.pk),
+            ("recourse_receivable", "C", owed, None, dealer.pk),
+        ]
+    )
+    repurchase.refresh_from_db()
+    assert (repurchase.status, repurchase.outstanding) == ("settled", ZERO)
+
+    assert commission_payout_send(payout_id=payout.pk) == "sent"
+    payout.refresh_from_db()
+    paid = SandboxBankPayment.objects.get(idempotency_key=payout.idempotency_key)
+    assert paid.amount == D("150000.00") - owed
+    SandboxBank().callbacks_deliver(keys=[payout.idempotency_key])
+    payout.refresh_from_db()
+    statement.refresh_from_db()
+    assert (payout.status, statement.pay_status) == ("paid", "paid")
+    assert recourse_subledger_by_dealer() == {dealer.pk: ZERO}
+    commission_books_agree(dealer, "0.00")
+    books_agree()
+
+
+def test_a_debt_larger_than_the_payout_takes_it_all_and_nothing_goes_to_the_bank(
+    dealer, today, maker, checker, policy
+):
+    policy("servicing.commission_payout_requires_invoice", "false")
+    loan = sold_by(dealer, recourse=False)
+    repurchase = repurchase_request(
+        loan_id=loan.pk, dealer_id=dealer.pk, ground="fraud", settlement="dealer_pays",
+        evidence="公安机关立案：购车人身份冒用", actor=maker,
+    )  # fmt: skip
+    repurchase = repurchase_approve(repurchase_id=repurchase.pk, actor=checker)
+    agreement_create(
+        actor="seed", dealer=dealer, product_line="used", commission_kind="percent",
+        commission_rate="0.01", effective_from=today.replace(day=1),
+    )  # fmt: skip
+    accrue(dealer, "100000.00", today)  # ¥1,000.00 of commission against a larger debt
+    on(month_start(today) + dt.timedelta(days=40))
+    statement, payout = month_end(dealer, month_start(today))
+    commission_payout_prepare(payout_id=payout.pk, actor=maker)
+    commission_payout_approve(payout_id=payout.pk, actor=checker)
+    payout.refresh_from_db()
+    statement.refresh_from_db()
+    assert (payout.amount, payout.debt_set_off, payout.status) == (ZERO, D("1000.00"), "paid")
+    assert statement.pay_status == "paid"
+    assert not SandboxBankPayment.objects.filter(idempotency_key=payout.idempotency_key).exists()
+    repurchase.refresh_from_db()
+    assert (repurchase.status, repurchase.outstanding) == ("due", repurchase.amount - D("1000.00"))
+    assert recourse_subledger_by_dealer() == {dealer.pk: repurchase.outstanding}
+    commission_books_agree(dealer, "0.00")
+    books_agree()

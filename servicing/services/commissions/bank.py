@@ -23,28 +23,32 @@ from servicing.services.outgoing import (
 )
 
 
-def _paid(payout: CommissionPayout, paid_on: dt.date) -> None:
-    entry = journal_post(
-        business_date=paid_on,
-        source_type=SourceType.COMMISSION,
-        source_id=f"payout-{payout.pk}",
-        lines=[
-            (AccountCode.COMMISSION_PAYABLE, "D", payout.amount, None, payout.dealer_id),
-            (AccountCode.BANK_CLEARING, "C", payout.amount),
-        ],
-        idempotency_key=f"commission-pay:{payout.idempotency_key}",
-        description=_("经销商返佣付款 %(number)s") % {"number": payout.statement_number},
-        actor=SYSTEM_ACTOR,
-    )
+def commission_payout_paid(payout: CommissionPayout, paid_on: dt.date) -> None:
+    """The bank paid `amount` (or a set-off took it all): 借 commission payable / 贷 bank
+    clearing for what the bank paid, and the statement 已付 for its whole net, the repurchase
+    debt set against it included."""
+    if payout.amount:
+        entry = journal_post(
+            business_date=paid_on,
+            source_type=SourceType.COMMISSION,
+            source_id=f"payout-{payout.pk}",
+            lines=[
+                (AccountCode.COMMISSION_PAYABLE, "D", payout.amount, None, payout.dealer_id),
+                (AccountCode.BANK_CLEARING, "C", payout.amount),
+            ],
+            idempotency_key=f"commission-pay:{payout.idempotency_key}",
+            description=_("经销商返佣付款 %(number)s") % {"number": payout.statement_number},
+            actor=SYSTEM_ACTOR,
+        )
+        payout.journal_entry_id = entry.pk
     payout.status = PayoutStatus.PAID
     payout.paid_on = paid_on
-    payout.journal_entry_id = entry.pk
     payout.save()
     commission_statement_mark_paid(
         statement_id=payout.statement_id,
-        amount=payout.amount,
+        amount=payout.amount + payout.debt_set_off,
         paid_on=paid_on,
-        bank_ref=payout.bank_ref,
+        bank_ref=payout.bank_ref or f"SETOFF-{payout.pk}",
     )
 
 
@@ -54,7 +58,7 @@ PAYOUTS = OutgoingKind(
     released=PayoutStatus.RELEASED,
     failed=PayoutStatus.FAILED,
     reference=lambda payout: f"{payout.statement_number} 返佣",
-    paid=_paid,
+    paid=commission_payout_paid,
     error=PayoutError,
 )
 

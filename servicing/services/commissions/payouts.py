@@ -5,6 +5,7 @@ maker. Every refusal raises `PayoutError` with nothing written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -15,13 +16,16 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import SYSTEM_ACTOR, audit_record
 from autofin.crypto import encrypt
-from autofin.money import quantize_fen, to_decimal
+from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.policy import policy_value
 from autofin.roles import MoneyAction, can_move_money
 from dealers.models.commissions import CommissionStatement
 from dealers.selectors import dealer_settlement_account, dealer_summary
+from servicing.models import AccountCode as A
 from servicing.models.commission_payouts import BankStatus, CommissionPayout, PayoutStatus
+from servicing.models.repurchases import Repurchase, RepurchaseCollectionKind, RepurchaseStatus
 from servicing.services.disbursement.states import DisbursementError
+from servicing.services.repurchases.collections import repurchase_collect
 
 INVOICE_POLICY = "servicing.commission_payout_requires_invoice"
 # 全电发票 numbers have 20 digits, paper VAT invoices 8 (with a 10- or 12-digit code beside).
@@ -102,10 +106,12 @@ def commission_payout_invoice_record(
         payout = payout_lock(payout_id)
         if payout.status not in (PayoutStatus.HELD, PayoutStatus.DRAFT):
             raise PayoutError(_("该付款已经办，不能再修改发票。"), code="not_open")
-        if amount != payout.amount:
+        # the invoice is for the commission, before any repurchase debt is set against it
+        net = payout.amount + payout.debt_set_off
+        if amount != net:
             raise PayoutError(
                 _("发票金额 %(invoice)s 与应付净额 %(net)s 不符。")
-                % {"invoice": amount, "net": payout.amount},
+                % {"invoice": amount, "net": net},
                 code="invoice_amount",
                 field="invoice_amount",
             )
@@ -149,6 +155,7 @@ def commission_payout_prepare(*, payout_id: int, actor: Any) -> CommissionPayout
         if payout.status != PayoutStatus.DRAFT:
             raise PayoutError(_("该付款不在待经办状态。"), code="not_draft")
         account = payout_account(payout)
+        payout_debt_plan(payout)
         payout.account_id = account["account_id"]
         payout.account_name = account["account_name"]
         payout.bank_name = account["bank_name"]
@@ -164,7 +171,11 @@ def commission_payout_prepare(*, payout_id: int, actor: Any) -> CommissionPayout
             action="commission_payout_prepare",
             from_state=PayoutStatus.DRAFT,
             to_state=PayoutStatus.PREPARED,
-            data={"account": payout.account_number_masked, "amount": str(payout.amount)},
+            data={
+                "account": payout.account_number_masked,
+                "amount": str(payout.amount),
+                "debt_set_off": str(payout.debt_set_off),
+            },
         )
     return payout
 
@@ -189,3 +200,55 @@ def commission_payout_retry(*, payout_id: int, actor: Any) -> CommissionPayout:
             data={"failed_key": payout.idempotency_key},
         )
     return payout
+
+
+# --- netting: what the dealer owes for loans it bought back (回购) ---------------------------
+# The maker's prepare works out the set-off (what the dealer's due repurchases still owe, up to
+# the payout) and the payout shows it; the checker's release posts it — 借 commission payable /
+# 贷 recourse receivable on the dealer's sub-ledger, one collection per repurchase, oldest first
+# — and the bank pays the rest. A set-off once posted stays posted: a payout the bank then
+# refuses is retried for the rest only. Deposit top-ups are called and paid on their own.
+
+
+def _due(dealer_id: int, *, lock: bool) -> list[Repurchase]:
+    qs = Repurchase.objects.filter(dealer_id=dealer_id, status=RepurchaseStatus.DUE).order_by(
+        "closed_on", "pk"
+    )
+    return list(qs.select_for_update() if lock else qs)
+
+
+def payout_debt_plan(payout: CommissionPayout) -> None:
+    """The maker's figures: what the dealer's repurchases owe, up to what the payout pays,
+    moved from `amount` to `debt_set_off`. Nothing changes once the set-off is posted."""
+    if payout.debt_set_off_on is not None:
+        return
+    net = payout.amount + payout.debt_set_off
+    owed = sum((r.outstanding for r in _due(payout.dealer_id, lock=False)), ZERO)
+    payout.debt_set_off = min(owed, net)
+    payout.amount = net - payout.debt_set_off
+
+
+def payout_debt_post(payout: CommissionPayout, *, on: dt.date, actor: Any) -> None:
+    """The checker's release: post the set-off the maker showed, in the release's transaction;
+    refused when the dealer's debts moved since (the maker prepares again)."""
+    if payout.debt_set_off_on is not None or payout.debt_set_off == ZERO:
+        return
+    due = _due(payout.dealer_id, lock=True)
+    if sum((r.outstanding for r in due), ZERO) < payout.debt_set_off:
+        raise PayoutError(_("经销商回购欠款已变化，请经办人重新经办。"), code="debts_changed")
+    left: Decimal = payout.debt_set_off
+    for repurchase in due:
+        part = min(left, repurchase.outstanding)
+        if part <= 0:
+            break
+        repurchase_collect(
+            repurchase=repurchase,
+            kind=RepurchaseCollectionKind.COMMISSION,
+            reference=f"payout-{payout.pk}-{repurchase.pk}",
+            amount=part,
+            on=on,
+            debit=(A.COMMISSION_PAYABLE, payout.dealer_id),
+            actor=actor,
+        )
+        left -= part
+    payout.debt_set_off_on = on

@@ -12,12 +12,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.business_date import business_date_for_posting
 from autofin.roles import MoneyAction
 from servicing.models.commission_payouts import CommissionPayout, PayoutStatus
+from servicing.services.commissions.bank import commission_payout_paid
 from servicing.services.commissions.payouts import (
     PayoutError,
     invoice_required,
     payout_account,
+    payout_debt_post,
     payout_lock,
     payout_permission_require,
 )
@@ -43,10 +46,14 @@ def commission_payout_approve(*, payout_id: int, actor: Any) -> CommissionPayout
             raise PayoutError(_("经销商结算账户已变更，请经办人重新经办。"), code="account_changed")
         n = payout.attempt_no + 1
         payout.attempt_no = n
+        payout_debt_post(payout, on=business_date_for_posting(), actor=actor)
         outgoing_release(payout, key=f"CP{payout.pk}-A{n}-{uuid.uuid4().hex[:10]}")
         payout.approved_by = actor
         payout.status = PayoutStatus.RELEASED
         payout.save()
+        if payout.amount == 0:
+            # the dealer's debts took the whole payout: nothing goes to the bank
+            commission_payout_paid(payout, payout.business_date)
         audit_record(
             actor=actor,
             obj=payout,
@@ -59,5 +66,6 @@ def commission_payout_approve(*, payout_id: int, actor: Any) -> CommissionPayout
                 "amount": str(payout.amount),
             },
         )
-        dispatch_after_commit(SEND_TASK, [payout.pk])
+        if payout.amount:
+            dispatch_after_commit(SEND_TASK, [payout.pk])
     return payout

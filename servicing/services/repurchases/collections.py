@@ -35,7 +35,7 @@ from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError
 
 
-def _collect(
+def repurchase_collect(
     *, repurchase: Repurchase, kind: str, reference: str, amount: Decimal, on: dt.date,
     debit: tuple, actor: Any,
 ) -> RepurchaseCollection:  # fmt: skip
@@ -89,7 +89,7 @@ def repurchase_deposit_set_off(
     if amount <= 0:
         return None
     reference = f"repurchase-{repurchase.pk}"
-    collection = _collect(
+    collection = repurchase_collect(
         repurchase=repurchase,
         kind=RepurchaseCollectionKind.DEPOSIT,
         reference=reference,
@@ -145,7 +145,7 @@ def repurchase_receipt_record(
                 _("到账金额超过待收回金额 %(due)s 元。") % {"due": repurchase.outstanding},
                 field="amount",
             )
-        return _collect(
+        return repurchase_collect(
             repurchase=repurchase,
             kind=RepurchaseCollectionKind.BANK,
             reference=bank_ref,
