@@ -76,6 +76,7 @@ class DepositMovementKind(models.TextChoices):
     RECEIPT = "receipt", _("缴纳到账")
     REFUND = "refund", _("退还")
     SET_OFF = "set_off", _("抵扣经销商欠款")
+    COMMISSION = "commission", _("返佣抵缴")
 
 
 class DepositMovement(models.Model):

@@ -21,6 +21,9 @@ from servicing.models import JournalLine
 from servicing.models.deposits import DepositCall, DepositMovement, DepositRefund
 from servicing.selectors.deposits import deposit_ledger_by_dealer, deposit_subledger_differences
 from servicing.selectors.ledger import trial_balance
+from servicing.selectors.periods import month_start
+from servicing.services.commissions.payouts import commission_payout_prepare
+from servicing.services.commissions.release import commission_payout_approve
 from servicing.services.deposits.calls import deposit_calls_raise
 from servicing.services.deposits.receipts import (
     DepositError,
@@ -29,6 +32,8 @@ from servicing.services.deposits.receipts import (
 )
 from servicing.services.deposits.refund_bank import deposit_refund_recover, deposit_refund_send
 from servicing.services.deposits.refunds import deposit_refund_approve, deposit_refund_prepare
+from tests.servicing.commission_support import accrue, month_end, on
+from tests.servicing.commission_support import books_agree as commission_books_agree
 from tests.servicing.disbursement_support import next_serial
 
 pytestmark = pytest.mark.usefixtures("disbursement_settings")
@@ -244,3 +249,39 @@ def test_a_better_grade_lowers_what_is_required_and_frees_the_excess(dealer, tod
         dealer_id=dealer.pk, amount="100000.00", reason="评级上调", actor=maker
     )
     assert refund.status == "prepared"
+
+
+def test_a_commission_payout_pays_the_open_deposit_call_first(
+    dealer, today, maker, checker, policy
+):
+    """#18: the payout is net of the deposit top-up the dealer was called for; a payout the
+    call takes whole sends nothing to the bank, and the call is paid from the commission."""
+    policy("servicing.commission_payout_requires_invoice", "false")
+    deposit_calls_raise(as_of=today)  # ¥200,000.00 called at the agreement's start
+    agreement_create(
+        actor="seed", dealer=dealer, product_line="used", commission_kind="percent",
+        commission_rate="0.01", effective_from=today.replace(day=1),
+    )  # fmt: skip
+    accrue(dealer, "15000000.00", today)  # ¥150,000.00 of commission
+    on(month_start(today) + dt.timedelta(days=40))
+    statement, payout = month_end(dealer, month_start(today))
+    commission_payout_prepare(payout_id=payout.pk, actor=maker)
+    commission_payout_approve(payout_id=payout.pk, actor=checker)
+    payout.refresh_from_db()
+    statement.refresh_from_db()
+    assert (payout.amount, payout.debt_set_off, payout.status) == (
+        ZERO, D("150000.00"), "paid",
+    )  # fmt: skip
+    assert statement.pay_status == "paid"
+    movement = DepositMovement.objects.get(dealer_id=dealer.pk, kind="commission")
+    lines = JournalLine.objects.filter(entry_id=movement.journal_entry_id).order_by("side")
+    assert [(x.account.code, x.side, x.amount, x.dealer_id) for x in lines] == [
+        ("dealer_deposit", "C", D("150000.00"), dealer.pk),
+        ("commission_payable", "D", D("150000.00"), dealer.pk),
+    ]
+    call = DepositCall.objects.get(dealer_id=dealer.pk)
+    assert (call.received, call.status) == (D("150000.00"), "open")
+    assert figures(dealer) == (D("200000.00"), D("150000.00"), D("50000.00"))
+    assert deposit_subledger_differences() == []
+    commission_books_agree(dealer, "0.00")
+    assert trial_balance().total == ZERO

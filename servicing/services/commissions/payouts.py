@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,14 @@ from dealers.models.commissions import CommissionStatement
 from dealers.selectors import dealer_settlement_account, dealer_summary
 from servicing.models import AccountCode as A
 from servicing.models.commission_payouts import BankStatus, CommissionPayout, PayoutStatus
+from servicing.models.deposits import DepositCall, DepositCallStatus, DepositMovementKind
 from servicing.models.repurchases import Repurchase, RepurchaseCollectionKind, RepurchaseStatus
+from servicing.services.deposits.calls import (
+    dealer_deposit_lock,
+    deposit_figures_push,
+    open_calls_settle,
+)
+from servicing.services.deposits.receipts import deposit_post_in
 from servicing.services.disbursement.states import DisbursementError
 from servicing.services.repurchases.collections import repurchase_collect
 
@@ -202,40 +210,47 @@ def commission_payout_retry(*, payout_id: int, actor: Any) -> CommissionPayout:
     return payout
 
 
-# --- netting: what the dealer owes for loans it bought back (回购) ---------------------------
-# The maker's prepare works out the set-off (what the dealer's due repurchases still owe, up to
-# the payout) and the payout shows it; the checker's release posts it — 借 commission payable /
-# 贷 recourse receivable on the dealer's sub-ledger, one collection per repurchase, oldest first
-# — and the bank pays the rest. A set-off once posted stays posted: a payout the bank then
-# refuses is retried for the rest only. Deposit top-ups are called and paid on their own.
+# --- netting: what the dealer owes (回购, 保证金补缴) -----------------------------------------
+# The maker's prepare works out the set-off (the dealer's due repurchases, then its open deposit
+# calls, up to the payout) and the payout shows it; the checker's release posts it on the
+# dealer's sub-ledger and the bank pays the rest. A set-off once posted stays posted: a payout
+# the bank then refuses is retried for the rest only.
 
 
-def _due(dealer_id: int, *, lock: bool) -> list[Repurchase]:
+def _due(dealer_id: int, *, lock: bool) -> tuple[list[Repurchase], Decimal]:
+    """The dealer's due repurchases (oldest first) and the deposit its open calls still want."""
     qs = Repurchase.objects.filter(dealer_id=dealer_id, status=RepurchaseStatus.DUE).order_by(
         "closed_on", "pk"
     )
-    return list(qs.select_for_update() if lock else qs)
+    calls = DepositCall.objects.filter(dealer_id=dealer_id, status=DepositCallStatus.OPEN)
+    top_up = calls.aggregate(s=Sum(F("amount") - F("received")))["s"] or ZERO
+    return list(qs.select_for_update() if lock else qs), top_up
 
 
 def payout_debt_plan(payout: CommissionPayout) -> None:
-    """The maker's figures: what the dealer's repurchases owe, up to what the payout pays,
-    moved from `amount` to `debt_set_off`. Nothing changes once the set-off is posted."""
+    """The maker's figures: what the dealer owes — its repurchases, then the deposit top-ups it
+    was called for — up to what the payout pays, moved from `amount` to `debt_set_off`.
+    Nothing changes once the set-off is posted."""
     if payout.debt_set_off_on is not None:
         return
     net = payout.amount + payout.debt_set_off
-    owed = sum((r.outstanding for r in _due(payout.dealer_id, lock=False)), ZERO)
+    repurchases, top_up = _due(payout.dealer_id, lock=False)
+    owed = sum((r.outstanding for r in repurchases), ZERO) + top_up
     payout.debt_set_off = min(owed, net)
     payout.amount = net - payout.debt_set_off
 
 
 def payout_debt_post(payout: CommissionPayout, *, on: dt.date, actor: Any) -> None:
-    """The checker's release: post the set-off the maker showed, in the release's transaction;
-    refused when the dealer's debts moved since (the maker prepares again)."""
+    """The checker's release: post the set-off the maker showed, in the release's transaction
+    (repurchases: 借 commission payable / 贷 recourse receivable; top-ups: 借 commission payable
+    / 贷 dealer deposit, paying the open calls); refused when the debts moved since (the maker
+    prepares again)."""
     if payout.debt_set_off_on is not None or payout.debt_set_off == ZERO:
         return
-    due = _due(payout.dealer_id, lock=True)
-    if sum((r.outstanding for r in due), ZERO) < payout.debt_set_off:
-        raise PayoutError(_("经销商回购欠款已变化，请经办人重新经办。"), code="debts_changed")
+    dealer_deposit_lock(payout.dealer_id)
+    due, top_up = _due(payout.dealer_id, lock=True)
+    if sum((r.outstanding for r in due), ZERO) + top_up < payout.debt_set_off:
+        raise PayoutError(_("经销商欠款已变化，请经办人重新经办。"), code="debts_changed")
     left: Decimal = payout.debt_set_off
     for repurchase in due:
         part = min(left, repurchase.outstanding)
@@ -251,4 +266,16 @@ def payout_debt_post(payout: CommissionPayout, *, on: dt.date, actor: Any) -> No
             actor=actor,
         )
         left -= part
+    if left > 0:
+        deposit_post_in(
+            dealer_id=payout.dealer_id,
+            kind=DepositMovementKind.COMMISSION,
+            reference=f"payout-{payout.pk}",
+            amount=left,
+            on=on,
+            description=_("返佣抵缴保证金 %(number)s") % {"number": payout.statement_number},
+            debit=(A.COMMISSION_PAYABLE, payout.dealer_id),
+        )
+        open_calls_settle(dealer_id=payout.dealer_id, amount=left)
+        deposit_figures_push(dealer_id=payout.dealer_id, on=on)
     payout.debt_set_off_on = on

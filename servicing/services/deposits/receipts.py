@@ -33,13 +33,19 @@ class DepositError(DisbursementError):
     """A deposit action refused, nothing written; `field` names a form field."""
 
 
-def deposit_post_in(*, dealer_id: int, kind: str, reference: str, amount: Decimal, on, description):
+def deposit_post_in(
+    *, dealer_id: int, kind: str, reference: str, amount: Decimal, on, description,
+    debit: tuple = (AccountCode.BANK_CLEARING, None),
+):  # fmt: skip
+    """Money into the dealer's deposit: from the bank by default, or from what we owe the dealer
+    (`debit` = its commission payable, the payout netting)."""
+    account, debit_dealer = debit
     entry = journal_post(
         business_date=on,
         source_type=SourceType.DEPOSIT,
         source_id=f"{kind}-{reference}"[:64],
         lines=[
-            (AccountCode.BANK_CLEARING, "D", amount),
+            (account, "D", amount, None, debit_dealer),
             (AccountCode.DEALER_DEPOSIT, "C", amount, None, dealer_id),
         ],
         idempotency_key=f"deposit-{kind}:{reference}",
