@@ -229,7 +229,11 @@ _chart = importlib.import_module("servicing.migrations.0002_ledger_chart_of_acco
 _chart_ecl = importlib.import_module("servicing.migrations.0016_provisions")
 # OEM subsidy accounts and output VAT, with the dated VAT rate table (oem)
 _chart_oem = importlib.import_module("servicing.migrations.0022_oem_subsidy")
+# the dealer's recourse receivable (回购) and the floor-plan accounts
+_chart_recourse = importlib.import_module("servicing.migrations.0023_repurchases")
+_chart_floorplan = importlib.import_module("servicing.migrations.0025_floorplan")
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
+_income_consents = importlib.import_module("origination.migrations.0010_income_consents")
 
 
 def _db_kind(request) -> str | None:
@@ -270,17 +274,25 @@ def _ledger_database(request):
 
     with connection.cursor() as cursor:
         cursor.execute("RESET autofin.ledger_maintenance")
-    if LedgerAccount.objects.count() != len(_chart.CHART) + len(_chart_ecl.ECL_ACCOUNTS) + len(
-        _chart_oem.OEM_ACCOUNTS
-    ):
+    expected = (
+        len(_chart.CHART)
+        + len(_chart_ecl.ECL_ACCOUNTS)
+        + len(_chart_oem.OEM_ACCOUNTS)
+        + 1  # recourse receivable
+        + len(_chart_floorplan.FLOORPLAN_ACCOUNTS)
+    )
+    if LedgerAccount.objects.count() != expected:
         _chart.seed(apps, None)
         _chart_ecl.ecl_accounts(apps, None)
         _chart_oem.oem_accounts(apps, None)
+        _chart_recourse.recourse_account(apps, None)
+        _chart_floorplan.floorplan_accounts(apps, None)
     # Other reference rows from data migrations that a transactional test's flush removes.
     from origination.models.privacy import ConsentText
 
     if not ConsentText.objects.exists():
         _consents.forwards(apps, None)
+        _income_consents.forwards(apps, None)
     yield
     if kind == "transactional":
         ledger_flush_allowed()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import resolve
 
@@ -41,6 +42,16 @@ ADAPTERS = {
     "ESIGN_ADAPTER": "origination.esign.SandboxESign",
     "SERVICING_OEM_CLAIMS": "servicing.partner_adapters.SandboxOemClaims",
     "SERVICING_INVOICING": "servicing.partner_adapters.SandboxInvoicing",
+    "SERVICING_CREDIT_REPORTING_ADAPTER": (
+        "servicing.services.credit_reporting.adapters.SandboxCreditCenter"
+    ),
+    "RISK_INCOME_ADAPTER": "risk.adapters.SandboxIncome",
+}
+# Production adapters not named Http<the sandbox's name>.
+PRODUCTION = {
+    "SERVICING_CREDIT_REPORTING_ADAPTER": (
+        "servicing.services.credit_reporting.adapters.HttpCreditReporting"
+    ),
 }
 
 
@@ -62,8 +73,7 @@ def _env(**extra: str) -> dict:
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         PYTHONPATH=str(ROOT),
     )
-    for prefix in ("PAYMENT_PROVIDER", "BANK", "BUREAU", "VERIFICATION", "PHONE_STATUS",
-                   "VALUATION", "SMS", "EMAIL", "ESIGN"):  # fmt: skip
+    for prefix in settings.INTEGRATION_PREFIXES.values():  # every rail the settings name
         env[f"{prefix}_URL"] = f"http://127.0.0.1:9/{prefix.lower()}"
         env[f"{prefix}_KEY_ID"] = "autofin-prod"
         env[f"{prefix}_SECRET"] = secrets.token_urlsafe(40)
@@ -114,7 +124,7 @@ def production(settings):
     settings.HMAC_KEY = secrets.token_urlsafe(40)
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     for name in ADAPTERS:
-        setattr(settings, name, ADAPTERS[name].replace("Sandbox", "Http"))
+        setattr(settings, name, PRODUCTION.get(name, ADAPTERS[name].replace("Sandbox", "Http")))
     settings.SERVICING_AUTO_DEBIT_BANK = "servicing.adapters.HttpAutoDebitBank"
     settings.PAYMENT_GATEWAY = "servicing.gateway.http_bank.HttpBankGateway"
     settings.RISK_VERIFICATION_ADAPTER = "risk.adapters.HttpVerification"
