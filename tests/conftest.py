@@ -403,6 +403,12 @@ def celery_workers(transactional_db, redis_client):
 
 
 @pytest.fixture
+def amqp_url() -> str:
+    """The RabbitMQ the broker tests use (requires_service("rabbitmq") probes it)."""
+    return AMQP_URL
+
+
+@pytest.fixture
 def celery_worker_process(celery_workers):
     """One real worker on the settings' broker; yields its queue name."""
     return celery_workers()

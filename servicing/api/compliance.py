@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autofin.fields import PlainDecimalSerializerField
 from risk.models import ScreeningHit
 from risk.selectors.aml import screening_hit_explained, screening_hits
 from risk.services import screening_hit_decide
@@ -80,7 +81,7 @@ class AmlAlertOutput(serializers.Serializer):
     loan_id = serializers.IntegerField()
     contract_ref = serializers.CharField(source="loan.contract_ref")
     business_date = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = PlainDecimalSerializerField(max_digits=18, decimal_places=2)
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     report_due = serializers.DateField(allow_null=True)

@@ -46,6 +46,7 @@ PAD = "/"
 
 @pytest.fixture(autouse=True)
 def _eod_settings(settings):
+    # the month-end nights here run the whole batch: no auto-debit file goes to the bank
     settings.EOD_AUTO_DEBIT_SEND = False
 
 

@@ -12,7 +12,6 @@ from servicing.eod.registry import steps_ordered
 from servicing.models.eod import BatchRun, ChunkRun, StepRun
 from servicing.selectors.ledger import trial_balance
 from servicing.tasks.eod import eod_batch_start
-from tests.conftest import AMQP_URL
 from tests.servicing.loan_helpers import make_loan, set_day
 from tests.servicing.test_eod_celery import wait_for
 
@@ -23,11 +22,13 @@ DAY = dt.date(2026, 3, 16)
 @pytest.mark.parametrize(
     "broker",
     [
-        pytest.param(None, id="redis"),
-        pytest.param(AMQP_URL, id="rabbitmq", marks=pytest.mark.requires_service("rabbitmq")),
+        pytest.param("redis", id="redis"),
+        pytest.param("rabbitmq", id="rabbitmq", marks=pytest.mark.requires_service("rabbitmq")),
     ],
 )
-def test_a_night_runs_its_chunks_on_two_worker_processes(monkeypatch, celery_workers, broker):
+def test_a_night_runs_its_chunks_on_two_worker_processes(
+    monkeypatch, celery_workers, amqp_url, broker
+):
     from autofin.roles import Role
     from tests.factories import UserFactory
 
@@ -36,7 +37,7 @@ def test_a_night_runs_its_chunks_on_two_worker_processes(monkeypatch, celery_wor
         make_loan(customer=UserFactory(roles=[Role.CUSTOMER], phone=f"1390001{6000 + i}"))
         for i in range(8)
     ]
-    celery_workers(count=2, broker=broker)
+    celery_workers(count=2, broker=amqp_url if broker == "rabbitmq" else None)
     set_day(DAY)
     eod_batch_start.delay(DAY.isoformat())
     batch = wait_for(

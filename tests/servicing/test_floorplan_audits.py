@@ -42,6 +42,7 @@ VINS = sorted(vin_make("LSVAU218", "N2", f"{n:06d}") for n in (990201, 990202, 9
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
+    # every audit here stores photos: each test keeps its own in its own folder
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 

@@ -27,6 +27,7 @@ VIN = vin_make("LSVAU218", "N2", "990301")
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
+    # the audit pages upload photos: each test keeps its own in its own folder
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
