@@ -44,6 +44,11 @@ ACCOUNT_NAMES = {
     "floorplan_receivable": _("库存融资款"),
     "floorplan_interest_receivable": _("应收库存融资利息"),
     "floorplan_interest_income": _("库存融资利息收入"),
+    "lease_payments_unearned": _("应收融资租赁款（未实现融资收益部分）"),
+    "unearned_finance_income": _("未实现融资收益"),
+    "vat_input": _("进项税额"),
+    "vat_output_deferred": _("待转销项税额"),
+    "customer_payable": _("应付客户款"),
 }
 
 

@@ -225,13 +225,28 @@ def browser_login(live_server):
 #   transactional tests may post to the ledger (disbursement, repayments), hence here.
 
 _chart = importlib.import_module("servicing.migrations.0002_ledger_chart_of_accounts")
-# Accounts added to the chart by later migrations (each keeps its rows in one list).
-_chart_ecl = importlib.import_module("servicing.migrations.0016_provisions")
-# OEM subsidy accounts and output VAT, with the dated VAT rate table (oem)
-_chart_oem = importlib.import_module("servicing.migrations.0022_oem_subsidy")
-# the dealer's recourse receivable (回购) and the floor-plan accounts
-_chart_recourse = importlib.import_module("servicing.migrations.0023_repurchases")
-_chart_floorplan = importlib.import_module("servicing.migrations.0025_floorplan")
+# Accounts added to the chart by later migrations: (migration, its list of account rows, the
+# function that seeds them). A migration adding accounts adds one line here.
+_CHART_ADDITIONS = [
+    ("0016_provisions", "ECL_ACCOUNTS", "ecl_accounts"),
+    # OEM subsidy accounts and output VAT, with the dated VAT rate table (oem)
+    ("0022_oem_subsidy", "OEM_ACCOUNTS", "oem_accounts"),
+    # the dealer's recourse receivable (回购): one row
+    ("0023_repurchases", "RECOURSE_ACCOUNT", "recourse_account"),
+    ("0025_floorplan", "FLOORPLAN_ACCOUNTS", "floorplan_accounts"),
+    # financing leases: unearned income pair, input and deferred output VAT, customer payable
+    ("0027_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
+]
+_chart_additions = [
+    (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)
+    for name, rows, seed in _CHART_ADDITIONS
+]
+
+
+def _rows_count(rows) -> int:
+    return 1 if isinstance(rows[0], str) else len(rows)
+
+
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 _income_consents = importlib.import_module("origination.migrations.0010_income_consents")
 
@@ -274,19 +289,13 @@ def _ledger_database(request):
 
     with connection.cursor() as cursor:
         cursor.execute("RESET autofin.ledger_maintenance")
-    expected = (
-        len(_chart.CHART)
-        + len(_chart_ecl.ECL_ACCOUNTS)
-        + len(_chart_oem.OEM_ACCOUNTS)
-        + 1  # recourse receivable
-        + len(_chart_floorplan.FLOORPLAN_ACCOUNTS)
+    expected = len(_chart.CHART) + sum(
+        _rows_count(getattr(module, rows)) for module, rows, _seed in _chart_additions
     )
     if LedgerAccount.objects.count() != expected:
         _chart.seed(apps, None)
-        _chart_ecl.ecl_accounts(apps, None)
-        _chart_oem.oem_accounts(apps, None)
-        _chart_recourse.recourse_account(apps, None)
-        _chart_floorplan.floorplan_accounts(apps, None)
+        for module, _rows, seed in _chart_additions:
+            getattr(module, seed)(apps, None)
     # Other reference rows from data migrations that a transactional test's flush removes.
     from origination.models.privacy import ConsentText
 

@@ -29,10 +29,15 @@ class PayeeKind(models.TextChoices):
     LENDER = "lender", _("本公司（留存费用）")
     # A carmaker paid for a dealer's stock (floor-plan advances); never a contract's payee.
     OEM = "oem", _("主机厂")
+    # The customer themself: a sale-leaseback (售后回租) buys the car from them, a repossession's
+    # surplus is refunded to them. Paid to their own verified card, never kept in the register.
+    CUSTOMER = "customer", _("客户本人")
 
 
 # Kinds kept in the register here (the dealer's account comes from the dealers app).
-REGISTER_KINDS = [k for k in PayeeKind if k not in (PayeeKind.DEALER, PayeeKind.LENDER)]
+REGISTER_KINDS = [
+    k for k in PayeeKind if k not in (PayeeKind.DEALER, PayeeKind.LENDER, PayeeKind.CUSTOMER)
+]
 
 
 class Payee(models.Model):

@@ -98,6 +98,18 @@ class AccountCode(StrEnum):
     FLOORPLAN_RECEIVABLE = "floorplan_receivable"
     FLOORPLAN_INTEREST_RECEIVABLE = "floorplan_interest_receivable"
     FLOORPLAN_INTEREST_INCOME = "floorplan_interest_income"
+    # --- financing leases (融资租赁, issue 19; decision 0014). A lease posts through the loan
+    # roles (principal_receivable is its net investment's principal); the gross-up of the rents
+    # not yet earned is a pair that nets to zero: lease_payments_unearned (asset) against
+    # unearned_finance_income (contra-asset, credit side), released as interest accrues.
+    LEASE_PAYMENTS_UNEARNED = "lease_payments_unearned"
+    UNEARNED_FINANCE_INCOME = "unearned_finance_income"
+    # 直租: the car's input VAT (asset) and the output VAT inside the principal of the rents not
+    # yet due (待转销项税额, liability), moved to vat_output as each rent falls due
+    VAT_INPUT = "vat_input"
+    VAT_OUTPUT_DEFERRED = "vat_output_deferred"
+    # what the lender owes the customer themself (sale-leaseback purchase price, a surplus)
+    CUSTOMER_PAYABLE = "customer_payable"
 
 
 class SourceType(StrEnum):

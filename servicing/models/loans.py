@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from origination.models.products import ContractType
 from servicing import loan_rules
 from servicing.memos import memo_display
 
@@ -64,6 +65,11 @@ class Loan(models.Model):
     # was priced on are snapshotted in `product_rules`.
     product_version_id = models.BigIntegerField(_("产品版本"), null=True, blank=True)
     product_rules = models.JSONField(_("产品规则快照"), default=dict, blank=True)
+    # loan, 直租 or 售后回租 (the product's, snapshotted): one ledger key, one batch and one set
+    # of reports for all three; what differs for a lease is in servicing.services.leases
+    contract_type = models.CharField(
+        _("合同类型"), max_length=20, choices=ContractType.choices, default=ContractType.LOAN
+    )
     dealer_id = models.BigIntegerField(_("经销商"), null=True, blank=True, db_index=True)
 
     amount_financed = models.DecimalField(_("融资额"), **MONEY)
@@ -151,6 +157,9 @@ class Loan(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_financed__gt=0), name="loan_amount_financed_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_type__in=ContractType.values), name="loan_contract_type_valid"
             ),
             models.CheckConstraint(
                 condition=Q(principal_outstanding__gte=0), name="loan_principal_outstanding_gte_0"

@@ -31,6 +31,7 @@ PAYABLE = {
     PayeeKind.ACCESSORY: AccountCode.ACCESSORY_PAYABLE,
     PayeeKind.GPS: AccountCode.GPS_PAYABLE,
     PayeeKind.LENDER: AccountCode.FEE_INCOME,
+    PayeeKind.CUSTOMER: AccountCode.CUSTOMER_PAYABLE,
 }
 
 
