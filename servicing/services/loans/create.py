@@ -180,7 +180,6 @@ def loan_create(
         customer_id=customer_user_id,
         product_version_id=product_version_id,
         product_rules=product_rules,
-        # a lease is serviced as a loan row of its contract type (issue 19; decision 0014)
         contract_type=(product_rules or {}).get("contract_type") or "loan",
         dealer_id=dealer_id,
         amount_financed=amount,
