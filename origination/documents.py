@@ -107,7 +107,7 @@ def document_from_evaluation(
             upfront_fees=evaluation.upfront_fees,
             balloon_amount=evaluation.balloon_amount,
         ),
-        rows=[row.as_dict() for row in schedule.rows],
+        rows=schedule.rows_read_out(),
         notes=[_(n) for n in NOTES],
         filename=f"schedule-{version.product.code}-{deal.term_months}m",
     )

@@ -88,6 +88,40 @@ class Schedule:
     def first_due_date(self) -> date:
         return self.rows[0].due_date
 
+    def rows_read_out(self) -> list[dict]:
+        """Every row's `as_dict()`, for whoever reads the whole schedule (a model save, a
+        serializer, a contract). Decimals are the read-out's main cost, so the ones that repeat
+        are made once: a row's closing balance is the next row's opening balance, and the
+        instalment and the fee are the same on most rows."""
+        out = []
+        shared: dict[int, Decimal] = {}
+        carried_fen = carried = None
+        for row in self.rows:
+            opening, principal, interest, fee = (
+                row.opening_fen, row.principal_fen, row.interest_fen, row.fee_fen,
+            )  # fmt: skip
+            instalment = principal + interest + fee
+            closing = opening - principal
+            closing_dec = fen_to_decimal(closing)
+            instalment_dec = shared.get(instalment)
+            if instalment_dec is None:
+                instalment_dec = shared[instalment] = fen_to_decimal(instalment)
+            fee_dec = shared.get(fee)
+            if fee_dec is None:
+                fee_dec = shared[fee] = fen_to_decimal(fee)
+            out.append({
+                "instalment_no": row.instalment_no,
+                "due_date": row.due_date,
+                "opening_balance": carried if opening == carried_fen else fen_to_decimal(opening),
+                "principal": fen_to_decimal(principal),
+                "interest": fen_to_decimal(interest),
+                "fee": fee_dec,
+                "instalment": instalment_dec,
+                "closing_balance": closing_dec,
+            })  # fmt: skip
+            carried_fen, carried = closing, closing_dec
+        return out
+
     @property
     def totals(self) -> ScheduleTotals:
         principal = interest = fees = 0

@@ -119,12 +119,12 @@ def quote_create(*, actor: Any, version: ProductVersion, deal: Deal) -> Quote:
             monthly_payment=evaluation.monthly_payment,
             total_interest=totals.interest,
             total_payable=totals.instalments,
-            schedule=[schedule_row_json(row) for row in schedule.rows],
+            schedule=[schedule_row_json(data) for data in schedule.rows_read_out()],
         )
 
 
-def schedule_row_json(row) -> dict:
-    data = row.as_dict()
+def schedule_row_json(data: dict) -> dict:
+    """A read-out row (`Schedule.rows_read_out`) as JSON: dates ISO, money as strings."""
     return {
         key: (value.isoformat() if hasattr(value, "isoformat") else str(value))
         if key != "instalment_no"

@@ -192,7 +192,7 @@ def _quote_schedule(application: Application) -> dict | None:
         "apr": ev.apr,
         "monthly_payment": ev.monthly_payment,
         "fees": ev.fees,
-        "rows": [r.as_dict() for r in ev.schedule.rows],
+        "rows": ev.schedule.rows_read_out(),
     }
 
 

@@ -462,3 +462,23 @@ def test_the_engine_imports_no_django():
             for name in names:
                 assert not name.startswith(("django", "rest_framework", "celery")), source
                 assert not name.startswith("autofin.") or name.startswith("autofin.pricing"), source
+
+
+@pytest.mark.parametrize("method", ["equal_instalment", "equal_principal", "balloon"])
+def test_read_out_of_the_whole_schedule_is_every_rows_as_dict(method):
+    """The shared-Decimal read-out gives exactly what each row's as_dict gives."""
+    schedule = build_schedule(
+        amount_financed=Decimal("123456.78"),
+        annual_rate=Decimal("0.0725"),
+        term_months=24,
+        method=method,
+        value_date=date(2025, 1, 31),
+        day_count="30/360",
+        fee_per_instalment=Decimal("15.00"),
+        balloon_amount=Decimal("30000.00") if method == "balloon" else Decimal("0"),
+    )
+    read_out = schedule.rows_read_out()
+    assert read_out == [row.as_dict() for row in schedule.rows]
+    money = ("opening_balance", "principal", "interest", "fee", "instalment", "closing_balance")
+    # two places on every figure, also on the Decimals shared between rows
+    assert {d[k].as_tuple().exponent for d in read_out for k in money} == {-2}

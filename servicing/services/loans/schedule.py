@@ -26,8 +26,7 @@ def schedule_rows_build(*, loan: Loan, schedule: Schedule, version: int) -> list
     """Unsaved model rows for a pricing Schedule (its first row accrues from its value date)."""
     result = []
     start = schedule.value_date
-    for row in schedule.rows:
-        data = row.as_dict()
+    for data in schedule.rows_read_out():
         result.append(
             LoanScheduleRow(
                 loan=loan,
@@ -36,7 +35,7 @@ def schedule_rows_build(*, loan: Loan, schedule: Schedule, version: int) -> list
                 **data,
             )
         )
-        start = row.due_date
+        start = data["due_date"]
     return result
 
 
@@ -106,8 +105,8 @@ def schedule_matches(schedule: Schedule, contract_rows: list[dict]) -> bool:
     """Whether the engine's schedule is the contract's, row for row (dates and amounts)."""
     if len(schedule.rows) != len(contract_rows):
         return False
-    for row, signed in zip(schedule.rows, contract_rows, strict=True):
-        for key, value in row.as_dict().items():
+    for data, signed in zip(schedule.rows_read_out(), contract_rows, strict=True):
+        for key, value in data.items():
             theirs = signed.get(key)
             if isinstance(value, dt.date):
                 same = str(theirs) == value.isoformat()
