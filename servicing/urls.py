@@ -438,12 +438,12 @@ urlpatterns += [
 # --- leaseui: the customer's invoice PDFs, the lease reports and the asset register
 urlpatterns += [
     path(
-        "my/loans/<int:loan_id>/invoices/<int:invoice_id>/pdf/",
+        "my/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
         leases.my_invoice_pdf,
         name="my_invoice_pdf",
     ),
     path(
-        "servicing/loans/<int:loan_id>/invoices/<int:invoice_id>/pdf/",
+        "servicing/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
         leases.loan_invoice_pdf,
         name="loan_invoice_pdf",
     ),

@@ -54,7 +54,11 @@ def test_a_lessee_reads_rent_and_tax_and_downloads_an_invoice_on_the_phone(live_
     rent1 = page.get_by_test_id("rent-1")
     expect(rent1.get_by_test_id("rent")).to_have_text("¥6,084.39")
     expect(rent1.get_by_test_id("tax")).to_contain_text("¥699.97")
-    expect(rent1).to_contain_text("其中本金")  # the card's labels on the phone
+    label = page.evaluate(  # the card's labels on the phone (CSS, from data-label)
+        "getComputedStyle(document.querySelector('[data-testid=rent-1] [data-testid=tax]'),"
+        " '::before').content"
+    )
+    assert label == '"其中税额"'
     expect(rent1).to_contain_text("¥5,084.39")
     expect(rent1).to_contain_text("¥1,000.00")
     assert rent1.get_by_test_id("tax").is_visible()
