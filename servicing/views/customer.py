@@ -60,6 +60,8 @@ def my_loan_detail(request, loan_id: int):
     pay_form = loan_forms.PayForm(initial={"amount": due.amount if due and due.amount else None})
     schedule = loans_sel.schedule_in_force(loan=loan)
     lease = is_lease(loan)
+    if lease:
+        pay_form.fields["amount"].label = _("支付金额（元）")
     return render(
         request,
         "servicing/my_loan_detail.html",

@@ -95,3 +95,60 @@ def test_a_lessee_reads_rent_and_tax_and_downloads_an_invoice_on_the_phone(live_
         for field in (blue.number, "699.97", "陆仟零捌拾肆元叁角玖分", "有形动产融资租赁服务"):
             assert field in text, field
     context.close()
+
+
+def _staff_page(browser, live_server, user, viewport):
+    context = browser.new_context(locale="zh-CN", viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return context, page
+
+
+def test_finance_reads_the_lease_reports_and_operations_searches_the_register(live_server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    direct = lease_make(contract_type="direct_lease", plate="沪C77777")
+    slb = lease_make(contract_type="sale_leaseback", registration_status="mortgaged")
+    rent_invoice(direct, 1), rent_invoice(slb, 1)  # both due 2026-02-15
+    set_day(dt.date(2026, 3, 5))
+
+    context, page = _staff_page(
+        browser, live_server, UserFactory(roles=[Role.FINANCE_OPERATOR]),
+        {"width": 1366, "height": 900},
+    )  # fmt: skip
+    page.locator("#main-nav").get_by_role("link", name="租赁报表").click()
+    expect(page.locator("h1")).to_have_text("2026-02 租赁报表")
+    expect(page.get_by_test_id("vat-tangible_lease").get_by_test_id("vat-tax")).to_have_text(
+        "¥699.97"
+    )
+    expect(page.get_by_test_id("vat-loan_service").get_by_test_id("vat-tax")).to_have_text("¥56.60")
+    expect(page.get_by_test_id("vat-total")).to_have_text("¥756.57")
+    expect(page.get_by_test_id("book")).to_contain_text(direct.lease_asset.vin)
+    main = page.locator("main").inner_text()
+    assert not LEAKS.search(main), LEAKS.search(main)
+    page.screenshot(path=str(SHOTS / "05-finance-reports.png"), full_page=True)
+    context.close()
+
+    context, page = _staff_page(
+        browser, live_server, UserFactory(roles=[Role.OPERATIONS]), {"width": 390, "height": 844}
+    )
+    page.goto(f"{live_server.url}/servicing/lease-assets/")
+    page.select_option("select[name=registration]", "mortgaged")
+    page.get_by_role("button", name="搜索").click()
+    book = page.get_by_test_id("book")
+    expect(book).to_contain_text(slb.contract_ref)
+    expect(book).not_to_contain_text(direct.contract_ref)
+    page.fill("input[name=q]", "沪C77777")
+    page.select_option("select[name=registration]", "")
+    page.get_by_role("button", name="搜索").click()
+    expect(book).to_contain_text(direct.contract_ref)
+    expect(book).to_contain_text("待登记")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    main = page.locator("main").inner_text()
+    assert not LEAKS.search(main), LEAKS.search(main)
+    page.screenshot(path=str(SHOTS / "06-asset-register-phone.png"), full_page=True)
+    context.close()

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from autofin.roles import Role
 from servicing.invoice_documents import cny_capitals, invoice_html
-from servicing.models.invoices import Invoice
+from servicing.models.invoices import Invoice, VatRate
 from servicing.models.leases import InsurancePolicy, LeaseAsset
 from servicing.models.ledger import AccountCode as A
 from servicing.selectors.leases import (
@@ -21,6 +21,7 @@ from servicing.selectors.leases import (
     vat_output_month,
 )
 from servicing.services.invoicing import invoice_issue, invoice_reverse
+from servicing.services.leases.rent_tax import rents_with_tax
 from servicing.services.ledger.posting import journal_post
 from tests.factories import UserFactory
 from tests.servicing.lease_ui_support import BUYER_ID, D, lease_make, rent_invoice
@@ -113,6 +114,14 @@ def test_a_sale_leaseback_is_taxed_on_its_interest_only(client):
     rent1 = page.split('data-testid="rent-1"')[1].split("</tr>")[0]
     assert "¥6,084.39" in rent1 and "¥56.60" in rent1 and "6%" in rent1
     assert "仅就租金中的利息部分计税" in page
+    # a due date the VAT table does not cover: no tax made up, the page says the rate is missing
+    VatRate.objects.filter(kind="loan_service", effective_to__isnull=True).update(
+        effective_to=dt.date(2026, 3, 1)
+    )
+    rents = rents_with_tax(loan=lease, rows=list(lease.schedule_rows()))
+    assert [(r.rate, r.tax) for r in rents[:2]] == [(D("0.0600"), D("56.60")), (None, None)]
+    page = client.get(reverse("servicing:my_loan_detail", args=[lease.pk])).content.decode()
+    assert "税率待维护" in page.split('data-testid="rent-2"')[1].split("</tr>")[0]
 
 
 @pytest.mark.django_db
