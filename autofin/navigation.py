@@ -108,6 +108,17 @@ NAV: list[NavItem] = [
         "origination:floorplan_lines",
         frozenset({Role.UNDERWRITER, Role.SENIOR_UNDERWRITER}),
     ),
+    # --- leaseui: the lease reports (finance) and the lessor's asset register (operations)
+    NavItem(
+        _("租赁报表"),
+        "servicing:lease_reports",
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER, Role.AUDITOR}),
+    ),
+    NavItem(
+        _("租赁资产台账"),
+        "servicing:lease_asset_list",
+        frozenset({Role.OPERATIONS, Role.SERVICING_AGENT}),
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ from servicing.views import (
     floorplan_finance,
     floorplan_portal,
     gl_mapping,
+    leases,
     loans,
     oem_claims,
     payoff,
@@ -431,5 +432,39 @@ urlpatterns += [
         "finance/floorplan/advances/<int:advance_id>/payoff/",
         floorplan_finance.floorplan_payoff_record,
         name="floorplan_payoff_record",
+    ),
+]
+
+# --- leaseui: the customer's invoice PDFs, the lease reports and the asset register
+urlpatterns += [
+    path(
+        "my/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
+        leases.my_invoice_pdf,
+        name="my_invoice_pdf",
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
+        leases.loan_invoice_pdf,
+        name="loan_invoice_pdf",
+    ),
+    path("servicing/lease-assets/", leases.lease_asset_list, name="lease_asset_list"),
+    path("finance/leases/", leases.lease_reports, name="lease_reports"),
+    path(
+        "finance/leases/<int:year>/<int:month>/",
+        leases.lease_reports_month,
+        name="lease_reports_month",
+    ),
+    path(
+        "finance/leases/<int:year>/<int:month>/book.csv",
+        leases.lease_book_csv,
+        name="lease_book_csv",
+    ),
+    path(
+        "finance/leases/<int:year>/<int:month>/vat.csv", leases.lease_vat_csv, name="lease_vat_csv"
+    ),
+    path(
+        "finance/leases/<int:year>/<int:month>/unearned.csv",
+        leases.lease_unearned_csv,
+        name="lease_unearned_csv",
     ),
 ]

@@ -16,6 +16,8 @@ from autofin.roles import MoneyAction, can_move_money
 from origination.selectors.contracts import contract_for_customer
 from servicing.forms import loans as loan_forms
 from servicing.selectors import loans as loans_sel
+from servicing.selectors.leases import invoices_of_loan
+from servicing.services.leases.rent_tax import is_lease, rents_with_tax
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.customer_phone import (
     customer_phone_change_confirm,
@@ -56,6 +58,10 @@ def my_loan_detail(request, loan_id: int):
     today = business_date_for_posting()
     due = loans_sel.next_due(loan=loan, on=today)
     pay_form = loan_forms.PayForm(initial={"amount": due.amount if due and due.amount else None})
+    schedule = loans_sel.schedule_in_force(loan=loan)
+    lease = is_lease(loan)
+    if lease:
+        pay_form.fields["amount"].label = _("支付金额（元）")
     return render(
         request,
         "servicing/my_loan_detail.html",
@@ -63,7 +69,11 @@ def my_loan_detail(request, loan_id: int):
             "loan": loan,
             "today": today,
             "next_due": due,
-            "schedule": loans_sel.schedule_in_force(loan=loan),
+            "schedule": schedule,
+            # a lease: its rents with the VAT inside each, and its invoices (blue and red)
+            "lease": lease,
+            "rents": rents_with_tax(loan=loan, rows=schedule) if lease else None,
+            "invoices": list(invoices_of_loan(loan=loan)) if lease else None,
             "pay_form": pay_form,
             "repayments": loans_sel.loan_repayments(loan=loan).exclude(source="suspense")[:10],
             # Origination's signed contract download, once it exists: nothing rather than a fake.

@@ -22,10 +22,13 @@ from servicing.approvals import LOAN_RESTRUCTURE, loan_restructure_submit
 from servicing.forms import loans as loan_forms
 from servicing.ledger_names import balance_shown
 from servicing.models import LedgerAccount
+from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
+from servicing.selectors.leases import invoices_of_loan
 from servicing.selectors.ledger import loan_balances
+from servicing.services.leases.rent_tax import is_lease
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
 from servicing.services.settlement.early import payoff_quote_issue
@@ -80,6 +83,10 @@ def agent_context(request, loan: Loan, **extra):
         "status_changes": loan.status_changes.all(),
         "repricings": loan.repricings.all()[:20],
         "quote": loans_sel.payoff_quote_latest(loan=loan),
+        # a lease's car in the lessor's register, the policies on the car, the lease's invoices
+        "lease_asset": LeaseAsset.objects.filter(loan=loan).first(),
+        "policies": list(loan.insurance_policies.all()),
+        "invoices": list(invoices_of_loan(loan=loan)) if is_lease(loan) else [],
         "can_restructure": can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE),
         "can_post": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST),
         "can_approve": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_APPROVE),
