@@ -21,6 +21,7 @@ from servicing.models.loans import (
     RowStatus,
 )
 from servicing.models.repayments import Repayment, RepaymentStatus
+from servicing.models.telematics import EarlyWarningAction, TelematicsEvent, VehiclePosition
 
 
 def loans_of_customer(*, user) -> QuerySet[Loan]:
@@ -182,3 +183,15 @@ def statement_months(*, loan: Loan) -> list[dict]:
         ]
         months.append({"row": row, "repayments": received})
     return months
+
+
+def loan_telematics(*, loan: Loan) -> dict:
+    """The loan page's GPS panel and early-warning actions: the car's last position, its latest
+    events (stored only under a location consent) and the actions opened for the loan."""
+    return {
+        "gps_position": VehiclePosition.objects.filter(loan=loan).order_by("-recorded_at").first(),
+        "gps_events": list(TelematicsEvent.objects.filter(loan=loan).order_by("-occurred_at")[:20]),
+        "warning_actions": list(
+            EarlyWarningAction.objects.filter(loan=loan).order_by("status", "due_date", "id")[:30]
+        ),
+    }
