@@ -247,6 +247,4 @@ def _known_keys(results: list[EarlyWarningHits]) -> set[tuple[str, str, str]]:
 
 def early_warning_rule_actions(codes) -> dict[str, list[dict]]:
     """{rule code: its suggested actions} for the given rule codes."""
-    return dict(
-        EarlyWarningRule.objects.filter(code__in=set(codes)).values_list("code", "actions")
-    )
+    return dict(EarlyWarningRule.objects.filter(code__in=set(codes)).values_list("code", "actions"))

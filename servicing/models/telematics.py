@@ -97,7 +97,9 @@ class TelematicsEvent(models.Model):
         verbose_name = _("车辆 GPS 事件")
         verbose_name_plural = _("车辆 GPS 事件")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["loan", "kind", "occurred_at"], name="telematics_loan_kind")]
+        indexes = [
+            models.Index(fields=["loan", "kind", "occurred_at"], name="telematics_loan_kind")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="long_stay") | ~Q(place_kind=""), name="telematics_stay_place"
@@ -155,7 +157,10 @@ class EarlyWarningAction(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_at__isnull=True, closed_by__isnull=True)
-                | (Q(status="done", closed_at__isnull=False, closed_by__isnull=False) & ~Q(outcome="")),
+                | (
+                    Q(status="done", closed_at__isnull=False, closed_by__isnull=False)
+                    & ~Q(outcome="")
+                ),
                 name="warning_action_closed_with_outcome",
             ),
             models.CheckConstraint(

@@ -11,7 +11,7 @@ latest position when it is newer.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,7 +44,7 @@ def _coord(value, limit: int) -> Decimal | None:
         raise TelematicsPayloadError(f"bad coordinate {value!r}") from exc
     if not number.is_finite() or abs(number) > limit:
         raise TelematicsPayloadError(f"coordinate out of range {value!r}")
-    return number.quantize(Decimal("0.000001"))
+    return number.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 def _parse(item) -> TelematicsEvent:
@@ -124,7 +124,9 @@ def _positions_move(events: list[TelematicsEvent]) -> None:
 def telematics_history_prune(*, business_date: dt.date, days: int) -> int:
     """Position pings older than `days` are deleted (warning events and the latest position
     stay). Returns how many."""
-    cutoff = timezone.make_aware(dt.datetime.combine(business_date - dt.timedelta(days=days), dt.time()))
+    cutoff = timezone.make_aware(
+        dt.datetime.combine(business_date - dt.timedelta(days=days), dt.time())
+    )
     deleted, _by_model = TelematicsEvent.objects.filter(
         kind=EventKind.POSITION, occurred_at__lt=cutoff
     ).delete()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from autofin.roles import STAFF_ROLES, user_has_role, user_roles
+from risk.models import EarlyWarningRule
 from servicing.models.telematics import EarlyWarningAction
 from servicing.services.warning_actions import WarningActionError, warning_action_close
 
@@ -27,11 +28,11 @@ def warning_actions(request):
     done = request.GET.get("status") == "done"
     actions = _owned(request.user).filter(status="done" if done else "open")
     actions = actions.order_by("-closed_at", "-id") if done else actions.order_by("due_date", "id")
-    return render(
-        request,
-        "servicing/warning_actions.html",
-        {"actions": actions[:200], "done": done},
-    )
+    actions = list(actions[:200])
+    rules = dict(EarlyWarningRule.objects.values_list("code", "description"))
+    for action in actions:  # the rule as configured (its description), not its code
+        action.rule_label = rules.get(action.rule_code, action.rule_code)
+    return render(request, "servicing/warning_actions.html", {"actions": actions, "done": done})
 
 
 @login_required

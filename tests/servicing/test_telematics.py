@@ -93,7 +93,9 @@ def test_a_signed_push_is_stored_once_and_bad_or_stale_signatures_are_refused(cl
     assert _post(client, headers, body).status_code == 401
     assert TelematicsEvent.objects.count() == 1
     # an older position never moves the car back
-    GPS.push([GPS.event(vin=loan.vin, lat="30", lon="120", occurred_at=_at(DAY - dt.timedelta(days=5)))])
+    GPS.push(
+        [GPS.event(vin=loan.vin, lat="30", lon="120", occurred_at=_at(DAY - dt.timedelta(days=5)))]
+    )
     position.refresh_from_db()
     assert str(position.latitude) == "31.230416"
 
@@ -107,13 +109,23 @@ def test_without_the_location_consent_nothing_is_stored(client):
 
 
 def test_a_car_offline_past_the_rule_raises_a_strong_warning_with_actions_once(loan):
-    GPS.push([GPS.event(vin=loan.vin, lat="31.2", lon="121.4", occurred_at=_at(DAY - dt.timedelta(days=8)))])
+    GPS.push(
+        [
+            GPS.event(
+                vin=loan.vin, lat="31.2", lon="121.4", occurred_at=_at(DAY - dt.timedelta(days=8))
+            )
+        ]
+    )
 
     assert telematics_chunk(_ctx(), loan.pk, loan.pk) == {
         "loans": 1, "hits": 1, "raised": 1, "actions": 3,
     }  # fmt: skip
     [hit] = EarlyWarningHit.objects.all()
-    assert (hit.loan_ref, hit.rule_code, hit.strength) == (loan.contract_ref, "GPS_OFFLINE", "strong")
+    assert (hit.loan_ref, hit.rule_code, hit.strength) == (
+        loan.contract_ref,
+        "GPS_OFFLINE",
+        "strong",
+    )
     assert hit.evidence["gps_offline_days"] == 8
     assert LoanRiskProfile.objects.get(loan=loan).level == "high"
     actions = {
@@ -157,7 +169,9 @@ def test_outside_feed_facts_hit_once_per_check_date():
     assert {h.rule_code for h in hits} == {"PHONE_DEACTIVATED", "BUREAU_DETERIORATED", "LTV_HIGH"}
     assert hits.level == "high"
     assert early_warning_evaluate(loan_ref="L-EXT", facts=facts) == []
-    later = early_warning_evaluate(loan_ref="L-EXT", facts={**facts, "phone_checked_on": "2026-04-01"})
+    later = early_warning_evaluate(
+        loan_ref="L-EXT", facts={**facts, "phone_checked_on": "2026-04-01"}
+    )
     assert [h.rule_code for h in later] == ["PHONE_DEACTIVATED"]
 
 
@@ -206,7 +220,9 @@ def test_the_loan_page_shows_the_position_and_the_owner_closes_actions(client, l
     client.post(reverse("servicing:warning_action_close", args=[first.pk]), {"outcome": " "})
     first.refresh_from_db()
     assert first.status == "open"
-    client.post(reverse("servicing:warning_action_close", args=[first.pk]), {"outcome": "设备已恢复上线"})
+    client.post(
+        reverse("servicing:warning_action_close", args=[first.pk]), {"outcome": "设备已恢复上线"}
+    )
     first.refresh_from_db()
     assert (first.status, first.closed_by, first.outcome) == ("done", agent, "设备已恢复上线")
     done = client.get(reverse("servicing:warning_actions") + "?status=done").content.decode()
