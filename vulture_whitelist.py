@@ -17,3 +17,5 @@ allow_relation  # Django database router protocol (autofin/db_router.py, DATABAS
 allow_migrate  # Django database router protocol (autofin/db_router.py, DATABASE_ROUTERS)
 # --- rec
 repurchase_events  # the credit-reporting feed reads loans closed as repurchased (issue 18 / 19)
+# --- tele
+SandboxGpsProvider  # the sandbox GPS provider: tests push signed events with it (docs/telematics.md)

@@ -165,7 +165,21 @@ def key_errors() -> list[Error]:
 def deploy_rails_and_keys(app_configs, **kwargs) -> list[Error]:  # noqa: ARG001 - check API
     if not _production():
         return []
-    return key_errors() + adapter_errors()
+    return key_errors() + adapter_errors() + telematics_errors()
+
+
+def telematics_errors() -> list[Error]:
+    """The GPS provider's webhook (docs/telematics.md) is verified with its own secret."""
+    if settings.TELEMATICS_KEY_ID and not _weak(settings.TELEMATICS_SECRET):
+        return []
+    return [
+        Error(
+            "TELEMATICS_KEY_ID / TELEMATICS_SECRET (the GPS provider's webhook key) are missing, "
+            f"a sandbox placeholder or shorter than {MIN_SECRET_LENGTH} characters.",
+            hint="Set the key id and secret agreed with the GPS provider.",
+            id="autofin.E015",
+        )
+    ]
 
 
 def demo_users_present() -> list[str]:

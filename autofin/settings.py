@@ -490,3 +490,10 @@ SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
     production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
+# --- tele
+# The GPS provider's webhook key (docs/telematics.md; production refuses the sandbox one) and
+# how many days of position history are kept.
+TELEMATICS_KEY_ID = env.str("TELEMATICS_KEY_ID", default="sandbox" if AUTOFIN_SANDBOX else "")
+_gps = "sandbox-telematics-secret" if AUTOFIN_SANDBOX else ""
+TELEMATICS_SECRET = env.str("TELEMATICS_SECRET", default=_gps)
+TELEMATICS_HISTORY_DAYS = env.int("TELEMATICS_HISTORY_DAYS", default=90)

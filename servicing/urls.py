@@ -25,6 +25,7 @@ from servicing.views import (
     repayments,
     repurchases,
     sandbox,
+    warning_actions,
 )
 
 app_name = "servicing"
@@ -58,6 +59,12 @@ urlpatterns = [
     # --- the servicing agent ---
     path("servicing/loans/", loans.loan_search, name="loan_search"),
     path("servicing/loans/<int:loan_id>/", loans.loan_detail, name="loan_detail"),
+    path("servicing/warning-actions/", warning_actions.warning_actions, name="warning_actions"),
+    path(
+        "servicing/warning-actions/<int:action_id>/close/",
+        warning_actions.warning_action_close_view,
+        name="warning_action_close",
+    ),
     path(
         "servicing/loans/<int:loan_id>/repayment/",
         repayments.loan_manual_repayment,

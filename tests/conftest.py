@@ -249,6 +249,7 @@ def _rows_count(rows) -> int:
 
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 _income_consents = importlib.import_module("origination.migrations.0010_income_consents")
+_location_consent = importlib.import_module("origination.migrations.0012_location_consent")
 
 
 def _db_kind(request) -> str | None:
@@ -302,6 +303,7 @@ def _ledger_database(request):
     if not ConsentText.objects.exists():
         _consents.forwards(apps, None)
         _income_consents.forwards(apps, None)
+        _location_consent.forwards(apps, None)
     yield
     if kind == "transactional":
         ledger_flush_allowed()

@@ -29,6 +29,9 @@ class ConsentKind(models.TextChoices):
     INCOME_SOCIAL = "income_social", _("社保及公积金缴存信息查询授权")
     INCOME_TAX = "income_tax", _("个人所得税纳税记录查询授权")
     INCOME_BANK = "income_bank", _("银行流水及代发工资信息查询授权")
+    # Telematics: the car's position history (行踪轨迹) is sensitive personal information, its
+    # own separate consent (PIPL art. 28–29); without it no position or event is stored.
+    LOCATION = "location", _("车辆行踪轨迹（GPS 定位）处理单独同意")
 
 
 class ConsentText(models.Model):

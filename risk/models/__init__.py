@@ -390,6 +390,8 @@ class EarlyWarningRule(models.Model):
     params = models.JSONField(_("参数"), default=dict, blank=True)
     enabled = models.BooleanField(_("启用"), default=True)
     description = models.CharField(_("说明"), max_length=200)
+    # the suggested actions a hit opens: [{"action", "owner" (a role), "days" (due after)}]
+    actions = models.JSONField(_("建议措施"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("预警规则")

@@ -1,9 +1,22 @@
 from django.urls import path
 
-from servicing.api import bank, commission_payouts, loans, payments, repayments, reversals
+from servicing.api import (
+    bank,
+    commission_payouts,
+    loans,
+    payments,
+    repayments,
+    reversals,
+    telematics,
+)
 
 app_name = "servicing-api"
 urlpatterns = [
+    path(
+        "telematics/events/",
+        telematics.TelematicsEventsView.as_view(),
+        name="telematics-events",
+    ),
     path("", loans.LoanListView.as_view(), name="loan-list"),
     path("<int:loan_id>/", loans.LoanDetailView.as_view(), name="loan-detail"),
     path(

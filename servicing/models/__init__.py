@@ -38,3 +38,4 @@ from servicing.models.provisions import *  # noqa: E402,F403 - expected credit l
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit  # noqa: E402,F403 - repayments, payments, auto-debit
 from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)
 from servicing.models.stock_audits import *  # noqa: E402,F403 - floor-plan stock audits (盘库)
+from servicing.models.telematics import *  # noqa: E402,F403 - GPS positions and events, early-warning actions (tele)

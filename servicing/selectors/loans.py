@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from autofin.money import ZERO
 from autofin.replica import read_alias
+from risk.models import EarlyWarningRule
 from servicing import loan_rules
 from servicing.models import JournalEntry
 from servicing.models.loans import (
@@ -21,6 +22,7 @@ from servicing.models.loans import (
     RowStatus,
 )
 from servicing.models.repayments import Repayment, RepaymentStatus
+from servicing.models.telematics import EarlyWarningAction, TelematicsEvent, VehiclePosition
 
 
 def loans_of_customer(*, user) -> QuerySet[Loan]:
@@ -182,3 +184,20 @@ def statement_months(*, loan: Loan) -> list[dict]:
         ]
         months.append({"row": row, "repayments": received})
     return months
+
+
+def loan_telematics(*, loan: Loan) -> dict:
+    """The loan page's GPS panel and early-warning actions: the car's last position, its latest
+    events (stored only under a location consent) and the actions opened for the loan, each with
+    its rule's description."""
+    actions = list(
+        EarlyWarningAction.objects.filter(loan=loan).order_by("status", "due_date", "id")[:30]
+    )
+    rules = dict(EarlyWarningRule.objects.values_list("code", "description")) if actions else {}
+    for action in actions:
+        action.rule_label = rules.get(action.rule_code, action.rule_code)
+    return {
+        "gps_position": VehiclePosition.objects.filter(loan=loan).order_by("-recorded_at").first(),
+        "gps_events": list(TelematicsEvent.objects.filter(loan=loan).order_by("-occurred_at")[:20]),
+        "warning_actions": actions,
+    }

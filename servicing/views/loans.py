@@ -101,6 +101,7 @@ def agent_context(request, loan: Loan, **extra):
         "restructure_form": loan_forms.RestructureForm(),
         "note_form": loan_forms.NoteForm(),
         "reverse_form": loan_forms.ReverseForm(),
+        **loans_sel.loan_telematics(loan=loan),
     }
     context.update(extra)
     return context

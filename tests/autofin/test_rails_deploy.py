@@ -77,6 +77,8 @@ def _env(**extra: str) -> dict:
         env[f"{prefix}_URL"] = f"http://127.0.0.1:9/{prefix.lower()}"
         env[f"{prefix}_KEY_ID"] = "autofin-prod"
         env[f"{prefix}_SECRET"] = secrets.token_urlsafe(40)
+    # the GPS provider's webhook key (it only calls us: no URL)
+    env.update(TELEMATICS_KEY_ID="autofin-prod", TELEMATICS_SECRET=secrets.token_urlsafe(40))
     env.update(extra)
     return env
 
@@ -134,6 +136,7 @@ def production(settings):
         rail: {**cfg, "url": "http://127.0.0.1:9", "key_id": "k", "secret": "z" * 40}
         for rail, cfg in settings.INTEGRATIONS.items()
     }
+    settings.TELEMATICS_KEY_ID, settings.TELEMATICS_SECRET = "k", "z" * 40
     return settings
 
 
@@ -143,6 +146,14 @@ def _ids(errors) -> list[str]:
 
 def test_production_settings_pass(production):
     assert deploy_rails_and_keys(None) == []
+
+
+@pytest.mark.parametrize(
+    ("key_id", "secret"), [("k", "sandbox-telematics-secret"), ("k", "short"), ("", "z" * 40)]
+)
+def test_the_gps_webhook_key_must_be_set_and_strong(production, key_id, secret):
+    production.TELEMATICS_KEY_ID, production.TELEMATICS_SECRET = key_id, secret
+    assert _ids(deploy_rails_and_keys(None)) == ["autofin.E015"]
 
 
 @pytest.mark.parametrize("setting", sorted(ADAPTERS))

@@ -11,9 +11,9 @@ changed since its last evaluation (`LoanRiskProfile.facts_hash`) and could hit a
 (late payments at least the LATE_REPEATED count, falling repayments, a dealer grade drop), so a
 re-run — or the next night with the same facts — records no hit twice. Hits are stored by risk
 (`early_warning_evaluate`); here they raise the loan's risk level (never lower it) and open a
-`LoanTask` of kind early_warning.
-Court lists feed their own step (court_lists, before this one); the other external facts
-(phone status, GPS telemetry, bureau) have no feed yet.
+`LoanTask` of kind early_warning and the rules' suggested actions (warning_actions).
+Court lists feed their own step (court_lists, before this one); GPS telematics and the outside
+feeds (phone status, bureau re-check, LTV) theirs (telematics, after this one).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from risk.services.early_warning import early_warning_evaluate_many
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, rows
 from servicing.services.collections import loans_risk_raise
+from servicing.services.warning_actions import warning_actions_open
 
 FACTS = f"""
 SELECT l.id, l.contract_ref, l.dealer_id,
@@ -137,5 +138,9 @@ def early_warning_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         business_date=ctx.business_date,
         actor=ctx.actor,
     )
+    opened = warning_actions_open(
+        results=[(p[0], hits) for p, hits in zip(pending, results, strict=True)],
+        business_date=ctx.business_date,
+    )
     return {"candidates": len(candidates), "evaluated": len(pending),
-            "hits": sum(len(h) for h in results), "raised": raised}  # fmt: skip
+            "hits": sum(len(h) for h in results), "raised": raised, "actions": opened}  # fmt: skip

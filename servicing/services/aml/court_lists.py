@@ -4,7 +4,7 @@ One statement finds every open loan whose borrower, co-borrower or guarantor has
 hash of an active court-list entry that loan has not been warned about yet (the entry ids sit in
 the early-warning hit's evidence, so reloading a list, or the next night, raises nothing twice).
 Each such loan gets risk's strong COURT_ENFORCEMENT signal (its risk level raised to high, an
-early-warning task opened) and each person a screening hit in the compliance queue (score 100,
+early-warning task and the rule's suggested actions opened) and each person a screening hit in the compliance queue (score 100,
 matched on the ID; an entry already hit for that application is not reopened).
 """
 
@@ -20,6 +20,7 @@ from risk.models import ScreeningHit, WatchListType
 from risk.services.early_warning import early_warning_evaluate_many
 from servicing.eod.sql import CLOSED_SQL, rows
 from servicing.services.collections import loans_risk_raise
+from servicing.services.warning_actions import warning_actions_open
 
 COURT_TYPES = [WatchListType.COURT_ENFORCEMENT.value, WatchListType.DISHONEST_DEBTOR.value]
 
@@ -79,6 +80,10 @@ def court_lists_match(*, business_date: dt.date, actor: Any) -> dict:
             ],
             business_date=business_date,
             actor=actor,
+        )
+        # the rule's suggested actions (freeze top-up offers, GPS check, early collection)
+        warning_actions_open(
+            results=list(zip(by_loan, results, strict=True)), business_date=business_date
         )
         # an entry already hit for the application (whatever its state) is not reopened
         known = set(
