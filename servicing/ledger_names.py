@@ -44,6 +44,9 @@ ACCOUNT_NAMES = {
     "floorplan_receivable": _("库存融资款"),
     "floorplan_interest_receivable": _("应收库存融资利息"),
     "floorplan_interest_income": _("库存融资利息收入"),
+    "recoverable_cost_receivable": _("应收收车处置费用"),
+    "repossession_vendor_payable": _("应付收车服务商款"),
+    "repossession_surplus_payable": _("应退客户处置余款"),
 }
 
 

@@ -232,6 +232,8 @@ _chart_oem = importlib.import_module("servicing.migrations.0022_oem_subsidy")
 # the dealer's recourse receivable (回购) and the floor-plan accounts
 _chart_recourse = importlib.import_module("servicing.migrations.0023_repurchases")
 _chart_floorplan = importlib.import_module("servicing.migrations.0025_floorplan")
+# repossession: recoverable costs, the vendors' payable, the customers' surplus payable (repo)
+_chart_repossession = importlib.import_module("servicing.migrations.0027_repossession")
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 _income_consents = importlib.import_module("origination.migrations.0010_income_consents")
 
@@ -280,6 +282,7 @@ def _ledger_database(request):
         + len(_chart_oem.OEM_ACCOUNTS)
         + 1  # recourse receivable
         + len(_chart_floorplan.FLOORPLAN_ACCOUNTS)
+        + len(_chart_repossession.REPOSSESSION_ACCOUNTS)
     )
     if LedgerAccount.objects.count() != expected:
         _chart.seed(apps, None)
@@ -287,6 +290,7 @@ def _ledger_database(request):
         _chart_oem.oem_accounts(apps, None)
         _chart_recourse.recourse_account(apps, None)
         _chart_floorplan.floorplan_accounts(apps, None)
+        _chart_repossession.repossession_accounts(apps, None)
     # Other reference rows from data migrations that a transactional test's flush removes.
     from origination.models.privacy import ConsentText
 

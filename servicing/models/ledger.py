@@ -98,6 +98,11 @@ class AccountCode(StrEnum):
     FLOORPLAN_RECEIVABLE = "floorplan_receivable"
     FLOORPLAN_INTEREST_RECEIVABLE = "floorplan_interest_receivable"
     FLOORPLAN_INTEREST_INCOME = "floorplan_interest_income"
+    # --- repo: repossession (收车与处置): the loan's recoverable costs, what is owed to the
+    # vendors for them, and a sale's surplus owed back to the customer (migration 0027)
+    RECOVERABLE_COST_RECEIVABLE = "recoverable_cost_receivable"
+    REPOSSESSION_VENDOR_PAYABLE = "repossession_vendor_payable"
+    REPOSSESSION_SURPLUS_PAYABLE = "repossession_surplus_payable"
 
 
 class SourceType(StrEnum):
@@ -119,6 +124,7 @@ class SourceType(StrEnum):
     PROVISION = "provision"
     REPURCHASE = "repurchase"
     FLOORPLAN = "floorplan"
+    REPOSSESSION = "repossession"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -138,6 +144,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
     SourceType.REPURCHASE: _("经销商回购"),
+    SourceType.REPOSSESSION: _("收车处置"),
     SourceType.FLOORPLAN: _("库存融资"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),
