@@ -194,6 +194,9 @@ def _actions(request, case_id: int) -> dict:
         "release": (A.REPOSSESSION_PAYMENT_RELEASE, lambda: payments.repossession_payment_release(
             payment_id=_payment_of(case_id, p.get("payment")), actor=u),
             _("已复核，费用已入账并付款。")),
+        "refuse": (A.REPOSSESSION_PAYMENT_RELEASE, lambda: payments.repossession_payment_reject(
+            payment_id=_payment_of(case_id, p.get("payment")), actor=u,
+            reason=p.get("reason", "")), _("已驳回该费用。")),
         "sale": (A.REPOSSESSION_SALE_RECORD, lambda: sale.repossession_sale_record(
             case_id=case_id, method=p.get("method", ""), buyer_name=p.get("buyer_name", ""),
             amount=p.get("amount", ""), bank_ref=p.get("bank_ref", ""), actor=u,
