@@ -12,8 +12,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from autofin.crypto import decrypt
 from autofin.models import AuditEntry
 from autofin.roles import Role
+from origination.models import Applicant
 from origination.services.payees import payee_change_approve, payee_change_prepare
 from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.models import JournalLine
@@ -240,8 +242,6 @@ def test_a_surplus_is_paid_back_to_the_customer(
     case = repossession_sale_record(
         case_id=case.pk, method="dealer_buyback", buyer_name="上海某某汽车销售有限公司",
         amount=str(price), bank_ref="DLR-1", actor=maker,
-        surplus_account={"account_name": "王小明", "bank_name": "建设银行",
-                         "account_number": "6217000010012345678"},
     )  # fmt: skip
     case.refresh_from_db()
     assert (case.surplus, case.deficiency, case.to_costs) == (price - total, ZERO, D("1500.00"))
@@ -250,6 +250,11 @@ def test_a_surplus_is_paid_back_to_the_customer(
     books_agree(loan)
     refund = RepossessionPayment.objects.get(case=case, purpose="surplus")
     assert (refund.amount, refund.status) == (price - total, "prepared")
+    # paid to the customer's repayment account (the primary applicant's)
+    applicant = Applicant.objects.get(application_id=loan.application_id, role="primary")
+    assert (refund.account_name, decrypt(refund.account_number_enc)) == (
+        applicant.name, decrypt(applicant.bank_account_enc),
+    )  # fmt: skip
     with pytest.raises(RepossessionError) as exc:  # the recorder cannot release it
         repossession_payment_release(payment_id=refund.pk, actor=maker)
     assert exc.value.code == "forbidden"

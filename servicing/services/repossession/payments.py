@@ -38,6 +38,7 @@ from servicing.services.repossession.cases import (
 )
 
 P = RepossessionPayment
+OPEN = (RepossessionStatus.APPROVED, RepossessionStatus.IN_STORAGE)
 SEND_TASK = "servicing.tasks.repossession.repossession_payment_send"
 
 
@@ -101,9 +102,14 @@ def surplus_payment_prepare(
 
 def _checker_lock(payment_id: int, actor: Any) -> RepossessionPayment:
     require(actor, MoneyAction.REPOSSESSION_PAYMENT_RELEASE)
-    payment = P.objects.select_for_update().filter(pk=payment_id).first()
-    if payment is None:
+    case_id = P.objects.filter(pk=payment_id).values_list("case_id", flat=True).first()
+    if case_id is None:
         raise RepossessionError(_("付款单不存在。"), code="missing")
+    # the case first: a sale (which holds it) sees every cost released before it, or none
+    case = case_lock(case_id)
+    payment = P.objects.select_for_update().get(pk=payment_id)
+    if payment.purpose == PaymentPurpose.COST and case.status not in OPEN:
+        raise RepossessionError(_("案件已结案，不能再确认收车费用。"), code="closed")
     if payment.status != "prepared":
         raise RepossessionError(_("该付款单已处理。"), code="done")
     if payment.prepared_by_id == getattr(actor, "pk", None):

@@ -26,6 +26,7 @@ from autofin.business_date import business_date_for_posting
 from autofin.money import ROUND_HALF_UP, ZERO, quantize_fen
 from autofin.policy import policy_value
 from autofin.roles import MoneyAction
+from origination.selectors.applications import applicant_repayment_account
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow, LoanStatus
@@ -211,6 +212,9 @@ def repossession_sale_record(
         case.deficiency = sum(left.values(), ZERO)
         case.save()
         if case.surplus > 0:
+            if not (surplus_account or {}).get("account_number"):
+                # the customer's repayment account, unless finance names another
+                surplus_account = applicant_repayment_account(loan.application_id)
             surplus_payment_prepare(
                 case=case, amount=case.surplus, account=surplus_account or {}, actor=actor
             )
