@@ -33,6 +33,7 @@ from servicing.services.repossession.cases import (
     repossession_request,
     repossession_value,
 )
+from servicing.services.repossession.legal import legal_case_decide, legal_case_open
 from servicing.services.repossession.payments import (
     repossession_cost_prepare,
     repossession_payment_release,
@@ -380,4 +381,56 @@ def test_refusals_change_nothing(today, collector, operations, maker, checker, v
     assert exc.value.field == "handover_record"
     loan.refresh_from_db()
     assert loan.status not in ("charged_off", "paid_off")
+    assert trial_balance().total == ZERO
+
+
+def test_the_court_route_takes_the_car_in_on_the_order_and_the_sale_waits_for_the_notice(
+    today, collector, operations, maker, checker, vendor
+):
+    loan = make_loan()
+    set_day(OPEN_DAY)
+    in_field_queue(loan)
+    case = repossession_request(loan_id=loan.pk, route="court", reason="拒不交车", actor=collector)
+    repossession_approve(case_id=case.pk, actor=operations)
+    filed = legal_case_open(
+        loan_id=loan.pk, kind="security", court="上海市嘉定区人民法院", case_number="(2026)沪0114民特1号",
+        filed_on=OPEN_DAY, actor=collector, repossession_id=case.pk,
+    )  # fmt: skip
+    legal_cost = repossession_cost_prepare(
+        case_id=case.pk, kind="legal", amount="3000.00", vendor_payee_id=vendor.pk,
+        invoice_ref="LAW-1", actor=maker, legal_case_id=filed.pk,
+    )  # fmt: skip
+    with pytest.raises(RepossessionError) as exc:
+        legal_case_decide(
+            legal_case_id=filed.pk, outcome="won", decided_on=OPEN_DAY - dt.timedelta(days=1),
+            actor=collector,
+        )  # fmt: skip
+    assert exc.value.field == "decided_on"
+    legal_case_decide(legal_case_id=filed.pk, outcome="won", decided_on=OPEN_DAY, actor=collector)
+    repossession_intake(
+        case_id=case.pk, actor=collector, condition_report="法院执行交付，车况一般",
+        storage_location="嘉定停车场 B-3", photos=[photo()],
+    )  # fmt: skip
+    repossession_value(case_id=case.pk, amount="70000.00", actor=operations)
+    sale = {"case_id": case.pk, "method": "auction", "buyer_name": "拍卖行", "amount": "90000.00",
+            "bank_ref": "AUC-9", "actor": maker}  # fmt: skip
+    before = nothing_changed()
+    with pytest.raises(RepossessionError) as exc:  # a cost waits for its checker
+        repossession_sale_record(**sale)
+    assert exc.value.code == "costs_pending"
+    assert nothing_changed() == before
+    repossession_payment_release(payment_id=legal_cost.pk, actor=checker)
+    repossession_contact_record(
+        case_id=case.pk, kind="notice", note="处置通知已邮寄送达", actor=collector
+    )
+    set_day(OPEN_DAY + dt.timedelta(days=9))  # the notice period (10 days) not yet over
+    before = nothing_changed()
+    with pytest.raises(RepossessionError) as exc:
+        repossession_sale_record(**sale)
+    assert exc.value.code == "notice"
+    assert nothing_changed() == before
+    set_day(OPEN_DAY + dt.timedelta(days=10))
+    case = repossession_sale_record(**sale)
+    case.refresh_from_db()
+    assert case.status == "sold" and case.to_costs == D("3000.00")
     assert trial_balance().total == ZERO
