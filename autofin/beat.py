@@ -46,6 +46,11 @@ SCHEDULE: dict = {
         "task": "servicing.tasks.deposits.deposit_refunds_recover",
         "schedule": 300.0,
     },
+    # Released repossession payments (vendors' costs, customers' surpluses), likewise.
+    "repossession-payments-recover": {
+        "task": "servicing.tasks.repossession.repossession_payments_recover",
+        "schedule": 300.0,
+    },
     # Released floor-plan advances with an overdue bank answer are asked about by key.
     "floorplan-advances-recover": {
         "task": "servicing.tasks.floorplan.floorplan_advances_recover",

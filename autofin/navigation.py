@@ -58,6 +58,11 @@ NAV: list[NavItem] = [
     ),
     NavItem(_("贷款账户"), "servicing:loan_search", frozenset({Role.SERVICING_AGENT})),
     NavItem(_("催收"), "servicing:collections_queue", frozenset({Role.COLLECTOR})),
+    NavItem(
+        _("收车与处置"),
+        "servicing:repossession_list",
+        frozenset({Role.COLLECTOR, Role.OPERATIONS}),
+    ),
     NavItem(_("评分卡"), "risk:model_list", frozenset({Role.RISK_ANALYST})),
     NavItem(
         _("征信查询记录"),

@@ -350,6 +350,16 @@ POLICIES: dict[str, Policy] = {
             minimum=Decimal("1"),
         ),
         Policy(
+            # 处置通知: a repossessed car is sold no sooner than this many days after the
+            # customer was notified of the sale (the time to redeem it)
+            "servicing.repossession_notice_days",
+            int,
+            _("收车后处置前通知期（天）"),
+            Role.RISK_ANALYST,
+            "10",
+            minimum=Decimal("0"),
+        ),
+        Policy(
             "servicing.floorplan_checker_above",
             Decimal,
             _("库存融资放款需另一人放行的金额（超过）"),

@@ -317,6 +317,12 @@ class MoneyAction(StrEnum):
     REPURCHASE_REQUEST = "repurchase_request"  # ask a dealer to buy a loan back (maker)
     REPURCHASE_APPROVE = "repurchase_approve"  # close the loan as repurchased, set off (checker)
     REPURCHASE_RECEIPT_RECORD = "repurchase_receipt_record"  # the dealer's payment seen
+    REPOSSESSION_REQUEST = "repossession_request"  # ask to repossess a car (collector, maker)
+    REPOSSESSION_APPROVE = "repossession_approve"  # approve it, assign it (the authority)
+    REPOSSESSION_WORK = "repossession_work"  # contacts, notices, intake, valuation, legal cases
+    REPOSSESSION_PAYMENT_PREPARE = "repossession_payment_prepare"  # a cost to pay (maker)
+    REPOSSESSION_PAYMENT_RELEASE = "repossession_payment_release"  # post and pay it (checker)
+    REPOSSESSION_SALE_RECORD = "repossession_sale_record"  # the sale's or redemption's money in
     DEPOSIT_PAY_ONLINE = "deposit_pay_online"  # the dealer pays its deposit at the cashier
     COMMISSION_DEBT_SET_OFF = "commission_debt_set_off"  # a departed dealer's debt vs deposit
     FLOORPLAN_ADVANCE_REQUEST = "floorplan_advance_request"  # a dealer asks to finance a car
@@ -357,6 +363,16 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.OEM_RECEIPT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.REPURCHASE_REQUEST: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.REPURCHASE_APPROVE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.REPOSSESSION_REQUEST: frozenset({Role.COLLECTOR}),
+    MoneyAction.REPOSSESSION_APPROVE: frozenset({Role.OPERATIONS, Role.FINANCE_APPROVER}),
+    MoneyAction.REPOSSESSION_WORK: frozenset(
+        {Role.COLLECTOR, Role.OPERATIONS, Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.REPOSSESSION_PAYMENT_PREPARE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.REPOSSESSION_PAYMENT_RELEASE: frozenset({Role.FINANCE_APPROVER}),
+    MoneyAction.REPOSSESSION_SALE_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.REPURCHASE_RECEIPT_RECORD: frozenset(
         {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
     ),

@@ -49,6 +49,8 @@ ACCOUNT_NAMES = {
     "vat_input": _("进项税额"),
     "vat_output_deferred": _("待转销项税额"),
     "customer_payable": _("应付客户款"),
+    "recoverable_cost_receivable": _("应收收车处置费用"),
+    "repossession_vendor_payable": _("应付收车服务商款"),
 }
 
 

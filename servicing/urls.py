@@ -23,6 +23,7 @@ from servicing.views import (
     provisions,
     regulatory,
     repayments,
+    repossession,
     repurchases,
     sandbox,
     warning_actions,
@@ -275,6 +276,23 @@ urlpatterns += [
         name="provisions_post",
     ),
     path("servicing/collections/", collections.collections_queue, name="collections_queue"),
+    # --- repossession and remarketing (收车与处置), legal cases (repo)
+    path("servicing/repossession/", repossession.repossession_list, name="repossession_list"),
+    path(
+        "servicing/repossession/new/<int:collection_case_id>/",
+        repossession.repossession_new,
+        name="repossession_new",
+    ),
+    path(
+        "servicing/repossession/<int:case_id>/",
+        repossession.repossession_detail,
+        name="repossession_detail",
+    ),
+    path(
+        "servicing/repossession/<int:case_id>/act/",
+        repossession.repossession_act,
+        name="repossession_act",
+    ),
     path(
         "servicing/collections/<int:case_id>/",
         collections.collections_case,

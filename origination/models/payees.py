@@ -32,6 +32,8 @@ class PayeeKind(models.TextChoices):
     # The customer themself: a sale-leaseback (售后回租) buys the car from them, a repossession's
     # surplus is refunded to them. Paid to their own verified card, never kept in the register.
     CUSTOMER = "customer", _("客户本人")
+    # A vetted repossession vendor (towing, storage, recovery), paid a case's costs.
+    REPOSSESSION_VENDOR = "repo_vendor", _("收车服务商")
 
 
 # Kinds kept in the register here (the dealer's account comes from the dealers app).
@@ -57,6 +59,9 @@ class Payee(models.Model):
     account_number_masked = models.CharField(_("账号"), max_length=40)
     verified = models.BooleanField(_("已核验"), default=False)
     active = models.BooleanField(_("启用"), default=True)
+    # a repossession vendor is vetted (资质审查: licence, lawful-means undertaking) by the
+    # checker who approves its registration, on this business date; never for other kinds
+    vetted_on = models.DateField(_("资质审查日"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

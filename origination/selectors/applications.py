@@ -6,11 +6,16 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from autofin.crypto import keyed_hash
+from autofin.crypto import decrypt, keyed_hash
 from autofin.roles import Role, user_has_role
 from dealers.selectors import staff_for_user
 from origination.customer_texts import DEALER_STATUS_LABELS, status_note
-from origination.models.applications import Application, ApplicationChannel, ApplicationStatus
+from origination.models.applications import (
+    Applicant,
+    Application,
+    ApplicationChannel,
+    ApplicationStatus,
+)
 from origination.models.documents import ApplicationDocument
 from origination.models.privacy import Consent
 
@@ -169,3 +174,20 @@ def application_salesperson_name(application_id: int | None) -> str:
     if app is None or app.salesperson is None:
         return ""
     return str(app.salesperson)
+
+
+def applicant_repayment_account(application_id: int | None) -> dict | None:
+    """The primary applicant's repayment account (name, number): where money owed back to the
+    customer is paid (a repossession sale's surplus), or None when the application has none."""
+    if application_id is None:
+        return None
+    applicant = Applicant.objects.filter(
+        application_id=application_id, role="primary", bank_account_enc__gt=""
+    ).first()
+    if applicant is None:
+        return None
+    return {
+        "account_name": applicant.name,
+        "bank_name": "",
+        "account_number": decrypt(applicant.bank_account_enc),
+    }

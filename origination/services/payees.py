@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.business_date import business_date_current
 from autofin.crypto import decrypt, encrypt, keyed_hash, mask, normalise
 from autofin.roles import Role, user_has_role
 from autofin.uploads import UploadError, upload_store
-from origination.models.payees import REGISTER_KINDS, Payee, PayeeChange
+from origination.models.payees import REGISTER_KINDS, Payee, PayeeChange, PayeeKind
 
 
 class PayeeError(Exception):
@@ -59,6 +60,8 @@ def payee_change_prepare(
     number = normalise(account_number)
     if not re.fullmatch(r"\d{8,30}", number):
         raise PayeeError(_("银行账号应为 8 至 30 位数字。"), field="account_number")
+    if payee_type == PayeeKind.REPOSSESSION_VENDOR and payee_id is None and not evidence:
+        raise PayeeError(_("收车服务商须上传资质审查材料。"), field="evidence")
     stored = _evidence_store(evidence)
     with transaction.atomic():
         payee = None
@@ -142,6 +145,8 @@ def payee_change_approve(*, actor: Any, change_id: int, reason: str = "") -> Pay
         payee.account_number_masked = change.account_number_masked
         payee.verified = True
         payee.active = True
+        if payee.payee_type == PayeeKind.REPOSSESSION_VENDOR and payee.vetted_on is None:
+            payee.vetted_on = business_date_current()  # the checker saw the vetting evidence
         payee.save()
         change.payee = payee
         change.status = PayeeChange.Status.APPROVED

@@ -36,6 +36,7 @@ from servicing.models.outgoing import *  # noqa: E402,F403 - outgoing bank payme
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)  # noqa: E402,F403 - accounting periods and month-end close (r-close)
 from servicing.models.provisions import *  # noqa: E402,F403 - expected credit loss (month-end provision run)  # noqa: E402,F403 - expected credit loss (month-end provision run)
 from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payments, auto-debit  # noqa: E402,F403 - repayments, payments, auto-debit
+from servicing.models.repossession import *  # noqa: E402,F403 - repossession, remarketing, legal cases (repo)
 from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)
 from servicing.models.stock_audits import *  # noqa: E402,F403 - floor-plan stock audits (盘库)
 from servicing.models.telematics import *  # noqa: E402,F403 - GPS positions and events, early-warning actions (tele)

@@ -110,6 +110,10 @@ class AccountCode(StrEnum):
     VAT_OUTPUT_DEFERRED = "vat_output_deferred"
     # what the lender owes the customer themself (sale-leaseback purchase price, a surplus)
     CUSTOMER_PAYABLE = "customer_payable"
+    # --- repo: repossession (收车与处置): the loan's recoverable costs, what is owed to the
+    # vendors for them (a sale's surplus owed back to the customer is customer_payable)
+    RECOVERABLE_COST_RECEIVABLE = "recoverable_cost_receivable"
+    REPOSSESSION_VENDOR_PAYABLE = "repossession_vendor_payable"
 
 
 class SourceType(StrEnum):
@@ -131,6 +135,7 @@ class SourceType(StrEnum):
     PROVISION = "provision"
     REPURCHASE = "repurchase"
     FLOORPLAN = "floorplan"
+    REPOSSESSION = "repossession"
 
 
 # What the loan page shows for an entry's source type (unknown ones, added by apps, show raw).
@@ -150,6 +155,7 @@ SOURCE_TYPE_LABELS = {
     SourceType.ADJUSTMENT: _("调整"),
     SourceType.PROVISION: _("减值准备计提"),
     SourceType.REPURCHASE: _("经销商回购"),
+    SourceType.REPOSSESSION: _("收车处置"),
     SourceType.FLOORPLAN: _("库存融资"),
     "payment_order": _("在线还款"),
     "restructure": _("重组"),

@@ -6,4 +6,11 @@ below them imports a task module (services schedule tasks by name)."""
 
 # Celery's autodiscovery imports `servicing.tasks` only: importing the area modules here is what
 # registers their tasks with the workers and the beat.
-from servicing.tasks import commissions, deposits, disbursement, eod, floorplan  # noqa: F401
+from servicing.tasks import (  # noqa: F401
+    commissions,
+    deposits,
+    disbursement,
+    eod,
+    floorplan,
+    repossession,
+)

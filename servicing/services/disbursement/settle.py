@@ -30,11 +30,12 @@ from servicing.services.disbursement.states import (
 from servicing.services.floorplan.bank import ADVANCES
 from servicing.services.ledger.posting import journal_post
 from servicing.services.outgoing import outgoing_kind_for_key, outgoing_settle
+from servicing.services.repossession.bank import PAYMENTS as REPOSSESSION_PAYMENTS
 
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 
 log = logging.getLogger(__name__)
-OUTGOING_KINDS = (PAYOUTS, REFUNDS, ADVANCES)
+OUTGOING_KINDS = (PAYOUTS, REFUNDS, ADVANCES, REPOSSESSION_PAYMENTS)
 
 
 def bank_callback_receive(*, payload: dict) -> dict:
