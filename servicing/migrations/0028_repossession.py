@@ -49,8 +49,8 @@ def repossession_accounts_remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0026_payout_debt_set_off'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0027_leases_base"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
