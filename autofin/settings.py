@@ -309,6 +309,7 @@ INTEGRATION_PREFIXES = {
     "credit_reporting": "CREDIT_REPORTING",
     "oem_claims": "OEM_CLAIMS",
     "invoicing": "INVOICING",
+    "bank_card": "BANK_CARD",
 }
 INTEGRATIONS = {
     rail: {
@@ -490,3 +491,8 @@ SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
     production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
+# --- slb
+# The four-element card check (银行卡四要素) before a sale-leaseback pays the customer's card.
+ORIGINATION_BANK_CARD_ADAPTER = _adapter("ORIGINATION_BANK_CARD_ADAPTER",
+    sandbox="origination.bank_cards.SandboxBankCardVerification",
+    production="origination.bank_cards.HttpBankCardVerification")  # fmt: skip
