@@ -30,6 +30,7 @@ from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
 from servicing.services.settlement.early import payoff_quote_issue
 from servicing.views.common import form_error, refused
+from servicing.views.lease_assets import lease_asset_context
 
 AGENT_ROLES = (Role.SERVICING_AGENT, Role.SENIOR_UNDERWRITER, Role.COLLECTOR)
 
@@ -95,6 +96,7 @@ def agent_context(request, loan: Loan, **extra):
         "note_form": loan_forms.NoteForm(),
         "reverse_form": loan_forms.ReverseForm(),
     }
+    context.update(lease_asset_context(request, loan))  # a lease's asset section
     context.update(extra)
     return context
 
