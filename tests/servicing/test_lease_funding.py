@@ -253,3 +253,60 @@ def test_sale_leaseback_title_or_mortgage_per_product_rule(
     assert loan.mortgage_status == mortgage_status
     tasks = LoanTask.objects.filter(loan=loan, kind="lease_registration").count()
     assert tasks == (1 if rule == "transfer" else 0)  # a mortgage: the loan's own tracking
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+def test_card_entered_on_the_contract_page_and_shown_to_the_checker(leaseback, client):
+    contract, cast, customer = leaseback["contract"], leaseback["cast"], leaseback["customer"]
+    client.force_login(customer)
+    page = client.get(f"/contracts/{contract.contract_ref}/sign/")
+    assert page.status_code == 200 and 'id="card-form"' in page.text
+    response = client.post(
+        f"/contracts/{contract.contract_ref}/bank-card/",
+        {"card_number": "6222 0212 3456 7890 123", "bank_name": "中国工商银行",
+         "phone": "13712340001"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(f"/contracts/{contract.contract_ref}/sign/")
+    assert "6222***********0123" in page.text and "核验通过" in page.text
+    assert GOOD_CARD not in page.text and 'id="card-form"' not in page.text
+    # another customer cannot reach the contract's card form
+    client.force_login(UserFactory(roles=["customer"], phone="13712340098"))
+    assert client.post(f"/contracts/{contract.contract_ref}/bank-card/",
+                       {"card_number": GOOD_CARD, "bank_name": "工行",
+                        "phone": "13712340001"}).status_code == 404  # fmt: skip
+    assert CustomerBankCard.objects.filter(application=contract.application).count() == 1
+
+    d = disbursement_prepare(contract_id=contract.pk, actor=cast["maker"])
+    client.force_login(cast["checker"])
+    page = client.get(f"/finance/disbursements/{d.pk}/")
+    assert page.status_code == 200
+    assert 'id="card-check"' in page.text and "6222***********0123" in page.text
+    assert "核验通过" in page.text
+
+
+def test_loan_page_shows_the_asset_and_an_agent_enters_the_policy_number(
+    dealer, customer, payees, maker, checker, client
+):
+    facts = make_facts(dealer=dealer, customer=customer, parts=STANDARD)
+    facts.update(contract_type="direct_lease", product_rules={"contract_type": "direct_lease"})
+    facts["collateral"].update(title_status="pending", title_deadline="2026-04-15")
+    loan = _fund(facts, maker, checker)
+    policy = InsurancePolicy.objects.get(loan=loan)
+    client.force_login(UserFactory(roles=["servicing_agent"]))
+    page = client.get(f"/servicing/loans/{loan.pk}/")
+    assert page.status_code == 200
+    assert 'id="lease-asset"' in page.text and "待登记" in page.text
+    assert f'id="policy-form-{policy.pk}"' in page.text
+    r = client.post(f"/servicing/lease-policies/{policy.pk}/number/", {"policy_number": "PD-9"})
+    assert r.status_code == 302 and r.url.endswith(f"/servicing/loans/{loan.pk}/#lease-asset")
+    assert InsurancePolicy.objects.get(pk=policy.pk).policy_number == "PD-9"
+    r = client.post(f"/servicing/loans/{loan.pk}/lease-asset/register/",
+                    {"plate": "沪A00001", "evidence": "登记证书 1"})  # fmt: skip
+    assert LeaseAsset.objects.get(loan=loan).registration_status == "registered_to_lessor"
+    # a finance user may see loans but not change the asset
+    client.force_login(maker)
+    client.post(f"/servicing/lease-policies/{policy.pk}/number/", {"policy_number": "X"})
+    assert InsurancePolicy.objects.get(pk=policy.pk).policy_number == "PD-9"
