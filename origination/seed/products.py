@@ -76,7 +76,7 @@ LEASE_PRODUCTS = [
         "secured": False,
         "sort_order": 25,
         "description": "新车直租：租期内车辆登记在出租人名下，期满留购过户。",
-        "rules": _lease_rules("new", down="0.15", ltv="0.85"),
+        "rules": _lease_rules("new", down="0.20", ltv="0.80"),
         "rates": fixed_rates({12: "0.0480", 24: "0.0510", 36: "0.0550"}),
     },
     {
