@@ -310,3 +310,23 @@ def test_loan_page_shows_the_asset_and_an_agent_enters_the_policy_number(
     client.force_login(maker)
     client.post(f"/servicing/lease-policies/{policy.pk}/number/", {"policy_number": "X"})
     assert InsurancePolicy.objects.get(pk=policy.pk).policy_number == "PD-9"
+
+
+def test_an_operator_enters_the_card_on_the_workbench_and_the_board_shows_it_missing(
+    leaseback, client
+):
+    contract, cast = leaseback["contract"], leaseback["cast"]
+    client.force_login(cast["maker"])
+    board = client.get("/finance/funding/")
+    assert board.status_code == 200 and "收款卡未核验" in board.text
+    ops = cast["operations"]
+    client.force_login(ops)
+    page = client.get(f"/workbench/contracts/{contract.contract_ref}/")
+    assert page.status_code == 200 and 'id="card-form"' in page.text
+    client.post(f"/workbench/contracts/{contract.contract_ref}/bank-card/",
+                {"card_number": GOOD_CARD, "bank_name": "中国工商银行",
+                 "phone": "13712340001"})  # fmt: skip
+    card = CustomerBankCard.objects.get(application=contract.application, active=True)
+    assert card.passed and card.entered_by == ops and card.holder_name == "李回租"
+    client.force_login(cast["maker"])
+    assert "收款卡未核验" not in client.get("/finance/funding/").text
