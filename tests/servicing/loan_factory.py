@@ -219,7 +219,8 @@ def product_for(
         rates = [(term, tier, None, spread) for tier in "ABCD"]
     else:
         rates = [(term, tier, rate, None) for tier in "ABCD"]
-    key = repr((sorted((k, str(v)) for k, v in fields.items()), rates, contract_type))
+    key = repr((sorted((k, str(v)) for k, v in fields.items()), rates))
+    key += "" if contract_type == "loan" else contract_type  # a loan's code as before
     code = "lf-" + hashlib.sha1(key.encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
     version = ProductVersion.objects.filter(product__code=code, status="published").first()
     if version is not None:
