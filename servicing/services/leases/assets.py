@@ -25,12 +25,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO, quantize_fen
+from autofin.pricing import add_months
 from autofin.roles import Role, user_has_role
 from origination.selectors.payees import payee_match
 from origination.services.contracts.pricing import lender_name
@@ -137,7 +137,7 @@ def _policy_open(loan: Loan, facts: dict, *, asset: LeaseAsset, on: dt.date) -> 
         policy_number="",
         premium=quantize_fen(Decimal(str(insurer["amount"]))),
         starts_on=on,
-        ends_on=on + relativedelta(years=1) - dt.timedelta(days=1),
+        ends_on=add_months(on, 12) - dt.timedelta(days=1),
         beneficiary_name=lender_name()[:200],
         lender_is_beneficiary=True,
     )
