@@ -33,6 +33,7 @@ ADAPTER_SETTINGS = (
     "SERVICING_OEM_CLAIMS",
     "SERVICING_INVOICING",
     "RISK_INCOME_ADAPTER",
+    "ORIGINATION_BANK_CARD_ADAPTER",
 )
 MIN_SECRET_LENGTH = 32
 # seed_demo's users other than the numbered dealer staff (dealerN_admin / dealerN_sales).

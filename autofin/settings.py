@@ -309,6 +309,7 @@ INTEGRATION_PREFIXES = {
     "credit_reporting": "CREDIT_REPORTING",
     "oem_claims": "OEM_CLAIMS",
     "invoicing": "INVOICING",
+    "bank_card": "BANK_CARD",
 }
 INTEGRATIONS = {
     rail: {
@@ -497,3 +498,8 @@ TELEMATICS_KEY_ID = env.str("TELEMATICS_KEY_ID", default="sandbox" if AUTOFIN_SA
 _gps = "sandbox-telematics-secret" if AUTOFIN_SANDBOX else ""
 TELEMATICS_SECRET = env.str("TELEMATICS_SECRET", default=_gps)
 TELEMATICS_HISTORY_DAYS = env.int("TELEMATICS_HISTORY_DAYS", default=90)
+# --- slb
+# The four-element card check (银行卡四要素) before a sale-leaseback pays the customer's card.
+ORIGINATION_BANK_CARD_ADAPTER = _adapter("ORIGINATION_BANK_CARD_ADAPTER",
+    sandbox="origination.bank_cards.SandboxBankCardVerification",
+    production="origination.bank_cards.HttpBankCardVerification")  # fmt: skip

@@ -5,6 +5,7 @@ from django.urls import path
 
 from origination.views import (
     apply,
+    bank_cards,
     calculator,
     contracts,
     dealer,
@@ -201,6 +202,16 @@ urlpatterns = [
         "contracts/<str:contract_ref>/sign/",
         contracts.contract_sign_page,
         name="contract_sign",
+    ),
+    path(
+        "contracts/<str:contract_ref>/bank-card/",
+        bank_cards.contract_bank_card,
+        name="contract_bank_card",
+    ),
+    path(
+        "workbench/contracts/<str:contract_ref>/bank-card/",
+        bank_cards.workbench_contract_bank_card,
+        name="workbench_contract_bank_card",
     ),
     path(
         "contracts/<str:contract_ref>/code/",

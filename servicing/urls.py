@@ -16,6 +16,7 @@ from servicing.views import (
     floorplan_portal,
     gl_mapping,
     leases,
+    lease_assets,
     loans,
     oem_claims,
     payoff,
@@ -105,6 +106,16 @@ urlpatterns = [
         "servicing/loans/<int:loan_id>/payoff/", loans.loan_payoff_quote, name="loan_payoff_quote"
     ),
     path("servicing/loans/<int:loan_id>/note/", loans.loan_note, name="loan_note"),
+    path(
+        "servicing/loans/<int:loan_id>/lease-asset/register/",
+        lease_assets.lease_asset_register,
+        name="lease_asset_register",
+    ),
+    path(
+        "servicing/lease-policies/<int:policy_id>/number/",
+        lease_assets.lease_policy_number,
+        name="lease_policy_number",
+    ),
 ]
 
 # The sandbox provider's cashier page marks orders paid on request: it exists only in a sandbox.

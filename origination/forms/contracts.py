@@ -31,3 +31,17 @@ class SignForm(AgreeForm):
         max_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+
+class BankCardForm(forms.Form):
+    """A sale-leaseback's payout card (售后回租收款卡): input only; the service checks it."""
+
+    card_number = forms.CharField(
+        label=_("本人银行卡号"), max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+    )  # fmt: skip
+    bank_name = forms.CharField(label=_("开户行"), max_length=100)
+    phone = forms.CharField(
+        label=_("银行预留手机号"), max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )  # fmt: skip

@@ -83,6 +83,11 @@ class ProductRulesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple, required=False,
     )  # fmt: skip
     subsidy_payer = forms.CharField(label=gettext_lazy("贴息厂商"), max_length=100, required=False)
+    leaseback_title = forms.ChoiceField(
+        label=gettext_lazy("回租车辆权属"), required=False,
+        choices=[("", "—"), ("transfer", gettext_lazy("过户至出租人")),
+                 ("mortgage", gettext_lazy("抵押登记给出租人"))],
+    )  # fmt: skip
 
     def __init__(self, *args, rules: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -107,7 +112,10 @@ class ProductRulesForm(forms.Form):
             "subsidy_customer_rate": percent_shown(subsidy.get("customer_rate")),
             "subsidy_terms": subsidy.get("terms") or [],
             "subsidy_payer": subsidy.get("payer", ""),
+            "leaseback_title": rules.get("leaseback_title") or "",
         }
+        if rules.get("contract_type") != "sale_leaseback":
+            del self.fields["leaseback_title"]  # only a sale-leaseback product has the choice
 
     def clean(self):
         data = super().clean()
@@ -135,6 +143,11 @@ class ProductRulesForm(forms.Form):
             "subsidy_customer_rate": _ratio(data["subsidy_customer_rate"]),
             "subsidy_terms": sorted(data["subsidy_terms"]),
             "subsidy_payer": data["subsidy_payer"].strip(),
+            **(
+                {"leaseback_title": data["leaseback_title"]}
+                if "leaseback_title" in self.fields
+                else {}
+            ),
         }
 
 
@@ -246,6 +259,7 @@ SCALAR_FIELDS = {
     "subsidy_customer_rate": "subsidy_customer_rate",
     "subsidy_terms": "subsidy_terms",
     "subsidy_payer": "subsidy_payer",
+    "leaseback_title": "leaseback_title",
 }
 
 

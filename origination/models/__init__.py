@@ -48,6 +48,7 @@ __all__ = [
     "VersionStatus",
 ]
 from origination.models.applications import *  # noqa: E402,F403 - intake models
+from origination.models.bank_cards import *  # noqa: E402,F403 - a sale-leaseback's payout card
 from origination.models.contracts import *  # noqa: E402,F403 - e-contracts, checklist
 from origination.models.documents import *  # noqa: E402,F403 - application documents
 from origination.models.floorplan import *  # noqa: E402,F403 - floor-plan lines (库存融资额度)

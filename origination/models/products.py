@@ -219,6 +219,11 @@ class ProductVersion(models.Model):
             '或按顺序列出：["penalty", "fee", "interest", "principal"]'
         ),
     )
+    leaseback_title = models.CharField(
+        _("回租车辆权属"), max_length=10, blank=True,
+        choices=[("transfer", _("过户至出租人")), ("mortgage", _("抵押登记给出租人"))],
+        help_text=_("售后回租产品：车辆过户至出租人，或办理抵押登记；其他产品留空"),
+    )  # fmt: skip
     rules = models.JSONField(_("规则快照"), default=dict, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -314,6 +319,8 @@ class ProductVersion(models.Model):
             ),
             "financed_items": self.financed_items or [],
             "waterfall": self.waterfall or [],
+            "leaseback_title": self.leaseback_title
+            or ("mortgage" if product.contract_type == "sale_leaseback" else ""),
         }
         # Normalise through the parser so the snapshot has one canonical shape.
         return ProductRules.from_dict(data).as_dict()

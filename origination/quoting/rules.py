@@ -14,6 +14,7 @@ from origination.quoting.vocabulary import (
     FEE_BASES,
     FEE_KINDS,
     ITEM_KINDS,
+    LEASEBACK_TITLES,
     LPR_TENORS,
     METHOD_LABELS,
     PAYEE_TYPES,
@@ -177,6 +178,8 @@ class ProductRules:
     financed_items: tuple[ItemRule, ...]
     # servicing's allocation order for repayments: () the default, "by_instalment", or buckets
     waterfall: str | tuple[str, ...] = ()
+    # a sale-leaseback's car: "transfer" (title to the lessor) or "mortgage" (registered to it)
+    leaseback_title: str = ""
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ProductRules:
@@ -215,6 +218,11 @@ class ProductRules:
                 subsidy=_subsidy_from(data.get("subsidy")),
                 financed_items=tuple(_item_rule_from(i) for i in data.get("financed_items", ())),
                 waterfall=_waterfall(data.get("waterfall")),
+                leaseback_title=(
+                    _choice(data.get("leaseback_title"), LEASEBACK_TITLES, "leaseback_title")
+                    if data.get("leaseback_title")
+                    else ""
+                ),
             )
         except RulesError:
             raise
@@ -288,6 +296,7 @@ class ProductRules:
             ],
             # only when set: snapshots of products without one keep their shape
             **({"waterfall": _waterfall_json(self.waterfall)} if self.waterfall else {}),
+            **({"leaseback_title": self.leaseback_title} if self.leaseback_title else {}),
         }
 
     def ltv_rule(self, vehicle_kind: str, vehicle_use: str) -> LtvRule | None:

@@ -44,6 +44,54 @@ FINANCED_ITEMS = [
     {"item_kind": "accessories", "payee_type": "dealer", "cap_amount": "20000.00", "cap_ratio": "0.05"},
 ]  # fmt: skip
 
+
+def _lease_rules(kind: str, *, down: str, ltv: str, **extra) -> dict:
+    """A lease product's rules: 12-36 months, equal rents, a handling fee."""
+    return {
+        "terms": [12, 24, 36],
+        "max_term_months": 36,
+        "methods": ["equal_instalment"],
+        "ltv_rules": [{"vehicle_kind": kind, "vehicle_use": "personal",
+                       "min_down_payment_ratio": down, "max_ltv": ltv}],
+        "amount_min": D("30000.00"),
+        "amount_max": D("1000000.00"),
+        "day_count": "30/360",
+        "fees": [{"fee_kind": "handling", "basis": "percent", "value": "0.01", "financed": False}],
+        "penalty_markup": D("0.5"),
+        "lock_in_months": 6,
+        "early_settlement_fee_rate": D("0.03"),
+        "financed_items": [FINANCED_ITEMS[1]],
+        **extra,
+    }  # fmt: skip
+
+
+# The two lease products of issue #19: 直租 (the lessor buys the new car from the dealer) and
+# 售后回租 (the lessor buys the customer's own car, paying their checked card; title transferred).
+LEASE_PRODUCTS = [
+    {
+        "code": "lease-new",
+        "name": "新车直租",
+        "vehicle_kind": "new",
+        "contract_type": "direct_lease",
+        "secured": False,
+        "sort_order": 25,
+        "description": "新车直租：租期内车辆登记在出租人名下，期满留购过户。",
+        "rules": _lease_rules("new", down="0.20", ltv="0.80"),
+        "rates": fixed_rates({12: "0.0480", 24: "0.0510", 36: "0.0550"}),
+    },
+    {
+        "code": "lease-back",
+        "name": "车主回租",
+        "vehicle_kind": "used",
+        "contract_type": "sale_leaseback",
+        "secured": True,
+        "sort_order": 45,
+        "description": "车主回租：将自有车辆出售给出租人并租回使用，购车款付至本人银行卡。",
+        "rules": _lease_rules("used", down="0.30", ltv="0.70", leaseback_title="transfer"),
+        "rates": fixed_rates({12: "0.0690", 24: "0.0720", 36: "0.0760"}),
+    },
+]
+
 PRODUCTS = [
     {
         "code": "new-std",
@@ -262,6 +310,7 @@ PRODUCTS = [
             {12: "0.0450", 24: "0.0480", 36: "0.0520"}, {t: D("0") for t in TIERS}
         ),
     },
+    *LEASE_PRODUCTS,
 ]
 
 

@@ -34,11 +34,14 @@ def contract_for_customer(user, contract_ref: str) -> Contract | None:
 
 
 def _collateral_checks(contract: Contract) -> dict:
-    """The checklist's mortgage-registration and GPS items as the loan's collateral status:
+    """The checklist's mortgage-registration, GPS and (a lease's) registration-to-the-lessor
+    items as the loan's collateral status:
     done, pending with the deadline allowed after funding, or not required (no such item)."""
     items = {i.item_kind: i for i in contract.checklist.all()}
     result: dict = {}
-    for field, kind in (("mortgage", "mortgage_registration"), ("gps", "gps_installed")):
+    pairs = (("mortgage", "mortgage_registration"), ("gps", "gps_installed"),
+             ("title", "title_registration"))  # fmt: skip
+    for field, kind in pairs:
         item = items.get(kind)
         if item is None:
             result[f"{field}_status"] = "not_required"

@@ -54,16 +54,20 @@ def gps_required(*, rules: dict, application) -> bool:
     return any(any(code in str(c) for code in RISK_GPS_CODES) for c in application.conditions or [])
 
 
-def checklist_kinds_for(*, contract_type: str, secured: bool, gps: bool) -> list[str]:
+def checklist_kinds_for(
+    *, contract_type: str, secured: bool, gps: bool, leaseback_title: str = ""
+) -> list[str]:
     """The checks a contract needs, in display order.
 
     loan / sale_leaseback: the car is mortgaged to the lender (抵押登记), if the product is
-    secured; direct_lease (直租): the car is registered in the lessor's name instead.
+    secured; direct_lease (直租), and a sale-leaseback whose product transfers the title
+    (leaseback_title "transfer"): the car is registered in the lessor's name instead.
     """
     kinds = [K.SIGNED_CONTRACT, K.INSURANCE]
     if gps:
         kinds.append(K.GPS_INSTALLED)
-    if contract_type == "direct_lease":
+    title = contract_type == "sale_leaseback" and leaseback_title == "transfer"
+    if contract_type == "direct_lease" or title:
         kinds.append(K.TITLE_REGISTRATION)
     elif secured:
         kinds.append(K.MORTGAGE_REGISTRATION)
@@ -77,6 +81,7 @@ def checklist_create(*, contract: Contract, rules: dict) -> list[FundingChecklis
         contract_type=contract.contract_type,
         secured=bool(rules.get("secured", True)),
         gps=gps_required(rules=rules, application=contract.application),
+        leaseback_title=str(rules.get("leaseback_title") or ""),
     )
     return [FundingChecklistItem.objects.create(contract=contract, item_kind=k) for k in kinds]
 

@@ -47,6 +47,7 @@ VERSION_RULE_FIELDS = (
     "subsidy_payer",
     "financed_items",
     "waterfall",
+    "leaseback_title",
 )
 
 # (term_months, tier, annual_rate or None, spread_bps or None)

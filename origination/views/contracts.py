@@ -28,6 +28,7 @@ from origination.services.contracts.signing import (
 )
 from origination.services.underwriting.authority import UnderwritingError
 from origination.services.underwriting.counter_offers import counter_offer_respond
+from origination.views.bank_cards import bank_card_context
 
 
 def _client_ip(request) -> str | None:
@@ -86,6 +87,7 @@ def contract_sign_page(request, contract_ref: str):
             "signature": getattr(contract, "signature", None)
             if contract.status == "signed"
             else None,
+            **bank_card_context(contract, request.user),
         },
     )
 

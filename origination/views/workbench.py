@@ -54,6 +54,7 @@ from origination.services.underwriting.counter_offers import underwriting_counte
 from origination.services.underwriting.decline import underwriting_decline
 from origination.services.underwriting.documents import underwriting_request_documents
 from origination.services.underwriting.escalation import case_escalate
+from origination.views.bank_cards import bank_card_context
 
 UNDERWRITERS = (Role.UNDERWRITER, Role.SENIOR_UNDERWRITER)
 CHECKLIST_ROLES = (*UNDERWRITERS, Role.FINANCE_OPERATOR, Role.OPERATIONS)
@@ -430,6 +431,7 @@ def contract_detail(request, contract_ref: str):
             "signature": getattr(contract, "signature", None)
             if contract.status == "signed"
             else None,
+            **bank_card_context(contract, request.user),
         },
     )
 

@@ -141,6 +141,8 @@ class TaskKind(models.TextChoices):
     GPS_OVERDUE = "gps_overdue", _("GPS 安装超期")
     INSURANCE_EXPIRING = "insurance_expiring", _("保险即将到期")
     PTP_BROKEN = "ptp_broken", _("承诺还款未兑现")
+    # a lease's car to be registered in the lessor's name (or mortgaged to it) by ref_date
+    LEASE_REGISTRATION = "lease_registration", _("租赁车辆登记")
 
 
 class LoanTask(models.Model):

@@ -191,7 +191,9 @@ class PaymentInstruction(models.Model):
             models.CheckConstraint(
                 condition=(Q(payee_kind="dealer") & Q(payee_dealer_id__isnull=False))
                 | Q(payee_kind="lender")
-                | (~Q(payee_kind__in=["dealer", "lender"]) & Q(payee__isnull=False)),
+                # 售后回租: the customer's own checked card, never a payee of the register
+                | (Q(payee_kind="customer") & Q(payee__isnull=True))
+                | (~Q(payee_kind__in=["dealer", "lender", "customer"]) & Q(payee__isnull=False)),
                 name="instruction_payee_from_master_data",
             ),
         ]

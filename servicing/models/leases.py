@@ -117,7 +117,8 @@ class InsurancePolicy(models.Model):
     # the insurer as a payee of the register when the premium is financed or paid through us
     insurer_payee_id = models.BigIntegerField(_("保险公司"), null=True, blank=True)
     insurer_name = models.CharField(_("保险公司名称"), max_length=200)
-    policy_number = models.CharField(_("保单号"), max_length=40)
+    # blank until operations enter it (a lease's policy is opened at funding from the contract)
+    policy_number = models.CharField(_("保单号"), max_length=40, blank=True)
     cover = models.JSONField(_("险种"), default=list, blank=True)
     premium = models.DecimalField(_("保费"), **MONEY)
     starts_on = models.DateField(_("起保日"))
@@ -141,8 +142,10 @@ class InsurancePolicy(models.Model):
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["insurer_name", "policy_number"], name="insurance_policy_unique"
-            ),
+                fields=["insurer_name", "policy_number"],
+                condition=~Q(policy_number=""),
+                name="insurance_policy_unique",
+            ),  # fmt: skip
             models.CheckConstraint(
                 condition=Q(premium__gte=0, ends_on__gt=F("starts_on")),
                 name="insurance_policy_amounts_dates",

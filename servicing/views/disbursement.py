@@ -18,6 +18,7 @@ from autofin.business_date import business_date_current
 from autofin.idempotency import NothingDone, idempotent
 from autofin.reauth import recent_auth_required
 from autofin.roles import MoneyAction, Role, can_move_money, user_has_role
+from origination.selectors.bank_cards import customer_card_check
 from servicing.forms.disbursement import ReconciliationForm
 from servicing.models.disbursement import (
     Disbursement,
@@ -116,6 +117,9 @@ def disbursement_detail(request, disbursement_id: int, revealed: dict | None = N
     for i in ctx["instructions"]:  # before release: the account release will pay (masked)
         i.preview = None if i.attempt_list else reveal_svc.instruction_account_preview(i)
         i.revealed = (revealed or {}).get(i.pk)
+    if any(i.payee_kind == "customer" for i in ctx["instructions"]):
+        # 售后回租: the customer's own card and its four-element check, for the checker to see
+        ctx["bank_card"] = customer_card_check(d.application_id) or {}
     user = request.user
     ctx["token"] = uuid.uuid4().hex
     ctx["can_approve"] = (

@@ -33,6 +33,7 @@ from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
 from servicing.services.settlement.early import payoff_quote_issue
 from servicing.views.common import form_error, refused
+from servicing.views.lease_assets import lease_asset_context
 
 AGENT_ROLES = (Role.SERVICING_AGENT, Role.SENIOR_UNDERWRITER, Role.COLLECTOR)
 
@@ -103,6 +104,7 @@ def agent_context(request, loan: Loan, **extra):
         "reverse_form": loan_forms.ReverseForm(),
         **loans_sel.loan_telematics(loan=loan),
     }
+    context.update(lease_asset_context(request, loan))  # a lease's asset section
     context.update(extra)
     return context
 

@@ -19,6 +19,7 @@ import pytest
 from django.core.mail import EmailMessage
 
 from autofin.notifications import GatewayError, HttpEmailBackend, HttpSmsGateway
+from origination.bank_cards import BankCardError, HttpBankCardVerification
 from origination.esign import ESignError, HttpESign
 from risk.adapters import (
     HttpBureau,
@@ -235,6 +236,18 @@ CASES = [
         {"evidence_ref": "EV-1"},
         ESignError,
     ),
+    (
+        "bank_card",
+        lambda: HttpBankCardVerification().verify(
+            name="李回租",
+            id_number="110101199001011237",
+            card_number="6222021234567890123",
+            phone="13712340001",
+        ),
+        {"result": "mismatch", "reason": "phone", "ref": "BC-1"},
+        {"result": "mismatch", "reason": "phone", "ref": "BC-1"},
+        BankCardError,
+    ),  # fmt: skip
     (
         "credit_reporting",
         lambda: HttpCreditReporting().submit(

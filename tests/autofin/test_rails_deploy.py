@@ -46,6 +46,7 @@ ADAPTERS = {
         "servicing.services.credit_reporting.adapters.SandboxCreditCenter"
     ),
     "RISK_INCOME_ADAPTER": "risk.adapters.SandboxIncome",
+    "ORIGINATION_BANK_CARD_ADAPTER": "origination.bank_cards.SandboxBankCardVerification",
 }
 # Production adapters not named Http<the sandbox's name>.
 PRODUCTION = {

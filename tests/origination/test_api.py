@@ -200,7 +200,8 @@ def test_products_list_each_product_with_its_current_rules(client, seeded):
 
     assert response.status_code == 200
     products = {p["code"]: p for p in response.json()["results"]}
-    assert set(products) == {"new-std", "oem-zero", "nev-lease", "used-loan", "comm-slb"}
+    assert set(products) == {"new-std", "oem-zero", "nev-lease", "used-loan", "comm-slb",
+                             "lease-new", "lease-back"}  # fmt: skip
     new_std = products["new-std"]
     assert new_std["version"]["number"] == 2
     assert new_std["rules"]["terms"] == [12, 24, 36, 48, 60]

@@ -167,11 +167,14 @@ def product_for(
     rate_link: dict | None = None,
     financed_items: list[dict] | None = None,
     actor="test",
+    contract_type: str = "loan",
+    leaseback_title: str = "",
 ) -> ProductVersion:
     """A published product whose rate table prices `term` at `rate` (or, floating, at the LPR
     plus the link's spread) for every tier, with a handling fee of `fee` in every instalment;
     subsidised to `customer_rate` if that is lower.
-    `financed_items`: the add-ons it finances (the product rule of that name), none by default.
+    `financed_items`: the add-ons it finances (the product rule of that name), none by default;
+    `contract_type` (and a sale-leaseback's `leaseback_title`): a lease product.
     The same terms give the same product (looked up by a code made from them)."""
     unknown = set(rules) - {"penalty_markup", "lock_in_months", "early_settlement_fee_rate",
                             "waterfall"}  # fmt: skip
@@ -198,6 +201,8 @@ def product_for(
     }  # fmt: skip
     if financed_items:
         fields["financed_items"] = financed_items
+    if leaseback_title:
+        fields["leaseback_title"] = leaseback_title
     if method == "balloon":
         fields.update(balloon_ratio_min=D("0.10"), balloon_ratio_max=D("0.50"))
     if customer_rate is not None and customer_rate < rate:
@@ -215,6 +220,7 @@ def product_for(
     else:
         rates = [(term, tier, rate, None) for tier in "ABCD"]
     key = repr((sorted((k, str(v)) for k, v in fields.items()), rates))
+    key += "" if contract_type == "loan" else contract_type  # a loan's code as before
     code = "lf-" + hashlib.sha1(key.encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
     version = ProductVersion.objects.filter(product__code=code, status="published").first()
     if version is not None:
@@ -224,7 +230,7 @@ def product_for(
         code=code,
         name=f"测试产品 {code}",
         vehicle_kind="new",
-        contract_type="loan",
+        contract_type=contract_type,
         rules=fields,
         rates=rates,
     )

@@ -70,8 +70,9 @@ def contract_price(*, application: Application, tier: str | None = None) -> Pric
 
 
 def contract_payees(*, application: Application, evaluation: QuoteEvaluation) -> list[dict]:
-    """Who the amount financed is paid to: the dealer (car price − down payment), each financed
-    add-on's payee, and each financed fee. The parts sum exactly to the amount financed."""
+    """Who the amount financed is paid to: the dealer (car price − down payment), or for a
+    sale-leaseback the customer themself; each financed add-on's payee, and each financed fee.
+    The parts sum exactly to the amount financed."""
     payees = []
     car_part = evaluation.vehicle_amount_financed
     dealer_item = application.items.filter(item_kind=FinancedItemKind.CAR).first()
@@ -80,16 +81,15 @@ def contract_payees(*, application: Application, evaluation: QuoteEvaluation) ->
         if dealer_item
         else (application.dealer.legal_name if application.dealer_id else "")
     )
-    payees.append(
-        {
-            "payee_type": "dealer",
-            "party": "dealer",
-            "item": "car",
-            "label": _("车款"),
-            "name": dealer_name,
-            "amount": str(car_part),
-        }
-    )
+    if application.product_version.product.contract_type == "sale_leaseback":
+        # 售后回租: the lessor buys the car from the customer, so its price is paid to the
+        # customer's own card (checked by its four elements before the money is released)
+        holder = application.primary_applicant
+        car_payee = {"payee_type": "customer", "party": "customer",
+                     "name": holder.name if holder else application.customer_name}  # fmt: skip
+    else:
+        car_payee = {"payee_type": "dealer", "party": "dealer", "name": dealer_name}
+    payees.append({**car_payee, "item": "car", "label": _("车款"), "amount": str(car_part)})
     for item in application.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id"):
         payees.append(
             {

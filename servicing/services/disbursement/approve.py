@@ -24,7 +24,11 @@ from servicing.models.disbursement import (
     PaymentInstruction,
 )
 from servicing.services.disbursement.aml_hold import aml_hold_check
-from servicing.services.disbursement.create import dual_approval_threshold, instruction_account
+from servicing.services.disbursement.create import (
+    customer_card_required,
+    dual_approval_threshold,
+    instruction_account,
+)
 from servicing.services.disbursement.fund import disbursement_fund_locked
 from servicing.services.disbursement.states import (
     DS,
@@ -51,6 +55,8 @@ def disbursement_approve(*, disbursement_id: int, actor: Any) -> Disbursement:
                 _("复核人不能是经办人本人：放款需由另一位同事复核。"), code="same_user"
             )
         aml_hold_check((d.contract_facts or {}).get("application_ref"))
+        if any(i.payee_kind == PayeeKind.CUSTOMER for i in instructions):
+            customer_card_required(d.application_id)  # 售后回租: the card passed its check
         if d.status == DS.PREPARED:
             d.approved_by = actor
             if d.needs_two_approvers:

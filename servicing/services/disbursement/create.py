@@ -18,6 +18,7 @@ from autofin.roles import Role, user_has_role
 from dealers.models.dealers import Dealer
 from dealers.selectors import dealer_can_receive_funds, dealer_settlement_account
 from origination.models import ProductVersion
+from origination.selectors.bank_cards import customer_card_account
 from origination.selectors.contracts import contract_for_funding
 from origination.selectors.payees import payee_match
 from origination.services.payees import payee_account
@@ -38,6 +39,7 @@ PAYEE_TYPE_KIND = {
     "accessories": PayeeKind.ACCESSORY,
     "gps": PayeeKind.GPS,
     "lender": PayeeKind.LENDER,
+    "customer": PayeeKind.CUSTOMER,  # 售后回租: the car's price to the customer's own card
 }
 
 
@@ -96,6 +98,8 @@ def instruction_account(instruction: PaymentInstruction) -> dict:
                 code="no_account",
             )
         return account
+    if instruction.payee_kind == PayeeKind.CUSTOMER:
+        return customer_card_required(instruction.disbursement.application_id)
     payee = Payee.objects.filter(pk=instruction.payee_id, active=True, verified=True).first()
     if payee is None:
         raise DisbursementError(
@@ -103,6 +107,17 @@ def instruction_account(instruction: PaymentInstruction) -> dict:
             code="no_account",
         )
     return payee_account(payee=payee)
+
+
+def customer_card_required(application_id: int | None) -> dict:
+    """A sale-leaseback pays the customer only to their own card whose four-element check
+    (银行卡四要素) passed; refused otherwise."""
+    account = customer_card_account(application_id)
+    if account is None:
+        raise DisbursementError(
+            _("客户本人收款银行卡尚未通过四要素核验，不能放款。"), code="card_not_verified"
+        )
+    return account
 
 
 def _seller_dealer_id(name: str) -> int | None:
@@ -153,6 +168,8 @@ def split_build(*, facts: dict) -> list[dict]:
             part["payee_dealer_id"] = dealer_id
         elif kind == PayeeKind.LENDER:
             part["payee_name"] = part["payee_name"] or _("本公司")
+        elif kind == PayeeKind.CUSTOMER:
+            part["payee_name"] = part["payee_name"] or str(facts.get("customer_name") or "")[:200]
         else:
             payee = _register_payee(kind, part["payee_name"])
             if payee is None:
@@ -214,7 +231,8 @@ def disbursement_create(*, facts: dict, actor: Any) -> Disbursement:
                 payee_dealer_id=part["payee_dealer_id"],
                 payee_name=part["payee_name"],
             )
-        ) if part["payee_kind"] != PayeeKind.LENDER else None
+        ) if part["payee_kind"] not in (PayeeKind.LENDER, PayeeKind.CUSTOMER) else None
+    # the customer's card may still be entered and checked: release checks it
     try:
         with transaction.atomic():
             d = Disbursement.objects.create(
