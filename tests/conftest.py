@@ -237,7 +237,7 @@ _CHART_ADDITIONS = [
     # financing leases: unearned income pair, input and deferred output VAT, customer payable
     ("0027_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
     # repossession: recoverable costs, the vendors' payable (repo)
-    ("0028_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
+    ("0029_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)
@@ -251,7 +251,7 @@ def _rows_count(rows) -> int:
 
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 _income_consents = importlib.import_module("origination.migrations.0010_income_consents")
-_location_consent = importlib.import_module("origination.migrations.0012_location_consent")
+_location_consent = importlib.import_module("origination.migrations.0013_location_consent")
 
 
 def _db_kind(request) -> str | None:
