@@ -490,3 +490,6 @@ SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
     production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
+# --- ocr
+CELERY_TASK_ROUTES["origination.tasks.document_ocr_read"] = {"queue": "documents"}
+OCR_THREADS = env.int("OCR_THREADS", default=1)  # ONNX Runtime threads per OCR worker process
