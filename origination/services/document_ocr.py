@@ -165,7 +165,7 @@ def document_checks(application: Application) -> list[Check]:
     primary = application.applicants.filter(role=ApplicantRole.PRIMARY).first()
     checks = []
     for kind, wanted in _expected(application, primary, read).items():
-        if kind not in read:
+        if not read.get(kind):  # not read, or nothing on it could be read: listed apart
             continue
         for field, expected in wanted.items():
             if not expected:
@@ -203,10 +203,16 @@ def documents_read_facts(application: Application) -> dict:
 
 
 def document_signals(application: Application) -> list[dict]:
-    """Forgery signals the underwriter reads beside the comparison (kind, label, detail)."""
+    """Forgery signals the underwriter reads beside the comparison (document, label, detail),
+    and the image documents OCR could read nothing on."""
     docs = read_documents(application)
     kinds = dict(DocumentKind.choices)
     signals = [
+        {"document": str(kinds.get(k, "")), "label": str(_("未能识别")), "detail": ""}
+        for k, d in sorted(docs.items())
+        if k in parsers.PARSERS and not d.ocr_fields
+    ]
+    signals += [
         {
             "document": str(kinds.get(k, "")),
             "label": str(_("证件已过有效期")),
