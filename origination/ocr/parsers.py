@@ -84,8 +84,12 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+# labels that may follow a name on the same row when the detector joins two lines
+_NAME_STOPS = re.compile(r"(住址|性别|民族|出生|身份证|证号|国籍)")
+
+
 def _name(text: str) -> str:
-    m = re.match(r"[\u4e00-\u9fa5·]{2,6}", text)
+    m = re.match(r"[\u4e00-\u9fa5·]{2,6}", _NAME_STOPS.split(text, maxsplit=1)[0])
     return m.group(0) if m else ""
 
 

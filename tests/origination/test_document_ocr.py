@@ -6,23 +6,27 @@ caught by their perceptual hash."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from autofin.roles import Role
 from origination.models.documents import ApplicationDocument
 from origination.ocr import forensics, samples
 from origination.services.applications.applicants import application_applicants_save
-from origination.services.document_ocr import document_check_rows, document_checks
+from origination.services.applications.start import application_start
+from origination.services.document_ocr import document_check_rows, document_checks, document_read
 from origination.services.documents import application_document_add
 from origination.services.facts import application_facts
+from risk.models import FraudHit
 from risk.rules import RuleContext, rules_evaluate
 from risk.services import rule_set_default_ensure
+from risk.services.fraud import fraud_checks_run
 from risk.services.rulesets import rules_of
-from autofin.roles import Role
 from tests.factories import UserFactory
-from tests.origination.intake_support import next_phone, primary_data
+from tests.origination.intake_support import new_car, next_phone, primary_data
 
 pytestmark = pytest.mark.django_db
 
@@ -140,8 +144,6 @@ def test_mismatched_name_raises_the_fact_and_the_referral(
 def test_matching_card_raises_nothing_and_a_rerun_writes_nothing(
     eager, customer, draft, django_capture_on_commit_callbacks
 ):
-    from origination.services.document_ocr import document_read
-
     application_applicants_save(
         actor=customer, application=draft, primary=primary_data(address="上海市浦东新区张江路100号")
     )
@@ -158,8 +160,6 @@ def test_matching_card_raises_nothing_and_a_rerun_writes_nothing(
 def test_expired_id_card_and_edited_photo_are_facts(
     eager, customer, draft, django_capture_on_commit_callbacks
 ):
-    import io
-
     application_applicants_save(actor=customer, application=draft, primary=primary_data())
     back = samples.id_back(
         _person(id_valid_from=dt.date(2005, 5, 17), id_valid_to=dt.date(2025, 5, 17))
@@ -192,11 +192,6 @@ def test_near_duplicate_image_across_two_applications_is_caught(
 ):
     """The same invoice photo, cropped and re-encoded (a new sha256), with two applicants'
     applications: risk's check on the perceptual hash refers the second."""
-    from origination.services.applications.start import application_start
-    from risk.models import FraudHit
-    from risk.services.fraud import fraud_checks_run
-    from tests.origination.intake_support import new_car
-
     rules = rules_of(rule_set_default_ensure())
     photo = samples.photographed(samples.document_set(8)[4], random.Random(8))
     first_bytes = photo.jpeg()

@@ -1,6 +1,7 @@
 """The underwriter sees what OCR read beside what the application says, on a phone: the ID card
 photo uploaded with a draft names someone else, and the case page highlights that row (and
-only that one). Screenshot under test-output/document_ocr/."""
+only that one); and the customer photographs their ID card on the applicant step and finds the
+form filled in. Screenshots under test-output/document_ocr/."""
 
 from __future__ import annotations
 
@@ -85,3 +86,39 @@ def test_underwriter_sees_the_ocr_mismatch_highlighted_on_a_phone(
     assert width <= 390, f"page wider than the phone: {width}px"
     checks.screenshot(path=str(SHOTS / "01-underwriter-ocr-mismatch-phone.png"))
     page.screenshot(path=str(SHOTS / "02-case-phone.png"), full_page=True)
+
+
+def test_customer_photographs_the_id_card_and_the_form_fills_itself_on_a_phone(
+    phone_page, live_server, browser_login, customer, draft, settings
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    data = primary_data()
+    card = samples.id_front(
+        samples.Person(
+            name="赵志刚",
+            sex="男",
+            birth=data["birth_date"],
+            address="上海市浦东新区张江路100号",
+            id_number=data["id_number"],
+            id_valid_from=dt.date(2020, 5, 17),
+            id_valid_to=dt.date(2040, 5, 17),
+            authority="上海市公安局浦东分局",
+        )
+    )
+    page = phone_page
+    browser_login(page, customer.username, PASSWORD)
+    page.goto(f"{live_server.url}/apply/{draft.reference}/applicant/")
+    page.set_input_files(
+        "[data-testid=read-id-card]",
+        files=[{"name": "id.jpg", "mimeType": "image/jpeg", "buffer": card.jpeg()}],
+    )
+    page.click("#id-card-read button[type=submit]")
+    page.wait_for_selector("#id-card-prefill")
+    expect(page.locator("input[name=name]")).to_have_value("赵志刚")
+    expect(page.locator("input[name=id_number]")).to_have_value(data["id_number"])
+    expect(page.locator("input[name=address]")).to_have_value("上海市浦东新区张江路100号")
+    assert not draft.applicants.exists()  # the customer confirms by saving
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page wider than the phone: {width}px"
+    page.screenshot(path=str(SHOTS / "03-customer-prefilled-phone.png"), full_page=True)
