@@ -62,7 +62,8 @@ def document_read(*, document_id: int) -> ApplicationDocument | None:
             software = forensics.editing_software(image)
             phash = forensics.perceptual_hash(image)
             parser = parsers.PARSERS.get(document.doc_kind)
-            fields = parser(engine.ocr_read(image)) if parser else {}
+            # a blank image (no contrast: no hash either) has nothing to read
+            fields = parser(engine.ocr_read(image)) if parser and phash else {}
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         log.warning("document %s not read: %s", document_id, exc)
         return document
