@@ -503,3 +503,6 @@ TELEMATICS_HISTORY_DAYS = env.int("TELEMATICS_HISTORY_DAYS", default=90)
 ORIGINATION_BANK_CARD_ADAPTER = _adapter("ORIGINATION_BANK_CARD_ADAPTER",
     sandbox="origination.bank_cards.SandboxBankCardVerification",
     production="origination.bank_cards.HttpBankCardVerification")  # fmt: skip
+# --- ocr
+CELERY_TASK_ROUTES["origination.tasks.document_ocr_read"] = {"queue": "documents"}
+OCR_THREADS = env.int("OCR_THREADS", default=1)  # ONNX Runtime threads per OCR worker process

@@ -79,6 +79,16 @@ class ConsentFacts(TypedDict, total=False):
     given_at: str  # ISO datetime
 
 
+class DocumentsReadFacts(TypedDict, total=False):
+    """What OCR read on the application's documents, compared with the application."""
+
+    read: list[str]  # document kinds read: id_front, id_back, driving_licence, invoice ...
+    mismatches: list[str]  # "<kind>.<field>" shown differently from the application
+    expired: list[str]  # kinds past their validity date (id_back, driving_licence)
+    edited: list[str]  # kinds whose image names an editing program in EXIF
+    invoice_price: Decimal | str | None  # 价税合计 on the purchase invoice
+
+
 class Facts(TypedDict, total=False):
     applicant: ApplicantFacts
     deal: DealFacts
@@ -86,6 +96,8 @@ class Facts(TypedDict, total=False):
     dealer: DealerFacts
     salesperson_id: int
     documents: list[str]  # sha256 (or keyed hash) of each uploaded document file
+    document_phashes: list[str]  # perceptual hash (16 hex digits) of each document image
+    documents_read: DocumentsReadFacts
     co_applicant: CoApplicantFacts
     # consents in force, by kind; the bureau is asked only with consents["credit_bureau"]
     consents: dict[str, ConsentFacts]

@@ -118,9 +118,9 @@ def _dealer_grade(ctx: RuleContext, params: dict) -> dict | None:
     return {"grade": grade} if grade in params.get("grades", ["D"]) else None
 
 
-@rule("PRICE_ABOVE_GUIDE")
-def _price_above_guide(ctx: RuleContext, params: dict) -> dict | None:
-    price = dec(ctx.part("deal").get("price"))
+def _above_guide(ctx: RuleContext, params: dict, price: Decimal | None) -> dict | None:
+    """``price`` more than ``max_pct`` % above the valuation's guide price: the one test for
+    the deal's price and the invoice's."""
     guide = dec((ctx.inputs.get("valuation") or {}).get("guide_price"))
     max_pct = Decimal(str(params.get("max_pct", 10)))
     if price is None or not guide:
@@ -129,6 +129,39 @@ def _price_above_guide(ctx: RuleContext, params: dict) -> dict | None:
         over = ((price / guide - 1) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return {"price": str(price), "guide_price": str(guide), "over_pct": str(over)}
     return None
+
+
+@rule("PRICE_ABOVE_GUIDE")
+def _price_above_guide(ctx: RuleContext, params: dict) -> dict | None:
+    return _above_guide(ctx, params, dec(ctx.part("deal").get("price")))
+
+
+@rule("INVOICE_ABOVE_GUIDE")
+def _invoice_above_guide(ctx: RuleContext, params: dict) -> dict | None:
+    """The purchase invoice (as OCR read it) is priced well above the guide price."""
+    return _above_guide(ctx, params, dec(ctx.part("documents_read").get("invoice_price")))
+
+
+@rule("DOCUMENT_MISMATCH")
+def _document_mismatch(ctx: RuleContext, params: dict) -> dict | None:
+    """A document shows a name, ID number, address, VIN, price ... other than the
+    application's."""
+    fields = ctx.part("documents_read").get("mismatches") or []
+    return {"fields": list(fields)} if fields else None
+
+
+@rule("DOCUMENT_EXPIRED")
+def _document_expired(ctx: RuleContext, params: dict) -> dict | None:
+    """The ID card (or driving licence) is past its validity date."""
+    kinds = ctx.part("documents_read").get("expired") or []
+    return {"documents": list(kinds)} if kinds else None
+
+
+@rule("DOCUMENT_EDITED")
+def _document_edited(ctx: RuleContext, params: dict) -> dict | None:
+    """A document image names an editing program (EXIF Software)."""
+    kinds = ctx.part("documents_read").get("edited") or []
+    return {"documents": list(kinds)} if kinds else None
 
 
 @rule("CO_APPLICANT_MISSING")
@@ -182,6 +215,7 @@ FRAUD_CHECKS = (
     "FRAUD_VIN_REUSED",
     "FRAUD_SALES_VELOCITY",
     "FRAUD_DOCUMENT_REUSED",
+    "FRAUD_DOCUMENT_NEAR_DUPLICATE",
 )
 for _code in FRAUD_CHECKS:
     RULES[_code] = _fraud(_code)
@@ -216,6 +250,26 @@ BUREAU_LIST_RULES = (
     ("COURT_ENFORCEMENT", "D06_COURT_ENFORCEMENT"),
     ("DISHONEST_DEBTOR", "D07_DISHONEST_DEBTOR"),
 )
+
+# What OCR of the documents brings (rule code, reason code, params, explanation): all refer.
+# Also added to a database's rule set in force by migration risk 0005.
+DOCUMENT_RULES: list[tuple[str, str, dict, Any]] = [
+    ("DOCUMENT_MISMATCH", "R06_DOCUMENT_MISMATCH", {}, _("申请材料需要进一步核实")),
+    ("DOCUMENT_EXPIRED", "R07_DOCUMENT_EXPIRED", {}, _("证件已过有效期，请提供有效证件")),
+    ("DOCUMENT_EDITED", "R08_DOCUMENT_EDITED", {}, _("申请材料需要进一步核实")),
+    (
+        "INVOICE_ABOVE_GUIDE",
+        "R09_INVOICE_ABOVE_GUIDE",
+        {"max_pct": 10},
+        _("车辆成交价高于指导价较多，需要人工审核"),
+    ),
+    (
+        "FRAUD_DOCUMENT_NEAR_DUPLICATE",
+        "F07_DOCUMENT_NEAR_DUPLICATE",
+        {"max_distance": 8},
+        _("申请材料需要进一步核实"),
+    ),
+]
 
 # The default rule set (seeded as version 1): (code, kind, reason code, params, explanation).
 DEFAULT_RULES: list[tuple[str, str, str, dict, Any]] = [
@@ -311,6 +365,10 @@ DEFAULT_RULES: list[tuple[str, str, str, dict, Any]] = [
         # The same words for both lists: the customer is not told which court list named them.
         (code, "decline", reason, {}, _("申请人信用记录不符合要求"))
         for code, reason in BUREAU_LIST_RULES
+    ],
+    *[
+        (code, "refer", reason, params, explanation)
+        for code, reason, params, explanation in DOCUMENT_RULES
     ],
 ]
 

@@ -93,6 +93,12 @@ TINY = {
          r"ratio to the naive per-loan loop: [\d.]+x",
          r"online load during batch: \d+ requests, p95 \d+ ms"],
     ),
+    "ocr": (
+        ["--tiny"],
+        [r"fields right: \d+/\d+ = [\d.]+% \((meets|MISSES)",
+         r"seconds per document: mean [\d.]+, p95 [\d.]+",
+         r"near-duplicates .* caught at ≤ \d+ bits: \d+/\d+"],
+    ),
     "month_end": (
         ["--loans", "200"],
         [r"provision run: 200 loans; compute [\d.]+ s", r"EAD [\d,.]+ ECL [\d,.]+"],

@@ -17,6 +17,7 @@ from autofin.uploads import UploadError, upload_delete, upload_path, upload_stor
 from origination.models import VehicleKind
 from origination.models.applications import Application, ApplicationStatus
 from origination.models.documents import ApplicationDocument, DocumentKind
+from origination.services.document_ocr import document_read_after_commit
 from origination.services.state import event_record
 from origination.services.underwriting.documents import underwriting_documents_received
 
@@ -112,6 +113,7 @@ def application_document_add(
                 data={"kind": doc_kind, "sha256": stored.sha256, "application": app.reference},
             )
             event_record(application=app, kind="document", actor=actor, reason=doc_kind)
+            document_read_after_commit(document)
             # A case waiting for documents goes back to the underwriters' queue once every
             # requested kind is in (the check is theirs). A draft has no such case: the hook
             # would only lock the row again to find that out, in a transaction of its own.

@@ -15,6 +15,7 @@ from origination.quoting.rules import LtvRule, ProductRules
 from origination.selectors.products import product_rules
 from origination.services.applications.applicants import maturity_date
 from origination.services.applications.vehicle import months_between
+from origination.services.document_ocr import documents_read_facts
 from origination.validators import age_on
 
 
@@ -52,6 +53,8 @@ def application_facts(application: Application) -> dict:
         },
         "product_rules": _product_rule_facts(rules, ltv_rule, term_months=app.term_months),
         "documents": sorted(d.sha256 for d in app.documents.all()),
+        "document_phashes": sorted({d.phash for d in app.documents.all() if d.phash}),
+        "documents_read": documents_read_facts(app),
         "co_applicant": _co_applicant_facts(applicants),
         "consents": _consent_facts(app),
     }

@@ -5,4 +5,4 @@ tasks to register. Each task keeps the name it had before the package (``name=``
 messages, the routes in settings and the services' ``send_task`` calls name it that way.
 """
 
-from origination.tasks import contracts, decisions  # noqa: F401 - registers the tasks
+from origination.tasks import contracts, decisions, documents  # noqa: F401 - registers the tasks

@@ -49,6 +49,7 @@ from origination.services.applications.submission import (
     submission_problems,
 )
 from origination.services.applications.vehicle import vehicle_check
+from origination.services.document_ocr import id_card_prefill
 from origination.services.documents import (
     DOCUMENT_MAX_BYTES,
     application_document_add,
@@ -118,7 +119,15 @@ def _vehicle_save(request, app, form, mode):
 
 
 def _applicant_form(request, app, mode, context):
-    return ApplicantForm(request.POST or None, initial=_applicant_initial(app))
+    initial = _applicant_initial(app)
+    if not app.applicants.exists() and (prefill := id_card_prefill(app)):
+        # read from the ID card photo: shown for the customer to check and confirm by saving
+        initial.update(prefill)
+        context["prefilled_from_id_card"] = True
+    context["offer_id_card_read"] = not app.applicants.exists() and not context.get(
+        "prefilled_from_id_card"
+    )
+    return ApplicantForm(request.POST or None, initial=initial)
 
 
 def _applicant_save(request, app, form, mode):
@@ -167,7 +176,9 @@ def _documents_save(request, app, form, mode):
             original_name=upload.name,
         )
         messages.success(request, _("资料已上传。"))
-        return redirect(mode.step(app, "documents"))
+        # the applicant step's "read my ID card" upload goes back there, to the prefilled form
+        back = "applicant" if request.POST.get("next") == "applicant" else "documents"
+        return redirect(mode.step(app, back))
     except ValidationError as exc:
         form.add_error("file", exc.messages[0])
     return None

@@ -42,6 +42,7 @@ from origination.selectors.workbench import (
 from origination.services.checklist import ChecklistError, checklist_item_record, checklist_status
 from origination.services.contracts.errors import ContractError
 from origination.services.contracts.pricing import contract_price
+from origination.services.document_ocr import document_check_rows, document_signals
 from origination.services.underwriting import approval
 from origination.services.underwriting.approval import underwriting_approve
 from origination.services.underwriting.authority import (
@@ -150,6 +151,8 @@ def case(request, reference: str):
             and not conflict
             and not (escalated and not is_senior),
             "schedule": _quote_schedule(app) if app.status == "referred" else None,
+            "document_checks": document_check_rows(app),
+            "document_signals": document_signals(app),
             "payee_rows": item_payee_rows(
                 [
                     {

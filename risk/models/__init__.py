@@ -261,6 +261,8 @@ class SeenFact(models.Model):
         BANK_ACCOUNT = "bank_account", _("银行账户")
         VIN = "vin", _("车架号")
         DOCUMENT = "document", _("文件")
+        # a document image's perceptual hash (16 hex digits): near-duplicates differ by a few bits
+        DOCUMENT_PHASH = "document_phash", _("图像指纹")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     value_hash = models.CharField(_("哈希值"), max_length=64)

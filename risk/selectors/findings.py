@@ -61,12 +61,17 @@ CODE_LABELS = {
     "R03_PRICE_ABOVE_GUIDE": L("成交价高于指导价"),
     "R04_CO_APPLICANT_MISSING": L("缺少共同借款人"),
     "R05_PHONE_STATUS": L("手机号状态异常或在网时间短"),
+    "R06_DOCUMENT_MISMATCH": L("证件识别结果与申请信息不一致"),
+    "R07_DOCUMENT_EXPIRED": L("证件已过有效期"),
+    "R08_DOCUMENT_EDITED": L("资料图片有编辑软件处理痕迹"),
+    "R09_INVOICE_ABOVE_GUIDE": L("购车发票价格高于指导价"),
     "F01_ID_MULTI_DEALER": L("同一身份证近期在多家经销商申请"),
     "F02_SHARED_PHONE": L("多名申请人共用同一手机号"),
     "F03_SHARED_BANK_ACCOUNT": L("多名申请人共用同一银行账户"),
     "F04_VIN_REUSED": L("同一车架号已用于其他申请"),
     "F05_SALES_VELOCITY": L("销售顾问当日进件量异常"),
     "F06_DOCUMENT_REUSED": L("同一份资料已用于其他申请"),
+    "F07_DOCUMENT_NEAR_DUPLICATE": L("相似的资料图片已用于其他申请"),
     "S01_SCORE_LOW": L("综合评分低于拒绝线"),
     "S02_SCORE_REVIEW": L("综合评分落在人工审核区间"),
     "N01_NO_SCORECARD": L("无适用评分模型"),
@@ -91,6 +96,7 @@ EVIDENCE_LABELS = {
     "applications_today": L("当日进件"),
     "max_per_day": L("每日上限"),
     "documents": L("资料指纹"),
+    "distance": L("图像指纹差异（位）"),
 }
 
 

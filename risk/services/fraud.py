@@ -31,6 +31,7 @@ class _Seen:
     account: str
     vin: str
     documents: list[str]
+    phashes: list[str]
 
     @classmethod
     def of(cls, application_ref: str, facts: dict, now: dt.datetime) -> _Seen:
@@ -45,6 +46,7 @@ class _Seen:
             account=applicant.get("bank_account_hash") or "",
             vin=section(facts, "deal").get("vin_hash") or "",
             documents=[d for d in (facts.get("documents") or []) if d],
+            phashes=[h for h in (facts.get("document_phashes") or []) if h],
         )
 
     def identifiers(self) -> list[tuple[str, str]]:
@@ -55,6 +57,7 @@ class _Seen:
             ("bank_account", self.account),
             ("vin", self.vin),
             *[("document", d) for d in self.documents],
+            *[("document_phash", h) for h in self.phashes],
         ]
         return [(kind, value) for kind, value in pairs if value]
 
@@ -179,6 +182,36 @@ def document_reused(seen: _Seen, p: dict) -> dict | None:
     }
 
 
+def document_near_duplicate(seen: _Seen, p: dict) -> dict | None:
+    """A document image of this application is the same picture (perceptual hash within
+    ``max_distance`` bits, out of 64) as one that came with another applicant's application:
+    re-encoded, scaled or cropped, where the file's sha256 no longer matches."""
+    if not seen.phashes:
+        return None
+    max_distance = int(p.get("max_distance", 8))
+    # Hamming distance in the database: the hashes as 64-bit strings, XOR, count the ones.
+    rows = list(
+        SeenFact.objects.raw(
+            """
+            SELECT DISTINCT ON (s.application_ref, s.value_hash) s.id, s.application_ref,
+                   s.value_hash,
+                   bit_count(('x' || s.value_hash)::bit(64) # ('x' || mine.h)::bit(64)) AS distance
+              FROM risk_seenfact s, unnest(%s::text[]) AS mine(h)
+             WHERE s.kind = 'document_phash' AND s.application_ref <> %s AND s.id_hash <> %s
+               AND bit_count(('x' || s.value_hash)::bit(64) # ('x' || mine.h)::bit(64)) <= %s
+             ORDER BY s.application_ref, s.value_hash, distance
+            """,
+            [seen.phashes, seen.application_ref, seen.id_hash, max_distance],
+        )
+    )
+    if not rows:
+        return None
+    return {
+        "applications": sorted({r.application_ref for r in rows}),
+        "distance": min(r.distance for r in rows),
+    }
+
+
 CHECKS: list[tuple[str, Callable[[_Seen, dict], dict | None]]] = [
     ("FRAUD_ID_MULTI_DEALER", id_multi_dealer),
     ("FRAUD_SHARED_PHONE", shared_phone),
@@ -186,6 +219,7 @@ CHECKS: list[tuple[str, Callable[[_Seen, dict], dict | None]]] = [
     ("FRAUD_VIN_REUSED", vin_reused),
     ("FRAUD_SALES_VELOCITY", sales_velocity),
     ("FRAUD_DOCUMENT_REUSED", document_reused),
+    ("FRAUD_DOCUMENT_NEAR_DUPLICATE", document_near_duplicate),
 ]
 
 
