@@ -251,7 +251,7 @@ def _rows_count(rows) -> int:
 
 _consents = importlib.import_module("origination.migrations.0004_consent_texts_v1")
 _income_consents = importlib.import_module("origination.migrations.0010_income_consents")
-_location_consent = importlib.import_module("origination.migrations.0013_location_consent")
+_location_consent = importlib.import_module("origination.migrations.0014_location_consent")
 
 
 def _db_kind(request) -> str | None:

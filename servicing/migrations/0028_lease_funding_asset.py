@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('origination', '0012_lease_payout_card_and_leaseback_title'),
+        ('origination', '0013_lease_payout_card_and_leaseback_title'),
         ('servicing', '0027_leases_base'),
     ]
 

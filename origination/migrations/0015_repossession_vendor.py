@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("origination", "0013_location_consent"),
-                    ]
+        ("origination", "0014_location_consent"),
+                            ]
 
     operations = [
         migrations.RemoveConstraint(

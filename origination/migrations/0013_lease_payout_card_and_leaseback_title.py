@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('origination', '0011_floorplan_line'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("origination", "0012_document_ocr"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

@@ -42,8 +42,8 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("origination", "0012_lease_payout_card_and_leaseback_title"),
-            ]
+        ("origination", "0013_lease_payout_card_and_leaseback_title"),
+                    ]
 
     operations = [
         migrations.AlterField(

@@ -23,8 +23,8 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('risk', '0004_aml'),
-    ]
+        ("risk", "0005_document_ocr_rules"),
+            ]
 
     operations = [
         migrations.AddField(
