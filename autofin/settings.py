@@ -490,3 +490,10 @@ SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
     production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
+# --- reval
+# Monthly book checks (docs/collateral-checks.md): fresh phone check before a collection contact
+# after N days; bureau re-check sample %, score drop counted as deterioration; LTV warning line.
+COLLATERAL_CHECKS = {"phone_stale_days": env.int("COLLATERAL_PHONE_STALE_DAYS", default=30),
+    "bureau_sample_pct": env.str("COLLATERAL_BUREAU_SAMPLE_PCT", default="5"),
+    "bureau_score_drop": env.int("COLLATERAL_BUREAU_SCORE_DROP", default=50),
+    "ltv_warning": env.str("COLLATERAL_LTV_WARNING", default="1.0000")}  # fmt: skip
