@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from autofin.business_date import business_date_current
 from autofin.money import format_cny
 from autofin.roles import Role, user_has_role
+from servicing.models.collateral_checks import LoanExternalFacts
 from servicing.models.collections import (
     CollectionCase,
     CollectionQueue,
@@ -25,7 +26,6 @@ from servicing.models.collections import (
     ContactOutcome,
     ContactParty,
 )
-from servicing.models.collateral_checks import LoanExternalFacts
 from servicing.selectors import collections as collections_sel
 from servicing.selectors.ledger import loan_balances
 from servicing.services.collateral_checks.phone import phone_status_fresh
