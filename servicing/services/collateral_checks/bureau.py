@@ -35,7 +35,8 @@ SELECT l.id, l.contract_ref, ap.id_number_hash, ap.id_number_enc, c.id, f.bureau
                    AND c.withdrawn_at IS NULL
                  ORDER BY c.id DESC LIMIT 1) c ON true
   LEFT JOIN servicing_loanriskprofile rp ON rp.loan_id = l.id
-  LEFT JOIN servicing_loanexternalfacts f ON f.loan_id = l.id
+  LEFT JOIN servicing_loanexternalfacts f
+         ON f.loan_id = l.id AND f.loan_id BETWEEN %(lo)s AND %(hi)s
  WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL}
    AND (f.bureau_checked_on IS NULL OR f.bureau_checked_on < %(since)s)
    AND (rp.level = 'high' OR mod(l.id * 7919 + %(month)s::bigint * 104729, 10000) < %(share)s)

@@ -26,7 +26,8 @@ _TARGETS = f"""
 SELECT l.id, ap.mobile_hash
   FROM servicing_loan l
   JOIN origination_applicant ap ON ap.application_id = l.application_id AND ap.role = 'primary'
-  LEFT JOIN servicing_loanexternalfacts f ON f.loan_id = l.id
+  LEFT JOIN servicing_loanexternalfacts f
+         ON f.loan_id = l.id AND f.loan_id BETWEEN %(lo)s AND %(hi)s
  WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL} AND ap.mobile_hash <> ''
    AND (f.phone_checked_on IS NULL OR f.phone_checked_on < %(since)s)
  ORDER BY l.id

@@ -28,6 +28,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 
 from risk.adapters import valuation_adapter
 from servicing.eod.sql import CLOSED_SQL, one, run
@@ -50,7 +51,7 @@ MILEAGE = "greatest(0.5, 1 - ({km})::numeric / 600000)"
 KM_NOW = "a.mileage_km + %(km)s * " + _months("l.value_date", "%(d)s::date") + " / 12.0"
 MILEAGE_RATIO = MILEAGE.format(km=KM_NOW) + " / " + MILEAGE.format(km="a.mileage_km")
 REVALUE = f"""
-WITH src AS (
+WITH src AS MATERIALIZED (
     SELECT l.id, l.principal_outstanding AS ead, date_trunc('month', l.value_date)::date AS vintage,
            a.vehicle_price AS price, a.vehicle_kind AS segment, coalesce(dl.province, '') AS region,
            greatest(0, least(%(max_age)s, {_months(BORN, "%(d)s::date")})) AS age_now,
@@ -61,7 +62,8 @@ WITH src AS (
       FROM servicing_loan l
       JOIN origination_application a ON a.id = l.application_id
       LEFT JOIN dealers_dealer dl ON dl.id = l.dealer_id
-      LEFT JOIN servicing_loanexternalfacts f ON f.loan_id = l.id
+      LEFT JOIN servicing_loanexternalfacts f
+         ON f.loan_id = l.id AND f.loan_id BETWEEN %(lo)s AND %(hi)s
      WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL}
        AND l.value_date <= %(d)s AND a.vehicle_price > 0
        AND (f.valued_on IS NULL OR f.valued_on < %(month)s)),
@@ -111,6 +113,8 @@ def price_index_load(*, month: dt.date) -> int:
         ],
         ignore_conflicts=True,
     )
+    with connection.cursor() as cursor:  # the chunks' plans need the new rows' statistics
+        cursor.execute("ANALYZE servicing_vehiclepriceindex")
     return len(rows)
 
 
