@@ -50,6 +50,15 @@ any other ID hash      by the hash: 17 in 20 matched, 2 in 20 below, 1 in 20 not
                        found; deterministic for the same hash
 =====================  ===========================================================
 
+Phone status in batches (``status_many``, the monthly book check): the same answers, by hash.
+
+Monthly price index (``price_index(month)``, the revaluation of the book): rows of
+``{"segment", "age_months", "region", "factor"}``, the residual value of a car of that segment
+and age as a share of its new price. The sandbox's national table ("" region) is
+0.85^(age/12) for new and used cars, 0.78^(age/12) for nev, 0.82^(age/12) for commercial, ages
+0-180 months, 6 places (half-up), the same every month; 上海市 has its own table at 1.02 x the
+national one and 广东省 at 0.97 x (capped at 1).
+
 Vehicle valuation (sandbox): for new cars (new, nev, commercial) the guide price is the
 ``msrp`` the caller gives in ``deal.vehicle``; for used cars it is msrp x 0.85^age x a mileage
 factor (1 - km / 600,000, at least 0.5). Without an msrp the guide price is the deal price.
@@ -103,10 +112,19 @@ class PhoneAdapter(Protocol):
         """{"status": "active" | "deactivated" | "owner_changed", "tenure_months": int}"""
         ...
 
+    def status_many(self, *, phone_hashes: list[str]) -> dict[str, dict[str, Any]]:
+        """{phone_hash: the status dict} for each hash asked (a batch of the book)."""
+        ...
+
 
 class ValuationAdapter(Protocol):
     def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
         """{"guide_price": "123456.00", "basis": "msrp" | "used_valuation" | "deal_price"}"""
+        ...
+
+    def price_index(self, *, month: str) -> list[dict[str, Any]]:
+        """The month's ("2026-03") residual-value table: [{"segment", "age_months",
+        "region", "factor"}], factor a decimal string."""
         ...
 
 
@@ -204,6 +222,14 @@ class SandboxPhone(SandboxOnly):
             return {"status": "owner_changed", "tenure_months": 1}
         return {"status": "active", "tenure_months": 36}
 
+    def status_many(self, *, phone_hashes: list[str]) -> dict[str, dict[str, Any]]:
+        special = {
+            _h(TEST_PHONE_DEACTIVATED): {"status": "deactivated", "tenure_months": 0},
+            _h(TEST_PHONE_OWNER_CHANGED): {"status": "owner_changed", "tenure_months": 1},
+        }
+        active = {"status": "active", "tenure_months": 36}
+        return {h: dict(special.get(h, active)) for h in phone_hashes}
+
 
 class SandboxValuation(SandboxOnly):
     def value(self, *, vehicle: dict, price: Decimal | None) -> dict[str, Any]:
@@ -226,6 +252,33 @@ class SandboxValuation(SandboxOnly):
             "guide_price": str(guide.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
             "basis": basis,
         }
+
+    def price_index(self, *, month: str) -> list[dict[str, Any]]:  # noqa: ARG002 - same each month
+        return [
+            {"segment": segment, "age_months": age, "region": region, "factor": str(factor)}
+            for segment, yearly in SANDBOX_DEPRECIATION.items()
+            for age in range(SANDBOX_MAX_AGE_MONTHS + 1)
+            for region, factor in _sandbox_factors(yearly, age).items()
+        ]
+
+
+SANDBOX_DEPRECIATION = {
+    "new": Decimal("0.85"),
+    "used": Decimal("0.85"),
+    "nev": Decimal("0.78"),
+    "commercial": Decimal("0.82"),
+}
+SANDBOX_REGIONS = {"上海市": Decimal("1.02"), "广东省": Decimal("0.97")}
+SANDBOX_MAX_AGE_MONTHS = 180
+
+
+def _sandbox_factors(yearly: Decimal, age_months: int) -> dict[str, Decimal]:
+    six = Decimal("0.000001")
+    national = (yearly ** (Decimal(age_months) / 12)).quantize(six, rounding=ROUND_HALF_UP)
+    factors = {"": national}
+    for region, index in SANDBOX_REGIONS.items():
+        factors[region] = min(Decimal(1), (national * index).quantize(six, rounding=ROUND_HALF_UP))
+    return factors
 
 
 class RiskAdapterError(Exception):
@@ -291,6 +344,19 @@ class HttpPhone(_HttpAdapter):
             raise RiskAdapterError(f"phone status answered {data.get('status')!r}")
         return {"status": data["status"], "tenure_months": int(data.get("tenure_months") or 0)}
 
+    def status_many(self, *, phone_hashes: list[str]) -> dict[str, dict[str, Any]]:
+        """POST /phone-status/batch {phone_hashes} -> {"statuses": {hash: {"status",
+        "tenure_months"}}}; a hash the provider does not answer for is left out."""
+        hashes = sorted(set(phone_hashes))
+        data = self._post("/phone-status/batch", {"phone_hashes": hashes}, key=_key("phb", *hashes))
+        answer = {}
+        for h, item in (data.get("statuses") or {}).items():
+            status = (item or {}).get("status")
+            if h not in hashes or status not in ("active", "deactivated", "owner_changed"):
+                raise RiskAdapterError(f"phone status batch answered {status!r}")
+            answer[h] = {"status": status, "tenure_months": int(item.get("tenure_months") or 0)}
+        return answer
+
 
 class HttpValuation(_HttpAdapter):
     """POST /valuations {vehicle, price} -> {"guide_price", "basis"}."""
@@ -312,6 +378,24 @@ class HttpValuation(_HttpAdapter):
         except InvalidOperation as exc:
             raise RiskAdapterError(f"valuation answered guide_price {guide!r}") from exc
         return {"guide_price": guide_price, "basis": str(data.get("basis") or "provider")}
+
+    def price_index(self, *, month: str) -> list[dict[str, Any]]:
+        """POST /price-index {month} -> {"rows": [{"segment", "age_months", "region",
+        "factor"}]}."""
+        data = self._post("/price-index", {"month": month}, key=_key("idx", month))
+        out = []
+        try:
+            for row in data.get("rows") or []:
+                factor = Decimal(str(row["factor"]))
+                if not Decimal(0) < factor <= 2:
+                    raise RiskAdapterError(f"price index answered factor {factor}")
+                out.append({"segment": str(row["segment"]), "age_months": int(row["age_months"]),
+                            "region": str(row.get("region") or ""), "factor": str(factor)})  # fmt: skip
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            raise RiskAdapterError(f"price index answered {exc!r}") from exc
+        if not out:
+            raise RiskAdapterError("price index answered no rows")
+        return out
 
 
 class HttpIncome(_HttpAdapter):

@@ -98,6 +98,11 @@ TINY = {
         [r"fields right: \d+/\d+ = [\d.]+% \((meets|MISSES)",
          r"seconds per document: mean [\d.]+, p95 [\d.]+",
          r"near-duplicates .* caught at ≤ \d+ bits: \d+/\d+"],
+    "collateral_checks": (
+        ["--tiny"],
+        [r"phone status: 200 loans in [\d.]+ s \([\d,]+ loans/s\), 4 deactivated",
+         r"revaluation: 200 loans in [\d.]+ s", r"re-run of the month: phone checked 0 .* revalued 0",
+         r"extrapolated to 1,000,000 loans: phone status [\d,]+ s, revaluation [\d,]+ s"],
     ),
     "month_end": (
         ["--loans", "200"],
@@ -124,6 +129,7 @@ def test_bench_runs_tiny(bench):
         AUTOFIN_SANDBOX="1",
         BENCH_DB_PREFIX=prefix,
         BENCH_MONTH_END_DB=f"{prefix}bench_month_end",
+        BENCH_COLLATERAL_DB=f"{prefix}bench_collateral",
         REDIS_URL=redis_url,
         BENCH_REDIS_URL=redis_url,
         PYTHONPATH=str(ROOT),

@@ -20,6 +20,7 @@ __all__ = [
     "SourceType",
 ]
 from servicing.models.aml import *  # noqa: E402,F403 - anti-money laundering alerts (r-aml)
+from servicing.models.collateral_checks import *  # noqa: E402,F403 - monthly book checks: phone, bureau, revaluation (reval)
 from servicing.models.collections import *  # noqa: E402,F403 - delinquency, snapshots, collections (eod)
 from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer commission payouts
 from servicing.models.credit_reporting import *  # noqa: E402,F403 - credit reporting out (征信报送)

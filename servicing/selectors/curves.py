@@ -77,3 +77,51 @@ def snapshot_dates() -> list[dt.date]:
         .values_list("business_date", flat=True)
         .distinct()[:400]
     )
+
+
+# the LTV bands of the by-vintage table: (upper bound inclusive, label); the last is open-ended
+LTV_BANDS = (
+    (Decimal("0.60"), "≤60%"),
+    (Decimal("0.80"), "60–80%"),
+    (Decimal("1.00"), "80–100%"),
+    (Decimal("1.20"), "100–120%"),
+    (None, ">120%"),
+)
+
+
+def ltv_by_vintage(*, month: dt.date | None = None) -> dict:
+    """The current-LTV distribution by vintage from the monthly revaluation's snapshots
+    (servicing.models.collateral_checks.LoanValuation) of `month` (default: the latest):
+    {"month", "bands": [labels], "rows": [{"vintage", "counts": [per band], "loans",
+    "mean_ltv"}]}; reproducible for any month valued."""
+    with connections[read_alias()].cursor() as cursor:
+        if month is None:
+            cursor.execute("SELECT max(month) FROM servicing_loanvaluation")
+            month = cursor.fetchone()[0]
+        if month is None:
+            return {"month": None, "bands": [b[1] for b in LTV_BANDS], "rows": []}
+        filters, lower = [], None
+        for upper, _label in LTV_BANDS:
+            conds = ([f"ltv > {lower}"] if lower is not None else []) + (
+                [f"ltv <= {upper}"] if upper is not None else []
+            )
+            filters.append(f"count(*) FILTER (WHERE {' AND '.join(conds)})")
+            lower = upper
+        cursor.execute(
+            f"""
+            SELECT vintage, {", ".join(filters)}, count(*), avg(ltv)
+              FROM servicing_loanvaluation WHERE month = %s
+             GROUP BY vintage ORDER BY vintage
+            """,  # noqa: S608 - bands are the constants above
+            [month],
+        )
+        rows = [
+            {
+                "vintage": r[0],
+                "counts": list(r[1:-2]),
+                "loans": r[-2],
+                "mean_ltv": Decimal(r[-1]).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+            }
+            for r in cursor.fetchall()
+        ]
+    return {"month": month, "bands": [b[1] for b in LTV_BANDS], "rows": rows}

@@ -4,6 +4,8 @@ pay and notes.
 Conduct rules enforced here (not in the views):
 * contact hours: a call or visit is recorded only between 08:00 and 21:00 Beijing time;
 * a daily attempt limit per debtor (EOD_COLLECTIONS_DAILY_ATTEMPTS, default 3) across collectors;
+* before a call or SMS to the borrower, a fresh phone status (号码状态) when the last check is
+  older than COLLATERAL_CHECKS["phone_stale_days"] (servicing.services.collateral_checks.phone);
 * no disclosure to third parties: an attempt to anyone but the borrower stores only a callback
   request — the outcome becomes `callback_requested`, the note a fixed text with no amounts or
   debt details, whatever the collector typed (and a CHECK constraint holds
@@ -29,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
 from autofin.bulk import bulk_insert_new
-from autofin.business_date import business_date_for_posting
+from autofin.business_date import business_date_current, business_date_for_posting
 from autofin.models import AuditEntry
 from autofin.money import quantize_fen, to_decimal
 from autofin.notifications import QUIET_END, QUIET_START
@@ -47,6 +49,7 @@ from servicing.models.collections import (
     RiskLevel,
     TaskKind,
 )
+from servicing.services.collateral_checks.phone import phone_status_fresh
 
 CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"
 
@@ -223,6 +226,10 @@ def contact_attempt_record(
         not contact_hours_open(at)
     ):
         raise CollectionsError(_("只能在北京时间 08:00–21:00 之间联系客户。"), field="channel")
+    if party == ContactParty.BORROWER and channel in (ContactAttempt.Channel.PHONE, "sms"):
+        # before calling the borrower: a fresh phone status when the last check is stale
+        loan_id = _case_for(case_id=case_id, collector=collector, lock=False).loan_id
+        phone_status_fresh(loan_id=loan_id, business_date=business_date_current())
     with transaction.atomic():
         case = _case_for(case_id=case_id, collector=collector)
         # the debtor's attempts today (any case of the same customer), under the case lock

@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from autofin.business_date import business_date_current
 from autofin.money import format_cny
 from autofin.roles import Role, user_has_role
+from servicing.models.collateral_checks import LoanExternalFacts
 from servicing.models.collections import (
     CollectionCase,
     CollectionQueue,
@@ -26,6 +28,7 @@ from servicing.models.collections import (
 )
 from servicing.selectors import collections as collections_sel
 from servicing.selectors.ledger import loan_balances
+from servicing.services.collateral_checks.phone import phone_status_fresh
 from servicing.services.collections import (
     CollectionsError,
     case_note_add,
@@ -96,6 +99,8 @@ def collections_case(request, case_id: int):
         case = _case(request, case_id)
     except PermissionError:
         return HttpResponseForbidden(_("该案件未分配给您。"))
+    # the collector is about to call: the phone's status, checked afresh when stale
+    phone_status_fresh(loan_id=case.loan_id, business_date=business_date_current())
     customer = case.loan.customer
     script = str(SCRIPTS[case.queue]).format(
         name=customer.display_name or customer.username,
@@ -114,6 +119,7 @@ def collections_case(request, case_id: int):
             "promises": case.promises.order_by("-id"),
             "notes": case.notes.select_related("author")[:50],
             "balances": loan_balances(loan_id=case.loan_id),
+            "external": LoanExternalFacts.objects.filter(loan_id=case.loan_id).first(),
             "parties": ContactParty.choices,
             "channels": ContactAttempt.Channel.choices,
             "outcomes": ContactOutcome.choices,

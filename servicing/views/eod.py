@@ -137,6 +137,7 @@ def eod_curves(request):
         "vintage": curves_sel.vintage_curves(),
         "roll": curves_sel.roll_rates(start=start, end=end) if start and end else None,
         "dates": dates,
+        "ltv": curves_sel.ltv_by_vintage(),
     }
     return render(request, "servicing/eod/curves.html", ctx)
 

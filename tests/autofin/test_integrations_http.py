@@ -201,6 +201,28 @@ CASES = [
         RiskAdapterError,
     ),
     (
+        "phone",
+        lambda: HttpPhone().status_many(phone_hashes=["p2", "p1"]),
+        {
+            "statuses": {
+                "p1": {"status": "deactivated"},
+                "p2": {"status": "active", "tenure_months": 3},
+            }
+        },
+        {
+            "p1": {"status": "deactivated", "tenure_months": 0},
+            "p2": {"status": "active", "tenure_months": 3},
+        },
+        RiskAdapterError,
+    ),
+    (
+        "valuation",
+        lambda: HttpValuation().price_index(month="2026-03"),
+        {"rows": [{"segment": "new", "age_months": 2, "factor": "0.973277"}]},
+        [{"segment": "new", "age_months": 2, "region": "", "factor": "0.973277"}],
+        RiskAdapterError,
+    ),
+    (
         "valuation",
         lambda: HttpValuation().value(vehicle={"kind": "new", "msrp": "200000"}, price=None),
         {"guide_price": "199999.999", "basis": "guide"},

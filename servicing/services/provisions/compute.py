@@ -144,7 +144,10 @@ def _loan_rows(run: ProvisionRun, p: EclParameters) -> None:
 
     PD: stage 3 is 1; stage 1 is 1 − (1 − PD12)^(h/12) over h = min(12, remaining months),
     stage 2 the same over the remaining term (lifetime) with the stage-2 PD12, both times the
-    overlay, capped at 1. LGD from the loan-to-value at origination (secured), floored.
+    overlay, capped at 1. LGD of a secured loan: 1 − (1 − haircut) / LTV, floored, capped at 1,
+    from the current LTV of the month's revaluation (LoanExternalFacts.ltv_current,
+    servicing.services.collateral_checks.revaluation) where the car was valued, else from the
+    LTV at origination (vehicle price / amount financed); a loan with neither takes lgd_no_ltv.
     EAD: the principal outstanding. ECL = PD × LGD × EAD, rounded half-up to the fen (PostgreSQL's
     round() rounds half away from zero: half-up for these positive figures)."""
     with connection.cursor() as cursor:
@@ -164,6 +167,8 @@ def _loan_rows(run: ProvisionRun, p: EclParameters) -> None:
                        l.principal_outstanding AS ead, l.schedule_rate,
                        greatest(%(floor)s, CASE
                            WHEN l.product_rules ->> 'secured' = 'false' THEN %(unsecured)s
+                           WHEN ef.ltv_current > 0
+                               THEN least(1, round(1 - (1 - %(haircut)s) / ef.ltv_current, 6))
                            WHEN nullif(d.contract_facts ->> 'vehicle_price', '')::numeric > 0
                                THEN least(1, round(1 - (1 - %(haircut)s)
                                    * (d.contract_facts ->> 'vehicle_price')::numeric
@@ -173,6 +178,7 @@ def _loan_rows(run: ProvisionRun, p: EclParameters) -> None:
                   LEFT JOIN servicing_loandelinquency x ON x.loan_id = l.id
                   LEFT JOIN servicing_loanriskprofile w ON w.loan_id = l.id
                   LEFT JOIN servicing_disbursement d ON d.loan_id = l.id
+                  LEFT JOIN servicing_loanexternalfacts ef ON ef.loan_id = l.id
                  WHERE l.status NOT IN {CLOSED} AND l.value_date <= %(as_of)s),
             priced AS (
                 SELECT b.*, CASE WHEN b.stage = 3 THEN 1::numeric ELSE h.pd END AS pd
