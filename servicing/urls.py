@@ -15,6 +15,7 @@ from servicing.views import (
     floorplan_finance,
     floorplan_portal,
     gl_mapping,
+    lease_end,
     loans,
     oem_claims,
     payoff,
@@ -96,6 +97,24 @@ urlpatterns = [
         "servicing/loans/<int:loan_id>/payoff/", loans.loan_payoff_quote, name="loan_payoff_quote"
     ),
     path("servicing/loans/<int:loan_id>/note/", loans.loan_note, name="loan_note"),
+    # a lease's end of term (eot)
+    path("servicing/loans/<int:loan_id>/lease/quote/", lease_end.lease_quote, name="lease_quote"),
+    path(
+        "servicing/loans/<int:loan_id>/lease/buyout/", lease_end.lease_buyout, name="lease_buyout"
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/return/", lease_end.lease_return, name="lease_return"
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/remarket/",
+        lease_end.lease_remarket,
+        name="lease_remarket",
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/title/",
+        lease_end.lease_title_done,
+        name="lease_title_done",
+    ),
 ]
 
 # The sandbox provider's cashier page marks orders paid on request: it exists only in a sandbox.

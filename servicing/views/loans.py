@@ -25,6 +25,7 @@ from servicing.models import LedgerAccount
 from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
+from servicing.selectors.lease_end import lease_end_context
 from servicing.selectors.ledger import loan_balances
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
@@ -95,6 +96,7 @@ def agent_context(request, loan: Loan, **extra):
         "note_form": loan_forms.NoteForm(),
         "reverse_form": loan_forms.ReverseForm(),
     }
+    context.update(lease_end_context(request, loan))
     context.update(extra)
     return context
 

@@ -24,7 +24,7 @@ from servicing.services.leases.end_of_term import (
     residual_shortfall,
     title_transfer_done,
 )
-from servicing.services.leases.termination import lease_termination_quote
+from servicing.services.leases.quote import lease_termination_quote
 from servicing.services.loans.account import LoanError
 from servicing.services.repayments.guards import RepaymentError
 from servicing.services.repayments.manual import repayment_manual_approve
@@ -158,7 +158,7 @@ def test_early_termination_quote_invoices_red_letter_and_release_exact():
         D("93036.68"), D("10703.33"), str(record.pk),
     )  # fmt: skip
     balances = loan_balances(loan_id=loan.pk)
-    invoiced = [i for i in Invoice.objects.all()]
+    invoiced = list(Invoice.objects.all())
     assert balances["vat_output"] == sum((i.tax for i in invoiced), D("0.00"))
     assert balances["vat_output_deferred"] == D("0.00")
     assert balances["lease_payments_unearned"] == D("0.00")

@@ -23,11 +23,9 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO
-from autofin.roles import MoneyAction, can_move_money
 from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
-from servicing.models.leases import LeaseAsset
 from servicing.models.ledger import JournalLine
 from servicing.models.loans import Loan, LoanScheduleRow, PayoffQuoteRecord
 from servicing.selectors.ledger import loan_balances
@@ -39,7 +37,6 @@ from servicing.services.leases.invoices import (
 )
 from servicing.services.leases.vat import LEASE_VAT_KIND, tax_inclusive_part
 from servicing.services.ledger.posting import journal_post
-from servicing.services.loans.account import LoanError
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +46,6 @@ class TerminationVat:
     principal_tax: Decimal  # out of 待转销项税额 (直租)
     fee_tax: Decimal  # out of fee income (违约金 and 留购价)
     interest_tax: Decimal  # out of interest income
-
-
-@dataclass(frozen=True, slots=True)
-class TerminationQuote:
-    record: PayoffQuoteRecord
-    termination_fee: Decimal  # 违约金
-    buyout: Decimal  # 留购价
-    vat: TerminationVat
-
-
-def buyout_unpaid(loan: Loan) -> Decimal:
-    """The 留购价 billed with the last rent and not yet paid (the quote adds it)."""
-    asset = LeaseAsset.objects.filter(loan=loan).first()
-    if asset is None or not asset.buyout_billed:
-        return ZERO
-    last = loan.schedule_rows().last()
-    return min(asset.buyout_price, last.fee_unpaid) if last else ZERO
 
 
 def _deferred_in(invoice_ids: list[int]) -> Decimal:
@@ -93,41 +73,12 @@ def termination_vat(
     return TerminationVat(taxable, tax, principal_tax, fee_tax, tax - principal_tax - fee_tax)
 
 
-def _vat_of(loan: Loan, record: PayoffQuoteRecord, cancelled: list[LoanScheduleRow]):
+def termination_vat_of(loan: Loan, record: PayoffQuoteRecord, cancelled: list[LoanScheduleRow]):
     deferred = loan_balances(loan_id=loan.pk).get(A.VAT_OUTPUT_DEFERRED, ZERO)
     deferred += _deferred_in([i.pk for i in _rent_invoices(cancelled)])
     return termination_vat(
         loan=loan, principal=record.outstanding_principal, interest=record.accrued_interest,
         fee=record.early_settlement_fee, deferred_left=deferred, on=record.as_of,
-    )  # fmt: skip
-
-
-def lease_termination_quote(
-    *, loan_id: int, actor: Any, as_of: dt.date | None = None, idempotency_key: str | None = None
-) -> TerminationQuote:
-    """The early-termination quote of a lease: the customer asks for their own, the servicing
-    desk for any (the same payoff engine and record as a loan's early settlement)."""
-    from servicing.services.settlement.early import payoff_quote_issue  # settlement calls back
-
-    loan = Loan.objects.get(pk=loan_id)
-    if loan.contract_type not in LEASE_VAT_KIND:
-        raise LoanError(_("该合同不是融资租赁合同。"))
-    own = getattr(actor, "pk", None) == loan.customer_id
-    if (
-        not isinstance(actor, str)
-        and not own
-        and not can_move_money(actor, MoneyAction.LEASE_END_OF_TERM)
-    ):
-        raise LoanError(_("您无权为该合同办理提前终止。"), code="forbidden")
-    buyout = buyout_unpaid(loan)
-    record = payoff_quote_issue(
-        loan_id=loan_id, actor=actor, as_of=as_of, idempotency_key=idempotency_key,
-        extra_fee=buyout,
-    )  # fmt: skip
-    cancelled = [r for r in loan.schedule_rows() if r.amount_paid == 0 and r.status != "paid"]
-    return TerminationQuote(
-        record=record, termination_fee=record.early_settlement_fee - buyout, buyout=buyout,
-        vat=_vat_of(loan, record, cancelled),
     )  # fmt: skip
 
 
@@ -137,7 +88,7 @@ def lease_terminate_locked(
 ) -> None:  # fmt: skip
     """The locked lease was settled on `quote` (early settlement calls this before closing it)."""
     reason = _("提前终止租赁，报价 #%(q)s") % {"q": quote.pk}
-    vat = _vat_of(loan, quote, cancelled)
+    vat = termination_vat_of(loan, quote, cancelled)
     try:
         with transaction.atomic():
             for invoice in _rent_invoices(cancelled):
