@@ -218,3 +218,33 @@ def test_a_quote_for_a_loan_or_by_a_stranger_is_refused():
     with pytest.raises(LoanError):
         lease_termination_quote(loan_id=loan.pk, actor=UserFactory(roles=[Role.COLLECTOR]))
     assert not loan.payoff_quotes.exists()
+
+
+def test_a_sale_leaseback_termination_is_taxed_on_interest_and_fees_only():
+    loan = lease_make(contract_type="sale_leaseback", buyout="100.00")
+    lease_buyout_bill(loan_id=loan.pk, actor="funding")
+    for row in rows(loan)[:3]:
+        _pay(loan, row)
+    set_day(dt.date(2026, 4, 20))
+    loan_accrue(loan_id=loan.pk, through=dt.date(2026, 4, 19))
+    quote = lease_termination_quote(loan_id=loan.pk, actor=_agent())
+    record = quote.record
+    assert (record.outstanding_principal, record.accrued_interest, record.total) == (
+        D("90669.93"), D("75.56"), D("92658.89"),
+    )  # fmt: skip
+    # 6 % on 75.56 + 1,813.40 + 100.00 = 1,988.96 -> 112.58; the principal is outside VAT
+    assert (quote.vat.taxable, quote.vat.tax, quote.vat.principal_tax) == (
+        D("1988.96"), D("112.58"), D("0.00"),
+    )  # fmt: skip
+    # the fees' share 1,913.40 x 6/106 = 108.31 out of fee income, the rest out of interest
+    assert (quote.vat.fee_tax, quote.vat.interest_tax) == (D("108.31"), D("4.27"))
+    repayment_post(loan_id=loan.pk, amount=record.total, source="online", actor="c",
+                   purpose="payoff", payoff_quote_id=record.pk)  # fmt: skip
+    invoice = Invoice.objects.get(source_type="lease_termination")
+    assert (invoice.total, invoice.tax, invoice.rate) == (D("1988.96"), D("112.58"), D("0.0600"))
+    assert invoice.item_name == "*贷款服务*提前终止结清款"
+    balances = loan_balances(loan_id=loan.pk)
+    assert balances["vat_output"] == D("112.58")
+    assert balances["fee_income"] == D("1913.40") - D("108.31")
+    assert balances["unearned_finance_income"] == D("0.00")
+    assert trial_balance().total == D("0.00")
