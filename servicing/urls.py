@@ -111,6 +111,9 @@ urlpatterns = [
         name="lease_remarket",
     ),
     path(
+        "servicing/loans/<int:loan_id>/lease/absorb/", lease_end.lease_absorb, name="lease_absorb"
+    ),
+    path(
         "servicing/loans/<int:loan_id>/lease/title/",
         lease_end.lease_title_done,
         name="lease_title_done",

@@ -3,6 +3,7 @@ title-transfer task, a return and its sale, what is still owed, the lease's invo
 
 from __future__ import annotations
 
+from autofin.approvals import approval_request_pending_for
 from autofin.roles import MoneyAction, can_move_money
 from servicing.forms.lease_end import LeaseRemarketForm, LeaseReturnForm
 from servicing.models.invoices import Invoice
@@ -10,7 +11,11 @@ from servicing.models.lease_end import LeaseReturn, LeaseTitleTransfer
 from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan
 from servicing.services.leases.closing import is_lease
-from servicing.services.leases.end_of_term import residual_shortfall
+from servicing.services.leases.end_of_term import (
+    LEASE_SHORTFALL_ABSORB,
+    residual_shortfall,
+    shortfall_absorbed_by_contract,
+)
 
 
 def lease_end_context(request, loan: Loan) -> dict:
@@ -25,6 +30,10 @@ def lease_end_context(request, loan: Loan) -> dict:
         "lease_return": LeaseReturn.objects.filter(asset=asset).first() if asset else None,
         "lease_owed": residual_shortfall(loan),
         "lease_invoices": Invoice.objects.filter(pk__in=_invoice_ids(loan)).order_by("id"),
+        "lease_absorbable": shortfall_absorbed_by_contract(loan),
+        "lease_absorb_pending": approval_request_pending_for(
+            action=LEASE_SHORTFALL_ABSORB, target=loan
+        ),
         "lease_return_form": LeaseReturnForm(),
         "lease_remarket_form": LeaseRemarketForm(),
     }

@@ -10,9 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from autofin.approvals import ApprovalError
 from autofin.money import format_cny
 from autofin.roles import MoneyAction, can_move_money
 from servicing.forms.lease_end import LeaseRemarketForm, LeaseReturnForm
+from servicing.lease_approvals import lease_shortfall_absorb_submit
 from servicing.models.lease_end import LeaseTitleTransfer
 from servicing.models.loans import Loan
 from servicing.services.leases.closing import is_lease
@@ -128,3 +130,25 @@ def lease_title_done(request, loan_id: int):
     else:
         messages.success(request, _("过户已完成。"))
     return redirect("servicing:loan_detail", loan_id=loan_id)
+
+
+@agent_required
+@require_POST
+def lease_absorb(request, loan_id: int):
+    if not can_move_money(request.user, MoneyAction.LEASE_END_OF_TERM):
+        return refused()
+    loan = get_object_or_404(Loan, pk=loan_id)
+    try:
+        submitted = lease_shortfall_absorb_submit(
+            loan_id=loan.pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except LoanError as exc:
+        messages.error(request, exc.message)
+    except ApprovalError as exc:
+        messages.error(request, exc.message)
+    else:
+        if submitted.pending:
+            messages.success(request, _("已提交复核：另一位有权限的同事批准后核销残值差额。"))
+        else:
+            messages.success(request, _("残值差额已由出租人承担并核销。"))
+    return redirect("servicing:loan_detail", loan_id=loan.pk)

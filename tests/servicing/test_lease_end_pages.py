@@ -8,12 +8,15 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from autofin.approvals import ApprovalError, approval_request_approve
+from autofin.models import ApprovalRequest
 from autofin.roles import Role
 from servicing.models.lease_end import LeaseReturn
 from servicing.models.leases import LeaseAsset
-from servicing.models.loans import PayoffQuoteRecord
-from servicing.selectors.ledger import loan_balances
+from servicing.models.loans import Loan, PayoffQuoteRecord
+from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
+from servicing.services.leases.end_of_term import residual_shortfall
 from servicing.services.repayments.posting import repayment_post
 from tests.factories import UserFactory
 from tests.servicing.lease_eot_support import lease_make
@@ -82,3 +85,54 @@ def test_the_desk_quotes_a_termination_and_bills_the_buyout(client):
     client.post(reverse("servicing:lease_quote", args=[loan.pk]))
     quote = PayoffQuoteRecord.objects.get(loan=loan)
     assert quote.early_settlement_fee == D("1813.40") + D("100.00")
+
+
+def _returned_and_sold(client, loan, agent):
+    _at_maturity(loan)
+    client.force_login(agent)
+    form = {"mileage_km": "80000", "notes": "右后门划伤", "excess_wear_charge": "0.00"}
+    client.post(reverse("servicing:lease_return", args=[loan.pk]), form)
+    client.post(reverse("servicing:lease_remarket", args=[loan.pk]),
+                {"buyer": "上海二手车拍卖有限公司", "proceeds": "30000.00"})  # fmt: skip
+    assert LeaseAsset.objects.get(loan=loan).status == "sold"
+
+
+def test_a_shortfall_the_contract_leaves_to_the_customer_cannot_be_absorbed(client):
+    loan = lease_make(term=12, method="balloon", balloon_ratio="0.30", buyout="0.00",
+                      residual="36000.00")  # fmt: skip
+    _returned_and_sold(client, loan, UserFactory(roles=[Role.SERVICING_AGENT]))
+    before = loan_balances(loan_id=loan.pk)
+    client.post(reverse("servicing:lease_absorb", args=[loan.pk]), {"reason": "协商"})
+    assert not ApprovalRequest.objects.exists() and loan_balances(loan_id=loan.pk) == before
+
+
+def test_the_lessor_absorbs_the_shortfall_with_four_eyes(client):
+    loan = lease_make(term=12, method="balloon", balloon_ratio="0.30", buyout="0.00",
+                      residual="36000.00")  # fmt: skip
+    Loan.objects.filter(pk=loan.pk).update(product_rules={**loan.product_rules,
+                                                          "residual_shortfall": "lessor"})  # fmt: skip
+    maker, checker = (
+        UserFactory(roles=[Role.SERVICING_AGENT]),
+        UserFactory(roles=[Role.SERVICING_AGENT]),
+    )
+    _returned_and_sold(client, loan, maker)
+    loan.refresh_from_db()
+    owed = residual_shortfall(loan)
+    assert owed > 0
+    before = loan_balances(loan_id=loan.pk)
+    client.post(reverse("servicing:lease_absorb", args=[loan.pk]), {"reason": "合同约定出租人承担"})
+    request = ApprovalRequest.objects.get(action="lease_shortfall_absorb")
+    assert loan_balances(loan_id=loan.pk) == before  # waits for the checker, nothing moved
+    with pytest.raises(ApprovalError):
+        approval_request_approve(request_id=request.pk, checker=maker)
+    approval_request_approve(request_id=request.pk, checker=checker)
+    loan.refresh_from_db()
+    assert loan.status == "charged_off"
+    balances = loan_balances(loan_id=loan.pk)
+    written_off = balances.get("charge_off_expense", D("0.00")) + balances.get(
+        "loan_loss_allowance", D("0.00")
+    )
+    assert written_off == owed
+    for code in ("principal_receivable", "interest_receivable", "fee_receivable"):
+        assert balances.get(code, D("0.00")) == D("0.00")
+    assert trial_balance().total == D("0.00")

@@ -28,6 +28,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from autofin.approvals import four_eyes_gate
 from autofin.audit import audit_record
 from autofin.business_date import business_date_for_posting
 from autofin.money import ZERO
@@ -41,6 +42,7 @@ from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.models.repayments import Repayment
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock
+from servicing.services.loans.charge_off import loan_charge_off
 from servicing.services.repayments.guards import money_action_authorize
 from servicing.services.repayments.manual import repayment_manual_submit
 
@@ -187,6 +189,32 @@ def lease_remarket_record(
         audit_record(actor=actor, obj=record, action="lease_remarket_record",
                      data={"proceeds": str(proceeds), "repayment": repayment.pk})  # fmt: skip
     return repayment
+
+
+LEASE_SHORTFALL_ABSORB = "lease_shortfall_absorb"
+
+
+def shortfall_absorbed_by_contract(loan: Loan) -> bool:
+    """The contract's flag (product rule `residual_shortfall`): "lessor" absorbs the shortfall
+    of a returned car's sale below the residual; anything else charges it to the customer."""
+    return (loan.product_rules or {}).get("residual_shortfall") == "lessor"
+
+
+def lease_shortfall_absorb(*, loan_id: int, actor: Any, reason: str) -> Loan:
+    """The lessor absorbs what the sale of the returned car left owed, as the contract says: the
+    lease's receivables are written off (核销, the allowance first) and it closes. Money waived:
+    four eyes (the approval executes this; alone it is refused while the policy is on)."""
+    four_eyes_gate(LEASE_SHORTFALL_ABSORB)
+    money_action_authorize(actor, MoneyAction.LEASE_END_OF_TERM)
+    loan = Loan.objects.get(pk=loan_id)
+    asset = _asset(loan)
+    if not shortfall_absorbed_by_contract(loan):
+        raise LoanError(_("合同约定残值差额由承租人承担，不能由出租人承担。"))
+    if asset.status != AssetStatus.SOLD or loan.is_closed:
+        raise LoanError(_("车辆尚未处置或合同已结清，不能承担残值差额。"))
+    if residual_shortfall(loan) <= 0:
+        raise LoanError(_("处置价款已足额清偿，无残值差额。"))
+    return loan_charge_off(loan_id=loan.pk, actor=actor, reason=reason)
 
 
 def residual_shortfall(loan: Loan) -> Decimal:
