@@ -18,6 +18,7 @@ from servicing.selectors.ledger import loan_balances, trial_balance
 from servicing.services.accrual import loan_accrue
 from servicing.services.leases.end_of_term import residual_shortfall
 from servicing.services.repayments.posting import repayment_post
+from servicing.services.settlement.early import payoff_quote_issue
 from tests.factories import UserFactory
 from tests.servicing.lease_eot_support import lease_make
 from tests.servicing.loan_helpers import D, rows, set_day
@@ -85,6 +86,9 @@ def test_the_desk_quotes_a_termination_and_bills_the_buyout(client):
     client.post(reverse("servicing:lease_quote", args=[loan.pk]))
     quote = PayoffQuoteRecord.objects.get(loan=loan)
     assert quote.early_settlement_fee == D("1813.40") + D("100.00")
+    # the customer's own payoff page asks the same engine: the 留购价 is in their quote too
+    own = payoff_quote_issue(loan_id=loan.pk, actor=loan.customer)
+    assert (own.early_settlement_fee, own.total) == (quote.early_settlement_fee, quote.total)
 
 
 def _returned_and_sold(client, loan, agent):

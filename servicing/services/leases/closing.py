@@ -7,17 +7,19 @@ carried and reopens a lease it had paid off. See `end_of_term` for the whole sto
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
+from autofin.money import ZERO
 from servicing.models import AccountCode as A
 from servicing.models.invoices import Invoice, InvoiceColour
 from servicing.models.lease_end import LeaseTitleTransfer, TitleTransferStatus
 from servicing.models.leases import AssetStatus, LeaseAsset, RegistrationStatus
-from servicing.models.loans import Loan, LoanStatus
+from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus
 from servicing.models.repayments import Repayment
 from servicing.services.invoicing import InvoiceError, vat_rate
 from servicing.services.leases.invoices import (
@@ -32,6 +34,18 @@ LEASES = tuple(LEASE_VAT_KIND)
 
 def is_lease(loan: Loan) -> bool:
     return loan.contract_type in LEASES
+
+
+def lease_buyout_unpaid(loan: Loan, unpaid: list[LoanScheduleRow]) -> Decimal:
+    """The 留购价 billed with the last rent and not yet paid (an early settlement adds it to its
+    quote: the payoff engine leaves unpaid rows' fees out). Zero for a loan."""
+    if not is_lease(loan) or not unpaid:
+        return ZERO
+    asset = LeaseAsset.objects.filter(loan=loan).first()
+    if asset is None or not asset.buyout_billed:
+        return ZERO
+    last = max(unpaid, key=lambda r: r.instalment_no)
+    return min(asset.buyout_price, last.fee_unpaid)
 
 
 def _asset(loan: Loan) -> LeaseAsset:

@@ -1,5 +1,6 @@
-"""The early-termination quote of a lease (提前终止报价): the payoff engine's quote plus the
-unpaid 留购价, with the VAT inside it (see `termination`, which settles it)."""
+"""The early-termination quote of a lease (提前终止报价): the payoff engine's quote (which adds
+the unpaid 留购价 for a lease, whichever page asks) with the 违约金, the 留购价 and the VAT inside
+it shown apart (see `termination`, which settles it)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from autofin.money import ZERO
 from autofin.roles import MoneyAction, can_move_money
-from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan, PayoffQuoteRecord
+from servicing.services.leases.closing import lease_buyout_unpaid
 from servicing.services.leases.termination import TerminationVat, termination_vat_of
 from servicing.services.leases.vat import LEASE_VAT_KIND
 from servicing.services.loans.account import LoanError
@@ -26,15 +26,6 @@ class TerminationQuote:
     termination_fee: Decimal  # 违约金
     buyout: Decimal  # 留购价
     vat: TerminationVat
-
-
-def buyout_unpaid(loan: Loan) -> Decimal:
-    """The 留购价 billed with the last rent and not yet paid (the quote adds it)."""
-    asset = LeaseAsset.objects.filter(loan=loan).first()
-    if asset is None or not asset.buyout_billed:
-        return ZERO
-    last = loan.schedule_rows().last()
-    return min(asset.buyout_price, last.fee_unpaid) if last else ZERO
 
 
 def lease_termination_quote(
@@ -52,12 +43,11 @@ def lease_termination_quote(
         and not can_move_money(actor, MoneyAction.LEASE_END_OF_TERM)
     ):
         raise LoanError(_("您无权为该合同办理提前终止。"), code="forbidden")
-    buyout = buyout_unpaid(loan)
     record = payoff_quote_issue(
         loan_id=loan_id, actor=actor, as_of=as_of, idempotency_key=idempotency_key,
-        extra_fee=buyout,
     )  # fmt: skip
     cancelled = [r for r in loan.schedule_rows() if r.amount_paid == 0 and r.status != "paid"]
+    buyout = lease_buyout_unpaid(loan, cancelled)
     return TerminationQuote(
         record=record, termination_fee=record.early_settlement_fee - buyout, buyout=buyout,
         vat=termination_vat_of(loan, record, cancelled),

@@ -36,7 +36,7 @@ from servicing.services.accrual import (
     LOAN_ACCRUAL_FIELDS,
     signed_lines,
 )
-from servicing.services.leases.closing import is_lease
+from servicing.services.leases.closing import is_lease, lease_buyout_unpaid
 from servicing.services.leases.termination import lease_terminate_locked
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock
@@ -61,12 +61,12 @@ def payoff_quote_issue(
     actor: Any,
     as_of: dt.date | None = None,
     idempotency_key: str | None = None,
-    extra_fee: Decimal = ZERO,
 ) -> PayoffQuoteRecord:
     """Quote the amount that settles the loan on `as_of` (default: the business date); the quote
     is valid until that date. Raises LoanError (code "early_settlement_locked" inside the lock-in,
-    "arrears" with overdue instalments). `extra_fee`: a charge billed on an unpaid row that the
-    settlement must collect too (a lease's 留购价), added to the quote's fee."""
+    "arrears" with overdue instalments).
+    A lease's 留购价 billed with its last rent (unpaid rows' fees are not quoted) is added to
+    the fee: the lessee buys the car with the settlement."""
     today = business_date_for_posting()
     as_of = as_of or today
     if as_of < today:
@@ -89,6 +89,7 @@ def payoff_quote_issue(
                 code="early_settlement_locked",
             )
         unpaid = no_arrears_check(rows, as_of)
+        extra_fee = lease_buyout_unpaid(loan, unpaid)
         try:
             quote = payoff_quote(
                 pricing_schedule(loan=loan, rows=unpaid),
