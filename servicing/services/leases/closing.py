@@ -108,15 +108,21 @@ def lease_reopened_locked(
     it had paid off is open again (buyout invoice red-lettered, title transfer cancelled, the
     asset on lease)."""
     reason = _("还款冲正 #%(id)s") % {"id": repayment.pk}
-    for invoice in blue_invoices("lease_charge", [repayment.pk]):
-        invoice_red_letter(invoice=invoice, on=business_date, actor=actor, reason=reason)
-    if not was_closed or loan.is_closed:
+    invoices = blue_invoices("lease_charge", [repayment.pk])
+    reopened = was_closed and not loan.is_closed
+    if reopened:
+        invoices += Invoice.objects.filter(
+            source_type="lease_buyout", source_id__startswith=f"{loan.pk}:",
+            colour=InvoiceColour.BLUE, reversed_by__isnull=True,
+        )  # fmt: skip
+    try:
+        with transaction.atomic():
+            for invoice in invoices:
+                invoice_red_letter(invoice=invoice, on=business_date, actor=actor, reason=reason)
+    except InvoiceError as exc:  # a bounced payment is reversed whatever the tax platform says
+        audit_record(actor=actor, obj=loan, action="lease_invoice_failed", reason=str(exc))
+    if not reopened:
         return
-    for invoice in Invoice.objects.filter(
-        source_type="lease_buyout", source_id__startswith=f"{loan.pk}:",
-        colour=InvoiceColour.BLUE, reversed_by__isnull=True,
-    ):  # fmt: skip
-        invoice_red_letter(invoice=invoice, on=business_date, actor=actor, reason=reason)
     asset = _asset(loan)
     LeaseTitleTransfer.objects.filter(asset=asset, status=TitleTransferStatus.PENDING).update(
         status=TitleTransferStatus.CANCELLED
