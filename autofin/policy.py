@@ -254,6 +254,13 @@ POLICIES: dict[str, Policy] = {
             "true",
         ),
         Policy(
+            "four_eyes.lease_shortfall_absorb",
+            bool,
+            _("租赁退车残值差额由出租人承担需双人复核"),
+            Role.SYSTEM_ADMIN,
+            "true",
+        ),
+        Policy(
             "four_eyes.scorecard_promote",
             bool,
             _("评分卡上线（设为冠军模型）需双人复核"),

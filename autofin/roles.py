@@ -329,6 +329,9 @@ class MoneyAction(StrEnum):
     FLOORPLAN_ADVANCE_APPROVE = "floorplan_advance_approve"  # approve or reject the request
     FLOORPLAN_ADVANCE_RELEASE = "floorplan_advance_release"  # pay it (checker above threshold)
     FLOORPLAN_PAYMENT_RECORD = "floorplan_payment_record"  # a dealer's payoff seen at the bank
+    # a lease's end of term: a return inspected, a remarketing sale, a title transfer done,
+    # a termination quote for the customer (eot)
+    LEASE_END_OF_TERM = "lease_end_of_term"
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -385,6 +388,9 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     ),
     MoneyAction.FLOORPLAN_ADVANCE_RELEASE: frozenset({Role.FINANCE_APPROVER}),
     MoneyAction.FLOORPLAN_PAYMENT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    MoneyAction.LEASE_END_OF_TERM: frozenset(
+        {Role.SERVICING_AGENT, Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -10,7 +10,10 @@ class ServicingConfig(AppConfig):
         # Imported here, not at the top: approvals and the services import models, which
         # Django's app loading must have finished before ready() runs; the adapters take the
         # services' handlers in the same breath.
-        from servicing import approvals  # imports models (see above)
+        from servicing import (
+            approvals,  # imports models (see above)
+            lease_approvals,  # imports models (see above)
+        )
         from servicing.adapters import payment_callback_handler_register  # registration
         from servicing.gateway.interface import bank_callback_receiver_register  # registration
         from servicing.services.disbursement.settle import bank_callback_receive  # models
@@ -19,6 +22,7 @@ class ServicingConfig(AppConfig):
         from servicing.services.provisions import approval as provision_approval  # models
 
         approvals.register()
+        lease_approvals.register()
         provision_approval.register()
         period_approval.register()
         # The sandboxes (payment provider, bank) call back in-process; the adapters never

@@ -50,6 +50,9 @@ MEMOS = {
     "floorplan_overdue_freeze": gettext_noop("库存融资逾期（%(date)s）：%(vins)s"),
     "floorplan_sold_out_of_trust": gettext_noop("盘库发现违规售车（%(date)s）：%(vins)s"),
     "floorplan_retail_payoff": gettext_noop("零售放款结清库存融资 %(ref)s %(vin)s"),
+    # lease end of term (eot)
+    "lease_charge": gettext_noop("租赁费用计入末期租金"),
+    "lease_unearned_release": gettext_noop("提前终止租赁，转销未实现融资收益"),
 }
 
 

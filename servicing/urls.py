@@ -17,6 +17,7 @@ from servicing.views import (
     gl_mapping,
     leases,
     lease_assets,
+    lease_end,
     loans,
     oem_claims,
     payoff,
@@ -115,6 +116,27 @@ urlpatterns = [
         "servicing/lease-policies/<int:policy_id>/number/",
         lease_assets.lease_policy_number,
         name="lease_policy_number",
+    ),
+    # a lease's end of term (eot)
+    path("servicing/loans/<int:loan_id>/lease/quote/", lease_end.lease_quote, name="lease_quote"),
+    path(
+        "servicing/loans/<int:loan_id>/lease/buyout/", lease_end.lease_buyout, name="lease_buyout"
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/return/", lease_end.lease_return, name="lease_return"
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/remarket/",
+        lease_end.lease_remarket,
+        name="lease_remarket",
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/absorb/", lease_end.lease_absorb, name="lease_absorb"
+    ),
+    path(
+        "servicing/loans/<int:loan_id>/lease/title/",
+        lease_end.lease_title_done,
+        name="lease_title_done",
     ),
 ]
 

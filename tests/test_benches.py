@@ -98,6 +98,7 @@ TINY = {
         [r"fields right: \d+/\d+ = [\d.]+% \((meets|MISSES)",
          r"seconds per document: mean [\d.]+, p95 [\d.]+",
          r"near-duplicates .* caught at ≤ \d+ bits: \d+/\d+"],
+    ),
     "collateral_checks": (
         ["--tiny"],
         [r"phone status: 200 loans in [\d.]+ s \([\d,]+ loans/s\), 4 deactivated",

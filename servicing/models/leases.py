@@ -66,6 +66,8 @@ class LeaseAsset(models.Model):
     # 留购价 billed with the last rent; the residual value of a residual-value lease
     buyout_price = models.DecimalField(_("留购价"), default=0, **MONEY)
     residual_value = models.DecimalField(_("残值"), default=0, **MONEY)
+    # the 留购价 added to the last rent's fee (servicing.services.leases.end_of_term)
+    buyout_billed = models.BooleanField(_("留购价已计入末期租金"), default=False)
     status = models.CharField(
         _("资产状态"), max_length=12, choices=AssetStatus.choices, default=AssetStatus.ON_LEASE
     )

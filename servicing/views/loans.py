@@ -27,6 +27,7 @@ from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
 from servicing.selectors.leases import invoices_of_loan
+from servicing.selectors.lease_end import lease_end_context
 from servicing.selectors.ledger import loan_balances
 from servicing.services.leases.rent_tax import is_lease
 from servicing.services.loans.account import LoanError
@@ -105,6 +106,7 @@ def agent_context(request, loan: Loan, **extra):
         **loans_sel.loan_telematics(loan=loan),
     }
     context.update(lease_asset_context(request, loan))  # a lease's asset section
+    context.update(lease_end_context(request, loan))
     context.update(extra)
     return context
 

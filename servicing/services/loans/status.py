@@ -22,6 +22,7 @@ from servicing.models.loans import (
     MortgageRelease,
     RowStatus,
 )
+from servicing.services.leases.closing import is_lease, lease_closed_locked
 from servicing.services.loans.account import actor_label
 
 # --- status ----------------------------------------------------------------------------------
@@ -115,7 +116,11 @@ def loan_status_refresh(
 
 
 def mortgage_release_request(*, loan: Loan, business_date: dt.date, actor: Any) -> None:
-    """The loan closed: open the mortgage-release task (解押) and tell the customer."""
+    """The loan closed: open the mortgage-release task (解押) and tell the customer. A lease
+    closes by its own end of term: bought out, a title transfer (过户) unless it is a mortgaged
+    售后回租, released like a loan."""
+    if is_lease(loan) and lease_closed_locked(loan=loan, business_date=business_date, actor=actor):
+        return
     release, created = MortgageRelease.objects.get_or_create(
         loan=loan, defaults={"requested_on": business_date}
     )

@@ -31,6 +31,7 @@ from servicing.models.repayments import (
     ReversalStatus,
 )
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post, signed_lines
+from servicing.services.leases.closing import is_lease, lease_reopened_locked
 from servicing.services.ledger.posting import journal_post
 from servicing.services.ledger.reversal import journal_entry_reverse
 from servicing.services.loans.account import loan_lock, posting_date
@@ -83,9 +84,15 @@ def _repayment_reverse(
                 LoanScheduleRow.objects.bulk_update(
                     [s.row for s in segments], ["penalty", "penalty_through"]
                 )
-        if loan.status == "paid_off":
+        was_closed = loan.status == "paid_off"
+        if was_closed:
             MortgageRelease.objects.filter(loan=loan, status="pending").delete()
         loan_status_refresh(loan=loan, rows=rows, business_date=date, actor=actor, reason=reason)
+        if is_lease(loan):
+            lease_reopened_locked(
+                loan=loan, repayment=repayment, was_closed=was_closed, business_date=date,
+                actor=actor,
+            )  # fmt: skip
     return repayment
 
 

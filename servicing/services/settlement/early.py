@@ -36,6 +36,8 @@ from servicing.services.accrual import (
     LOAN_ACCRUAL_FIELDS,
     signed_lines,
 )
+from servicing.services.leases.closing import is_lease, lease_buyout_unpaid
+from servicing.services.leases.termination import lease_terminate_locked
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock
 from servicing.services.loans.schedule import pricing_schedule, schedule_supersede
@@ -62,7 +64,9 @@ def payoff_quote_issue(
 ) -> PayoffQuoteRecord:
     """Quote the amount that settles the loan on `as_of` (default: the business date); the quote
     is valid until that date. Raises LoanError (code "early_settlement_locked" inside the lock-in,
-    "arrears" with overdue instalments)."""
+    "arrears" with overdue instalments).
+    A lease's 留购价 billed with its last rent (unpaid rows' fees are not quoted) is added to
+    the fee: the lessee buys the car with the settlement."""
     today = business_date_for_posting()
     as_of = as_of or today
     if as_of < today:
@@ -85,6 +89,7 @@ def payoff_quote_issue(
                 code="early_settlement_locked",
             )
         unpaid = no_arrears_check(rows, as_of)
+        extra_fee = lease_buyout_unpaid(loan, unpaid)
         try:
             quote = payoff_quote(
                 pricing_schedule(loan=loan, rows=unpaid),
@@ -113,8 +118,8 @@ def payoff_quote_issue(
             paid_instalments=unpaid[0].instalment_no - 1,
             outstanding_principal=quote.outstanding_principal,
             accrued_interest=quote.accrued_interest,
-            early_settlement_fee=quote.early_settlement_fee,
-            total=quote.total,
+            early_settlement_fee=quote.early_settlement_fee + extra_fee,
+            total=quote.total + extra_fee,
             idempotency_key=idempotency_key,
             requested_by=actor if getattr(actor, "pk", None) else None,
         )
@@ -261,6 +266,10 @@ def settle_early_locked(
         actor=actor,
         current=settlement_row,
     )
+    if is_lease(loan):
+        lease_terminate_locked(
+            loan=loan, quote=quote, cancelled=unpaid, business_date=business_date, actor=actor
+        )
     mortgage_release_request(loan=loan, business_date=business_date, actor=actor)
     oem_subsidy_end_locked(loan=loan, on=business_date, actor=actor)
     audit_record(

@@ -1,0 +1,50 @@
+"""What the servicing agent's loan page shows of a lease's end of term (eot): the asset, the
+title-transfer task, a return and its sale, what is still owed, the lease's invoices."""
+
+from __future__ import annotations
+
+from autofin.approvals import approval_request_pending_for
+from autofin.roles import MoneyAction, can_move_money
+from servicing.forms.lease_end import LeaseRemarketForm, LeaseReturnForm
+from servicing.models.invoices import Invoice
+from servicing.models.lease_end import LeaseReturn, LeaseTitleTransfer
+from servicing.models.leases import LeaseAsset
+from servicing.models.loans import Loan
+from servicing.services.leases.closing import is_lease
+from servicing.services.leases.end_of_term import (
+    LEASE_SHORTFALL_ABSORB,
+    residual_shortfall,
+    shortfall_absorbed_by_contract,
+)
+
+
+def lease_end_context(request, loan: Loan) -> dict:
+    """What the loan page shows of a lease's end of term (nothing for a loan)."""
+    if not is_lease(loan):
+        return {}
+    asset = LeaseAsset.objects.filter(loan=loan).first()
+    return {
+        "lease_asset": asset,
+        "lease_can_act": can_move_money(request.user, MoneyAction.LEASE_END_OF_TERM),
+        "lease_transfer": LeaseTitleTransfer.objects.filter(asset=asset).first() if asset else None,
+        "lease_return": LeaseReturn.objects.filter(asset=asset).first() if asset else None,
+        "lease_owed": residual_shortfall(loan),
+        "lease_invoices": Invoice.objects.filter(pk__in=_invoice_ids(loan)).order_by("id"),
+        "lease_absorbable": shortfall_absorbed_by_contract(loan),
+        "lease_absorb_pending": approval_request_pending_for(
+            action=LEASE_SHORTFALL_ABSORB, target=loan
+        ),
+        "lease_return_form": LeaseReturnForm(),
+        "lease_remarket_form": LeaseRemarketForm(),
+    }
+
+
+def _invoice_ids(loan: Loan) -> list[int]:
+    rows = [str(pk) for pk in loan.schedule.values_list("pk", flat=True)]
+    quotes = [str(pk) for pk in loan.payoff_quotes.values_list("pk", flat=True)]
+    repayments = [str(pk) for pk in loan.repayments.values_list("pk", flat=True)]
+    found = Invoice.objects.filter(source_type="lease_rent", source_id__in=rows)
+    found |= Invoice.objects.filter(source_type="lease_termination", source_id__in=quotes)
+    found |= Invoice.objects.filter(source_type="lease_charge", source_id__in=repayments)
+    found |= Invoice.objects.filter(source_type="lease_buyout", source_id__startswith=f"{loan.pk}:")
+    return list(found.values_list("pk", flat=True))
