@@ -235,9 +235,9 @@ _CHART_ADDITIONS = [
     ("0023_repurchases", "RECOURSE_ACCOUNT", "recourse_account"),
     ("0025_floorplan", "FLOORPLAN_ACCOUNTS", "floorplan_accounts"),
     # financing leases: unearned income pair, input and deferred output VAT, customer payable
-    ("0027_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
+    ("0028_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
     # repossession: recoverable costs, the vendors' payable (repo)
-    ("0029_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
+    ("0031_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

@@ -60,8 +60,8 @@ def lease_accounts_remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0026_payout_debt_set_off"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0027_collateral_checks"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0027_leases_base'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0028_leases_base"),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
