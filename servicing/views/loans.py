@@ -26,8 +26,8 @@ from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan, LoanStatus
 from servicing.models.repayments import RepaymentReversal
 from servicing.selectors import loans as loans_sel
-from servicing.selectors.leases import invoices_of_loan
 from servicing.selectors.lease_end import lease_end_context
+from servicing.selectors.leases import invoices_of_loan
 from servicing.selectors.ledger import loan_balances
 from servicing.services.leases.rent_tax import is_lease
 from servicing.services.loans.account import LoanError
