@@ -167,6 +167,7 @@ def product_for(
     rate_link: dict | None = None,
     financed_items: list[dict] | None = None,
     actor="test",
+    contract_type: str = "loan",
 ) -> ProductVersion:
     """A published product whose rate table prices `term` at `rate` (or, floating, at the LPR
     plus the link's spread) for every tier, with a handling fee of `fee` in every instalment;
@@ -215,6 +216,8 @@ def product_for(
     else:
         rates = [(term, tier, rate, None) for tier in "ABCD"]
     key = repr((sorted((k, str(v)) for k, v in fields.items()), rates))
+    if contract_type != "loan":
+        key += contract_type
     code = "lf-" + hashlib.sha1(key.encode()).hexdigest()[:12]  # noqa: S324 - a name, not security
     version = ProductVersion.objects.filter(product__code=code, status="published").first()
     if version is not None:
@@ -224,7 +227,7 @@ def product_for(
         code=code,
         name=f"测试产品 {code}",
         vehicle_kind="new",
-        contract_type="loan",
+        contract_type=contract_type,
         rules=fields,
         rates=rates,
     )
@@ -396,6 +399,7 @@ def loan_through_funding(
     balloon_ratio: str | None = None,
     after_funding: dict | None = None,
     before_funding: Callable[[Contract, dict], None] | None = None,
+    contract_type: str = "loan",
 ) -> Loan:
     """A funded loan on `value_date` (the business date is put back afterwards): the product,
     the application, the signed contract and the disbursement all made by the real services.
@@ -424,6 +428,7 @@ def loan_through_funding(
                 rules=RULES if rules is None else rules,
                 customer_rate=None if customer_rate is None else D(customer_rate),
                 rate_link=rate_link,
+                contract_type=contract_type,
             )
             contract = contract_signed_for(
                 customer=customer,

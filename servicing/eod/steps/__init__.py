@@ -13,6 +13,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     due,
     early_warning,
     floorplan,
+    lease_invoicing,
     gl_summary,
     oem_claims,
     oem_subsidy,

@@ -30,6 +30,7 @@ from servicing.services.repayments.idempotency import (
     replay_check,
     replay_unique_key,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.settlement.early import settle_early_locked
 from servicing.services.settlement.prepayment import prepay_partial_locked
 
@@ -95,16 +96,16 @@ def repayment_dispatch_locked(
     *, loan: Loan, rows: list, repayment: Repayment, business_date: dt.date, actor: Any
 ) -> Repayment:
     if repayment.purpose == RepaymentPurpose.PAYOFF:
-        return settle_early_locked(
-            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-        )
-    if repayment.purpose == RepaymentPurpose.PREPAYMENT:
-        return prepay_partial_locked(
-            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-        )
-    return repayment_apply_locked(
-        loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-    )
+        how = settle_early_locked
+    elif repayment.purpose == RepaymentPurpose.PREPAYMENT:
+        how = prepay_partial_locked
+    else:
+        how = repayment_apply_locked
+    done = how(loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor)
+    # a lease's interest that will now never be earned (settled early, prepaid) leaves the
+    # unearned finance income with the payment
+    lease_unearned_sync(loan=loan, on=business_date, actor=actor, key=f"repayment:{repayment.pk}")
+    return done
 
 
 def repayment_post(

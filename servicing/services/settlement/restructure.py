@@ -32,6 +32,7 @@ from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.schedule import schedule_rows_build, schedule_supersede
 from servicing.services.loans.status import loan_status_set
 from servicing.services.settlement.shared import accrual_catch_up, rows_unpaid
+from servicing.services.leases.accounting import lease_unearned_sync
 
 # --- restructure --------------------------------------------------------------------------------
 
@@ -190,4 +191,6 @@ def loan_restructure(
                 "annual_rate": str(rate),
             },
         )
+        # a lease's new schedule carries other interest: the gross-up follows it
+        lease_unearned_sync(loan=loan, on=date, actor=actor, key=f"restructure:{new_version}")
     return loan
