@@ -30,7 +30,9 @@ class LeaseInvoiceLine(models.Model):
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("发票"), on_delete=models.PROTECT, related_name="lease_lines"
     )
-    loan = models.ForeignKey(Loan, verbose_name=_("租赁合同"), on_delete=models.PROTECT, related_name="+")
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("租赁合同"), on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("类型"), max_length=16, choices=LeaseInvoiceKind.choices)
     row = models.ForeignKey(
         LoanScheduleRow, verbose_name=_("租金期次"), null=True, blank=True,
@@ -55,12 +57,18 @@ class LeaseInvoiceLine(models.Model):
                 fields=["row"], condition=Q(kind="lease_rent"), name="lease_rent_invoiced_once"
             ),
             models.UniqueConstraint(
-                fields=["repayment"], condition=Q(kind="lease_charge"),
+                fields=["repayment"],
+                condition=Q(kind="lease_charge"),
                 name="lease_charge_invoiced_once",
             ),  # fmt: skip
             models.CheckConstraint(
-                condition=Q(tax=F("principal_tax") + F("interest_tax"), taxable__gt=0,
-                            tax__gte=0, principal_tax__gte=0, interest_tax__gte=0),
+                condition=Q(
+                    tax=F("principal_tax") + F("interest_tax"),
+                    taxable__gt=0,
+                    tax__gte=0,
+                    principal_tax__gte=0,
+                    interest_tax__gte=0,
+                ),
                 name="lease_line_tax_split",
             ),  # fmt: skip
             models.CheckConstraint(
@@ -75,7 +83,9 @@ class LeaseInvoiceLine(models.Model):
 
 
 class LeaseInvoiceRefusal(models.Model):
-    loan = models.ForeignKey(Loan, verbose_name=_("租赁合同"), on_delete=models.PROTECT, related_name="+")
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("租赁合同"), on_delete=models.PROTECT, related_name="+"
+    )
     source_type = models.CharField(_("来源单据类型"), max_length=32)
     source_id = models.CharField(_("来源单据号"), max_length=64)
     business_date = models.DateField(_("营业日"))

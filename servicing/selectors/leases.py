@@ -51,7 +51,11 @@ class LeaseBookRow:
 
 def _ledger(code: str, lines=None) -> Decimal:
     """The balance of `code` on its normal side over the lease loans' lines (or `lines`)."""
-    qs = lines if lines is not None else JournalLine.objects.filter(loan__contract_type__in=LEASE_TYPES)
+    qs = (
+        lines
+        if lines is not None
+        else JournalLine.objects.filter(loan__contract_type__in=LEASE_TYPES)
+    )
     sums = qs.filter(account__code=code).aggregate(
         d=Sum("amount", filter=Q(side=Side.DEBIT)), c=Sum("amount", filter=Q(side=Side.CREDIT))
     )
@@ -79,16 +83,21 @@ def deferred_vat_subledger() -> Decimal:
 
 
 def lease_invoices_tax() -> Decimal:
-    return Invoice.objects.filter(source_type__in=LEASE_SOURCES).aggregate(s=Sum("tax"))["s"] or ZERO
+    return (
+        Invoice.objects.filter(source_type__in=LEASE_SOURCES).aggregate(s=Sum("tax"))["s"] or ZERO
+    )
 
 
 def lease_books_reconcile() -> list[LeaseBookRow]:
     """The lease accounts and their sub-ledgers, to the fen."""
     unaccrued = lease_unaccrued_total()
     invoice_ids = [
-        str(pk) for pk in Invoice.objects.filter(source_type__in=LEASE_SOURCES).values_list("pk", flat=True)
+        str(pk)
+        for pk in Invoice.objects.filter(source_type__in=LEASE_SOURCES).values_list("pk", flat=True)
     ]
-    vat_lines = JournalLine.objects.filter(entry__source_type="invoice", entry__source_id__in=invoice_ids)
+    vat_lines = JournalLine.objects.filter(
+        entry__source_type="invoice", entry__source_id__in=invoice_ids
+    )
     return [
         LeaseBookRow(A.UNEARNED_FINANCE_INCOME.value, _ledger(A.UNEARNED_FINANCE_INCOME), unaccrued),
         LeaseBookRow(A.LEASE_PAYMENTS_UNEARNED.value, _ledger(A.LEASE_PAYMENTS_UNEARNED), unaccrued),

@@ -26,7 +26,7 @@ from servicing.services.invoicing import InvoiceError, vat_rate
 from servicing.services.leases.invoicing import lease_rent_invoice, rents_vat
 from servicing.services.repayments.posting import repayment_post
 from servicing.services.settlement.early import payoff_quote_issue
-from tests.servicing.lease_support import D, ZERO, books_reconcile, lease_funded, nights
+from tests.servicing.lease_support import ZERO, D, books_reconcile, lease_funded, nights
 from tests.servicing.loan_helpers import set_day
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,9 @@ def test_direct_lease_worked_example_commencement_split_invoices_and_books():
     total_interest = sum((r.interest for r in rows), ZERO)
     assert total_interest == D("19037.94") == D("6084.39") * 35 + D("6084.29") - D("200000.00")
     balances = loan_balances(loan_id=loan.pk)
-    assert balances["lease_payments_unearned"] == balances["unearned_finance_income"] == total_interest
+    assert (
+        balances["lease_payments_unearned"] == balances["unearned_finance_income"] == total_interest
+    )
     assert balances["vat_input"] == balances["vat_output_deferred"] == D("23008.85")
 
     # every rent's split (the rule of servicing.services.leases.vat, 13 % from the dated table)
@@ -88,7 +90,10 @@ def test_direct_lease_worked_example_commencement_split_invoices_and_books():
 
     # the ledger: output VAT = the invoices' tax, taken from 待转销项税额 and interest income
     balances = loan_balances(loan_id=loan.pk)
-    assert balances["vat_output_deferred"] == D("23008.85") - splits[0].principal_tax - splits[1].principal_tax
+    assert (
+        balances["vat_output_deferred"]
+        == D("23008.85") - splits[0].principal_tax - splits[1].principal_tax
+    )
     accrued = rows[0].interest + rows[1].interest
     assert balances["unearned_finance_income"] == total_interest - accrued
     assert balances["lease_payments_unearned"] == total_interest - accrued
@@ -121,7 +126,11 @@ def test_sale_leaseback_vat_is_six_percent_of_interest_and_penalty_is_invoiced(s
     # rent 1 falls due and stays unpaid 5 days: penalty accrues (the delinquency step)
     nights(loan.accrued_through, rows[0].due_date, [loan])
     invoice = Invoice.objects.get(source_type="lease_rent", source_id=str(rows[0].pk))
-    assert (invoice.item_name, invoice.kind, invoice.rate) == ("*贷款服务*融资租赁利息", "loan_service", D("0.0600"))
+    assert (invoice.item_name, invoice.kind, invoice.rate) == (
+        "*贷款服务*融资租赁利息",
+        "loan_service",
+        D("0.0600"),
+    )
     assert (invoice.total, invoice.tax, invoice.amount) == (D("500.00"), D("28.30"), D("471.70"))
     assert loan_balances(loan_id=loan.pk)["vat_output"] == D("28.30")
 

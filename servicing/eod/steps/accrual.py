@@ -89,7 +89,8 @@ SELECT a.loan_id, a.non_accrual,
   FROM eod_accrual_amounts a
 """
 
-LINES = """
+LINES = (
+    """
 SELECT CASE WHEN non_accrual THEN 'off_balance_interest' ELSE 'interest_receivable' END AS code,
        CASE WHEN interest > 0 THEN 'D' ELSE 'C' END AS side, abs(interest) AS amount, loan_id
   FROM eod_accrual WHERE interest <> 0
@@ -106,7 +107,9 @@ SELECT 'loan_loss_allowance', 'D', amount, loan_id FROM eod_stage3 WHERE amount 
 UNION ALL
 SELECT 'interest_income', 'C', amount, loan_id FROM eod_stage3 WHERE amount > 0
 UNION ALL
-""" + RELEASE_LINES_SQL
+"""
+    + RELEASE_LINES_SQL
+)
 
 # the allowance a stage-3 loan holds (its ECL in the latest posted run) and what the nightly
 # accrual released of it since that run: the release never exceeds the allowance

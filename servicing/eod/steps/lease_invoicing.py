@@ -27,6 +27,7 @@ from servicing.services.invoicing import InvoiceError
 from servicing.services.leases.accounting import LEASE_TYPES_SQL
 from servicing.services.leases.invoicing import (
     charge_invoice,
+    lease_rent_invoice,
     refusal_record,
     refusals_resolve,
     rents_invoice,
@@ -86,14 +87,26 @@ def lease_invoicing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     issued = refused = 0
     for loan_id, source_id, row_ids in _groups(found, open_months):
         loan = loans[loan_id]
-        in_order = list(LoanScheduleRow.objects.filter(pk__in=row_ids).order_by("instalment_no"))
         try:
             with transaction.atomic():
-                rents_invoice(loan=loan, rows=in_order, source_id=source_id, on=d, actor=ctx.actor)
-            refusals_resolve(LeaseInvoiceKind.RENT, source_id)
+                if source_id == str(row_ids[0]):  # one invoice per rent: the operator's path too
+                    lease_rent_invoice(row_id=row_ids[0], on=d, actor=ctx.actor)
+                else:
+                    rows_of = LoanScheduleRow.objects.filter(pk__in=row_ids)
+                    in_order = list(rows_of.order_by("instalment_no"))
+                    rents_invoice(
+                        loan=loan, rows=in_order, source_id=source_id, on=d, actor=ctx.actor
+                    )
+                    refusals_resolve(LeaseInvoiceKind.RENT, source_id)
             issued += 1
         except InvoiceError as exc:
-            refusal_record(loan=loan, source_type=LeaseInvoiceKind.RENT, source_id=source_id, on=d, reason=str(exc))
+            refusal_record(
+                loan=loan,
+                source_type=LeaseInvoiceKind.RENT,
+                source_id=source_id,
+                on=d,
+                reason=str(exc),
+            )
             refused += 1
     for repayment_id, loan_id, received_on, amount in charges:
         loan = loans[loan_id]
@@ -106,6 +119,12 @@ def lease_invoicing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
             refusals_resolve(LeaseInvoiceKind.CHARGE, str(repayment_id))
             issued += 1
         except InvoiceError as exc:
-            refusal_record(loan=loan, source_type=LeaseInvoiceKind.CHARGE, source_id=str(repayment_id), on=d, reason=str(exc))
+            refusal_record(
+                loan=loan,
+                source_type=LeaseInvoiceKind.CHARGE,
+                source_id=str(repayment_id),
+                on=d,
+                reason=str(exc),
+            )
             refused += 1
     return {"loans": len(ids), "invoices": issued, "refused": refused}

@@ -31,7 +31,7 @@ from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.selectors.ledger import loan_balances
 from servicing.services.invoicing import InvoiceError, invoice_issue, vat_rate
 from servicing.services.leases.accounting import is_lease
-from servicing.services.leases.vat import LEASE_VAT_KIND, RentVat, rent_vat
+from servicing.services.leases.vat import LEASE_VAT_KIND, RentVat, charge_vat, rent_vat
 from servicing.services.ledger.posting import journal_post
 
 ITEM_NAMES = {
@@ -108,7 +108,9 @@ def rents_invoice(
     """Invoice due rents of one lease as one invoice and post its VAT, all or nothing
     (InvoiceError: nothing issued, nothing posted)."""
     if not is_lease(loan):
-        raise InvoiceError(_("合同 %(ref)s 不是融资租赁合同，不开具租金发票。") % {"ref": loan.contract_ref})
+        raise InvoiceError(
+            _("合同 %(ref)s 不是融资租赁合同，不开具租金发票。") % {"ref": loan.contract_ref}
+        )
     future = [r for r in rows if r.due_date > on]
     if future:
         raise InvoiceError(
@@ -132,9 +134,15 @@ def rents_invoice(
             return invoice  # issued before (idempotent per source)
         lines = [
             LeaseInvoiceLine(
-                invoice=invoice, loan=loan, kind=LeaseInvoiceKind.RENT, row=row,
-                tax_point=row.due_date, taxable=v.taxable, tax=v.tax,
-                principal_tax=v.principal_tax, interest_tax=v.interest_tax,
+                invoice=invoice,
+                loan=loan,
+                kind=LeaseInvoiceKind.RENT,
+                row=row,
+                tax_point=row.due_date,
+                taxable=v.taxable,
+                tax=v.tax,
+                principal_tax=v.principal_tax,
+                interest_tax=v.interest_tax,
             )  # fmt: skip
             for row, v in zip(rows, splits, strict=True)
             if v.taxable > 0
@@ -154,6 +162,9 @@ def charge_invoice(
     """The 价外费用 a repayment paid (penalty interest, late fees, 违约金), invoiced whole at the
     lease's rate, its VAT out of penalty income."""
     kind = LEASE_VAT_KIND[loan.contract_type]
+    vat = charge_vat(
+        contract_type=loan.contract_type, amount=amount, rate=vat_rate(kind=kind, on=on)
+    )
     name, buyer_id = lessee_of(loan)
     with transaction.atomic():
         invoice = invoice_issue(
@@ -165,8 +176,8 @@ def charge_invoice(
             return invoice
         line = LeaseInvoiceLine.objects.create(
             invoice=invoice, loan=loan, kind=LeaseInvoiceKind.CHARGE, repayment_id=repayment_id,
-            tax_point=received_on, taxable=amount, tax=invoice.tax, principal_tax=ZERO,
-            interest_tax=invoice.tax,
+            tax_point=received_on, taxable=vat.taxable, tax=vat.tax, principal_tax=vat.principal_tax,
+            interest_tax=vat.interest_tax,
         )  # fmt: skip
         _vat_post(invoice, [line], on=on, actor=actor)
     return invoice

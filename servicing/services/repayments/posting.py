@@ -22,6 +22,7 @@ from servicing.models.repayments import (
 from servicing.services.hotpath import (
     insert_unless_conflict,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.repayments.guards import RepaymentError, amount_checked
@@ -30,7 +31,6 @@ from servicing.services.repayments.idempotency import (
     replay_check,
     replay_unique_key,
 )
-from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.settlement.early import settle_early_locked
 from servicing.services.settlement.prepayment import prepay_partial_locked
 

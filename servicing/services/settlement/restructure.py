@@ -27,12 +27,12 @@ from servicing.services.accrual import (
     penalty_accrue_in_memory,
     penalty_post,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.schedule import schedule_rows_build, schedule_supersede
 from servicing.services.loans.status import loan_status_set
 from servicing.services.settlement.shared import accrual_catch_up, rows_unpaid
-from servicing.services.leases.accounting import lease_unearned_sync
 
 # --- restructure --------------------------------------------------------------------------------
 
