@@ -45,7 +45,7 @@ def _state() -> tuple[int, int, int]:
     return Invoice.objects.count(), LeaseInvoiceLine.objects.count(), JournalEntry.objects.count()
 
 
-def test_direct_lease_worked_example_commencement_split_invoices_and_books():
+def test_direct_lease_worked_example_commencement_split_invoices_and_books(settings):
     loan = lease_funded(contract_type="direct_lease")
     rows = list(loan.schedule_rows())
     # commencement: the gross-up (total scheduled interest) and the car's input VAT
@@ -109,6 +109,13 @@ def test_direct_lease_worked_example_commencement_split_invoices_and_books():
                             "rate": D("0.1300"), "invoices": 1, "amount": D("5384.42"),
                             "tax": D("699.97"), "total": D("6084.39")}]  # fmt: skip
     assert feb["payable_tax"] == D("699.97")  # not entitled to 差额征税 by default
+    settings.LEASE_VAT_MARGIN_ELIGIBLE = True
+    margin = vat_output_month(
+        rows[0].due_date.year, rows[0].due_date.month, borrowing_interest=D("1000.00")
+    )
+    # borrowing interest paid 1,000.00 deducted: its 13 % inside, 115.04
+    assert (margin["deduction_base"], margin["deduction_tax"]) == (D("1000.00"), D("115.04"))
+    assert margin["payable_tax"] == D("699.97") - D("115.04")
 
     # a re-run of the day issues nothing twice and posts nothing
     before = _state()
@@ -236,5 +243,19 @@ def test_bad_input_refused_in_chinese_nothing_issued_nothing_posted():
     with pytest.raises(InvoiceError, match="已开具发票"):
         lease_rent_invoice(row_id=rows[0].pk, on=rows[0].due_date, actor="ops")
     assert LeaseInvoiceLine.objects.filter(loan=loan).aggregate(s=Sum("tax"))["s"] == D("699.97")
+    books_reconcile()
+    assert trial_balance().total == 0
+
+
+def test_charge_off_clears_the_unearned_income():
+    from servicing.services.loans.charge_off import loan_charge_off
+
+    loan = lease_funded(contract_type="direct_lease", amount="100000.00", term=12)
+    rows = list(loan.schedule_rows())
+    nights(loan.accrued_through, rows[0].due_date + dt.timedelta(days=3), [loan])
+    set_day(rows[0].due_date + dt.timedelta(days=4))
+    loan_charge_off(loan_id=loan.pk, actor="ops", reason="测试核销")
+    balances = loan_balances(loan_id=loan.pk)
+    assert balances["unearned_finance_income"] == balances["lease_payments_unearned"] == ZERO
     books_reconcile()
     assert trial_balance().total == 0

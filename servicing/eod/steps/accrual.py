@@ -37,7 +37,11 @@ from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
 from servicing.loan_rules import stage3_interest_sql
 from servicing.memos import memo
 from servicing.services.accrual import loan_accrue
-from servicing.services.leases.accounting import RELEASE_LINES_SQL, RELEASE_SQL
+from servicing.services.leases.accounting import (
+    CLOSED_UNCLEARED_SQL,
+    RELEASE_LINES_SQL,
+    RELEASE_SQL,
+)
 
 CALC = """
 SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
@@ -167,6 +171,7 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     )
     # leases: the unearned finance income follows the interest accrued (decision 0014)
     accrued = [r[0] for r in rows("SELECT loan_id FROM eod_accrual")]
+    accrued += [r[0] for r in rows(CLOSED_UNCLEARED_SQL, {"lo": lo, "hi": hi})]
     temp_table("eod_lease_release", RELEASE_SQL, {"ids": accrued})
     post_lines(
         ctx=ctx,

@@ -62,6 +62,14 @@ SELECT l.id AS loan_id, ({UNEARNED_BALANCE_SQL}) - ({UNACCRUED_SQL}) AS delta
  WHERE l.id = ANY(%(ids)s) AND l.contract_type IN {LEASE_TYPES_SQL}
 """  # noqa: S608 - SQL built from constants; values are bound
 
+# Leases of [%(lo)s, %(hi)s] closed (charged off by the batch, repurchased...) whose unearned
+# finance income was not cleared by the path that closed them: the nightly accrual clears it.
+CLOSED_UNCLEARED_SQL = f"""
+SELECT l.id FROM servicing_loan l
+ WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.contract_type IN {LEASE_TYPES_SQL}
+   AND l.status IN {loan_rules.closed_sql()} AND ({UNEARNED_BALANCE_SQL}) <> 0
+"""  # noqa: S608 - SQL built from constants; values are bound
+
 RELEASE_LINES_SQL = """
 SELECT 'unearned_finance_income' AS code, CASE WHEN delta > 0 THEN 'D' ELSE 'C' END AS side,
        abs(delta) AS amount, loan_id FROM eod_lease_release WHERE delta <> 0
