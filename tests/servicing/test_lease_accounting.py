@@ -259,3 +259,40 @@ def test_charge_off_clears_the_unearned_income():
     assert balances["unearned_finance_income"] == balances["lease_payments_unearned"] == ZERO
     books_reconcile()
     assert trial_balance().total == 0
+
+
+def test_the_nightly_batch_invoices_due_rents_and_a_rerun_of_the_day_issues_none_twice(settings):
+    from servicing.eod.sync_driver import batch_run_sync, eod_run_until
+    from servicing.models.eod import BatchRun, ChunkRun, StepRun
+    from servicing.models.ledger import JournalLine
+
+    settings.EOD_AUTO_DEBIT_SEND = False
+    settings.EOD_CHUNK_SIZE = 2
+    direct = lease_funded(contract_type="direct_lease")
+    leaseback = lease_funded(contract_type="sale_leaseback", amount="100000.00", term=12)
+    refused = lease_funded(contract_type="sale_leaseback", amount="50000.00", term=12)
+    for loan in (direct, leaseback):
+        _lessee_id(loan, GOOD_ID)
+    _lessee_id(refused, BAD_ID)
+    due = direct.schedule_rows()[0].due_date
+    set_day(due - dt.timedelta(days=1))
+    # the whole batch, every step (the reconciliation's lease components included), two days
+    batches = eod_run_until(target=due)
+    assert [b.status for b in batches] == ["succeeded", "succeeded"]
+    assert sorted(Invoice.objects.values_list("source_type", "total", "tax")) == [
+        ("lease_rent", D("500.00"), D("28.30")),
+        ("lease_rent", D("6084.39"), D("699.97")),
+    ]
+    assert LeaseInvoiceRefusal.objects.filter(loan=refused, resolved=False).count() == 1
+    books = books_reconcile()
+    assert books["vat_output"] == D("728.27")
+    assert trial_balance().total == 0
+
+    # every chunk of the day executed again: nothing issued or posted twice
+    before = (Invoice.objects.count(), JournalLine.objects.count())
+    set_day(due)
+    BatchRun.objects.filter(business_date=due).update(status="running")
+    StepRun.objects.filter(batch__business_date=due).update(status="running")
+    ChunkRun.objects.filter(step__batch__business_date=due).update(status="pending")
+    assert batch_run_sync(business_date=due).status == "succeeded"
+    assert (Invoice.objects.count(), JournalLine.objects.count()) == before
