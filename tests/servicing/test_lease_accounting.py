@@ -200,6 +200,13 @@ def test_early_settlement_releases_the_interest_never_earned():
     assert loan.status == "settled_early"
     balances = loan_balances(loan_id=loan.pk)
     assert balances["unearned_finance_income"] == balances["lease_payments_unearned"] == ZERO
+    # the settlement row (the quote's interest, due on the settlement day) is a rent invoiced
+    # by that night's batch although the lease is closed
+    nights(day, day, [loan])
+    settlement_row = loan.schedule_rows()[1]
+    assert settlement_row.due_date == day and settlement_row.interest == quote.accrued_interest > 0
+    invoice = Invoice.objects.get(source_type="lease_rent", source_id=str(settlement_row.pk))
+    assert invoice.total == quote.accrued_interest + settlement_row.fee
     books_reconcile()
     assert trial_balance().total == 0
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import lock_loans, rows
+from servicing.eod.sql import CLOSED_SQL, rows
 from servicing.models.lease_invoices import LeaseInvoiceKind
 from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.services.invoicing import InvoiceError
@@ -33,15 +33,44 @@ from servicing.services.leases.invoicing import (
     rents_invoice,
 )
 
-RENTS_DUE = """
-SELECT r.id, r.loan_id, to_char(r.due_date, 'YYYY-MM') AS month
+# a rent due and not invoiced; a closed lease's rents only up to its closing (its last rent
+# paid early or on the day, a settlement row): those fall due before the loan closes
+UNINVOICED = f"""
   FROM servicing_loanschedulerow r
- WHERE r.loan_id = ANY(%(ids)s) AND r.superseded_by_version IS NULL AND r.due_date <= %(d)s::date
-   AND (r.principal + r.interest + r.fee) > 0
+  JOIN servicing_loan ll ON ll.id = r.loan_id
+ WHERE r.superseded_by_version IS NULL AND r.due_date <= %(d)s::date
+   AND (ll.status NOT IN {CLOSED_SQL} OR r.due_date <= ll.status_date)
+   AND (r.interest + r.fee
+        + CASE WHEN ll.contract_type = 'sale_leaseback' THEN 0 ELSE r.principal END) > 0
    AND NOT EXISTS (SELECT 1 FROM servicing_leaseinvoiceline x
                     WHERE x.row_id = r.id AND x.kind = 'lease_rent')
- ORDER BY r.loan_id, r.due_date, r.instalment_no
+"""  # noqa: S608 - SQL built from constants; values are bound
+
+# a penalty (价外费用) a posted repayment paid, not invoiced
+CHARGES = """
+  FROM servicing_repayment p
+  JOIN servicing_repaymentallocation a ON a.repayment_id = p.id AND a.component = 'penalty'
+ WHERE p.status = 'posted' AND p.received_on <= %(d)s::date
+   AND NOT EXISTS (SELECT 1 FROM servicing_leaseinvoiceline x
+                    WHERE x.repayment_id = p.id AND x.kind = 'lease_charge')
 """
+
+RENTS_DUE = f"""
+SELECT r.id, r.loan_id, to_char(r.due_date, 'YYYY-MM') AS month
+{UNINVOICED} AND r.loan_id = ANY(%(ids)s)
+ ORDER BY r.loan_id, r.due_date, r.instalment_no
+"""  # noqa: S608 - SQL built from constants; values are bound
+
+# the chunk's leases: open ones, and closed ones with a rent left to invoice (locked, id order)
+LEASES = f"""
+SELECT l.id FROM servicing_loan l
+ WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.contract_type IN {LEASE_TYPES_SQL}
+   AND (l.status NOT IN {CLOSED_SQL}
+        OR EXISTS (SELECT 1 {UNINVOICED} AND r.loan_id = l.id)
+        OR EXISTS (SELECT 1 {CHARGES} AND p.loan_id = l.id))
+ ORDER BY l.id
+   FOR UPDATE OF l
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 # a month is due when no row of the lease falls later in it
 MONTH_OPEN = """
@@ -50,16 +79,12 @@ SELECT DISTINCT s.loan_id, to_char(s.due_date, 'YYYY-MM')
  WHERE s.loan_id = ANY(%(ids)s) AND s.superseded_by_version IS NULL AND s.due_date > %(d)s::date
 """
 
-CHARGES_RECEIVED = """
+CHARGES_RECEIVED = f"""
 SELECT p.id, p.loan_id, p.received_on, sum(a.amount)
-  FROM servicing_repayment p
-  JOIN servicing_repaymentallocation a ON a.repayment_id = p.id AND a.component = 'penalty'
- WHERE p.loan_id = ANY(%(ids)s) AND p.status = 'posted' AND p.received_on <= %(d)s::date
-   AND NOT EXISTS (SELECT 1 FROM servicing_leaseinvoiceline x
-                    WHERE x.repayment_id = p.id AND x.kind = 'lease_charge')
+{CHARGES} AND p.loan_id = ANY(%(ids)s)
  GROUP BY p.id, p.loan_id, p.received_on
  ORDER BY p.loan_id, p.id
-"""
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 
 def _groups(found: list[tuple], open_months: set[tuple[int, str]]) -> list[tuple[int, str, list]]:
@@ -76,7 +101,7 @@ def _groups(found: list[tuple], open_months: set[tuple[int, str]]) -> list[tuple
 @register(code="lease_invoicing", label=_("融资租赁租金开票"), position=22)
 def lease_invoicing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     d = ctx.business_date
-    ids = lock_loans(lo, hi, f"l.contract_type IN {LEASE_TYPES_SQL}")
+    ids = [r[0] for r in rows(LEASES, {"lo": lo, "hi": hi, "d": d})]
     if not ids:
         return {"loans": 0}
     params = {"ids": ids, "d": d}
