@@ -303,3 +303,20 @@ def test_the_nightly_batch_invoices_due_rents_and_a_rerun_of_the_day_issues_none
     ChunkRun.objects.filter(step__batch__business_date=due).update(status="pending")
     assert batch_run_sync(business_date=due).status == "succeeded"
     assert (Invoice.objects.count(), JournalLine.objects.count()) == before
+
+
+def test_a_direct_lease_to_its_last_rent_empties_the_deferred_vat_and_the_unearned_income():
+    loan = lease_funded(contract_type="direct_lease", amount="30000.00", term=3)
+    _lessee_id(loan, GOOD_ID)
+    rows = list(loan.schedule_rows())
+    assert loan_balances(loan_id=loan.pk)["vat_output_deferred"] == D("3451.33")  # 30,000 x 13/113
+    nights(loan.accrued_through, rows[-1].due_date, [loan])
+    lines = LeaseInvoiceLine.objects.filter(loan=loan)
+    assert lines.count() == 3
+    assert lines.aggregate(s=Sum("principal_tax"))["s"] == D("3451.33")
+    balances = loan_balances(loan_id=loan.pk)
+    assert balances["vat_output_deferred"] == ZERO
+    assert balances["unearned_finance_income"] == balances["lease_payments_unearned"] == ZERO
+    assert balances["vat_output"] == Invoice.objects.aggregate(s=Sum("tax"))["s"]
+    books_reconcile()
+    assert trial_balance().total == 0
