@@ -40,7 +40,6 @@ from servicing.services.accrual import loan_accrue
 from servicing.services.leases.accounting import (
     CLOSED_UNCLEARED_SQL,
     RELEASE_LINES_SQL,
-    RELEASE_SQL,
 )
 
 CALC = """
@@ -172,12 +171,11 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     # leases: the unearned finance income follows the interest accrued (decision 0014)
     accrued = [r[0] for r in rows("SELECT loan_id FROM eod_accrual")]
     accrued += [r[0] for r in rows(CLOSED_UNCLEARED_SQL, {"lo": lo, "hi": hi})]
-    temp_table("eod_lease_release", RELEASE_SQL, {"ids": accrued})
     post_lines(
         ctx=ctx,
         step="accrual",
         lines_sql=LINES,
-        params={},
+        params={"ids": accrued},
         source_type="accrual",
         description=memo("eod_interest_accrual", date=d),
         lo=lo,

@@ -54,8 +54,8 @@ coalesce((SELECT sum(CASE jl.side WHEN 'C' THEN jl.amount ELSE -jl.amount END)
            WHERE jl.loan_id = l.id AND la.code = 'unearned_finance_income'), 0)
 """
 
-# Set-based: the release of every lease loan in %(ids)s, to be posted with the accrual's lines
-# (temp table eod_lease_release: loan_id, delta; delta > 0 releases income).
+# Set-based: the release of every lease loan in %(ids)s, posted with the accrual's lines
+# (loan_id, delta; delta > 0 releases income).
 RELEASE_SQL = f"""
 SELECT l.id AS loan_id, ({UNEARNED_BALANCE_SQL}) - ({UNACCRUED_SQL}) AS delta
   FROM servicing_loan l
@@ -70,13 +70,14 @@ SELECT l.id FROM servicing_loan l
    AND l.status IN {loan_rules.closed_sql()} AND ({UNEARNED_BALANCE_SQL}) <> 0
 """  # noqa: S608 - SQL built from constants; values are bound
 
-RELEASE_LINES_SQL = """
+# the release's ledger lines, from RELEASE_SQL inline (no temp table: a chunk already holds many)
+RELEASE_LINES_SQL = f"""
 SELECT 'unearned_finance_income' AS code, CASE WHEN delta > 0 THEN 'D' ELSE 'C' END AS side,
-       abs(delta) AS amount, loan_id FROM eod_lease_release WHERE delta <> 0
+       abs(delta) AS amount, loan_id FROM ({RELEASE_SQL}) rel WHERE delta <> 0
 UNION ALL
 SELECT 'lease_payments_unearned', CASE WHEN delta > 0 THEN 'C' ELSE 'D' END, abs(delta), loan_id
-  FROM eod_lease_release WHERE delta <> 0
-"""
+  FROM ({RELEASE_SQL}) rel WHERE delta <> 0
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 
 def _pair(debit: str, credit: str, amount: Decimal, loan_id: int) -> list[tuple]:
