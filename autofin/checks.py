@@ -15,26 +15,11 @@ from django.utils.module_loading import import_string
 
 from autofin.integrations.sandbox import SandboxOnly
 from autofin.models import User
+from autofin.rails import ADAPTERS
 from autofin.seed.users import BACK_OFFICE_DEMO_USERS, DEMO_PASSWORD
 
 # Every setting that names an outside party's adapter (settings.py, "Rails").
-ADAPTER_SETTINGS = (
-    "SERVICING_PAYMENT_PROVIDER",
-    "PAYMENT_GATEWAY",
-    "SERVICING_AUTO_DEBIT_BANK",
-    "RISK_BUREAU_ADAPTER",
-    "RISK_VERIFICATION_ADAPTER",
-    "RISK_PHONE_ADAPTER",
-    "RISK_VALUATION_ADAPTER",
-    "SMS_BACKEND",
-    "EMAIL_BACKEND",
-    "ESIGN_ADAPTER",
-    "SERVICING_CREDIT_REPORTING_ADAPTER",
-    "SERVICING_OEM_CLAIMS",
-    "SERVICING_INVOICING",
-    "RISK_INCOME_ADAPTER",
-    "ORIGINATION_BANK_CARD_ADAPTER",
-)
+ADAPTER_SETTINGS = tuple(ADAPTERS)  # every rail (autofin/rails.py)
 MIN_SECRET_LENGTH = 32
 # seed_demo's users other than the numbered dealer staff (dealerN_admin / dealerN_sales).
 _DEMO_EXTRA_USERNAMES = ("customer", "agent2", "cust_li", "cust_wang", "cust_zhao", "cust_chen")

@@ -11,6 +11,7 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 from autofin import beat
+from autofin.rails import ADAPTERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -223,71 +224,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 AUTOFIN_SANDBOX = env.bool("AUTOFIN_SANDBOX", default=False)
 
 
-def _adapter(name: str, *, sandbox: str, production: str) -> str:
-    return env.str(name, default=sandbox if AUTOFIN_SANDBOX else production)
+# Every rail's adapter (autofin/rails.py), each overridable under its own name.
+for _name, (_sandbox, _production) in ADAPTERS.items():
+    globals()[_name] = env.str(_name, default=_sandbox if AUTOFIN_SANDBOX else _production)
 
-
-# Online payments (cashier, callbacks): servicing.adapters.
-SERVICING_PAYMENT_PROVIDER = _adapter(
-    "SERVICING_PAYMENT_PROVIDER",
-    sandbox="servicing.adapters.SandboxPaymentProvider",
-    production="servicing.adapters.HttpPaymentProvider",
-)
-# Disbursement payments to payees' accounts: servicing.gateway.
-PAYMENT_GATEWAY = _adapter(
-    "PAYMENT_GATEWAY",
-    sandbox="servicing.gateway.sandbox_bank.SandboxBank",
-    production="servicing.gateway.http_bank.HttpBankGateway",
-)
-# The bank's auto-debit (代扣) file exchange: servicing.adapters.
-SERVICING_AUTO_DEBIT_BANK = _adapter(
-    "SERVICING_AUTO_DEBIT_BANK",
-    sandbox="servicing.adapters.SandboxBank",
-    production="servicing.adapters.HttpAutoDebitBank",
-)
-# Credit bureau, three-factor check, phone status, vehicle valuation: risk.adapters.
-RISK_BUREAU_ADAPTER = _adapter(
-    "RISK_BUREAU_ADAPTER",
-    sandbox="risk.adapters.SandboxBureau",
-    production="risk.adapters.HttpBureau",
-)
-RISK_VERIFICATION_ADAPTER = _adapter(
-    "RISK_VERIFICATION_ADAPTER",
-    sandbox="risk.adapters.SandboxVerification",
-    production="risk.adapters.HttpVerification",
-)
-RISK_PHONE_ADAPTER = _adapter(
-    "RISK_PHONE_ADAPTER",
-    sandbox="risk.adapters.SandboxPhone",
-    production="risk.adapters.HttpPhone",
-)
-RISK_VALUATION_ADAPTER = _adapter(
-    "RISK_VALUATION_ADAPTER",
-    sandbox="risk.adapters.SandboxValuation",
-    production="risk.adapters.HttpValuation",
-)
-RISK_INCOME_ADAPTER = _adapter(
-    "RISK_INCOME_ADAPTER",
-    sandbox="risk.adapters.SandboxIncome",
-    production="risk.adapters.HttpIncome",
-)
-# SMS (a class implementing autofin.notifications.SmsGateway) and e-mail (a Django backend).
-SMS_BACKEND = _adapter(
-    "SMS_BACKEND",
-    sandbox="autofin.notifications.SandboxSmsGateway",
-    production="autofin.notifications.HttpSmsGateway",
-)
-EMAIL_BACKEND = _adapter(
-    "EMAIL_BACKEND",
-    sandbox="autofin.notifications.SandboxEmailBackend",
-    production="autofin.notifications.HttpEmailBackend",
-)
-# Third-party e-signature evidence (时间戳 / 存证) for signed contracts: origination.esign.
-ESIGN_ADAPTER = _adapter(
-    "ESIGN_ADAPTER",
-    sandbox="origination.esign.SandboxESign",
-    production="origination.esign.HttpESign",
-)
 
 # Each rail's production endpoint: <PREFIX>_URL, _KEY_ID, _SECRET (the per-provider secret
 # that signs requests, answers and callbacks), _PREVIOUS_KEY_ID and _PREVIOUS_SECRET (the pair
@@ -475,20 +415,7 @@ AML_REPORTING_INSTITUTION = env.str("AML_REPORTING_INSTITUTION", default="AutoFi
 # The court feed's drop folder, read by the nightly batch (servicing.eod.steps.court_lists).
 COURT_LIST_DROP_DIR = env.str("COURT_LIST_DROP_DIR", default="")
 # --- cr
-# Credit reporting out (征信报送): the credit reference center's adapter (rail credit_reporting).
-SERVICING_CREDIT_REPORTING_ADAPTER = _adapter(
-    "SERVICING_CREDIT_REPORTING_ADAPTER",
-    sandbox="servicing.services.credit_reporting.adapters.SandboxCreditCenter",
-    production="servicing.services.credit_reporting.adapters.HttpCreditReporting",
-)
 # --- oem
-# The OEM claims desk and the tax platform (e-fapiao), servicing.partner_adapters; the seller.
-SERVICING_OEM_CLAIMS = _adapter("SERVICING_OEM_CLAIMS",
-    sandbox="servicing.partner_adapters.SandboxOemClaims",
-    production="servicing.partner_adapters.HttpOemClaims")  # fmt: skip
-SERVICING_INVOICING = _adapter("SERVICING_INVOICING",
-    sandbox="servicing.partner_adapters.SandboxInvoicing",
-    production="servicing.partner_adapters.HttpInvoicing")  # fmt: skip
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="AutoFin 汽车金融有限公司")
 INVOICE_SELLER_TAXPAYER_ID = env.str("INVOICE_SELLER_TAXPAYER_ID", default="91310000MA1FL0000N")
 # --- tele
@@ -499,10 +426,6 @@ _gps = "sandbox-telematics-secret" if AUTOFIN_SANDBOX else ""
 TELEMATICS_SECRET = env.str("TELEMATICS_SECRET", default=_gps)
 TELEMATICS_HISTORY_DAYS = env.int("TELEMATICS_HISTORY_DAYS", default=90)
 # --- slb
-# The four-element card check (银行卡四要素) before a sale-leaseback pays the customer's card.
-ORIGINATION_BANK_CARD_ADAPTER = _adapter("ORIGINATION_BANK_CARD_ADAPTER",
-    sandbox="origination.bank_cards.SandboxBankCardVerification",
-    production="origination.bank_cards.HttpBankCardVerification")  # fmt: skip
 # --- ocr
 CELERY_TASK_ROUTES["origination.tasks.document_ocr_read"] = {"queue": "documents"}
 OCR_THREADS = env.int("OCR_THREADS", default=1)  # ONNX Runtime threads per OCR worker process
@@ -513,3 +436,8 @@ COLLATERAL_CHECKS = {"phone_stale_days": env.int("COLLATERAL_PHONE_STALE_DAYS", 
     "bureau_sample_pct": env.str("COLLATERAL_BUREAU_SAMPLE_PCT", default="5"),
     "bureau_score_drop": env.int("COLLATERAL_BUREAU_SCORE_DROP", default=50),
     "ltv_warning": env.str("COLLATERAL_LTV_WARNING", default="1.0000")}  # fmt: skip
+# --- lease
+LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # rent | month
+# 留购价: the nominal buyout every new lease bills with its last rent (0: none)
+LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
+LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税

@@ -45,6 +45,9 @@ MEMOS = {
     "oem_receipt": gettext_noop("厂商贴息回款 %(ref)s"),
     "oem_subsidy_end": gettext_noop("贷款提前终止，贴息处理：%(option)s"),
     "invoice_vat": gettext_noop("发票销项税额 %(number)s"),
+    # leases (issue 19): commencement, the release of unearned finance income
+    "lease_commence": gettext_noop("融资租赁起租 %(ref)s"),
+    "lease_unearned_release": gettext_noop("未实现融资收益转出"),
     # floor-plan (库存融资): the night's interest, a line frozen, the payoff at a retail sale
     "eod_floorplan_accrual": gettext_noop("日结库存融资利息计提 %(date)s"),
     "floorplan_overdue_freeze": gettext_noop("库存融资逾期（%(date)s）：%(vins)s"),

@@ -34,7 +34,7 @@ def _get():
     if _engine is None:
         from rapidocr_onnxruntime import RapidOCR  # noqa: PLC0415 - 0.4 s: only where OCR runs
 
-        threads = int(getattr(settings, "OCR_THREADS", 1))
+        threads = int(settings.OCR_THREADS)
         _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
     return _engine
 

@@ -31,6 +31,7 @@ from servicing.models.floorplan import *  # noqa: E402,F403 - floor-plan advance
 from servicing.models.gl_mapping import *  # noqa: E402,F403 - product → GL mapping, regulatory report files (gl)
 from servicing.models.invoices import *  # noqa: E402,F403 - e-fapiao and the dated VAT rates (oem)
 from servicing.models.lease_end import *  # noqa: E402,F403 - lease end of term: title transfer, returns (eot)
+from servicing.models.lease_invoices import *  # noqa: E402,F403 - lease invoice lines and refusals (lease)
 from servicing.models.leases import *  # noqa: E402,F403 - financing leases: the asset register, insurance policies
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.oem_claims import *  # noqa: E402,F403 - OEM subsidies and claims (oem)

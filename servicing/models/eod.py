@@ -128,6 +128,8 @@ class LedgerComponent(models.TextChoices):
     FEE = "fee", _("费用")
     PENALTY = "penalty", _("罚息")
     SUSPENSE = "suspense", _("溢缴款")
+    LEASE_UNEARNED = "lease_unearned", _("未实现融资收益")
+    LEASE_RECEIVABLE = "lease_receivable", _("未到期租赁收款额")
 
 
 class LedgerBreak(models.Model):

@@ -162,6 +162,7 @@ SOURCE_TYPE_LABELS = {
     "oem_claim": _("厂商贴息索赔"),
     "oem_receipt": _("厂商贴息回款"),
     "invoice": _("开票"),
+    "lease": _("融资租赁"),
 }
 
 

@@ -36,6 +36,7 @@ from servicing.models.loans import (
     PenaltyAccrual,
     RowStatus,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import loan_lock
 from servicing.services.loans.status import loan_status_refresh, row_status
@@ -179,6 +180,7 @@ def loan_accrue(
             )
         if through > start:
             loan.save(update_fields=[*LOAN_ACCRUAL_FIELDS, "updated_at"])
+            lease_unearned_sync(loan=loan, on=date, actor=actor, key=f"{start}:{through}")
         total, segments = penalty_accrue_in_memory(loan, rows, through)
         penalty_post(loan=loan, total=total, segments=segments, business_date=date, actor=actor)
         changed = []

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -113,10 +115,26 @@ def lease_reports_month(request, year: int, month: int):
             "book_count": totals["n"],
             "book_principal": totals["principal"] or 0,
             "book_residual": totals["residual"] or 0,
-            "vat": leases_sel.vat_output_month(first.year, first.month),
+            "vat": leases_sel.vat_output_month(
+                first.year, first.month, borrowing_interest=_borrowing_interest(request)
+            ),
             "roll": leases_sel.unearned_income_rollforward(first.year, first.month),
         },
     )
+
+
+class _BorrowingInterestForm(forms.Form):
+    borrowing_interest = forms.DecimalField(
+        min_value=0, max_digits=18, decimal_places=2, required=False
+    )
+
+
+def _borrowing_interest(request) -> Decimal:
+    """The month's borrowing interest finance types in for 差额征税 (zero when absent or bad)."""
+    form = _BorrowingInterestForm(request.GET)
+    if form.is_valid() and form.cleaned_data["borrowing_interest"] is not None:
+        return form.cleaned_data["borrowing_interest"]
+    return Decimal("0.00")
 
 
 @finance_viewer
@@ -129,7 +147,9 @@ def lease_book_csv(request, year: int, month: int):
 @finance_viewer
 def lease_vat_csv(request, year: int, month: int):
     first = month_or_404(year, month)
-    vat = leases_sel.vat_output_month(first.year, first.month)
+    vat = leases_sel.vat_output_month(
+        first.year, first.month, borrowing_interest=_borrowing_interest(request)
+    )
     rows = [[_("增值税销项税额月报"), f"{year}-{month:02d}"],
             [_("应税项目"), _("税率"), _("蓝字发票张数"), _("蓝字金额"), _("蓝字税额"),
              _("红字发票张数"), _("红字金额"), _("红字税额"), _("销售额"), _("销项税额")]]  # fmt: skip
@@ -139,8 +159,9 @@ def lease_vat_csv(request, year: int, month: int):
             line.red_count, line.red_amount, line.red_tax, line.amount, line.tax,
         ])  # fmt: skip
     rows.append([_("合计"), "", "", "", "", "", "", "", vat.amount, vat.tax])
-    rows.append([_("差额征税扣除额（借款利息、车辆购置税）"), "", "", "", "", "", "", "",
-                 vat.deduction, ""])  # fmt: skip
+    rows.append([_("差额征税扣除税额（借款利息、车辆购置税）"), "", "", "", "", "", "", "",
+                 vat.deduction_base, vat.deduction_tax])  # fmt: skip
+    rows.append([_("应纳税额"), "", "", "", "", "", "", "", "", vat.payable_tax])
     return csv_response(rows, f"lease-vat-{year}-{month:02d}.csv")
 
 

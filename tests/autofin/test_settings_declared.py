@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from autofin.rails import ADAPTERS
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("autofin", "dealers", "origination", "risk", "servicing")
 
@@ -14,7 +16,7 @@ SOURCES = ("autofin", "dealers", "origination", "risk", "servicing")
 def _environment_names() -> set[str]:
     text = (ROOT / "autofin" / "settings.py").read_text(encoding="utf-8")
     names = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', text))
-    names |= set(re.findall(r'_adapter\(\s*"([A-Z][A-Z0-9_]*)"', text))
+    names |= set(ADAPTERS)  # autofin/rails.py, read by settings.py
     names |= {f"{prefix}_URL" for prefix in settings.INTEGRATION_PREFIXES.values()}
     return names
 

@@ -402,6 +402,7 @@ def loan_through_funding(
     balloon_ratio: str | None = None,
     after_funding: dict | None = None,
     before_funding: Callable[[Contract, dict], None] | None = None,
+    contract_type: str = "loan",
 ) -> Loan:
     """A funded loan on `value_date` (the business date is put back afterwards): the product,
     the application, the signed contract and the disbursement all made by the real services.
@@ -430,6 +431,7 @@ def loan_through_funding(
                 rules=RULES if rules is None else rules,
                 customer_rate=None if customer_rate is None else D(customer_rate),
                 rate_link=rate_link,
+                contract_type=contract_type,
             )
             contract = contract_signed_for(
                 customer=customer,

@@ -168,7 +168,7 @@ def test_the_months_output_vat_and_the_unearned_income_roll_forward(client):
     assert (loan_service.blue_count, loan_service.tax, loan_service.amount) == (
         1, D("56.60"), D("943.40"),
     )  # fmt: skip
-    assert vat.tax == D("756.57") and vat.deduction == D("0")
+    assert vat.tax == D("756.57") and vat.deduction_tax == D("0") and vat.payable_tax == vat.tax
     assert vat_output_month(2026, 3).tax == march.tax == D("699.97")
     assert rent_invoice_again in invoices_of_loan(loan=direct)
 

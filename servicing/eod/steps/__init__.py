@@ -15,6 +15,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     early_warning,
     floorplan,
     gl_summary,
+    lease_invoicing,
     oem_claims,
     oem_subsidy,
     phone_status_check,

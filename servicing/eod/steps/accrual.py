@@ -19,6 +19,8 @@ latest posted provision run, × schedule rate × days / 365 (`loan_rules.stage3_
 released from the allowance (loan-loss allowance Dr / interest income Cr, on the loan's lines),
 capped at what is left of the loan's allowance since that run. A stage-3 loan without a posted
 allowance recognises nothing on balance (its interest stays off-balance until provided for).
+A lease (直租, 售后回租) also releases its unearned finance income to the interest not yet
+accrued (Dr unearned finance income / Cr lease payments unearned, `servicing.services.leases.accounting`).
 
 Fallback: a loan more than one schedule period behind (an accrual that crosses a due date before
 D, e.g. a loan funded back-dated) goes through the per-loan reference `loan_accrue` — rare, and
@@ -35,6 +37,10 @@ from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
 from servicing.loan_rules import stage3_interest_sql
 from servicing.memos import memo
 from servicing.services.accrual import loan_accrue
+from servicing.services.leases.accounting import (
+    CLOSED_UNCLEARED_SQL,
+    RELEASE_LINES_SQL,
+)
 
 CALC = """
 SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
@@ -86,7 +92,8 @@ SELECT a.loan_id, a.non_accrual,
   FROM eod_accrual_amounts a
 """
 
-LINES = """
+LINES = (
+    """
 SELECT CASE WHEN non_accrual THEN 'off_balance_interest' ELSE 'interest_receivable' END AS code,
        CASE WHEN interest > 0 THEN 'D' ELSE 'C' END AS side, abs(interest) AS amount, loan_id
   FROM eod_accrual WHERE interest <> 0
@@ -102,7 +109,10 @@ UNION ALL
 SELECT 'loan_loss_allowance', 'D', amount, loan_id FROM eod_stage3 WHERE amount > 0
 UNION ALL
 SELECT 'interest_income', 'C', amount, loan_id FROM eod_stage3 WHERE amount > 0
+UNION ALL
 """
+    + RELEASE_LINES_SQL
+)
 
 # the allowance a stage-3 loan holds (its ECL in the latest posted run) and what the nightly
 # accrual released of it since that run: the release never exceeds the allowance
@@ -158,11 +168,14 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
         """,
         [d],
     )
+    # leases: the unearned finance income follows the interest accrued (decision 0014)
+    accrued = [r[0] for r in rows("SELECT loan_id FROM eod_accrual")]
+    accrued += [r[0] for r in rows(CLOSED_UNCLEARED_SQL, {"lo": lo, "hi": hi})]
     post_lines(
         ctx=ctx,
         step="accrual",
         lines_sql=LINES,
-        params={},
+        params={"ids": accrued},
         source_type="accrual",
         description=memo("eod_interest_accrual", date=d),
         lo=lo,

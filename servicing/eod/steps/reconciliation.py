@@ -13,6 +13,8 @@ by component, with the balances of the ledger lines carrying its id:
                                                                     non-accrual loan
 * fee / penalty        due less paid                               fee / penalty receivable
 * suspense             the loan's `suspense_balance`                customer suspense
+* lease_unearned / lease_receivable (leases only): the scheduled interest not yet
+  accrued, against unearned finance income and lease payments unearned (decision 0014)
 
 The stored side is `servicing.selectors.loans.loan_figures_sql`, the very query `loan_figures`
 runs. Each difference is a `LedgerBreak` row (unique per date, loan and component) and goes on
@@ -30,6 +32,7 @@ from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import one, rows, run, temp_table
 from servicing.selectors.loans import loan_figures_sql
+from servicing.services.leases.accounting import lease_compare_sql
 
 
 class ReconciliationError(Exception):
@@ -77,6 +80,7 @@ def compare_sql(scope: str) -> str:
           FROM f LEFT JOIN g ON g.loan_id = f.loan_id
           CROSS JOIN LATERAL (VALUES {values}) AS c(component, stored, ledger)
          WHERE c.stored <> c.ledger
+        UNION ALL {lease_compare_sql(scope)}
     """  # noqa: S608 - SQL built from constants; values are bound
 
 

@@ -32,6 +32,8 @@ from servicing.services.commissions.ledger import commission_accrual_post
 from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
 from servicing.services.leases.assets import lease_asset_open
+from servicing.services.leases.end_of_term import lease_buyout_bill
+from servicing.services.leases.accounting import lease_commence
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.create import loan_create
 from servicing.services.oem.subsidy import oem_subsidy_defer
@@ -168,6 +170,9 @@ def disbursement_fund_locked(
     loan = _loan_create(d, business_date=business_date, actor=actor)
     lease_asset_open(loan=loan, facts=d.contract_facts, on=business_date, actor=actor)
     _funding_entry_post(d, instructions, loan_id=loan.pk, business_date=business_date, actor=actor)
+    lease_commence(loan=loan, on=business_date, actor=actor)
+    if loan.contract_type != "loan":
+        lease_buyout_bill(loan_id=loan.pk, actor=actor)
     _subsidy_defer(d, loan=loan, business_date=business_date, actor=actor)
     if d.application_id:
         application_mark_funded(application_id=d.application_id, funded_at=now, actor=actor)

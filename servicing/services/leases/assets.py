@@ -22,9 +22,10 @@ first beneficiary; operations enter its policy number later (`insurance_policy_n
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -101,6 +102,10 @@ def lease_asset_open(*, loan: Loan, facts: dict, on: dt.date, actor: Any) -> Lea
         seller_name=str(seller)[:200],
         purchase_price=price,
         purchase_vat=purchase_vat,
+        # 留购价 billed with the last rent (end_of_term.lease_buyout_bill); a residual lease's
+        # residual is its balloon
+        buyout_price=quantize_fen(settings.LEASE_BUYOUT_PRICE, ROUND_HALF_UP),
+        residual_value=loan.balloon_amount,
         title_holder=TitleHolder.LESSOR if title else TitleHolder.CUSTOMER,
         registration_status=status,
         registered_on=on if done else None,

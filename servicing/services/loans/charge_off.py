@@ -20,6 +20,7 @@ from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanStatus
 from servicing.selectors.ledger import loan_balances
 from servicing.selectors.provisions import loan_allowance
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.status import loan_status_set
@@ -71,4 +72,5 @@ def loan_charge_off(
             loan=loan, to=LoanStatus.CHARGED_OFF, business_date=date, actor=actor, reason=reason
         )
         oem_subsidy_end_locked(loan=loan, on=date, actor=actor)
+        lease_unearned_sync(loan=loan, on=date, actor=actor, key="charge-off")
     return loan

@@ -22,6 +22,7 @@ from servicing.models.repayments import (
 from servicing.services.hotpath import (
     insert_unless_conflict,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.apply import repayment_apply_locked
 from servicing.services.repayments.guards import RepaymentError, amount_checked
@@ -95,16 +96,16 @@ def repayment_dispatch_locked(
     *, loan: Loan, rows: list, repayment: Repayment, business_date: dt.date, actor: Any
 ) -> Repayment:
     if repayment.purpose == RepaymentPurpose.PAYOFF:
-        return settle_early_locked(
-            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-        )
-    if repayment.purpose == RepaymentPurpose.PREPAYMENT:
-        return prepay_partial_locked(
-            loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-        )
-    return repayment_apply_locked(
-        loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor
-    )
+        how = settle_early_locked
+    elif repayment.purpose == RepaymentPurpose.PREPAYMENT:
+        how = prepay_partial_locked
+    else:
+        how = repayment_apply_locked
+    done = how(loan=loan, rows=rows, repayment=repayment, business_date=business_date, actor=actor)
+    # a lease's interest that will now never be earned (settled early, prepaid) leaves the
+    # unearned finance income with the payment
+    lease_unearned_sync(loan=loan, on=business_date, actor=actor, key=f"repayment:{repayment.pk}")
+    return done
 
 
 def repayment_post(

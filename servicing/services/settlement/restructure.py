@@ -27,6 +27,7 @@ from servicing.services.accrual import (
     penalty_accrue_in_memory,
     penalty_post,
 )
+from servicing.services.leases.accounting import lease_unearned_sync
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock, posting_date
 from servicing.services.loans.schedule import schedule_rows_build, schedule_supersede
@@ -190,4 +191,6 @@ def loan_restructure(
                 "annual_rate": str(rate),
             },
         )
+        # a lease's new schedule carries other interest: the gross-up follows it
+        lease_unearned_sync(loan=loan, on=date, actor=actor, key=f"restructure:{new_version}")
     return loan
