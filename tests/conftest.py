@@ -237,7 +237,7 @@ _CHART_ADDITIONS = [
     # financing leases: unearned income pair, input and deferred output VAT, customer payable
     ("0028_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
     # repossession: recoverable costs, the vendors' payable (repo)
-    ("0031_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
+    ("0032_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

@@ -61,7 +61,7 @@ def lease_accounts_remove(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("servicing", "0027_collateral_checks"),
-                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+                        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

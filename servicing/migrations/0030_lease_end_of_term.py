@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("servicing", "0028_leases_base"),
-                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0029_lease_invoicing"),
+                        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

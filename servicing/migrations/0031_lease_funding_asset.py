@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("servicing", "0029_lease_end_of_term"),
-        ('origination', '0013_lease_payout_card_and_leaseback_title'),
+        ("servicing", "0030_lease_end_of_term"),
+                ('origination', '0013_lease_payout_card_and_leaseback_title'),
             ]
 
     operations = [

@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0031_repossession"),
-                                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0032_repossession"),
+                                        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

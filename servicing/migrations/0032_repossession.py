@@ -49,8 +49,8 @@ def repossession_accounts_remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("servicing", "0030_lease_funding_asset"),
-                                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("servicing", "0031_lease_funding_asset"),
+                                        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('servicing', '0027_leases_base'),
-    ]
+        ("servicing", "0028_leases_base"),
+            ]
 
     operations = [
         migrations.AlterField(
