@@ -55,7 +55,7 @@ MEMOS = {
     "floorplan_retail_payoff": gettext_noop("零售放款结清库存融资 %(ref)s %(vin)s"),
     # lease end of term (eot)
     "lease_charge": gettext_noop("租赁费用计入末期租金"),
-    "lease_unearned_release": gettext_noop("提前终止租赁，转销未实现融资收益"),
+    "lease_termination_unearned": gettext_noop("提前终止租赁，转销未实现融资收益"),
 }
 
 

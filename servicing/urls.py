@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
+from servicing.urls_leases import lease_patterns
 from servicing.views import (
     collections,
     commission_payouts,
@@ -15,9 +16,6 @@ from servicing.views import (
     floorplan_finance,
     floorplan_portal,
     gl_mapping,
-    lease_assets,
-    lease_end,
-    leases,
     loans,
     oem_claims,
     payoff,
@@ -107,37 +105,6 @@ urlpatterns = [
         "servicing/loans/<int:loan_id>/payoff/", loans.loan_payoff_quote, name="loan_payoff_quote"
     ),
     path("servicing/loans/<int:loan_id>/note/", loans.loan_note, name="loan_note"),
-    path(
-        "servicing/loans/<int:loan_id>/lease-asset/register/",
-        lease_assets.lease_asset_register,
-        name="lease_asset_register",
-    ),
-    path(
-        "servicing/lease-policies/<int:policy_id>/number/",
-        lease_assets.lease_policy_number,
-        name="lease_policy_number",
-    ),
-    # a lease's end of term (eot)
-    path("servicing/loans/<int:loan_id>/lease/quote/", lease_end.lease_quote, name="lease_quote"),
-    path(
-        "servicing/loans/<int:loan_id>/lease/buyout/", lease_end.lease_buyout, name="lease_buyout"
-    ),
-    path(
-        "servicing/loans/<int:loan_id>/lease/return/", lease_end.lease_return, name="lease_return"
-    ),
-    path(
-        "servicing/loans/<int:loan_id>/lease/remarket/",
-        lease_end.lease_remarket,
-        name="lease_remarket",
-    ),
-    path(
-        "servicing/loans/<int:loan_id>/lease/absorb/", lease_end.lease_absorb, name="lease_absorb"
-    ),
-    path(
-        "servicing/loans/<int:loan_id>/lease/title/",
-        lease_end.lease_title_done,
-        name="lease_title_done",
-    ),
 ]
 
 # The sandbox provider's cashier page marks orders paid on request: it exists only in a sandbox.
@@ -493,36 +460,5 @@ urlpatterns += [
     ),
 ]
 
-# --- leaseui: the customer's invoice PDFs, the lease reports and the asset register
-urlpatterns += [
-    path(
-        "my/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
-        leases.my_invoice_pdf,
-        name="my_invoice_pdf",
-    ),
-    path(
-        "servicing/loans/<int:loan_id>/invoices/<int:invoice_id>.pdf",
-        leases.loan_invoice_pdf,
-        name="loan_invoice_pdf",
-    ),
-    path("servicing/lease-assets/", leases.lease_asset_list, name="lease_asset_list"),
-    path("finance/leases/", leases.lease_reports, name="lease_reports"),
-    path(
-        "finance/leases/<int:year>/<int:month>/",
-        leases.lease_reports_month,
-        name="lease_reports_month",
-    ),
-    path(
-        "finance/leases/<int:year>/<int:month>/book.csv",
-        leases.lease_book_csv,
-        name="lease_book_csv",
-    ),
-    path(
-        "finance/leases/<int:year>/<int:month>/vat.csv", leases.lease_vat_csv, name="lease_vat_csv"
-    ),
-    path(
-        "finance/leases/<int:year>/<int:month>/unearned.csv",
-        leases.lease_unearned_csv,
-        name="lease_unearned_csv",
-    ),
-]
+# financing leases: the asset register, end of term, invoices and reports (issue 19)
+urlpatterns += lease_patterns

@@ -22,6 +22,7 @@ from autofin.ratelimit import heavy_endpoint
 from autofin.roles import Role, user_has_role
 from origination.views.workbench import roles_required
 from servicing.invoice_documents import invoice_pdf
+from servicing.ledger_names import account_name
 from servicing.models.invoices import Invoice
 from servicing.models.leases import AssetStatus, LeaseAsset, RegistrationStatus
 from servicing.models.loans import Loan
@@ -119,6 +120,10 @@ def lease_reports_month(request, year: int, month: int):
                 first.year, first.month, borrowing_interest=_borrowing_interest(request)
             ),
             "roll": leases_sel.unearned_income_rollforward(first.year, first.month),
+            # the lease accounts against their sub-ledgers today (decision 0014)
+            "books": [
+                (account_name(row.account), row) for row in leases_sel.lease_books_reconcile()
+            ],
         },
     )
 

@@ -31,9 +31,9 @@ from servicing.models.loans import Loan
 from servicing.services.commissions.ledger import commission_accrual_post
 from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
+from servicing.services.leases.accounting import lease_commence
 from servicing.services.leases.assets import lease_asset_open
 from servicing.services.leases.end_of_term import lease_buyout_bill
-from servicing.services.leases.accounting import lease_commence
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.create import loan_create
 from servicing.services.oem.subsidy import oem_subsidy_defer

@@ -108,5 +108,5 @@ def lease_terminate_locked(
             source_id=quote.pk, idempotency_key=f"lease-unearned-release:{quote.pk}",
             lines=[(A.UNEARNED_FINANCE_INCOME, "D", unearned, loan.pk),
                    (A.LEASE_PAYMENTS_UNEARNED, "C", unearned, loan.pk)],
-            description=memo("lease_unearned_release"), actor=actor, loan_id=loan.pk,
+            description=memo("lease_termination_unearned"), actor=actor, loan_id=loan.pk,
         )  # fmt: skip
