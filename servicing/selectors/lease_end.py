@@ -10,6 +10,7 @@ from servicing.models.invoices import Invoice
 from servicing.models.lease_end import LeaseReturn, LeaseTitleTransfer
 from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan
+from servicing.selectors.leases import invoices_of_loan
 from servicing.services.leases.closing import is_lease
 from servicing.services.leases.end_of_term import (
     LEASE_SHORTFALL_ABSORB,
@@ -40,11 +41,4 @@ def lease_end_context(request, loan: Loan) -> dict:
 
 
 def _invoice_ids(loan: Loan) -> list[int]:
-    rows = [str(pk) for pk in loan.schedule.values_list("pk", flat=True)]
-    quotes = [str(pk) for pk in loan.payoff_quotes.values_list("pk", flat=True)]
-    repayments = [str(pk) for pk in loan.repayments.values_list("pk", flat=True)]
-    found = Invoice.objects.filter(source_type="lease_rent", source_id__in=rows)
-    found |= Invoice.objects.filter(source_type="lease_termination", source_id__in=quotes)
-    found |= Invoice.objects.filter(source_type="lease_charge", source_id__in=repayments)
-    found |= Invoice.objects.filter(source_type="lease_buyout", source_id__startswith=f"{loan.pk}:")
-    return list(found.values_list("pk", flat=True))
+    return list(invoices_of_loan(loan=loan).values_list("pk", flat=True))

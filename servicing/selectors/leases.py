@@ -49,7 +49,9 @@ from servicing.services.invoicing import vat_rate
 from servicing.services.leases.accounting import LEASE_TYPES, LEASE_TYPES_SQL, UNACCRUED_SQL
 from servicing.services.leases.vat import tax_inclusive_part
 
-LEASE_INVOICE_SOURCES = (LeaseInvoiceKind.RENT, "lease_buyout", LeaseInvoiceKind.CHARGE)
+LEASE_INVOICE_SOURCES = (
+    LeaseInvoiceKind.RENT, "lease_buyout", LeaseInvoiceKind.CHARGE, "lease_termination",
+)  # fmt: skip
 # sources whose plain-number id is a schedule row of the lease
 ROW_SOURCES = (LeaseInvoiceKind.RENT, "lease_buyout")
 
@@ -161,15 +163,21 @@ def _deduction_split(first: dt.date, last: dt.date, interest: Decimal) -> dict[s
 
 
 def invoices_of_loan(*, loan: Loan) -> QuerySet[Invoice]:
-    """The lease's invoices, blue and red, oldest first (nothing for a loan)."""
-    row_ids = (
-        LoanScheduleRow.objects.filter(loan_id=loan.pk)
-        .annotate(sid=Cast("id", CharField()))
-        .values("sid")
-    )
+    """The lease's invoices, blue and red, oldest first (nothing for a loan): rents by row (or
+    "<loan>:<month>"), buyouts by "<loan>:…", charges by the repayment that paid them, an early
+    termination by its payoff quote."""
+
+    def ids(qs):
+        return qs.annotate(sid=Cast("id", CharField())).values("sid")
+
     return Invoice.objects.filter(
-        Q(source_type__in=ROW_SOURCES, source_id__in=row_ids)
+        Q(
+            source_type__in=ROW_SOURCES,
+            source_id__in=ids(LoanScheduleRow.objects.filter(loan_id=loan.pk)),
+        )
         | Q(source_type__in=LEASE_INVOICE_SOURCES, source_id__startswith=f"{loan.pk}:")
+        | Q(source_type=LeaseInvoiceKind.CHARGE, source_id__in=ids(loan.repayments.all()))
+        | Q(source_type="lease_termination", source_id__in=ids(loan.payoff_quotes.all()))
     ).order_by("issued_on", "id")
 
 

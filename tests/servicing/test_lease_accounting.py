@@ -200,13 +200,15 @@ def test_early_settlement_releases_the_interest_never_earned():
     assert loan.status == "settled_early"
     balances = loan_balances(loan_id=loan.pk)
     assert balances["unearned_finance_income"] == balances["lease_payments_unearned"] == ZERO
-    # the settlement row (the quote's interest, due on the settlement day) is a rent invoiced
-    # by that night's batch although the lease is closed
+    # the settlement (the quote's interest and fee, due on the settlement day) is invoiced once:
+    # by the termination itself (6 % on the interest and fee of a 售后回租), not again as a rent
+    # by that night's batch
+    termination = Invoice.objects.get(source_type="lease_termination", source_id=str(quote.pk))
+    assert termination.total == quote.accrued_interest + quote.early_settlement_fee
     nights(day, day, [loan])
     settlement_row = loan.schedule_rows()[1]
     assert settlement_row.due_date == day and settlement_row.interest == quote.accrued_interest > 0
-    invoice = Invoice.objects.get(source_type="lease_rent", source_id=str(settlement_row.pk))
-    assert invoice.total == quote.accrued_interest + settlement_row.fee
+    assert not Invoice.objects.filter(source_type="lease_rent", source_id=str(settlement_row.pk))
     books_reconcile()
     assert trial_balance().total == 0
 
