@@ -431,11 +431,10 @@ CELERY_TASK_ROUTES["origination.tasks.document_ocr_read"] = {"queue": "documents
 OCR_THREADS = env.int("OCR_THREADS", default=1)  # ONNX Runtime threads per OCR worker process
 # --- reval
 # Monthly book checks (docs/collateral-checks.md): fresh phone check before a collection contact
-# after N days; bureau re-check sample %, score drop counted as deterioration; LTV warning line.
+# after N days; bureau re-check sample %, score drop counted as deterioration.
 COLLATERAL_CHECKS = {"phone_stale_days": env.int("COLLATERAL_PHONE_STALE_DAYS", default=30),
     "bureau_sample_pct": env.str("COLLATERAL_BUREAU_SAMPLE_PCT", default="5"),
-    "bureau_score_drop": env.int("COLLATERAL_BUREAU_SCORE_DROP", default=50),
-    "ltv_warning": env.str("COLLATERAL_LTV_WARNING", default="1.0000")}  # fmt: skip
+    "bureau_score_drop": env.int("COLLATERAL_BUREAU_SCORE_DROP", default=50)}  # fmt: skip
 # --- lease
 LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # rent | month
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)

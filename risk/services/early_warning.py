@@ -21,6 +21,7 @@ Risk level: "high" with any strong hit, "medium" with two or more weak hits, "lo
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from risk.facts import dec
 from risk.models import EarlyWarningHit, EarlyWarningRule
@@ -248,3 +249,12 @@ def _known_keys(results: list[EarlyWarningHits]) -> set[tuple[str, str, str]]:
 def early_warning_rule_actions(codes) -> dict[str, list[dict]]:
     """{rule code: its suggested actions} for the given rule codes."""
     return dict(EarlyWarningRule.objects.filter(code__in=set(codes)).values_list("code", "actions"))
+
+
+def ltv_warning_limit() -> Decimal | None:
+    """The current LTV above which the LTV_HIGH rule hits (None: the rule is disabled) — the
+    one threshold the revaluation's count and the early-warning step both read."""
+    rule = EarlyWarningRule.objects.filter(code="LTV_HIGH").first()
+    if rule is not None and not rule.enabled:
+        return None
+    return Decimal(str(((rule.params if rule else None) or {}).get("ltv", "1.00")))

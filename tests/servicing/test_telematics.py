@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from decimal import Decimal as D
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from risk.services.early_warning import early_warning_evaluate
 from servicing.eod.registry import StepContext
 from servicing.eod.steps.court_lists import court_lists_step
 from servicing.eod.steps.telematics import telematics_chunk
+from servicing.models.collateral_checks import LoanExternalFacts
 from servicing.models.collections import LoanRiskProfile
 from servicing.models.telematics import EarlyWarningAction, TelematicsEvent, VehiclePosition
 from servicing.telematics_adapters import SandboxGpsProvider, telematics_path
@@ -233,23 +234,13 @@ def test_the_loan_page_shows_the_position_and_the_owner_closes_actions(client, l
     assert client.get(reverse("servicing:warning_actions")).status_code == 403
 
 
-def test_the_outside_feeds_table_is_read_when_it_is_there(loan):
-    """`reval` owns servicing_loanexternalfacts (columns agreed in docs/telematics.md); until it is
-    merged the table is made here, in the test's transaction, to check the step reads it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE servicing_loanexternalfacts (id bigserial PRIMARY KEY,"
-            " loan_id bigint UNIQUE NOT NULL REFERENCES servicing_loan(id),"
-            " phone_status varchar(16) NOT NULL, phone_checked_on date,"
-            " bureau_deteriorated boolean NOT NULL, bureau_checked_on date,"
-            " ltv_current numeric(8, 4), valued_on date)"
-        )
-        cursor.execute(
-            "INSERT INTO servicing_loanexternalfacts (loan_id, phone_status, phone_checked_on,"
-            " bureau_deteriorated, bureau_checked_on, ltv_current, valued_on)"
-            " VALUES (%s, 'deactivated', %s, false, %s, 0.8500, %s)",
-            [loan.pk, DAY, DAY, DAY],
-        )
+def test_the_outside_feeds_are_read_from_the_book_checks(loan):
+    """The monthly book checks' per-loan facts (phone, bureau, current LTV) feed the step."""
+    LoanExternalFacts.objects.create(
+        loan=loan, phone_status="deactivated", phone_checked_on=DAY, bureau_deteriorated=False,
+        bureau_checked_on=DAY, vehicle_value=D("100000.00"), ltv_current=D("0.8500"),
+        valued_on=DAY,
+    )  # fmt: skip
     result = telematics_chunk(_ctx(), loan.pk, loan.pk)
     assert (result["hits"], result["raised"], result["actions"]) == (1, 1, 3)
     [hit] = EarlyWarningHit.objects.all()
@@ -259,11 +250,9 @@ def test_the_outside_feeds_table_is_read_when_it_is_there(loan):
     }  # fmt: skip
     assert telematics_chunk(_ctx(), loan.pk, loan.pk)["hits"] == 0
     # next month's valuation puts the car under water: the weak LTV rule, once
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE servicing_loanexternalfacts SET ltv_current = 1.1200, valued_on = %s",
-            [DAY + dt.timedelta(days=1)],
-        )
+    LoanExternalFacts.objects.filter(loan=loan).update(
+        ltv_current=D("1.1200"), valued_on=DAY + dt.timedelta(days=1)
+    )
     assert [h.rule_code for h in EarlyWarningHit.objects.all()] == ["PHONE_DEACTIVATED"]
     assert telematics_chunk(_ctx(), loan.pk, loan.pk)["hits"] == 1
     assert EarlyWarningHit.objects.filter(rule_code="LTV_HIGH").count() == 1

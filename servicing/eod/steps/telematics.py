@@ -5,7 +5,7 @@ Facts gathered set-based for the chunk's open loans and handed to risk's early-w
     gps_offline_since from the VIN's latest position (a car never seen is not "offline": the GPS
     installation task covers it); gps_events — the tamper, geofence-exit and long-stay events of
     the last EVENT_WINDOW_DAYS days.
-  * outside feeds (`reval`'s per-loan table servicing_loanexternalfacts, read only if it exists):
+  * outside feeds (the monthly book checks' per-loan LoanExternalFacts):
     phone_status / phone_checked_on, bureau_deteriorated / bureau_checked_on, ltv_current /
     valued_on — only loans with a bad value are candidates.
 Every signal's evidence carries its fact's date (or the latest event id) as its key, so risk
@@ -18,14 +18,12 @@ The finalize hook prunes position pings older than settings.TELEMATICS_HISTORY_D
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from risk.models import EarlyWarningRule
-from risk.services.early_warning import early_warning_evaluate_many
+from risk.services.early_warning import early_warning_evaluate_many, ltv_warning_limit
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, rows
 from servicing.services.collections import loans_risk_raise
@@ -89,14 +87,10 @@ def gps_facts(ctx: StepContext, lo: int, hi: int) -> dict[int, tuple[str, str, d
 
 
 def external_facts(lo: int, hi: int) -> dict[int, tuple[str, str, dict]]:
-    """The outside feeds' bad facts of the chunk's loans (none while the table is not there)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('servicing_loanexternalfacts') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return {}
+    """The outside feeds' bad facts of the chunk's loans (servicing.models.collateral_checks)."""
     found = {}
     for loan_id, ref, digest, phone, phone_on, worse, bureau_on, ltv, valued_on in rows(
-        EXTERNAL, {"lo": lo, "hi": hi, "ltv": _ltv_limit()}
+        EXTERNAL, {"lo": lo, "hi": hi, "ltv": ltv_warning_limit()}
     ):
         facts = {
             "phone_status": phone, "phone_checked_on": _iso(phone_on),
@@ -105,14 +99,6 @@ def external_facts(lo: int, hi: int) -> dict[int, tuple[str, str, dict]]:
         }  # fmt: skip
         found[loan_id] = (ref, digest, facts)
     return found
-
-
-def _ltv_limit() -> Decimal | None:
-    """The LTV above which risk's LTV_HIGH rule hits (disabled: None, no loan a candidate)."""
-    rule = EarlyWarningRule.objects.filter(code="LTV_HIGH").first()
-    if rule is not None and not rule.enabled:
-        return None
-    return Decimal(str(((rule.params if rule else None) or {}).get("ltv", "1.00")))
 
 
 def _prune(ctx: StepContext) -> dict:

@@ -27,10 +27,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 
 from risk.adapters import valuation_adapter
+from risk.services.early_warning import ltv_warning_limit
 from servicing.eod.sql import CLOSED_SQL, one, run
 from servicing.models.collateral_checks import VehiclePriceIndex
 
@@ -131,6 +131,6 @@ def revalue_range(*, lo: int, hi: int, business_date: dt.date) -> dict:
     (high,) = one(
         "SELECT count(*) FROM servicing_loanexternalfacts"
         " WHERE loan_id BETWEEN %s AND %s AND valued_on = %s AND ltv_current > %s",
-        [lo, hi, business_date, Decimal(settings.COLLATERAL_CHECKS["ltv_warning"])],
+        [lo, hi, business_date, ltv_warning_limit() or Decimal("Infinity")],
     )
     return {"valued": valued, "ltv_high": high}
