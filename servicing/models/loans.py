@@ -68,7 +68,11 @@ class Loan(models.Model):
     # loan, 直租 or 售后回租 (the product's, snapshotted): one ledger key, one batch and one set
     # of reports for all three; what differs for a lease is in servicing.services.leases
     contract_type = models.CharField(
-        _("合同类型"), max_length=20, choices=ContractType.choices, default=ContractType.LOAN
+        _("合同类型"),
+        max_length=20,
+        choices=ContractType.choices,
+        default=ContractType.LOAN,
+        db_default=ContractType.LOAN,  # rows written in SQL (benches, bulk loads) are loans
     )
     dealer_id = models.BigIntegerField(_("经销商"), null=True, blank=True, db_index=True)
 
