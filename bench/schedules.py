@@ -79,7 +79,7 @@ def mix(count: int, seed: int) -> list[Deal]:
                 term=rnd.choice(TERMS),
                 value_date=first + timedelta(days=rnd.randrange(730)),
                 method=method,
-                fee=Decimal(rnd.choice((0, 0, 15, 30))).quantize(FEN),
+                fee=Decimal(rnd.choice((0, 0, 15, 30))).quantize(FEN, ROUND_HALF_UP),
                 balloon=balloon,
             )
         )

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from autofin.business_date import business_date_current
+from autofin.fields import PlainDecimalField
 from autofin.ratelimit import heavy_endpoint
 from autofin.roles import Role, user_has_role
 from origination.views.workbench import roles_required
@@ -129,7 +130,7 @@ def lease_reports_month(request, year: int, month: int):
 
 
 class _BorrowingInterestForm(forms.Form):
-    borrowing_interest = forms.DecimalField(
+    borrowing_interest = PlainDecimalField(
         min_value=0, max_digits=18, decimal_places=2, required=False
     )
 

@@ -25,5 +25,5 @@ def test_seed_trains_a_scorecard_per_product_line_with_rules_and_strategy():
         assert s.decline_below <= s.approve_above
         assert ScoreRecord.objects.filter(version=champion).count() == 400
     rs = RuleSet.objects.get(is_active=True)
-    assert rs.rules.count() == 18  # with the court-list rules (D06, D07)
+    assert rs.rules.count() == 23  # with the court-list rules (D06, D07), documents' R06-R09, F07
     assert out.getvalue().count("held-out AUC") == 4

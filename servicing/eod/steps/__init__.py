@@ -25,4 +25,5 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     repricing,
     revaluation,
     snapshot,
+    telematics,
 )
