@@ -11,12 +11,12 @@ from servicing.models.lease_end import LeaseReturn, LeaseTitleTransfer
 from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan
 from servicing.selectors.leases import invoices_of_loan
-from servicing.services.leases.closing import is_lease
 from servicing.services.leases.end_of_term import (
     LEASE_SHORTFALL_ABSORB,
     residual_shortfall,
     shortfall_absorbed_by_contract,
 )
+from servicing.services.leases.vat import is_lease
 
 
 def lease_end_context(request, loan: Loan) -> dict:

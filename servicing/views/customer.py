@@ -17,7 +17,8 @@ from origination.selectors.contracts import contract_for_customer
 from servicing.forms import loans as loan_forms
 from servicing.selectors import loans as loans_sel
 from servicing.selectors.leases import invoices_of_loan
-from servicing.services.leases.rent_tax import is_lease, rents_with_tax
+from servicing.services.leases.rent_tax import rents_with_tax
+from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.customer_phone import (
     customer_phone_change_confirm,

@@ -17,7 +17,6 @@ from servicing.forms.lease_end import LeaseRemarketForm, LeaseReturnForm
 from servicing.lease_approvals import lease_shortfall_absorb_submit
 from servicing.models.lease_end import LeaseTitleTransfer
 from servicing.models.loans import Loan
-from servicing.services.leases.closing import is_lease
 from servicing.services.leases.end_of_term import (
     lease_buyout_bill,
     lease_remarket_record,
@@ -25,6 +24,7 @@ from servicing.services.leases.end_of_term import (
     title_transfer_done,
 )
 from servicing.services.leases.quote import lease_termination_quote
+from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import LoanError
 from servicing.views.common import form_error, refused
 from servicing.views.loans import agent_context, agent_required

@@ -29,7 +29,7 @@ from servicing.selectors import loans as loans_sel
 from servicing.selectors.lease_end import lease_end_context
 from servicing.selectors.leases import invoices_of_loan
 from servicing.selectors.ledger import loan_balances
-from servicing.services.leases.rent_tax import is_lease
+from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
 from servicing.services.settlement.early import payoff_quote_issue

@@ -29,7 +29,7 @@ from servicing.models import AccountCode as A
 from servicing.models.leases import LeaseAsset
 from servicing.models.loans import Loan
 from servicing.services.invoicing import vat_rate
-from servicing.services.leases.vat import LEASE_VAT_KIND, tax_inclusive_part
+from servicing.services.leases.vat import LEASE_VAT_KIND, is_lease, tax_inclusive_part
 from servicing.services.ledger.posting import journal_post
 
 LEASE_TYPES = tuple(LEASE_VAT_KIND)
@@ -86,10 +86,6 @@ def _pair(debit: str, credit: str, amount: Decimal, loan_id: int) -> list[tuple]
         return []
     d, c = ("D", "C") if amount > 0 else ("C", "D")
     return [(debit, d, abs(amount), loan_id), (credit, c, abs(amount), loan_id)]
-
-
-def is_lease(loan: Loan) -> bool:
-    return loan.contract_type in LEASE_TYPES
 
 
 def lease_unaccrued_interest(loan_id: int) -> Decimal:

@@ -27,13 +27,7 @@ from servicing.services.leases.invoices import (
     invoice_red_letter,
     lease_invoice_issue,
 )
-from servicing.services.leases.vat import LEASE_VAT_KIND, charge_vat
-
-LEASES = tuple(LEASE_VAT_KIND)
-
-
-def is_lease(loan: Loan) -> bool:
-    return loan.contract_type in LEASES
+from servicing.services.leases.vat import LEASE_VAT_KIND, charge_vat, is_lease
 
 
 def lease_buyout_unpaid(loan: Loan, unpaid: list[LoanScheduleRow]) -> Decimal:

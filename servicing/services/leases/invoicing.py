@@ -20,9 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from autofin.crypto import decrypt
 from autofin.money import ZERO
-from origination.models.applications import Applicant, ApplicantRole
 from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models.invoices import Invoice
@@ -30,8 +28,8 @@ from servicing.models.lease_invoices import LeaseInvoiceKind, LeaseInvoiceLine, 
 from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.selectors.ledger import loan_balances
 from servicing.services.invoicing import InvoiceError, invoice_issue, vat_rate
-from servicing.services.leases.accounting import is_lease
-from servicing.services.leases.vat import LEASE_VAT_KIND, RentVat, charge_vat, rent_vat
+from servicing.services.leases.invoices import lessee_buyer
+from servicing.services.leases.vat import LEASE_VAT_KIND, RentVat, charge_vat, is_lease, rent_vat
 from servicing.services.ledger.posting import journal_post
 
 ITEM_NAMES = {
@@ -42,17 +40,6 @@ CHARGE_ITEM_NAMES = {
     "direct_lease": "*有形动产融资租赁服务*价外费用（罚息、违约金）",
     "sale_leaseback": "*贷款服务*价外费用（罚息、违约金）",
 }
-
-
-def lessee_of(loan: Loan) -> tuple[str, str]:
-    """The buyer on the lease's invoices: the lessee's name and ID number (or a company's
-    统一社会信用代码), from the application."""
-    primary = Applicant.objects.filter(
-        application_id=loan.application_id, role=ApplicantRole.PRIMARY
-    ).first()
-    if primary is None:
-        return str(loan.customer), ""
-    return primary.name, decrypt(primary.id_number_enc)
 
 
 def _deferred_left(loan: Loan) -> Decimal:
@@ -123,7 +110,7 @@ def rents_invoice(
     total = sum((v.taxable for v in splits), ZERO)
     if total <= 0:
         raise InvoiceError(_("本期租金无应税金额，无需开票。"))
-    name, buyer_id = lessee_of(loan)
+    name, buyer_id = lessee_buyer(loan)
     with transaction.atomic():
         invoice = invoice_issue(
             source_type=LeaseInvoiceKind.RENT, source_id=source_id, kind=kind,
@@ -165,7 +152,7 @@ def charge_invoice(
     vat = charge_vat(
         contract_type=loan.contract_type, amount=amount, rate=vat_rate(kind=kind, on=on)
     )
-    name, buyer_id = lessee_of(loan)
+    name, buyer_id = lessee_buyer(loan)
     with transaction.atomic():
         invoice = invoice_issue(
             source_type=LeaseInvoiceKind.CHARGE, source_id=repayment_id, kind=kind,

@@ -19,10 +19,6 @@ class RentRow:
     tax: Decimal | None
 
 
-def is_lease(loan: Loan) -> bool:
-    return loan.contract_type in LEASE_VAT_KIND
-
-
 def rents_with_tax(*, loan: Loan, rows: list[LoanScheduleRow]) -> list[RentRow]:
     """The schedule rows with each rent's VAT (直租: on the whole rent; 售后回租: on the interest
     and fee only)."""

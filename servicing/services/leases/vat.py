@@ -24,6 +24,11 @@ LEASE_VAT_KIND = {
 }
 
 
+def is_lease(loan) -> bool:
+    """Whether a loan row is a lease (直租 or 售后回租)."""
+    return loan.contract_type in LEASE_VAT_KIND
+
+
 @dataclass(frozen=True, slots=True)
 class RentVat:
     taxable: Decimal  # the tax-inclusive amount invoiced

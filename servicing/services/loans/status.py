@@ -22,7 +22,8 @@ from servicing.models.loans import (
     MortgageRelease,
     RowStatus,
 )
-from servicing.services.leases.closing import is_lease, lease_closed_locked
+from servicing.services.leases.closing import lease_closed_locked
+from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import actor_label
 
 # --- status ----------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from servicing.models.repayments import (
     ReversalStatus,
 )
 from servicing.services.accrual import penalty_accrue_in_memory, penalty_post, signed_lines
-from servicing.services.leases.closing import is_lease, lease_reopened_locked
+from servicing.services.leases.closing import lease_reopened_locked
+from servicing.services.leases.vat import is_lease
 from servicing.services.ledger.posting import journal_post
 from servicing.services.ledger.reversal import journal_entry_reverse
 from servicing.services.loans.account import loan_lock, posting_date

@@ -36,8 +36,9 @@ from servicing.services.accrual import (
     LOAN_ACCRUAL_FIELDS,
     signed_lines,
 )
-from servicing.services.leases.closing import is_lease, lease_buyout_unpaid
+from servicing.services.leases.closing import lease_buyout_unpaid
 from servicing.services.leases.termination import lease_terminate_locked
+from servicing.services.leases.vat import is_lease
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError, loan_lock
 from servicing.services.loans.schedule import pricing_schedule, schedule_supersede
