@@ -128,7 +128,6 @@ class ValuationAdapter(Protocol):
         ...
 
 
-@lru_cache(maxsize=32)
 class IncomeVerificationAdapter(Protocol):
     def verify(
         self, *, id_hash: str, sources: list[str], declared_monthly_income: Decimal
@@ -137,6 +136,7 @@ class IncomeVerificationAdapter(Protocol):
         ...
 
 
+@lru_cache(maxsize=32)
 def _hash_of(value: str, key: str) -> str:  # noqa: ARG001 - key busts the cache on key change
     return keyed_hash(value)
 
