@@ -31,6 +31,9 @@ class Role(StrEnum):
     SYSTEM_ADMIN = "system_admin"
     AUDITOR = "auditor"
     COMPLIANCE_OFFICER = "compliance_officer"
+    # the customer lifecycle (issue 21): segments and campaigns; complaints' senior approvals
+    MARKETING = "marketing"
+    CARE_SUPERVISOR = "care_supervisor"
 
 
 ROLE_LABELS = {
@@ -50,6 +53,8 @@ ROLE_LABELS = {
     Role.SYSTEM_ADMIN: _("系统管理员"),
     Role.AUDITOR: _("审计员"),
     Role.COMPLIANCE_OFFICER: _("合规专员"),
+    Role.MARKETING: _("营销专员"),
+    Role.CARE_SUPERVISOR: _("客服主管"),
 }
 
 # Back-office roles may open the Django admin (is_staff); what they see there is still limited
@@ -68,6 +73,8 @@ STAFF_ROLES = frozenset(
         Role.OPERATIONS,
         Role.SYSTEM_ADMIN,
         Role.COMPLIANCE_OFFICER,
+        Role.MARKETING,
+        Role.CARE_SUPERVISOR,
     }
 )
 
@@ -109,6 +116,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.FINANCE_APPROVER: [*_crud("dealers.bankaccountchange", write=False)],
     Role.SERVICING_AGENT: [],
     Role.COLLECTOR: [],
+    Role.MARKETING: [],
+    Role.CARE_SUPERVISOR: [],
     Role.RISK_ANALYST: [
         *_crud("origination.product", write=False),
         *_crud("origination.productversion", write=False),

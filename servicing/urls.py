@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import path
 
+from servicing.urls_customers import customer_patterns
 from servicing.urls_leases import lease_patterns
 from servicing.views import (
     collections,
@@ -462,3 +463,4 @@ urlpatterns += [
 
 # financing leases: the asset register, end of term, invoices and reports (issue 19)
 urlpatterns += lease_patterns
+urlpatterns += customer_patterns

@@ -34,6 +34,8 @@ class PayeeKind(models.TextChoices):
     CUSTOMER = "customer", _("客户本人")
     # A vetted repossession vendor (towing, storage, recovery), paid a case's costs.
     REPOSSESSION_VENDOR = "repo_vendor", _("收车服务商")
+    # A partner service centre (4S 店售后, 连锁维修) paid for a maintenance-credit loan's work.
+    SERVICE_CENTRE = "service_centre", _("维修保养服务商")
 
 
 # Kinds kept in the register here (the dealer's account comes from the dealers app).

@@ -24,6 +24,7 @@ from servicing.models.collateral_checks import *  # noqa: E402,F403 - monthly bo
 from servicing.models.collections import *  # noqa: E402,F403 - delinquency, snapshots, collections (eod)
 from servicing.models.commission_payouts import *  # noqa: E402,F403 - dealer commission payouts
 from servicing.models.credit_reporting import *  # noqa: E402,F403 - credit reporting out (征信报送)
+from servicing.models.customers import *  # noqa: E402,F403 - the customer lifecycle: consent, complaints, offers, campaigns
 from servicing.models.deposits import *  # noqa: E402,F403 - dealer deposits (保证金)
 from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, payees, bank, reconciliation
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
@@ -34,6 +35,7 @@ from servicing.models.lease_end import *  # noqa: E402,F403 - lease end of term:
 from servicing.models.lease_invoices import *  # noqa: E402,F403 - lease invoice lines and refusals (lease)
 from servicing.models.leases import *  # noqa: E402,F403 - financing leases: the asset register, insurance policies
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
+from servicing.models.marketing import *  # noqa: E402,F403 - segments, campaigns, response history, customer facts
 from servicing.models.oem_claims import *  # noqa: E402,F403 - OEM subsidies and claims (oem)
 from servicing.models.outgoing import *  # noqa: E402,F403 - outgoing bank payments' shared states
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)  # noqa: E402,F403 - accounting periods and month-end close (r-close)

@@ -92,7 +92,9 @@ def test_settings_defaults_are_local_postgres_and_redis_and_production_hardening
 @pytest.mark.django_db
 def test_every_role_group_exists_after_migrate():
     assert set(Group.objects.values_list("name", flat=True)) >= {r.value for r in Role}
-    assert len(Role) == 16  # the auditor joined (issue 14), the compliance officer (issue 17)
+    # the auditor joined (issue 14), the compliance officer (issue 17), marketing and the care
+    # supervisor (issue 21)
+    assert len(Role) == 18
     pm = Group.objects.get(name="system_admin")
     assert pm.permissions.filter(codename="view_auditentry").exists()
 

@@ -9,6 +9,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     collections,
     court_lists,
     credit_reporting,
+    customer_facts,
     dealer_metrics,
     delinquency,
     due,
