@@ -124,6 +124,20 @@ NAV: list[NavItem] = [
         "servicing:lease_asset_list",
         frozenset({Role.OPERATIONS, Role.SERVICING_AGENT}),
     ),
+    # --- crm: the agent's customer search and customer page (one timeline)
+    NavItem(
+        _("客户"),
+        "servicing:customer_search",
+        frozenset(
+            {
+                Role.SERVICING_AGENT,
+                Role.COLLECTOR,
+                Role.CARE_SUPERVISOR,
+                Role.COMPLIANCE_OFFICER,
+                Role.AUDITOR,
+            }
+        ),
+    ),
 ]
 
 

@@ -5,3 +5,16 @@ campaigns and offers, maintenance credit, insurance renewals — in the servicin
 from django.urls import path  # noqa: F401 - the areas' blocks below use it
 
 customer_patterns: list = []
+
+# --- crm: one customer, one view (the agent's search and the customer page)
+from servicing.views import customers as crm_views  # noqa: E402 - one block per area
+
+customer_patterns += [
+    path("servicing/customers/", crm_views.customer_search, name="customer_search"),
+    path("servicing/customers/<int:user_id>/", crm_views.customer_detail, name="customer_detail"),
+    path(
+        "servicing/customers/<int:user_id>/reveal/",
+        crm_views.customer_reveal,
+        name="customer_reveal",
+    ),
+]

@@ -42,6 +42,7 @@ from origination.services.applications.errors import (
     ApplicationValidationError,
 )
 from origination.services.applications.items import application_items_save
+from origination.services.applications.returning import returning_applicant_prefill
 from origination.services.applications.start import application_vehicle_update
 from origination.services.applications.submission import (
     SubmissionConflictError,
@@ -124,8 +125,12 @@ def _applicant_form(request, app, mode, context):
         # read from the ID card photo: shown for the customer to check and confirm by saving
         initial.update(prefill)
         context["prefilled_from_id_card"] = True
-    context["offer_id_card_read"] = not app.applicants.exists() and not context.get(
-        "prefilled_from_id_card"
+    elif prefill := returning_applicant_prefill(app):
+        # a returning customer confirms what we verified last time (and may still edit it)
+        initial.update(prefill)
+        context["prefilled_from_last_application"] = True
+    context["offer_id_card_read"] = not app.applicants.exists() and not (
+        context.get("prefilled_from_id_card") or context.get("prefilled_from_last_application")
     )
     return ApplicantForm(request.POST or None, initial=initial)
 

@@ -29,6 +29,7 @@ from servicing.selectors import loans as loans_sel
 from servicing.selectors.lease_end import lease_end_context
 from servicing.selectors.leases import invoices_of_loan
 from servicing.selectors.ledger import loan_balances
+from servicing.services.customers import CUSTOMER_VIEW_ROLES
 from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.notes import loan_note_add
@@ -89,6 +90,7 @@ def agent_context(request, loan: Loan, **extra):
         "lease_asset": LeaseAsset.objects.filter(loan=loan).first(),
         "policies": list(loan.insurance_policies.all()),
         "invoices": list(invoices_of_loan(loan=loan)) if is_lease(loan) else [],
+        "can_view_customer": user_has_role(request.user, *CUSTOMER_VIEW_ROLES),
         "can_restructure": can_move_money(request.user, MoneyAction.LOAN_RESTRUCTURE),
         "can_post": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_POST),
         "can_approve": can_move_money(request.user, MoneyAction.REPAYMENT_MANUAL_APPROVE),
