@@ -17,14 +17,14 @@ from django.views.decorators.http import require_POST
 from autofin.roles import Role, user_has_role
 from servicing.models.nbo import NboModel, NboStatus
 from servicing.services.nbo.scoring import nbo_active
-from servicing.services.nbo.training import nbo_training_request
+from servicing.services.nbo.training import nbo_training_pending, nbo_training_request
 from servicing.tasks.nbo import nbo_train_run
 
 NBO_ROLES = (Role.MARKETING, Role.RISK_ANALYST)
 
 # the SVG's drawing area (viewBox units); bars are scaled to the highest lift or 2, whichever
 # is larger, so a weak model still reads as weak next to the baseline
-_W, _H, _LEFT, _BOTTOM, _TOP = 600, 260, 44, 30, 14
+_W, _H, _LEFT, _BOTTOM, _TOP = 420, 240, 34, 28, 22
 
 
 def nbo_required(view):
@@ -36,6 +36,10 @@ def nbo_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f}%"
 
 
 def lift_chart(table: list[dict]) -> dict | None:
@@ -59,7 +63,10 @@ def lift_chart(table: list[dict]) -> dict | None:
                 "y": y(row["lift"]),
                 "height": round(_TOP + plot_h - y(row["lift"]), 1),
                 "label_x": round(_LEFT + i * slot + slot / 2, 1),
-                "value_y": round(y(row["lift"]) - 4, 1),
+                "value_y": round(y(row["lift"]) - 5, 1),
+                "lift_label": f"{row['lift']:.2f}",
+                "response_pct": _pct(row["response_rate"]),
+                "funded_pct": _pct(row["funded_rate"]),
                 "above": row["lift"] >= 1,
             }
         )
@@ -71,7 +78,7 @@ def lift_chart(table: list[dict]) -> dict | None:
         "tick_x": _LEFT - 6,
         "axis_y": _TOP + plot_h,
         "baseline_y": y(1.0),
-        "label_y": _H - 10,
+        "label_y": _H - 8,
         "bars": bars,
         "ticks": ticks,
     }
@@ -80,7 +87,7 @@ def lift_chart(table: list[dict]) -> dict | None:
 def _context(shown: NboModel | None) -> dict:
     active = nbo_active()
     failed = NboModel.objects.filter(status=NboStatus.FAILED).defer("pipeline").first()
-    pending = NboModel.objects.filter(status__in=[NboStatus.QUEUED, NboStatus.RUNNING]).first()
+    pending = nbo_training_pending()
     return {
         "model": shown,
         "active": active,
@@ -89,6 +96,14 @@ def _context(shown: NboModel | None) -> dict:
         if failed and (not active or failed.version > active.version)
         else None,
         "chart": lift_chart(shown.metrics.get("lift_table", [])) if shown else None,
+        "rates": (
+            {
+                "response": _pct(shown.metrics["response_rate"]),
+                "funded": _pct(shown.metrics["funded_rate"]),
+            }
+            if shown
+            else None
+        ),
         "versions": NboModel.objects.defer("pipeline").select_related("requested_by")[:20],
     }
 
@@ -121,7 +136,7 @@ def nbo_status(request):
 @require_POST
 @nbo_required
 def nbo_retrain(request):
-    if NboModel.objects.filter(status__in=[NboStatus.QUEUED, NboStatus.RUNNING]).exists():
+    if nbo_training_pending() is not None:
         messages.error(request, _("已有训练在进行中，请稍候。"))
         return redirect("servicing:nbo_model")
     run = nbo_training_request(user=request.user)

@@ -41,12 +41,13 @@ def nbo_active() -> NboModel | None:
 
 
 def _pipeline(model: NboModel):
-    # a version's pipeline never changes: unpickle it once per process
-    if model.version not in _loaded:
+    # a stored run's pipeline never changes: unpickle it once per process (keyed by the row's
+    # id, which is never reused, unlike a version number after a database is reset)
+    if model.pk not in _loaded:
         raw = NboModel.objects.filter(pk=model.pk).values_list("pipeline", flat=True).get()
         _loaded.clear()
-        _loaded[model.version] = joblib.load(io.BytesIO(bytes(raw)))
-    return _loaded[model.version]
+        _loaded[model.pk] = joblib.load(io.BytesIO(bytes(raw)))
+    return _loaded[model.pk]
 
 
 def _fallback(kinds: list[str]) -> list[tuple[str, float]]:

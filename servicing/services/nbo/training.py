@@ -9,6 +9,7 @@ of kinds; trees learn the interactions.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import joblib
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
@@ -38,6 +40,8 @@ SEED = 21
 # below this many sent contacts, or responders in either part, a lift table is noise
 MIN_ROWS = 200
 MIN_RESPONDERS = 10
+# the Celery task's time limit (servicing/tasks/nbo.py): a run older than this is not training
+STALE_AFTER = dt.timedelta(seconds=900)
 
 
 class NboTrainingError(Exception):
@@ -102,8 +106,16 @@ def _fit_measure(history: pd.DataFrame) -> tuple[Pipeline, dict]:
     responders = int(history["applied"].sum())
     if rows < MIN_ROWS or responders < MIN_RESPONDERS or responders > rows - MIN_RESPONDERS:
         raise NboTrainingError(
-            f"history too small to train: {rows} sent contacts, {responders} applied "
-            f"(need {MIN_ROWS} contacts and {MIN_RESPONDERS} applied and not applied)"
+            _(
+                "响应记录不足，无法训练：已发送触达 %(rows)s 条，其中申请 %(applied)s 条"
+                "（至少需要 %(min_rows)s 条触达，申请与未申请各至少 %(min_resp)s 条）。"
+            )
+            % {
+                "rows": rows,
+                "applied": responders,
+                "min_rows": MIN_ROWS,
+                "min_resp": MIN_RESPONDERS,
+            }
         )
     features = frame_from_rows(history)
     applied = history["applied"].to_numpy()
@@ -141,6 +153,20 @@ def _fit_measure(history: pd.DataFrame) -> tuple[Pipeline, dict]:
 
 def nbo_version_next() -> int:
     return (NboModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+def nbo_training_pending() -> NboModel | None:
+    """The run queued or training now; one older than the task's time limit is stale (its
+    worker died or never took it): marked failed, so it does not block retraining forever."""
+    stale = timezone.now() - STALE_AFTER
+    NboModel.objects.filter(
+        status__in=[NboStatus.QUEUED, NboStatus.RUNNING], created_at__lt=stale
+    ).update(status=NboStatus.FAILED, error=_("训练超时未完成。"))
+    return (
+        NboModel.objects.filter(status__in=[NboStatus.QUEUED, NboStatus.RUNNING])
+        .defer("pipeline")
+        .first()
+    )
 
 
 def nbo_training_request(*, user=None) -> NboModel:
