@@ -25,3 +25,5 @@ MarketingConsent  # servicing/services/marketing/
 SegmentMember  # servicing/services/marketing/
 CustomerFact  # servicing/services/customer_facts.py (raw SQL), segments and offers
 CampaignContact  # servicing/services/marketing/ and the next-best-offer model
+# --- nbo
+nbo_rank  # the offers stream's /my/offers/ page calls it at merge (issue 21 §3, docs/nbo.md)

@@ -140,6 +140,11 @@ NAV: list[NavItem] = [
     ),
 ]
 
+# --- nbo: the next-best-offer model page
+NAV.append(
+    NavItem(_("邀约模型"), "servicing:nbo_model", frozenset({Role.MARKETING, Role.RISK_ANALYST}))
+)
+
 
 def nav_for(user) -> list[dict]:
     roles = user_roles(user)

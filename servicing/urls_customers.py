@@ -18,3 +18,13 @@ customer_patterns += [
         name="customer_reveal",
     ),
 ]
+
+# --- nbo: the next-best-offer model page (marketing, risk analysts)
+from servicing.views import nbo as nbo_views  # noqa: E402 - this block's own import
+
+customer_patterns += [
+    path("marketing/nbo/", nbo_views.nbo_model, name="nbo_model"),
+    path("marketing/nbo/status/", nbo_views.nbo_status, name="nbo_status"),
+    path("marketing/nbo/train/", nbo_views.nbo_retrain, name="nbo_retrain"),
+    path("marketing/nbo/v<int:version>/", nbo_views.nbo_model_version, name="nbo_model_version"),
+]

@@ -36,6 +36,7 @@ from servicing.models.lease_invoices import *  # noqa: E402,F403 - lease invoice
 from servicing.models.leases import *  # noqa: E402,F403 - financing leases: the asset register, insurance policies
 from servicing.models.loans import *  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)  # noqa: E402,F403 - loans, schedules, quotes (loans engineer)
 from servicing.models.marketing import *  # noqa: E402,F403 - segments, campaigns, response history, customer facts
+from servicing.models.nbo import *  # noqa: E402,F403 - the next-best-offer model's training runs (nbo)
 from servicing.models.oem_claims import *  # noqa: E402,F403 - OEM subsidies and claims (oem)
 from servicing.models.outgoing import *  # noqa: E402,F403 - outgoing bank payments' shared states
 from servicing.models.periods import *  # noqa: E402,F403 - accounting periods and month-end close (r-close)  # noqa: E402,F403 - accounting periods and month-end close (r-close)

@@ -3,7 +3,8 @@ the demo loans in every status with their histories, a few funded leases with th
 0 % contract through the real disbursement, the demo loans' commissions and their dealer's
 monthly KPIs, the dealers' commissions on the books and paid, their deposits' opening
 balances, the compliance queue's demo cases, last month's credit-reporting feed,
-and two dealers' floor-plan lines."""
+two dealers' floor-plan lines,
+and the next-best-offer model's past campaigns, trained once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from servicing.seed.deposits import deposits_seed
 from servicing.seed.floorplan import floorplan_seed
 from servicing.seed.leases import leases_seed
 from servicing.seed.loans import loans_seed
+from servicing.seed.nbo import nbo_seed
 from servicing.seed.subsidised import oem_agreement_seed, subsidised_contract_fund
 
 
@@ -29,3 +31,4 @@ def seed(*, stdout, context: dict) -> None:
     compliance_seed(stdout=stdout, context=context)
     credit_reporting_seed(stdout=stdout, context=context)
     floorplan_seed(stdout=stdout, context=context)
+    nbo_seed(stdout=stdout, context=context)
