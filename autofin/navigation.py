@@ -141,6 +141,7 @@ NAV += [
     ),
 ]
 
+
 def nav_for(user) -> list[dict]:
     roles = user_roles(user)
     signed_in = getattr(user, "is_authenticated", False)

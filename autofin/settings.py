@@ -450,7 +450,9 @@ INTEGRATIONS["insurers"] = {
     "env_prefix": "INSURERS",
     "url": env.str("INSURERS_URL", default=""),
     "key_id": env.str("INSURERS_KEY_ID", default="sandbox" if AUTOFIN_SANDBOX else ""),
-    "secret": env.str("INSURERS_SECRET", default="sandbox-insurers-secret" if AUTOFIN_SANDBOX else ""),
+    "secret": env.str(
+        "INSURERS_SECRET", default="sandbox-insurers-secret" if AUTOFIN_SANDBOX else ""
+    ),
     "previous_key_id": env.str("INSURERS_PREVIOUS_KEY_ID", default=""),
     "previous_secret": env.str("INSURERS_PREVIOUS_SECRET", default=""),
 }

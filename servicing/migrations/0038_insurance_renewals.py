@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # (code, zh name, account type, normal side, sort order, description)
 INSURANCE_ACCOUNTS = [
     (

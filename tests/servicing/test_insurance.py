@@ -240,3 +240,28 @@ def test_customers_see_only_their_own_quotes(loan, client):
     client.force_login(loan.customer)
     page = client.get(reverse("servicing:my_insurance")).content.decode()
     assert "5,044.00" in page and "自主选择保险公司" in page
+
+
+def test_agents_list_expiring_policies_and_record_a_renewal_on_the_loan(loan, client):
+    old = _policy(loan, "LSVAU2180N2000001")
+    client.force_login(UserFactory(roles=["customer"]))
+    assert client.get(reverse("servicing:insurance_expiring")).status_code == 403
+    assert client.post(reverse("servicing:loan_policies", args=[loan.pk]), {}).status_code == 403
+    client.force_login(UserFactory(roles=["operations"]))
+    listing = client.get(reverse("servicing:insurance_expiring")).content.decode()
+    assert loan.contract_ref in listing and "OLD000001" in listing
+    form = {"insurer_name": "大地保险", "policy_number": "DD-9", "premium": "4980.00",
+            "starts_on": "2026-02-21", "ends_on": "2027-02-20"}  # fmt: skip
+    url = reverse("servicing:loan_policies", args=[loan.pk])
+    refused = client.post(url, {**form, "beneficiary_name": "张三"})
+    assert refused.status_code == 400 and not InsurancePolicy.objects.filter(renews=old).exists()
+
+    assert client.post(url, {**form, "beneficiary_name": lender_name()}).status_code == 302
+
+    new = InsurancePolicy.objects.get(renews=old)
+    assert (new.policy_number, new.premium, new.lender_is_beneficiary) == (
+        "DD-9",
+        D("4980.00"),
+        True,
+    )
+    assert "DD-9" in client.get(url).content.decode()
