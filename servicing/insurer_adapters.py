@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
@@ -157,22 +157,17 @@ def _request_json(request: QuoteRequest) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class _Answer:
-    data: dict = field(default_factory=dict)
-
-    def quote(self) -> InsurerQuote:
-        d = self.data
-        until = d.get("valid_until")
-        return InsurerQuote(
-            insurer_name=str(d["insurer_name"]),
-            quote_ref=str(d["quote_ref"]),
-            premium=Decimal(str(d.get("premium") or "0")),
-            cover=tuple(d.get("cover") or ()),
-            commission_rate=Decimal(str(d.get("commission_rate") or "0")),
-            valid_until=dt.date.fromisoformat(until) if until else None,
-            refused=str(d.get("refused") or ""),
-        )
+def _quote(d: dict) -> InsurerQuote:
+    until = d.get("valid_until")
+    return InsurerQuote(
+        insurer_name=str(d["insurer_name"]),
+        quote_ref=str(d["quote_ref"]),
+        premium=Decimal(str(d.get("premium") or "0")),
+        cover=tuple(d.get("cover") or ()),
+        commission_rate=Decimal(str(d.get("commission_rate") or "0")),
+        valid_until=dt.date.fromisoformat(until) if until else None,
+        refused=str(d.get("refused") or ""),
+    )
 
 
 class HttpInsurers:
@@ -186,7 +181,7 @@ class HttpInsurers:
             answer = self.client.post("/quotes", _request_json(request))
         except IntegrationError as exc:
             raise InsurerUnavailable(str(exc)) from exc
-        return [_Answer(x).quote() for x in answer.get("quotes") or []]
+        return [_quote(x) for x in answer.get("quotes") or []]
 
     def bind(self, quote: InsurerQuote, request: QuoteRequest) -> str:
         body = {"insurer_name": quote.insurer_name, "quote_ref": quote.quote_ref,

@@ -265,3 +265,28 @@ def test_agents_list_expiring_policies_and_record_a_renewal_on_the_loan(loan, cl
         True,
     )
     assert "DD-9" in client.get(url).content.decode()
+
+
+def test_a_premium_paid_for_a_quote_no_longer_open_is_owed_back_not_bound(loan):
+    old = _policy(loan, "LSVAU2180N2000001")
+    renewal_quotes_fetch(business_date=DAY)
+    orders = []
+    for n, insurer in enumerate((PINGAN, "太保产险（沙箱）")):
+        quote = customer_quote(user=loan.customer, quote_id=_quote(old, insurer).pk, on=DAY)
+        order, _url = payment_order_create(
+            loan_id=loan.pk, actor=loan.customer, amount=quote.premium,
+            purpose="ins_premium", idempotency_key=f"ins-{n}",
+        )  # fmt: skip
+        renewal_paying(quote=quote, order=order)
+        orders.append(order)
+    provider = SandboxPaymentProvider()
+    provider.pay(provider_ref=orders[0].provider_ref, amount=orders[0].amount)
+
+    second = provider.pay(provider_ref=orders[1].provider_ref, amount=orders[1].amount)
+
+    assert second.status == "paid"
+    assert InsurancePolicy.objects.filter(renews=old).get().insurer_name == PINGAN
+    assert account_balance(account_code="customer_payable") == D("5356.00")
+    assert account_balance(account_code="insurer_payable") == D("5044.00")
+    assert InsuranceCommission.objects.count() == 1
+    assert trial_balance().total == ZERO

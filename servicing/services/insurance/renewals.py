@@ -205,17 +205,30 @@ def renewal_bind(*, quote_id: int, on: dt.date, actor: Any) -> InsurancePolicy:
     return policy
 
 
-def renewal_premium_received(*, order: PaymentOrder, ref: str, business_date: dt.date, actor: Any):
+def renewal_premium_received(
+    *, order: PaymentOrder, ref: str, business_date: dt.date, actor: Any
+) -> InsurancePolicy | None:
     """The provider's success callback for a premium order (inside its transaction): the money
     is the insurer's (Dr bank_clearing / Cr insurer_payable, paid on to the insurer payee), then
-    the quote is bound."""
-    quote = RenewalQuote.objects.select_related("policy").get(payment_order=order)
+    the quote is bound. A premium paid for a quote no longer open (the customer paid another
+    insurer's quote, or recorded a policy bought elsewhere, first) is never lost nor bound: it
+    is owed back to the customer (Cr customer_payable) and returns None."""
+    quote = RenewalQuote.objects.select_for_update().get(payment_order=order)
+    policy_open = InsurancePolicy.objects.filter(
+        pk=quote.policy_id, status=PolicyStatus.ACTIVE
+    ).exists()
+    bindable = quote.new_policy_id is not None or (quote.status in OPEN and policy_open)
+    credit = A.INSURER_PAYABLE if bindable else A.CUSTOMER_PAYABLE
+    code = "insurance_premium" if bindable else "insurance_premium_refund"
     journal_post(
         business_date=business_date, source_type="insurance_premium", source_id=order.pk,
-        lines=[(A.BANK_CLEARING, "D", order.amount, None),
-               (A.INSURER_PAYABLE, "C", order.amount, None)],
+        lines=[(A.BANK_CLEARING, "D", order.amount, None), (credit, "C", order.amount, None)],
         idempotency_key=f"insurance-premium:{ref}",
-        description=memo("insurance_premium", insurer=quote.insurer_name, ref=ref),
+        description=memo(code, insurer=quote.insurer_name, ref=ref),
         actor=actor, loan_id=order.loan_id,
     )  # fmt: skip
+    if not bindable:
+        audit_record(actor=actor, obj=quote, action="insurance_premium_refund_due",
+                     data={"order": order.pk, "amount": str(order.amount)})  # fmt: skip
+        return None
     return renewal_bind(quote_id=quote.pk, on=business_date, actor=actor)
