@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.pricing import add_months
+from origination.selectors.payees import payee_match
 from origination.services.contracts.pricing import lender_name
 from servicing.insurer_adapters import (
     InsurerQuote,
@@ -191,7 +192,7 @@ def renewal_bind(*, quote_id: int, on: dt.date, actor: Any) -> InsurancePolicy:
         lender = bool(request.beneficiary_name)
         policy = InsurancePolicy.objects.create(
             loan=old.loan, vin=old.vin, insurer_name=quote.insurer_name,
-            insurer_payee_id=old.insurer_payee_id if old.insurer_name == quote.insurer_name else None,
+            insurer_payee_id=getattr(payee_match("insurer", quote.insurer_name), "pk", None),
             policy_number=number, cover=quote.cover, premium=quote.premium,
             starts_on=request.starts_on, ends_on=add_months(request.starts_on, 12) - dt.timedelta(days=1),
             beneficiary_name=request.beneficiary_name or old.beneficiary_name,
