@@ -144,6 +144,20 @@ NAV: list[NavItem] = [
 NAV.append(
     NavItem(_("邀约模型"), "servicing:nbo_model", frozenset({Role.MARKETING, Role.RISK_ANALYST}))
 )
+# --- insurance: the customer's renewals, the agents' expiring policies, finance's commission
+NAV += [
+    NavItem(_("我的保险"), "servicing:my_insurance", frozenset({Role.CUSTOMER})),
+    NavItem(
+        _("保单到期"),
+        "servicing:insurance_expiring",
+        frozenset({Role.SERVICING_AGENT, Role.OPERATIONS}),
+    ),
+    NavItem(
+        _("保险代理手续费"),
+        "servicing:insurance_commission",
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    ),
+]
 
 
 def nav_for(user) -> list[dict]:

@@ -49,4 +49,9 @@ ADAPTERS = {
         "origination.bank_cards.SandboxBankCardVerification",
         "origination.bank_cards.HttpBankCardVerification",
     ),
+    # --- insurance: renewal quotes, binding, commission statements (docs/insurance.md)
+    "SERVICING_INSURERS": (
+        "servicing.insurer_adapters.SandboxInsurers",
+        "servicing.insurer_adapters.HttpInsurers",
+    ),
 }

@@ -341,6 +341,9 @@ class MoneyAction(StrEnum):
     # a lease's end of term: a return inspected, a remarketing sale, a title transfer done,
     # a termination quote for the customer (eot)
     LEASE_END_OF_TERM = "lease_end_of_term"
+    # --- insurance: reconcile an insurer's commission statement; its payment seen at the bank
+    INSURANCE_COMMISSION_RECONCILE = "insurance_commission_reconcile"
+    INSURANCE_COMMISSION_RECEIPT = "insurance_commission_receipt"
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -399,6 +402,13 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.FLOORPLAN_PAYMENT_RECORD: frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     MoneyAction.LEASE_END_OF_TERM: frozenset(
         {Role.SERVICING_AGENT, Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    # --- insurance
+    MoneyAction.INSURANCE_COMMISSION_RECONCILE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.INSURANCE_COMMISSION_RECEIPT: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
     ),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).

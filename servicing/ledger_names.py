@@ -51,6 +51,8 @@ ACCOUNT_NAMES = {
     "customer_payable": _("应付客户款"),
     "recoverable_cost_receivable": _("应收收车处置费用"),
     "repossession_vendor_payable": _("应付收车服务商款"),
+    "insurance_commission_receivable": _("应收保险代理手续费"),
+    "insurance_commission_income": _("保险代理手续费收入"),
 }
 
 

@@ -56,6 +56,11 @@ MEMOS = {
     # lease end of term (eot)
     "lease_charge": gettext_noop("租赁费用计入末期租金"),
     "lease_termination_unearned": gettext_noop("提前终止租赁，转销未实现融资收益"),
+    # insurance renewals and the agency commission (insurance)
+    "insurance_premium": gettext_noop("续保保费代收 %(insurer)s %(ref)s"),
+    "insurance_premium_refund": gettext_noop("续保保费待退还客户 %(insurer)s %(ref)s"),
+    "insurance_commission": gettext_noop("保险代理手续费 %(insurer)s %(number)s"),
+    "insurance_commission_receipt": gettext_noop("保险代理手续费回款 %(insurer)s %(ref)s"),
 }
 
 

@@ -28,3 +28,22 @@ customer_patterns += [
     path("marketing/nbo/train/", nbo_views.nbo_retrain, name="nbo_retrain"),
     path("marketing/nbo/v<int:version>/", nbo_views.nbo_model_version, name="nbo_model_version"),
 ]
+
+# --- insurance: the customer's renewals, the agents' policies, finance's commission
+from servicing.views import insurance  # noqa: E402 - this block's own import
+
+customer_patterns += [
+    path("my/insurance/", insurance.my_insurance, name="my_insurance"),
+    path("my/insurance/quotes/<int:quote_id>/pay/", insurance.my_insurance_pay,
+         name="my_insurance_pay"),
+    path("my/insurance/quotes/<int:quote_id>/finance/", insurance.my_insurance_finance,
+         name="my_insurance_finance"),
+    path("my/insurance/policies/<int:policy_id>/elsewhere/", insurance.my_insurance_elsewhere,
+         name="my_insurance_elsewhere"),
+    path("servicing/loans/<int:loan_id>/insurance/", insurance.loan_policies,
+         name="loan_policies"),
+    path("servicing/insurance/expiring/", insurance.policies_expiring_list,
+         name="insurance_expiring"),
+    path("servicing/insurance/commission/", insurance.commission_page,
+         name="insurance_commission"),
+]  # fmt: skip

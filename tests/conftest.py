@@ -238,6 +238,8 @@ _CHART_ADDITIONS = [
     ("0028_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
     # repossession: recoverable costs, the vendors' payable (repo)
     ("0032_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
+    # insurance agency commission: receivable and income, with the 6 % agency VAT rate (insurance)
+    ("0038_insurance_renewals", "INSURANCE_ACCOUNTS", "insurance_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

@@ -30,6 +30,7 @@ from servicing.models.disbursement import *  # noqa: E402,F403 - disbursement, p
 from servicing.models.eod import *  # noqa: E402,F403 - nightly settlement runs (eod)
 from servicing.models.floorplan import *  # noqa: E402,F403 - floor-plan advances, curtailments, audits
 from servicing.models.gl_mapping import *  # noqa: E402,F403 - product → GL mapping, regulatory report files (gl)
+from servicing.models.insurance import *  # noqa: E402,F403 - insurance renewals and agency commission (insurance)
 from servicing.models.invoices import *  # noqa: E402,F403 - e-fapiao and the dated VAT rates (oem)
 from servicing.models.lease_end import *  # noqa: E402,F403 - lease end of term: title transfer, returns (eot)
 from servicing.models.lease_invoices import *  # noqa: E402,F403 - lease invoice lines and refusals (lease)

@@ -17,6 +17,8 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 class VatKind(models.TextChoices):
     LOAN_SERVICE = "loan_service", _("贷款服务")
     TANGIBLE_LEASE = "tangible_lease", _("有形动产融资租赁服务")
+    # an insurance agency's commission (经纪代理服务, 现代服务 6 %)
+    AGENCY_SERVICE = "agency_service", _("经纪代理服务")
 
 
 class VatRate(models.Model):

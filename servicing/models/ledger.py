@@ -114,6 +114,9 @@ class AccountCode(StrEnum):
     # vendors for them (a sale's surplus owed back to the customer is customer_payable)
     RECOVERABLE_COST_RECEIVABLE = "recoverable_cost_receivable"
     REPOSSESSION_VENDOR_PAYABLE = "repossession_vendor_payable"
+    # --- insurance: the agency commission insurers owe (asset) and the income it earns
+    INSURANCE_COMMISSION_RECEIVABLE = "insurance_commission_receivable"
+    INSURANCE_COMMISSION_INCOME = "insurance_commission_income"
 
 
 class SourceType(StrEnum):

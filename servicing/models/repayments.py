@@ -28,6 +28,8 @@ class RepaymentPurpose(models.TextChoices):
     INSTALMENT = "instalment", _("期供还款")
     PAYOFF = "payoff", _("提前结清")
     PREPAYMENT = "prepayment", _("部分提前还款")
+    # an online payment of a renewal premium, paid on to the insurer (never to the loan)
+    INSURANCE_PREMIUM = "ins_premium", _("续保保费")
 
 
 class PaymentChannel(models.TextChoices):

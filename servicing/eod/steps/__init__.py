@@ -16,6 +16,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     early_warning,
     floorplan,
     gl_summary,
+    insurance_renewals,
     lease_invoicing,
     oem_claims,
     oem_subsidy,

@@ -31,6 +31,10 @@ from servicing.models.loans import Loan
 from servicing.services.commissions.ledger import commission_accrual_post
 from servicing.services.disbursement.create import contract_facts_load
 from servicing.services.disbursement.states import DS, PAYABLE, S, disbursement_lock
+from servicing.services.insurance.policies import (
+    insurance_policy_open,
+    lender_beneficiary_required,
+)
 from servicing.services.leases.accounting import lease_commence
 from servicing.services.leases.assets import lease_asset_open
 from servicing.services.leases.end_of_term import lease_buyout_bill
@@ -169,6 +173,9 @@ def disbursement_fund_locked(
     now = timezone.now()
     loan = _loan_create(d, business_date=business_date, actor=actor)
     lease_asset_open(loan=loan, facts=d.contract_facts, on=business_date, actor=actor)
+    if loan.contract_type == "loan" and lender_beneficiary_required(loan):
+        # a secured loan's financed insurance is recorded too (a lease's by lease_asset_open)
+        insurance_policy_open(loan=loan, facts=d.contract_facts, vin=loan.vin, on=business_date)
     _funding_entry_post(d, instructions, loan_id=loan.pk, business_date=business_date, actor=actor)
     lease_commence(loan=loan, on=business_date, actor=actor)
     if loan.contract_type != "loan":

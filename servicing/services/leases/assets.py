@@ -31,14 +31,12 @@ from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
 from autofin.money import ZERO, quantize_fen
-from autofin.pricing import add_months
 from autofin.roles import Role, user_has_role
-from origination.selectors.payees import payee_match
-from origination.services.contracts.pricing import lender_name
 from servicing.models.collections import LoanTask, TaskKind
 from servicing.models.invoices import VatKind
 from servicing.models.leases import InsurancePolicy, LeaseAsset, RegistrationStatus, TitleHolder
 from servicing.models.loans import CollateralStatus, Loan
+from servicing.services.insurance.policies import insurance_policy_open
 from servicing.services.invoicing import vat_rate
 from servicing.services.leases.vat import tax_inclusive_part
 from servicing.services.loans.account import LoanError
@@ -130,22 +128,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _policy_open(loan: Loan, facts: dict, *, asset: LeaseAsset, on: dt.date) -> None:
-    insurer = _payee(facts, "insurer")
-    if insurer is None:
-        return
-    registered = payee_match("insurer", str(insurer.get("name") or ""))
-    InsurancePolicy.objects.create(
-        loan=loan,
-        vin=asset.vin,
-        insurer_payee_id=registered.pk if registered else None,
-        insurer_name=str(insurer.get("name") or "")[:200],
-        policy_number="",
-        premium=quantize_fen(Decimal(str(insurer["amount"]))),
-        starts_on=on,
-        ends_on=add_months(on, 12) - dt.timedelta(days=1),
-        beneficiary_name=lender_name()[:200],
-        lender_is_beneficiary=True,
-    )
+    insurance_policy_open(loan=loan, facts=facts, vin=asset.vin, on=on)
 
 
 def lease_asset_registered(

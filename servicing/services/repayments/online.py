@@ -26,6 +26,7 @@ from servicing.models.repayments import (
     RepaymentPurpose,
     RepaymentSource,
 )
+from servicing.services.insurance.renewals import renewal_premium_received
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.guards import RepaymentError, amount_checked
@@ -284,6 +285,10 @@ def payment_callback_handle(*, payload: dict) -> PaymentOrder:
         if success and claimed != order.amount:
             _payment_alert(kind=PaymentAlertKind.AMOUNT_MISMATCH, park=True, **alert)
             order.status = PaymentOrderStatus.HELD
+        elif success and order.purpose == RepaymentPurpose.INSURANCE_PREMIUM:
+            # a renewal premium is the insurer's money, never the loan's (docs/insurance.md)
+            renewal_premium_received(order=order, ref=ref, business_date=date, actor=actor)
+            order.status = PaymentOrderStatus.PAID
         elif success:
             order.repayment = repayment_post_locked(
                 loan=loan,
