@@ -440,3 +440,7 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
+# --- offers (issue 21): how long a pre-approved offer stays open, and how many candidates the
+# nightly offers step decides per transaction
+OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
+OFFERS_BATCH_CHUNK = env.int("OFFERS_BATCH_CHUNK", default=500)

@@ -5,3 +5,13 @@ campaigns and offers, maintenance credit, insurance renewals — in the servicin
 from django.urls import path  # noqa: F401 - the areas' blocks below use it
 
 customer_patterns: list = []
+
+# --- offers: the customer's pre-approved offers and taking one up
+from servicing.views import offers as offer_views  # noqa: E402 - the block's own import
+
+customer_patterns += [
+    path("my/offers/", offer_views.my_offers, name="my_offers"),
+    path(
+        "my/offers/<int:offer_id>/decline/", offer_views.my_offer_decline, name="my_offer_decline"
+    ),
+]
