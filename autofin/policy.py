@@ -504,17 +504,23 @@ def _preapproval_policies() -> list[Policy]:
                _("预审批：购车额度为客户既往最大融资额的倍数"), Role.RISK_ANALYST, "1.00",
                minimum=zero, maximum=Decimal("3")),
     ]  # fmt: skip
+    # a rate only for the car offers (indicative until the car's application is priced); the
+    # maintenance and insurance offers are priced by their product's rate table at the tier
     terms = {
         "next_car": (_("下一辆车"), "0.0550", "60", "500000.00"),
         "upgrade": (_("置换升级"), "0.0580", "60", "500000.00"),
-        "maintenance": (_("保养分期"), "0.0800", "12", "30000.00"),
-        "insurance_renewal": (_("续保分期"), "0.0700", "12", "20000.00"),
+        "maintenance": (_("保养分期"), None, "12", "30000.00"),
+        "insurance_renewal": (_("续保分期"), None, "12", "20000.00"),
     }
     per_kind = []
     for kind, (name, rate, term, cap) in terms.items():
+        if rate is not None:
+            per_kind.append(
+                Policy(f"risk.preapproval.{kind}.rate", Decimal,
+                       format_lazy("{}{}", _("预审批年利率："), name), Role.RISK_ANALYST, rate,
+                       minimum=zero, maximum=Decimal("0.24"))
+            )  # fmt: skip
         per_kind += [
-            Policy(f"risk.preapproval.{kind}.rate", Decimal, format_lazy("{}{}", _("预审批年利率："), name),
-                   Role.RISK_ANALYST, rate, minimum=zero, maximum=Decimal("0.24")),
             Policy(f"risk.preapproval.{kind}.max_term", int, format_lazy("{}{}", _("预审批最长期限（月）："), name),
                    Role.RISK_ANALYST, term, minimum=Decimal("1"), maximum=Decimal("60")),
             Policy(f"risk.preapproval.{kind}.limit_cap", Decimal, format_lazy("{}{}", _("预审批额度上限："), name),

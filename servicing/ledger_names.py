@@ -51,6 +51,7 @@ ACCOUNT_NAMES = {
     "customer_payable": _("应付客户款"),
     "recoverable_cost_receivable": _("应收收车处置费用"),
     "repossession_vendor_payable": _("应付收车服务商款"),
+    "service_centre_payable": _("应付维修保养服务商款"),
 }
 
 

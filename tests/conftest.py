@@ -238,6 +238,8 @@ _CHART_ADDITIONS = [
     ("0028_leases_base", "LEASE_ACCOUNTS", "lease_accounts"),
     # repossession: recoverable costs, the vendors' payable (repo)
     ("0032_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
+    # maintenance credit: the partner service centres' payable (offers)
+    ("0038_service_centre_payable", "SERVICE_CENTRE_ACCOUNTS", "service_centre_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

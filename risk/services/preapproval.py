@@ -29,6 +29,13 @@ PREAPPROVAL_VERSION = "preapproval-1"
 
 # The licensed purposes, and the policy key stem of each (their rate, term and limit).
 LICENSED_KINDS = ("next_car", "upgrade", "maintenance", "insurance_renewal")
+# The car offers carry an indicative rate of their own (policy); the others are priced by their
+# product's rate table at the tier a pre-approved customer is priced at.
+VEHICLE_KINDS = ("next_car", "upgrade")
+PREAPPROVED_TIER = "A"
+# what an application taking an offer up must finance (its product's purpose)
+PURPOSE_OF_KIND = {"next_car": "vehicle", "upgrade": "vehicle", "maintenance": "maintenance",
+                   "insurance_renewal": "insurance_renewal"}  # fmt: skip
 
 
 class PreapprovalError(ValueError):
@@ -74,9 +81,12 @@ def thresholds_read(*, kind: str, on: dt.date) -> dict:
     if kind not in LICENSED_KINDS:
         raise PreapprovalError(f"not a licensed purpose: {kind!r}")
     values = {c.code: _threshold(c, on) for c in CRITERIA if kind in c.kinds}
-    for part in ("rate", "max_term", "limit_cap"):
+    parts = (
+        ("rate", "max_term", "limit_cap") if kind in VEHICLE_KINDS else ("max_term", "limit_cap")
+    )
+    for part in parts:
         values[part] = str(policy_value(f"risk.preapproval.{kind}.{part}", on=on))
-    if kind in ("next_car", "upgrade"):
+    if kind in VEHICLE_KINDS:
         values["limit_ratio"] = str(policy_value("risk.preapproval.vehicle_limit_ratio", on=on))
     return values
 
@@ -113,7 +123,8 @@ def _decide(*, kind: str, facts: dict, thresholds: dict) -> dict:
         "kind": kind,
         "version": PREAPPROVAL_VERSION,
         "limit_amount": str(limit.quantize(Decimal("0.01"), rounding=ROUND_DOWN)),
-        "annual_rate": thresholds["rate"],
+        "annual_rate": thresholds.get("rate"),
+        "tier": PREAPPROVED_TIER,
         "max_term_months": int(Decimal(thresholds["max_term"])),
         "reasons": reasons,
         "facts": {k: (str(v) if isinstance(v, Decimal | dt.date) else v) for k, v in facts.items()},
@@ -150,3 +161,34 @@ def preapproval_prefilter_sql(*, kind: str, on: dt.date, alias: str = "f") -> tu
         parts.append(f"coalesce({alias}.{c.fact}, {c.missing_as}) {c.op} %({name})s")
         params[name] = thresholds[c.code]
     return " AND ".join(parts) or "TRUE", params
+
+
+def preapproval_recheck(*, preapproval: dict, deal: dict, on: dt.date) -> dict:
+    """Does an offer still hold for the application taking it up? The stored decision must
+    replay as approved, the customer's facts now must still pass with the policy in force on
+    `on`, and the deal must be for the offer's purpose within the smaller of both limits and
+    terms. {"holds": bool, "problems": [codes], "now": the decision on today's facts}. The
+    decision engine stores the answer with its inputs (replayable)."""
+    offered = preapproval.get("decision") or {}
+    kind = offered.get("kind")
+    if kind not in LICENSED_KINDS:
+        return {"holds": False, "problems": ["not_licensed"], "now": {}}
+    now = preapproval_decide(kind=kind, facts=preapproval.get("facts_now") or {}, on=on)
+    problems = []
+    try:
+        if not offered.get("approved") or preapproval_replay(offered) != offered:
+            problems.append("offer_not_replayable")
+    except (KeyError, PreapprovalError):
+        problems.append("offer_not_replayable")
+    if not now["approved"]:
+        problems.append("history_changed")
+    amount = Decimal(str(deal.get("amount_financed") or "0"))
+    limit = min(Decimal(offered.get("limit_amount") or "0"), Decimal(now["limit_amount"]))
+    if amount <= 0 or amount > limit:
+        problems.append("amount_over_limit")
+    term = int(deal.get("term_months") or 0)
+    if term > min(int(offered.get("max_term_months") or 0), now["max_term_months"]):
+        problems.append("term_over_maximum")
+    if deal.get("purpose", "vehicle") != PURPOSE_OF_KIND[kind]:
+        problems.append("purpose_differs")
+    return {"holds": not problems, "problems": problems, "now": now}

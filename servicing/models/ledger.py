@@ -114,6 +114,8 @@ class AccountCode(StrEnum):
     # vendors for them (a sale's surplus owed back to the customer is customer_payable)
     RECOVERABLE_COST_RECEIVABLE = "recoverable_cost_receivable"
     REPOSSESSION_VENDOR_PAYABLE = "repossession_vendor_payable"
+    # --- offers: maintenance credit's bill, owed to the partner service centre until paid
+    SERVICE_CENTRE_PAYABLE = "service_centre_payable"
 
 
 class SourceType(StrEnum):

@@ -16,7 +16,8 @@ from django.db import connection, transaction
 
 from autofin.audit import audit_record
 from autofin.models import User
-from risk.services.preapproval import preapproval_decide, preapproval_prefilter_sql
+from origination.selectors.products import product_rules, purpose_product_version
+from risk.services import preapproval_decide, preapproval_prefilter_sql
 from servicing.models import Offer, OfferKind, OfferStatus
 from servicing.selectors.offers import offer_facts_many
 
@@ -25,8 +26,33 @@ from servicing.selectors.offers import offer_facts_many
 BATCH_KINDS = (OfferKind.NEXT_CAR, OfferKind.MAINTENANCE)
 
 
+def offer_terms(*, kind: str, decision: dict) -> dict | None:
+    """The offer's terms from risk's decision. A car offer carries risk's indicative rate; a
+    maintenance or insurance offer is priced by its product (the rate its contract will carry:
+    the product's rate at the pre-approved tier for the longest term both allow), and cannot be
+    offered without a product on sale (None)."""
+    terms = {"limit_amount": Decimal(decision["limit_amount"]),
+             "max_term_months": decision["max_term_months"], "product_id": None}  # fmt: skip
+    if decision.get("annual_rate") is not None:
+        return {**terms, "annual_rate": Decimal(decision["annual_rate"])}
+    version = purpose_product_version(purpose=kind)
+    if version is None:
+        return None
+    rules = product_rules(version=version)
+    allowed = [t for t in rules.terms if t <= decision["max_term_months"]]
+    rate = rules.rates.get((max(allowed), decision["tier"])) if allowed else None
+    if rate is None:
+        return None
+    limit = min(terms["limit_amount"], rules.amount_max)
+    return {**terms, "limit_amount": limit, "max_term_months": max(allowed),
+            "annual_rate": rate, "product_id": version.product_id}  # fmt: skip
+
+
 def _create(*, customer_id: int, kind: str, decision: dict, loan_id, business_date: dt.date,
-            campaign_id, actor) -> Offer:  # fmt: skip
+            campaign_id, actor) -> Offer | None:  # fmt: skip
+    terms = offer_terms(kind=kind, decision=decision)
+    if terms is None:
+        return None
     withdrawn = list(
         Offer.objects.select_for_update()
         .filter(customer_id=customer_id, kind=kind, status=OfferStatus.ACTIVE)
@@ -37,9 +63,7 @@ def _create(*, customer_id: int, kind: str, decision: dict, loan_id, business_da
         customer_id=customer_id,
         kind=kind,
         loan_id=loan_id,
-        limit_amount=Decimal(decision["limit_amount"]),
-        annual_rate=Decimal(decision["annual_rate"]),
-        max_term_months=decision["max_term_months"],
+        **terms,
         expires_on=business_date + dt.timedelta(days=settings.OFFER_VALID_DAYS),
         decision=decision,
         campaign_id=campaign_id,
@@ -106,10 +130,10 @@ def offers_issue_due(*, business_date: dt.date) -> dict:
                     row = facts[customer_id]
                     loan_id = row.pop("loan_id")
                     decision = preapproval_decide(kind=kind, facts=row, on=business_date)
-                    if decision["approved"]:
-                        _create(customer_id=customer_id, kind=kind, decision=decision,
-                                loan_id=loan_id, business_date=business_date, campaign_id=None,
-                                actor="eod")  # fmt: skip
+                    if decision["approved"] and _create(
+                        customer_id=customer_id, kind=kind, decision=decision, loan_id=loan_id,
+                        business_date=business_date, campaign_id=None, actor="eod",
+                    ):  # fmt: skip
                         count += 1
         issued[str(kind)] = count
     return issued
