@@ -14,4 +14,7 @@ customer_patterns += [
     path(
         "my/offers/<int:offer_id>/decline/", offer_views.my_offer_decline, name="my_offer_decline"
     ),
+    path("my/offers/<int:offer_id>/use/", offer_views.my_offer_use, name="my_offer_use"),
+    path("my/offers/<int:offer_id>/sign/", offer_views.my_offer_sign, name="my_offer_sign"),
+    path("my/offers/<int:offer_id>/code/", offer_views.my_offer_send_code, name="my_offer_code"),
 ]

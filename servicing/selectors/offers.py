@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.db.models import Max, QuerySet
 
+from origination.selectors.applications import applications_for_customer
+
 from servicing import loan_rules
 from servicing.models import CustomerFact, Loan, Offer, OfferStatus
 
@@ -61,3 +63,10 @@ def offer_facts_many(customer_ids: list[int]) -> dict[int, dict]:
         row["loan_id"] = latest.get(customer_id)
         out[customer_id] = row
     return out
+
+
+def application_of_customer(customer, application_id: int | None):
+    """The customer's own application an offer was taken up with (origination's selector)."""
+    if application_id is None:
+        return None
+    return applications_for_customer(customer).filter(pk=application_id).first()
