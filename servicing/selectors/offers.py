@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.db.models import Max, QuerySet
 
 from origination.selectors.applications import applications_for_customer
-
 from servicing import loan_rules
 from servicing.models import CustomerFact, Loan, Offer, OfferStatus
 
