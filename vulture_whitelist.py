@@ -25,3 +25,6 @@ MarketingConsent  # servicing/services/marketing/
 SegmentMember  # servicing/services/marketing/
 CustomerFact  # servicing/services/customer_facts.py (raw SQL), segments and offers
 CampaignContact  # servicing/services/marketing/ and the next-best-offer model
+# --- offers (issue 21): one customer's offer, issued by the campaigns (marketing) and the
+# insurance renewal quote (insurance) when their streams merge; the nightly batch issues in bulk
+offer_issue  # servicing/services/offers/issue.py
