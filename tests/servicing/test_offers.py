@@ -22,9 +22,17 @@ from servicing.services.offers.issue import offer_issue
 from servicing.services.offers.lifecycle import offers_expire
 from tests.factories import UserFactory
 from tests.servicing.loan_factory import VALUE_DATE, loan_through_funding
+from tests.servicing.offer_support import maintenance_product
 
 pytestmark = pytest.mark.django_db
 TODAY = VALUE_DATE + dt.timedelta(days=40)
+
+
+@pytest.fixture(autouse=True)
+def _maintenance_on_sale(request):
+    """The maintenance product (as the demo seeds it): a maintenance offer is priced by it."""
+    if "no_product" not in request.node.name:
+        maintenance_product()
 
 
 def _seasoned(customer, *, instalments=14, dpd=0, max_dpd=0, active=1, months=8):
@@ -150,3 +158,10 @@ def test_decline_is_the_owners_only_and_a_closed_offer_stays_closed(client):
     offer.refresh_from_db()
     assert offer.status == OfferStatus.DECLINED
     assert "¥30,000.00" not in client.get(reverse("servicing:my_offers")).content.decode()
+
+
+def test_no_maintenance_offer_without_a_maintenance_product_on_sale_no_product():
+    customer = UserFactory(roles=[Role.CUSTOMER])
+    _seasoned(customer)
+    assert offer_issue(customer=customer, kind="maintenance", business_date=TODAY) is None
+    assert not Offer.objects.filter(customer=customer).exists()
