@@ -4,33 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('origination', '0016_lifecycle_base'),
+        ("origination", "0016_lifecycle_base"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='preapproval',
-            field=models.JSONField(blank=True, default=dict, verbose_name='预审批依据'),
+            model_name="application",
+            name="preapproval",
+            field=models.JSONField(blank=True, default=dict, verbose_name="预审批依据"),
         ),
         migrations.AddField(
-            model_name='product',
-            name='purpose',
-            field=models.CharField(choices=[('vehicle', '购车'), ('maintenance', '保养分期'), ('insurance_renewal', '续保分期')], default='vehicle', max_length=20, verbose_name='融资用途'),
+            model_name="product",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("vehicle", "购车"),
+                    ("maintenance", "保养分期"),
+                    ("insurance_renewal", "续保分期"),
+                ],
+                default="vehicle",
+                max_length=20,
+                verbose_name="融资用途",
+            ),
         ),
         migrations.AlterField(
-            model_name='financeditem',
-            name='payee_type',
-            field=models.CharField(choices=[('tax_authority', '税务机关'), ('insurer', '保险公司'), ('dealer', '经销商'), ('warranty_provider', '延保服务商'), ('service_centre', '维修保养服务商')], max_length=20, verbose_name='收款方类型'),
+            model_name="financeditem",
+            name="payee_type",
+            field=models.CharField(
+                choices=[
+                    ("tax_authority", "税务机关"),
+                    ("insurer", "保险公司"),
+                    ("dealer", "经销商"),
+                    ("warranty_provider", "延保服务商"),
+                    ("service_centre", "维修保养服务商"),
+                ],
+                max_length=20,
+                verbose_name="收款方类型",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('purpose__in', ['vehicle', 'maintenance', 'insurance_renewal'])), name='product_purpose_valid'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("purpose__in", ["vehicle", "maintenance", "insurance_renewal"])
+                ),
+                name="product_purpose_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('purpose', 'vehicle'), models.Q(('contract_type', 'loan'), ('secured', False)), _connector='OR'), name='product_purpose_unsecured_loan'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("purpose", "vehicle"),
+                    models.Q(("contract_type", "loan"), ("secured", False)),
+                    _connector="OR",
+                ),
+                name="product_purpose_unsecured_loan",
+            ),
         ),
     ]
