@@ -115,3 +115,26 @@ def test_refusals_change_nothing(settings, django_capture_on_commit_callbacks):
     assert (offer.status, offer.application_id) == (OfferStatus.ACTIVE, None)
     assert Application.objects.count() == before
     assert Offer.objects.filter(customer=customer).count() == 1
+
+
+def test_the_portal_pages_are_the_owners_and_an_expired_offer_is_refused(client):
+    with _settings(), _pdf_stand_in():
+        customer, _loan, offer = customer_with_offer("13788880004")
+    other = UserFactory(phone="13788880005")
+    use = f"/my/offers/{offer.pk}/use/"
+    form = {"payee": CENTRE, "amount": "1000.00", "term": "12"}
+
+    client.force_login(other)
+    assert client.get(use).status_code == 404
+    assert client.post(use, form).status_code == 404
+    assert client.get(f"/my/offers/{offer.pk}/sign/").status_code == 404
+
+    client.force_login(customer)
+    page = client.post(use, {**form, "amount": "30000.01"})
+    assert page.status_code == 200 and "不超过预审批额度" in page.content.decode()
+    business_date_set(actor="test", date=offer.expires_on + dt.timedelta(days=1), reason="late")
+    page = client.post(use, form)
+    assert "该邀约已失效" in page.content.decode()
+    offer.refresh_from_db()
+    assert (offer.status, offer.application_id) == (OfferStatus.ACTIVE, None)
+    assert not Application.objects.filter(customer=customer, vehicle_price=Decimal("1000.00"))
