@@ -465,3 +465,7 @@ INSURANCE_AGENCY_LICENSED = env.bool("INSURANCE_AGENCY_LICENSED", default=AUTOFI
 # offer, limit = the premium) and its longest term.
 INSURANCE_RENEWAL_FINANCE_RATE = env.str("INSURANCE_RENEWAL_FINANCE_RATE", default="0.0800")
 INSURANCE_RENEWAL_FINANCE_MONTHS = env.int("INSURANCE_RENEWAL_FINANCE_MONTHS", default=12)
+# --- offers (issue 21): how long a pre-approved offer stays open, and how many candidates the
+# nightly offers step decides per transaction
+OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
+OFFERS_BATCH_CHUNK = env.int("OFFERS_BATCH_CHUNK", default=500)

@@ -11,3 +11,7 @@ class RiskConfig(AppConfig):
         from risk import approvals
 
         approvals.register()
+        # the pre-approval thresholds are risk's policy keys (autofin.policy reads no app)
+        from risk.policies import preapproval_policies_register
+
+        preapproval_policies_register()

@@ -49,6 +49,7 @@ class DealFacts(TypedDict, total=False):
     ltv: Decimal | str  # car's part of the amount financed / car price
     vin_hash: str  # keyed_hash(VIN)
     vehicle: VehicleFacts
+    purpose: str  # vehicle / maintenance / insurance_renewal (the product's; no car rules apply)
 
 
 class ProductRules(TypedDict, total=False):
@@ -101,6 +102,9 @@ class Facts(TypedDict, total=False):
     co_applicant: CoApplicantFacts
     # consents in force, by kind; the bureau is asked only with consents["credit_bureau"]
     consents: dict[str, ConsentFacts]
+    # an existing customer's offer taken up: {"decision": the stored pre-approval, "facts_now":
+    # their facts when they applied} (risk.services.preapproval.preapproval_recheck)
+    preapproval: dict
 
 
 def dec(value: Any, default: Decimal | None = None) -> Decimal | None:

@@ -381,6 +381,9 @@ ENGINE_REASONS: dict[str, tuple[str, Any]] = {
     "A02_PRODUCT_TERMS": ("decline", _("申请条件不符合产品要求，且无可行的调整方案")),
     "A03_DEBT_TO_INCOME": ("decline", _("还款能力评估未通过，且无可行的调整方案")),
     "C01_COUNTER_OFFER": ("counter_offer", _("根据您的收入情况，我们建议调整贷款方案")),
+    # an existing customer's pre-approved offer (risk.services.preapproval)
+    "P01_PREAPPROVED": ("approve", _("预审批额度内申请，还款记录良好")),
+    "P02_PREAPPROVAL_CHANGED": ("refer", _("预审批条件已变化，需要人工审核")),
 }
 
 CONDITIONS: dict[str, Any] = {

@@ -53,6 +53,7 @@ ACCOUNT_NAMES = {
     "repossession_vendor_payable": _("应付收车服务商款"),
     "insurance_commission_receivable": _("应收保险代理手续费"),
     "insurance_commission_income": _("保险代理手续费收入"),
+    "service_centre_payable": _("应付维修保养服务商款"),
 }
 
 

@@ -240,6 +240,8 @@ _CHART_ADDITIONS = [
     ("0032_repossession", "REPOSSESSION_ACCOUNTS", "repossession_accounts"),
     # insurance agency commission: receivable and income, with the 6 % agency VAT rate (insurance)
     ("0038_insurance_renewals", "INSURANCE_ACCOUNTS", "insurance_accounts"),
+    # maintenance credit: the partner service centres' payable (offers)
+    ("0038_service_centre_payable", "SERVICE_CENTRE_ACCOUNTS", "service_centre_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

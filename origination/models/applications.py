@@ -168,6 +168,9 @@ class Application(models.Model):
     decision_ref = models.CharField(_("审批编号"), max_length=64, blank=True)
     decision_reasons = models.JSONField(_("审批原因"), default=list, blank=True)
     conditions = models.JSONField(_("批准条件"), default=list, blank=True)
+    # an existing customer's pre-approved offer this application takes up: the offer's stored
+    # decision and the customer's facts now, handed to risk with the application's facts
+    preapproval = models.JSONField(_("预审批依据"), default=dict, blank=True)
     anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
 
     # turnaround: every stage is timestamped

@@ -84,6 +84,18 @@ class PayeeType(models.TextChoices):
     INSURER = "insurer", _("保险公司")
     DEALER = "dealer", _("经销商")
     WARRANTY_PROVIDER = "warranty_provider", _("延保服务商")
+    SERVICE_CENTRE = "service_centre", _("维修保养服务商")
+
+
+class ProductPurpose(models.TextChoices):
+    """What a product finances. A car (its price, LTV, mortgage and GPS rules), or — for an
+    existing customer's financed car — its maintenance at a partner service centre (保养分期) or
+    its insurance renewal: small unsecured instalments paid to that payee, no LTV, no mortgage,
+    no GPS (docs/offers.md). Never cash to the customer."""
+
+    VEHICLE = "vehicle", _("购车")
+    MAINTENANCE = "maintenance", _("保养分期")
+    INSURANCE_RENEWAL = "insurance_renewal", _("续保分期")
 
 
 def choices_q(field: str, choices: type[models.TextChoices]) -> Q:
@@ -96,6 +108,9 @@ class Product(models.Model):
     vehicle_kind = models.CharField(_("产品线"), max_length=20, choices=VehicleKind.choices)
     contract_type = models.CharField(_("合同类型"), max_length=20, choices=ContractType.choices)
     secured = models.BooleanField(_("车辆抵押"), default=True)
+    purpose = models.CharField(
+        _("融资用途"), max_length=20, choices=ProductPurpose.choices, default=ProductPurpose.VEHICLE
+    )
     description = models.TextField(_("产品说明"), blank=True)
     is_active = models.BooleanField(_("在售"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=100)
@@ -112,6 +127,14 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=choices_q("contract_type", ContractType),
                 name="product_contract_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=choices_q("purpose", ProductPurpose), name="product_purpose_valid"
+            ),
+            # maintenance and insurance credit take no security over the car (no mortgage)
+            models.CheckConstraint(
+                condition=Q(purpose="vehicle") | Q(secured=False, contract_type="loan"),
+                name="product_purpose_unsecured_loan",
             ),
         ]
 
@@ -292,6 +315,7 @@ class ProductVersion(models.Model):
             "vehicle_kind": product.vehicle_kind,
             "contract_type": product.contract_type,
             "secured": product.secured,
+            "purpose": product.purpose,
             "terms": sorted(self.terms or []),
             "max_term_months": self.max_term_months,
             "methods": list(self.methods or []),

@@ -403,6 +403,13 @@ def rate_available(case: QuoteCase) -> Iterator[Violation]:
         )
 
 
+# the car's own checks: a purpose product (maintenance, insurance) finances no car, so its
+# "price" is the bill it pays and none of these apply (docs/offers.md)
+VEHICLE_CHECKS: frozenset[Check] = frozenset(
+    {vehicle_offered, used_car_registered, down_payment_minimum, ltv_product_maximum,
+     ltv_regulatory_cap}
+)  # fmt: skip
+
 DEAL_CHECKS: tuple[Check, ...] = (
     vehicle_offered,
     used_car_registered,

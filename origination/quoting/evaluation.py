@@ -14,7 +14,13 @@ from autofin.pricing import (
     subsidy_amount,
 )
 from origination.quoting.caps import RegulatoryCaps
-from origination.quoting.checks import DEAL_CHECKS, DealFigures, QuoteCase, deal_figures
+from origination.quoting.checks import (
+    DEAL_CHECKS,
+    VEHICLE_CHECKS,
+    DealFigures,
+    QuoteCase,
+    deal_figures,
+)
 from origination.quoting.deal import Deal, QuoteEvaluation
 from origination.quoting.figures import ZERO
 from origination.quoting.rules import ProductRules, rules_parse
@@ -33,7 +39,10 @@ def quote_evaluate(
         raise ValueError("deal.value_date is required")
     figures = deal_figures(rules, deal)
     case = QuoteCase(rules=rules, caps=caps, deal=deal, figures=figures)
-    v = violations_by_field(found for check in DEAL_CHECKS for found in check(case))
+    checks = DEAL_CHECKS
+    if not rules.finances_vehicle:
+        checks = tuple(c for c in DEAL_CHECKS if c not in VEHICLE_CHECKS)
+    v = violations_by_field(found for check in checks for found in check(case))
     base = _unpriced(figures, v)
     if v:
         return QuoteEvaluation(schedule=None, apr=None, **base)

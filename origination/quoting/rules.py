@@ -18,6 +18,7 @@ from origination.quoting.vocabulary import (
     LPR_TENORS,
     METHOD_LABELS,
     PAYEE_TYPES,
+    PURPOSES,
     RATE_BASES,
     TIERS,
     VEHICLE_KINDS,
@@ -180,6 +181,12 @@ class ProductRules:
     waterfall: str | tuple[str, ...] = ()
     # a sale-leaseback's car: "transfer" (title to the lessor) or "mortgage" (registered to it)
     leaseback_title: str = ""
+    # "vehicle", or a purpose product without the car's rules (maintenance, insurance renewal)
+    purpose: str = "vehicle"
+
+    @property
+    def finances_vehicle(self) -> bool:
+        return self.purpose == "vehicle"
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ProductRules:
@@ -223,6 +230,7 @@ class ProductRules:
                     if data.get("leaseback_title")
                     else ""
                 ),
+                purpose=_choice(data.get("purpose") or "vehicle", PURPOSES, "purpose"),
             )
         except RulesError:
             raise
@@ -297,6 +305,7 @@ class ProductRules:
             # only when set: snapshots of products without one keep their shape
             **({"waterfall": _waterfall_json(self.waterfall)} if self.waterfall else {}),
             **({"leaseback_title": self.leaseback_title} if self.leaseback_title else {}),
+            **({"purpose": self.purpose} if self.purpose != "vehicle" else {}),
         }
 
     def ltv_rule(self, vehicle_kind: str, vehicle_use: str) -> LtvRule | None:

@@ -48,8 +48,35 @@ def balloon_range_set(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Vio
 
 
 def ltv_rules_set(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
-    if not rules.ltv_rules:
+    if rules.finances_vehicle and not rules.ltv_rules:
         yield violation("ltv_rules", "required", gettext_noop("请至少设置一条首付与贷款价值比规则"))
+    if not rules.finances_vehicle and rules.ltv_rules:
+        yield violation(
+            "ltv_rules",
+            "purpose_without_ltv",
+            gettext_noop("保养、续保等用途产品不设首付与贷款价值比规则"),
+        )
+
+
+# what only a car's financing carries: its GPS device and its mortgage registration
+CAR_ONLY_FEES = ("gps", "mortgage_registration")
+
+
+def purpose_without_car_terms(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
+    """A maintenance or insurance product finances no car: no GPS or mortgage fee, no add-ons,
+    no balloon (its instalments are small and level)."""
+    if rules.finances_vehicle:
+        return
+    if any(f.fee_kind in CAR_ONLY_FEES for f in rules.fees):
+        yield violation(
+            "fees", "purpose_car_fee", gettext_noop("保养、续保等用途产品不收取 GPS 或抵押登记费用")
+        )
+    if rules.financed_items or "balloon" in rules.methods:
+        yield violation(
+            "financed_items",
+            "purpose_add_ons",
+            gettext_noop("保养、续保等用途产品不含附加融资项目或弹性尾款"),
+        )
 
 
 def ltv_rules_in_range(rules: ProductRules, caps: RegulatoryCaps) -> Iterator[Violation]:
@@ -263,6 +290,7 @@ RULES_CHECKS: tuple[RulesCheck, ...] = (
     methods_set,
     balloon_range_set,
     ltv_rules_set,
+    purpose_without_car_terms,
     ltv_rules_in_range,
     ltv_rules_distinct,
     ltv_rules_within_caps,

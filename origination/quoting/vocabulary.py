@@ -19,6 +19,8 @@ ITEM_KINDS = ("purchase_tax", "insurance", "warranty", "accessories")
 PAYEE_TYPES = ("tax_authority", "insurer", "dealer", "warranty_provider")
 RATE_BASES = ("fixed", "lpr")
 LPR_TENORS = ("1y", "5y")
+# what a product finances: a car, or an existing customer's car's maintenance or insurance renewal
+PURPOSES = ("vehicle", "maintenance", "insurance_renewal")
 # a sale-leaseback car's title: transferred to the lessor, or mortgaged to it
 LEASEBACK_TITLES = ("transfer", "mortgage")
 

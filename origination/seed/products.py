@@ -313,6 +313,36 @@ PRODUCTS = [
     *LEASE_PRODUCTS,
 ]
 
+# --- offers (issue 21): maintenance credit (保养分期) for existing customers at partner service
+# centres: unsecured, no LTV, no mortgage, no GPS, its own amount and term caps (docs/offers.md)
+PURPOSE_PRODUCTS = [
+    {
+        "code": "maintenance",
+        "name": "保养分期",
+        "vehicle_kind": "new",
+        "contract_type": "loan",
+        "secured": False,
+        "purpose": "maintenance",
+        "sort_order": 60,
+        "description": "老客户车辆保养、维修分期，款项直接支付给合作维修保养服务商。",
+        "rules": {
+            "terms": [3, 6, 12],
+            "max_term_months": 12,
+            "methods": ["equal_instalment"],
+            "ltv_rules": [],
+            "amount_min": D("500.00"),
+            "amount_max": D("30000.00"),
+            "day_count": "30/360",
+            "fees": [],
+            "penalty_markup": D("0.5"),
+            "lock_in_months": 0,
+            "early_settlement_fee_rate": D("0"),
+        },
+        "rates": fixed_rates({3: "0.0700", 6: "0.0750", 12: "0.0800"}),
+    },
+]
+PRODUCTS += PURPOSE_PRODUCTS
+
 
 # Installation data: nobody exists yet to check it (autofin.approvals).
 SEED_WAIVER = "demo seed"
@@ -331,6 +361,7 @@ def seed_products(*, stdout, context: dict) -> None:
                 actor=actor,
                 **{k: spec[k] for k in ("code", "name", "vehicle_kind", "contract_type",
                                         "secured", "sort_order", "description", "rules", "rates")},
+                purpose=spec.get("purpose", "vehicle"),
             )  # fmt: skip
             with four_eyes_waived(SEED_WAIVER):
                 product_version_publish(actor=actor, version=product.versions.get(number=1))

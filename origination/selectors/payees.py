@@ -19,6 +19,7 @@ PAYEE_TYPE_KIND = {
     "accessory": "accessory",
     "accessories": "accessory",
     "gps": "gps",
+    "service_centre": "service_centre",
 }
 SEARCH_LIMIT = 10
 

@@ -71,6 +71,15 @@ def product_version_current(*, product: Product) -> ProductVersion | None:
     )
 
 
+def purpose_product_version(*, purpose: str) -> ProductVersion | None:
+    """The current version of the first active product financing `purpose` (maintenance,
+    insurance_renewal): the product an existing customer's offer of that kind is taken up on."""
+    for version in product_versions_current():
+        if version.product.purpose == purpose:
+            return version
+    return None
+
+
 def product_version_for_quote(*, product_ref: str | int) -> ProductVersion | None:
     """The current version of an active product named by code or id."""
     ref = str(product_ref).strip()

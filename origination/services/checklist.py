@@ -55,14 +55,24 @@ def gps_required(*, rules: dict, application) -> bool:
 
 
 def checklist_kinds_for(
-    *, contract_type: str, secured: bool, gps: bool, leaseback_title: str = ""
+    *,
+    contract_type: str,
+    secured: bool,
+    gps: bool,
+    leaseback_title: str = "",
+    purpose: str = "vehicle",
 ) -> list[str]:
     """The checks a contract needs, in display order.
+
+    A purpose product (maintenance, insurance renewal) finances no car: the signed contract and
+    the service centre's or insurer's bill matching the amount, nothing of the car's.
 
     loan / sale_leaseback: the car is mortgaged to the lender (抵押登记), if the product is
     secured; direct_lease (直租), and a sale-leaseback whose product transfers the title
     (leaseback_title "transfer"): the car is registered in the lessor's name instead.
     """
+    if purpose != "vehicle":
+        return [str(K.SIGNED_CONTRACT), str(K.INVOICE_MATCHES_PRICE)]
     kinds = [K.SIGNED_CONTRACT, K.INSURANCE]
     if gps:
         kinds.append(K.GPS_INSTALLED)
@@ -82,6 +92,7 @@ def checklist_create(*, contract: Contract, rules: dict) -> list[FundingChecklis
         secured=bool(rules.get("secured", True)),
         gps=gps_required(rules=rules, application=contract.application),
         leaseback_title=str(rules.get("leaseback_title") or ""),
+        purpose=str(rules.get("purpose") or "vehicle"),
     )
     return [FundingChecklistItem.objects.create(contract=contract, item_kind=k) for k in kinds]
 

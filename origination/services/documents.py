@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from autofin.audit import audit_record
 from autofin.uploads import UploadError, upload_delete, upload_path, upload_store
-from origination.models import VehicleKind
+from origination.models import ProductPurpose, VehicleKind
 from origination.models.applications import Application, ApplicationStatus
 from origination.models.documents import ApplicationDocument, DocumentKind
 from origination.services.document_ocr import document_read_after_commit
@@ -37,6 +37,12 @@ USED_REQUIRED = ((DocumentKind.VEHICLE_LICENCE,),)
 
 
 def documents_required(application: Application) -> tuple[tuple[str, ...], ...]:
+    version = application.product_version
+    if version is not None and version.product.purpose != ProductPurpose.VEHICLE:
+        # an existing customer's maintenance or insurance credit: their identity and income
+        # were verified on the application of the car it serves; the bill is checked before
+        # funding (the checklist's invoice item)
+        return ()
     if application.vehicle_kind == VehicleKind.USED:
         return BASE_REQUIRED + USED_REQUIRED
     return BASE_REQUIRED

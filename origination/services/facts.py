@@ -10,6 +10,7 @@ from autofin.business_date import business_date_current
 from autofin.crypto import keyed_hash
 from dealers.selectors import dealer_risk_facts
 from origination.models.applications import Applicant, ApplicantRole, Application
+from origination.models.documents import ApplicationDocument
 from origination.models.privacy import Consent
 from origination.quoting.rules import LtvRule, ProductRules
 from origination.selectors.products import product_rules
@@ -40,6 +41,7 @@ def application_facts(application: Application) -> dict:
         "deal": {
             "product_line": rules.vehicle_kind,
             "contract_type": rules.contract_type,
+            "purpose": rules.purpose,
             "price": _s(app.vehicle_price),
             "down_payment": _s(app.down_payment),
             "amount_financed": _s(app.amount_financed),
@@ -58,6 +60,8 @@ def application_facts(application: Application) -> dict:
         "co_applicant": _co_applicant_facts(applicants),
         "consents": _consent_facts(app),
     }
+    if app.preapproval:
+        facts["preapproval"] = app.preapproval
     if app.dealer_id:
         facts["dealer"] = _dealer_facts(app.dealer_id)
         facts["salesperson_id"] = app.salesperson_id
@@ -80,7 +84,8 @@ def _applicant_facts(primary: Applicant, app: Application, today: dt.date) -> di
         # Nobody has matched the income against a payslip or tax record at this point;
         # risk's policy decides what an income proof document alone is worth.
         "income_verified": False,
-        "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all()),
+        "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all())
+        or _earlier_income_proof(app),
         "id_hash": primary.id_number_hash,
         "phone_hash": primary.mobile_hash,
         "bank_account_hash": primary.bank_account_hash or None,
@@ -90,6 +95,17 @@ def _applicant_facts(primary: Applicant, app: Application, today: dt.date) -> di
         "housing": primary.housing or None,
         "marital_status": primary.marital_status or None,
     }
+
+
+def _earlier_income_proof(app: Application) -> bool:
+    """A maintenance or insurance application carries no documents of its own: the income
+    proof of the customer's car application it was made from counts (purchase.py)."""
+    earlier = (app.preapproval or {}).get("prior_application_id")
+    if not earlier:
+        return False
+    return ApplicationDocument.objects.filter(
+        application_id=earlier, application__customer_id=app.customer_id, doc_kind="income_proof"
+    ).exists()
 
 
 def _vehicle_facts(app: Application, today: dt.date) -> dict:

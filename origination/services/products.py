@@ -78,8 +78,10 @@ def product_create(
     sort_order: int = 100,
     rules: dict[str, Any],
     rates: Iterable[RateRow] = (),
+    purpose: str = "vehicle",
 ) -> Product:
-    """A new product with its first draft version (number 1) holding ``rules`` and ``rates``."""
+    """A new product with its first draft version (number 1) holding ``rules`` and ``rates``.
+    ``purpose``: a car, or maintenance / insurance-renewal credit (unsecured, no car rules)."""
     with transaction.atomic():
         product = Product.objects.create(
             code=code,
@@ -87,6 +89,7 @@ def product_create(
             vehicle_kind=vehicle_kind,
             contract_type=contract_type,
             secured=secured,
+            purpose=purpose,
             description=description,
             sort_order=sort_order,
         )

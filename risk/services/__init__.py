@@ -7,6 +7,12 @@ from risk.services.decisions.make import DecisionError, decision_make
 from risk.services.decisions.replay import ReplayResult, decision_replay
 from risk.services.decisions.review import decision_review_request
 from risk.services.early_warning import early_warning_evaluate, early_warning_rules_ensure
+from risk.services.preapproval import (
+    PreapprovalError,
+    preapproval_decide,
+    preapproval_prefilter_sql,
+    preapproval_replay,
+)
 from risk.services.rulesets import rule_set_activate, rule_set_clone, rule_set_default_ensure
 from risk.services.scorecards import (
     ScorecardServiceError,
@@ -22,6 +28,7 @@ __all__ = [
     "POST_LOAN",
     "BureauConsentMissing",
     "DecisionError",
+    "PreapprovalError",
     "ReplayResult",
     "ScorecardServiceError",
     "StrategyError",
@@ -33,6 +40,9 @@ __all__ = [
     "decision_review_request",
     "early_warning_evaluate",
     "early_warning_rules_ensure",
+    "preapproval_decide",
+    "preapproval_prefilter_sql",
+    "preapproval_replay",
     "rule_set_activate",
     "rule_set_clone",
     "rule_set_default_ensure",

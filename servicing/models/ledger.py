@@ -117,6 +117,8 @@ class AccountCode(StrEnum):
     # --- insurance: the agency commission insurers owe (asset) and the income it earns
     INSURANCE_COMMISSION_RECEIVABLE = "insurance_commission_receivable"
     INSURANCE_COMMISSION_INCOME = "insurance_commission_income"
+    # --- offers: maintenance credit's bill, owed to the partner service centre until paid
+    SERVICE_CENTRE_PAYABLE = "service_centre_payable"
 
 
 class SourceType(StrEnum):

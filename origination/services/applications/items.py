@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
-from origination.models import PayeeType
+from origination.models import PayeeType, ProductPurpose
 from origination.models.applications import (
     Application,
     ApplicationChannel,
@@ -44,6 +44,19 @@ DEFAULT_PAYEE = {
     "warranty": PayeeType.WARRANTY_PROVIDER,
     "accessories": PayeeType.DEALER,
 }
+
+
+# who a purpose product's purchase is paid to (origination.models.ProductPurpose)
+PURPOSE_PAYEE_TYPE = {
+    ProductPurpose.MAINTENANCE: PayeeType.SERVICE_CENTRE,
+    ProductPurpose.INSURANCE_RENEWAL: PayeeType.INSURER,
+}
+
+
+def purpose_payee_type(application: Application) -> str | None:
+    """The payee type a purpose product's purchase goes to; None for a car."""
+    version = application.product_version
+    return PURPOSE_PAYEE_TYPE.get(version.product.purpose) if version is not None else None
 
 
 def payee_unregistered(payee_type: str, payee_name: str) -> bool:
@@ -88,7 +101,14 @@ def application_items_save(
         elif payee_unregistered(payee_type, payee_name):
             errors_add(errors, f"{kind}_payee_name", payee_refusal(payee_type, payee_name))
         rows.append((kind, amount, payee_type, payee_name))
-    if application.channel == ApplicationChannel.DEALER:
+    purpose = purpose_payee_type(application)
+    if purpose is not None:
+        # a maintenance or insurance purchase: its price is paid to the registered service
+        # centre or insurer the customer picked, never to a dealer or to the customer
+        car_payee_type, car_payee = purpose, str(car_payee_name or "").strip()
+        if not car_payee or payee_unregistered(purpose, car_payee):
+            errors_add(errors, "car_payee_name", payee_refusal(purpose, car_payee))
+    elif application.channel == ApplicationChannel.DEALER:
         car_payee_type, car_payee = PayeeType.DEALER, application.dealer.legal_name
     else:
         car_payee_type, car_payee = PayeeType.DEALER, str(car_payee_name or "").strip()

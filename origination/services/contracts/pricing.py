@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from origination.models import PayeeType
 from origination.models.applications import Application, FinancedItemKind
@@ -27,7 +28,10 @@ RECORDED_PAYEE_TYPE = {
     PayeeType.TAX_AUTHORITY: "tax",
     PayeeType.INSURER: "insurer",
     PayeeType.WARRANTY_PROVIDER: "warranty",
+    PayeeType.SERVICE_CENTRE: "service_centre",
 }
+# a purpose product's purchase, as the contract names it
+PURPOSE_LABEL = {"maintenance": _lazy("保养费用"), "insurance_renewal": _lazy("续保保费")}
 # financed fees: the GPS fee is paid to the GPS provider; the others stay with the lender
 FEE_PAYEE_TYPE = {"gps": "gps", "handling": "lender", "mortgage_registration": "lender"}
 
@@ -87,9 +91,15 @@ def contract_payees(*, application: Application, evaluation: QuoteEvaluation) ->
         holder = application.primary_applicant
         car_payee = {"payee_type": "customer", "party": "customer",
                      "name": holder.name if holder else application.customer_name}  # fmt: skip
+    elif dealer_item is not None and dealer_item.payee_type != PayeeType.DEALER:
+        # maintenance or insurance credit: the bill goes to the service centre or insurer
+        kind = RECORDED_PAYEE_TYPE[dealer_item.payee_type]
+        car_payee = {"payee_type": kind, "party": dealer_item.payee_type, "name": dealer_name}
     else:
         car_payee = {"payee_type": "dealer", "party": "dealer", "name": dealer_name}
-    payees.append({**car_payee, "item": "car", "label": _("车款"), "amount": str(car_part)})
+    purpose = application.product_version.product.purpose
+    label = str(PURPOSE_LABEL[purpose]) if purpose in PURPOSE_LABEL else _("车款")
+    payees.append({**car_payee, "item": "car", "label": label, "amount": str(car_part)})
     for item in application.items.exclude(item_kind=FinancedItemKind.CAR).order_by("id"):
         payees.append(
             {

@@ -113,6 +113,8 @@ def _priced_terms(ev: Evaluation, facts: dict, inputs: dict) -> Terms | None:
 
 
 def _conditions(tier: str, facts: dict) -> list[dict]:
+    if section(facts, "deal").get("purpose", "vehicle") != "vehicle":
+        return []  # maintenance or insurance credit: no car is financed, none is secured
     conditions = []
     if tier in ("C", "D") or section(facts, "product_rules").get("gps_required"):
         conditions.append(_condition("GPS_REQUIRED"))
@@ -159,6 +161,31 @@ def _decide_on_terms(ev: Evaluation, facts: dict, terms: Terms) -> Evaluation:
     return ev
 
 
+def _decide_preapproved(ev: Evaluation, facts: dict, check: dict, refers: list) -> Evaluation:
+    """An application taking up a pre-approved offer: no hard rule hit (checked before), so
+    when the offer still holds (preapproval_recheck, in the inputs) and no referral rule or
+    anti-fraud check hit, it is approved at the pre-approved tier's rate of its product;
+    otherwise an underwriter looks at it. The scorecard is not asked: the customer's own
+    repayment history with us is the evidence the offer was made on."""
+    if refers or not check.get("holds"):
+        ev.outcome = "refer"
+        ev.reasons = [*refers]
+        if not check.get("holds"):
+            problems = {"problems": check.get("problems") or []}
+            ev.reasons.append(_engine_reason("P02_PREAPPROVAL_CHANGED", problems))
+        return ev
+    tier = (check.get("now") or {}).get("tier") or "A"
+    rate = _rate_for(tier, section(facts, "product_rules").get("rate_table") or {})
+    if rate is None:
+        ev.outcome = "refer"
+        ev.reasons = [_engine_reason("A02_PRODUCT_TERMS", {"missing": "rate_table"})]
+        return ev
+    ev.outcome, ev.tier, ev.annual_rate = "approve", tier, rate
+    ev.reasons = [_engine_reason("P01_PREAPPROVED", {"limit": check["now"]["limit_amount"]})]
+    ev.conditions = _conditions(tier, facts)
+    return ev
+
+
 def decision_evaluate(
     *, facts: dict, inputs: dict, rules: list[dict], scorecard: CompiledScorecard | None
 ) -> Evaluation:
@@ -175,6 +202,8 @@ def decision_evaluate(
     if declines:
         ev.outcome, ev.reasons = "decline", declines
         return ev
+    if inputs.get("preapproval"):
+        return _decide_preapproved(ev, facts, inputs["preapproval"], refers)
     if scored is None:
         ev.outcome, ev.reasons = "refer", [*refers, _engine_reason("N01_NO_SCORECARD")]
         return ev

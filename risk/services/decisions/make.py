@@ -22,6 +22,7 @@ from risk.models import BlacklistEntry, Decision, RuleSet, ScorecardVersion
 from risk.services.bureau import PRE_LOAN, bureau_consent_of, bureau_query
 from risk.services.decisions.evaluate import Evaluation, decision_evaluate, jsonable
 from risk.services.fraud import fraud_checks_run
+from risk.services.preapproval import preapproval_recheck
 from risk.services.rulesets import rule_set_default_ensure, rules_of
 from risk.services.scorecards import (
     compiled_for,
@@ -134,6 +135,12 @@ def _inputs_gather(
         "value_date": value_date.isoformat(),
         "decided_at": now.isoformat(),
     }
+    preapproval = section(facts, "preapproval")
+    if preapproval:
+        # re-decided on today's facts and policy, stored so a replay reads the same answer
+        inputs["preapproval"] = jsonable(
+            preapproval_recheck(preapproval=preapproval, deal=section(facts, "deal"), on=value_date)
+        )
     inputs["fraud"] = jsonable(
         fraud_checks_run(application_ref=application_ref, facts=facts, rules=rules, now=now)
     )

@@ -20,6 +20,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     lease_invoicing,
     oem_claims,
     oem_subsidy,
+    offers,
     phone_status_check,
     provisions,
     reconciliation,

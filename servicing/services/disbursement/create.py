@@ -40,6 +40,7 @@ PAYEE_TYPE_KIND = {
     "gps": PayeeKind.GPS,
     "lender": PayeeKind.LENDER,
     "customer": PayeeKind.CUSTOMER,  # 售后回租: the car's price to the customer's own card
+    "service_centre": PayeeKind.SERVICE_CENTRE,  # 保养分期: the bill to the service centre
 }
 
 

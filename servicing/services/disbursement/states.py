@@ -32,6 +32,7 @@ PAYABLE = {
     PayeeKind.GPS: AccountCode.GPS_PAYABLE,
     PayeeKind.LENDER: AccountCode.FEE_INCOME,
     PayeeKind.CUSTOMER: AccountCode.CUSTOMER_PAYABLE,
+    PayeeKind.SERVICE_CENTRE: AccountCode.SERVICE_CENTRE_PAYABLE,
 }
 
 

@@ -1,0 +1,139 @@
+"""Issuing pre-approved offers: one customer (`offer_issue`, from a page or a campaign) and the
+nightly batch's candidates (`offers_issue_due`).
+
+Servicing gathers the facts (the customer-facts row and their loans' figures) and risk decides
+(`risk.services.preapproval`); the decision is stored on the offer as it was made, so it can be
+replayed. A new offer replaces the customer's live offer of that kind (withdrawn in the same
+transaction: the database allows one live offer per kind)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from autofin.audit import audit_record
+from autofin.models import User
+from origination.selectors.products import product_rules, purpose_product_version
+from risk.services import preapproval_decide, preapproval_prefilter_sql
+from servicing.models import Offer, OfferKind, OfferStatus
+from servicing.selectors.offers import offer_facts_many
+
+# what the nightly batch offers on its own; an insurance renewal is offered by the renewal quote
+# (insurance stream) and an upgrade by a campaign, each through offer_issue
+BATCH_KINDS = (OfferKind.NEXT_CAR, OfferKind.MAINTENANCE)
+
+
+def offer_terms(*, kind: str, decision: dict) -> dict | None:
+    """The offer's terms from risk's decision. A car offer carries risk's indicative rate; a
+    maintenance or insurance offer is priced by its product (the rate its contract will carry:
+    the product's rate at the pre-approved tier for the longest term both allow), and cannot be
+    offered without a product on sale (None)."""
+    terms = {"limit_amount": Decimal(decision["limit_amount"]),
+             "max_term_months": decision["max_term_months"], "product_id": None}  # fmt: skip
+    if decision.get("annual_rate") is not None:
+        return {**terms, "annual_rate": Decimal(decision["annual_rate"])}
+    version = purpose_product_version(purpose=kind)
+    if version is None:
+        return None
+    rules = product_rules(version=version)
+    allowed = [t for t in rules.terms if t <= decision["max_term_months"]]
+    rate = rules.rates.get((max(allowed), decision["tier"])) if allowed else None
+    if rate is None:
+        return None
+    limit = min(terms["limit_amount"], rules.amount_max)
+    return {**terms, "limit_amount": limit, "max_term_months": max(allowed),
+            "annual_rate": rate, "product_id": version.product_id}  # fmt: skip
+
+
+def _create(*, customer_id: int, kind: str, decision: dict, loan_id, business_date: dt.date,
+            campaign_id, actor) -> Offer | None:  # fmt: skip
+    terms = offer_terms(kind=kind, decision=decision)
+    if terms is None:
+        return None
+    withdrawn = list(
+        Offer.objects.select_for_update()
+        .filter(customer_id=customer_id, kind=kind, status=OfferStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    Offer.objects.filter(pk__in=withdrawn).update(status=OfferStatus.WITHDRAWN)
+    offer = Offer.objects.create(
+        customer_id=customer_id,
+        kind=kind,
+        loan_id=loan_id,
+        **terms,
+        expires_on=business_date + dt.timedelta(days=settings.OFFER_VALID_DAYS),
+        decision=decision,
+        campaign_id=campaign_id,
+    )
+    audit_record(actor=actor, obj=offer, action="offer_issue", to_state=OfferStatus.ACTIVE,
+                 data={"withdrawn": withdrawn, "version": decision["version"]})  # fmt: skip
+    return offer
+
+
+def offer_issue(*, customer: User, kind: str, business_date: dt.date, campaign_id=None,
+                actor="offers") -> Offer | None:  # fmt: skip
+    """Ask risk to pre-approve `kind` for `customer` on `business_date`; the new offer, or None
+    when risk declines (nothing changes then: the live offer, if any, stays)."""
+    facts = offer_facts_many([customer.pk]).get(customer.pk)
+    if facts is None:  # not yet a customer with history (no facts row tonight)
+        return None
+    loan_id = facts.pop("loan_id")
+    decision = preapproval_decide(kind=kind, facts=facts, on=business_date)
+    if not decision["approved"]:
+        return None
+    with transaction.atomic():
+        return _create(customer_id=customer.pk, kind=kind, decision=decision, loan_id=loan_id,
+                       business_date=business_date, campaign_id=campaign_id, actor=actor)  # fmt: skip
+
+
+_CANDIDATES = """
+SELECT f.customer_id
+  FROM servicing_customerfact f
+ WHERE {criteria}
+   AND f.customer_id > %(after)s
+   AND NOT EXISTS (SELECT 1 FROM servicing_offer o
+                    WHERE o.customer_id = f.customer_id AND o.kind = %(kind)s
+                      AND (o.status = 'active' OR o.created_at::date > %(cooling)s))
+ ORDER BY f.customer_id
+ LIMIT %(limit)s
+"""
+
+
+def _candidates(*, kind: str, business_date: dt.date, after: int) -> list[int]:
+    """The next chunk of customers the criteria do not refuse and who hold no live offer of
+    `kind` and were not offered it within an offer's validity (a declined or taken one
+    included: asking again the same week is pestering). Catch-up safe: a re-run finds the
+    ones it issued as holding one."""
+    criteria, params = preapproval_prefilter_sql(kind=kind, on=business_date)
+    cooling = business_date - dt.timedelta(days=settings.OFFER_VALID_DAYS)
+    with connection.cursor() as cur:
+        cur.execute(_CANDIDATES.format(criteria=criteria),
+                    {**params, "kind": kind, "after": after,
+                     "cooling": cooling, "limit": settings.OFFERS_BATCH_CHUNK})  # fmt: skip
+        return [r[0] for r in cur.fetchall()]
+
+
+def offers_issue_due(*, business_date: dt.date) -> dict:
+    """The nightly issue: candidates picked set-based, decided one by one, a transaction per
+    chunk. Returns {kind: offers issued}."""
+    issued = {}
+    for kind in BATCH_KINDS:
+        count, after = 0, 0
+        while ids := _candidates(kind=kind, business_date=business_date, after=after):
+            after = ids[-1]
+            facts = offer_facts_many(ids)
+            with transaction.atomic():
+                for customer_id in ids:
+                    row = facts[customer_id]
+                    loan_id = row.pop("loan_id")
+                    decision = preapproval_decide(kind=kind, facts=row, on=business_date)
+                    if decision["approved"] and _create(
+                        customer_id=customer_id, kind=kind, decision=decision, loan_id=loan_id,
+                        business_date=business_date, campaign_id=None, actor="eod",
+                    ):  # fmt: skip
+                        count += 1
+        issued[str(kind)] = count
+    return issued
