@@ -25,8 +25,6 @@ MarketingConsent  # servicing/services/marketing/
 SegmentMember  # servicing/services/marketing/
 CustomerFact  # servicing/services/customer_facts.py (raw SQL), segments and offers
 CampaignContact  # servicing/services/marketing/ and the next-best-offer model
-# --- nbo
-nbo_rank  # the offers stream's /my/offers/ page calls it at merge (issue 21 §3, docs/nbo.md)
 # --- offers (issue 21): one customer's offer, issued by the campaigns (marketing) and the
 # insurance renewal quote (insurance) when their streams merge; the nightly batch issues in bulk
 offer_issue  # servicing/services/offers/issue.py

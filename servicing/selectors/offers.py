@@ -4,11 +4,12 @@ their loans)."""
 
 from __future__ import annotations
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max
 
 from origination.selectors.applications import applications_for_customer
 from servicing import loan_rules
 from servicing.models import CustomerFact, Loan, Offer, OfferStatus
+from servicing.services.nbo.scoring import nbo_rank
 
 # the customer-facts columns risk's pre-approval reads (risk.services.preapproval.CRITERIA)
 FACT_COLUMNS = (
@@ -17,12 +18,20 @@ FACT_COLUMNS = (
 )  # fmt: skip
 
 
-def offers_for_customer(customer) -> QuerySet[Offer]:
-    """The customer's open offers, best first. The one place the portal's order is decided (the
-    next-best-offer ranking replaces the ordering here): newest first until then."""
-    return Offer.objects.filter(customer=customer, status=OfferStatus.ACTIVE).order_by(
-        "-created_at", "-id"
+def offers_for_customer(customer, *, open_on) -> list[Offer]:
+    """The customer's open offers (not expired on `open_on`), best first: the one place the
+    portal's order is decided — the next-best-offer model's ranking of their kinds (千人千面),
+    newest first within a kind; the model's fallback order when none is trained."""
+    offers = list(
+        Offer.objects.filter(
+            customer=customer, status=OfferStatus.ACTIVE, expires_on__gte=open_on
+        ).order_by("-created_at", "-id")
     )
+    if len(offers) < 2:
+        return offers
+    ranked = nbo_rank(customer.pk, sorted({o.kind for o in offers}))
+    place = {kind: i for i, (kind, _score) in enumerate(ranked)}
+    return sorted(offers, key=lambda o: place[o.kind])  # stable: newest first within a kind
 
 
 def offer_of_customer(customer, offer_id: int) -> Offer | None:

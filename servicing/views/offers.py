@@ -64,7 +64,7 @@ def my_offers(request):
             "vehicle": o.kind in VEHICLE_KINDS,
             "use": o.kind in PURPOSE_KINDS,
         }  # fmt: skip
-        for o in offers_for_customer(request.user).filter(expires_on__gte=today)
+        for o in offers_for_customer(request.user, open_on=today)
     ]
     return render(request, "servicing/my_offers.html", {"offers": offers})
 
