@@ -124,6 +124,18 @@ NAV: list[NavItem] = [
         "servicing:lease_asset_list",
         frozenset({Role.OPERATIONS, Role.SERVICING_AGENT}),
     ),
+    # --- complaints
+    NavItem(_("我的投诉"), "servicing:my_complaints", frozenset({Role.CUSTOMER})),
+    NavItem(
+        _("投诉处理"),
+        "servicing:complaint_list",
+        frozenset({Role.SERVICING_AGENT, Role.CARE_SUPERVISOR}),
+    ),
+    NavItem(
+        _("投诉月报"),
+        "servicing:complaint_report",
+        frozenset({Role.CARE_SUPERVISOR, Role.COMPLIANCE_OFFICER}),
+    ),
 ]
 
 
