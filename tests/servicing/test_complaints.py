@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from autofin.models import OutboundMessage
 from autofin.roles import Role
+from origination.models.applications import Applicant
 from servicing.models import Complaint, ComplaintEvent, Loan, MarketingConsent
 from servicing.models.collections import CollectionCase, ContactAttempt
 from servicing.models.surveys import SurveyInvitation
@@ -307,8 +308,6 @@ def test_care_messages_only_with_consent_once_and_in_contact_hours():
     loan = loan_through_funding(customer=with_consent, amount="40000.00", term=24)
     loan_through_funding(customer=without, amount="40000.00", term=24)
     MarketingConsent.objects.create(customer=with_consent, given_via="portal")
-    from origination.models.applications import Applicant
-
     birth = Applicant.objects.get(application_id=loan.application_id, role="primary").birth_date
     assert birth is not None  # derived from the ID number when the application was submitted
     day_before = dt.date(2027, birth.month, birth.day) - dt.timedelta(days=1)

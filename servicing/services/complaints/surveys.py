@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from autofin.notifications import notification_send
 from servicing.eod.sql import REPAID_SQL, run
+from servicing.models.customers import Complaint
 from servicing.models.surveys import SurveyInvitation, SurveyOccasion
 from servicing.services.complaints import ComplaintError
 
@@ -43,8 +44,6 @@ def survey_for_link(signed: str) -> SurveyInvitation | None:
 
 
 def survey_invite_complaint(*, complaint_id: int) -> None:
-    from servicing.models.customers import Complaint
-
     complaint = Complaint.objects.get(pk=complaint_id)
     SurveyInvitation.objects.get_or_create(
         complaint=complaint,
