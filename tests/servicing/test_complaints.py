@@ -13,6 +13,7 @@ from django.utils import timezone
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from origination.models.applications import Applicant
+from servicing.eod.sync_driver import eod_run_until
 from servicing.models import Complaint, ComplaintEvent, Loan, MarketingConsent
 from servicing.models.collections import CollectionCase, ContactAttempt
 from servicing.models.surveys import SurveyInvitation
@@ -33,6 +34,7 @@ from servicing.services.complaints.surveys import (
 )
 from tests.factories import UserFactory
 from tests.servicing.loan_factory import VALUE_DATE, loan_through_funding
+from tests.servicing.loan_helpers import set_day
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +55,11 @@ def _complaint(customer=None, **kw):
 def test_deadlines_one_working_day_over_a_weekend_and_fifteen_calendar_days():
     friday = AT(dt.datetime(2026, 12, 4, 16, 0))
     # the next working day is Monday 12-07: due by its end
-    assert acknowledge_due(friday) == AT(dt.datetime(2026, 12, 8, 0, 0))
-    assert resolve_due(friday) == AT(dt.datetime(2026, 12, 20, 0, 0))
-    assert resolve_due(friday, 60) == AT(dt.datetime(2027, 2, 3, 0, 0))
+    assert acknowledge_due(friday) == AT(dt.datetime.combine(dt.date(2026, 12, 7), dt.time.max))
+    assert resolve_due(friday) == AT(dt.datetime.combine(dt.date(2026, 12, 19), dt.time.max))
+    assert resolve_due(friday, 60) == AT(dt.datetime.combine(dt.date(2027, 2, 2), dt.time.max))
     # 2026-09-30 (Wed) → 10-01..07 are the National Day holidays, 10-10 (Sat) is worked
-    assert acknowledge_due(AT(dt.datetime(2026, 9, 30, 10, 0))) == AT(
-        dt.datetime(2026, 10, 9, 0, 0)
-    )
+    assert acknowledge_due(AT(dt.datetime(2026, 9, 30, 10, 0))).date() == dt.date(2026, 10, 8)
 
 
 def test_intake_numbers_the_complaint_and_writes_its_first_event():
@@ -326,3 +326,18 @@ def test_care_messages_only_with_consent_once_and_in_contact_hours():
     assert not OutboundMessage.objects.filter(
         to=without.phone, purpose__startswith="care_"
     ).exists()
+
+
+def test_the_nightly_overdue_reminders_skip_a_paused_loan(settings):
+    settings.EOD_AUTO_DEBIT_SEND = False  # the test does not pay
+    paused_customer, other_customer = _customer("13911110031"), _customer("13911110032")
+    paused = loan_through_funding(customer=paused_customer, amount="50000.00", term=12)
+    other = loan_through_funding(customer=other_customer, amount="50000.00", term=12)
+    _complaint(paused_customer, category="collection", loan=paused, summary="催收用语不当")
+    set_day(dt.date(2026, 2, 15))
+    eod_run_until(target=dt.date(2026, 2, 19))  # instalment 1 due 02-15 unpaid: DPD reminders
+    overdue = OutboundMessage.objects.filter(
+        purpose="repayment_reminder", dedupe_key__contains=":dpd-"
+    )
+    assert overdue.filter(dedupe_key__startswith=f"reminder:{other.pk}:").exists()
+    assert not overdue.filter(dedupe_key__startswith=f"reminder:{paused.pk}:").exists()

@@ -14,7 +14,8 @@ from autofin.working_days import working_days_after
 
 
 def _end_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    # the last instant of the day, so pages show the deadline's own date (23:59), not the next
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
 
 
 def acknowledge_due(received_at: dt.datetime) -> dt.datetime:
