@@ -5,6 +5,7 @@ the report with its CSV."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,7 @@ from dealers.models.dealers import Dealer
 from dealers.models.staff import DealerStaff, StaffRole
 from dealers.seed import uscc_make
 from servicing.models import Complaint, Loan
+from servicing.models.collections import CollectionCase
 from servicing.models.surveys import SurveyInvitation
 from servicing.services.complaints import workflow as wf
 from servicing.services.complaints.surveys import survey_link
@@ -190,3 +192,33 @@ def test_report_page_and_csv_with_bom(client):
     resp = client.get(reverse("servicing:complaint_report_csv"), {"month": month})
     body = resp.content.decode("utf-8")
     assert body.startswith("\ufeff") and "投诉总数,1" in body and "定价收费,1" in body
+
+
+def test_the_collectors_case_page_and_queue_show_the_pause(client):
+    customer = _customer("13922220011")
+    loan = loan_through_funding(customer=customer, amount="30000.00", term=12)
+    Loan.objects.filter(pk=loan.pk).update(status="overdue")
+    case = CollectionCase.objects.create(
+        loan=loan,
+        queue="soft",
+        bucket="M1",
+        dpd=3,
+        opened_on=loan.value_date,
+        amount_overdue=Decimal("100.00"),
+    )
+    client.force_login(UserFactory(roles=[Role.COLLECTOR]))
+    assert (
+        "暂停催收"
+        not in client.get(reverse("servicing:collections_case", args=[case.pk])).content.decode()
+    )
+    wf.complaint_create(
+        customer=customer, channel="phone", category="collection", summary="x", loan=loan
+    )
+    assert (
+        "暂停催收联系"
+        in client.get(reverse("servicing:collections_case", args=[case.pk])).content.decode()
+    )
+    assert (
+        'data-testid="contact-paused"'
+        in client.get(reverse("servicing:collections_queue")).content.decode()
+    )
