@@ -64,6 +64,10 @@ class TextForm(forms.Form):
 
 
 class SurveyForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # the question ends with its own question mark
+        super().__init__(*args, **kwargs)
+
     score = forms.TypedChoiceField(
         label=_("您对我们的服务满意吗？"),
         coerce=int,

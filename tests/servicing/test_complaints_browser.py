@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from autofin.roles import Role
 from servicing.models import Complaint
+from servicing.models.surveys import SurveyInvitation
+from servicing.services.complaints.surveys import survey_link
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,3 +71,21 @@ def test_a_customer_files_on_a_phone_and_later_confirms_the_resolution(
     assert complaint.status == "closed" and complaint.customer_confirmed_at is not None
     kinds = list(complaint.events.values_list("kind", flat=True))
     assert kinds == ["received", "acknowledged", "resolved", "confirmed"]
+
+    # the survey the closing invited, answered on the phone through its signed link (no login)
+    invitation = SurveyInvitation.objects.get(complaint=complaint)
+    phone_page.context.clear_cookies()
+    phone_page.goto(f"{live_server.url}{survey_link(invitation)}")
+    phone_page.get_by_label("非常满意").check()
+    phone_page.screenshot(path=str(SHOTS / "phone_survey.png"), full_page=True)
+    phone_page.get_by_role("button", name="提交评价").click()
+    expect(phone_page.get_by_test_id("survey-done")).to_contain_text("5")
+    invitation.refresh_from_db()
+    assert invitation.score == 5
+
+    # the month's report on the desktop
+    page.goto(f"{live_server.url}/servicing/complaints/report/")
+    expect(page.get_by_test_id("total")).to_have_text("1")
+    expect(page.get_by_test_id("survey-avg")).to_have_text("5.00")
+    page.screenshot(path=str(SHOTS / "desktop_report.png"), full_page=True)
+    assert not LEAKS.search(page.inner_text("main"))
