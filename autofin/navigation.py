@@ -156,6 +156,17 @@ NAV += [
         _("保险代理手续费"),
         "servicing:insurance_commission",
         frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    # --- complaints
+    NavItem(_("我的投诉"), "servicing:my_complaints", frozenset({Role.CUSTOMER})),
+    NavItem(
+        _("投诉处理"),
+        "servicing:complaint_list",
+        frozenset({Role.SERVICING_AGENT, Role.CARE_SUPERVISOR}),
+    ),
+    NavItem(
+        _("投诉月报"),
+        "servicing:complaint_report",
+        frozenset({Role.CARE_SUPERVISOR, Role.COMPLIANCE_OFFICER}),
     ),
 ]
 

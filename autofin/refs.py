@@ -10,3 +10,9 @@ from __future__ import annotations
 def contract_ref_make(*, year: int, serial: int) -> str:
     """AF-2026-000123 for (2026, 123); a serial past 999999 simply grows a digit."""
     return f"AF-{year:04d}-{serial:06d}"
+
+
+def complaint_ref_make(*, year: int, serial: int) -> str:
+    """The complaint reference (投诉编号) the customer quotes: TS-<year>-<six-digit serial>, the
+    serial being the complaint row's id, e.g. TS-2026-000042."""
+    return f"TS-{year:04d}-{serial:06d}"

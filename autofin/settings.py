@@ -469,3 +469,14 @@ INSURANCE_RENEWAL_FINANCE_MONTHS = env.int("INSURANCE_RENEWAL_FINANCE_MONTHS", d
 # nightly offers step decides per transaction
 OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
 OFFERS_BATCH_CHUNK = env.int("OFFERS_BATCH_CHUNK", default=500)
+# --- complaints
+# Complaint SLA (docs/complaints.md; 银保监会令2020年第3号): acknowledge within N working days
+# (house policy), resolve within N calendar days, a complex case up to the extended days, at
+# most the maximum with a care supervisor's approval and notice to the customer; a resolution the
+# customer leaves unanswered closes after N days. A survey link stays valid N days.
+COMPLAINT_SLA = {"ack_working_days": env.int("COMPLAINT_ACK_WORKING_DAYS", default=1),
+    "resolve_days": env.int("COMPLAINT_RESOLVE_DAYS", default=15),
+    "extended_days": env.int("COMPLAINT_EXTENDED_DAYS", default=30),
+    "max_days": env.int("COMPLAINT_MAX_DAYS", default=60),
+    "confirm_days": env.int("COMPLAINT_CONFIRM_DAYS", default=7)}  # fmt: skip
+SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)

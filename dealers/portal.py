@@ -17,6 +17,10 @@ PORTAL_NAV: list[tuple[object, str]] = [
     (_("经营指标"), "dealers:portal_kpis"),
     (_("回购"), "servicing:dealer_repurchases"),
     (_("库存融资"), "servicing:dealer_floorplan"),
+    (
+        _("客户投诉"),
+        "servicing:dealer_complaint_new",
+    ),  # complaints: referral of a customer's complaint
 ]
 
 

@@ -46,4 +46,5 @@ from servicing.models.repayments import *  # noqa: E402,F403 - repayments, payme
 from servicing.models.repossession import *  # noqa: E402,F403 - repossession, remarketing, legal cases (repo)
 from servicing.models.repurchases import *  # noqa: E402,F403 - dealer recourse / buy-back (rec)
 from servicing.models.stock_audits import *  # noqa: E402,F403 - floor-plan stock audits (盘库)
+from servicing.models.surveys import *  # noqa: E402,F403 - satisfaction surveys (complaints)
 from servicing.models.telematics import *  # noqa: E402,F403 - GPS positions and events, early-warning actions (tele)

@@ -3,10 +3,12 @@ case's contact history."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, Q
+from django.db.models.expressions import RawSQL
 
 from servicing.models.collections import CollectionCase, CollectionQueue, ContactAttempt
 from servicing.models.loans import LoanStatus
+from servicing.services.complaints.pause import collections_paused_sql
 
 
 def _open_cases(*, user):
@@ -25,6 +27,9 @@ def collections_queue(*, user, queue: str | None = None):
     """The collector's open cases, best likelihood to pay first (a broken promise re-queued
     today comes first)."""
     qs = _open_cases(user=user).select_related("loan", "loan__customer", "assigned_to")
+    # shown on the queue: contact on this loan is paused by a collections complaint
+    paused = collections_paused_sql('"servicing_collectioncase"."loan_id"')
+    qs = qs.annotate(contact_paused=RawSQL(paused, (), output_field=BooleanField()))  # noqa: S611 - a constant
     if queue:
         qs = qs.filter(queue=queue)
     return qs.order_by("-requeued_on", "-score", "-dpd", "id")

@@ -6,6 +6,8 @@ Conduct rules enforced here (not in the views):
 * a daily attempt limit per debtor (EOD_COLLECTIONS_DAILY_ATTEMPTS, default 3) across collectors;
 * before a call or SMS to the borrower, a fresh phone status (号码状态) when the last check is
   older than COLLATERAL_CHECKS["phone_stale_days"] (servicing.services.collateral_checks.phone);
+* no contact while a collections complaint on the loan awaits its review (the one predicate,
+  servicing.services.complaints.pause);
 * no disclosure to third parties: an attempt to anyone but the borrower stores only a callback
   request — the outcome becomes `callback_requested`, the note a fixed text with no amounts or
   debt details, whatever the collector typed (and a CHECK constraint holds
@@ -50,6 +52,7 @@ from servicing.models.collections import (
     TaskKind,
 )
 from servicing.services.collateral_checks.phone import phone_status_fresh
+from servicing.services.complaints.pause import PAUSED_MESSAGE, collections_paused
 
 CALLBACK_NOTE = "已请对方转告借款人回电（未透露任何欠款信息）"
 
@@ -226,9 +229,11 @@ def contact_attempt_record(
         not contact_hours_open(at)
     ):
         raise CollectionsError(_("只能在北京时间 08:00–21:00 之间联系客户。"), field="channel")
+    loan_id = _case_for(case_id=case_id, collector=collector, lock=False).loan_id
+    if collections_paused(loan_id):
+        raise CollectionsError(str(PAUSED_MESSAGE), field="channel")
     if party == ContactParty.BORROWER and channel in (ContactAttempt.Channel.PHONE, "sms"):
         # before calling the borrower: a fresh phone status when the last check is stale
-        loan_id = _case_for(case_id=case_id, collector=collector, lock=False).loan_id
         phone_status_fresh(loan_id=loan_id, business_date=business_date_current())
     with transaction.atomic():
         case = _case_for(case_id=case_id, collector=collector)

@@ -35,6 +35,7 @@ from servicing.services.collections import (
     contact_attempt_record,
     promise_to_pay_create,
 )
+from servicing.services.complaints.pause import PAUSED_MESSAGE, collections_paused
 
 # lazy: a module-level gettext would fix the language at import, not the collector's
 SCRIPTS = {
@@ -114,6 +115,8 @@ def collections_case(request, case_id: int):
         {
             "case": case,
             "loan": case.loan,
+            # a collections complaint awaiting review: contact is refused, say so before the call
+            "paused_message": PAUSED_MESSAGE if collections_paused(case.loan_id) else "",
             "script": script,
             "attempts": collections_sel.case_history(case)[:100],
             "promises": case.promises.order_by("-id"),

@@ -7,6 +7,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     bureau_recheck,
     checks,
     collections,
+    complaints,
     court_lists,
     credit_reporting,
     customer_facts,

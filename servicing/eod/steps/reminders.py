@@ -6,7 +6,8 @@ T-1 for rows due D+2, DPD 1/3/7 for loans whose dpd (as of D+1) is 1, 3 or 7. Th
 set-based — one INSERT per chunk into the outbound messages, exactly the rows
 `notification_send(respect_quiet_hours=True, dedupe_key=...)` would store — with `not_before` at
 the next contact time (08:00–21:00 Beijing), so the periodic sender delivers them only inside
-contact hours. A loan paid online since the delinquency step gets no overdue reminder.
+contact hours. A loan paid online since the delinquency step gets no overdue reminder, nor one
+whose collection contact is paused by a collections complaint awaiting review.
 dedupe_key = "reminder:<loan>:<D>:<kind>:<channel>": a re-run queues nothing
 twice.
 """
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from autofin.notifications import next_contact_time
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, UNPAID, run
+from servicing.services.complaints.pause import collections_paused_sql
 
 TARGETS = f"""
 SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.amount
@@ -41,6 +43,7 @@ SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.
                    AND r.status <> 'paid' AND r.due_date <= %(d)s) a
          WHERE d.loan_id = l.id AND d.dpd IN (1, 3, 7)
            AND a.amount > 0  -- paid online since the delinquency step: no reminder
+           AND NOT {collections_paused_sql("l.id")}  -- a collections complaint awaits review
        ) t ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN {CLOSED_SQL}
