@@ -124,6 +124,8 @@ NAV: list[NavItem] = [
         "servicing:lease_asset_list",
         frozenset({Role.OPERATIONS, Role.SERVICING_AGENT}),
     ),
+    # --- marketing: segments and campaigns
+    NavItem(_("营销"), "servicing:marketing_campaigns", frozenset({Role.MARKETING})),
 ]
 
 

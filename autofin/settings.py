@@ -440,3 +440,10 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
+# --- marketing
+# Campaign frequency cap: at most N marketing messages per customer in D days, across campaigns;
+# a campaign without an end attributes responses for this many days after its start
+# (docs/marketing.md).
+MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=4)
+MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=30)
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
