@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -281,11 +282,14 @@ def campaign_launch(request, campaign_id: int):
         return _forbidden()
     get_object_or_404(Campaign, pk=campaign_id)
     try:
-        svc.campaign_launch_request(actor=request.user, campaign_id=campaign_id)
+        campaign = svc.campaign_launch_request(actor=request.user, campaign_id=campaign_id)
     except svc.CampaignError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("活动已排期，开始时间一到即按客群发送。"))
+        if campaign.starts_at <= timezone.now():
+            messages.success(request, _("活动已开始发送，短信和邮件在联系时段内送达。"))
+        else:
+            messages.success(request, _("活动已排期，开始时间一到即按客群发送。"))
     return redirect("servicing:marketing_campaign", campaign_id=campaign_id)
 
 

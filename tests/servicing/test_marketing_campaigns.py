@@ -33,6 +33,7 @@ LINK = re.compile(r"/m/(o|unsubscribe)/([0-9]+\.[0-9a-f]+)/")
 
 @pytest.fixture(autouse=True)
 def _caps(settings):
+    """A cap of two messages in 30 days (the tests send a third), links on a fixed site."""
     settings.MARKETING_FREQUENCY_CAP = 2
     settings.MARKETING_FREQUENCY_DAYS = 30
     settings.SITE_URL = "https://autofin.example"
