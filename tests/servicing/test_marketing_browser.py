@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 from autofin.models import OutboundMessage
 from autofin.roles import Role
 from servicing.models import CustomerFact, MarketingConsent
-from servicing.models.marketing import Campaign
+from servicing.models.marketing import Campaign, Segment, SegmentMember
+from servicing.services.marketing.campaigns import campaign_launch
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -125,3 +126,52 @@ def test_a_marketing_user_builds_a_segment_launches_a_campaign_and_reads_its_fun
     expect(page).to_have_url(re.compile(r".*/marketing/segments/\d+/$"))
     page.screenshot(path=str(SHOTS / "builder-desktop.png"), full_page=True)
     ctx.close()
+
+
+def test_a_customer_sees_the_banner_and_unsubscribes_in_one_tap_on_a_phone(
+    live_server, browser, settings
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    settings.SITE_URL = live_server.url
+    customer = UserFactory(roles=[Role.CUSTOMER], phone="13900020001")
+    MarketingConsent.objects.create(customer=customer, given_via="portal")
+    segment = Segment.objects.create(name="横幅客群", computed_at=timezone.now())
+    SegmentMember.objects.create(segment=segment, customer=customer)
+    start = timezone.now() - dt.timedelta(minutes=1)
+    banner = Campaign.objects.create(
+        name="保养季", segment=segment, offer_kind="maintenance", channel="banner",
+        message="保养分期，0 首付，点击查看您的专属额度。", starts_at=start,
+        holdout_percent=0, status="scheduled",
+    )  # fmt: skip
+    sms = Campaign.objects.create(
+        name="续保提醒", segment=segment, offer_kind="insurance_renewal", channel="sms",
+        message="您的车险即将到期。", starts_at=start, holdout_percent=0, status="scheduled",
+    )  # fmt: skip
+    campaign_launch(campaign_id=banner.pk)
+    campaign_launch(campaign_id=sms.pk)
+
+    ctx, page = _login(browser, live_server, customer, PHONE)
+    page.goto(f"{live_server.url}/my/loans/")
+    expect(page.get_by_test_id("marketing-banner")).to_contain_text("保养分期")
+    _fits(page, PHONE)
+    page.screenshot(path=str(SHOTS / "banner-phone.png"), full_page=True)
+    page.goto(f"{live_server.url}/my/contact/")
+    expect(page.get_by_test_id("consent-withdraw")).to_be_visible()
+    _fits(page, PHONE)
+    page.screenshot(path=str(SHOTS / "consent-phone.png"), full_page=True)
+    ctx.close()
+
+    # the SMS's unsubscribe link, opened signed out on the phone: one tap
+    body = OutboundMessage.objects.get(purpose="marketing").body
+    link = re.search(r"https?://[^\s；]+/m/unsubscribe/[0-9a-f.]+/", body).group(0)
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    page.goto(link)
+    assert MarketingConsent.objects.get(customer=customer).withdrawn_at is None
+    page.get_by_test_id("unsubscribe").click()
+    expect(page.get_by_test_id("unsubscribed")).to_be_visible()
+    _fits(page, PHONE)
+    page.screenshot(path=str(SHOTS / "unsubscribed-phone.png"), full_page=True)
+    context.close()
+    assert MarketingConsent.objects.get(customer=customer).withdrawn_via == "link"
+    assert banner.contacts.get().opened_at is not None

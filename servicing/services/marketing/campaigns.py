@@ -102,7 +102,7 @@ WITH m AS (
          gateway, provider_ref, error, attempts, dedupe_key)
     SELECT now(), %(channel)s, CASE %(channel)s WHEN 'sms' THEN u.phone ELSE u.email END,
            %(subject)s,
-           %(body)s || %(open_label)s || %(site)s || '/m/o/' || {token_sql("c.id", OPEN)} || '/'
+           %(body)s || %(open_label)s || %(site)s || '/m/o/' || {token_sql("c.id", OPEN)} || '/ '
            || %(unsub_label)s || %(site)s || '/m/unsubscribe/' || {token_sql("c.id", UNSUBSCRIBE)}
            || '/',
            'marketing', 'queued', %(not_before)s, NULL, '', '', '', 0,
@@ -128,8 +128,8 @@ def message_preview(*, message: str, channel: str) -> str:
     return (
         _sms_body(message)
         + _("查看：")
-        + f"{site}/m/o/…/"
-        + _("；退订：")
+        + f"{site}/m/o/…/ "
+        + _("退订：")
         + f"{site}/m/unsubscribe/…/"
     )
 
@@ -195,7 +195,7 @@ def campaign_launch(*, campaign_id: int, now: dt.datetime | None = None) -> dict
                         "subject": campaign.name,
                         "body": _sms_body(campaign.message),
                         "open_label": _("查看："),
-                        "unsub_label": _("；退订："),
+                        "unsub_label": _("退订："),
                         "site": settings.SITE_URL,
                         "not_before": sent_at,
                         "key": link_key(),
