@@ -56,4 +56,9 @@ SCHEDULE: dict = {
         "task": "servicing.tasks.floorplan.floorplan_advances_recover",
         "schedule": 300.0,
     },
+    # --- marketing: scheduled campaigns launch when their start time has come
+    "marketing-campaigns-launch-due": {
+        "task": "servicing.tasks.marketing.campaigns_launch_due",
+        "schedule": 300.0,
+    },
 }

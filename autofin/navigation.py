@@ -168,6 +168,8 @@ NAV += [
         "servicing:complaint_report",
         frozenset({Role.CARE_SUPERVISOR, Role.COMPLIANCE_OFFICER}),
     ),
+    # --- marketing: segments and campaigns
+    NavItem(_("营销"), "servicing:marketing_campaigns", frozenset({Role.MARKETING})),
 ]
 
 

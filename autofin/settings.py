@@ -480,3 +480,10 @@ COMPLAINT_SLA = {"ack_working_days": env.int("COMPLAINT_ACK_WORKING_DAYS", defau
     "max_days": env.int("COMPLAINT_MAX_DAYS", default=60),
     "confirm_days": env.int("COMPLAINT_CONFIRM_DAYS", default=7)}  # fmt: skip
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
+# --- marketing
+# Campaign frequency cap: at most N marketing messages per customer in D days, across campaigns;
+# a campaign without an end attributes responses for this many days after its start
+# (docs/marketing.md).
+MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=4)
+MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=30)
+MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)

@@ -12,5 +12,6 @@ from servicing.tasks import (  # noqa: F401
     disbursement,
     eod,
     floorplan,
+    marketing,
     repossession,
 )

@@ -28,6 +28,7 @@ from servicing.eod.steps import (  # noqa: F401 - registration by import
     reminders,
     repricing,
     revaluation,
+    segments,
     snapshot,
     telematics,
 )

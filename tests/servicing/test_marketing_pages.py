@@ -1,0 +1,151 @@
+"""The marketing pages: only the marketing role reaches them; the rule builder's live count and
+save, a campaign created and launched from its pages; the customer's consent on the contact
+page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from autofin.models import OutboundMessage
+from autofin.roles import Role
+from servicing.models import CustomerFact, MarketingConsent
+from servicing.models.marketing import Campaign, Segment
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+PAGES = ["/marketing/segments/", "/marketing/segments/new/", "/marketing/campaigns/",
+         "/marketing/campaigns/new/"]  # fmt: skip
+
+
+def _login(client, *roles):
+    user = UserFactory(roles=list(roles))
+    client.login(username=user.username, password=PASSWORD)
+    return user
+
+
+def _facts(n_loyal: int, n_other: int) -> list:
+    customers = []
+    for n in range(n_loyal + n_other):
+        user = UserFactory(roles=[Role.CUSTOMER], phone=f"1390000{n:04d}")
+        CustomerFact.objects.create(
+            customer=user, computed_on=dt.date(2026, 11, 20),
+            instalments_paid=30 if n < n_loyal else 3,
+        )  # fmt: skip
+        MarketingConsent.objects.create(customer=user, given_via="portal")
+        customers.append(user)
+    return customers
+
+
+@pytest.mark.parametrize("role", [Role.SERVICING_AGENT, Role.CUSTOMER, Role.CARE_SUPERVISOR])
+def test_other_roles_are_refused(client, role):
+    _login(client, role)
+    for url in PAGES:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/marketing/segments/preview/", {"row": "0"}).status_code == 403
+
+
+def test_the_builder_counts_live_and_saves_a_computed_segment(client):
+    _facts(3, 2)
+    marketer = _login(client, Role.MARKETING)
+    rows = {"row": ["0"], "fact_0": "instalments_paid", "op_0": "gte", "value_0": "24"}
+
+    preview = client.post("/marketing/segments/preview/", rows).content.decode()
+    assert 'data-testid="segment-count">3<' in preview
+
+    added = client.post("/marketing/segments/preview/", {**rows, "action": "add"}).content.decode()
+    assert added.count('data-testid="rule-row"') == 2
+
+    # a fact changed to a date: its operators replace the number ones
+    dated = {"row": ["0"], "fact_0": "settled_early_on", "op_0": "gte", "value_0": "24"}
+    page = client.post("/marketing/segments/preview/", dated).content.decode()
+    assert 'value="last_days" selected' in page
+
+    saved = client.post(
+        "/marketing/segments/new/", {**rows, "name": "老客户", "description": "", "action": "save"}
+    )
+    assert saved.status_code == 302
+    segment = Segment.objects.get(name="老客户")
+    assert segment.rules == [{"fact": "instalments_paid", "op": "gte", "value": "24"}]
+    assert segment.member_count == 3 and segment.members.count() == 3
+    assert segment.created_by == marketer
+
+
+def test_a_bad_rule_is_shown_and_saves_nothing(client):
+    _login(client, Role.MARKETING)
+    page = client.post(
+        "/marketing/segments/new/",
+        {"row": ["0"], "fact_0": "instalments_paid", "op_0": "gte", "value_0": "abc",
+         "name": "坏规则", "action": "save"},
+    )  # fmt: skip
+    assert page.status_code == 200
+    assert "条件的值格式不正确。" in page.content.decode()
+    assert not Segment.objects.exists()
+
+
+def test_a_campaign_created_launched_and_its_funnel_read(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    customers = _facts(4, 1)
+    _login(client, Role.MARKETING)
+    client.post(
+        "/marketing/segments/new/",
+        {"row": ["0"], "fact_0": "instalments_paid", "op_0": "gte", "value_0": "24",
+         "name": "老客户", "action": "save"},
+    )  # fmt: skip
+    segment = Segment.objects.get()
+    start = timezone.localtime() - dt.timedelta(minutes=1)
+
+    preview = client.post(
+        "/marketing/campaigns/preview/", {"message": "换新车，专属额度。", "channel": "sms"}
+    ).content.decode()
+    assert "【AutoFin】换新车，专属额度。" in preview and "/m/unsubscribe/" in preview
+
+    created = client.post(
+        "/marketing/campaigns/new/",
+        {"name": "换车季", "segment": segment.pk, "offer_kind": "next_car", "channel": "sms",
+         "message": "换新车，专属额度。", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+         "holdout_percent": "0", "action": "save"},
+    )  # fmt: skip
+    campaign = Campaign.objects.get()
+    assert created["Location"] == f"/marketing/campaigns/{campaign.pk}/"
+    assert campaign.status == "draft"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/marketing/campaigns/{campaign.pk}/launch/")
+
+    campaign.refresh_from_db()
+    assert campaign.status == "running"
+    assert campaign.contacts.filter(result="sent").count() == 4
+    assert OutboundMessage.objects.filter(purpose="marketing").count() == 4
+    assert not campaign.contacts.filter(customer=customers[4]).exists()
+    page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="funnel-members"><th scope="row">触达人数</th><td class="num">4<' in page
+    # launching twice is refused and changes nothing
+    client.post(f"/marketing/campaigns/{campaign.pk}/launch/")
+    assert OutboundMessage.objects.filter(purpose="marketing").count() == 4
+
+
+def test_the_customer_gives_and_withdraws_consent_on_the_contact_page(client):
+    customer = _login(client, Role.CUSTOMER)
+    page = client.get("/my/contact/").content.decode()
+    assert "本人同意 AutoFin 通过短信" in page and 'data-testid="consent-give"' in page
+
+    client.post("/my/marketing-consent/", {"give": "1"})
+    consent = MarketingConsent.objects.get(customer=customer, withdrawn_at__isnull=True)
+    assert consent.given_via == "portal"
+    assert 'data-testid="consent-withdraw"' in client.get("/my/contact/").content.decode()
+
+    client.post("/my/marketing-consent/", {"give": "0"})
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is not None and consent.withdrawn_via == "portal"
+
+
+def test_staff_cannot_post_a_customers_consent(client):
+    marketer = _login(client, Role.MARKETING)
+    assert client.post("/my/marketing-consent/", {"give": "1"}).status_code == 403
+    assert not MarketingConsent.objects.filter(customer=marketer).exists()
