@@ -156,6 +156,7 @@ NAV += [
         _("保险代理手续费"),
         "servicing:insurance_commission",
         frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    ),
     # --- complaints
     NavItem(_("我的投诉"), "servicing:my_complaints", frozenset({Role.CUSTOMER})),
     NavItem(

@@ -59,6 +59,8 @@ customer_patterns += [
     path("my/offers/<int:offer_id>/use/", offer_views.my_offer_use, name="my_offer_use"),
     path("my/offers/<int:offer_id>/sign/", offer_views.my_offer_sign, name="my_offer_sign"),
     path("my/offers/<int:offer_id>/code/", offer_views.my_offer_send_code, name="my_offer_code"),
+]
+
 # --- complaints (complaints, care, surveys)
 from servicing.views import complaints as _complaints  # noqa: E402 - this block's own import
 from servicing.views import my_complaints as _my_complaints  # noqa: E402 - this block's own import
@@ -99,6 +101,9 @@ customer_patterns += [
         "servicing/complaints/<int:complaint_id>/<slug:action>/",
         _complaints.complaint_action,
         name="complaint_action",
+    ),
+]
+
 # --- marketing: segments and campaigns (营销), the tracking and unsubscribe links, consent
 from servicing.views import marketing as marketing_views  # noqa: E402 - one block per area
 
