@@ -278,9 +278,9 @@ def unpaid_by_loan(loan_ids: list[int]) -> dict[int, dict[int, Decimal]]:
 
 
 def history_make(loan_ids: list[int], cases: dict[int, str]) -> None:
-    from autofin.business_date import business_date_set
     from django.db import transaction
 
+    from autofin.business_date import business_date_set
     from servicing.eod.sync_driver import batch_run_sync
     from servicing.services.repayments.apply import (
         PaymentIn,
@@ -413,7 +413,18 @@ def _work(index: int, tasks: list[tuple], chunk: int, agent_id: int, queue) -> N
     latencies: dict[str, list[float]] = {}
     refusals: dict[str, int] = {}
 
+    by_kind: dict[str, list[int]] = {}  # kind: [statements, payments]
+
     def attempt(kind: str, call, weight: int = 1):
+        before = statements[0]
+        tally = by_kind.setdefault(kind, [0, 0])
+        tally[1] += weight
+        try:
+            return _attempt(kind, call, weight)
+        finally:
+            tally[0] += statements[0] - before
+
+    def _attempt(kind: str, call, weight: int):
         for _try in range(10):
             start = time.perf_counter()
             try:
@@ -498,6 +509,7 @@ def _work(index: int, tasks: list[tuple], chunk: int, agent_id: int, queue) -> N
             "statements": statements[0],
             "latencies": latencies,
             "refusals": refusals,
+            "by_kind": by_kind,
         }
     )
 
@@ -650,6 +662,9 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, printed in orde
         elapsed = time.perf_counter() - t1
         crashed = [r for r in results if "crashed" in r]
         if crashed:
+            sampler.stop.set()
+            for p in procs:  # the others would wait behind the crashed one's loans
+                p.terminate()
             print(f"FAILED: workers crashed: {crashed}")
             failed = True
             raise SystemExit(1)
@@ -690,10 +705,12 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, printed in orde
         for kind in ("bank", "online", "manual", "prepay", "payoff"):
             values = [v for r in results for v in r["latencies"].get(kind, [])]
             all_latencies += values
+            sql, paid = (sum(r["by_kind"].get(kind, [0, 0])[n] for r in results) for n in (0, 1))
             if values:
                 print(
                     f"  latency {kind:<7} n={len(values):>6}  p50 {percentile(values, 0.5) * 1000:7.1f} ms"
                     f"  p95 {percentile(values, 0.95) * 1000:7.1f} ms"
+                    + f"  {sql / max(paid, 1):5.1f} statements a payment"
                     + ("  (a file line: its chunk's commit)" if kind == "bank" else "")
                 )
         with connection.cursor() as c:
