@@ -728,6 +728,12 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, printed in orde
             f"(of {1000 * elapsed * (os.cpu_count() or 1) / max(posted, 1):.2f} ms of machine "
             f"time a posting on {os.cpu_count()} cores)"
         )
+        cpu_each = (app_cpu + db_cpu) / max(posted, 1)
+        print(
+            f"CPU ceiling: {(os.cpu_count() or 1) / cpu_each if cpu_each else 0:.0f} postings/s "
+            f"if the {os.cpu_count()} cores ran only these workers and their backends "
+            f"(cores / (worker + backend CPU a posting); commit flushes and lock waits not counted)"
+        )
         waiting = sampler.waiting / max(sampler.samples, 1)
         active = sampler.active / max(sampler.samples, 1)
         print(
