@@ -701,6 +701,18 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one bench, printed in orde
             )
             + f", awaiting approval {pending}"
         )
+        with connection.cursor() as c:
+            # payoffs and prepayments the rules turned into ordinary repayments (a stale quote)
+            c.execute(
+                "SELECT effects->>'fallback', count(*) FROM servicing_repayment "
+                "WHERE received_on = %s AND effects ? 'fallback' GROUP BY 1 ORDER BY 1",
+                [DAY],
+            )
+            fallbacks = c.fetchall()
+        print(
+            "posted as ordinary repayments instead of a payoff or prepayment: "
+            + (", ".join(f"{reason} x{n}" for reason, n in fallbacks) or "none")
+        )
         all_latencies: list[float] = []
         for kind in ("bank", "online", "manual", "prepay", "payoff"):
             values = [v for r in results for v in r["latencies"].get(kind, [])]
