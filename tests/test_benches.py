@@ -82,9 +82,16 @@ TINY = {
          r"one unbalanced entry: refused=True"],
     ),
     "repayments": (
-        ["--loans", "20", "--repayments", "40", "--workers", "1", "--chunk", "10"],
-        [r"\d+ repayments posted by 1 workers in [\d.]+s: \d+ postings/s \(0 errors\)",
-         r"trial balance total 0\.00 .* 0 not matching their ledger", r"^OK$"],
+        ["--loans", "20", "--workers", "2", "--chunk", "10", "--mode", "contention"],
+        [r"clones differing from their template: ledger 0, schedule 0, loan 0; trial balance 0\.00",
+         r"synchronous_commit=on in every worker",
+         r"\d+ repayments posted by 2 workers in [\d.]+s: \d+ postings/s \(0 errors\) - "
+         r"(meets|MISSES) .* in mode contention",
+         r"per posting p50 [\d.]+ ms, p95 [\d.]+ ms; [\d.]+ SQL statements a posting",
+         r"lock waits: on average [\d.]+ of 2 backends .* retries after serialization failure "
+         r"or deadlock \d+",
+         r"trial balance total 0\.00 .* posted twice 0; \d+ sampled loans, 0 not matching",
+         r"^OK$"],
     ),
     "eod": (
         ["--loans", "100", "--sample", "10", "--chunk", "50", "--workers", "1",

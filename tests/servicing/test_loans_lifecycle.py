@@ -390,3 +390,38 @@ def test_every_posting_path_keeps_the_ledger_equal_to_the_loan():
     assert trial_balance().total == 0
     assert JournalEntry.objects.filter(loan_id=loan.pk).count() > 8
     assert len(checks) == 10
+
+
+def test_payoff_on_a_quote_taken_before_an_instalment_was_paid_is_an_ordinary_repayment():
+    # the auto-debit file paying instalment 4 after the customer took her quote, just before
+    # her payoff arrives (found by bench/repayments.py --mode contention): the quote settles
+    # principal that instalment already paid
+    loan = make_loan()
+    _pay_on_due_dates(loan, 3)
+    fourth = rows(loan)[3]
+    set_day(fourth.due_date)
+    quote = payoff_quote_issue(loan_id=loan.pk, actor=loan.customer)
+    repayment_post(loan_id=loan.pk, amount=fourth.instalment, source="auto_debit", actor="bank")
+    loan.refresh_from_db()
+    principal, suspense = loan.principal_outstanding, loan.suspense_balance
+    repayment = repayment_post(
+        loan_id=loan.pk,
+        amount=quote.total,
+        source="online",
+        actor="pay",
+        purpose="payoff",
+        payoff_quote_id=quote.pk,
+    )
+    loan.refresh_from_db()
+    quote.refresh_from_db()
+    assert (loan.status, loan.schedule_version, quote.status) == ("active", 1, "issued")
+    assert (repayment.purpose, repayment.effects) == (
+        "instalment",
+        {"fallback": "paid_since_quote"},
+    )
+    # nothing else is due today: the money waits in suspense, the principal is untouched
+    assert (loan.principal_outstanding, loan.suspense_balance) == (
+        principal,
+        suspense + quote.total,
+    )
+    assert_ledger_matches(loan)

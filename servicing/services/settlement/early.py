@@ -165,9 +165,13 @@ def _quote_problem(
     if loan.status in CLOSED_STATUSES:
         return "loan_closed"
     try:
-        no_arrears_check(rows, business_date)
+        unpaid = no_arrears_check(rows, business_date)
     except LoanError as exc:
         return exc.code
+    if unpaid[0].instalment_no - 1 != quote.paid_instalments:
+        # an instalment paid since the quote (the auto-debit file racing the customer's payoff)
+        # leaves less to settle than quoted: settling on it would take principal below zero
+        return "paid_since_quote"
     return None
 
 
