@@ -241,7 +241,7 @@ _CHART_ADDITIONS = [
     # insurance agency commission: receivable and income, with the 6 % agency VAT rate (insurance)
     ("0038_insurance_renewals", "INSURANCE_ACCOUNTS", "insurance_accounts"),
     # maintenance credit: the partner service centres' payable (offers)
-    ("0038_service_centre_payable", "SERVICE_CENTRE_ACCOUNTS", "service_centre_accounts"),
+    ("0040_service_centre_payable", "SERVICE_CENTRE_ACCOUNTS", "service_centre_accounts"),
 ]
 _chart_additions = [
     (importlib.import_module(f"servicing.migrations.{name}"), rows, seed)

@@ -37,7 +37,7 @@ def service_centre_accounts_remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0037_customer_facts"),
+        ("servicing", "0039_nbo_model"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0037_customer_facts"),
+        ("servicing", "0040_service_centre_payable"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("servicing", "0037_customer_facts"),
+        ("servicing", "0038_insurance_renewals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
