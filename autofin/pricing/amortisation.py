@@ -13,6 +13,9 @@ from autofin.pricing.errors import PricingError
 from autofin.pricing.money import div_half_up
 from autofin.pricing.rows import ScheduleRow, row_new
 
+# The row loops make each row with one C call (what ``row_new`` does, without its frame).
+_tuple_new = tuple.__new__
+
 
 class Method(StrEnum):
     """Repayment methods; the values are the glossary's code names."""
@@ -129,11 +132,12 @@ def _level_rows(
     rate_num, rate_den = monthly
     twice_num = 2 * rate_num
     twice_den = 2 * rate_den
+    new, row = _tuple_new, ScheduleRow
     for k in range(1, term - 1):
-        # Inline div_half_up: this loop is the engine's hot path.
+        # Inline div_half_up and row_new: this loop is the engine's hot path.
         interest = (balance * twice_num + rate_den) // twice_den
         part = instalment - interest
-        append(row_new(first_no + k, dates[k], balance, part, interest, fee))
+        append(new(row, (first_no + k, dates[k], balance, part, interest, fee)))
         balance -= part
     if balance < 0:
         # Only reachable through a very short broken first period (or a near-zero amount): the
@@ -160,12 +164,20 @@ def _fixed_principal_rows(
     rows: list[ScheduleRow] = []
     append = rows.append
     balance = principal
-    num, den = first
-    for k, due in enumerate(dates):
-        interest = (2 * balance * num + den) // (2 * den)
+    # Row 1 carries the (possibly broken) first-period rate, the others the monthly one.
+    first_num, first_den = first
+    interest = (2 * balance * first_num + first_den) // (2 * first_den)
+    part = parts[0]
+    append(row_new(first_no, dates[0], balance, part, interest, fee))
+    balance -= part
+    rate_num, rate_den = monthly
+    twice_num = 2 * rate_num
+    twice_den = 2 * rate_den
+    new, row = _tuple_new, ScheduleRow
+    for k in range(1, len(dates)):
+        # Inline div_half_up and row_new, as in _level_rows.
+        interest = (balance * twice_num + rate_den) // twice_den
         part = parts[k]
-        append(row_new(first_no + k, due, balance, part, interest, fee))
+        append(new(row, (first_no + k, dates[k], balance, part, interest, fee)))
         balance -= part
-        if k == 0:
-            num, den = monthly
     return tuple(rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 
 from autofin.pricing.errors import PricingError
 
@@ -20,8 +19,9 @@ ZERO = Decimal("0.00")
 def fen_to_decimal(fen: int) -> Decimal:
     """Integer fen -> Decimal with exactly two places (12300 -> Decimal('123.00'))."""
     # Multiplying by 0.01 is exact and keeps two places (unlike fen / 100, which would give
-    # Decimal('123')); it is also the cheapest conversion CPython's decimal offers.
-    return Decimal(fen) * FEN
+    # Decimal('123')). ``FEN * fen`` is the same multiplication as ``Decimal(fen) * FEN`` (the
+    # int converts exactly) with one object made instead of two: about twice as fast.
+    return FEN * fen
 
 
 def div_half_up(numerator: int, denominator: int) -> int:
@@ -59,11 +59,6 @@ def to_fen(value: Decimal, *, field: str, allow_zero: bool = True) -> int:
     return fen
 
 
-@lru_cache(maxsize=1024)
-def _rate_ratio(rate: Decimal) -> tuple[int, int]:
-    return Fraction(rate).as_integer_ratio()
-
-
 def rate_ratio(rate: Decimal, *, field: str, maximum: Decimal = Decimal(1)) -> tuple[int, int]:
     """Validate an annual rate (a fraction: 0.094822 for 9.4822 %) and return it exactly as
     (numerator, denominator) in lowest terms."""
@@ -72,7 +67,9 @@ def rate_ratio(rate: Decimal, *, field: str, maximum: Decimal = Decimal(1)) -> t
         raise PricingError(
             "rate_out_of_range", f"{field} must be between 0 and {maximum}, got {rate}"
         )
-    return _rate_ratio(rate)
+    # Decimal gives its exact ratio in lowest terms itself. Not cached: hashing a fresh Decimal
+    # (every request brings one) costs several times what the ratio does.
+    return rate.as_integer_ratio()
 
 
 def _check_decimal(value: object, field: str) -> None:

@@ -17,8 +17,10 @@ instalment stays the one computed from the regular monthly rate; only the first 
 (and so its principal) differs, and the last row absorbs the difference.
 
 Speed: rows are computed in integer fen with the rate as an exact integer ratio (see
-``autofin.pricing.money``) and stored as ints; the public money attributes are Decimal properties
-built on access. ``bench/schedules.py`` measures it.
+``autofin.pricing.money``) and stored as ints in named tuples; the public money attributes are
+Decimal properties built on access, and ``Schedule.rows_read_out`` makes each Decimal of a whole
+schedule once. ``bench/schedules.py`` measures it; tests/pricing/test_schedule_golden.py holds
+every figure to the fen on thousands of random schedules.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from decimal import Decimal
 from autofin.pricing.amortisation import Method, amortise_rows
 from autofin.pricing.dates import DayCount, add_months, check_date, due_dates, period_days
 from autofin.pricing.errors import PricingError
-from autofin.pricing.money import ZERO, fen_to_decimal, rate_ratio, to_fen
+from autofin.pricing.money import FEN, ZERO, fen_to_decimal, rate_ratio, to_fen
 from autofin.pricing.rows import ScheduleRow
 
 MIN_TERM_MONTHS = 1
@@ -90,36 +92,44 @@ class Schedule:
 
     def rows_read_out(self) -> list[dict]:
         """Every row's `as_dict()`, for whoever reads the whole schedule (a model save, a
-        serializer, a contract). Decimals are the read-out's main cost, so the ones that repeat
-        are made once: a row's closing balance is the next row's opening balance, and the
-        instalment and the fee are the same on most rows."""
-        out = []
-        shared: dict[int, Decimal] = {}
-        carried_fen = carried = None
-        for row in self.rows:
-            opening, principal, interest, fee = (
-                row.opening_fen, row.principal_fen, row.interest_fen, row.fee_fen,
-            )  # fmt: skip
+        serializer, a contract).
+
+        Making the Decimals is the read-out's main cost (bench/schedules.py), so each is made
+        once and only when its figure changes: a row's closing balance is the next row's opening
+        balance, the fee and the level instalment repeat on every row, equal principal repeats
+        its part and interest only its interest and balance. ``FEN * fen`` is the same exact
+        multiplication as ``fen_to_decimal`` (two places, no rounding) without its call.
+        """
+        fen = FEN
+        out: list[dict] = []
+        append = out.append
+        # None never equals a figure: the first row makes every Decimal.
+        carried_fen = principal_was = interest_was = fee_was = instalment_was = None
+        carried = principal_dec = interest_dec = fee_dec = instalment_dec = ZERO
+        # Unpacking the row (a named tuple) is cheaper than reading its fields one by one.
+        for no, due, opening, principal, interest, fee in self.rows:
+            opening_dec = carried if opening == carried_fen else fen * opening
+            if principal != principal_was:
+                principal_was, principal_dec = principal, fen * principal
+            if interest != interest_was:
+                interest_was, interest_dec = interest, fen * interest
+            if fee != fee_was:
+                fee_was, fee_dec = fee, fen * fee
             instalment = principal + interest + fee
-            closing = opening - principal
-            closing_dec = fen_to_decimal(closing)
-            instalment_dec = shared.get(instalment)
-            if instalment_dec is None:
-                instalment_dec = shared[instalment] = fen_to_decimal(instalment)
-            fee_dec = shared.get(fee)
-            if fee_dec is None:
-                fee_dec = shared[fee] = fen_to_decimal(fee)
-            out.append({
-                "instalment_no": row.instalment_no,
-                "due_date": row.due_date,
-                "opening_balance": carried if opening == carried_fen else fen_to_decimal(opening),
-                "principal": fen_to_decimal(principal),
-                "interest": fen_to_decimal(interest),
+            if instalment != instalment_was:
+                instalment_was, instalment_dec = instalment, fen * instalment
+            carried_fen = opening - principal
+            carried = opening_dec if not principal else fen * carried_fen
+            append({
+                "instalment_no": no,
+                "due_date": due,
+                "opening_balance": opening_dec,
+                "principal": principal_dec,
+                "interest": interest_dec,
                 "fee": fee_dec,
                 "instalment": instalment_dec,
-                "closing_balance": closing_dec,
+                "closing_balance": carried,
             })  # fmt: skip
-            carried_fen, carried = closing, closing_dec
         return out
 
     @property
@@ -135,6 +145,53 @@ class Schedule:
             fees=fen_to_decimal(fees),
             instalments=fen_to_decimal(principal + interest + fees),
         )
+
+
+# A frozen dataclass's __init__ sets each of its eight fields through object.__setattr__, about a
+# twentieth of building a whole schedule; the engine's own schedules (never empty: the term is at
+# least one month) are made by writing the slots directly, as ``row_new`` does for rows.
+_new_object = object.__new__
+_SCHEDULE_SLOTS = tuple(
+    getattr(Schedule, name).__set__
+    for name in (
+        "rows", "method", "annual_rate", "day_count", "value_date", "broken_first_period",
+        "fee_per_instalment", "balloon_amount",
+    )
+)  # fmt: skip
+
+
+def schedule_new(
+    rows: tuple[ScheduleRow, ...],
+    method: Method,
+    annual_rate: Decimal,
+    day_count: DayCount,
+    value_date: date,
+    broken_first_period: bool,
+    fee_per_instalment: Decimal,
+    balloon_amount: Decimal,
+) -> Schedule:
+    """``Schedule(...)`` for the engine's validated, non-empty rows, without the dataclass's
+    per-field ``object.__setattr__``."""
+    schedule = _new_object(Schedule)
+    (
+        set_rows,
+        set_method,
+        set_rate,
+        set_day_count,
+        set_value_date,
+        set_broken,
+        set_fee,
+        set_balloon,
+    ) = _SCHEDULE_SLOTS
+    set_rows(schedule, rows)
+    set_method(schedule, method)
+    set_rate(schedule, annual_rate)
+    set_day_count(schedule, day_count)
+    set_value_date(schedule, value_date)
+    set_broken(schedule, broken_first_period)
+    set_fee(schedule, fee_per_instalment)
+    set_balloon(schedule, balloon_amount)
+    return schedule
 
 
 def build_schedule(
@@ -191,15 +248,15 @@ def build_schedule(
         balloon=balloon,
         first_no=first_instalment_no,
     )
-    return Schedule(
-        rows=rows,
-        method=method,
-        annual_rate=annual_rate,
-        day_count=day_count,
-        value_date=value_date,
-        broken_first_period=broken,
-        fee_per_instalment=fen_to_decimal(fee),
-        balloon_amount=fen_to_decimal(balloon),
+    return schedule_new(
+        rows,
+        method,
+        annual_rate,
+        day_count,
+        value_date,
+        broken,
+        fen_to_decimal(fee),
+        fen_to_decimal(balloon),
     )
 
 

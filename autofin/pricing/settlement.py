@@ -17,7 +17,7 @@ from autofin.pricing.dates import DayCount, add_months, check_date, period_days
 from autofin.pricing.errors import EarlySettlementLockedError, PricingError
 from autofin.pricing.money import div_half_up, fen_to_decimal, rate_ratio, to_fen
 from autofin.pricing.rows import ScheduleRow
-from autofin.pricing.schedule import MAX_ANNUAL_RATE, Schedule
+from autofin.pricing.schedule import MAX_ANNUAL_RATE, Schedule, schedule_new
 
 
 class PrepaymentOption(StrEnum):
@@ -159,15 +159,15 @@ def partial_prepayment(
         instalment=instalment,
         principal_parts=parts,
     )
-    return Schedule(
-        rows=new_rows,
-        method=method,
-        annual_rate=rate,
-        day_count=schedule.day_count,
-        value_date=start,
-        broken_first_period=broken,
-        fee_per_instalment=fen_to_decimal(fee),
-        balloon_amount=schedule.balloon_amount,
+    return schedule_new(
+        new_rows,
+        method,
+        rate,
+        schedule.day_count,
+        start,
+        broken,
+        fen_to_decimal(fee),
+        schedule.balloon_amount,
     )
 
 
