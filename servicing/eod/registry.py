@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 ACTOR = "eod"
 
 
@@ -59,6 +61,11 @@ def register(
 ) -> Callable[[ChunkFn], ChunkFn]:
     def decorate(fn: ChunkFn) -> ChunkFn:
         module = inspect.getmodule(fn)
+        # two steps at one position would run in an order nobody chose (the sort keeps import
+        # order): refuse it when the steps are loaded, not in the night
+        taken = [s.code for s in STEPS.values() if s.position == position and s.code != code]
+        if taken:
+            raise ImproperlyConfigured(f"step {code}: position {position} is {taken[0]}'s")
         STEPS[code] = Step(
             code=code,
             label=label,

@@ -8,10 +8,12 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from autofin.business_date import business_date_current
 from autofin.models import OutboundMessage
+from servicing.eod.registry import STEPS, register, steps_ordered
 from servicing.eod.sync_driver import batch_run_sync
 from servicing.models import JournalLine
 from servicing.models.collections import GlSummary, LoanDelinquency, LoanSnapshot, LoanTask
@@ -373,3 +375,12 @@ def test_auto_debit_results_wait_for_the_close_then_post_once():
     assert a.repayments.get().amount == rows(a)[0].instalment
     assert auto_debit_exchange(batch_id=batch.pk) == {"replayed": True}
     assert a.repayments.count() == 1
+
+
+def test_a_step_at_a_taken_position_is_refused_and_nothing_registered():
+    before = [s.code for s in steps_ordered()]
+    taken = steps_ordered()[0]
+    with pytest.raises(ImproperlyConfigured, match=taken.code):
+        register(code="late_comer", label="x", position=taken.position)(lambda ctx, lo, hi: None)
+    assert "late_comer" not in STEPS
+    assert [s.code for s in steps_ordered()] == before
