@@ -440,3 +440,13 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
+# --- disbbench
+# The sandbox bank behaving like a remote one (benches, load tests; 0 = instant and always
+# answering): each send/status call takes SANDBOX_BANK_LATENCY_MS, and a first send times out
+# with probability SANDBOX_BANK_TIMEOUT_RATE (0..1), half of them after the bank executed it and
+# half before it saw it, chosen by the key's hash (docs/integrations.md, "The sandbox bank").
+SANDBOX_BANK_LATENCY_MS = env.int("SANDBOX_BANK_LATENCY_MS", default=0)
+SANDBOX_BANK_TIMEOUT_RATE = env.float("SANDBOX_BANK_TIMEOUT_RATE", default=0.0)
+# A send that timed out is asked about by key this many seconds later (its own task), so a lost
+# answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
+DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)
