@@ -177,6 +177,22 @@ def workers_rss(workers) -> int:
     return total // 1024
 
 
+def workers_cpu(workers) -> float:
+    """CPU seconds (user + system) the worker processes and their children have used."""
+    import psutil
+
+    total = 0.0
+    for p in workers:
+        try:
+            proc = psutil.Process(p.pid)
+            for q in [proc, *proc.children(recursive=True)]:
+                times = q.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 def run(args, workers) -> None:
     from django.db import connection
     from django.db.models import Count, Min, Sum
@@ -257,6 +273,7 @@ def run(args, workers) -> None:
 
     print(f"load average before releasing: {load_average()}", flush=True)
     t1 = time.perf_counter()
+    cpu0, own0 = workers_cpu(workers), sum(os.times()[:2])
     peak = {"rss": 0}
     recovered = 0
     last_recover = time.time()
@@ -309,6 +326,7 @@ def run(args, workers) -> None:
         time.sleep(0.25)
     peak["rss"] = max(peak["rss"], workers_rss(workers))
     elapsed = time.perf_counter() - t1
+    cpu_workers, cpu_own = workers_cpu(workers) - cpu0, sum(os.times()[:2]) - own0
     spans = Disbursement.objects.filter(status="funded").values_list("released_at", "funded_at")
     first_release = Disbursement.objects.aggregate(m=Min("released_at"))["m"]
     last_funded = max((f for _r, f in spans), default=first_release)
@@ -322,6 +340,11 @@ def run(args, workers) -> None:
     p95 = percentile(latencies, 0.95)
     print(f"release -> all payees paid: p50 {percentile(latencies, 0.5):.1f} s, p95 {p95:.1f} s, "
           f"max {max(latencies, default=float('nan')):.1f} s (target p95 <= 60 s)")  # fmt: skip
+    # what a release costs in CPU, whatever the machine's load: the ceiling on idle cores
+    per = (cpu_workers + cpu_own) / max(funded, 1)
+    print(f"CPU per release: workers {cpu_workers / max(funded, 1) * 1000:.0f} ms, releasing "
+          f"process {cpu_own / max(funded, 1) * 1000:.0f} ms (PostgreSQL's share not counted): "
+          f"at most {2 / per:.1f} releases/s on 2 idle cores before the database's own work")  # fmt: skip
     rss = [f"{rss_mb(p.pid, 'VmHWM')} MB" for p in workers]
     print(f"workers' peak RSS: {', '.join(rss)} (main process high-water mark each); "
           f"sampled peak of all worker processes together: {peak['rss'] / 1024:.0f} MB")  # fmt: skip
