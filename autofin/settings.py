@@ -487,3 +487,13 @@ SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
 MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=4)
 MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=30)
 MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
+# --- disbbench
+# The sandbox bank behaving like a remote one (benches, load tests; 0 = instant and always
+# answering): each send/status call takes SANDBOX_BANK_LATENCY_MS, and a first send times out
+# with probability SANDBOX_BANK_TIMEOUT_RATE (0..1), half of them after the bank executed it and
+# half before it saw it, chosen by the key's hash (docs/integrations.md, "The sandbox bank").
+SANDBOX_BANK_LATENCY_MS = env.int("SANDBOX_BANK_LATENCY_MS", default=0)
+SANDBOX_BANK_TIMEOUT_RATE = env.float("SANDBOX_BANK_TIMEOUT_RATE", default=0.0)
+# A send that timed out is asked about by key this many seconds later (its own task), so a lost
+# answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
+DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)

@@ -68,8 +68,12 @@ TINY = {
         [r"scoring one application .* mean [\d.]+ ms, p95 [\d.]+ ms"],
     ),
     "disbursement": (
-        ["--count", "3", "--workers", "1"],
+        ["--count", "3", "--workers", "1", "--concurrency", "4"],
         [r"funded 3/3 in [\d.]+ s .*[\d.]+ disbursements/s, [\d.]+ payments/s",
+         r"releases/s sustained .*: [\d.]+ \(target >= 20\); load average [\d.]+",
+         r"release -> all payees paid: p50 [\d.]+ s, p95 [\d.]+ s",
+         r"bank calls: \d+ sends \+ \d+ status queries for 12 payments",
+         r"workers' peak RSS: \d+ MB",
          r"keys paid more than once: 0; instructions paid more than once: 0; "
          r"instructions unpaid: 0",
          r"trial balance debit−credit 0\.00$", r"^RESULT: OK$"],

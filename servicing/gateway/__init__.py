@@ -37,6 +37,10 @@ rollbacks and our worker crashes. Deterministic by the last four digits of the a
     ...0004  paid, and the success callback is delivered twice
     others   paid (callback "succeeded")
 
+Like a remote bank when asked (settings, off by default): SANDBOX_BANK_LATENCY_MS per send and
+status call, and SANDBOX_BANK_TIMEOUT_RATE of first sends timing out, half after the bank paid
+and half before it saw the request, by the key's hash (`SandboxBank.timeout_for`).
+
 Callbacks are delivered by the Celery task `servicing.bank_callback_deliver` (settings
 SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos), when
 `SandboxBank().callbacks_deliver(keys=...)` is called.

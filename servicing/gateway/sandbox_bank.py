@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import threading
+import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -110,6 +112,27 @@ class SandboxBank(SandboxOnly):
             return "succeeded", "", 2
         return "succeeded", "", 1
 
+    @staticmethod
+    def timeout_for(idempotency_key: str) -> str:
+        """How the first send of `idempotency_key` times out under SANDBOX_BANK_TIMEOUT_RATE:
+        "after" (the bank executed it, the answer is lost), "before" (the request never reached
+        the bank) or "" (answered). By the key's hash, so a run is reproducible and a resend
+        under the same key is never lost again."""
+        rate = settings.SANDBOX_BANK_TIMEOUT_RATE
+        if rate <= 0:
+            return ""
+        digest = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:8], "big")
+        if (digest % 1_000_000) >= rate * 1_000_000:
+            return ""
+        return "after" if (digest >> 32) % 2 == 0 else "before"
+
+    @staticmethod
+    def _network() -> None:
+        """The round trip of a remote bank (SANDBOX_BANK_LATENCY_MS): a caller holding a lock
+        across a call, or sending one payment at a time, shows up in the benches."""
+        if settings.SANDBOX_BANK_LATENCY_MS > 0:
+            time.sleep(settings.SANDBOX_BANK_LATENCY_MS / 1000)
+
     def _row(self, cursor, key: str):
         cursor.execute(
             f"SELECT {_COLUMNS}, sends FROM servicing_sandboxbankpayment WHERE idempotency_key = %s",  # noqa: S608 - a constant column list
@@ -136,7 +159,11 @@ class SandboxBank(SandboxOnly):
             raise GatewayRejected("invalid account number")
         last4 = number[-4:]
         status, reason, callbacks = self.outcome_for(number)
-        first_status = "lost" if last4 == "0003" else status
+        self._network()
+        timeout = self.timeout_for(idempotency_key)
+        lost_before = last4 == "0003" or timeout == "before"
+        lost_after = last4 == "0002" or timeout == "after"
+        first_status = "lost" if lost_before else status
         conn = _bank_connection()
         with conn.cursor() as cursor:
             cursor.execute(
@@ -181,11 +208,12 @@ class SandboxBank(SandboxOnly):
                 stored_status = status
         if inserted:
             self._schedule_callbacks(key, callbacks)
-            if last4 == "0002":
+            if lost_after:
                 raise GatewayTimeout(f"sandbox: answer for {key} lost (the bank processed it)")
         return BankResult(key, "accepted", bank_ref, stored_amount)
 
     def status(self, *, idempotency_key: str) -> BankResult:
+        self._network()
         with _bank_connection().cursor() as cursor:
             row = self._row(cursor, idempotency_key)
         if row is None or row[3] == "lost":

@@ -455,3 +455,46 @@ def test_release_locks_the_disbursement_then_its_instructions_by_pk(
     assert 'FROM "servicing_disbursement"' in locks[0]
     assert 'FROM "servicing_paymentinstruction"' in locks[1]
     assert 'ORDER BY "servicing_paymentinstruction"."id" ASC' in locks[1]
+
+
+def test_timed_out_sends_are_rechecked_by_key_and_paid_once(
+    dealer, customer, payees, maker, checker, settings, django_capture_on_commit_callbacks
+):
+    # every first send times out (after or before the bank executed it, by the key); with Celery
+    # dispatch the workers' recheck asks the bank by key without waiting for the sweep
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    settings.DISBURSEMENT_DISPATCH = "celery"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
+    attempts = list(PaymentAttempt.objects.filter(instruction__disbursement=d).order_by("pk"))
+    assert len(attempts) == 4
+    for attempt in attempts:
+        how = SandboxBank.timeout_for(attempt.idempotency_key)
+        bank = SandboxBankPayment.objects.get(idempotency_key=attempt.idempotency_key)
+        # paid by the bank: settled from the status answer; never seen: resent under its key
+        expected = {"after": ("succeeded", 1, 1), "before": ("sent", 2, 2)}[how]
+        assert (attempt.status, attempt.sends, bank.sends) == expected
+        assert attempt.status_queries == 1
+    deliver(d)
+    d.refresh_from_db()
+    assert d.status == "funded"
+    assert SandboxBankPayment.objects.filter(idempotency_key__in=keys_of(d)).count() == 4
+    assert account_balance(account_code="bank_clearing") == Decimal("-137200.00")
+    assert JournalEntry.objects.filter(source_type="disbursement", source_id=str(d.pk)).count() == 5
+    assert trial_balance().total == ZERO
+
+
+def test_timed_out_send_waits_for_the_sweep_without_celery_dispatch(
+    dealer, customer, payees, maker, checker, settings, django_capture_on_commit_callbacks
+):
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0  # dispatch "manual": the sends are run by hand
+    d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert send_all(d) == ["unknown"] * 4
+    assert callbacks == []
+    assert set(
+        PaymentAttempt.objects.filter(instruction__disbursement=d).values_list(
+            "status_queries", flat=True
+        )
+    ) == {0}

@@ -86,3 +86,36 @@ def test_two_concurrent_releases_release_once(
     assert d.status == "funded"
     assert JournalEntry.objects.filter(source_type="disbursement", source_id=str(d.pk)).count() == 5
     assert trial_balance().total == Decimal("0.00")
+
+
+def test_recheck_and_sweep_racing_on_timed_out_sends_pay_each_once(
+    transactional_db, dealer, customer, payees, maker, checker, settings
+):
+    # every first send times out; the worker's recheck and the sweep then recover each attempt
+    # at the same moment: one bank payment per key, one posting each, the loan funded once
+    from servicing.services.disbursement.send import attempt_recover
+
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    d = disbursement_approve(
+        disbursement_id=disbursement_create(
+            facts=make_facts(dealer=dealer, customer=customer, parts=STANDARD), actor=maker
+        ).pk,
+        actor=checker,
+    )
+    ids = list(
+        PaymentAttempt.objects.filter(instruction__disbursement=d).values_list("pk", flat=True)
+    )
+    assert [attempt_send(attempt_id=pk) for pk in ids] == ["unknown"] * 4
+    for attempt_id in ids:
+        results = _race(lambda pk: attempt_recover(attempt_id=pk), [(attempt_id,)] * 3)
+        assert all(r[0] == "ok" for r in results), results
+    SandboxBank().callbacks_deliver(keys=keys_of(d))
+    d.refresh_from_db()
+    assert d.status == "funded"
+    keys = keys_of(d)
+    assert SandboxBankPayment.objects.filter(idempotency_key__in=keys).count() == 4
+    assert set(
+        SandboxBankPayment.objects.filter(idempotency_key__in=keys).values_list("status", flat=True)
+    ) == {"succeeded"}
+    assert JournalEntry.objects.filter(source_type="disbursement", source_id=str(d.pk)).count() == 5
+    assert trial_balance().total == Decimal("0.00")

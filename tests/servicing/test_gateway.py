@@ -105,3 +105,56 @@ def test_statement_file_lists_the_days_payments(db, settings):
         (keys[0], "10.00", "succeeded"),
         (keys[1], "20.00", "failed"),
     ]
+
+
+# --- the realistic bank (SANDBOX_BANK_LATENCY_MS, SANDBOX_BANK_TIMEOUT_RATE) ---------------------
+
+
+def _key_timing_out(how):
+    return next(k for k in (_key() for _n in range(200)) if SandboxBank.timeout_for(k) == how)
+
+
+def test_timeout_rate_picks_keys_reproducibly_half_after_half_before(db, settings):
+    keys = [f"K-{n}" for n in range(4000)]
+    assert {SandboxBank.timeout_for(k) for k in keys} == {""}  # off by default
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 0.1
+    kinds = [SandboxBank.timeout_for(k) for k in keys]
+    assert kinds == [SandboxBank.timeout_for(k) for k in keys]
+    assert 300 < kinds.count("after") + kinds.count("before") < 500
+    assert 120 < kinds.count("after") < 280 and 120 < kinds.count("before") < 280
+
+
+def test_timeout_after_the_bank_paid_is_found_by_status_and_never_paid_again(db, settings):
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    bank, key = SandboxBank(), _key_timing_out("after")
+    with pytest.raises(GatewayTimeout):
+        _send(bank, key, "6222020000005555")
+    assert bank.status(idempotency_key=key).status == "succeeded"
+    assert _send(bank, key, "6222020000005555").status == "accepted"  # the resend: no timeout
+    row = SandboxBankPayment.objects.get(idempotency_key=key)
+    assert (row.sends, row.status, row.callbacks_due) == (2, "succeeded", 1)
+
+
+def test_timeout_before_the_bank_saw_it_is_not_found_and_paid_once_on_resend(db, settings):
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    bank, key = SandboxBank(), _key_timing_out("before")
+    with pytest.raises(GatewayTimeout):
+        _send(bank, key, "6222020000005555")
+    assert bank.status(idempotency_key=key).status == "not_found"
+    assert bank.callback_payload(key) is None
+    assert _send(bank, key, "6222020000005555").status == "accepted"
+    assert _send(bank, key, "6222020000005555").status == "accepted"
+    assert bank.status(idempotency_key=key).status == "succeeded"
+    assert SandboxBankPayment.objects.filter(idempotency_key=key).count() == 1
+
+
+def test_every_call_takes_the_configured_latency(db, settings):
+    import time
+
+    settings.SANDBOX_BANK_LATENCY_MS = 60
+    bank, key = SandboxBank(), _key()
+    started = time.perf_counter()
+    _send(bank, key, "6222020000005555")
+    sent = time.perf_counter()
+    assert bank.status(idempotency_key=key).status == "succeeded"
+    assert sent - started >= 0.06 and time.perf_counter() - sent >= 0.06

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from autofin.audit import SYSTEM_ACTOR
 from autofin.crypto import decrypt
+from autofin.scheduling import task_named
 from servicing.gateway.interface import (
     BankResult,
     GatewayRejected,
@@ -75,7 +77,19 @@ def attempt_record_send(
             attempt_status_set(
                 instruction, attempt, S.UNKNOWN, actor=SYSTEM_ACTOR, error=error[:255]
             )
+            _recheck_after_commit(attempt_id)
         return attempt.status
+
+
+def _recheck_after_commit(attempt_id: int) -> None:
+    """A timed-out send is asked about by key a few seconds later (the bank may have paid it):
+    waiting for the recovery sweep's cut-off would hold the whole disbursement back for
+    minutes. Only with Celery dispatch: "manual" and "eager" leave it to the sweep."""
+    delay = settings.DISBURSEMENT_TIMEOUT_RECHECK_SECONDS
+    if settings.DISBURSEMENT_DISPATCH != "celery" or delay <= 0:
+        return
+    task = task_named("servicing.tasks.disbursement.disbursement_attempt_recover")
+    transaction.on_commit(lambda: task.apply_async(args=[attempt_id], countdown=delay))
 
 
 def attempt_recover(*, attempt_id: int, gateway: PaymentGateway | None = None) -> str:
