@@ -440,3 +440,18 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
+
+# --- eodbench
+# The nightly batch yields to online traffic (servicing.eod.runner.yield_pause_ms): web processes
+# record each request's duration in Redis (autofin.online_latency, outermost middleware); after
+# each chunk a worker reads the online p95 over EOD_YIELD_WINDOW_SECONDS and doubles its pause
+# (at least EOD_YIELD_STEP_MS, at most EOD_YIELD_MAX_PAUSE_MS) while it is above
+# EOD_YIELD_HIGH_MS, halves it back towards EOD_CHUNK_PAUSE_MS below EOD_YIELD_LOW_MS.
+# EOD_YIELD_HIGH_MS = 0 turns both the recording and the adaptation off (off in tests unless a
+# test turns it on: the fixed-pause tests must see the fixed pause).
+EOD_YIELD_HIGH_MS = env.int("EOD_YIELD_HIGH_MS", default=0 if TESTING else 300)
+EOD_YIELD_LOW_MS = env.int("EOD_YIELD_LOW_MS", default=150)
+EOD_YIELD_STEP_MS = env.int("EOD_YIELD_STEP_MS", default=250)
+EOD_YIELD_MAX_PAUSE_MS = env.int("EOD_YIELD_MAX_PAUSE_MS", default=4000)
+EOD_YIELD_WINDOW_SECONDS = env.int("EOD_YIELD_WINDOW_SECONDS", default=10)
+MIDDLEWARE = ["autofin.online_latency.OnlineLatencyMiddleware", *MIDDLEWARE]
