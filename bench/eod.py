@@ -658,8 +658,8 @@ def main() -> None:
         lat = [s[1] * 1000 for s in group if s[3]]
         errors = [s for s in group if not s[3]]
         print(
-            f"online load {label} (load average {load}): {len(group)} requests, p95 {percentile(lat, 0.95):.0f} ms, "
-            f"median {percentile(lat, 0.5):.0f} ms, errors {len(errors)}"
+            f"online load {label}: {len(group)} requests, p95 {percentile(lat, 0.95):.0f} ms, "
+            f"median {percentile(lat, 0.5):.0f} ms, errors {len(errors)} (load average {load})"
         )
         for kind in ("quote", "repayment"):
             own = [s[1] * 1000 for s in group if s[3] and s[2] == kind]
