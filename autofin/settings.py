@@ -497,3 +497,18 @@ SANDBOX_BANK_TIMEOUT_RATE = env.float("SANDBOX_BANK_TIMEOUT_RATE", default=0.0)
 # A send that timed out is asked about by key this many seconds later (its own task), so a lost
 # answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
 DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)
+
+# --- eodbench
+# The nightly batch yields to online traffic (servicing.eod.runner.yield_pause_ms): web processes
+# record each request's duration in Redis (autofin.online_latency, outermost middleware); after
+# each chunk a worker reads the online p95 over EOD_YIELD_WINDOW_SECONDS and doubles its pause
+# (at least EOD_YIELD_STEP_MS, at most EOD_YIELD_MAX_PAUSE_MS) while it is above
+# EOD_YIELD_HIGH_MS, halves it back towards EOD_CHUNK_PAUSE_MS below EOD_YIELD_LOW_MS.
+# EOD_YIELD_HIGH_MS = 0 turns both the recording and the adaptation off (off in tests unless a
+# test turns it on: the fixed-pause tests must see the fixed pause).
+EOD_YIELD_HIGH_MS = env.int("EOD_YIELD_HIGH_MS", default=0 if TESTING else 300)
+EOD_YIELD_LOW_MS = env.int("EOD_YIELD_LOW_MS", default=150)
+EOD_YIELD_STEP_MS = env.int("EOD_YIELD_STEP_MS", default=250)
+EOD_YIELD_MAX_PAUSE_MS = env.int("EOD_YIELD_MAX_PAUSE_MS", default=4000)
+EOD_YIELD_WINDOW_SECONDS = env.int("EOD_YIELD_WINDOW_SECONDS", default=10)
+MIDDLEWARE = ["autofin.online_latency.OnlineLatencyMiddleware", *MIDDLEWARE]

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# the one nearest-rank percentile, shared with the batch's online-latency signal
+from autofin.online_latency import percentile  # noqa: E402, F401
 from origination.validators import id_number_check_char  # noqa: E402
 
 # Benches drive the sandbox rails (payments, bank, bureau): they exist only with this flag, and
@@ -213,19 +214,6 @@ def gunicorn_start(env: dict, *, port: int, workers: int, threads: int = 1):
     server.terminate()
     server.wait(timeout=20)
     raise RuntimeError("gunicorn did not start")
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q quantile of ``values`` (q from 0 to 1: 0.5 is the median, 0.95 the p95): the value at
-    the nearest rank to q of the way from the smallest to the largest, no interpolation; NaN for
-    no values. The one definition every bench prints its p50/p95/p99 with, so figures from
-    different benches compare."""
-    if not 0 <= q <= 1:
-        raise ValueError(f"q is a fraction from 0 to 1, got {q}")
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def load_average() -> str:

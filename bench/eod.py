@@ -22,8 +22,11 @@
    An opening ledger entry gives every loan the balances its stored figures say, so the
    batch's reconciliation step checks a clean book.
 5. Prints per-step time (the reconciliation step's and the floor-plan steps' among them), loans
-   per second, total wall time, the ratio to the naive loop, and the online load's p95 and
-   errors without and with the batch.
+   per second and seconds per 1,000 loans (so the 1,000,000-loan extrapolation is explicit), total
+   wall time, the ratio to the naive loop (overall, and the accrual step like for like), each
+   Celery worker process's peak RSS (target < 500 MB), the online load's p95 and errors without
+   and with the batch, and the load average next to every figure. Exits non-zero when the batch
+   failed or any registered step has no succeeded step row in it (checked, not assumed).
 """
 
 from __future__ import annotations
@@ -49,7 +52,14 @@ DAY = dt.date(2026, 3, 16)
 BYTES_PER_LOAN = 9_000
 
 
-from _common import admin_execute, percentile, scratch_database, server_url, with_db  # noqa: E402
+from _common import (  # noqa: E402
+    admin_execute,
+    load_average,
+    percentile,
+    scratch_database,
+    server_url,
+    with_db,
+)
 
 
 def setup_django() -> None:
@@ -415,6 +425,43 @@ def online_load(stop_at: float, rate: float, n_loans: int, out: mp.Queue, seed: 
     connections.close_all()
 
 
+def _steps_not_succeeded(batch) -> list[str]:
+    """Every registered step must have a succeeded step row in this batch: checked, not assumed."""
+    from servicing.eod.registry import steps_ordered
+    from servicing.models.eod import StepRun
+
+    done = set(
+        StepRun.objects.filter(batch=batch, status="succeeded").values_list("code", flat=True)
+    )
+    return [s.code for s in steps_ordered() if s.code not in done]
+
+
+def _rss_sample(workers, peaks: dict[int, int]) -> None:
+    """The RSS of each worker and its pool children, the largest seen so far per process."""
+    import psutil
+
+    for w in workers:
+        try:
+            proc = psutil.Process(w.pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                peaks[p.pid] = max(peaks.get(p.pid, 0), p.memory_info().rss)
+        except psutil.Error:
+            continue
+
+
+def _rss_peaks(workers, peaks: dict[int, int]) -> dict[int, int]:
+    """The kernel's high-water mark (VmHWM) where it is readable, else the sampled peak."""
+    _rss_sample(workers, peaks)
+    for pid in list(peaks):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = max(peaks[pid], int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+    return peaks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=1_000_000)
@@ -461,7 +508,8 @@ def main() -> None:
             print(f"generated {advances:,} floor-plan advances in {seconds:.0f} s")
     n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
     overdue = _rows("SELECT count(*) FROM servicing_loan WHERE status = 'overdue'")[0][0]
-    print(f"book: {n_loans:,} loans, {overdue:,} overdue; business date {DAY}")
+    print(f"book: {n_loans:,} loans, {overdue:,} overdue; business date {DAY}; "
+          f"load average {load_average()}")  # fmt: skip
     business_date_set(actor="bench", date=DAY, reason="bench")
     from decimal import Decimal
 
@@ -475,7 +523,7 @@ def main() -> None:
     sample, naive_s = naive(args.sample)
     naive_rate = sample / naive_s
     print(f"naive per-loan loop (loan_accrue, 1 process): {sample:,} loans in {naive_s:.1f} s = "
-          f"{naive_rate:,.0f} loans/s")  # fmt: skip
+          f"{naive_rate:,.0f} loans/s (load average {load_average()})")  # fmt: skip
 
     env = dict(os.environ)
     env["EOD_CHUNK_SIZE"] = str(args.chunk)
@@ -530,11 +578,14 @@ def main() -> None:
         time.sleep(max(0, baseline_end - time.time()))
         from servicing.tasks.eod import eod_batch_start
 
+        load_before = load_average()
         t0 = time.time()
         eod_batch_start.delay(DAY.isoformat())
         batch = None
+        peaks: dict[int, int] = {}
         while True:
             time.sleep(1)
+            _rss_sample(workers, peaks)
             batch = BatchRun.objects.filter(business_date=DAY).first()
             if batch and batch.status in ("succeeded", "failed"):
                 break
@@ -542,6 +593,8 @@ def main() -> None:
                 print("timeout")
                 break
         t1 = time.time()
+        load_during = load_average()
+        rss_peaks = _rss_peaks(workers, peaks)
         for p in loaders:
             p.terminate()
         samples = []
@@ -559,15 +612,20 @@ def main() -> None:
                 w.kill()
     wall = t1 - t0
     print(f"\nbatch {batch.business_date}: {batch.status} {batch.error[:300]}")
-    print(f"{'step':<24}{'seconds':>9}{'loans/s':>12}  result")
+    print(f"load average at the batch's end: {load_during}")
+    print(f"{'step':<24}{'seconds':>9}{'loans/s':>12}{'s/1k loans':>10}  result")
     steps = 0
+    accrual_rate = 0.0
     for run in StepRun.objects.filter(batch=batch).order_by("position"):
         steps += 1
         secs = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
         keep = {
             k: v for k, v in run.result.items() if k not in ("movements", "finalize", "prepare")
         }
-        print(f"{run.code:<24}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}  {keep}")
+        print(f"{run.code:<24}{secs:9.1f}{(n_loans / secs if secs else 0):12,.0f}"
+              f"{secs * 1000 / n_loans:10.3f}  {keep}")  # fmt: skip
+        if run.code == "accrual" and secs:
+            accrual_rate = n_loans / secs
     n_advances = _rows("SELECT count(*) FROM servicing_floorplanadvance")[0][0]
     for run in StepRun.objects.filter(batch=batch, code__startswith="floorplan").order_by(
         "position"
@@ -576,29 +634,47 @@ def main() -> None:
         print(f"floor-plan step {run.code}: {secs:.1f} s for {n_advances:,} advances"
               f" = {(n_advances / secs if secs else 0):,.0f} advances/s")  # fmt: skip
     rate = n_loans / wall
+    print(f"1,000,000-loan extrapolation (linear): {wall * 1_000_000 / n_loans:,.0f} s "
+          f"(load average {load_during})")  # fmt: skip
     print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
           f"with {args.workers} workers")  # fmt: skip
     print(f"ratio to the naive per-loan loop: {rate / naive_rate:.1f}x "
-          f"(naive {naive_rate:,.0f} loans/s in one process; batch does all {steps} steps)")  # fmt: skip
+          f"(naive {naive_rate:,.0f} loans/s in one process, accrual only; the batch does all "
+          f"{steps} steps)")  # fmt: skip
+    if accrual_rate:
+        print(f"accrual step like for like: batch {accrual_rate:,.0f} loans/s / naive "
+              f"{naive_rate:,.0f} loans/s = {accrual_rate / naive_rate:.1f}x")  # fmt: skip
+    for pid, peak in rss_peaks.items():
+        verdict = "within" if peak < 500 * 2**20 else "OVER"
+        print(f"celery worker process {pid}: peak RSS {peak / 2**20:,.0f} MB "
+              f"({verdict} the 500 MB target)")  # fmt: skip
+    missing = _steps_not_succeeded(batch)
     before = [s for s in samples if s[0] < t0]
     during = [s for s in samples if t0 <= s[0] <= t1]
-    for label, group in (("without batch", before), ("during batch", during)):
+    for label, group, load in (
+        ("without batch", before, load_before),
+        ("during batch", during, load_during),
+    ):
         lat = [s[1] * 1000 for s in group if s[3]]
         errors = [s for s in group if not s[3]]
         print(
             f"online load {label}: {len(group)} requests, p95 {percentile(lat, 0.95):.0f} ms, "
-            f"median {percentile(lat, 0.5):.0f} ms, errors {len(errors)}"
+            f"median {percentile(lat, 0.5):.0f} ms, errors {len(errors)} (load average {load})"
         )
         for kind in ("quote", "repayment"):
             own = [s[1] * 1000 for s in group if s[3] and s[2] == kind]
             print(f"    {kind}: {len(own)} ok, p95 {percentile(own, 0.95):.0f} ms")
         for e in errors[:3]:
             print("   ", e[2], e[4])
+    if missing:
+        print(f"registered steps that did not run and succeed: {missing}")
     if not args.keep:
         from django.db import connections
 
         connections.close_all()
         admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    if missing or batch.status != "succeeded":
+        sys.exit(1)
 
 
 if __name__ == "__main__":

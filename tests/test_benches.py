@@ -102,7 +102,8 @@ TINY = {
          "--load-rate", "2"],
         [r"^batch 2026-03-16: succeeded", r"total wall time [\d.]+ s for 100 loans = [\d,]+ loans/s",
          r"ratio to the naive per-loan loop: [\d.]+x",
-         r"online load during batch: \d+ requests, p95 \d+ ms"],
+         r"online load during batch: \d+ requests, p95 \d+ ms",
+         r"celery worker process \d+: peak RSS [\d,]+ MB", r"load average at the batch's end: [\d.]+"],
     ),
     "ocr": (
         ["--tiny"],
