@@ -15,7 +15,7 @@ from servicing.services.complaints.care import care_messages_queue
 from servicing.services.complaints.surveys import surveys_invite_loans, surveys_send
 
 
-@register(code="complaints", label=_("投诉超时升级与客户关怀"), position=96, chunked=False)
+@register(code="complaints", label=_("投诉超时升级与客户关怀"), position=98, chunked=False)
 def complaints_step(ctx: StepContext, lo: int, hi: int) -> dict:  # noqa: ARG001 - unchunked
     d = ctx.business_date
     return {
