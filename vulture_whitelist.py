@@ -19,7 +19,5 @@ allow_migrate  # Django database router protocol (autofin/db_router.py, DATABASE
 repurchase_events  # the credit-reporting feed reads loans closed as repurchased (issue 18 / 19)
 # --- tele
 SandboxGpsProvider  # the sandbox GPS provider: tests push signed events with it (docs/telematics.md)
-# --- offers (issue 21): one customer's offer, issued by the campaigns (marketing) and the
-# insurance renewal quote (insurance) when their streams merge; the nightly batch issues in bulk
-offer_issue  # servicing/services/offers/issue.py
+# --- marketing (issue 21)
 SegmentMember  # servicing/services/marketing/segments.py writes and reads it in SQL (INSERT … SELECT)

@@ -61,4 +61,9 @@ SCHEDULE: dict = {
         "task": "servicing.tasks.marketing.campaigns_launch_due",
         "schedule": 300.0,
     },
+    # --- integrate: released insurer remittances (premiums paid on), asked about by key
+    "insurer-remittances-recover": {
+        "task": "servicing.tasks.insurance.insurer_remittances_recover",
+        "schedule": 300.0,
+    },
 }

@@ -195,3 +195,13 @@ def nav_for(user) -> list[dict]:
             continue
         items.append({"label": item.label, "url": url, "url_name": item.url_name})
     return items
+
+
+# --- integrate: premiums paid online, paid on to the insurers
+NAV.append(
+    NavItem(
+        _("保费转付"),
+        "servicing:insurance_remittances",
+        frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
+    )
+)

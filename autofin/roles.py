@@ -344,6 +344,9 @@ class MoneyAction(StrEnum):
     # --- insurance: reconcile an insurer's commission statement; its payment seen at the bank
     INSURANCE_COMMISSION_RECONCILE = "insurance_commission_reconcile"
     INSURANCE_COMMISSION_RECEIPT = "insurance_commission_receipt"
+    # --- integrate: a premium the customer paid us, paid on to its insurer (maker, checker)
+    INSURER_REMITTANCE_PREPARE = "insurer_remittance_prepare"
+    INSURER_REMITTANCE_RELEASE = "insurer_remittance_release"
 
 
 # Who may do what. Collectors and underwriters move no money: they see loans (pages) but a
@@ -410,6 +413,11 @@ MONEY_ACTION_ROLES: dict[MoneyAction, frozenset[Role]] = {
     MoneyAction.INSURANCE_COMMISSION_RECEIPT: frozenset(
         {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
     ),
+    # --- integrate
+    MoneyAction.INSURER_REMITTANCE_PREPARE: frozenset(
+        {Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}
+    ),
+    MoneyAction.INSURER_REMITTANCE_RELEASE: frozenset({Role.FINANCE_APPROVER}),
 }
 # Permissions that grant one action to a person outside its roles (granted one by one).
 MONEY_ACTION_PERMISSIONS: dict[MoneyAction, str] = {

@@ -461,10 +461,6 @@ INSURANCE_RENEWAL_DAYS = env.int("INSURANCE_RENEWAL_DAYS", default=30)
 # Commission income is booked only with an insurance agency licence (兼业代理许可); the demo
 # and sandbox act as a licensed lender so the accounting can be seen.
 INSURANCE_AGENCY_LICENSED = env.bool("INSURANCE_AGENCY_LICENSED", default=AUTOFIN_SANDBOX)
-# The annual rate offered when a customer finances a renewal premium (an insurance_renewal
-# offer, limit = the premium) and its longest term.
-INSURANCE_RENEWAL_FINANCE_RATE = env.str("INSURANCE_RENEWAL_FINANCE_RATE", default="0.0800")
-INSURANCE_RENEWAL_FINANCE_MONTHS = env.int("INSURANCE_RENEWAL_FINANCE_MONTHS", default=12)
 # --- offers (issue 21): how long a pre-approved offer stays open, and how many candidates the
 # nightly offers step decides per transaction
 OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)

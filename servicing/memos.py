@@ -61,6 +61,8 @@ MEMOS = {
     "insurance_premium_refund": gettext_noop("续保保费待退还客户 %(insurer)s %(ref)s"),
     "insurance_commission": gettext_noop("保险代理手续费 %(insurer)s %(number)s"),
     "insurance_commission_receipt": gettext_noop("保险代理手续费回款 %(insurer)s %(ref)s"),
+    # integrate: the premium the customer paid us, paid on to the insurer
+    "insurance_premium_remitted": gettext_noop("续保保费转付保险公司 %(insurer)s %(ref)s"),
 }
 
 

@@ -152,3 +152,11 @@ customer_patterns += [
         "my/marketing-consent/", marketing_views.my_marketing_consent, name="my_marketing_consent"
     ),
 ]
+
+# --- integrate: a car offer taken up by starting the car application from it; finance paying
+# premiums on to the insurers
+customer_patterns += [
+    path("my/offers/<int:offer_id>/apply/", offer_views.my_offer_apply, name="my_offer_apply"),
+    path("servicing/insurance/remittances/", insurance.remittance_page,
+         name="insurance_remittances"),
+]  # fmt: skip

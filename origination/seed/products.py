@@ -340,6 +340,32 @@ PURPOSE_PRODUCTS = [
         },
         "rates": fixed_rates({3: "0.0700", 6: "0.0750", 12: "0.0800"}),
     },
+    # --- integrate (issue 21): the financed renewal premium (续保分期) needs its product on sale
+    # to be offered at all; paid to the insurer the customer chose, capped like risk's cap
+    {
+        "code": "insurance-renewal",
+        "name": "续保分期",
+        "vehicle_kind": "new",
+        "contract_type": "loan",
+        "secured": False,
+        "purpose": "insurance_renewal",
+        "sort_order": 61,
+        "description": "老客户车险续保保费分期，款项直接支付给客户选择的保险公司。",
+        "rules": {
+            "terms": [3, 6, 12],
+            "max_term_months": 12,
+            "methods": ["equal_instalment"],
+            "ltv_rules": [],
+            "amount_min": D("300.00"),
+            "amount_max": D("20000.00"),
+            "day_count": "30/360",
+            "fees": [],
+            "penalty_markup": D("0.5"),
+            "lock_in_months": 0,
+            "early_settlement_fee_rate": D("0"),
+        },
+        "rates": fixed_rates({3: "0.0700", 6: "0.0750", 12: "0.0800"}),
+    },
 ]
 PRODUCTS += PURPOSE_PRODUCTS
 

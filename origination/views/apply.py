@@ -57,21 +57,32 @@ def customer_view(view):
 @customer_view
 def apply_start(request):
     """Step 1 of a new application: product, car and deal with the live quote."""
+
+    def start(product_version, vehicle):
+        return application_start(
+            actor=request.user,
+            channel=ApplicationChannel.DIRECT,
+            product_version=product_version,
+            vehicle=vehicle,
+            customer=request.user,
+        )
+
+    if request.method == "GET" and request.GET.get("product"):
+        messages.info(request, _("已带入您在计算器中选择的方案，请补充品牌和车型后继续。"))
+    return vehicle_step_page(request, start=start)
+
+
+def vehicle_step_page(request, *, start, start_url: str = ""):
+    """The first step's page: `start(product_version, vehicle)` makes the draft (the plain
+    start here; servicing's, posted to `start_url`, when the customer takes up a pre-approved
+    car offer)."""
     form = VehicleForm(request.POST or None, initial=VehicleForm.initial_from_plan(request.GET))
     if request.method == "POST" and form.is_valid():
         try:
-            app = application_start(
-                actor=request.user,
-                channel=ApplicationChannel.DIRECT,
-                product_version=form.cleaned_data["product"],
-                vehicle=form.vehicle_data(),
-                customer=request.user,
-            )
+            app = start(form.cleaned_data["product"], form.vehicle_data())
             return redirect(CUSTOMER_MODE.step(app, "applicant"))
         except ApplicationValidationError as exc:
             errors_into(form, exc.errors)
-    if request.method == "GET" and request.GET.get("product"):
-        messages.info(request, _("已带入您在计算器中选择的方案，请补充品牌和车型后继续。"))
     drafts = sel.applications_for_customer(request.user).filter(status="draft")
     return render(
         request,
@@ -87,6 +98,7 @@ def apply_start(request):
                 for i, (n, label) in enumerate(progress.STEPS)
             ],
             "percent": 0,
+            "start_url": start_url,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -36,6 +36,9 @@ PREAPPROVED_TIER = "A"
 # what an application taking an offer up must finance (its product's purpose)
 PURPOSE_OF_KIND = {"next_car": "vehicle", "upgrade": "vehicle", "maintenance": "maintenance",
                    "insurance_renewal": "insurance_renewal"}  # fmt: skip
+# the kinds whose limit is the amount asked for (a renewal premium as its insurer quoted it),
+# within the kind's cap: they are offered for one bill, not a line of credit
+REQUESTED_LIMIT_KINDS = ("insurance_renewal",)
 
 
 class PreapprovalError(ValueError):
@@ -114,6 +117,8 @@ def _decide(*, kind: str, facts: dict, thresholds: dict) -> dict:
             Decimal("100"), rounding=ROUND_DOWN
         )
         limit = min(cap, scaled)
+    if kind in REQUESTED_LIMIT_KINDS:
+        limit = min(cap, Decimal(str(facts.get("requested_limit") or "0")))
     if limit <= 0 and not reasons:
         reasons.append({"code": "NO_LIMIT", "fact": "largest_amount_financed",
                         "value": str(facts.get("largest_amount_financed")),
@@ -132,10 +137,16 @@ def _decide(*, kind: str, facts: dict, thresholds: dict) -> dict:
     }
 
 
-def preapproval_decide(*, kind: str, facts: dict, on: dt.date) -> dict:
+def preapproval_decide(
+    *, kind: str, facts: dict, on: dt.date, requested_limit: Decimal | None = None
+) -> dict:
     """The decision (a JSON-able dict) for offering `kind` to the customer whose `facts` these
     are, with the policy values in force on business date `on`. `approved` False carries the
-    failed criteria in `reasons`; the limit, rate and term are the offer's terms."""
+    failed criteria in `reasons`; the limit, rate and term are the offer's terms.
+    `requested_limit`: the amount asked for, a REQUESTED_LIMIT_KINDS kind's limit (stored
+    with the facts, so the decision replays)."""
+    if requested_limit is not None:
+        facts = {**facts, "requested_limit": str(requested_limit)}
     return _decide(kind=kind, facts=facts, thresholds=thresholds_read(kind=kind, on=on))
 
 
@@ -173,7 +184,10 @@ def preapproval_recheck(*, preapproval: dict, deal: dict, on: dt.date) -> dict:
     kind = offered.get("kind")
     if kind not in LICENSED_KINDS:
         return {"holds": False, "problems": ["not_licensed"], "now": {}}
-    now = preapproval_decide(kind=kind, facts=preapproval.get("facts_now") or {}, on=on)
+    facts_now = dict(preapproval.get("facts_now") or {})
+    if kind in REQUESTED_LIMIT_KINDS:  # the bill asked for is the same one today
+        facts_now["requested_limit"] = (offered.get("facts") or {}).get("requested_limit")
+    now = preapproval_decide(kind=kind, facts=facts_now, on=on)
     problems = []
     try:
         if not offered.get("approved") or preapproval_replay(offered) != offered:

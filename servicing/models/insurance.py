@@ -6,9 +6,12 @@ A commission row exists only where the lender holds an agency licence and bound 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from servicing.models.outgoing import OutgoingPayment
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -124,6 +127,70 @@ class InsuranceCommission(models.Model):
         return f"{self.insurer_name} {self.amount}"
 
 
+class RemittanceStatus(models.TextChoices):
+    PREPARED = "prepared", _("待复核")
+    RELEASED = "released", _("已放行待银行确认")
+    PAID = "paid", _("已付保险公司")
+    FAILED = "failed", _("付款失败")
+    REJECTED = "rejected", _("已驳回")
+
+
+class InsurerRemittance(OutgoingPayment):
+    """A renewal premium the customer paid us (held in insurer_payable), paid on to the insurer
+    payee of the register: maker-checked, through the outgoing-payment engine. At most one
+    remittance per quote is live (a failed or rejected one may be prepared again)."""
+
+    quote = models.ForeignKey(
+        RenewalQuote, verbose_name=_("续保报价"), on_delete=models.PROTECT,
+        related_name="remittances",
+    )  # fmt: skip
+    loan_id = models.BigIntegerField(_("贷款账户"), db_index=True)
+    payee_id = models.BigIntegerField(_("收款方"))
+    payee_name = models.CharField(_("收款方名称"), max_length=200)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RemittanceStatus.choices,
+        default=RemittanceStatus.PREPARED,
+    )  # fmt: skip
+    account_name = models.CharField(_("户名"), max_length=200)
+    bank_name = models.CharField(_("开户行"), max_length=100)
+    account_number_enc = models.TextField()
+    account_number_masked = models.CharField(_("账号"), max_length=40)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("复核人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    paid_on = models.DateField(_("付款日"), null=True, blank=True)
+    journal_entry_id = models.BigIntegerField(_("付款分录"), null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("保费转付")
+        verbose_name_plural = _("保费转付")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(status__in=RemittanceStatus.values),
+                name="insurer_remittance_valid",
+            ),
+            # never twice: one live remittance per premium
+            models.UniqueConstraint(
+                fields=["quote"],
+                condition=~Q(status__in=["failed", "rejected"]),
+                name="insurer_remittance_one_live_per_quote",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_name} {self.amount}"
+
+
 __all__ = [
-    "CommissionStatus", "InsuranceCommission", "QuoteStatus", "RenewalQuote",
+    "CommissionStatus", "InsuranceCommission", "InsurerRemittance", "QuoteStatus",
+    "RemittanceStatus", "RenewalQuote",
 ]  # fmt: skip

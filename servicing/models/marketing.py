@@ -136,6 +136,8 @@ class ContactResult(models.TextChoices):
     HOLDOUT = "holdout", _("对照组（不发送）")
     NO_CONSENT = "no_consent", _("无营销授权")
     CAPPED = "capped", _("超出频次上限")
+    # a member without the channel's address (no e-mail for an e-mail campaign) stays counted
+    NO_ADDRESS = "no_address", _("无该渠道联系方式")
 
 
 class CampaignContact(models.Model):

@@ -12,6 +12,7 @@ from servicing.tasks import (  # noqa: F401
     disbursement,
     eod,
     floorplan,
+    insurance,
     marketing,
     repossession,
 )

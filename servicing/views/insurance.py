@@ -27,6 +27,7 @@ from servicing.insurer_adapters import InsurerUnavailable
 from servicing.models.insurance import (
     CommissionStatus,
     InsuranceCommission,
+    InsurerRemittance,
     QuoteStatus,
     RenewalQuote,
 )
@@ -41,6 +42,12 @@ from servicing.services.insurance.policies import (
     insurance_policy_record,
     lender_beneficiary_required,
     policies_expiring,
+)
+from servicing.services.insurance.remittance import (
+    insurer_remittance_prepare,
+    insurer_remittance_reject,
+    insurer_remittance_release,
+    remittance_awaiting,
 )
 from servicing.services.insurance.renewals import (
     customer_quote,
@@ -273,4 +280,42 @@ def commission_page(request):
         "insurers": sorted({x["insurer_name"] for x in summary}),
         "can_reconcile": can_move_money(request.user, MoneyAction.INSURANCE_COMMISSION_RECONCILE),
         "can_receive": can_move_money(request.user, MoneyAction.INSURANCE_COMMISSION_RECEIPT),
+    })  # fmt: skip
+
+
+# --- integrate: premiums paid online, paid on to the insurers (maker-checker) ------------------
+
+
+@finance_view
+def remittance_page(request):
+    """Premiums the customers paid us for bound renewals, waiting to be paid on to the insurer,
+    and the remittances under way: a maker prepares, another person releases or rejects."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        needed = (MoneyAction.INSURER_REMITTANCE_PREPARE if action == "prepare"
+                  else MoneyAction.INSURER_REMITTANCE_RELEASE)  # fmt: skip
+        if not can_move_money(request.user, needed):
+            return refused()
+        try:
+            target = int(request.POST.get("id") or 0)
+            if action == "prepare":
+                insurer_remittance_prepare(quote_id=target, actor=request.user)
+                messages.success(request, _("已提交保费转付，等待复核。"))
+            elif action == "release":
+                insurer_remittance_release(remittance_id=target, actor=request.user)
+                messages.success(request, _("已放行，银行付款中。"))
+            elif action == "reject":
+                insurer_remittance_reject(remittance_id=target, actor=request.user,
+                                          reason=request.POST.get("reason", ""))  # fmt: skip
+                messages.success(request, _("已驳回。"))
+        except LoanError as exc:
+            messages.error(request, exc.message)
+        except ValueError as exc:
+            raise Http404 from exc
+        return redirect("servicing:insurance_remittances")
+    return render(request, "servicing/insurance/remittances.html", {
+        "awaiting": remittance_awaiting(),
+        "remittances": InsurerRemittance.objects.order_by("-created_at", "-id")[:100],
+        "can_prepare": can_move_money(request.user, MoneyAction.INSURER_REMITTANCE_PREPARE),
+        "can_release": can_move_money(request.user, MoneyAction.INSURER_REMITTANCE_RELEASE),
     })  # fmt: skip

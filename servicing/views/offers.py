@@ -21,6 +21,7 @@ from origination.services.applications.errors import ApplicationValidationError
 from origination.services.contracts.errors import ContractSignError
 from origination.services.contracts.pdf import contract_context
 from origination.services.contracts.signing import contract_sign, contract_sign_code_send
+from origination.views.apply import vehicle_step_page
 from servicing.forms.offers import OfferCodeForm, OfferUseForm
 from servicing.models import OfferKind, OfferStatus
 from servicing.selectors.offers import (
@@ -28,11 +29,15 @@ from servicing.selectors.offers import (
     offer_of_customer,
     offers_for_customer,
 )
-from servicing.services.offers.accept import PURPOSE_KINDS, offer_accept, offer_terms_allowed
+from servicing.services.offers.accept import (
+    PURPOSE_KINDS,
+    VEHICLE_KINDS,
+    offer_accept,
+    offer_apply_start,
+    offer_terms_allowed,
+)
 from servicing.services.offers.lifecycle import OfferError, offer_decline
 
-# the vehicle offers are taken up through the ordinary application for a car
-VEHICLE_KINDS = (OfferKind.NEXT_CAR, OfferKind.UPGRADE)
 # whom a purpose offer's purchase is paid to: the register's kind (the customer picks one)
 PAYEE_KIND_OF_OFFER = {
     OfferKind.MAINTENANCE: "service_centre",
@@ -87,6 +92,31 @@ def my_offer_decline(request, offer_id: int):
     else:
         messages.success(request, _("已为您关闭该邀约。"))
     return redirect("servicing:my_offers")
+
+
+@login_required
+def my_offer_apply(request, offer_id: int):
+    """A car offer taken up: the ordinary first step of a car application, started from the
+    offer (accepted and linked as the draft is made). A taken offer goes to its application."""
+    offer = _own_offer_or_404(request, offer_id)
+    if offer.kind not in VEHICLE_KINDS:
+        raise Http404
+    if offer.status == OfferStatus.ACCEPTED and offer.application_id:
+        application = application_of_customer(request.user, offer.application_id)
+        if application is not None:
+            return redirect("origination:application_detail", reference=application.reference)
+
+    def start(product_version, vehicle):
+        try:
+            return offer_apply_start(offer=offer, customer=request.user,
+                                     product_version=product_version, vehicle=vehicle,
+                                     business_date=business_date_for_posting())  # fmt: skip
+        except OfferError as exc:
+            raise ApplicationValidationError({"__all__": [str(exc)]}) from exc
+
+    if request.method == "GET":
+        messages.info(request, _("您正在使用预审批购车邀约，请在预审批额度和期限内填写购车方案。"))
+    return vehicle_step_page(request, start=start, start_url=request.path)
 
 
 # --- taking up a maintenance or insurance offer: purchase → decision → sign -----------------

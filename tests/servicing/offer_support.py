@@ -26,11 +26,11 @@ CENTRE = "上海星辰汽车维修保养中心"
 CENTRE_ACCOUNT = "6214831007000321"
 
 
-def maintenance_product():
-    """The demo seed's maintenance product (code `maintenance`), published."""
-    product = Product.objects.filter(code="maintenance").first()
+def purpose_product(code: str = "maintenance"):
+    """The demo seed's purpose product of that code (maintenance, insurance-renewal), published."""
+    product = Product.objects.filter(code=code).first()
     if product is None:
-        spec = PURPOSE_PRODUCTS[0]
+        spec = next(p for p in PURPOSE_PRODUCTS if p["code"] == code)
         product = product_create(
             actor="test",
             **{k: spec[k] for k in ("code", "name", "vehicle_kind", "contract_type", "secured",
@@ -40,6 +40,11 @@ def maintenance_product():
             product_version_publish(actor="test", version=product.versions.get(number=1))
     quoting_cache_clear()
     return product_version_current(product=product)
+
+
+def maintenance_product():
+    """The demo seed's maintenance product (code `maintenance`), published."""
+    return purpose_product("maintenance")
 
 
 def service_centre(name: str = CENTRE, account: str = CENTRE_ACCOUNT):

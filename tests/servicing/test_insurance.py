@@ -207,22 +207,35 @@ def test_a_policy_bought_elsewhere_needs_the_lender_as_beneficiary_and_closes_th
     assert not InsuranceCommission.objects.exists()  # not bound by the lender
 
 
-def test_financing_the_premium_creates_a_renewal_offer_unless_in_arrears(loan):
+def test_financing_the_premium_is_an_offer_risk_pre_approves_for_the_premium(loan):
+    from autofin.policy import policy_set
+    from servicing.services.customer_facts import customer_facts_refresh
+    from tests.servicing.offer_support import purpose_product
+
+    policy_set(key="risk.preapproval.min_instalments_paid", value="0",
+               effective_from=dt.date(2026, 1, 1), actor="test", reason="a young book")  # fmt: skip
+    purpose_product("insurance-renewal")
     old = _policy(loan, "LSVAU2180N2000001")
     renewal_quotes_fetch(business_date=DAY)
     quote = customer_quote(user=loan.customer, quote_id=_quote(old).pk, on=DAY)
     LoanDelinquency.objects.update_or_create(loan=loan, defaults={"dpd": 5, "as_of": DAY})
-    with pytest.raises(LoanError):
+    customer_facts_refresh(business_date=DAY)
+    with pytest.raises(LoanError):  # risk's pre-approval: in arrears today
         renewal_finance(quote=quote, actor=loan.customer, on=DAY)
     assert not Offer.objects.exists() and _quote(old).status == "offered"
     LoanDelinquency.objects.filter(loan=loan).update(dpd=0)
+    customer_facts_refresh(business_date=DAY)
 
     offer = renewal_finance(quote=quote, actor=loan.customer, on=DAY)
 
     assert (offer.kind, offer.limit_amount, offer.customer_id, offer.loan_id, offer.status) == (
         "insurance_renewal", D("5044.00"), loan.customer_id, loan.pk, "active"
     )  # fmt: skip
-    assert offer.expires_on == dt.date(2026, 2, 21)
+    # decided by risk (replayable) with the premium as the requested limit, priced by the product
+    assert offer.decision["version"] == "preapproval-1" and offer.decision["approved"]
+    assert offer.decision["facts"]["requested_limit"] == "5044.00"
+    assert (offer.annual_rate, offer.max_term_months) == (D("0.080000"), 12)
+    assert offer.expires_on == dt.date(2026, 2, 21)  # no later than the quote
     assert (_quote(old).status, _quote(old).offer_id) == ("financing", offer.pk)
 
 

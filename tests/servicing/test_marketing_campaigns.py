@@ -264,3 +264,26 @@ def test_attribution_fills_the_response_of_treated_and_hold_out_contacts_alike()
         contact = by[customer.pk]
         assert (contact.application_id, contact.loan_id, contact.revenue) == (None, None, 0)
         assert contact.applied_at is None
+
+
+def test_members_without_the_channels_address_are_counted_not_dropped():
+    from servicing.services.marketing.report import campaign_funnel
+
+    reachable = _customer(phone="13700000021", email="li@example.com")
+    no_email = _customer(phone="13700000022", email="")
+    no_email_no_consent = _customer(consent=False, phone="13700000023", email="")
+    campaign = _campaign([reachable, no_email, no_email_no_consent], channel="email")
+    messages_before = OutboundMessage.objects.count()
+
+    counts = campaign_launch(campaign_id=campaign.pk, now=LATE_EVENING)
+
+    assert counts == {"sent": 1, "no_address": 2}
+    assert dict(campaign.contacts.values_list("customer_id", "result")) == {
+        reachable.pk: "sent", no_email.pk: "no_address", no_email_no_consent.pk: "no_address",
+    }  # fmt: skip
+    assert list(
+        OutboundMessage.objects.filter(purpose="marketing").values_list("to", flat=True)
+    ) == ["li@example.com"]
+    assert OutboundMessage.objects.count() == messages_before + 1
+    funnel = campaign_funnel(campaign)
+    assert (funnel["treated"]["members"], funnel["no_address"], funnel["no_consent"]) == (1, 2, 0)

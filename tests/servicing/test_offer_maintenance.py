@@ -14,6 +14,7 @@ from autofin.business_date import business_date_set
 from origination.models.applications import Application
 from origination.models.contracts import Contract
 from origination.services.applications.errors import ApplicationValidationError
+from origination.services.contracts.pdf import contract_context
 from risk.models import Decision
 from servicing.models import Offer, OfferStatus
 from servicing.models.disbursement import PaymentInstruction
@@ -66,6 +67,11 @@ def test_an_accepted_maintenance_offer_becomes_a_loan_paid_to_the_service_centre
             {"payee_type": "service_centre", "party": "service_centre", "name": CENTRE,
              "item": "car", "label": "保养费用", "amount": "4800.00"}]  # fmt: skip
         assert contract.customer_rate == Decimal("0.080000")
+        # the heading is the purpose's: a maintenance bill, not a car loan
+        page = contract_context(contract)
+        assert page["title"] == "保养分期贷款合同"
+        car_contract = Contract.objects.get(application_id=car_loan.application_id, status="signed")
+        assert contract_context(car_contract)["title"] == "汽车贷款合同"
         assert sorted(contract.checklist.values_list("item_kind", flat=True)) == [
             "invoice_matches_price", "signed_contract"]  # fmt: skip
 
@@ -138,3 +144,41 @@ def test_the_portal_pages_are_the_owners_and_an_expired_offer_is_refused(client)
     offer.refresh_from_db()
     assert (offer.status, offer.application_id) == (OfferStatus.ACTIVE, None)
     assert not Application.objects.filter(customer=customer, vehicle_price=Decimal("1000.00"))
+
+
+def test_the_purchase_applicant_is_the_customers_latest_verified_data(
+    settings, django_capture_on_commit_callbacks
+):
+    """One rule (returning.py): the customer's latest verified application's applicant — the
+    same data a new car application is prefilled with — not an older copy of the car's."""
+    from django.utils import timezone
+
+    from origination.services.applications.applicants import application_applicants_save
+    from origination.services.applications.returning import verified_applicant_data
+    from origination.services.applications.start import application_start
+    from origination.services.applications.vehicle import VEHICLE_FIELDS
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with _settings(), _pdf_stand_in():
+        customer, car_loan, offer = customer_with_offer("13788880009")
+        car_app = Application.objects.get(pk=car_loan.application_id)
+        vehicle = {k: getattr(car_app, k) for k in VEHICLE_FIELDS}
+        vehicle.update(vehicle_model="汉 DM-i", vin="")
+        later = application_start(actor=customer, channel="direct",
+                                  product_version=car_app.product_version, vehicle=vehicle,
+                                  customer=customer)  # fmt: skip
+        moved = {**verified_applicant_data(car_app.primary_applicant, repayment_card=True),
+                 "address": "上海市浦东新区世纪大道 100 号", "monthly_income": Decimal("32000.00")}  # fmt: skip
+        application_applicants_save(actor=customer, application=later, primary=moved)
+        # underwritten since: verified (approved) after the car's application
+        now = timezone.now()
+        Application.objects.filter(pk=later.pk).update(
+            status="approved", submitted_at=now, decided_at=now
+        )
+
+        with django_capture_on_commit_callbacks(execute=True):
+            taken = _accept(offer, customer)
+
+    primary = Application.objects.get(pk=taken.application_id).primary_applicant
+    assert (primary.address, primary.monthly_income) == (
+        "上海市浦东新区世纪大道 100 号", Decimal("32000.00"))  # fmt: skip

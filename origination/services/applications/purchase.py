@@ -6,7 +6,8 @@ checklist and funding follow as for a car.
 The "car" of such an application is the customer's financed car the bill is for (its VIN and
 model), its price the bill, no down payment; the product's purpose spares it the car's rules
 (LTV, mortgage, GPS, documents). The applicant is copied from the customer's own earlier
-application (identity and income verified there; they confirm, not retype). The caller hands
+application (identity and income verified there — returning.py's one rule of the customer's
+verified data; they confirm, not retype). The caller hands
 the offer's pre-approval, which risk re-checks on the day (`Application.preapproval`).
 """
 
@@ -19,9 +20,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
-from autofin.crypto import decrypt
 from origination.models import ProductPurpose, ProductVersion
-from origination.models.applications import ApplicantRole, Application
+from origination.models.applications import Applicant, Application
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.consents import (
     application_consents_give,
@@ -29,35 +29,22 @@ from origination.services.applications.consents import (
 )
 from origination.services.applications.errors import ApplicationValidationError
 from origination.services.applications.items import application_items_save
+from origination.services.applications.returning import (
+    customer_verified_applicant,
+    verified_applicant_data,
+)
 from origination.services.applications.start import application_start
 from origination.services.applications.submission import application_submit
 
 
-def _earlier(application_id: int | None, customer) -> tuple[Application, object]:
-    """The customer's own earlier application (the car's) and its primary applicant."""
+def _earlier(application_id: int | None, customer) -> tuple[Application, Applicant]:
+    """The customer's own earlier application (the car's) and their verified applicant (the one
+    rule of returning.py: their latest verified application's primary applicant)."""
     before = Application.objects.filter(pk=application_id, customer=customer).first()
-    primary = before.applicants.filter(role=ApplicantRole.PRIMARY).first() if before else None
+    primary = customer_verified_applicant(customer) if before else None
     if primary is None:
         raise ApplicationValidationError({"__all__": [_("未找到您此前核实过的申请资料。")]})
     return before, primary
-
-
-def _applicant_from(primary) -> dict:
-    """The earlier primary applicant, as step 2 takes it."""
-    return {
-        "name": primary.name,
-        "id_number": decrypt(primary.id_number_enc),
-        "birth_date": primary.birth_date,
-        "mobile": decrypt(primary.mobile_enc),
-        "marital_status": primary.marital_status,
-        "address": primary.address,
-        "employment_kind": primary.employment_kind,
-        "employer": primary.employer,
-        "employment_years": primary.employment_years,
-        "housing": primary.housing,
-        "monthly_income": primary.monthly_income,
-        "bank_account": decrypt(primary.bank_account_enc) if primary.bank_account_enc else "",
-    }
 
 
 def purpose_consent_kinds() -> list[str]:
@@ -105,7 +92,11 @@ def application_purchase_submit(
             actor=actor, channel="direct", product_version=product_version, vehicle=vehicle,
             customer=customer,
         )  # fmt: skip
-        application_applicants_save(actor=actor, application=app, primary=_applicant_from(primary))
+        application_applicants_save(
+            actor=actor,
+            application=app,
+            primary=verified_applicant_data(primary, repayment_card=True),
+        )
         app.refresh_from_db()
         application_items_save(actor=actor, application=app, items={}, car_payee_name=payee_name)
         application_consents_give(actor=actor, application=app, kinds=purpose_consent_kinds())

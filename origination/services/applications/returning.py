@@ -37,6 +37,30 @@ CARRIED_FIELDS = (
 )
 
 
+def customer_verified_applicant(customer) -> Applicant | None:
+    """The one rule for a customer's verified data: the primary applicant of their latest
+    application the underwriting verified (VERIFIED_STATUSES), among their own; None if none."""
+    own = applications_for_customer(customer).filter(status__in=VERIFIED_STATUSES).values("pk")
+    return (
+        Applicant.objects.filter(application__in=own, role=ApplicantRole.PRIMARY)
+        .order_by("-application__decided_at", "-application__created_at", "-application_id")
+        .first()
+    )
+
+
+def verified_applicant_data(source: Applicant, *, repayment_card: bool = False) -> dict:
+    """What is carried from the verified applicant, as the applicant step takes it: identity,
+    contact, address, employment and income. `repayment_card`: a purchase for the same financed
+    car (maintenance, insurance) is repaid from the card already verified; a new car loan's card
+    is verified afresh, so it is not carried then."""
+    data = {field: getattr(source, field) for field in CARRIED_FIELDS}
+    data["id_number"] = decrypt(source.id_number_enc)
+    data["mobile"] = decrypt(source.mobile_enc)
+    if repayment_card:
+        data["bank_account"] = decrypt(source.bank_account_enc) if source.bank_account_enc else ""
+    return data
+
+
 def returning_applicant_source(application: Application) -> Applicant | None:
     """The primary applicant whose data prefills ``application``'s applicant step, or None (not
     a fresh direct-channel draft, or a customer without a verified application)."""
@@ -47,26 +71,13 @@ def returning_applicant_source(application: Application) -> Applicant | None:
         or application.applicants.exists()
     ):
         return None
-    own = (
-        applications_for_customer(application.customer)
-        .filter(status__in=VERIFIED_STATUSES)
-        .exclude(pk=application.pk)
-        .values("pk")
-    )
-    return (
-        Applicant.objects.filter(application__in=own, role=ApplicantRole.PRIMARY)
-        .order_by("-application__decided_at", "-application__created_at", "-application_id")
-        .first()
-    )
+    return customer_verified_applicant(application.customer)
 
 
 def returning_applicant_prefill(application: Application) -> dict:
     """The applicant form's initial values from the customer's latest verified application
-    ({} when there is none): identity, contact, address, employment and income."""
+    ({} when there is none)."""
     source = returning_applicant_source(application)
     if source is None:
         return {}
-    prefill = {field: getattr(source, field) for field in CARRIED_FIELDS}
-    prefill["id_number"] = decrypt(source.id_number_enc)
-    prefill["mobile"] = decrypt(source.mobile_enc)
-    return prefill
+    return verified_applicant_data(source)

@@ -61,10 +61,12 @@ def application_start(
     customer_mobile: str = "",
     dealer=None,
     salesperson=None,
+    preapproval: Mapping | None = None,
 ) -> Application:
     """A new draft with step 1 filled in. Direct channel: ``customer`` is the signed-up user
     (their phone identifies them). Dealer channel: ``dealer`` and ``salesperson`` apply for a
-    customer named by ``customer_name`` and ``customer_mobile``; the dealer must be active."""
+    customer named by ``customer_name`` and ``customer_mobile``; the dealer must be active.
+    ``preapproval``: the offer this application takes up (risk re-checks it at the decision)."""
     errors: dict[str, list[str]] = {}
     if channel == ApplicationChannel.DIRECT:
         if customer is None:
@@ -103,6 +105,7 @@ def application_start(
         "car_key": car_key,
         **{k: data[k] for k in VEHICLE_FIELDS},
         **quote_fields(check.evaluation),
+        "preapproval": dict(preapproval or {}),
     }
     try:
         return _draft_create(actor=actor, fields=fields)

@@ -7,6 +7,7 @@ import hashlib
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from autofin.pricing import apr_percent
 from autofin.uploads import upload_path
@@ -19,6 +20,19 @@ CONTRACT_TITLES = {
     "direct_lease": "汽车融资租赁合同（直租）",
     "sale_leaseback": "汽车融资租赁合同（售后回租）",
 }
+# a purpose product's loan finances a bill for the car, not the car: its own title
+PURPOSE_CONTRACT_TITLES = {
+    "maintenance": gettext_lazy("保养分期贷款合同"),
+    "insurance_renewal": gettext_lazy("车险保费分期贷款合同"),
+}
+
+
+def contract_title(contract: Contract) -> str:
+    """The contract's heading: its purpose's title, else its contract type's."""
+    purpose = contract.product_version.product.purpose
+    if purpose in PURPOSE_CONTRACT_TITLES:
+        return str(PURPOSE_CONTRACT_TITLES[purpose])
+    return _(CONTRACT_TITLES.get(contract.contract_type, "汽车金融合同"))
 
 
 def contract_context(contract: Contract) -> dict:
@@ -28,7 +42,7 @@ def contract_context(contract: Contract) -> dict:
     return {
         "c": contract,
         "app": app,
-        "title": _(CONTRACT_TITLES.get(contract.contract_type, "汽车金融合同")),
+        "title": contract_title(contract),
         "lender": lender_name(),
         "customer_name": primary.name if primary else app.customer_name,
         "customer_id_masked": primary.id_number_masked if primary else "",

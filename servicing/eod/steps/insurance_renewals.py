@@ -12,6 +12,6 @@ from servicing.eod.registry import StepContext, register
 from servicing.services.insurance.renewals import renewal_quotes_fetch
 
 
-@register(code="insurance_renewals", label=_("续保询价"), position=92, chunked=False)
+@register(code="insurance_renewals", label=_("续保询价"), position=99, chunked=False)
 def insurance_renewals_step(ctx: StepContext, lo: int, hi: int) -> dict:  # noqa: ARG001 - unchunked
     return renewal_quotes_fetch(business_date=ctx.business_date)

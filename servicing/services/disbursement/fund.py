@@ -35,6 +35,7 @@ from servicing.services.insurance.policies import (
     insurance_policy_open,
     lender_beneficiary_required,
 )
+from servicing.services.insurance.renewals import renewal_financed_funded
 from servicing.services.leases.accounting import lease_commence
 from servicing.services.leases.assets import lease_asset_open
 from servicing.services.leases.end_of_term import lease_buyout_bill
@@ -183,6 +184,8 @@ def disbursement_fund_locked(
     _subsidy_defer(d, loan=loan, business_date=business_date, actor=actor)
     if d.application_id:
         application_mark_funded(application_id=d.application_id, funded_at=now, actor=actor)
+        # a financed renewal premium is now paid to its insurer: the chosen quote is bound
+        renewal_financed_funded(application_id=d.application_id, on=business_date, actor=actor)
     if d.dealer_id:
         product_line = d.contract_facts.get("product_line")
         _commission(d, business_date=business_date, product_line=product_line)

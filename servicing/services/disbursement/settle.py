@@ -28,6 +28,7 @@ from servicing.services.disbursement.states import (
     disbursement_lock,
 )
 from servicing.services.floorplan.bank import ADVANCES
+from servicing.services.insurance.remittance import REMITTANCES
 from servicing.services.ledger.posting import journal_post
 from servicing.services.outgoing import outgoing_kind_for_key, outgoing_settle
 from servicing.services.repossession.bank import PAYMENTS as REPOSSESSION_PAYMENTS
@@ -35,7 +36,7 @@ from servicing.services.repossession.bank import PAYMENTS as REPOSSESSION_PAYMEN
 # --- the bank's answer: callbacks and status ----------------------------------------------------
 
 log = logging.getLogger(__name__)
-OUTGOING_KINDS = (PAYOUTS, REFUNDS, ADVANCES, REPOSSESSION_PAYMENTS)
+OUTGOING_KINDS = (PAYOUTS, REFUNDS, ADVANCES, REPOSSESSION_PAYMENTS, REMITTANCES)
 
 
 def bank_callback_receive(*, payload: dict) -> dict:

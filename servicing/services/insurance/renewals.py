@@ -6,7 +6,6 @@ Binding opens the next policy term (`renews` = the old one) and books the agency
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,8 +25,7 @@ from servicing.insurer_adapters import (
 )
 from servicing.memos import memo
 from servicing.models import AccountCode as A
-from servicing.models.collections import LoanDelinquency
-from servicing.models.customers import Offer, OfferKind, OfferStatus
+from servicing.models.customers import Offer, OfferKind
 from servicing.models.insurance import QuoteStatus, RenewalQuote
 from servicing.models.leases import InsurancePolicy, PolicyStatus
 from servicing.models.loans import CLOSED_STATUSES
@@ -36,6 +34,7 @@ from servicing.services.insurance.commission import commission_post
 from servicing.services.insurance.policies import lender_beneficiary_required, policy_renewed
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError
+from servicing.services.offers.issue import offer_issue
 
 BATCH = 200  # policies per adapter round and per bulk insert
 OPEN = (QuoteStatus.OFFERED, QuoteStatus.PAYING, QuoteStatus.FINANCING)
@@ -142,32 +141,41 @@ def renewal_paying(*, quote: RenewalQuote, order: PaymentOrder) -> None:
 
 
 def renewal_finance(*, quote: RenewalQuote, actor: Any, on: dt.date) -> Offer:
-    """Finance the premium: an insurance_renewal offer (limit = premium) the offers flow accepts.
-    Decided on the customer's own loan: no arrears today (the renewal is refused otherwise)."""
+    """Finance the premium: an insurance_renewal offer the offers flow takes up, issued like any
+    offer (`offer_issue`: risk's pre-approval on the customer's facts, the limit = the premium
+    asked for, priced by the renewal product), for the insured car, lasting no longer than the
+    quote. Declined (LoanError) when risk does not pre-approve it: nothing changes then."""
     loan = quote.policy.loan
-    dpd = LoanDelinquency.objects.filter(loan_id=loan.pk).values_list("dpd", flat=True).first() or 0
-    if dpd > 0:
-        raise LoanError(_("您的贷款当前有逾期，暂不能办理保费分期，可选择直接支付保费。"),
-                        code="declined")  # fmt: skip
     with transaction.atomic():
-        Offer.objects.filter(
-            customer_id=loan.customer_id,
-            kind=OfferKind.INSURANCE_RENEWAL,
-            status=OfferStatus.ACTIVE,
-        ).update(status=OfferStatus.WITHDRAWN)
-        offer = Offer.objects.create(
-            customer_id=loan.customer_id, kind=OfferKind.INSURANCE_RENEWAL, loan=loan,
-            limit_amount=quote.premium,
-            annual_rate=Decimal(settings.INSURANCE_RENEWAL_FINANCE_RATE),
-            max_term_months=settings.INSURANCE_RENEWAL_FINANCE_MONTHS,
-            expires_on=quote.valid_until or on + dt.timedelta(days=30),
-            decision={"rule": "insurance_renewal_v1", "dpd": dpd, "quote_id": quote.pk,
-                      "insurer": quote.insurer_name, "premium": str(quote.premium)},
+        offer = offer_issue(
+            customer=loan.customer, kind=OfferKind.INSURANCE_RENEWAL, business_date=on,
+            actor=actor, requested_limit=quote.premium, loan_id=loan.pk,
         )  # fmt: skip
+        if offer is None:
+            raise LoanError(_("您的保费分期暂未通过预审批，可选择直接支付保费。"), code="declined")
+        if quote.valid_until and quote.valid_until < offer.expires_on:
+            Offer.objects.filter(pk=offer.pk).update(expires_on=quote.valid_until)
+            offer.expires_on = quote.valid_until
         RenewalQuote.objects.filter(pk=quote.pk).update(status=QuoteStatus.FINANCING, offer=offer)
         audit_record(actor=actor, obj=offer, action="insurance_renewal_offer",
-                     data={"quote": quote.pk, "limit": str(quote.premium)})  # fmt: skip
+                     data={"quote": quote.pk, "limit": str(offer.limit_amount)})  # fmt: skip
     return offer
+
+
+def renewal_financed_funded(
+    *, application_id: int, on: dt.date, actor: Any
+) -> InsurancePolicy | None:
+    """The funding hook: the loan of an application that took up a financed renewal's offer
+    has paid the premium to the insurer, so its quote is bound (renewal_bind: once, however
+    often funding is retried). None for any other application."""
+    quote_id = (
+        RenewalQuote.objects.filter(offer__application_id=application_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if quote_id is None:
+        return None
+    return renewal_bind(quote_id=quote_id, on=on, actor=actor)
 
 
 def renewal_bind(*, quote_id: int, on: dt.date, actor: Any) -> InsurancePolicy:

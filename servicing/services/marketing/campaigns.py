@@ -10,7 +10,8 @@ The draw is reproducible: the first 32 bits of sha256("<campaign id>:<customer i
 below holdout_percent. SMS and e-mail contacts get an OutboundMessage (one INSERT … SELECT)
 with not_before at the next contact time (08:00–21:00 Beijing) at or after the start, which the
 periodic sender delivers; banner contacts are shown on the customer's portal. Members without
-an address for the channel (no e-mail for an e-mail campaign) get no contact row.
+an address for the channel (no e-mail for an e-mail campaign) are classified first as
+`no_address`: not contacted, but counted in the funnel beside no consent and capped.
 """
 
 from __future__ import annotations
@@ -68,14 +69,16 @@ _DRAW = (
 
 _CLASSIFY = f"""
 WITH members AS (
-    SELECT m.customer_id
+    SELECT m.customer_id,
+           coalesce(CASE %(channel)s WHEN 'sms' THEN u.phone WHEN 'email' THEN u.email
+                    ELSE 'x' END, '') <> '' AS reachable
       FROM servicing_segmentmember m
       JOIN autofin_user u ON u.id = m.customer_id
      WHERE m.segment_id = %(segment)s AND u.is_active
-       AND (CASE %(channel)s WHEN 'sms' THEN u.phone WHEN 'email' THEN u.email ELSE 'x' END) <> ''
 ), classified AS (
     SELECT m.customer_id,
-           CASE WHEN NOT EXISTS (SELECT 1 FROM servicing_marketingconsent mc
+           CASE WHEN NOT m.reachable THEN 'no_address'
+                WHEN NOT EXISTS (SELECT 1 FROM servicing_marketingconsent mc
                                   WHERE mc.customer_id = m.customer_id
                                     AND mc.withdrawn_at IS NULL) THEN 'no_consent'
                 WHEN (SELECT count(*) FROM servicing_campaigncontact k

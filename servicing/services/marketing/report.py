@@ -15,7 +15,7 @@ Z95 = 1.96  # the two-sided 95 % normal quantile, as the formula and hand figure
 
 def campaign_funnel(campaign: Campaign) -> dict:
     """Counts per stage for the treated group (sent), the hold-out beside it, and the
-    customers not contacted (no consent, capped)."""
+    customers not contacted (no consent, capped, no address for the channel)."""
     rows = (
         CampaignContact.objects.filter(campaign=campaign)
         .values("result")
@@ -40,6 +40,7 @@ def campaign_funnel(campaign: Campaign) -> dict:
         "holdout": holdout,
         "no_consent": by.get(ContactResult.NO_CONSENT, {}).get("members", 0),
         "capped": by.get(ContactResult.CAPPED, {}).get("members", 0),
+        "no_address": by.get(ContactResult.NO_ADDRESS, {}).get("members", 0),
     }
 
 

@@ -74,14 +74,19 @@ def _create(*, customer_id: int, kind: str, decision: dict, loan_id, business_da
 
 
 def offer_issue(*, customer: User, kind: str, business_date: dt.date, campaign_id=None,
-                actor="offers") -> Offer | None:  # fmt: skip
+                actor="offers", requested_limit: Decimal | None = None,
+                loan_id: int | None = None) -> Offer | None:  # fmt: skip
     """Ask risk to pre-approve `kind` for `customer` on `business_date`; the new offer, or None
-    when risk declines (nothing changes then: the live offer, if any, stays)."""
+    when risk declines (nothing changes then: the live offer, if any, stays).
+    `requested_limit`: the bill asked for (an insurance renewal's premium); `loan_id`: the
+    financed car the offer is for when the caller knows it (the insured car's loan)."""
     facts = offer_facts_many([customer.pk]).get(customer.pk)
     if facts is None:  # not yet a customer with history (no facts row tonight)
         return None
-    loan_id = facts.pop("loan_id")
-    decision = preapproval_decide(kind=kind, facts=facts, on=business_date)
+    latest_loan_id = facts.pop("loan_id")
+    loan_id = loan_id or latest_loan_id
+    decision = preapproval_decide(kind=kind, facts=facts, on=business_date,
+                                  requested_limit=requested_limit)  # fmt: skip
     if not decision["approved"]:
         return None
     with transaction.atomic():
