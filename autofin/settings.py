@@ -461,47 +461,30 @@ INSURANCE_RENEWAL_DAYS = env.int("INSURANCE_RENEWAL_DAYS", default=30)
 # Commission income is booked only with an insurance agency licence (兼业代理许可); the demo
 # and sandbox act as a licensed lender so the accounting can be seen.
 INSURANCE_AGENCY_LICENSED = env.bool("INSURANCE_AGENCY_LICENSED", default=AUTOFIN_SANDBOX)
-# --- offers (issue 21): how long a pre-approved offer stays open, and how many candidates the
-# nightly offers step decides per transaction
+# --- offers: an offer's days open; candidates decided per transaction (docs/offers.md)
 OFFER_VALID_DAYS = env.int("OFFER_VALID_DAYS", default=30)
 OFFERS_BATCH_CHUNK = env.int("OFFERS_BATCH_CHUNK", default=500)
 # --- complaints
-# Complaint SLA (docs/complaints.md; 银保监会令2020年第3号): acknowledge within N working days
-# (house policy), resolve within N calendar days, a complex case up to the extended days, at
-# most the maximum with a care supervisor's approval and notice to the customer; a resolution the
-# customer leaves unanswered closes after N days. A survey link stays valid N days.
+# Complaint SLA (银保监会令2020年第3号; the rules and who may extend: docs/complaints.md)
 COMPLAINT_SLA = {"ack_working_days": env.int("COMPLAINT_ACK_WORKING_DAYS", default=1),
     "resolve_days": env.int("COMPLAINT_RESOLVE_DAYS", default=15),
     "extended_days": env.int("COMPLAINT_EXTENDED_DAYS", default=30),
     "max_days": env.int("COMPLAINT_MAX_DAYS", default=60),
     "confirm_days": env.int("COMPLAINT_CONFIRM_DAYS", default=7)}  # fmt: skip
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
-# --- marketing
-# Campaign frequency cap: at most N marketing messages per customer in D days, across campaigns;
-# a campaign without an end attributes responses for this many days after its start
-# (docs/marketing.md).
+# --- marketing: the frequency cap (N messages in D days) and attribution days (docs/marketing.md)
 MARKETING_FREQUENCY_CAP = env.int("MARKETING_FREQUENCY_CAP", default=4)
 MARKETING_FREQUENCY_DAYS = env.int("MARKETING_FREQUENCY_DAYS", default=30)
 MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
-# --- disbbench
-# The sandbox bank behaving like a remote one (benches, load tests; 0 = instant and always
-# answering): each send/status call takes SANDBOX_BANK_LATENCY_MS, and a first send times out
-# with probability SANDBOX_BANK_TIMEOUT_RATE (0..1), half of them after the bank executed it and
-# half before it saw it, chosen by the key's hash (docs/integrations.md, "The sandbox bank").
+# --- disbbench: the sandbox bank's latency and first-send timeouts, as a remote bank's
+# (benches; 0 = instant, always answering; docs/integrations.md "The sandbox bank")
 SANDBOX_BANK_LATENCY_MS = env.int("SANDBOX_BANK_LATENCY_MS", default=0)
 SANDBOX_BANK_TIMEOUT_RATE = env.float("SANDBOX_BANK_TIMEOUT_RATE", default=0.0)
 # A send that timed out is asked about by key this many seconds later (its own task), so a lost
 # answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
 DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)
-
-# --- eodbench
-# The nightly batch yields to online traffic (servicing.eod.runner.yield_pause_ms): web processes
-# record each request's duration in Redis (autofin.online_latency, outermost middleware); after
-# each chunk a worker reads the online p95 over EOD_YIELD_WINDOW_SECONDS and doubles its pause
-# (at least EOD_YIELD_STEP_MS, at most EOD_YIELD_MAX_PAUSE_MS) while it is above
-# EOD_YIELD_HIGH_MS, halves it back towards EOD_CHUNK_PAUSE_MS below EOD_YIELD_LOW_MS.
-# EOD_YIELD_HIGH_MS = 0 turns both the recording and the adaptation off (off in tests unless a
-# test turns it on: the fixed-pause tests must see the fixed pause).
+# --- eodbench: the batch yields to online traffic (servicing.eod.runner.yield_pause_ms, the
+# online p95 from autofin.online_latency; README); HIGH 0 turns it off (tests: the fixed pause)
 EOD_YIELD_HIGH_MS = env.int("EOD_YIELD_HIGH_MS", default=0 if TESTING else 300)
 EOD_YIELD_LOW_MS = env.int("EOD_YIELD_LOW_MS", default=150)
 EOD_YIELD_STEP_MS = env.int("EOD_YIELD_STEP_MS", default=250)
