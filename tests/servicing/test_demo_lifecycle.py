@@ -1,0 +1,57 @@
+"""The demo shows issue 21's pages with something on them: the marketing and care-supervisor
+logins, consents, complaints in several states (a collections one pausing contact, a breached one
+escalated), a launched campaign with its hold-out, the demo customer's pre-approved maintenance
+offer and their policy renewing with quotes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from autofin.models import User
+from autofin.roles import Role, user_has_role
+from servicing.models.customers import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintStatus,
+    MarketingConsent,
+    Offer,
+    OfferKind,
+    OfferStatus,
+)
+from servicing.models.insurance import QuoteStatus, RenewalQuote
+from servicing.models.marketing import CampaignContact, CampaignStatus, ContactResult, Segment
+from servicing.services.complaints.pause import collections_paused
+
+
+@pytest.mark.django_db
+def test_demo_seeds_the_customer_lifecycle(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert user_has_role(User.objects.get(username="marketing"), Role.MARKETING)
+    assert user_has_role(User.objects.get(username="care_lead"), Role.CARE_SUPERVISOR)
+    customer = User.objects.get(username="customer")
+    assert MarketingConsent.objects.filter(customer=customer, withdrawn_at__isnull=True).exists()
+
+    statuses = set(Complaint.objects.values_list("status", flat=True))
+    assert {
+        ComplaintStatus.RECEIVED,
+        ComplaintStatus.ACKNOWLEDGED,
+        ComplaintStatus.RESOLVED,
+    } <= statuses
+    collection = Complaint.objects.get(category=ComplaintCategory.COLLECTION)
+    assert collection.pauses_collections and collections_paused(collection.loan_id)
+    assert Complaint.objects.filter(escalation_level__gt=0).exists()
+
+    assert Segment.objects.filter(member_count__gt=0, computed_at__isnull=False).exists()
+    contacts = CampaignContact.objects.filter(campaign__status=CampaignStatus.RUNNING)
+    assert contacts.filter(result=ContactResult.SENT).exists()
+    assert contacts.filter(result=ContactResult.NO_CONSENT).exists()
+
+    offer = Offer.objects.get(customer=customer, kind=OfferKind.MAINTENANCE)
+    assert offer.status == OfferStatus.ACTIVE and offer.limit_amount > 0
+    quotes = RenewalQuote.objects.filter(policy__loan__customer=customer)
+    assert quotes.filter(status=QuoteStatus.OFFERED).exists()
