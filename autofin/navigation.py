@@ -195,3 +195,8 @@ def nav_for(user) -> list[dict]:
             continue
         items.append({"label": item.label, "url": url, "url_name": item.url_name})
     return items
+
+
+# --- qa-lifecycle: the customer's pre-approved offers were reachable only from a link at the foot
+# of /my/loans/; the portal's menu names every other issue-21 page.
+NAV.append(NavItem(_("我的专属额度"), "servicing:my_offers", frozenset({Role.CUSTOMER})))

@@ -1,6 +1,6 @@
 """Issue 21's demo: the demo customers' marketing consents, complaints in different states (one
 about collections, which pauses contact on its loan; one past its deadline and escalated), two
-segments from the issue's examples with one campaign launched with a hold-out, a pre-approved
+segments from the issue's examples with an SMS campaign launched with a hold-out and a banner, a pre-approved
 maintenance offer for the demo customer who logs in, and their policy renewing within 30 days
 with the sandbox insurers' quotes. Everything goes through the services the pages use; only the
 breached complaint's receipt is moved back in time, as its history."""
@@ -126,7 +126,17 @@ def _campaign(marketing, today) -> dict:
         created_by=marketing,
     )
     campaign_launch_request(actor=marketing, campaign_id=campaign.pk)
-    return campaign_launch(campaign_id=campaign.pk)
+    counts = campaign_launch(campaign_id=campaign.pk)
+    # the in-portal banner the consenting members see on /my/loans/ (no hold-out: every member
+    # who consents sees it, so the demo customer does)
+    banner = Campaign.objects.create(
+        name="保养分期·横幅（在贷客户）", segment=segments[1], offer_kind=OfferKind.MAINTENANCE,
+        channel=CampaignChannel.BANNER, message="保养分期：合作服务商保养费用最长可分 12 期。",
+        starts_at=timezone.now(), holdout_percent=0, created_by=marketing,
+    )  # fmt: skip
+    campaign_launch_request(actor=marketing, campaign_id=banner.pk)
+    campaign_launch(campaign_id=banner.pk)
+    return counts
 
 
 def _insurance(customer, loan, operator, today) -> int:
