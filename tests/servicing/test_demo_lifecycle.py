@@ -6,9 +6,11 @@ offer and their policy renewing with quotes."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from autofin.models import User
 from autofin.roles import Role, user_has_role
@@ -55,3 +57,32 @@ def test_demo_seeds_the_customer_lifecycle(settings, tmp_path):
     assert offer.status == OfferStatus.ACTIVE and offer.limit_amount > 0
     quotes = RenewalQuote.objects.filter(policy__loan__customer=customer)
     assert quotes.filter(status=QuoteStatus.OFFERED).exists()
+    _customer_pages_in_chinese()
+
+
+# an English state or enum code in the customer's Chinese pages (the walk's check)
+RAW = re.compile(
+    r"\b(next_car|upgrade|maintenance|insurance_renewal|active|expired|declined|received|"
+    r"acknowledged|resolved|closed|pricing|collection|portal|phone|sms|email|banner|offered|"
+    r"refused|unavailable|None|True|False)\b"
+)
+
+
+def _main(html: str) -> str:
+    body = html.split("<main", 1)[-1].split("</main>", 1)[0]
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def _customer_pages_in_chinese():
+    """One seed for both checks: it is the slow part."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(User.objects.get(username="customer"))
+    texts = {}
+    for url in ("/my/offers/", "/my/insurance/", "/my/complaints/", "/my/contact/", "/my/loans/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        texts[url] = _main(response.content.decode())
+        assert not RAW.findall(texts[url]), (url, RAW.findall(texts[url]))
+    assert "保养分期" in texts["/my/offers/"]
+    assert "续保报价" in texts["/my/insurance/"]
+    assert "保养分期：合作服务商保养费用最长可分 12 期。" in texts["/my/loans/"]
