@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from autofin.business_date import business_date_current
 from autofin.models import User
 from autofin.roles import Role, user_has_role
 from servicing.models.customers import (
@@ -26,6 +27,7 @@ from servicing.models.customers import (
 from servicing.models.insurance import QuoteStatus, RenewalQuote
 from servicing.models.marketing import CampaignContact, CampaignStatus, ContactResult, Segment
 from servicing.services.complaints.pause import collections_paused
+from servicing.services.marketing.segments import segments_compute_all
 
 
 @pytest.mark.django_db
@@ -49,6 +51,8 @@ def test_demo_seeds_the_customer_lifecycle(settings, tmp_path):
     assert Complaint.objects.filter(escalation_level__gt=0).exists()
 
     assert Segment.objects.filter(member_count__gt=0, computed_at__isnull=False).exists()
+    # every demo segment's rules compile (the nightly step recomputes them all)
+    assert segments_compute_all(today=business_date_current())
     contacts = CampaignContact.objects.filter(campaign__status=CampaignStatus.RUNNING)
     assert contacts.filter(result=ContactResult.SENT).exists()
     assert contacts.filter(result=ContactResult.NO_CONSENT).exists()

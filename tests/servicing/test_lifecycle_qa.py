@@ -1,6 +1,7 @@
 """What the issue-21 browser walk found: the segment builder shouted 请填写条件的值 at a row the
 marketer had not typed in yet (the new-segment page opened with an error; 添加条件 added a row
-with one); the customer's 我的专属额度 page was missing from the portal menu."""
+with one); the customer's 我的专属额度 page was missing from the portal menu; the complaint queue
+linked 投诉月报 for agents, who get 403 there."""
 
 from __future__ import annotations
 
@@ -55,3 +56,15 @@ def test_the_customer_menu_names_the_offers_page():
     assert "/my/offers/" in [item["url"] for item in nav_for(customer)]
     agent = UserFactory(roles=[Role.SERVICING_AGENT])
     assert "/my/offers/" not in [item["url"] for item in nav_for(agent)]
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"), [(Role.SERVICING_AGENT, False), (Role.CARE_SUPERVISOR, True)]
+)
+def test_the_queue_links_the_report_only_for_who_may_open_it(client, role, shown):
+    user = UserFactory(roles=[role])
+    client.login(username=user.username, password=PASSWORD)
+    assert (
+        "/servicing/complaints/report/" in client.get("/servicing/complaints/").content.decode()
+    ) is shown
+    assert (client.get("/servicing/complaints/report/").status_code == 200) is shown
