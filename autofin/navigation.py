@@ -205,3 +205,6 @@ NAV.append(
         frozenset({Role.FINANCE_OPERATOR, Role.FINANCE_APPROVER}),
     )
 )
+# --- qa-lifecycle: the customer's pre-approved offers were reachable only from a link at the foot
+# of /my/loans/; the portal's menu names every other issue-21 page.
+NAV.append(NavItem(_("我的专属额度"), "servicing:my_offers", frozenset({Role.CUSTOMER})))

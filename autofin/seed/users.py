@@ -30,6 +30,9 @@ BACK_OFFICE_DEMO_USERS = {
     Role.OPERATIONS: ("ops", "运营 吴军"),
     Role.COMPLIANCE_OFFICER: ("compliance", "合规专员 郑洁"),
     Role.SYSTEM_ADMIN: ("admin", "系统管理员"),
+    # issue 21: the customer-lifecycle roles
+    Role.MARKETING: ("marketing", "营销专员 何芳"),
+    Role.CARE_SUPERVISOR: ("care_lead", "客服主管 钱明"),
 }
 
 

@@ -4,7 +4,8 @@ the demo loans in every status with their histories, a few funded leases with th
 monthly KPIs, the dealers' commissions on the books and paid, their deposits' opening
 balances, the compliance queue's demo cases, last month's credit-reporting feed,
 two dealers' floor-plan lines,
-and the next-best-offer model's past campaigns, trained once."""
+the next-best-offer model's past campaigns, trained once, and issue 21's consents, complaints,
+segments, a campaign, a maintenance offer and a policy renewing (servicing.seed.lifecycle)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from servicing.seed.credit_reporting import credit_reporting_seed
 from servicing.seed.deposits import deposits_seed
 from servicing.seed.floorplan import floorplan_seed
 from servicing.seed.leases import leases_seed
+from servicing.seed.lifecycle import lifecycle_seed
 from servicing.seed.loans import loans_seed
 from servicing.seed.nbo import nbo_seed
 from servicing.seed.subsidised import oem_agreement_seed, subsidised_contract_fund
@@ -32,3 +34,4 @@ def seed(*, stdout, context: dict) -> None:
     credit_reporting_seed(stdout=stdout, context=context)
     floorplan_seed(stdout=stdout, context=context)
     nbo_seed(stdout=stdout, context=context)
+    lifecycle_seed(stdout=stdout, context=context)

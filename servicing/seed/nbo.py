@@ -129,7 +129,8 @@ def nbo_history_seed(*, customers: int = 1000, seed: int = 21, today: dt.date | 
     segment = Segment.objects.create(
         name=SEGMENT_NAME,
         description="演示用历史营销客群，供下一最佳邀约模型训练。",
-        rules=[{"fact": "marketing_consent", "op": "=", "value": True}],
+        # the rule builder's own vocabulary (rules.OPS): "=" stopped the nightly segments step
+        rules=[{"fact": "marketing_consent", "op": "is_true"}],
         computed_at=timezone.now(),
         member_count=customers,
     )

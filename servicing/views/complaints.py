@@ -49,7 +49,8 @@ def _staff_view(*roles):
 handler_view = _staff_view(*wf.HANDLERS)
 # the trail and the collections review are open to compliance as well
 reader_view = _staff_view(*wf.HANDLERS, Role.COMPLIANCE_OFFICER)
-report_view = _staff_view(Role.CARE_SUPERVISOR, Role.COMPLIANCE_OFFICER)
+REPORT_ROLES = (Role.CARE_SUPERVISOR, Role.COMPLIANCE_OFFICER)
+report_view = _staff_view(*REPORT_ROLES)
 
 
 @handler_view
@@ -74,6 +75,8 @@ def complaint_list(request):
             "statuses": ComplaintStatus.choices,
             "categories": ComplaintCategory.choices,
             "channels": ComplaintChannel.choices,
+            # an agent is not shown a link that answers them 403
+            "can_report": request.user.is_superuser or user_has_role(request.user, *REPORT_ROLES),
         },
     )
 

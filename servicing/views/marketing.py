@@ -93,13 +93,15 @@ def _builder_rows(rules: list[dict], error: RuleError | None) -> list[dict]:
     return rows
 
 
-def _builder_context(rules: list[dict]) -> dict:
+def _builder_context(rules: list[dict], *, pending: int | None = None) -> dict:
+    """`pending`: the row just put on the page, not yet filled in — its empty value is not an
+    error to shout about before the user has typed (the count stays — until it is valid)."""
     today = business_date_for_posting()
     error, count = None, None
     try:
         count = segment_count(rules=rules, today=today)
     except RuleError as exc:
-        error = exc
+        error = None if pending is not None and exc.index == pending else exc
     return {
         "rows": _builder_rows(rules, error),
         "facts": [(f.column, f.label) for f in FACTS.values()],
@@ -136,9 +138,11 @@ def segment_edit(request, segment_id: int | None = None):
     segment = get_object_or_404(Segment, pk=segment_id) if segment_id else None
     rules = list(segment.rules) if segment else [{"fact": "instalments_paid", "op": "gte"}]
     form = SegmentForm(instance=segment)
+    pending = None if segment else 0
     if request.method == "POST":
         form = SegmentForm(request.POST, instance=segment)
         rules = _apply_action(request.POST, _rules_from_post(request.POST))
+        pending = len(rules) - 1 if request.POST.get("action") == "add" else None
         if request.POST.get("action") == "save" and form.is_valid():
             try:
                 rules_where(rules, today=business_date_for_posting())
@@ -156,7 +160,7 @@ def segment_edit(request, segment_id: int | None = None):
     return render(
         request,
         "servicing/marketing/segment_edit.html",
-        {"segment": segment, "form": form, **_builder_context(rules)},
+        {"segment": segment, "form": form, **_builder_context(rules, pending=pending)},
     )
 
 
@@ -167,7 +171,10 @@ def segment_preview(request):
     if not _marketer(request):
         return _forbidden()
     rules = _apply_action(request.POST, _rules_from_post(request.POST))
-    return render(request, "servicing/marketing/_builder.html", _builder_context(rules))
+    added = len(rules) - 1 if request.POST.get("action") == "add" else None
+    return render(
+        request, "servicing/marketing/_builder.html", _builder_context(rules, pending=added)
+    )
 
 
 @login_required
