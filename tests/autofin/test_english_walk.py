@@ -37,6 +37,8 @@ ROLE_USERS = [
     "am",
     "ops",
     "compliance",
+    "marketing",
+    "care_lead",
 ]
 
 
