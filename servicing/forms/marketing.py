@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from autofin.widgets import UserDataSelect
 from servicing.models.marketing import Campaign, Segment
 
 
@@ -23,6 +24,7 @@ class CampaignForm(forms.ModelForm):
             "holdout_percent",
         ]  # fmt: skip
         widgets = {
+            "segment": UserDataSelect,  # segment names are typed by marketing, not translated
             "message": forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
             "starts_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
