@@ -440,3 +440,7 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 # 留购价: the nominal buyout every new lease bills with its last rent (0: none)
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
+# --- partition
+# The journal lines are partitioned by month (docs/scaling.md): `partitions_ensure` (monthly, by
+# beat) keeps this many months ahead of the business date created, so a line never waits on DDL.
+LEDGER_PARTITION_MONTHS_AHEAD = 3

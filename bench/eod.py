@@ -50,6 +50,7 @@ BYTES_PER_LOAN = 9_000
 
 
 from _common import admin_execute, percentile, scratch_database, server_url, with_db  # noqa: E402
+from _partitions import partitions_ready  # noqa: E402
 
 
 def setup_django() -> None:
@@ -219,9 +220,11 @@ def opening_balances() -> None:
         sql(
             f"""
             WITH f AS ({figures})
-            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
-            SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id
+            INSERT INTO servicing_journalline
+                (entry_id, account_id, side, amount, loan_id, business_date)
+            SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id, e.business_date
               FROM f
+              JOIN servicing_journalentry e ON e.id = %(entry)s
              CROSS JOIN LATERAL (VALUES
                     ('principal_receivable', 'D', f.schedule_principal, f.loan_id),
                     ('interest_receivable', 'D', f.interest, f.loan_id),
@@ -304,8 +307,10 @@ def floorplan_generate(n: int) -> float:
         sql(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
-            SELECT %(entry)s, acc.id, x.side, x.amount, NULL, x.dealer_id, x.advance_id
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
+                 business_date)
+            SELECT %(entry)s, acc.id, x.side, x.amount, NULL, x.dealer_id, x.advance_id,
+                   (SELECT business_date FROM servicing_journalentry WHERE id = %(entry)s)
               FROM (SELECT 'floorplan_receivable' AS code, 'D' AS side, a.amount,
                            a.dealer_id, a.id AS advance_id
                       FROM servicing_floorplanadvance a
@@ -450,6 +455,7 @@ def main() -> None:
     from servicing.models.eod import BatchRun, StepRun
     from servicing.models.loans import Loan
 
+    print(partitions_ready(DAY, months_back=1))
     if not (args.reuse and Loan.objects.exists()):
         print(f"generating {args.loans:,} loans ...", flush=True)
         seconds = generate(args.loans)
@@ -576,6 +582,11 @@ def main() -> None:
         print(f"floor-plan step {run.code}: {secs:.1f} s for {n_advances:,} advances"
               f" = {(n_advances / secs if secs else 0):,.0f} advances/s")  # fmt: skip
     rate = n_loans / wall
+    # per-1k-loan cost, to compare book sizes (linear growth) and runs with or without partitions
+    lines = _rows("SELECT count(*) FROM servicing_journalline WHERE business_date = %s", [DAY])
+    print(f"per 1,000 loans: {wall / n_loans * 1000:.3f} s of batch wall time; "
+          f"{lines[0][0] / n_loans:.2f} ledger lines per loan posted for the day")  # fmt: skip
+    print(partitions_ready(DAY, months_back=1))
     print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
           f"with {args.workers} workers")  # fmt: skip
     print(f"ratio to the naive per-loan loop: {rate / naive_rate:.1f}x "
