@@ -19,6 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
+from autofin.business_date import business_date_current
+from servicing.ledger_roles import ledger_maintenance
+
 PARENT = "servicing_journalline"
 DEFAULT_PARTITION = f"{PARENT}_default"
 
@@ -112,11 +117,6 @@ def month_partitions_ensure(cursor, first: dt.date, last: dt.date) -> EnsureRepo
 def journal_partitions_ensure(months_ahead: int | None = None) -> EnsureReport:
     """The month partitions from the business date's month to `months_ahead` months after it
     (settings.LEDGER_PARTITION_MONTHS_AHEAD by default), created as the maintenance role."""
-    from django.conf import settings
-
-    from autofin.business_date import business_date_current
-    from servicing.ledger_roles import ledger_maintenance
-
     if months_ahead is None:
         months_ahead = settings.LEDGER_PARTITION_MONTHS_AHEAD
     today = business_date_current()
