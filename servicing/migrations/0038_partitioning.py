@@ -179,7 +179,7 @@ CREATE TRIGGER journal_line_append_only
 CREATE TRIGGER journal_line_no_truncate
     BEFORE TRUNCATE ON servicing_journalline
     FOR EACH STATEMENT EXECUTE FUNCTION servicing_ledger_no_truncate();
-"""
+"""  # noqa: S608 - built from the constants above
 
 ROW_COLUMNS = (
     "id, schedule_version, superseded_by_version, instalment_no, due_date, accrual_start, "
@@ -283,7 +283,7 @@ CREATE TRIGGER schedule_row_unreferenced
     AFTER DELETE ON servicing_loanschedulerow
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION servicing_schedule_row_unreferenced();
-"""
+"""  # noqa: S608 - built from the constants above
 
 REFERENCING = (
     "servicing_penaltyaccrual",
