@@ -160,6 +160,17 @@ def test_partitions_ensure_creates_the_months_ahead_once(capsys):
                 "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = %s", [name]
             )
             assert cursor.fetchone() == ("autofin_maint",)
+            # the application reads and appends through the parent only, never a partition
+            cursor.execute(
+                "SELECT has_table_privilege('autofin_app', %s, 'SELECT, INSERT, UPDATE, DELETE')",
+                [name],
+            )
+            assert cursor.fetchone() == (False,)
+        cursor.execute(
+            "SELECT has_table_privilege('autofin_app', 'servicing_journalline', 'INSERT'),"
+            " has_table_privilege('autofin_app', 'servicing_journalline', 'DELETE')"
+        )
+        assert cursor.fetchone() == (True, False)
 
 
 def test_a_month_created_by_the_command_carries_the_balance_guard():
