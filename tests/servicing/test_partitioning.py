@@ -173,6 +173,52 @@ def test_partitions_ensure_creates_the_months_ahead_once(capsys):
         assert cursor.fetchone() == (True, False)
 
 
+def test_partitions_ensure_gives_the_partitioned_parents_statistics():
+    # autovacuum analyzes partitions, never a partitioned parent: without the command the
+    # planner has no whole-table statistics for joins against these two tables
+    journal_post(
+        business_date=business_date_current(),
+        source_type="fee",
+        source_id="stats",
+        lines=[("fee_receivable", "D", "8.00", LOAN), ("fee_income", "C", "8.00", LOAN)],
+        idempotency_key="partition:stats",
+    )
+    _row()
+    query = (
+        "SELECT tablename FROM pg_stats WHERE inherited AND attname = 'loan_id'"
+        " AND tablename IN ('servicing_journalline', 'servicing_loanschedulerow') ORDER BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        assert cursor.fetchall() == []
+        call_command("partitions_ensure")
+        cursor.execute(query)
+        assert cursor.fetchall() == [("servicing_journalline",), ("servicing_loanschedulerow",)]
+
+
+def test_every_index_of_a_partitioned_parent_is_valid_and_on_every_partition():
+    # an index built "ON ONLY" the parent stays invalid and leaves the partitions without it:
+    # the first partitioned bench's loan look-ups then read whole partitions (docs/scaling.md)
+    with connection.cursor() as cursor:
+        for parent in ("servicing_journalline", "servicing_loanschedulerow"):
+            cursor.execute(
+                "SELECT c.relname, i.indisvalid, (SELECT count(*) FROM pg_inherits h"
+                " WHERE h.inhparent = i.indexrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+                [parent],
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass", [parent]
+            )
+            n = cursor.fetchone()[0]
+            assert n > 1
+            assert len(indexes) >= 3
+            assert [(name, valid, count) for name, valid, count in indexes] == [
+                (name, True, n) for name, _valid, _count in indexes
+            ]
+
+
 def test_a_month_created_by_the_command_carries_the_balance_guard():
     month = partitions.month_add(partitions.month_start(business_date_current()), 8)
     with ledger_maintenance() as cursor:
