@@ -66,4 +66,10 @@ SCHEDULE: dict = {
         "task": "servicing.tasks.insurance.insurer_remittances_recover",
         "schedule": 300.0,
     },
+    # partition: the journal lines' month partitions LEDGER_PARTITION_MONTHS_AHEAD ahead, on
+    # the 1st at 02:00 Beijing (after the batch; idempotent, so a missed month catches up).
+    "ledger-partitions-ensure": {
+        "task": "servicing.tasks.ledger.ledger_partitions_ensure",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
 }

@@ -491,3 +491,7 @@ EOD_YIELD_STEP_MS = env.int("EOD_YIELD_STEP_MS", default=250)
 EOD_YIELD_MAX_PAUSE_MS = env.int("EOD_YIELD_MAX_PAUSE_MS", default=4000)
 EOD_YIELD_WINDOW_SECONDS = env.int("EOD_YIELD_WINDOW_SECONDS", default=10)
 MIDDLEWARE = ["autofin.online_latency.OnlineLatencyMiddleware", *MIDDLEWARE]
+# --- partition
+# The journal lines are partitioned by month (docs/scaling.md): `partitions_ensure` (monthly, by
+# beat) keeps this many months ahead of the business date created, so a line never waits on DDL.
+LEDGER_PARTITION_MONTHS_AHEAD = 3

@@ -60,6 +60,7 @@ from _common import (  # noqa: E402
     server_url,
     with_db,
 )
+from _partitions import partitions_ready  # noqa: E402
 
 
 def setup_django() -> None:
@@ -159,10 +160,24 @@ def generate(n: int) -> float:
         {"d": DAY},
     )
     sql("SELECT setval('servicing_loan_id_seq', (SELECT max(id) FROM servicing_loan))")
-    # schedule rows: drop the indexes, bulk insert, rebuild
+    # schedule rows: drop the indexes, bulk insert, rebuild. The table is partitioned: the
+    # parent's index definition reads "ON ONLY", which would rebuild the parent's (invalid,
+    # empty) index and none of the partitions' — every loan look-up then scans whole
+    # partitions (the 14-46x slower accrual, auto-debit and reminders of the first
+    # partitioned run, docs/scaling.md). Rebuilt without ONLY, each partition gets its index;
+    # a unique constraint comes back as a constraint, not a bare index.
     idx = _rows(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'servicing_loanschedulerow'"
-        " AND indexname NOT LIKE '%%pkey'"
+        """
+        SELECT i.indexname,
+               CASE WHEN c.conname IS NOT NULL
+                    THEN 'ALTER TABLE servicing_loanschedulerow ADD CONSTRAINT '
+                         || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid)
+                    ELSE replace(i.indexdef, ' ON ONLY ', ' ON ') END
+          FROM pg_indexes i
+          LEFT JOIN pg_constraint c
+            ON c.conname = i.indexname AND c.conrelid = 'servicing_loanschedulerow'::regclass
+         WHERE i.tablename = 'servicing_loanschedulerow' AND i.indexname NOT LIKE '%%pkey'
+        """
     )
     for name, _def in idx:
         sql(f'ALTER TABLE servicing_loanschedulerow DROP CONSTRAINT IF EXISTS "{name}"')
@@ -194,6 +209,12 @@ def generate(n: int) -> float:
     sql("SET session_replication_role = DEFAULT")
     for _name, definition in idx:
         sql(definition)
+    invalid = _rows(
+        "SELECT indexrelid::regclass::text FROM pg_index"
+        " WHERE indrelid = 'servicing_loanschedulerow'::regclass AND NOT indisvalid"
+    )
+    if invalid:
+        sys.exit(f"schedule-row indexes left invalid after the load: {invalid}")
     sql("DROP TABLE bench_base")
     opening_balances()
     sql("VACUUM ANALYZE servicing_loan")
@@ -229,9 +250,11 @@ def opening_balances() -> None:
         sql(
             f"""
             WITH f AS ({figures})
-            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
-            SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id
+            INSERT INTO servicing_journalline
+                (entry_id, account_id, side, amount, loan_id, business_date)
+            SELECT %(entry)s, a.id, x.side, x.amount, x.loan_id, e.business_date
               FROM f
+              JOIN servicing_journalentry e ON e.id = %(entry)s
              CROSS JOIN LATERAL (VALUES
                     ('principal_receivable', 'D', f.schedule_principal, f.loan_id),
                     ('interest_receivable', 'D', f.interest, f.loan_id),
@@ -314,8 +337,10 @@ def floorplan_generate(n: int) -> float:
         sql(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
-            SELECT %(entry)s, acc.id, x.side, x.amount, NULL, x.dealer_id, x.advance_id
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
+                 business_date)
+            SELECT %(entry)s, acc.id, x.side, x.amount, NULL, x.dealer_id, x.advance_id,
+                   (SELECT business_date FROM servicing_journalentry WHERE id = %(entry)s)
               FROM (SELECT 'floorplan_receivable' AS code, 'D' AS side, a.amount,
                            a.dealer_id, a.id AS advance_id
                       FROM servicing_floorplanadvance a
@@ -497,6 +522,7 @@ def main() -> None:
     from servicing.models.eod import BatchRun, StepRun
     from servicing.models.loans import Loan
 
+    print(partitions_ready(DAY, months_back=1))
     if not (args.reuse and Loan.objects.exists()):
         print(f"generating {args.loans:,} loans ...", flush=True)
         seconds = generate(args.loans)
@@ -636,6 +662,11 @@ def main() -> None:
     rate = n_loans / wall
     print(f"1,000,000-loan extrapolation (linear): {wall * 1_000_000 / n_loans:,.0f} s "
           f"(load average {load_during})")  # fmt: skip
+    # per-1k-loan cost, to compare book sizes (linear growth) and runs with or without partitions
+    lines = _rows("SELECT count(*) FROM servicing_journalline WHERE business_date = %s", [DAY])
+    print(f"per 1,000 loans: {wall / n_loans * 1000:.3f} s of batch wall time; "
+          f"{lines[0][0] / n_loans:.2f} ledger lines per loan posted for the day")  # fmt: skip
+    print(partitions_ready(DAY, months_back=1))
     print(f"\ntotal wall time {wall:.1f} s for {n_loans:,} loans = {rate:,.0f} loans/s "
           f"with {args.workers} workers")  # fmt: skip
     print(f"ratio to the naive per-loan loop: {rate / naive_rate:.1f}x "

@@ -41,6 +41,7 @@ GUARDS = [
 
 
 from _common import db_drop, db_name, scratch_database  # noqa: E402
+from _partitions import partitions_ready  # noqa: E402
 
 BENCH_DB = db_name("autofin_bench_ledger")
 
@@ -184,16 +185,19 @@ def bulk_statement(lines: int, *, guards: bool, unbalanced: bool = False) -> dic
             figures["headers_s"] = t1 - t0
             cursor.execute(
                 """
-                INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id)
+                INSERT INTO servicing_journalline
+                    (entry_id, account_id, side, amount, loan_id, business_date)
                 SELECT %(base)s + (g + 1) / 2,
                        CASE WHEN g %% 2 = 1 THEN %(debit)s ELSE %(credit)s END,
                        CASE WHEN g %% 2 = 1 THEN 'D' ELSE 'C' END,
                        (10 + ((g + 1) / 2) %% 5000)::numeric / 100
                          + CASE WHEN %(unbalanced)s AND g = %(lines)s THEN 0.01 ELSE 0 END,
-                       1 + ((g + 1) / 2) %% %(loans)s
+                       1 + ((g + 1) / 2) %% %(loans)s,
+                       %(day)s
                   FROM generate_series(1, %(lines)s) AS g
                 """,
                 {
+                    "day": DAY,
                     "base": base,
                     "debit": debit_account,
                     "credit": credit_account,
@@ -244,6 +248,7 @@ def main() -> None:
             version = cursor.fetchone()[0]
         print(f"PostgreSQL {version}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
         bench_loans()
+        print(partitions_ready(DAY))
 
         rate = bench_one_by_one(args.entries)
         print(
@@ -291,6 +296,7 @@ def main() -> None:
             f"  the same with one unbalanced entry: refused={bool(f['refused'])} "
             f"after {f['total_s']:.2f} s"
         )
+        print(partitions_ready(DAY))
         connection.close()
         if tb.total != 0 or not f["refused"]:
             raise SystemExit("FAILED: the trial balance is not zero or an unbalanced entry got in")

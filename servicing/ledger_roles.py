@@ -61,6 +61,7 @@ def grants_sql(schema: str) -> str:
     """Ownership of the ledger by the maintenance role and the application role's privileges.
     Needs the migrating login to own the tables and be a member of the maintenance role."""
     tables = ", ".join(LEDGER_TABLES)
+    parents = ", ".join(f"'{table}'" for table in LEDGER_TABLES)
     lines = [f"ALTER TABLE {table} OWNER TO {MAINT_ROLE};" for table in LEDGER_TABLES]
     lines += [f"ALTER FUNCTION {fn} OWNER TO {MAINT_ROLE};" for fn in LEDGER_FUNCTIONS]
     lines += [
@@ -70,6 +71,11 @@ def grants_sql(schema: str) -> str:
         f"REVOKE ALL ON {tables} FROM {APP_ROLE};",
         f"REVOKE ALL ON {tables} FROM PUBLIC;",
         f"GRANT SELECT, INSERT ON {tables} TO {APP_ROLE};",
+        # the lines' month partitions (migration 0038) are tables of the schema too: the grant
+        # on all tables above reached them; the application reads and appends via the parent only
+        "DO $$ DECLARE p regclass; BEGIN FOR p IN SELECT i.inhrelid::regclass FROM pg_inherits i"  # noqa: S608 - constants
+        f" WHERE i.inhparent = ANY (ARRAY[{parents}]::regclass[]) LOOP"
+        f" EXECUTE format('REVOKE ALL ON %s FROM {APP_ROLE}, PUBLIC', p); END LOOP; END $$;",
         # tables later migrations create (as the migrating login) get the same privileges
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" '
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE};",

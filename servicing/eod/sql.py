@@ -107,11 +107,12 @@ def post_lines(
     values = "".join(f", x.{k}" for k in keys)
     run(
         f"""
-        INSERT INTO servicing_journalline (entry_id, account_id, side, amount{columns})
-        SELECT %s, a.id, x.side, x.amount{values}
+        INSERT INTO servicing_journalline
+            (entry_id, account_id, side, amount, business_date{columns})
+        SELECT %s, a.id, x.side, x.amount, %s{values}
           FROM eod_lines x JOIN servicing_ledgeraccount a ON a.code = x.code
         """,  # noqa: S608 - column names checked above; values are bound
-        [entry_id],
+        [entry_id, ctx.business_date],
     )
     return entry_id
 

@@ -37,6 +37,8 @@ class LeaseInvoiceLine(models.Model):
     row = models.ForeignKey(
         LoanScheduleRow, verbose_name=_("租金期次"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="lease_invoice_lines",
+        # hash-partitioned schedule rows: a guard trigger, not a foreign key (migration 0038)
+        db_constraint=False,
     )  # fmt: skip
     repayment = models.ForeignKey(
         Repayment, verbose_name=_("还款"), null=True, blank=True, on_delete=models.PROTECT,

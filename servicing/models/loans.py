@@ -300,7 +300,11 @@ class PenaltyAccrual(models.Model):
     """
 
     row = models.ForeignKey(
-        LoanScheduleRow, on_delete=models.PROTECT, related_name="penalty_accruals"
+        LoanScheduleRow,
+        on_delete=models.PROTECT,
+        related_name="penalty_accruals",
+        # hash-partitioned schedule rows: a guard trigger, not a foreign key (migration 0038)
+        db_constraint=False,
     )
     start = models.DateField(_("起（不含）"))
     end = models.DateField(_("止（含）"))

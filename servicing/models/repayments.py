@@ -133,7 +133,13 @@ class RepaymentAllocation(models.Model):
 
     repayment = models.ForeignKey(Repayment, on_delete=models.PROTECT, related_name="allocations")
     row = models.ForeignKey(
-        LoanScheduleRow, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LoanScheduleRow,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        # hash-partitioned schedule rows: a guard trigger, not a foreign key (migration 0038)
+        db_constraint=False,
     )
     component = models.CharField(_("科目"), max_length=10, choices=Component.choices)
     amount = models.DecimalField(_("金额"), **MONEY)

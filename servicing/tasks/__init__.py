@@ -1,7 +1,8 @@
 """servicing's Celery tasks, one module per area: `commissions` (sending and recovering dealer
 commission payouts), `deposits` (dealer deposit refunds), `disbursement` (sending payment attempts,
 recovery, the daily bank reconciliation), `eod` (the nightly settlement's batch, chunks and
-watchdog). Tasks are thin: they take ids and call the services or the batch runner; nothing
+watchdog), `ledger` (the journal lines' month partitions ahead). Tasks are thin: they take ids
+and call the services or the batch runner; nothing
 below them imports a task module (services schedule tasks by name)."""
 
 # Celery's autodiscovery imports `servicing.tasks` only: importing the area modules here is what
@@ -13,6 +14,7 @@ from servicing.tasks import (  # noqa: F401
     eod,
     floorplan,
     insurance,
+    ledger,
     marketing,
     repossession,
 )

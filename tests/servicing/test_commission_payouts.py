@@ -290,7 +290,7 @@ def test_a_line_names_one_subledger_at_most(dealer):
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO servicing_journalline (entry_id, account_id, side, amount, loan_id, "
-            "dealer_id) VALUES (1, 1, 'D', 1, 1, %s)",
+            "dealer_id, business_date) VALUES (1, 1, 'D', 1, 1, %s, '2026-01-01')",
             [dealer.pk],
         )
 

@@ -85,13 +85,19 @@ def _raw_header(cursor, key: str) -> int:
 
 
 def _raw_lines(cursor, rows: list[tuple[int, str, str, str]]) -> None:
-    """rows of (entry_id, account_code, side, amount), inserted by ONE statement."""
+    """rows of (entry_id, account_code, side, amount), inserted by ONE statement, each line
+    carrying its entry's business date as the posting code writes it."""
     values = ", ".join(
-        ["(%s, (SELECT id FROM servicing_ledgeraccount WHERE code = %s), %s, %s)"] * len(rows)
+        [
+            "(%s, (SELECT id FROM servicing_ledgeraccount WHERE code = %s), %s, %s,"
+            " coalesce((SELECT business_date FROM servicing_journalentry WHERE id = %s), %s))"
+        ]
+        * len(rows)
     )
     cursor.execute(
-        f"INSERT INTO servicing_journalline (entry_id, account_id, side, amount) VALUES {values}",
-        [v for row in rows for v in row],
+        "INSERT INTO servicing_journalline (entry_id, account_id, side, amount, business_date)"
+        f" VALUES {values}",
+        [v for row in rows for v in (*row, row[0], DAY)],
     )
 
 

@@ -72,9 +72,9 @@ def _raw_insert(day: dt.date) -> None:
                 INSERT INTO servicing_journalentry
                     (business_date, source_type, source_id, description, idempotency_key,
                      created_by_label)
-                VALUES (%s, 'adjustment', 'raw', '', %s, 'psql') RETURNING id)
-            INSERT INTO servicing_journalline (entry_id, account_id, side, amount)
-            SELECT e.id, a.id, s.side, 5.00
+                VALUES (%s, 'adjustment', 'raw', '', %s, 'psql') RETURNING id, business_date)
+            INSERT INTO servicing_journalline (entry_id, account_id, side, amount, business_date)
+            SELECT e.id, a.id, s.side, 5.00, e.business_date
               FROM e, servicing_ledgeraccount a,
                    (VALUES ('bank_clearing', 'D'), ('fee_income', 'C')) s(code, side)
              WHERE a.code = s.code

@@ -39,8 +39,8 @@ def gl_summary_step(ctx: StepContext, lo: int, hi: int) -> dict:
         base_sql = """
             SELECT l.account_id, sum(CASE l.side WHEN 'D' THEN l.amount ELSE 0 END) AS debit,
                    sum(CASE l.side WHEN 'C' THEN l.amount ELSE 0 END) AS credit
-              FROM servicing_journalline l JOIN servicing_journalentry e ON e.id = l.entry_id
-             WHERE e.business_date < %(d)s GROUP BY l.account_id
+              FROM servicing_journalline l
+             WHERE l.business_date < %(d)s GROUP BY l.account_id
         """
     else:
         base_sql = """
@@ -67,8 +67,9 @@ def gl_summary_step(ctx: StepContext, lo: int, hi: int) -> dict:
                 SELECT l.account_id,
                        sum(CASE l.side WHEN 'D' THEN l.amount ELSE 0 END) AS debit,
                        sum(CASE l.side WHEN 'C' THEN l.amount ELSE 0 END) AS credit
-                  FROM servicing_journalline l JOIN servicing_journalentry e ON e.id = l.entry_id
-                 WHERE e.business_date = %(d)s GROUP BY l.account_id
+                  -- a line carries its entry's date: one month partition is read
+                  FROM servicing_journalline l
+                 WHERE l.business_date = %(d)s GROUP BY l.account_id
                ) m ON m.account_id = a.id
         """,  # noqa: S608 - SQL built from constants; values are bound
         {"d": d, "prev": previous},

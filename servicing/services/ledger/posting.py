@@ -41,7 +41,9 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
             SELECT e.idempotency_key, e.id, e.source_type, e.source_id,
                    a.code, l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id
               FROM servicing_journalentry e
-              JOIN servicing_journalline l ON l.entry_id = e.id
+              -- the entry's date names the one month partition holding its lines
+              JOIN servicing_journalline l
+                ON l.entry_id = e.id AND l.business_date = e.business_date
               JOIN servicing_ledgeraccount a ON a.id = l.account_id
              WHERE e.idempotency_key = ANY(%s)
             """,
@@ -100,9 +102,14 @@ def _insert_lines(rows: list[LineRow]) -> None:
         cursor.execute(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
-            SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-                                 %s::bigint[], %s::bigint[], %s::bigint[])
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
+                 business_date)
+            SELECT l.*, e.business_date
+              FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
+                          %s::bigint[], %s::bigint[], %s::bigint[])
+                   AS l(entry_id, account_id, side, amount, loan_id, dealer_id,
+                        floorplan_advance_id)
+              JOIN servicing_journalentry e ON e.id = l.entry_id
             """,
             columns,
         )
@@ -116,13 +123,16 @@ def _insert_lines_by_code(rows: list[LineRow]) -> None:
         cursor.execute(
             """
             INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id)
+                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
+                 business_date)
             SELECT l.entry_id,
                    (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
-                   l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id
+                   l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id,
+                   e.business_date
               FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
                           %s::bigint[], %s::bigint[], %s::bigint[])
                    AS l(entry_id, code, side, amount, loan_id, dealer_id, floorplan_advance_id)
+              JOIN servicing_journalentry e ON e.id = l.entry_id
             """,
             columns,
         )
