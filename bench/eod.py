@@ -2,6 +2,21 @@
 
     .venv/bin/python bench/eod.py [--loans 1000000] [--sample 10000] [--chunk 10000]
                                   [--workers 2] [--load-rate 10] [--advances N] [--keep] [--reuse]
+                                  [--book simple|realistic]
+
+`--book realistic` replaces step 2's generated loans by a book cloned from ten templates made by
+the real services (the tests' loan factory: product, application, signed contract, maker-checker
+disbursement) on 2025-09-16: 等额本息 with and without a handling fee, 等额本金 with a fee,
+先息后本, 弹性尾款 (30 %), a floating loan (LPR + 140 bp), an OEM-subsidised one (1.99 % to the
+customer), a 直租 lease, one whose last two instalments are unpaid (penalty, overdue) and one
+overpaying each instalment (suspense). Six months of nights run on the templates with the batch's
+own accrual, due, lease invoicing and delinquency chunks, each instalment paid on its due date
+through `repayment_post`; then each template is copied set-based (INSERT ... SELECT: loan,
+schedule rows, delinquency row, and each journal entry carrying its lines with only that loan's
+lines) with the ledger's triggers ON, so every copied entry is checked as a posted one. The
+loads are not measured; the measured batch runs on the same tables with the same triggers. The
+mix is printed; no opening entry is needed (the ledger is the templates' real journal), and the
+batch's reconciliation step must still find 0 differences.
 
 1. Checks free disk (about 9 KB per loan: the loan, ~36 schedule rows and their indexes, a day's
    ledger lines and snapshot) and says what the run needs.
@@ -41,6 +56,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +70,7 @@ BYTES_PER_LOAN = 9_000
 
 from _common import (  # noqa: E402
     admin_execute,
+    gunicorn_start,
     load_average,
     percentile,
     scratch_database,
@@ -487,6 +504,273 @@ def _rss_peaks(workers, peaks: dict[int, int]) -> dict[int, int]:
     return peaks
 
 
+# --- the realistic book (--book realistic) ------------------------------------------------------
+
+REAL_VALUE_DATE = dt.date(2025, 9, 16)  # six instalments by DAY: five past, one due today
+REAL_RULES = {"penalty_markup": "0.5", "lock_in_months": 1, "early_settlement_fee_rate": "0.02"}
+REAL_LPR = {"basis": "lpr", "tenor": "1y", "spread_bps": 140}
+# the templates the book is cloned from: (label, loan_through_funding kwargs, history)
+# history: "paid" every instalment due before DAY paid on its date; "late2" the last two unpaid
+# (penalty accrues, the delinquency step sees them); "over" each instalment paid +300 (suspense)
+REAL_TEMPLATES = [
+    ("等额本息+手续费", {"amount": "120000.00", "method": "equal_instalment", "fee": "50.00", "term": 36}, "paid"),
+    ("等额本息", {"amount": "85000.00", "method": "equal_instalment", "fee": "0.00", "term": 24}, "paid"),
+    ("等额本息 逾期", {"amount": "90000.00", "method": "equal_instalment", "fee": "50.00", "term": 36}, "late2"),
+    ("等额本金+手续费", {"amount": "150000.00", "method": "equal_principal", "fee": "50.00", "term": 36}, "paid"),
+    ("先息后本", {"amount": "60000.00", "method": "interest_only", "fee": "0.00", "term": 12}, "paid"),
+    ("弹性尾款", {"amount": "210000.00", "method": "balloon", "fee": "50.00", "term": 36, "balloon_ratio": "0.30"}, "paid"),
+    ("浮动 LPR+140bp", {"amount": "100000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "rate": "0.045", "rate_link": REAL_LPR}, "paid"),
+    ("厂家贴息", {"amount": "130000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "customer_rate": "0.0199"}, "paid"),
+    ("多付 挂账", {"amount": "70000.00", "method": "equal_instalment", "fee": "0.00", "term": 24}, "over"),
+    ("直租", {"amount": "200000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "contract_type": "direct_lease"}, "paid"),
+]  # fmt: skip
+
+
+def _template_nights(start: dt.date, end: dt.date, ids: list[int], plan: dict) -> None:
+    """Every night from start to end inclusive for the templates: the batch's own accrual, due,
+    delinquency and lease invoicing chunks, and on each due date the instalment paid through the
+    real posting path (auto-debit) as `plan` says. So each template's ledger is the journal a
+    loan of that kind really accumulates over six months."""
+    from django.db import transaction
+
+    from autofin.business_date import business_date_set
+    from servicing.eod.registry import StepContext
+    from servicing.eod.steps.accrual import accrual_chunk
+    from servicing.eod.steps.delinquency import delinquency_chunk
+    from servicing.eod.steps.due import due_chunk
+    from servicing.eod.steps.lease_invoicing import lease_invoicing_chunk
+    from servicing.services.repayments.posting import repayment_post
+
+    lo, hi = min(ids), max(ids)
+    day = start
+    while day <= end:
+        # the day's payments first, then that night's steps, as in production
+        business_date_set(actor="bench", date=day, reason="bench: template history")
+        for loan_id in ids:
+            for no, amount in _due_today(loan_id, day):
+                kind = plan[loan_id]
+                if kind == "late2" and no >= 4:  # instalments 4 and 5 of the 5 due before DAY
+                    continue
+                extra = Decimal("300.00") if kind == "over" else Decimal("0.00")
+                repayment_post(
+                    loan_id=loan_id, amount=amount + extra, source="auto_debit", actor="bench",
+                    idempotency_key=f"bench-tpl:{loan_id}:{no}",
+                )  # fmt: skip
+        ctx = StepContext(business_date=day, batch_id=0, step_id=0)
+        for chunk in (accrual_chunk, due_chunk, lease_invoicing_chunk, delinquency_chunk):
+            with transaction.atomic():  # a chunk's temp tables live for its transaction
+                chunk(ctx, lo, hi)
+        day += dt.timedelta(days=1)
+
+
+def _due_today(loan_id: int, day: dt.date) -> list[tuple[int, Decimal]]:
+    return [
+        (r[0], r[1])
+        for r in _rows(
+            "SELECT instalment_no, (principal - principal_paid) + (interest - interest_paid)"
+            " + (fee - fee_paid) + (penalty - penalty_paid) FROM servicing_loanschedulerow"
+            " WHERE loan_id = %s AND due_date = %s AND superseded_by_version IS NULL"
+            " AND status <> 'paid'",
+            [loan_id, day],
+        )
+    ]
+
+
+def _columns(table: str) -> list[str]:
+    return [
+        r[0]
+        for r in _rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            [table],
+        )
+    ]
+
+
+def _clones_make(template_ids: list[int], copies: int) -> None:
+    """INSERT ... SELECT `copies` of each template: the loan row, its schedule rows (superseded
+    versions included), its delinquency row, and its journal — every entry carrying one of its
+    lines, with only that loan's lines (the batch posts a loan's lines balanced per loan, so the
+    subset balances), the ledger's triggers on: each cloned entry is checked as a posted one."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        sql("DROP TABLE IF EXISTS clone_map, entry_map")
+        sql(
+            "CREATE TEMP TABLE clone_map AS SELECT t.id AS template_id, g.n, "
+            "nextval(pg_get_serial_sequence('servicing_loan', 'id')) AS id "
+            "FROM unnest(%s::bigint[]) t(id), generate_series(1, %s) g(n) ORDER BY g.n, t.id",
+            [template_ids, copies],
+        )
+        cols = _columns("servicing_loan")
+        pick = {"id": "m.id", "contract_ref": "l.contract_ref || '-C' || m.n"}
+        sql(
+            f"INSERT INTO servicing_loan ({', '.join(cols)}) "  # noqa: S608 - catalogue names
+            f"SELECT {', '.join(pick.get(k, 'l.' + k) for k in cols)} "
+            "FROM clone_map m JOIN servicing_loan l ON l.id = m.template_id"
+        )
+        for table in ("servicing_loanschedulerow", "servicing_loandelinquency"):
+            cols = [k for k in _columns(table) if k != "id"]
+            sql(
+                f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608
+                f"SELECT {', '.join('m.id' if k == 'loan_id' else 'r.' + k for k in cols)} "
+                f"FROM clone_map m JOIN {table} r ON r.loan_id = m.template_id"
+            )
+        sql(
+            "CREATE TEMP TABLE entry_map AS SELECT x.old_id, m.n, m.id AS loan_id, "
+            "m.template_id, nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS id "
+            "FROM clone_map m JOIN (SELECT DISTINCT entry_id AS old_id, loan_id "
+            "FROM servicing_journalline WHERE loan_id = ANY(%s)) x ON x.loan_id = m.template_id",
+            [template_ids],
+        )
+        cols = _columns("servicing_journalentry")
+        pick = {
+            "id": "em.id",
+            "loan_id": "CASE WHEN e.loan_id = em.template_id THEN em.loan_id END",
+            "idempotency_key": "e.idempotency_key || ':clone' || em.n || ':' || em.template_id",
+        }
+        sql(
+            f"INSERT INTO servicing_journalentry ({', '.join(cols)}) "  # noqa: S608
+            f"SELECT {', '.join(pick.get(k, 'e.' + k) for k in cols)} "
+            "FROM entry_map em JOIN servicing_journalentry e ON e.id = em.old_id"
+        )
+        cols = [k for k in _columns("servicing_journalline") if k != "id"]
+        pick = {"entry_id": "em.id", "loan_id": "em.loan_id"}
+        sql(
+            f"INSERT INTO servicing_journalline ({', '.join(cols)}) "  # noqa: S608
+            f"SELECT {', '.join(pick.get(k, 'j.' + k) for k in cols)} "
+            "FROM entry_map em JOIN servicing_journalline j ON j.entry_id = em.old_id "
+            "AND j.loan_id = em.template_id"
+        )
+    sql("SELECT setval('servicing_loan_id_seq', (SELECT max(id) FROM servicing_loan))")
+
+
+def realistic_generate(n: int) -> float:
+    """The realistic book: REAL_TEMPLATES funded by the real services (tests' loan factory) on
+    REAL_VALUE_DATE, six months of nights and payments run on them, then cloned set-based to N
+    loans. Returns seconds."""
+    from origination.models import LprRate
+    from tests.servicing.loan_factory import loan_through_funding
+
+    t = time.monotonic()
+    LprRate.objects.create(
+        tenor="1y", rate=Decimal("0.031000"), effective_date=dt.date(2025, 8, 20)
+    )
+    ids, plan, labels = [], {}, {}
+    for label, kwargs, history in REAL_TEMPLATES:
+        kw = dict(kwargs)
+        kw.setdefault("rate", "0.058")
+        loan = loan_through_funding(rules=REAL_RULES, value_date=REAL_VALUE_DATE, **kw)
+        ids.append(loan.pk)
+        plan[loan.pk] = history
+        labels[loan.pk] = label
+    print(f"templates funded through the real services: {len(ids)} in "
+          f"{time.monotonic() - t:.0f} s", flush=True)  # fmt: skip
+    _template_nights(REAL_VALUE_DATE + dt.timedelta(days=1), DAY - dt.timedelta(days=1), ids, plan)
+    print(f"template history ({REAL_VALUE_DATE} .. {DAY - dt.timedelta(days=1)}) in "
+          f"{time.monotonic() - t:.0f} s", flush=True)  # fmt: skip
+    copies = max(0, -(-n // len(ids)) - 1)
+    if copies:
+        _clones_make(ids, copies)
+    for table in (
+        "servicing_loan",
+        "servicing_loanschedulerow",
+        "servicing_journalline",
+        "servicing_journalentry",
+        "servicing_loandelinquency",
+    ):
+        sql(f"VACUUM ANALYZE {table}")  # fmt: skip
+    _mix_print(labels, copies + 1)
+    return time.monotonic() - t
+
+
+def _mix_print(labels: dict[int, str], each: int) -> None:
+    print("the book's mix (each template x copies):")
+    for loan_id, label in labels.items():
+        row = _rows(
+            "SELECT l.method, l.status, l.rate_basis, l.fee_per_instalment, l.suspense_balance,"
+            " l.customer_rate, (SELECT count(*) FROM servicing_journalline j WHERE j.loan_id = l.id),"
+            " (SELECT coalesce(sum(penalty), 0) FROM servicing_loanschedulerow r"
+            "   WHERE r.loan_id = l.id), l.contract_type FROM servicing_loan l WHERE l.id = %s",
+            [loan_id],
+        )[0]
+        print(f"  {label:<16} x{each:,}: {row[0]}, {row[8]}, {row[1]}, rate {row[2]}, fee {row[3]},"
+              f" suspense {row[4]}, customer rate {row[5]}, {row[6]} ledger lines, penalty {row[7]}")  # fmt: skip
+    print(f"  journal: {_rows('SELECT count(*) FROM servicing_journalentry')[0][0]:,} entries, "
+          f"{_rows('SELECT count(*) FROM servicing_journalline')[0][0]:,} lines "
+          f"(load average {load_average()})")  # fmt: skip
+
+
+# --- the online load over HTTP (--online http) ------------------------------------------------
+
+HTTP_PORT = int(os.environ.get("BENCH_EOD_PORT", "18790"))
+
+
+def http_tokens() -> dict[int, str]:
+    """{customer id: API token} for every borrower of the book (a customer sees only their own
+    loans, so each request goes out under its loan's owner)."""
+    from rest_framework.authtoken.models import Token
+
+    out = {}
+    for (customer_id,) in _rows("SELECT DISTINCT customer_id FROM servicing_loan"):
+        out[customer_id] = Token.objects.get_or_create(user_id=customer_id)[0].key
+    return out
+
+
+def http_client(stop, owners: list[tuple[int, int]], tokens: dict, out, seed: int):
+    """One closed-loop client: the customer's payoff quote, then the customer's online repayment
+    (POST payments/ → the provider's signed callback, as the sandbox provider sends it), on a
+    random loan, each next request only after the previous reply."""
+    import http.client
+    import json
+
+    from servicing.adapters import SandboxPaymentProvider, _callback_path
+
+    provider = SandboxPaymentProvider()
+    callback = _callback_path()
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=60)
+    i = 0
+
+    def call(path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        conn.request("POST", path, body, {"Content-Type": "application/json", **headers})
+        reply = conn.getresponse()
+        return reply.status, reply.read()
+
+    while not stop.is_set():
+        loan_id, customer_id = owners[rng.randrange(len(owners))]
+        auth = {"Authorization": f"Token {tokens[customer_id]}"}
+        kind = "quote" if i % 2 else "repayment"
+        key = {"Idempotency-Key": f"bench-http-{seed}-{i}"}
+        started = time.time()
+        ok, error = True, ""
+        try:
+            if kind == "quote":
+                st, body = call(f"/api/v1/loans/{loan_id}/payoff-quotes/", b"{}", auth | key)
+                # a business refusal (400, e.g. a loan in its lock-in) is an answer, not an error
+                ok = st in (201, 400)
+            else:
+                st, body = call(
+                    f"/api/v1/loans/{loan_id}/payments/", b'{"amount": "100.00"}', auth | key
+                )
+                ok = st == 201
+                if ok:
+                    ref = json.loads(body)["provider_ref"]
+                    payload = provider.callback_payload(provider_ref=ref, amount=Decimal("100.00"))
+                    headers, signed = provider.callback_signed(payload)
+                    st, body = call(callback, signed, headers)
+                    ok = st == 200
+            if not ok:
+                error = f"{kind} {st}: {body[:160]!r}"
+        except (OSError, http.client.HTTPException) as exc:
+            ok, error = False, f"{exc.__class__.__name__}: {exc}"[:200]
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=60)
+        out.put((started, time.time() - started, kind, ok, error))
+        i += 1
+    conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loans", type=int, default=1_000_000)
@@ -500,6 +784,21 @@ def main() -> None:
         default=None,
         help="floor-plan advances (default: loans / 20, at most 50,000)",
     )
+    parser.add_argument(
+        "--book",
+        choices=("simple", "realistic"),
+        default="simple",
+        help="simple: equal-principal loans in SQL; realistic: templates through the real "
+        "services with six months of history, cloned set-based",
+    )
+    parser.add_argument(
+        "--online",
+        choices=("process", "http"),
+        default="process",
+        help="process: 2 processes calling the services at --load-rate; http: --clients "
+        "closed-loop customers over HTTP against gunicorn (token auth)",
+    )
+    parser.add_argument("--clients", type=int, default=4, help="closed-loop HTTP clients")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
     args = parser.parse_args()
@@ -525,7 +824,8 @@ def main() -> None:
     print(partitions_ready(DAY, months_back=1))
     if not (args.reuse and Loan.objects.exists()):
         print(f"generating {args.loans:,} loans ...", flush=True)
-        seconds = generate(args.loans)
+        make = realistic_generate if args.book == "realistic" else generate
+        seconds = make(args.loans)
         rows = _rows("SELECT count(*) FROM servicing_loanschedulerow")[0][0]
         print(f"generated {args.loans:,} loans, {rows:,} schedule rows in {seconds:.0f} s")
         advances = args.advances if args.advances is not None else min(50_000, args.loans // 20)
@@ -582,20 +882,41 @@ def main() -> None:
         )  # fmt: skip
         for i in range(args.workers)
     ]
+    server = None
     try:
         time.sleep(6)
         # online load: baseline for 20 s, then during the batch
         queue: mp.Queue = mp.Queue()
         baseline_end = time.time() + 20
         horizon = time.time() + 3600
-        loaders = [
-            mp.Process(
-                target=online_load,
-                args=(horizon, args.load_rate / 2, n_loans, queue, s),
-                daemon=True,
+        if args.online == "http":
+            import threading
+
+            from _common import env_for
+
+            tokens = http_tokens()
+            owners = _rows("SELECT id, customer_id FROM servicing_loan")
+            media = f"/tmp/{BENCH_DB}_media"
+            server, _argv = gunicorn_start(
+                env_for(os.environ["DATABASE_URL"], media, redis_url), port=HTTP_PORT, workers=2
             )
-            for s in (1, 2)
-        ]
+            baseline_end = time.time() + 20
+            stop = threading.Event()
+            loaders = [
+                threading.Thread(
+                    target=http_client, args=(stop, owners, tokens, queue, s), daemon=True
+                )
+                for s in range(args.clients)
+            ]
+        else:
+            loaders = [
+                mp.Process(
+                    target=online_load,
+                    args=(horizon, args.load_rate / 2, n_loans, queue, s),
+                    daemon=True,
+                )
+                for s in (1, 2)
+            ]
         from django.db import connections
 
         connections.close_all()  # a forked child must not share the parent's connection
@@ -621,14 +942,22 @@ def main() -> None:
         t1 = time.time()
         load_during = load_average()
         rss_peaks = _rss_peaks(workers, peaks)
-        for p in loaders:
-            p.terminate()
+        if args.online == "http":
+            stop.set()
+            for p in loaders:
+                p.join(60)
+        else:
+            for p in loaders:
+                p.terminate()
         samples = []
         while not queue.empty():
             samples.append(queue.get())
         for p in loaders:
             p.join(5)
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
