@@ -183,8 +183,12 @@ def segment_recompute(request, segment_id: int):
     if not _marketer(request):
         return _forbidden()
     segment = get_object_or_404(Segment, pk=segment_id)
-    count = segment_compute(segment, today=business_date_for_posting())
-    messages.success(request, _("客群已重新计算，当前 %(n)s 位客户。") % {"n": count})
+    try:
+        count = segment_compute(segment, today=business_date_for_posting())
+    except RuleError as exc:
+        messages.error(request, _("客群规则已失效，请编辑后保存：%(m)s") % {"m": exc.message})
+    else:
+        messages.success(request, _("客群已重新计算，当前 %(n)s 位客户。") % {"n": count})
     return redirect("servicing:marketing_segments")
 
 

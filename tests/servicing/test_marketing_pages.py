@@ -149,3 +149,21 @@ def test_staff_cannot_post_a_customers_consent(client):
     marketer = _login(client, Role.MARKETING)
     assert client.post("/my/marketing-consent/", {"give": "1"}).status_code == 403
     assert not MarketingConsent.objects.filter(customer=marketer).exists()
+
+
+def test_a_segment_that_failed_to_compute_shows_why_in_chinese(client):
+    _login(client, Role.MARKETING)
+    segment = Segment.objects.create(
+        name="旧规则客群",
+        rules=[{"fact": "retired_fact", "op": "eq", "value": "1"}],
+        compute_error="第 1 条规则：未知的客户特征。",
+    )
+    body = client.get("/marketing/segments/").content.decode()
+    assert 'data-testid="segment-error"' in body and "第 1 条规则：未知的客户特征。" in body
+    edit = client.get(f"/marketing/segments/{segment.pk}/").content.decode()
+    assert "上次计算失败" in edit
+    # recomputing it by hand is refused with the reason, not a server error
+    response = client.post(f"/marketing/segments/{segment.pk}/compute/", follow=True)
+    assert "客群规则已失效" in response.content.decode()
+    segment.refresh_from_db()
+    assert segment.computed_at is None and segment.member_count == 0
