@@ -67,6 +67,10 @@ _DRAW = (
     " 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint %% 100"
 )
 
+# the customer's facts row as it stands at launch (alias `f`, NULL without one), kept on the
+# contact so the next-best-offer model learns from what was known when the offer was made
+FACTS_SNAPSHOT_SQL = "CASE WHEN f.customer_id IS NULL THEN NULL ELSE to_jsonb(f) END"
+
 _CLASSIFY = f"""
 WITH members AS (
     SELECT m.customer_id,
@@ -89,12 +93,13 @@ WITH members AS (
       FROM members m
 )
 INSERT INTO servicing_campaigncontact
-    (campaign_id, customer_id, result, offer_id, sent_at, revenue, created_at)
+    (campaign_id, customer_id, result, offer_id, sent_at, revenue, created_at, facts)
 SELECT %(campaign)s, c.customer_id, c.result, o.id,
-       CASE WHEN c.result = 'sent' THEN %(sent_at)s END, 0, now()
+       CASE WHEN c.result = 'sent' THEN %(sent_at)s END, 0, now(), {FACTS_SNAPSHOT_SQL}
   FROM classified c
   LEFT JOIN servicing_offer o
          ON o.customer_id = c.customer_id AND o.kind = %(kind)s AND o.status = 'active'
+  LEFT JOIN servicing_customerfact f ON f.customer_id = c.customer_id
 ON CONFLICT (campaign_id, customer_id) DO NOTHING
 """  # noqa: S608 - constant SQL; values are bound
 
