@@ -162,6 +162,37 @@ def campaign_launch_request(*, actor, campaign_id: int) -> Campaign:
     return campaign
 
 
+# before the launch nothing has been sent: the campaign may still change or be called off
+EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+
+def _editable_locked(campaign_id: int) -> Campaign:
+    # the launch locks the same row, so an edit cannot land after the messages were queued
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status not in EDITABLE:
+        raise CampaignError(_("活动已开始发送，不能再修改或取消。"))
+    return campaign
+
+
+def campaign_edit(*, campaign_id: int, changes: dict) -> Campaign:
+    """A draft or scheduled campaign takes the edited fields (its status stays as it was)."""
+    with transaction.atomic():
+        campaign = _editable_locked(campaign_id)
+        for name, value in changes.items():
+            setattr(campaign, name, value)
+        campaign.save(update_fields=list(changes))
+    return campaign
+
+
+def campaign_cancel(*, campaign_id: int) -> Campaign:
+    """A draft or scheduled campaign is called off: it will never launch."""
+    with transaction.atomic():
+        campaign = _editable_locked(campaign_id)
+        campaign.status = CampaignStatus.CANCELLED
+        campaign.save(update_fields=["status"])
+    return campaign
+
+
 def campaigns_due(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
