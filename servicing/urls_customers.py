@@ -142,6 +142,16 @@ customer_patterns += [
         marketing_views.campaign_launch,
         name="marketing_campaign_launch",
     ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/edit/",
+        marketing_views.campaign_edit,
+        name="marketing_campaign_edit",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/cancel/",
+        marketing_views.campaign_cancel,
+        name="marketing_campaign_cancel",
+    ),
     path("m/o/<str:token>/", marketing_views.marketing_open, name="marketing_open"),
     path(
         "m/unsubscribe/<str:token>/",

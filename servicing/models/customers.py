@@ -201,6 +201,23 @@ class Complaint(models.Model):
         return self.reference
 
 
+class ComplaintEventKind(models.TextChoices):
+    """The trail's event kinds, labelled once for the complaint page and the customer timeline
+    (the workflow writes most; the nightly batch writes escalated and auto_closed)."""
+
+    RECEIVED = "received", _("收到投诉")
+    COLLECTIONS_PAUSED = "collections_paused", _("暂停催收联系")
+    ASSIGNED = "assigned", _("分配经办人")
+    ACKNOWLEDGED = "acknowledged", _("已受理")
+    EXTENDED = "extended", _("办结时限延期")
+    RESOLVED = "resolved", _("提交处理结果")
+    CONFIRMED = "confirmed", _("客户确认办结")
+    REOPENED = "reopened", _("客户不满意，重新处理")
+    COLLECTIONS_REVIEWED = "collections_reviewed", _("催收暂停已复核")
+    ESCALATED = "escalated", _("超时升级")
+    AUTO_CLOSED = "auto_closed", _("客户未确认，自动办结")
+
+
 class ComplaintEvent(models.Model):
     """The complaint's trail: received, acknowledged, assigned, extended, escalated, resolved,
     confirmed or reopened by the customer, collections review."""
@@ -217,7 +234,7 @@ class ComplaintEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    kind = models.CharField(_("事件"), max_length=20)
+    kind = models.CharField(_("事件"), max_length=20, choices=ComplaintEventKind.choices)
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:

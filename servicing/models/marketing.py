@@ -41,6 +41,8 @@ class Segment(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
     member_count = models.PositiveIntegerField(_("客户数"), default=0)
+    # why last night's compute failed (the rules no longer compile); empty once it succeeds
+    compute_error = models.CharField(_("计算错误"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("客群")
@@ -169,6 +171,9 @@ class CampaignContact(models.Model):
     loan_id = models.BigIntegerField(_("合同"), null=True, blank=True)
     # the lender's income from what the contact led to (interest over the term, commission)
     revenue = models.DecimalField(_("收入"), default=0, **MONEY)
+    # the customer's facts row as it stood at launch: the next-best-offer model learns from what
+    # was known when the offer was made, not from what the contact later led to
+    facts = models.JSONField(_("触达时客户画像"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from decimal import Decimal as D
 import numpy as np
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.utils import timezone
 
 from autofin.business_date import business_date_current
@@ -31,6 +32,7 @@ from servicing.models.marketing import (
     CustomerFact,
     Segment,
 )
+from servicing.services.marketing.campaigns import FACTS_SNAPSHOT_SQL
 from servicing.services.nbo.training import nbo_train
 
 SEGMENT_NAME = "历史营销客群（演示）"
@@ -134,7 +136,7 @@ def nbo_history_seed(*, customers: int = 1000, seed: int = 21, today: dt.date | 
         computed_at=timezone.now(),
         member_count=customers,
     )
-    contacts = []
+    contacts, campaigns = [], []
     for name, kind, channel, days_ago in CAMPAIGNS:
         start = timezone.now() - dt.timedelta(days=days_ago)
         campaign = Campaign.objects.create(
@@ -143,9 +145,19 @@ def nbo_history_seed(*, customers: int = 1000, seed: int = 21, today: dt.date | 
             ends_at=start + dt.timedelta(days=30), holdout_percent=int(HOLDOUT * 100),
             status=CampaignStatus.DONE, launched_at=start,
         )  # fmt: skip
+        campaigns.append(campaign)
         for user, f in zip(users, facts, strict=True):
             contacts.append(_contact(rng, campaign, user, f, today, start))
     CampaignContact.objects.bulk_create(contacts, batch_size=2000)
+    # the history carries its launch snapshot like a real launch's contacts (the seeded facts
+    # are the ones the responses were drawn from)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""UPDATE servicing_campaigncontact cc SET facts = {FACTS_SNAPSHOT_SQL}
+                  FROM servicing_customerfact f
+                 WHERE f.customer_id = cc.customer_id AND cc.campaign_id = ANY(%s)""",  # noqa: S608 - a constant expression
+            [[c.pk for c in campaigns]],
+        )
     return len(contacts)
 
 

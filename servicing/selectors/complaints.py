@@ -7,7 +7,12 @@ from django.db.models import IntegerField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from servicing.models.customers import Complaint, ComplaintStatus
+from servicing.models.customers import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintStatus,
+)
 from servicing.services.complaints.batch import breaches_sql
 
 
@@ -46,3 +51,13 @@ def next_deadline(complaint: Complaint):
     if complaint.status == ComplaintStatus.ACKNOWLEDGED:
         return complaint.resolve_due_at
     return None
+
+
+def customer_complaint_trail(*, customer):
+    """The trails of a customer's complaints for their timeline; `received` is the complaint's
+    own item there, so it is left out."""
+    return (
+        ComplaintEvent.objects.filter(complaint__customer=customer)
+        .exclude(kind=ComplaintEventKind.RECEIVED)
+        .select_related("complaint")
+    )

@@ -26,6 +26,7 @@ from servicing.models.customers import Complaint, Offer
 from servicing.models.loans import LoanStatus, LoanStatusChange
 from servicing.models.marketing import CampaignContact
 from servicing.models.repayments import Repayment
+from servicing.selectors.complaints import customer_complaint_trail
 
 # the timeline's kinds, in the order the filter offers them
 KINDS: dict[str, object] = {
@@ -317,7 +318,17 @@ def _consents(ctx) -> list[TimelineItem]:
 
 def _complaints(ctx) -> list[TimelineItem]:
     rows = _newest(Complaint.objects.filter(customer=ctx["customer"]), ctx, "-received_at")
-    return [
+    events = _newest(customer_complaint_trail(customer=ctx["customer"]), ctx, "-at")
+
+    def url(pk: int) -> str:
+        return _link(ctx["viewer"], "servicing:complaint_detail", pk, roles=COMPLAINT_PAGE_ROLES)
+
+    items = [
+        TimelineItem(e.at, "complaint", _("投诉 %(ref)s · %(event)s") % {"ref": e.complaint.reference,
+                     "event": e.get_kind_display()}, e.note, url(e.complaint_id))
+        for e in events
+    ]  # fmt: skip
+    return items + [
         TimelineItem(
             at=c.received_at,
             kind="complaint",
@@ -329,9 +340,7 @@ def _complaints(ctx) -> list[TimelineItem]:
             },
             detail=_("%(channel)s · %(summary)s")
             % {"channel": c.get_channel_display(), "summary": c.summary},
-            url=_link(
-                ctx["viewer"], "servicing:complaint_detail", c.pk, roles=COMPLAINT_PAGE_ROLES
-            ),
+            url=url(c.pk),
         )
         for c in rows
     ]

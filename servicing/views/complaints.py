@@ -135,10 +135,7 @@ def complaint_detail(request, complaint_id: int):
             "c": complaint,
             "due": next_deadline(complaint),
             "now": timezone.now(),
-            "events": [
-                (e, wf.EVENT_LABELS.get(e.kind, e.kind))
-                for e in complaint.events.select_related("actor")
-            ],
+            "events": [(e, e.get_kind_display()) for e in complaint.events.select_related("actor")],
             "is_supervisor": wf.is_supervisor(request.user),
             "is_handler": wf.is_handler(request.user),
             "may_review": request.user.is_superuser or user_has_role(request.user, *wf.REVIEWERS),

@@ -183,8 +183,12 @@ def segment_recompute(request, segment_id: int):
     if not _marketer(request):
         return _forbidden()
     segment = get_object_or_404(Segment, pk=segment_id)
-    count = segment_compute(segment, today=business_date_for_posting())
-    messages.success(request, _("客群已重新计算，当前 %(n)s 位客户。") % {"n": count})
+    try:
+        count = segment_compute(segment, today=business_date_for_posting())
+    except RuleError as exc:
+        messages.error(request, _("客群规则已失效，请编辑后保存：%(m)s") % {"m": exc.message})
+    else:
+        messages.success(request, _("客群已重新计算，当前 %(n)s 位客户。") % {"n": count})
     return redirect("servicing:marketing_segments")
 
 
@@ -217,6 +221,52 @@ def campaign_new(request):
     return render(
         request, "servicing/marketing/campaign_new.html", {"form": form, "preview": preview}
     )
+
+
+@login_required
+def campaign_edit(request, campaign_id: int):
+    if not _marketer(request):
+        return _forbidden()
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if campaign.status not in svc.EDITABLE:
+        messages.error(request, _("活动已开始发送，不能再修改或取消。"))
+        return redirect("servicing:marketing_campaign", campaign_id=campaign.pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and request.POST.get("action") != "preview" and form.is_valid():
+        try:
+            svc.campaign_edit(
+                campaign_id=campaign.pk,
+                changes={name: form.cleaned_data[name] for name in CampaignForm.Meta.fields},
+            )
+        except svc.CampaignError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("活动已修改。"))
+        return redirect("servicing:marketing_campaign", campaign_id=campaign.pk)
+    preview = svc.message_preview(
+        message=request.POST.get("message", campaign.message),
+        channel=request.POST.get("channel", campaign.channel),
+    )
+    return render(
+        request,
+        "servicing/marketing/campaign_new.html",
+        {"form": form, "preview": preview, "campaign": campaign},
+    )
+
+
+@login_required
+@require_POST
+def campaign_cancel(request, campaign_id: int):
+    if not _marketer(request):
+        return _forbidden()
+    get_object_or_404(Campaign, pk=campaign_id)
+    try:
+        svc.campaign_cancel(campaign_id=campaign_id)
+    except svc.CampaignError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("活动已取消，不会发送。"))
+    return redirect("servicing:marketing_campaign", campaign_id=campaign_id)
 
 
 @login_required

@@ -296,3 +296,24 @@ def test_the_customer_page_renders_the_timeline_with_a_kind_filter(client, funde
     assert "TS2026000001" in body and "催收电话过于频繁" in body
     assert funded["loan"].contract_ref + " 放款" not in body
     assert 'data-testid="marketing-consent">已同意' in body
+
+
+def test_timeline_shows_the_complaint_trail_with_chinese_event_labels(funded, agent):
+    from servicing.services.complaints import workflow as wf
+
+    complaint = wf.complaint_create(
+        customer=funded["customer"], channel="phone", category="collection",
+        summary="催收电话过于频繁", loan=funded["loan"], created_by=agent,
+    )  # fmt: skip
+    wf.complaint_acknowledge(complaint_id=complaint.pk, actor=agent)
+    wf.complaint_resolve(complaint_id=complaint.pk, actor=agent, resolution="已调整联系频率。")
+    items = customer_view(customer=funded["customer"], viewer=agent, kind="complaint").items
+    titles = [item.title for item in items]
+    ref = complaint.reference
+    assert f"投诉 {ref} · 提交处理结果" in titles and f"投诉 {ref} · 已受理" in titles
+    # the trail's first event is the complaint's own item, not a second line
+    assert not any("收到投诉" in title for title in titles)
+    # no raw event code reaches the page
+    assert not any(code in title for title in titles for code in ("acknowledged", "resolved"))
+    resolved = next(item for item in items if "提交处理结果" in item.title)
+    assert resolved.detail == "已调整联系频率。"

@@ -52,7 +52,7 @@ def test_demo_seeds_the_customer_lifecycle(settings, tmp_path):
 
     assert Segment.objects.filter(member_count__gt=0, computed_at__isnull=False).exists()
     # every demo segment's rules compile (the nightly step recomputes them all)
-    assert segments_compute_all(today=business_date_current())
+    assert segments_compute_all(today=business_date_current())["computed"]
     contacts = CampaignContact.objects.filter(campaign__status=CampaignStatus.RUNNING)
     assert contacts.filter(result=ContactResult.SENT).exists()
     assert contacts.filter(result=ContactResult.NO_CONSENT).exists()

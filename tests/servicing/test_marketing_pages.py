@@ -149,3 +149,90 @@ def test_staff_cannot_post_a_customers_consent(client):
     marketer = _login(client, Role.MARKETING)
     assert client.post("/my/marketing-consent/", {"give": "1"}).status_code == 403
     assert not MarketingConsent.objects.filter(customer=marketer).exists()
+
+
+def test_a_segment_that_failed_to_compute_shows_why_in_chinese(client):
+    _login(client, Role.MARKETING)
+    segment = Segment.objects.create(
+        name="旧规则客群",
+        rules=[{"fact": "retired_fact", "op": "eq", "value": "1"}],
+        compute_error="第 1 条规则：未知的客户特征。",
+    )
+    body = client.get("/marketing/segments/").content.decode()
+    assert 'data-testid="segment-error"' in body and "第 1 条规则：未知的客户特征。" in body
+    edit = client.get(f"/marketing/segments/{segment.pk}/").content.decode()
+    assert "上次计算失败" in edit
+    # recomputing it by hand is refused with the reason, not a server error
+    response = client.post(f"/marketing/segments/{segment.pk}/compute/", follow=True)
+    assert "客群规则已失效" in response.content.decode()
+    segment.refresh_from_db()
+    assert segment.computed_at is None and segment.member_count == 0
+
+
+def _draft(status="draft") -> Campaign:
+    segment = Segment.objects.create(name="老客户", computed_at=timezone.now())
+    return Campaign.objects.create(
+        name="换车季", segment=segment, offer_kind="next_car", channel="sms",
+        message="换新车，专属额度。", starts_at=timezone.now() + dt.timedelta(days=3),
+        holdout_percent=10, status=status,
+    )  # fmt: skip
+
+
+def _edit_post(campaign, **changes) -> dict:
+    data = {
+        "name": campaign.name, "segment": campaign.segment_id, "offer_kind": campaign.offer_kind,
+        "channel": campaign.channel, "message": campaign.message,
+        "starts_at": timezone.localtime(campaign.starts_at).strftime("%Y-%m-%dT%H:%M"),
+        "holdout_percent": str(campaign.holdout_percent), "action": "save",
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize("status", ["draft", "scheduled"])
+def test_a_draft_or_scheduled_campaign_is_edited_and_cancelled(client, status):
+    _login(client, Role.MARKETING)
+    campaign = _draft(status)
+    page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="campaign-edit"' in page and 'data-testid="campaign-cancel"' in page
+    assert "修改活动" in client.get(f"/marketing/campaigns/{campaign.pk}/edit/").content.decode()
+
+    response = client.post(
+        f"/marketing/campaigns/{campaign.pk}/edit/",
+        _edit_post(campaign, message="保养季，专属分期。", holdout_percent="20"),
+    )
+    assert response["Location"] == f"/marketing/campaigns/{campaign.pk}/"
+    campaign.refresh_from_db()
+    assert (campaign.message, campaign.holdout_percent, campaign.status) == (
+        "保养季，专属分期。", 20, status,
+    )  # fmt: skip
+
+    client.post(f"/marketing/campaigns/{campaign.pk}/cancel/")
+    campaign.refresh_from_db()
+    assert campaign.status == "cancelled"
+    assert campaign.contacts.count() == 0 and not OutboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize("status", ["running", "done", "cancelled"])
+def test_a_launched_or_cancelled_campaign_cannot_be_edited_or_cancelled(client, status):
+    _login(client, Role.MARKETING)
+    campaign = _draft(status)
+    page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-testid="campaign-edit"' not in page
+    client.post(f"/marketing/campaigns/{campaign.pk}/edit/", _edit_post(campaign, message="改了"))
+    response = client.post(f"/marketing/campaigns/{campaign.pk}/cancel/", follow=True)
+    assert "活动已开始发送，不能再修改或取消。" in response.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.message, campaign.status) == ("换新车，专属额度。", status)
+
+
+@pytest.mark.parametrize("role", [Role.SERVICING_AGENT, Role.CUSTOMER, Role.CARE_SUPERVISOR])
+def test_only_marketing_edits_or_cancels_a_campaign(client, role):
+    _login(client, role)
+    campaign = _draft()
+    edit = client.post(
+        f"/marketing/campaigns/{campaign.pk}/edit/", _edit_post(campaign, message="改了")
+    )
+    cancel = client.post(f"/marketing/campaigns/{campaign.pk}/cancel/")
+    assert edit.status_code == cancel.status_code == 403
+    campaign.refresh_from_db()
+    assert (campaign.message, campaign.status) == ("换新车，专属额度。", "draft")

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from servicing.eod.registry import steps_ordered
+from servicing.eod.registry import StepContext, steps_ordered
+from servicing.eod.steps.segments import segments_step
 from servicing.models import CustomerFact
 from servicing.models.marketing import Segment, SegmentMember
 from servicing.services.marketing.rules import RuleError, rules_where
@@ -105,6 +106,35 @@ def test_values_are_bound_never_interpolated():
     )
     assert "nev" not in where and "24" not in where
     assert params == ["nev", 24, 0, 6, 12]
+
+
+def test_a_segment_whose_rules_no_longer_compile_fails_alone_in_the_nightly_step():
+    loyal = _fact(instalments_paid=30)
+    stale_member = _fact(instalments_paid=1)
+    # saved when the fact existed; the compiler no longer knows it
+    broken = Segment.objects.create(
+        name="broken", rules=[{"fact": "retired_fact", "op": "eq", "value": "1"}]
+    )
+    SegmentMember.objects.create(segment=broken, customer_id=stale_member.customer_id)
+    good = Segment.objects.create(
+        name="good", rules=[{"fact": "instalments_paid", "op": "gte", "value": "24"}]
+    )
+
+    result = segments_step(StepContext(business_date=TODAY, batch_id=0, step_id=0), 0, 0)
+
+    assert result["segments"] == 1 and result["segment_failures"] == 1
+    assert list(good.members.values_list("customer_id", flat=True)) == [loyal.customer_id]
+    broken.refresh_from_db()
+    assert broken.compute_error == "第 1 条规则：未知的客户特征。"
+    # its last members stand until the marketer fixes the rules
+    assert list(broken.members.values_list("customer_id", flat=True)) == [stale_member.customer_id]
+    assert broken.computed_at is None
+
+    broken.rules = [{"fact": "instalments_paid", "op": "lte", "value": "5"}]
+    broken.save()
+    segment_compute(broken, today=TODAY)
+    broken.refresh_from_db()
+    assert broken.compute_error == "" and broken.member_count == 1
 
 
 def test_the_segments_step_runs_after_the_customer_facts():

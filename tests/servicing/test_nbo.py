@@ -231,3 +231,38 @@ def test_a_run_stuck_past_the_time_limit_does_not_block_retraining(
         (2, NboStatus.SUCCEEDED),
         (1, NboStatus.FAILED),
     ]
+
+
+def test_a_contact_trains_on_the_facts_as_they_were_at_launch():
+    from servicing.models import MarketingConsent, Segment, SegmentMember
+    from servicing.models.marketing import Campaign
+    from servicing.services.marketing.campaigns import campaign_launch
+    from servicing.services.nbo.features import history_read
+
+    customer_id = _customer_with_facts(loans_active=1, principal_outstanding=Decimal("90000.00"))
+    MarketingConsent.objects.create(customer_id=customer_id, given_via="portal")
+    UserFactory._meta.model.objects.filter(pk=customer_id).update(phone="13700000021")
+    segment = Segment.objects.create(name="launch-snapshot", computed_at=timezone.now())
+    SegmentMember.objects.create(segment=segment, customer_id=customer_id)
+    noon = timezone.now()
+    campaign = Campaign.objects.create(
+        name="置换季", segment=segment, offer_kind="next_car", channel="sms",
+        message="您的专属购车额度已备好。", starts_at=noon, holdout_percent=0, status="scheduled",
+    )  # fmt: skip
+    campaign_launch(campaign_id=campaign.pk, now=noon)
+    contact = CampaignContact.objects.get(campaign=campaign)
+    assert contact.result == ContactResult.SENT and contact.facts["loans_active"] == 1
+
+    # the offer worked: the customer took the next car, and tonight's facts say so
+    CustomerFact.objects.filter(customer_id=customer_id).update(
+        loans_active=2, principal_outstanding=Decimal("250000.00")
+    )
+    CampaignContact.objects.filter(pk=contact.pk).update(applied_at=noon, funded_at=noon)
+    row = history_read().set_index("id").loc[contact.pk]
+    assert row["loans_active"] == 1 and row["principal_outstanding"] == 90000.0
+    assert row["funded"] == 1 and row["vehicle_kind"] == "new"
+    assert row["months_on_book"] == 12  # 375 days before the facts' own business day
+
+    # a contact from before snapshots falls back to tonight's facts
+    CampaignContact.objects.filter(pk=contact.pk).update(facts=None)
+    assert history_read().set_index("id").loc[contact.pk]["loans_active"] == 2

@@ -21,5 +21,8 @@ def segments_step(ctx: StepContext, lo: int, hi: int) -> dict:  # noqa: ARG001 -
     # the end of the business day: responses up to then count, windows closed by then finish
     day_end = timezone.make_aware(dt.datetime.combine(ctx.next_date, dt.time.min))
     result = attribution_refresh(now=day_end)
-    result["segments"] = len(segments_compute_all(today=ctx.business_date))
+    segments = segments_compute_all(today=ctx.business_date)
+    result["segments"] = len(segments["computed"])
+    # a segment whose rules no longer compile is reported on its page, not a failed night
+    result["segment_failures"] = len(segments["failed"])
     return result

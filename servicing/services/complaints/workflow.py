@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from autofin.notifications import notification_send
 from autofin.refs import complaint_ref_make
@@ -256,19 +255,3 @@ def collections_review(*, complaint_id: int, actor: Any, note: str) -> Complaint
         complaint.save(update_fields=["collections_reviewed_at"])
         _event(complaint, "collections_reviewed", actor, note.strip())
     return complaint
-
-
-# the trail's event kinds as shown on the pages (the batch writes escalated and auto_closed)
-EVENT_LABELS = {
-    "received": gettext_lazy("收到投诉"),
-    "collections_paused": gettext_lazy("暂停催收联系"),
-    "assigned": gettext_lazy("分配经办人"),
-    "acknowledged": gettext_lazy("已受理"),
-    "extended": gettext_lazy("办结时限延期"),
-    "resolved": gettext_lazy("提交处理结果"),
-    "confirmed": gettext_lazy("客户确认办结"),
-    "reopened": gettext_lazy("客户不满意，重新处理"),
-    "collections_reviewed": gettext_lazy("催收暂停已复核"),
-    "escalated": gettext_lazy("超时升级"),
-    "auto_closed": gettext_lazy("客户未确认，自动办结"),
-}

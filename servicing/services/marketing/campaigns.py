@@ -67,6 +67,10 @@ _DRAW = (
     " 'UTF8')), 'hex'), 1, 8))::bit(32)::bigint %% 100"
 )
 
+# the customer's facts row as it stands at launch (alias `f`, NULL without one), kept on the
+# contact so the next-best-offer model learns from what was known when the offer was made
+FACTS_SNAPSHOT_SQL = "CASE WHEN f.customer_id IS NULL THEN NULL ELSE to_jsonb(f) END"
+
 _CLASSIFY = f"""
 WITH members AS (
     SELECT m.customer_id,
@@ -89,12 +93,13 @@ WITH members AS (
       FROM members m
 )
 INSERT INTO servicing_campaigncontact
-    (campaign_id, customer_id, result, offer_id, sent_at, revenue, created_at)
+    (campaign_id, customer_id, result, offer_id, sent_at, revenue, created_at, facts)
 SELECT %(campaign)s, c.customer_id, c.result, o.id,
-       CASE WHEN c.result = 'sent' THEN %(sent_at)s END, 0, now()
+       CASE WHEN c.result = 'sent' THEN %(sent_at)s END, 0, now(), {FACTS_SNAPSHOT_SQL}
   FROM classified c
   LEFT JOIN servicing_offer o
          ON o.customer_id = c.customer_id AND o.kind = %(kind)s AND o.status = 'active'
+  LEFT JOIN servicing_customerfact f ON f.customer_id = c.customer_id
 ON CONFLICT (campaign_id, customer_id) DO NOTHING
 """  # noqa: S608 - constant SQL; values are bound
 
@@ -154,6 +159,37 @@ def campaign_launch_request(*, actor, campaign_id: int) -> Campaign:
         campaign.save(update_fields=["status"])
         if campaign.starts_at <= timezone.now():
             after_commit(LAUNCH_TASK, campaign.pk)
+    return campaign
+
+
+# before the launch nothing has been sent: the campaign may still change or be called off
+EDITABLE = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+
+def _editable_locked(campaign_id: int) -> Campaign:
+    # the launch locks the same row, so an edit cannot land after the messages were queued
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status not in EDITABLE:
+        raise CampaignError(_("活动已开始发送，不能再修改或取消。"))
+    return campaign
+
+
+def campaign_edit(*, campaign_id: int, changes: dict) -> Campaign:
+    """A draft or scheduled campaign takes the edited fields (its status stays as it was)."""
+    with transaction.atomic():
+        campaign = _editable_locked(campaign_id)
+        for name, value in changes.items():
+            setattr(campaign, name, value)
+        campaign.save(update_fields=list(changes))
+    return campaign
+
+
+def campaign_cancel(*, campaign_id: int) -> Campaign:
+    """A draft or scheduled campaign is called off: it will never launch."""
+    with transaction.atomic():
+        campaign = _editable_locked(campaign_id)
+        campaign.status = CampaignStatus.CANCELLED
+        campaign.save(update_fields=["status"])
     return campaign
 
 

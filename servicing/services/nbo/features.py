@@ -1,5 +1,6 @@
 """The model's features: the customer facts as the nightly batch computed them (one definition,
-servicing/services/customer_facts.py), the offer kind and the contact channel.
+servicing/services/customer_facts.py) — for training, as they stood when the contact was made —
+the offer kind and the contact channel.
 
 Training and scoring build their frames through `frame_from_rows`, so a feature cannot mean one
 thing when the model learns and another when it ranks.
@@ -45,6 +46,9 @@ _FACT_COLUMNS = """
 
 # Sent contacts only: the hold-out saw nothing, so what they did says nothing about the offer;
 # no-consent and capped contacts were never sent either.
+# The facts are the contact's launch snapshot (servicing.services.marketing.campaigns), read back
+# as a customer-facts row so the feature columns above have one definition; a contact from before
+# snapshots falls back to tonight's facts (which may already reflect what the offer led to).
 _HISTORY = f"""
 SELECT cc.id, cc.customer_id, c.offer_kind, c.channel, c.starts_at,
        (cc.applied_at IS NOT NULL)::int AS applied,
@@ -52,8 +56,10 @@ SELECT cc.id, cc.customer_id, c.offer_kind, c.channel, c.starts_at,
        {_FACT_COLUMNS}
   FROM servicing_campaigncontact cc
   JOIN servicing_campaign c ON c.id = cc.campaign_id
-  JOIN servicing_customerfact f ON f.customer_id = cc.customer_id
- WHERE cc.result = 'sent'
+  LEFT JOIN servicing_customerfact today ON today.customer_id = cc.customer_id
+ CROSS JOIN LATERAL jsonb_populate_record(
+       NULL::servicing_customerfact, coalesce(cc.facts, to_jsonb(today))) f
+ WHERE cc.result = 'sent' AND f.customer_id IS NOT NULL
  ORDER BY cc.id
 """  # noqa: S608 - a constant column list
 
