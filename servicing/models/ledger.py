@@ -13,7 +13,7 @@ The database holds the ledger's invariants (migration 0003_ledger_guards):
   them, and only the maintenance role may empty them (servicing.ledger_roles);
 * a line's and an entry's `loan_id` reference a loan (a lease is a Loan row too);
 * the lines are partitioned by month on their entry's business date, which each line carries
-  and the balance trigger checks (migration 0044_partitioning, docs/scaling.md).
+  and the balance trigger checks (migration 0045_partitioning, docs/scaling.md).
 
 A line is a side plus a positive amount rather than one signed amount (whose sign convention
 a reader must remember and which cannot be CHECKed "> 0") or a debit and a credit column (two
@@ -323,7 +323,7 @@ class JournalLine(models.Model):
         db_index=False,  # journal_line_floorplan_account leads with it
     )
     # The entry's business date, the key the lines are partitioned on by month (migration
-    # 0044_partitioning). PostgreSQL routes a row before any trigger could fill it, so the
+    # 0045_partitioning). PostgreSQL routes a row before any trigger could fill it, so the
     # posting code writes it from the entry in the INSERT itself and the balance trigger refuses
     # a line whose date is not its entry's.
     business_date = models.DateField(_("营业日"))

@@ -1,5 +1,5 @@
 """The monthly partitions of the journal lines (declarative RANGE partitioning on the line's
-`business_date`, migration servicing.0044_partitioning; docs/scaling.md).
+`business_date`, migration servicing.0045_partitioning; docs/scaling.md).
 
 One place builds a month's partition, for the migration (the current window) and for
 `manage.py partitions_ensure` (beat, monthly): its bounds, its name and the guards every partition

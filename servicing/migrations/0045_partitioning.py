@@ -352,11 +352,11 @@ def forwards(apps, schema_editor):
             for (name,) in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE {name} OWNER TO {MAINT_ROLE}")
     if note:
-        print(f"\n  servicing.0044_partitioning: {note}")  # noqa: T201
+        print(f"\n  servicing.0045_partitioning: {note}")  # noqa: T201
 
 
 class Migration(migrations.Migration):
-    dependencies = [("servicing", "0043_insurer_remittance")]
+    dependencies = [("servicing", "0044_lifecycle_polish")]
 
     operations = [
         # Django drops the three foreign keys to the schedule rows (the guards replace them)
