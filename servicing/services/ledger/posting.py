@@ -104,12 +104,16 @@ def _insert_lines(rows: list[LineRow]) -> None:
             INSERT INTO servicing_journalline
                 (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
                  business_date)
-            SELECT l.*, e.business_date
+            SELECT l.entry_id, l.account_id, l.side, l.amount, l.loan_id, l.dealer_id,
+                   l.floorplan_advance_id, e.business_date
               FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-                          %s::bigint[], %s::bigint[], %s::bigint[])
+                          %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
                    AS l(entry_id, account_id, side, amount, loan_id, dealer_id,
-                        floorplan_advance_id)
+                        floorplan_advance_id, n)
               JOIN servicing_journalentry e ON e.id = l.entry_id
+             -- the join may reorder the lines; ids follow the caller's order (debits first,
+             -- as the entry was written), which statements and pages list by
+             ORDER BY l.n
             """,
             columns,
         )
@@ -130,9 +134,10 @@ def _insert_lines_by_code(rows: list[LineRow]) -> None:
                    l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id,
                    e.business_date
               FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
-                          %s::bigint[], %s::bigint[], %s::bigint[])
-                   AS l(entry_id, code, side, amount, loan_id, dealer_id, floorplan_advance_id)
+                          %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
+                   AS l(entry_id, code, side, amount, loan_id, dealer_id, floorplan_advance_id, n)
               JOIN servicing_journalentry e ON e.id = l.entry_id
+             ORDER BY l.n  -- ids in the caller's order, as above
             """,
             columns,
         )
