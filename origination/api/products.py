@@ -11,7 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from origination.models import ContractType, ProductVersion, VehicleKind
-from origination.selectors.products import product_version_for_quote, product_versions_current
+from origination.selectors.products import (
+    product_version_for_quote,
+    vehicle_product_versions_current,
+)
 
 
 class ProductOutput(serializers.Serializer):
@@ -46,7 +49,7 @@ class ProductListView(APIView):
         responses=inline_serializer("ProductList", {"results": ProductOutput(many=True)}),
     )
     def get(self, request):
-        versions = product_versions_current()
+        versions = vehicle_product_versions_current()
         return Response({"results": ProductOutput(versions, many=True).data})
 
 

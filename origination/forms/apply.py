@@ -18,7 +18,7 @@ from origination.models.applications import EmploymentKind, Housing, MaritalStat
 from origination.models.documents import DocumentKind
 from origination.models.privacy import ConsentKind
 from origination.selectors.payees import PAYEE_TYPE_KIND
-from origination.selectors.products import product_versions_current
+from origination.selectors.products import vehicle_product_versions_current
 from origination.services.applications.items import DEFAULT_PAYEE
 from origination.services.applications.vehicle import ADD_ON_KINDS, VEHICLE_FIELDS
 from origination.validators import id_number_birth_date
@@ -58,7 +58,7 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 
 def _current_versions():
-    ids = [v.pk for v in product_versions_current()]
+    ids = [v.pk for v in vehicle_product_versions_current()]
     return ProductVersion.objects.filter(pk__in=ids).select_related("product")
 
 

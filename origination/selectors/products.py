@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from autofin.business_date import business_date_current
 from origination.models import LprRate, Product, ProductVersion, Quote, RegulatoryLimits
+from origination.models.products import ProductPurpose
 from origination.quoting.caps import RegulatoryCaps
 from origination.quoting.rules import ProductRules
 
@@ -60,6 +61,13 @@ def product_versions_current(*, active_only: bool = True) -> list[ProductVersion
         qs = qs.filter(product__is_active=True)
     latest = qs.order_by("product_id", "-number").distinct("product_id")
     return sorted(latest, key=lambda v: (v.product.sort_order, v.product.code))
+
+
+def vehicle_product_versions_current() -> list[ProductVersion]:
+    """The products a car is applied for, quoted and listed with: a purpose product (maintenance
+    credit, insurance renewal) is taken up only through an existing customer's offer, never chosen
+    in the calculator, the application or the public product list."""
+    return [v for v in product_versions_current() if v.product.purpose == ProductPurpose.VEHICLE]
 
 
 def product_version_current(*, product: Product) -> ProductVersion | None:

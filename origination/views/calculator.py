@@ -23,7 +23,7 @@ from origination.documents import (
 from origination.forms.calculator import CALCULATOR_TIER, OPTIONS, CalculatorForm
 from origination.models import ProductVersion
 from origination.quoting.deal import Deal, QuoteEvaluation
-from origination.selectors.products import product_versions_current, quote_get
+from origination.selectors.products import quote_get, vehicle_product_versions_current
 from origination.services.quotes import quote_preview, violations_messages
 
 
@@ -61,7 +61,7 @@ class OptionResult:
 
 
 def _calculator_form(request):
-    products = product_versions_current()
+    products = vehicle_product_versions_current()
     data = request.GET if "price" in request.GET else CalculatorForm.initial_data(products)
     return CalculatorForm(data, products=products), data
 

@@ -200,6 +200,7 @@ def test_products_list_each_product_with_its_current_rules(client, seeded):
 
     assert response.status_code == 200
     products = {p["code"]: p for p in response.json()["results"]}
+    # the purpose products (maintenance, insurance renewal) are taken up through offers only
     assert set(products) == {"new-std", "oem-zero", "nev-lease", "used-loan", "comm-slb",
                              "lease-new", "lease-back"}  # fmt: skip
     new_std = products["new-std"]

@@ -184,7 +184,8 @@ def test_a_tightened_regulatory_limit_applies_to_quotes_on_published_versions():
 def test_seed_publishes_a_product_per_line_with_quotes(seeded):
     products = seeded["products"]
     assert set(products) == {"new-std", "nev-lease", "used-loan", "comm-slb", "oem-zero",
-                             "lease-new", "lease-back", "maintenance"}  # fmt: skip
+                             "lease-new", "lease-back", "maintenance",
+                             "insurance-renewal"}  # fmt: skip
     maintenance = products["maintenance"]  # issue 21: the unsecured maintenance credit
     assert (maintenance.purpose, maintenance.secured) == ("maintenance", False)
     lines = {(p.vehicle_kind, p.contract_type) for p in products.values()}

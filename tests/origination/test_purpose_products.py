@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from autofin.approvals import four_eyes_waived
+from origination.forms.apply import VehicleForm
 from origination.models import Product
 from origination.quoting.deal import Deal
 from origination.quoting.evaluation import quote_evaluate
@@ -79,3 +80,15 @@ def test_the_maintenance_checklist_has_no_car_items():
     kinds = checklist_kinds_for(contract_type="loan", secured=False, gps=False,
                                 purpose="maintenance")  # fmt: skip
     assert kinds == ["signed_contract", "invoice_matches_price"]
+
+
+def test_the_calculator_and_the_car_application_offer_no_purpose_product(client, seeded):
+    # maintenance credit and insurance renewal are taken up through an offer only
+    names = {p.code: p.name for p in Product.objects.all()}
+    calculator = client.get("/calculator/").content.decode()
+    assert names["new-std"] in calculator
+    assert names["maintenance"] not in calculator
+    assert names["insurance-renewal"] not in calculator
+    form_products = {v.product.code for v in VehicleForm().fields["product"].queryset}
+    assert "new-std" in form_products
+    assert not form_products & {"maintenance", "insurance-renewal"}
