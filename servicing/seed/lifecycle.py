@@ -153,7 +153,8 @@ def _insurance(customer, loan, operator, today) -> int:
 def lifecycle_seed(*, stdout, context: dict) -> None:
     users = context.get("users", {})
     customer = users.get(Role.CUSTOMER)
-    if customer is None:
+    # a second run adds nothing (the demo's segments are there: so is the rest of this seed)
+    if customer is None or Segment.objects.filter(name=SEGMENTS[0][0]).exists():
         return
     today = business_date_current()
     customer_facts_refresh(business_date=today)

@@ -23,8 +23,8 @@ NUMERIC = [
     "months_to_maturity",
     "months_on_book",
     "days_to_insurance_end",
-    "settled_early",
-    "paid_off",
+    "ever_settled_early",
+    "ever_paid_off",
     "has_nev",
 ]
 CATEGORICAL = ["offer_kind", "channel", "vehicle_kind"]
@@ -38,8 +38,8 @@ _FACT_COLUMNS = """
        CASE WHEN f.first_funded_on IS NULL THEN NULL
             ELSE (f.computed_on - f.first_funded_on) / 30 END AS months_on_book,
        f.insurance_ends_on - f.computed_on AS days_to_insurance_end,
-       (f.settled_early_on IS NOT NULL)::int AS settled_early,
-       (f.paid_off_on IS NOT NULL)::int AS paid_off,
+       (f.settled_early_on IS NOT NULL)::int AS ever_settled_early,
+       (f.paid_off_on IS NOT NULL)::int AS ever_paid_off,
        f.has_nev::int AS has_nev,
        f.vehicle_kind
 """
