@@ -20,6 +20,7 @@ from django.urls import resolve
 from autofin.checks import deploy_no_demo_users, deploy_rails_and_keys
 from autofin.crypto import keyed_hash
 from autofin.integrations.http import canonical_json, signed_headers
+from autofin.rails import ADAPTERS as RAILS
 from autofin.seed.users import DEMO_PASSWORD
 from servicing.adapters import SandboxPaymentProvider
 from servicing.models.repayments import PaymentOrder, Repayment
@@ -29,31 +30,10 @@ from tests.servicing.loan_helpers import make_loan, set_day
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "/api/v1/loans/payments/callback/"
-ADAPTERS = {
-    "SERVICING_PAYMENT_PROVIDER": "servicing.adapters.SandboxPaymentProvider",
-    "PAYMENT_GATEWAY": "servicing.gateway.sandbox_bank.SandboxBank",
-    "SERVICING_AUTO_DEBIT_BANK": "servicing.adapters.SandboxBank",
-    "RISK_BUREAU_ADAPTER": "risk.adapters.SandboxBureau",
-    "RISK_VERIFICATION_ADAPTER": "risk.adapters.SandboxVerification",
-    "RISK_PHONE_ADAPTER": "risk.adapters.SandboxPhone",
-    "RISK_VALUATION_ADAPTER": "risk.adapters.SandboxValuation",
-    "SMS_BACKEND": "autofin.notifications.SandboxSmsGateway",
-    "EMAIL_BACKEND": "autofin.notifications.SandboxEmailBackend",
-    "ESIGN_ADAPTER": "origination.esign.SandboxESign",
-    "SERVICING_OEM_CLAIMS": "servicing.partner_adapters.SandboxOemClaims",
-    "SERVICING_INVOICING": "servicing.partner_adapters.SandboxInvoicing",
-    "SERVICING_CREDIT_REPORTING_ADAPTER": (
-        "servicing.services.credit_reporting.adapters.SandboxCreditCenter"
-    ),
-    "RISK_INCOME_ADAPTER": "risk.adapters.SandboxIncome",
-    "ORIGINATION_BANK_CARD_ADAPTER": "origination.bank_cards.SandboxBankCardVerification",
-}
-# Production adapters not named Http<the sandbox's name>.
-PRODUCTION = {
-    "SERVICING_CREDIT_REPORTING_ADAPTER": (
-        "servicing.services.credit_reporting.adapters.HttpCreditReporting"
-    ),
-}
+# Every rail's sandbox and production adapter, from the one table the settings and the deploy
+# checks read (a copy here once missed a rail added later).
+ADAPTERS = {name: sandbox for name, (sandbox, _http) in RAILS.items()}
+PRODUCTION = {name: http for name, (_sandbox, http) in RAILS.items()}
 
 
 def _env(**extra: str) -> dict:
