@@ -25,6 +25,8 @@ DAY = dt.date(2026, 2, 16)
 
 @pytest.fixture(autouse=True)
 def _yield_on(settings):
+    # Autouse: every test here needs the yield on (tests run with it off) over a small book in
+    # several chunks, with the auto-debit step kept from the bank
     settings.EOD_AUTO_DEBIT_SEND = False
     settings.EOD_CHUNK_SIZE = 2
     settings.EOD_CHUNK_PAUSE_MS = 50

@@ -27,6 +27,7 @@ LOAN = 4301
 
 @pytest.fixture(autouse=True)
 def _loans(db):
+    # Autouse: every posting here names the loan, which must exist first
     ledger_loans([LOAN])
 
 
