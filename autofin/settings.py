@@ -250,6 +250,7 @@ INTEGRATION_PREFIXES = {
     "oem_claims": "OEM_CLAIMS",
     "invoicing": "INVOICING",
     "bank_card": "BANK_CARD",
+    "insurers": "INSURERS",  # SERVICING_INSURERS: renewal quotes, binding, commission
 }
 INTEGRATIONS = {
     rail: {
@@ -441,21 +442,6 @@ LEASE_INVOICE_GROUPING = env.str("LEASE_INVOICE_GROUPING", default="rent")  # re
 LEASE_BUYOUT_PRICE = env.str("LEASE_BUYOUT_PRICE", default="0.00")
 LEASE_VAT_MARGIN_ELIGIBLE = env.bool("LEASE_VAT_MARGIN_ELIGIBLE", default=False)  # 差额征税
 # --- insurance
-# The insurers' rail (SERVICING_INSURERS in autofin/rails.py) signs like every other one.
-INTEGRATION_PREFIXES["insurers"] = "INSURERS"
-INTEGRATIONS["insurers"] = {
-    "timeout": env.float("INSURERS_TIMEOUT", default=10.0),
-    "retries": env.int("INSURERS_RETRIES", default=2),
-    "backoff": env.float("INSURERS_BACKOFF", default=0.5),
-    "env_prefix": "INSURERS",
-    "url": env.str("INSURERS_URL", default=""),
-    "key_id": env.str("INSURERS_KEY_ID", default="sandbox" if AUTOFIN_SANDBOX else ""),
-    "secret": env.str(
-        "INSURERS_SECRET", default="sandbox-insurers-secret" if AUTOFIN_SANDBOX else ""
-    ),
-    "previous_key_id": env.str("INSURERS_PREVIOUS_KEY_ID", default=""),
-    "previous_secret": env.str("INSURERS_PREVIOUS_SECRET", default=""),
-}
 # Renewal quotes are fetched this many days before a policy ends (docs/insurance.md).
 INSURANCE_RENEWAL_DAYS = env.int("INSURANCE_RENEWAL_DAYS", default=30)
 # Commission income is booked only with an insurance agency licence (兼业代理许可); the demo
