@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from autofin.money import format_cny
-from autofin.pricing import apr_percent
+from autofin.pricing import ReadOutRow, apr_percent
 from origination.models import ProductVersion, Quote, RepaymentMethod
 from origination.quoting.deal import Deal, QuoteEvaluation
 
@@ -25,7 +25,9 @@ class ScheduleDocument:
     title: str
     subtitle: str
     summary: list[tuple[str, str]]
-    rows: list[dict]
+    # A calculator option's rows are the engine's read-out (columns as attributes), a saved
+    # quote's are its stored JSON (columns as keys): templates read both as row.column.
+    rows: list[ReadOutRow] | list[dict]
     notes: list[str] = field(default_factory=list)
     filename: str = "schedule"
 
@@ -164,8 +166,12 @@ def document_csv(doc: ScheduleDocument) -> bytes:
     writer.writerow([])
     writer.writerow([_(label) for _key, label in COLUMNS])
     for row in doc.rows:
-        writer.writerow([str(row[key]) for key, _label in COLUMNS])
+        writer.writerow([str(_cell(row, key)) for key, _label in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(row: ReadOutRow | dict, column: str) -> object:
+    return row[column] if isinstance(row, dict) else getattr(row, column)
 
 
 def document_html(doc: ScheduleDocument, *, for_pdf: bool) -> str:

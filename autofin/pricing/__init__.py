@@ -26,7 +26,7 @@ from autofin.pricing.rates import (
     penalty_rate,
     quantize_rate,
 )
-from autofin.pricing.rows import ScheduleRow
+from autofin.pricing.rows import ReadOutRow, ScheduleRow
 from autofin.pricing.schedule import (
     MAX_TERM_MONTHS,
     MIN_TERM_MONTHS,
@@ -57,6 +57,7 @@ __all__ = [
     "PayoffQuote",
     "PrepaymentOption",
     "PricingError",
+    "ReadOutRow",
     "Schedule",
     "ScheduleRow",
     "ScheduleTotals",

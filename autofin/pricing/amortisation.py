@@ -11,10 +11,7 @@ from functools import lru_cache
 
 from autofin.pricing.errors import PricingError
 from autofin.pricing.money import div_half_up
-from autofin.pricing.rows import ScheduleRow, row_new
-
-# The row loops make each row with one C call (what ``row_new`` does, without its frame).
-_tuple_new = tuple.__new__
+from autofin.pricing.rows import ScheduleRow
 
 
 class Method(StrEnum):
@@ -120,24 +117,24 @@ def _level_rows(
     first_num, first_den = first
     interest = (2 * balance * first_num + first_den) // (2 * first_den)
     if term == 1:
-        return (row_new(first_no, dates[0], balance, balance, interest, fee),)
+        return (ScheduleRow((first_no, dates[0], balance, balance, interest, fee)),)
     part = instalment - interest
     if part < 0:
         raise PricingError(
             "negative_amortisation",
             "the first period's interest exceeds the instalment; choose an earlier first due date",
         )
-    append(row_new(first_no, dates[0], balance, part, interest, fee))
+    append(ScheduleRow((first_no, dates[0], balance, part, interest, fee)))
     balance -= part
     rate_num, rate_den = monthly
     twice_num = 2 * rate_num
     twice_den = 2 * rate_den
-    new, row = _tuple_new, ScheduleRow
+    row = ScheduleRow
     for k in range(1, term - 1):
-        # Inline div_half_up and row_new: this loop is the engine's hot path.
+        # Inline div_half_up: this loop is the engine's hot path.
         interest = (balance * twice_num + rate_den) // twice_den
         part = instalment - interest
-        append(new(row, (first_no + k, dates[k], balance, part, interest, fee)))
+        append(row((first_no + k, dates[k], balance, part, interest, fee)))
         balance -= part
     if balance < 0:
         # Only reachable through a very short broken first period (or a near-zero amount): the
@@ -148,7 +145,7 @@ def _level_rows(
             "short for this rate and term, or the amount is too small for the term",
         )
     interest = (balance * twice_num + rate_den) // twice_den
-    append(row_new(first_no + term - 1, dates[-1], balance, balance, interest, fee))
+    append(ScheduleRow((first_no + term - 1, dates[-1], balance, balance, interest, fee)))
     return tuple(rows)
 
 
@@ -168,16 +165,16 @@ def _fixed_principal_rows(
     first_num, first_den = first
     interest = (2 * balance * first_num + first_den) // (2 * first_den)
     part = parts[0]
-    append(row_new(first_no, dates[0], balance, part, interest, fee))
+    append(ScheduleRow((first_no, dates[0], balance, part, interest, fee)))
     balance -= part
     rate_num, rate_den = monthly
     twice_num = 2 * rate_num
     twice_den = 2 * rate_den
-    new, row = _tuple_new, ScheduleRow
+    row = ScheduleRow
     for k in range(1, len(dates)):
-        # Inline div_half_up and row_new, as in _level_rows.
+        # Inline div_half_up, as in _level_rows.
         interest = (balance * twice_num + rate_den) // twice_den
         part = parts[k]
-        append(new(row, (first_no + k, dates[k], balance, part, interest, fee)))
+        append(row((first_no + k, dates[k], balance, part, interest, fee)))
         balance -= part
     return tuple(rows)

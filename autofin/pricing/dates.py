@@ -34,12 +34,24 @@ class DayCount(StrEnum):
 _DAY_COUNTS: dict[str, DayCount] = {member.value: member for member in DayCount}
 
 
+# Days of each month in a common year; February gains a day in leap years (_month_days).
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year: int, month: int) -> int:
+    # calendar.monthrange also works out the month's first weekday, most of its cost; a cold
+    # due-date cache (bench/schedules.py) calls this for every row.
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
+
 def add_months(anchor: date, months: int) -> date:
     """anchor + months, clamped to the last day of the target month (31 Jan + 1 -> 28/29 Feb)."""
     month_index = anchor.month - 1 + months
     year = anchor.year + month_index // 12
     month = month_index % 12 + 1
-    day = min(anchor.day, calendar.monthrange(year, month)[1])
+    day = min(anchor.day, _month_days(year, month))
     return date(year, month, day)
 
 
@@ -50,7 +62,12 @@ def due_dates(anchor: date, first_offset: int, count: int) -> tuple[date, ...]:
     Cached because quoting builds many schedules on the same dates (the cache holds tuples of
     immutable dates, so sharing them is safe).
     """
-    return tuple(add_months(anchor, first_offset + k) for k in range(count))
+    day = anchor.day
+    first = anchor.year * 12 + anchor.month - 1 + first_offset
+    if day <= 28:
+        # Every month has the anchor's day: nothing to clamp.
+        return tuple([date(m // 12, m % 12 + 1, day) for m in range(first, first + count)])
+    return tuple([add_months(anchor, first_offset + k) for k in range(count)])
 
 
 def days_30e_360(start: date, end: date) -> int:

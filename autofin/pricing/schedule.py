@@ -33,7 +33,7 @@ from autofin.pricing.amortisation import Method, amortise_rows
 from autofin.pricing.dates import DayCount, add_months, check_date, due_dates, period_days
 from autofin.pricing.errors import PricingError
 from autofin.pricing.money import FEN, ZERO, fen_to_decimal, rate_ratio, to_fen
-from autofin.pricing.rows import ScheduleRow
+from autofin.pricing.rows import ReadOutRow, ScheduleRow
 
 MIN_TERM_MONTHS = 1
 MAX_TERM_MONTHS = 120
@@ -90,9 +90,9 @@ class Schedule:
     def first_due_date(self) -> date:
         return self.rows[0].due_date
 
-    def rows_read_out(self) -> list[dict]:
-        """Every row's `as_dict()`, for whoever reads the whole schedule (a model save, a
-        serializer, a contract).
+    def rows_read_out(self) -> list[ReadOutRow]:
+        """Every row with its Decimals (a ``ReadOutRow`` each, equal to the row's ``as_dict()``),
+        for whoever reads the whole schedule (a model save, a serializer, a contract, a page).
 
         Making the Decimals is the read-out's main cost (bench/schedules.py), so each is made
         once and only when its figure changes: a row's closing balance is the next row's opening
@@ -101,12 +101,13 @@ class Schedule:
         multiplication as ``fen_to_decimal`` (two places, no rounding) without its call.
         """
         fen = FEN
-        out: list[dict] = []
+        row = ReadOutRow
+        out: list[ReadOutRow] = []
         append = out.append
         # None never equals a figure: the first row makes every Decimal.
         carried_fen = principal_was = interest_was = fee_was = instalment_was = None
         carried = principal_dec = interest_dec = fee_dec = instalment_dec = ZERO
-        # Unpacking the row (a named tuple) is cheaper than reading its fields one by one.
+        # Unpacking the row (a tuple) is cheaper than reading its fields one by one.
         for no, due, opening, principal, interest, fee in self.rows:
             opening_dec = carried if opening == carried_fen else fen * opening
             if principal != principal_was:
@@ -119,17 +120,18 @@ class Schedule:
             if instalment != instalment_was:
                 instalment_was, instalment_dec = instalment, fen * instalment
             carried_fen = opening - principal
-            carried = opening_dec if not principal else fen * carried_fen
-            append({
-                "instalment_no": no,
-                "due_date": due,
-                "opening_balance": opening_dec,
-                "principal": principal_dec,
-                "interest": interest_dec,
-                "fee": fee_dec,
-                "instalment": instalment_dec,
-                "closing_balance": carried,
-            })  # fmt: skip
+            if not principal:
+                carried = opening_dec
+            elif carried_fen:
+                # Two Decimals of two places subtract exactly, without converting an int.
+                carried = opening_dec - principal_dec
+            else:
+                # Not the subtraction: its exact zero takes its sign from the context's rounding
+                # (Decimal("-0.00") under ROUND_FLOOR); FEN * 0 never does.
+                carried = ZERO
+            append(row((
+                no, due, opening_dec, principal_dec, interest_dec, fee_dec, instalment_dec, carried
+            )))  # fmt: skip
         return out
 
     @property
@@ -149,7 +151,7 @@ class Schedule:
 
 # A frozen dataclass's __init__ sets each of its eight fields through object.__setattr__, about a
 # twentieth of building a whole schedule; the engine's own schedules (never empty: the term is at
-# least one month) are made by writing the slots directly, as ``row_new`` does for rows.
+# least one month) are made by writing the slots directly.
 _new_object = object.__new__
 _SCHEDULE_SLOTS = tuple(
     getattr(Schedule, name).__set__

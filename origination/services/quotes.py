@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
+from autofin.pricing import ReadOutRow
 from origination.models import ProductVersion, Quote
 from origination.quoting.deal import Deal, QuoteEvaluation
 from origination.quoting.evaluation import quote_evaluate
@@ -119,17 +120,21 @@ def quote_create(*, actor: Any, version: ProductVersion, deal: Deal) -> Quote:
             monthly_payment=evaluation.monthly_payment,
             total_interest=totals.interest,
             total_payable=totals.instalments,
-            schedule=[schedule_row_json(data) for data in schedule.rows_read_out()],
+            schedule=[schedule_row_json(row) for row in schedule.rows_read_out()],
         )
 
 
-def schedule_row_json(data: dict) -> dict:
+def schedule_row_json(row: ReadOutRow) -> dict:
     """A read-out row (`Schedule.rows_read_out`) as JSON: dates ISO, money as strings."""
     return {
-        key: (value.isoformat() if hasattr(value, "isoformat") else str(value))
-        if key != "instalment_no"
-        else value
-        for key, value in data.items()
+        "instalment_no": row.instalment_no,
+        "due_date": row.due_date.isoformat(),
+        "opening_balance": str(row.opening_balance),
+        "principal": str(row.principal),
+        "interest": str(row.interest),
+        "fee": str(row.fee),
+        "instalment": str(row.instalment),
+        "closing_balance": str(row.closing_balance),
     }
 
 

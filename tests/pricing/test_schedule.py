@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from pathlib import Path
 
 import numpy as np
@@ -481,4 +481,49 @@ def test_read_out_of_the_whole_schedule_is_every_rows_as_dict(method):
     assert read_out == [row.as_dict() for row in schedule.rows]
     money = ("opening_balance", "principal", "interest", "fee", "instalment", "closing_balance")
     # two places on every figure, also on the Decimals shared between rows
-    assert {d[k].as_tuple().exponent for d in read_out for k in money} == {-2}
+    assert {getattr(row, k).as_tuple().exponent for row in read_out for k in money} == {-2}
+    # by attribute, in the columns' order
+    assert read_out[0].principal == schedule.rows[0].principal
+    assert [name for name, _value in read_out[0].items()] == list(read_out[0].as_dict())
+
+
+def test_a_read_out_row_is_its_columns_by_name_and_equals_only_their_exact_dict():
+    schedule = build_schedule(
+        amount_financed=Decimal("10000.00"),
+        annual_rate=Decimal("0.06"),
+        term_months=3,
+        method="equal_instalment",
+        value_date=date(2025, 1, 15),
+        day_count="30/360",
+    )
+    first, *_middle, last = schedule.rows_read_out()
+    assert (first.instalment_no, first.due_date) == (1, date(2025, 2, 15))
+    assert (first.opening_balance, first.principal, first.interest) == (
+        Decimal("10000.00"),
+        Decimal("3316.72"),
+        Decimal("50.00"),
+    )
+    assert first.instalment == Decimal("3366.72") and first.closing_balance == Decimal("6683.28")
+    # == and != both ways round (a dict on the left hands the comparison to the row)
+    same = schedule.rows[0].as_dict()
+    assert (first == same, first != same, same == first, same != first) == (True, False) * 2
+    one_fen_off = {**same, "interest": Decimal("50.01")}
+    assert (first == one_fen_off, first != one_fen_off, one_fen_off != first) == (False, True, True)
+    assert {first: "hashable"}[first] == "hashable"
+    assert last.closing_balance == Decimal("0.00")
+
+
+def test_the_read_out_last_closing_balance_is_a_positive_zero_whatever_the_rounding_context():
+    schedule = build_schedule(
+        amount_financed=Decimal("10000.00"),
+        annual_rate=Decimal("0.06"),
+        term_months=12,
+        method="equal_principal",
+        value_date=date(2025, 1, 15),
+        day_count="30/360",
+    )
+    with localcontext(rounding=ROUND_FLOOR):
+        read_out = schedule.rows_read_out()
+    # A Decimal subtraction's exact zero is -0.00 under ROUND_FLOOR; the read-out's is not.
+    assert repr(read_out[-1].closing_balance) == "Decimal('0.00')"
+    assert read_out == [row.as_dict() for row in schedule.rows]

@@ -161,7 +161,7 @@ def _contract_snapshot(
             for f in evaluation.fees
         ],
         payees=payees,
-        schedule=[schedule_row_json(data) for data in schedule.rows_read_out()],
+        schedule=[schedule_row_json(row) for row in schedule.rows_read_out()],
         vin=app.vin,
         created_by=actor_user(actor),
     )

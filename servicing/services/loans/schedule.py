@@ -26,16 +26,23 @@ def schedule_rows_build(*, loan: Loan, schedule: Schedule, version: int) -> list
     """Unsaved model rows for a pricing Schedule (its first row accrues from its value date)."""
     result = []
     start = schedule.value_date
-    for data in schedule.rows_read_out():
+    for row in schedule.rows_read_out():
         result.append(
             LoanScheduleRow(
                 loan=loan,
                 schedule_version=version,
                 accrual_start=start,
-                **data,
+                instalment_no=row.instalment_no,
+                due_date=row.due_date,
+                opening_balance=row.opening_balance,
+                principal=row.principal,
+                interest=row.interest,
+                fee=row.fee,
+                instalment=row.instalment,
+                closing_balance=row.closing_balance,
             )
         )
-        start = data["due_date"]
+        start = row.due_date
     return result
 
 
@@ -105,8 +112,8 @@ def schedule_matches(schedule: Schedule, contract_rows: list[dict]) -> bool:
     """Whether the engine's schedule is the contract's, row for row (dates and amounts)."""
     if len(schedule.rows) != len(contract_rows):
         return False
-    for data, signed in zip(schedule.rows_read_out(), contract_rows, strict=True):
-        for key, value in data.items():
+    for row, signed in zip(schedule.rows_read_out(), contract_rows, strict=True):
+        for key, value in row.items():
             theirs = signed.get(key)
             if isinstance(value, dt.date):
                 same = str(theirs) == value.isoformat()
