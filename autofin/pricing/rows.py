@@ -4,8 +4,9 @@ fast way to build one; and the read-out row (every column a Decimal) whole sched
 Both row types are tuples named by field, like named tuples, but built with one C call
 (``ScheduleRow((...))``): a ``namedtuple``'s generated ``__new__`` is a Python function, and
 ``tuple.__new__(cls, values)`` goes through a slot wrapper that copies its arguments; a tuple
-subclass without its own ``__new__`` is made by ``tuple``'s constructor directly, about half the
-cost of either (bench/schedules.py: the engine and the read-out make one per row).
+subclass without its own ``__new__`` is made by ``tuple``'s constructor directly: in a timeit
+what a row costs beyond a plain tuple about halves (the engine and the read-out make one per row,
+bench/schedules.py). The constructor takes the one tuple of fields, not the fields one by one.
 """
 
 from __future__ import annotations
