@@ -17,6 +17,7 @@ interest, at the loan's penalty rate under the penalty day count of `servicing.l
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -133,23 +134,40 @@ def penalty_post(
     business_date: dt.date,
     actor: Any,
 ) -> None:
-    """Save the segments and post their total (penalty receivable Dr / penalty income Cr)."""
-    if not segments:
-        return
-    PenaltyAccrual.objects.bulk_create(segments)
-    if total <= 0:
-        return
-    entry = journal_post(
-        business_date=business_date,
-        source_type=SourceType.PENALTY,
-        source_id=loan.pk,
-        lines=signed_lines(A.PENALTY_RECEIVABLE, A.PENALTY_INCOME, total, loan.pk),
-        idempotency_key=f"penalty:{loan.pk}:{segments[0].pk}",
-        description=memo("penalty_accrual"),
-        actor=actor,
-        loan_id=loan.pk,
+    """Post the segments' total (penalty receivable Dr / penalty income Cr), then save the
+    segments naming that entry: two statements (the entry is one)."""
+    penalty_entry_post(
+        loan=loan, total=total, segments=segments, business_date=business_date, actor=actor
     )
-    PenaltyAccrual.objects.filter(pk__in=[s.pk for s in segments]).update(journal_entry_id=entry.pk)
+    if segments:
+        PenaltyAccrual.objects.bulk_create(segments)
+
+
+def penalty_entry_post(
+    *,
+    loan: Loan,
+    total: Decimal,
+    segments: list[PenaltyAccrual],
+    business_date: dt.date,
+    actor: Any,
+) -> None:
+    """`penalty_post` but the segments, which name the entry and are left for the caller to
+    save in its own statement (a repayment writes them with its allocations). The entry's key is
+    fresh each time (a segment is accrued once: its row's `penalty_through` moves past it under
+    the loan's lock), so it names the call, as the segments' new ids did."""
+    if segments and total > 0:
+        entry = journal_post(
+            business_date=business_date,
+            source_type=SourceType.PENALTY,
+            source_id=loan.pk,
+            lines=signed_lines(A.PENALTY_RECEIVABLE, A.PENALTY_INCOME, total, loan.pk),
+            idempotency_key=f"penalty:{loan.pk}:{uuid.uuid4().hex}",
+            description=memo("penalty_accrual"),
+            actor=actor,
+            loan_id=loan.pk,
+        )
+        for segment in segments:
+            segment.journal_entry_id = entry.pk
 
 
 def loan_accrue(

@@ -199,19 +199,10 @@ def entries_prepare(spec: EntrySpec) -> Prepared:
     return Prepared(spec=spec, source_id=source_id, loan_id=loan_id, lines=lines)
 
 
-def account_ids(codes: Iterable[str]) -> dict[str, int]:
-    wanted = set(codes)
-    found = dict(LedgerAccount.objects.filter(code__in=wanted).values_list("code", "id"))
-    missing = sorted(wanted - found.keys())
-    if missing:
-        raise UnknownAccountError(_("未知会计科目：%(codes)s") % {"codes": ", ".join(missing)})
-    return found
-
-
 # Account codes known to exist. The chart is append-only reference data (accounts are added by
 # migrations, never renamed or removed), so a code seen once stays valid for the process. Only
-# the codes are cached, never the ids: a single entry's lines resolve code -> id inside their
-# INSERT (test databases re-seed the chart with new ids after a flush).
+# the codes are cached, never the ids: lines resolve code -> id inside their INSERT (test
+# databases re-seed the chart with new ids after a flush).
 _known_codes: set[str] = set()
 
 

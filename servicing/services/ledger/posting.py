@@ -1,6 +1,6 @@
 """Writing entries: the headers inserted idempotently (ON CONFLICT on the key; a replay returns the
-first entry, a replay that differs raises), and the lines of every entry in ONE statement, as the
-database's per-statement balance check requires."""
+first entry, a replay that differs raises) and the lines of every entry, all in ONE statement, as
+the database's per-statement balance check requires."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -23,7 +22,6 @@ from servicing.services.ledger.entries import (
     LineInput,
     PeriodClosedError,
     Prepared,
-    account_ids,
     actor_fields,
     codes_check,
     entries_prepare,
@@ -56,24 +54,56 @@ def _existing_signatures(keys: Sequence[str]) -> dict[str, tuple[int, tuple[str,
     return result
 
 
-def _insert_headers(
+def _insert_entries(
     prepared: Sequence[Prepared], *, created_by_id: int | None, created_by_label: str
 ) -> dict[str, tuple[int, dt.datetime]]:
-    """One INSERT for all headers; returns {key: (id, posted_at)} for the rows it inserted."""
+    """ONE statement for every header and every line, whatever their number; returns
+    {key: (id, posted_at)} for the headers it inserted (a key already taken inserts nothing,
+    neither header nor lines).
+
+    The lines are a data-modifying CTE reading the headers' RETURNING, so they are in the same
+    statement as their header, as the database's balance check asks, and the check (an AFTER
+    STATEMENT trigger) sees both. Lines name their account by code, resolved to its id by the
+    statement itself (codes were checked by `codes_check`): no look-up round trip. Line ids
+    follow the caller's order (debits first, as the entry was written), which statements and
+    pages list by."""
+    lines = [
+        (p.spec.idempotency_key, line.account_code, line.side, line.amount, line.loan_id,
+         line.dealer_id, line.floorplan_advance_id)
+        for p in prepared
+        for line in p.lines
+    ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO servicing_journalentry
-                (business_date, source_type, source_id, loan_id, description, idempotency_key,
-                 reverses_id, created_by_id, created_by_label)
-            SELECT h.business_date, h.source_type, h.source_id, h.loan_id, h.description,
-                   h.idempotency_key, h.reverses_id, %s, %s
-              FROM unnest(%s::date[], %s::varchar[], %s::varchar[], %s::bigint[], %s::varchar[],
-                          %s::varchar[], %s::bigint[])
-                   AS h(business_date, source_type, source_id, loan_id, description,
-                        idempotency_key, reverses_id)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING idempotency_key, id, posted_at
+            WITH h AS (
+                INSERT INTO servicing_journalentry
+                    (business_date, source_type, source_id, loan_id, description,
+                     idempotency_key, reverses_id, created_by_id, created_by_label)
+                SELECT h.business_date, h.source_type, h.source_id, h.loan_id, h.description,
+                       h.idempotency_key, h.reverses_id, %s, %s
+                  FROM unnest(%s::date[], %s::varchar[], %s::varchar[], %s::bigint[],
+                              %s::varchar[], %s::varchar[], %s::bigint[])
+                       AS h(business_date, source_type, source_id, loan_id, description,
+                            idempotency_key, reverses_id)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING idempotency_key, id, posted_at, business_date
+            ), l AS (
+                INSERT INTO servicing_journalline
+                    (entry_id, account_id, side, amount, loan_id, dealer_id,
+                     floorplan_advance_id, business_date)
+                SELECT h.id,
+                       (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
+                       l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id,
+                       h.business_date
+                  FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[],
+                              %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
+                       AS l(idempotency_key, code, side, amount, loan_id, dealer_id,
+                            floorplan_advance_id, n)
+                  JOIN h ON h.idempotency_key = l.idempotency_key
+                 ORDER BY l.n
+            )
+            SELECT idempotency_key, id, posted_at FROM h
             """,
             [
                 created_by_id,
@@ -85,62 +115,10 @@ def _insert_headers(
                 [p.spec.description for p in prepared],
                 [p.spec.idempotency_key for p in prepared],
                 [p.spec.reverses_id for p in prepared],
+                *([list(col) for col in zip(*lines, strict=True)] if lines else [[]] * 7),
             ],
         )
         return {key: (entry_id, posted_at) for key, entry_id, posted_at in cursor.fetchall()}
-
-
-LineRow = tuple[int, int | str, str, Decimal, int | None, int | None, int | None]
-
-
-def _insert_lines(rows: list[LineRow]) -> None:
-    """One INSERT for every line given, whatever their number (the DB checks them as one set)."""
-    if not rows:
-        return
-    columns = [list(col) for col in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
-                 business_date)
-            SELECT l.entry_id, l.account_id, l.side, l.amount, l.loan_id, l.dealer_id,
-                   l.floorplan_advance_id, e.business_date
-              FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-                          %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
-                   AS l(entry_id, account_id, side, amount, loan_id, dealer_id,
-                        floorplan_advance_id, n)
-              JOIN servicing_journalentry e ON e.id = l.entry_id
-             -- the join may reorder the lines; ids follow the caller's order (debits first,
-             -- as the entry was written), which statements and pages list by
-             ORDER BY l.n
-            """,
-            columns,
-        )
-
-
-def _insert_lines_by_code(rows: list[LineRow]) -> None:
-    """One INSERT for the lines of one entry, the account named by its code and resolved to its
-    id by the statement itself (no look-up round trip; codes were checked by `codes_check`)."""
-    columns = [list(col) for col in zip(*rows, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO servicing_journalline
-                (entry_id, account_id, side, amount, loan_id, dealer_id, floorplan_advance_id,
-                 business_date)
-            SELECT l.entry_id,
-                   (SELECT a.id FROM servicing_ledgeraccount a WHERE a.code = l.code),
-                   l.side, l.amount, l.loan_id, l.dealer_id, l.floorplan_advance_id,
-                   e.business_date
-              FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
-                          %s::bigint[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
-                   AS l(entry_id, code, side, amount, loan_id, dealer_id, floorplan_advance_id, n)
-              JOIN servicing_journalentry e ON e.id = l.entry_id
-             ORDER BY l.n  -- ids in the caller's order, as above
-            """,
-            columns,
-        )
 
 
 def entries_post(
@@ -148,12 +126,12 @@ def entries_post(
 ) -> list[tuple[int, dt.datetime | None, Prepared]]:
     """Validate and write; returns (entry id, posted_at or None if replayed, prepared) per spec.
 
-    One entry posted inside the caller's transaction (a repayment, a reversal) takes two
-    statements: the header, then the lines naming their accounts by code. No savepoint: a
-    replay or a conflict writes nothing (the header insert did nothing), and a database error
-    aborts the caller's transaction, which rolls back as a whole. A batch, or an entry posted
-    outside a transaction, runs in its own atomic block (all or nothing) with the account ids
-    read once.
+    ONE statement writes every header and line (`_insert_entries`); a replayed key is then
+    checked against the entry first posted with it (one more read, only when some key was
+    taken). One entry posted inside the caller's transaction (a repayment, a reversal) takes
+    that one statement, no savepoint: a replay or a conflict writes nothing, and a database
+    error aborts the caller's transaction, which rolls back as a whole. Several entries, or an
+    entry posted outside a transaction, run in their own atomic block (all or nothing).
     """
     prepared = [entries_prepare(spec) for spec in specs]
     seen: dict[str, Prepared] = {}
@@ -163,16 +141,14 @@ def entries_post(
             raise IdempotencyConflictError(
                 _("同一批次中幂等键 %(key)s 重复") % {"key": p.spec.idempotency_key}
             )
-    inline = len(prepared) == 1 and connection.in_atomic_block
-    codes = (line.account_code for p in prepared for line in p.lines)
-    if inline:
-        codes_check(codes)
-        accounts = None
-    else:
-        accounts = account_ids(codes)
+    codes_check(line.account_code for p in prepared for line in p.lines)
     created_by_id, created_by_label = actor_fields(actor)
+    # One entry inside the caller's transaction needs no savepoint: a replay or a conflict wrote
+    # nothing (its header insert did nothing, so did its lines).
+    inline = len(prepared) == 1 and connection.in_atomic_block
     try:
-        return _write(prepared, accounts, inline, created_by_id, created_by_label)
+        with contextlib.nullcontext() if inline else transaction.atomic():
+            return _write(prepared, created_by_id, created_by_label)
     except IntegrityError as exc:
         # The database holds the period rule (migration 0018); it names the closed month.
         diag = getattr(exc.__cause__, "diag", None)
@@ -185,58 +161,33 @@ def entries_post(
 
 
 def _write(
-    prepared: list[Prepared],
-    accounts: dict[str, int] | None,
-    inline: bool,
-    created_by_id: int | None,
-    created_by_label: str,
+    prepared: list[Prepared], created_by_id: int | None, created_by_label: str
 ) -> list[tuple[int, dt.datetime | None, Prepared]]:
-    with contextlib.nullcontext() if inline else transaction.atomic():
-        # Headers go in key order: two batches sharing keys wait on each other's unique-index
-        # entries in one order, never crosswise (no deadlock).
-        inserted = _insert_headers(
-            sorted(prepared, key=lambda p: p.spec.idempotency_key),
-            created_by_id=created_by_id,
-            created_by_label=created_by_label,
-        )
-        replayed = [
-            p.spec.idempotency_key for p in prepared if p.spec.idempotency_key not in inserted
-        ]
-        existing = _existing_signatures(replayed)
-        results: list[tuple[int, dt.datetime | None, Prepared]] = []
-        rows: list[LineRow] = []
-        for p in prepared:
-            key = p.spec.idempotency_key
-            if key in inserted:
-                entry_id, posted_at = inserted[key]
-                rows.extend(
-                    (
-                        entry_id,
-                        line.account_code if accounts is None else accounts[line.account_code],
-                        line.side,
-                        line.amount,
-                        line.loan_id,
-                        line.dealer_id,
-                        line.floorplan_advance_id,
-                    )
-                    for line in p.lines
-                )
-                results.append((entry_id, posted_at, p))
-                continue
-            if key not in existing:  # pragma: no cover - a header without lines cannot commit
-                raise LedgerError(_("幂等键 %(key)s 对应的分录没有明细") % {"key": key})
-            entry_id, signature = existing[key]
-            if signature != p.signature():
-                raise IdempotencyConflictError(
-                    _("幂等键 %(key)s 已用于另一笔分录（#%(id)d），本次内容不同")
-                    % {"key": key, "id": entry_id}
-                )
-            results.append((entry_id, None, p))
-        if accounts is None:
-            if rows:
-                _insert_lines_by_code(rows)
-        else:
-            _insert_lines(rows)
+    # Headers go in key order: two batches sharing keys wait on each other's unique-index
+    # entries in one order, never crosswise (no deadlock).
+    inserted = _insert_entries(
+        sorted(prepared, key=lambda p: p.spec.idempotency_key),
+        created_by_id=created_by_id,
+        created_by_label=created_by_label,
+    )
+    replayed = [p.spec.idempotency_key for p in prepared if p.spec.idempotency_key not in inserted]
+    existing = _existing_signatures(replayed)
+    results: list[tuple[int, dt.datetime | None, Prepared]] = []
+    for p in prepared:
+        key = p.spec.idempotency_key
+        if key in inserted:
+            entry_id, posted_at = inserted[key]
+            results.append((entry_id, posted_at, p))
+            continue
+        if key not in existing:  # pragma: no cover - a header without lines cannot commit
+            raise LedgerError(_("幂等键 %(key)s 对应的分录没有明细") % {"key": key})
+        entry_id, signature = existing[key]
+        if signature != p.signature():
+            raise IdempotencyConflictError(
+                _("幂等键 %(key)s 已用于另一笔分录（#%(id)d），本次内容不同")
+                % {"key": key, "id": entry_id}
+            )
+        results.append((entry_id, None, p))
     return results
 
 
@@ -304,7 +255,7 @@ def journal_post_spec(spec: EntrySpec, *, actor: Any = None) -> JournalEntry:
 def journal_post_many(
     *, entries: Sequence[EntrySpec | Mapping[str, Any]], actor: Any = None
 ) -> list[int]:
-    """Post many entries set-based: one INSERT for the headers, one for all their lines.
+    """Post many entries set-based: one statement for the headers and all their lines.
 
     `entries`: EntrySpec objects, or dicts with journal_post's keyword arguments (less actor).
     All or nothing: one invalid entry refuses the whole batch. Entries whose key was posted

@@ -94,7 +94,10 @@ def schedule_supersede(
     for r in rows:
         r.superseded_by_version = version
     if rows:
-        LoanScheduleRow.objects.bulk_update(rows, ["superseded_by_version"])
+        # one value for every row: a plain UPDATE ... WHERE id IN, not bulk_update's CASE per row
+        LoanScheduleRow.objects.filter(pk__in=[r.pk for r in rows]).update(
+            superseded_by_version=version
+        )
     for r in new_rows:
         r.schedule_version = version
     LoanScheduleRow.objects.bulk_create(new_rows)

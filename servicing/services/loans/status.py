@@ -5,6 +5,7 @@ requested when the loan is repaid."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from servicing.models.loans import (
     MortgageRelease,
     RowStatus,
 )
+from servicing.services.hotpath import insert_unless_conflict
 from servicing.services.leases.closing import lease_closed_locked
 from servicing.services.leases.vat import is_lease
 from servicing.services.loans.account import actor_label
@@ -30,10 +32,15 @@ from servicing.services.loans.account import actor_label
 
 
 def loan_status_set(
-    *, loan: Loan, to: str, business_date: dt.date, actor: Any, reason: str = ""
-) -> bool:
-    """Move a locked loan to status `to` (no-op if already there); history row + audit row."""
+    *, loan: Loan, to: str, business_date: dt.date, actor: Any, reason: str = "",
+    also_save: Sequence[str] = (),
+) -> bool:  # fmt: skip
+    """Move a locked loan to status `to` (no-op if already there); history row + audit row.
+    `also_save`: other fields the caller changed on the loan, saved in the same UPDATE (saved
+    alone when the status does not change)."""
     if loan.status == to:
+        if also_save:
+            loan.save(update_fields=[*also_save, "updated_at"])
         return False
     old = loan.status
     loan.status = to
@@ -42,7 +49,7 @@ def loan_status_set(
         loan.closed_on = business_date
     elif old in CLOSED_STATUSES:
         loan.closed_on = None
-    loan.save(update_fields=["status", "status_date", "closed_on", "updated_at"])
+    loan.save(update_fields=[*also_save, "status", "status_date", "closed_on", "updated_at"])
     LoanStatusChange.objects.create(
         loan=loan,
         from_status=old,
@@ -122,10 +129,9 @@ def mortgage_release_request(*, loan: Loan, business_date: dt.date, actor: Any) 
     售后回租, released like a loan."""
     if is_lease(loan) and lease_closed_locked(loan=loan, business_date=business_date, actor=actor):
         return
-    release, created = MortgageRelease.objects.get_or_create(
-        loan=loan, defaults={"requested_on": business_date}
-    )
-    if not created:
+    release = MortgageRelease(loan=loan, requested_on=business_date)
+    # one statement (INSERT ... ON CONFLICT DO NOTHING) where get_or_create takes four
+    if not insert_unless_conflict(release, unique_fields=["loan"]):
         return
     audit_record(
         actor=actor, obj=release, action="mortgage_release_request", to_state=release.status

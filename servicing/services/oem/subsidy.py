@@ -204,8 +204,10 @@ def oem_subsidy_end(*, loan_id: int, on: dt.date, actor: Any) -> OemSubsidy | No
 
 
 def oem_subsidy_end_locked(*, loan: Loan, on: dt.date, actor: Any) -> None:
-    """Called inside the transaction that settled or charged off `loan`."""
-    with transaction.atomic():
+    """Called inside the transaction that settled or charged off `loan`; an error rolls that
+    transaction back as a whole (no savepoint: two statements on every settlement, for the
+    one-in-many loan that is subsidised)."""
+    with transaction.atomic(savepoint=False):
         oem_subsidy_end(loan_id=loan.pk, on=on, actor=actor)
 
 

@@ -18,7 +18,7 @@ from autofin.money import ZERO
 from servicing.memos import memo
 from servicing.models import AccountCode as A
 from servicing.models import SourceType
-from servicing.models.loans import Loan, LoanScheduleRow, RowStatus
+from servicing.models.loans import Loan, LoanScheduleRow, PenaltyAccrual, RowStatus
 from servicing.models.repayments import (
     Component,
     Repayment,
@@ -27,7 +27,7 @@ from servicing.models.repayments import (
     RepaymentSource,
     RepaymentStatus,
 )
-from servicing.services.accrual import penalty_accrue_in_memory, penalty_post
+from servicing.services.accrual import penalty_accrue_in_memory, penalty_entry_post
 from servicing.services.hotpath import (
     insert_many_unless_conflict,
     insert_part,
@@ -101,6 +101,7 @@ class _Allocated:
     changed: list[LoanScheduleRow]
     leftover: Decimal
     spec: EntrySpec
+    penalties: list[PenaltyAccrual]  # accrued up to the posting date, saved with the rest
 
 
 def _memo(repayment: Repayment) -> str:
@@ -119,9 +120,10 @@ def _allocate_locked(
     current: LoanScheduleRow | None = None,
 ) -> _Allocated:
     amount = repayment.amount if amount is None else amount
+    segments: list[PenaltyAccrual] = []
     if any(r.due_date < business_date and r.amount_unpaid > 0 for r in rows):
         total, segments = penalty_accrue_in_memory(loan, rows, business_date)
-        penalty_post(
+        penalty_entry_post(
             loan=loan, total=total, segments=segments, business_date=business_date, actor=actor
         )
     allocations, leftover = allocate(
@@ -184,7 +186,7 @@ def _allocate_locked(
         description=_memo(repayment),
         loan_id=loan.pk,
     )
-    return _Allocated(repayment, loan, records, list(changed.values()), leftover, spec)
+    return _Allocated(repayment, loan, records, list(changed.values()), leftover, spec, segments)
 
 
 def _posted(a: _Allocated, *, entry_id: int, business_date: dt.date, actor: Any):
@@ -209,11 +211,13 @@ def _unique(objs: list) -> list:
 
 
 def _write_parts(allocated: list[_Allocated], audits: list) -> list:
-    """Allocation rows, changed schedule rows, loans, repayments and audit rows: the parts of
-    ONE statement (servicing.services.hotpath), whatever the number of repayments."""
+    """Penalty segments, allocation rows, changed schedule rows, loans, repayments and audit
+    rows: the parts of ONE statement (servicing.services.hotpath), whatever the number of repayments."""
     records = [r for a in allocated for r in a.records]
     rows = _unique([r for a in allocated for r in a.changed])
+    penalties = [s for a in allocated for s in a.penalties]
     return [
+        insert_part(penalties) if penalties else None,
         insert_part(records, ALLOCATION_FIELDS),
         update_part(rows, ROW_FIELDS) if rows else None,
         update_part(_unique([a.loan for a in allocated]), LOAN_FIELDS),

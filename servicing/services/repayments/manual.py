@@ -35,11 +35,12 @@ from servicing.services.repayments.posting import repayment_dispatch_locked, rep
 # --- manual posting with maker-checker --------------------------------------------------------
 
 
-def manual_approval_threshold(loan: Loan) -> Decimal:
+def manual_approval_threshold(loan: Loan, *, on: dt.date | None = None) -> Decimal:
+    """The product's threshold, else the policy's in force on `on` (default: today)."""
     value = (loan.product_rules or {}).get("manual_approval_threshold")
     if value:
         return to_decimal(value)
-    return policy_value("servicing.manual_repayment_approval_threshold")
+    return policy_value("servicing.manual_repayment_approval_threshold", on=on)
 
 
 def manual_posted_on(*, loan: Loan, business_date: dt.date) -> Decimal:
@@ -84,12 +85,10 @@ def repayment_manual_submit(
     try:
         with transaction.atomic():
             loan, rows = loan_lock(loan_id=loan_id, eligible_on=date)
-            existing = repayment_replay(
-                idempotency_key=idempotency_key, source=RepaymentSource.MANUAL, external_ref=None
-            )
-            if existing is not None:
-                return replay_check(existing, loan_id=loan_id, amount=amount)
-            threshold = manual_approval_threshold(loan)
+            # No look-up of the key first: a replay is found by the insert itself (posted at
+            # once: `repayment_post_locked` replays; awaiting approval: the unique key refuses
+            # the create and the handler below replays), so a first posting reads nothing more.
+            threshold = manual_approval_threshold(loan, on=date)
             day_total = manual_posted_on(loan=loan, business_date=date) + amount
             if day_total < threshold:
                 return repayment_post_locked(

@@ -234,8 +234,9 @@ def settle_early_locked(
     unpaid = rows_unpaid(rows)
     first = unpaid[0]
     accrual_catch_up(
-        loan=loan, rows=rows, through=first.accrual_start, business_date=business_date, actor=actor
-    )
+        loan=loan, rows=rows, through=first.accrual_start, business_date=business_date,
+        actor=actor, save=False,
+    )  # fmt: skip
     interest_adjustment = quote.accrued_interest - loan.accrual_period_posted
     settlement_row = _settlement_row(loan, first, quote)
     old_version = loan.schedule_version
@@ -247,13 +248,13 @@ def settle_early_locked(
     loan.accrual_period_posted = ZERO
     loan.accrual_remainder = ZERO
     loan.accrued_through = max(loan.accrued_through, quote.as_of)
-    loan.save(update_fields=[*LOAN_ACCRUAL_FIELDS, "schedule_version", "updated_at"])
     loan_status_set(
         loan=loan,
         to=LoanStatus.SETTLED_EARLY,
         business_date=business_date,
         actor=actor,
         reason=_("提前结清，报价 #%(q)s") % {"q": quote.pk},
+        also_save=[*LOAN_ACCRUAL_FIELDS, "schedule_version"],
     )
     quote.status = QuoteStatus.USED
     quote.save(update_fields=["status"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from autofin.audit import audit_record
+from autofin.audit import audit_entry_build
 from autofin.business_date import business_date_for_posting
 from autofin.money import quantize_fen, to_decimal
 from autofin.pricing import (
@@ -24,6 +24,8 @@ from servicing.models import AccountCode as A
 from servicing.models import SourceType
 from servicing.models.loans import CLOSED_STATUSES, Loan, LoanScheduleRow
 from servicing.models.repayments import Component, Repayment, RepaymentAllocation, RepaymentStatus
+from servicing.services.accrual import LOAN_ACCRUAL_FIELDS
+from servicing.services.hotpath import insert_part, parts_execute, update_part
 from servicing.services.ledger.posting import journal_post
 from servicing.services.loans.account import LoanError
 from servicing.services.loans.schedule import (
@@ -31,6 +33,7 @@ from servicing.services.loans.schedule import (
     schedule_rows_build,
     schedule_supersede,
 )
+from servicing.services.repayments.apply import ALLOCATION_FIELDS
 from servicing.services.settlement.shared import (
     accrual_catch_up,
     instalment_fallback,
@@ -129,7 +132,7 @@ def _prepayment_entry_post(
     )
 
 
-def _allocations_record(*, repayment: Repayment, terms: PrepaymentTerms) -> None:
+def _allocations(*, repayment: Repayment, terms: PrepaymentTerms) -> list[RepaymentAllocation]:
     allocations = [
         RepaymentAllocation(repayment=repayment, component=Component.PRINCIPAL, amount=terms.prepay)
     ]
@@ -137,7 +140,7 @@ def _allocations_record(*, repayment: Repayment, terms: PrepaymentTerms) -> None
         allocations.append(
             RepaymentAllocation(repayment=repayment, component=Component.FEE, amount=terms.fee)
         )
-    RepaymentAllocation.objects.bulk_create(allocations)
+    return allocations
 
 
 def prepay_partial_locked(
@@ -169,6 +172,7 @@ def prepay_partial_locked(
         through=unpaid[0].accrual_start,
         business_date=business_date,
         actor=actor,
+        save=False,
     )
     old_version = loan.schedule_version
     new_rows = schedule_rows_build(loan=loan, schedule=terms.schedule, version=old_version + 1)
@@ -176,9 +180,7 @@ def prepay_partial_locked(
     entry = _prepayment_entry_post(
         loan=loan, repayment=repayment, terms=terms, business_date=business_date, actor=actor
     )
-    _allocations_record(repayment=repayment, terms=terms)
     loan.principal_outstanding -= terms.prepay
-    loan.save(update_fields=["principal_outstanding", "schedule_version", "updated_at"])
     repayment.status = RepaymentStatus.POSTED
     repayment.received_on = business_date
     repayment.journal_entry_id = entry.pk
@@ -191,15 +193,30 @@ def prepay_partial_locked(
         "term_before": len(unpaid),
         "term_after": len(new_rows),
     }
-    repayment.save(
-        update_fields=["status", "received_on", "journal_entry_id", "effects", "approved_by"]
-    )
-    audit_record(
-        actor=actor,
-        obj=loan,
-        action="loan_prepay_partial",
-        from_state=str(old_version),
-        to_state=str(new_version),
-        data=repayment.effects,
+    # the allocations, the loan, the repayment and the audit row: one statement, not four
+    parts_execute(
+        [
+            insert_part(_allocations(repayment=repayment, terms=terms), ALLOCATION_FIELDS),
+            update_part(
+                [loan],
+                [*LOAN_ACCRUAL_FIELDS, "principal_outstanding", "schedule_version", "updated_at"],
+            ),
+            update_part(
+                [repayment],
+                ["status", "received_on", "journal_entry_id", "effects", "approved_by"],
+            ),
+            insert_part(
+                [
+                    audit_entry_build(
+                        actor=actor,
+                        obj=loan,
+                        action="loan_prepay_partial",
+                        from_state=str(old_version),
+                        to_state=str(new_version),
+                        data=repayment.effects,
+                    )
+                ]
+            ),
+        ]
     )
     return repayment

@@ -55,9 +55,12 @@ def no_arrears_check(rows: list[LoanScheduleRow], on: dt.date) -> list[LoanSched
 
 
 def accrual_catch_up(
-    *, loan: Loan, rows: list[LoanScheduleRow], through: dt.date, business_date: dt.date, actor: Any
-) -> None:
-    """Post accrual (and true-ups) up to `through` if the nightly batch has not yet."""
+    *, loan: Loan, rows: list[LoanScheduleRow], through: dt.date, business_date: dt.date, actor: Any,
+    save: bool = True,
+) -> None:  # fmt: skip
+    """Post accrual (and true-ups) up to `through` if the nightly batch has not yet. With
+    `save=False` the loan's accrual fields are changed in memory only: the caller saves them
+    (LOAN_ACCRUAL_FIELDS) with its own change of the loan, in one statement."""
     if loan.accrued_through >= through:
         return
     start = loan.accrued_through
@@ -78,7 +81,8 @@ def accrual_catch_up(
             actor=actor,
             loan_id=loan.pk,
         )
-    loan.save(update_fields=[*LOAN_ACCRUAL_FIELDS, "updated_at"])
+    if save:
+        loan.save(update_fields=[*LOAN_ACCRUAL_FIELDS, "updated_at"])
 
 
 def instalment_fallback(
