@@ -20,8 +20,10 @@ measured), prepares their disbursements with 4 payees each (the car to the selle
 insurance and warranty to the register's payees), then releases them from --releasers threads at
 --rate per second in all (0: as fast as they go) and waits until every one is funded. Prints, each with the load
 average: releases/s sustained (funded / first release → last funded), release → all payees paid
-p50/p95/max (target p95 ≤ 60 s), bank calls (sends and status queries), timeouts injected and
-settled by the bank's status, the workers' peak RSS. Checks (exit 1 if any fails): bank payments
+p50/p95/max (target p95 ≤ 60 s), bank round trips (a release's batch is one; the sandbox counts
+them, SANDBOX_BANK_COUNT_CALLS) with the payments sent and status queries, timeouts injected and
+settled by the bank's status, CPU per release (workers, this process, and PostgreSQL's backends
+sampled by their process titles), the workers' peak RSS. Checks (exit 1 if any fails): bank payments
 per key and per instruction (never two), every instruction paid, Σ instructions == amount financed
 per disbursement, trial balance zero, bank clearing == −Σ amounts financed.
 """
