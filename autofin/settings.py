@@ -466,6 +466,8 @@ MARKETING_ATTRIBUTION_DAYS = env.int("MARKETING_ATTRIBUTION_DAYS", default=30)
 # (benches; 0 = instant, always answering; docs/integrations.md "The sandbox bank")
 SANDBOX_BANK_LATENCY_MS = env.int("SANDBOX_BANK_LATENCY_MS", default=0)
 SANDBOX_BANK_TIMEOUT_RATE = env.float("SANDBOX_BANK_TIMEOUT_RATE", default=0.0)
+# the bench counts the sandbox's round trips (a batch is one) in the cache ("sandbox-bank:calls")
+SANDBOX_BANK_COUNT_CALLS = env.bool("SANDBOX_BANK_COUNT_CALLS", default=False)
 # A send that timed out is asked about by key this many seconds later (its own task), so a lost
 # answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
 DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)

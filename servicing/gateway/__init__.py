@@ -13,6 +13,15 @@ settings.PAYMENT_GATEWAY, a dotted path, default the sandbox):
         result and never pays twice (a different amount under a used key is refused).
         Raises GatewayTimeout when no answer came (the payment may or may not exist: ask
         `status` before anything else), GatewayRejected when the bank refused the request.
+    send_batch(payments=[{the keyword arguments of send}, ...]) -> [BankResult, ...]
+        Several payments in ONE call (one round trip), each under its own key and deduped by
+        it exactly as `send` is; one answer per payment, in the order given: "accepted"
+        (bank_ref), "rejected" (reason; that payment refused, nothing paid) or "unknown" (no
+        answer for that payment: its fate is unknown, ask `status` by key before anything
+        else). GatewayTimeout when no answer came at all (every payment unknown),
+        GatewayRejected when the bank refused the whole request (nothing paid). The bank calls
+        back once for the batch with {"results": [one callback payload per payment]} (a
+        payment resent on its own later calls back on its own).
     status(idempotency_key) -> BankResult(status="succeeded" | "failed" | "not_found", ...)
     callback_verify(method, path, headers, body) -> dict   the callback's JSON if genuine (signed
         with the bank's own secret, BANK_SECRET; docs/integrations.md), else CallbackRejected
@@ -37,11 +46,13 @@ rollbacks and our worker crashes. Deterministic by the last four digits of the a
     ...0004  paid, and the success callback is delivered twice
     others   paid (callback "succeeded")
 
-Like a remote bank when asked (settings, off by default): SANDBOX_BANK_LATENCY_MS per send and
-status call, and SANDBOX_BANK_TIMEOUT_RATE of first sends timing out, half after the bank paid
-and half before it saw the request, by the key's hash (`SandboxBank.timeout_for`).
+Like a remote bank when asked (settings, off by default): SANDBOX_BANK_LATENCY_MS per send,
+batch and status call, and SANDBOX_BANK_TIMEOUT_RATE of first sends timing out, half after the
+bank paid and half before it saw the request, by the key's hash (`SandboxBank.timeout_for`); in
+a batch the same rule per payment (that payment's answer is "unknown", the others are answered).
 
-Callbacks are delivered by the Celery task `servicing.bank_callback_deliver` (settings
+Callbacks are delivered by the Celery task `servicing.bank_callback_deliver` (a batch's by
+`servicing.bank_callbacks_deliver`, one signed callback carrying its results) (settings
 SANDBOX_BANK_CALLBACKS = "celery", the default) or, with "manual" (tests, demos), when
 `SandboxBank().callbacks_deliver(keys=...)` is called.
 """

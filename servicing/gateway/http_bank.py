@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +32,11 @@ class HttpBankGateway:
 
     POST /disbursements/payments {idempotency_key, amount, account_number, account_name,
         bank_name, reference, requested_date, notify_url} -> {status: "accepted", bank_ref, amount}
+    POST /disbursements/payments/batch {payments: [the payment's fields, without notify_url],
+        notify_url} -> {results: [{idempotency_key, status: "accepted" | "rejected", bank_ref,
+        amount, reason}]}; each payment deduped by its own key as above; a payment missing from
+        the results is unknown (ask its status). The bank calls back once for the batch with
+        {results: [the callback of each payment]}.
     POST /disbursements/status {idempotency_key} -> {status, bank_ref, amount, reason}
     POST /statements {statement_date} -> {rows: [...]} (the columns of statement_write)
 
@@ -93,6 +99,46 @@ class HttpBankGateway:
         if result.status != "accepted" or (result.amount is not None and result.amount != amount):
             raise GatewayRejected(f"bank answered {result.status} {result.amount} for {amount}")
         return result
+
+    def send_batch(self, *, payments: list[dict]) -> list[BankResult]:
+        keys = [p["idempotency_key"] for p in payments]
+        amounts = {p["idempotency_key"]: quantize_fen(p["amount"]) for p in payments}
+        data = self._post(
+            "/disbursements/payments/batch",
+            {
+                "payments": [
+                    {
+                        "idempotency_key": p["idempotency_key"],
+                        "amount": f"{amounts[p['idempotency_key']]:.2f}",
+                        "account_number": normalise(p["account_number"]),
+                        "account_name": p["account_name"],
+                        "bank_name": p["bank_name"],
+                        "reference": p["reference"],
+                        "requested_date": p["requested_date"].isoformat(),
+                    }
+                    for p in payments
+                ],
+                "notify_url": settings.SITE_URL + callback_path(),
+            },
+            # the batch's own key: a retried request carries the same payments
+            "batch:" + hashlib.sha256("\n".join(keys).encode()).hexdigest(),
+        )
+        rows = data.get("results")
+        if not isinstance(rows, list):
+            raise GatewayRejected("bank answered without batch results")
+        by_key = {str(r.get("idempotency_key")): r for r in rows if isinstance(r, dict)}
+        answers = []
+        for key in keys:
+            if key not in by_key:
+                answers.append(BankResult(key, "unknown", reason="no answer for this payment"))
+                continue
+            result = self._result(key, by_key[key], "unknown")
+            if result.status == "accepted" and result.amount not in (None, amounts[key]):
+                result = BankResult(key, "rejected", reason=f"bank answered {result.amount}")
+            elif result.status not in ("accepted", "rejected"):
+                result = BankResult(key, "unknown", reason=f"bank answered {result.status}")
+            answers.append(result)
+        return answers
 
     def status(self, *, idempotency_key: str) -> BankResult:
         data = self._post(

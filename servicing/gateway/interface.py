@@ -33,7 +33,9 @@ class CallbackRejected(GatewayError):
 @dataclass(frozen=True)
 class BankResult:
     idempotency_key: str
-    status: str  # accepted | succeeded | failed | not_found
+    # accepted | succeeded | failed | not_found; in a batch's answer also rejected (that
+    # payment refused, nothing paid) and unknown (no answer for it: ask `status` by key)
+    status: str
     bank_ref: str = ""
     amount: Decimal | None = None
     reason: str = ""
@@ -53,6 +55,8 @@ class PaymentGateway(Protocol):
         reference: str,
         requested_date: dt.date,
     ) -> BankResult: ...
+
+    def send_batch(self, *, payments: list[dict]) -> list[BankResult]: ...
 
     def status(self, *, idempotency_key: str) -> BankResult: ...
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg2
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from autofin.crypto import keyed_hash, normalise
@@ -91,6 +92,8 @@ def sandbox_bank_close_thread_connection() -> None:
         conn.close()
 
 
+# the sandbox's round trips, counted when settings.SANDBOX_BANK_COUNT_CALLS (benches)
+CALLS_KEY = "sandbox-bank:calls"
 _COLUMNS = "idempotency_key, bank_ref, amount, status, reason, value_date, account_number_last4"
 
 
@@ -132,6 +135,9 @@ class SandboxBank(SandboxOnly):
         across a call, or sending one payment at a time, shows up in the benches."""
         if settings.SANDBOX_BANK_LATENCY_MS > 0:
             time.sleep(settings.SANDBOX_BANK_LATENCY_MS / 1000)
+        if settings.SANDBOX_BANK_COUNT_CALLS:
+            cache.add(CALLS_KEY, 0, timeout=None)
+            cache.incr(CALLS_KEY)
 
     def _row(self, cursor, key: str):
         cursor.execute(
@@ -151,15 +157,64 @@ class SandboxBank(SandboxOnly):
         reference: str,
         requested_date: dt.date,
     ) -> BankResult:
-        amount = quantize_fen(amount)
-        if amount <= 0:
+        payment = {
+            "idempotency_key": idempotency_key, "amount": amount,
+            "account_number": account_number, "account_name": account_name,
+            "bank_name": bank_name, "reference": reference, "requested_date": requested_date,
+        }  # fmt: skip
+        self._validate(payment)
+        self._network()
+        result, callbacks = self._execute(payment)
+        if callbacks:
+            self._schedule_callbacks(idempotency_key, callbacks)
+        if result.status == "unknown":
+            raise GatewayTimeout(result.reason)
+        return result
+
+    def send_batch(self, *, payments: list[dict]) -> list[BankResult]:
+        """Several payments in one round trip: each deduped by its key and timed out by the same
+        rule as `send` (its answer "unknown"); one callback for the batch's results."""
+        answers: list[BankResult | None] = []
+        for payment in payments:
+            try:
+                self._validate(payment)
+                answers.append(None)
+            except GatewayRejected as exc:
+                answers.append(BankResult(payment["idempotency_key"], "rejected", reason=str(exc)))
+        self._network()
+        due: dict[str, int] = {}
+        for n, payment in enumerate(payments):
+            if answers[n] is not None:
+                continue
+            try:
+                answers[n], callbacks = self._execute(payment)
+            except GatewayRejected as exc:
+                answers[n], callbacks = (
+                    BankResult(payment["idempotency_key"], "rejected", reason=str(exc)),
+                    0,
+                )
+            if callbacks:
+                due[payment["idempotency_key"]] = callbacks
+        self._schedule_batch_callbacks(due)
+        return answers
+
+    @staticmethod
+    def _validate(payment: dict) -> None:
+        if quantize_fen(payment["amount"]) <= 0:
             raise GatewayRejected("amount must be positive")
-        number = normalise(account_number)
+        number = normalise(payment["account_number"])
         if not number.isdigit() or not 8 <= len(number) <= 30:
             raise GatewayRejected("invalid account number")
+
+    def _execute(self, payment: dict) -> tuple[BankResult, int]:
+        """One payment at the bank, after the round trip: (the answer, the callbacks now due).
+        The answer is "unknown" when the sandbox loses it (the request before the bank saw it,
+        or the answer after it paid)."""
+        idempotency_key = payment["idempotency_key"]
+        amount = quantize_fen(payment["amount"])
+        number = normalise(payment["account_number"])
         last4 = number[-4:]
         status, reason, callbacks = self.outcome_for(number)
-        self._network()
         timeout = self.timeout_for(idempotency_key)
         lost_before = last4 == "0003" or timeout == "before"
         lost_after = last4 == "0002" or timeout == "after"
@@ -183,11 +238,11 @@ class SandboxBank(SandboxOnly):
                     amount,
                     keyed_hash(number),
                     last4,
-                    account_name[:200],
-                    reference[:120],
+                    payment["account_name"][:200],
+                    payment["reference"][:120],
                     first_status,
                     reason if first_status == "failed" else "",
-                    requested_date,
+                    payment["requested_date"],
                     callbacks,
                 ],
             )
@@ -197,7 +252,7 @@ class SandboxBank(SandboxOnly):
             if stored_amount != amount:
                 raise GatewayRejected(f"key {key} already used for {stored_amount}")
             if inserted and stored_status == "lost":
-                raise GatewayTimeout(f"sandbox: request {key} lost (no answer)")
+                return BankResult(key, "unknown", reason=f"sandbox: request {key} lost"), 0
             if stored_status == "lost":  # the resend of a lost request: processed now
                 cursor.execute(
                     "UPDATE servicing_sandboxbankpayment SET status = %s, reason = %s "
@@ -205,12 +260,10 @@ class SandboxBank(SandboxOnly):
                     [status, reason if status == "failed" else "", key],
                 )
                 inserted = cursor.rowcount == 1
-                stored_status = status
-        if inserted:
-            self._schedule_callbacks(key, callbacks)
-            if lost_after:
-                raise GatewayTimeout(f"sandbox: answer for {key} lost (the bank processed it)")
-        return BankResult(key, "accepted", bank_ref, stored_amount)
+        if inserted and lost_after:
+            reason = f"sandbox: answer for {key} lost (the bank processed it)"
+            return BankResult(key, "unknown", reason=reason), callbacks
+        return BankResult(key, "accepted", bank_ref, stored_amount), callbacks if inserted else 0
 
     def status(self, *, idempotency_key: str) -> BankResult:
         self._network()
@@ -259,6 +312,44 @@ class SandboxBank(SandboxOnly):
         # by name: the tasks module imports this one, never the other way
         for _n in range(times):
             task_named("servicing.tasks.disbursement.bank_callback_deliver").delay(key)
+
+    def _schedule_batch_callbacks(self, due: dict[str, int]) -> None:
+        """One callback for the batch's results; a key the sandbox calls back twice gets its
+        second callback on its own."""
+        if settings.SANDBOX_BANK_CALLBACKS != "celery" or not due:
+            return
+        task_named("servicing.tasks.disbursement.bank_callbacks_deliver").delay(list(due))
+        for key, times in due.items():
+            for _n in range(times - 1):
+                task_named("servicing.tasks.disbursement.bank_callback_deliver").delay(key)
+
+    def callbacks_deliver_batch(self, keys: list[str]) -> dict | None:
+        """Deliver one batch callback with the results of `keys` (what the bank's HTTP call for
+        a batch does): {"results": [one callback payload per key]}."""
+        with _bank_connection().cursor() as cursor:
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM servicing_sandboxbankpayment "  # noqa: S608 - a constant column list
+                "WHERE idempotency_key = ANY(%s) AND status <> 'lost' ORDER BY id",
+                [list(keys)],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return None
+            cursor.execute(
+                "UPDATE servicing_sandboxbankpayment SET callbacks_sent = callbacks_sent + 1 "
+                "WHERE idempotency_key = ANY(%s)",
+                [[row[0] for row in rows]],
+            )
+        results = [
+            {"idempotency_key": key, "status": status, "bank_ref": bank_ref,
+             "amount": str(amount), "reason": reason}
+            for key, bank_ref, amount, status, reason, *_rest in rows
+        ]  # fmt: skip
+        headers, body = self.callback_signed({"results": results})
+        payload = self.callback_verify(
+            method="POST", path=callback_path(), headers=headers, body=body
+        )
+        return bank_callback_receiver()(payload=payload)
 
     def callback_deliver(self, key: str) -> dict | None:
         """Deliver one callback for `key` to our receiver (what the bank's HTTP call does)."""

@@ -1,8 +1,11 @@
 """Celery tasks of the disbursement: thin wrappers that take ids and call the services.
 
-* disbursement_attempt_send(attempt_id)   send one attempt (scheduled on commit of a release or
-                                          retry); idempotent: a resend uses the same key
+* disbursement_attempts_send(attempt_ids) send a release's attempts, one bank call (scheduled on
+                                          commit of a release); idempotent: a resend uses the
+                                          same keys
+* disbursement_attempt_send(attempt_id)   send one attempt (scheduled on commit of a retry)
 * bank_callback_deliver(key)              the sandbox bank delivering its result callback
+* bank_callbacks_deliver(keys)            ... and one batch's callback (its results together)
 * disbursement_recover()                  periodic: settle attempts whose fate is unknown by
                                           asking the bank by key; fund what is fundable
 * disbursement_attempt_recover(attempt_id)
@@ -19,7 +22,12 @@ from autofin.audit import SYSTEM_ACTOR
 from autofin.business_date import business_date_current
 from servicing.gateway.sandbox_bank import SandboxBank
 from servicing.services.disbursement.fund import disbursement_fund, disbursements_fundable
-from servicing.services.disbursement.send import attempt_recover, attempt_send, attempts_to_recover
+from servicing.services.disbursement.send import (
+    attempt_recover,
+    attempt_send,
+    attempts_send,
+    attempts_to_recover,
+)
 from servicing.services.reconciliation import reconciliation_run
 
 
@@ -31,6 +39,17 @@ from servicing.services.reconciliation import reconciliation_run
 )
 def disbursement_attempt_send(attempt_id: int) -> str:
     return attempt_send(attempt_id=attempt_id)
+
+
+@shared_task(
+    name="servicing.tasks.disbursement.disbursement_attempts_send",
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def disbursement_attempts_send(attempt_ids: list[int]) -> list[str]:
+    statuses = attempts_send(attempt_ids=attempt_ids)
+    return [statuses[pk] for pk in attempt_ids if pk in statuses]
 
 
 @shared_task(
@@ -51,6 +70,16 @@ def disbursement_attempt_recover(attempt_id: int) -> str:
 )
 def bank_callback_deliver(idempotency_key: str) -> dict | None:
     return SandboxBank().callback_deliver(idempotency_key)
+
+
+@shared_task(
+    name="servicing.tasks.disbursement.bank_callbacks_deliver",
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def bank_callbacks_deliver(idempotency_keys: list[str]) -> dict | None:
+    return SandboxBank().callbacks_deliver_batch(idempotency_keys)
 
 
 @shared_task(

@@ -173,6 +173,42 @@ CASES = [
         GatewayRejected,
     ),
     (
+        # one answer per payment in the order given; a payment the bank did not answer for is
+        # unknown (asked about by key), never taken as refused
+        "bank_batch",
+        lambda: HttpBankGateway().send_batch(
+            payments=[
+                {
+                    "idempotency_key": key,
+                    "amount": Decimal("100.00"),
+                    "account_number": "6222 0200 0000 5555",
+                    "account_name": "某某保险",
+                    "bank_name": "工商银行",
+                    "reference": "D-1",
+                    "requested_date": dt.date(2026, 3, 1),
+                }
+                for key in ("att-1", "att-2", "att-3")
+            ]
+        ),
+        {
+            "results": [
+                {"idempotency_key": "att-3", "status": "rejected", "reason": "账户冻结"},
+                {
+                    "idempotency_key": "att-1",
+                    "status": "accepted",
+                    "bank_ref": "B-1",
+                    "amount": "100.00",
+                },
+            ]
+        },  # fmt: skip
+        [
+            BankResult("att-1", "accepted", "B-1", Decimal("100.00")),
+            BankResult("att-2", "unknown", reason="no answer for this payment"),
+            BankResult("att-3", "rejected", reason="账户冻结"),
+        ],
+        GatewayRejected,
+    ),
+    (
         "auto-debit",
         lambda: HttpAutoDebitBank().process("instruction_ref,contract_ref,amount\nI1,C1,10.00\n"),
         {"results": "instruction_ref,amount,result,reason,bank_ref\nI1,10.00,success,,B1\n"},

@@ -339,7 +339,7 @@ def test_worker_crash_after_the_bank_call_is_recovered_by_key(
     def crash(**kwargs):
         raise SystemExit("worker killed after the bank call")
 
-    monkeypatch.setattr("servicing.services.disbursement.send.attempt_record_send", crash)
+    monkeypatch.setattr("servicing.services.disbursement.send.attempts_record_send", crash)
     with pytest.raises(SystemExit):
         attempt_send(attempt_id=attempt.pk)
     monkeypatch.undo()
@@ -360,7 +360,7 @@ def test_worker_crash_recovered_by_status_query_alone(
 ):
     d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
     attempt = PaymentAttempt.objects.get(instruction__disbursement=d, instruction__seq=1)
-    monkeypatch.setattr("servicing.services.disbursement.send.attempt_record_send", lambda **kw: (_ for _ in ()).throw(
+    monkeypatch.setattr("servicing.services.disbursement.send.attempts_record_send", lambda **kw: (_ for _ in ()).throw(
         RuntimeError("crash")))  # fmt: skip
     with pytest.raises(RuntimeError):
         attempt_send(attempt_id=attempt.pk)
@@ -498,3 +498,85 @@ def test_timed_out_send_waits_for_the_sweep_without_celery_dispatch(
             "status_queries", flat=True
         )
     ) == {0}
+
+
+# --- one bank call a release (send_batch) and one settlement a callback of its results ------------
+
+
+def test_a_release_is_one_batch_a_timed_out_payment_in_it_settles_by_recheck_and_is_paid_once(
+    dealer, customer, payees, maker, checker, settings, monkeypatch,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    # the dealer's account ends 0002: the bank pays it but its answer in the batch is lost
+    set_dealer_account(dealer, "6222021009990002", maker, checker)
+    settings.DISBURSEMENT_DISPATCH = "celery"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    trips = []
+    monkeypatch.setattr(SandboxBank, "_network", staticmethod(lambda: trips.append(1)))
+    with django_capture_on_commit_callbacks(execute=True):
+        d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
+    attempts = {
+        a.instruction.seq: a
+        for a in PaymentAttempt.objects.filter(instruction__disbursement=d).select_related(
+            "instruction"
+        )
+    }
+    # one round trip for the four payments, one status query for the one whose answer was lost
+    assert len(trips) == 2
+    assert {seq: (a.status, a.sends, a.status_queries) for seq, a in attempts.items()} == {
+        1: ("succeeded", 1, 1), 2: ("sent", 1, 0), 3: ("sent", 1, 0), 4: ("sent", 1, 0),
+    }  # fmt: skip
+    # the bank's one callback for the batch settles the release in one go and funds it
+    keys = keys_of(d)
+    before_entries = JournalEntry.objects.filter(source_type="disbursement").count()
+    reply = SandboxBank().callbacks_deliver_batch(keys)
+    assert [r["result"] for r in reply["results"]] == ["duplicate"] + ["recorded"] * 3
+    d.refresh_from_db()
+    assert d.status == "funded"
+    entries = JournalEntry.objects.filter(source_type="disbursement", source_id=str(d.pk))
+    assert entries.count() == before_entries + 4 == 5  # three payments and the funding
+    # delivered again (the bank retries): nothing changes, nothing is paid or posted twice
+    snapshot = (_counts(), AuditEntry.objects.count(), JournalLine.objects.count())
+    reply = SandboxBank().callbacks_deliver_batch(keys)
+    assert [r["result"] for r in reply["results"]] == ["duplicate"] * 4
+    assert (_counts(), AuditEntry.objects.count(), JournalLine.objects.count()) == snapshot
+    assert list(
+        SandboxBankPayment.objects.filter(idempotency_key__in=keys).values_list("sends", flat=True)
+    ) == [1, 1, 1, 1]
+    assert account_balance(account_code="bank_clearing") == Decimal("-137200.00")
+    assert trial_balance().total == ZERO
+    # every state change audited once: pending, sending, sent or unknown, succeeded
+    changes = AuditEntry.objects.filter(
+        action__in=["payment_attempt_create", "payment_status"],
+        object_id__in=[str(a.instruction_id) for a in attempts.values()],
+    ).values_list("object_id", "to_state")
+    by_instruction = {}
+    for object_id, to_state in changes.order_by("pk"):
+        by_instruction.setdefault(int(object_id), []).append(to_state)
+    assert by_instruction[attempts[1].instruction_id] == [
+        "pending", "sending", "unknown", "succeeded",
+    ]  # fmt: skip
+    assert by_instruction[attempts[2].instruction_id] == [
+        "pending", "sending", "sent", "succeeded",
+    ]  # fmt: skip
+
+
+def test_a_batch_callback_with_a_wrong_amount_changes_nothing_of_its_release(
+    dealer, customer, payees, maker, checker
+):
+    d = released(make_facts(dealer=dealer, customer=customer, parts=STANDARD), maker, checker)
+    send_all(d)
+    keys = keys_of(d)
+    results = [SandboxBank().callback_payload(k) for k in keys]
+    results[2]["amount"] = "1.00"
+    before = (_counts(), AuditEntry.objects.count())
+    with pytest.raises(DisbursementError):
+        bank_callback_receive(payload={"results": results})
+    assert (_counts(), AuditEntry.objects.count()) == before
+    assert set(
+        PaymentAttempt.objects.filter(instruction__disbursement=d).values_list("status", flat=True)
+    ) == {"sent"}
+    # the bank's next delivery with the right amounts settles it
+    bank_callback_receive(payload={"results": [SandboxBank().callback_payload(k) for k in keys]})
+    d.refresh_from_db()
+    assert d.status == "funded"

@@ -158,3 +158,82 @@ def test_every_call_takes_the_configured_latency(db, settings):
     sent = time.perf_counter()
     assert bank.status(idempotency_key=key).status == "succeeded"
     assert sent - started >= 0.06 and time.perf_counter() - sent >= 0.06
+
+
+# --- the batch endpoint (send_batch) ------------------------------------------------------------
+
+
+def _payment(key, account, amount="100.00"):
+    return {
+        "idempotency_key": key,
+        "amount": Decimal(amount),
+        "account_number": account,
+        "account_name": "收款人",
+        "bank_name": "测试银行",
+        "reference": "test",
+        "requested_date": DAY,
+    }
+
+
+def test_a_batch_is_one_round_trip_with_one_answer_per_payment_each_timed_out_by_its_key(
+    db, settings, monkeypatch
+):
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    bank = SandboxBank()
+    trips = []
+    monkeypatch.setattr(SandboxBank, "_network", staticmethod(lambda: trips.append(1)))
+    after, before = _key_timing_out("after"), _key_timing_out("before")
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 0.0
+    paid, closed, bad = _key(), _key(), _key()
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 1.0
+    payments = [
+        _payment(after, "6222020000005555"),
+        _payment(before, "6222020000005555"),
+        _payment(bad, "12"),  # refused: nothing reaches the bank for it
+    ]
+    answers = bank.send_batch(payments=payments)
+    assert len(trips) == 1
+    assert [(a.idempotency_key, a.status) for a in answers] == [
+        (after, "unknown"), (before, "unknown"), (bad, "rejected"),
+    ]  # fmt: skip
+    assert bank.status(idempotency_key=after).status == "succeeded"  # paid, the answer lost
+    assert bank.status(idempotency_key=before).status == "not_found"  # never seen
+    assert not SandboxBankPayment.objects.filter(idempotency_key=bad).exists()
+    # the whole batch again under the same keys: nothing is paid twice, the lost one paid once
+    answers = bank.send_batch(payments=payments[:2])
+    assert [a.status for a in answers] == ["accepted", "accepted"]
+    rows = {r.idempotency_key: r for r in SandboxBankPayment.objects.filter(
+        idempotency_key__in=[after, before])}  # fmt: skip
+    assert {k: (r.sends, r.status) for k, r in rows.items()} == {
+        after: (2, "succeeded"), before: (2, "succeeded"),
+    }  # fmt: skip
+    # and the answered ones are answered, the closed account refused later by its callback
+    settings.SANDBOX_BANK_TIMEOUT_RATE = 0.0
+    answers = bank.send_batch(
+        payments=[_payment(paid, "6222020000005555"), _payment(closed, "6222020000000001")]
+    )
+    assert [a.status for a in answers] == ["accepted", "accepted"]
+    assert bank.status(idempotency_key=closed).status == "failed"
+    assert len(trips) == 6  # one round trip a batch (3), one a status query (3)
+
+
+def test_a_batchs_callback_carries_its_results_signed_once(db, monkeypatch):
+    bank = SandboxBank()
+    keys = [_key(), _key()]
+    bank.send_batch(
+        payments=[_payment(keys[0], "6222020000005555"), _payment(keys[1], "6222020000000001")]
+    )
+    received = []
+    monkeypatch.setattr(
+        "servicing.gateway.sandbox_bank.bank_callback_receiver",
+        lambda: lambda payload: received.append(payload),
+    )
+    bank.callbacks_deliver_batch(keys)
+    assert [(r["idempotency_key"], r["status"]) for r in received[0]["results"]] == [
+        (keys[0], "succeeded"), (keys[1], "failed"),
+    ]  # fmt: skip
+    assert set(
+        SandboxBankPayment.objects.filter(idempotency_key__in=keys).values_list(
+            "callbacks_sent", flat=True
+        )
+    ) == {1}

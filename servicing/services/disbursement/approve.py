@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from autofin.audit import audit_record
+from autofin.audit import audit_entry_build, audit_record
 from autofin.business_date import business_date_for_posting
 from autofin.crypto import encrypt
+from autofin.models import AuditEntry
 from autofin.money import ZERO
 from autofin.roles import Role, user_has_role
 from servicing.models.disbursement import (
@@ -36,6 +37,7 @@ from servicing.services.disbursement.states import (
     S,
     actor_label,
     disbursement_lock,
+    rows_update,
 )
 from servicing.services.floorplan.retail import retail_payoff_settle
 from servicing.services.outgoing import dispatch_after_commit
@@ -96,7 +98,7 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
     business_date = business_date_for_posting()
     # a car still floor-planned by its dealer: the advance is settled out of the car price first
     instructions = retail_payoff_settle(d, instructions, actor=actor)
-    attempt_ids = []
+    to_pay = []
     for instruction in instructions:
         if instruction.status == S.SUCCEEDED:
             continue  # settled internally (the floor-plan payoff)
@@ -107,9 +109,8 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
             instruction.account_name = instruction.payee_name
             instruction.save(update_fields=["status", "succeeded_at", "account_name", "updated_at"])
             continue
-        attempt_ids.append(
-            _attempt_create(instruction, actor=actor, business_date=business_date).pk
-        )
+        to_pay.append(instruction)
+    attempt_ids = [a.pk for a in _attempts_create(to_pay, actor=actor, business_date=business_date)]
     audit_record(
         actor=actor,
         obj=d,
@@ -120,51 +121,70 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
     )
     if not attempt_ids:
         disbursement_fund_locked(d, instructions, actor=actor)
-    dispatch_after_commit("servicing.tasks.disbursement.disbursement_attempt_send", attempt_ids)
+    if attempt_ids:
+        # one task for the release's payments: one bank call, its answers recorded together
+        dispatch_after_commit(
+            "servicing.tasks.disbursement.disbursement_attempts_send", [attempt_ids]
+        )
 
 
-def _attempt_create(
-    instruction: PaymentInstruction, *, actor: Any, business_date: dt.date
-) -> PaymentAttempt:
-    """A new attempt with a NEW idempotency key, to the payee's current verified account.
-    The caller holds the instruction's lock."""
-    account = instruction_account(instruction)
-    n = instruction.attempt_count + 1
-    attempt = PaymentAttempt.objects.create(
-        instruction=instruction,
-        attempt_no=n,
-        idempotency_key=f"D{instruction.disbursement_id}-I{instruction.pk}-A{n}-"
-        f"{uuid.uuid4().hex[:10]}",
-        amount=instruction.amount,
-        account_name=account["account_name"],
-        bank_name=account["bank_name"],
-        account_number_enc=encrypt(account["account_number"]),
-        account_number_masked=account["account_number_masked"],
-        status=S.PENDING,
-        business_date=business_date,
-        created_by_label=actor_label(actor),
-    )
-    old = instruction.status
-    instruction.status = S.PENDING
-    instruction.attempt_count = n
-    instruction.account_name = account["account_name"]
-    instruction.bank_name = account["bank_name"]
-    instruction.account_number_masked = account["account_number_masked"]
-    instruction.failure_reason = ""
-    instruction.save()
-    audit_record(
-        actor=actor,
-        obj=instruction,
-        action="payment_attempt_create",
-        from_state=old,
-        to_state=S.PENDING,
-        data={
-            "attempt_no": n,
-            "key": attempt.idempotency_key,
-            "account": attempt.account_number_masked,
-        },
-    )
-    return attempt
+def _attempts_create(
+    instructions: list[PaymentInstruction], *, actor: Any, business_date: dt.date
+) -> list[PaymentAttempt]:
+    """A new attempt with a NEW idempotency key for each instruction, to the payee's current
+    verified account: one INSERT of the attempts, one UPDATE of the instructions, one INSERT of
+    the audit rows. The caller holds the instructions' locks."""
+    attempts, audits = [], []
+    now = timezone.now()
+    for instruction in instructions:
+        account = instruction_account(instruction)
+        n = instruction.attempt_count + 1
+        attempts.append(
+            PaymentAttempt(
+                instruction=instruction,
+                attempt_no=n,
+                idempotency_key=f"D{instruction.disbursement_id}-I{instruction.pk}-A{n}-"
+                f"{uuid.uuid4().hex[:10]}",
+                amount=instruction.amount,
+                account_name=account["account_name"],
+                bank_name=account["bank_name"],
+                account_number_enc=encrypt(account["account_number"]),
+                account_number_masked=account["account_number_masked"],
+                status=S.PENDING,
+                business_date=business_date,
+                created_by_label=actor_label(actor),
+            )
+        )
+        old = instruction.status
+        instruction.status = S.PENDING
+        instruction.attempt_count = n
+        instruction.account_name = account["account_name"]
+        instruction.bank_name = account["bank_name"]
+        instruction.account_number_masked = account["account_number_masked"]
+        instruction.failure_reason = ""
+        instruction.updated_at = now
+        audits.append(
+            audit_entry_build(
+                actor=actor,
+                obj=instruction,
+                action="payment_attempt_create",
+                from_state=old,
+                to_state=S.PENDING,
+                data={
+                    "attempt_no": n,
+                    "key": attempts[-1].idempotency_key,
+                    "account": attempts[-1].account_number_masked,
+                },
+            )
+        )
+    PaymentAttempt.objects.bulk_create(attempts)
+    rows_update(
+        instructions,
+        ["status", "attempt_count", "account_name", "bank_name", "account_number_masked",
+         "failure_reason", "updated_at"],
+    )  # fmt: skip
+    AuditEntry.objects.bulk_create(audits)
+    return attempts
 
 
 def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
@@ -185,8 +205,8 @@ def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
                 % {"s": instruction.get_status_display()},
                 code="not_failed",
             )
-        attempt = _attempt_create(
-            instruction, actor=actor, business_date=business_date_for_posting()
+        [attempt] = _attempts_create(
+            [instruction], actor=actor, business_date=business_date_for_posting()
         )
         dispatch_after_commit(
             "servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk]

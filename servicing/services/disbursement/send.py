@@ -1,5 +1,6 @@
-"""Sending a payment attempt to the bank (no lock held while the bank is called), recording the
-answer, and recovering attempts whose fate is unknown by asking the bank by key."""
+"""Sending a release's payment attempts to the bank in one call (no lock held while the bank is
+called), recording its answers together, and recovering attempts whose fate is unknown by asking
+the bank by key."""
 
 from __future__ import annotations
 
@@ -20,65 +21,150 @@ from servicing.gateway.interface import (
     PaymentGateway,
     payment_gateway,
 )
-from servicing.models.disbursement import PaymentAttempt
-from servicing.services.disbursement.settle import attempt_settle
-from servicing.services.disbursement.states import FINAL, S, attempt_lock, attempt_status_set
+from servicing.models.disbursement import PaymentAttempt, PaymentInstruction
+from servicing.services.disbursement.settle import attempt_settle, attempts_settle_locked
+from servicing.services.disbursement.states import (
+    FINAL,
+    S,
+    attempts_status_set,
+    disbursement_lock,
+    rows_update,
+)
+
+RESENDABLE = (S.PENDING, S.SENDING, S.UNKNOWN)
 
 
 def attempt_send(*, attempt_id: int, gateway: PaymentGateway | None = None) -> str:
-    """Send one attempt to the bank under its key (the Celery task's body). Safe to run twice
-    or after a crash: a resend under the same key is deduped by the bank."""
+    """Send one attempt to the bank under its key (a retry's task, the recovery). Safe to run
+    twice or after a crash: a resend under the same key is deduped by the bank."""
+    return attempts_send(attempt_ids=[attempt_id], gateway=gateway)[attempt_id]
+
+
+def attempts_send(
+    *, attempt_ids: list[int], gateway: PaymentGateway | None = None
+) -> dict[int, str]:
+    """Send a release's attempts to the bank (the Celery task's body): one `send_batch` call
+    per disbursement (`send` for a single attempt), each payment under its own key. Safe to
+    run twice or after a crash: a resend under the same key is deduped by the bank. Returns
+    each attempt's status by pk."""
     gateway = gateway or payment_gateway()
+    by_release: dict[int, list[int]] = {}
+    for pk, d_id in PaymentAttempt.objects.filter(pk__in=attempt_ids).values_list(
+        "pk", "instruction__disbursement_id"
+    ):
+        by_release.setdefault(d_id, []).append(pk)
+    out: dict[int, str] = {}
+    for d_id, ids in sorted(by_release.items()):
+        out.update(_release_send(d_id, sorted(ids), gateway))
+    return out
+
+
+def _release_send(d_id: int, attempt_ids: list[int], gateway: PaymentGateway) -> dict[int, str]:
     with transaction.atomic():
-        instruction, attempt = attempt_lock(attempt_id)
-        if attempt.status not in (S.PENDING, S.SENDING, S.UNKNOWN):
-            return attempt.status
-        if attempt.status == S.PENDING:
-            attempt_status_set(instruction, attempt, S.SENDING, actor=SYSTEM_ACTOR)
-        attempt.sends += 1
-        attempt.sent_at = timezone.now()
-        attempt.save(update_fields=["sends", "sent_at"])
-        request = {
-            "idempotency_key": attempt.idempotency_key,
-            "amount": attempt.amount,
-            "account_number": decrypt(attempt.account_number_enc),
-            "account_name": attempt.account_name,
-            "bank_name": attempt.bank_name,
-            "reference": f"{instruction.disbursement_id}/{instruction.seq} {instruction.payee_name}",
-            "requested_date": attempt.business_date,
+        # the instructions by pk, then their attempts by pk (the order every step locks in)
+        instructions = {
+            i.pk: i
+            for i in PaymentInstruction.objects.filter(attempts__pk__in=attempt_ids)
+            .order_by("pk")
+            .select_for_update()
         }
+        attempts = list(
+            PaymentAttempt.objects.filter(pk__in=attempt_ids).order_by("pk").select_for_update()
+        )
+        out = {a.pk: a.status for a in attempts}
+        live = [a for a in attempts if a.status in RESENDABLE]
+        if not live:
+            return out
+        now = timezone.now()
+        for attempt in live:
+            attempt.sends += 1
+            attempt.sent_at = now
+        pending = [a for a in live if a.status == S.PENDING]
+        resent = [a for a in live if a.status != S.PENDING]
+        attempts_status_set(
+            [(instructions[a.instruction_id], a) for a in pending],
+            S.SENDING,
+            actor=SYSTEM_ACTOR,
+            fields={a.pk: {"sends": a.sends, "sent_at": now} for a in pending},
+        )
+        if resent:
+            rows_update(resent, ["sends", "sent_at"])
+        requests = [
+            {
+                "idempotency_key": a.idempotency_key,
+                "amount": a.amount,
+                "account_number": decrypt(a.account_number_enc),
+                "account_name": a.account_name,
+                "bank_name": a.bank_name,
+                "reference": f"{d_id}/{instructions[a.instruction_id].seq} "
+                f"{instructions[a.instruction_id].payee_name}",
+                "requested_date": a.business_date,
+            }
+            for a in live
+        ]
     # "sending" is committed; no lock is held while the bank is called.
+    answers = _bank_send(gateway, requests)
+    out.update(
+        attempts_record_send(
+            disbursement_id=d_id,
+            answers={a.pk: answer for a, answer in zip(live, answers, strict=True)},
+        )
+    )
+    return out
+
+
+def _bank_send(gateway: PaymentGateway, requests: list[dict]) -> list[BankResult]:
+    """The bank's answer for each request: accepted, rejected or unknown."""
     try:
-        result = gateway.send(**request)
+        if len(requests) == 1:
+            return [gateway.send(**requests[0])]
+        return gateway.send_batch(payments=requests)
     except GatewayTimeout as exc:
-        return attempt_record_send(attempt_id=attempt_id, outcome="timeout", error=str(exc))
+        return [BankResult(r["idempotency_key"], "unknown", reason=str(exc)) for r in requests]
     except GatewayRejected as exc:
-        return attempt_record_send(attempt_id=attempt_id, outcome="rejected", error=str(exc))
-    return attempt_record_send(attempt_id=attempt_id, outcome="accepted", result=result)
+        return [BankResult(r["idempotency_key"], "rejected", reason=str(exc)) for r in requests]
 
 
-def attempt_record_send(
-    *, attempt_id: int, outcome: str, result: BankResult | None = None, error: str = ""
-) -> str:
-    """Record what the bank answered to a send. Never moves a settled attempt back."""
-    if outcome == "rejected":
-        return attempt_settle(
-            attempt_id=attempt_id, status=S.FAILED, reason=error[:255], source="send"
-        )[0]
+def attempts_record_send(*, disbursement_id: int, answers: dict[int, BankResult]) -> dict[int, str]:
+    """Record what the bank answered to the sends of a disbursement's attempts, in one
+    transaction: accepted → sent, no answer → unknown (rechecked by key), rejected → failed.
+    Never moves a settled attempt back."""
     with transaction.atomic():
-        instruction, attempt = attempt_lock(attempt_id)
-        if attempt.status not in (S.SENDING, S.UNKNOWN, S.PENDING):
-            return attempt.status  # a callback got here first, or already recorded
-        if outcome == "accepted":
-            attempt_status_set(
-                instruction, attempt, S.SENT, actor=SYSTEM_ACTOR, bank_ref=result.bank_ref, error=""
+        d, instructions = disbursement_lock(disbursement_id)
+        by_pk = {i.pk: i for i in instructions}
+        attempts = list(
+            PaymentAttempt.objects.filter(pk__in=answers).order_by("pk").select_for_update()
+        )
+        out = {a.pk: a.status for a in attempts}
+        open_ = [a for a in attempts if a.status in (S.SENDING, S.UNKNOWN, S.PENDING)]
+        rejected = {
+            a.pk: {"status": S.FAILED, "reason": answers[a.pk].reason[:255]}
+            for a in open_
+            if answers[a.pk].status == "rejected"
+        }
+        accepted = [a for a in open_ if answers[a.pk].status == "accepted"]
+        unknown = [a for a in open_ if a.pk not in rejected and a not in accepted]
+        attempts_status_set(
+            [(by_pk[a.instruction_id], a) for a in accepted],
+            S.SENT,
+            actor=SYSTEM_ACTOR,
+            fields={a.pk: {"bank_ref": answers[a.pk].bank_ref, "error": ""} for a in accepted},
+        )
+        # an unknown attempt asked about again stays unknown: no change, nothing written
+        unknown_changed = [a for a in unknown if a.status != S.UNKNOWN]
+        attempts_status_set(
+            [(by_pk[a.instruction_id], a) for a in unknown_changed],
+            S.UNKNOWN,
+            actor=SYSTEM_ACTOR,
+            fields={a.pk: {"error": answers[a.pk].reason[:255]} for a in unknown_changed},
+        )
+        for attempt in unknown:
+            _recheck_after_commit(attempt.pk)
+        if rejected:
+            attempts_settle_locked(
+                d, instructions, [a for a in open_ if a.pk in rejected], rejected, source="send"
             )
-        else:
-            attempt_status_set(
-                instruction, attempt, S.UNKNOWN, actor=SYSTEM_ACTOR, error=error[:255]
-            )
-            _recheck_after_commit(attempt_id)
-        return attempt.status
+        return {**out, **{a.pk: a.status for a in open_}}
 
 
 def _recheck_after_commit(attempt_id: int) -> None:
