@@ -14,8 +14,11 @@ def partitions_ready(day: dt.date, months_back: int = 0) -> str:
     from servicing.services.ledger import partitions
 
     first = partitions.month_add(partitions.month_start(day), -months_back)
+    # every month from the first back to three past the day's (a realistic book's months of
+    # history included: a month without its partition lands in DEFAULT, and blocks it later)
+    last = partitions.month_add(partitions.month_start(day), 3)
     with ledger_maintenance() as cursor:
-        report = partitions.month_partitions_ensure(cursor, first, partitions.month_add(first, 3))
+        report = partitions.month_partitions_ensure(cursor, first, last)
         cursor.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'servicing_journalline'::regclass"
         )

@@ -2,21 +2,32 @@
 
     .venv/bin/python bench/eod.py [--loans 1000000] [--sample 10000] [--chunk 10000]
                                   [--workers 2] [--load-rate 10] [--advances N] [--keep] [--reuse]
-                                  [--book simple|realistic]
+                                  [--book simple|realistic] [--history-months 6] [--month-end]
 
-`--book realistic` replaces step 2's generated loans by a book cloned from ten templates made by
-the real services (the tests' loan factory: product, application, signed contract, maker-checker
-disbursement) on 2025-09-16: 等额本息 with and without a handling fee, 等额本金 with a fee,
-先息后本, 弹性尾款 (30 %), a floating loan (LPR + 140 bp), an OEM-subsidised one (1.99 % to the
-customer), a 直租 lease, one whose last two instalments are unpaid (penalty, overdue) and one
-overpaying each instalment (suspense). Six months of nights run on the templates with the batch's
+`--book realistic` replaces step 2's generated loans by a book cloned from twelve templates made
+by the real services (bench/_eod_book.py: the tests' loan factory: product, application, signed
+contract, maker-checker disbursement) --history-months before the bench's day (2025-09-16 by
+default): 等额本息 with and without a handling fee, 等额本金 with a fee, 先息后本, 弹性尾款
+(30 %), a floating loan (LPR + 140 bp), an OEM-subsidised one (1.99 % to the customer), a 直租
+lease and a 售后回租 one (their rents invoiced each night), one whose last two instalments are
+unpaid (penalty, overdue), one overpaying each instalment (suspense) and one restructured by the
+real service (schedule version 2). The months of nights run on the templates with the batch's
 own accrual, due, lease invoicing and delinquency chunks, each instalment paid on its due date
 through `repayment_post`; then each template is copied set-based (INSERT ... SELECT: loan,
-schedule rows, delinquency row, and each journal entry carrying its lines with only that loan's
-lines) with the ledger's triggers ON, so every copied entry is checked as a posted one. The
-loads are not measured; the measured batch runs on the same tables with the same triggers. The
-mix is printed; no opening entry is needed (the ledger is the templates' real journal), and the
-batch's reconciliation step must still find 0 differences.
+schedule rows, delinquency row, lease asset, OEM subsidy, lease invoices, and its journal: per-
+loan entries per clone, the batch's entries once per block of --chunk loans carrying every
+clone's lines, as the batch's own entries do) with the ledger's triggers ON, so every copied
+entry is checked as a posted one, one transaction a block (the lines' per-row foreign-key
+triggers off inside it, what they prove checked by construction). The projected disk is printed (and
+the run refused when it does not fit) before anything is built. The loads are not measured; the
+measured batch runs on the same tables with the same triggers. The mix is printed; no opening
+entry is needed (the ledger is the templates' real journal), and the batch's reconciliation
+step must still find 0 differences.
+
+`--month-end`: after the daily batch, the month-end bodies of the registry's monthly steps on
+the same book, each timed and printed apart from the batch: `provisions` (the ECL run of every
+open loan, `provision_run_compute`) and `credit_reporting` (the first-negative notices and the
+monthly records of every account, bench/month_end.py's feed).
 
 1. Checks free disk (about 9 KB per loan: the loan, ~36 schedule rows and their indexes, a day's
    ledger lines and snapshot) and says what the run needs.
@@ -77,6 +88,7 @@ from _common import (  # noqa: E402
     server_url,
     with_db,
 )
+from _eod_book import disk_check, month_end_steps, realistic_generate  # noqa: E402
 from _partitions import partitions_ready  # noqa: E402
 
 
@@ -504,203 +516,6 @@ def _rss_peaks(workers, peaks: dict[int, int]) -> dict[int, int]:
     return peaks
 
 
-# --- the realistic book (--book realistic) ------------------------------------------------------
-
-REAL_VALUE_DATE = dt.date(2025, 9, 16)  # six instalments by DAY: five past, one due today
-REAL_RULES = {"penalty_markup": "0.5", "lock_in_months": 1, "early_settlement_fee_rate": "0.02"}
-REAL_LPR = {"basis": "lpr", "tenor": "1y", "spread_bps": 140}
-# the templates the book is cloned from: (label, loan_through_funding kwargs, history)
-# history: "paid" every instalment due before DAY paid on its date; "late2" the last two unpaid
-# (penalty accrues, the delinquency step sees them); "over" each instalment paid +300 (suspense)
-REAL_TEMPLATES = [
-    ("等额本息+手续费", {"amount": "120000.00", "method": "equal_instalment", "fee": "50.00", "term": 36}, "paid"),
-    ("等额本息", {"amount": "85000.00", "method": "equal_instalment", "fee": "0.00", "term": 24}, "paid"),
-    ("等额本息 逾期", {"amount": "90000.00", "method": "equal_instalment", "fee": "50.00", "term": 36}, "late2"),
-    ("等额本金+手续费", {"amount": "150000.00", "method": "equal_principal", "fee": "50.00", "term": 36}, "paid"),
-    ("先息后本", {"amount": "60000.00", "method": "interest_only", "fee": "0.00", "term": 12}, "paid"),
-    ("弹性尾款", {"amount": "210000.00", "method": "balloon", "fee": "50.00", "term": 36, "balloon_ratio": "0.30"}, "paid"),
-    ("浮动 LPR+140bp", {"amount": "100000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "rate": "0.045", "rate_link": REAL_LPR}, "paid"),
-    ("厂家贴息", {"amount": "130000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "customer_rate": "0.0199"}, "paid"),
-    ("多付 挂账", {"amount": "70000.00", "method": "equal_instalment", "fee": "0.00", "term": 24}, "over"),
-    ("直租", {"amount": "200000.00", "method": "equal_instalment", "fee": "0.00", "term": 36, "contract_type": "direct_lease"}, "paid"),
-]  # fmt: skip
-
-
-def _template_nights(start: dt.date, end: dt.date, ids: list[int], plan: dict) -> None:
-    """Every night from start to end inclusive for the templates: the batch's own accrual, due,
-    delinquency and lease invoicing chunks, and on each due date the instalment paid through the
-    real posting path (auto-debit) as `plan` says. So each template's ledger is the journal a
-    loan of that kind really accumulates over six months."""
-    from django.db import transaction
-
-    from autofin.business_date import business_date_set
-    from servicing.eod.registry import StepContext
-    from servicing.eod.steps.accrual import accrual_chunk
-    from servicing.eod.steps.delinquency import delinquency_chunk
-    from servicing.eod.steps.due import due_chunk
-    from servicing.eod.steps.lease_invoicing import lease_invoicing_chunk
-    from servicing.services.repayments.posting import repayment_post
-
-    lo, hi = min(ids), max(ids)
-    day = start
-    while day <= end:
-        # the day's payments first, then that night's steps, as in production
-        business_date_set(actor="bench", date=day, reason="bench: template history")
-        for loan_id in ids:
-            for no, amount in _due_today(loan_id, day):
-                kind = plan[loan_id]
-                if kind == "late2" and no >= 4:  # instalments 4 and 5 of the 5 due before DAY
-                    continue
-                extra = Decimal("300.00") if kind == "over" else Decimal("0.00")
-                repayment_post(
-                    loan_id=loan_id, amount=amount + extra, source="auto_debit", actor="bench",
-                    idempotency_key=f"bench-tpl:{loan_id}:{no}",
-                )  # fmt: skip
-        ctx = StepContext(business_date=day, batch_id=0, step_id=0)
-        for chunk in (accrual_chunk, due_chunk, lease_invoicing_chunk, delinquency_chunk):
-            with transaction.atomic():  # a chunk's temp tables live for its transaction
-                chunk(ctx, lo, hi)
-        day += dt.timedelta(days=1)
-
-
-def _due_today(loan_id: int, day: dt.date) -> list[tuple[int, Decimal]]:
-    return [
-        (r[0], r[1])
-        for r in _rows(
-            "SELECT instalment_no, (principal - principal_paid) + (interest - interest_paid)"
-            " + (fee - fee_paid) + (penalty - penalty_paid) FROM servicing_loanschedulerow"
-            " WHERE loan_id = %s AND due_date = %s AND superseded_by_version IS NULL"
-            " AND status <> 'paid'",
-            [loan_id, day],
-        )
-    ]
-
-
-def _columns(table: str) -> list[str]:
-    return [
-        r[0]
-        for r in _rows(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-            "AND table_schema = current_schema() ORDER BY ordinal_position",
-            [table],
-        )
-    ]
-
-
-def _clones_make(template_ids: list[int], copies: int) -> None:
-    """INSERT ... SELECT `copies` of each template: the loan row, its schedule rows (superseded
-    versions included), its delinquency row, and its journal — every entry carrying one of its
-    lines, with only that loan's lines (the batch posts a loan's lines balanced per loan, so the
-    subset balances), the ledger's triggers on: each cloned entry is checked as a posted one."""
-    from django.db import transaction
-
-    with transaction.atomic():
-        sql("DROP TABLE IF EXISTS clone_map, entry_map")
-        sql(
-            "CREATE TEMP TABLE clone_map AS SELECT t.id AS template_id, g.n, "
-            "nextval(pg_get_serial_sequence('servicing_loan', 'id')) AS id "
-            "FROM unnest(%s::bigint[]) t(id), generate_series(1, %s) g(n) ORDER BY g.n, t.id",
-            [template_ids, copies],
-        )
-        cols = _columns("servicing_loan")
-        pick = {"id": "m.id", "contract_ref": "l.contract_ref || '-C' || m.n"}
-        sql(
-            f"INSERT INTO servicing_loan ({', '.join(cols)}) "  # noqa: S608 - catalogue names
-            f"SELECT {', '.join(pick.get(k, 'l.' + k) for k in cols)} "
-            "FROM clone_map m JOIN servicing_loan l ON l.id = m.template_id"
-        )
-        for table in ("servicing_loanschedulerow", "servicing_loandelinquency"):
-            cols = [k for k in _columns(table) if k != "id"]
-            sql(
-                f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608
-                f"SELECT {', '.join('m.id' if k == 'loan_id' else 'r.' + k for k in cols)} "
-                f"FROM clone_map m JOIN {table} r ON r.loan_id = m.template_id"
-            )
-        sql(
-            "CREATE TEMP TABLE entry_map AS SELECT x.old_id, m.n, m.id AS loan_id, "
-            "m.template_id, nextval(pg_get_serial_sequence('servicing_journalentry', 'id')) AS id "
-            "FROM clone_map m JOIN (SELECT DISTINCT entry_id AS old_id, loan_id "
-            "FROM servicing_journalline WHERE loan_id = ANY(%s)) x ON x.loan_id = m.template_id",
-            [template_ids],
-        )
-        cols = _columns("servicing_journalentry")
-        pick = {
-            "id": "em.id",
-            "loan_id": "CASE WHEN e.loan_id = em.template_id THEN em.loan_id END",
-            "idempotency_key": "e.idempotency_key || ':clone' || em.n || ':' || em.template_id",
-        }
-        sql(
-            f"INSERT INTO servicing_journalentry ({', '.join(cols)}) "  # noqa: S608
-            f"SELECT {', '.join(pick.get(k, 'e.' + k) for k in cols)} "
-            "FROM entry_map em JOIN servicing_journalentry e ON e.id = em.old_id"
-        )
-        cols = [k for k in _columns("servicing_journalline") if k != "id"]
-        pick = {"entry_id": "em.id", "loan_id": "em.loan_id"}
-        sql(
-            f"INSERT INTO servicing_journalline ({', '.join(cols)}) "  # noqa: S608
-            f"SELECT {', '.join(pick.get(k, 'j.' + k) for k in cols)} "
-            "FROM entry_map em JOIN servicing_journalline j ON j.entry_id = em.old_id "
-            "AND j.loan_id = em.template_id"
-        )
-    sql("SELECT setval('servicing_loan_id_seq', (SELECT max(id) FROM servicing_loan))")
-
-
-def realistic_generate(n: int) -> float:
-    """The realistic book: REAL_TEMPLATES funded by the real services (tests' loan factory) on
-    REAL_VALUE_DATE, six months of nights and payments run on them, then cloned set-based to N
-    loans. Returns seconds."""
-    from origination.models import LprRate
-    from tests.servicing.loan_factory import loan_through_funding
-
-    t = time.monotonic()
-    LprRate.objects.create(
-        tenor="1y", rate=Decimal("0.031000"), effective_date=dt.date(2025, 8, 20)
-    )
-    ids, plan, labels = [], {}, {}
-    for label, kwargs, history in REAL_TEMPLATES:
-        kw = dict(kwargs)
-        kw.setdefault("rate", "0.058")
-        loan = loan_through_funding(rules=REAL_RULES, value_date=REAL_VALUE_DATE, **kw)
-        ids.append(loan.pk)
-        plan[loan.pk] = history
-        labels[loan.pk] = label
-    print(f"templates funded through the real services: {len(ids)} in "
-          f"{time.monotonic() - t:.0f} s", flush=True)  # fmt: skip
-    _template_nights(REAL_VALUE_DATE + dt.timedelta(days=1), DAY - dt.timedelta(days=1), ids, plan)
-    print(f"template history ({REAL_VALUE_DATE} .. {DAY - dt.timedelta(days=1)}) in "
-          f"{time.monotonic() - t:.0f} s", flush=True)  # fmt: skip
-    copies = max(0, -(-n // len(ids)) - 1)
-    if copies:
-        _clones_make(ids, copies)
-    for table in (
-        "servicing_loan",
-        "servicing_loanschedulerow",
-        "servicing_journalline",
-        "servicing_journalentry",
-        "servicing_loandelinquency",
-    ):
-        sql(f"VACUUM ANALYZE {table}")  # fmt: skip
-    _mix_print(labels, copies + 1)
-    return time.monotonic() - t
-
-
-def _mix_print(labels: dict[int, str], each: int) -> None:
-    print("the book's mix (each template x copies):")
-    for loan_id, label in labels.items():
-        row = _rows(
-            "SELECT l.method, l.status, l.rate_basis, l.fee_per_instalment, l.suspense_balance,"
-            " l.customer_rate, (SELECT count(*) FROM servicing_journalline j WHERE j.loan_id = l.id),"
-            " (SELECT coalesce(sum(penalty), 0) FROM servicing_loanschedulerow r"
-            "   WHERE r.loan_id = l.id), l.contract_type FROM servicing_loan l WHERE l.id = %s",
-            [loan_id],
-        )[0]
-        print(f"  {label:<16} x{each:,}: {row[0]}, {row[8]}, {row[1]}, rate {row[2]}, fee {row[3]},"
-              f" suspense {row[4]}, customer rate {row[5]}, {row[6]} ledger lines, penalty {row[7]}")  # fmt: skip
-    print(f"  journal: {_rows('SELECT count(*) FROM servicing_journalentry')[0][0]:,} entries, "
-          f"{_rows('SELECT count(*) FROM servicing_journalline')[0][0]:,} lines "
-          f"(load average {load_average()})")  # fmt: skip
-
-
 # --- the online load over HTTP (--online http) ------------------------------------------------
 
 HTTP_PORT = int(os.environ.get("BENCH_EOD_PORT", "18790"))
@@ -789,7 +604,18 @@ def main() -> None:
         choices=("simple", "realistic"),
         default="simple",
         help="simple: equal-principal loans in SQL; realistic: templates through the real "
-        "services with six months of history, cloned set-based",
+        "services with --history-months of history, cloned set-based",
+    )
+    parser.add_argument(
+        "--history-months",
+        type=int,
+        default=6,
+        help="realistic book: months of nights and payments each template has lived (>= 3)",
+    )
+    parser.add_argument(
+        "--month-end",
+        action="store_true",
+        help="after the batch, time the month-end steps (provisions, credit reporting) apart",
     )
     parser.add_argument(
         "--online",
@@ -803,10 +629,13 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
     args = parser.parse_args()
 
+    data_dir = "/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/"
+    if args.history_months < 3:
+        sys.exit("--history-months: at least 3 (the restructured and overdue templates need them)")
+    if args.book == "realistic":
+        disk_check(args.loans, args.history_months, data_dir)
     need = args.loans * BYTES_PER_LOAN
-    free = shutil.disk_usage(
-        "/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/"
-    ).free
+    free = shutil.disk_usage(data_dir).free
     print(
         f"disk: needs about {need / 1e9:.1f} GB for {args.loans:,} loans; free {free / 1e9:.1f} GB"
     )
@@ -821,11 +650,17 @@ def main() -> None:
     from servicing.models.eod import BatchRun, StepRun
     from servicing.models.loans import Loan
 
-    print(partitions_ready(DAY, months_back=1))
+    # the realistic book's journal reaches back to its templates' value date
+    back = args.history_months + 1 if args.book == "realistic" else 1
+    print(partitions_ready(DAY, months_back=back))
     if not (args.reuse and Loan.objects.exists()):
         print(f"generating {args.loans:,} loans ...", flush=True)
-        make = realistic_generate if args.book == "realistic" else generate
-        seconds = make(args.loans)
+        if args.book == "realistic":
+            seconds = realistic_generate(
+                args.loans, day=DAY, history_months=args.history_months, chunk=args.chunk
+            )
+        else:
+            seconds = generate(args.loans)
         rows = _rows("SELECT count(*) FROM servicing_loanschedulerow")[0][0]
         print(f"generated {args.loans:,} loans, {rows:,} schedule rows in {seconds:.0f} s")
         advances = args.advances if args.advances is not None else min(50_000, args.loans // 20)
@@ -1028,6 +863,8 @@ def main() -> None:
             print("   ", e[2], e[4])
     if missing:
         print(f"registered steps that did not run and succeed: {missing}")
+    if args.month_end:
+        month_end_steps(DAY)
     if not args.keep:
         from django.db import connections
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP
 
-from autofin.crypto import encrypt
 from autofin.money import quantize_fen
-from origination.models.applications import Applicant
 from servicing.models.leases import LeaseAsset, RegistrationStatus
 from servicing.models.loans import Loan
 from servicing.services.leases.accounting import lease_commence
@@ -20,11 +18,6 @@ def lease_make(*, contract_type="direct_lease", buyout="100.00", residual="0.00"
                commence=True, **loan_kwargs) -> Loan:  # fmt: skip
     loan = make_loan(fee="0.00", **loan_kwargs)
     Loan.objects.filter(pk=loan.pk).update(contract_type=contract_type)
-    # the factory's ID numbers (region 310115, born 1988) fail stdnum's birth-place check, which
-    # the invoice's buyer check applies: the lessee gets one that passes
-    Applicant.objects.filter(application_id=loan.application_id, role="primary").update(
-        id_number_enc=encrypt("11010519491231002X")
-    )
     loan.refresh_from_db()
     vat = D("0.00")
     if contract_type == "direct_lease":

@@ -171,6 +171,17 @@ def test_sale_leaseback_vat_is_six_percent_of_interest_and_penalty_is_invoiced(s
     assert trial_balance().total == 0
 
 
+def test_the_loan_factorys_lessee_is_invoiced_as_it_is():
+    # the bench's realistic book funds its leases through the factory: its lessee's ID must be
+    # one the buyer check accepts, or every rent of every bench lease is refused every night
+    loan = lease_funded(contract_type="direct_lease")
+    rows = list(loan.schedule_rows())
+    results = nights(loan.accrued_through, rows[0].due_date, [loan])
+    assert results[-1] == {"loans": 1, "invoices": 1, "refused": 0}
+    assert not LeaseInvoiceRefusal.objects.exists()
+    assert Invoice.objects.get().source_id == str(rows[0].pk)
+
+
 def test_month_grouping_issues_one_invoice_per_lease_per_month(settings):
     settings.LEASE_INVOICE_GROUPING = "month"
     loan = lease_funded(contract_type="sale_leaseback", amount="100000.00", term=12)
@@ -233,24 +244,24 @@ def test_bad_input_refused_in_chinese_nothing_issued_nothing_posted():
     _lessee_id(loan, GOOD_ID)
     before = _state()
     with pytest.raises(InvoiceError, match="才到期，未到纳税义务发生日"):
-        lease_rent_invoice(row_id=rows[1].pk, on=rows[0].due_date, actor="ops")
+        lease_rent_invoice(row=rows[1], on=rows[0].due_date, actor="ops")
     assert _state() == before
 
     # the VAT rate missing for the date
     rate = VatRate.objects.get(kind="tangible_lease", effective_to__isnull=True)
     VatRate.objects.filter(pk=rate.pk).update(effective_to=rows[0].due_date)
     with pytest.raises(InvoiceError, match="增值税税率表中没有"):
-        lease_rent_invoice(row_id=rows[0].pk, on=rows[0].due_date, actor="ops")
+        lease_rent_invoice(row=rows[0], on=rows[0].due_date, actor="ops")
     assert _state() == before
     VatRate.objects.filter(pk=rate.pk).update(effective_to=None)
 
     # fixed: operations issue it; the refusal is resolved, a second ask is refused
-    invoice = lease_rent_invoice(row_id=rows[0].pk, on=rows[0].due_date, actor="ops")
+    invoice = lease_rent_invoice(row=rows[0], on=rows[0].due_date, actor="ops")
     assert (invoice.total, invoice.tax) == (D("6084.39"), D("699.97"))
     refusal.refresh_from_db()
     assert refusal.resolved
     with pytest.raises(InvoiceError, match="已开具发票"):
-        lease_rent_invoice(row_id=rows[0].pk, on=rows[0].due_date, actor="ops")
+        lease_rent_invoice(row=rows[0], on=rows[0].due_date, actor="ops")
     assert LeaseInvoiceLine.objects.filter(loan=loan).aggregate(s=Sum("tax"))["s"] == D("699.97")
     books_reconcile()
     assert trial_balance().total == 0

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
 from servicing.eod.sql import CLOSED_SQL, rows
-from servicing.models.lease_invoices import LeaseInvoiceKind
+from servicing.models.lease_invoices import LeaseInvoiceKind, LeaseInvoiceRefusal
 from servicing.models.loans import Loan, LoanScheduleRow
 from servicing.services.invoicing import InvoiceError
 from servicing.services.leases.accounting import LEASE_TYPES_SQL
@@ -114,20 +114,31 @@ def lease_invoicing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     open_months = {(r[0], r[1]) for r in rows(MONTH_OPEN, params)}
     charges = rows(CHARGES_RECEIVED, params)
     loans = Loan.objects.in_bulk(ids)
+    # the due rows in one query (their loan ids prune the schedule's partitions) instead of
+    # one look-up a rent, and the sources with an open refusal (most have none to resolve)
+    due_rows = LoanScheduleRow.objects.filter(loan_id__in=ids, pk__in=[r[0] for r in found])
+    by_id = {row.pk: row for row in due_rows}
+    open_refusals = set(
+        LeaseInvoiceRefusal.objects.filter(loan_id__in=ids, resolved=False).values_list(
+            "source_type", "source_id"
+        )
+    )
     issued = refused = 0
     for loan_id, source_id, row_ids in _groups(found, open_months):
         loan = loans[loan_id]
         try:
             with transaction.atomic():
+                in_order = sorted((by_id[i] for i in row_ids), key=lambda r: r.instalment_no)
+                for row in in_order:
+                    row.loan = loan
                 if source_id == str(row_ids[0]):  # one invoice per rent: the operator's path too
-                    lease_rent_invoice(row_id=row_ids[0], on=d, actor=ctx.actor)
+                    lease_rent_invoice(row=in_order[0], on=d, actor=ctx.actor)
                 else:
-                    rows_of = LoanScheduleRow.objects.filter(pk__in=row_ids)
-                    in_order = list(rows_of.order_by("instalment_no"))
                     rents_invoice(
                         loan=loan, rows=in_order, source_id=source_id, on=d, actor=ctx.actor
                     )
-                    refusals_resolve(LeaseInvoiceKind.RENT, source_id)
+                    if (LeaseInvoiceKind.RENT, source_id) in open_refusals:
+                        refusals_resolve(LeaseInvoiceKind.RENT, source_id)
             issued += 1
         except InvoiceError as exc:
             refusal_record(
@@ -146,7 +157,8 @@ def lease_invoicing_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                     loan=loan, repayment_id=repayment_id, amount=amount, received_on=received_on,
                     on=d, actor=ctx.actor,
                 )  # fmt: skip
-            refusals_resolve(LeaseInvoiceKind.CHARGE, str(repayment_id))
+            if (LeaseInvoiceKind.CHARGE, str(repayment_id)) in open_refusals:
+                refusals_resolve(LeaseInvoiceKind.CHARGE, str(repayment_id))
             issued += 1
         except InvoiceError as exc:
             refusal_record(

@@ -170,10 +170,10 @@ def charge_invoice(
     return invoice
 
 
-def lease_rent_invoice(*, row_id: int, on: dt.date, actor: Any) -> Invoice:
-    """An operator's invoice for one rent (e.g. after fixing the buyer's ID the batch refused):
-    refused for a rent not yet due, or one already invoiced."""
-    row = LoanScheduleRow.objects.select_related("loan").get(pk=row_id)
+def lease_rent_invoice(*, row: LoanScheduleRow, on: dt.date, actor: Any) -> Invoice:
+    """One rent's invoice, the batch's (one invoice per rent) and an operator's (e.g. after
+    fixing the buyer's ID the batch refused): refused for a rent not yet due, one superseded,
+    or one already invoiced. The caller has the row (the batch, a chunk's rows in one query)."""
     if row.superseded_by_version is not None:
         raise InvoiceError(_("该期租金已被新的租金计划取代，不能开票。"))
     done = LeaseInvoiceLine.objects.filter(row=row, kind=LeaseInvoiceKind.RENT).first()
