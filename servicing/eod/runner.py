@@ -204,7 +204,7 @@ def step_plan(*, batch: BatchRun, step: Step) -> StepRun:
             return run
         ctx = StepContext(business_date=batch.business_date, batch_id=batch.pk, step_id=run.pk)
         prepared = step.prepare(ctx) if step.prepare else None
-        ranges = loan_id_ranges() if step.chunked else [(0, 0)]
+        ranges = loan_id_ranges() if step.chunked_on(batch.business_date) else [(0, 0)]
         ChunkRun.objects.bulk_create(
             [
                 ChunkRun(step=run, chunk_no=n, lo_id=lo, hi_id=hi)
