@@ -61,9 +61,10 @@ def latency_record(duration_ms: float, *, now: float | None = None) -> None:
         log.warning("online latency not recorded: %s", exc)
 
 
-def online_p95_ms(*, now: float | None = None) -> float | None:
-    """The p95 of the requests that finished within the last EOD_YIELD_WINDOW_SECONDS, in ms;
-    None when there were too few of them (or Redis did not answer)."""
+def online_durations_ms(*, now: float | None = None) -> list[float] | None:
+    """The durations (ms) of the requests that finished within the last
+    EOD_YIELD_WINDOW_SECONDS, newest first; [] when no request did (nobody online), None when
+    Redis did not answer (nothing known)."""
     since = int(((time.time() if now is None else now) - settings.EOD_YIELD_WINDOW_SECONDS) * 1000)
     try:
         entries = redis_client().lrange(KEY, 0, KEEP - 1)
@@ -76,9 +77,20 @@ def online_p95_ms(*, now: float | None = None) -> float | None:
         if int(stamp) < since:
             break  # newest first: the rest are older still
         durations.append(float(duration))
-    if len(durations) < MIN_SAMPLES:
+    return durations
+
+
+def p95_of(durations: list[float] | None) -> float | None:
+    """The p95 of `online_durations_ms`'s answer; None when too few requests to tell."""
+    if durations is None or len(durations) < MIN_SAMPLES:
         return None
     return percentile(durations, 0.95)
+
+
+def online_p95_ms(*, now: float | None = None) -> float | None:
+    """The p95 of the requests that finished within the last EOD_YIELD_WINDOW_SECONDS, in ms;
+    None when there were too few of them (or Redis did not answer)."""
+    return p95_of(online_durations_ms(now=now))
 
 
 class OnlineLatencyMiddleware:

@@ -10,6 +10,7 @@ from risk.services.early_warning import early_warning_evaluate, early_warning_ru
 from risk.services.preapproval import (
     PreapprovalError,
     preapproval_decide,
+    preapproval_decide_many,
     preapproval_prefilter_sql,
     preapproval_replay,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "early_warning_evaluate",
     "early_warning_rules_ensure",
     "preapproval_decide",
+    "preapproval_decide_many",
     "preapproval_prefilter_sql",
     "preapproval_replay",
     "rule_set_activate",

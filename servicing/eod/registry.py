@@ -1,6 +1,9 @@
 """The registry of nightly steps: code, label, order, the chunk function, optional prepare and
 finalize hooks (each idempotent; prepare runs once before the chunks are planned, in the same
-transaction; finalize once after every chunk succeeded, in the step's closing transaction)."""
+transaction; finalize once after every chunk succeeded, in the step's closing transaction), and
+for a step with work on some dates only (the month-end ones) `runs_on`, the date rule its chunk
+function itself applies: on other dates the step is planned as one empty chunk instead of a
+chunk per loan range, as each costs a claim, a transaction and a commit for nothing."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ class StepContext:
 
 ChunkFn = Callable[[StepContext, int, int], dict | None]
 HookFn = Callable[[StepContext], dict | None]
+DateRule = Callable[[dt.date], bool]
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,12 @@ class Step:
     chunked: bool = True
     prepare: HookFn | None = None
     finalize: HookFn | None = None
+    runs_on: DateRule | None = None
     doc: str = field(default="", repr=False)
+
+    def chunked_on(self, business_date: dt.date) -> bool:
+        """Whether the step is planned as one chunk per loan range on this date."""
+        return self.chunked and (self.runs_on is None or self.runs_on(business_date))
 
 
 STEPS: dict[str, Step] = {}
@@ -58,6 +67,7 @@ def register(
     chunked: bool = True,
     prepare: HookFn | None = None,
     finalize: HookFn | None = None,
+    runs_on: DateRule | None = None,
 ) -> Callable[[ChunkFn], ChunkFn]:
     def decorate(fn: ChunkFn) -> ChunkFn:
         module = inspect.getmodule(fn)
@@ -74,6 +84,7 @@ def register(
             chunked=chunked,
             prepare=prepare,
             finalize=finalize,
+            runs_on=runs_on,
             doc=inspect.getdoc(module) or inspect.getdoc(fn) or "",
         )
         return fn

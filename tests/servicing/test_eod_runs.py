@@ -269,3 +269,24 @@ def test_run_eod_command_prints_a_progress_bar_and_advances():
     assert "accrual" in text and "[##############################] 1/1" in text
     assert "2026-02-14: succeeded" in text
     assert business_date_current() == dt.date(2026, 2, 15)
+
+
+@pytest.mark.django_db
+def test_a_month_end_step_is_one_empty_chunk_on_other_dates_and_a_chunk_per_range_at_month_end():
+    _book()  # three loans: two chunks of two loan ids
+    plans = {}
+    for day in (dt.date(2026, 2, 27), dt.date(2026, 2, 28)):
+        batch = BatchRun.objects.create(business_date=day, status="running")
+        for code in ("phone_status_check", "bureau_recheck", "snapshot"):
+            run = runner.step_plan(batch=batch, step=registry.step_get(code))
+            plans[day, code] = list(run.chunks.order_by("chunk_no").values_list("lo_id", "hi_id"))
+    ranges = runner.loan_id_ranges()
+    assert len(ranges) == 2
+    for code in ("phone_status_check", "bureau_recheck"):
+        # the step has nothing to do before the month's last day: no chunk per range
+        assert plans[dt.date(2026, 2, 27), code] == [(0, 0)]
+        assert plans[dt.date(2026, 2, 28), code] == ranges
+    # an everyday step is chunked on both
+    assert (
+        plans[dt.date(2026, 2, 27), "snapshot"] == plans[dt.date(2026, 2, 28), "snapshot"] == ranges
+    )

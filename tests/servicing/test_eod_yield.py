@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import RequestFactory
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+from redis.exceptions import RedisError
 
 from autofin import online_latency
 from servicing.eod import runner
@@ -65,6 +66,24 @@ def test_old_or_too_few_requests_say_nothing_and_the_fixed_pause_holds(settings)
     assert runner.yield_pause_ms() == 50
     settings.EOD_YIELD_HIGH_MS = 0  # adaptation off: the fixed pause whatever the signal
     _online(5000, n=50)
+    assert runner.yield_pause_ms() == 50
+
+
+def test_no_pause_while_nobody_is_online_and_the_pause_is_back_with_the_first_requests():
+    _online(5000, ago=30)  # the last request finished outside the window: nobody online
+    assert [runner.yield_pause_ms() for _ in range(3)] == [0, 0, 0]
+    _online(40, n=1)  # someone is back, too few to tell their latency: the fixed pause
+    assert runner.yield_pause_ms() == 50
+    _online(900)  # and slow: the pause grows from the fixed one
+    assert runner.yield_pause_ms() == 200
+
+
+def test_a_redis_that_does_not_answer_keeps_the_fixed_pause(monkeypatch):
+    def down(*args):
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(online_latency.redis_client(), "lrange", down)
+    assert online_latency.online_durations_ms() is None
     assert runner.yield_pause_ms() == 50
 
 

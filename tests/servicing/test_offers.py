@@ -108,6 +108,15 @@ def test_the_nightly_step_expires_then_issues_once_to_the_qualifying_customers()
     assert again == {"expired": 0, "issued": {"next_car": 0, "maintenance": 0}}
     assert set(Offer.objects.filter(kind="maintenance").values_list("customer_id", flat=True)) == {
         c.pk for c in good}  # fmt: skip
+    # each offer written in the chunk's set-based insert has its audit row, as one issued alone
+    issued = Offer.objects.filter(kind="maintenance")
+    audits = AuditEntry.objects.filter(
+        action="offer_issue", object_id__in=[str(o.pk) for o in issued]
+    )
+    assert sorted((a.object_id, a.actor_label, a.to_state, a.data) for a in audits) == sorted(
+        (str(o.pk), "eod", "active", {"withdrawn": [], "version": o.decision["version"]})
+        for o in issued
+    )
 
 
 def test_expiry_leaves_the_last_day_open():

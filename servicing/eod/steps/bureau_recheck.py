@@ -13,7 +13,7 @@ from servicing.services.collateral_checks.bureau import bureau_recheck_month
 from servicing.services.credit_reporting.day import is_month_end
 
 
-@register(code="bureau_recheck", label=_("月度征信复查"), position=113)
+@register(code="bureau_recheck", label=_("月度征信复查"), position=113, runs_on=is_month_end)
 def bureau_recheck_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     if not is_month_end(ctx.business_date):
         return {"month_end": 0}

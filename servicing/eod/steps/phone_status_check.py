@@ -13,7 +13,9 @@ from servicing.services.collateral_checks.phone import phone_status_month
 from servicing.services.credit_reporting.day import is_month_end
 
 
-@register(code="phone_status_check", label=_("月度号码状态核查"), position=112)
+@register(
+    code="phone_status_check", label=_("月度号码状态核查"), position=112, runs_on=is_month_end
+)
 def phone_status_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     if not is_month_end(ctx.business_date):
         return {"month_end": 0}

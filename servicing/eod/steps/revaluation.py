@@ -19,7 +19,13 @@ def revaluation_prepare(ctx: StepContext) -> dict:
     return {"index_rows": price_index_load(month=ctx.business_date.replace(day=1))}
 
 
-@register(code="revaluation", label=_("月度车辆重估"), position=114, prepare=revaluation_prepare)
+@register(
+    code="revaluation",
+    label=_("月度车辆重估"),
+    position=114,
+    prepare=revaluation_prepare,
+    runs_on=is_month_end,
+)
 def revaluation_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     if not is_month_end(ctx.business_date):
         return {"month_end": 0}

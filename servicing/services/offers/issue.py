@@ -14,10 +14,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 
-from autofin.audit import audit_record
-from autofin.models import User
+from autofin.audit import audit_entry_build
+from autofin.models import AuditEntry, User
 from origination.selectors.products import product_rules, purpose_product_version
-from risk.services import preapproval_decide, preapproval_prefilter_sql
+from risk.services import (
+    preapproval_decide,
+    preapproval_decide_many,
+    preapproval_prefilter_sql,
+)
 from servicing.models import Offer, OfferKind, OfferStatus
 from servicing.selectors.offers import offer_facts_many
 
@@ -26,16 +30,21 @@ from servicing.selectors.offers import offer_facts_many
 BATCH_KINDS = (OfferKind.NEXT_CAR, OfferKind.MAINTENANCE)
 
 
-def offer_terms(*, kind: str, decision: dict) -> dict | None:
+_LOOKUP = object()  # offer_terms: look the kind's product up (no version passed)
+
+
+def offer_terms(*, kind: str, decision: dict, version=_LOOKUP) -> dict | None:
     """The offer's terms from risk's decision. A car offer carries risk's indicative rate; a
     maintenance or insurance offer is priced by its product (the rate its contract will carry:
     the product's rate at the pre-approved tier for the longest term both allow), and cannot be
-    offered without a product on sale (None)."""
+    offered without a product on sale (None). `version`: the kind's product version when the
+    caller looked it up already (None: none on sale)."""
     terms = {"limit_amount": Decimal(decision["limit_amount"]),
              "max_term_months": decision["max_term_months"], "product_id": None}  # fmt: skip
     if decision.get("annual_rate") is not None:
         return {**terms, "annual_rate": Decimal(decision["annual_rate"])}
-    version = purpose_product_version(purpose=kind)
+    if version is _LOOKUP:
+        version = purpose_product_version(purpose=kind)
     if version is None:
         return None
     rules = product_rules(version=version)
@@ -48,29 +57,66 @@ def offer_terms(*, kind: str, decision: dict) -> dict | None:
             "annual_rate": rate, "product_id": version.product_id}  # fmt: skip
 
 
-def _create(*, customer_id: int, kind: str, decision: dict, loan_id, business_date: dt.date,
-            campaign_id, actor) -> Offer | None:  # fmt: skip
-    terms = offer_terms(kind=kind, decision=decision)
-    if terms is None:
-        return None
-    withdrawn = list(
+def _create_many(*, kind: str, approved: list[tuple[int, dict, int | None]],
+                 business_date: dt.date, actor, campaign_id=None) -> list[Offer]:  # fmt: skip
+    """The offers of `kind` for approved (customer id, decision, loan id), each replacing the
+    customer's live offer of the kind (withdrawn; the database allows one live offer per kind),
+    each with its audit row. Set-based for the nightly batch's chunks: the kind's product looked
+    up once, one UPDATE, one INSERT of offers and one of audit rows. A decision whose terms
+    cannot be priced (no product on sale) makes no offer. Returns the offers created."""
+    version = _LOOKUP
+    if any(d.get("annual_rate") is None for _c, d, _l in approved):
+        version = purpose_product_version(purpose=kind)
+    made = []
+    for customer_id, decision, loan_id in approved:
+        terms = offer_terms(kind=kind, decision=decision, version=version)
+        if terms is not None:
+            made.append((customer_id, decision, loan_id, terms))
+    if not made:
+        return []
+    withdrawn: dict[int, list[int]] = {}
+    for pk, customer_id in (
         Offer.objects.select_for_update()
-        .filter(customer_id=customer_id, kind=kind, status=OfferStatus.ACTIVE)
-        .values_list("pk", flat=True)
+        .filter(customer_id__in=[m[0] for m in made], kind=kind, status=OfferStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", "customer_id")
+    ):
+        withdrawn.setdefault(customer_id, []).append(pk)
+    if withdrawn:
+        Offer.objects.filter(pk__in=[pk for pks in withdrawn.values() for pk in pks]).update(
+            status=OfferStatus.WITHDRAWN
+        )
+    expires_on = business_date + dt.timedelta(days=settings.OFFER_VALID_DAYS)
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(
+                customer_id=customer_id,
+                kind=kind,
+                loan_id=loan_id,
+                **terms,
+                expires_on=expires_on,
+                decision=decision,
+                campaign_id=campaign_id,
+            )
+            for customer_id, decision, loan_id, terms in made
+        ]
     )
-    Offer.objects.filter(pk__in=withdrawn).update(status=OfferStatus.WITHDRAWN)
-    offer = Offer.objects.create(
-        customer_id=customer_id,
-        kind=kind,
-        loan_id=loan_id,
-        **terms,
-        expires_on=business_date + dt.timedelta(days=settings.OFFER_VALID_DAYS),
-        decision=decision,
-        campaign_id=campaign_id,
+    AuditEntry.objects.bulk_create(
+        [
+            audit_entry_build(
+                actor=actor,
+                obj=offer,
+                action="offer_issue",
+                to_state=OfferStatus.ACTIVE,
+                data={
+                    "withdrawn": withdrawn.get(offer.customer_id, []),
+                    "version": offer.decision["version"],
+                },
+            )
+            for offer in offers
+        ]
     )
-    audit_record(actor=actor, obj=offer, action="offer_issue", to_state=OfferStatus.ACTIVE,
-                 data={"withdrawn": withdrawn, "version": decision["version"]})  # fmt: skip
-    return offer
+    return offers
 
 
 def offer_issue(*, customer: User, kind: str, business_date: dt.date, campaign_id=None,
@@ -90,8 +136,10 @@ def offer_issue(*, customer: User, kind: str, business_date: dt.date, campaign_i
     if not decision["approved"]:
         return None
     with transaction.atomic():
-        return _create(customer_id=customer.pk, kind=kind, decision=decision, loan_id=loan_id,
-                       business_date=business_date, campaign_id=campaign_id, actor=actor)  # fmt: skip
+        offers = _create_many(kind=kind, approved=[(customer.pk, decision, loan_id)],
+                              business_date=business_date, actor=actor,
+                              campaign_id=campaign_id)  # fmt: skip
+    return offers[0] if offers else None
 
 
 _CANDIDATES = """
@@ -122,23 +170,29 @@ def _candidates(*, kind: str, business_date: dt.date, after: int) -> list[int]:
 
 
 def offers_issue_due(*, business_date: dt.date) -> dict:
-    """The nightly issue: candidates picked set-based, decided one by one, a transaction per
-    chunk. Returns {kind: offers issued}."""
+    """The nightly issue: candidates picked set-based, decided by risk a chunk at a time (the
+    policy read once), each chunk's offers written set-based in its own transaction. Returns
+    {kind: offers issued}."""
     issued = {}
     for kind in BATCH_KINDS:
         count, after = 0, 0
         while ids := _candidates(kind=kind, business_date=business_date, after=after):
             after = ids[-1]
             facts = offer_facts_many(ids)
+            loans = [facts[customer_id].pop("loan_id") for customer_id in ids]
+            decisions = preapproval_decide_many(
+                kind=kind, facts=[facts[customer_id] for customer_id in ids], on=business_date
+            )
+            approved = [
+                (customer_id, decision, loan_id)
+                for customer_id, decision, loan_id in zip(ids, decisions, loans, strict=True)
+                if decision["approved"]
+            ]
             with transaction.atomic():
-                for customer_id in ids:
-                    row = facts[customer_id]
-                    loan_id = row.pop("loan_id")
-                    decision = preapproval_decide(kind=kind, facts=row, on=business_date)
-                    if decision["approved"] and _create(
-                        customer_id=customer_id, kind=kind, decision=decision, loan_id=loan_id,
-                        business_date=business_date, campaign_id=None, actor="eod",
-                    ):  # fmt: skip
-                        count += 1
+                count += len(
+                    _create_many(
+                        kind=kind, approved=approved, business_date=business_date, actor="eod"
+                    )
+                )
         issued[str(kind)] = count
     return issued
