@@ -1,9 +1,9 @@
 """Online request latency as a signal the nightly batch can read.
 
 A small middleware records each request's duration in Redis (one capped list, newest first,
-each entry "<epoch ms>:<duration ms>"); `online_p95_ms` reads the last EOD_YIELD_WINDOW_SECONDS
-of it as a nearest-rank p95. The batch's workers read it after every chunk (servicing.eod.runner
-`chunk_pause`) to pause longer while online users wait and less once they no longer do. Redis,
+each entry "<epoch ms>:<duration ms>"); `online_durations_ms` reads the last
+EOD_YIELD_WINDOW_SECONDS of it, `p95_of` takes their nearest-rank p95. The batch's workers read
+it after every chunk (servicing.eod.runner `chunk_pause`) to pause longer while online users wait and less once they no longer do. Redis,
 not the database: the signal must stay readable when the database is the thing that is slow,
 and recording it must not add a write to every request's transaction.
 
@@ -85,12 +85,6 @@ def p95_of(durations: list[float] | None) -> float | None:
     if durations is None or len(durations) < MIN_SAMPLES:
         return None
     return percentile(durations, 0.95)
-
-
-def online_p95_ms(*, now: float | None = None) -> float | None:
-    """The p95 of the requests that finished within the last EOD_YIELD_WINDOW_SECONDS, in ms;
-    None when there were too few of them (or Redis did not answer)."""
-    return p95_of(online_durations_ms(now=now))
 
 
 class OnlineLatencyMiddleware:

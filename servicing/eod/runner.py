@@ -343,10 +343,8 @@ def yield_pause_ms() -> int:
     - it halves back towards EOD_CHUNK_PAUSE_MS; in between it holds (no flapping around one
     threshold). Doubling and halving per chunk: a chunk is seconds of work, so the batch backs
     off within a few chunks of users waiting and recovers as fast once they no longer do.
-    No request at all within the window: nobody online to yield to, so no pause (the pause
-    itself was the batch's largest fixed cost on a quiet night: 100 ms after each of thousands
-    of chunks); the next chunk after online traffic shows up pauses again. A Redis that does
-    not answer says nothing: the pause holds.
+    No request within the window: nobody to yield to, no pause (100 ms after each of thousands
+    of chunks was the quiet night's largest fixed cost); a Redis that does not answer: it holds.
     EOD_YIELD_HIGH_MS = 0 turns the adaptation off: the fixed pause."""
     global _pause_ms
     base = settings.EOD_CHUNK_PAUSE_MS

@@ -52,7 +52,7 @@ def test_pauses_grow_while_online_p95_is_high_and_shrink_back_when_it_is_low():
     _online(900)  # users waiting 0.9 s
     assert [runner.yield_pause_ms() for _ in range(5)] == [200, 400, 800, 1600, 1600]
     _online(250, n=online_latency.KEEP)  # between the thresholds: hold, no flapping
-    assert online_latency.online_p95_ms() == 250
+    assert online_latency.p95_of(online_latency.online_durations_ms()) == 250
     assert runner.yield_pause_ms() == 1600
     _online(40, n=online_latency.KEEP)  # fast again
     assert [runner.yield_pause_ms() for _ in range(6)] == [800, 400, 200, 100, 50, 50]
@@ -60,9 +60,9 @@ def test_pauses_grow_while_online_p95_is_high_and_shrink_back_when_it_is_low():
 
 def test_old_or_too_few_requests_say_nothing_and_the_fixed_pause_holds(settings):
     _online(5000, ago=30)  # slow, but outside the 10 s window
-    assert online_latency.online_p95_ms() is None
+    assert online_latency.p95_of(online_latency.online_durations_ms()) is None
     _online(5000, n=online_latency.MIN_SAMPLES - 1)
-    assert online_latency.online_p95_ms() is None
+    assert online_latency.p95_of(online_latency.online_durations_ms()) is None
     assert runner.yield_pause_ms() == 50
     settings.EOD_YIELD_HIGH_MS = 0  # adaptation off: the fixed pause whatever the signal
     _online(5000, n=50)
