@@ -627,6 +627,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="closed-loop HTTP clients")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="build the book and stop (kept): a later --reuse measures it on a quiet machine",
+    )
     args = parser.parse_args()
 
     data_dir = "/var/lib/postgresql" if os.path.isdir("/var/lib/postgresql") else "/"
@@ -667,6 +672,9 @@ def main() -> None:
         if advances:
             seconds = floorplan_generate(advances)
             print(f"generated {advances:,} floor-plan advances in {seconds:.0f} s")
+    if args.generate_only:
+        print(f"book kept in {BENCH_DB}: measure it with --reuse")
+        return
     n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
     overdue = _rows("SELECT count(*) FROM servicing_loan WHERE status = 'overdue'")[0][0]
     print(f"book: {n_loans:,} loans, {overdue:,} overdue; business date {DAY}; "
