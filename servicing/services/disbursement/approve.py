@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_entry_build, audit_record
+from autofin.bulk import rows_update
 from autofin.business_date import business_date_for_posting
 from autofin.crypto import encrypt
 from autofin.models import AuditEntry
@@ -37,7 +38,6 @@ from servicing.services.disbursement.states import (
     S,
     actor_label,
     disbursement_lock,
-    rows_update,
 )
 from servicing.services.floorplan.retail import retail_payoff_settle
 from servicing.services.outgoing import dispatch_after_commit

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from autofin.audit import SYSTEM_ACTOR
+from autofin.bulk import rows_update
 from autofin.crypto import decrypt
 from autofin.scheduling import task_named
 from servicing.gateway.interface import (
@@ -28,7 +29,6 @@ from servicing.services.disbursement.states import (
     S,
     attempts_status_set,
     disbursement_lock,
-    rows_update,
 )
 
 RESENDABLE = (S.PENDING, S.SENDING, S.UNKNOWN)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, models
 from django.utils import timezone
 
 from autofin.audit import SYSTEM_ACTOR, audit_entry_build
+from autofin.bulk import rows_update
 from autofin.models import AuditEntry
 from servicing.models import AccountCode
 from servicing.models.disbursement import (
@@ -109,31 +109,3 @@ def attempts_status_set(
     rows_update([a for _i, a in changes], sorted(attempt_fields))
     rows_update([i for i, _a in changes], sorted(instruction_fields))
     AuditEntry.objects.bulk_create(audits)
-
-
-def rows_update(rows: list[models.Model], fields: list[str]) -> None:
-    """Write `fields` of `rows` (one model) in ONE statement, UPDATE ... FROM (VALUES ...): what
-    QuerySet.bulk_update does, without its CASE WHEN per field and row, whose compiling cost
-    more CPU than the rest of a release's settlement."""
-    if not rows:
-        return
-    meta = rows[0]._meta
-    columns = [meta.get_field(f) for f in fields]
-    values, params = [], []
-    for row in rows:
-        values.append("(" + ", ".join(["%s"] * (len(columns) + 1)) + ")")
-        params.append(row.pk)
-        params.extend(c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns)
-    names = ", ".join(connection.ops.quote_name(c.column) for c in columns)
-    sets = ", ".join(
-        f"{connection.ops.quote_name(c.column)} = v.{connection.ops.quote_name(c.column)}"
-        f"::{c.db_type(connection)}"
-        for c in columns
-    )
-    table, pk = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {sets} FROM (VALUES {', '.join(values)}) AS v(_pk, {names}) "  # noqa: S608 - names from the model
-            f"WHERE {table}.{pk} = v._pk",
-            params,
-        )
