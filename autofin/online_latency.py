@@ -3,7 +3,9 @@
 A small middleware records each request's duration in Redis (one capped list, newest first,
 each entry "<epoch ms>:<duration ms>"); `online_durations_ms` reads the last
 EOD_YIELD_WINDOW_SECONDS of it, `p95_of` takes their nearest-rank p95. The batch's workers read
-it after every chunk (servicing.eod.runner `chunk_pause`) to pause longer while online users wait and less once they no longer do. Redis,
+it after every chunk (servicing.eod.throttle) to pause longer while online users wait and less
+once they no longer do, measured against the idle p95 taken when the batch opened
+(`idle_baseline_store`, `idle_p95`). Redis,
 not the database: the signal must stay readable when the database is the thing that is slow,
 and recording it must not add a write to every request's transaction.
 
@@ -24,6 +26,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 KEY = "autofin:online_latency"
+IDLE_KEY = "autofin:online_latency:idle_p95"
+IDLE_KEEP_SECONDS = 7 * 86400  # a later night with nobody online before it reuses this figure
+IDLE_MIN_SAMPLES = 20
 KEEP = 2000  # entries kept: a few seconds of a busy day, a minute of a quiet one
 MIN_SAMPLES = 5  # fewer requests in the window say nothing about latency
 
@@ -78,6 +83,38 @@ def online_durations_ms(*, now: float | None = None) -> list[float] | None:
             break  # newest first: the rest are older still
         durations.append(float(duration))
     return durations
+
+
+def idle_baseline_store(*, now: float | None = None) -> float | None:
+    """At a batch's opening: the p95 of the requests of the last EOD_YIELD_IDLE_SECONDS (no batch
+    was running) becomes the idle figure the throttle measures the night against. Too few
+    requests to tell: the figure an earlier opening stored stays. Returns the stored figure."""
+    if settings.EOD_YIELD_HIGH_MS <= 0:
+        return None  # adaptation off: nothing records requests, nothing to measure against
+    now = time.time() if now is None else now
+    since = int((now - settings.EOD_YIELD_IDLE_SECONDS) * 1000)
+    try:
+        client = redis_client()
+        durations = [
+            float(duration)
+            for stamp, _, duration in (e.decode().partition(":") for e in client.lrange(KEY, 0, -1))
+            if int(stamp) >= since
+        ]
+        if len(durations) >= IDLE_MIN_SAMPLES:
+            client.set(IDLE_KEY, percentile(durations, 0.95), ex=IDLE_KEEP_SECONDS)
+    except RedisError as exc:
+        log.warning("idle latency not stored: %s", exc)
+    return idle_p95()
+
+
+def idle_p95() -> float | None:
+    """The online p95 with no batch running, as last stored; None when unknown."""
+    try:
+        value = redis_client().get(IDLE_KEY)
+    except RedisError as exc:
+        log.warning("idle latency not readable: %s", exc)
+        return None
+    return None if value is None else float(value)
 
 
 def p95_of(durations: list[float] | None) -> float | None:

@@ -330,7 +330,7 @@ LOGGING = {
 
 # --- dbguard
 # The nightly batch's fixed throttle: a worker's pause after each chunk it committed, so online
-# postings get the database between chunks (servicing.eod.runner.chunk_pause). Tests run
+# postings get the database between chunks (servicing.eod.throttle.chunk_pause). Tests run
 # hundreds of two-loan chunks: no pause there unless a test sets one.
 EOD_CHUNK_PAUSE_MS = env.int("EOD_CHUNK_PAUSE_MS", default=0 if TESTING else 100)
 
@@ -471,13 +471,17 @@ SANDBOX_BANK_COUNT_CALLS = env.bool("SANDBOX_BANK_COUNT_CALLS", default=False)
 # A send that timed out is asked about by key this many seconds later (its own task), so a lost
 # answer costs seconds, not the recovery sweep's cut-off; 0 leaves it to the sweep.
 DISBURSEMENT_TIMEOUT_RECHECK_SECONDS = env.int("DISBURSEMENT_TIMEOUT_RECHECK_SECONDS", default=5)
-# --- eodbench: the batch yields to online traffic (servicing.eod.runner.yield_pause_ms, the
+# --- eodbench: the batch yields to online traffic (servicing.eod.throttle.yield_pause_ms, the
 # online p95 from autofin.online_latency; README); HIGH 0 turns it off (tests: the fixed pause)
 EOD_YIELD_HIGH_MS = env.int("EOD_YIELD_HIGH_MS", default=0 if TESTING else 300)
 EOD_YIELD_LOW_MS = env.int("EOD_YIELD_LOW_MS", default=150)
 EOD_YIELD_STEP_MS = env.int("EOD_YIELD_STEP_MS", default=250)
 EOD_YIELD_MAX_PAUSE_MS = env.int("EOD_YIELD_MAX_PAUSE_MS", default=4000)
 EOD_YIELD_WINDOW_SECONDS = env.int("EOD_YIELD_WINDOW_SECONDS", default=10)
+# online p95 kept within this many times its idle figure (taken over the last IDLE_SECONDS
+# before the batch opened); the absolute HIGH/LOW apply only when no idle figure is known
+EOD_YIELD_TARGET_RATIO = env.float("EOD_YIELD_TARGET_RATIO", default=2.0)
+EOD_YIELD_IDLE_SECONDS = env.int("EOD_YIELD_IDLE_SECONDS", default=300)
 MIDDLEWARE = ["autofin.online_latency.OnlineLatencyMiddleware", *MIDDLEWARE]
 # --- partition
 # The journal lines are partitioned by month (docs/scaling.md): `partitions_ensure` (monthly, by

@@ -8,8 +8,8 @@ Two drivers share these functions:
 
 Settings (all optional): EOD_CHUNK_SIZE (loan ids per chunk, 10 000), EOD_LEASE_SECONDS (a
 running chunk without a heartbeat for this long is stale, 120), EOD_HEARTBEAT_SECONDS (10),
-EOD_CHUNK_PAUSE_MS (a worker's pause after each chunk it committed, `chunk_pause`), EOD_YIELD_*
-(that pause adapted to online latency, `yield_pause_ms`).
+EOD_CHUNK_PAUSE_MS and EOD_YIELD_* (a worker's pause after each chunk it committed, adapted to
+online latency: servicing.eod.throttle).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import logging
 import os
 import socket
 import threading
-import time
 import traceback
 from typing import Any
 
@@ -35,9 +34,10 @@ from autofin.business_date import (
     business_date_closing_start,
     business_date_current,
 )
-from autofin.online_latency import online_durations_ms, p95_of
+from autofin.online_latency import idle_baseline_store
 from autofin.policy import policy_value
 from servicing.eod.registry import ACTOR, Step, StepContext, step_get, steps_ordered
+from servicing.eod.throttle import chunk_pause
 from servicing.models.eod import BatchRun, ChunkRun, RunStatus, StepRun
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ def batch_open(
             batch.save(update_fields=changed)
         else:
             audit_record(actor=actor, obj=batch, action="eod_batch_open", to_state="running")
+            # what online requests take with no batch running: the throttle's yardstick tonight
+            idle_baseline_store()
     return batch
 
 
@@ -319,53 +321,6 @@ def chunk_execute(*, chunk_id: int, owner: str | None = None) -> str:
             status=RunStatus.FAILED, finished_at=timezone.now(), error=error[-4000:]
         )
         return "failed"
-
-
-def chunk_pause() -> None:
-    """The batch's throttle: after a chunk has committed (its loans' row locks released), its
-    worker waits before taking the next one, so online postings queued on those loans - and any
-    others - get the database to themselves for a moment. The wait is EOD_CHUNK_PAUSE_MS, longer
-    while online requests are slow (`yield_pause_ms`). The chunk's database backend is never
-    deprioritised: a backend holding row locks that online postings wait for must run at full
-    speed (lowering it would invert priorities)."""
-    pause_ms = yield_pause_ms()
-    if pause_ms > 0:
-        time.sleep(pause_ms / 1000)
-
-
-_pause_ms: int | None = None  # this worker process's current pause (None: not adapted yet)
-
-
-def yield_pause_ms() -> int:
-    """The next pause, adapted to the online p95 the web processes record
-    (autofin.online_latency): above EOD_YIELD_HIGH_MS it doubles (at least EOD_YIELD_STEP_MS,
-    at most EOD_YIELD_MAX_PAUSE_MS), below EOD_YIELD_LOW_MS - or with too few requests to tell
-    - it halves back towards EOD_CHUNK_PAUSE_MS; in between it holds (no flapping around one
-    threshold). Doubling and halving per chunk: a chunk is seconds of work, so the batch backs
-    off within a few chunks of users waiting and recovers as fast once they no longer do.
-    No request within the window: nobody to yield to, no pause (100 ms after each of thousands
-    of chunks was the quiet night's largest fixed cost); a Redis that does not answer: it holds.
-    EOD_YIELD_HIGH_MS = 0 turns the adaptation off: the fixed pause."""
-    global _pause_ms
-    base = settings.EOD_CHUNK_PAUSE_MS
-    if settings.EOD_YIELD_HIGH_MS <= 0:
-        return base
-    durations = online_durations_ms()
-    if durations == []:
-        _pause_ms = base
-        return 0
-    current = base if _pause_ms is None else _pause_ms
-    p95 = p95_of(durations)
-    if p95 is not None and p95 > settings.EOD_YIELD_HIGH_MS:
-        current = min(
-            settings.EOD_YIELD_MAX_PAUSE_MS, max(current * 2, base, settings.EOD_YIELD_STEP_MS)
-        )
-    elif p95 is None or p95 < settings.EOD_YIELD_LOW_MS:
-        current = max(base, current // 2)
-    if current != _pause_ms and current != base:
-        log.info("eod: online p95 %s ms, pausing %s ms after each chunk", p95, current)
-    _pause_ms = current
-    return current
 
 
 def _session_tune() -> None:

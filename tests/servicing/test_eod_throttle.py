@@ -12,7 +12,7 @@ from django.db import connection
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from autofin.roles import Role
-from servicing.eod import runner
+from servicing.eod import runner, throttle
 from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.eod import ChunkRun
 from servicing.models.loans import Loan
@@ -62,7 +62,7 @@ def test_a_worker_pauses_after_each_committed_chunk_with_its_locks_released(sett
             )
         )
 
-    monkeypatch.setattr(runner.time, "sleep", sleep)
+    monkeypatch.setattr(throttle.time, "sleep", sleep)
     batch = batch_run_sync(business_date=DAY)
 
     assert batch.status == "succeeded"
@@ -77,11 +77,11 @@ def test_a_worker_pauses_after_each_committed_chunk_with_its_locks_released(sett
 def test_no_pause_when_the_setting_is_zero_and_no_pause_for_a_skipped_chunk(settings, monkeypatch):
     settings.EOD_CHUNK_PAUSE_MS = 0
     calls: list[float] = []
-    monkeypatch.setattr(runner.time, "sleep", calls.append)
-    runner.chunk_pause()
+    monkeypatch.setattr(throttle.time, "sleep", calls.append)
+    throttle.chunk_pause()
     assert calls == []
     settings.EOD_CHUNK_PAUSE_MS = 25
-    runner.chunk_pause()
+    throttle.chunk_pause()
     assert calls == [0.025]
     assert runner.chunk_execute(chunk_id=987654321, owner="nobody") == "skipped"
     assert calls == [0.025]
