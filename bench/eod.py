@@ -883,6 +883,13 @@ def main() -> None:
             print(f"    {kind}: {len(own)} ok, p95 {percentile(own, 0.95):.0f} ms")
         for e in errors[:3]:
             print("   ", e[2], e[4])
+    p95s = [percentile([s[1] * 1000 for s in g if s[3]], 0.95) for g in (before, during)]
+    if before and during:
+        from autofin.online_latency import idle_p95
+
+        print(f"online p95 during the batch / without it: {p95s[1] / p95s[0]:.1f}x "
+              f"(target <= 2x); the batch's idle figure (taken at its opening): "
+              f"{idle_p95()} ms")  # fmt: skip
     if missing:
         print(f"registered steps that did not run and succeed: {missing}")
     if args.month_end:
