@@ -24,6 +24,38 @@ UNPAID = (
 )
 
 
+def open_rows_sql(
+    due: str, columns: str = "r.loan_id", *, unpaid: bool = True, bound: bool = False
+) -> str:
+    """SELECT `columns` of the schedule rows in force and not paid (alias r) whose due date meets
+    `due` (SQL on r.due_date) and, when `unpaid`, with something left to pay (UNPAID > 0), of the
+    loans in [%(lo)s, %(hi)s] — in two arms, one per partial index of migration
+    servicing/0048: the rows not yet fallen due (`pending`, by due date then loan) and the
+    arrears (every other unpaid status, by loan), so a chunk reads the rows that matter to it
+    instead of every row of its loans.
+
+    `bound`: `due` is a bound (`r.due_date <= %(d)s`), not a date or a short list of them. Rows
+    still pending by D are none once the due step has run, but the planner, taking status and
+    due date for independent, expects a quarter of the book and would read every row of the
+    range by the loan index to find them. So the pending arm runs only when the book has any: a
+    one-time check of the due-date index, in its order — an index scan, which marks the entries
+    left by rows since fallen due as dead for the next chunks, where a bitmap scan would visit
+    their heap rows again in every chunk."""
+    cond = f"r.superseded_by_version IS NULL AND {due}" + (f" AND {UNPAID} > 0" if unpaid else "")
+    pending = f"r.status = 'pending' AND {cond}"
+    # the inner alias r hides the outer one: the check reads the whole book, once a statement
+    first_pending = f"SELECT 1 FROM servicing_loanschedulerow r WHERE {pending}"  # noqa: S608
+    gate = f" AND ({first_pending} ORDER BY r.due_date LIMIT 1) IS NOT NULL" if bound else ""
+    return f"""
+        SELECT {columns} FROM servicing_loanschedulerow r
+         WHERE {pending} AND r.loan_id BETWEEN %(lo)s AND %(hi)s{gate}
+        UNION ALL
+        SELECT {columns} FROM servicing_loanschedulerow r
+         WHERE r.status NOT IN ('paid', 'pending') AND r.loan_id BETWEEN %(lo)s AND %(hi)s
+           AND {cond}
+    """  # noqa: S608 - SQL built from constants; values are bound
+
+
 def run(sql: str, params: Any = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -22,7 +22,7 @@ from autofin.audit import audit_record
 from autofin.scheduling import task_named
 from servicing.adapters import auto_debit_bank
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, UNPAID, rows, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, open_rows_sql, rows, run
 from servicing.models.eod import BatchRun, RunStatus
 from servicing.models.repayments import AutoDebitBatch
 from servicing.services.repayments.auto_debit import auto_debit_results_apply
@@ -30,6 +30,9 @@ from servicing.services.repayments.auto_debit import auto_debit_results_apply
 # the instruction file's columns (the bank answers with instruction_ref, amount, result, reason,
 # bank_ref)
 AUTO_DEBIT_HEADER = ["instruction_ref", "contract_ref", "amount"]
+
+# what is due by D on each loan of the chunk: its unpaid rows, through the open-row indexes
+DUE_ROWS = open_rows_sql("r.due_date <= %(d)s", f"r.loan_id, {UNPAID} AS amount", bound=True)
 
 
 def _batch(ctx: StepContext):
@@ -115,11 +118,8 @@ def auto_debit_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                'AD' || to_char(%(d)s::date, 'YYYYMMDD') || lpad(l.id::text, 10, '0'),
                'pending', '', NULL
           FROM servicing_loan l
-          JOIN LATERAL (
-                SELECT sum({UNPAID}) AS amount FROM servicing_loanschedulerow r
-                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
-                   AND r.status <> 'paid' AND r.due_date <= %(d)s AND {UNPAID} > 0
-               ) due ON TRUE
+          JOIN (SELECT x.loan_id, sum(x.amount) AS amount FROM ({DUE_ROWS}) x GROUP BY x.loan_id
+               ) due ON due.loan_id = l.id
          WHERE l.id BETWEEN %(lo)s AND %(hi)s
            AND l.status NOT IN {CLOSED_SQL}
            AND due.amount - l.suspense_balance > 0

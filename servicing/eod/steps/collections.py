@@ -19,24 +19,30 @@ from django.utils.translation import gettext_lazy as _
 
 from servicing import loan_rules
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, run, temp_table
+from servicing.eod.sql import CLOSED_SQL, REPAID_SQL, UNPAID, one, open_rows_sql, run, temp_table
 from servicing.services.collections import cases_assign
 
+# each loan's rows due by D and not paid, through the open-row indexes (not every row of each
+# loan by the loan index)
+DUE_ROWS = open_rows_sql(
+    "r.due_date <= %(d)s", f"r.loan_id, {UNPAID} AS amount", unpaid=False, bound=True
+)
 STATE = f"""
-SELECT l.id AS loan_id, d.dpd, d.bucket,
-       coalesce((SELECT sum({UNPAID}) FROM servicing_loanschedulerow r
-                  WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
-                    AND r.status <> 'paid' AND r.due_date <= %(d)s), 0) AS overdue,
+SELECT l.id AS loan_id, d.dpd, d.bucket, coalesce(o.amount, 0) AS overdue,
        coalesce(k.kept, 0) AS kept, coalesce(k.broken, 0) AS broken,
        1 - l.principal_outstanding / l.amount_financed AS paid_share
-  FROM servicing_loan l
-  JOIN servicing_loandelinquency d ON d.loan_id = l.id AND d.dpd > 0
+  FROM servicing_loandelinquency d
+  JOIN servicing_loan l ON l.id = d.loan_id
+  LEFT JOIN (SELECT x.loan_id, sum(x.amount) AS amount FROM ({DUE_ROWS}) x GROUP BY x.loan_id
+            ) o ON o.loan_id = l.id
   LEFT JOIN LATERAL (
         SELECT count(*) FILTER (WHERE p.status = 'kept') AS kept,
                count(*) FILTER (WHERE p.status = 'broken') AS broken
           FROM servicing_promisetopay p JOIN servicing_collectioncase c ON c.id = p.case_id
          WHERE c.loan_id = l.id) k ON TRUE
- WHERE l.id BETWEEN %(lo)s AND %(hi)s
+ -- the chunk's delinquent loans from the delinquency rows of its range (its few), not from
+ -- its every loan
+ WHERE d.loan_id BETWEEN %(lo)s AND %(hi)s AND d.dpd > 0
    AND l.status NOT IN {CLOSED_SQL}
 """  # noqa: S608 - SQL built from constants; values are bound
 
@@ -156,8 +162,10 @@ def collections_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                                    WHEN l.status IN {REPAID_SQL} THEN 'settled'
                                    ELSE 'cured' END
           FROM servicing_loan l
-         WHERE c.loan_id = l.id AND c.status = 'open' AND l.id BETWEEN %(lo)s AND %(hi)s
-           AND NOT EXISTS (SELECT 1 FROM eod_cases s WHERE s.loan_id = l.id)
+         WHERE c.loan_id = l.id AND c.status = 'open'
+           -- the open cases of the range (not the book's), against the chunk's cases hashed
+           AND c.loan_id BETWEEN %(lo)s AND %(hi)s
+           AND c.loan_id NOT IN (SELECT s.loan_id FROM eod_cases s)
         """,  # noqa: S608 - SQL built from constants; values are bound
         params,
     )

@@ -34,6 +34,7 @@ from servicing.eod.sql import (
     UNPAID,
     lock_loans,
     one,
+    open_rows_sql,
     post_lines,
     rows,
     run,
@@ -45,12 +46,16 @@ from servicing.services.loans.account import loan_lock
 from servicing.services.loans.charge_off import loan_charge_off
 from servicing.services.loans.status import loan_status_refresh
 
-NEEDS_WORK = f"""(
-    l.status = 'overdue'
-    OR EXISTS (SELECT 1 FROM servicing_loanschedulerow r
-                WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
-                  AND r.status <> 'paid' AND r.due_date <= %(d)s AND {UNPAID} > 0)
-    OR EXISTS (SELECT 1 FROM servicing_loandelinquency x WHERE x.loan_id = l.id AND x.dpd > 0)
+# the loans with work, each kind found through its index (loan status; the open-row indexes of
+# servicing.eod.sql.open_rows_sql; the delinquency rows of the range)
+NEEDS_WORK = f"""l.id IN (
+    SELECT o.id FROM servicing_loan o
+     WHERE o.status = 'overdue' AND o.id BETWEEN %(lo)s AND %(hi)s
+    UNION ALL
+    {open_rows_sql("r.due_date <= %(d)s", bound=True)}
+    UNION ALL
+    SELECT x.loan_id FROM servicing_loandelinquency x
+     WHERE x.loan_id BETWEEN %(lo)s AND %(hi)s AND x.dpd > 0
 )"""  # noqa: S608 - SQL built from constants; values are bound
 
 
@@ -58,20 +63,26 @@ def charge_off_dpd(on=None) -> int:
     return policy_value("servicing.charge_off_dpd", on=on)
 
 
+# the rows past due of the locked loans, through the open-row indexes
+PAST_DUE_ROWS = open_rows_sql(
+    "r.due_date < %(d)s",
+    "r.id, r.loan_id, r.due_date, r.penalty_through, r.principal, r.principal_paid,"
+    " r.interest, r.interest_paid",
+    unpaid=False,
+    bound=True,
+)
 PENALTY = """
 SELECT r.id AS row_id, r.loan_id, s.start, s.base,
        {DAILY} AS daily,
        {DAILY} * (%(d)s::date - s.start) AS amount
-  FROM servicing_loanschedulerow r
+  FROM ({ROWS}) r
   JOIN servicing_loan l ON l.id = r.loan_id
   CROSS JOIN LATERAL (
         SELECT greatest(coalesce(r.penalty_through, r.due_date), r.due_date) AS start,
                (r.principal - r.principal_paid) + (r.interest - r.interest_paid) AS base
        ) s
- WHERE r.loan_id = ANY(%(ids)s) AND r.superseded_by_version IS NULL
-   AND r.status <> 'paid' AND r.due_date < %(d)s
-   AND s.base > 0 AND s.start < %(d)s
-""".format(DAILY=loan_rules.penalty_daily_sql("s.base", "l.penalty_rate"))
+ WHERE l.id = ANY(%(ids)s) AND s.base > 0 AND s.start < %(d)s
+""".format(DAILY=loan_rules.penalty_daily_sql("s.base", "l.penalty_rate"), ROWS=PAST_DUE_ROWS)
 
 PENALTY_LINES = """
 SELECT 'penalty_receivable' AS code, 'D' AS side, sum(amount) AS amount, loan_id
@@ -117,7 +128,7 @@ def _penalty_accrue(ctx: StepContext, ids: list[int], lo: int, hi: int) -> tuple
     """1. Penalty interest: the day's segments, their ledger entry, the rows' penalty.
     Returns (total, rows)."""
     d = ctx.business_date
-    temp_table("eod_penalty", PENALTY, {"ids": ids, "d": d})
+    temp_table("eod_penalty", PENALTY, {"ids": ids, "d": d, "lo": lo, "hi": hi})
     entry_id = post_lines(
         ctx=ctx,
         step="penalty",
@@ -155,15 +166,18 @@ def _penalty_accrue(ctx: StepContext, ids: list[int], lo: int, hi: int) -> tuple
     return one("SELECT coalesce(sum(amount), 0), count(*) FROM eod_penalty")
 
 
-def _rows_overdue(ids: list[int], d) -> int:
+def _rows_overdue(ids: list[int], d, lo: int, hi: int) -> int:
     """2. Rows past due with anything unpaid become overdue."""
+    rows_sql = open_rows_sql(
+        "r.due_date < %(d)s AND r.status <> 'overdue'", "r.id, r.loan_id", bound=True
+    )
     return run(
         f"""
         UPDATE servicing_loanschedulerow r SET status = 'overdue'
-         WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL
-           AND r.due_date < %s AND r.status NOT IN ('paid', 'overdue') AND {UNPAID} > 0
+          FROM ({rows_sql}) x
+         WHERE r.id = x.id AND r.loan_id = x.loan_id AND r.loan_id = ANY(%(ids)s)
         """,  # noqa: S608 - SQL built from constants; values are bound
-        [ids, d],
+        {"ids": ids, "d": d, "lo": lo, "hi": hi},
     )
 
 
@@ -246,7 +260,7 @@ def delinquency_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     if not ids:
         return {"loans": 0}
     penalty_total = _penalty_accrue(ctx, ids, lo, hi)
-    overdue_rows = _rows_overdue(ids, d)
+    overdue_rows = _rows_overdue(ids, d, lo, hi)
     changes = _loan_statuses(ctx, ids)
     _delinquency_record(d)
     charged_off = _charge_offs(ctx)

@@ -12,13 +12,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, UNPAID, lock_loans, rows, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, lock_loans, open_rows_sql, rows, run
 from servicing.services.repayments.suspense import suspense_apply
 
-OPEN_ROW_DUE_TODAY = (
-    "EXISTS (SELECT 1 FROM servicing_loanschedulerow r WHERE r.loan_id = l.id"
-    " AND r.superseded_by_version IS NULL AND r.status <> 'paid' AND r.due_date = %(d)s)"
-)
+# the loans with a row in force, not paid, due today: found through the open-row indexes
+OPEN_ROW_DUE_TODAY = f"l.id IN ({open_rows_sql('r.due_date = %(d)s', unpaid=False)})"
+ROWS_TO_MARK = open_rows_sql("r.due_date = %(d)s AND r.status <> 'due'", "r.id, r.loan_id")
 
 
 @register(code="due", label=_("期供到期"), position=20)
@@ -27,13 +26,15 @@ def due_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     ids = lock_loans(lo, hi, OPEN_ROW_DUE_TODAY, {"d": d})
     changed = 0
     if ids:
+        # the rows by the same indexes (the loan id, the partition key, finds each row's one
+        # partition); of the locked loans only
         changed = run(
             f"""
             UPDATE servicing_loanschedulerow r SET status = 'due'
-             WHERE r.loan_id = ANY(%s) AND r.superseded_by_version IS NULL
-               AND r.due_date = %s AND r.status NOT IN ('paid', 'due') AND {UNPAID} > 0
+              FROM ({ROWS_TO_MARK}) x
+             WHERE r.id = x.id AND r.loan_id = x.loan_id AND r.loan_id = ANY(%(ids)s)
             """,  # noqa: S608 - SQL built from constants; values are bound
-            [ids, d],
+            {"ids": ids, "d": d, "lo": lo, "hi": hi},
         )
     suspense = [
         r[0]

@@ -29,7 +29,7 @@ from dealers.models.grading import DealerGrade
 from risk.models import EarlyWarningRule
 from risk.services.early_warning import early_warning_evaluate_many
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, UNPAID, rows
+from servicing.eod.sql import CLOSED_SQL, UNPAID, open_rows_sql, rows
 from servicing.services.collections import loans_risk_raise
 from servicing.services.warning_actions import warning_actions_open
 
@@ -49,9 +49,7 @@ SELECT l.id, l.contract_ref, l.dealer_id,
   LEFT JOIN servicing_loanriskprofile rp ON rp.loan_id = l.id
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN {CLOSED_SQL}
-   AND (EXISTS (SELECT 1 FROM servicing_loanschedulerow r
-                 WHERE r.loan_id = l.id AND r.superseded_by_version IS NULL
-                   AND r.due_date = %(d)s AND r.status <> 'paid' AND {UNPAID} > 0)
+   AND (l.id IN ({open_rows_sql("r.due_date = %(d)s")})
         OR EXISTS (SELECT 1 FROM servicing_repayment p
                     WHERE p.loan_id = l.id AND p.status = 'posted'
                       AND p.received_on IN (%(d)s, %(next)s))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.notifications import next_contact_time
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import CLOSED_SQL, UNPAID, run
+from servicing.eod.sql import CLOSED_SQL, UNPAID, open_rows_sql, run
 from servicing.services.complaints.pause import collections_paused_sql
 
 TARGETS = f"""
@@ -47,6 +47,10 @@ SELECT l.id AS loan_id, l.contract_ref, u.phone, u.email, t.kind, t.due_date, t.
        ) t ON TRUE
  WHERE l.id BETWEEN %(lo)s AND %(hi)s
    AND l.status NOT IN {CLOSED_SQL}
+   -- the loans with a reminder to send, through their indexes: the rows falling due, the DPD
+   AND (l.id IN ({open_rows_sql("r.due_date IN (%(t3)s, %(t1)s)")})
+        OR l.id IN (SELECT x.loan_id FROM servicing_loandelinquency x
+                     WHERE x.loan_id BETWEEN %(lo)s AND %(hi)s AND x.dpd IN (1, 3, 7)))
 """  # noqa: S608 - SQL built from constants; values are bound
 
 BODY = """CASE WHEN x.kind LIKE 'dpd-%%'
