@@ -19,10 +19,15 @@ submit -> decision time (from the submit's reply to the first status reply showi
 decision; the poll interval adds up to 50 ms). Target (issue #22): p95 <= 500 ms.
 
 Prints the server and worker setup, the load average at start and end, the number of
-applications decided, p50/p95/max submit -> decision, the outcomes (decided automatically:
-approved / declined / counter-offered; referred to an underwriter), the request latencies and
-any errors, and the **approved bad rate** on synthetic outcomes (below). At the end it stops gunicorn and the worker (warm shutdown), purges the queue and
-drops the scratch database (unless --keep).
+applications decided, p50/p95/max submit -> decision (and, on the server's clock, how long the
+task waited for a worker and how long it ran: the rest is the polls' wait), the outcomes (decided
+automatically: approved / declined / counter-offered; referred to an underwriter), the reason
+codes of the stored decisions, the request latencies and any errors, the **approved bad rate**
+on synthetic outcomes (below; counter-offers apart, at the offered instalment, and the S02 grey
+zone as if approved) with its counts, and the CPU per decided application of the server, the
+decision worker and the PostgreSQL backends (load-independent, unlike the latencies). At the end
+it stops gunicorn and the worker (warm shutdown), purges the queue and drops the scratch
+database (unless --keep).
 
 Synthetic outcomes (known, so an automation gain can be checked against the bad rate): every
 applicant has a latent outcome the engine never sees. Their true income is the declared one,
@@ -121,7 +126,6 @@ class Client(ApiClient):
         self.deadline = deadline
         self.counter = counter
         self.decisions: list[tuple[float, str]] = []  # (seconds, status)
-        self.reasons: dict[str, int] = {}  # reason codes of the decisions
 
     def one_application(self) -> None:
         with self.lock:
@@ -144,11 +148,6 @@ class Client(ApiClient):
             status = payload["status"]
             if status not in PENDING:
                 self.decisions.append((time.perf_counter() - submitted, status))
-                decided = [e for e in payload.get("timeline", []) if e["to_status"] == status]
-                for part in (decided[-1]["reason"] if decided else "").split(";"):
-                    code = part.strip().split(" ")[0]
-                    if code:
-                        self.reasons[code] = self.reasons.get(code, 0) + 1
                 return
             if time.perf_counter() - submitted > DECISION_TIMEOUT:
                 self.errors.append(f"no decision within {DECISION_TIMEOUT:.0f} s: {base}")
@@ -221,11 +220,18 @@ for d in Decision.objects.filter(outcome__in=["approve", "decline", "refer", "co
         continue
     truth = SandboxIncome().verify(id_hash=primary.id_number_hash, sources=["income_tax"],
                                    declared_monthly_income=primary.monthly_income)
+    at = {e.to_status: e.created_at for e in app.events.filter(kind="status")}
+    decided = at.get({"approve": "approved", "decline": "declined", "refer": "referred",
+                      "counter_offer": "counter_offered"}[d.outcome])
+    ms = lambda a, b: (b - a).total_seconds() * 1000 if a and b else None
     rows.append({"ref": app.reference, "outcome": d.outcome,
                  "instalment": str(app.monthly_payment), "income": str(primary.monthly_income),
                  "overstated": truth["income_tax"]["status"] == "below",
                  "reasons": [r["code"] for r in d.reasons],
                  "offered_instalment": (d.offer or {}).get("instalment"),
+                 # submitted -> the task's start -> the decision applied, by the events' times
+                 "queued_ms": ms(at.get("submitted"), at.get("under_review")),
+                 "deciding_ms": ms(at.get("under_review"), decided),
                  "bureau_score": (d.inputs.get("bureau") or {}).get("bureau_score") or 650})
 print(json.dumps(rows))
 """
@@ -260,11 +266,12 @@ def approved_bad_rate(truths: list[dict]) -> str:
     return "approved bad rate (synthetic outcomes, see the docstring): " + "; ".join(parts)
 
 
-def referral_reasons(truths: list[dict]) -> dict[str, int]:
-    """How often each reason code appears on the referred decisions, most frequent first."""
+def reason_counts(truths: list[dict], outcome: str = "") -> dict[str, int]:
+    """How often each reason code appears on the decisions (of ``outcome``), most frequent
+    first. From the stored decisions: the customer's timeline names no codes."""
     counts: dict[str, int] = {}
     for t in truths:
-        if t["outcome"] == "refer":
+        if not outcome or t["outcome"] == outcome:
             for code in t["reasons"]:
                 counts[code] = counts.get(code, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
@@ -390,7 +397,14 @@ def main() -> int:
         )
         if truths:
             print(approved_bad_rate(truths))
-            print(f"referral reasons (stored decisions): {referral_reasons(truths)}")
+            print(f"reason codes (stored decisions): {reason_counts(truths)}")
+            print(f"reason codes of the referred: {reason_counts(truths, 'refer')}")
+            # where submit -> decision goes, on the server's clock (the rest: the polls' wait)
+            for key, label in (("queued_ms", "queued for the worker"), ("deciding_ms", "the task")):
+                values = [t[key] for t in truths if t.get(key) is not None]
+                if values:
+                    print(f"submit -> decision, {label}: p50 {percentile(values, 0.5):.0f} ms, "
+                          f"p95 {percentile(values, 0.95):.0f} ms")  # fmt: skip
         if cpu:
             n = len(decisions)
             print(
@@ -399,11 +413,6 @@ def main() -> int:
                 + f" (decision worker: the Celery task; server: the {len(KINDS)} API calls "
                 "of each application; postgres: every backend of the scratch database)"
             )
-        reasons: dict[str, int] = {}
-        for c in clients:
-            for code, count in c.reasons.items():
-                reasons[code] = reasons.get(code, 0) + count
-        print(f"reason codes: {dict(sorted(reasons.items(), key=lambda kv: -kv[1]))}")
         met = p95 <= 0.5 and not errors
         print(f"target p95 <= 500 ms and no errors: {'MET' if met else 'NOT MET'}")
     print("\nrequest latencies (status: the 50 ms polls):")
