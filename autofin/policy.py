@@ -406,18 +406,25 @@ def _policy(key: str) -> Policy:
 
 def policy_value(key: str, *, on: dt.date | None = None) -> Decimal | int | bool:
     """The value of `key` in force on business date `on` (default: the current business date)."""
-    policy = _policy(key)
+    return policy_values([key], on=on)[key]
+
+
+def policy_values(keys: list[str], *, on: dt.date | None = None) -> dict[str, Decimal | int | bool]:
+    """The value of each of `keys` in force on business date `on` (default: the current
+    business date), in one query: {key: value}."""
+    policies = {key: _policy(key) for key in keys}
     if on is None:
         on = business_date_current()
-    row = (
-        PolicyValue.objects.filter(key=key, effective_from__lte=on)
-        .order_by("-effective_from")
-        .values_list("value", flat=True)
-        .first()
+    rows = dict(
+        PolicyValue.objects.filter(key__in=policies, effective_from__lte=on)
+        .order_by("key", "-effective_from")
+        .distinct("key")
+        .values_list("key", "value")
     )
-    if row is None:
-        raise ImproperlyConfigured(f"no value of policy {key!r} in force on {on}")
-    return policy.parse(row)
+    missing = [key for key in policies if key not in rows]
+    if missing:
+        raise ImproperlyConfigured(f"no value of policy {missing[0]!r} in force on {on}")
+    return {key: policy.parse(rows[key]) for key, policy in policies.items()}
 
 
 def policy_set(*, key: str, value: str, effective_from: dt.date, actor, reason: str):

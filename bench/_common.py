@@ -379,3 +379,66 @@ def print_request_table(stats: dict[str, list[float]], kinds: tuple[str, ...]) -
         f"{max(all_values) * 1000:>10.1f}"
     )
     return p95
+
+
+# --- CPU spent by the processes under test (load-independent figures) --------------------------
+
+
+def workers_cpu(workers) -> float:
+    """CPU seconds (user + system) the worker processes and their children have used."""
+    import psutil
+
+    total = 0.0
+    for p in workers:
+        try:
+            proc = psutil.Process(p.pid)
+            for q in [proc, *proc.children(recursive=True)]:
+                times = q.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+class BackendCpu:
+    """CPU seconds (user + system) the PostgreSQL backends of one database spend, sampled by
+    their process titles ("postgres: ... <db> ...") every 0.2 s from a thread: a backend that
+    exits between samples loses at most its last 0.2 s, so the figure is a floor."""
+
+    def __init__(self, db: str) -> None:
+        self.db, self.tick = f" {db} ", os.sysconf("SC_CLK_TCK")
+        self.start: dict = {}
+        self.last: dict = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> dict:
+        seen = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                if not title.startswith("postgres:") or self.db not in title:
+                    continue
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # (pid, start time): a pid reused by a later backend is another backend
+            seen[(pid, fields[19])] = (int(fields[11]) + int(fields[12])) / self.tick
+        return seen
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.2):
+            self.last.update(self._sample())
+
+    def begin(self) -> None:
+        self.start = self._sample()
+        self.last = dict(self.start)
+        self.thread.start()
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._sample())
+        return sum(v - self.start.get(k, 0.0) for k, v in self.last.items())

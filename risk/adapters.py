@@ -38,16 +38,19 @@ any other              active, tenure 36 months
 Income verification (收入核验, sandbox): asked only for the sources the customer authorised
 (social insurance and provident fund, individual income tax, bank statements / payroll). A
 provider answers per source whether the declared monthly income is borne out: ``matched``
-(the source shows at least 80 % of it), ``below`` (it shows less) or ``not_found``.
+(the source shows at least 80 % of it), ``below`` (it shows less) or ``not_found``; with
+``below`` it says how much the source shows (``monthly_income``), the income the decision is
+then made on.
 
 =====================  ===========================================================
 test ID number         sandbox answer (every authorised source)
 =====================  ===========================================================
 110101199001011237     matched
 110101199001012341     not_found (no record at any source)
-110101199001018076     below: the sources show about half the declared income
-any other ID hash      by the hash: 17 in 20 matched, 2 in 20 below, 1 in 20 not
-                       found; deterministic for the same hash
+110101199001018076     below: the sources show half the declared income
+any other ID hash      by the hash: 17 in 20 matched, 2 in 20 below (half the
+                       declared income), 1 in 20 not found; deterministic for the
+                       same hash
 =====================  ===========================================================
 
 Phone status in batches (``status_many``, the monthly book check): the same answers, by hash.
@@ -132,7 +135,9 @@ class IncomeVerificationAdapter(Protocol):
     def verify(
         self, *, id_hash: str, sources: list[str], declared_monthly_income: Decimal
     ) -> dict[str, Any]:
-        """{source: {"status": "matched" | "below" | "not_found"}} for each source asked."""
+        """{source: {"status": "matched" | "below" | "not_found"}} for each source asked; a
+        "below" answer also carries "monthly_income" (a decimal string), what the source shows,
+        when the provider gives it."""
         ...
 
 
@@ -204,7 +209,10 @@ class SandboxIncome(SandboxOnly):
         else:
             draw = int(hashlib.sha256(f"income:{id_hash}".encode()).hexdigest()[:8], 16) % 20
             status = "not_found" if draw == 0 else "below" if draw <= 2 else "matched"
-        return {source: {"status": status} for source in sources}
+        if status != "below":
+            return {source: {"status": status} for source in sources}
+        shown = (declared_monthly_income / 2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {source: {"status": status, "monthly_income": str(shown)} for source in sources}
 
 
 class SandboxVerification(SandboxOnly):
@@ -400,7 +408,7 @@ class HttpValuation(_HttpAdapter):
 
 class HttpIncome(_HttpAdapter):
     """POST /income-verifications {id_hash, sources, declared_monthly_income} ->
-    {source: {"status": "matched" | "below" | "not_found"}}."""
+    {source: {"status": "matched" | "below" | "not_found", "monthly_income" with "below"}}."""
 
     integration_rail = "income"
 
@@ -423,7 +431,22 @@ class HttpIncome(_HttpAdapter):
             if status not in ("matched", "below", "not_found"):
                 raise RiskAdapterError(f"income verification answered {status!r} for {source}")
             answer[source] = {"status": status}
+            shown = (data.get(source) or {}).get("monthly_income")
+            if status == "below" and shown not in (None, ""):
+                answer[source]["monthly_income"] = _income_shown(shown, source)
         return answer
+
+
+def _income_shown(value, source: str) -> str:
+    """A provider's monthly income figure as a two-place decimal string; a figure that is not a
+    positive amount is a broken answer, not a low income."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise RiskAdapterError(f"income verification answered {value!r} for {source}") from exc
+    if not amount > 0:
+        raise RiskAdapterError(f"income verification answered {value!r} for {source}")
+    return str(amount)
 
 
 def _adapter(path: str):

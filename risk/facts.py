@@ -124,6 +124,37 @@ def debt_to_income_ratio(
     return (other_debt + instalment) / income
 
 
+def income_verified_below(inputs: dict) -> dict | None:
+    """What the authorised income sources show when they show less than declared:
+    {"monthly_income": the lowest monthly income a source shows, "sources": those showing less}.
+    None when no source shows less, or when one that does gives no figure: then nothing is
+    verified and the declared income stands (R01 refers). Decisions stored before the sources
+    gave figures read None here, so they replay on the declared income as they were made."""
+    answers = {k: v or {} for k, v in (inputs.get("income") or {}).items()}
+    below = {k: v for k, v in answers.items() if v.get("status") == "below"}
+    if not below or any(not dec(v.get("monthly_income")) for v in below.values()):
+        return None
+    return {
+        "monthly_income": min(dec(v["monthly_income"]) for v in below.values()),
+        "sources": sorted(below),
+    }
+
+
+def income_for_decision(facts: dict, inputs: dict) -> Decimal | None:
+    """The monthly income the decision is made on: what the sources verified when they show
+    less than declared, else the declared income. The one figure affordability, the
+    debt-to-income ratio and the scorecard read."""
+    declared = dec(section(facts, "applicant").get("income_monthly"))
+    verified = income_verified_below(inputs)
+    if verified is None:
+        return declared
+    return (
+        verified["monthly_income"]
+        if declared is None
+        else min(declared, verified["monthly_income"])
+    )
+
+
 def section(facts: dict, name: str) -> dict:
     value = facts.get(name) or {}
     return value if isinstance(value, dict) else {}
@@ -139,7 +170,7 @@ def scoring_features(facts: dict, inputs: dict) -> dict[str, Any]:
     bureau = inputs.get("bureau") or {}
     price = dec(deal.get("price"))
     down = dec(deal.get("down_payment"))
-    income = dec(applicant.get("income_monthly"))
+    income = income_for_decision(facts, inputs)
     instalment = dec(inputs.get("instalment") or deal.get("instalment"))
 
     def f(value):

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from risk.facts import dec, section
+from risk.facts import dec, income_verified_below, section
 
 
 @dataclass(frozen=True)
@@ -85,17 +85,21 @@ def _dealer_suspended(ctx: RuleContext, params: dict) -> dict | None:
 @rule("INCOME_UNVERIFIED")
 def _income_unverified(ctx: RuleContext, params: dict) -> dict | None:
     """Income counts as verified when an authorised data source (social insurance and provident
-    fund, income tax, bank statements — ``inputs["income"]``) bears the declared income out and
-    none shows it lower. A source showing less refers, whatever the documents say. Without a
-    match, income is unverifiable when no income proof came with the application or the declared
-    income is above what policy accepts on the strength of the document alone
-    (`max_unmatched_monthly_income`)."""
+    fund, income tax, bank statements — ``inputs["income"]``) bears the declared income out, or
+    when the sources showing less say how much they show: the decision is then made on that
+    lower, verified income (``risk.facts.income_for_decision``: affordability recomputed, so it
+    approves, counter-offers or declines). A source showing less without its figure refers,
+    whatever the documents say. Without a match, income is unverifiable when no income proof
+    came with the application or the declared income is above what policy accepts on the
+    strength of the document alone (`max_unmatched_monthly_income`)."""
     applicant = ctx.part("applicant")
     if applicant.get("income_verified"):
         return None
     sources = {k: (v or {}).get("status") for k, v in (ctx.inputs.get("income") or {}).items()}
     below = sorted(k for k, status in sources.items() if status == "below")
     if below:
+        if income_verified_below(ctx.inputs) is not None:
+            return None
         return {"income_verified": False, "income_sources_below": below}
     if "matched" in sources.values():
         return None
@@ -381,6 +385,9 @@ ENGINE_REASONS: dict[str, tuple[str, Any]] = {
     "A02_PRODUCT_TERMS": ("decline", _("申请条件不符合产品要求，且无可行的调整方案")),
     "A03_DEBT_TO_INCOME": ("decline", _("还款能力评估未通过，且无可行的调整方案")),
     "C01_COUNTER_OFFER": ("counter_offer", _("根据您的收入情况，我们建议调整贷款方案")),
+    # beside the outcome's own reasons: income sources showed less than declared, and the
+    # decision (approve, counter-offer or decline) was made on the income they verified
+    "V01_INCOME_VERIFIED_LOWER": ("note", _("已按核实的收入评估您的申请")),
     # an existing customer's pre-approved offer (risk.services.preapproval)
     "P01_PREAPPROVED": ("approve", _("预审批额度内申请，还款记录良好")),
     "P02_PREAPPROVAL_CHANGED": ("refer", _("预审批条件已变化，需要人工审核")),

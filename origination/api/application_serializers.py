@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
+from origination.customer_texts import status_note
 from origination.models import PayeeType, RepaymentMethod, VehicleKind, VehicleUse
-from origination.models.applications import ApplicantRole, Application
+from origination.models.applications import ApplicantRole, Application, ApplicationStatus
 from origination.models.documents import DocumentKind
 from origination.models.privacy import ConsentKind
 from origination.selectors.products import product_version_for_quote
@@ -122,7 +123,14 @@ class EventOutput(serializers.Serializer):
     kind = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
-    reason = serializers.CharField()
+    reason = serializers.SerializerMethodField()
+
+    def get_reason(self, event) -> str:
+        # The event's own reason is the back office's (rule codes, notes): the customer's and the
+        # dealer's plain line for the status instead, as on their pages (customer_texts).
+        if event.kind != "status" or event.to_status == ApplicationStatus.SUBMITTED:
+            return ""
+        return status_note(event.to_status)
 
 
 class ApplicantOutput(serializers.Serializer):

@@ -158,12 +158,19 @@ def _shown(field: str, value: str) -> str:
     return mask(value, keep_start=4) if field in SECRET_FIELDS and value else value
 
 
-def document_checks(application: Application) -> list[Check]:
+def document_checks(
+    application: Application,
+    *,
+    docs: dict[str, ApplicationDocument] | None = None,
+    primary: Applicant | None = None,
+) -> list[Check]:
     """Each compared field of the read documents: what the document shows, what the
-    application says, and whether they agree."""
-    docs = read_documents(application)
+    application says, and whether they agree. ``docs`` (read_documents) and the ``primary``
+    applicant when the caller has them: not asked again."""
+    docs = read_documents(application) if docs is None else docs
     read = {kind: _fields(d) for kind, d in docs.items()}
-    primary = application.applicants.filter(role=ApplicantRole.PRIMARY).first()
+    if primary is None:
+        primary = application.applicants.filter(role=ApplicantRole.PRIMARY).first()
     checks = []
     for kind, wanted in _expected(application, primary, read).items():
         if not read.get(kind):  # not read, or nothing on it could be read: listed apart
@@ -189,15 +196,18 @@ def _expired(docs: dict[str, ApplicationDocument], today: dt.date) -> list[str]:
     return out
 
 
-def documents_read_facts(application: Application) -> dict:
-    """Risk's view of the documents read (``risk.facts.DocumentsReadFacts``)."""
+def documents_read_facts(
+    application: Application, *, today: dt.date, primary: Applicant | None
+) -> dict:
+    """Risk's view of the documents read (``risk.facts.DocumentsReadFacts``) on business date
+    ``today``; ``primary``: the application's primary applicant (None: it has none)."""
     docs = read_documents(application)
-    checks = document_checks(application)
+    checks = document_checks(application, docs=docs, primary=primary)
     price = docs["invoice"].ocr_fields.get("price") if "invoice" in docs else None
     return {
         "read": sorted(docs),
         "mismatches": sorted(c.code for c in checks if c.status == "mismatch"),
-        "expired": _expired(docs, business_date_current()),
+        "expired": _expired(docs, today),
         "edited": sorted(k for k, d in docs.items() if d.editing_software),
         "invoice_price": price,
     }

@@ -27,11 +27,12 @@ def _s(value) -> str | None:
 def application_facts(application: Application) -> dict:
     app = application
     today = business_date_current()
+    documents = list(app.documents.all())  # asked once: read three times below
     applicants = {a.role: a for a in app.applicants.all()}
     primary = applicants.get(ApplicantRole.PRIMARY)
     rules = product_rules(version=app.product_version)
     ltv_rule = rules.ltv_rule(app.vehicle_kind, app.vehicle_use)
-    applicant = _applicant_facts(primary, app, today) if primary is not None else {}
+    applicant = _applicant_facts(primary, app, today, documents) if primary is not None else {}
     vehicle = _vehicle_facts(app, today)
     items = {i.item_kind: i for i in app.items.all()}
     facts = {
@@ -54,9 +55,9 @@ def application_facts(application: Application) -> dict:
             "add_ons": {k: str(i.amount) for k, i in items.items() if k != "car"},
         },
         "product_rules": _product_rule_facts(rules, ltv_rule, term_months=app.term_months),
-        "documents": sorted(d.sha256 for d in app.documents.all()),
-        "document_phashes": sorted({d.phash for d in app.documents.all() if d.phash}),
-        "documents_read": documents_read_facts(app),
+        "documents": sorted(d.sha256 for d in documents),
+        "document_phashes": sorted({d.phash for d in documents if d.phash}),
+        "documents_read": documents_read_facts(app, today=today, primary=primary),
         "co_applicant": _co_applicant_facts(applicants),
         "consents": _consent_facts(app),
     }
@@ -74,7 +75,9 @@ def application_facts(application: Application) -> dict:
     return facts
 
 
-def _applicant_facts(primary: Applicant, app: Application, today: dt.date) -> dict:
+def _applicant_facts(
+    primary: Applicant, app: Application, today: dt.date, documents: list[ApplicationDocument]
+) -> dict:
     return {
         "age": age_on(primary.birth_date, today) if primary.birth_date else None,
         "age_at_maturity": (
@@ -84,7 +87,7 @@ def _applicant_facts(primary: Applicant, app: Application, today: dt.date) -> di
         # Nobody has matched the income against a payslip or tax record at this point;
         # risk's policy decides what an income proof document alone is worth.
         "income_verified": False,
-        "income_proof_provided": any(d.doc_kind == "income_proof" for d in app.documents.all())
+        "income_proof_provided": any(d.doc_kind == "income_proof" for d in documents)
         or _earlier_income_proof(app),
         "id_hash": primary.id_number_hash,
         "phone_hash": primary.mobile_hash,

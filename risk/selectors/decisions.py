@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from risk.facts import debt_to_income_ratio, dec, section
+from risk.facts import debt_to_income_ratio, dec, income_for_decision, section
 from risk.models import Decision, FraudHit
 from risk.selectors.findings import decision_findings
 
@@ -46,7 +46,7 @@ def _debt_to_income(decision) -> Decimal | None:
     if requested is None:
         requested = section(decision.facts, "deal").get("instalment")
     return debt_to_income_ratio(
-        income=dec(section(decision.facts, "applicant").get("income_monthly")),
+        income=income_for_decision(decision.facts, inputs),
         other_debt=dec(inputs["bureau"].get("monthly_debt_payments"), Decimal(0)),
         instalment=dec(requested),
     )

@@ -79,12 +79,14 @@ CODE_LABELS = {
     "A02_PRODUCT_TERMS": L("申请条件不符合产品要求"),
     "A03_DEBT_TO_INCOME": L("负债收入比超过上限（征信月还款加本次月供）"),
     "C01_COUNTER_OFFER": L("建议调整方案"),
+    "V01_INCOME_VERIFIED_LOWER": L("核实收入低于申报收入，已按核实收入决策"),
 }
 KIND_LABELS = {
     "decline": L("拒绝"),
     "refer": L("转人工"),
     "counter_offer": L("调整方案"),
     "approve": L("通过"),
+    "note": L("说明"),
 }
 EVIDENCE_LABELS = {
     "days": L("天数"),
@@ -173,7 +175,13 @@ def verification_rows(details: dict) -> list[dict]:
     for source, answer in (details.get("income") or {}).items():
         status = (answer or {}).get("status")
         label = INCOME_SOURCE_LABELS.get(source, source)
-        rows.append(_row(label, _value("status", status, "income"), status != "matched"))
+        value = _value("status", status, "income")
+        if status == "below" and answer.get("monthly_income"):
+            value = _("%(status)s（月收入 %(income)s）") % {
+                "status": value,
+                "income": _money(answer["monthly_income"]),
+            }
+        rows.append(_row(label, value, status != "matched"))
     valuation = details.get("valuation") or {}
     if "guide_price" in valuation:
         rows.append(_row(_("车辆估值"), _value("guide_price", valuation.get("guide_price"))))
@@ -212,11 +220,22 @@ def _dti_note(evidence: dict) -> str:
     }
 
 
+def _income_note(evidence: dict) -> str:
+    """The two incomes behind V01, in words."""
+    return _("申报月收入 %(declared)s，核实月收入 %(verified)s") % {
+        "declared": _money(evidence.get("declared_monthly_income")),
+        "verified": _money(evidence.get("verified_monthly_income")),
+    }
+
+
+NOTES = {"A03_DEBT_TO_INCOME": _dti_note, "V01_INCOME_VERIFIED_LOWER": _income_note}
+
+
 def rule_rows(details: dict) -> list[dict]:
     rows = []
     for r in details.get("reasons") or []:
         value = str(KIND_LABELS.get(r["kind"], r["kind"]))
-        note = _dti_note(r.get("evidence") or {}) if r["code"] == "A03_DEBT_TO_INCOME" else ""
+        note = NOTES[r["code"]](r.get("evidence") or {}) if r["code"] in NOTES else ""
         flag = r["kind"] in ("decline", "refer")
         rows.append(_row(code_label(r["code"]), f"{value}（{note}）" if note else value, flag))
         rows[-1]["code"] = r["code"]

@@ -116,3 +116,25 @@ def test_a_withdrawn_bureau_consent_refers_without_asking_the_bureau(draft, cust
     assert app.decision_ref == ""
     assert BureauQuery.objects.count() == 0
     assert Decision.objects.filter(application_ref=draft.reference).count() == 0
+
+
+def test_the_customers_api_timeline_gives_the_plain_line_never_the_reason_codes(draft, customer):
+    from rest_framework.test import APIClient
+
+    from origination.customer_texts import status_note
+    from tests.origination.test_no_internal_codes import CODE
+
+    rule_set_default_ensure()
+    complete_draft(draft, actor=customer)
+    application_submit(actor=customer, application=draft, key="flow-api", queue_decision=False)
+    status = application_decide(draft.pk)
+    decision = Decision.objects.get(application_ref=draft.reference)
+    # the back office's event names the codes (the timeline below must not)
+    event = draft.events.filter(kind="status", to_status=status).last()
+    assert decision.reason_codes and decision.reason_codes[0] in event.reason
+    api = APIClient()
+    api.force_authenticate(customer)
+    timeline = api.get(f"/api/v1/applications/{draft.reference}/status/").json()["timeline"]
+    decided = [e for e in timeline if e["to_status"] == status]
+    assert decided and decided[-1]["reason"] == status_note(status)
+    assert not [e["reason"] for e in timeline if CODE.search(e["reason"])]

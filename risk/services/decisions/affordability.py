@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from autofin.pricing import PricingError, build_schedule
-from risk.facts import debt_to_income_ratio, dec, section
+from risk.facts import debt_to_income_ratio, dec, income_for_decision, section
 
 DEFAULT_MAX_IIR = Decimal("0.50")
 ROUND_TO = Decimal(100)  # counter-offer amounts are whole hundreds of yuan
@@ -194,7 +194,7 @@ def terms_from_facts(
     return Terms(
         price=price,
         addons=max(amount - car_part, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
-        income=dec(section(facts, "applicant").get("income_monthly")),
+        income=income_for_decision(facts, inputs),
         rate=rate,
         method=deal.get("method") or "equal_instalment",
         value_date=dt.date.fromisoformat(inputs["value_date"]),

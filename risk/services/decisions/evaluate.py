@@ -15,6 +15,10 @@ artefact. It runs the rules, scores, picks the tier and rate, checks affordabili
 8. else                                       -> decline (A01_AFFORDABILITY /
                                                  A03_DEBT_TO_INCOME / A02_PRODUCT_TERMS)
 
+"Income" in 6-8 (and for the scorecard) is the income the authorised sources verified when
+they show less than declared (risk.facts.income_for_decision), with V01_INCOME_VERIFIED_LOWER
+beside the outcome's reasons; otherwise the declared income.
+
 Everything ``decision_evaluate`` reads is stored on the Decision (facts, inputs, rule set and
 scorecard version), so ``decision_replay`` recomputes it and reports any difference.
 """
@@ -29,7 +33,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
-from risk.facts import dec, scoring_features, section
+from risk.facts import dec, income_verified_below, scoring_features, section
 from risk.rules import CONDITIONS, ENGINE_REASONS, RuleContext, rules_evaluate
 from risk.scorecard import CompiledScorecard
 from risk.services.decisions.affordability import (
@@ -123,8 +127,29 @@ def _conditions(tier: str, facts: dict) -> list[dict]:
     return conditions
 
 
-def _decide_on_terms(ev: Evaluation, facts: dict, terms: Terms) -> Evaluation:
-    """Steps 6-8: approve the requested deal, else counter-offer, else decline."""
+def _income_note(facts: dict, inputs: dict) -> list[dict]:
+    """V01 when the sources verified less income than declared and the terms were judged on it:
+    the underwriter reads both figures beside the outcome's own reasons."""
+    verified = income_verified_below(inputs)
+    if verified is None:
+        return []
+    evidence = {
+        "declared_monthly_income": section(facts, "applicant").get("income_monthly"),
+        "verified_monthly_income": verified["monthly_income"],
+        "income_sources_below": verified["sources"],
+    }
+    return [_engine_reason("V01_INCOME_VERIFIED_LOWER", evidence)]
+
+
+def _decide_on_terms(ev: Evaluation, facts: dict, inputs: dict, terms: Terms) -> Evaluation:
+    """Steps 6-8: approve the requested deal, else counter-offer, else decline; on the verified
+    income when the sources showed less than declared (then V01 says so)."""
+    ev = _decide_on_requested(ev, facts, terms)
+    ev.reasons = [*ev.reasons, *_income_note(facts, inputs)]
+    return ev
+
+
+def _decide_on_requested(ev: Evaluation, facts: dict, terms: Terms) -> Evaluation:
     deal = section(facts, "deal")
     amount = dec(deal.get("amount_financed"))
     term = int(deal.get("term_months") or 0)
@@ -234,4 +259,4 @@ def decision_evaluate(
             [_engine_reason("A02_PRODUCT_TERMS", {"missing": "rate_table or price"})],
         )
         return ev
-    return _decide_on_terms(ev, facts, terms)
+    return _decide_on_terms(ev, facts, inputs, terms)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from autofin.audit import audit_record
 from autofin.business_date import business_date_current
-from autofin.policy import policy_value
+from autofin.policy import policy_values
 from risk import adapters
 from risk.facts import Facts, dec, scoring_features, section
 from risk.models import BlacklistEntry, Decision, RuleSet, ScorecardVersion
@@ -124,14 +124,13 @@ def _inputs_gather(
     """Everything the evaluation reads besides the facts, as stored with the decision."""
     now = timezone.now()
     value_date = business_date_current()
+    caps = policy_values([f"risk.dti_cap.{tier}" for tier in DTI_TIERS], on=value_date)
     inputs = {
         **external,
         "blacklist": _blacklist_hits(facts),
         "strategy": strategy_snapshot(product_line),
         # the caps in force today, stored so a replay next year applies today's
-        "dti_caps": {
-            tier: str(policy_value(f"risk.dti_cap.{tier}", on=value_date)) for tier in DTI_TIERS
-        },
+        "dti_caps": {tier: str(caps[f"risk.dti_cap.{tier}"]) for tier in DTI_TIERS},
         "value_date": value_date.isoformat(),
         "decided_at": now.isoformat(),
     }
