@@ -32,7 +32,8 @@ monthly records of every account, bench/month_end.py's feed).
 1. Checks free disk (about 9 KB per loan: the loan, ~36 schedule rows and their indexes, a day's
    ledger lines and snapshot) and says what the run needs.
 2. Creates a scratch database `autofin_bench_eod` (dropped at the end unless --keep; --reuse
-   keeps a generated book), migrates it and generates N loans in SQL (generate_series, no ORM):
+   measures a fresh copy of the book --generate-only kept in `<db>_book`, else the database as
+   it is), migrates it and generates N loans in SQL (generate_series, no ORM):
    12–60 month equal-principal loans valued over the past months, their full schedules (rows
    due before the business date paid), one in thirteen loans with 1–3 instalments unpaid; and
    --advances floor-plan advances (库存融资; 50,000 at a million loans, a twentieth of the loans
@@ -99,6 +100,18 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def _database_exists_named(name: str) -> bool:
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            return cursor.fetchone() is not None
+    finally:
+        conn.close()
 
 
 def sql(statement: str, params=None) -> int:
@@ -660,8 +673,16 @@ def main() -> None:
     )
     if free < need * 1.5:
         sys.exit("not enough free disk")
+    # the kept book: --generate-only copies the generated book to BOOK_DB, untouched by any
+    # batch; --reuse measures a fresh copy of it, so every run starts from the same night (the
+    # measured database itself has closed DAY: its loans are accrued through it)
+    book_db = f"{BENCH_DB}_book"
     if not args.reuse:
         scratch_database(BENCH_DB)
+    elif _database_exists_named(book_db):
+        admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_execute(f"CREATE DATABASE {BENCH_DB} TEMPLATE {book_db}")
+        print(f"book restored from {book_db}")
     setup_django()
     from django.conf import settings
 
@@ -687,7 +708,12 @@ def main() -> None:
             seconds = floorplan_generate(advances)
             print(f"generated {advances:,} floor-plan advances in {seconds:.0f} s")
     if args.generate_only:
-        print(f"book kept in {BENCH_DB}: measure it with --reuse")
+        from django.db import connections
+
+        connections.close_all()  # a template database must have no session
+        admin_execute(f"DROP DATABASE IF EXISTS {book_db}")
+        admin_execute(f"CREATE DATABASE {book_db} TEMPLATE {BENCH_DB}")
+        print(f"book kept in {book_db}: each --reuse run measures a fresh copy of it")
         return
     n_loans = _rows("SELECT max(id) FROM servicing_loan")[0][0]
     overdue = _rows("SELECT count(*) FROM servicing_loan WHERE status = 'overdue'")[0][0]

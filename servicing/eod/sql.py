@@ -74,22 +74,22 @@ def one(sql: str, params: Any = None) -> tuple | None:
         return cursor.fetchone()
 
 
+def locked_loans_sql(condition: str = "TRUE", columns: str = "l.id") -> str:
+    """The open loans of [%(lo)s, %(hi)s] meeting `condition` (SQL on alias l), locked FOR
+    UPDATE in id order — the same order, Loan row first, as every online money path (see
+    servicing.eod). A step may use it as a CTE to lock and read its loans in one statement."""
+    return f"""
+        SELECT {columns} FROM servicing_loan l
+         WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL}
+           AND ({condition})
+         ORDER BY l.id
+           FOR UPDATE OF l
+    """  # noqa: S608 - SQL built from constants; values are bound
+
+
 def lock_loans(lo: int, hi: int, condition: str = "TRUE", params: dict | None = None) -> list[int]:
-    """Lock (FOR UPDATE) the open loans of [lo, hi] meeting `condition` (SQL on alias l), in id
-    order — the same order, Loan row first, as every online money path (see servicing.eod)."""
-    return [
-        r[0]
-        for r in rows(
-            f"""
-            SELECT l.id FROM servicing_loan l
-             WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.status NOT IN {CLOSED_SQL}
-               AND ({condition})
-             ORDER BY l.id
-               FOR UPDATE OF l
-            """,  # noqa: S608 - SQL built from constants; values are bound
-            {"lo": lo, "hi": hi, **(params or {})},
-        )
-    ]
+    """Lock the open loans of [lo, hi] meeting `condition` (`locked_loans_sql`); their ids."""
+    return [r[0] for r in rows(locked_loans_sql(condition), {"lo": lo, "hi": hi, **(params or {})})]
 
 
 def temp_table(name: str, select_sql: str, params: Any = None) -> int:

@@ -23,11 +23,12 @@ WITH loans AS (
       FROM servicing_loan l
      WHERE l.customer_id IS NOT NULL
 ), rows AS (
+    -- not joined to `loans`: read only through `loans LEFT JOIN rows`, so the loans it would
+    -- drop never match anyway; one scan and hash aggregate of the rows, no join and sort
     SELECT r.loan_id,
            count(*) FILTER (WHERE r.status = 'paid') AS paid,
            max(r.due_date) AS last_due
       FROM servicing_loanschedulerow r
-      JOIN loans ON loans.id = r.loan_id
      WHERE r.superseded_by_version IS NULL
      GROUP BY r.loan_id
 ), per_customer AS (
@@ -90,5 +91,8 @@ def customer_facts_refresh(*, business_date: dt.date) -> int:
     """Recompute every customer's facts as of `business_date`; returns the rows written."""
     sql = _REFRESH.format(closed=loan_rules.closed_sql())
     with transaction.atomic(), connection.cursor() as cur:
+        # one statement over the whole book: its per-loan aggregate and per-customer sort fit
+        # in memory instead of spilling to disk in batches (the default is 4 MB)
+        cur.execute("SET LOCAL work_mem = '64MB'")
         cur.execute(sql, {"today": business_date})
         return cur.rowcount

@@ -33,52 +33,54 @@ from django.utils.translation import gettext_lazy as _
 
 from autofin.pricing.dates import period_days_sql
 from servicing.eod.registry import StepContext, register
-from servicing.eod.sql import lock_loans, one, post_lines, rows, run, temp_table
+from servicing.eod.sql import locked_loans_sql, one, post_lines, rows, run, temp_table
 from servicing.loan_rules import stage3_interest_sql
 from servicing.memos import memo
 from servicing.services.accrual import loan_accrue
-from servicing.services.leases.accounting import (
-    CLOSED_UNCLEARED_SQL,
-    RELEASE_LINES_SQL,
-)
-
-CALC = """
-SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
-       l.accrual_remainder AS r, l.day_count, l.schedule_rate AS rate,
-       cur.due_date, cur.opening_balance AS ob, cur.interest AS row_interest, cur.fee AS row_fee,
-       coalesce(d.non_accrual, false) AS non_accrual
-  FROM servicing_loan l
-  LEFT JOIN LATERAL (
-        SELECT s.due_date, s.opening_balance, s.interest, s.fee
-          FROM servicing_loanschedulerow s
-         WHERE s.loan_id = l.id AND s.superseded_by_version IS NULL
-           AND s.due_date > l.accrued_through
-         ORDER BY s.due_date, s.instalment_no
-         LIMIT 1) cur ON TRUE
-  LEFT JOIN servicing_loandelinquency d ON d.loan_id = l.id
- WHERE l.id = ANY(%(ids)s)
-"""
+from servicing.services.leases.accounting import release_lines_sql
 
 # the day count is autofin.pricing's, generated (period_days_sql), not written again here
 DAYS, YEAR_DAYS = period_days_sql(start="e.a", end="%(d)s::date", day_count="e.day_count")
+
+# One statement locks the chunk's loans (id order), finds each one's current row and computes
+# what it accrues: the loans are read once and no id list travels to Python and back.
 # exact = ob x rate x days / year + remainder, kept at 20 places (Python's Decimal keeps 28
 # significant digits; both round the same way at the 10th place, see the module doc of eod).
-AMOUNTS = f"""
-SELECT c.*, trunc(c.exact, 2) AS post
-  FROM (
+# A loan more than one period behind (`behind`) is left to the per-loan reference.
+ACCRUAL = f"""
+WITH l AS MATERIALIZED ({
+    locked_loans_sql(
+        "l.accrued_through < %(d)s",
+        columns="l.id, l.accrued_through, l.accrual_period_posted, l.accrual_remainder,"
+        " l.day_count, l.schedule_rate",
+    )
+}),
+e AS (
+    SELECT l.id AS loan_id, l.accrued_through AS a, l.accrual_period_posted AS p,
+           l.accrual_remainder AS r, l.day_count, l.schedule_rate AS rate,
+           cur.due_date, cur.opening_balance AS ob, cur.interest AS row_interest,
+           cur.fee AS row_fee, coalesce(d.non_accrual, false) AS non_accrual
+      FROM l
+      LEFT JOIN LATERAL (
+            SELECT s.due_date, s.opening_balance, s.interest, s.fee
+              FROM servicing_loanschedulerow s
+             WHERE s.loan_id = l.id AND s.superseded_by_version IS NULL
+               AND s.due_date > l.accrued_through
+             ORDER BY s.due_date, s.instalment_no
+             LIMIT 1) cur ON TRUE
+      -- bounded to the chunk: otherwise every chunk reads the whole book's delinquency rows
+      LEFT JOIN servicing_loandelinquency d
+             ON d.loan_id = l.id AND d.loan_id BETWEEN %(lo)s AND %(hi)s
+),
+x AS (SELECT e.*, {DAYS} AS days, {YEAR_DAYS} AS year_days FROM e),
+c AS (
     SELECT x.*,
            CASE WHEN x.due_date IS NULL THEN 0::numeric
                 ELSE (x.ob * x.rate * x.days)::numeric(48, 20) / x.year_days + x.r END AS exact
-      FROM (
-        SELECT e.*, {DAYS} AS days, {YEAR_DAYS} AS year_days
-          FROM eod_accrual_in e
-         WHERE e.due_date IS NULL OR e.due_date >= %(d)s::date
-      ) x
-  ) c
-"""  # noqa: S608 - SQL built from constants; values are bound
-
-RESULT = """
-SELECT a.loan_id, a.non_accrual,
+      FROM x
+),
+a AS (SELECT c.*, trunc(c.exact, 2) AS post FROM c)
+SELECT a.loan_id, a.non_accrual, a.a, a.rate, coalesce(a.due_date < %(d)s, false) AS behind,
        CASE WHEN a.due_date IS NULL THEN 0
             WHEN a.due_date = %(d)s::date THEN a.row_interest - a.p
             ELSE a.post END AS interest,
@@ -89,30 +91,28 @@ SELECT a.loan_id, a.non_accrual,
        CASE WHEN a.due_date IS NULL THEN a.r
             WHEN a.due_date = %(d)s::date THEN 0
             ELSE round(a.exact - a.post, 10) END AS new_r
-  FROM eod_accrual_amounts a
-"""
+  FROM a
+"""  # noqa: S608 - SQL built from constants; values are bound
 
-LINES = (
-    """
+LINES = f"""
 SELECT CASE WHEN non_accrual THEN 'off_balance_interest' ELSE 'interest_receivable' END AS code,
        CASE WHEN interest > 0 THEN 'D' ELSE 'C' END AS side, abs(interest) AS amount, loan_id
-  FROM eod_accrual WHERE interest <> 0
+  FROM eod_accrual WHERE interest <> 0 AND NOT behind
 UNION ALL
 SELECT CASE WHEN non_accrual THEN 'off_balance_interest_contra' ELSE 'interest_income' END,
        CASE WHEN interest > 0 THEN 'C' ELSE 'D' END, abs(interest), loan_id
-  FROM eod_accrual WHERE interest <> 0
+  FROM eod_accrual WHERE interest <> 0 AND NOT behind
 UNION ALL
-SELECT 'fee_receivable', 'D', fee, loan_id FROM eod_accrual WHERE fee > 0
+SELECT 'fee_receivable', 'D', fee, loan_id FROM eod_accrual WHERE fee > 0 AND NOT behind
 UNION ALL
-SELECT 'fee_income', 'C', fee, loan_id FROM eod_accrual WHERE fee > 0
+SELECT 'fee_income', 'C', fee, loan_id FROM eod_accrual WHERE fee > 0 AND NOT behind
 UNION ALL
 SELECT 'loan_loss_allowance', 'D', amount, loan_id FROM eod_stage3 WHERE amount > 0
 UNION ALL
 SELECT 'interest_income', 'C', amount, loan_id FROM eod_stage3 WHERE amount > 0
 UNION ALL
-"""
-    + RELEASE_LINES_SQL
-)
+{release_lines_sql("l.id IN (SELECT loan_id FROM eod_accrual WHERE NOT behind)")}
+"""  # noqa: S608 - SQL built from constants; values are bound
 
 # the allowance a stage-3 loan holds (its ECL in the latest posted run) and what the nightly
 # accrual released of it since that run: the release never exceeds the allowance
@@ -127,7 +127,7 @@ SELECT x.loan_id,
         days="(%(d)s::date - x.a)",
     )
 }) AS amount
-  FROM eod_accrual_amounts x
+  FROM eod_accrual x
   JOIN servicing_loan l ON l.id = x.loan_id
   JOIN LATERAL (
         SELECT lp.ecl, r.as_of
@@ -142,40 +142,34 @@ SELECT x.loan_id,
           JOIN servicing_ledgeraccount la ON la.id = jl.account_id
          WHERE jl.loan_id = x.loan_id AND la.code = 'loan_loss_allowance' AND jl.side = 'D'
            AND je.source_type = 'accrual' AND je.business_date > p.as_of) u ON TRUE
- WHERE x.non_accrual
+ WHERE x.non_accrual AND NOT x.behind
 """  # noqa: S608 - SQL built from constants; values are bound
 
 
 @register(code="accrual", label=_("利息与费用计提"), position=10)
 def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     d = ctx.business_date
-    ids = lock_loans(lo, hi, "l.accrued_through < %(d)s", {"d": d})
-    if not ids:
+    params = {"lo": lo, "hi": hi, "d": d}
+    if not temp_table("eod_accrual", ACCRUAL, params):
         return {"loans": 0}
-    temp_table("eod_accrual_in", CALC, {"ids": ids})
-    # more than one period behind: the per-loan reference does those (rare)
-    behind = [r[0] for r in rows("SELECT loan_id FROM eod_accrual_in WHERE due_date < %s", [d])]
-    temp_table("eod_accrual_amounts", AMOUNTS, {"d": d})
-    temp_table("eod_accrual", RESULT, {"d": d})
-    temp_table("eod_stage3", NET_INTEREST, {"d": d})
+    behind = [r[0] for r in rows("SELECT loan_id FROM eod_accrual WHERE behind ORDER BY loan_id")]
+    temp_table("eod_stage3", NET_INTEREST, params)
     run(
         """
         UPDATE servicing_loan l
            SET accrued_through = %s, accrual_period_posted = a.new_p,
                accrual_remainder = a.new_r, updated_at = now()
           FROM eod_accrual a
-         WHERE l.id = a.loan_id
+         WHERE l.id = a.loan_id AND NOT a.behind
         """,
         [d],
     )
     # leases: the unearned finance income follows the interest accrued (decision 0014)
-    accrued = [r[0] for r in rows("SELECT loan_id FROM eod_accrual")]
-    accrued += [r[0] for r in rows(CLOSED_UNCLEARED_SQL, {"lo": lo, "hi": hi})]
     post_lines(
         ctx=ctx,
         step="accrual",
         lines_sql=LINES,
-        params={"ids": accrued},
+        params=params,
         source_type="accrual",
         description=memo("eod_interest_accrual", date=d),
         lo=lo,
@@ -184,7 +178,7 @@ def accrual_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
     totals = one(
         "SELECT count(*), coalesce(sum(interest) FILTER (WHERE NOT non_accrual), 0),"
         " coalesce(sum(interest) FILTER (WHERE non_accrual), 0), coalesce(sum(fee), 0)"
-        " FROM eod_accrual"
+        " FROM eod_accrual WHERE NOT behind"
     )
     stage3 = one("SELECT count(*), coalesce(sum(amount), 0) FROM eod_stage3 WHERE amount > 0")
     if behind:

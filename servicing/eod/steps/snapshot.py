@@ -31,7 +31,9 @@ def snapshot_chunk(ctx: StepContext, lo: int, hi: int) -> dict:
                greatest(0, (extract(year FROM age(%(d)s::date, l.value_date)) * 12
                             + extract(month FROM age(%(d)s::date, l.value_date)))::int)
           FROM servicing_loan l
-          LEFT JOIN servicing_loandelinquency x ON x.loan_id = l.id
+          -- bounded to the chunk: otherwise every chunk reads the whole book's delinquency rows
+          LEFT JOIN servicing_loandelinquency x
+                 ON x.loan_id = l.id AND x.loan_id BETWEEN %(lo)s AND %(hi)s
          WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.value_date <= %(d)s
            AND (l.status NOT IN {CLOSED_SQL}
                 OR l.closed_on >= %(d)s)

@@ -67,13 +67,18 @@ def negative_notices_queue(*, business_date: dt.date) -> int:
     return run(
         f"""
         WITH arrears AS (
-            SELECT r.loan_id, sum({UNPAID}) AS arrears
-              FROM servicing_loanschedulerow r
-              JOIN servicing_loandelinquency x ON x.loan_id = r.loan_id AND x.dpd > 0
-             WHERE r.superseded_by_version IS NULL AND r.due_date < %(a)s
+            -- from the overdue loans not yet told (a night's few) to their rows by index: not
+            -- a scan of the whole book's schedule rows for them
+            SELECT x.loan_id, a.arrears
+              FROM servicing_loandelinquency x
+             CROSS JOIN LATERAL (
+                    SELECT sum({UNPAID}) AS arrears
+                      FROM servicing_loanschedulerow r
+                     WHERE r.loan_id = x.loan_id AND r.superseded_by_version IS NULL
+                       AND r.due_date < %(a)s) a
+             WHERE x.dpd > 0
                AND NOT EXISTS (SELECT 1 FROM servicing_creditreportnotice n
-                                WHERE n.loan_id = r.loan_id)
-             GROUP BY r.loan_id),
+                                WHERE n.loan_id = x.loan_id)),
         sent AS (
             INSERT INTO autofin_outboundmessage
                 (created_at, channel, "to", subject, body, purpose, status, not_before, sent_at,
@@ -137,6 +142,7 @@ prev AS (
     SELECT DISTINCT ON (c.loan_id) c.loan_id, c.status_24m
       FROM servicing_creditreportrecord c
      WHERE c.kind = 'monthly' AND c.month = %(prev)s AND c.status <> 'corrected'
+       AND {{scope_c}}
      ORDER BY c.loan_id, c.id DESC),
 rel AS (
     SELECT ra.application_id,
@@ -145,7 +151,7 @@ rel AS (
                'name', ra.name, 'id_type', '10', 'id_number_encrypted', ra.id_number_enc)
                ORDER BY ra.id) AS people
       FROM origination_applicant ra
-     WHERE ra.role IN ('co_applicant', 'guarantor')
+     WHERE ra.role IN ('co_applicant', 'guarantor') AND {{scope_a}}
      GROUP BY ra.application_id),
 base AS (
     SELECT sel.loan_id, sel.kind, sel.event, l.contract_ref, l.value_date, l.amount_financed,
@@ -218,14 +224,18 @@ def _records_insert(
 ) -> int:
     # The whole book's month: every qualifying schedule row in one scan and hash aggregate
     # (restricting them to `sel` makes the planner probe the index a million times); a day's
-    # few events: only their loans' rows.
+    # few events: only their loans' rows, last month's records and co-applicants — not the
+    # whole book's, every night.
+    scopes = {
+        "{scope_r}": "r.loan_id IN (SELECT loan_id FROM sel)",
+        "{scope_p}": "p.loan_id IN (SELECT loan_id FROM sel)",
+        "{scope_c}": "c.loan_id IN (SELECT loan_id FROM sel)",
+        "{scope_a}": "ra.application_id IN (SELECT sl.application_id FROM sel"
+        " JOIN servicing_loan sl ON sl.id = sel.loan_id)",
+    }
     sql = RECORDS_INSERT.replace("{selection}", selection)
-    sql = sql.replace(
-        "{scope_r}", "TRUE" if whole_book else "r.loan_id IN (SELECT loan_id FROM sel)"
-    )
-    sql = sql.replace(
-        "{scope_p}", "TRUE" if whole_book else "p.loan_id IN (SELECT loan_id FROM sel)"
-    )
+    for key, scope in scopes.items():
+        sql = sql.replace(key, "TRUE" if whole_book else scope)
     return run(
         sql,
         {

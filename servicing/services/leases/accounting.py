@@ -54,29 +54,25 @@ coalesce((SELECT sum(CASE jl.side WHEN 'C' THEN jl.amount ELSE -jl.amount END)
            WHERE jl.loan_id = l.id AND la.code = 'unearned_finance_income'), 0)
 """
 
-# Set-based: the release of every lease loan in %(ids)s, posted with the accrual's lines
-# (loan_id, delta; delta > 0 releases income).
-RELEASE_SQL = f"""
-SELECT l.id AS loan_id, ({UNEARNED_BALANCE_SQL}) - ({UNACCRUED_SQL}) AS delta
-  FROM servicing_loan l
- WHERE l.id = ANY(%(ids)s) AND l.contract_type IN {LEASE_TYPES_SQL}
-"""  # noqa: S608 - SQL built from constants; values are bound
 
-# Leases of [%(lo)s, %(hi)s] closed (charged off by the batch, repurchased...) whose unearned
-# finance income was not cleared by the path that closed them: the nightly accrual clears it.
-CLOSED_UNCLEARED_SQL = f"""
-SELECT l.id FROM servicing_loan l
- WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.contract_type IN {LEASE_TYPES_SQL}
-   AND l.status IN {loan_rules.closed_sql()} AND ({UNEARNED_BALANCE_SQL}) <> 0
-"""  # noqa: S608 - SQL built from constants; values are bound
-
-# the release's ledger lines, from RELEASE_SQL inline (no temp table: a chunk already holds many)
-RELEASE_LINES_SQL = f"""
-SELECT 'unearned_finance_income' AS code, CASE WHEN delta > 0 THEN 'D' ELSE 'C' END AS side,
-       abs(delta) AS amount, loan_id FROM ({RELEASE_SQL}) rel WHERE delta <> 0
-UNION ALL
-SELECT 'lease_payments_unearned', CASE WHEN delta > 0 THEN 'C' ELSE 'D' END, abs(delta), loan_id
-  FROM ({RELEASE_SQL}) rel WHERE delta <> 0
+def release_lines_sql(accrued: str) -> str:
+    """The nightly release's ledger lines (code, side, amount, loan_id), set-based: for each
+    lease of [%(lo)s, %(hi)s] that `accrued` (SQL on alias l) selects, and each closed one
+    (charged off by the batch, repurchased...) whose unearned finance income the path that
+    closed it did not clear — a closed lease's figure is zero, so its delta is its whole
+    balance, and a cleared one has none. Each delta is computed once and gives its two lines
+    (delta > 0 releases income)."""
+    return f"""
+SELECT v.code, v.side, abs(rel.delta) AS amount, rel.loan_id
+  FROM (SELECT l.id AS loan_id, ({UNEARNED_BALANCE_SQL}) - ({UNACCRUED_SQL}) AS delta
+          FROM servicing_loan l
+         WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.contract_type IN {LEASE_TYPES_SQL}
+           AND (l.status IN {loan_rules.closed_sql()} OR {accrued})) rel
+ CROSS JOIN LATERAL (
+        VALUES ('unearned_finance_income', CASE WHEN rel.delta > 0 THEN 'D' ELSE 'C' END),
+               ('lease_payments_unearned', CASE WHEN rel.delta > 0 THEN 'C' ELSE 'D' END)
+       ) AS v(code, side)
+ WHERE rel.delta <> 0
 """  # noqa: S608 - SQL built from constants; values are bound
 
 
