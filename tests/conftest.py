@@ -91,6 +91,7 @@ SERVICE_PROBES = {
     "chromium": lambda: bool(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)),
     "pdftotext": lambda: bool(shutil.which("pdftotext")),
     "rabbitmq": lambda: _port_open(AMQP_URL),
+    "msgfmt": lambda: bool(shutil.which("msgfmt")),
 }
 _missing_services: dict[str, int] = {}
 

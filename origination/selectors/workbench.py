@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from autofin.roles import Role, user_has_role
 from dealers.selectors import dealer_risk_facts, dealer_summary
@@ -193,14 +193,17 @@ def case_summary(application: Application, decision: dict | None) -> dict:
 
 
 # back-office steps the shared timeline has no words for
-_STEP_LABELS = {"contract": _lazy("合同已生成"), "underwriting": _lazy("资料已补齐，回到审批队列")}
+_STEP_LABELS = {
+    "contract": gettext_lazy("合同已生成"),
+    "underwriting": gettext_lazy("资料已补齐，回到审批队列"),
+}
 
 
 def _timeline(app: Application) -> list[dict]:
     rows = application_timeline(app)
     for row in rows:
         if row["title"] == row["kind"]:
-            row["title"] = _STEP_LABELS.get(row["kind"], _lazy("其他操作"))
+            row["title"] = _STEP_LABELS.get(row["kind"], gettext_lazy("其他操作"))
     return rows
 
 

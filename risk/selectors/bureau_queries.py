@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as L
+from django.utils.translation import gettext_lazy
 
 from risk.models import BureauQuery
 
@@ -39,7 +39,7 @@ def bureau_query_counts(qs: QuerySet[BureauQuery]) -> list[dict]:
 
 # System callers by their actor label (a post-funding re-check passes "loan-recheck"); a person
 # appears by username.
-REQUESTERS = {"risk-engine": L("自动审批引擎"), "loan-recheck": L("贷后复查")}
+REQUESTERS = {"risk-engine": gettext_lazy("自动审批引擎"), "loan-recheck": gettext_lazy("贷后复查")}
 
 
 def _requester(value: str) -> str:
@@ -72,15 +72,15 @@ def bureau_query_row(q: BureauQuery) -> dict:
 
 
 CSV_COLUMNS = (
-    ("queried_at", L("查询时间")),
-    ("purpose", L("查询原因")),
-    ("subject_ref", L("业务编号")),
-    ("consent", L("授权书")),
-    ("requested_by", L("查询发起方")),
-    ("status", L("状态")),
-    ("found", L("征信记录")),
-    ("id_hash", L("被查询人身份证哈希")),
-    ("error", L("失败原因")),
+    ("queried_at", gettext_lazy("查询时间")),
+    ("purpose", gettext_lazy("查询原因")),
+    ("subject_ref", gettext_lazy("业务编号")),
+    ("consent", gettext_lazy("授权书")),
+    ("requested_by", gettext_lazy("查询发起方")),
+    ("status", gettext_lazy("状态")),
+    ("found", gettext_lazy("征信记录")),
+    ("id_hash", gettext_lazy("被查询人身份证哈希")),
+    ("error", gettext_lazy("失败原因")),
 )
 
 

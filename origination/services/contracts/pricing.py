@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from origination.models import PayeeType
 from origination.models.applications import Application, FinancedItemKind
@@ -31,7 +31,10 @@ RECORDED_PAYEE_TYPE = {
     PayeeType.SERVICE_CENTRE: "service_centre",
 }
 # a purpose product's purchase, as the contract names it
-PURPOSE_LABEL = {"maintenance": _lazy("保养费用"), "insurance_renewal": _lazy("续保保费")}
+PURPOSE_LABEL = {
+    "maintenance": gettext_lazy("保养费用"),
+    "insurance_renewal": gettext_lazy("续保保费"),
+}
 # financed fees: the GPS fee is paid to the GPS provider; the others stay with the lender
 FEE_PAYEE_TYPE = {"gps": "gps", "handling": "lender", "mortgage_registration": "lender"}
 
