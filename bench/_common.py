@@ -114,6 +114,18 @@ def _database_exists(cursor, name: str) -> bool:
     return cursor.fetchone() is not None
 
 
+def database_exists(name: str) -> bool:
+    """Whether the server has a database `name` (on a connection of its own)."""
+    import psycopg2
+
+    conn = psycopg2.connect(with_db(server_url(), "postgres"))
+    try:
+        with conn.cursor() as cursor:
+            return _database_exists(cursor, name)
+    finally:
+        conn.close()
+
+
 def scratch_database(name: str) -> str:
     """Drop and re-create ``name`` as a copy of a migrated template; return its URL.
 

@@ -82,6 +82,7 @@ BYTES_PER_LOAN = 9_000
 
 from _common import (  # noqa: E402
     admin_execute,
+    database_exists,
     gunicorn_start,
     load_average,
     percentile,
@@ -100,18 +101,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _database_exists_named(name: str) -> bool:
-    import psycopg2
-
-    conn = psycopg2.connect(with_db(server_url(), "postgres"))
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            return cursor.fetchone() is not None
-    finally:
-        conn.close()
 
 
 def sql(statement: str, params=None) -> int:
@@ -679,7 +668,7 @@ def main() -> None:
     book_db = f"{BENCH_DB}_book"
     if not args.reuse:
         scratch_database(BENCH_DB)
-    elif _database_exists_named(book_db):
+    elif database_exists(book_db):
         admin_execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         admin_execute(f"CREATE DATABASE {BENCH_DB} TEMPLATE {book_db}")
         print(f"book restored from {book_db}")
