@@ -278,11 +278,23 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
+    # No foreign-key constraints in the database (db_constraint=False): one statement-level
+    # guard checks and locks the rows a statement's lines name, once each, instead of one
+    # deferred check per line and key (migration 0049_journal_line_reference_guard says what
+    # holds where); the entry is the balance check's to find.
     entry = models.ForeignKey(
-        JournalEntry, verbose_name=_("分录"), on_delete=models.PROTECT, related_name="lines"
+        JournalEntry,
+        verbose_name=_("分录"),
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_constraint=False,
     )
     account = models.ForeignKey(
-        LedgerAccount, verbose_name=_("科目"), on_delete=models.PROTECT, related_name="+"
+        LedgerAccount,
+        verbose_name=_("科目"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     side = models.CharField(_("借贷方向"), max_length=1, choices=Side.choices)
     amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
@@ -296,6 +308,7 @@ class JournalLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         db_index=False,  # journal_line_loan_account leads with it
     )
     # The dealer's sub-ledger (commission payable and what the dealer owes back; later its
@@ -308,6 +321,7 @@ class JournalLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         db_index=False,  # journal_line_dealer_account leads with it
     )
 
@@ -320,6 +334,7 @@ class JournalLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         db_index=False,  # journal_line_floorplan_account leads with it
     )
     # The entry's business date, the key the lines are partitioned on by month (migration

@@ -7,7 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.deletion import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +17,7 @@ from autofin.models import AuditEntry
 from autofin.roles import Role
 from servicing.models import AccountCode as A
 from servicing.models import JournalEntry, JournalLine, LedgerAccount, Side
+from servicing.models.loans import Loan
 from servicing.selectors.ledger import account_balance, loan_balances, trial_balance
 from servicing.services.ledger.entries import (
     EntrySpec,
@@ -441,6 +442,117 @@ def test_database_refuses_lines_one_statement_at_a_time_and_lines_added_later(tr
             ],
         )
     assert _counts() == (1, 2)
+
+
+# --- the guard that stands for the lines' foreign keys (migration 0049) ---------------------
+
+
+def _raw_named_lines(cursor, entry_id: int, column: str, value: int) -> None:
+    """Two balancing lines of one statement, both naming `value` in `column`."""
+    cursor.execute(
+        "INSERT INTO servicing_journalline"  # noqa: S608 - column is one of the test's constants
+        f" (entry_id, account_id, side, amount, business_date, {column})"
+        " SELECT %s, a.id, s.side, 1.00, %s, %s FROM servicing_ledgeraccount a"
+        " JOIN (VALUES ('bank_clearing', 'D'), ('customer_suspense', 'C')) s(code, side)"
+        " ON a.code = s.code",
+        [entry_id, DAY, value],
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "table"),
+    [
+        ("loan_id", "servicing_loan"),
+        ("dealer_id", "dealers_dealer"),
+    ],
+)
+def test_database_refuses_a_line_naming_a_row_that_does_not_exist(db, column, table):
+    with (
+        pytest.raises(IntegrityError, match=f"{table} 987654 does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        entry_id = _raw_header(cursor, f"raw:missing-{column}")
+        _raw_named_lines(cursor, entry_id, column, 987654)
+    assert _counts() == (0, 0)
+
+
+def test_database_refuses_a_line_naming_an_account_that_does_not_exist(db):
+    with (
+        pytest.raises(IntegrityError, match="servicing_ledgeraccount 987654 does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        entry_id = _raw_header(cursor, "raw:missing-account")
+        cursor.execute(
+            "INSERT INTO servicing_journalline (entry_id, account_id, side, amount, business_date)"
+            " VALUES (%s, %s, 'D', 1.00, %s), (%s, %s, 'C', 1.00, %s)",
+            [entry_id, _account_id(A.BANK_CLEARING), DAY, entry_id, 987654, DAY],
+        )
+    assert _counts() == (0, 0)
+
+
+def test_a_row_the_ledger_names_cannot_be_deleted_rekeyed_or_truncated(db):
+    # an entry naming no loan (the entries' own loan key is an ordinary foreign key): only its
+    # lines name the loan
+    with connection.cursor() as cursor:
+        _raw_named_lines(cursor, _raw_header(cursor, "raw:named"), "loan_id", LOAN)
+    spare = LOAN + 1  # named by no line: free to go
+    refusals = [
+        (f"DELETE FROM servicing_loan WHERE id IN ({LOAN}, {spare})", f"row {LOAN}"),
+        (f"UPDATE servicing_loan SET id = 987654 WHERE id = {LOAN}", f"row {LOAN}"),
+        # TRUNCATE of the loans would reach the entries (their key) first: the accounts
+        ("TRUNCATE servicing_ledgeraccount CASCADE", "its rows"),
+    ]
+    for sql, named in refusals:
+        with (
+            pytest.raises(IntegrityError, match=f"journal lines name {named}"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL autofin.ledger_maintenance = 'off'")
+            # fire the pending deferred checks, else TRUNCATE stops at "pending trigger events"
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(sql)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE servicing_loan SET contract_ref = 'X-1' WHERE id = %s", [LOAN])
+        cursor.execute("DELETE FROM servicing_loan WHERE id = %s", [spare])
+    assert sorted(Loan.objects.values_list("pk", "contract_ref")) == [(LOAN, "X-1")]
+    assert _counts() == (1, 2)
+
+
+def test_a_posting_locks_the_rows_it_names_until_it_commits(transactional_db):
+    """As the foreign key's check did (FOR KEY SHARE): a concurrent DELETE of the loan waits
+    for the posting, then finds its lines and is refused."""
+    posted = threading.Event()
+    release = threading.Event()
+
+    def post() -> None:
+        try:
+            with transaction.atomic():
+                _post_disbursement(key="lock:1")
+                posted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    assert posted.wait(10)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '300ms'")
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            cursor.execute("DELETE FROM servicing_loan WHERE id = %s", [LOAN])
+        release.set()
+        poster.join(10)
+        cursor.execute("SET lock_timeout = 0")
+        with (
+            pytest.raises(IntegrityError, match=f"journal lines name row {LOAN}"),
+            transaction.atomic(),
+        ):
+            cursor.execute("DELETE FROM servicing_loan WHERE id = %s", [LOAN])
+    assert Loan.objects.filter(pk=LOAN).exists()
+    assert _counts() == (1, 4)
 
 
 def test_database_accepts_a_balanced_raw_sql_entry(transactional_db):

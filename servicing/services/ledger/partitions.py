@@ -28,8 +28,25 @@ from servicing.ledger_roles import ledger_maintenance
 PARENT = "servicing_journalline"
 DEFAULT_PARTITION = f"{PARENT}_default"
 
-# Per-partition copies of the parent's statement-level guards (migration 0003 and this one).
-_GUARDS = """
+# The guard standing for the lines' foreign keys (migration 0049_journal_line_reference_guard).
+# Migration 0045 builds the first partitions before that function exists: it is added there
+# when it does, and 0049 adds it to the partitions made before.
+JOURNAL_LINE_REFERENCES_GUARD = """
+DO $$
+BEGIN
+    IF to_regprocedure('servicing_journal_line_references_check()') IS NOT NULL THEN
+        CREATE TRIGGER journal_line_references_exist
+            AFTER INSERT ON {name} REFERENCING NEW TABLE AS new_lines
+            FOR EACH STATEMENT EXECUTE FUNCTION servicing_journal_line_references_check();
+    END IF;
+END
+$$;
+"""
+
+# Per-partition copies of the parent's statement-level guards (migrations 0003, 0049 and this
+# one).
+_GUARDS = (
+    """
 CREATE TRIGGER journal_line_balance_check
     AFTER INSERT ON {name} REFERENCING NEW TABLE AS new_lines
     FOR EACH STATEMENT EXECUTE FUNCTION servicing_journal_line_balance_check();
@@ -40,6 +57,8 @@ CREATE TRIGGER journal_line_no_truncate
     BEFORE TRUNCATE ON {name}
     FOR EACH STATEMENT EXECUTE FUNCTION servicing_ledger_no_truncate();
 """
+    + JOURNAL_LINE_REFERENCES_GUARD
+)
 
 
 def month_start(day: dt.date) -> dt.date:
