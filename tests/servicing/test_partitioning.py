@@ -113,6 +113,31 @@ def test_a_direct_insert_into_a_partition_is_checked_by_the_partitions_own_guard
         cursor.execute(f"DELETE FROM {partition}")  # noqa: S608 - a generated name
 
 
+def test_a_direct_insert_into_a_partition_naming_a_missing_loan_is_refused():
+    """The guard standing for the lines' foreign keys (0049) is on every partition too, and on
+    one partitions_ensure creates."""
+    month = partitions.month_add(partitions.month_start(business_date_current()), 9)
+    with ledger_maintenance() as cursor:
+        partitions.month_partitions_ensure(cursor, month, month)
+    for day in (_future_month(), month):
+        with (
+            pytest.raises(IntegrityError, match="servicing_loan 987654 does not exist"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            entry = _raw_entry(cursor, day, f"partition:missing-loan:{day}")
+            cursor.execute(
+                f"INSERT INTO {partitions.partition_name(day)}"  # noqa: S608 - a generated name
+                " (id, entry_id, account_id, side, amount, business_date, loan_id)"
+                " SELECT nextval(pg_get_serial_sequence('servicing_journalline', 'id')),"
+                " %s, a.id, s.side, 5.00, %s, 987654 FROM servicing_ledgeraccount a"
+                " JOIN (VALUES ('bank_clearing', 'D'), ('fee_income', 'C')) s(code, side)"
+                " ON a.code = s.code",
+                [entry, day],
+            )
+        assert JournalLine.objects.filter(business_date=day).count() == 0
+
+
 def test_a_line_dated_otherwise_than_its_entry_is_refused():
     day = _future_month()
     with (
