@@ -48,8 +48,12 @@ def customer_reason(kind: str) -> str:
     return str(text) if text is not None else ""
 
 
-def status_note(status: str) -> str:
-    """The plain line a customer reads under a status in the timeline."""
+def status_note(status: str, *, for_dealer: bool = False) -> str:
+    """The plain line a customer reads under a status in the timeline. A dealer reads none
+    under a status its label keeps neutral (审核中): the customer's line would tell a referral
+    from a review, which the label hides."""
+    if for_dealer and status in DEALER_STATUS_LABELS:
+        return ""
     return customer_reason(STATUS_REASON_KIND.get(status, ""))
 
 
