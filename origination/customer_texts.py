@@ -24,6 +24,10 @@ CUSTOMER_REASONS = {
     "cancelled": _("申请已取消。"),
 }
 
+# under a counter-offer the decision engine made: rendered in the reader's language, never
+# stored (an underwriter's own note is theirs and shows as they wrote it)
+AUTOMATED_COUNTER_OFFER_NOTE = _("系统根据您的还款能力调整了方案")
+
 # an application status -> the reason kind the customer is told under it (none: no line)
 STATUS_REASON_KIND = {
     S.REFERRED: "verify",
@@ -48,8 +52,12 @@ def customer_reason(kind: str) -> str:
     return str(text) if text is not None else ""
 
 
-def status_note(status: str) -> str:
-    """The plain line a customer reads under a status in the timeline."""
+def status_note(status: str, *, for_dealer: bool = False) -> str:
+    """The plain line a customer reads under a status in the timeline. A dealer reads none
+    under a status its label keeps neutral (审核中): the customer's line would tell a referral
+    from a review, which the label hides."""
+    if for_dealer and status in DEALER_STATUS_LABELS:
+        return ""
     return customer_reason(STATUS_REASON_KIND.get(status, ""))
 
 
@@ -57,3 +65,9 @@ def dealer_status_label(status: str) -> str:
     """An application's status as the dealer portal names it."""
     label = DEALER_STATUS_LABELS.get(status)
     return str(label) if label is not None else str(dict(S.choices).get(status, ""))
+
+
+def counter_offer_note(offer) -> str:
+    """The line under a counter-offer on the customer's page: the system's plain line for an
+    automated offer (made by nobody), the underwriter's note for theirs."""
+    return offer.note if offer.created_by_id else str(AUTOMATED_COUNTER_OFFER_NOTE)

@@ -130,7 +130,7 @@ class EventOutput(serializers.Serializer):
         # dealer's plain line for the status instead, as on their pages (customer_texts).
         if event.kind != "status" or event.to_status == ApplicationStatus.SUBMITTED:
             return ""
-        return status_note(event.to_status)
+        return status_note(event.to_status, for_dealer=self.context.get("for_dealer", False))
 
 
 class ApplicantOutput(serializers.Serializer):

@@ -279,10 +279,11 @@ class ApplicationStatusView(APIView):
     @extend_schema(tags=TAG, responses=StatusOutput, summary="申请状态与进度")
     def get(self, request, reference: str):
         app = _get(request, reference)
+        for_dealer = staff_for_user(request.user) is not None
         payload = {
             "reference": app.reference,
             "status": app.status,
-            "needs": application_needs(app, for_dealer=staff_for_user(request.user) is not None),
+            "needs": application_needs(app, for_dealer=for_dealer),
             "timeline": list(app.events.order_by("created_at", "id")),
         }
-        return Response(StatusOutput(payload).data)
+        return Response(StatusOutput(payload, context={"for_dealer": for_dealer}).data)

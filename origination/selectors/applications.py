@@ -92,7 +92,11 @@ def application_timeline(app: Application, *, for_dealer: bool = False) -> list[
         # customer's plain line instead (origination/customer_texts.py)
         if event.kind == "status":
             title = labels.get(event.to_status, "")
-            note = status_note(event.to_status) if event.to_status != S.SUBMITTED else ""
+            note = (
+                status_note(event.to_status, for_dealer=for_dealer)
+                if event.to_status != S.SUBMITTED
+                else ""
+            )
         else:
             title, note = EVENT_LABELS.get(event.kind, _("办理进度更新")), ""
         if not title:

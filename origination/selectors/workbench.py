@@ -180,13 +180,16 @@ def decision_for_application(application: Application) -> dict | None:
 
 def case_summary(application: Application, decision: dict | None) -> dict:
     """The strip at the top of the case page: amount, LTV, DTI as risk computed it for the
-    decision (the bureau's monthly debt payments plus the instalment, over the income; none
-    before risk has read the bureau), score and tier."""
+    decision (the bureau's monthly debt payments plus the instalment, over the income the
+    decision was made on, named when the sources verified less than declared; none before risk
+    has read the bureau), score and tier."""
     app = application
     return {
         "amount": app.amount_financed,
         "ltv": app.ltv,
         "dti": (decision or {}).get("debt_to_income"),
+        # the DTI's income when the sources verified less than declared: the tile says so
+        "dti_income": (decision or {}).get("verified_income"),
         "score": (decision or {}).get("score"),
         "tier": (decision or {}).get("tier") or "",
     }

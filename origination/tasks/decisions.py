@@ -84,7 +84,6 @@ def application_decide(application_id: int) -> str:
                 application_id=app.pk,
                 offer=decision.offer,
                 tier=decision.tier or "",
-                note=_("系统根据您的还款能力调整了方案"),
             )
         except Exception:  # the decision stands; the offer can be made again from the case
             log.exception("counter-offer of %s not recorded", app.reference)

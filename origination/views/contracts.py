@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from autofin.ratelimit import heavy_endpoint
 from autofin.uploads import upload_response
+from origination.customer_texts import counter_offer_note
 from origination.forms.contracts import AgreeForm, SignForm
 from origination.models.underwriting import CounterOffer
 from origination.selectors.contracts import contract_for_customer, contract_key_facts
@@ -167,5 +168,11 @@ def counter_offer_page(request, pk: int):
     return render(
         request,
         "origination/contracts/counter_offer.html",
-        {"offer": offer, "quote": offer.quote, "app": offer.application},
+        {
+            "offer": offer,
+            "quote": offer.quote,
+            "app": offer.application,
+            "note": counter_offer_note(offer),
+            "note_by_person": bool(offer.created_by_id),
+        },
     )

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from risk.facts import debt_to_income_ratio, dec, income_for_decision, section
+from risk.facts import (
+    debt_to_income_ratio,
+    dec,
+    income_for_decision,
+    income_verified_below,
+    section,
+)
 from risk.models import Decision, FraudHit
 from risk.selectors.findings import decision_findings
 
@@ -89,6 +95,9 @@ def decision_details(*, application_ref: str, decision_id: int | None = None) ->
         "annual_rate": decision.annual_rate,
         "suggested_limit": decision.suggested_limit,
         "debt_to_income": _debt_to_income(decision),
+        # the lower income the sources verified, when the decision (and its 负债收入比) was
+        # made on it rather than on the declared one; None otherwise
+        "verified_income": (income_verified_below(inputs) or {}).get("monthly_income"),
         "created_at": decision.created_at,
         "bureau": inputs.get("bureau") or {},
         "verification": inputs.get("verification") or {},

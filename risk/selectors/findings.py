@@ -235,7 +235,9 @@ def rule_rows(details: dict) -> list[dict]:
         value = str(KIND_LABELS.get(r["kind"], r["kind"]))
         note = NOTES[r["code"]](r.get("evidence") or {}) if r["code"] in NOTES else ""
         flag = r["kind"] in ("decline", "refer")
-        rows.append(_row(code_label(r["code"]), f"{value}（{note}）" if note else value, flag))
+        if note:  # the brackets are the reader's language's: full-width only in Chinese
+            value = _("%(kind)s（%(status)s）") % {"kind": value, "status": note}
+        rows.append(_row(code_label(r["code"]), value, flag))
         rows[-1]["code"] = r["code"]
     return rows
 

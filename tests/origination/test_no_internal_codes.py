@@ -230,3 +230,34 @@ def test_a_counter_offer_a_person_made_is_not_called_automated(client, world):
     text = client.get(f"/my/applications/{offered.reference}/").content.decode()
     assert "调整方案待确认" in text and status_note("counter_offered") in text
     assert "本结果由系统自动作出" not in text
+
+
+def test_the_dealer_reads_no_line_that_tells_a_referral_from_a_review(client, world):
+    """The dealer's 审核中 names both a review and a referral; the customer's line under a
+    referral (需要进一步核实…) stood under it on the dealer's timeline and in its API answer,
+    telling them apart. The customer still reads it."""
+    from rest_framework.test import APIClient
+
+    app = Application.objects.filter(
+        status="referred", dealer__isnull=False, events__to_status="referred"
+    ).first()
+    assert app is not None
+    member = (
+        DealerStaff.objects.filter(dealer_id=app.dealer_id, active=True)
+        .select_related("user")
+        .first()
+    )
+    client.force_login(member.user)
+    text = client.get(f"/dealer/applications/{app.reference}/").content.decode()
+    assert "审核中" in text and status_note("referred") not in text
+    api = APIClient()
+    api.force_authenticate(member.user)
+    timeline = api.get(f"/api/v1/applications/{app.reference}/status/").json()["timeline"]
+    referred = [e for e in timeline if e["to_status"] == "referred"]
+    assert referred and {e["reason"] for e in referred} == {""}
+    declined = status_note("declined", for_dealer=True)
+    assert declined == status_note("declined") != ""  # an outcome's line stays
+    if app.customer_id:
+        api.force_authenticate(app.customer)
+        timeline = api.get(f"/api/v1/applications/{app.reference}/status/").json()["timeline"]
+        assert status_note("referred") in {e["reason"] for e in timeline}

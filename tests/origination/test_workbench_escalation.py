@@ -242,6 +242,30 @@ def test_case_strip_shows_the_debt_to_income_risk_decided_on(client, referred, u
     visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
     # (6,000 bureau debts + 4,258.44 at the tier's rate) / 10,000 income, as risk computed it
     assert "负债收入比 102.6%" in visible
+    assert 'data-testid="dti-income"' not in page.content.decode()  # on the declared income
+
+
+def test_case_strip_names_the_verified_income_its_ratio_is_on(client, referred, underwriter):
+    """A referral on an income the sources verified lower carries no V01 finding: the strip's
+    62.1 % read as if on the declared 12,000 (31 %) until it named the income it is on."""
+    below = {"status": "below", "monthly_income": "6000.00"}
+    Decision.objects.create(
+        application_ref=referred.reference,
+        rule_set=rule_set_default_ensure(),
+        facts={"applicant": {"income_monthly": "12000.00"}, "deal": {"instalment": "3728.03"}},
+        inputs={
+            "bureau": {**DELINQUENT, "monthly_debt_payments": "0.00", "court_enforcement": False},
+            "income": {"income_tax": below, "income_bank": below},
+        },
+        score=509,
+        tier="D",
+        outcome="refer",
+        reasons=[{"code": "S02_SCORE_REVIEW", "kind": "refer", "explanation": ""}],
+    )
+    client.force_login(underwriter)
+    page = client.get(reverse("origination:workbench_case", args=[referred.reference]))
+    visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    assert "负债收入比 62.1% 按核实月收入 ¥6,000.00" in visible
 
 
 def test_decline_asks_to_confirm_before_anything_changes(client, referred, underwriter):

@@ -7,6 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from autofin.models import AuditEntry, OutboundMessage
@@ -388,7 +389,6 @@ def test_automated_counter_offer_is_answered_on_the_customers_page(referred, cli
         application_id=app.pk,
         offer={"down_payment": "80000.00", "term_months": 48},
         tier="B",
-        note="系统根据您的还款能力调整了方案",
     )
     assert (offer.down_payment, offer.term_months, offer.amount_financed) == (
         Decimal("80000.00"),
@@ -407,6 +407,14 @@ def test_automated_counter_offer_is_answered_on_the_customers_page(referred, cli
     body = page.content.decode()
     assert 'data-testid="counter-offer"' in body
     assert reverse("origination:counter_offer", args=[offer.pk]) in body
+    # the system's line in the reader's language (it was stored in Chinese at decision time
+    # and read so on the English page)
+    offer_page = reverse("origination:counter_offer", args=[offer.pk])
+    assert "系统根据您的还款能力调整了方案" in client.get(offer_page).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(offer_page).content.decode()
+    assert "Terms adjusted to what you can repay" in english and "系统根据" not in english
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     answered = client.post(
         reverse("origination:counter_offer", args=[offer.pk]), {"answer": "accept"}
     )

@@ -6,6 +6,7 @@ declared income."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -150,3 +151,20 @@ def test_the_underwriter_reads_both_incomes(hand_scorecard):
         if r["code"] == "C01_COUNTER_OFFER"
     )
     assert details["debt_to_income"] == instalment / Decimal("6000.00")
+
+
+def test_the_underwriter_reads_both_incomes_in_english(hand_scorecard):
+    """The note's brackets were full-width Chinese ones on the English case page."""
+    decision_make(application_ref="APP-V7", facts=_facts(TEST_ID_INCOME_BELOW, "12000.00", 8))
+    with translation.override("en"):
+        details = decision_details(application_ref="APP-V7")
+        rows = rule_rows(details)
+        checks = verification_rows(details)
+    v01 = next(r for r in rows if r["code"] == V01)
+    assert (
+        v01["label"] == "Verified income below the declared income; decided on the verified income"
+    )
+    assert v01["value"] == (
+        "Notes (Declared monthly income ¥12,000.00, verified monthly income ¥6,000.00)"
+    )
+    assert not [r for r in rows + checks if re.search(r"[\u4e00-\u9fff（）]", str(r["value"]))]
