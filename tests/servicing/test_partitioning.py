@@ -15,8 +15,10 @@ from autofin.business_date import business_date_current
 from servicing.ledger_roles import ledger_maintenance
 from servicing.models import JournalEntry, JournalLine
 from servicing.models.loans import LoanScheduleRow, PenaltyAccrual
+from servicing.models.repayments import Component, Repayment, RepaymentAllocation
 from servicing.services.ledger import partitions
-from servicing.services.ledger.posting import journal_post
+from servicing.services.ledger.entries import EntrySpec
+from servicing.services.ledger.posting import journal_post, journal_post_many
 from tests.servicing.ledger_support import ledger_loans
 
 pytestmark = pytest.mark.django_db
@@ -262,9 +264,9 @@ def test_a_month_created_by_the_command_carries_the_balance_guard():
 # --- schedule rows: hash partitions and the guards that replaced the foreign keys ---------
 
 
-def _row(instalment_no: int = 1) -> LoanScheduleRow:
+def _row(instalment_no: int = 1, loan_id: int = LOAN) -> LoanScheduleRow:
     return LoanScheduleRow.objects.create(
-        loan_id=LOAN,
+        loan_id=loan_id,
         schedule_version=1,
         instalment_no=instalment_no,
         due_date=dt.date(2026, 4, 16),
@@ -338,6 +340,81 @@ def test_the_ledger_checks_look_lines_up_by_index_whatever_the_statistics_say():
         )
         config = dict(cursor.fetchall())
     assert config == {
-        "servicing_journal_line_balance_check": ["enable_seqscan=off"],
+        "servicing_journal_line_balance_check": [
+            "enable_seqscan=off",
+            "enable_hashjoin=off",
+            "enable_mergejoin=off",
+        ],
         "servicing_journal_entry_has_lines": ["enable_seqscan=off"],
     }
+
+
+def _entries_read(cursor) -> int:
+    cursor.execute(
+        "SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0)"
+        " FROM pg_stat_xact_user_tables WHERE relname = 'servicing_journalentry'"
+    )
+    return cursor.fetchone()[0]
+
+
+def test_a_posting_after_a_bulk_one_checks_its_own_entry_not_the_journal():
+    """A trigger's query is planned for the first statement that fires it in a session: after a
+    300-entry statement the balance check kept a hash join over every journal entry, so each
+    later one-entry posting read the whole journal (2.74 ms a check on the bench book, growing
+    with it). Migration 0049 keeps it to one look-up per entry."""
+    day = business_date_current()
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD PLANS")  # the bulk statement plans the check afresh
+    journal_post_many(
+        entries=[
+            EntrySpec(
+                business_date=day,
+                source_type="fee",
+                source_id=f"bulk{i}",
+                lines=[("fee_receivable", "D", "1.00", LOAN), ("fee_income", "C", "1.00", LOAN)],
+                idempotency_key=f"partition:bulk{i}",
+            )
+            for i in range(300)
+        ]
+    )
+    with connection.cursor() as cursor:
+        before = _entries_read(cursor)
+        journal_post(
+            business_date=day,
+            source_type="fee",
+            source_id="one",
+            lines=[("fee_receivable", "D", "2.00", LOAN), ("fee_income", "C", "2.00", LOAN)],
+            idempotency_key="partition:one",
+        )
+        read = _entries_read(cursor) - before
+    assert JournalEntry.objects.count() >= 301
+    assert read <= 2
+
+
+def _allocation(repayment: Repayment, row_id: int | None) -> RepaymentAllocation:
+    return RepaymentAllocation.objects.create(
+        repayment=repayment,
+        row_id=row_id,
+        component=Component.PRINCIPAL if row_id else Component.SUSPENSE,
+        amount=D("10.00"),
+    )
+
+
+def test_an_allocation_names_a_row_of_its_repayments_loan():
+    other = LOAN + 1
+    ledger_loans([other])
+    own, foreign = _row(), _row(loan_id=other)
+    repayment = Repayment.objects.create(
+        loan_id=LOAN, source="online", amount=D("10.00"), status="posted"
+    )
+    for row_id in (foreign.pk, own.pk + foreign.pk + 1000):
+        with pytest.raises(IntegrityError, match="does not exist on loan"), transaction.atomic():
+            _allocation(repayment, row_id)
+    assert not RepaymentAllocation.objects.exists()
+
+    allocation = _allocation(repayment, own.pk)
+    _allocation(repayment, None)  # suspense names no row
+    with pytest.raises(IntegrityError, match="does not exist on loan"), transaction.atomic():
+        RepaymentAllocation.objects.filter(pk=allocation.pk).update(row_id=foreign.pk)
+    assert RepaymentAllocation.objects.get(pk=allocation.pk).row_id == own.pk
+    assert RepaymentAllocation.objects.count() == 2
