@@ -361,7 +361,7 @@ def test_a_posting_after_a_bulk_one_checks_its_own_entry_not_the_journal():
     """A trigger's query is planned for the first statement that fires it in a session: after a
     300-entry statement the balance check kept a hash join over every journal entry, so each
     later one-entry posting read the whole journal (2.74 ms a check on the bench book, growing
-    with it). Migration 0049 keeps it to one look-up per entry."""
+    with it). Migration 0050 keeps it to one look-up per entry."""
     day = business_date_current()
     with connection.cursor() as cursor:
         cursor.execute("DISCARD PLANS")  # the bulk statement plans the check afresh

@@ -98,6 +98,6 @@ BACKWARD = "\n".join(
 
 
 class Migration(migrations.Migration):
-    dependencies = [("servicing", "0048_eod_open_row_indexes")]
+    dependencies = [("servicing", "0049_journal_line_reference_guard")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]
