@@ -227,5 +227,5 @@ def attempts_settle_locked(
             failed, S.FAILED, actor=f"bank:{source}", reasons=reasons, fields=fields
         )
     if paid and all(i.status == S.SUCCEEDED for i in instructions):
-        disbursement_fund_guarded(d, instructions)
+        disbursement_fund_guarded(d, instructions, business_date=business_date)
     return done

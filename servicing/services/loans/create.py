@@ -19,9 +19,9 @@ from autofin.pricing import (
     build_schedule,
 )
 from servicing.memos import memo
-from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus, LoanStatusChange
+from servicing.models.loans import Loan, LoanStatus, LoanStatusChange
 from servicing.services.loans.account import LoanError, actor_label, posting_date
-from servicing.services.loans.schedule import schedule_matches, schedule_rows_build
+from servicing.services.loans.schedule import schedule_matches, schedule_rows_insert
 
 # --- creation ----------------------------------------------------------------------------------
 
@@ -66,9 +66,7 @@ def _loan_opened(
     term_months: int,
 ) -> None:  # fmt: skip
     """A new loan's schedule rows (version 1), its first status-history row and its audit row."""
-    LoanScheduleRow.objects.bulk_create(
-        schedule_rows_build(loan=loan, schedule=schedule, version=1)
-    )
+    schedule_rows_insert(loan_id=loan.pk, schedule=schedule, version=1)
     LoanStatusChange.objects.create(
         loan=loan,
         from_status="",
@@ -155,9 +153,10 @@ def loan_create(
     disbursement code. `collateral`: vehicle, vin, plate, mortgage_status, mortgage_deadline,
     gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written).
     """
-    existing = Loan.objects.filter(contract_ref=contract_ref).first()
+    # asked by key alone: a new contract (the usual case) needs no Loan built from a row
+    existing = Loan.objects.filter(contract_ref=contract_ref).values_list("pk", flat=True).first()
     if existing is not None:
-        return existing
+        return Loan.objects.get(pk=existing)
     amount = quantize_fen(amount_financed)
     rate = to_decimal(annual_rate)
     cust_rate = None if customer_rate in (None, "") else to_decimal(customer_rate)
