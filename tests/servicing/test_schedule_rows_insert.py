@@ -60,7 +60,10 @@ def test_a_refused_row_writes_none_of_the_rows_and_a_column_without_default_is_a
     before = LoanScheduleRow.objects.count()
     assert schedule_rows_insert(loan_id=loan.pk, schedule=schedule, version=2) == loan.term_months
     # version 2 again: the unique (loan, version, instalment) refuses the whole statement
-    with pytest.raises(IntegrityError, match="loan_id, schedule_version, instalment_no"), transaction.atomic():
+    with (
+        pytest.raises(IntegrityError, match="loan_id, schedule_version, instalment_no"),
+        transaction.atomic(),
+    ):
         schedule_rows_insert(loan_id=loan.pk, schedule=schedule, version=2)
     # an instalment that is not principal + interest + fee is refused by the database
     row = (loan.pk, 3, dt.date(2026, 1, 1), 1, dt.date(2026, 2, 1), D("100.00"), D("10.00"),
