@@ -151,9 +151,9 @@ def loan_create(
     row for row, else LoanError "schedule_mismatch" (funded on another day than the contract's
     value date, the dates move and the caller passes no rows). Funding itself (principal receivable Dr / payees Cr) is posted by the
     disbursement code. `collateral`: vehicle, vin, plate, mortgage_status, mortgage_deadline,
-    gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written).
+    gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written). Whether the
+    contract has a loan is asked by its key alone: a new one (the usual case) builds no Loan.
     """
-    # asked by key alone: a new contract (the usual case) needs no Loan built from a row
     existing = Loan.objects.filter(contract_ref=contract_ref).values_list("pk", flat=True).first()
     if existing is not None:
         return Loan.objects.get(pk=existing)
