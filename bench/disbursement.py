@@ -23,7 +23,8 @@ average: releases/s sustained (funded / first release → last funded), release 
 p50/p95/max (target p95 ≤ 60 s), bank round trips (a release's batch is one; the sandbox counts
 them, SANDBOX_BANK_COUNT_CALLS) with the payments sent and status queries, timeouts injected and
 settled by the bank's status, CPU per release (workers, this process, and PostgreSQL's backends
-sampled by their process titles), the workers' peak RSS. Checks (exit 1 if any fails): bank payments
+sampled by their process titles), a release's wall time in its releasing thread against the
+thread's own CPU, the workers' peak RSS. Checks (exit 1 if any fails): bank payments
 per key and per instruction (never two), every instruction paid, Σ instructions == amount financed
 per disbursement, trial balance zero, bank clearing == −Σ amounts financed.
 """
