@@ -76,3 +76,38 @@ def rows_update(rows: list[models.Model], fields: list[str]) -> None:
             f"WHERE {table}.{pk} = v._pk",
             params,
         )
+
+
+def rows_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[object]]
+) -> int:
+    """INSERT plain rows of `model` in one statement: each row a tuple of `fields`' values (by
+    attname, in that order, each a value the driver sends as it is: int, date, Decimal, str);
+    every other field gets its model default. What `bulk_create` writes, without a model
+    instance and a `get_db_prep_save` per value, which for a loan's 36 schedule rows cost more
+    CPU than the rest of opening the loan. Returns the row count; pks are not read back."""
+    if not rows:
+        return 0
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    given = [meta.get_field(name) for name in fields]
+    rest = [
+        f
+        for f in meta.concrete_fields
+        if f is not meta.auto_field and f not in given and not getattr(f, "generated", False)
+    ]
+    for f in rest:
+        if not (f.has_default() or f.null):
+            raise ValueError(f"{meta.label}.{f.name} has no default: give its value")
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in rest]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in [*given, *rest])
+    row = "(" + ", ".join(["%s"] * (len(given) + len(rest))) + ")"
+    params = [value for r in rows for value in (*r, *defaults)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608 - names from metadata
+            f"VALUES {', '.join([row] * len(rows))}",
+            params,
+        )
+        return cursor.rowcount

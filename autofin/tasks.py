@@ -8,7 +8,14 @@ from autofin.notifications import (
 from autofin.security_log import security_log_prune as prune
 
 
-@shared_task(name=NOTIFICATION_DELIVER_TASK, acks_late=True, time_limit=60, soft_time_limit=50)
+# the message's row records the delivery; nothing reads the task's result
+@shared_task(
+    name=NOTIFICATION_DELIVER_TASK,
+    acks_late=True,
+    ignore_result=True,
+    time_limit=60,
+    soft_time_limit=50,
+)
 def notification_deliver(message_id: int) -> str:
     return notification_deliver_now(message_id=message_id).status
 

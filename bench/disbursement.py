@@ -23,7 +23,8 @@ average: releases/s sustained (funded / first release → last funded), release 
 p50/p95/max (target p95 ≤ 60 s), bank round trips (a release's batch is one; the sandbox counts
 them, SANDBOX_BANK_COUNT_CALLS) with the payments sent and status queries, timeouts injected and
 settled by the bank's status, CPU per release (workers, this process, and PostgreSQL's backends
-sampled by their process titles), the workers' peak RSS. Checks (exit 1 if any fails): bank payments
+sampled by their process titles), a release's wall time in its releasing thread against the
+thread's own CPU, the workers' peak RSS. Checks (exit 1 if any fails): bank payments
 per key and per instruction (never two), every instruction paid, Σ instructions == amount financed
 per disbursement, trial balance zero, bank clearing == −Σ amounts financed.
 """
@@ -285,13 +286,20 @@ def run(args, workers) -> None:
             last_recover = time.time()
 
     errors: list = []
+    # per releasing thread: wall seconds inside disbursement_approve and the thread's own CPU
+    # there (time.thread_time), to tell a release waiting (for a core, the GIL, a lock, the
+    # database) from one computing
+    spent = [[0.0, 0.0] for _k in range(args.releasers)]
 
     def releaser(k: int) -> None:
         # several checkers releasing at once, as from the workbench; the n-th release is due at
         # n / rate seconds, whatever the previous ones cost
         try:
             for n in range(k, len(ids), args.releasers):
+                w, c = time.perf_counter(), time.thread_time()
                 disbursement_approve(disbursement_id=ids[n], actor=checker)
+                spent[k][0] += time.perf_counter() - w
+                spent[k][1] += time.thread_time() - c
                 wait = t1 + (n + 1) / args.rate - time.perf_counter() if args.rate else 0
                 if wait > 0:
                     time.sleep(wait)
@@ -312,6 +320,10 @@ def run(args, workers) -> None:
     print(f"released (approved, sends enqueued on commit) in {t_released - t1:.1f} s "
           f"({len(ids) / (t_released - t1):.1f} releases/s); load average {load_average()}",
           flush=True)  # fmt: skip
+    wall, own = sum(w for w, _c in spent), sum(c for _w, c in spent)
+    print(f"a release in its thread: {wall / len(ids) * 1000:.0f} ms wall, of which "
+          f"{own / len(ids) * 1000:.0f} ms the thread's own CPU; the rest waits (for a core, "
+          f"the GIL, the database)", flush=True)  # fmt: skip
 
     deadline = time.time() + 1800
     while True:

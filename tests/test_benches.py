@@ -72,6 +72,7 @@ TINY = {
         [r"funded 3/3 in [\d.]+ s .*[\d.]+ disbursements/s, [\d.]+ payments/s",
          r"releases/s sustained .*: [\d.]+ \(target >= 20\); load average [\d.]+",
          r"release -> all payees paid: p50 [\d.]+ s, p95 [\d.]+ s",
+         r"a release in its thread: \d+ ms wall, of which \d+ ms the thread's own CPU",
          r"bank calls: \d+ round trips \([\d.]+ calls/s\) for 12 payments: \d+ payments sent",
          r"workers' peak RSS: \d+ MB",
          r"keys paid more than once: 0; instructions paid more than once: 0; "

@@ -30,10 +30,16 @@ from servicing.services.disbursement.send import (
 )
 from servicing.services.reconciliation import reconciliation_run
 
+# A release's sends, the bank's callbacks and their rechecks record their outcome in the
+# database; nothing reads their return values, so the result backend is not written (a Redis
+# write per task: two a release, the funding notification's delivery a third).
+RESULT_UNREAD = True
+
 
 @shared_task(
     name="servicing.tasks.disbursement.disbursement_attempt_send",
     acks_late=True,
+    ignore_result=RESULT_UNREAD,
     time_limit=120,
     soft_time_limit=100,
 )
@@ -44,6 +50,7 @@ def disbursement_attempt_send(attempt_id: int) -> str:
 @shared_task(
     name="servicing.tasks.disbursement.disbursement_attempts_send",
     acks_late=True,
+    ignore_result=RESULT_UNREAD,
     time_limit=120,
     soft_time_limit=100,
 )
@@ -55,6 +62,7 @@ def disbursement_attempts_send(attempt_ids: list[int]) -> list[str]:
 @shared_task(
     name="servicing.tasks.disbursement.disbursement_attempt_recover",
     acks_late=True,
+    ignore_result=RESULT_UNREAD,
     time_limit=120,
     soft_time_limit=100,
 )
@@ -65,6 +73,7 @@ def disbursement_attempt_recover(attempt_id: int) -> str:
 @shared_task(
     name="servicing.tasks.disbursement.bank_callback_deliver",
     acks_late=True,
+    ignore_result=RESULT_UNREAD,
     time_limit=60,
     soft_time_limit=50,
 )
@@ -75,6 +84,7 @@ def bank_callback_deliver(idempotency_key: str) -> dict | None:
 @shared_task(
     name="servicing.tasks.disbursement.bank_callbacks_deliver",
     acks_late=True,
+    ignore_result=RESULT_UNREAD,
     time_limit=60,
     soft_time_limit=50,
 )

@@ -29,7 +29,7 @@ from servicing.services.disbursement.aml_hold import aml_hold_check
 from servicing.services.disbursement.create import (
     customer_card_required,
     dual_approval_threshold,
-    instruction_account,
+    instruction_accounts,
 )
 from servicing.services.disbursement.fund import disbursement_fund_locked
 from servicing.services.disbursement.states import (
@@ -136,8 +136,7 @@ def _attempts_create(
     the audit rows. The caller holds the instructions' locks."""
     attempts, audits = [], []
     now = timezone.now()
-    for instruction in instructions:
-        account = instruction_account(instruction)
+    for instruction, account in zip(instructions, instruction_accounts(instructions), strict=True):
         n = instruction.attempt_count + 1
         attempts.append(
             PaymentAttempt(

@@ -87,8 +87,26 @@ def _register_payee(kind: str, name: str) -> Payee | None:
 # --- prepare (maker) ---------------------------------------------------------------------------
 
 
-def instruction_account(instruction: PaymentInstruction) -> dict:
-    """The payee's current verified account (plain values, decrypted number)."""
+def instruction_accounts(instructions: list[PaymentInstruction]) -> list[dict]:
+    """`instruction_account` of each instruction, the register's payees read in one query."""
+    ids = [
+        i.payee_id
+        for i in instructions
+        if i.payee_kind not in (PayeeKind.DEALER, PayeeKind.CUSTOMER)
+    ]
+    usable = (
+        {p.pk: p for p in Payee.objects.filter(pk__in=ids, active=True, verified=True)}
+        if ids
+        else {}
+    )
+    return [instruction_account(i, payees=usable) for i in instructions]
+
+
+def instruction_account(
+    instruction: PaymentInstruction, *, payees: dict[int, Payee] | None = None
+) -> dict:
+    """The payee's current verified account (plain values, decrypted number). `payees`: the
+    register's active verified payees by pk, read already (else this one is read)."""
 
     if instruction.payee_kind == PayeeKind.DEALER:
         account = dealer_settlement_account(dealer_id=instruction.payee_dealer_id)
@@ -101,7 +119,10 @@ def instruction_account(instruction: PaymentInstruction) -> dict:
         return account
     if instruction.payee_kind == PayeeKind.CUSTOMER:
         return customer_card_required(instruction.disbursement.application_id)
-    payee = Payee.objects.filter(pk=instruction.payee_id, active=True, verified=True).first()
+    if payees is None:
+        payee = Payee.objects.filter(pk=instruction.payee_id, active=True, verified=True).first()
+    else:
+        payee = payees.get(instruction.payee_id)
     if payee is None:
         raise DisbursementError(
             _("收款方未登记或未核验：%(name)s") % {"name": instruction.payee_name},

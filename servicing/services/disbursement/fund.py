@@ -48,12 +48,17 @@ from servicing.services.oem.subsidy import oem_subsidy_defer
 log = logging.getLogger(__name__)
 
 
-def disbursement_fund_guarded(d: Disbursement, instructions: list[PaymentInstruction]) -> None:
+def disbursement_fund_guarded(
+    d: Disbursement, instructions: list[PaymentInstruction], *, business_date: dt.date | None = None
+) -> None:
     """Fund inside a savepoint: if funding fails (a loan or origination error), the payment
-    stays recorded and the recovery task retries the funding (disbursements_fundable)."""
+    stays recorded and the recovery task retries the funding (disbursements_fundable).
+    `business_date`: the posting date the caller read in this transaction, if it did."""
     try:
         with transaction.atomic():
-            disbursement_fund_locked(d, instructions, actor=SYSTEM_ACTOR)
+            disbursement_fund_locked(
+                d, instructions, actor=SYSTEM_ACTOR, business_date=business_date
+            )
     except Exception:
         log.exception("funding of disbursement %s failed; left for the recovery task", d.pk)
         d.refresh_from_db()
@@ -163,14 +168,16 @@ def _subsidy_defer(d: Disbursement, *, loan: Loan, business_date: dt.date, actor
 
 
 def disbursement_fund_locked(
-    d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any
-) -> None:
-    """Fund a locked disbursement once every instruction succeeded; nothing otherwise."""
+    d: Disbursement, instructions: list[PaymentInstruction], *, actor: Any,
+    business_date: dt.date | None = None,
+) -> None:  # fmt: skip
+    """Fund a locked disbursement once every instruction succeeded; nothing otherwise.
+    `business_date`: the posting date already read in this transaction (else read here)."""
     if d.status == DS.FUNDED or d.status != DS.RELEASED:
         return
     if not all(i.status == S.SUCCEEDED for i in instructions):
         return
-    business_date = business_date_for_posting()
+    business_date = business_date or business_date_for_posting()
     now = timezone.now()
     loan = _loan_create(d, business_date=business_date, actor=actor)
     lease_asset_open(loan=loan, facts=d.contract_facts, on=business_date, actor=actor)

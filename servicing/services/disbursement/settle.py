@@ -88,14 +88,11 @@ def _batch_callback_receive(payloads: list) -> dict:
     bank delivers the callback again (what was recorded is then a duplicate)."""
     payloads = [p for p in payloads if isinstance(p, dict)]
     keys = [str(p.get("idempotency_key", "")) for p in payloads]
-    found = dict(
-        PaymentAttempt.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk")
-    )
-    disbursement_of = dict(
-        PaymentAttempt.objects.filter(pk__in=found.values()).values_list(
-            "pk", "instruction__disbursement_id"
-        )
-    )
+    found, disbursement_of = {}, {}
+    for key, pk, d_id in PaymentAttempt.objects.filter(idempotency_key__in=keys).values_list(
+        "idempotency_key", "pk", "instruction__disbursement_id"
+    ):
+        found[key], disbursement_of[pk] = pk, d_id
     replies: dict[str, dict] = {}
     by_release: dict[int, list[dict]] = {}
     for key, payload in zip(keys, payloads, strict=True):
@@ -227,5 +224,5 @@ def attempts_settle_locked(
             failed, S.FAILED, actor=f"bank:{source}", reasons=reasons, fields=fields
         )
     if paid and all(i.status == S.SUCCEEDED for i in instructions):
-        disbursement_fund_guarded(d, instructions)
+        disbursement_fund_guarded(d, instructions, business_date=business_date)
     return done

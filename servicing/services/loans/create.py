@@ -19,9 +19,9 @@ from autofin.pricing import (
     build_schedule,
 )
 from servicing.memos import memo
-from servicing.models.loans import Loan, LoanScheduleRow, LoanStatus, LoanStatusChange
+from servicing.models.loans import Loan, LoanStatus, LoanStatusChange
 from servicing.services.loans.account import LoanError, actor_label, posting_date
-from servicing.services.loans.schedule import schedule_matches, schedule_rows_build
+from servicing.services.loans.schedule import schedule_matches, schedule_rows_insert
 
 # --- creation ----------------------------------------------------------------------------------
 
@@ -66,9 +66,7 @@ def _loan_opened(
     term_months: int,
 ) -> None:  # fmt: skip
     """A new loan's schedule rows (version 1), its first status-history row and its audit row."""
-    LoanScheduleRow.objects.bulk_create(
-        schedule_rows_build(loan=loan, schedule=schedule, version=1)
-    )
+    schedule_rows_insert(loan_id=loan.pk, schedule=schedule, version=1)
     LoanStatusChange.objects.create(
         loan=loan,
         from_status="",
@@ -153,11 +151,12 @@ def loan_create(
     row for row, else LoanError "schedule_mismatch" (funded on another day than the contract's
     value date, the dates move and the caller passes no rows). Funding itself (principal receivable Dr / payees Cr) is posted by the
     disbursement code. `collateral`: vehicle, vin, plate, mortgage_status, mortgage_deadline,
-    gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written).
+    gps_status, gps_deadline. Raises LoanError on invalid terms (nothing written). Whether the
+    contract has a loan is asked by its key alone: a new one (the usual case) builds no Loan.
     """
-    existing = Loan.objects.filter(contract_ref=contract_ref).first()
+    existing = Loan.objects.filter(contract_ref=contract_ref).values_list("pk", flat=True).first()
     if existing is not None:
-        return existing
+        return Loan.objects.get(pk=existing)
     amount = quantize_fen(amount_financed)
     rate = to_decimal(annual_rate)
     cust_rate = None if customer_rate in (None, "") else to_decimal(customer_rate)
