@@ -9,8 +9,15 @@ and `after_commit` sends nothing for a transaction that rolled back."""
 
 from __future__ import annotations
 
+import threading
+
 from celery import current_app
 from django.db import transaction
+
+# Celery's autodiscovery returns at once, having imported nothing, while another thread of the
+# process runs it (its _RACE_PROTECTION flag): in a threaded web worker the second thread's
+# lookup would fail. One thread at a time imports; the others wait and then find the task.
+_import_lock = threading.Lock()
 
 
 def task_named(name: str):
@@ -19,7 +26,9 @@ def task_named(name: str):
     try:
         return current_app.tasks[name]
     except KeyError:
-        current_app.loader.import_default_modules()
+        with _import_lock:
+            if name not in current_app.tasks:
+                current_app.loader.import_default_modules()
         return current_app.tasks[name]
 
 

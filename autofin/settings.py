@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from autofin import beat
 from autofin.rails import ADAPTERS
@@ -132,6 +133,14 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Rendering PDFs takes seconds of CPU: it has its own queue (and worker), so automated decisions,
 # which must come back in seconds, never wait behind a contract being drawn up.
 CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "documents"}}
+# Customer messages (SMS, e-mail: two for each decided application) have their own queue, which
+# the main worker reads after its default one: with the "priority" order Redis hands a worker
+# the first of its queues (in the order it lists them) that holds a task, so a decision never
+# waits behind messages, and a message waits only while decisions are queued. A worker started
+# without -Q reads both, in this order.
+CELERY_TASK_ROUTES["autofin.tasks.notification_deliver"] = {"queue": "notifications"}
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue("notifications")]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
 # The nightly settlement: loan ids per chunk (a chunk is one transaction holding its loans'
 # row locks, so smaller chunks mean shorter waits for online postings).
 EOD_CHUNK_SIZE = env.int("EOD_CHUNK_SIZE", default=10_000)

@@ -200,20 +200,14 @@ def django_run(env: dict, code: str, *args: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def gunicorn_start(env: dict, *, port: int, workers: int, threads: int = 1):
-    """Start gunicorn on 127.0.0.1:``port`` and wait for /healthz; return (process, argv)."""
-    cmd = [
-        GUNICORN,
-        "autofin.wsgi",
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--threads",
-        str(threads),
-    ]
+def gunicorn_start(env: dict, *, port: int, workers: int, threads: int | None = None):
+    """Start gunicorn on 127.0.0.1:``port`` and wait for /healthz; return (process, argv).
+    It runs in the checkout and so reads its gunicorn.conf.py (the worker class and threads
+    production uses); ``threads`` overrides the threads (1: sync workers)."""
+    cmd = [GUNICORN, "autofin.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    cmd += ["--log-level", "warning"]
+    if threads is not None:
+        cmd += ["--threads", str(threads)] + (["--worker-class", "sync"] if threads == 1 else [])
     server = subprocess.Popen(cmd, cwd=ROOT, env=env)
     for _ in range(150):
         try:
@@ -226,6 +220,24 @@ def gunicorn_start(env: dict, *, port: int, workers: int, threads: int = 1):
     server.terminate()
     server.wait(timeout=20)
     raise RuntimeError("gunicorn did not start")
+
+
+def gunicorn_stop(server: subprocess.Popen) -> None:
+    """Graceful stop (SIGTERM: requests in hand finish), SIGKILL after 60 s: a loaded machine
+    must not leave the bench's Celery workers and database behind on a TimeoutExpired."""
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=20)
+
+
+def gunicorn_workers_kind(threads: int | None) -> str:
+    """How the started gunicorn's workers run, for the benches' set-up line."""
+    if threads is None:
+        return "workers and threads from gunicorn.conf.py, as in production"
+    return "sync workers" if threads == 1 else f"gthread workers, {threads} threads"
 
 
 def load_average() -> str:
@@ -367,8 +379,10 @@ class ApiClient:
             self.errors.append(f"submit status {result.get('status')}")
         return result
 
-    def application_status(self, base: str) -> dict:
-        return self.call("status", "GET", base + "status/")
+    def application_status(self, base: str, *, wait: float = 0) -> dict:
+        """The status; ``wait``: while the decision is to come, the server answers when it
+        comes or after ``wait`` seconds (a long poll)."""
+        return self.call("status", "GET", base + "status/" + (f"?wait={wait:g}" if wait else ""))
 
 
 def print_request_table(stats: dict[str, list[float]], kinds: tuple[str, ...]) -> float | None:

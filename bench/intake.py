@@ -35,6 +35,8 @@ from _common import (  # noqa: E402
     django_run,
     env_for,
     gunicorn_start,
+    gunicorn_stop,
+    gunicorn_workers_kind,
     load_average,
     print_request_table,
     scratch_database,
@@ -106,7 +108,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=18766)
     parser.add_argument(
-        "--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)"
+        "--threads",
+        type=int,
+        default=None,
+        help="gunicorn threads per worker (1: sync workers; default: gunicorn.conf.py's)",
     )
     parser.add_argument("--drop", action="store_true", help="drop the scratch database at the end")
     args = parser.parse_args()
@@ -118,8 +123,8 @@ def main() -> int:
     server, cmd = gunicorn_start(env, port=args.port, workers=args.workers, threads=args.threads)
     try:
         print(
-            f"server: gunicorn {' '.join(cmd[1:])} ({'gthread' if args.threads > 1 else 'sync'} "
-            f"workers), DEBUG=0 HTTPS=0, PostgreSQL {DB_NAME}, Redis {env['REDIS_URL']}"
+            f"server: gunicorn {' '.join(cmd[1:])} ({gunicorn_workers_kind(args.threads)}), "
+            f"DEBUG=0 HTTPS=0, PostgreSQL {DB_NAME}, Redis {env['REDIS_URL']}"
         )
         print(
             f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python "
@@ -140,8 +145,7 @@ def main() -> int:
             t.join(timeout=args.seconds + 60)
         elapsed = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        gunicorn_stop(server)
         if args.drop:
             db_drop(DB_NAME)
     done = sum(c.done for c in clients)

@@ -282,7 +282,8 @@ def start_children(host: str, port: int, data_dir: Path, children: list[Child]) 
                 "--concurrency",
                 "2",
                 "-Q",
-                "celery",
+                # its queues in the order it reads them (settings.CELERY_TASK_QUEUES)
+                "celery,notifications",
                 "-n",
                 "main@%h",
             ],

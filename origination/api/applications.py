@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from autofin.changes import change_wait
 from autofin.parsers import LimitedJSONParser
 from autofin.roles import Role, user_has_role
 from autofin.throttle import client_ip
@@ -44,8 +46,11 @@ from origination.services.applications.items import application_items_save
 from origination.services.applications.start import application_start, application_vehicle_update
 from origination.services.applications.submission import SubmissionConflictError, application_submit
 from origination.services.documents import application_document_add
+from origination.services.state import application_status_topic
 
 TAG = ["applications"]
+# Below gunicorn's 30 s worker timeout and common proxies' idle timeouts.
+STATUS_WAIT_MAX_SECONDS = 20
 
 
 def _bad(errors) -> Response:
@@ -276,9 +281,39 @@ class ApplicationSubmitView(APIView):
 
 
 class ApplicationStatusView(APIView):
-    @extend_schema(tags=TAG, responses=StatusOutput, summary="申请状态与进度")
+    @extend_schema(
+        tags=TAG,
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                float,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=(
+                    f"已提交、自动审批中的申请：最多等待这么多秒（0–{STATUS_WAIT_MAX_SECONDS}），"
+                    "审批结果一出即返回，免去频繁轮询"
+                ),
+            )
+        ],
+        responses=StatusOutput,
+        summary="申请状态与进度",
+    )
     def get(self, request, reference: str):
+        try:
+            wait = float(request.query_params.get("wait") or 0)
+        except ValueError:
+            wait = -1.0
+        if not 0 <= wait <= STATUS_WAIT_MAX_SECONDS:
+            message = gettext("wait 应为 0 到 %(max)s 之间的秒数。")
+            return _bad({"wait": [message % {"max": STATUS_WAIT_MAX_SECONDS}]})
         app = _get(request, reference)
+        if wait and app.status in sel.BEING_DECIDED:
+            change_wait(
+                application_status_topic(app.pk),
+                seconds=wait,
+                pending=lambda: sel.application_being_decided(app.pk),
+            )
+            app.refresh_from_db()
         for_dealer = staff_for_user(request.user) is not None
         payload = {
             "reference": app.reference,

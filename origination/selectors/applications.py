@@ -62,6 +62,15 @@ def applications_visible_to(user) -> QuerySet[Application]:
     return Application.objects.none()
 
 
+# What the machine decides right after submission: a customer's status request may wait on these.
+BEING_DECIDED = (S.SUBMITTED, S.UNDER_REVIEW)
+
+
+def application_being_decided(application_id: int) -> bool:
+    """One indexed read: is the automated decision of this application still to come?"""
+    return Application.objects.filter(pk=application_id, status__in=BEING_DECIDED).exists()
+
+
 def document_get_for(user, pk: int) -> ApplicationDocument | None:
     """A document only through an application the user may see."""
     visible = applications_visible_to(user).values("pk")

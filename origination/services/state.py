@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from autofin.audit import SYSTEM_ACTOR, audit_record
+from autofin.changes import change_announce
 from origination.models.applications import Application, ApplicationEvent
 from origination.models.applications import ApplicationStatus as S
 
@@ -140,7 +141,14 @@ def application_transition(
             to_status=to_status,
             reason=reason,
         )
+        # wakes the customer's status request waiting on this application (after the commit)
+        change_announce(application_status_topic(pk))
         return app
+
+
+def application_status_topic(application_id: int) -> str:
+    """The topic (autofin.changes) on which a change of this application's status is announced."""
+    return f"application-status:{application_id}"
 
 
 def event_record(
