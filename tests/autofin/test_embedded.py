@@ -150,7 +150,9 @@ def test_start_serves_postgres_redis_cache_and_celery_then_stop_leaves_nothing(t
 
         from celery import Celery
 
-        app = Celery("probe", broker=env["REDIS_URL"], backend=env["REDIS_URL"])
+        app = Celery(
+            "probe", broker=env["REDIS_URL"], backend=env["REDIS_URL"], set_as_current=False
+        )
         with app.connection_for_write() as conn, conn.SimpleQueue("probe") as queue:
             queue.put({"loan": 7})
             message = queue.get(timeout=5)

@@ -111,9 +111,14 @@ def test_without_redis_the_request_answers_at_once_and_the_decision_still_commit
 def test_threads_looking_a_task_up_at_once_all_find_it(monkeypatch):
     """Celery's autodiscovery imports nothing in a second thread while a first runs it; the
     threaded web workers look tasks up through task_named, which lets one thread import."""
-    from celery import current_app
     from celery.loaders import base
 
+    from autofin import scheduling
+    from autofin.celery import app as current_app
+
+    # Celery's current app is per thread (another test's Celery() may be current here while the
+    # new threads see the default one): every thread looks the task up in the project's app.
+    monkeypatch.setattr(scheduling, "current_app", current_app)
     name = "origination.tasks.application_decide"
     task = current_app.tasks[name]
     monkeypatch.delitem(current_app.tasks, name)
