@@ -54,9 +54,15 @@ def dealer_can_submit(dealer_id: int) -> bool:
     return Dealer.objects.filter(pk=dealer_id, status=DealerStatus.ACTIVE).exists()
 
 
+def dealer_funds_account(dealer_id: int) -> SettlementAccount | None:
+    """The account an active dealer receives funds into: its verified, active settlement
+    account; None while the dealer is not active or has none."""
+    return dealer_active_account(dealer_id) if dealer_can_submit(dealer_id) else None
+
+
 def dealer_can_receive_funds(dealer_id: int) -> bool:
     """Only active dealers with a verified, active settlement account may receive funds."""
-    return dealer_can_submit(dealer_id) and dealer_active_account(dealer_id) is not None
+    return dealer_funds_account(dealer_id) is not None
 
 
 def dealer_risk_facts(*, dealer_id: int) -> dict:
@@ -78,7 +84,16 @@ def dealer_risk_facts(*, dealer_id: int) -> dict:
 
 def dealer_settlement_account(*, dealer_id: int) -> dict | None:
     """The verified, active account servicing pays the dealer's share of a disbursement into."""
-    account = dealer_active_account(dealer_id)
+    return _account_plain(dealer_active_account(dealer_id))
+
+
+def dealer_payout_account(*, dealer_id: int) -> dict | None:
+    """`dealer_settlement_account` of a dealer that may receive funds now
+    (`dealer_can_receive_funds`), its account read once; None otherwise."""
+    return _account_plain(dealer_funds_account(dealer_id))
+
+
+def _account_plain(account: SettlementAccount | None) -> dict | None:
     if account is None:
         return None
     return {

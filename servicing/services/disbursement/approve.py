@@ -110,15 +110,20 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
             instruction.save(update_fields=["status", "succeeded_at", "account_name", "updated_at"])
             continue
         to_pay.append(instruction)
-    attempt_ids = [a.pk for a in _attempts_create(to_pay, actor=actor, business_date=business_date)]
-    audit_record(
-        actor=actor,
-        obj=d,
-        action="disbursement_release",
-        from_state=old,
-        to_state=DS.RELEASED,
-        data={"attempts": attempt_ids},
+    attempts, audits = _attempts_create(to_pay, actor=actor, business_date=business_date)
+    attempt_ids = [a.pk for a in attempts]
+    # the release's audit row goes in the same INSERT as its attempts' rows
+    audits.append(
+        audit_entry_build(
+            actor=actor,
+            obj=d,
+            action="disbursement_release",
+            from_state=old,
+            to_state=DS.RELEASED,
+            data={"attempts": attempt_ids},
+        )
     )
+    AuditEntry.objects.bulk_create(audits)
     if not attempt_ids:
         disbursement_fund_locked(d, instructions, actor=actor)
     if attempt_ids:
@@ -130,10 +135,11 @@ def _release(d: Disbursement, instructions: list[PaymentInstruction], *, actor: 
 
 def _attempts_create(
     instructions: list[PaymentInstruction], *, actor: Any, business_date: dt.date
-) -> list[PaymentAttempt]:
+) -> tuple[list[PaymentAttempt], list[AuditEntry]]:
     """A new attempt with a NEW idempotency key for each instruction, to the payee's current
-    verified account: one INSERT of the attempts, one UPDATE of the instructions, one INSERT of
-    the audit rows. The caller holds the instructions' locks."""
+    verified account: one INSERT of the attempts, one UPDATE of the instructions. Returns the
+    attempts and their audit rows, NOT yet written: the caller inserts them with its own (one
+    INSERT for a release). The caller holds the instructions' locks."""
     attempts, audits = [], []
     now = timezone.now()
     for instruction, account in zip(instructions, instruction_accounts(instructions), strict=True):
@@ -182,8 +188,7 @@ def _attempts_create(
         ["status", "attempt_count", "account_name", "bank_name", "account_number_masked",
          "failure_reason", "updated_at"],
     )  # fmt: skip
-    AuditEntry.objects.bulk_create(audits)
-    return attempts
+    return attempts, audits
 
 
 def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
@@ -204,9 +209,10 @@ def instruction_retry(*, instruction_id: int, actor: Any) -> PaymentAttempt:
                 % {"s": instruction.get_status_display()},
                 code="not_failed",
             )
-        [attempt] = _attempts_create(
+        [attempt], audits = _attempts_create(
             [instruction], actor=actor, business_date=business_date_for_posting()
         )
+        AuditEntry.objects.bulk_create(audits)
         dispatch_after_commit(
             "servicing.tasks.disbursement.disbursement_attempt_send", [attempt.pk]
         )

@@ -16,7 +16,7 @@ from autofin.money import ZERO, quantize_fen, to_decimal
 from autofin.policy import policy_value
 from autofin.roles import Role, user_has_role
 from dealers.models.dealers import Dealer
-from dealers.selectors import dealer_can_receive_funds, dealer_settlement_account
+from dealers.selectors import dealer_payout_account
 from origination.models import ProductVersion
 from origination.selectors.bank_cards import customer_card_account
 from origination.selectors.contracts import contract_for_funding
@@ -109,8 +109,8 @@ def instruction_account(
     register's active verified payees by pk, read already (else this one is read)."""
 
     if instruction.payee_kind == PayeeKind.DEALER:
-        account = dealer_settlement_account(dealer_id=instruction.payee_dealer_id)
-        if account is None or not dealer_can_receive_funds(instruction.payee_dealer_id):
+        account = dealer_payout_account(dealer_id=instruction.payee_dealer_id)
+        if account is None:
             raise DisbursementError(
                 _("经销商没有已核验的结算账户或当前不可收款：%(name)s")
                 % {"name": instruction.payee_name},

@@ -213,24 +213,18 @@ def disbursement_fund_locked(
 
 
 def _commission(d: Disbursement, *, business_date: dt.date, product_line: str | None) -> None:
-
+    # No savepoint of its own: commission_accrue refuses "no_agreement" before it writes
+    # anything (and writes its row in its own savepoint); any other failure is raised and rolls
+    # the funding back with everything else.
     try:
-        with transaction.atomic():
-            commission = commission_accrue(
-                dealer=d.dealer_id,
-                contract_ref=d.contract_ref,
-                amount_financed=d.amount_financed,
-                funded_on=business_date,
-                product_line=product_line or "new",
-                salesperson_name=application_salesperson_name(d.application_id),
-            )
-            commission_accrual_post(
-                commission_id=commission.pk,
-                dealer_id=commission.dealer_id,
-                amount=commission.amount,
-                contract_ref=commission.contract_ref,
-                on=commission.funded_on,
-            )
+        commission = commission_accrue(
+            dealer=d.dealer_id,
+            contract_ref=d.contract_ref,
+            amount_financed=d.amount_financed,
+            funded_on=business_date,
+            product_line=product_line or "new",
+            salesperson_name=application_salesperson_name(d.application_id),
+        )
     except DealerError as exc:
         if getattr(exc, "code", "") != "no_agreement":
             raise
@@ -242,6 +236,14 @@ def _commission(d: Disbursement, *, business_date: dt.date, product_line: str | 
             reason=str(exc),
             data={"dealer_id": d.dealer_id},
         )
+        return
+    commission_accrual_post(
+        commission_id=commission.pk,
+        dealer_id=commission.dealer_id,
+        amount=commission.amount,
+        contract_ref=commission.contract_ref,
+        on=commission.funded_on,
+    )
 
 
 def _notify(d: Disbursement, *, loan_id: int) -> None:

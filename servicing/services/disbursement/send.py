@@ -29,6 +29,7 @@ from servicing.services.disbursement.states import (
     S,
     attempts_status_set,
     disbursement_lock,
+    instructions_lock,
 )
 
 RESENDABLE = (S.PENDING, S.SENDING, S.UNKNOWN)
@@ -48,20 +49,27 @@ def attempts_send(
     run twice or after a crash: a resend under the same key is deduped by the bank. Returns
     each attempt's status by pk."""
     gateway = gateway or payment_gateway()
-    by_release: dict[int, list[int]] = {}
-    for pk, d_id in PaymentAttempt.objects.filter(pk__in=attempt_ids).values_list(
-        "pk", "instruction__disbursement_id"
-    ):
-        by_release.setdefault(d_id, []).append(pk)
-    out: dict[int, str] = {}
-    for d_id, ids in sorted(by_release.items()):
-        out.update(_release_send(d_id, sorted(ids), gateway))
+    out, batches = _attempts_mark_sending(attempt_ids)
+    # "sending" is committed; no lock is held while the bank is called.
+    for d_id, live, requests in batches:
+        answers = _bank_send(gateway, requests)
+        out.update(
+            attempts_record_send(
+                disbursement_id=d_id,
+                answers={a.pk: answer for a, answer in zip(live, answers, strict=True)},
+            )
+        )
     return out
 
 
-def _release_send(d_id: int, attempt_ids: list[int], gateway: PaymentGateway) -> dict[int, str]:
+def _attempts_mark_sending(
+    attempt_ids: list[int],
+) -> tuple[dict[int, str], list[tuple[int, list[PaymentAttempt], list[dict]]]]:
+    """In one transaction: lock the attempts' instructions by pk, then the attempts by pk (the
+    order every step locks in), move the resendable ones to "sending" (a sends count and
+    sent_at each). Returns every attempt's status by pk and, per disbursement, its live
+    attempts and their bank requests."""
     with transaction.atomic():
-        # the instructions by pk, then their attempts by pk (the order every step locks in)
         instructions = {
             i.pk: i
             for i in PaymentInstruction.objects.filter(attempts__pk__in=attempt_ids)
@@ -74,7 +82,7 @@ def _release_send(d_id: int, attempt_ids: list[int], gateway: PaymentGateway) ->
         out = {a.pk: a.status for a in attempts}
         live = [a for a in attempts if a.status in RESENDABLE]
         if not live:
-            return out
+            return out, []
         now = timezone.now()
         for attempt in live:
             attempt.sends += 1
@@ -89,28 +97,27 @@ def _release_send(d_id: int, attempt_ids: list[int], gateway: PaymentGateway) ->
         )
         if resent:
             rows_update(resent, ["sends", "sent_at"])
-        requests = [
-            {
-                "idempotency_key": a.idempotency_key,
-                "amount": a.amount,
-                "account_number": decrypt(a.account_number_enc),
-                "account_name": a.account_name,
-                "bank_name": a.bank_name,
-                "reference": f"{d_id}/{instructions[a.instruction_id].seq} "
-                f"{instructions[a.instruction_id].payee_name}",
-                "requested_date": a.business_date,
-            }
-            for a in live
-        ]
-    # "sending" is committed; no lock is held while the bank is called.
-    answers = _bank_send(gateway, requests)
-    out.update(
-        attempts_record_send(
-            disbursement_id=d_id,
-            answers={a.pk: answer for a, answer in zip(live, answers, strict=True)},
-        )
-    )
-    return out
+        by_release: dict[int, list[PaymentAttempt]] = {}
+        for a in live:
+            by_release.setdefault(instructions[a.instruction_id].disbursement_id, []).append(a)
+        batches = []
+        for d_id, release in sorted(by_release.items()):
+            requests = []
+            for a in release:
+                instruction = instructions[a.instruction_id]
+                requests.append(
+                    {
+                        "idempotency_key": a.idempotency_key,
+                        "amount": a.amount,
+                        "account_number": decrypt(a.account_number_enc),
+                        "account_name": a.account_name,
+                        "bank_name": a.bank_name,
+                        "reference": f"{d_id}/{instruction.seq} {instruction.payee_name}",
+                        "requested_date": a.business_date,
+                    }
+                )
+            batches.append((d_id, release, requests))
+        return out, batches
 
 
 def _bank_send(gateway: PaymentGateway, requests: list[dict]) -> list[BankResult]:
@@ -128,9 +135,15 @@ def _bank_send(gateway: PaymentGateway, requests: list[dict]) -> list[BankResult
 def attempts_record_send(*, disbursement_id: int, answers: dict[int, BankResult]) -> dict[int, str]:
     """Record what the bank answered to the sends of a disbursement's attempts, in one
     transaction: accepted → sent, no answer → unknown (rechecked by key), rejected → failed.
-    Never moves a settled attempt back."""
+    Never moves a settled attempt back. The disbursement row is locked only when the bank
+    refused a payment (settling it may fund); sent and unknown need the instructions' locks
+    alone, as marking them "sending" did."""
+    refused = any(answer.status == "rejected" for answer in answers.values())
     with transaction.atomic():
-        d, instructions = disbursement_lock(disbursement_id)
+        if refused:
+            d, instructions = disbursement_lock(disbursement_id)
+        else:
+            d, instructions = None, instructions_lock(disbursement_id)
         by_pk = {i.pk: i for i in instructions}
         attempts = list(
             PaymentAttempt.objects.filter(pk__in=answers).order_by("pk").select_for_update()

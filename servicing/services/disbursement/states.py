@@ -59,10 +59,18 @@ def actor_label(actor: Any) -> str:
 
 def disbursement_lock(disbursement_id: int) -> tuple[Disbursement, list[PaymentInstruction]]:
     d = Disbursement.objects.select_for_update().get(pk=disbursement_id)
-    instructions = list(
-        PaymentInstruction.objects.filter(disbursement_id=d.pk).order_by("pk").select_for_update()
+    return d, instructions_lock(d.pk)
+
+
+def instructions_lock(disbursement_id: int) -> list[PaymentInstruction]:
+    """The disbursement's instructions locked by pk, without its row: for a step that moves
+    payments between the states before a final answer (sending, sent, unknown), which never
+    funds and so never needs the disbursement."""
+    return list(
+        PaymentInstruction.objects.filter(disbursement_id=disbursement_id)
+        .order_by("pk")
+        .select_for_update()
     )
-    return d, instructions
 
 
 # --- sending and settling ---------------------------------------------------------------------
