@@ -55,14 +55,9 @@ def dealer_can_submit(dealer_id: int) -> bool:
 
 
 def dealer_funds_account(dealer_id: int) -> SettlementAccount | None:
-    """The account an active dealer receives funds into: its verified, active settlement
-    account; None while the dealer is not active or has none."""
+    """The account a dealer receives funds into: its verified, active settlement account, and
+    only while the dealer is active (None otherwise: it may not receive funds)."""
     return dealer_active_account(dealer_id) if dealer_can_submit(dealer_id) else None
-
-
-def dealer_can_receive_funds(dealer_id: int) -> bool:
-    """Only active dealers with a verified, active settlement account may receive funds."""
-    return dealer_funds_account(dealer_id) is not None
 
 
 def dealer_risk_facts(*, dealer_id: int) -> dict:
@@ -89,7 +84,7 @@ def dealer_settlement_account(*, dealer_id: int) -> dict | None:
 
 def dealer_payout_account(*, dealer_id: int) -> dict | None:
     """`dealer_settlement_account` of a dealer that may receive funds now
-    (`dealer_can_receive_funds`), its account read once; None otherwise."""
+    (`dealer_funds_account`), its account read once; None otherwise."""
     return _account_plain(dealer_funds_account(dealer_id))
 
 

@@ -10,7 +10,7 @@ from autofin.crypto import decrypt, keyed_hash
 from autofin.roles import Role
 from dealers.models.accounts import BankAccountChange, SettlementAccount
 from dealers.rules import DealerError
-from dealers.selectors import dealer_can_receive_funds, dealer_risk_facts, dealer_settlement_account
+from dealers.selectors import dealer_funds_account, dealer_risk_facts, dealer_settlement_account
 from dealers.services import (
     bank_account_change_approve,
     bank_account_change_prepare,
@@ -115,7 +115,7 @@ def test_checker_approval_activates_the_account_and_replaces_the_old(dealer, am,
         "settlement_account_activate",
         "settlement_account_deactivate",
     ]
-    assert dealer_can_receive_funds(dealer.pk) is True
+    assert dealer_funds_account(dealer.pk) is not None
     assert dealer_risk_facts(dealer_id=dealer.pk)["can_receive_funds"] is True
 
 

@@ -10,7 +10,7 @@ from autofin.models import AuditEntry
 from dealers.models.dealers import Dealer, DealerStatus
 from dealers.rules import DealerError
 from dealers.seed import uscc_make
-from dealers.selectors import dealer_can_receive_funds, dealer_can_submit, dealer_risk_facts
+from dealers.selectors import dealer_can_submit, dealer_funds_account, dealer_risk_facts
 from dealers.services import dealer_onboard, dealer_transition, uscc_clean
 from tests.audit_trail import audit_trail_for
 
@@ -160,7 +160,7 @@ def test_only_active_dealers_can_submit(make_dealer, status, can_submit):
     dealer = make_dealer(status=status)
     assert dealer_can_submit(dealer.pk) is can_submit
     # no verified account yet: nobody can receive funds
-    assert dealer_can_receive_funds(dealer.pk) is False
+    assert dealer_funds_account(dealer.pk) is None
 
 
 def test_risk_facts_are_plain_values(make_dealer):
