@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 ## Run the app with demo data on the embedded PostgreSQL and Redis (no servers to install),
 ## on the sandbox rails (AUTOFIN_SANDBOX=1).
 run: install
-	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.dev.run
+	AUTOFIN_SANDBOX=$${AUTOFIN_SANDBOX:-1} HTTPS=$${HTTPS:-0} DEBUG=$${DEBUG:-0} $(BIN)/python -m autofin.dev.run $(if $(PORT),--port $(PORT))
 
 ## Run the test suite. PostgreSQL and Redis: DATABASE_URL / REDIS_URL if set, else the servers
 ## on 127.0.0.1:5432 / :6379 if they answer, else embedded ones started for the run

@@ -46,6 +46,16 @@ DEALER_STATUS_LABELS = {
 }
 
 
+# the status value a dealer reads where a page names it by value (the API, a filter, a data
+# attribute): the label above hides a referral, so must the value it stands for
+DEALER_STATUS_VALUES = {S.REFERRED: S.UNDER_REVIEW}
+
+
+def dealer_status(status: str) -> str:
+    """An application's status value as a dealer may read it (a referral reads as a review)."""
+    return DEALER_STATUS_VALUES.get(status, status)
+
+
 def customer_reason(kind: str) -> str:
     """The plain line for one reason kind ('' for an unknown kind: never the kind itself)."""
     text = CUSTOMER_REASONS.get(kind)

@@ -343,6 +343,21 @@ def public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def children_environ(host: str, port: int) -> None:
+    """The settings the children read from the environment (autofin.settings), where the
+    developer set none."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")  # logs show up as they happen
+    # gunicorn here speaks plain HTTP; without this, settings' production default would
+    # redirect to https:// and mark cookies Secure, and nobody could log in.
+    os.environ.setdefault("HTTPS", "false")
+    os.environ.setdefault("STATIC_COMPRESS", "false")
+    # The demo pays, verifies and texts through the sandbox rails (and seeds demo users).
+    os.environ.setdefault("AUTOFIN_SANDBOX", "1")
+    # The links in the demo's texts and e-mails (a customer's confirmation, a contract to sign,
+    # an invitation) lead to this server: settings' default names port 8000, whatever --port.
+    os.environ.setdefault("SITE_URL", public_url(host, port).rstrip("/"))
+
+
 def banner(url: str, services: EmbeddedServices | None, seed_output: list[str]) -> str:
     lines = ["", "=" * 72, f"AutoFin is running at {url}"]
     for key, label in (("DATABASE_URL", "database"), ("REDIS_URL", "broker/cache")):
@@ -393,14 +408,7 @@ def serve(args: argparse.Namespace, data_dir: Path, signals: _Signals, launch: L
         timings = ", ".join(f"{name} {secs:.1f}s" for name, secs in launch.services.timings.items())
         say(f"embedded servers ready ({timings})")
         os.environ.update(launch.services.env())
-    # Children read their settings from the environment (autofin.settings).
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")  # logs show up as they happen
-    # gunicorn here speaks plain HTTP; without this, settings' production default would
-    # redirect to https:// and mark cookies Secure, and nobody could log in.
-    os.environ.setdefault("HTTPS", "false")
-    os.environ.setdefault("STATIC_COMPRESS", "false")
-    # The demo pays, verifies and texts through the sandbox rails (and seeds demo users).
-    os.environ.setdefault("AUTOFIN_SANDBOX", "1")
+    children_environ(args.host, args.port)
 
     # collectstatic needs no database and is the slowest step (whitenoise compresses every
     # file): run it alongside migrate and seed_demo.

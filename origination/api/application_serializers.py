@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from autofin.fields import PlainDecimalSerializerField
-from origination.customer_texts import status_note
+from origination.customer_texts import dealer_status, status_note
 from origination.models import PayeeType, RepaymentMethod, VehicleKind, VehicleUse
 from origination.models.applications import ApplicantRole, Application, ApplicationStatus
 from origination.models.documents import DocumentKind
@@ -117,12 +117,30 @@ class DocumentInput(serializers.Serializer):
 
 # --- outputs ---------------------------------------------------------------------------------
 
+AUDIENCE_STATUS_HELP = (
+    "申请状态。经销商读到的 referred（人工审批中）为 under_review（审核中）：经销商不应分辨"
+    "转人工与普通审核；客户与后台读到原值。"
+)
+
+
+class AudienceStatusField(serializers.ChoiceField):
+    """The status as the reader may know it: a dealer's serializer context (``for_dealer``)
+    reads a referral as a review, like the portal's 审核中."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", AUDIENCE_STATUS_HELP)
+        super().__init__(choices=ApplicationStatus.choices, **kwargs)
+
+    def to_representation(self, value):
+        value = super().to_representation(value)
+        return dealer_status(value) if self.context.get("for_dealer") else value
+
 
 class EventOutput(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     kind = serializers.CharField()
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
+    from_status = AudienceStatusField(allow_blank=True)
+    to_status = AudienceStatusField(allow_blank=True)
     reason = serializers.SerializerMethodField()
 
     def get_reason(self, event) -> str:
@@ -163,6 +181,7 @@ class DocumentOutput(serializers.Serializer):
 
 
 class ApplicationOutput(serializers.ModelSerializer):
+    status = AudienceStatusField()
     product = serializers.CharField(source="product_version.product.code")
     product_version = serializers.IntegerField(source="product_version.number")
     dealer_id = serializers.IntegerField(allow_null=True)
@@ -217,6 +236,8 @@ class ApplicationOutput(serializers.ModelSerializer):
 class ApplicationStepOutput(serializers.ModelSerializer):
     """What a step's save returns: the status, the steps done and the indicative quote."""
 
+    status = AudienceStatusField()
+
     steps = serializers.SerializerMethodField()
 
     class Meta:
@@ -239,6 +260,8 @@ class ApplicationStepOutput(serializers.ModelSerializer):
 
 
 class ApplicationListOutput(serializers.ModelSerializer):
+    status = AudienceStatusField()
+
     class Meta:
         model = Application
         fields = [
@@ -256,6 +279,6 @@ class ApplicationListOutput(serializers.ModelSerializer):
 
 class StatusOutput(serializers.Serializer):
     reference = serializers.CharField()
-    status = serializers.CharField()
+    status = AudienceStatusField()
     needs = serializers.ListField(child=serializers.CharField())
     timeline = EventOutput(many=True)

@@ -33,6 +33,7 @@ from origination.api.application_serializers import (
     VehicleStepInput,
 )
 from origination.api.errors import errors_flatten
+from origination.customer_texts import dealer_status
 from origination.models.applications import ApplicationChannel
 from origination.selectors import applications as sel
 from origination.selectors.progress import application_needs
@@ -57,6 +58,11 @@ def _bad(errors) -> Response:
     return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _audience(request) -> dict:
+    """The serializers' context: dealer staff read the statuses as their portal names them."""
+    return {"for_dealer": staff_for_user(request.user) is not None}
+
+
 def _prefetched(qs):
     return qs.prefetch_related("applicants", "items", "documents")
 
@@ -73,7 +79,9 @@ class ApplicationListCreateView(APIView):
     @extend_schema(tags=TAG, responses=ApplicationListOutput(many=True), summary="我的/本店的申请")
     def get(self, request):
         apps = sel.applications_visible_to(request.user).order_by("-created_at")[:200]
-        return Response({"results": ApplicationListOutput(apps, many=True).data})
+        return Response(
+            {"results": ApplicationListOutput(apps, many=True, context=_audience(request)).data}
+        )
 
     @extend_schema(
         tags=TAG,
@@ -110,13 +118,17 @@ class ApplicationListCreateView(APIView):
                 return Response(status=status.HTTP_403_FORBIDDEN)
         except ApplicationValidationError as exc:
             return _bad(exc.errors)
-        return Response(ApplicationStepOutput(app).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ApplicationStepOutput(app, context=_audience(request)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ApplicationDetailView(APIView):
     @extend_schema(tags=TAG, responses=ApplicationOutput, summary="申请详情")
     def get(self, request, reference: str):
-        return Response(ApplicationOutput(_get(request, reference, prefetch=True)).data)
+        app = _get(request, reference, prefetch=True)
+        return Response(ApplicationOutput(app, context=_audience(request)).data)
 
     @extend_schema(
         tags=TAG,
@@ -200,7 +212,7 @@ class ApplicationDetailView(APIView):
             )
         # The step services return the saved row (read under their lock) and consents change
         # no field of the application row, so ``app`` is current: no re-read.
-        return Response(ApplicationStepOutput(app).data)
+        return Response(ApplicationStepOutput(app, context=_audience(request)).data)
 
 
 class ApplicationDocumentView(APIView):
@@ -275,7 +287,7 @@ class ApplicationSubmitView(APIView):
                 {"errors": {"__all__": ["申请已提交。"]}}, status=status.HTTP_409_CONFLICT
             )
         return Response(
-            ApplicationStepOutput(result.application).data,
+            ApplicationStepOutput(result.application, context=_audience(request)).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
@@ -314,11 +326,18 @@ class ApplicationStatusView(APIView):
                 pending=lambda: sel.application_being_decided(app.pk),
             )
             app.refresh_from_db()
-        for_dealer = staff_for_user(request.user) is not None
+        context = _audience(request)
+        timeline = list(app.events.order_by("created_at", "id"))
+        if context["for_dealer"]:
+            # a review turned referral is no step to a dealer (both read under_review)
+            timeline = [
+                e for e in timeline
+                if e.kind != "status" or dealer_status(e.from_status) != dealer_status(e.to_status)
+            ]  # fmt: skip
         payload = {
             "reference": app.reference,
             "status": app.status,
-            "needs": application_needs(app, for_dealer=for_dealer),
-            "timeline": list(app.events.order_by("created_at", "id")),
+            "needs": application_needs(app, for_dealer=context["for_dealer"]),
+            "timeline": timeline,
         }
-        return Response(StatusOutput(payload, context={"for_dealer": for_dealer}).data)
+        return Response(StatusOutput(payload, context=context).data)

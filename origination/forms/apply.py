@@ -220,6 +220,19 @@ class ApplicantForm(forms.Form):
         fields.update(_person_fields("other_", primary=False))
         self.fields = fields
 
+    def full_clean(self):
+        super().full_clean()
+        # 无 (no co-applicant): what the co-applicant's fields still hold (typed before choosing
+        # 无, hidden by the page's script) is neither checked nor saved
+        if (
+            self.is_bound
+            and "other_role" not in self._errors
+            and not self.cleaned_data.get("other_role")
+        ):
+            for name in [n for n in self.fields if n.startswith("other_") and n != "other_role"]:
+                self._errors.pop(name, None)
+                self.cleaned_data[name] = None
+
     def person(self, prefix: str) -> dict:
         """One person's data; the birth date is the ID number's (it is not asked)."""
         keys = ("name", "id_number", "mobile", "marital_status", "address")

@@ -20,6 +20,7 @@ from dealers.models.dealers import DealerStatus
 from dealers.models.staff import DealerStaff
 from origination.models import Product, ProductVersion
 from origination.models.applications import Application, ApplicationStatus
+from origination.models.underwriting import CounterOffer
 from origination.seed.payees import payees_register
 from origination.services.applications.applicants import application_applicants_save
 from origination.services.applications.confirmation import (
@@ -32,6 +33,7 @@ from origination.services.applications.submission import application_submit
 from origination.services.documents import application_document_add, documents_required
 from origination.services.products import product_create, product_version_publish
 from origination.services.state import application_transition
+from origination.services.underwriting.counter_offers import automated_counter_offer_record
 from origination.validators import id_number_check_char, vin_check_digit
 
 S = ApplicationStatus
@@ -164,6 +166,9 @@ PEOPLE = [
     ("孙志强", dt.date(1984, 6, 21), "210102", "13911110012"),
     ("马晓明", dt.date(1989, 3, 3), "310115", "13800138000"),
 ]
+# the city of each region code's province above (the address read "31市中山路": the code's digits)
+CITIES = {"11": "北京", "12": "天津", "21": "沈阳", "31": "上海", "32": "南京", "33": "杭州",
+          "35": "福州", "37": "济南", "42": "武汉", "44": "广州", "51": "成都", "61": "西安"}  # fmt: skip
 CARS = [
     ("比亚迪", "汉 EV", "610KM 旗舰型", Decimal("219800.00"), "LGXCE4CB", "PA"),
     ("丰田", "凯美瑞", "2.0E 精英版", Decimal("179800.00"), "LVGBE40K", "RA"),
@@ -205,7 +210,7 @@ REASONS = {
     S.REFERRED: "收入负债比接近上限，转人工审核",
     S.DOCUMENTS_REQUESTED: "收入证明不清晰，请补充近 6 个月银行流水",
     S.APPROVED: "评分 586，A 类客户，自动通过",
-    S.COUNTER_OFFERED: "建议首付提高至 30%",
+    S.COUNTER_OFFERED: "建议首付提高至 40%",
     S.DECLINED: "征信近 24 个月有 90 天以上逾期",
     S.WITHDRAWN: "客户改为全款购车",
     S.CANCELLED: "车辆缺货，经销商取消订单",
@@ -270,6 +275,24 @@ def _demo_application(index: int, target: str, *, version, member, context: dict
             actor=context.get("users", {}).get(Role.UNDERWRITER) or "seed",
             reason=REASONS.get(step, ""),
         )
+    if target == S.COUNTER_OFFERED:
+        # the offer the customer answers (without it the page asked for an answer and offered
+        # nothing to answer): priced as the services price one, made by the underwriter who
+        # moved the application
+        price = app.vehicle_price
+        offer = automated_counter_offer_record(
+            application_id=app.pk,
+            offer={
+                "down_payment": (price * Decimal("0.40")).quantize(
+                    Decimal("1"), rounding=ROUND_HALF_UP
+                ),
+                "term_months": app.term_months,
+            },
+            note=REASONS[S.COUNTER_OFFERED],
+        )
+        underwriter = context.get("users", {}).get(Role.UNDERWRITER)
+        if offer is not None and underwriter is not None:
+            CounterOffer.objects.filter(pk=offer.pk).update(created_by=underwriter)
 
 
 def _demo_vehicle(index: int) -> dict:
@@ -325,7 +348,7 @@ def _demo_primary(index: int) -> dict:
         "birth_date": birth,
         "mobile": phone,
         "marital_status": "married" if index % 2 else "single",
-        "address": f"{region[:2]}市中山路 {100 + index} 号",
+        "address": f"{CITIES[region[:2]]}市中山路 {100 + index} 号",
         "employment_kind": "employed",
         "employer": "某某科技有限公司",
         "employment_years": Decimal(3 + index % 8),

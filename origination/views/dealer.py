@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from dealers.models.staff import StaffRole
 from dealers.portal import portal_nav
 from dealers.selectors import staff_for_user
-from origination.customer_texts import dealer_status_label
+from origination.customer_texts import dealer_status, dealer_status_label
 from origination.forms.apply import DealerStartForm, errors_into
 from origination.models.applications import ApplicationChannel, ApplicationStatus
 from origination.selectors import applications as sel
@@ -81,7 +81,7 @@ def dealer_pipeline(request):
     for status, apps in columns.items():
         if apps:
             label = dealer_status_label(status)
-            board.setdefault(label, {"status": status, "label": label, "apps": []})
+            board.setdefault(label, {"status": dealer_status(status), "label": label, "apps": []})
             board[label]["apps"].extend(apps)
     board = list(board.values())
     context = {**_portal(request), "board": board, "todos": sel.dealer_todos(columns), "own": own}
@@ -91,7 +91,7 @@ def dealer_pipeline(request):
 @dealer_view
 def dealer_applications(request):
     apps = sel.applications_visible_to(request.user).filter(dealer_id=request.dealer.pk)
-    status = request.GET.get("status", "")
+    status = dealer_status(request.GET.get("status", ""))  # ?status=referred tells nothing
     if status == ApplicationStatus.UNDER_REVIEW:  # "审核中" is review and referral alike
         apps = apps.filter(status__in=[status, ApplicationStatus.REFERRED])
     elif status in ApplicationStatus.values:

@@ -36,12 +36,13 @@ MIN_MARGIN_MS = 15
 _pause_ms: int | None = None  # this worker process's current pause (None: not adapted yet)
 
 
-def chunk_pause() -> None:
+def chunk_pause() -> int:
     """Sleep the next pause (`yield_pause_ms`), with no transaction open: the caller has
-    committed the chunk, its row locks are released."""
+    committed the chunk, its row locks are released. Returns the milliseconds slept."""
     pause_ms = yield_pause_ms()
     if pause_ms > 0:
         time.sleep(pause_ms / 1000)
+    return max(pause_ms, 0)
 
 
 def thresholds_ms() -> tuple[float, float]:

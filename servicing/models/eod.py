@@ -102,6 +102,9 @@ class ChunkRun(models.Model):
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     result = models.JSONField(_("结果"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)
+    # the throttle's pause after this chunk committed (servicing/eod/throttle.py): the batch
+    # yielding to online traffic
+    pause_ms = models.PositiveIntegerField(_("让行暂停（毫秒）"), default=0)
 
     class Meta:
         verbose_name = _("日结分片")

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext_lazy as _
 
 from servicing.eod import runner
 from servicing.eod.registry import steps_ordered
 from servicing.loan_rules import CLOSED_STATUSES
-from servicing.models.eod import BatchRun, FinanceTask, FinanceTaskKind, LedgerBreak, RunStatus
+from servicing.models.eod import (
+    BatchRun,
+    ChunkRun,
+    FinanceTask,
+    FinanceTaskKind,
+    LedgerBreak,
+    RunStatus,
+)
 from servicing.models.loans import Loan
 
 # A step's result figures as people read them: label and unit ("笔" counted, "元" an amount,
@@ -157,6 +164,17 @@ def finance_task(batch: BatchRun | None) -> FinanceTask | None:
     return FinanceTask.objects.filter(
         kind=FinanceTaskKind.LEDGER_RECONCILIATION, business_date=batch.business_date
     ).first()
+
+
+def batch_pauses(batch: BatchRun | None) -> dict | None:
+    """How often and how long the batch's workers paused for online traffic (the throttle's
+    pauses after their chunks), or None without a batch."""
+    if batch is None:
+        return None
+    row = ChunkRun.objects.filter(step__batch=batch, pause_ms__gt=0).aggregate(
+        count=Count("id"), ms=Sum("pause_ms")
+    )
+    return {"count": row["count"], "seconds": (row["ms"] or 0) / 1000}
 
 
 def batch_latest() -> BatchRun | None:

@@ -56,6 +56,7 @@ def _context(batch: BatchRun | None) -> dict:
         "closing": bool(calendar and calendar.closing),
         "batch": batch,
         "steps": eod_sel.batch_progress(batch),
+        "pauses": eod_sel.batch_pauses(batch),
         "stale": eod_sel.stale_chunk_count(),
         "breaks": eod_sel.ledger_breaks(batch),
         "finance_task": eod_sel.finance_task(batch),

@@ -24,6 +24,22 @@
     if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
   });
 
+  // <div data-shown-if="field name">: shown only while its form's field of that name has a
+  // value (the co-applicant's fields under 无 hidden); without script it shows, and the server
+  // ignores what it holds.
+  function showIfFilled(root) {
+    (root || document).querySelectorAll("[data-shown-if]").forEach(function (box) {
+      var form = box.closest("form");
+      var field = form && form.elements[box.getAttribute("data-shown-if")];
+      if (field) box.hidden = !field.value;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { showIfFilled(); });
+  else showIfFilled();
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.querySelector("[data-shown-if]")) showIfFilled(event.target.form);
+  });
+
   // <input data-mirror="id" data-mirror-suffix="%">: show its value in the element with that id.
   document.addEventListener("input", function (event) {
     var el = event.target;

@@ -393,3 +393,18 @@ def test_a_funded_application_tells_the_dealer_its_own_next_step(client, product
     Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.FUNDED)
     app.refresh_from_db()
     assert application_needs(app) == [customer_line]
+
+
+def test_no_co_applicant_ignores_what_its_hidden_fields_still_hold(client, draft, customer):
+    """无 chosen after typing into the co-applicant's fields (the page's script hides them, but
+    they are posted): the step saves the primary alone; with 共借人 the same input is refused."""
+    client.login(username=customer.username, password=PASSWORD)
+    url = f"/apply/{draft.reference}/applicant/"
+    stale = {"other_name": "赵六", "other_id_number": "123", "other_monthly_income": "abc"}
+    refused = client.post(url, person() | stale | {"other_role": "co_applicant"})
+    assert refused.status_code == 400 and draft.applicants.count() == 0
+    page = client.get(url).content.decode()
+    assert 'data-shown-if="other_role"' in page  # the block the script hides under 无
+    r = client.post(url, person() | stale | {"other_role": ""})
+    assert r.status_code == 302
+    assert list(draft.applicants.values_list("role", flat=True)) == ["primary"]

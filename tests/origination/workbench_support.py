@@ -9,6 +9,7 @@ import itertools
 from autofin.crypto import decrypt
 from autofin.models import OutboundMessage
 from autofin.roles import Role
+from origination.services.applications.decision import application_decision_apply
 from origination.services.applications.items import application_items_save
 from origination.services.applications.start import application_start
 from origination.services.applications.submission import application_submit
@@ -20,9 +21,12 @@ from tests.origination.intake_support import SELLER, complete_draft, new_car, ne
 _keys = itertools.count(1)
 
 
-def make_referred(*, products, customer=None, dealer=None, salesperson=None, items=None, **car):
+def make_referred(
+    *, products, customer=None, dealer=None, salesperson=None, items=None, by_engine=False, **car
+):
     """A referred application through intake's services: start, fill, submit, refer. ``items``
-    (direct channel) replaces the default add-ons as step 3 would, before submission."""
+    (direct channel) replaces the default add-ons as step 3 would, before submission;
+    ``by_engine`` refers it as the decision worker does (its messages sent)."""
     if customer is None:
         customer = UserFactory(roles=[Role.CUSTOMER], phone=next_phone(), display_name="王小明")
     if dealer is not None:
@@ -68,8 +72,11 @@ def make_referred(*, products, customer=None, dealer=None, salesperson=None, ite
             app.refresh_from_db()
         actor = customer
     application_submit(actor=actor, application=app, key=f"k{next(_keys)}", queue_decision=False)
-    application_transition(application=app, to_status="under_review", actor="test")
-    app = application_transition(application=app, to_status="referred", actor="test")
+    if by_engine:
+        app = application_decision_apply(application_id=app.pk, outcome="refer", reasons=["x"])
+    else:
+        application_transition(application=app, to_status="under_review", actor="test")
+        app = application_transition(application=app, to_status="referred", actor="test")
     app.customer_user = customer
     return app
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -52,6 +53,7 @@ def test_dashboard_shows_progress_failure_and_retries(client, monkeypatch):
     page = client.get(reverse("servicing:eod_dashboard")).content.decode()
     assert "2026-02-14" in page and "数据库连接中断" in page
     assert 'data-testid="retry"' in page and 'hx-trigger="every 2s"' in page
+    assert re.search(r'data-testid="eod-pauses">[^<]*让行', page)  # how often it yielded
     partial = client.get(reverse("servicing:eod_progress_batch", args=[batch.pk]))
     assert partial.status_code == 200 and "<html" not in partial.content.decode()
     # when the operator retries (dispatch mocked: no workers in this test)
@@ -147,3 +149,31 @@ def test_batch_page_in_a_browser(page, live_server, browser_login, monkeypatch, 
     assert bars.count() == len(registry.steps_ordered())
     assert all(bars.nth(i).get_attribute("aria-valuenow") == "100" for i in range(bars.count()))
     page.screenshot(path="/tmp/eod_dashboard.png", full_page=True)
+
+
+@pytest.mark.django_db
+def test_the_head_keeps_each_figure_whole_in_english(page, live_server, browser_login, settings):
+    """In English the label and the date shared a line in a third of the width ("Current business
+    date 2026-02-" / "14"): each label now stands above its figure, which never breaks."""
+    make_loan()
+    set_day(dt.date(2026, 2, 14))
+    batch_run_sync(business_date=dt.date(2026, 2, 14))
+    ops = UserFactory(roles=[Role.OPERATIONS])
+    browser_login(page, ops.username, PASSWORD)
+    page.context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}{reverse('servicing:eod_dashboard')}")
+        Path("test-output/walk").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"test-output/walk/eod-head-en-{width}.png")
+        for figure in page.locator(".eod-head .figure").all():
+            # one line: no taller than its font size allows
+            size = float(figure.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+            assert figure.bounding_box()["height"] < 2 * size, figure.inner_text()
+        date = page.get_by_test_id("business-date")
+        assert date.inner_text() == "2026-02-15"
+        label = page.locator(".eod-head .eod-stat .muted").first.bounding_box()
+        assert label["y"] + label["height"] <= date.bounding_box()["y"] + 1  # above its figure
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

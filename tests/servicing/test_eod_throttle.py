@@ -16,6 +16,7 @@ from servicing.eod import runner, throttle
 from servicing.eod.sync_driver import batch_run_sync
 from servicing.models.eod import ChunkRun
 from servicing.models.loans import Loan
+from servicing.selectors import eod as eod_sel
 from tests.factories import UserFactory
 from tests.servicing.loan_helpers import make_loan, set_day
 
@@ -71,6 +72,10 @@ def test_a_worker_pauses_after_each_committed_chunk_with_its_locks_released(sett
     assert len(pauses) == succeeded
     # no transaction open during a pause (nothing locked), the backend's priority untouched
     assert set(pauses) == {(0.04, TRANSACTION_STATUS_IDLE, False, nice)}
+    # each pause is kept on its chunk, and the 日结 page counts them
+    chunks = ChunkRun.objects.filter(step__batch=batch, status="succeeded")
+    assert set(chunks.values_list("pause_ms", flat=True)) == {40}
+    assert eod_sel.batch_pauses(batch) == {"count": succeeded, "seconds": succeeded * 40 / 1000}
 
 
 @pytest.mark.django_db

@@ -73,5 +73,9 @@ def application_decision_apply(
                 "conditions": [str(c) for c in conditions],
             },
         )
-        application_notify(app, OUTCOME_MESSAGE[outcome], f"application_{outcome}")
+        # the dealer's salesperson hears of outcomes only: an e-mail saying 已转人工审核 would
+        # tell a referral from a review, which the portal's 审核中 keeps neutral
+        application_notify(
+            app, OUTCOME_MESSAGE[outcome], f"application_{outcome}", tell_dealer=outcome != "refer"
+        )
         return app

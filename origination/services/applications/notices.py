@@ -10,7 +10,9 @@ from autofin.notifications import notification_send
 from origination.models.applications import Application
 
 
-def application_notify(app: Application, template, purpose: str) -> None:
+def application_notify(
+    app: Application, template, purpose: str, *, tell_dealer: bool = True
+) -> None:
     mobile = decrypt(app.customer_mobile_enc) if app.customer_mobile_enc else ""
     if mobile:
         notification_send(
@@ -20,7 +22,7 @@ def application_notify(app: Application, template, purpose: str) -> None:
             purpose=purpose,
             dedupe_key=f"application:{app.reference}:{purpose}:{app.status}",
         )
-    if app.salesperson_id and app.salesperson.email:
+    if tell_dealer and app.salesperson_id and app.salesperson.email:
         notification_send(
             channel="email",
             to=app.salesperson.email,
