@@ -193,17 +193,22 @@ def _insert_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=64)
-def _update_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
+def _update_sql(
+    model: type[models.Model], names: tuple[str, ...], by: tuple[str, ...], shared: bool
+) -> str:
     qn = connection.ops.quote_name
-    pk = model._meta.pk
-    fields = [pk, *_fields(model, names)]
+    keys = [model._meta.pk, *_fields(model, by)]
+    fields = [*keys, *_fields(model, names)]
     arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in fields)
     aliases = ", ".join(qn(f.column) for f in fields)
-    sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[1:])
-    table, key = qn(model._meta.db_table), qn(pk.column)
+    sets = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields[len(keys) :])
+    table = qn(model._meta.db_table)
+    match = " AND ".join(f"t.{qn(f.column)} = v.{qn(f.column)}" for f in keys)
+    # the partition key's one value as a constant too: the planner then opens one partition
+    constant = "".join(f" AND t.{qn(f.column)} = %s" for f in keys[1:]) if shared else ""
     source = f"unnest({arrays}) AS v({aliases})"
     # names come from the model's metadata, values are bound
-    return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE t.{key} = v.{key}"  # noqa: S608
+    return f"UPDATE {table} AS t SET {sets} FROM {source} WHERE {match}{constant}"  # noqa: S608
 
 
 def _columns(fields: list[models.Field], objs: Sequence[models.Model], *, add: bool) -> list:
@@ -234,11 +239,12 @@ def _do_nothing_on(model: type[models.Model], unique_fields: tuple[str, ...], wh
 
 
 @lru_cache(maxsize=64)
-def _update_one_sql(model: type[models.Model], names: tuple[str, ...]) -> str:
+def _update_one_sql(model: type[models.Model], names: tuple[str, ...], by: tuple[str, ...]) -> str:
     qn = connection.ops.quote_name
     sets = ", ".join(f"{qn(f.column)} = %s" for f in _fields(model, names))
-    table, key = qn(model._meta.db_table), qn(model._meta.pk.column)
-    return f"UPDATE {table} SET {sets} WHERE {key} = %s"  # noqa: S608 - names from metadata
+    table = qn(model._meta.db_table)
+    match = " AND ".join(f"{qn(f.column)} = %s" for f in [model._meta.pk, *_fields(model, by)])
+    return f"UPDATE {table} SET {sets} WHERE {match}"  # noqa: S608 - names from metadata
 
 
 def _row(fields: list[models.Field], obj: models.Model, *, add: bool) -> list:
@@ -255,18 +261,27 @@ def insert_part(objs: Sequence[models.Model], fields: Sequence[str] | None = Non
     return _insert_sql(model, names), _columns(_fields(model, names), objs, add=True)
 
 
-def update_part(objs: Sequence[models.Model], fields: Sequence[str]) -> Part:
+def update_part(
+    objs: Sequence[models.Model], fields: Sequence[str], *, by: Sequence[str] = ()
+) -> Part:
     """UPDATE of `fields` of saved instances of one model, by primary key. One instance: a plain
-    UPDATE ... WHERE pk (cheaper to plan); more: UPDATE ... FROM unnest of arrays."""
+    UPDATE ... WHERE pk (cheaper to plan); more: UPDATE ... FROM unnest of arrays.
+
+    `by`: fields matched as well as the pk - a partitioned table's partition key (unchanged by
+    the update), so the planner opens the row's partition alone instead of every partition's
+    indexes (LoanScheduleRow by loan: 16 hash partitions, ~1 ms of planning a statement)."""
     model = type(objs[0])
-    names = tuple(fields)
+    names, by = tuple(fields), tuple(by)
+    keys = [model._meta.pk, *_fields(model, by)]
     if len(objs) == 1:
         obj = objs[0]
         values = _row(_fields(model, names), obj, add=False)
-        return _update_one_sql(model, names), [*values, obj.pk]
-    return _update_sql(model, names), _columns(
-        [model._meta.pk, *_fields(model, names)], objs, add=False
-    )
+        return _update_one_sql(model, names, by), [*values, *_row(keys, obj, add=False)]
+    params = _columns([*keys, *_fields(model, names)], objs, add=False)
+    shared = bool(by) and all(len(set(column)) == 1 for column in params[1 : len(keys)])
+    if shared:
+        params += [column[0] for column in params[1 : len(keys)]]
+    return _update_sql(model, names, by, shared), params
 
 
 def parts_execute(parts: Sequence[Part | None]) -> None:
