@@ -104,6 +104,13 @@ def prepared_execute(cursor: Any, sql: str, params: Sequence[Any]) -> None:
     cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * count)})", params)
 
 
+def statements_run(captured: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The SQL of each statement in captured queries (CaptureQueriesContext), an ``EXECUTE`` of
+    a prepared statement shown as the SQL it prepared, the PREPAREs themselves left out: what
+    ran, whether or not this connection had prepared it before."""
+    return [prepared_sql(q["sql"]) for q in captured if not q["sql"].startswith("PREPARE ")]
+
+
 def prepared_sql(executed: str) -> str:
     """The SQL behind an ``EXECUTE hotpath_<n>(...)`` this connection ran (for tests and
     diagnostics reading captured queries); any other text unchanged."""
