@@ -21,3 +21,5 @@ repurchase_events  # the credit-reporting feed reads loans closed as repurchased
 SandboxGpsProvider  # the sandbox GPS provider: tests push signed events with it (docs/telematics.md)
 # --- marketing (issue 21)
 SegmentMember  # servicing/services/marketing/segments.py writes and reads it in SQL (INSERT … SELECT)
+# --- repay (issue 22)
+statements_run  # tests reading captured queries: an EXECUTE as its prepared SQL (servicing/services/hotpath.py)

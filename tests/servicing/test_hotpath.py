@@ -17,6 +17,8 @@ from servicing.services.hotpath import (
     insert_part,
     insert_unless_conflict,
     parts_execute,
+    prepared_execute,
+    statements_run,
     update_part,
 )
 from servicing.services.loans.account import loan_lock
@@ -48,9 +50,10 @@ def test_loan_lock_reads_what_the_orm_reads_with_the_same_sql_shape():
     assert [_fields(r) for r in got] == [_fields(r) for r in expected_rows]
     assert [r.instalment_no for r in got] == [1, 2, 3]
     assert not locked._state.adding and locked._state.db == "default"
-    sqls = [q["sql"] for q in ctx.captured_queries]
+    executed = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("PREPARE")]
+    sqls = statements_run(ctx.captured_queries)
     assert len(sqls) == 2 and all(s.rstrip().endswith("FOR UPDATE") for s in sqls)
-    assert f"= {loan.pk}" in sqls[0] and "'2026-03-20'" in sqls[1]
+    assert f"({loan.pk})" in executed[0] and "'2026-03-20'" in executed[1]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -87,7 +90,7 @@ def test_parts_write_in_one_statement_what_save_would_write():
                 insert_part([audit]),
             ]
         )
-    assert len(ctx.captured_queries) == 1
+    assert len(statements_run(ctx.captured_queries)) == 1
     again = rows(loan)
     assert (again[0].interest_paid, again[1].fee_paid) == (D("1.23"), D("4.56"))
     stored = Loan.objects.get(pk=loan.pk)
@@ -197,3 +200,44 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_in_a_many_row_insert
     with pytest.raises(DataError, match="too long"), transaction.atomic():
         insert_many_unless_conflict(repayments, key="idempotency_key")
     assert not Repayment.objects.filter(loan=loan).exists()
+
+
+def test_a_prepared_statement_outlives_a_rollback_and_answers_as_plain_sql():
+    sql = "SELECT %s::int + %s::int, '100%%'"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            prepared_execute(cursor, sql, [1, 2])
+            assert cursor.fetchone() == (3, "100%")
+        transaction.set_rollback(True)
+    with CaptureQueriesContext(connection) as ctx, connection.cursor() as cursor:
+        prepared_execute(cursor, sql, [40, 2])
+        assert cursor.fetchone() == (42, "100%")
+    # prepared once in this session (a rollback undoes no PREPARE): now only executed
+    assert len(ctx.captured_queries) == 1
+    assert ctx.captured_queries[0]["sql"].startswith("EXECUTE hotpath_")
+    assert statements_run(ctx.captured_queries) == [sql]
+
+
+def test_schedule_row_updates_name_the_partition_key_and_write_only_their_rows():
+    loan, other = make_loan(), make_loan()
+    first, second = rows(loan)[:2]
+    untouched = [(r.pk, r.interest_paid) for r in rows(other)]
+    first.interest_paid, second.fee_paid = D("1.23"), D("4.56")
+    with CaptureQueriesContext(connection) as ctx:
+        parts_execute([update_part([first, second], ["interest_paid", "fee_paid"], by=["loan"])])
+        parts_execute([update_part([first], ["interest_paid"], by=["loan"])])
+    several, one = statements_run(ctx.captured_queries)
+    # the loan's one value as a constant too: the planner prunes to its one partition
+    assert 't."loan_id" = v."loan_id" AND t."loan_id" = %s' in several
+    assert one.endswith('WHERE "id" = %s AND "loan_id" = %s')
+    again = rows(loan)
+    assert (again[0].interest_paid, again[1].fee_paid) == (D("1.23"), D("4.56"))
+    assert [(r.pk, r.interest_paid) for r in rows(other)] == untouched
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (COSTS OFF) UPDATE servicing_loanschedulerow SET fee_paid = fee_paid "
+            "WHERE id = %s AND loan_id = %s",
+            [first.pk, loan.pk],
+        )
+        plan = " ".join(r[0] for r in cursor.fetchall())
+    assert plan.count("Scan") == 1  # one partition, not sixteen

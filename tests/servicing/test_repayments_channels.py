@@ -17,6 +17,7 @@ from servicing.eod.steps.auto_debit import auto_debit_chunk, auto_debit_finalize
 from servicing.models import JournalEntry
 from servicing.models.repayments import AutoDebitBatch, AutoDebitItem, PaymentOrder, Repayment
 from servicing.selectors.ledger import loan_balances, trial_balance
+from servicing.services.hotpath import statements_run
 from servicing.services.repayments.auto_debit import auto_debit_results_apply
 from servicing.services.repayments.manual import repayment_manual_submit
 from servicing.services.repayments.online import payment_callback_handle, payment_order_create
@@ -120,14 +121,13 @@ def test_posting_locks_the_loan_then_its_rows_in_pk_order():
     set_day(dt.date(2026, 2, 15))
     with CaptureQueriesContext(connection) as ctx:
         repayment_post(loan_id=loan.pk, amount="100.00", source="manual", actor="t")
-    locks = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    run = statements_run(ctx.captured_queries)
+    locks = [sql for sql in run if "FOR UPDATE" in sql]
     assert 'FROM "servicing_loan"' in locks[0]
     assert 'FROM "servicing_loanschedulerow"' in locks[1]
     assert locks[1].rstrip().endswith('ORDER BY "servicing_loanschedulerow"."id" ASC FOR UPDATE')
-    first_write = next(
-        i for i, q in enumerate(ctx.captured_queries) if q["sql"].lstrip().startswith("INSERT")
-    )
-    lock_positions = [i for i, q in enumerate(ctx.captured_queries) if "FOR UPDATE" in q["sql"]]
+    first_write = next(i for i, sql in enumerate(run) if sql.lstrip().startswith("INSERT"))
+    lock_positions = [i for i, sql in enumerate(run) if "FOR UPDATE" in sql]
     assert lock_positions[:2] == sorted(lock_positions[:2]) and lock_positions[1] < first_write
 
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from servicing.models.ledger import JournalEntry
+from servicing.services.hotpath import prepared_execute
 from servicing.services.ledger.entries import (
     EntrySpec,
     IdempotencyConflictError,
@@ -74,14 +75,15 @@ def _insert_entries(
         for line in p.lines
     ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared_execute(
+            cursor,
             """
             WITH h AS (
                 INSERT INTO servicing_journalentry
                     (business_date, source_type, source_id, loan_id, description,
                      idempotency_key, reverses_id, created_by_id, created_by_label)
                 SELECT h.business_date, h.source_type, h.source_id, h.loan_id, h.description,
-                       h.idempotency_key, h.reverses_id, %s, %s
+                       h.idempotency_key, h.reverses_id, %s::bigint, %s::varchar
                   FROM unnest(%s::date[], %s::varchar[], %s::varchar[], %s::bigint[],
                               %s::varchar[], %s::varchar[], %s::bigint[])
                        AS h(business_date, source_type, source_id, loan_id, description,

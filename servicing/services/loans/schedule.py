@@ -115,8 +115,9 @@ def schedule_supersede(
     for r in rows:
         r.superseded_by_version = version
     if rows:
-        # one value for every row: a plain UPDATE ... WHERE id IN, not bulk_update's CASE per row
-        LoanScheduleRow.objects.filter(pk__in=[r.pk for r in rows]).update(
+        # one value for every row: a plain UPDATE ... WHERE id IN, not bulk_update's CASE per row;
+        # naming the loan (the partition key) opens its one partition, not all sixteen
+        LoanScheduleRow.objects.filter(loan=loan, pk__in=[r.pk for r in rows]).update(
             superseded_by_version=version
         )
     for r in new_rows:

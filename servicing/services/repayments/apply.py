@@ -219,7 +219,7 @@ def _write_parts(allocated: list[_Allocated], audits: list) -> list:
     return [
         insert_part(penalties) if penalties else None,
         insert_part(records, ALLOCATION_FIELDS),
-        update_part(rows, ROW_FIELDS) if rows else None,
+        update_part(rows, ROW_FIELDS, by=["loan"]) if rows else None,
         update_part(_unique([a.loan for a in allocated]), LOAN_FIELDS),
         update_part([a.repayment for a in allocated], REPAYMENT_POSTED_FIELDS),
         insert_part(audits),

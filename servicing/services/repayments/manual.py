@@ -7,8 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from autofin.audit import audit_record
@@ -23,6 +22,7 @@ from servicing.models.repayments import (
     RepaymentSource,
     RepaymentStatus,
 )
+from servicing.services.hotpath import prepared_execute
 from servicing.services.loans.account import loan_lock, posting_date
 from servicing.services.repayments.guards import (
     RepaymentError,
@@ -45,12 +45,16 @@ def manual_approval_threshold(loan: Loan, *, on: dt.date | None = None) -> Decim
 
 def manual_posted_on(*, loan: Loan, business_date: dt.date) -> Decimal:
     """What was posted by hand on the loan on that business date (approved postings included)."""
-    total = Repayment.objects.filter(
-        loan=loan,
-        source=RepaymentSource.MANUAL,
-        status=RepaymentStatus.POSTED,
-        received_on=business_date,
-    ).aggregate(total=Sum("amount"))["total"]
+    # every agent's posting asks this under the loan's lock: one prepared statement, not an ORM
+    # aggregate built and compiled each time
+    with connection.cursor() as cursor:
+        prepared_execute(
+            cursor,
+            f"SELECT sum(amount) FROM {Repayment._meta.db_table} "  # noqa: S608 - model's table
+            "WHERE loan_id = %s AND source = %s AND status = %s AND received_on = %s",
+            [loan.pk, RepaymentSource.MANUAL.value, RepaymentStatus.POSTED.value, business_date],
+        )
+        total = cursor.fetchone()[0]
     return total or ZERO
 
 
