@@ -130,9 +130,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = "Asia/Shanghai"
-# Rendering PDFs takes seconds of CPU: it has its own queue (and worker), so automated decisions,
-# which must come back in seconds, never wait behind a contract being drawn up.
-CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "documents"}}
+# A contract's PDFs take most of a second of CPU: their own queue and worker, niced (compose,
+# make run, bench/decisions.py), so neither the decisions nor the OCR reads (queue "documents")
+# they use wait behind them, and on a busy host they take no core from what customers wait on.
+CELERY_TASK_ROUTES = {"origination.tasks.application_contract_issue": {"queue": "contracts"}}
 # Customer messages (SMS, e-mail: two for each decided application) have their own queue, which
 # the main worker reads after its default one: with the "priority" order Redis hands a worker
 # the first of its queues (in the order it lists them) that holds a task, so a decision never

@@ -69,10 +69,18 @@ def _prefetched(qs):
 
 def _get(request, reference: str, *, prefetch: bool = False):
     qs = sel.applications_visible_to(request.user)
-    app = (_prefetched(qs) if prefetch else qs).filter(reference=reference).first()
-    if app is None:
-        raise Http404
-    return app
+    if prefetch:
+        qs = _prefetched(qs)
+    else:
+        # Nine of an application's eleven intake requests read the row through here: they read
+        # its product (required documents, quote) but never its dealer or salesperson rows.
+        # Compiling and reading the wider join was a quarter of the intake's CPU (issue #22).
+        qs = qs.select_related(None).select_related("product_version__product")
+    try:
+        # the reference is unique: get() asks for no ordering, unlike first()
+        return qs.get(reference=reference)
+    except qs.model.DoesNotExist:
+        raise Http404 from None
 
 
 class ApplicationListCreateView(APIView):

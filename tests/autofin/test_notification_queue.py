@@ -45,3 +45,13 @@ def test_a_worker_takes_a_waiting_decision_before_messages_queued_earlier(settin
             for queue in (first, second):
                 queue(channel).delete()
     assert received == [{"decision": True}, {"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_contracts_render_on_their_own_queue_apart_from_the_documents_ocr():
+    # the contracts' worker runs niced (docker-compose.yml, make run): the OCR reads a decision
+    # uses must not wait behind a contract's PDFs on it
+    router = app.amqp.router
+    assert router.route({}, "origination.tasks.application_contract_issue")["queue"].name == (
+        "contracts"
+    )
+    assert router.route({}, "origination.tasks.document_ocr_read")["queue"].name == "documents"

@@ -138,6 +138,28 @@ def test_api_end_to_end_with_idempotent_submit(products, customer, other_custome
     assert other.get("/api/v1/applications/").json()["results"] == []
 
 
+def test_api_steps_on_another_customers_draft_are_404_and_change_nothing(
+    products, customer, other_customer
+):
+    ref = api(customer).post("/api/v1/applications/", VEHICLE, format="json").json()["reference"]
+    other = api(other_customer)
+    base = f"/api/v1/applications/{ref}/"
+    assert (
+        other.patch(base, {"step": "applicants", "primary": person()}, format="json").status_code
+        == 404
+    )
+    upload = {"doc_kind": "id_front", "file": SimpleUploadedFile("id_front.png", PNG)}
+    assert other.post(base + "documents/", upload, format="multipart").status_code == 404
+    assert other.post(base + "submit/", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
+    assert api(customer).get("/api/v1/applications/AP000000NOPE/status/").status_code == 404
+    app = Application.objects.get(reference=ref)
+    assert (app.status, app.applicants.count(), app.documents.count()) == ("draft", 0, 0)
+    # the owner's step still reads the product: the required documents come from it
+    r = api(customer).patch(base, {"step": "applicants", "primary": person()}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["steps"]["applicant"] is True and r.json()["steps"]["documents"] is False
+
+
 def test_api_rejected_step_gives_field_errors_and_changes_nothing(products, customer):
     client = api(customer)
     ref = client.post("/api/v1/applications/", VEHICLE, format="json").json()["reference"]
