@@ -96,6 +96,7 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Several test runs may share one server (developers, helpers, CI): let each pick its own name.
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_autofin")}
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 # A streaming replica for read-only lists and dashboards (autofin/replica.py); writes,
 # migrations, period close and regulatory reports stay on the primary (autofin/db_router.py).
 # Tests get the alias as a mirror of the test database, switched on per test.

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.transaction import TransactionManagementError
 
@@ -79,7 +80,12 @@ def prepared_execute(cursor: Any, sql: str, params: Sequence[Any]) -> None:
     sends ``EXECUTE <name>(<values>)``, which PostgreSQL answers from its plan cache (custom
     plans first, a generic one once it is as cheap). A PREPARE is not undone by a rollback, so
     the names held stay true for the connection's life; a new connection starts a new set.
-    For fixed SQL texts only (names and shapes from code, values bound)."""
+    For fixed SQL texts only (names and shapes from code, values bound). With
+    ``DATABASE_PREPARED_STATEMENTS`` off (behind a transaction-mode pooler, where the next
+    transaction may run on another server session) the text is sent as it is."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
     raw = connection.connection
     held = getattr(connection, "_hotpath_prepared", None)
     if held is None or held[0] is not raw:

@@ -218,6 +218,23 @@ def test_a_prepared_statement_outlives_a_rollback_and_answers_as_plain_sql():
     assert statements_run(ctx.captured_queries) == [sql]
 
 
+def test_behind_a_pooler_the_statement_runs_as_text_and_nothing_is_prepared(settings):
+    # PgBouncer in transaction mode hands the server session to another client after each
+    # transaction: a name PREPAREd there would be missing (or someone else's) next time
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    sql = "SELECT %s::int * %s::int"
+    with CaptureQueriesContext(connection) as ctx, connection.cursor() as cursor:
+        prepared_execute(cursor, sql, [6, 7])
+        assert cursor.fetchone() == (42,)
+    assert [q["sql"] for q in ctx.captured_queries] == ["SELECT 6::int * 7::int"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%$1::int * $2::int%"],
+        )
+        assert cursor.fetchone() == (0,)
+
+
 def test_schedule_row_updates_name_the_partition_key_and_write_only_their_rows():
     loan, other = make_loan(), make_loan()
     first, second = rows(loan)[:2]
