@@ -121,7 +121,18 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _in_browser_group(item) -> bool:
+    return "browser" in item.fixturenames or "live_server" in item.fixturenames
+
+
 def pytest_collection_modifyitems(config, items):
+    # `make test` runs the suite as two groups at once (autofin/dev/testrun.py): keep this one's.
+    group = os.environ.get("AUTOFIN_TEST_GROUP")
+    if group in ("browser", "rest"):
+        keep = [item for item in items if _in_browser_group(item) == (group == "browser")]
+        kept = {id(item) for item in keep}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
     # Every test that drives the browser needs chromium, whether or not its author said so.
     for item in items:
         if "browser" in item.fixturenames and not any(

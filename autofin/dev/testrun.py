@@ -95,6 +95,84 @@ def _describe(choice: Choice, url: str) -> str:
     return f"{choice.name} ({choice.source}): {shown}"
 
 
+# --- two groups at once ---------------------------------------------------------------------
+# The browser tests spend their time in chromium and the live server, the others in PostgreSQL:
+# one pytest process left a core idle. A whole-suite run is two processes: the tests that drive a
+# browser or a live server, and the rest, each with its own test database and Redis database
+# (nothing else is shared: ports are chosen free, scratch folders are per process).
+GROUP_ENV = "AUTOFIN_TEST_GROUP"
+GROUPS = ("browser", "rest")
+
+
+def split_wanted(pytest_args: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Two groups for a whole-suite run; one process when the arguments name tests (a path) or
+    `AUTOFIN_TEST_GROUPS=1` asks for it."""
+    if environ.get("AUTOFIN_TEST_GROUPS", "2") == "1" or environ.get(GROUP_ENV):
+        return False
+    return not any(Path(arg.split("::", 1)[0]).exists() for arg in pytest_args if arg[:1] != "-")
+
+
+def redis_db_next(url: str) -> str:
+    """The same Redis server, the next database number (the second group's)."""
+    head, _, query = url.partition("?")
+    scheme, _, rest = head.partition("://")
+    host, slash, db = rest.partition("/")
+    number = int(db) if slash and db.isdigit() else 0
+    return f"{scheme}://{host}/{number + 1}" + (f"?{query}" if query else "")
+
+
+def group_env(env: Mapping[str, str], group: str) -> dict[str, str]:
+    """A group's environment: the browser group gets its own test and Redis databases."""
+    out = {**env, GROUP_ENV: group}
+    if group == "browser":
+        out["TEST_DATABASE_NAME"] = f"{env.get('TEST_DATABASE_NAME') or 'test_autofin'}_browser"
+        out["REDIS_URL"] = redis_db_next(env["REDIS_URL"])
+    return out
+
+
+def group_args(pytest_args: Sequence[str], group: str) -> list[str]:
+    """The arguments for one group; a JUnit report path gets the group's name."""
+    out = []
+    for arg in pytest_args:
+        if arg.startswith("--junitxml="):
+            path = Path(arg.split("=", 1)[1])
+            arg = f"--junitxml={path.with_name(f'{path.stem}.{group}{path.suffix}')}"
+        out.append(arg)
+    return out
+
+
+def run_pytest(pytest_args: Sequence[str], env: dict[str, str]) -> int:
+    """pytest on the whole suite as two groups at once, or once as asked."""
+    command = [sys.executable, "-m", "pytest"]
+    if not split_wanted(pytest_args, env):
+        return subprocess.call([*command, *pytest_args], env=env)
+    # The browser group writes to a file, shown after the other group's live output, so the
+    # log reads as two whole runs; the exit code fails if either did.
+    with tempfile.TemporaryFile("w+") as log:
+        browser = subprocess.Popen(
+            [*command, *group_args(pytest_args, "browser")],
+            env=group_env(env, "browser"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            say("two groups at once: browser and live-server tests (shown last), the rest (now)")
+            rest = subprocess.call(
+                [*command, *group_args(pytest_args, "rest")], env=group_env(env, "rest")
+            )
+            browsed = browser.wait()
+        except KeyboardInterrupt:
+            browser.terminate()
+            browser.wait()
+            raise
+        log.seek(0)
+        sys.stdout.write("\n[make test] the browser and live-server group:\n")
+        shutil.copyfileobj(log, sys.stdout)
+        sys.stdout.flush()
+    say(f"the rest: exit {rest}; the browser and live-server group: exit {browsed}")
+    return rest or browsed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     pytest_args = list(sys.argv[1:] if argv is None else argv)
     database, redis = choose(os.environ)
@@ -105,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (database.embedded or redis.embedded):
         for choice in (database, redis):
             say(_describe(choice, env[choice.name]))
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env)
+        return run_pytest(pytest_args, env)
     return _run_with_embedded(database, redis, env, pytest_args)
 
 
@@ -131,7 +209,7 @@ def _run_with_embedded(
         env.update(services.env())
         for choice in (database, redis):
             say(_describe(choice, env[choice.name]))
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env)
+        return run_pytest(pytest_args, env)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import socket
@@ -100,3 +101,81 @@ def test_with_no_server_listening_the_run_starts_embedded_servers_and_passes(tmp
     assert "REDIS_URL (embedded): redis://***@127.0.0.1:" in output
     assert "2 passed" in output
     assert not (tmp_path / "data" / "test" / "pg" / "postmaster.pid").exists()
+
+
+# --- the whole suite as two groups at once ------------------------------------------------------
+
+
+def test_a_whole_suite_run_splits_and_a_run_naming_tests_does_not(tmp_path):
+    from autofin.dev.testrun import split_wanted
+
+    assert split_wanted([], {})
+    assert split_wanted(["-q", "-p", "no:cacheprovider", "--junitxml=/tmp/x.xml"], {})
+    assert not split_wanted(["tests/autofin/test_testrun.py", "-x"], {})
+    assert not split_wanted([f"{tmp_path}::test_x"], {})
+    assert not split_wanted([], {"AUTOFIN_TEST_GROUPS": "1"})
+    # a group's own pytest (its environment carries the group) never splits again
+    assert not split_wanted([], {"AUTOFIN_TEST_GROUP": "rest"})
+
+
+def test_the_browser_group_gets_its_own_test_database_and_redis_database():
+    from autofin.dev.testrun import group_args, group_env, redis_db_next
+
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/1", "TEST_DATABASE_NAME": "test_x", "A": "b"}
+    browser, rest = group_env(env, "browser"), group_env(env, "rest")
+    assert browser["TEST_DATABASE_NAME"] == "test_x_browser"
+    assert browser["REDIS_URL"] == "redis://127.0.0.1:6379/2"
+    assert rest == {**env, "AUTOFIN_TEST_GROUP": "rest"}
+    assert group_env({"REDIS_URL": "redis://h:1"}, "browser")["TEST_DATABASE_NAME"] == (
+        "test_autofin_browser"
+    )
+    # the embedded Redis's URL carries a password
+    assert redis_db_next("redis://:pw@127.0.0.1:7001/0?x=1") == "redis://:pw@127.0.0.1:7001/1?x=1"
+    assert redis_db_next("redis://127.0.0.1:6379") == "redis://127.0.0.1:6379/1"
+    assert group_args(["-q", "--junitxml=out/j.xml"], "browser") == [
+        "-q",
+        "--junitxml=out/j.browser.xml",
+    ]
+
+
+@pytest.mark.slow
+def test_each_group_collects_its_own_tests_and_together_all_of_them():
+    # tests/test_journey.py holds no browser test; tests/servicing/test_eod_pages.py both kinds
+    files = ["tests/test_journey.py", "tests/servicing/test_eod_pages.py"]
+
+    def collected(group: str | None) -> set[str]:
+        env = {k: v for k, v in os.environ.items() if k != "AUTOFIN_TEST_GROUP"}
+        if group:
+            env["AUTOFIN_TEST_GROUP"] = group
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--collect-only",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *files,
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        return {line for line in run.stdout.splitlines() if "::" in line}
+
+    # everything the files define (neither file parametrizes), read without collecting
+    everything = {
+        f"{path}::{node.name}"
+        for path in files
+        for node in ast.parse((PROJECT_ROOT / path).read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+    browser, rest = collected("browser"), collected("rest")
+    assert browser and rest
+    assert not browser & rest
+    assert browser | rest == everything
+    assert all("test_eod_pages.py" in test for test in browser)
