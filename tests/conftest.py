@@ -121,15 +121,19 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _in_browser_group(item) -> bool:
-    return "browser" in item.fixturenames or "live_server" in item.fixturenames
+def _in_slow_group(item) -> bool:
+    return (
+        "browser" in item.fixturenames
+        or "live_server" in item.fixturenames
+        or item.get_closest_marker("slow") is not None
+    )
 
 
 def pytest_collection_modifyitems(config, items):
     # `make test` runs the suite as two groups at once (autofin/dev/testrun.py): keep this one's.
     group = os.environ.get("AUTOFIN_TEST_GROUP")
-    if group in ("browser", "rest"):
-        keep = [item for item in items if _in_browser_group(item) == (group == "browser")]
+    if group in ("slow", "rest"):
+        keep = [item for item in items if _in_slow_group(item) == (group == "slow")]
         kept = {id(item) for item in keep}
         config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
         items[:] = keep

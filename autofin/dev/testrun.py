@@ -96,12 +96,13 @@ def _describe(choice: Choice, url: str) -> str:
 
 
 # --- two groups at once ---------------------------------------------------------------------
-# The browser tests spend their time in chromium and the live server, the others in PostgreSQL:
-# one pytest process left a core idle. A whole-suite run is two processes: the tests that drive a
-# browser or a live server, and the rest, each with its own test database and Redis database
-# (nothing else is shared: ports are chosen free, scratch folders are per process).
+# One pytest process left a core idle (it waits on PostgreSQL, chromium or a child server in
+# turn). A whole-suite run is two processes: the tests that drive a browser or a live server or
+# are marked slow (they start servers), about half the time, and the rest, each with its own test
+# database and Redis database (nothing else is shared: ports are chosen free, scratch folders are
+# per process).
 GROUP_ENV = "AUTOFIN_TEST_GROUP"
-GROUPS = ("browser", "rest")
+GROUPS = ("slow", "rest")
 
 
 def split_wanted(pytest_args: Sequence[str], environ: Mapping[str, str]) -> bool:
@@ -122,10 +123,10 @@ def redis_db_next(url: str) -> str:
 
 
 def group_env(env: Mapping[str, str], group: str) -> dict[str, str]:
-    """A group's environment: the browser group gets its own test and Redis databases."""
+    """A group's environment: the slow group gets its own test and Redis databases."""
     out = {**env, GROUP_ENV: group}
-    if group == "browser":
-        out["TEST_DATABASE_NAME"] = f"{env.get('TEST_DATABASE_NAME') or 'test_autofin'}_browser"
+    if group == "slow":
+        out["TEST_DATABASE_NAME"] = f"{env.get('TEST_DATABASE_NAME') or 'test_autofin'}_slow"
         out["REDIS_URL"] = redis_db_next(env["REDIS_URL"])
     return out
 
@@ -146,31 +147,33 @@ def run_pytest(pytest_args: Sequence[str], env: dict[str, str]) -> int:
     command = [sys.executable, "-m", "pytest"]
     if not split_wanted(pytest_args, env):
         return subprocess.call([*command, *pytest_args], env=env)
-    # The browser group writes to a file, shown after the other group's live output, so the
-    # log reads as two whole runs; the exit code fails if either did.
+    # The slow group writes to a file, shown after the other group's live output, so the log
+    # reads as two whole runs; the exit code fails if either did.
     with tempfile.TemporaryFile("w+") as log:
-        browser = subprocess.Popen(
-            [*command, *group_args(pytest_args, "browser")],
-            env=group_env(env, "browser"),
+        slow = subprocess.Popen(
+            [*command, *group_args(pytest_args, "slow")],
+            env=group_env(env, "slow"),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            say("two groups at once: browser and live-server tests (shown last), the rest (now)")
+            say(
+                "two groups at once: browser, live-server and slow tests (shown last), the rest (now)"
+            )
             rest = subprocess.call(
                 [*command, *group_args(pytest_args, "rest")], env=group_env(env, "rest")
             )
-            browsed = browser.wait()
+            slowed = slow.wait()
         except KeyboardInterrupt:
-            browser.terminate()
-            browser.wait()
+            slow.terminate()
+            slow.wait()
             raise
         log.seek(0)
-        sys.stdout.write("\n[make test] the browser and live-server group:\n")
+        sys.stdout.write("\n[make test] the browser, live-server and slow group:\n")
         shutil.copyfileobj(log, sys.stdout)
         sys.stdout.flush()
-    say(f"the rest: exit {rest}; the browser and live-server group: exit {browsed}")
-    return rest or browsed
+    say(f"the rest: exit {rest}; the browser, live-server and slow group: exit {slowed}")
+    return rest or slowed
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -118,30 +118,32 @@ def test_a_whole_suite_run_splits_and_a_run_naming_tests_does_not(tmp_path):
     assert not split_wanted([], {"AUTOFIN_TEST_GROUP": "rest"})
 
 
-def test_the_browser_group_gets_its_own_test_database_and_redis_database():
+def test_the_slow_group_gets_its_own_test_database_and_redis_database():
     from autofin.dev.testrun import group_args, group_env, redis_db_next
 
     env = {"REDIS_URL": "redis://127.0.0.1:6379/1", "TEST_DATABASE_NAME": "test_x", "A": "b"}
-    browser, rest = group_env(env, "browser"), group_env(env, "rest")
-    assert browser["TEST_DATABASE_NAME"] == "test_x_browser"
-    assert browser["REDIS_URL"] == "redis://127.0.0.1:6379/2"
+    slow, rest = group_env(env, "slow"), group_env(env, "rest")
+    assert slow["TEST_DATABASE_NAME"] == "test_x_slow"
+    assert slow["REDIS_URL"] == "redis://127.0.0.1:6379/2"
     assert rest == {**env, "AUTOFIN_TEST_GROUP": "rest"}
-    assert group_env({"REDIS_URL": "redis://h:1"}, "browser")["TEST_DATABASE_NAME"] == (
-        "test_autofin_browser"
+    assert group_env({"REDIS_URL": "redis://h:1"}, "slow")["TEST_DATABASE_NAME"] == (
+        "test_autofin_slow"
     )
     # the embedded Redis's URL carries a password
     assert redis_db_next("redis://:pw@127.0.0.1:7001/0?x=1") == "redis://:pw@127.0.0.1:7001/1?x=1"
     assert redis_db_next("redis://127.0.0.1:6379") == "redis://127.0.0.1:6379/1"
-    assert group_args(["-q", "--junitxml=out/j.xml"], "browser") == [
-        "-q",
-        "--junitxml=out/j.browser.xml",
-    ]
+    assert group_args(["-q", "--junitxml=out/j.xml"], "slow") == ["-q", "--junitxml=out/j.slow.xml"]
 
 
 @pytest.mark.slow
 def test_each_group_collects_its_own_tests_and_together_all_of_them():
-    # tests/test_journey.py holds no browser test; tests/servicing/test_eod_pages.py both kinds
-    files = ["tests/test_journey.py", "tests/servicing/test_eod_pages.py"]
+    # tests/test_journey.py holds no browser or slow test; tests/servicing/test_eod_pages.py
+    # browser tests and others; tests/servicing/test_eod_brokers.py is marked slow
+    files = [
+        "tests/test_journey.py",
+        "tests/servicing/test_eod_pages.py",
+        "tests/servicing/test_eod_brokers.py",
+    ]
 
     def collected(group: str | None) -> set[str]:
         env = {k: v for k, v in os.environ.items() if k != "AUTOFIN_TEST_GROUP"}
@@ -167,15 +169,16 @@ def test_each_group_collects_its_own_tests_and_together_all_of_them():
         assert run.returncode == 0, run.stdout + run.stderr
         return {line for line in run.stdout.splitlines() if "::" in line}
 
-    # everything the files define (neither file parametrizes), read without collecting
+    # everything the files define, read without collecting (parameters aside)
     everything = {
         f"{path}::{node.name}"
         for path in files
         for node in ast.parse((PROJECT_ROOT / path).read_text()).body
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
-    browser, rest = collected("browser"), collected("rest")
-    assert browser and rest
-    assert not browser & rest
-    assert browser | rest == everything
-    assert all("test_eod_pages.py" in test for test in browser)
+    slow, rest = collected("slow"), collected("rest")
+    assert slow and rest
+    assert not slow & rest
+    assert {test.split("[")[0] for test in slow | rest} == everything
+    assert {test.split("::")[0] for test in slow} == set(files[1:])
+    assert not any("test_eod_brokers.py" in test for test in rest)
