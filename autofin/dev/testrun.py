@@ -108,7 +108,7 @@ GROUPS = ("slow", "rest")
 def split_wanted(pytest_args: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Two groups for a whole-suite run; one process when the arguments name tests (a path) or
     `AUTOFIN_TEST_GROUPS=1` asks for it."""
-    if environ.get("AUTOFIN_TEST_GROUPS", "2") == "1" or environ.get(GROUP_ENV):
+    if environ.get("AUTOFIN_TEST_GROUPS", "2") == "1":
         return False
     return not any(Path(arg.split("::", 1)[0]).exists() for arg in pytest_args if arg[:1] != "-")
 
@@ -180,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     pytest_args = list(sys.argv[1:] if argv is None else argv)
     database, redis = choose(os.environ)
     env = dict(os.environ)
+    # A run started by a test of a group (test_testrun runs one) is a run of its own: the
+    # group's filter would deselect the tests it names.
+    env.pop(GROUP_ENV, None)
     for choice in (database, redis):
         if not choice.embedded:
             env[choice.name] = choice.url  # type: ignore[assignment]

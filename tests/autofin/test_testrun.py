@@ -114,8 +114,6 @@ def test_a_whole_suite_run_splits_and_a_run_naming_tests_does_not(tmp_path):
     assert not split_wanted(["tests/autofin/test_testrun.py", "-x"], {})
     assert not split_wanted([f"{tmp_path}::test_x"], {})
     assert not split_wanted([], {"AUTOFIN_TEST_GROUPS": "1"})
-    # a group's own pytest (its environment carries the group) never splits again
-    assert not split_wanted([], {"AUTOFIN_TEST_GROUP": "rest"})
 
 
 def test_the_slow_group_gets_its_own_test_database_and_redis_database():
