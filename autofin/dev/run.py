@@ -278,61 +278,19 @@ def start_children(host: str, port: int, data_dir: Path, children: list[Child]) 
     celery = _python("-m", "celery", "-A", "autofin")
     schedule = str(data_dir / "celerybeat-schedule")
     children.append(start_child("web (gunicorn)", gunicorn_command(bind)))
-    children.append(
-        start_child(
-            "celery worker",
-            [
-                *celery,
-                "worker",
-                "-l",
-                "info",
-                # decisions wait on PostgreSQL half their time (docker-compose.yml says more)
-                "--concurrency",
-                "4",
-                "-Q",
-                # its queues in the order it reads them (settings.CELERY_TASK_QUEUES)
-                "celery,notifications",
-                "-n",
-                "main@%h",
-            ],
-        )  # fmt: skip
-    )
+
+    def worker(queues: str, name: str, concurrency: int) -> list[str]:
+        return [*celery, "worker", "-l", "info", "--concurrency", str(concurrency),
+                "-Q", queues, "-n", f"{name}@%h"]  # fmt: skip
+
+    # decisions wait on PostgreSQL half their time (docker-compose.yml says more); its queues in
+    # the order it reads them (settings.CELERY_TASK_QUEUES)
+    children.append(start_child("celery worker", worker("celery,notifications", "main", 4)))
     # Document OCR reads on their own worker (settings.CELERY_TASK_ROUTES).
-    children.append(
-        start_child(
-            "celery documents worker",
-            [
-                *celery,
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "1",
-                "-Q",
-                "documents",
-                "-n",
-                "documents@%h",
-            ],
-        )  # fmt: skip
-    )
+    children.append(start_child("celery documents worker", worker("documents", "documents", 1)))
     # Contract PDFs on theirs, at a lower CPU priority (settings.CELERY_TASK_ROUTES says why).
     children.append(
-        start_child(
-            "celery contracts worker",
-            [
-                *_niced(),
-                *celery,
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "1",
-                "-Q",
-                "contracts",
-                "-n",
-                "contracts@%h",
-            ],
-        )  # fmt: skip
+        start_child("celery contracts worker", [*_niced(), *worker("contracts", "contracts", 1)])
     )
     children.append(
         start_child("celery beat", [*celery, "beat", "-l", "info", "--schedule", schedule])

@@ -14,6 +14,7 @@ import datetime as dt
 from django.db import connection, transaction
 
 from servicing import loan_rules
+from servicing.eod.sql import temp_table
 
 _COMPUTE = """
 WITH loans AS (
@@ -103,13 +104,6 @@ def customer_facts_refresh(*, business_date: dt.date) -> int:
         # that writes a table in parallel only as CREATE TABLE AS, so the scan of every schedule
         # row runs on the cores the batch leaves idle while this one-chunk step runs (an
         # INSERT … SELECT runs on one).
-        cur.execute("DROP TABLE IF EXISTS eod_customer_facts")
-        cur.execute(
-            "CREATE TEMP TABLE eod_customer_facts ON COMMIT DROP AS "
-            + _COMPUTE.format(closed=loan_rules.closed_sql()),
-            params,
-        )
+        temp_table("eod_customer_facts", _COMPUTE.format(closed=loan_rules.closed_sql()), params)
         cur.execute(_UPSERT, params)
-        written = cur.rowcount
-        cur.execute("DROP TABLE eod_customer_facts")
-        return written
+        return cur.rowcount
